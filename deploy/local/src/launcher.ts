@@ -1,0 +1,421 @@
+/**
+ * Local infrastructure launchers: a real Apache Kafka broker (KRaft, assembled from Maven
+ * Central) and a real MongoDB-wire server (mongod when on the PATH, otherwise FerretDB built
+ * from the Go module proxy), started as background processes without Docker.
+ *
+ * Everything lives under `<repo>/.local/` (gitignored): jars, binaries, data, pid files, logs.
+ * Every call is idempotent: a component that already answers is reused, and build steps are
+ * skipped when their inputs (pom.xml, go.sum) have not changed since the last build.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join, resolve } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+
+export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+export const LOCAL_DIR = join(REPO_ROOT, '.local');
+const KAFKA_POM_DIR = join(REPO_ROOT, 'deploy', 'local', 'kafka');
+const FERRET_SRC_DIR = join(REPO_ROOT, 'deploy', 'local', 'ferretdb');
+const KAFKA_LIBS = join(LOCAL_DIR, 'kafka', 'libs');
+const FERRET_BIN = join(LOCAL_DIR, 'bin', 'ferretdb');
+const RUN_DIR = join(LOCAL_DIR, 'run');
+export const LOG_DIR = join(LOCAL_DIR, 'logs');
+
+export type Log = (line: string) => void;
+const silent: Log = () => undefined;
+
+export interface Component {
+  /** Logical name; also the pid/log/data file stem. */
+  readonly name: string;
+  readonly pid: number | undefined;
+  readonly logFile: string;
+  readonly dataDir: string;
+}
+
+export interface KafkaComponent extends Component {
+  readonly port: number;
+  readonly controllerPort: number;
+  readonly brokers: string;
+}
+
+export interface MongoComponent extends Component {
+  readonly port: number;
+  readonly uri: string;
+  readonly engine: 'mongod' | 'ferretdb';
+}
+
+function ensureDir(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+function fileHash(...files: string[]): string {
+  const h = createHash('sha256');
+  for (const f of files) h.update(readFileSync(f));
+  return h.digest('hex');
+}
+
+function which(cmd: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    const candidate = join(dir, cmd);
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function pidFile(name: string): string {
+  return join(RUN_DIR, `${name}.pid`);
+}
+
+export function readPid(name: string): number | undefined {
+  const file = pidFile(name);
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+export function isAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function sleep(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+export function portOpen(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {
+  return new Promise((res) => {
+    const socket = createConnection({ port, host });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      res(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, logFile: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(250);
+  }
+  throw new Error(`${what} did not become ready within ${timeoutMs} ms; see ${logFile}`);
+}
+
+function spawnDetached(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): number {
+  ensureDir(RUN_DIR);
+  const logFile = join(ensureDir(LOG_DIR), `${name}.log`);
+  const out = openSync(logFile, 'a');
+  const child = spawn(cmd, args, {
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: { ...process.env, ...env },
+    cwd: REPO_ROOT,
+  });
+  child.unref();
+  if (!child.pid) throw new Error(`failed to start ${cmd}`);
+  writeFileSync(pidFile(name), String(child.pid));
+  return child.pid;
+}
+
+/** Stops a component started by this module: SIGTERM, then SIGKILL after `graceMs`. */
+export async function stopComponent(name: string, graceMs = 15_000): Promise<boolean> {
+  const pid = readPid(name);
+  if (!isAlive(pid)) {
+    rmSync(pidFile(name), { force: true });
+    return false;
+  }
+  try {
+    process.kill(pid!, 'SIGTERM');
+  } catch {
+    /* already gone */
+  }
+  const deadline = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(100);
+  if (isAlive(pid)) {
+    try {
+      process.kill(pid!, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+    while (isAlive(pid)) await sleep(50);
+  }
+  rmSync(pidFile(name), { force: true });
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kafka
+// ---------------------------------------------------------------------------------------------
+
+/** Copies the broker's runtime classpath from Maven Central; skipped when pom.xml is unchanged. */
+export function ensureKafkaJars(log: Log = silent): string {
+  const stamp = join(KAFKA_LIBS, '.pom-sha256');
+  const want = fileHash(join(KAFKA_POM_DIR, 'pom.xml'));
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return KAFKA_LIBS;
+  log(`kafka: resolving broker jars with mvn (first run downloads from Maven Central) -> ${KAFKA_LIBS}`);
+  rmSync(KAFKA_LIBS, { recursive: true, force: true });
+  ensureDir(KAFKA_LIBS);
+  execFileSync(
+    'mvn',
+    [
+      '-q',
+      '-B',
+      '-f',
+      join(KAFKA_POM_DIR, 'pom.xml'),
+      'dependency:copy-dependencies',
+      `-DoutputDirectory=${KAFKA_LIBS}`,
+      '-DincludeScope=runtime',
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  writeFileSync(stamp, want);
+  return KAFKA_LIBS;
+}
+
+export interface KafkaOptions {
+  name?: string;
+  port?: number;
+  controllerPort?: number;
+  partitions?: number;
+  /** Wipe the data directory before starting. */
+  fresh?: boolean;
+  heapMb?: number;
+  log?: Log;
+}
+
+function kafkaProperties(o: Required<Omit<KafkaOptions, 'log' | 'fresh' | 'heapMb'>>, dataDir: string): string {
+  return [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${o.controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${o.port},CONTROLLER://127.0.0.1:${o.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${o.port}`,
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'inter.broker.listener.name=PLAINTEXT',
+    `log.dirs=${dataDir}`,
+    `num.partitions=${o.partitions}`,
+    'default.replication.factor=1',
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=6',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    // Local development: rebalances should be quick, not production-cautious.
+    'group.initial.rebalance.delay.ms=0',
+    'auto.create.topics.enable=true',
+    'log.segment.bytes=67108864',
+    'log.retention.hours=168',
+    'log.cleaner.enable=true',
+    '',
+  ].join('\n');
+}
+
+async function kafkaAnswers(brokers: string): Promise<boolean> {
+  const kafka = new Kafka({
+    clientId: 'llmops-infra-probe',
+    brokers: [brokers],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    requestTimeout: 2000,
+    retry: { retries: 0 },
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0 && cluster.controller !== null;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Starts (or reuses) a single-node KRaft broker and waits until it answers a metadata request. */
+export async function startKafka(opts: KafkaOptions = {}): Promise<KafkaComponent> {
+  const o = {
+    name: opts.name ?? 'kafka',
+    port: opts.port ?? 9092,
+    controllerPort: opts.controllerPort ?? (opts.port ?? 9092) + 1,
+    partitions: opts.partitions ?? 6,
+  };
+  const log = opts.log ?? silent;
+  const home = ensureDir(join(LOCAL_DIR, 'kafka', o.name));
+  const dataDir = join(home, 'data');
+  const logFile = join(LOG_DIR, `${o.name}.log`);
+  const brokers = `127.0.0.1:${o.port}`;
+  const existing = readPid(o.name);
+  if (isAlive(existing) && (await kafkaAnswers(brokers))) {
+    log(`kafka: ${o.name} already running on ${brokers} (pid ${existing})`);
+    return { ...o, pid: existing, logFile, dataDir, brokers };
+  }
+  if (isAlive(existing)) await stopComponent(o.name);
+  if (await portOpen(o.port)) {
+    throw new Error(
+      `port ${o.port} is in use by a process this launcher did not start; set KAFKA_BROKERS to use it, or KAFKA_PORT to pick another port`,
+    );
+  }
+  const libs = ensureKafkaJars(log);
+  if (opts.fresh) rmSync(dataDir, { recursive: true, force: true });
+  const props = join(home, 'server.properties');
+  writeFileSync(props, kafkaProperties(o, dataDir));
+  const classpath = `${libs}/*`;
+  const java = which('java') ?? 'java';
+  if (!existsSync(join(dataDir, 'meta.properties'))) {
+    // A fixed cluster id per component keeps restarts of the same data dir consistent.
+    const clusterId = createHash('sha256').update(o.name).digest('base64url').slice(0, 22);
+    execFileSync(java, ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props], {
+      stdio: 'ignore',
+    });
+  }
+  const heap = opts.heapMb ?? 768;
+  const pid = spawnDetached(
+    o.name,
+    java,
+    [
+      `-Xms${Math.min(256, heap)}m`,
+      `-Xmx${heap}m`,
+      '-XX:+UseG1GC',
+      '-XX:TieredStopAtLevel=1',
+      '-Djava.awt.headless=true',
+      `-Dlog4j2.configurationFile=${join(KAFKA_POM_DIR, 'log4j2.properties')}`,
+      '-cp',
+      classpath,
+      'kafka.Kafka',
+      props,
+    ],
+  );
+  log(`kafka: starting ${o.name} on ${brokers} (pid ${pid}); logs: ${logFile}`);
+  await waitFor(
+    `kafka ${o.name}`,
+    async () => {
+      if (!isAlive(pid)) throw new Error(`kafka ${o.name} exited during start; see ${logFile}`);
+      return kafkaAnswers(brokers);
+    },
+    90_000,
+    logFile,
+  );
+  return { ...o, pid, logFile, dataDir, brokers };
+}
+
+// ---------------------------------------------------------------------------------------------
+// MongoDB wire server
+// ---------------------------------------------------------------------------------------------
+
+/** Builds the FerretDB wrapper (deploy/local/ferretdb) with `go build`; skipped when unchanged. */
+export function ensureFerretBinary(log: Log = silent): string {
+  const stamp = `${FERRET_BIN}.sha256`;
+  const want = fileHash(
+    join(FERRET_SRC_DIR, 'go.mod'),
+    join(FERRET_SRC_DIR, 'go.sum'),
+    join(FERRET_SRC_DIR, 'main.go'),
+  );
+  if (existsSync(FERRET_BIN) && existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return FERRET_BIN;
+  log('mongodb: mongod not on PATH; building FerretDB v1.24 (SQLite backend) with go build (first run only)');
+  ensureDir(join(LOCAL_DIR, 'bin'));
+  execFileSync('go', ['build', '-trimpath', '-o', FERRET_BIN, '.'], {
+    cwd: FERRET_SRC_DIR,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, CGO_ENABLED: '0' },
+  });
+  writeFileSync(stamp, want);
+  return FERRET_BIN;
+}
+
+async function mongoAnswers(uri: string): Promise<boolean> {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 1000, connectTimeoutMS: 1000 });
+  try {
+    await client.connect();
+    const res = await client.db('admin').command({ ping: 1 });
+    return res.ok === 1;
+  } catch {
+    return false;
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+export interface MongoOptions {
+  name?: string;
+  port?: number;
+  fresh?: boolean;
+  /** Force an engine; by default mongod when on the PATH, else FerretDB. */
+  engine?: 'mongod' | 'ferretdb';
+  log?: Log;
+}
+
+/** Starts (or reuses) a MongoDB-wire server and waits until it answers `ping`. */
+export async function startMongo(opts: MongoOptions = {}): Promise<MongoComponent> {
+  const name = opts.name ?? 'mongodb';
+  const port = opts.port ?? 27017;
+  const log = opts.log ?? silent;
+  const mongod = which('mongod');
+  const engine = opts.engine ?? (mongod ? 'mongod' : 'ferretdb');
+  const dataDir = join(LOCAL_DIR, 'mongodb', name, 'data');
+  const logFile = join(LOG_DIR, `${name}.log`);
+  const uri = `mongodb://127.0.0.1:${port}`;
+  const existing = readPid(name);
+  if (isAlive(existing) && (await mongoAnswers(uri))) {
+    log(`mongodb: ${name} already running on ${uri} (pid ${existing})`);
+    return { name, port, pid: existing, logFile, dataDir, uri, engine };
+  }
+  if (isAlive(existing)) await stopComponent(name);
+  if (await portOpen(port)) {
+    throw new Error(
+      `port ${port} is in use by a process this launcher did not start; set MONGODB_URI to use it, or MONGODB_PORT to pick another port`,
+    );
+  }
+  if (opts.fresh) rmSync(dataDir, { recursive: true, force: true });
+  ensureDir(dataDir);
+  let pid: number;
+  if (engine === 'mongod') {
+    pid = spawnDetached(name, mongod ?? 'mongod', [
+      '--dbpath',
+      dataDir,
+      '--port',
+      String(port),
+      '--bind_ip',
+      '127.0.0.1',
+    ]);
+  } else {
+    const bin = ensureFerretBinary(log);
+    pid = spawnDetached(name, bin, ['-listen-addr', `127.0.0.1:${port}`, '-data-dir', dataDir]);
+  }
+  log(`mongodb: starting ${engine} ${name} on ${uri} (pid ${pid}); logs: ${logFile}`);
+  await waitFor(
+    `mongodb ${name}`,
+    async () => {
+      if (!isAlive(pid)) throw new Error(`${engine} ${name} exited during start; see ${logFile}`);
+      return mongoAnswers(uri);
+    },
+    60_000,
+    logFile,
+  );
+  return { name, port, pid, logFile, dataDir, uri, engine };
+}
+
+export interface ComponentStatus {
+  name: string;
+  running: boolean;
+  pid: number | undefined;
+  logFile: string;
+}
+
+export function componentStatus(name: string): ComponentStatus {
+  const pid = readPid(name);
+  return { name, running: isAlive(pid), pid, logFile: join(LOG_DIR, `${name}.log`) };
+}

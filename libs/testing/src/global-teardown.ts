@@ -1,0 +1,3 @@
+export default async function globalTeardown(): Promise<void> {
+  if (process.env.LLMOPS_SKIP_INFRA === '1') return;
+}
