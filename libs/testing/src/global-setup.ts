@@ -1,4 +1,62 @@
-// Placeholder replaced by the real infrastructure bootstrap (see deploy/local).
+/**
+ * Jest global setup: provides a real Kafka broker and a real MongoDB-wire server to every test
+ * worker through KAFKA_BROKERS / MONGODB_URI.
+ *  1. Both variables set: use them as they are.
+ *  2. Else, a Docker engine reachable: start the real images with testcontainers.
+ *  3. Else: the local launchers (deploy/local): Kafka from Maven Central, mongod or FerretDB.
+ * Set LLMOPS_SKIP_INFRA=1 to run pure unit tests without any infrastructure.
+ */
+import { existsSync } from 'node:fs';
+import { infraUp } from '@llmops/local-infra';
+
+interface Stoppable {
+  stop(): Promise<unknown>;
+}
+
+declare global {
+  var __LLMOPS_CONTAINERS__: Stoppable[] | undefined;
+}
+
+const log = (line: string): void => console.log(`[test-infra] ${line}`);
+
+async function dockerReachable(): Promise<boolean> {
+  if (!process.env.DOCKER_HOST && !existsSync('/var/run/docker.sock')) return false;
+  try {
+    const { getContainerRuntimeClient } = await import('testcontainers');
+    await getContainerRuntimeClient();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function startContainers(): Promise<{ kafkaBrokers: string; mongoUri: string }> {
+  const { KafkaContainer } = await import('@testcontainers/kafka');
+  const { MongoDBContainer } = await import('@testcontainers/mongodb');
+  const [kafka, mongo] = await Promise.all([
+    new KafkaContainer('confluentinc/cp-kafka:7.9.0').withKraft().start(),
+    new MongoDBContainer('mongo:7.0').start(),
+  ]);
+  globalThis.__LLMOPS_CONTAINERS__ = [kafka, mongo];
+  return {
+    kafkaBrokers: `${kafka.getHost()}:${kafka.getMappedPort(9093)}`,
+    mongoUri: mongo.getConnectionString().replace(/\/?(\?.*)?$/, '/?directConnection=true'),
+  };
+}
+
 export default async function globalSetup(): Promise<void> {
+  process.env.TZ = 'UTC';
   if (process.env.LLMOPS_SKIP_INFRA === '1') return;
+  if (process.env.KAFKA_BROKERS && process.env.MONGODB_URI) {
+    log(`using KAFKA_BROKERS=${process.env.KAFKA_BROKERS} MONGODB_URI=${process.env.MONGODB_URI}`);
+    return;
+  }
+  const started = Date.now();
+  const endpoints =
+    !process.env.KAFKA_BROKERS && !process.env.MONGODB_URI && (await dockerReachable())
+      ? (log('Docker engine reachable: starting Kafka and MongoDB with testcontainers'), await startContainers())
+      : await infraUp(process.env, log);
+  process.env.KAFKA_BROKERS = endpoints.kafkaBrokers;
+  process.env.MONGODB_URI = endpoints.mongoUri;
+  log(`infrastructure ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -1,1 +1,3 @@
-export {};
+export * from './namespace';
+export * from './expect-eventually';
+export * from './dedicated-infra';

@@ -1,0 +1,110 @@
+import { HttpException } from '@nestjs/common';
+import { z } from 'zod';
+import { AppError, ValidationFailedError } from '../errors/app-error';
+import { zodIssues } from '../errors/validation';
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+export interface MappedError {
+  status: number;
+  body: ErrorBody;
+  retryAfterSeconds?: number;
+  /** True when the cause must be logged and hidden from the client. */
+  internal: boolean;
+}
+
+const STATUS_CODES: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'unprocessable_entity',
+  429: 'too_many_requests',
+  503: 'service_unavailable',
+};
+
+const FASTIFY_CODES: Record<string, { status: number; code: string; message: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json', message: 'The request body is not valid JSON.' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    status: 400,
+    code: 'invalid_json',
+    message: 'The request body is empty; send a JSON object.',
+  },
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    status: 413,
+    code: 'payload_too_large',
+    message: 'The request body is larger than this endpoint accepts.',
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    code: 'unsupported_media_type',
+    message: 'Send the body as application/json.',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    status: 400,
+    code: 'bad_request',
+    message: 'Content-Length does not match the body.',
+  },
+};
+
+interface FastifyLikeError {
+  code?: string;
+  statusCode?: number;
+  message?: string;
+}
+
+/** Maps anything thrown to the platform's stable error body. */
+export function mapError(err: unknown, correlationId: string): MappedError {
+  if (err instanceof AppError) {
+    return {
+      status: err.status,
+      body: { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } },
+      retryAfterSeconds: err.retryAfterSeconds,
+      internal: err.status >= 500 && err.status !== 503,
+    };
+  }
+  if (err instanceof z.ZodError) return mapError(new ValidationFailedError(zodIssues(err)), correlationId);
+  if (err instanceof HttpException) {
+    const status = err.getStatus();
+    const response = err.getResponse();
+    const message =
+      typeof response === 'object' && response !== null && 'message' in response
+        ? String((response as { message: unknown }).message)
+        : err.message;
+    if (status >= 500) return internalError(correlationId);
+    return { status, body: { error: { code: STATUS_CODES[status] ?? 'error', message } }, internal: false };
+  }
+  const f = err as FastifyLikeError;
+  if (f && typeof f === 'object' && typeof f.code === 'string' && FASTIFY_CODES[f.code]) {
+    const known = FASTIFY_CODES[f.code];
+    return { status: known.status, body: { error: { code: known.code, message: known.message } }, internal: false };
+  }
+  if (f && typeof f === 'object' && typeof f.statusCode === 'number' && f.statusCode >= 400 && f.statusCode < 500) {
+    return {
+      status: f.statusCode,
+      body: { error: { code: STATUS_CODES[f.statusCode] ?? 'bad_request', message: f.message ?? 'Bad request' } },
+      internal: false,
+    };
+  }
+  return internalError(correlationId);
+}
+
+function internalError(correlationId: string): MappedError {
+  return {
+    status: 500,
+    body: {
+      error: {
+        code: 'internal_error',
+        message: `An internal error occurred. Quote correlation id ${correlationId} when reporting it.`,
+        details: { correlationId },
+      },
+    },
+    internal: true,
+  };
+}

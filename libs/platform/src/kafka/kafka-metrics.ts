@@ -1,0 +1,118 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export interface ProducerMetrics {
+  batchSize: Histogram<string>;
+  flushSeconds: Histogram<string>;
+  failures: Counter<'reason'>;
+}
+
+export interface ConsumerMetrics {
+  lag: Gauge<'group' | 'topic' | 'partition'>;
+  processed: Counter<'group' | 'topic' | 'outcome'>;
+  deadLettered: Counter<'group' | 'topic'>;
+  batchSeconds: Histogram<'group'>;
+  restarts: Counter<'group'>;
+}
+
+function getOrCreate<T>(registry: Registry, name: string, create: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? create();
+}
+
+export function producerMetrics(registry: Registry): ProducerMetrics {
+  return {
+    batchSize: getOrCreate(
+      registry,
+      'llmops_producer_batch_size_messages',
+      () =>
+        new Histogram({
+          name: 'llmops_producer_batch_size_messages',
+          help: 'Messages per acknowledged Kafka batch sent by the micro-batching producer',
+          buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000],
+          registers: [registry],
+        }),
+    ),
+    flushSeconds: getOrCreate(
+      registry,
+      'llmops_producer_flush_duration_seconds',
+      () =>
+        new Histogram({
+          name: 'llmops_producer_flush_duration_seconds',
+          help: 'Time from dispatch to broker acknowledgement (acks=-1) of one producer batch',
+          buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+          registers: [registry],
+        }),
+    ),
+    failures: getOrCreate(
+      registry,
+      'llmops_producer_failures_total',
+      () =>
+        new Counter({
+          name: 'llmops_producer_failures_total',
+          help: 'Producer batches that were not acknowledged, by reason (send_error, timeout)',
+          labelNames: ['reason'],
+          registers: [registry],
+        }),
+    ),
+  };
+}
+
+export function consumerMetrics(registry: Registry): ConsumerMetrics {
+  return {
+    lag: getOrCreate(
+      registry,
+      'llmops_consumer_lag_messages',
+      () =>
+        new Gauge({
+          name: 'llmops_consumer_lag_messages',
+          help: 'Messages between the committed position and the partition high watermark',
+          labelNames: ['group', 'topic', 'partition'],
+          registers: [registry],
+        }),
+    ),
+    processed: getOrCreate(
+      registry,
+      'llmops_consumer_messages_total',
+      () =>
+        new Counter({
+          name: 'llmops_consumer_messages_total',
+          help: 'Messages handled by the consumer base, by outcome (ok, dead_lettered)',
+          labelNames: ['group', 'topic', 'outcome'],
+          registers: [registry],
+        }),
+    ),
+    deadLettered: getOrCreate(
+      registry,
+      'llmops_dead_letter_messages_total',
+      () =>
+        new Counter({
+          name: 'llmops_dead_letter_messages_total',
+          help: 'Messages sent to the dead-letter topic after exhausting retries',
+          labelNames: ['group', 'topic'],
+          registers: [registry],
+        }),
+    ),
+    batchSeconds: getOrCreate(
+      registry,
+      'llmops_consumer_batch_duration_seconds',
+      () =>
+        new Histogram({
+          name: 'llmops_consumer_batch_duration_seconds',
+          help: 'Time to process and commit one consumed batch',
+          labelNames: ['group'],
+          buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+          registers: [registry],
+        }),
+    ),
+    restarts: getOrCreate(
+      registry,
+      'llmops_consumer_restarts_total',
+      () =>
+        new Counter({
+          name: 'llmops_consumer_restarts_total',
+          help: 'Consumer restarts after a crash',
+          labelNames: ['group'],
+          registers: [registry],
+        }),
+    ),
+  };
+}

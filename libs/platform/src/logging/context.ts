@@ -1,0 +1,59 @@
+/**
+ * Request/event context carried through async calls: the correlation id and the W3C
+ * traceparent. HTTP requests and consumed Kafka messages open a context; the logger and the
+ * producer read it, so every log line and every produced event carries the ids.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes, randomUUID } from 'node:crypto';
+
+export interface RequestContext {
+  correlationId: string;
+  traceparent: string;
+}
+
+export const CORRELATION_HEADER = 'x-correlation-id';
+export const TRACEPARENT_HEADER = 'traceparent';
+
+const storage = new AsyncLocalStorage<RequestContext>();
+
+const TRACEPARENT_RE = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** A child span of `parent` (same trace id, new span id), or a new trace. */
+export function childTraceparent(parent?: string): string {
+  const m = parent ? TRACEPARENT_RE.exec(parent) : null;
+  const traceId = m && m[1] !== '0'.repeat(32) ? m[1] : randomBytes(16).toString('hex');
+  const flags = m ? m[3] : '01';
+  return `00-${traceId}-${randomBytes(8).toString('hex')}-${flags}`;
+}
+
+export function newContext(correlationId?: string, parentTraceparent?: string): RequestContext {
+  const cleanId = correlationId && /^[\w.:-]{1,128}$/.test(correlationId) ? correlationId : randomUUID();
+  return { correlationId: cleanId, traceparent: childTraceparent(parentTraceparent) };
+}
+
+export function runWithContext<T>(ctx: RequestContext, fn: () => T): T {
+  return storage.run(ctx, fn);
+}
+
+export function currentContext(): RequestContext | undefined {
+  return storage.getStore();
+}
+
+type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
+
+function headerString(v: HeaderValue): string | undefined {
+  if (v === undefined) return undefined;
+  const first = Array.isArray(v) ? v[0] : v;
+  return first === undefined ? undefined : first.toString();
+}
+
+/** Kafka headers that carry the current context to consumers. */
+export function contextHeaders(ctx: RequestContext | undefined = currentContext()): Record<string, string> {
+  const c = ctx ?? newContext();
+  return { [CORRELATION_HEADER]: c.correlationId, [TRACEPARENT_HEADER]: c.traceparent };
+}
+
+/** The context a consumer continues from a message's headers. */
+export function contextFromHeaders(headers: Record<string, HeaderValue> | undefined): RequestContext {
+  return newContext(headerString(headers?.[CORRELATION_HEADER]), headerString(headers?.[TRACEPARENT_HEADER]));
+}

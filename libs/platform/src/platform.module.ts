@@ -1,0 +1,129 @@
+/**
+ * PlatformModule wires the shared infrastructure into a service: logger, Prometheus registry
+ * and /metrics, the Kafka client and micro-batching producer, the MongoDB connection, and
+ * /health/live + /health/ready. Lifecycle: the producer connects at start and is flushed and
+ * closed after the HTTP server has stopped (onApplicationShutdown), so requests in flight
+ * still get their acknowledgements.
+ */
+import {
+  type DynamicModule,
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import type { Kafka } from 'kafkajs';
+import mongoose, { type Connection } from 'mongoose';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { BaseServiceConfig } from './config/config';
+import { kafkaCheck, mongoCheck, type ComponentCheck } from './health/health';
+import { HealthController, READINESS_CHECKS } from './health/health.controller';
+import { BatchingProducer } from './kafka/batching-producer';
+import { createKafka } from './kafka/kafka-client';
+import { producerMetrics } from './kafka/kafka-metrics';
+import { ensureTopics, type TopicSpec } from './kafka/topics';
+import { createLogger } from './logging/logger';
+import { createRegistry } from './metrics/http-metrics';
+import { METRICS_REGISTRY, MetricsController } from './metrics/metrics.controller';
+
+export const LOGGER = Symbol('LOGGER');
+export const KAFKA = Symbol('KAFKA');
+export const MONGO_CONNECTION = Symbol('MONGO_CONNECTION');
+export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
+export const TOPICS_TO_ENSURE = Symbol('TOPICS_TO_ENSURE');
+
+export interface PlatformModuleOptions {
+  config: BaseServiceConfig;
+  /** Topics this service produces to or consumes from; created at boot when missing. */
+  topics: TopicSpec[];
+  /** Whether this service uses MongoDB (all four do; false only for tests of the module). */
+  mongo?: boolean;
+}
+
+@Injectable()
+class PlatformLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(KAFKA) private readonly kafka: Kafka,
+    private readonly producer: BatchingProducer,
+    @Inject(TOPICS_TO_ENSURE) private readonly topics: TopicSpec[],
+    @Inject(READINESS_CHECKS) private readonly checks: ComponentCheck[],
+    @Inject(MONGO_CONNECTION) private readonly mongo: Connection | null,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await ensureTopics(this.kafka, this.topics);
+    await this.producer.connect();
+  }
+
+  async onApplicationShutdown(signal?: string): Promise<void> {
+    this.logger.info({ signal }, 'shutting down: flushing producer');
+    await this.producer.close();
+    for (const c of this.checks) await (c as { close?: () => Promise<void> }).close?.();
+    await this.mongo?.close();
+    this.logger.info('shutdown complete');
+  }
+}
+
+@Global()
+@Module({})
+export class PlatformModule {
+  static forRoot(options: PlatformModuleOptions): DynamicModule {
+    const { config } = options;
+    const logger = createLogger(config.SERVICE_NAME, config.LOG_LEVEL);
+    const registry = createRegistry(config.SERVICE_NAME);
+    const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
+    const useMongo = options.mongo ?? true;
+    return {
+      module: PlatformModule,
+      imports: [TerminusModule],
+      controllers: [HealthController, MetricsController],
+      providers: [
+        { provide: SERVICE_CONFIG, useValue: config },
+        { provide: LOGGER, useValue: logger },
+        { provide: METRICS_REGISTRY, useValue: registry },
+        { provide: KAFKA, useValue: kafka },
+        { provide: TOPICS_TO_ENSURE, useValue: options.topics },
+        {
+          provide: BatchingProducer,
+          useFactory: () =>
+            new BatchingProducer(kafka, {
+              maxBatchMessages: config.KAFKA_PRODUCER_BATCH_SIZE,
+              lingerMs: config.KAFKA_PRODUCER_LINGER_MS,
+              sendTimeoutMs: config.KAFKA_PRODUCER_SEND_TIMEOUT_MS,
+              logger,
+              metrics: producerMetrics(registry),
+            }),
+        },
+        {
+          provide: MONGO_CONNECTION,
+          useFactory: async (): Promise<Connection | null> => {
+            if (!useMongo) return null;
+            const connection = mongoose.createConnection(config.MONGODB_URI, {
+              dbName: config.MONGODB_DB,
+              serverSelectionTimeoutMS: 5_000,
+              // Fail fast instead of buffering commands while the database is away.
+              bufferCommands: false,
+            });
+            await connection.asPromise();
+            return connection;
+          },
+        },
+        {
+          provide: READINESS_CHECKS,
+          inject: [MONGO_CONNECTION],
+          useFactory: (connection: Connection | null): ComponentCheck[] => [
+            kafkaCheck(kafka),
+            ...(connection ? [mongoCheck(connection)] : []),
+          ],
+        },
+        PlatformLifecycle,
+      ],
+      exports: [SERVICE_CONFIG, LOGGER, METRICS_REGISTRY, KAFKA, BatchingProducer, MONGO_CONNECTION],
+    };
+  }
+}

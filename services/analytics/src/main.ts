@@ -1,0 +1,19 @@
+import 'reflect-metadata';
+import { ConfigError, createServiceApp, runService } from '@llmops/platform';
+import { AppModule } from './app.module';
+import { loadAnalyticsConfig } from './config/analytics.config';
+
+async function main(): Promise<void> {
+  const config = loadAnalyticsConfig();
+  const app = await createServiceApp(AppModule.forRoot(config) as never, {
+    title: 'LLMOps analytics service',
+    description: 'analytics service API',
+  });
+  await runService(app, config);
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) console.error(err.message);
+  else console.error(err);
+  process.exit(1);
+});
