@@ -1,0 +1,240 @@
+import { z } from 'zod';
+import {
+  EVENT_DATA_SCHEMAS,
+  type EventDataInputMap,
+  type EventDataMap,
+  TOLERANT_EVENT_DATA_SCHEMAS,
+} from './catalog';
+import {
+  CONTRACT_SCHEMA_METADATA,
+  doc,
+  isoDateTime,
+  nonEmpty,
+  type SchemaKit,
+  STRICT_KIT,
+  TOLERANT_KIT,
+} from './events/common.schema';
+import { ALL_EVENT_TYPES, type EventType, isEventType } from './event-types';
+import { ContractValidationError, fromZodIssues, type ContractIssue } from './validation-error';
+import { uuidv7 } from './uuid';
+
+/**
+ * CloudEvents 1.0, structured mode, JSON: the Kafka record value is this object serialized as JSON
+ * and the record carries `content-type: application/cloudevents+json`.
+ *
+ * - `id`: non-empty; producers use a UUIDv7 (default) or a deterministic id when a retry must produce
+ *   the same id. Consumers dedupe by `id` (together with `source`).
+ * - `type`: ends with the major version, e.g. `io.llmops.feedback.submitted.v1`.
+ * - `dataschema`: `urn:llmops:schema:<type>`, e.g. `urn:llmops:schema:io.llmops.feedback.submitted.v1`;
+ *   the JSON Schema with that `$id` is in `libs/contracts/schemas/<type>.json`.
+ * - `time`: RFC 3339 timestamp of the occurrence.
+ * - `source`: the producing service, e.g. `/llmops/registry` (see `EVENT_SOURCES`).
+ * - `subject`: optional, free (producers may set the partition key).
+ */
+export interface CloudEvent<T extends EventType = EventType> {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: T;
+  time: string;
+  datacontenttype: 'application/json';
+  dataschema: string;
+  subject?: string;
+  data: EventDataMap[T];
+}
+
+/** Discriminated union (on `type`) of every event in the catalog. */
+export type AnyCloudEvent = { [T in EventType]: CloudEvent<T> }[EventType];
+
+export const CLOUDEVENTS_SPEC_VERSION = '1.0';
+export const DATA_CONTENT_TYPE = 'application/json';
+
+/** `dataschema` URI of an event type. */
+export function dataSchemaUri(type: EventType): string {
+  return `urn:llmops:schema:${type}`;
+}
+
+function envelopeShape<T extends EventType, D extends z.ZodType>(type: T, data: D) {
+  return {
+    specversion: z.literal(CLOUDEVENTS_SPEC_VERSION, { error: 'expected "1.0" (CloudEvents 1.0)' }),
+    id: doc(nonEmpty('event id', 512), 'Unique per event (UUIDv7 or deterministic); consumers dedupe by it.'),
+    source: doc(
+      nonEmpty('source URI-reference, e.g. /llmops/registry', 1024),
+      'Producing service, e.g. /llmops/registry.',
+    ),
+    type: doc(
+      z.literal(type, { error: `expected "${type}"` }),
+      'Event type; the suffix is the major version.',
+    ),
+    time: isoDateTime(),
+    datacontenttype: z.literal(DATA_CONTENT_TYPE, { error: `expected "${DATA_CONTENT_TYPE}"` }),
+    dataschema: z.literal(dataSchemaUri(type), { error: `expected "${dataSchemaUri(type)}"` }),
+    subject: nonEmpty('subject', 1024).optional(),
+    data,
+  };
+}
+
+function buildEnvelopeSchemas(k: SchemaKit, data: typeof EVENT_DATA_SCHEMAS): Record<EventType, z.ZodType> {
+  const out: Partial<Record<EventType, z.ZodType>> = {};
+  for (const type of ALL_EVENT_TYPES) {
+    const schema = k.object(envelopeShape(type, data[type]));
+    CONTRACT_SCHEMA_METADATA.add(schema, {
+      title: type,
+      description: `CloudEvents 1.0 structured-mode envelope carrying ${type} in \`data\`.`,
+    });
+    out[type] = schema;
+  }
+  return out as Record<EventType, z.ZodType>;
+}
+
+/** Strict zod schema of the whole envelope, per event type. */
+export const ENVELOPE_SCHEMAS: Readonly<Record<EventType, z.ZodType>> = buildEnvelopeSchemas(
+  STRICT_KIT,
+  EVENT_DATA_SCHEMAS,
+);
+const TOLERANT_ENVELOPE_SCHEMAS = buildEnvelopeSchemas(TOLERANT_KIT, TOLERANT_EVENT_DATA_SCHEMAS);
+
+/** Envelope without a known type: used to report envelope issues when the type is unknown. */
+const GENERIC_ENVELOPE = z.object({
+  specversion: z.literal(CLOUDEVENTS_SPEC_VERSION, { error: 'expected "1.0" (CloudEvents 1.0)' }),
+  id: nonEmpty('event id', 512),
+  source: nonEmpty('source URI-reference, e.g. /llmops/registry', 1024),
+  time: isoDateTime(),
+  datacontenttype: z.literal(DATA_CONTENT_TYPE, { error: `expected "${DATA_CONTENT_TYPE}"` }),
+});
+
+export interface CreateEventOptions {
+  /** CloudEvents source of the producer, e.g. `EVENT_SOURCES.registry` (`/llmops/registry`). */
+  source: string;
+  /** Defaults to a new UUIDv7. Pass a deterministic id to make retries idempotent. */
+  id?: string;
+  /** RFC 3339; defaults to now. A Date is converted with toISOString(). */
+  time?: string | Date;
+  subject?: string;
+}
+
+export interface ParseEventOptions {
+  /**
+   * Strip fields this version of the contracts does not know (envelope and data) instead of failing.
+   * For consumers: a producer on a newer minor may add optional fields. Producers never set this.
+   */
+  tolerateUnknownFields?: boolean;
+}
+
+export type SafeParseEventResult =
+  { ok: true; event: AnyCloudEvent } | { ok: false; error: ContractValidationError };
+
+/**
+ * Builds and validates an envelope. Throws `ContractValidationError` (paths from the envelope root,
+ * e.g. `data.rating`) when `data` does not match the schema of `type`. The returned event has
+ * defaults applied (e.g. feedback `ratingScale`).
+ */
+export function createEvent<T extends EventType>(
+  type: T,
+  data: EventDataInputMap[T],
+  options: CreateEventOptions,
+): CloudEvent<T> {
+  if (!isEventType(type)) {
+    throw new ContractValidationError([{ path: 'type', message: `unknown event type "${String(type)}"` }]);
+  }
+  const time =
+    options.time instanceof Date ? options.time.toISOString() : (options.time ?? new Date().toISOString());
+  const envelope: Record<string, unknown> = {
+    specversion: CLOUDEVENTS_SPEC_VERSION,
+    id: options.id ?? uuidv7(),
+    source: options.source,
+    type,
+    time,
+    datacontenttype: DATA_CONTENT_TYPE,
+    dataschema: dataSchemaUri(type),
+    data,
+  };
+  if (options.subject !== undefined) envelope.subject = options.subject;
+  const result = ENVELOPE_SCHEMAS[type].safeParse(envelope);
+  if (!result.success) throw new ContractValidationError(fromZodIssues(result.error.issues, envelope));
+  return result.data as CloudEvent<T>;
+}
+
+/** JSON text of an event (the Kafka record value). */
+export function serializeEvent(event: AnyCloudEvent | CloudEvent): string {
+  return JSON.stringify(event);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Validates an already-decoded JSON value as an event of the catalog. */
+export function safeValidateEvent(value: unknown, options: ParseEventOptions = {}): SafeParseEventResult {
+  const fail = (issues: ContractIssue[]): SafeParseEventResult => ({
+    ok: false,
+    error: new ContractValidationError(issues),
+  });
+  if (!isPlainObject(value)) {
+    return fail([
+      { path: '', message: 'expected a JSON object (a CloudEvents 1.0 structured-mode envelope)' },
+    ]);
+  }
+  const type = value.type;
+  if (!isEventType(type)) {
+    const issues: ContractIssue[] = [
+      type === undefined
+        ? { path: 'type', message: 'required field missing (expected an event type)' }
+        : {
+            path: 'type',
+            message: `unknown event type ${JSON.stringify(type)}; known: ${ALL_EVENT_TYPES.join(', ')}`,
+          },
+    ];
+    const generic = GENERIC_ENVELOPE.safeParse(value);
+    if (!generic.success) issues.push(...fromZodIssues(generic.error.issues, value));
+    return fail(issues);
+  }
+  const schema = options.tolerateUnknownFields ? TOLERANT_ENVELOPE_SCHEMAS[type] : ENVELOPE_SCHEMAS[type];
+  const result = schema.safeParse(value);
+  if (!result.success) return fail(fromZodIssues(result.error.issues, value));
+  return { ok: true, event: result.data as AnyCloudEvent };
+}
+
+export function validateEvent(value: unknown, options: ParseEventOptions = {}): AnyCloudEvent {
+  const result = safeValidateEvent(value, options);
+  if (!result.ok) throw result.error;
+  return result.event;
+}
+
+/** Like `parseEvent`, but returns the error instead of throwing. */
+export function safeParseEvent(
+  raw: string | Uint8Array,
+  options: ParseEventOptions = {},
+): SafeParseEventResult {
+  const text =
+    typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    return {
+      ok: false,
+      error: new ContractValidationError([{ path: '', message: `malformed JSON: ${reason}` }]),
+    };
+  }
+  return safeValidateEvent(value, options);
+}
+
+/**
+ * Parses a Kafka record value (JSON text or bytes) into a typed event; switch on `event.type` to narrow
+ * `event.data`. Throws `ContractValidationError` for malformed JSON, an unknown type or invalid data.
+ */
+export function parseEvent(raw: string | Uint8Array, options: ParseEventOptions = {}): AnyCloudEvent {
+  const result = safeParseEvent(raw, options);
+  if (!result.ok) throw result.error;
+  return result.event;
+}
+
+/** Narrowing helper: `isEventOfType(event, EVENT_TYPES.feedbackSubmitted)`. */
+export function isEventOfType<T extends EventType>(
+  event: AnyCloudEvent,
+  type: T,
+): event is Extract<AnyCloudEvent, { type: T }> {
+  return event.type === type;
+}

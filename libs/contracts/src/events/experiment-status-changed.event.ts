@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { isoDateTime, nonEmpty, type SchemaKit, STRICT_KIT } from './common.schema';
+import { buildExperimentSnapshot, experimentStatus } from './experiment-snapshot.schema';
+
+export const EXPERIMENT_STATUS_CHANGED = 'io.llmops.experiment.status-changed.v1';
+
+/**
+ * `io.llmops.experiment.status-changed.v1` on `llmops.experiments.v1` (key: experiment key, compacted).
+ * The full snapshot after a status transition (`experiment.status` is the new status,
+ * `previousStatus` the old one).
+ */
+export const buildExperimentStatusChangedData = (k: SchemaKit) =>
+  k.object({
+    experiment: buildExperimentSnapshot(k),
+    changedAt: isoDateTime(),
+    actor: nonEmpty('actor').optional(),
+    previousStatus: experimentStatus().optional(),
+  });
+
+export const ExperimentStatusChangedDataSchema = buildExperimentStatusChangedData(STRICT_KIT);
+export type ExperimentStatusChangedData = z.infer<typeof ExperimentStatusChangedDataSchema>;

@@ -1,0 +1,172 @@
+import { EVENT_TYPES, type EventType } from './event-types';
+
+/** Partition count of every topic. Generations and feedback MUST keep equal counts (co-partitioning). */
+export const DEFAULT_PARTITIONS = 6;
+
+/**
+ * Kafka topic base names. The `.v1` suffix is the topic's major version: it only changes when the key
+ * or partitioning changes (see the versioning rule in `catalog.ts`). Use {@link topicName} to apply a
+ * deployment prefix.
+ */
+export const TOPICS = {
+  /**
+   * Immutable prompt versions. Producer: registry. Consumers: assignment (resolves arm prompt refs),
+   * analytics (labels prompt hashes).
+   * Key: prompt name, so every version of one prompt is on one partition, in registration order
+   * (version numbers are per name). Retention: delete, kept long (reference data; the registry's
+   * database is the source of truth and can re-publish).
+   * Events: `io.llmops.prompt.version.registered.v1`.
+   */
+  promptVersions: 'llmops.prompt-versions.v1',
+  /**
+   * Alias moves (e.g. `production` -> version 7). Producer: registry. Consumers: assignment
+   * (re-resolves arms that reference an alias), analytics.
+   * Key: prompt name, the same as prompt-versions, so all alias moves of a prompt are ordered and the
+   * last one per (name, alias) wins. Retention: delete.
+   * Events: `io.llmops.prompt.alias.moved.v1`.
+   */
+  promptAliases: 'llmops.prompt-aliases.v1',
+  /**
+   * Experiment snapshots. Producer: assignment. Consumers: analytics (arms, control, phase), feedback.
+   * Key: experiment key. COMPACTED (`cleanup.policy=compact`): every event carries the full snapshot,
+   * so the newest record per key is enough to rebuild state; the key keeps an experiment's changes in
+   * order and is what compaction deduplicates on.
+   * Events: experiment created / updated / status-changed `.v1`.
+   */
+  experiments: 'llmops.experiments.v1',
+  /**
+   * Exposures (a user was served an arm). Producer: assignment. Consumers: analytics.
+   * Key: `${experiment}:${userId}`. Analytics counts DISTINCT users per experiment and arm; with this
+   * key all exposures of one user in one experiment are on one partition, so each partition can
+   * dedupe users locally and per-partition distinct counts add up without double counting. Keying by
+   * experiment alone would put a whole (hot) experiment on one partition; by user alone would still
+   * dedupe but couples unrelated experiments' load. Retention: delete.
+   * Events: `io.llmops.exposure.v1`.
+   */
+  exposures: 'llmops.exposures.v1',
+  /**
+   * Logged LLM generations. Producer: feedback service (ingestion API). Consumers: analytics.
+   * Key: `requestId`. Same key and same partition count as `llmops.feedback.v1`, so a generation and
+   * its feedback are co-partitioned: a downstream join reads both from the same partition number
+   * and sees each in order. Retention: delete.
+   * Events: `io.llmops.generation.logged.v1`.
+   */
+  generations: 'llmops.generations.v1',
+  /**
+   * Feedback (ratings, thumbs, comments, corrections, scores) and its edits. Producer: feedback
+   * service. Consumers: analytics.
+   * Key: `requestId` (NOT feedbackId): the SAME key as generations and the same partition count, so
+   * feedback is co-partitioned with the generation it rates, and all revisions of one feedbackId
+   * (same requestId) are ordered. Retention: delete.
+   * Events: `io.llmops.feedback.submitted.v1`.
+   */
+  feedback: 'llmops.feedback.v1',
+  /**
+   * Records a consumer could not process after its retries. Producer: any consumer. Consumers:
+   * operators and replay tooling.
+   * Key: the original record's key (unchanged, so a replay lands on the same partition as before).
+   * Value and headers: the original ones, plus the `x-dlq-*` headers (see `DLQ_HEADERS`).
+   * Retention: delete, long (until triaged).
+   */
+  deadLetter: 'llmops.dead-letter.v1',
+} as const;
+
+export type TopicKey = keyof typeof TOPICS;
+export type TopicBaseName = (typeof TOPICS)[TopicKey];
+
+/**
+ * Full topic name for a deployment: `topicName(TOPICS.feedback, 't123.')` -> `t123.llmops.feedback.v1`.
+ * Tests and multi-tenant setups use a prefix; production uses none.
+ */
+export function topicName(base: TopicBaseName | string, prefix = ''): string {
+  return `${prefix}${base}`;
+}
+
+export interface TopicSpec {
+  name: TopicBaseName;
+  partitions: number;
+  compacted: boolean;
+  /** What the record key is and why. */
+  key: string;
+  producer: string;
+  consumers: string[];
+  events: EventType[];
+}
+
+/** What an admin needs to create the topics (names are base names: apply `topicName` for a prefix). */
+export const TOPIC_SPECS: readonly TopicSpec[] = [
+  {
+    name: TOPICS.promptVersions,
+    partitions: DEFAULT_PARTITIONS,
+    compacted: false,
+    key: 'Prompt name: all versions of a prompt on one partition, in registration order.',
+    producer: 'registry',
+    consumers: ['assignment', 'analytics'],
+    events: [EVENT_TYPES.promptVersionRegistered],
+  },
+  {
+    name: TOPICS.promptAliases,
+    partitions: DEFAULT_PARTITIONS,
+    compacted: false,
+    key: 'Prompt name: all alias moves of a prompt are ordered; the last per (name, alias) wins.',
+    producer: 'registry',
+    consumers: ['assignment', 'analytics'],
+    events: [EVENT_TYPES.promptAliasMoved],
+  },
+  {
+    name: TOPICS.experiments,
+    partitions: DEFAULT_PARTITIONS,
+    compacted: true,
+    key: 'Experiment key: changes of an experiment are ordered; compaction keeps the newest full snapshot per key.',
+    producer: 'assignment',
+    consumers: ['analytics', 'feedback'],
+    events: [
+      EVENT_TYPES.experimentCreated,
+      EVENT_TYPES.experimentUpdated,
+      EVENT_TYPES.experimentStatusChanged,
+    ],
+  },
+  {
+    name: TOPICS.exposures,
+    partitions: DEFAULT_PARTITIONS,
+    compacted: false,
+    key: "`${experiment}:${userId}`: one user's exposures to one experiment stay on one partition, so distinct users per experiment/arm are counted per partition without double counting.",
+    producer: 'assignment',
+    consumers: ['analytics'],
+    events: [EVENT_TYPES.exposure],
+  },
+  {
+    name: TOPICS.generations,
+    partitions: DEFAULT_PARTITIONS,
+    compacted: false,
+    key: 'requestId: same key and partition count as llmops.feedback.v1, so generations and their feedback are co-partitioned.',
+    producer: 'feedback',
+    consumers: ['analytics'],
+    events: [EVENT_TYPES.generationLogged],
+  },
+  {
+    name: TOPICS.feedback,
+    partitions: DEFAULT_PARTITIONS,
+    compacted: false,
+    key: 'requestId: same key and partition count as llmops.generations.v1 (co-partitioned join); all revisions of a feedbackId are ordered.',
+    producer: 'feedback',
+    consumers: ['analytics'],
+    events: [EVENT_TYPES.feedbackSubmitted],
+  },
+  {
+    name: TOPICS.deadLetter,
+    partitions: DEFAULT_PARTITIONS,
+    compacted: false,
+    key: 'The original record key, unchanged (a replay lands where the original did).',
+    producer: 'any consumer',
+    consumers: ['operators', 'replay tooling'],
+    events: [],
+  },
+];
+
+/** The topic an event type is published on. */
+export function topicForEventType(type: EventType): TopicBaseName {
+  const spec = TOPIC_SPECS.find((t) => t.events.includes(type));
+  if (!spec) throw new Error(`no topic carries ${type}`);
+  return spec.name;
+}
