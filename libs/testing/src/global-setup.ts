@@ -7,7 +7,10 @@
  * Set LLMOPS_SKIP_INFRA=1 to run pure unit tests without any infrastructure.
  */
 import { existsSync } from 'node:fs';
-import { infraUp } from '@llmops/local-infra';
+// Jest loads global setup outside its module registry, so tsconfig path aliases (moduleNameMapper)
+// do not apply here: import the launcher by relative path.
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { infraUp } from '../../../deploy/local/src/infra';
 
 interface Stoppable {
   stop(): Promise<unknown>;

@@ -1,0 +1,116 @@
+/**
+ * Docker cannot run on the project's CI machines, so this test keeps docker-compose.yml and the
+ * Dockerfile honest: every service, port and environment variable must match the services'
+ * validated config schemas, and every host:port a service is pointed at must exist in the file.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { analyticsConfigSchema } from '../../services/analytics/src/config/analytics.config';
+import { assignmentConfigSchema } from '../../services/assignment/src/config/assignment.config';
+import { feedbackConfigSchema } from '../../services/feedback/src/config/feedback.config';
+import { registryConfigSchema } from '../../services/registry/src/config/registry.config';
+
+const root = join(__dirname, '..', '..');
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile: string; target?: string };
+  ports?: string[];
+  environment?: Record<string, string | number | boolean>;
+  volumes?: string[];
+  command?: string[];
+}
+
+const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
+const dockerfile = readFileSync(join(root, 'deploy/docker/Dockerfile'), 'utf8');
+
+const apps: Record<string, z.ZodObject> = {
+  registry: registryConfigSchema,
+  assignment: assignmentConfigSchema,
+  feedback: feedbackConfigSchema,
+  analytics: analyticsConfigSchema,
+};
+
+function envOf(name: string): Record<string, string> {
+  const env = compose.services[name]?.environment ?? {};
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
+}
+
+function hostPort(value: string): { host: string; port: number } {
+  const url = new URL(value.includes('://') ? value : `tcp://${value}`);
+  return { host: url.hostname, port: Number(url.port) };
+}
+
+describe('docker-compose.yml', () => {
+  it('runs Kafka (KRaft), MongoDB 7+, Prometheus, Grafana and the four services', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(
+      ['analytics', 'assignment', 'feedback', 'grafana', 'kafka', 'mongodb', 'prometheus', 'registry'].sort(),
+    );
+    expect(compose.services.kafka.image).toMatch(/^apache\/kafka:4\./);
+    expect(envOf('kafka').KAFKA_PROCESS_ROLES).toBe('broker,controller');
+    const mongoMajor = Number(/^mongo:(\d+)/.exec(compose.services.mongodb.image ?? '')?.[1]);
+    expect(mongoMajor).toBeGreaterThanOrEqual(7);
+    expect(compose.services.mongodb.ports).toContain('27017:27017');
+    expect(compose.services.kafka.ports).toContain('9092:9092');
+  });
+
+  describe.each(Object.entries(apps))('%s', (name, schema) => {
+    const service = compose.services[name];
+    const env = envOf(name);
+
+    it('builds its own Dockerfile target, which exists and exposes the service port', () => {
+      expect(service.build?.target).toBe(name);
+      const stage = new RegExp(`FROM base AS ${name}\\nENV PORT=(\\d+)\\nEXPOSE (\\d+)\\nCMD \\[.*services/${name}/src/main\\.ts"\\]`);
+      const match = stage.exec(dockerfile);
+      expect(match).not.toBeNull();
+      expect(Number(match![1])).toBe(Number(env.PORT));
+      expect(Number(match![2])).toBe(Number(env.PORT));
+    });
+
+    it('sets only variables its config schema knows, with values the schema accepts', () => {
+      const known = Object.keys(schema.shape);
+      const unknown = Object.keys(env).filter((k) => !known.includes(k));
+      expect(unknown).toEqual([]);
+      const parsed = schema.safeParse(env);
+      expect(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([]);
+    });
+
+    it('publishes the schema default port as host:container', () => {
+      const defaultPort = (schema.safeParse({}) as { data?: { PORT: number } }).data?.PORT;
+      expect(Number(env.PORT)).toBe(defaultPort);
+      expect(service.ports).toEqual([`${defaultPort}:${defaultPort}`]);
+    });
+
+    it('points at Kafka and MongoDB addresses that exist in the file', () => {
+      const kafka = hostPort(env.KAFKA_BROKERS);
+      expect(compose.services[kafka.host]).toBeDefined();
+      expect(envOf(kafka.host).KAFKA_LISTENERS).toContain(`://:${kafka.port}`);
+      expect(envOf(kafka.host).KAFKA_ADVERTISED_LISTENERS).toContain(`${kafka.host}:${kafka.port}`);
+      const mongo = hostPort(env.MONGODB_URI);
+      expect(compose.services[mongo.host]?.image).toMatch(/^mongo:/);
+      expect(mongo.port).toBe(27017);
+    });
+
+    it('points every *_URL variable at a service and port defined in the file', () => {
+      for (const [key, value] of Object.entries(env).filter(([k]) => k.endsWith('_URL'))) {
+        const target = hostPort(value);
+        expect({ key, defined: compose.services[target.host] !== undefined }).toEqual({ key, defined: true });
+        expect({ key, port: target.port }).toEqual({ key, port: Number(envOf(target.host).PORT) });
+      }
+    });
+  });
+
+  it('mounts only files and folders that exist in the repository', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const volume of service.volumes ?? []) {
+        const source = volume.split(':')[0];
+        if (!source.startsWith('./')) continue;
+        expect({ name, source, exists: existsSync(join(root, source)) }).toEqual({ name, source, exists: true });
+      }
+    }
+  });
+});
