@@ -1,0 +1,72 @@
+/**
+ * Every service boots as a real process against the real infrastructure: /health/ready is 200,
+ * then 503 naming `mongodb` once its database is stopped; SIGTERM shuts it down cleanly (exit 0).
+ */
+import { expectEventually, type DedicatedMongo, startDedicatedMongo, testInfra } from '@llmops/testing';
+import { httpJson, type ServiceProcess, startServiceProcess } from '../support/service-process';
+
+const NAMES = ['registry', 'assignment', 'feedback', 'analytics'] as const;
+
+describe('service readiness against real Kafka and MongoDB', () => {
+  const infra = testInfra();
+  let mongo: DedicatedMongo;
+  const services: ServiceProcess[] = [];
+
+  beforeAll(async () => {
+    mongo = await startDedicatedMongo(`readiness-${infra.id}`);
+    for (const name of NAMES) {
+      services.push(
+        await startServiceProcess(name, {
+          KAFKA_BROKERS: infra.kafkaBrokers,
+          KAFKA_TOPIC_PREFIX: infra.topicPrefix,
+          MONGODB_URI: mongo.uri,
+          MONGODB_DB: `${infra.dbName}_${name}`,
+        }),
+      );
+    }
+  });
+
+  afterAll(async () => {
+    await Promise.all(services.map((s) => s.stop('SIGKILL')));
+    await mongo?.destroy();
+  });
+
+  it('every service reports ready with kafka and mongodb up', async () => {
+    for (const s of services) {
+      await expectEventually(
+        async () => {
+          const res = await httpJson(`${s.url}/health/ready`);
+          expect({ service: s.name, status: res.status }).toEqual({ service: s.name, status: 200 });
+          expect(res.body).toMatchObject({ status: 'ok', info: { kafka: { status: 'up' }, mongodb: { status: 'up' } } });
+        },
+        { timeoutMs: 90_000, intervalMs: 500 },
+      ).catch((err: Error) => {
+        err.message += `\n--- ${s.name} output ---\n${s.output().slice(-4000)}`;
+        throw err;
+      });
+      const live = await httpJson(`${s.url}/health/live`);
+      expect(live.status).toBe(200);
+    }
+  });
+
+  it('readiness turns 503 naming mongodb when the database is stopped', async () => {
+    await mongo.stop();
+    for (const s of services) {
+      await expectEventually(
+        async () => {
+          const res = await httpJson(`${s.url}/health/ready`);
+          expect({ service: s.name, status: res.status }).toEqual({ service: s.name, status: 503 });
+          expect(res.body).toMatchObject({ status: 'error', error: { mongodb: { status: 'down' } }, failing: ['mongodb'] });
+        },
+        { timeoutMs: 30_000, intervalMs: 500 },
+      );
+      // Liveness does not depend on the database: an outage must not restart healthy pods.
+      expect((await httpJson(`${s.url}/health/live`)).status).toBe(200);
+    }
+  });
+
+  it('SIGTERM shuts every service down cleanly', async () => {
+    const codes = await Promise.all(services.map((s) => s.stop('SIGTERM')));
+    expect(codes).toEqual(NAMES.map(() => 0));
+  });
+});

@@ -1,0 +1,62 @@
+/**
+ * Runs a service as a real process (`node -r @swc-node/register services/<name>/src/main.ts`),
+ * exactly as `npm start` and the Docker image do, without importing its code.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { freePort } from '@llmops/testing';
+
+const root = join(__dirname, '..', '..');
+
+export interface ServiceProcess {
+  name: string;
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** Everything the process printed, for assertions and failure messages. */
+  output(): string;
+  /** SIGTERM and wait for exit; resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startServiceProcess(
+  name: 'registry' | 'assignment' | 'feedback' | 'analytics',
+  env: Record<string, string>,
+): Promise<ServiceProcess> {
+  const port = await freePort();
+  let out = '';
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', join('services', name, 'src', 'main.ts')], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    name,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    child,
+    output: () => out,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export async function httpJson(
+  url: string,
+  init?: RequestInit,
+): Promise<{ status: number; body: unknown; headers: Headers }> {
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body, headers: res.headers };
+}
