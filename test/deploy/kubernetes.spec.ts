@@ -1,0 +1,140 @@
+/**
+ * Structural checks of deploy/k8s: every service has a Deployment and a Service with probes on
+ * /health/*, resource requests and limits, config from the ConfigMap and the Secret, an HPA, and
+ * the analytics consumer never scales past the number of topic partitions.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { z } from 'zod';
+import { analyticsConfigSchema } from '../../services/analytics/src/config/analytics.config';
+import { assignmentConfigSchema } from '../../services/assignment/src/config/assignment.config';
+import { feedbackConfigSchema } from '../../services/feedback/src/config/feedback.config';
+import { registryConfigSchema } from '../../services/registry/src/config/registry.config';
+
+const dir = join(__dirname, '..', '..', 'deploy', 'k8s');
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+}
+
+interface Container {
+  name: string;
+  image: string;
+  ports: Array<{ name: string; containerPort: number }>;
+  envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>;
+  env?: Array<{ name: string; value?: string }>;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  livenessProbe?: { httpGet?: { path: string; port: string | number } };
+  readinessProbe?: { httpGet?: { path: string; port: string | number } };
+}
+
+const objects: K8sObject[] = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+  .flatMap((f) =>
+    parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => {
+      if (d.errors.length > 0) throw new Error(`${f}: ${d.errors.map((e) => e.message).join('; ')}`);
+      return d.toJS() as K8sObject;
+    }),
+  );
+const kustomization = parseAllDocuments(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'))[0].toJS() as {
+  resources: string[];
+};
+
+const find = (kind: string, name: string): K8sObject | undefined =>
+  objects.find((o) => o.kind === kind && o.metadata.name === name);
+
+const schemas: Record<string, z.ZodObject> = {
+  registry: registryConfigSchema,
+  assignment: assignmentConfigSchema,
+  feedback: feedbackConfigSchema,
+  analytics: analyticsConfigSchema,
+};
+
+const configMap = find('ConfigMap', 'llmops-config')!;
+const secret = find('Secret', 'llmops-mongodb')!;
+
+describe('kubernetes manifests', () => {
+  it('every object is well-formed and listed in the kustomization', () => {
+    for (const o of objects) {
+      expect(o.apiVersion).toBeTruthy();
+      expect(o.kind).toBeTruthy();
+      expect(o.metadata?.name).toMatch(/^[a-z0-9-]+$/);
+    }
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+    expect([...kustomization.resources].sort()).toEqual(files.sort());
+    expect(configMap).toBeDefined();
+    expect(secret).toBeDefined();
+  });
+
+  describe.each(Object.entries(schemas))('%s', (name, schema) => {
+    const deployment = find('Deployment', name)!;
+    const podSpec = (deployment?.spec as { template: { spec: { containers: Container[] } } } | undefined)?.template.spec;
+    const container = podSpec?.containers[0];
+    const defaultPort = (schema.safeParse({}) as { data?: { PORT: number } }).data?.PORT;
+
+    it('has a Deployment and a Service on the config default port', () => {
+      expect(deployment).toBeDefined();
+      expect(container?.ports[0].containerPort).toBe(defaultPort);
+      const service = find('Service', name)!;
+      const ports = (service.spec as { ports: Array<{ port: number; targetPort: string }> }).ports;
+      expect(ports[0]).toMatchObject({ port: defaultPort, targetPort: 'http' });
+      expect((service.spec as { selector: Record<string, string> }).selector).toEqual(
+        (deployment.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels,
+      );
+    });
+
+    it('probes /health/live and /health/ready', () => {
+      expect(container?.livenessProbe?.httpGet?.path).toBe('/health/live');
+      expect(container?.readinessProbe?.httpGet?.path).toBe('/health/ready');
+    });
+
+    it('sets resource requests and limits', () => {
+      expect(container?.resources?.requests?.cpu).toBeTruthy();
+      expect(container?.resources?.requests?.memory).toBeTruthy();
+      expect(container?.resources?.limits?.cpu).toBeTruthy();
+      expect(container?.resources?.limits?.memory).toBeTruthy();
+    });
+
+    it('takes config from the ConfigMap and secrets from the Secret, with names the service knows', () => {
+      expect(container?.envFrom).toEqual([
+        { configMapRef: { name: 'llmops-config' } },
+        { secretRef: { name: 'llmops-mongodb' } },
+      ]);
+      const env: Record<string, string> = {
+        ...configMap.data,
+        ...secret.stringData,
+        ...Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value ?? ''])),
+      };
+      const known = Object.keys(schema.shape);
+      expect(Object.keys(env).filter((k) => !known.includes(k))).toEqual([]);
+      const parsed = schema.safeParse(env);
+      expect(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([]);
+      // Connection strings with credentials never sit in the ConfigMap.
+      expect(Object.keys(configMap.data ?? {})).not.toContain('MONGODB_URI');
+    });
+
+    it('has a HorizontalPodAutoscaler targeting it', () => {
+      const hpa = find('HorizontalPodAutoscaler', name)!;
+      expect(hpa).toBeDefined();
+      const spec = hpa.spec as { scaleTargetRef: { kind: string; name: string }; minReplicas: number; maxReplicas: number };
+      expect(spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name });
+      expect(spec.minReplicas).toBeGreaterThanOrEqual(1);
+      expect(spec.maxReplicas).toBeGreaterThanOrEqual(spec.minReplicas);
+    });
+  });
+
+  it('never scales the analytics consumer past the topic partitions', () => {
+    const partitions = Number(configMap.data?.KAFKA_TOPIC_PARTITIONS);
+    expect(partitions).toBeGreaterThanOrEqual(6);
+    const hpa = find('HorizontalPodAutoscaler', 'analytics')!.spec as { maxReplicas: number };
+    const deployment = find('Deployment', 'analytics')!.spec as { replicas: number };
+    expect(hpa.maxReplicas).toBeLessThanOrEqual(partitions);
+    expect(deployment.replicas).toBeLessThanOrEqual(partitions);
+  });
+});
