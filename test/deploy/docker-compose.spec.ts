@@ -7,10 +7,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
+/* eslint-disable @nx/enforce-module-boundaries -- deployment manifests are checked against the
+   services' own validated config schemas; nothing else of a service is imported here. */
 import { analyticsConfigSchema } from '../../services/analytics/src/config/analytics.config';
 import { assignmentConfigSchema } from '../../services/assignment/src/config/assignment.config';
 import { feedbackConfigSchema } from '../../services/feedback/src/config/feedback.config';
 import { registryConfigSchema } from '../../services/registry/src/config/registry.config';
+/* eslint-enable @nx/enforce-module-boundaries */
 
 const root = join(__dirname, '..', '..');
 

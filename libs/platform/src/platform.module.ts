@@ -18,7 +18,6 @@ import { TerminusModule } from '@nestjs/terminus';
 import type { Kafka } from 'kafkajs';
 import mongoose, { type Connection } from 'mongoose';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import type { BaseServiceConfig } from './config/config';
 import { kafkaCheck, mongoCheck, type ComponentCheck } from './health/health';
 import { HealthController, READINESS_CHECKS } from './health/health.controller';
