@@ -1,2 +1,3 @@
 export * from './launcher';
 export * from './infra';
+export * from './scenario';
