@@ -174,7 +174,7 @@ export class BatchConsumer {
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
+    const { batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary } = payload;
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const started = process.hrtime.bigint();
     const messages = batch.messages.map((m) => toConsumed(batch.topic, batch.partition, m));
@@ -210,9 +210,13 @@ export class BatchConsumer {
     };
     if (this.options.beforeCommit) await this.options.beforeCommit(info);
     resolveOffset(last.offset);
-    await this.consumer?.commitOffsets([
-      { topic: batch.topic, partition: batch.partition, offset: info.commitOffset },
-    ]);
+    // Commit through the batch payload, not `consumer.commitOffsets`: during stop() kafkajs'
+    // runner is already marked not running and `consumer.commitOffsets` silently does nothing
+    // (and `this.consumer` is cleared), which dropped the commit of the batch that stop() waits
+    // for. The payload's explicit-offset commit goes straight to the group coordinator.
+    await commitOffsetsIfNecessary({
+      topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: info.commitOffset }] }],
+    });
     await heartbeat();
     const lag = BigInt(batch.highWatermark) - BigInt(info.commitOffset);
     this.options.metrics?.lag.set(
