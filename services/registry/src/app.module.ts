@@ -1,13 +1,26 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { PlatformModule } from '@llmops/platform';
 import type { RegistryConfig } from './config/registry.config';
+import { registryTopicSpecs } from './outbox/registry-topics';
+import { PromptsModule } from './prompts/prompts.module';
+
+/** Options for createServiceApp (main.ts and in-process tests use the same). */
+export function registryAppOptions(config: RegistryConfig) {
+  return {
+    title: 'LLMOps prompt registry',
+    description:
+      'Content-addressed prompt versions (hash = SHA-256 of the RFC 8785 canonical spec), aliases with compare-and-set, rendering and diffs.',
+    // Room for metadata around the largest spec; the spec itself is checked exactly (spec_too_large).
+    bodyLimit: config.REGISTRY_MAX_SPEC_BYTES + 64 * 1024,
+  };
+}
 
 @Module({})
 export class AppModule {
   static forRoot(config: RegistryConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot({ config, topics: [] })],
+      imports: [PlatformModule.forRoot({ config, topics: registryTopicSpecs(config) }), PromptsModule],
     };
   }
 }

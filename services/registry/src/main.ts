@@ -1,14 +1,11 @@
 import 'reflect-metadata';
 import { ConfigError, createServiceApp, runService } from '@llmops/platform';
-import { AppModule } from './app.module';
+import { AppModule, registryAppOptions } from './app.module';
 import { loadRegistryConfig } from './config/registry.config';
 
 async function main(): Promise<void> {
   const config = loadRegistryConfig();
-  const app = await createServiceApp(AppModule.forRoot(config) as never, {
-    title: 'LLMOps registry service',
-    description: 'registry service API',
-  });
+  const app = await createServiceApp(AppModule.forRoot(config) as never, registryAppOptions(config));
   await runService(app, config);
 }
 

@@ -1,7 +1,33 @@
 /** The only place this service reads process.env: validated at boot, every bad variable listed. */
-import { baseServiceConfig, type EnvSource, loadConfig } from '@llmops/platform';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { baseServiceConfig, env, type EnvSource, loadConfig } from '@llmops/platform';
+import { z } from 'zod';
 
-export const registryConfigSchema = baseServiceConfig(3001, 'registry');
+export const registryConfigSchema = baseServiceConfig(3001, 'registry').extend({
+  /** How often the outbox publisher looks for unpublished events (it is also kicked after each write). */
+  REGISTRY_OUTBOX_POLL_MS: env.int(200, 10, 60_000),
+  /** Most events one publisher round reads from each outbox collection. */
+  REGISTRY_OUTBOX_BATCH_SIZE: env.int(200, 1, 10_000),
+  /** Longest wait between publisher retries while the broker is unavailable. */
+  REGISTRY_OUTBOX_MAX_BACKOFF_MS: env.int(5_000, 10, 600_000),
+  /** Largest spec accepted (bytes of its canonical JSON); the request body may be 64 KiB larger. */
+  REGISTRY_MAX_SPEC_BYTES: env.int(256 * 1024, 1024, 16 * 1024 * 1024),
+  /** Immutable versions kept in memory (oldest evicted first). */
+  REGISTRY_VERSION_CACHE_MAX: env.int(20_000, 0, 10_000_000),
+  /**
+   * Safety net for alias cache entries: they are invalidated by alias-moved events, and also expire
+   * after this long, which bounds staleness while the broker is unreachable.
+   */
+  REGISTRY_ALIAS_CACHE_TTL_MS: env.int(30_000, 0, 3_600_000),
+  /** Consume the registry's own topics to invalidate cached aliases (off only for tests/tools). */
+  REGISTRY_CACHE_CONSUMER_ENABLED: env.bool(true),
+  /** Identifies this instance: its cache-invalidation consumer group is `<SERVICE_NAME>-cache-<id>`. */
+  REGISTRY_INSTANCE_ID: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]{1,100}$/, 'expected 1-100 letters, digits, ".", "_" or "-"')
+    .default(() => `${hostname().replace(/[^a-zA-Z0-9._-]/g, '-').slice(0, 60)}-${process.pid}-${randomBytes(3).toString('hex')}`),
+});
 
 export type RegistryConfig = ReturnType<typeof loadRegistryConfig>;
 

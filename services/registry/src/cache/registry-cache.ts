@@ -1,0 +1,108 @@
+/**
+ * In-memory read cache.
+ * - Versions are immutable, so an entry (with its pre-serialized GET body) is valid forever; the
+ *   map is capped (oldest inserted evicted first) only to bound memory.
+ * - Version numbers never change their hash: cached forever too.
+ * - Alias targets (including the virtual `latest`) change. Entries are dropped by alias-moved /
+ *   version-registered events (see CacheInvalidationConsumer), updated directly by this instance's
+ *   own writes, and also expire after a TTL so a broker outage cannot keep them stale for long.
+ *   A per-key generation counter stops a read that started before an invalidation from storing
+ *   the value it read after the invalidation ran.
+ */
+import { toVersionResponse } from '../prompts/dto/version.response';
+import type { PromptVersion } from '../prompts/prompt-version';
+
+export interface CachedVersion {
+  readonly version: PromptVersion;
+  /** JSON body of GET .../versions/{ref}. */
+  readonly json: string;
+}
+
+interface AliasEntry {
+  hash: string;
+  expiresAt: number;
+}
+
+export interface RegistryCacheOptions {
+  maxVersions: number;
+  aliasTtlMs: number;
+  now?: () => number;
+}
+
+const key = (name: string, part: string): string => `${name}\n${part}`;
+
+export class RegistryCache {
+  private readonly versions = new Map<string, CachedVersion>();
+  private readonly numbers = new Map<string, string>();
+  private readonly aliases = new Map<string, AliasEntry>();
+  private readonly generations = new Map<string, number>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: RegistryCacheOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  getVersion(name: string, hash: string): CachedVersion | undefined {
+    return this.versions.get(key(name, hash));
+  }
+
+  getHashByNumber(name: string, version: number): string | undefined {
+    return this.numbers.get(key(name, `#${version}`));
+  }
+
+  putVersion(v: PromptVersion): CachedVersion {
+    const entry: CachedVersion = { version: v, json: JSON.stringify(toVersionResponse(v)) };
+    if (this.options.maxVersions <= 0) return entry;
+    const k = key(v.name, v.hash);
+    if (!this.versions.has(k)) {
+      while (this.versions.size >= this.options.maxVersions) {
+        const [oldest, evicted] = this.versions.entries().next().value as [string, CachedVersion];
+        this.versions.delete(oldest);
+        this.numbers.delete(key(evicted.version.name, `#${evicted.version.version}`));
+      }
+    }
+    this.versions.set(k, entry);
+    this.numbers.set(key(v.name, `#${v.version}`), v.hash);
+    return entry;
+  }
+
+  getAlias(name: string, alias: string): string | undefined {
+    const k = key(name, alias);
+    const entry = this.aliases.get(k);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= this.now()) {
+      this.aliases.delete(k);
+      return undefined;
+    }
+    return entry.hash;
+  }
+
+  /** Take before reading an alias from the database; pass to `putAlias` afterwards. */
+  aliasToken(name: string, alias: string): number {
+    return this.generations.get(key(name, alias)) ?? 0;
+  }
+
+  /** Stores a value read from the database unless the alias was invalidated since `token`. */
+  putAlias(name: string, alias: string, hash: string, token: number): void {
+    const k = key(name, alias);
+    if ((this.generations.get(k) ?? 0) !== token || this.options.aliasTtlMs <= 0) return;
+    this.aliases.set(k, { hash, expiresAt: this.now() + this.options.aliasTtlMs });
+  }
+
+  /** A value this instance just wrote: replaces anything cached and outdates reads in flight. */
+  setAlias(name: string, alias: string, hash: string): void {
+    const k = key(name, alias);
+    this.bump(k);
+    if (this.options.aliasTtlMs > 0) this.aliases.set(k, { hash, expiresAt: this.now() + this.options.aliasTtlMs });
+  }
+
+  invalidateAlias(name: string, alias: string): void {
+    const k = key(name, alias);
+    this.bump(k);
+    this.aliases.delete(k);
+  }
+
+  private bump(k: string): void {
+    this.generations.set(k, (this.generations.get(k) ?? 0) + 1);
+  }
+}

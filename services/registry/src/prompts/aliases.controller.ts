@@ -1,0 +1,72 @@
+import { parseOrThrow } from '@llmops/platform';
+import { Body, Controller, Get, Headers, Param, Put, Query } from '@nestjs/common';
+import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { moveAliasRequestSchema } from './dto/move-alias.request';
+import { paginationQuerySchema } from './dto/pagination.request';
+import { aliasHistoryResponseSchema, type AliasHistoryResponse, aliasResponseSchema, type AliasResponse } from './dto/version.response';
+import { openApiSchema } from './json-schema';
+import { MoveAliasUseCase } from './move-alias.usecase';
+import { ReadAliasesUseCase } from './read-aliases.usecase';
+import { assertPromptName, ResolveVersionUseCase } from './resolve-version.usecase';
+import { AliasNotFoundError } from './prompts.errors';
+
+const NAME_PARAM = { name: 'name', description: 'Prompt name', example: 'summarizer' };
+const ALIAS_PARAM = { name: 'alias', description: 'Alias name, e.g. production', example: 'production' };
+
+@ApiTags('aliases')
+@Controller('v1/prompts/:name/aliases')
+export class AliasesController {
+  constructor(
+    private readonly mover: MoveAliasUseCase,
+    private readonly reader: ReadAliasesUseCase,
+    private readonly resolver: ResolveVersionUseCase,
+  ) {}
+
+  @Put(':alias')
+  @ApiOperation({ summary: 'Move (or create) an alias; with `expected` it is compare-and-set' })
+  @ApiParam(NAME_PARAM)
+  @ApiParam(ALIAS_PARAM)
+  @ApiHeader({ name: 'x-actor', required: false, description: 'Who moves the alias (body.actor wins)' })
+  @ApiBody({ schema: openApiSchema(moveAliasRequestSchema) })
+  @ApiResponse({ status: 200, schema: openApiSchema(aliasResponseSchema, 'output') })
+  @ApiResponse({ status: 400, description: 'validation_failed, invalid_alias, reserved_alias (latest)' })
+  @ApiResponse({ status: 404, description: 'prompt_not_found, version_not_found (the ref)' })
+  @ApiResponse({ status: 409, description: 'alias_conflict (expected does not match), ambiguous_ref' })
+  move(
+    @Param('name') name: string,
+    @Param('alias') alias: string,
+    @Body() body: unknown,
+    @Headers('x-actor') actorHeader?: string,
+  ): Promise<AliasResponse> {
+    const request = parseOrThrow(moveAliasRequestSchema, body);
+    const actor = request.actor ?? (actorHeader ? actorHeader.slice(0, 256) : 'anonymous');
+    return this.mover.execute(name, alias, request, actor);
+  }
+
+  @Get(':alias')
+  @ApiOperation({ summary: 'Where an alias points now' })
+  @ApiParam(NAME_PARAM)
+  @ApiParam(ALIAS_PARAM)
+  @ApiResponse({ status: 200, description: '{ name, alias, hash, shortHash, version }' })
+  @ApiResponse({ status: 404, description: 'alias_not_found, prompt_not_found' })
+  async get(@Param('name') name: string, @Param('alias') alias: string) {
+    assertPromptName(name);
+    const hash = await this.resolver.aliasTarget(name, alias);
+    if (hash === null) throw new AliasNotFoundError(name, alias);
+    const { version } = await this.resolver.resolve(name, hash);
+    return { name, alias, hash, shortHash: version.shortHash, version: version.version };
+  }
+
+  @Get(':alias/history')
+  @ApiOperation({ summary: 'Every move of an alias, newest first: time, from, to, actor' })
+  @ApiParam(NAME_PARAM)
+  @ApiParam(ALIAS_PARAM)
+  @ApiQuery({ name: 'limit', required: false, description: '1-100, default 20' })
+  @ApiQuery({ name: 'cursor', required: false })
+  @ApiResponse({ status: 200, schema: openApiSchema(aliasHistoryResponseSchema, 'output') })
+  @ApiResponse({ status: 404, description: 'alias_not_found, prompt_not_found' })
+  history(@Param('name') name: string, @Param('alias') alias: string, @Query() query: unknown): Promise<AliasHistoryResponse> {
+    const { limit, cursor } = parseOrThrow(paginationQuerySchema, query);
+    return this.reader.history(name, alias, limit, cursor);
+  }
+}

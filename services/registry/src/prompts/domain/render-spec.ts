@@ -1,0 +1,62 @@
+import type { PromptMessage, PromptSpec } from '../dto/prompt-spec';
+import { renderTemplate, templateVariables, type TemplateVariables } from './template';
+
+export type JsonObject = NonNullable<PromptSpec['params']>;
+
+/** What a client sends to an LLM provider. */
+export interface RenderedPrompt {
+  model: string;
+  params: JsonObject;
+  text?: string;
+  messages?: PromptMessage[];
+  responseFormat?: JsonObject;
+  tools?: JsonObject[];
+}
+
+/** Every placeholder of the spec (template or messages, system prompt, few-shot examples). */
+export function specVariables(spec: PromptSpec): string[] {
+  const texts = [
+    spec.system ?? '',
+    ...(spec.fewShot ?? []).flatMap((e) => [e.input, e.output]),
+    spec.template ?? '',
+    ...(spec.messages ?? []).map((m) => m.content),
+  ];
+  return [...new Set(texts.flatMap(templateVariables))];
+}
+
+/**
+ * A bare template renders to `text`. Chat specs, and templates with a system prompt or few-shot
+ * examples, render to `messages`: the system prompt first, then each example as a user/assistant
+ * pair, then the template (as a user message) or the spec's messages.
+ * Returns the names of all missing variables instead of failing on the first one.
+ */
+export function renderSpec(
+  spec: PromptSpec,
+  variables: TemplateVariables,
+): { prompt: RenderedPrompt; missing: string[] } {
+  const missing = new Set<string>();
+  const render = (text: string): string => {
+    const r = renderTemplate(text, variables);
+    r.missing.forEach((m) => missing.add(m));
+    return r.text;
+  };
+  const prompt: RenderedPrompt = { model: spec.model, params: spec.params ?? {} };
+  const preamble: PromptMessage[] = [];
+  if (spec.system !== undefined) preamble.push({ role: 'system', content: render(spec.system) });
+  for (const example of spec.fewShot ?? []) {
+    preamble.push({ role: 'user', content: render(example.input) });
+    preamble.push({ role: 'assistant', content: render(example.output) });
+  }
+  if (spec.template !== undefined) {
+    const text = render(spec.template);
+    if (preamble.length === 0) prompt.text = text;
+    else prompt.messages = [...preamble, { role: 'user', content: text }];
+  } else {
+    prompt.messages = [...preamble, ...(spec.messages ?? []).map((m) => ({ role: m.role, content: render(m.content) }))];
+  }
+  if (spec.responseFormat !== undefined) prompt.responseFormat = spec.responseFormat;
+  if (spec.tools !== undefined) prompt.tools = spec.tools;
+  // Report in the order the variables appear in the spec, not the order they were hit.
+  const order = specVariables(spec);
+  return { prompt, missing: order.filter((v) => missing.has(v)) };
+}

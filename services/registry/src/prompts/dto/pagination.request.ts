@@ -1,0 +1,16 @@
+import { z } from 'zod';
+
+export const paginationQuerySchema = z.strictObject({
+  limit: z.coerce
+    .number({ error: 'expected an integer 1-100' })
+    .int({ error: 'expected an integer 1-100' })
+    .min(1, { error: 'expected an integer 1-100' })
+    .max(100, { error: 'expected an integer 1-100' })
+    .default(20),
+  cursor: z.string().min(1).max(512).optional(),
+});
+
+export const diffQuerySchema = z.strictObject({
+  from: z.string({ error: 'expected a version ref' }).min(1).max(128),
+  to: z.string({ error: 'expected a version ref' }).min(1).max(128),
+});

@@ -1,0 +1,9 @@
+import { z } from 'zod';
+import { promptMetadataSchema, promptSpecSchema } from './prompt-spec';
+
+export const registerVersionRequestSchema = z.strictObject({
+  spec: promptSpecSchema,
+  metadata: promptMetadataSchema.optional(),
+});
+
+export type RegisterVersionRequest = z.infer<typeof registerVersionRequestSchema>;

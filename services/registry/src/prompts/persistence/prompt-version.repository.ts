@@ -1,0 +1,122 @@
+import { MONGO_CONNECTION } from '@llmops/platform';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Connection, mongo } from 'mongoose';
+import type { PromptSpec } from '../dto/prompt-spec';
+import { type PromptVersion, shortHashOf } from '../prompt-version';
+import { isDuplicateKeyError } from './mongo-errors';
+import { db, ensureIndexes } from './mongo-indexes';
+import { PROMPT_VERSION_INDEXES, PROMPT_VERSIONS_COLLECTION, type PromptVersionDocument } from './prompt-version.schema';
+
+export type NewVersion = Omit<PromptVersionDocument, '_id' | 'published' | 'publishedAt'>;
+
+type StoredVersion = Omit<PromptVersionDocument, 'specCanonical'> & { specCanonical?: string };
+
+export interface UnpublishedVersion extends PromptVersion {
+  readonly id: string;
+  readonly correlationId?: string;
+  readonly traceparent?: string;
+}
+
+const LIST_PROJECTION = { specCanonical: 0 } as const;
+
+export function toPromptVersion(doc: StoredVersion): PromptVersion {
+  return {
+    name: doc.name,
+    hash: doc.hash,
+    shortHash: shortHashOf(doc.hash),
+    version: doc.version,
+    // Written by this service from a validated spec; list queries leave it out.
+    spec: (doc.specCanonical === undefined ? undefined : JSON.parse(doc.specCanonical)) as PromptSpec,
+    ...(doc.metadata ? { metadata: doc.metadata } : {}),
+    createdAt: doc.createdAt.toISOString(),
+  };
+}
+
+@Injectable()
+export class PromptVersionRepository {
+  constructor(@Inject(MONGO_CONNECTION) private readonly connection: Connection) {}
+
+  private get versions(): mongo.Collection<PromptVersionDocument> {
+    return db(this.connection).collection<PromptVersionDocument>(PROMPT_VERSIONS_COLLECTION);
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await ensureIndexes(this.versions, PROMPT_VERSION_INDEXES);
+  }
+
+  /** Inserts version and outbox record in one document; 'duplicate' when the hash or number is taken. */
+  async insert(version: NewVersion): Promise<'inserted' | 'duplicate'> {
+    try {
+      await this.versions.insertOne({ ...version, _id: `${version.name}/${version.hash}`, published: false });
+      return 'inserted';
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return 'duplicate';
+      throw err;
+    }
+  }
+
+  async findByHash(name: string, hash: string): Promise<PromptVersion | null> {
+    const doc = await this.versions.findOne({ name, hash });
+    return doc ? toPromptVersion(doc) : null;
+  }
+
+  async findByNumber(name: string, version: number): Promise<PromptVersion | null> {
+    const doc = await this.versions.findOne({ name, version });
+    return doc ? toPromptVersion(doc) : null;
+  }
+
+  /** Versions whose hash starts with `prefix` (at most `limit`), as a range scan on the hash index. */
+  async findByPrefix(name: string, prefix: string, limit: number): Promise<PromptVersion[]> {
+    const upper = prefix + 'g'; // 'g' sorts after every hex digit
+    const docs = await this.versions
+      .find({ name, hash: { $gte: prefix, $lt: upper } })
+      .sort({ hash: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map(toPromptVersion);
+  }
+
+  async findLatest(name: string): Promise<PromptVersion | null> {
+    const [doc] = await this.versions.find({ name }).sort({ version: -1 }).limit(1).toArray();
+    return doc ? toPromptVersion(doc) : null;
+  }
+
+  async latestNumber(name: string): Promise<number> {
+    const [doc] = await this.versions
+      .find({ name }, { projection: { version: 1 } })
+      .sort({ version: -1 })
+      .limit(1)
+      .toArray();
+    return doc?.version ?? 0;
+  }
+
+  /** Newest first; `before` = only versions with a smaller number. Specs are left out. */
+  async list(name: string, limit: number, before?: number): Promise<Omit<PromptVersion, 'spec'>[]> {
+    const filter = before === undefined ? { name } : { name, version: { $lt: before } };
+    const docs = await this.versions
+      .find(filter, { projection: LIST_PROJECTION })
+      .sort({ version: -1 })
+      .limit(limit)
+      .toArray();
+    return docs.map((d) => {
+      const { spec: _spec, ...rest } = toPromptVersion(d as StoredVersion);
+      return rest;
+    });
+  }
+
+  async findUnpublished(limit: number): Promise<UnpublishedVersion[]> {
+    const docs = await this.versions.find({ published: false }).limit(limit).toArray();
+    return docs
+      .map((d) => ({ ...toPromptVersion(d), id: d._id, correlationId: d.correlationId, traceparent: d.traceparent }))
+      .sort((a, b) => (a.name === b.name ? a.version - b.version : a.createdAt.localeCompare(b.createdAt)));
+  }
+
+  async countUnpublished(): Promise<number> {
+    return this.versions.countDocuments({ published: false });
+  }
+
+  async markPublished(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.versions.updateMany({ _id: { $in: ids }, published: false }, { $set: { published: true, publishedAt: new Date() } });
+  }
+}

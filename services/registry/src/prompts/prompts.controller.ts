@@ -1,0 +1,123 @@
+import { parseOrThrow } from '@llmops/platform';
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { type DiffResponse, DiffVersionsUseCase } from './diff-versions.usecase';
+import { diffQuerySchema, paginationQuerySchema } from './dto/pagination.request';
+import { registerVersionRequestSchema } from './dto/register-version.request';
+import { renderPromptRequestSchema } from './dto/render-prompt.request';
+import {
+  promptListResponseSchema,
+  registerVersionResponseSchema,
+  type RegisterVersionResponse,
+  versionListResponseSchema,
+  versionResponseSchema,
+} from './dto/version.response';
+import { openApiSchema } from './json-schema';
+import { ReadPromptsUseCase } from './read-prompts.usecase';
+import { RegisterVersionUseCase } from './register-version.usecase';
+import { type RenderPromptResponse, RenderPromptUseCase } from './render-prompt.usecase';
+import { ResolveVersionUseCase } from './resolve-version.usecase';
+import { LATEST_ALIAS } from './domain/ref';
+
+const NAME_PARAM = { name: 'name', description: 'Prompt name, ^[a-z0-9][a-z0-9_.-]{0,127}$', example: 'summarizer' };
+const REF_DOC = 'Full hash, unique hash prefix (7+ hex), version number, or alias (e.g. production, latest)';
+
+@ApiTags('prompts')
+@Controller('v1/prompts')
+export class PromptsController {
+  constructor(
+    private readonly register: RegisterVersionUseCase,
+    private readonly resolver: ResolveVersionUseCase,
+    private readonly read: ReadPromptsUseCase,
+    private readonly renderer: RenderPromptUseCase,
+    private readonly differ: DiffVersionsUseCase,
+  ) {}
+
+  @Post(':name/versions')
+  @ApiOperation({ summary: 'Register a version (idempotent: the same spec returns the existing version)' })
+  @ApiParam(NAME_PARAM)
+  @ApiBody({ schema: openApiSchema(registerVersionRequestSchema) })
+  @ApiResponse({ status: 201, description: 'New version', schema: openApiSchema(registerVersionResponseSchema, 'output') })
+  @ApiResponse({ status: 200, description: 'Spec already registered (created: false)' })
+  @ApiResponse({ status: 400, description: 'validation_failed, invalid_name, invalid_json' })
+  @ApiResponse({ status: 413, description: 'payload_too_large, spec_too_large' })
+  async registerVersion(
+    @Param('name') name: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RegisterVersionResponse> {
+    const result = await this.register.execute(name, parseOrThrow(registerVersionRequestSchema, body));
+    void reply.status(result.created ? 201 : 200);
+    return result;
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List prompt names with their newest version and aliases' })
+  @ApiQuery({ name: 'limit', required: false, description: '1-100, default 20' })
+  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
+  @ApiResponse({ status: 200, schema: openApiSchema(promptListResponseSchema, 'output') })
+  listPrompts(@Query() query: unknown) {
+    const { limit, cursor } = parseOrThrow(paginationQuerySchema, query);
+    return this.read.listPrompts(limit, cursor);
+  }
+
+  @Get(':name/versions')
+  @ApiOperation({ summary: 'List versions of a prompt, newest first' })
+  @ApiParam(NAME_PARAM)
+  @ApiQuery({ name: 'limit', required: false, description: '1-100, default 20' })
+  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
+  @ApiResponse({ status: 200, schema: openApiSchema(versionListResponseSchema, 'output') })
+  @ApiResponse({ status: 404, description: 'prompt_not_found' })
+  listVersions(@Param('name') name: string, @Query() query: unknown) {
+    const { limit, cursor } = parseOrThrow(paginationQuerySchema, query);
+    return this.read.listVersions(name, limit, cursor);
+  }
+
+  @Get(':name/versions/:ref')
+  @Header('content-type', 'application/json; charset=utf-8')
+  @ApiOperation({ summary: 'Get one version by ref' })
+  @ApiParam(NAME_PARAM)
+  @ApiParam({ name: 'ref', description: REF_DOC })
+  @ApiResponse({ status: 200, schema: openApiSchema(versionResponseSchema, 'output') })
+  @ApiResponse({ status: 404, description: 'prompt_not_found, version_not_found' })
+  @ApiResponse({ status: 409, description: 'ambiguous_ref (details.candidates lists the matches)' })
+  async getVersion(@Param('name') name: string, @Param('ref') ref: string): Promise<string> {
+    // The body is serialized once per version and served from the cache as is.
+    return (await this.resolver.resolve(name, ref)).json;
+  }
+
+  @Get(':name/latest')
+  @Header('content-type', 'application/json; charset=utf-8')
+  @ApiOperation({ summary: 'Get the newest version' })
+  @ApiParam(NAME_PARAM)
+  @ApiResponse({ status: 200, schema: openApiSchema(versionResponseSchema, 'output') })
+  @ApiResponse({ status: 404, description: 'prompt_not_found' })
+  async getLatest(@Param('name') name: string): Promise<string> {
+    return (await this.resolver.resolve(name, LATEST_ALIAS)).json;
+  }
+
+  @Post(':name/render')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Render a version with variables, ready to send to an LLM provider' })
+  @ApiParam(NAME_PARAM)
+  @ApiBody({ schema: openApiSchema(renderPromptRequestSchema) })
+  @ApiResponse({ status: 200, description: '{ name, hash, shortHash, version, model, params, text | messages, responseFormat?, tools? }' })
+  @ApiResponse({ status: 404, description: 'prompt_not_found, version_not_found' })
+  @ApiResponse({ status: 422, description: 'missing_variables (details.missing names every one)' })
+  render(@Param('name') name: string, @Body() body: unknown): Promise<RenderPromptResponse> {
+    return this.renderer.execute(name, parseOrThrow(renderPromptRequestSchema, body));
+  }
+
+  @Get(':name/diff')
+  @ApiOperation({ summary: 'Structured diff of two versions: changed fields and line diffs of the texts' })
+  @ApiParam(NAME_PARAM)
+  @ApiQuery({ name: 'from', description: REF_DOC })
+  @ApiQuery({ name: 'to', description: REF_DOC })
+  @ApiResponse({ status: 200, description: '{ from, to, identical, changedFields, changes[], text{template,system,messages} }' })
+  @ApiResponse({ status: 404, description: 'prompt_not_found, version_not_found' })
+  diff(@Param('name') name: string, @Query() query: unknown): Promise<DiffResponse> {
+    const { from, to } = parseOrThrow(diffQuerySchema, query);
+    return this.differ.execute(name, from, to);
+  }
+}

@@ -1,0 +1,47 @@
+import { METRICS_REGISTRY } from '@llmops/platform';
+import { Module } from '@nestjs/common';
+import type { Registry } from 'prom-client';
+import { CacheInvalidationConsumer } from '../cache/cache-invalidation.consumer';
+import { RegistryCache } from '../cache/registry-cache';
+import { registryCacheProvider } from '../cache/registry-cache.provider';
+import { BrokerProbe } from '../outbox/broker-probe';
+import { OutboxPublisher } from '../outbox/outbox.publisher';
+import { AliasesController } from './aliases.controller';
+import { DiffVersionsUseCase } from './diff-versions.usecase';
+import { MoveAliasUseCase } from './move-alias.usecase';
+import { AliasMoveRepository } from './persistence/alias-move.repository';
+import { EnsureIndexes } from './persistence/ensure-indexes';
+import { PromptSummaryRepository } from './persistence/prompt-summary.repository';
+import { PromptVersionRepository } from './persistence/prompt-version.repository';
+import { PromptsController } from './prompts.controller';
+import { ReadAliasesUseCase } from './read-aliases.usecase';
+import { ReadPromptsUseCase } from './read-prompts.usecase';
+import { RegisterVersionUseCase } from './register-version.usecase';
+import { REGISTRY_METRICS, registryMetrics } from './registry.metrics';
+import { RenderPromptUseCase } from './render-prompt.usecase';
+import { ResolveVersionUseCase } from './resolve-version.usecase';
+
+@Module({
+  controllers: [PromptsController, AliasesController],
+  providers: [
+    { provide: REGISTRY_METRICS, inject: [METRICS_REGISTRY], useFactory: (r: Registry) => registryMetrics(r) },
+    registryCacheProvider,
+    PromptVersionRepository,
+    AliasMoveRepository,
+    PromptSummaryRepository,
+    EnsureIndexes,
+    BrokerProbe,
+    OutboxPublisher,
+    CacheInvalidationConsumer,
+    ResolveVersionUseCase,
+    RegisterVersionUseCase,
+    MoveAliasUseCase,
+    ReadAliasesUseCase,
+    ReadPromptsUseCase,
+    RenderPromptUseCase,
+    DiffVersionsUseCase,
+  ],
+  // Tests reach these through app.get() to drive the publisher and inspect the cache.
+  exports: [OutboxPublisher, RegistryCache],
+})
+export class PromptsModule {}

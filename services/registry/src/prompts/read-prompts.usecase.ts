@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import type { z } from 'zod';
+import { decodeCursor, encodeCursor } from './cursor';
+import type { promptListResponseSchema, versionListResponseSchema } from './dto/version.response';
+import { PromptSummaryRepository } from './persistence/prompt-summary.repository';
+import { PromptVersionRepository } from './persistence/prompt-version.repository';
+import { PromptNotFoundError } from './prompts.errors';
+import { assertPromptName } from './resolve-version.usecase';
+
+@Injectable()
+export class ReadPromptsUseCase {
+  constructor(
+    private readonly summaries: PromptSummaryRepository,
+    private readonly versions: PromptVersionRepository,
+  ) {}
+
+  /** Names in ascending order with their newest version and aliases. */
+  async listPrompts(limit: number, cursor?: string): Promise<z.infer<typeof promptListResponseSchema>> {
+    const after = decodeCursor(cursor, 'string');
+    const items = await this.summaries.list(limit, after);
+    const nextCursor = items.length === limit ? encodeCursor(items[items.length - 1].name) : null;
+    return { items, nextCursor };
+  }
+
+  /** Versions newest first (without their specs). */
+  async listVersions(name: string, limit: number, cursor?: string): Promise<z.infer<typeof versionListResponseSchema>> {
+    assertPromptName(name);
+    const before = decodeCursor(cursor, 'number');
+    const items = await this.versions.list(name, limit, before);
+    if (items.length === 0 && before === undefined) throw new PromptNotFoundError(name);
+    const last = items[items.length - 1];
+    const nextCursor = items.length === limit && last.version > 1 ? encodeCursor(last.version) : null;
+    return { items, nextCursor };
+  }
+}

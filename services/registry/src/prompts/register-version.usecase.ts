@@ -1,0 +1,112 @@
+import { CanonicalizationError, promptHash } from '@llmops/hashing';
+import { currentContext, LOGGER, SERVICE_CONFIG, ValidationFailedError } from '@llmops/platform';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { RegistryCache } from '../cache/registry-cache';
+import type { RegistryConfig } from '../config/registry.config';
+import { OutboxPublisher } from '../outbox/outbox.publisher';
+import { LATEST_ALIAS } from './domain/ref';
+import type { RegisterVersionRequest } from './dto/register-version.request';
+import type { RegisterVersionResponse } from './dto/version.response';
+import { PromptSummaryRepository } from './persistence/prompt-summary.repository';
+import { PromptVersionRepository } from './persistence/prompt-version.repository';
+import type { PromptVersion } from './prompt-version';
+import { SpecTooLargeError, WriteContentionError } from './prompts.errors';
+import { REGISTRY_METRICS, type RegistryMetrics } from './registry.metrics';
+import { assertPromptName } from './resolve-version.usecase';
+
+const MAX_ATTEMPTS = 50;
+
+function hashSpec(spec: RegisterVersionRequest['spec']): ReturnType<typeof promptHash> {
+  try {
+    return promptHash(spec);
+  } catch (err) {
+    // JSON can carry what RFC 8785 refuses, e.g. a lone surrogate escape ("\ud800").
+    if (err instanceof CanonicalizationError) {
+      throw new ValidationFailedError([{ path: err.path, message: err.message }]);
+    }
+    throw err;
+  }
+}
+
+/**
+ * Registers a spec under a name, idempotently.
+ *
+ * The version number is allocated without transactions or counters: the new document is inserted
+ * with `version = newest + 1`, and the unique indexes on (name, hash) and (name, version) decide
+ * races. On a duplicate-key error the spec is looked up again: if someone else registered the same
+ * spec it is returned (200); otherwise another spec took the number, so we retry with the next one.
+ * Only inserted documents hold numbers, so numbers are consecutive (1, 2, 3 ...) and never skipped.
+ * The insert also writes the outbox record (the document's `published: false`), atomically.
+ */
+@Injectable()
+export class RegisterVersionUseCase {
+  constructor(
+    private readonly versions: PromptVersionRepository,
+    private readonly summaries: PromptSummaryRepository,
+    private readonly cache: RegistryCache,
+    private readonly outbox: OutboxPublisher,
+    @Inject(SERVICE_CONFIG) private readonly config: RegistryConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(REGISTRY_METRICS) private readonly metrics: RegistryMetrics,
+  ) {}
+
+  async execute(name: string, request: RegisterVersionRequest): Promise<RegisterVersionResponse> {
+    assertPromptName(name);
+    const { hash, canonical } = hashSpec(request.spec);
+    const bytes = Buffer.byteLength(canonical, 'utf8');
+    if (bytes > this.config.REGISTRY_MAX_SPEC_BYTES) throw new SpecTooLargeError(bytes, this.config.REGISTRY_MAX_SPEC_BYTES);
+
+    const known = this.cache.getVersion(name, hash)?.version ?? (await this.versions.findByHash(name, hash));
+    if (known) return this.existing(known);
+
+    const ctx = currentContext();
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const version = (await this.versions.latestNumber(name)) + 1;
+      const createdAt = new Date();
+      const outcome = await this.versions.insert({
+        name,
+        hash,
+        version,
+        specCanonical: canonical,
+        ...(request.metadata ? { metadata: request.metadata } : {}),
+        createdAt,
+        correlationId: ctx?.correlationId,
+        traceparent: ctx?.traceparent,
+      });
+      if (outcome === 'inserted') {
+        const created = this.cache.putVersion({
+          name,
+          hash,
+          shortHash: hash.slice(0, 12),
+          version,
+          spec: request.spec,
+          ...(request.metadata ? { metadata: request.metadata } : {}),
+          createdAt: createdAt.toISOString(),
+        }).version;
+        this.cache.invalidateAlias(name, LATEST_ALIAS);
+        this.outbox.kick();
+        // Best effort: the outbox publisher re-applies it before the event is marked published.
+        await this.summaries.applyVersion(created).catch((err: unknown) =>
+          this.logger.warn({ err, name }, 'prompt summary update failed; the outbox publisher will repair it'),
+        );
+        this.metrics.registrations.inc({ outcome: 'created' });
+        return { ...this.view(created), created: true };
+      }
+      const winner = await this.versions.findByHash(name, hash);
+      if (winner) return this.existing(winner);
+      // Another spec took this number: retry with the next one, jittered so racers spread out.
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(2 + attempt * 2, 20)));
+    }
+    throw new WriteContentionError(`prompt "${name}"`);
+  }
+
+  private existing(v: PromptVersion): RegisterVersionResponse {
+    this.metrics.registrations.inc({ outcome: 'existing' });
+    return { ...this.view(v), created: false };
+  }
+
+  private view(v: PromptVersion): Omit<RegisterVersionResponse, 'created'> {
+    return { name: v.name, hash: v.hash, shortHash: v.shortHash, version: v.version, createdAt: v.createdAt };
+  }
+}

@@ -1,0 +1,52 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+export const REGISTRY_METRICS = Symbol('REGISTRY_METRICS');
+
+export interface RegistryMetrics {
+  registrations: Counter<'outcome'>;
+  aliasMoves: Counter<'outcome'>;
+  cacheLookups: Counter<'cache' | 'result'>;
+  outboxPublished: Counter<'kind'>;
+  outboxFailures: Counter<string>;
+  outboxPending: Gauge<'kind'>;
+}
+
+export function registryMetrics(registry: Registry): RegistryMetrics {
+  return {
+    registrations: new Counter({
+      name: 'llmops_registry_registrations_total',
+      help: 'Version registrations by outcome (created = new version, existing = spec already registered)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    aliasMoves: new Counter({
+      name: 'llmops_registry_alias_moves_total',
+      help: 'Alias move requests by outcome (moved, unchanged, conflict)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    cacheLookups: new Counter({
+      name: 'llmops_registry_cache_lookups_total',
+      help: 'In-memory cache lookups by cache (version, alias) and result (hit, miss)',
+      labelNames: ['cache', 'result'],
+      registers: [registry],
+    }),
+    outboxPublished: new Counter({
+      name: 'llmops_registry_outbox_published_total',
+      help: 'Outbox events acknowledged by the broker, by kind (version, alias)',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    outboxFailures: new Counter({
+      name: 'llmops_registry_outbox_publish_failures_total',
+      help: 'Outbox publisher rounds that failed (the events stay pending and are retried)',
+      registers: [registry],
+    }),
+    outboxPending: new Gauge({
+      name: 'llmops_registry_outbox_pending',
+      help: 'Events waiting in the outbox after the last publisher round, by kind',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+  };
+}
