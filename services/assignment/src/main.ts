@@ -1,14 +1,11 @@
 import 'reflect-metadata';
 import { ConfigError, createServiceApp, runService } from '@llmops/platform';
-import { AppModule } from './app.module';
+import { AppModule, ASSIGNMENT_APP_OPTIONS } from './app.module';
 import { loadAssignmentConfig } from './config/assignment.config';
 
 async function main(): Promise<void> {
   const config = loadAssignmentConfig();
-  const app = await createServiceApp(AppModule.forRoot(config) as never, {
-    title: 'LLMOps assignment service',
-    description: 'assignment service API',
-  });
+  const app = await createServiceApp(AppModule.forRoot(config) as never, ASSIGNMENT_APP_OPTIONS);
   await runService(app, config);
 }
 

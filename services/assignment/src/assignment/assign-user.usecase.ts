@@ -1,0 +1,89 @@
+/**
+ * Assignment: in-memory only (no MongoDB, no registry). Users in the experiment produce an
+ * exposure event; the caller gets the answer only after the broker acknowledged it (through the
+ * micro-batching producer), so an answered assignment is never missing from the analysis. If the
+ * broker cannot acknowledge, the producer rejects with KafkaUnavailableError: 503 + Retry-After.
+ */
+import { TOPICS, topicName } from '@llmops/contracts';
+import { BatchingProducer, contextHeaders, type OutgoingMessage, SERVICE_CONFIG } from '@llmops/platform';
+import { Inject, Injectable } from '@nestjs/common';
+import type { AssignmentConfig } from '../config/assignment.config';
+import type { Assignment, CompiledArm, CompiledExperiment } from '../experiments/compiled-experiment';
+import { ExperimentStore } from '../experiments/experiment-store';
+import { ExperimentNotFoundError } from './assignment.errors';
+import type { AssignRequest } from './dto/assign.request';
+import type { AssignBatchResponse, AssignResponse } from './dto/assign.response';
+import { exposureMessage } from './exposure-event';
+
+function exposureOf(
+  experiment: CompiledExperiment,
+  assignment: Assignment & { exposed: CompiledArm },
+  userId: string,
+  headers: Record<string, string>,
+  now: Date,
+): OutgoingMessage {
+  const s = experiment.snapshot;
+  return exposureMessage(
+    {
+      experiment: s.key,
+      phase: s.phase,
+      hashVersion: s.hashVersion,
+      arm: assignment.exposed,
+      reason: assignment.response.reason === 'forced' ? 'forced' : 'hash',
+      userId,
+    },
+    headers,
+    now,
+  );
+}
+
+function isExposed(a: Assignment): a is Assignment & { exposed: CompiledArm } {
+  return a.exposed !== undefined;
+}
+
+@Injectable()
+export class AssignUserUseCase {
+  private readonly topic: string;
+
+  constructor(
+    private readonly store: ExperimentStore,
+    private readonly producer: BatchingProducer,
+    @Inject(SERVICE_CONFIG) config: AssignmentConfig,
+  ) {
+    this.topic = topicName(TOPICS.exposures, config.KAFKA_TOPIC_PREFIX);
+  }
+
+  /** The pure part, without exposure: what `userId` gets. Throws ExperimentNotFoundError. */
+  decide(request: AssignRequest): { experiment: CompiledExperiment; assignment: Assignment } {
+    const experiment = this.store.get(request.experiment);
+    if (!experiment) throw new ExperimentNotFoundError(request.experiment);
+    return { experiment, assignment: experiment.assign(request.userId, request.attributes) };
+  }
+
+  async assign(request: AssignRequest): Promise<AssignResponse> {
+    const { experiment, assignment } = this.decide(request);
+    if (isExposed(assignment)) {
+      await this.producer.send(this.topic, [exposureOf(experiment, assignment, request.userId, contextHeaders(), new Date())]);
+    }
+    return assignment.response;
+  }
+
+  /** Per-item results in order; all exposures of the batch go out in one producer call. */
+  async assignBatch(items: readonly AssignRequest[]): Promise<AssignBatchResponse> {
+    const headers = contextHeaders();
+    const now = new Date();
+    const exposures: OutgoingMessage[] = [];
+    const results: AssignBatchResponse['items'] = items.map((item) => {
+      const experiment = this.store.get(item.experiment);
+      if (!experiment) {
+        const err = new ExperimentNotFoundError(item.experiment);
+        return { experiment: item.experiment, userId: item.userId, error: { code: err.code, message: err.message } };
+      }
+      const assignment = experiment.assign(item.userId, item.attributes);
+      if (isExposed(assignment)) exposures.push(exposureOf(experiment, assignment, item.userId, headers, now));
+      return assignment.response;
+    });
+    if (exposures.length > 0) await this.producer.send(this.topic, exposures);
+    return { items: results };
+  }
+}

@@ -1,0 +1,1 @@
+export { ExperimentNotFoundError } from '../experiments/experiments.errors';

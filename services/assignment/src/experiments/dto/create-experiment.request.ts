@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import {
+  armsSchema,
+  descriptionSchema,
+  experimentKeySchema,
+  forcedSchema,
+  hashVersionSchema,
+  layerSchema,
+  seedSchema,
+  targetingSchema,
+  trafficAllocationSchema,
+} from './experiment-fields';
+import { checkArmReferences } from './arm-references';
+
+export const createExperimentRequestSchema = z
+  .strictObject({
+    key: experimentKeySchema,
+    description: descriptionSchema.default(''),
+    arms: armsSchema,
+    /** Name of the control arm; default: the first arm. */
+    control: z.string().min(1).max(128).optional(),
+    trafficAllocation: trafficAllocationSchema.default(1),
+    /** Hashed in place of the reference design's experiment name; default: `key`. */
+    seed: seedSchema.optional(),
+    hashVersion: hashVersionSchema.default(1),
+    layer: layerSchema.optional(),
+    targeting: targetingSchema.optional(),
+    forced: forcedSchema.optional(),
+  })
+  .superRefine((body, ctx) => checkArmReferences(body, ctx));
+
+export type CreateExperimentRequest = z.infer<typeof createExperimentRequestSchema>;

@@ -1,0 +1,28 @@
+import { ExperimentSnapshotSchema, type ExperimentSnapshot } from '@llmops/contracts';
+import { z } from 'zod';
+
+/**
+ * An experiment as the API returns it: the snapshot published on the experiments topic plus
+ * `publishedRevision`, the newest revision acknowledged by Kafka (lower than `revision` while the
+ * outbox still has to publish the change).
+ */
+export interface ExperimentResponse extends ExperimentSnapshot {
+  publishedRevision: number;
+}
+
+export const experimentResponseJsonSchema = (() => {
+  const schema = z.toJSONSchema(ExperimentSnapshotSchema, { unrepresentable: 'any', io: 'output' }) as Record<
+    string,
+    unknown
+  >;
+  const properties = (schema.properties ?? {}) as Record<string, unknown>;
+  return {
+    ...schema,
+    properties: { ...properties, publishedRevision: { type: 'integer', minimum: 0 } },
+  };
+})();
+
+export const experimentListResponseJsonSchema = {
+  type: 'object',
+  properties: { items: { type: 'array', items: experimentResponseJsonSchema } },
+};

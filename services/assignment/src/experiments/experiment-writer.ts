@@ -1,0 +1,96 @@
+/**
+ * The one write path for experiments: conditional write to MongoDB (the outbox included), apply to
+ * this replica's memory, then publish. The response waits for the publication up to
+ * EXPERIMENTS_PUBLISH_WAIT_MS; past that (Kafka down) it answers anyway with
+ * `publishedRevision < revision`, since the change is durable and the outbox loop will publish it.
+ */
+import { EVENT_TYPES, type ExperimentSnapshot, type ExperimentStatus, uuidv7 } from '@llmops/contracts';
+import { LOGGER, SERVICE_CONFIG } from '@llmops/platform';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { AssignmentConfig } from '../config/assignment.config';
+import type { ExperimentResponse } from './dto/experiment.response';
+import { ExperimentPublisher } from './experiment-publisher';
+import { ExperimentStore } from './experiment-store';
+import { ConcurrentModificationError, ExperimentExistsError, ExperimentNotFoundError } from './experiments.errors';
+import { type ExperimentRecord, ExperimentRepository } from './persistence/experiment.repository';
+import type { PendingEvent } from './persistence/experiment.schema';
+
+const MAX_ATTEMPTS = 3;
+
+/** What a mutation decided: the next snapshot and how to describe it, or null for "no change". */
+export type Mutation = {
+  next: ExperimentSnapshot;
+  event: { type: 'updated'; changes: string[] } | { type: 'status-changed'; previousStatus: ExperimentStatus };
+} | null;
+
+export function toResponse(record: Pick<ExperimentRecord, 'snapshot' | 'publishedRevision'>): ExperimentResponse {
+  return { ...record.snapshot, publishedRevision: record.publishedRevision };
+}
+
+@Injectable()
+export class ExperimentWriter {
+  constructor(
+    private readonly repository: ExperimentRepository,
+    private readonly store: ExperimentStore,
+    private readonly publisher: ExperimentPublisher,
+    @Inject(SERVICE_CONFIG) private readonly config: AssignmentConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async create(snapshot: ExperimentSnapshot): Promise<ExperimentResponse> {
+    const pending: PendingEvent = { id: uuidv7(), type: EVENT_TYPES.experimentCreated, changedAt: snapshot.createdAt };
+    const inserted = await this.repository.insert(snapshot, pending);
+    if ('duplicate' in inserted) throw new ExperimentExistsError(snapshot.key);
+    this.store.apply(snapshot, 'local');
+    return this.afterWrite(inserted.snapshot, 0);
+  }
+
+  /**
+   * Reads the current experiment, lets `decide` compute the change (it may throw domain errors
+   * or call the registry) and writes it if nobody changed the experiment meanwhile; on a
+   * concurrent change, decides again on the newer state.
+   */
+  async mutate(key: string, decide: (current: ExperimentSnapshot) => Promise<Mutation> | Mutation): Promise<ExperimentResponse> {
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const current = await this.repository.findByKey(key);
+      if (!current) throw new ExperimentNotFoundError(key);
+      const mutation = await decide(current.snapshot);
+      if (!mutation) return toResponse(current);
+      const { next, event } = mutation;
+      const pending: PendingEvent =
+        event.type === 'updated'
+          ? { id: uuidv7(), type: EVENT_TYPES.experimentUpdated, changedAt: next.updatedAt, changes: event.changes }
+          : {
+              id: uuidv7(),
+              type: EVENT_TYPES.experimentStatusChanged,
+              changedAt: next.updatedAt,
+              previousStatus: event.previousStatus,
+            };
+      if (await this.repository.replaceIfRevision(current.snapshot.revision, next, pending, current.publishedRevision)) {
+        this.store.apply(next, 'local');
+        return this.afterWrite(next, current.publishedRevision);
+      }
+    }
+    throw new ConcurrentModificationError(key);
+  }
+
+  private async afterWrite(snapshot: ExperimentSnapshot, publishedBefore: number): Promise<ExperimentResponse> {
+    const published = this.publisher.publish(snapshot.key).catch((err: unknown) => {
+      this.logger.warn(
+        { key: snapshot.key, revision: snapshot.revision, err: err instanceof Error ? err.message : String(err) },
+        'experiment event not published yet; the outbox will retry',
+      );
+      return false;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const ok = await Promise.race([
+      published,
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), this.config.EXPERIMENTS_PUBLISH_WAIT_MS);
+      }),
+    ]);
+    if (timer) clearTimeout(timer);
+    return { ...snapshot, publishedRevision: ok ? snapshot.revision : publishedBefore };
+  }
+}

@@ -1,0 +1,117 @@
+import { parseOrThrow } from '@llmops/platform';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { ChangeStatusUseCase } from './change-status.usecase';
+import { CreateExperimentUseCase } from './create-experiment.usecase';
+import { createExperimentRequestSchema } from './dto/create-experiment.request';
+import {
+  experimentListResponseJsonSchema,
+  experimentResponseJsonSchema,
+  type ExperimentResponse,
+} from './dto/experiment.response';
+import { experimentKeySchema } from './dto/experiment-fields';
+import { startPhaseRequestSchema } from './dto/start-phase.request';
+import { updateExperimentRequestSchema } from './dto/update-experiment.request';
+import { ExperimentNotFoundError } from './experiments.errors';
+import { ReadExperimentsUseCase } from './read-experiments.usecase';
+import { StartPhaseUseCase } from './start-phase.usecase';
+import { UpdateExperimentUseCase } from './update-experiment.usecase';
+
+const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as Record<string, unknown>;
+
+function keyParam(key: string): string {
+  // An invalid key can never exist: answer like for any unknown key.
+  if (!experimentKeySchema.safeParse(key).success) throw new ExperimentNotFoundError(key);
+  return key;
+}
+
+@ApiTags('experiments')
+@Controller('v1/experiments')
+export class ExperimentsController {
+  constructor(
+    private readonly createExperiment: CreateExperimentUseCase,
+    private readonly updateExperiment: UpdateExperimentUseCase,
+    private readonly changeStatus: ChangeStatusUseCase,
+    private readonly startPhase: StartPhaseUseCase,
+    private readonly read: ReadExperimentsUseCase,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create an experiment (draft); resolves every arm prompt ref in the registry' })
+  @ApiBody({ schema: jsonSchema(createExperimentRequestSchema) })
+  @ApiResponse({ status: 201, schema: experimentResponseJsonSchema })
+  @ApiResponse({ status: 400, description: 'validation_failed' })
+  @ApiResponse({ status: 409, description: 'experiment_exists, layer_overlap' })
+  @ApiResponse({ status: 422, description: 'unknown_prompt_ref (names the arm), invalid_experiment' })
+  @ApiResponse({ status: 503, description: 'registry_unavailable' })
+  create(@Body() body: unknown): Promise<ExperimentResponse> {
+    return this.createExperiment.execute(parseOrThrow(createExperimentRequestSchema, body));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List experiments' })
+  @ApiResponse({ status: 200, schema: experimentListResponseJsonSchema })
+  async list(): Promise<{ items: ExperimentResponse[] }> {
+    return { items: await this.read.list() };
+  }
+
+  @Get(':key')
+  @ApiOperation({ summary: 'Read one experiment' })
+  @ApiParam({ name: 'key' })
+  @ApiResponse({ status: 200, schema: experimentResponseJsonSchema })
+  @ApiResponse({ status: 404, description: 'experiment_not_found' })
+  get(@Param('key') key: string): Promise<ExperimentResponse> {
+    return this.read.get(keyParam(key));
+  }
+
+  @Patch(':key')
+  @ApiOperation({
+    summary: 'Change an experiment',
+    description:
+      'A draft may change anything. Running/paused: description, targeting, forced and raising trafficAllocation only; ' +
+      'arms, weights, control, seed, hashVersion and layer need a new phase (409 immutable_while_running).',
+  })
+  @ApiBody({ schema: jsonSchema(updateExperimentRequestSchema) })
+  @ApiResponse({ status: 200, schema: experimentResponseJsonSchema })
+  @ApiResponse({ status: 409, description: 'immutable_while_running, allocation_decrease, experiment_stopped, layer_overlap' })
+  update(@Param('key') key: string, @Body() body: unknown): Promise<ExperimentResponse> {
+    return this.updateExperiment.execute(keyParam(key), parseOrThrow(updateExperimentRequestSchema, body));
+  }
+
+  @Post(':key/start')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'draft|paused -> running' })
+  @ApiResponse({ status: 200, schema: experimentResponseJsonSchema })
+  @ApiResponse({ status: 409, description: 'invalid_transition' })
+  start(@Param('key') key: string): Promise<ExperimentResponse> {
+    return this.changeStatus.execute(keyParam(key), 'start');
+  }
+
+  @Post(':key/pause')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'running -> paused (users get the control prompt, reason not-running)' })
+  @ApiResponse({ status: 200, schema: experimentResponseJsonSchema })
+  @ApiResponse({ status: 409, description: 'invalid_transition' })
+  pause(@Param('key') key: string): Promise<ExperimentResponse> {
+    return this.changeStatus.execute(keyParam(key), 'pause');
+  }
+
+  @Post(':key/stop')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'any -> stopped (final)' })
+  @ApiResponse({ status: 200, schema: experimentResponseJsonSchema })
+  stop(@Param('key') key: string): Promise<ExperimentResponse> {
+    return this.changeStatus.execute(keyParam(key), 'stop');
+  }
+
+  @Post(':key/phases')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Start a new phase (new seed; optionally new arms/weights/allocation)' })
+  @ApiBody({ schema: jsonSchema(startPhaseRequestSchema) })
+  @ApiResponse({ status: 201, schema: experimentResponseJsonSchema })
+  @ApiResponse({ status: 409, description: 'invalid_transition, experiment_stopped, seed_reused' })
+  phase(@Param('key') key: string, @Body() body: unknown): Promise<ExperimentResponse> {
+    return this.startPhase.execute(keyParam(key), parseOrThrow(startPhaseRequestSchema, body ?? {}));
+  }
+}

@@ -1,0 +1,32 @@
+import { Module } from '@nestjs/common';
+import { ChangeStatusUseCase } from './change-status.usecase';
+import { CreateExperimentUseCase } from './create-experiment.usecase';
+import { ExperimentPublisher } from './experiment-publisher';
+import { ExperimentStore } from './experiment-store';
+import { ExperimentWriter } from './experiment-writer';
+import { ExperimentsConsumer } from './experiments.consumer';
+import { ExperimentsController } from './experiments.controller';
+import { ExperimentRepository } from './persistence/experiment.repository';
+import { PromptResolver } from './prompt-resolver';
+import { ReadExperimentsUseCase } from './read-experiments.usecase';
+import { StartPhaseUseCase } from './start-phase.usecase';
+import { UpdateExperimentUseCase } from './update-experiment.usecase';
+
+@Module({
+  controllers: [ExperimentsController],
+  providers: [
+    ExperimentRepository,
+    ExperimentStore,
+    ExperimentPublisher,
+    ExperimentWriter,
+    ExperimentsConsumer,
+    PromptResolver,
+    CreateExperimentUseCase,
+    UpdateExperimentUseCase,
+    ChangeStatusUseCase,
+    StartPhaseUseCase,
+    ReadExperimentsUseCase,
+  ],
+  exports: [ExperimentStore],
+})
+export class ExperimentsModule {}

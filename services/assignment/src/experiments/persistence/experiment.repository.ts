@@ -1,0 +1,150 @@
+import type { ExperimentSnapshot } from '@llmops/contracts';
+import { MONGO_CONNECTION } from '@llmops/platform';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Collection } from 'mongodb';
+import type { Connection } from 'mongoose';
+import {
+  EXPERIMENT_INDEXES,
+  EXPERIMENTS_COLLECTION,
+  type ExperimentDocument,
+  type PendingEvent,
+  type StoredSnapshot,
+} from './experiment.schema';
+
+/** A stored experiment as plain objects. */
+export interface ExperimentRecord {
+  snapshot: ExperimentSnapshot;
+  pendingEvent: PendingEvent;
+  unpublished: boolean;
+  publishedRevision: number;
+}
+
+export function toStored(snapshot: ExperimentSnapshot): StoredSnapshot {
+  const { forced, ...rest } = snapshot;
+  return forced === undefined
+    ? { ...rest }
+    : { ...rest, forced: Object.entries(forced).map(([userId, arm]) => ({ userId, arm })) };
+}
+
+export function fromStored(stored: StoredSnapshot): ExperimentSnapshot {
+  const { forced, ...rest } = stored;
+  const snapshot: ExperimentSnapshot = { ...rest };
+  if (forced !== undefined) {
+    const map: Record<string, string> = {};
+    for (const f of forced) map[f.userId] = f.arm;
+    snapshot.forced = map;
+  }
+  // MongoDB may hand back optional fields as null; the contract wants them absent.
+  for (const k of ['layer', 'targeting', 'forced'] as const) {
+    if ((snapshot as Record<string, unknown>)[k] === null) delete snapshot[k];
+  }
+  return snapshot;
+}
+
+function toRecord(doc: ExperimentDocument): ExperimentRecord {
+  return {
+    snapshot: fromStored(doc.snapshot),
+    pendingEvent: doc.pendingEvent,
+    unpublished: doc.unpublished,
+    publishedRevision: doc.publishedRevision,
+  };
+}
+
+export type DuplicateKey = { duplicate: true };
+
+@Injectable()
+export class ExperimentRepository {
+  private readonly collection: Collection<ExperimentDocument>;
+  private indexes?: Promise<void>;
+
+  constructor(@Inject(MONGO_CONNECTION) connection: Connection) {
+    // The native collection: plain objects in and out, no mongoose document overhead.
+    this.collection = connection.collection<ExperimentDocument>(EXPERIMENTS_COLLECTION) as unknown as Collection<ExperimentDocument>;
+  }
+
+  ensureIndexes(): Promise<void> {
+    this.indexes ??= (async () => {
+      // Only the missing ones: FerretDB 1.24 closes the connection when createIndexes is asked
+      // for an index that already exists (MongoDB treats that as a no-op).
+      const existing = await this.collection
+        .listIndexes()
+        .toArray()
+        .catch(() => []); // NamespaceNotFound: the collection does not exist yet
+      const names = new Set(existing.map((i) => String(i.name)));
+      const missing = EXPERIMENT_INDEXES.filter((i) => !names.has(String(i.name)));
+      if (missing.length > 0) await this.collection.createIndexes(missing);
+    })();
+    return this.indexes;
+  }
+
+  /** Inserts a new experiment; `{ duplicate: true }` when the key is taken. */
+  async insert(snapshot: ExperimentSnapshot, pendingEvent: PendingEvent): Promise<ExperimentRecord | DuplicateKey> {
+    const doc: ExperimentDocument = {
+      _id: snapshot.key,
+      snapshot: toStored(snapshot),
+      pendingEvent,
+      unpublished: true,
+      publishedRevision: 0,
+    };
+    try {
+      await this.collection.insertOne(doc);
+    } catch (err) {
+      if ((err as { code?: number }).code === 11000) return { duplicate: true };
+      throw err;
+    }
+    return toRecord(doc);
+  }
+
+  async findByKey(key: string): Promise<ExperimentRecord | null> {
+    const doc = await this.collection.findOne({ _id: key });
+    return doc ? toRecord(doc) : null;
+  }
+
+  async findAll(): Promise<ExperimentRecord[]> {
+    const docs = await this.collection.find({}).sort({ _id: 1 }).toArray();
+    return docs.map(toRecord);
+  }
+
+  async findInLayer(layer: string): Promise<ExperimentSnapshot[]> {
+    const docs = await this.collection.find({ 'snapshot.layer.name': layer }).toArray();
+    return docs.map((d) => fromStored(d.snapshot));
+  }
+
+  async findUnpublished(limit = 100): Promise<ExperimentRecord[]> {
+    const docs = await this.collection.find({ unpublished: true }).limit(limit).toArray();
+    return docs.map(toRecord);
+  }
+
+  /**
+   * Replaces the experiment if it is still at `expectedRevision` (optimistic concurrency: no
+   * transactions on this server). Returns false when someone else changed it first.
+   */
+  async replaceIfRevision(
+    expectedRevision: number,
+    snapshot: ExperimentSnapshot,
+    pendingEvent: PendingEvent,
+    publishedRevision: number,
+  ): Promise<boolean> {
+    const result = await this.collection.replaceOne(
+      { _id: snapshot.key, 'snapshot.revision': expectedRevision },
+      { snapshot: toStored(snapshot), pendingEvent, unpublished: true, publishedRevision },
+    );
+    return result.matchedCount === 1;
+  }
+
+  /**
+   * Records that `revision` is on the topic. Matches only while the document is still at that
+   * revision: false means a newer change exists (which the caller must make sure gets published).
+   */
+  async markPublished(key: string, revision: number): Promise<boolean> {
+    const result = await this.collection.updateOne(
+      { _id: key, 'snapshot.revision': revision },
+      { $set: { unpublished: false }, $max: { publishedRevision: revision } },
+    );
+    return result.matchedCount === 1;
+  }
+
+  async countUnpublished(): Promise<number> {
+    return this.collection.countDocuments({ unpublished: true });
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * MongoDB layout of the `experiments` collection (this service owns it).
+ *
+ * One document per experiment, `_id` = experiment key. The document is also the outbox: every
+ * write replaces the snapshot, bumps `revision`, records the event describing that revision in
+ * `pendingEvent` and sets `unpublished: true` in the same single-document (atomic) write. The
+ * publisher clears `unpublished` once Kafka acknowledged that revision. No transactions needed.
+ */
+import type { EventType, ExperimentSnapshot, ExperimentStatus } from '@llmops/contracts';
+import type { IndexDescription } from 'mongodb';
+
+export const EXPERIMENTS_COLLECTION = 'experiments';
+
+/** What the experiment event of the current revision says besides the snapshot. */
+export interface PendingEvent {
+  /** Stable across publish retries, so consumers can dedupe re-sends. */
+  id: string;
+  type: EventType;
+  changedAt: string;
+  changes?: string[];
+  previousStatus?: ExperimentStatus;
+}
+
+/**
+ * The snapshot as stored. `forced` is a list of pairs because user ids are arbitrary strings
+ * (dots, `$`) that do not belong in MongoDB field names.
+ */
+export type StoredSnapshot = Omit<ExperimentSnapshot, 'forced'> & {
+  forced?: Array<{ userId: string; arm: string }>;
+};
+
+export interface ExperimentDocument {
+  _id: string;
+  snapshot: StoredSnapshot;
+  pendingEvent: PendingEvent;
+  /** True until the event of `snapshot.revision` was acknowledged by Kafka. */
+  unpublished: boolean;
+  /** Newest revision acknowledged by Kafka (0 = none yet). */
+  publishedRevision: number;
+}
+
+export const EXPERIMENT_INDEXES: IndexDescription[] = [
+  // Outbox scan: `find({ unpublished: true })` by the publisher loop.
+  { key: { unpublished: 1 }, name: 'unpublished_1' },
+  // Layer overlap check on writes: `find({ 'snapshot.layer.name': name })`.
+  { key: { 'snapshot.layer.name': 1 }, name: 'snapshot_layer_name_1' },
+];
+// `_id` (the experiment key) serves lookups by key and the conditional writes
+// `{ _id: key, 'snapshot.revision': expected }` (optimistic concurrency).

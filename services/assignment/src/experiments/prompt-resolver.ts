@@ -1,0 +1,72 @@
+/**
+ * Resolves arm prompt refs (alias, version number or hash prefix) to full prompt hashes through
+ * the registry's HTTP API. Only used when an experiment is written, never on the assignment path.
+ */
+import { SERVICE_CONFIG, contextHeaders } from '@llmops/platform';
+import { Inject, Injectable } from '@nestjs/common';
+import type { AssignmentConfig } from '../config/assignment.config';
+import { RegistryUnavailableError, UnknownPromptRefError, type UnresolvedArm } from './experiments.errors';
+
+export interface PromptRefInput {
+  arm: string;
+  prompt: { name: string; ref: string };
+}
+
+const HASH_RE = /^[0-9a-f]{64}$/;
+
+type Lookup = { ok: true; hash: string } | { ok: false; unknown: true } | { ok: false; unknown: false; detail: string };
+
+@Injectable()
+export class PromptResolver {
+  constructor(@Inject(SERVICE_CONFIG) private readonly config: AssignmentConfig) {}
+
+  /**
+   * Full hash per arm, in input order. Throws UnknownPromptRefError (422, naming every unknown
+   * arm) or RegistryUnavailableError (503).
+   */
+  async resolve(arms: readonly PromptRefInput[]): Promise<string[]> {
+    const lookups = await Promise.all(arms.map((a) => this.lookup(a.prompt.name, a.prompt.ref)));
+    const failure = lookups.find((l): l is Extract<Lookup, { unknown: false }> => !l.ok && !l.unknown);
+    if (failure) throw new RegistryUnavailableError(failure.detail);
+    const unresolved: UnresolvedArm[] = [];
+    lookups.forEach((l, i) => {
+      if (!l.ok) unresolved.push({ arm: arms[i].arm, prompt: arms[i].prompt.name, ref: arms[i].prompt.ref });
+    });
+    if (unresolved.length > 0) throw new UnknownPromptRefError(unresolved);
+    return lookups.map((l) => (l as { hash: string }).hash);
+  }
+
+  private async lookup(name: string, ref: string): Promise<Lookup> {
+    const url = `${this.config.REGISTRY_URL}/v1/prompts/${encodeURIComponent(name)}/versions/${encodeURIComponent(ref)}`;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        headers: { accept: 'application/json', ...contextHeaders() },
+        signal: AbortSignal.timeout(this.config.REGISTRY_TIMEOUT_MS),
+      });
+    } catch (err) {
+      const reason = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${this.config.REGISTRY_TIMEOUT_MS} ms` : 'unreachable';
+      return { ok: false, unknown: false, detail: `registry ${reason}` };
+    }
+    // 404: unknown prompt or version. 400/422: a ref the registry cannot parse, also "no such version".
+    if (response.status === 404 || response.status === 400 || response.status === 422) {
+      await response.body?.cancel();
+      return { ok: false, unknown: true };
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      return { ok: false, unknown: false, detail: `registry answered HTTP ${response.status}` };
+    }
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch {
+      return { ok: false, unknown: false, detail: 'registry answered malformed JSON' };
+    }
+    const hash = (body as { hash?: unknown } | null)?.hash;
+    if (typeof hash !== 'string' || !HASH_RE.test(hash)) {
+      return { ok: false, unknown: false, detail: 'registry answered without a 64-hex hash' };
+    }
+    return { ok: true, hash };
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * Benchmark: POST /v1/assign of the assignment service against a bare Fastify handler returning
+ * the same JSON, in the same run, both as separate processes on 127.0.0.1, measured one after
+ * the other with the same autocannon load (each request a different user id).
+ *
+ *  - ours: the real service (NestJS on Fastify, zod validation, in-memory experiment, md5
+ *    bucketing, and an exposure per request through the micro-batching producer to the real
+ *    local Kafka, awaited before the response: every user is in the experiment);
+ *  - baseline: `fastify()` with one POST route that returns the same response object.
+ *  - then ours at 50% of its measured maximum throughput (autocannon overallRate): p50/p99/p99.9;
+ *  - and, for the breakdown only, ours with the experiment paused (control served, no exposure,
+ *    no Kafka): the cost of the HTTP/NestJS path alone.
+ *
+ * Run: node -r @swc-node/register test/bench/assignment-http.bench.ts
+ * Env: KAFKA_BROKERS (127.0.0.1:9092), MONGODB_URI (mongodb://127.0.0.1:27017),
+ *      BENCH_CONNECTIONS (100), BENCH_SECONDS (6), BENCH_WARMUP_SECONDS (2).
+ * Goal: ours >= 0.75x baseline requests/s.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+
+const ROOT = path.resolve(__dirname, '../..');
+const KAFKA = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+const MONGO = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017';
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+const GOAL = 0.75;
+const EXPERIMENT = 'bench-http';
+
+/** Child mode: the bare Fastify baseline. */
+async function runBare(): Promise<void> {
+  const body = process.env.BENCH_JSON ?? '{}';
+  const response = JSON.parse(body) as Record<string, unknown>;
+  const app = Fastify({ logger: false });
+  app.post('/v1/assign', async () => response);
+  await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function start(args: string[], env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return child;
+}
+
+async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} not ready within ${timeoutMs} ms`);
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function load(url: string, seconds: number, overallRate?: number): Promise<autocannon.Result> {
+  let i = 0;
+  return autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    ...(overallRate ? { overallRate } : {}),
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/assign',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req) => ({ ...req, body: JSON.stringify({ experiment: EXPERIMENT, userId: `bench-user-${i++}` }) }),
+      },
+    ],
+  });
+}
+
+async function measure(name: string, url: string): Promise<number> {
+  // Baseline and ours get identical load settings; the baseline is run first.
+  await load(url, WARMUP);
+  const r = await load(url, SECONDS);
+  const bad = r.non2xx + r.errors + r.timeouts;
+  console.log(
+    `${name.padEnd(9)} ${r.requests.average.toFixed(0).padStart(7)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${r.requests.total} requests, ${bad} non-2xx/errors)`,
+  );
+  if (bad > 0) throw new Error(`${name}: ${bad} failed requests`);
+  return r.requests.average;
+}
+
+async function main(): Promise<void> {
+  const run = `bench${Date.now().toString(36)}`;
+  // Prompt refs are resolved at creation only; a stub registry serves that one lookup.
+  const registry = Fastify();
+  registry.get<{ Params: { name: string; ref: string } }>('/v1/prompts/:name/versions/:ref', async (req) => ({
+    name: req.params.name,
+    hash: createHash('sha256').update(req.params.ref).digest('hex'),
+    version: 1,
+  }));
+  await registry.listen({ port: 0, host: '127.0.0.1' });
+  const registryAddress = registry.server.address();
+  const registryPort = typeof registryAddress === 'object' && registryAddress ? registryAddress.port : 0;
+
+  const [svcPort, barePort] = [await freePort(), await freePort()];
+  const svcUrl = `http://127.0.0.1:${svcPort}`;
+  const service = start(['services/assignment/src/main.ts'], {
+    PORT: String(svcPort),
+    HOST: '127.0.0.1',
+    KAFKA_BROKERS: KAFKA,
+    MONGODB_URI: MONGO,
+    MONGODB_DB: `${run}_assignment`,
+    KAFKA_TOPIC_PREFIX: `${run}.`,
+    REGISTRY_URL: `http://127.0.0.1:${registryPort}`,
+    LOG_LEVEL: 'warn',
+  });
+  let bare: ChildProcess | undefined;
+  try {
+    await waitFor(`${svcUrl}/health/ready`);
+    const post = (p: string, body?: unknown) =>
+      fetch(`${svcUrl}${p}`, {
+        method: 'POST',
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const created = await post('/v1/experiments', {
+      key: EXPERIMENT,
+      arms: [
+        { name: 'A', weight: 0.5, prompt: { name: 'summarizer', ref: '1' } },
+        { name: 'B', weight: 0.5, prompt: { name: 'summarizer', ref: '2' } },
+      ],
+    });
+    if (created.status !== 201) throw new Error(`create: ${created.status} ${await created.text()}`);
+    await post(`/v1/experiments/${EXPERIMENT}/start`);
+    const sample = await post('/v1/assign', { experiment: EXPERIMENT, userId: 'sample' });
+    const json = await sample.text();
+    if (sample.status !== 200) throw new Error(`assign: ${sample.status} ${json}`);
+
+    bare = start(['test/bench/assignment-http.bench.ts'], { BENCH_ROLE: 'bare', PORT: String(barePort), BENCH_JSON: json });
+    await waitForListen(barePort);
+
+    console.log(`assignment HTTP benchmark: ${CONNECTIONS} connections, ${SECONDS} s per measurement, response ${json}`);
+    const baseline = await measure('baseline', `http://127.0.0.1:${barePort}`);
+    const ours = await measure('ours', svcUrl);
+    const ratio = ours / baseline;
+    console.log(`ratio ours/baseline = ${ratio.toFixed(2)}x (goal >= ${GOAL}x): ${ratio >= GOAL ? 'MET' : 'NOT MET'}`);
+
+    const rate = Math.max(1, Math.round(ours * 0.5));
+    const r = await load(svcUrl, SECONDS, rate);
+    console.log(
+      `ours at 50% of max (${rate} req/s offered, ${r.requests.average.toFixed(0)} served): ` +
+        `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, p99.9 ${r.latency.p99_9} ms, max ${r.latency.max} ms`,
+    );
+
+    await post(`/v1/experiments/${EXPERIMENT}/pause`);
+    const noExposure = await measure('ours, paused (no exposure, no Kafka)', svcUrl);
+    console.log(`breakdown: HTTP/NestJS path alone = ${(noExposure / baseline).toFixed(2)}x baseline; the exposure ack costs the rest`);
+  } finally {
+    if (bare) await stop(bare);
+    await stop(service);
+    await registry.close();
+  }
+}
+
+async function waitForListen(port: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/v1/assign`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`bare server on ${port} not listening`);
+}
+
+if (process.env.BENCH_ROLE === 'bare') {
+  runBare().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
