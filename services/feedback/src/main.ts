@@ -1,14 +1,11 @@
 import 'reflect-metadata';
 import { ConfigError, createServiceApp, runService } from '@llmops/platform';
-import { AppModule } from './app.module';
+import { AppModule, feedbackAppOptions } from './app.module';
 import { loadFeedbackConfig } from './config/feedback.config';
 
 async function main(): Promise<void> {
   const config = loadFeedbackConfig();
-  const app = await createServiceApp(AppModule.forRoot(config) as never, {
-    title: 'LLMOps feedback service',
-    description: 'feedback service API',
-  });
+  const app = await createServiceApp(AppModule.forRoot(config) as never, feedbackAppOptions(config));
   await runService(app, config);
 }
 

@@ -1,0 +1,98 @@
+/**
+ * Pure revision planning for one feedbackId: given what the store holds (or nothing) and the
+ * submissions of one request for that id (in order), decide each submission's revision and which
+ * new revisions must be claimed in the store.
+ *
+ * - no record            -> revision 1 (`new`)
+ * - same content hash    -> `duplicate`: the SAME revision, receivedAt and timestamp as stored, so
+ *                           the re-published event has the same id AND the same value
+ * - different content    -> `edit`: revision + 1, `previousRevision` = the stored revision
+ * - different requestId  -> rejected (409): revisions of one feedbackId must share the partition key
+ */
+import type { ItemRejection } from '../ingestion/item-rejection';
+
+export interface RevisionState {
+  feedbackId: string;
+  requestId: string;
+  revision: number;
+  contentHash: string;
+  previousRevision: number | null;
+  receivedAt: string;
+  timestamp: string;
+}
+
+export interface Submission {
+  requestId: string;
+  contentHash: string;
+  /** Client-supplied occurrence time, if any. */
+  timestamp?: string;
+}
+
+export type Outcome = 'new' | 'edit' | 'duplicate';
+
+export interface PlannedRevision {
+  outcome: Outcome;
+  revision: number;
+  previousRevision: number | null;
+  receivedAt: string;
+  timestamp: string;
+}
+
+export interface ChainPlan {
+  items: (PlannedRevision | ItemRejection)[];
+  /** New revisions to claim in the store, in order (empty for duplicates only). */
+  claims: RevisionState[];
+}
+
+export function isPlanned(x: PlannedRevision | ItemRejection): x is PlannedRevision {
+  return 'revision' in x;
+}
+
+export function planChain(
+  feedbackId: string,
+  stored: RevisionState | null,
+  submissions: readonly Submission[],
+  receivedAt: string,
+): ChainPlan {
+  let state = stored;
+  const claims: RevisionState[] = [];
+  const items = submissions.map((s): PlannedRevision | ItemRejection => {
+    if (state && state.requestId !== s.requestId) {
+      return {
+        status: 409,
+        code: 'feedback_id_conflict',
+        message: `feedbackId ${feedbackId} belongs to requestId ${state.requestId}; feedback cannot move to another request (use a new feedbackId)`,
+        details: { feedbackId, requestId: state.requestId },
+      };
+    }
+    if (state && state.contentHash === s.contentHash) {
+      return {
+        outcome: 'duplicate',
+        revision: state.revision,
+        previousRevision: state.previousRevision,
+        receivedAt: state.receivedAt,
+        timestamp: state.timestamp,
+      };
+    }
+    const next: RevisionState = {
+      feedbackId,
+      requestId: s.requestId,
+      revision: state ? state.revision + 1 : 1,
+      contentHash: s.contentHash,
+      previousRevision: state ? state.revision : null,
+      receivedAt,
+      timestamp: s.timestamp ?? receivedAt,
+    };
+    const planned: PlannedRevision = {
+      outcome: state ? 'edit' : 'new',
+      revision: next.revision,
+      previousRevision: next.previousRevision,
+      receivedAt: next.receivedAt,
+      timestamp: next.timestamp,
+    };
+    state = next;
+    claims.push(next);
+    return planned;
+  });
+  return { items, claims };
+}

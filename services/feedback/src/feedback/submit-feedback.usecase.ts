@@ -1,0 +1,159 @@
+import { type CloudEvent, type EVENT_TYPES, serializeEvent, TOPICS, topicName } from '@llmops/contracts';
+import { CanonicalizationError } from '@llmops/hashing';
+import { KafkaUnavailableError, SERVICE_CONFIG } from '@llmops/platform';
+import { Inject, Injectable } from '@nestjs/common';
+import { v7 as uuidv7 } from 'uuid';
+import type { FeedbackConfig } from '../config/feedback.config';
+import { EventPublisher, type KeyedEvent } from '../ingestion/event-publisher';
+import { checkEventSize, checkTextLimits } from '../ingestion/field-limits';
+import { IngestionMetrics } from '../ingestion/ingestion.metrics';
+import {
+  contractRejection,
+  isContractValidationError,
+  type ItemRejection,
+  validationRejection,
+  zodRejection,
+} from '../ingestion/item-rejection';
+import { createRedactor, type Redactor } from '../ingestion/redaction';
+import {
+  buildSubmitFeedbackRequestSchema,
+  type RatingScale,
+  type SubmitFeedbackRequest,
+  type SubmitFeedbackRequestSchema,
+} from './dto/submit-feedback.request';
+import { draftFeedbackEvent, feedbackContentHash, finalizeFeedbackEvent } from './feedback-event';
+import { FeedbackRevisionRepository, type RevisionStore } from './persistence/feedback-revision.repository';
+import { type ReservationRequest, reserveRevisions } from './reserve-revisions';
+import { isPlanned, type Outcome } from './revision-plan';
+
+export type FeedbackOutcome =
+  | { ok: true; feedbackId: string; revision: number; outcome: Outcome }
+  | { ok: false; rejection: ItemRejection };
+
+const EDIT_MARGIN_BYTES = 64;
+
+interface Candidate {
+  index: number;
+  feedbackId: string;
+  req: SubmitFeedbackRequest;
+  contentHash: string;
+  draft: CloudEvent<typeof EVENT_TYPES.feedbackSubmitted>;
+}
+
+/**
+ * Feedback intake (single = a batch of one):
+ * 1. validate each item (schema, text limits, contract) and hash its content;
+ * 2. reserve revisions in `feedback_revisions` (new / duplicate / edit; compare-and-set);
+ * 3. publish every accepted item in ONE producer send and wait for the broker ack (acks -1).
+ * A broker failure throws KafkaUnavailableError (503): nothing of the request is promised. The
+ * reservations made in step 2 stay; a retry with the same content is then a duplicate of the
+ * reserved revision and publishes exactly that event (same id, same value).
+ */
+@Injectable()
+export class SubmitFeedbackUseCase {
+  private readonly topic: string;
+  private readonly scale: RatingScale;
+  private readonly schema: SubmitFeedbackRequestSchema;
+  private readonly redact: Redactor;
+
+  constructor(
+    @Inject(SERVICE_CONFIG) private readonly config: FeedbackConfig,
+    @Inject(FeedbackRevisionRepository) private readonly store: RevisionStore,
+    private readonly publisher: EventPublisher,
+    private readonly metrics: IngestionMetrics,
+  ) {
+    this.topic = topicName(TOPICS.feedback, config.KAFKA_TOPIC_PREFIX);
+    this.scale = { min: config.FEEDBACK_RATING_MIN, max: config.FEEDBACK_RATING_MAX };
+    this.schema = buildSubmitFeedbackRequestSchema(this.scale);
+    this.redact = createRedactor(config.FEEDBACK_REDACT_PII);
+  }
+
+  async execute(items: readonly unknown[]): Promise<FeedbackOutcome[]> {
+    const receivedAt = new Date().toISOString();
+    const outcomes: FeedbackOutcome[] = new Array<FeedbackOutcome>(items.length);
+    const reject = (index: number, rejection: ItemRejection): void => {
+      this.metrics.reject('feedback', rejection.code);
+      outcomes[index] = { ok: false, rejection };
+    };
+
+    const byId = new Map<string, Candidate[]>();
+    items.forEach((item, index) => {
+      const prepared = this.prepare(item, receivedAt);
+      if ('rejection' in prepared) return reject(index, prepared.rejection);
+      const candidate = { index, ...prepared };
+      const group = byId.get(candidate.feedbackId);
+      if (group) group.push(candidate);
+      else byId.set(candidate.feedbackId, [candidate]);
+    });
+
+    const requests: ReservationRequest[] = [...byId].map(([feedbackId, group]) => ({
+      feedbackId,
+      submissions: group.map((c) => ({ requestId: c.req.requestId, contentHash: c.contentHash, timestamp: c.req.timestamp })),
+    }));
+    const reservation = await reserveRevisions(
+      this.store,
+      requests,
+      receivedAt,
+      this.config.FEEDBACK_REVISION_MAX_ATTEMPTS,
+    );
+    if (reservation.raceLosses > 0) this.metrics.revisionConflicts.inc(reservation.raceLosses);
+
+    const events: KeyedEvent[] = [];
+    const counts: Record<Outcome, number> = { new: 0, edit: 0, duplicate: 0 };
+    for (const [feedbackId, group] of byId) {
+      const conflict = reservation.conflicts.get(feedbackId);
+      const plan = reservation.plans.get(feedbackId);
+      group.forEach((c, i) => {
+        const planned = plan?.items[i];
+        if (conflict || !planned) return reject(c.index, conflict ?? internalPlanGap(feedbackId));
+        if (!isPlanned(planned)) return reject(c.index, planned);
+        events.push(finalizeFeedbackEvent(c.draft, planned));
+        counts[planned.outcome]++;
+        outcomes[c.index] = { ok: true, feedbackId, revision: planned.revision, outcome: planned.outcome };
+      });
+    }
+
+    try {
+      await this.publisher.publish(this.topic, events);
+    } catch (err) {
+      if (err instanceof KafkaUnavailableError) this.metrics.publishFailed('feedback');
+      throw err;
+    }
+    for (const outcome of ['new', 'edit', 'duplicate'] as const) this.metrics.accept('feedback', outcome, counts[outcome]);
+    return outcomes;
+  }
+
+  private prepare(
+    item: unknown,
+    receivedAt: string,
+  ): Omit<Candidate, 'index'> | { rejection: ItemRejection } {
+    const parsed = this.schema.safeParse(item);
+    if (!parsed.success) return { rejection: zodRejection(parsed.error) };
+    const req = parsed.data;
+    const tooLarge = checkTextLimits([
+      { path: 'comment', value: req.comment, limitBytes: this.config.FEEDBACK_MAX_COMMENT_BYTES, envVar: 'FEEDBACK_MAX_COMMENT_BYTES' },
+      { path: 'correction', value: req.correction, limitBytes: this.config.FEEDBACK_MAX_CORRECTION_BYTES, envVar: 'FEEDBACK_MAX_CORRECTION_BYTES' },
+    ]);
+    if (tooLarge) return { rejection: tooLarge };
+    const feedbackId = req.feedbackId ?? uuidv7();
+    try {
+      const draft = draftFeedbackEvent(req, feedbackId, this.scale, receivedAt, this.redact);
+      // Checked on the draft, before a revision is claimed; the final event differs only by the
+      // revision number and the small `edit` object, hence the margin.
+      const tooBig = checkEventSize(serializeEvent(draft), this.config.FEEDBACK_MAX_EVENT_BYTES - EDIT_MARGIN_BYTES);
+      if (tooBig) return { rejection: tooBig };
+      return { feedbackId, req, contentHash: feedbackContentHash(req, this.scale), draft };
+    } catch (err) {
+      if (isContractValidationError(err)) return { rejection: contractRejection(err) };
+      if (err instanceof CanonicalizationError) {
+        return { rejection: validationRejection([{ path: err.path.replace(/^\$\.?/, ''), message: 'expected valid Unicode text (no lone surrogates)' }]) };
+      }
+      throw err;
+    }
+  }
+}
+
+function internalPlanGap(feedbackId: string): ItemRejection {
+  // Unreachable by construction (every reserved id has a plan or a conflict); fail closed, never publish.
+  return { status: 500, code: 'internal_error', message: `no revision plan for ${feedbackId}` };
+}

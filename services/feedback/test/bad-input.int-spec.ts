@@ -1,0 +1,194 @@
+import { EVENT_TYPES, isEventOfType, parseEvent, TOPICS, topicName } from '@llmops/contracts';
+import { testInfra } from '@llmops/testing';
+import { randomUUID } from 'node:crypto';
+import { readTopic, startFeedbackApp, type FeedbackTestApp } from './support/feedback-app';
+
+const infra = testInfra();
+const baseEnv = {
+  KAFKA_BROKERS: infra.kafkaBrokers,
+  MONGODB_URI: infra.mongoUri,
+  MONGODB_DB: infra.dbName,
+  KAFKA_TOPIC_PREFIX: infra.topicPrefix,
+};
+let t: FeedbackTestApp;
+
+beforeAll(async () => {
+  t = await startFeedbackApp(baseEnv);
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const feedback = (extra: Record<string, unknown> = {}) => ({ requestId: randomUUID(), rating: 3, source: 'user', ...extra });
+const generation = (extra: Record<string, unknown> = {}) => ({
+  requestId: randomUUID(),
+  model: 'm',
+  output: 'o',
+  latencyMs: 1,
+  ...extra,
+});
+const issuesOf = (body: unknown) => (body as { error: { details: { issues: unknown[] } } }).error.details.issues;
+
+describe('400 with path-level messages', () => {
+  it.each([
+    ['unknown top-level field', feedback({ stars: 5 }), [{ path: 'stars', message: 'unknown field' }]],
+    ['rating above the scale', feedback({ rating: 6 }), [{ path: 'rating', message: 'expected an integer 1..5' }]],
+    ['rating below the scale', feedback({ rating: 0 }), [{ path: 'rating', message: 'expected an integer 1..5' }]],
+    ['non-integer rating', feedback({ rating: 3.5 }), [{ path: 'rating', message: 'expected an integer 1..5' }]],
+    ['negative latency', feedback({ latencyMs: -3 }), [{ path: 'latencyMs', message: 'expected a finite number >= 0' }]],
+    ['bad thumbs', feedback({ thumbs: 'sideways' }), [{ path: 'thumbs', message: 'expected one of up, down' }]],
+    ['bad source', feedback({ source: 'bot' }), [{ path: 'source', message: 'expected one of user, judge, reviewer' }]],
+    [
+      'no signal',
+      { requestId: 'r', source: 'user' },
+      [{ path: '', message: 'expected at least one signal: rating, thumbs, comment, correction or a non-empty scores' }],
+    ],
+  ])('feedback: %s', async (_name, body, issues) => {
+    const res = await t.post('/v1/feedback', body);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: { code: 'validation_failed' } });
+    expect(issuesOf(res.body)).toEqual(issues);
+  });
+
+  it('a non-finite score (1e999 parses to Infinity) is refused with its path', async () => {
+    const raw = `{"requestId":"r","source":"judge","scores":{"relevance":1e999}}`;
+    const res = await t.postRaw('/v1/feedback', raw);
+    expect(res.status).toBe(400);
+    expect(issuesOf(res.body)).toEqual([{ path: 'scores.relevance', message: 'expected a finite number' }]);
+  });
+
+  it.each([
+    ['negative cost', generation({ costUsd: -0.01 }), [{ path: 'costUsd', message: 'expected a finite number >= 0' }]],
+    ['negative latency', generation({ latencyMs: -1 }), [{ path: 'latencyMs', message: 'expected a finite number >= 0' }]],
+    ['unknown nested field', generation({ usage: { promptTokens: 1, completionTokens: 1, total: 2 } }), [{ path: 'usage.total', message: 'unknown field' }]],
+    ['bad message role', generation({ input: [{ role: 'robot', content: 'x' }] }), [{ path: 'input', message: 'expected a string or an array of { role, content } messages' }]],
+  ])('generation: %s', async (_name, body, issues) => {
+    const res = await t.post('/v1/generations', body);
+    expect(res.status).toBe(400);
+    expect(issuesOf(res.body)).toEqual(issues);
+  });
+
+  it.each(['/v1/feedback', '/v1/generations', '/v1/feedback/batch', '/v1/generations/batch'])(
+    'malformed JSON on %s is a 400 invalid_json, never a 500',
+    async (url) => {
+      for (const raw of ['{"requestId": ', '{]', 'nul']) {
+        const res = await t.postRaw(url, raw);
+        expect(res.status).toBe(400);
+        expect(res.body).toMatchObject({ error: { code: 'invalid_json' } });
+      }
+    },
+  );
+
+  it('a batch envelope must be { items: [...] } with at least one item', async () => {
+    expect((await t.post('/v1/feedback/batch', [feedback()])).status).toBe(400);
+    expect((await t.post('/v1/feedback/batch', { items: [] })).status).toBe(400);
+    expect(issuesOf((await t.post('/v1/feedback/batch', { items: [feedback()], extra: 1 })).body)).toEqual([
+      { path: 'extra', message: 'unknown field' },
+    ]);
+  });
+});
+
+describe('413 over limits', () => {
+  it('a single request over 1 MiB is refused; the same body size passes the batch route', async () => {
+    const big = generation({ metadata: { blob: 'x'.repeat(1024 * 1024) } });
+    const single = await t.post('/v1/generations', big);
+    expect(single.status).toBe(413);
+    expect(single.body).toMatchObject({ error: { code: 'payload_too_large' } });
+    // ~1.5 MiB batch body: parsed (no 413); the invalid big items are rejected per index, the small one accepted.
+    const invalidBig = generation({ latencyMs: -1, output: 'x'.repeat(500 * 1024) });
+    const batch = await t.post('/v1/generations/batch', { items: [invalidBig, invalidBig, invalidBig, generation()] });
+    expect(batch.status).toBe(202);
+    expect(batch.body).toMatchObject({ rejected: [{ index: 0 }, { index: 1 }, { index: 2 }] });
+  });
+
+  it('an event that cannot fit in a Kafka record batch is refused up front (413 event_too_large), not a 503', async () => {
+    const res = await t.post('/v1/generations/batch', {
+      items: [generation({ metadata: { blob: 'x'.repeat(1024 * 1024) } }), generation()],
+    });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ rejected: [{ index: 0, code: 'event_too_large' }] });
+  });
+
+  it('a batch over 10 MiB is refused', async () => {
+    const items = Array.from({ length: 11 }, () => generation({ metadata: { blob: 'y'.repeat(1024 * 1024) } }));
+    const res = await t.post('/v1/generations/batch', { items });
+    expect(res.status).toBe(413);
+    expect(res.body).toMatchObject({ error: { code: 'payload_too_large' } });
+  });
+
+  it('more than 1,000 items is refused', async () => {
+    const res = await t.post('/v1/feedback/batch', { items: Array.from({ length: 1001 }, () => feedback()) });
+    expect(res.status).toBe(413);
+    expect(res.body).toMatchObject({ error: { code: 'too_many_items' } });
+  });
+
+  it('comment and correction over 32 KiB, output over 256 KiB: 413 field_too_large (bytes, not characters)', async () => {
+    const comment = await t.post('/v1/feedback', feedback({ comment: 'é'.repeat(16 * 1024 + 1) }));
+    expect(comment.status).toBe(413);
+    expect(comment.body).toMatchObject({
+      error: { code: 'field_too_large', details: { path: 'comment', bytes: 32 * 1024 + 2, limitBytes: 32 * 1024 } },
+    });
+    const correction = await t.post('/v1/feedback', feedback({ correction: 'c'.repeat(32 * 1024 + 1) }));
+    expect(correction.body).toMatchObject({ error: { code: 'field_too_large', details: { path: 'correction' } } });
+    const output = await t.post('/v1/generations', generation({ output: 'o'.repeat(256 * 1024 + 1) }));
+    expect(output.status).toBe(413);
+    expect(output.body).toMatchObject({ error: { code: 'field_too_large', details: { path: 'output' } } });
+    // At the limit is accepted.
+    expect((await t.post('/v1/generations', generation({ output: 'o'.repeat(256 * 1024) }))).status).toBe(202);
+    // In a batch the oversized item is rejected by index, the others accepted.
+    const batch = await t.post('/v1/feedback/batch', { items: [feedback(), feedback({ correction: 'c'.repeat(40_000) })] });
+    expect(batch.status).toBe(202);
+    expect(batch.body).toMatchObject({ rejected: [{ index: 1, code: 'field_too_large' }] });
+  });
+});
+
+describe('configuration', () => {
+  it('limits and the rating scale follow the config; redaction masks PII in events when enabled', async () => {
+    const custom = await startFeedbackApp({
+      ...baseEnv,
+      FEEDBACK_RATING_MIN: '0',
+      FEEDBACK_RATING_MAX: '10',
+      FEEDBACK_MAX_COMMENT_BYTES: '64',
+      FEEDBACK_MAX_BATCH_ITEMS: '2',
+      FEEDBACK_REDACT_PII: 'true',
+    });
+    try {
+      expect((await custom.post('/v1/feedback', feedback({ rating: 11 }))).body).toMatchObject({
+        error: { details: { issues: [{ path: 'rating', message: 'expected an integer 0..10' }] } },
+      });
+      expect((await custom.post('/v1/feedback', feedback({ comment: 'z'.repeat(65) }))).status).toBe(413);
+      expect((await custom.post('/v1/feedback/batch', { items: [feedback(), feedback(), feedback()] })).status).toBe(413);
+
+      const requestId = randomUUID();
+      const comment = 'mail me: jane.doe@example.com or +1 (555) 123-4567';
+      const res = await custom.post('/v1/feedback', feedback({ requestId, rating: 10, comment }));
+      expect(res.status).toBe(202);
+      const gen = await custom.post('/v1/generations', generation({ requestId, input: 'I am bob@corp.io', output: 'call 020 7946 0958' }));
+      expect(gen.status).toBe(202);
+      const fb = await readTopic(infra.kafkaBrokers, topicName(TOPICS.feedback, infra.topicPrefix), (r) =>
+        r.some((x) => x.key === requestId),
+      );
+      const event = parseEvent(fb.find((x) => x.key === requestId)!.value);
+      if (!isEventOfType(event, EVENT_TYPES.feedbackSubmitted)) throw new Error('wrong type');
+      expect(event.data.comment).toBe('mail me: [email] or [phone]');
+      expect(event.data.ratingScale).toEqual({ min: 0, max: 10 });
+      const gens = await readTopic(infra.kafkaBrokers, topicName(TOPICS.generations, infra.topicPrefix), (r) =>
+        r.some((x) => x.key === requestId),
+      );
+      const genEvent = parseEvent(gens.find((x) => x.key === requestId)!.value);
+      if (!isEventOfType(genEvent, EVENT_TYPES.generationLogged)) throw new Error('wrong type');
+      expect([genEvent.data.input, genEvent.data.output]).toEqual(['I am [email]', 'call [phone]']);
+    } finally {
+      await custom.close();
+    }
+  });
+
+  it('without redaction (the default) text passes unchanged', async () => {
+    const requestId = randomUUID();
+    expect((await t.post('/v1/feedback', feedback({ requestId, comment: 'jane@example.com' }))).status).toBe(202);
+    const fb = await readTopic(infra.kafkaBrokers, topicName(TOPICS.feedback, infra.topicPrefix), (r) =>
+      r.some((x) => x.key === requestId),
+    );
+    expect(fb.find((x) => x.key === requestId)!.value).toContain('jane@example.com');
+  });
+});

@@ -1,0 +1,175 @@
+/**
+ * Benchmark: single-item POST /v1/feedback of the feedback service against a bare Fastify handler
+ * returning the same shape, in the same run, both as separate processes on 127.0.0.1, measured one
+ * after the other with the same autocannon load (every request a new piece of feedback: no
+ * feedbackId, so the server generates a UUIDv7).
+ *
+ *  - ours: the real service (NestJS on Fastify, zod validation, content hash, the revision claim in
+ *    MongoDB and the event through the micro-batching producer to the real local Kafka, acks -1,
+ *    awaited before the 202);
+ *  - baseline: `fastify()` with one POST route that answers 202 with a new UUIDv7;
+ *  - then ours at 50% of its measured maximum throughput (autocannon overallRate): p50/p99/p99.9.
+ *
+ * Run: node -r @swc-node/register test/bench/feedback-single.bench.ts
+ * Env: KAFKA_BROKERS (127.0.0.1:9092), MONGODB_URI (mongodb://127.0.0.1:27017),
+ *      BENCH_CONNECTIONS (50), BENCH_SECONDS (8), BENCH_WARMUP_SECONDS (2).
+ * Goal: ours >= 0.5x baseline requests/s.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import { v7 as uuidv7 } from 'uuid';
+
+const ROOT = path.resolve(__dirname, '../..');
+const KAFKA = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+const MONGO = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017';
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+const GOAL = 0.5;
+
+/** Child mode: the bare Fastify baseline (parses the JSON body, answers 202 { feedbackId }). */
+async function runBare(): Promise<void> {
+  const app = Fastify({ logger: false });
+  app.post('/v1/feedback', async (_req, reply) => reply.status(202).send({ feedbackId: uuidv7(), revision: 1, outcome: 'new' }));
+  await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function start(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['-r', '@swc-node/register', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} not ready within ${timeoutMs} ms`);
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+let seq = 0;
+function load(url: string, seconds: number, overallRate?: number): Promise<autocannon.Result> {
+  return autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    ...(overallRate ? { overallRate } : {}),
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/feedback',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req) => {
+          const n = seq++;
+          return {
+            ...req,
+            body: JSON.stringify({
+              requestId: `bench-req-${n}`,
+              experiment: 'bench-feedback',
+              arm: n % 2 ? 'A' : 'B',
+              rating: (n % 5) + 1,
+              thumbs: n % 3 ? 'up' : 'down',
+              source: 'user',
+              latencyMs: 800 + (n % 100),
+            }),
+          };
+        },
+      },
+    ],
+  });
+}
+
+async function measure(name: string, url: string): Promise<number> {
+  await load(url, WARMUP);
+  const r = await load(url, SECONDS);
+  const bad = r.non2xx + r.errors + r.timeouts;
+  console.log(
+    `${name.padEnd(9)} ${r.requests.average.toFixed(0).padStart(7)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${r.requests.total} requests, ${bad} non-2xx/errors)`,
+  );
+  if (bad > 0) throw new Error(`${name}: ${bad} failed requests`);
+  return r.requests.average;
+}
+
+async function main(): Promise<void> {
+  const run = `bench${Date.now().toString(36)}`;
+  const [svcPort, barePort] = [await freePort(), await freePort()];
+  const svcUrl = `http://127.0.0.1:${svcPort}`;
+  const service = start(['services/feedback/src/main.ts'], {
+    PORT: String(svcPort),
+    HOST: '127.0.0.1',
+    KAFKA_BROKERS: KAFKA,
+    MONGODB_URI: MONGO,
+    MONGODB_DB: `${run}_feedback`,
+    KAFKA_TOPIC_PREFIX: `${run}.`,
+    LOG_LEVEL: 'warn',
+  });
+  const bare = start(['test/bench/feedback-single.bench.ts'], { BENCH_ROLE: 'bare', PORT: String(barePort) });
+  try {
+    await waitFor(async () => (await fetch(`${svcUrl}/health/ready`)).ok, 'feedback service');
+    await waitFor(
+      async () => (await fetch(`http://127.0.0.1:${barePort}/v1/feedback`, { method: 'POST' })).status === 202,
+      'bare fastify',
+    );
+    console.log(`feedback single-item benchmark: ${CONNECTIONS} connections, ${SECONDS} s per measurement`);
+    const baseline = await measure('baseline', `http://127.0.0.1:${barePort}`);
+    const ours = await measure('ours', svcUrl);
+    const ratio = ours / baseline;
+    console.log(`ratio ours/baseline = ${ratio.toFixed(2)}x (goal >= ${GOAL}x): ${ratio >= GOAL ? 'MET' : 'NOT MET'}`);
+
+    const rate = Math.max(1, Math.round(ours * 0.5));
+    const r = await load(svcUrl, SECONDS, rate);
+    console.log(
+      `ours at 50% of max (${rate} req/s offered, ${r.requests.average.toFixed(0)} served): ` +
+        `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, p99.9 ${r.latency.p99_9} ms, max ${r.latency.max} ms ` +
+        `(${r.non2xx + r.errors + r.timeouts} non-2xx/errors)`,
+    );
+  } finally {
+    await stop(bare);
+    await stop(service);
+  }
+}
+
+if (process.env.BENCH_ROLE === 'bare') {
+  runBare().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
