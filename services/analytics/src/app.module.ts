@@ -1,13 +1,23 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { PlatformModule } from '@llmops/platform';
+import { analyticsTopicSpecs } from './aggregation/aggregation.consumer';
+import { AggregationModule } from './aggregation/aggregation.module';
 import type { AnalyticsConfig } from './config/analytics.config';
+import { ResultsModule } from './results/results.module';
 
 @Module({})
 export class AppModule {
   static forRoot(config: AnalyticsConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot({ config, topics: [] })],
+      imports: [
+        PlatformModule.forRoot({
+          config,
+          topics: analyticsTopicSpecs(config.KAFKA_TOPIC_PREFIX, config.KAFKA_TOPIC_PARTITIONS),
+        }),
+        AggregationModule,
+        ResultsModule,
+      ],
     };
   }
 }

@@ -1,7 +1,23 @@
 /** The only place this service reads process.env: validated at boot, every bad variable listed. */
-import { baseServiceConfig, type EnvSource, loadConfig } from '@llmops/platform';
+import { baseServiceConfig, env, type EnvSource, loadConfig } from '@llmops/platform';
 
-export const analyticsConfigSchema = baseServiceConfig(3004, 'analytics');
+export const analyticsConfigSchema = baseServiceConfig(3004, 'analytics').extend({
+  /** One consumer group reads exposures, generations, feedback and experiments. */
+  ANALYTICS_CONSUMER_GROUP: env.string('llmops-analytics'),
+  /** Where a group with no committed offset starts (true: replay history, never skip data). */
+  ANALYTICS_FROM_BEGINNING: env.bool(true),
+  /** Run the Kafka consumer in this process (false: API-only replica). */
+  ANALYTICS_CONSUMER_ENABLED: env.bool(true),
+  /** Sample-size guidance per arm (reference design: 200 minimum, 500 recommended). */
+  ANALYTICS_MIN_PER_ARM: env.int(200, 2),
+  ANALYTICS_RECOMMENDED_PER_ARM: env.int(500, 2),
+  /** How often per-arm gauges are recomputed from MongoDB (also after batches, debounced). */
+  ANALYTICS_METRICS_REFRESH_MS: env.int(5_000, 100, 3_600_000),
+  /** A stopped experiment's series leave /metrics this long after it stopped. */
+  ANALYTICS_STOPPED_METRICS_RETENTION_MS: env.int(3_600_000, 0),
+  /** Max experiments exported to Prometheus (bounds cardinality). */
+  ANALYTICS_METRICS_MAX_EXPERIMENTS: env.int(200, 1, 10_000),
+});
 
 export type AnalyticsConfig = ReturnType<typeof loadAnalyticsConfig>;
 

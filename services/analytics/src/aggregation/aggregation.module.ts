@@ -1,0 +1,43 @@
+import { Module } from '@nestjs/common';
+import { LOGGER, METRICS_REGISTRY, MONGO_CONNECTION } from '@llmops/platform';
+import type { Db } from 'mongodb';
+import type { Connection } from 'mongoose';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { AnalyticsMetrics } from '../metrics/analytics-metrics';
+import { AggregationConsumer } from './aggregation.consumer';
+import { ApplyBatchUseCase } from './apply-batch.usecase';
+import { AggregationRepository } from './persistence/aggregation.repository';
+import { ExperimentsRepository } from './persistence/experiments.repository';
+
+export const ANALYTICS_DB = Symbol('ANALYTICS_DB');
+
+@Module({
+  providers: [
+    {
+      provide: ANALYTICS_DB,
+      inject: [MONGO_CONNECTION],
+      useFactory: (connection: Connection): Db => connection.db as unknown as Db,
+    },
+    {
+      provide: AggregationRepository,
+      inject: [ANALYTICS_DB],
+      useFactory: async (db: Db) => {
+        const repo = new AggregationRepository(db);
+        await repo.ensureIndexes();
+        return repo;
+      },
+    },
+    { provide: ExperimentsRepository, inject: [ANALYTICS_DB], useFactory: (db: Db) => new ExperimentsRepository(db) },
+    { provide: AnalyticsMetrics, inject: [METRICS_REGISTRY], useFactory: (r: Registry) => new AnalyticsMetrics(r) },
+    {
+      provide: ApplyBatchUseCase,
+      inject: [AggregationRepository, ExperimentsRepository, AnalyticsMetrics, LOGGER],
+      useFactory: (a: AggregationRepository, e: ExperimentsRepository, m: AnalyticsMetrics, l: Logger) =>
+        new ApplyBatchUseCase(a, e, m, l),
+    },
+    AggregationConsumer,
+  ],
+  exports: [ANALYTICS_DB, AggregationRepository, ExperimentsRepository, AnalyticsMetrics, ApplyBatchUseCase],
+})
+export class AggregationModule {}

@@ -1,0 +1,180 @@
+/**
+ * Applies one consumed partition batch exactly once: parse -> plan (pure, in memory) -> one insert
+ * per state collection + one bulk write of buckets. Any write conflict discards the partition's
+ * cached state; the platform consumer retries the batch, which then plans against a fresh load.
+ */
+import {
+  EVENT_TYPES,
+  type AnyCloudEvent,
+  safeParseEvent,
+} from '@llmops/contracts';
+import type { ConsumedMessage, RejectedMessage } from '@llmops/platform';
+import type { Logger } from 'pino';
+import type { SourceKind } from './bucket';
+import { type Outcome, type PlannedEvent, planBatch } from './batch-planner';
+import type { PartitionState } from './partition-state';
+import type { AggregationRepository } from './persistence/aggregation.repository';
+import type { ExperimentSnapshotInput, ExperimentsRepository } from './persistence/experiments.repository';
+
+export type TopicRole = SourceKind | 'e';
+
+export interface BatchInput {
+  role: TopicRole;
+  partition: number;
+  messages: ConsumedMessage[];
+}
+
+export interface BatchObserver {
+  /** Per event: type (exposure, generation, feedback, experiment, invalid) and outcome. */
+  event(type: string, outcome: Outcome | 'invalid' | 'applied', count?: number): void;
+  /** MongoDB commands sent for this batch. */
+  commands(n: number): void;
+  /** After a batch changed aggregates (metrics refresh is debounced on this). */
+  changed(): void;
+}
+
+const TYPE_OF_ROLE: Record<TopicRole, string> = {
+  x: EVENT_TYPES.exposure,
+  g: EVENT_TYPES.generationLogged,
+  f: EVENT_TYPES.feedbackSubmitted,
+  e: 'experiment',
+};
+
+export class ApplyBatchUseCase {
+  private readonly states = new Map<number, PartitionState>();
+  private readonly loading = new Map<number, Promise<PartitionState>>();
+
+  constructor(
+    private readonly aggregation: AggregationRepository,
+    private readonly experiments: ExperimentsRepository,
+    private readonly observer: BatchObserver,
+    private readonly logger: Logger,
+  ) {}
+
+  async execute(input: BatchInput): Promise<{ rejected: RejectedMessage[] }> {
+    const rejected: RejectedMessage[] = [];
+    const parsed: Array<{ message: ConsumedMessage; event: AnyCloudEvent }> = [];
+    for (const message of input.messages) {
+      const result = message.value
+        ? safeParseEvent(message.value, { tolerateUnknownFields: true })
+        : null;
+      if (!result || !result.ok) {
+        rejected.push({ message, error: result ? result.error.message : 'empty record value' });
+        continue;
+      }
+      if (!isExpected(input.role, result.event)) {
+        rejected.push({ message, error: `unexpected event type ${result.event.type} on this topic` });
+        continue;
+      }
+      parsed.push({ message, event: result.event });
+    }
+    if (rejected.length > 0) this.observer.event('invalid', 'invalid', rejected.length);
+
+    if (input.role === 'e') {
+      await this.applyExperiments(parsed.map((p) => p.event));
+      return { rejected };
+    }
+
+    const first = Number(input.messages[0].offset);
+    const last = Number(input.messages[input.messages.length - 1].offset);
+    const state = await this.stateFor(input.partition, input.role, first);
+    try {
+      const events: PlannedEvent[] = parsed.map(({ message, event }) => toPlanned(event, Number(message.offset)));
+      const plan = planBatch(state, events);
+      const commands = await this.aggregation.write(plan);
+      state.expected.set(input.role, last + 1);
+      this.observer.commands(commands);
+      const counts = new Map<string, number>();
+      for (const o of plan.outcomes) counts.set(`${o.type}\u0000${o.outcome}`, (counts.get(`${o.type}\u0000${o.outcome}`) ?? 0) + 1);
+      for (const [k, n] of counts) {
+        const [type, outcome] = k.split('\u0000') as [string, Outcome];
+        this.observer.event(type, outcome, n);
+      }
+      if (plan.buckets.length > 0) this.observer.changed();
+    } catch (err) {
+      // The cached state may now disagree with MongoDB (partial write, or another writer): reload.
+      this.states.delete(input.partition);
+      this.logger.warn(
+        { partition: input.partition, role: input.role, err: err instanceof Error ? err.message : String(err) },
+        'aggregation batch failed; partition state discarded, batch will be retried',
+      );
+      throw err;
+    }
+    return { rejected };
+  }
+
+  /** Forget everything cached (tests; also used when the consumer restarts). */
+  reset(): void {
+    this.states.clear();
+  }
+
+  private async stateFor(part: number, role: SourceKind, firstOffset: number): Promise<PartitionState> {
+    const cached = this.states.get(part);
+    const expected = cached?.expected.get(role);
+    // A gap means another instance processed this partition meanwhile: our cache is stale.
+    if (cached && (expected === undefined || expected === firstOffset)) return cached;
+    let pending = this.loading.get(part);
+    if (!pending) {
+      pending = this.aggregation.loadPartition(part).finally(() => this.loading.delete(part));
+      this.loading.set(part, pending);
+    }
+    const state = await pending;
+    this.states.set(part, state);
+    this.logger.info(
+      { partition: part, buckets: state.buckets.size, users: state.seen.size, requests: state.requests.size },
+      'partition state loaded',
+    );
+    return state;
+  }
+
+  private async applyExperiments(events: AnyCloudEvent[]): Promise<void> {
+    const snapshots: ExperimentSnapshotInput[] = [];
+    for (const e of events) {
+      if (
+        e.type === EVENT_TYPES.experimentCreated ||
+        e.type === EVENT_TYPES.experimentUpdated ||
+        e.type === EVENT_TYPES.experimentStatusChanged
+      ) {
+        const x = e.data.experiment;
+        snapshots.push({
+          key: x.key,
+          revision: x.revision,
+          status: x.status,
+          control: x.control,
+          arms: x.arms.map((a) => ({ name: a.name, weight: a.weight })),
+          phase: x.phase,
+          changedAt: e.data.changedAt,
+        });
+      }
+    }
+    await this.experiments.applySnapshots(snapshots);
+    if (snapshots.length > 0) {
+      this.observer.event('experiment', 'applied', snapshots.length);
+      this.observer.changed();
+    }
+  }
+}
+
+function isExpected(role: TopicRole, event: AnyCloudEvent): boolean {
+  if (role === 'e') {
+    return (
+      event.type === EVENT_TYPES.experimentCreated ||
+      event.type === EVENT_TYPES.experimentUpdated ||
+      event.type === EVENT_TYPES.experimentStatusChanged
+    );
+  }
+  return event.type === TYPE_OF_ROLE[role];
+}
+
+function toPlanned(event: AnyCloudEvent, offset: number): PlannedEvent {
+  switch (event.type) {
+    case EVENT_TYPES.exposure:
+      return { kind: 'x', offset, data: event.data };
+    case EVENT_TYPES.generationLogged:
+      return { kind: 'g', offset, data: event.data };
+    case EVENT_TYPES.feedbackSubmitted:
+      return { kind: 'f', offset, data: event.data };
+    default:
+      throw new Error(`unexpected event type ${event.type}`);
+  }
+}

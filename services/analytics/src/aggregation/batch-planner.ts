@@ -1,0 +1,267 @@
+/**
+ * Pure core of the exactly-once aggregation: turns one partition batch into (a) the state documents
+ * to insert and (b) the aggregate buckets to write, given the partition's state.
+ *
+ * Rules (see README "Exactly-once design"):
+ * - A message contributes to a bucket only if its offset is above the bucket's `lastOffset` as it was
+ *   before this batch. A bucket belongs to one (topic, partition), so offsets are comparable.
+ * - Exposure: +1 distinct user iff the seen-document of (experiment, arm, user) was created by this
+ *   message (`by`), whether just now or by an earlier attempt that crashed before the bucket write.
+ * - Generation: counted per message; records requestId -> (experiment, arm) for the join and
+ *   resolves feedback parked for that requestId, contributing it to ITS (generation) bucket.
+ * - Feedback revision r of feedbackId f: applied iff no revision >= r is applied yet; its delta is
+ *   values(r) − values(previous applied revision). If revision r is already applied, the message
+ *   that is recorded as its contributor recomputes the same delta (redelivery); anyone else adds 0.
+ *
+ * The state is mutated as the batch is planned (later messages of the batch see earlier ones); the
+ * caller discards the whole partition state if the write fails.
+ */
+import type {
+  ExposureData,
+  FeedbackSubmittedData,
+  GenerationLoggedData,
+} from '@llmops/contracts';
+import {
+  addValues,
+  type Bucket,
+  bucketId,
+  type BucketValues,
+  emptyBucket,
+  emptyValues,
+  minuteOf,
+  newSketch,
+  type SourceKind,
+} from './bucket';
+import { feedbackDelta, feedbackValues, type FeedbackValues } from './feedback-values';
+import {
+  messageId,
+  type MessageId,
+  type PartitionState,
+  type PendingDoc,
+  type RequestDoc,
+  type RevisionDoc,
+  type SeenDoc,
+} from './partition-state';
+
+export type PlannedEvent =
+  | { kind: 'x'; offset: number; data: ExposureData }
+  | { kind: 'g'; offset: number; data: GenerationLoggedData }
+  | { kind: 'f'; offset: number; data: FeedbackSubmittedData };
+
+export type Outcome = 'applied' | 'duplicate' | 'stale' | 'parked' | 'resolved' | 'ignored';
+
+export interface TouchedBucket {
+  bucket: Bucket;
+  /** lastOffset persisted before this batch; -1 and `isNew` for a bucket not yet in MongoDB. */
+  previousLastOffset: number;
+  isNew: boolean;
+}
+
+export interface BatchPlan {
+  seen: SeenDoc[];
+  requests: RequestDoc[];
+  revisions: RevisionDoc[];
+  pending: PendingDoc[];
+  buckets: TouchedBucket[];
+  outcomes: Array<{ type: 'exposure' | 'generation' | 'feedback'; outcome: Outcome }>;
+}
+
+interface Contributor {
+  kind: SourceKind;
+  part: number;
+  offset: number;
+  id: MessageId;
+}
+
+class Planner {
+  private readonly touched = new Map<string, TouchedBucket>();
+  readonly plan: BatchPlan = { seen: [], requests: [], revisions: [], pending: [], buckets: [], outcomes: [] };
+
+  constructor(private readonly state: PartitionState) {}
+
+  private contribute(
+    exp: string,
+    arm: string,
+    minute: number,
+    by: Contributor,
+    delta: BucketValues,
+    latencyMs?: number,
+  ): boolean {
+    const id = bucketId(exp, arm, minute, by.kind, by.part);
+    let bucket = this.state.buckets.get(id);
+    let touched = this.touched.get(id);
+    if (!bucket) {
+      bucket = emptyBucket(exp, arm, minute, by.kind, by.part);
+      this.state.buckets.set(id, bucket);
+    }
+    if (!touched) {
+      touched = { bucket, previousLastOffset: bucket.lastOffset, isNew: bucket.lastOffset < 0 };
+      this.touched.set(id, touched);
+    }
+    if (by.offset <= touched.previousLastOffset) return false; // already included by an earlier attempt
+    addValues(bucket, delta);
+    if (latencyMs !== undefined) {
+      bucket.latency ??= newSketch();
+      bucket.latency.accept(latencyMs);
+    }
+    bucket.lastOffset = Math.max(bucket.lastOffset, by.offset);
+    return true;
+  }
+
+  exposure(offset: number, data: ExposureData): void {
+    const by = this.contributor('x', offset);
+    const key = `${data.experiment}|${data.arm}|${data.userId}`;
+    let seen = this.state.seen.get(key);
+    if (!seen) {
+      seen = { _id: key, part: this.state.part, exp: data.experiment, arm: data.arm, minute: minuteOf(data.assignedAt), by: by.id };
+      this.state.seen.set(key, seen);
+      this.plan.seen.push(seen);
+    }
+    if (seen.by !== by.id) {
+      this.plan.outcomes.push({ type: 'exposure', outcome: 'duplicate' });
+      return;
+    }
+    const delta = emptyValues();
+    delta.exposures = 1;
+    this.contribute(seen.exp, seen.arm, seen.minute, by, delta);
+    this.plan.outcomes.push({ type: 'exposure', outcome: 'applied' });
+  }
+
+  generation(offset: number, data: GenerationLoggedData): void {
+    const by = this.contributor('g', offset);
+    const minute = minuteOf(data.timestamp);
+    if (data.experiment && data.arm) {
+      const delta = emptyValues();
+      delta.generations = 1;
+      delta.costSum = data.costUsd ?? 0;
+      delta.promptTokens = data.usage?.promptTokens ?? 0;
+      delta.completionTokens = data.usage?.completionTokens ?? 0;
+      this.contribute(data.experiment, data.arm, minute, by, delta, data.latencyMs);
+      this.plan.outcomes.push({ type: 'generation', outcome: 'applied' });
+    } else {
+      this.plan.outcomes.push({ type: 'generation', outcome: 'ignored' });
+    }
+    if (!this.state.requests.has(data.requestId)) {
+      const doc: RequestDoc = {
+        _id: data.requestId,
+        part: this.state.part,
+        exp: data.experiment ?? null,
+        arm: data.arm ?? null,
+        minute,
+        by: by.id,
+      };
+      this.state.requests.set(data.requestId, doc);
+      this.plan.requests.push(doc);
+    }
+    // Feedback that arrived before this generation: apply it now, as part of this message.
+    for (const p of this.state.pendingByRequest.get(data.requestId) ?? []) {
+      const outcome = this.revision(p.fid, p.r, p.vals, p.requestId, p.minute, null, null, p._id, by);
+      if (outcome !== 'parked') this.plan.outcomes.push({ type: 'feedback', outcome: outcome === 'applied' ? 'resolved' : outcome });
+    }
+  }
+
+  feedback(offset: number, data: FeedbackSubmittedData): void {
+    const by = this.contributor('f', offset);
+    const vals = feedbackValues(data);
+    const outcome = this.revision(
+      data.feedbackId,
+      data.revision,
+      vals,
+      data.requestId,
+      minuteOf(data.timestamp),
+      data.experiment ?? null,
+      data.arm ?? null,
+      by.id,
+      by,
+      { receivedAt: data.receivedAt, offset },
+    );
+    this.plan.outcomes.push({ type: 'feedback', outcome });
+  }
+
+  private revision(
+    fid: string,
+    r: number,
+    vals: FeedbackValues,
+    requestId: string,
+    minute: number,
+    exp: string | null,
+    arm: string | null,
+    source: MessageId,
+    by: Contributor,
+    parkInfo?: { receivedAt: string; offset: number },
+  ): Outcome {
+    const revs = this.state.revisions.get(fid) ?? [];
+    const own = revs.find((e) => e.r === r);
+    if (own) {
+      // Only the very message that applied it (same source, same contributor) re-derives its delta:
+      // a duplicate parked copy resolved by the same generation must add nothing.
+      if (own.contributor !== by.id || own.source !== source) return 'duplicate';
+      const prev = revs.filter((e) => e.r < r).pop() ?? null;
+      this.contribute(own.exp, own.arm, own.minute, by, feedbackDelta(prev?.vals ?? null, own.vals));
+      return 'applied';
+    }
+    const latest = revs.length > 0 ? revs[revs.length - 1] : null;
+    if (latest && latest.r > r) return 'stale';
+    let target: { exp: string; arm: string; minute: number } | null = null;
+    if (latest) target = { exp: latest.exp, arm: latest.arm, minute: latest.minute };
+    else if (exp && arm) target = { exp, arm, minute };
+    else {
+      const req = this.state.requests.get(requestId);
+      // An explicit experiment without an arm still takes the arm from the generation.
+      if (req?.exp && req.arm && (!exp || exp === req.exp)) target = { exp: req.exp, arm: req.arm, minute };
+    }
+    if (!target) {
+      if (parkInfo && !this.state.pendingIds.has(source)) {
+        const doc: PendingDoc = {
+          _id: source,
+          part: this.state.part,
+          fid,
+          r,
+          requestId,
+          vals,
+          minute,
+          receivedAt: parkInfo.receivedAt,
+          offset: parkInfo.offset,
+        };
+        this.state.addPending(doc);
+        this.plan.pending.push(doc);
+      }
+      return 'parked';
+    }
+    const doc: RevisionDoc = {
+      _id: `${fid}|${r}`,
+      part: this.state.part,
+      fid,
+      r,
+      vals,
+      source,
+      contributor: by.id,
+      ...target,
+    };
+    this.state.addRevision(doc);
+    this.plan.revisions.push(doc);
+    this.contribute(target.exp, target.arm, target.minute, by, feedbackDelta(latest?.vals ?? null, vals));
+    return 'applied';
+  }
+
+  private contributor(kind: SourceKind, offset: number): Contributor {
+    return { kind, part: this.state.part, offset, id: messageId(kind, this.state.part, offset) };
+  }
+
+  finish(): BatchPlan {
+    // Buckets whose every contribution was already included need no write.
+    this.plan.buckets = [...this.touched.values()].filter((t) => t.bucket.lastOffset > t.previousLastOffset);
+    return this.plan;
+  }
+}
+
+/** Plans one partition batch (events in offset order, all from the same topic and partition). */
+export function planBatch(state: PartitionState, events: PlannedEvent[]): BatchPlan {
+  const planner = new Planner(state);
+  for (const e of events) {
+    if (e.kind === 'x') planner.exposure(e.offset, e.data);
+    else if (e.kind === 'g') planner.generation(e.offset, e.data);
+    else planner.feedback(e.offset, e.data);
+  }
+  return planner.finish();
+}

@@ -1,0 +1,104 @@
+/**
+ * Everything the aggregation needs to decide a message's effect, for one partition NUMBER p (the
+ * exposures, generations and feedback partitions p are assigned together by the co-partition
+ * assigner). It is a cache of MongoDB: loaded with one `find({ part: p })` per collection when p
+ * is (re)assigned or after any write conflict, then kept current by this instance's own writes, so
+ * the hot path never reads MongoDB.
+ *
+ * The state collections are INSERT-ONLY with deterministic ids and record which message created each
+ * document (`by` / `contributor`). That is what makes a redelivered message recognisable: after a
+ * crash between the state write and the aggregate write, the reloaded state shows "created by this
+ * very message", and the message's aggregate contribution is recomputed from it.
+ */
+import type { Bucket, SourceKind } from './bucket';
+import type { FeedbackValues } from './feedback-values';
+
+/** `${kind}:${partition}:${offset}`: a message's identity within this service's topics. */
+export type MessageId = string;
+
+export function messageId(kind: SourceKind, part: number, offset: number): MessageId {
+  return `${kind}:${part}:${offset}`;
+}
+
+export interface SeenDoc {
+  /** `${experiment}|${arm}|${userId}` */
+  _id: string;
+  part: number;
+  exp: string;
+  arm: string;
+  minute: number;
+  /** The exposure message that first exposed this user to this arm: only it counts the user. */
+  by: MessageId;
+}
+
+export interface RequestDoc {
+  /** requestId */
+  _id: string;
+  part: number;
+  exp: string | null;
+  arm: string | null;
+  minute: number;
+  by: MessageId;
+}
+
+export interface RevisionDoc {
+  /** `${feedbackId}|${revision}` */
+  _id: string;
+  part: number;
+  fid: string;
+  r: number;
+  vals: FeedbackValues;
+  /** The feedback message that carried this revision. */
+  source: MessageId;
+  /** The message whose aggregate bucket received this revision's delta (the feedback itself, or the
+   * generation that resolved it when the feedback had to wait for its generation). */
+  contributor: MessageId;
+  exp: string;
+  arm: string;
+  /** Bucket minute, pinned by the first applied revision so an edit moves sums within one bucket. */
+  minute: number;
+}
+
+export interface PendingDoc {
+  /** The feedback message id (source). */
+  _id: MessageId;
+  part: number;
+  fid: string;
+  r: number;
+  requestId: string;
+  vals: FeedbackValues;
+  minute: number;
+  receivedAt: string;
+  offset: number;
+}
+
+export class PartitionState {
+  readonly buckets = new Map<string, Bucket>();
+  readonly seen = new Map<string, SeenDoc>();
+  readonly requests = new Map<string, RequestDoc>();
+  /** feedbackId -> applied revisions, ascending by revision. */
+  readonly revisions = new Map<string, RevisionDoc[]>();
+  /** requestId -> parked feedback, ascending by offset. */
+  readonly pendingByRequest = new Map<string, PendingDoc[]>();
+  readonly pendingIds = new Set<string>();
+  /** Next offset this instance expects per source topic; a gap means someone else processed it. */
+  readonly expected = new Map<SourceKind, number>();
+
+  constructor(readonly part: number) {}
+
+  addRevision(doc: RevisionDoc): void {
+    const list = this.revisions.get(doc.fid) ?? [];
+    list.push(doc);
+    list.sort((a, b) => a.r - b.r);
+    this.revisions.set(doc.fid, list);
+  }
+
+  addPending(doc: PendingDoc): void {
+    if (this.pendingIds.has(doc._id)) return;
+    this.pendingIds.add(doc._id);
+    const list = this.pendingByRequest.get(doc.requestId) ?? [];
+    list.push(doc);
+    list.sort((a, b) => a.offset - b.offset);
+    this.pendingByRequest.set(doc.requestId, list);
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Recomputes the per-arm gauges from MongoDB: at start (so a restart never shows zeros),
+ * every ANALYTICS_METRICS_REFRESH_MS, and shortly after batches that changed aggregates.
+ */
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { LOGGER, SERVICE_CONFIG } from '@llmops/platform';
+import type { Logger } from 'pino';
+import { ExperimentsRepository } from '../aggregation/persistence/experiments.repository';
+import type { AnalyticsConfig } from '../config/analytics.config';
+import { GetResultsUseCase } from '../results/get-results.usecase';
+import { ListUnattributedUseCase } from '../results/list-unattributed.usecase';
+import { AnalyticsMetrics } from './analytics-metrics';
+
+/** Post-batch refreshes wait at least this long after the previous one (FerretDB scans are not free). */
+const MIN_GAP_MS = 1_000;
+/** The unattributed count scans pending feedback and requests: recomputed less often. */
+const UNATTRIBUTED_EVERY_MS = 15_000;
+
+@Injectable()
+export class MetricsRefresher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+  private debounce?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private closed = false;
+  private lastFinished = 0;
+  private lastUnattributed = 0;
+
+  constructor(
+    @Inject(SERVICE_CONFIG) private readonly config: AnalyticsConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly metrics: AnalyticsMetrics,
+    private readonly experiments: ExperimentsRepository,
+    private readonly results: GetResultsUseCase,
+    private readonly unattributed: ListUnattributedUseCase,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh(), this.config.ANALYTICS_METRICS_REFRESH_MS);
+    this.timer.unref();
+    this.metrics.setChangeListener(() => {
+      if (this.debounce || this.closed) return;
+      const wait = Math.max(250, this.lastFinished + MIN_GAP_MS - Date.now());
+      this.debounce = setTimeout(() => {
+        this.debounce = undefined;
+        void this.refresh();
+      }, wait);
+      this.debounce.unref();
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    clearTimeout(this.debounce);
+    await this.running;
+  }
+
+  /** One refresh at a time; a request during a refresh schedules exactly one more. */
+  refresh(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.doRefresh()
+      .catch((err: unknown) => this.logger.warn({ err }, 'metrics refresh failed'))
+      .finally(() => {
+        this.running = undefined;
+        this.lastFinished = Date.now();
+        if (this.again && !this.closed) {
+          this.again = false;
+          this.metrics.changed();
+        }
+      });
+    return this.running;
+  }
+
+  private async doRefresh(): Promise<void> {
+    const started = process.hrtime.bigint();
+    const now = Date.now();
+    const all = await this.experiments.findAll();
+    const keep = all
+      .filter(
+        (e) =>
+          e.status !== 'stopped' ||
+          (e.stoppedAt !== null && now - Date.parse(e.stoppedAt) < this.config.ANALYTICS_STOPPED_METRICS_RETENTION_MS),
+      )
+      .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
+      .slice(0, this.config.ANALYTICS_METRICS_MAX_EXPERIMENTS);
+    const keepKeys = new Set(keep.map((e) => e._id));
+    for (const key of this.metrics.exportedExperiments()) if (!keepKeys.has(key)) this.metrics.remove(key);
+    for (const e of keep) {
+      if (this.closed) return;
+      this.metrics.publish(await this.results.forExperiment(e, { window: 'all' }));
+    }
+    if (now - this.lastUnattributed >= UNATTRIBUTED_EVERY_MS) {
+      this.lastUnattributed = now;
+      this.metrics.unattributed.set((await this.unattributed.execute(0)).count);
+    }
+    this.metrics.refreshSeconds.set(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+}

@@ -1,0 +1,82 @@
+/** Response of GET /v1/experiments/{key}/results (shape fixed by issue 6; `reason` explains nulls). */
+import { z } from 'zod';
+
+const interval = z.tuple([z.number(), z.number()]).nullable();
+const reason = z.string().nullable().describe('Why the values next to it are null (e.g. n<2, zero-variance, no-data)');
+
+export const meanResultSchema = z.object({
+  n: z.number().int(),
+  mean: z.number().nullable(),
+  sd: z.number().nullable(),
+  ci95: interval.describe('Student t interval, n−1 degrees of freedom'),
+  reason,
+});
+
+export const armResultSchema = z.object({
+  arm: z.string(),
+  exposures: z.number().int().describe('Distinct exposed users (first exposure within the window)'),
+  generations: z.number().int(),
+  latencyMs: z.object({ p50: z.number().nullable(), p95: z.number().nullable(), p99: z.number().nullable() }),
+  costPerRequestUsd: z.number().nullable(),
+  costUsd: z.number(),
+  tokens: z.object({ prompt: z.number(), completion: z.number(), total: z.number() }),
+  rating: meanResultSchema,
+  thumbs: z.object({
+    n: z.number().int(),
+    up: z.number().int(),
+    down: z.number().int(),
+    rate: z.number().nullable(),
+    ci95: interval.describe('Wilson score interval'),
+    reason,
+  }),
+  scores: z.record(z.string(), meanResultSchema),
+  corrections: z.number().int(),
+  comments: z.number().int(),
+});
+
+export const comparisonSchema = z.object({
+  arm: z.string(),
+  metric: z.string().describe('rating, thumbs or score:<name>'),
+  diff: z.number().nullable().describe('arm minus control'),
+  relativeLift: z.number().nullable(),
+  ci95: interval,
+  pValue: z.number().nullable(),
+  test: z.enum(['welch-t', 'two-proportion-z']),
+  reason,
+  sequential: z.object({
+    pValue: z.number().nullable(),
+    ci95: interval,
+    method: z.literal('mSPRT-normal-mixture'),
+    reason,
+  }),
+});
+
+export const resultsResponseSchema = z.object({
+  experiment: z.string(),
+  window: z.object({ from: z.string(), to: z.string() }),
+  control: z.string(),
+  arms: z.array(armResultSchema),
+  comparisons: z.array(comparisonSchema),
+  srm: z.object({
+    observed: z.record(z.string(), z.number()),
+    expected: z.record(z.string(), z.number()).nullable(),
+    chiSquare: z.number().nullable(),
+    pValue: z.number().nullable(),
+    mismatch: z.boolean(),
+    reason,
+  }),
+  sampleSize: z.object({
+    metric: z.enum(['rating', 'thumbs']),
+    minimumPerArm: z.number().int(),
+    recommendedPerArm: z.number().int(),
+    reached: z.boolean(),
+    recommendedReached: z.boolean(),
+    neededPerArm: z.number().int().nullable(),
+    reason,
+  }),
+});
+
+export type MeanResult = z.infer<typeof meanResultSchema>;
+export type ArmResult = z.infer<typeof armResultSchema>;
+export type ComparisonResult = z.infer<typeof comparisonSchema>;
+export type ExperimentResults = z.infer<typeof resultsResponseSchema>;
