@@ -24,7 +24,10 @@ module.exports = {
   roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/test/bench/'],
-  transform: { '^.+\\.ts$': swc },
+  transform: { '^.+\\.ts$': swc, '^.+\\.js$': swc },
+  // content-disposition 3 (required by @fastify/static, which serves the /docs UI) is ESM-only;
+  // transform it to CommonJS like our own code instead of skipping it with the rest of node_modules.
+  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
   moduleNameMapper: {
     '^@llmops/(contracts|platform|testing|hashing|stats)$': '<rootDir>/libs/$1/src/index.ts',
     '^@llmops/local-infra$': '<rootDir>/deploy/local/src/index.ts',

@@ -26,14 +26,12 @@ import { createKafka } from './kafka/kafka-client';
 import { producerMetrics } from './kafka/kafka-metrics';
 import { ensureTopics, type TopicSpec } from './kafka/topics';
 import { createLogger } from './logging/logger';
+import { ParserErrorHandler } from './http/parser-error-handler';
 import { createRegistry } from './metrics/http-metrics';
+import { KAFKA, LOGGER, MONGO_CONNECTION, SERVICE_CONFIG, TOPICS_TO_ENSURE } from './platform.tokens';
 import { METRICS_REGISTRY, MetricsController } from './metrics/metrics.controller';
 
-export const LOGGER = Symbol('LOGGER');
-export const KAFKA = Symbol('KAFKA');
-export const MONGO_CONNECTION = Symbol('MONGO_CONNECTION');
-export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
-export const TOPICS_TO_ENSURE = Symbol('TOPICS_TO_ENSURE');
+export { KAFKA, LOGGER, MONGO_CONNECTION, SERVICE_CONFIG, TOPICS_TO_ENSURE } from './platform.tokens';
 
 export interface PlatformModuleOptions {
   config: BaseServiceConfig;
@@ -121,6 +119,7 @@ export class PlatformModule {
           ],
         },
         PlatformLifecycle,
+        ParserErrorHandler,
       ],
       exports: [SERVICE_CONFIG, LOGGER, METRICS_REGISTRY, KAFKA, BatchingProducer, MONGO_CONNECTION],
     };

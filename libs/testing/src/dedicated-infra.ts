@@ -2,6 +2,8 @@
  * A broker or database of a test's own, for fault-injection tests that stop and restart it
  * (the shared infrastructure must never be stopped while other files use it).
  */
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createServer } from 'node:net';
 import { type KafkaComponent, type MongoComponent, startKafka, startMongo, stopComponent } from '@llmops/local-infra';
 
@@ -43,6 +45,7 @@ export async function startDedicatedKafka(name: string): Promise<DedicatedKafka>
     },
     async destroy() {
       await stopComponent(opts.name);
+      rmSync(dirname(component.dataDir), { recursive: true, force: true });
     },
   };
 }
@@ -72,6 +75,7 @@ export async function startDedicatedMongo(name: string): Promise<DedicatedMongo>
     },
     async destroy() {
       await stopComponent(opts.name);
+      rmSync(dirname(component.dataDir), { recursive: true, force: true });
     },
   };
 }

@@ -405,24 +405,19 @@ describe('bad input', () => {
     expect(surrogate.body.error.code).toBe('validation_failed');
   });
 
-  // Known platform bug (reported): Nest's Fastify adapter replaces the platform's fastify error
-  // handler at init, so body-parser errors arrive as HttpException(400) -> code "bad_request".
-  // `it.failing` passes while the bug exists and fails (flagging this test for cleanup) once fixed.
-  it.failing('malformed JSON gives the platform code invalid_json', async () => {
+  it('malformed JSON gives the platform code invalid_json', async () => {
     const res = await r.request<ErrorBody>('POST', '/v1/prompts/bad/versions', '{"spec": ');
     expect(res.body.error.code).toBe('invalid_json');
   });
 
-  // Known platform gap (reported): fastify's default maxParamLength (100) answers 414 for valid
-  // names of 101-128 characters; createServiceApp needs `maxParamLength` >= 128 + margin.
-  it.failing('a valid 128-character name can be registered', async () => {
+  it('a valid 128-character name can be registered', async () => {
     const res = await register('a'.repeat(128), ok);
     expect(res.status).toBe(201);
   });
 
   it('names over 128 characters are refused', async () => {
     const res = await register('a'.repeat(129), ok);
-    expect([400, 414]).toContain(res.status);
+    expect(res.status).toBe(400);
   });
 
   it('a spec over 256 KiB gives 413 (spec_too_large; payload_too_large for huge bodies)', async () => {

@@ -56,7 +56,7 @@ export const buildFeedbackSubmittedData = (k: SchemaKit) =>
         .refine((s) => s.min < s.max, { error: 'expected min < max' })
         .default({ ...DEFAULT_RATING_SCALE }),
       thumbs: z.enum(THUMBS, { error: 'expected one of up, down' }).optional(),
-      comment: nonEmpty('comment', 10_000).optional(),
+      comment: nonEmpty('comment', 32_768).optional(),
       correction: nonEmpty('correction', 100_000).optional(),
       scores: z
         .record(

@@ -14,7 +14,7 @@ import { CORRELATION_HEADER, newContext, runWithContext, TRACEPARENT_HEADER } fr
 import { instrumentHttp } from '../metrics/http-metrics';
 import { METRICS_REGISTRY } from '../metrics/metrics.controller';
 import { LOGGER } from '../platform.module';
-import { HttpErrorFilter, sendError } from './http-error.filter';
+import { HttpErrorFilter } from './http-error.filter';
 
 export interface ServiceAppOptions {
   title: string;
@@ -33,6 +33,8 @@ export async function createServiceApp(
     requestIdHeader: CORRELATION_HEADER,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Prompt names and experiment keys may be 128 characters; fastify's default is 100.
+    maxParamLength: 256,
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -53,7 +55,6 @@ export async function createServiceApp(
   const logger = app.get<Logger>(LOGGER);
   const registry = app.get<Registry>(METRICS_REGISTRY);
   instrumentHttp(fastify, registry);
-  fastify.setErrorHandler((error, request, reply) => sendError(reply, request, error, logger));
   app.useGlobalFilters(new HttpErrorFilter(logger));
 
   const doc = SwaggerModule.createDocument(

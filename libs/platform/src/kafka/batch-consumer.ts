@@ -12,17 +12,12 @@
  *   `disconnect()` alone does not commit work in flight).
  */
 import type { Consumer, ConsumerConfig, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { DLQ_HEADERS } from '@llmops/contracts';
 import type { Logger } from 'pino';
 import type { ConsumerMetrics } from './kafka-metrics';
 
-export const DLQ_HEADER = {
-  error: 'x-dlq-error',
-  originalTopic: 'x-dlq-original-topic',
-  originalPartition: 'x-dlq-original-partition',
-  originalOffset: 'x-dlq-original-offset',
-  attempts: 'x-dlq-attempts',
-  consumerGroup: 'x-dlq-consumer-group',
-} as const;
+/** Header names of dead-lettered messages: defined once, in the event contracts. */
+export const DLQ_HEADER = DLQ_HEADERS;
 
 export interface ConsumedMessage {
   topic: string;
@@ -111,7 +106,10 @@ export class BatchConsumer {
     }
     const consumer = this.kafka.consumer({
       groupId: this.options.groupId,
-      sessionTimeout: 30_000,
+      // Short enough that a crashed member's partitions move on quickly, long enough for GC pauses.
+      sessionTimeout: 10_000,
+      // Bounds how long stop() waits for an in-flight fetch.
+      maxWaitTimeInMs: 1_000,
       heartbeatInterval: 3_000,
       rebalanceTimeout: 60_000,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },

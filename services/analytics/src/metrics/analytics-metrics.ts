@@ -24,6 +24,7 @@ export class AnalyticsMetrics implements BatchObserver {
   readonly costPerRequest: Gauge<ArmLabels>;
   readonly scoreMean: Gauge<ArmLabels | 'score'>;
   readonly srmPValue: Gauge<'experiment'>;
+  readonly sequentialPValue: Gauge<ArmLabels | 'metric'>;
   readonly events: Counter<'type' | 'outcome'>;
   readonly mongoCommands: Counter<string>;
   readonly unattributed: Gauge<string>;
@@ -56,6 +57,13 @@ export class AnalyticsMetrics implements BatchObserver {
       name: 'llmops_experiment_srm_p_value',
       help: 'Sample-ratio-mismatch chi-square p-value of distinct exposed users against the weights',
       labelNames: ['experiment'],
+      registers: [registry],
+    });
+    // `metric` is rating, thumbs or score:<name>: bounded like the score label.
+    this.sequentialPValue = new Gauge({
+      name: 'llmops_experiment_sequential_p_value',
+      help: 'Always-valid (mSPRT) p-value of each arm against the control, per compared metric',
+      labelNames: ['experiment', 'arm', 'metric'],
       registers: [registry],
     });
     this.events = new Counter({
@@ -125,6 +133,12 @@ export class AnalyticsMetrics implements BatchObserver {
         else this.scoreMean.remove({ experiment, arm: a.arm, score });
       }
     }
+    for (const c of results.comparisons) {
+      seen.add(`${c.arm}\u0000\u0000${c.metric}`);
+      const labels = { experiment, arm: c.arm, metric: c.metric };
+      if (c.sequential.pValue === null) this.sequentialPValue.remove(labels);
+      else this.sequentialPValue.set(labels, c.sequential.pValue);
+    }
     if (results.srm.pValue === null) this.srmPValue.remove({ experiment });
     else this.srmPValue.set({ experiment }, results.srm.pValue);
     this.exported.set(experiment, seen);
@@ -134,7 +148,11 @@ export class AnalyticsMetrics implements BatchObserver {
   remove(experiment: string): void {
     const series = this.exported.get(experiment);
     for (const key of series ?? []) {
-      const [arm, score] = key.split('\u0000');
+      const [arm, score, metric] = key.split('\u0000');
+      if (metric !== undefined) {
+        this.sequentialPValue.remove({ experiment, arm, metric });
+        continue;
+      }
       if (score !== undefined) {
         this.scoreMean.remove({ experiment, arm, score });
         continue;

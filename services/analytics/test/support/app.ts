@@ -1,8 +1,6 @@
 /**
  * The analytics service for integration tests, as a child process (`node -r @swc-node/register
- * services/analytics/src/main.ts`). In-process `createServiceApp` cannot run under jest 30 today:
- * SwaggerModule.setup requires @fastify/static, whose dependency content-disposition is ESM-only
- * and is not transformed by the root jest config (reported to the lead).
+ * services/analytics/src/main.ts`), so crash tests can SIGKILL it exactly as an orchestrator would.
  */
 import type { TestInfra } from '@llmops/testing';
 import { killHard, type ServiceProcess, startService } from './service-process';

@@ -6,15 +6,6 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule, ASSIGNMENT_APP_OPTIONS } from '../../src/app.module';
 import { loadAssignmentConfig } from '../../src/config/assignment.config';
 
-// Workaround for a shared-config problem: @fastify/static (loaded by SwaggerModule.setup for the
-// /docs UI) requires content-disposition 3, which is ESM-only and jest's CommonJS runtime cannot
-// load it. The docs UI is not under test here, so a no-op plugin stands in for it.
-// The real fix belongs in the root jest.config.js (see services/assignment/README.md).
-jest.mock('@fastify/static', () => {
-  const noop = async (): Promise<void> => undefined;
-  return noop;
-});
-
 export interface Reply<T = unknown> {
   status: number;
   body: T;

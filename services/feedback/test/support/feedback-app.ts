@@ -4,14 +4,6 @@ import { Kafka, logLevel } from 'kafkajs';
 import { AppModule, feedbackAppOptions } from '../../src/app.module';
 import { type FeedbackConfig, loadFeedbackConfig } from '../../src/config/feedback.config';
 
-// Same workaround as services/registry: @fastify/static (SwaggerModule's /docs UI) requires the
-// ESM-only content-disposition 3, which jest's CommonJS runtime cannot load. /docs-json still works.
-// Real fix belongs in the root jest.config.js (transformIgnorePatterns or a moduleNameMapper).
-jest.mock('@fastify/static', () => {
-  const noop = async (): Promise<void> => undefined;
-  return noop;
-});
-
 export interface InjectResult {
   status: number;
   body: unknown;

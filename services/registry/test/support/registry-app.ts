@@ -5,14 +5,6 @@ import type { TestInfra } from '@llmops/testing';
 import { AppModule, registryAppOptions } from '../../src/app.module';
 import { loadRegistryConfig, type RegistryConfig } from '../../src/config/registry.config';
 
-// Workaround for a shared-config problem: @fastify/static (loaded by SwaggerModule.setup for the
-// /docs UI) requires content-disposition 3, which is ESM-only, and jest's CommonJS runtime cannot
-// load it. The docs UI is not under test; /docs-json still is. Real fix: root jest.config.js.
-jest.mock('@fastify/static', () => {
-  const noop = async (): Promise<void> => undefined;
-  return noop;
-});
-
 export interface RegistryTestApp {
   app: NestFastifyApplication;
   config: RegistryConfig;

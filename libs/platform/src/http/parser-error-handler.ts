@@ -1,8 +1,9 @@
-import { LOGGER, sendError } from '@llmops/platform';
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { LOGGER } from '../platform.tokens';
+import { sendError } from './http-error.filter';
 
 /**
  * Restores the platform's handler for errors fastify raises outside route handlers (body parsing).
@@ -11,7 +12,6 @@ import type { Logger } from 'pino';
  * of the documented `invalid_json` (the status, 400, is right either way). Re-installing it after
  * the routes exist (bootstrap hook, before fastify is ready) gives the stable codes back. Route
  * handler errors still go through Nest's filter; only parser/hook errors use this.
- * (The real fix belongs in libs/platform createServiceApp; see the README.)
  */
 @Injectable()
 export class ParserErrorHandler implements OnApplicationBootstrap {
