@@ -14,7 +14,10 @@ import { BatchConsumer, consumerMetrics, createLogger } from '@llmops/platform';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { Registry } from 'prom-client';
-import { ApplyBatchUseCase, type TopicRole } from '../../services/analytics/src/aggregation/apply-batch.usecase';
+import {
+  ApplyBatchUseCase,
+  type TopicRole,
+} from '../../services/analytics/src/aggregation/apply-batch.usecase';
 import { coPartitionAssigner } from '../../services/analytics/src/aggregation/co-partition-assigner';
 import { AggregationRepository } from '../../services/analytics/src/aggregation/persistence/aggregation.repository';
 import { ExperimentsRepository } from '../../services/analytics/src/aggregation/persistence/experiments.repository';
@@ -91,7 +94,12 @@ async function main(): Promise<void> {
   const experiments = new ExperimentsRepository(db);
   const logger = createLogger('bench', 'warn');
   const ignore = (): undefined => undefined;
-  const useCase = new ApplyBatchUseCase(aggregation, experiments, { event: ignore, commands: ignore, changed: ignore }, logger);
+  const useCase = new ApplyBatchUseCase(
+    aggregation,
+    experiments,
+    { event: ignore, commands: ignore, changed: ignore },
+    logger,
+  );
   const roles = topicsFor(prefix);
   const roleOf = new Map<string, TopicRole>(Object.entries(roles).map(([r, t]) => [t, r as TopicRole]));
   const group = `${id}-agg`;
@@ -110,7 +118,11 @@ async function main(): Promise<void> {
         ourStart = Date.now();
         countFrom = Math.floor(total * 0.1); // steady state: after the first 10% (partition loads)
       }
-      const result = await useCase.execute({ role: roleOf.get(ctx.topic)!, partition: ctx.partition, messages });
+      const result = await useCase.execute({
+        role: roleOf.get(ctx.topic)!,
+        partition: ctx.partition,
+        messages,
+      });
       processed += messages.length;
       if (processed > countFrom) steadyEvents += messages.length;
       return result;
@@ -126,7 +138,10 @@ async function main(): Promise<void> {
   const ourRate = total / ourSeconds;
 
   // 3) Freshness at ~50% of our throughput: background events + probes.
-  const results = new GetResultsUseCase(aggregation, experiments, { minimumPerArm: 200, recommendedPerArm: 500 });
+  const results = new GetResultsUseCase(aggregation, experiments, {
+    minimumPerArm: 200,
+    recommendedPerArm: 500,
+  });
   const background = mixedScenario('bench-bg', Math.floor(ourRate * 0.5 * 25), 9).events;
   let bgIndex = 0;
   const bgTimer = setInterval(() => {
@@ -138,13 +153,29 @@ async function main(): Promise<void> {
   const freshnessEnd = Date.now() + 20_000;
   let probe = 0;
   while (Date.now() < freshnessEnd) {
-    const before = (await results.execute('bench-exp', { window: 'all' })).arms.find((a) => a.arm === 'control')!.rating.n;
+    const before = (await results.execute('bench-exp', { window: 'all' })).arms.find(
+      (a) => a.arm === 'control',
+    )!.rating.n;
     const t0 = Date.now();
     await produce(producer, prefix, [
-      feedbackEvent({ feedbackId: `probe-${probe}`, requestId: `probe-r${probe}`, experiment: 'bench-exp', arm: 'control', rating: 3, revision: 1, edit: null, at: new Date() }),
+      feedbackEvent({
+        feedbackId: `probe-${probe}`,
+        requestId: `probe-r${probe}`,
+        experiment: 'bench-exp',
+        arm: 'control',
+        rating: 3,
+        revision: 1,
+        edit: null,
+        at: new Date(),
+      }),
     ]);
     probe++;
-    await waitFor(async () => (await results.execute('bench-exp', { window: 'all' })).arms.find((a) => a.arm === 'control')!.rating.n > before, 30_000);
+    await waitFor(
+      async () =>
+        (await results.execute('bench-exp', { window: 'all' })).arms.find((a) => a.arm === 'control')!.rating
+          .n > before,
+      30_000,
+    );
     latencies.push(Date.now() - t0);
   }
   clearInterval(bgTimer);
@@ -156,10 +187,14 @@ async function main(): Promise<void> {
   const perHundred = (steadyCommands / Math.max(1, steadyProcessed)) * 100;
   console.log('\n== analytics consumer benchmark ==');
   console.log(`events: ${total} mixed (exposures, generations, feedback incl. edits/duplicates)`);
-  console.log(`bare kafkajs eachBatch discard : ${bareRate.toFixed(0)} events/s (${bareSeconds.toFixed(2)} s)`);
+  console.log(
+    `bare kafkajs eachBatch discard : ${bareRate.toFixed(0)} events/s (${bareSeconds.toFixed(2)} s)`,
+  );
   console.log(`analytics aggregation consumer : ${ourRate.toFixed(0)} events/s (${ourSeconds.toFixed(2)} s)`);
   console.log(`ratio                          : ${(ourRate / bareRate).toFixed(3)}x   (goal >= 0.8x)`);
-  console.log(`mongo commands / 100 events    : ${perHundred.toFixed(3)} (steady state, ${steadyCommands} commands / ${steadyProcessed} events; goal <= 1)`);
+  console.log(
+    `mongo commands / 100 events    : ${perHundred.toFixed(3)} (steady state, ${steadyCommands} commands / ${steadyProcessed} events; goal <= 1)`,
+  );
   console.log(
     `freshness feedback->results    : p50 ${quantile(latencies, 0.5)} ms, p99 ${quantile(latencies, 0.99)} ms over ${latencies.length} probes at ~50% load (goal p99 < 2000 ms)`,
   );

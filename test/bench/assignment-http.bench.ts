@@ -95,7 +95,10 @@ async function load(url: string, seconds: number, overallRate?: number): Promise
         method: 'POST',
         path: '/v1/assign',
         headers: { 'content-type': 'application/json' },
-        setupRequest: (req) => ({ ...req, body: JSON.stringify({ experiment: EXPERIMENT, userId: `bench-user-${i++}` }) }),
+        setupRequest: (req) => ({
+          ...req,
+          body: JSON.stringify({ experiment: EXPERIMENT, userId: `bench-user-${i++}` }),
+        }),
       },
     ],
   });
@@ -160,14 +163,22 @@ async function main(): Promise<void> {
     const json = await sample.text();
     if (sample.status !== 200) throw new Error(`assign: ${sample.status} ${json}`);
 
-    bare = start(['test/bench/assignment-http.bench.ts'], { BENCH_ROLE: 'bare', PORT: String(barePort), BENCH_JSON: json });
+    bare = start(['test/bench/assignment-http.bench.ts'], {
+      BENCH_ROLE: 'bare',
+      PORT: String(barePort),
+      BENCH_JSON: json,
+    });
     await waitForListen(barePort);
 
-    console.log(`assignment HTTP benchmark: ${CONNECTIONS} connections, ${SECONDS} s per measurement, response ${json}`);
+    console.log(
+      `assignment HTTP benchmark: ${CONNECTIONS} connections, ${SECONDS} s per measurement, response ${json}`,
+    );
     const baseline = await measure('baseline', `http://127.0.0.1:${barePort}`);
     const ours = await measure('ours', svcUrl);
     const ratio = ours / baseline;
-    console.log(`ratio ours/baseline = ${ratio.toFixed(2)}x (goal >= ${GOAL}x): ${ratio >= GOAL ? 'MET' : 'NOT MET'}`);
+    console.log(
+      `ratio ours/baseline = ${ratio.toFixed(2)}x (goal >= ${GOAL}x): ${ratio >= GOAL ? 'MET' : 'NOT MET'}`,
+    );
 
     const rate = Math.max(1, Math.round(ours * 0.5));
     const r = await load(svcUrl, SECONDS, rate);
@@ -178,7 +189,9 @@ async function main(): Promise<void> {
 
     await post(`/v1/experiments/${EXPERIMENT}/pause`);
     const noExposure = await measure('ours, paused (no exposure, no Kafka)', svcUrl);
-    console.log(`breakdown: HTTP/NestJS path alone = ${(noExposure / baseline).toFixed(2)}x baseline; the exposure ack costs the rest`);
+    console.log(
+      `breakdown: HTTP/NestJS path alone = ${(noExposure / baseline).toFixed(2)}x baseline; the exposure ack costs the rest`,
+    );
   } finally {
     if (bare) await stop(bare);
     await stop(service);
@@ -190,7 +203,11 @@ async function waitForListen(port: number, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/v1/assign`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const res = await fetch(`http://127.0.0.1:${port}/v1/assign`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       if (res.status === 200) return;
     } catch {
       // not listening yet

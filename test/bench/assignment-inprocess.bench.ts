@@ -32,7 +32,9 @@ function median(xs: number[]): number {
 }
 
 function main(): void {
-  const ids = Array.from({ length: USERS }, (_, i) => (i % 10 === 0 ? `tenant:${i}:ünï` : `user-${i}-${(i * 2654435761) % 1e9}`));
+  const ids = Array.from({ length: USERS }, (_, i) =>
+    i % 10 === 0 ? `tenant:${i}:ünï` : `user-${i}-${(i * 2654435761) % 1e9}`,
+  );
   const store = new ExperimentStore(new Registry(), pino({ level: 'warn' }));
   store.apply(
     {
@@ -79,10 +81,18 @@ function main(): void {
   const rb = median(b);
   const ro = median(o);
   const ratio = ro / rb;
-  console.log(`in-process assignment benchmark: ${USERS} user ids, ${ROUNDS} rounds (median), sink ${sink % 10}`);
-  console.log(`baseline  crypto.hash('md5') loop   ${(rb / 1e6).toFixed(3)} M/s  (${(1e9 / rb).toFixed(0)} ns each)`);
-  console.log(`ours      store.get().assign      ${(ro / 1e6).toFixed(3)} M/s  (${(1e9 / ro).toFixed(0)} ns each)`);
-  console.log(`ratio ours/baseline = ${ratio.toFixed(2)}x (goal >= ${GOAL}x): ${ratio >= GOAL ? 'MET' : 'NOT MET'}`);
+  console.log(
+    `in-process assignment benchmark: ${USERS} user ids, ${ROUNDS} rounds (median), sink ${sink % 10}`,
+  );
+  console.log(
+    `baseline  crypto.hash('md5') loop   ${(rb / 1e6).toFixed(3)} M/s  (${(1e9 / rb).toFixed(0)} ns each)`,
+  );
+  console.log(
+    `ours      store.get().assign      ${(ro / 1e6).toFixed(3)} M/s  (${(1e9 / ro).toFixed(0)} ns each)`,
+  );
+  console.log(
+    `ratio ours/baseline = ${ratio.toFixed(2)}x (goal >= ${GOAL}x): ${ratio >= GOAL ? 'MET' : 'NOT MET'}`,
+  );
 }
 
 main();

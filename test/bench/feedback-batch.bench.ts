@@ -131,16 +131,26 @@ async function measureOurs(url: string): Promise<number> {
 }
 
 async function measureBaseline(topic: string): Promise<number> {
-  const kafka = new Kafka({ brokers: KAFKA.split(','), clientId: 'feedback-bench-baseline', logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    brokers: KAFKA.split(','),
+    clientId: 'feedback-bench-baseline',
+    logLevel: logLevel.NOTHING,
+  });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: -1 }] });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: -1 }],
+  });
   await admin.disconnect();
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   // Serialize up front: the baseline measures Kafka alone, the same bytes ours publishes.
   const pool = Array.from({ length: 50 }, (_, b) =>
-    Array.from({ length: ITEMS }, (_, i) => ({ ...serializedEvent(b * ITEMS + i), headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE } })),
+    Array.from({ length: ITEMS }, (_, i) => ({
+      ...serializedEvent(b * ITEMS + i),
+      headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE },
+    })),
   );
   const run = async (seconds: number): Promise<number> => {
     let sent = 0;
@@ -158,7 +168,9 @@ async function measureBaseline(topic: string): Promise<number> {
   try {
     await run(WARMUP);
     const eventsPerSecond = await run(SECONDS);
-    console.log(`baseline  ${eventsPerSecond.toFixed(0).padStart(7)} events/s  (kafkajs sendBatch of ${ITEMS}, ${CONNECTIONS} concurrent senders)`);
+    console.log(
+      `baseline  ${eventsPerSecond.toFixed(0).padStart(7)} events/s  (kafkajs sendBatch of ${ITEMS}, ${CONNECTIONS} concurrent senders)`,
+    );
     return eventsPerSecond;
   } finally {
     await producer.disconnect();
@@ -196,11 +208,15 @@ async function main(): Promise<void> {
       if (Date.now() > deadline) throw new Error('feedback service not ready');
       await new Promise((r) => setTimeout(r, 200));
     }
-    console.log(`feedback batch benchmark: ${ITEMS} items per request, ${CONNECTIONS} concurrent, ${SECONDS} s per measurement`);
+    console.log(
+      `feedback batch benchmark: ${ITEMS} items per request, ${CONNECTIONS} concurrent, ${SECONDS} s per measurement`,
+    );
     const baseline = await measureBaseline(topicName(`${TOPICS.feedback}.baseline`, `${run}.`));
     const ours = await measureOurs(url);
     const ratio = ours / baseline;
-    console.log(`ratio ours/baseline = ${ratio.toFixed(2)}x (goal >= ${GOAL}x): ${ratio >= GOAL ? 'MET' : 'NOT MET'}`);
+    console.log(
+      `ratio ours/baseline = ${ratio.toFixed(2)}x (goal >= ${GOAL}x): ${ratio >= GOAL ? 'MET' : 'NOT MET'}`,
+    );
   } finally {
     await stop(service);
   }

@@ -33,7 +33,9 @@ const GOAL = 0.5;
 /** Child mode: the bare Fastify baseline (parses the JSON body, answers 202 { feedbackId }). */
 async function runBare(): Promise<void> {
   const app = Fastify({ logger: false });
-  app.post('/v1/feedback', async (_req, reply) => reply.status(202).send({ feedbackId: uuidv7(), revision: 1, outcome: 'new' }));
+  app.post('/v1/feedback', async (_req, reply) =>
+    reply.status(202).send({ feedbackId: uuidv7(), revision: 1, outcome: 'new' }),
+  );
   await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
 }
 
@@ -137,14 +139,17 @@ async function main(): Promise<void> {
   try {
     await waitFor(async () => (await fetch(`${svcUrl}/health/ready`)).ok, 'feedback service');
     await waitFor(
-      async () => (await fetch(`http://127.0.0.1:${barePort}/v1/feedback`, { method: 'POST' })).status === 202,
+      async () =>
+        (await fetch(`http://127.0.0.1:${barePort}/v1/feedback`, { method: 'POST' })).status === 202,
       'bare fastify',
     );
     console.log(`feedback single-item benchmark: ${CONNECTIONS} connections, ${SECONDS} s per measurement`);
     const baseline = await measure('baseline', `http://127.0.0.1:${barePort}`);
     const ours = await measure('ours', svcUrl);
     const ratio = ours / baseline;
-    console.log(`ratio ours/baseline = ${ratio.toFixed(2)}x (goal >= ${GOAL}x): ${ratio >= GOAL ? 'MET' : 'NOT MET'}`);
+    console.log(
+      `ratio ours/baseline = ${ratio.toFixed(2)}x (goal >= ${GOAL}x): ${ratio >= GOAL ? 'MET' : 'NOT MET'}`,
+    );
 
     const rate = Math.max(1, Math.round(ours * 0.5));
     const r = await load(svcUrl, SECONDS, rate);

@@ -24,7 +24,8 @@ const GOAL = 0.7;
 
 async function measure(url: string, seconds = SECONDS): Promise<number> {
   const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, pipelining: 1 });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return result.requests.average;
 }
 
@@ -59,7 +60,9 @@ async function main(): Promise<void> {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ ref: hash }),
   });
-  const body = (await (await fetch(`${registryUrl}/v1/prompts/summarizer/versions/${hash}`)).json()) as unknown;
+  const body = (await (
+    await fetch(`${registryUrl}/v1/prompts/summarizer/versions/${hash}`)
+  ).json()) as unknown;
 
   const bare = Fastify({ logger: false });
   bare.get('/v1/prompts/:name/versions/:ref', async () => body);
@@ -79,7 +82,9 @@ async function main(): Promise<void> {
 
   const line = (label: string, rps: number) =>
     `${label.padEnd(34)} ${rps.toFixed(0).padStart(8)} req/s   ${(rps / bareRps).toFixed(2)}x bare   goal >= ${GOAL}x  ${rps / bareRps >= GOAL ? 'OK' : 'BELOW GOAL'}`;
-  console.log(`registry lookup benchmark (${CONNECTIONS} connections, ${SECONDS} s each, ${JSON.stringify(body).length} B body)`);
+  console.log(
+    `registry lookup benchmark (${CONNECTIONS} connections, ${SECONDS} s each, ${JSON.stringify(body).length} B body)`,
+  );
   console.log(`${'bare fastify (same JSON)'.padEnd(34)} ${bareRps.toFixed(0).padStart(8)} req/s`);
   console.log(line('registry GET by full hash', hashRps));
   console.log(line('registry GET by alias (production)', aliasRps));

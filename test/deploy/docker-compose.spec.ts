@@ -67,7 +67,9 @@ describe('docker-compose.yml', () => {
 
     it('builds its own Dockerfile target, which exists and exposes the service port', () => {
       expect(service.build?.target).toBe(name);
-      const stage = new RegExp(`FROM base AS ${name}\\nENV PORT=(\\d+)\\nEXPOSE (\\d+)\\nCMD \\[.*services/${name}/src/main\\.ts"\\]`);
+      const stage = new RegExp(
+        `FROM base AS ${name}\\nENV PORT=(\\d+)\\nEXPOSE (\\d+)\\nCMD \\[.*services/${name}/src/main\\.ts"\\]`,
+      );
       const match = stage.exec(dockerfile);
       expect(match).not.toBeNull();
       expect(Number(match![1])).toBe(Number(env.PORT));
@@ -79,7 +81,9 @@ describe('docker-compose.yml', () => {
       const unknown = Object.keys(env).filter((k) => !known.includes(k));
       expect(unknown).toEqual([]);
       const parsed = schema.safeParse(env);
-      expect(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([]);
+      expect(
+        parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+      ).toEqual([]);
     });
 
     it('publishes the schema default port as host:container', () => {
@@ -112,7 +116,11 @@ describe('docker-compose.yml', () => {
       for (const volume of service.volumes ?? []) {
         const source = volume.split(':')[0];
         if (!source.startsWith('./')) continue;
-        expect({ name, source, exists: existsSync(join(root, source)) }).toEqual({ name, source, exists: true });
+        expect({ name, source, exists: existsSync(join(root, source)) }).toEqual({
+          name,
+          source,
+          exists: true,
+        });
       }
     }
   });

@@ -77,7 +77,8 @@ describe('kubernetes manifests', () => {
 
   describe.each(Object.entries(schemas))('%s', (name, schema) => {
     const deployment = find('Deployment', name)!;
-    const podSpec = (deployment?.spec as { template: { spec: { containers: Container[] } } } | undefined)?.template.spec;
+    const podSpec = (deployment?.spec as { template: { spec: { containers: Container[] } } } | undefined)
+      ?.template.spec;
     const container = podSpec?.containers[0];
     const defaultPort = (schema.safeParse({}) as { data?: { PORT: number } }).data?.PORT;
 
@@ -117,7 +118,9 @@ describe('kubernetes manifests', () => {
       const known = Object.keys(schema.shape);
       expect(Object.keys(env).filter((k) => !known.includes(k))).toEqual([]);
       const parsed = schema.safeParse(env);
-      expect(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([]);
+      expect(
+        parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+      ).toEqual([]);
       // Connection strings with credentials never sit in the ConfigMap.
       expect(Object.keys(configMap.data ?? {})).not.toContain('MONGODB_URI');
     });
@@ -125,7 +128,11 @@ describe('kubernetes manifests', () => {
     it('has a HorizontalPodAutoscaler targeting it', () => {
       const hpa = find('HorizontalPodAutoscaler', name)!;
       expect(hpa).toBeDefined();
-      const spec = hpa.spec as { scaleTargetRef: { kind: string; name: string }; minReplicas: number; maxReplicas: number };
+      const spec = hpa.spec as {
+        scaleTargetRef: { kind: string; name: string };
+        minReplicas: number;
+        maxReplicas: number;
+      };
       expect(spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name });
       expect(spec.minReplicas).toBeGreaterThanOrEqual(1);
       expect(spec.maxReplicas).toBeGreaterThanOrEqual(spec.minReplicas);

@@ -21,6 +21,7 @@ describe('service readiness against real Kafka and MongoDB', () => {
           KAFKA_TOPIC_PREFIX: infra.topicPrefix,
           MONGODB_URI: mongo.uri,
           MONGODB_DB: `${infra.dbName}_${name}`,
+          ANALYTICS_CONSUMER_GROUP: `${infra.id}-analytics`,
         }),
       );
     }
@@ -37,7 +38,10 @@ describe('service readiness against real Kafka and MongoDB', () => {
         async () => {
           const res = await httpJson(`${s.url}/health/ready`);
           expect({ service: s.name, status: res.status }).toEqual({ service: s.name, status: 200 });
-          expect(res.body).toMatchObject({ status: 'ok', info: { kafka: { status: 'up' }, mongodb: { status: 'up' } } });
+          expect(res.body).toMatchObject({
+            status: 'ok',
+            info: { kafka: { status: 'up' }, mongodb: { status: 'up' } },
+          });
         },
         { timeoutMs: 90_000, intervalMs: 500 },
       ).catch((err: Error) => {
@@ -56,7 +60,11 @@ describe('service readiness against real Kafka and MongoDB', () => {
         async () => {
           const res = await httpJson(`${s.url}/health/ready`);
           expect({ service: s.name, status: res.status }).toEqual({ service: s.name, status: 503 });
-          expect(res.body).toMatchObject({ status: 'error', error: { mongodb: { status: 'down' } }, failing: ['mongodb'] });
+          expect(res.body).toMatchObject({
+            status: 'error',
+            error: { mongodb: { status: 'down' } },
+            failing: ['mongodb'],
+          });
         },
         { timeoutMs: 30_000, intervalMs: 500 },
       );

@@ -38,7 +38,12 @@ export interface Results {
   arms: ResultsArm[];
   comparisons: Comparison[];
   srm: { pValue: number | null; mismatch: boolean } | null;
-  sampleSize: { minimumPerArm: number; recommendedPerArm: number; reached: boolean; neededPerArm: number | null };
+  sampleSize: {
+    minimumPerArm: number;
+    recommendedPerArm: number;
+    reached: boolean;
+    neededPerArm: number | null;
+  };
 }
 
 const env = process.env;
@@ -52,7 +57,9 @@ const urls: PlatformUrls = {
 function bar(done: number, total: number): void {
   const width = 30;
   const filled = Math.round((done / total) * width);
-  process.stderr.write(`\r  simulating users [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
+  process.stderr.write(
+    `\r  simulating users [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`,
+  );
   if (done === total) process.stderr.write('\n');
 }
 
@@ -66,7 +73,8 @@ export function verdict(r: Results): string {
   const size = r.sampleSize.reached
     ? 'sample size reached'
     : `sample size not reached (minimum ${r.sampleSize.minimumPerArm} per arm)`;
-  if (r.srm?.mismatch) return `Do not trust these results: sample-ratio mismatch (p = ${fmt(r.srm.pValue, 4)}).`;
+  if (r.srm?.mismatch)
+    return `Do not trust these results: sample-ratio mismatch (p = ${fmt(r.srm.pValue, 4)}).`;
   if (!rating || rating.diff === null || rating.ci95 === null || rating.pValue === null) {
     return `Not enough data to compare ratings yet; ${size}.`;
   }
@@ -113,14 +121,25 @@ async function main(): Promise<void> {
   console.log('  1. registering two summarizer prompt versions');
   console.log('  2. creating and starting a 50/50 experiment');
   console.log('  3. simulating users: assignment, generation, feedback');
-  const result = await runScenario(urls, { users, seed, experiment, promptName: 'summarizer', onProgress: bar });
+  const result = await runScenario(urls, {
+    users,
+    seed,
+    experiment,
+    promptName: 'summarizer',
+    onProgress: bar,
+  });
   console.log(`     prompt A ${result.hashes.A.slice(0, 12)}, prompt B ${result.hashes.B.slice(0, 12)}`);
   const expected = Object.values(result.truth).reduce((s, t) => s + t.ratings.length, 0);
   process.stderr.write('  4. waiting for analytics to catch up');
   let results: Results | undefined;
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    results = await call<Results>('GET', `${urls.analytics}/v1/experiments/${experiment}/results?window=all`, undefined, [200, 404]);
+    results = await call<Results>(
+      'GET',
+      `${urls.analytics}/v1/experiments/${experiment}/results?window=all`,
+      undefined,
+      [200, 404],
+    );
     const seen = results?.arms?.reduce((s, a) => s + (a.rating?.n ?? 0), 0) ?? 0;
     if (seen >= expected) break;
     process.stderr.write('.');

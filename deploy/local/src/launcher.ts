@@ -195,7 +195,10 @@ export interface KafkaOptions {
   log?: Log;
 }
 
-function kafkaProperties(o: Required<Omit<KafkaOptions, 'log' | 'fresh' | 'heapMb'>>, dataDir: string): string {
+function kafkaProperties(
+  o: Required<Omit<KafkaOptions, 'log' | 'fresh' | 'heapMb'>>,
+  dataDir: string,
+): string {
   return [
     'process.roles=broker,controller',
     'node.id=1',
@@ -278,27 +281,27 @@ export async function startKafka(opts: KafkaOptions = {}): Promise<KafkaComponen
   if (!existsSync(join(dataDir, 'meta.properties'))) {
     // A fixed cluster id per component keeps restarts of the same data dir consistent.
     const clusterId = createHash('sha256').update(o.name).digest('base64url').slice(0, 22);
-    execFileSync(java, ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props], {
-      stdio: 'ignore',
-    });
+    execFileSync(
+      java,
+      ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props],
+      {
+        stdio: 'ignore',
+      },
+    );
   }
   const heap = opts.heapMb ?? 768;
-  const pid = spawnDetached(
-    o.name,
-    java,
-    [
-      `-Xms${Math.min(256, heap)}m`,
-      `-Xmx${heap}m`,
-      '-XX:+UseG1GC',
-      '-XX:TieredStopAtLevel=1',
-      '-Djava.awt.headless=true',
-      `-Dlog4j2.configurationFile=${join(KAFKA_POM_DIR, 'log4j2.properties')}`,
-      '-cp',
-      classpath,
-      'kafka.Kafka',
-      props,
-    ],
-  );
+  const pid = spawnDetached(o.name, java, [
+    `-Xms${Math.min(256, heap)}m`,
+    `-Xmx${heap}m`,
+    '-XX:+UseG1GC',
+    '-XX:TieredStopAtLevel=1',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${join(KAFKA_POM_DIR, 'log4j2.properties')}`,
+    '-cp',
+    classpath,
+    'kafka.Kafka',
+    props,
+  ]);
   log(`kafka: starting ${o.name} on ${brokers} (pid ${pid}); logs: ${logFile}`);
   await waitFor(
     `kafka ${o.name}`,

@@ -71,7 +71,12 @@ export class HttpError extends Error {
   }
 }
 
-export async function call<T>(method: string, url: string, body?: unknown, okStatuses = [200, 201, 202]): Promise<T> {
+export async function call<T>(
+  method: string,
+  url: string,
+  body?: unknown,
+  okStatuses = [200, 201, 202],
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const res = await fetch(url, {
       method,
@@ -119,14 +124,21 @@ function emptyTruth(): ArmTruth {
   };
 }
 
-export async function registerPrompts(urls: PlatformUrls, promptName: string): Promise<{ A: string; B: string }> {
+export async function registerPrompts(
+  urls: PlatformUrls,
+  promptName: string,
+): Promise<{ A: string; B: string }> {
   const model = 'gpt-4o-mini';
   const a = await call<RegisteredVersion>('POST', `${urls.registry}/v1/prompts/${promptName}/versions`, {
     spec: { template: 'Summarize: {text}', model, params: { temperature: 0.7, max_tokens: 256 } },
     metadata: { author: 'demo', description: 'reference v1' },
   });
   const b = await call<RegisteredVersion>('POST', `${urls.registry}/v1/prompts/${promptName}/versions`, {
-    spec: { template: 'Provide a concise summary of: {text}', model, params: { temperature: 0.7, max_tokens: 256 } },
+    spec: {
+      template: 'Provide a concise summary of: {text}',
+      model,
+      params: { temperature: 0.7, max_tokens: 256 },
+    },
     metadata: { author: 'demo', description: 'reference v2' },
   });
   return { A: a.hash, B: b.hash };
@@ -159,13 +171,16 @@ export async function runScenario(urls: PlatformUrls, o: ScenarioOptions): Promi
   let notInExperiment = 0;
   const chunk = o.chunkSize ?? 250;
   for (let start = 0; start < o.users; start += chunk) {
-    const ids = Array.from({ length: Math.min(chunk, o.users - start) }, (_, i) => `user-${o.seed}-${start + i}`);
-    const assigned = await call<{ results: AssignResult[] }>('POST', `${urls.assignment}/v1/assign/batch`, {
+    const ids = Array.from(
+      { length: Math.min(chunk, o.users - start) },
+      (_, i) => `user-${o.seed}-${start + i}`,
+    );
+    const assigned = await call<{ items: AssignResult[] }>('POST', `${urls.assignment}/v1/assign/batch`, {
       items: ids.map((userId) => ({ experiment: o.experiment, userId })),
     });
     const generations: unknown[] = [];
     const feedback: unknown[] = [];
-    assigned.results.forEach((a, i) => {
+    assigned.items.forEach((a, i) => {
       const userId = ids[i];
       if (!a.inExperiment) {
         notInExperiment++;

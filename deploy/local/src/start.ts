@@ -104,24 +104,30 @@ async function main(): Promise<void> {
 
   for (const s of SERVICES) {
     if (await portOpen(s.port)) {
-      throw new Error(`port ${s.port} (${s.name}) is already in use; free it or set ${s.name.toUpperCase()}_PORT`);
+      throw new Error(
+        `port ${s.port} (${s.name}) is already in use; free it or set ${s.name.toUpperCase()}_PORT`,
+      );
     }
   }
 
   let stopping = false;
   const children = new Map<string, ChildProcess>();
   for (const s of SERVICES) {
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', join('services', s.name, 'src', 'main.ts')], {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        PORT: String(s.port),
-        KAFKA_BROKERS: infra.kafkaBrokers,
-        MONGODB_URI: infra.mongoUri,
-        REGISTRY_URL: `http://127.0.0.1:${SERVICES[0].port}`,
+    const child = spawn(
+      process.execPath,
+      ['-r', '@swc-node/register', join('services', s.name, 'src', 'main.ts')],
+      {
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          PORT: String(s.port),
+          KAFKA_BROKERS: infra.kafkaBrokers,
+          MONGODB_URI: infra.mongoUri,
+          REGISTRY_URL: `http://127.0.0.1:${SERVICES[0].port}`,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     pipeLines(child, s.name, s.color);
     child.on('exit', (code, signal) => {
       if (!stopping) say(`${s.name} exited (code ${code}, signal ${signal}); the others keep running`);

@@ -5,7 +5,13 @@
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createServer } from 'node:net';
-import { type KafkaComponent, type MongoComponent, startKafka, startMongo, stopComponent } from '@llmops/local-infra';
+import {
+  type KafkaComponent,
+  type MongoComponent,
+  startKafka,
+  startMongo,
+  stopComponent,
+} from '@llmops/local-infra';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -57,7 +57,8 @@ export default async function globalSetup(): Promise<void> {
   const started = Date.now();
   const endpoints =
     !process.env.KAFKA_BROKERS && !process.env.MONGODB_URI && (await dockerReachable())
-      ? (log('Docker engine reachable: starting Kafka and MongoDB with testcontainers'), await startContainers())
+      ? (log('Docker engine reachable: starting Kafka and MongoDB with testcontainers'),
+        await startContainers())
       : await infraUp(process.env, log);
   process.env.KAFKA_BROKERS = endpoints.kafkaBrokers;
   process.env.MONGODB_URI = endpoints.mongoUri;

@@ -66,13 +66,18 @@ describe('analytics crash recovery (SIGKILL x3)', () => {
       intervalMs: 1_000,
     });
     const seconds = (Date.now() - started) / 1000;
-    console.log(`[crash-recovery] ${scenario.events.length} events, 3 kills, lag 0 after ${seconds.toFixed(1)} s`);
+    console.log(
+      `[crash-recovery] ${scenario.events.length} events, 3 kills, lag 0 after ${seconds.toFixed(1)} s`,
+    );
     const port = service.port;
-    const res = await expectEventually(async () => {
-      const r = await getJson(port, `/v1/experiments/${exp}/results?window=all`);
-      expect(r.status).toBe(200);
-      return r.body as { arms: Array<Record<string, unknown> & { arm: string }> };
-    }, { timeoutMs: 30_000 });
+    const res = await expectEventually(
+      async () => {
+        const r = await getJson(port, `/v1/experiments/${exp}/results?window=all`);
+        expect(r.status).toBe(200);
+        return r.body as { arms: Array<Record<string, unknown> & { arm: string }> };
+      },
+      { timeoutMs: 30_000 },
+    );
     const mismatches = res.arms.flatMap((a) => diffArm(a.arm, a, scenario.truth.get(a.arm)!));
     expect(mismatches).toEqual([]);
   }, 400_000);

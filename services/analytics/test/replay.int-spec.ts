@@ -79,15 +79,22 @@ describe('analytics replay and duplicate feedback', () => {
     expect((await results(exp)).arms).toEqual(before.arms);
 
     // 3) Edits replace: revision 9 of 20 feedbacks sets the rating to 5 (count stays, sum moves).
-    const edited = scenario.feedbackFirsts.slice(0, 20).map((e) => JSON.parse(e.value) as { data: { feedbackId: string; requestId: string; experiment?: string; arm?: string } });
+    const edited = scenario.feedbackFirsts.slice(0, 20).map(
+      (e) =>
+        JSON.parse(e.value) as {
+          data: { feedbackId: string; requestId: string; experiment?: string; arm?: string };
+        },
+    );
     const byArm = new Map<string, { delta: number; added: number }>();
     const truthRatings = new Map<string, number>();
     // The final rating each edited feedback had, from the scenario's own events (last revision wins).
     for (const e of scenario.events.filter((x) => x.topic === 'f')) {
-      const d = (JSON.parse(e.value) as { data: { feedbackId: string; revision: number; rating?: number } }).data;
+      const d = (JSON.parse(e.value) as { data: { feedbackId: string; revision: number; rating?: number } })
+        .data;
       truthRatings.set(`${d.feedbackId}|${d.revision}`, d.rating ?? NaN);
     }
-    const finalOf = (fid: string) => (truthRatings.has(`${fid}|2`) ? truthRatings.get(`${fid}|2`)! : truthRatings.get(`${fid}|1`)!);
+    const finalOf = (fid: string) =>
+      truthRatings.has(`${fid}|2`) ? truthRatings.get(`${fid}|2`)! : truthRatings.get(`${fid}|1`)!;
     const requestArm = new Map<string, string>();
     for (const e of scenario.events.filter((x) => x.topic === 'g')) {
       const d = (JSON.parse(e.value) as { data: { requestId: string; arm: string } }).data;

@@ -63,23 +63,58 @@ describe('analytics results API (real Kafka + MongoDB)', () => {
   });
 
   const settle = () =>
-    expectEventually(async () => expect(await groupLag(kafka, groupId, infra.topicPrefix)).toBe(0), { timeoutMs: 60_000, intervalMs: 300 });
+    expectEventually(async () => expect(await groupLag(kafka, groupId, infra.topicPrefix)).toBe(0), {
+      timeoutMs: 60_000,
+      intervalMs: 300,
+    });
 
   it('reference scenario: mean rating and n per variant, CIs and tests match SciPy to 1e-9', async () => {
     const exp = 'ref-exp';
     const at = new Date(Date.now() - 5 * 60_000);
-    const events: Produced[] = [experimentEvent(exp, [{ name: 'A', weight: 1 }, { name: 'B', weight: 1 }], 'A')];
+    const events: Produced[] = [
+      experimentEvent(
+        exp,
+        [
+          { name: 'A', weight: 1 },
+          { name: 'B', weight: 1 },
+        ],
+        'A',
+      ),
+    ];
     for (const arm of ['A', 'B'] as const) {
-      for (let i = 0; i < fixture.exposures[arm]; i++) events.push(exposureEvent(exp, arm, `${arm}-u${i}`, at));
+      for (let i = 0; i < fixture.exposures[arm]; i++)
+        events.push(exposureEvent(exp, arm, `${arm}-u${i}`, at));
       fixture.ratings[arm].forEach((rating, i) => {
         const requestId = `${exp}-${arm}-r${i}`;
         events.push(generationEvent(requestId, exp, arm, at, 100 + i, 0.001, [10, 5]));
-        events.push(feedbackEvent({ feedbackId: `${requestId}-f`, requestId, experiment: exp, arm, rating, revision: 1, edit: null, at }));
+        events.push(
+          feedbackEvent({
+            feedbackId: `${requestId}-f`,
+            requestId,
+            experiment: exp,
+            arm,
+            rating,
+            revision: 1,
+            edit: null,
+            at,
+          }),
+        );
       });
       const { up, n } = fixture.thumbs[arm];
       for (let i = 0; i < n; i++) {
         const requestId = `${exp}-${arm}-t${i}`;
-        events.push(feedbackEvent({ feedbackId: `${requestId}-f`, requestId, experiment: exp, arm, thumbs: i < up ? 'up' : 'down', revision: 1, edit: null, at }));
+        events.push(
+          feedbackEvent({
+            feedbackId: `${requestId}-f`,
+            requestId,
+            experiment: exp,
+            arm,
+            thumbs: i < up ? 'up' : 'down',
+            revision: 1,
+            edit: null,
+            at,
+          }),
+        );
       }
     }
     await produce(producer, infra.topicPrefix, events);
@@ -106,10 +141,16 @@ describe('analytics results API (real Kafka + MongoDB)', () => {
       expect(a.exposures).toBe(fixture.exposures[arm]);
       expect(a.generations).toBe(fixture.ratings[arm].length);
       close(a.costPerRequestUsd, 0.001);
-      expect(a.tokens).toEqual({ prompt: 10 * a.generations, completion: 5 * a.generations, total: 15 * a.generations });
+      expect(a.tokens).toEqual({
+        prompt: 10 * a.generations,
+        completion: 5 * a.generations,
+        total: 15 * a.generations,
+      });
       // Latencies are 100..100+n-1 ms; DDSketch guarantees 1% relative accuracy.
       const n = fixture.ratings[arm].length;
-      expect(Math.abs(a.latencyMs.p50! - (100 + Math.floor(0.5 * (n - 1)))) / (100 + 0.5 * n)).toBeLessThan(0.011);
+      expect(Math.abs(a.latencyMs.p50! - (100 + Math.floor(0.5 * (n - 1)))) / (100 + 0.5 * n)).toBeLessThan(
+        0.011,
+      );
     }
     const rating = res.comparisons.find((c) => c.arm === 'B' && c.metric === 'rating')!;
     expect(rating.test).toBe('welch-t');
@@ -127,11 +168,19 @@ describe('analytics results API (real Kafka + MongoDB)', () => {
     close(res.srm.chiSquare, e.srm.chiSquare);
     close(res.srm.pValue, e.srm.pValue);
     expect(res.srm.mismatch).toBe(false);
-    expect(res.sampleSize).toMatchObject({ minimumPerArm: 200, recommendedPerArm: 500, reached: true, recommendedReached: false });
+    expect(res.sampleSize).toMatchObject({
+      minimumPerArm: 200,
+      recommendedPerArm: 500,
+      reached: true,
+      recommendedReached: false,
+    });
     expect(res.sampleSize.neededPerArm).toBeGreaterThan(500);
 
     // Windows: all buckets are 5 minutes old, so 1h and 24h include them and a window before excludes them.
-    const before = await inject(app, `/v1/experiments/${exp}/results?from=2020-01-01T00:00:00Z&to=2020-01-02T00:00:00Z`);
+    const before = await inject(
+      app,
+      `/v1/experiments/${exp}/results?from=2020-01-01T00:00:00Z&to=2020-01-02T00:00:00Z`,
+    );
     const empty = before.body as ExperimentResults;
     expect(empty.arms.map((a) => a.rating)).toEqual([
       { n: 0, mean: null, sd: null, ci95: null, reason: 'no-data' },
@@ -142,37 +191,48 @@ describe('analytics results API (real Kafka + MongoDB)', () => {
     expect(hour.arms[0].rating.n).toBe(e.rating.A.n);
 
     // /metrics shows the same values as the results API.
-    await expectEventually(async () => {
-      const text = (await inject(app, '/metrics')).text;
-      const all = (await inject(app, `/v1/experiments/${exp}/results?window=all`)).body as ExperimentResults;
-      for (const a of all.arms) {
-        const labels = `experiment="${exp}",arm="${a.arm}"`;
-        const metric = (name: string) => {
-          const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}`));
-          return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : undefined;
-        };
-        expect(metric('llmops_experiment_exposed_users')).toBe(a.exposures);
-        expect(metric('llmops_experiment_generations')).toBe(a.generations);
-        expect(metric('llmops_experiment_rating_mean')).toBe(a.rating.mean);
-        expect(metric('llmops_experiment_rating_ci95_lower')).toBe(a.rating.ci95![0]);
-        expect(metric('llmops_experiment_rating_ci95_upper')).toBe(a.rating.ci95![1]);
-        expect(metric('llmops_experiment_thumbs_up_ratio')).toBe(a.thumbs.rate);
-        expect(metric('llmops_experiment_latency_p50_milliseconds')).toBe(a.latencyMs.p50);
-        expect(metric('llmops_experiment_latency_p95_milliseconds')).toBe(a.latencyMs.p95);
-        expect(metric('llmops_experiment_latency_p99_milliseconds')).toBe(a.latencyMs.p99);
-        expect(metric('llmops_experiment_cost_per_request_usd')).toBe(a.costPerRequestUsd);
-      }
-      expect(text).toContain(`llmops_experiment_srm_p_value{experiment="${exp}"`);
-      expect(text).toMatch(/llmops_consumer_lag_messages\{/);
-      expect(text).toMatch(/llmops_analytics_events_total\{type="feedback",outcome="applied"/);
-    }, { timeoutMs: 15_000 });
+    await expectEventually(
+      async () => {
+        const text = (await inject(app, '/metrics')).text;
+        const all = (await inject(app, `/v1/experiments/${exp}/results?window=all`))
+          .body as ExperimentResults;
+        for (const a of all.arms) {
+          const labels = `experiment="${exp}",arm="${a.arm}"`;
+          const metric = (name: string) => {
+            const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}`));
+            return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : undefined;
+          };
+          expect(metric('llmops_experiment_exposed_users')).toBe(a.exposures);
+          expect(metric('llmops_experiment_generations')).toBe(a.generations);
+          expect(metric('llmops_experiment_rating_mean')).toBe(a.rating.mean);
+          expect(metric('llmops_experiment_rating_ci95_lower')).toBe(a.rating.ci95![0]);
+          expect(metric('llmops_experiment_rating_ci95_upper')).toBe(a.rating.ci95![1]);
+          expect(metric('llmops_experiment_thumbs_up_ratio')).toBe(a.thumbs.rate);
+          expect(metric('llmops_experiment_latency_p50_milliseconds')).toBe(a.latencyMs.p50);
+          expect(metric('llmops_experiment_latency_p95_milliseconds')).toBe(a.latencyMs.p95);
+          expect(metric('llmops_experiment_latency_p99_milliseconds')).toBe(a.latencyMs.p99);
+          expect(metric('llmops_experiment_cost_per_request_usd')).toBe(a.costPerRequestUsd);
+        }
+        expect(text).toContain(`llmops_experiment_srm_p_value{experiment="${exp}"`);
+        expect(text).toMatch(/llmops_consumer_lag_messages\{/);
+        expect(text).toMatch(/llmops_analytics_events_total\{type="feedback",outcome="applied"/);
+      },
+      { timeoutMs: 15_000 },
+    );
   });
 
   it('joins feedback naming no arm to its generation in either order; unknown ones stay visible', async () => {
     const exp = 'join-exp';
     const at = new Date(Date.now() - 60_000);
     await produce(producer, infra.topicPrefix, [
-      experimentEvent(exp, [{ name: 'c', weight: 1 }, { name: 't', weight: 1 }], 'c'),
+      experimentEvent(
+        exp,
+        [
+          { name: 'c', weight: 1 },
+          { name: 't', weight: 1 },
+        ],
+        'c',
+      ),
       // generation first, then feedback without arm
       generationEvent('join-r1', exp, 't', at, 10, 0, [1, 1]),
     ]);
@@ -181,10 +241,20 @@ describe('analytics results API (real Kafka + MongoDB)', () => {
       feedbackEvent({ feedbackId: 'join-f1', requestId: 'join-r1', rating: 5, revision: 1, edit: null, at }),
       // feedback first: its generation has not been seen yet
       feedbackEvent({ feedbackId: 'join-f2', requestId: 'join-r2', rating: 1, revision: 1, edit: null, at }),
-      feedbackEvent({ feedbackId: 'join-f3', requestId: 'join-never', rating: 3, revision: 1, edit: null, at }),
+      feedbackEvent({
+        feedbackId: 'join-f3',
+        requestId: 'join-never',
+        rating: 3,
+        revision: 1,
+        edit: null,
+        at,
+      }),
     ]);
     await settle();
-    const parked = (await inject(app, '/v1/feedback/unattributed')).body as { count: number; items: Array<{ feedbackId: string; reason: string }> };
+    const parked = (await inject(app, '/v1/feedback/unattributed')).body as {
+      count: number;
+      items: Array<{ feedbackId: string; reason: string }>;
+    };
     expect(parked.items.map((i) => i.feedbackId).sort()).toEqual(['join-f2', 'join-f3']);
     expect(parked.items[0].reason).toBe('generation_not_seen');
     let res = (await inject(app, `/v1/experiments/${exp}/results`)).body as ExperimentResults;
@@ -198,12 +268,23 @@ describe('analytics results API (real Kafka + MongoDB)', () => {
     expect(t.rating.mean).toBe(3);
     expect(t.rating.sd).toBeCloseTo(Math.SQRT2 * 2, 12);
     // Control has no ratings at all: comparisons are null with a reason, never NaN.
-    expect(res.comparisons.find((c) => c.metric === 'rating')).toMatchObject({ diff: null, reason: 'no-data' });
-    const still = (await inject(app, '/v1/feedback/unattributed')).body as { count: number; items: Array<{ feedbackId: string }> };
+    expect(res.comparisons.find((c) => c.metric === 'rating')).toMatchObject({
+      diff: null,
+      reason: 'no-data',
+    });
+    const still = (await inject(app, '/v1/feedback/unattributed')).body as {
+      count: number;
+      items: Array<{ feedbackId: string }>;
+    };
     expect(still.items.map((i) => i.feedbackId)).toEqual(['join-f3']);
-    await expectEventually(async () => {
-      expect((await inject(app, '/metrics')).text).toMatch(/^llmops_analytics_feedback_unattributed(\{[^}]*\})? 1$/m);
-    }, { timeoutMs: 30_000, intervalMs: 500 });
+    await expectEventually(
+      async () => {
+        expect((await inject(app, '/metrics')).text).toMatch(
+          /^llmops_analytics_feedback_unattributed(\{[^}]*\})? 1$/m,
+        );
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
   });
 
   it('rejects a bad window and answers 404 for an unknown experiment', async () => {

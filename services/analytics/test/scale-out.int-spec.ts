@@ -34,11 +34,16 @@ describe('analytics scale-out (two instances, one killed)', () => {
     const half = Math.floor(scenario.events.length / 2);
     await produce(producer, infra.topicPrefix, scenario.events.slice(0, half));
     // Both members must have been working: each has consumed something before the kill.
-    await expectEventually(async () => {
-      for (const a of apps) {
-        expect((await inject(a, '/metrics')).text).toMatch(/llmops_consumer_messages_total\{[^}]*outcome="ok"[^}]*\} [1-9]/);
-      }
-    }, { timeoutMs: 60_000, intervalMs: 500 });
+    await expectEventually(
+      async () => {
+        for (const a of apps) {
+          expect((await inject(a, '/metrics')).text).toMatch(
+            /llmops_consumer_messages_total\{[^}]*outcome="ok"[^}]*\} [1-9]/,
+          );
+        }
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
     await killHard(apps[0].process);
     await produce(producer, infra.topicPrefix, scenario.events.slice(half));
     await expectEventually(async () => expect(await groupLag(kafka, groupId, infra.topicPrefix)).toBe(0), {

@@ -6,7 +6,15 @@ import { expectEventually, testInfra } from '@llmops/testing';
 import type { Kafka, Producer } from 'kafkajs';
 import type { ExperimentResults } from '../src/results/dto/results.response';
 import { inject, startApp, type TestApp } from './support/app';
-import { connectProducer, createTopics, experimentEvent, exposureEvent, groupLag, produce, type Produced } from './support/scenario';
+import {
+  connectProducer,
+  createTopics,
+  experimentEvent,
+  exposureEvent,
+  groupLag,
+  produce,
+  type Produced,
+} from './support/scenario';
 
 describe('analytics SRM', () => {
   const infra = testInfra();
@@ -30,11 +38,21 @@ describe('analytics SRM', () => {
     const at = new Date(Date.now() - 120_000);
     const events: Produced[] = [];
     const split = (exp: string, a: number, b: number) => {
-      events.push(experimentEvent(exp, [{ name: 'a', weight: 50 }, { name: 'b', weight: 50 }], 'a'));
+      events.push(
+        experimentEvent(
+          exp,
+          [
+            { name: 'a', weight: 50 },
+            { name: 'b', weight: 50 },
+          ],
+          'a',
+        ),
+      );
       for (let i = 0; i < a; i++) events.push(exposureEvent(exp, 'a', `ua${i}`, at));
       for (let i = 0; i < b; i++) events.push(exposureEvent(exp, 'b', `ub${i}`, at));
       // Returning users: exposed again, still one distinct user each.
-      for (let i = 0; i < 200; i++) events.push(exposureEvent(exp, i % 2 ? 'a' : 'b', i % 2 ? `ua${i}` : `ub${i}`, at));
+      for (let i = 0; i < 200; i++)
+        events.push(exposureEvent(exp, i % 2 ? 'a' : 'b', i % 2 ? `ua${i}` : `ub${i}`, at));
     };
     split('srm-bad', 5_300, 4_700);
     split('srm-ok', 5_020, 4_980);

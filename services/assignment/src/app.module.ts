@@ -8,7 +8,8 @@ import { ExperimentsModule } from './experiments/experiments.module';
 /** Options for createServiceApp (main.ts and in-process tests use the same). */
 export const ASSIGNMENT_APP_OPTIONS = {
   title: 'LLMOps assignment service',
-  description: 'Experiments (prompt A/B tests) and deterministic, reference-compatible assignment of users to arms.',
+  description:
+    'Experiments (prompt A/B tests) and deterministic, reference-compatible assignment of users to arms.',
   // 1,000 batch items with 512-character user ids and attributes exceed the 1 MiB default.
   bodyLimit: 4 * 1024 * 1024,
 };
@@ -18,7 +19,11 @@ export class AppModule {
   static forRoot(config: AssignmentConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot({ config, topics: experimentTopics(config) }), ExperimentsModule, AssignmentModule],
+      imports: [
+        PlatformModule.forRoot({ config, topics: experimentTopics(config) }),
+        ExperimentsModule,
+        AssignmentModule,
+      ],
     };
   }
 }

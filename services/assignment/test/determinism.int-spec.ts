@@ -43,16 +43,29 @@ describe('determinism across replicas', () => {
   it('a replica booted later, from MongoDB or from the topic alone, agrees on every assignment', async () => {
     const a = await startAssignmentApp(infra, { REGISTRY_URL: registry.url });
     apps.push(a);
-    await createRunning(a, { key: 'two-arms', arms: await registeredArms(registry, 'p1', [['A', 0.5], ['B', 0.5]]) });
+    await createRunning(a, {
+      key: 'two-arms',
+      arms: await registeredArms(registry, 'p1', [
+        ['A', 0.5],
+        ['B', 0.5],
+      ]),
+    });
     await createRunning(a, {
       key: 'three-arms-half',
       trafficAllocation: 0.5,
-      arms: await registeredArms(registry, 'p2', [['control', 0.2], ['short', 0.3], ['long', 0.5]]),
+      arms: await registeredArms(registry, 'p2', [
+        ['control', 0.2],
+        ['short', 0.3],
+        ['long', 0.5],
+      ]),
     });
     await createRunning(a, {
       key: 'layered',
       layer: { name: 'homepage', range: [0.2, 0.7] },
-      arms: await registeredArms(registry, 'p3', [['A', 1], ['B', 1]]),
+      arms: await registeredArms(registry, 'p3', [
+        ['A', 1],
+        ['B', 1],
+      ]),
     });
     const onA = await assignments(a);
     expect(new Set(onA).size).toBeGreaterThan(5); // several distinct outcomes, not one constant answer
@@ -61,17 +74,31 @@ describe('determinism across replicas', () => {
     apps.push(b);
     expect(await assignments(b)).toEqual(onA);
 
-    const c = await startAssignmentApp(infra, { REGISTRY_URL: registry.url, MONGODB_DB: `${infra.dbName}_empty` });
+    const c = await startAssignmentApp(infra, {
+      REGISTRY_URL: registry.url,
+      MONGODB_DB: `${infra.dbName}_empty`,
+    });
     apps.push(c);
     expect((await c.request<{ items: unknown[] }>('GET', '/v1/experiments')).body.items).toEqual([]);
-    await expectEventually(async () => expect(await assignments(c)).toEqual(onA), { timeoutMs: 30_000, intervalMs: 500 });
+    await expectEventually(async () => expect(await assignments(c)).toEqual(onA), {
+      timeoutMs: 30_000,
+      intervalMs: 500,
+    });
 
     // A change on A (ramp up, then a new phase) reaches B and C through the topic.
-    expect((await a.request('PATCH', '/v1/experiments/three-arms-half', { trafficAllocation: 0.9 })).status).toBe(200);
+    expect(
+      (await a.request('PATCH', '/v1/experiments/three-arms-half', { trafficAllocation: 0.9 })).status,
+    ).toBe(200);
     expect((await a.request('POST', '/v1/experiments/two-arms/phases', {})).status).toBe(201);
     const changed = await assignments(a);
     expect(changed).not.toEqual(onA);
-    await expectEventually(async () => expect(await assignments(b)).toEqual(changed), { timeoutMs: 30_000, intervalMs: 500 });
-    await expectEventually(async () => expect(await assignments(c)).toEqual(changed), { timeoutMs: 30_000, intervalMs: 500 });
+    await expectEventually(async () => expect(await assignments(b)).toEqual(changed), {
+      timeoutMs: 30_000,
+      intervalMs: 500,
+    });
+    await expectEventually(async () => expect(await assignments(c)).toEqual(changed), {
+      timeoutMs: 30_000,
+      intervalMs: 500,
+    });
   });
 });

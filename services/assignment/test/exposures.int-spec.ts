@@ -34,7 +34,10 @@ describe('exposure and experiment events', () => {
   });
 
   it('one exposure per in-experiment call (single and batch), with the right arm; none outside', async () => {
-    const arms = await registeredArms(registry, 'exposed', [['A', 1], ['B', 1]]);
+    const arms = await registeredArms(registry, 'exposed', [
+      ['A', 1],
+      ['B', 1],
+    ]);
     await createRunning(app, { key: 'exposed', arms, trafficAllocation: 0.5, forced: { 'qa:1': 'B' } });
     const served = new Map<string, Assign>();
     const calls: string[] = [];
@@ -87,11 +90,17 @@ describe('exposure and experiment events', () => {
   });
 
   it('publishes every experiment change as a full snapshot keyed by experiment key, revisions in order', async () => {
-    const arms = await registeredArms(registry, 'published', [['A', 1], ['B', 1]]);
+    const arms = await registeredArms(registry, 'published', [
+      ['A', 1],
+      ['B', 1],
+    ]);
     await createRunning(app, { key: 'published', arms });
     await app.request('PATCH', '/v1/experiments/published', { trafficAllocation: 1, description: 'changed' });
     await app.request('POST', '/v1/experiments/published/pause');
-    await expectEventually(() => expect(experiments.records.filter((r) => r.key === 'published')).toHaveLength(4), { timeoutMs: 20_000 });
+    await expectEventually(
+      () => expect(experiments.records.filter((r) => r.key === 'published')).toHaveLength(4),
+      { timeoutMs: 20_000 },
+    );
     const events = experiments.records.filter((r) => r.key === 'published').map((r) => parseEvent(r.value));
     expect(events.map((e) => e.type)).toEqual([
       EVENT_TYPES.experimentCreated,
@@ -99,13 +108,18 @@ describe('exposure and experiment events', () => {
       EVENT_TYPES.experimentUpdated,
       EVENT_TYPES.experimentStatusChanged,
     ]);
-    const snapshots = events.map((e) => (e.data as { experiment: { revision: number; status: string; description: string } }).experiment);
+    const snapshots = events.map(
+      (e) => (e.data as { experiment: { revision: number; status: string; description: string } }).experiment,
+    );
     expect(snapshots.map((s) => s.revision)).toEqual([1, 2, 3, 4]);
     expect(snapshots.map((s) => s.status)).toEqual(['draft', 'running', 'running', 'paused']);
     expect(snapshots[2].description).toBe('changed');
     expect((events[3].data as { previousStatus?: string }).previousStatus).toBe('running');
     expect(events[2].data).toMatchObject({ changes: ['description'] });
-    const current = await app.request<{ revision: number; publishedRevision: number }>('GET', '/v1/experiments/published');
+    const current = await app.request<{ revision: number; publishedRevision: number }>(
+      'GET',
+      '/v1/experiments/published',
+    );
     expect(current.body).toMatchObject({ revision: 4, publishedRevision: 4 });
   });
 });

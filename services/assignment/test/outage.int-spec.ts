@@ -20,7 +20,10 @@ describe('broker outage', () => {
   let app: AssignmentApp;
 
   beforeAll(async () => {
-    [kafka, registry] = await Promise.all([startDedicatedKafka(`assignment-${infra.id}`), startTestRegistry(infra)]);
+    [kafka, registry] = await Promise.all([
+      startDedicatedKafka(`assignment-${infra.id}`),
+      startTestRegistry(infra),
+    ]);
     app = await startAssignmentApp(infra, {
       KAFKA_BROKERS: kafka.brokers,
       REGISTRY_URL: registry.url,
@@ -36,18 +39,28 @@ describe('broker outage', () => {
   });
 
   it('503 + Retry-After while the broker is down; experiment changes are published after it is back', async () => {
-    const arms = await registeredArms(registry, 'outage', [['A', 1], ['B', 1]]);
+    const arms = await registeredArms(registry, 'outage', [
+      ['A', 1],
+      ['B', 1],
+    ]);
     await createRunning(app, { key: 'outage', arms });
     await createRunning(app, { key: 'outage-paused', arms });
     await app.request('POST', '/v1/experiments/outage-paused/pause');
-    expect((await app.request('POST', '/v1/assign', { experiment: 'outage', userId: 'u1' })).status).toBe(200);
+    expect((await app.request('POST', '/v1/assign', { experiment: 'outage', userId: 'u1' })).status).toBe(
+      200,
+    );
 
     await kafka.stop();
-    const refused = await app.request<ErrorBody>('POST', '/v1/assign', { experiment: 'outage', userId: 'u1' });
+    const refused = await app.request<ErrorBody>('POST', '/v1/assign', {
+      experiment: 'outage',
+      userId: 'u1',
+    });
     expect(refused.status).toBe(503);
     expect(refused.body.error.code).toBe('broker_unavailable');
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
-    const batch = await app.request<ErrorBody>('POST', '/v1/assign/batch', { items: [{ experiment: 'outage', userId: 'u2' }] });
+    const batch = await app.request<ErrorBody>('POST', '/v1/assign/batch', {
+      items: [{ experiment: 'outage', userId: 'u2' }],
+    });
     expect(batch.status).toBe(503);
     // No exposure needed (not running): still served from memory.
     const paused = await app.request('POST', '/v1/assign', { experiment: 'outage-paused', userId: 'u1' });
@@ -55,16 +68,24 @@ describe('broker outage', () => {
     expect(paused.body).toMatchObject({ inExperiment: false, reason: 'not-running' });
 
     // The write is durable in MongoDB; its publication is pending.
-    const patched = await app.request<{ revision: number; publishedRevision: number }>('PATCH', '/v1/experiments/outage', {
-      description: 'changed during the outage',
-    });
+    const patched = await app.request<{ revision: number; publishedRevision: number }>(
+      'PATCH',
+      '/v1/experiments/outage',
+      {
+        description: 'changed during the outage',
+      },
+    );
     expect(patched.status).toBe(200);
     expect(patched.body.revision).toBe(3);
     expect(patched.body.publishedRevision).toBe(2);
 
     await kafka.start();
     await expectEventually(
-      async () => expect((await app.request('GET', '/v1/experiments/outage')).body).toMatchObject({ revision: 3, publishedRevision: 3 }),
+      async () =>
+        expect((await app.request('GET', '/v1/experiments/outage')).body).toMatchObject({
+          revision: 3,
+          publishedRevision: 3,
+        }),
       { timeoutMs: 45_000, intervalMs: 500 },
     );
     const reader = await readTopic(kafka.brokers, topicName(TOPICS.experiments, infra.topicPrefix));
@@ -73,7 +94,9 @@ describe('broker outage', () => {
         () => {
           const revisions = reader.records
             .filter((r) => r.key === 'outage')
-            .map((r) => (parseEvent(r.value).data as { experiment: { revision: number } }).experiment.revision);
+            .map(
+              (r) => (parseEvent(r.value).data as { experiment: { revision: number } }).experiment.revision,
+            );
           expect(revisions[revisions.length - 1]).toBe(3);
         },
         { timeoutMs: 20_000 },
@@ -82,7 +105,10 @@ describe('broker outage', () => {
       await reader.stop();
     }
     await expectEventually(
-      async () => expect((await app.request('POST', '/v1/assign', { experiment: 'outage', userId: 'u1' })).status).toBe(200),
+      async () =>
+        expect((await app.request('POST', '/v1/assign', { experiment: 'outage', userId: 'u1' })).status).toBe(
+          200,
+        ),
       { timeoutMs: 30_000, intervalMs: 500 },
     );
   });

@@ -16,7 +16,12 @@ import { startTestRegistry } from './support/test-registry';
 
 interface Fixture {
   userIds: string[];
-  reference: Array<{ seed: string; trafficSplit: number; weights: [number, number]; rows: Array<[string, number]> }>;
+  reference: Array<{
+    seed: string;
+    trafficSplit: number;
+    weights: [number, number];
+    rows: Array<[string, number]>;
+  }>;
   generalised: Array<{
     name: string;
     config: {

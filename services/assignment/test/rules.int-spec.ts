@@ -5,7 +5,14 @@ import { type ArmSpec, createRunning, registeredArms } from './support/fixtures'
 import type { RegistryHandle } from './support/registry';
 import { startTestRegistry } from './support/test-registry';
 
-type Assign = { experiment: string; arm: string; prompt: { name: string; hash: string }; inExperiment: boolean; reason: string; phase: number };
+type Assign = {
+  experiment: string;
+  arm: string;
+  prompt: { name: string; hash: string };
+  inExperiment: boolean;
+  reason: string;
+  phase: number;
+};
 type ErrorBody = { error: { code: string; message: string; details?: Record<string, unknown> } };
 
 describe('experiment rules over HTTP', () => {
@@ -14,7 +21,11 @@ describe('experiment rules over HTTP', () => {
   let app: AssignmentApp;
   let arms: ArmSpec[];
 
-  const assign = (experiment: string, userId: string, attributes?: Record<string, unknown>): Promise<Reply<Assign>> =>
+  const assign = (
+    experiment: string,
+    userId: string,
+    attributes?: Record<string, unknown>,
+  ): Promise<Reply<Assign>> =>
     app.request<Assign>('POST', '/v1/assign', { experiment, userId, ...(attributes ? { attributes } : {}) });
 
   beforeAll(async () => {
@@ -65,7 +76,9 @@ describe('experiment rules over HTTP', () => {
       expect(res.status).toBe(422);
       expect(res.body.error.code).toBe('unknown_prompt_ref');
       expect(res.body.error.message).toContain('arm "fancy"');
-      expect(res.body.error.details).toEqual({ arms: [{ arm: 'fancy', prompt: 'summarizer', ref: 'no-such-version' }] });
+      expect(res.body.error.details).toEqual({
+        arms: [{ arm: 'fancy', prompt: 'summarizer', ref: 'no-such-version' }],
+      });
       expect((await app.request('GET', '/v1/experiments/bad-ref')).status).toBe(404);
     });
 
@@ -88,10 +101,20 @@ describe('experiment rules over HTTP', () => {
       expect([dup.status, dup.body.error.code]).toEqual([409, 'experiment_exists']);
 
       const layer = (range: [number, number]) => ({ name: 'checkout', range });
-      expect((await app.request('POST', '/v1/experiments', { key: 'layer-left', arms, layer: layer([0, 0.5]) })).status).toBe(201);
-      const overlap = await app.request<ErrorBody>('POST', '/v1/experiments', { key: 'layer-mid', arms, layer: layer([0.4, 0.6]) });
+      expect(
+        (await app.request('POST', '/v1/experiments', { key: 'layer-left', arms, layer: layer([0, 0.5]) }))
+          .status,
+      ).toBe(201);
+      const overlap = await app.request<ErrorBody>('POST', '/v1/experiments', {
+        key: 'layer-mid',
+        arms,
+        layer: layer([0.4, 0.6]),
+      });
       expect([overlap.status, overlap.body.error.code]).toEqual([409, 'layer_overlap']);
-      expect((await app.request('POST', '/v1/experiments', { key: 'layer-right', arms, layer: layer([0.5, 1]) })).status).toBe(201);
+      expect(
+        (await app.request('POST', '/v1/experiments', { key: 'layer-right', arms, layer: layer([0.5, 1]) }))
+          .status,
+      ).toBe(201);
     });
   });
 
@@ -99,19 +122,38 @@ describe('experiment rules over HTTP', () => {
     it('draft, paused and stopped serve the control with reason not-running; running hashes', async () => {
       const body = { key: 'life', control: 'B', arms };
       expect((await app.request('POST', '/v1/experiments', body)).status).toBe(201);
-      const notRunning = { experiment: 'life', arm: 'B', prompt: { name: 'summarizer', hash: arms[1].prompt.ref }, inExperiment: false, reason: 'not-running', phase: 1 };
+      const notRunning = {
+        experiment: 'life',
+        arm: 'B',
+        prompt: { name: 'summarizer', hash: arms[1].prompt.ref },
+        inExperiment: false,
+        reason: 'not-running',
+        phase: 1,
+      };
       expect((await assign('life', 'u1')).body).toEqual(notRunning);
 
-      expect((await app.request('POST', '/v1/experiments/life/start')).body).toMatchObject({ status: 'running', revision: 2 });
+      expect((await app.request('POST', '/v1/experiments/life/start')).body).toMatchObject({
+        status: 'running',
+        revision: 2,
+      });
       expect((await assign('life', 'u1')).body).toMatchObject({ inExperiment: true, reason: 'hash' });
 
-      expect((await app.request('POST', '/v1/experiments/life/pause')).body).toMatchObject({ status: 'paused' });
+      expect((await app.request('POST', '/v1/experiments/life/pause')).body).toMatchObject({
+        status: 'paused',
+      });
       expect((await assign('life', 'u1')).body).toEqual(notRunning);
-      expect((await app.request('POST', '/v1/experiments/life/start')).body).toMatchObject({ status: 'running' });
+      expect((await app.request('POST', '/v1/experiments/life/start')).body).toMatchObject({
+        status: 'running',
+      });
       // Repeating the current status changes nothing.
-      expect((await app.request('POST', '/v1/experiments/life/start')).body).toMatchObject({ status: 'running', revision: 4 });
+      expect((await app.request('POST', '/v1/experiments/life/start')).body).toMatchObject({
+        status: 'running',
+        revision: 4,
+      });
 
-      expect((await app.request('POST', '/v1/experiments/life/stop')).body).toMatchObject({ status: 'stopped' });
+      expect((await app.request('POST', '/v1/experiments/life/stop')).body).toMatchObject({
+        status: 'stopped',
+      });
       expect((await assign('life', 'u1')).body).toEqual(notRunning);
     });
 
@@ -122,7 +164,9 @@ describe('experiment rules over HTTP', () => {
       await app.request('POST', '/v1/experiments/life-errors/stop');
       const restart = await app.request<ErrorBody>('POST', '/v1/experiments/life-errors/start');
       expect([restart.status, restart.body.error.code]).toEqual([409, 'invalid_transition']);
-      const patch = await app.request<ErrorBody>('PATCH', '/v1/experiments/life-errors', { description: 'x' });
+      const patch = await app.request<ErrorBody>('PATCH', '/v1/experiments/life-errors', {
+        description: 'x',
+      });
       expect([patch.status, patch.body.error.code]).toEqual([409, 'experiment_stopped']);
       const missing = await app.request<ErrorBody>('POST', '/v1/experiments/nope/start');
       expect([missing.status, missing.body.error.code]).toEqual([404, 'experiment_not_found']);
@@ -138,19 +182,42 @@ describe('experiment rules over HTTP', () => {
         targeting: [{ attribute: 'country', op: 'equals', value: 'NZ' }],
         forced: { 'qa:alice': 'B', 'qa:bob': 'A' },
       });
-      expect((await assign('forced', 'qa:alice')).body).toMatchObject({ arm: 'B', inExperiment: true, reason: 'forced' });
-      expect((await assign('forced', 'qa:bob')).body).toMatchObject({ arm: 'A', inExperiment: true, reason: 'forced' });
+      expect((await assign('forced', 'qa:alice')).body).toMatchObject({
+        arm: 'B',
+        inExperiment: true,
+        reason: 'forced',
+      });
+      expect((await assign('forced', 'qa:bob')).body).toMatchObject({
+        arm: 'A',
+        inExperiment: true,
+        reason: 'forced',
+      });
       // Forced users can be changed while running.
-      expect((await app.request('PATCH', '/v1/experiments/forced', { forced: { 'qa:alice': 'A' } })).status).toBe(200);
+      expect(
+        (await app.request('PATCH', '/v1/experiments/forced', { forced: { 'qa:alice': 'A' } })).status,
+      ).toBe(200);
       expect((await assign('forced', 'qa:alice')).body).toMatchObject({ arm: 'A', reason: 'forced' });
-      expect((await assign('forced', 'qa:bob')).body).toMatchObject({ inExperiment: false, reason: 'targeting' });
+      expect((await assign('forced', 'qa:bob')).body).toMatchObject({
+        inExperiment: false,
+        reason: 'targeting',
+      });
     });
 
     it('rejects forced users pointing to unknown arms and invalid user ids (400)', async () => {
-      const unknownArm = await app.request<ErrorBody>('POST', '/v1/experiments', { key: 'forced-bad', arms, forced: { qa: 'Z' } });
+      const unknownArm = await app.request<ErrorBody>('POST', '/v1/experiments', {
+        key: 'forced-bad',
+        arms,
+        forced: { qa: 'Z' },
+      });
       expect(unknownArm.status).toBe(400);
-      expect(unknownArm.body.error.details!.issues).toEqual([{ path: 'forced.qa', message: 'arm "Z" is not one of the arms' }]);
-      const emptyUser = await app.request<ErrorBody>('POST', '/v1/experiments', { key: 'forced-bad', arms, forced: { '': 'A' } });
+      expect(unknownArm.body.error.details!.issues).toEqual([
+        { path: 'forced.qa', message: 'arm "Z" is not one of the arms' },
+      ]);
+      const emptyUser = await app.request<ErrorBody>('POST', '/v1/experiments', {
+        key: 'forced-bad',
+        arms,
+        forced: { '': 'A' },
+      });
       expect(emptyUser.status).toBe(400);
       const patch = await app.request<ErrorBody>('PATCH', '/v1/experiments/forced', { forced: { qa: 'Z' } });
       expect([patch.status, patch.body.error.code]).toEqual([422, 'invalid_experiment']);
@@ -176,7 +243,11 @@ describe('experiment rules over HTTP', () => {
         { country: 'DE', beta: true, plan: 'free' },
         undefined,
       ]) {
-        expect((await assign('targeted', 'u1', attributes)).body).toMatchObject({ arm: 'A', inExperiment: false, reason: 'targeting' });
+        expect((await assign('targeted', 'u1', attributes)).body).toMatchObject({
+          arm: 'A',
+          inExperiment: false,
+          reason: 'targeting',
+        });
       }
     });
 
@@ -187,7 +258,11 @@ describe('experiment rules over HTTP', () => {
         targeting: [{ attribute: 'country', op: 'regex', value: '.*' }],
       });
       expect(rule.status).toBe(400);
-      const attrs = await app.request<ErrorBody>('POST', '/v1/assign', { experiment: 'targeted', userId: 'u', attributes: { nested: { a: 1 } } });
+      const attrs = await app.request<ErrorBody>('POST', '/v1/assign', {
+        experiment: 'targeted',
+        userId: 'u',
+        attributes: { nested: { a: 1 } },
+      });
       expect(attrs.status).toBe(400);
       expect((attrs.body.error.details!.issues as Array<{ path: string }>)[0].path).toBe('attributes.nested');
     });
@@ -197,33 +272,52 @@ describe('experiment rules over HTTP', () => {
     it('409 for changing weights (or seed) while running, pointing to a new phase', async () => {
       await createRunning(app, { key: 'frozen', arms });
       const weights = await app.request<ErrorBody>('PATCH', '/v1/experiments/frozen', {
-        arms: [{ ...arms[0], weight: 0.9 }, { ...arms[1], weight: 0.1 }],
+        arms: [
+          { ...arms[0], weight: 0.9 },
+          { ...arms[1], weight: 0.1 },
+        ],
       });
       expect(weights.status).toBe(409);
       expect(weights.body.error.code).toBe('immutable_while_running');
       expect(weights.body.error.message).toContain('POST /v1/experiments/frozen/phases');
-      expect(weights.body.error.details).toMatchObject({ fields: ['arms'], newPhase: 'POST /v1/experiments/frozen/phases' });
+      expect(weights.body.error.details).toMatchObject({
+        fields: ['arms'],
+        newPhase: 'POST /v1/experiments/frozen/phases',
+      });
       const seed = await app.request<ErrorBody>('PATCH', '/v1/experiments/frozen', { seed: 'other' });
       expect(seed.body.error.code).toBe('immutable_while_running');
       // The same arms again are not a change.
       expect((await app.request('PATCH', '/v1/experiments/frozen', { arms })).status).toBe(200);
       // Draft: weights may change.
       await app.request('POST', '/v1/experiments', { key: 'draft-weights', arms });
-      const draft = await app.request<{ arms: Array<{ weight: number }> }>('PATCH', '/v1/experiments/draft-weights', {
-        arms: [{ ...arms[0], weight: 0.9 }, { ...arms[1], weight: 0.1 }],
-      });
+      const draft = await app.request<{ arms: Array<{ weight: number }> }>(
+        'PATCH',
+        '/v1/experiments/draft-weights',
+        {
+          arms: [
+            { ...arms[0], weight: 0.9 },
+            { ...arms[1], weight: 0.1 },
+          ],
+        },
+      );
       expect(draft.status).toBe(200);
       expect(draft.body.arms.map((a) => a.weight)).toEqual([0.9, 0.1]);
     });
 
     it('ramping 0.1 -> 0.5 -> 1.0 while running never moves an included user', async () => {
-      const three = await registeredArms(registry, 'ramp', [['control', 0.2], ['short', 0.3], ['long', 0.5]]);
+      const three = await registeredArms(registry, 'ramp', [
+        ['control', 0.2],
+        ['short', 0.3],
+        ['long', 0.5],
+      ]);
       await createRunning(app, { key: 'ramp', arms: three, trafficAllocation: 0.1 });
       const users = Array.from({ length: 2_000 }, (_, i) => `ramp-user-${i}`);
       let previous = new Map<string, string>();
       for (const allocation of [0.1, 0.5, 1.0]) {
         if (allocation !== 0.1) {
-          const patched = await app.request('PATCH', '/v1/experiments/ramp', { trafficAllocation: allocation });
+          const patched = await app.request('PATCH', '/v1/experiments/ramp', {
+            trafficAllocation: allocation,
+          });
           expect(patched.status).toBe(200);
         }
         const current = new Map<string, string>();
@@ -249,10 +343,15 @@ describe('experiment rules over HTTP', () => {
       const before = await app.request<{ items: Assign[] }>('POST', '/v1/assign/batch', {
         items: users.map((userId) => ({ experiment: 'phased', userId })),
       });
-      const reused = await app.request<ErrorBody>('POST', '/v1/experiments/phased/phases', { seed: 'phased' });
+      const reused = await app.request<ErrorBody>('POST', '/v1/experiments/phased/phases', {
+        seed: 'phased',
+      });
       expect([reused.status, reused.body.error.code]).toEqual([409, 'seed_reused']);
       const phase = await app.request<Record<string, unknown>>('POST', '/v1/experiments/phased/phases', {
-        arms: [{ ...arms[0], weight: 0.8 }, { ...arms[1], weight: 0.2 }],
+        arms: [
+          { ...arms[0], weight: 0.8 },
+          { ...arms[1], weight: 0.2 },
+        ],
       });
       expect(phase.status).toBe(201);
       expect(phase.body).toMatchObject({ phase: 2, seed: 'phased#phase-2', status: 'running' });
@@ -269,7 +368,10 @@ describe('experiment rules over HTTP', () => {
   describe('assignment requests', () => {
     it('404 for an unknown experiment; per-item errors in a batch, in order', async () => {
       const res = await assign('does-not-exist', 'u1');
-      expect([res.status, (res.body as unknown as ErrorBody).error.code]).toEqual([404, 'experiment_not_found']);
+      expect([res.status, (res.body as unknown as ErrorBody).error.code]).toEqual([
+        404,
+        'experiment_not_found',
+      ]);
       const batch = await app.request<{ items: Array<Record<string, unknown>> }>('POST', '/v1/assign/batch', {
         items: [
           { experiment: 'frozen', userId: 'u1' },
@@ -279,7 +381,11 @@ describe('experiment rules over HTTP', () => {
       });
       expect(batch.status).toBe(200);
       expect(batch.body.items[0]).toMatchObject({ experiment: 'frozen', inExperiment: true });
-      expect(batch.body.items[1]).toMatchObject({ experiment: 'does-not-exist', userId: 'u2', error: { code: 'experiment_not_found' } });
+      expect(batch.body.items[1]).toMatchObject({
+        experiment: 'does-not-exist',
+        userId: 'u2',
+        error: { code: 'experiment_not_found' },
+      });
       expect(batch.body.items[2]).toMatchObject({ experiment: 'frozen', inExperiment: true });
     });
 
@@ -294,7 +400,9 @@ describe('experiment rules over HTTP', () => {
       for (const [body, path] of cases) {
         const res = await app.request<ErrorBody>('POST', '/v1/assign', body);
         expect(res.status).toBe(400);
-        expect((res.body.error.details!.issues as Array<{ path: string }>).map((i) => i.path)).toContain(path);
+        expect((res.body.error.details!.issues as Array<{ path: string }>).map((i) => i.path)).toContain(
+          path,
+        );
       }
       expect((await assign('frozen', 'x'.repeat(512))).status).toBe(200);
       expect((await assign('frozen', '😀'.repeat(256))).status).toBe(200);
@@ -303,7 +411,9 @@ describe('experiment rules over HTTP', () => {
       });
       expect(tooMany.status).toBe(400);
       expect((tooMany.body.error.details!.issues as Array<{ path: string }>)[0].path).toBe('items');
-      const badItem = await app.request<ErrorBody>('POST', '/v1/assign/batch', { items: [{ experiment: 'frozen', userId: '' }] });
+      const badItem = await app.request<ErrorBody>('POST', '/v1/assign/batch', {
+        items: [{ experiment: 'frozen', userId: '' }],
+      });
       expect((badItem.body.error.details!.issues as Array<{ path: string }>)[0].path).toBe('items.0.userId');
     });
   });

@@ -33,7 +33,11 @@ export class AppModule {
   static forRoot(config: FeedbackConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot({ config, topics: feedbackTopicSpecs(config) }), GenerationsModule, FeedbackModule],
+      imports: [
+        PlatformModule.forRoot({ config, topics: feedbackTopicSpecs(config) }),
+        GenerationsModule,
+        FeedbackModule,
+      ],
     };
   }
 }

@@ -19,7 +19,12 @@ afterAll(async () => {
   await t?.close();
 });
 
-const feedback = (extra: Record<string, unknown> = {}) => ({ requestId: randomUUID(), rating: 3, source: 'user', ...extra });
+const feedback = (extra: Record<string, unknown> = {}) => ({
+  requestId: randomUUID(),
+  rating: 3,
+  source: 'user',
+  ...extra,
+});
 const generation = (extra: Record<string, unknown> = {}) => ({
   requestId: randomUUID(),
   model: 'm',
@@ -27,21 +32,51 @@ const generation = (extra: Record<string, unknown> = {}) => ({
   latencyMs: 1,
   ...extra,
 });
-const issuesOf = (body: unknown) => (body as { error: { details: { issues: unknown[] } } }).error.details.issues;
+const issuesOf = (body: unknown) =>
+  (body as { error: { details: { issues: unknown[] } } }).error.details.issues;
 
 describe('400 with path-level messages', () => {
   it.each([
     ['unknown top-level field', feedback({ stars: 5 }), [{ path: 'stars', message: 'unknown field' }]],
-    ['rating above the scale', feedback({ rating: 6 }), [{ path: 'rating', message: 'expected an integer 1..5' }]],
-    ['rating below the scale', feedback({ rating: 0 }), [{ path: 'rating', message: 'expected an integer 1..5' }]],
-    ['non-integer rating', feedback({ rating: 3.5 }), [{ path: 'rating', message: 'expected an integer 1..5' }]],
-    ['negative latency', feedback({ latencyMs: -3 }), [{ path: 'latencyMs', message: 'expected a finite number >= 0' }]],
-    ['bad thumbs', feedback({ thumbs: 'sideways' }), [{ path: 'thumbs', message: 'expected one of up, down' }]],
-    ['bad source', feedback({ source: 'bot' }), [{ path: 'source', message: 'expected one of user, judge, reviewer' }]],
+    [
+      'rating above the scale',
+      feedback({ rating: 6 }),
+      [{ path: 'rating', message: 'expected an integer 1..5' }],
+    ],
+    [
+      'rating below the scale',
+      feedback({ rating: 0 }),
+      [{ path: 'rating', message: 'expected an integer 1..5' }],
+    ],
+    [
+      'non-integer rating',
+      feedback({ rating: 3.5 }),
+      [{ path: 'rating', message: 'expected an integer 1..5' }],
+    ],
+    [
+      'negative latency',
+      feedback({ latencyMs: -3 }),
+      [{ path: 'latencyMs', message: 'expected a finite number >= 0' }],
+    ],
+    [
+      'bad thumbs',
+      feedback({ thumbs: 'sideways' }),
+      [{ path: 'thumbs', message: 'expected one of up, down' }],
+    ],
+    [
+      'bad source',
+      feedback({ source: 'bot' }),
+      [{ path: 'source', message: 'expected one of user, judge, reviewer' }],
+    ],
     [
       'no signal',
       { requestId: 'r', source: 'user' },
-      [{ path: '', message: 'expected at least one signal: rating, thumbs, comment, correction or a non-empty scores' }],
+      [
+        {
+          path: '',
+          message: 'expected at least one signal: rating, thumbs, comment, correction or a non-empty scores',
+        },
+      ],
     ],
   ])('feedback: %s', async (_name, body, issues) => {
     const res = await t.post('/v1/feedback', body);
@@ -58,10 +93,26 @@ describe('400 with path-level messages', () => {
   });
 
   it.each([
-    ['negative cost', generation({ costUsd: -0.01 }), [{ path: 'costUsd', message: 'expected a finite number >= 0' }]],
-    ['negative latency', generation({ latencyMs: -1 }), [{ path: 'latencyMs', message: 'expected a finite number >= 0' }]],
-    ['unknown nested field', generation({ usage: { promptTokens: 1, completionTokens: 1, total: 2 } }), [{ path: 'usage.total', message: 'unknown field' }]],
-    ['bad message role', generation({ input: [{ role: 'robot', content: 'x' }] }), [{ path: 'input', message: 'expected a string or an array of { role, content } messages' }]],
+    [
+      'negative cost',
+      generation({ costUsd: -0.01 }),
+      [{ path: 'costUsd', message: 'expected a finite number >= 0' }],
+    ],
+    [
+      'negative latency',
+      generation({ latencyMs: -1 }),
+      [{ path: 'latencyMs', message: 'expected a finite number >= 0' }],
+    ],
+    [
+      'unknown nested field',
+      generation({ usage: { promptTokens: 1, completionTokens: 1, total: 2 } }),
+      [{ path: 'usage.total', message: 'unknown field' }],
+    ],
+    [
+      'bad message role',
+      generation({ input: [{ role: 'robot', content: 'x' }] }),
+      [{ path: 'input', message: 'expected a string or an array of { role, content } messages' }],
+    ],
   ])('generation: %s', async (_name, body, issues) => {
     const res = await t.post('/v1/generations', body);
     expect(res.status).toBe(400);
@@ -96,7 +147,9 @@ describe('413 over limits', () => {
     expect(single.body).toMatchObject({ error: { code: 'payload_too_large' } });
     // ~1.5 MiB batch body: parsed (no 413); the invalid big items are rejected per index, the small one accepted.
     const invalidBig = generation({ latencyMs: -1, output: 'x'.repeat(500 * 1024) });
-    const batch = await t.post('/v1/generations/batch', { items: [invalidBig, invalidBig, invalidBig, generation()] });
+    const batch = await t.post('/v1/generations/batch', {
+      items: [invalidBig, invalidBig, invalidBig, generation()],
+    });
     expect(batch.status).toBe(202);
     expect(batch.body).toMatchObject({ rejected: [{ index: 0 }, { index: 1 }, { index: 2 }] });
   });
@@ -110,7 +163,9 @@ describe('413 over limits', () => {
   });
 
   it('a batch over 10 MiB is refused', async () => {
-    const items = Array.from({ length: 11 }, () => generation({ metadata: { blob: 'y'.repeat(1024 * 1024) } }));
+    const items = Array.from({ length: 11 }, () =>
+      generation({ metadata: { blob: 'y'.repeat(1024 * 1024) } }),
+    );
     const res = await t.post('/v1/generations/batch', { items });
     expect(res.status).toBe(413);
     expect(res.body).toMatchObject({ error: { code: 'payload_too_large' } });
@@ -126,17 +181,26 @@ describe('413 over limits', () => {
     const comment = await t.post('/v1/feedback', feedback({ comment: 'é'.repeat(16 * 1024 + 1) }));
     expect(comment.status).toBe(413);
     expect(comment.body).toMatchObject({
-      error: { code: 'field_too_large', details: { path: 'comment', bytes: 32 * 1024 + 2, limitBytes: 32 * 1024 } },
+      error: {
+        code: 'field_too_large',
+        details: { path: 'comment', bytes: 32 * 1024 + 2, limitBytes: 32 * 1024 },
+      },
     });
     const correction = await t.post('/v1/feedback', feedback({ correction: 'c'.repeat(32 * 1024 + 1) }));
-    expect(correction.body).toMatchObject({ error: { code: 'field_too_large', details: { path: 'correction' } } });
+    expect(correction.body).toMatchObject({
+      error: { code: 'field_too_large', details: { path: 'correction' } },
+    });
     const output = await t.post('/v1/generations', generation({ output: 'o'.repeat(256 * 1024 + 1) }));
     expect(output.status).toBe(413);
     expect(output.body).toMatchObject({ error: { code: 'field_too_large', details: { path: 'output' } } });
     // At the limit is accepted.
-    expect((await t.post('/v1/generations', generation({ output: 'o'.repeat(256 * 1024) }))).status).toBe(202);
+    expect((await t.post('/v1/generations', generation({ output: 'o'.repeat(256 * 1024) }))).status).toBe(
+      202,
+    );
     // In a batch the oversized item is rejected by index, the others accepted.
-    const batch = await t.post('/v1/feedback/batch', { items: [feedback(), feedback({ correction: 'c'.repeat(40_000) })] });
+    const batch = await t.post('/v1/feedback/batch', {
+      items: [feedback(), feedback({ correction: 'c'.repeat(40_000) })],
+    });
     expect(batch.status).toBe(202);
     expect(batch.body).toMatchObject({ rejected: [{ index: 1, code: 'field_too_large' }] });
   });
@@ -157,13 +221,18 @@ describe('configuration', () => {
         error: { details: { issues: [{ path: 'rating', message: 'expected an integer 0..10' }] } },
       });
       expect((await custom.post('/v1/feedback', feedback({ comment: 'z'.repeat(65) }))).status).toBe(413);
-      expect((await custom.post('/v1/feedback/batch', { items: [feedback(), feedback(), feedback()] })).status).toBe(413);
+      expect(
+        (await custom.post('/v1/feedback/batch', { items: [feedback(), feedback(), feedback()] })).status,
+      ).toBe(413);
 
       const requestId = randomUUID();
       const comment = 'mail me: jane.doe@example.com or +1 (555) 123-4567';
       const res = await custom.post('/v1/feedback', feedback({ requestId, rating: 10, comment }));
       expect(res.status).toBe(202);
-      const gen = await custom.post('/v1/generations', generation({ requestId, input: 'I am bob@corp.io', output: 'call 020 7946 0958' }));
+      const gen = await custom.post(
+        '/v1/generations',
+        generation({ requestId, input: 'I am bob@corp.io', output: 'call 020 7946 0958' }),
+      );
       expect(gen.status).toBe(202);
       const fb = await readTopic(infra.kafkaBrokers, topicName(TOPICS.feedback, infra.topicPrefix), (r) =>
         r.some((x) => x.key === requestId),
@@ -172,8 +241,10 @@ describe('configuration', () => {
       if (!isEventOfType(event, EVENT_TYPES.feedbackSubmitted)) throw new Error('wrong type');
       expect(event.data.comment).toBe('mail me: [email] or [phone]');
       expect(event.data.ratingScale).toEqual({ min: 0, max: 10 });
-      const gens = await readTopic(infra.kafkaBrokers, topicName(TOPICS.generations, infra.topicPrefix), (r) =>
-        r.some((x) => x.key === requestId),
+      const gens = await readTopic(
+        infra.kafkaBrokers,
+        topicName(TOPICS.generations, infra.topicPrefix),
+        (r) => r.some((x) => x.key === requestId),
       );
       const genEvent = parseEvent(gens.find((x) => x.key === requestId)!.value);
       if (!isEventOfType(genEvent, EVENT_TYPES.generationLogged)) throw new Error('wrong type');
@@ -185,7 +256,9 @@ describe('configuration', () => {
 
   it('without redaction (the default) text passes unchanged', async () => {
     const requestId = randomUUID();
-    expect((await t.post('/v1/feedback', feedback({ requestId, comment: 'jane@example.com' }))).status).toBe(202);
+    expect((await t.post('/v1/feedback', feedback({ requestId, comment: 'jane@example.com' }))).status).toBe(
+      202,
+    );
     const fb = await readTopic(infra.kafkaBrokers, topicName(TOPICS.feedback, infra.topicPrefix), (r) =>
       r.some((x) => x.key === requestId),
     );

@@ -48,12 +48,34 @@ it('every request gets 202 or 503; every 202 is on the topic, once by id', async
     for (let i = 0; running; i++) {
       const requestId = `${w}-${i}-${randomUUID()}`;
       if (i % 2 === 0) {
-        const res = await t.post('/v1/generations', { requestId, model: 'm', output: `out ${i}`, latencyMs: i });
-        sent.push({ kind: 'generation', eventId: `gen:${requestId}`, status: res.status, retryAfter: res.headers['retry-after'] as string | undefined, phase });
+        const res = await t.post('/v1/generations', {
+          requestId,
+          model: 'm',
+          output: `out ${i}`,
+          latencyMs: i,
+        });
+        sent.push({
+          kind: 'generation',
+          eventId: `gen:${requestId}`,
+          status: res.status,
+          retryAfter: res.headers['retry-after'] as string | undefined,
+          phase,
+        });
       } else {
         const feedbackId = `fb-${requestId}`;
-        const res = await t.post('/v1/feedback', { feedbackId, requestId, rating: (i % 5) + 1, source: 'user' });
-        sent.push({ kind: 'feedback', eventId: `fb:${feedbackId}:1`, status: res.status, retryAfter: res.headers['retry-after'] as string | undefined, phase });
+        const res = await t.post('/v1/feedback', {
+          feedbackId,
+          requestId,
+          rating: (i % 5) + 1,
+          source: 'user',
+        });
+        sent.push({
+          kind: 'feedback',
+          eventId: `fb:${feedbackId}:1`,
+          status: res.status,
+          retryAfter: res.headers['retry-after'] as string | undefined,
+          phase,
+        });
       }
     }
   };
@@ -61,7 +83,8 @@ it('every request gets 202 or 503; every 202 is on the topic, once by id', async
     const deadline = Date.now() + timeoutMs;
     while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   };
-  const count = (p: Sent['phase'], status: number) => sent.filter((s) => s.phase === p && s.status === status).length;
+  const count = (p: Sent['phase'], status: number) =>
+    sent.filter((s) => s.phase === p && s.status === status).length;
 
   const workers = [0, 1, 2, 3].map((w) => worker(w));
   await until(() => count('before', 202) >= 60, 20_000);
@@ -96,9 +119,20 @@ it('every request gets 202 or 503; every 202 is on the topic, once by id', async
   const missing = () => [...wanted].filter((id) => !valuesById.has(id));
   for (const base of [TOPICS.generations, TOPICS.feedback]) {
     const topic = topicName(base, infra.topicPrefix);
-    const ids = new Set(accepted.filter((s) => s.eventId.startsWith(base === TOPICS.feedback ? 'fb:' : 'gen:')).map((s) => s.eventId));
+    const ids = new Set(
+      accepted
+        .filter((s) => s.eventId.startsWith(base === TOPICS.feedback ? 'fb:' : 'gen:'))
+        .map((s) => s.eventId),
+    );
     collect(
-      await readTopic(kafka.brokers, topic, (records) => ids.size <= new Set(records.map((r) => parseEvent(r.value).id)).size && [...ids].every((id) => records.some((r) => r.value.includes(`"id":"${id}"`))), 40_000),
+      await readTopic(
+        kafka.brokers,
+        topic,
+        (records) =>
+          ids.size <= new Set(records.map((r) => parseEvent(r.value).id)).size &&
+          [...ids].every((id) => records.some((r) => r.value.includes(`"id":"${id}"`))),
+        40_000,
+      ),
     );
   }
   expect(missing()).toEqual([]);

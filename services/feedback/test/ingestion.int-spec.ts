@@ -49,7 +49,11 @@ describe('round trip', () => {
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ requestId });
 
-    const records = await readTopic(infra.kafkaBrokers, generationsTopic, (r) => byRequest(r, requestId).length > 0);
+    const records = await readTopic(
+      infra.kafkaBrokers,
+      generationsTopic,
+      (r) => byRequest(r, requestId).length > 0,
+    );
     const [record] = byRequest(records, requestId);
     expect(record.headers['content-type']).toBe('application/cloudevents+json');
     expect(record.headers['x-correlation-id']).toBeTruthy();
@@ -58,7 +62,12 @@ describe('round trip', () => {
     expect(event.id).toBe(`gen:${requestId}`);
     expect(event.source).toBe('/llmops/feedback');
     if (!isEventOfType(event, EVENT_TYPES.generationLogged)) throw new Error('wrong type');
-    expect(event.data).toMatchObject({ requestId, model: 'gpt-4o-mini', output: 'A cat sat on a mat.', latencyMs: 820 });
+    expect(event.data).toMatchObject({
+      requestId,
+      model: 'gpt-4o-mini',
+      output: 'A cat sat on a mat.',
+      latencyMs: 820,
+    });
     expect(event.data.timestamp).toBe(event.data.receivedAt);
   });
 
@@ -78,12 +87,20 @@ describe('round trip', () => {
       timestamp: '2025-01-31T12:00:00.000Z',
     });
     expect(res.status).toBe(202);
-    const { feedbackId, revision, outcome } = res.body as { feedbackId: string; revision: number; outcome: string };
+    const { feedbackId, revision, outcome } = res.body as {
+      feedbackId: string;
+      revision: number;
+      outcome: string;
+    };
     expect(feedbackId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect([revision, outcome]).toEqual([1, 'new']);
 
     const fb = await readTopic(infra.kafkaBrokers, feedbackTopic, (r) => byRequest(r, requestId).length > 0);
-    const gen = await readTopic(infra.kafkaBrokers, generationsTopic, (r) => byRequest(r, requestId).length > 0);
+    const gen = await readTopic(
+      infra.kafkaBrokers,
+      generationsTopic,
+      (r) => byRequest(r, requestId).length > 0,
+    );
     const event = parseEvent(byRequest(fb, requestId)[0].value);
     if (!isEventOfType(event, EVENT_TYPES.feedbackSubmitted)) throw new Error('wrong type');
     expect(event.id).toBe(`fb:${feedbackId}:1`);
@@ -118,13 +135,19 @@ describe('retries and edits', () => {
     expect(edit.status).toBe(202);
     expect(edit.body).toEqual({ feedbackId, revision: 2, outcome: 'edit' });
     // A retry of the edit repeats revision 2; going back to the first content is a new edit (3).
-    expect((await t.post('/v1/feedback', { ...body, rating: 5, comment: 'changed my mind' })).body).toMatchObject({
+    expect(
+      (await t.post('/v1/feedback', { ...body, rating: 5, comment: 'changed my mind' })).body,
+    ).toMatchObject({
       revision: 2,
       outcome: 'duplicate',
     });
     expect((await t.post('/v1/feedback', body)).body).toMatchObject({ revision: 3, outcome: 'edit' });
 
-    const records = await readTopic(infra.kafkaBrokers, feedbackTopic, (r) => byRequest(r, requestId).length >= 5);
+    const records = await readTopic(
+      infra.kafkaBrokers,
+      feedbackTopic,
+      (r) => byRequest(r, requestId).length >= 5,
+    );
     const mine = byRequest(records, requestId);
     expect(mine).toHaveLength(5);
     const events = mine.map((r) => parseEvent(r.value));
@@ -139,12 +162,20 @@ describe('retries and edits', () => {
     expect(mine[1].value).toBe(mine[0].value);
     expect(mine[3].value).toBe(mine[2].value);
     const [e1, , e2, , e3] = events;
-    if (!isEventOfType(e2, EVENT_TYPES.feedbackSubmitted) || !isEventOfType(e3, EVENT_TYPES.feedbackSubmitted)) {
+    if (
+      !isEventOfType(e2, EVENT_TYPES.feedbackSubmitted) ||
+      !isEventOfType(e3, EVENT_TYPES.feedbackSubmitted)
+    ) {
       throw new Error('wrong type');
     }
     if (!isEventOfType(e1, EVENT_TYPES.feedbackSubmitted)) throw new Error('wrong type');
     expect(e1.data.edit).toBeNull();
-    expect(e2.data).toMatchObject({ revision: 2, edit: { previousRevision: 1 }, rating: 5, comment: 'changed my mind' });
+    expect(e2.data).toMatchObject({
+      revision: 2,
+      edit: { previousRevision: 1 },
+      rating: 5,
+      comment: 'changed my mind',
+    });
     expect(e3.data).toMatchObject({ revision: 3, edit: { previousRevision: 2 }, rating: 2 });
     expect(e3.data.comment).toBeUndefined();
   });
@@ -154,20 +185,33 @@ describe('retries and edits', () => {
     const body = generation(requestId, { timestamp: '2025-02-01T00:00:00.000Z' });
     expect((await t.post('/v1/generations', body)).status).toBe(202);
     expect((await t.post('/v1/generations', body)).status).toBe(202);
-    const records = await readTopic(infra.kafkaBrokers, generationsTopic, (r) => byRequest(r, requestId).length >= 2);
-    expect(byRequest(records, requestId).map((r) => parseEvent(r.value).id)).toEqual([`gen:${requestId}`, `gen:${requestId}`]);
+    const records = await readTopic(
+      infra.kafkaBrokers,
+      generationsTopic,
+      (r) => byRequest(r, requestId).length >= 2,
+    );
+    expect(byRequest(records, requestId).map((r) => parseEvent(r.value).id)).toEqual([
+      `gen:${requestId}`,
+      `gen:${requestId}`,
+    ]);
   });
 
   it('concurrent different edits of one feedbackId get distinct revisions (no id carries two values)', async () => {
     const requestId = randomUUID();
     const feedbackId = `fb-${randomUUID()}`;
     const results = await Promise.all(
-      [1, 2, 3, 4, 5].map((rating) => t.post('/v1/feedback', { feedbackId, requestId, rating, source: 'judge' })),
+      [1, 2, 3, 4, 5].map((rating) =>
+        t.post('/v1/feedback', { feedbackId, requestId, rating, source: 'judge' }),
+      ),
     );
     expect(results.map((r) => r.status)).toEqual([202, 202, 202, 202, 202]);
     const revisions = results.map((r) => (r.body as { revision: number }).revision).sort();
     expect(revisions).toEqual([1, 2, 3, 4, 5]);
-    const records = await readTopic(infra.kafkaBrokers, feedbackTopic, (r) => byRequest(r, requestId).length >= 5);
+    const records = await readTopic(
+      infra.kafkaBrokers,
+      feedbackTopic,
+      (r) => byRequest(r, requestId).length >= 5,
+    );
     const valueById = new Map<string, string>();
     for (const r of byRequest(records, requestId)) {
       const id = parseEvent(r.value).id;
@@ -179,7 +223,9 @@ describe('retries and edits', () => {
 
   it('refuses to move a feedbackId to another requestId (409)', async () => {
     const feedbackId = `fb-${randomUUID()}`;
-    expect((await t.post('/v1/feedback', { feedbackId, requestId: 'r-1', thumbs: 'up', source: 'user' })).status).toBe(202);
+    expect(
+      (await t.post('/v1/feedback', { feedbackId, requestId: 'r-1', thumbs: 'up', source: 'user' })).status,
+    ).toBe(202);
     const res = await t.post('/v1/feedback', { feedbackId, requestId: 'r-2', thumbs: 'up', source: 'user' });
     expect(res.status).toBe(409);
     expect(res.body).toMatchObject({ error: { code: 'feedback_id_conflict' } });
@@ -198,15 +244,32 @@ describe('batches', () => {
     ];
     const res = await t.post('/v1/feedback/batch', { items });
     expect(res.status).toBe(202);
-    const body = res.body as { accepted: string[]; rejected: { index: number; code: string; message: string }[] };
+    const body = res.body as {
+      accepted: string[];
+      rejected: { index: number; code: string; message: string }[];
+    };
     expect(body.accepted).toHaveLength(2);
     expect(body.accepted[1]).toBe(items[3].feedbackId);
     expect(body.rejected).toEqual([
-      { index: 1, code: 'validation_failed', message: 'rating: expected an integer 1..5', issues: [{ path: 'rating', message: 'expected an integer 1..5' }] },
-      { index: 2, code: 'validation_failed', message: 'bogus: unknown field', issues: [{ path: 'bogus', message: 'unknown field' }] },
+      {
+        index: 1,
+        code: 'validation_failed',
+        message: 'rating: expected an integer 1..5',
+        issues: [{ path: 'rating', message: 'expected an integer 1..5' }],
+      },
+      {
+        index: 2,
+        code: 'validation_failed',
+        message: 'bogus: unknown field',
+        issues: [{ path: 'bogus', message: 'unknown field' }],
+      },
       expect.objectContaining({ index: 4, code: 'validation_failed' }),
     ]);
-    const records = await readTopic(infra.kafkaBrokers, feedbackTopic, (r) => byRequest(r, requestId).length >= 2);
+    const records = await readTopic(
+      infra.kafkaBrokers,
+      feedbackTopic,
+      (r) => byRequest(r, requestId).length >= 2,
+    );
     const ids = byRequest(records, requestId).map((r) => parseEvent(r.value).id);
     expect(ids.sort()).toEqual(body.accepted.map((id) => `fb:${id}:1`).sort());
   });
@@ -227,7 +290,11 @@ describe('batches', () => {
     });
     const none = await t.post('/v1/generations/batch', { items: [{ requestId: 'x' }] });
     expect(none.status).toBe(400);
-    expect(none.body).toMatchObject({ accepted: [], rejected: [{ index: 0 }], error: { code: 'batch_rejected' } });
+    expect(none.body).toMatchObject({
+      accepted: [],
+      rejected: [{ index: 0 }],
+      error: { code: 'batch_rejected' },
+    });
     const records = await readTopic(infra.kafkaBrokers, generationsTopic, (r) => byRequest(r, a).length > 0);
     expect(byRequest(records, a)).toHaveLength(1);
   });
@@ -245,7 +312,11 @@ describe('batches', () => {
     expect(res.status).toBe(202);
     const again = await t.post('/v1/feedback', { feedbackId, requestId, rating: 3, source: 'user' });
     expect(again.body).toEqual({ feedbackId, revision: 2, outcome: 'duplicate' });
-    const records = await readTopic(infra.kafkaBrokers, feedbackTopic, (r) => byRequest(r, requestId).length >= 4);
+    const records = await readTopic(
+      infra.kafkaBrokers,
+      feedbackTopic,
+      (r) => byRequest(r, requestId).length >= 4,
+    );
     expect(byRequest(records, requestId).map((r) => parseEvent(r.value).id)).toEqual([
       `fb:${feedbackId}:1`,
       `fb:${feedbackId}:1`,

@@ -36,11 +36,18 @@ it('a version registered while the broker is down is published exactly once afte
   const brokers = kafka.brokers.split(',');
   const topics = registryTopics(r.config);
   const published = (collection: string, id: string) =>
-    r.app.get<Connection>(MONGO_CONNECTION).db!.collection(collection).findOne({ _id: id as never });
+    r.app
+      .get<Connection>(MONGO_CONNECTION)
+      .db!.collection(collection)
+      .findOne({ _id: id as never });
 
-  const before = await r.request<{ hash: string }>('POST', '/v1/prompts/outage/versions', { spec: { template: 'Before {x}', model: 'm' } });
+  const before = await r.request<{ hash: string }>('POST', '/v1/prompts/outage/versions', {
+    spec: { template: 'Before {x}', model: 'm' },
+  });
   expect(before.status).toBe(201);
-  await expectEventually(async () => expect((await published('prompt_versions', `outage/${before.body.hash}`))?.published).toBe(true));
+  await expectEventually(async () =>
+    expect((await published('prompt_versions', `outage/${before.body.hash}`))?.published).toBe(true),
+  );
 
   await kafka.stop();
 
@@ -49,7 +56,9 @@ it('a version registered while the broker is down is published exactly once afte
   });
   expect(during.status).toBe(201);
   expect(during.body.version).toBe(2);
-  const again = await r.request('POST', '/v1/prompts/outage/versions', { spec: { template: 'During {x}', model: 'm' } });
+  const again = await r.request('POST', '/v1/prompts/outage/versions', {
+    spec: { template: 'During {x}', model: 'm' },
+  });
   expect(again.status).toBe(200);
   const moved = await r.request('PUT', '/v1/prompts/outage/aliases/prod', { ref: '2' });
   expect(moved.status).toBe(200);

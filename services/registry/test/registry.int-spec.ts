@@ -29,7 +29,11 @@ const infra = testInfra();
 let r: RegistryTestApp;
 
 const register = (name: string, spec: unknown, metadata?: unknown) =>
-  r.request<Registered>('POST', `/v1/prompts/${name}/versions`, metadata === undefined ? { spec } : { spec, metadata });
+  r.request<Registered>(
+    'POST',
+    `/v1/prompts/${name}/versions`,
+    metadata === undefined ? { spec } : { spec, metadata },
+  );
 
 beforeAll(async () => {
   r = await startRegistry(infra);
@@ -47,7 +51,10 @@ describe('reference scenario', () => {
     expect(first.body.hash).toBe(promptHash({ template: 'Summarize: {text}', model: MODEL }).hash);
     expect(first.body.shortHash).toBe(first.body.hash.slice(0, 12));
 
-    const second = await register('summarizer', { template: 'Provide a concise summary of: {text}', model: MODEL });
+    const second = await register('summarizer', {
+      template: 'Provide a concise summary of: {text}',
+      model: MODEL,
+    });
     expect(second.status).toBe(201);
     expect(second.body).toMatchObject({ version: 2, created: true });
     expect(second.body.hash).not.toBe(first.body.hash);
@@ -60,14 +67,25 @@ describe('reference scenario', () => {
     expect(latest.status).toBe(200);
     expect(latest.body).toMatchObject({ version: 2, hash: second.body.hash });
 
-    const byShort = await r.request<Registered & { spec: unknown }>('GET', `/v1/prompts/summarizer/versions/${first.body.shortHash}`);
+    const byShort = await r.request<Registered & { spec: unknown }>(
+      'GET',
+      `/v1/prompts/summarizer/versions/${first.body.shortHash}`,
+    );
     expect(byShort.status).toBe(200);
-    expect(byShort.body).toMatchObject({ version: 1, hash: first.body.hash, spec: { template: 'Summarize: {text}', model: MODEL } });
+    expect(byShort.body).toMatchObject({
+      version: 1,
+      hash: first.body.hash,
+      spec: { template: 'Summarize: {text}', model: MODEL },
+    });
   });
 });
 
 describe('identity', () => {
-  const base = { template: 'Translate to {lang}: {text}', model: MODEL, params: { temperature: 0.7, max_tokens: 256 } };
+  const base = {
+    template: 'Translate to {lang}: {text}',
+    model: MODEL,
+    params: { temperature: 0.7, max_tokens: 256 },
+  };
 
   it('changing only params.temperature or model gives a new hash; metadata does not', async () => {
     const a = await register('identity', base, { author: 'ada' });
@@ -86,21 +104,28 @@ describe('identity', () => {
   });
 
   it('key order, whitespace and number spelling do not change the hash', async () => {
-    const raw = '{ "spec": { "params": { "max_tokens": 256, "temperature": 0.70 }, "model": "gpt-4o-mini", "template": "Translate to {lang}: {text}" } }';
+    const raw =
+      '{ "spec": { "params": { "max_tokens": 256, "temperature": 0.70 }, "model": "gpt-4o-mini", "template": "Translate to {lang}: {text}" } }';
     const res = await r.request<Registered>('POST', '/v1/prompts/identity/versions', raw);
     expect(res.status).toBe(200);
     expect(res.body.version).toBe(1);
   });
 
   it('matches hashes computed independently by Python rfc8785 (libs/hashing fixtures)', async () => {
-    const fixture = JSON.parse(readFileSync(join(__dirname, '../../../libs/hashing/fixtures/prompt-hashes.json'), 'utf8')) as {
+    const fixture = JSON.parse(
+      readFileSync(join(__dirname, '../../../libs/hashing/fixtures/prompt-hashes.json'), 'utf8'),
+    ) as {
       cases: { name: string; spec: unknown; hash: string }[];
     };
     const usable = fixture.cases.filter((c) => promptSpecSchema.safeParse(c.spec).success);
     expect(usable.length).toBeGreaterThanOrEqual(10);
     for (const [i, c] of usable.entries()) {
       const res = await register(`fixture-${i}`, c.spec);
-      expect({ name: c.name, status: res.status, hash: res.body.hash }).toEqual({ name: c.name, status: 201, hash: c.hash });
+      expect({ name: c.name, status: res.status, hash: res.body.hash }).toEqual({
+        name: c.name,
+        status: 201,
+        hash: c.hash,
+      });
     }
   });
 });
@@ -111,11 +136,19 @@ describe('refs: hash, prefix, number, alias', () => {
     await register('refs', { template: 'two {x}', model: MODEL });
     for (const ref of [v1.body.hash, v1.body.hash.slice(0, 7), v1.body.hash.toUpperCase(), '1']) {
       const res = await r.request<Registered>('GET', `/v1/prompts/refs/versions/${ref}`);
-      expect({ ref, status: res.status, version: res.body.version }).toEqual({ ref, status: 200, version: 1 });
+      expect({ ref, status: res.status, version: res.body.version }).toEqual({
+        ref,
+        status: 200,
+        version: 1,
+      });
     }
     for (const ref of ['3', 'nope', '0000000', 'f'.repeat(64), 'Bad!']) {
       const res = await r.request<ErrorBody>('GET', `/v1/prompts/refs/versions/${encodeURIComponent(ref)}`);
-      expect({ ref, status: res.status, code: res.body.error.code }).toEqual({ ref, status: 404, code: 'version_not_found' });
+      expect({ ref, status: res.status, code: res.body.error.code }).toEqual({
+        ref,
+        status: 404,
+        code: 'version_not_found',
+      });
     }
     const unknown = await r.request<ErrorBody>('GET', '/v1/prompts/never-registered/versions/1');
     expect(unknown.status).toBe(404);
@@ -146,7 +179,10 @@ describe('refs: hash, prefix, number, alias', () => {
     // Long enough to be unique again (or the full hash) resolves.
     let n = 8;
     while (a.body.hash.slice(0, n) === b.body.hash.slice(0, n)) n++;
-    const ok = await r.request<Registered>('GET', `/v1/prompts/ambiguous/versions/${a.body.hash.slice(0, n)}`);
+    const ok = await r.request<Registered>(
+      'GET',
+      `/v1/prompts/ambiguous/versions/${a.body.hash.slice(0, n)}`,
+    );
     expect(ok.status).toBe(200);
     expect(ok.body.hash).toBe(a.body.hash);
 
@@ -166,11 +202,26 @@ describe('aliases', () => {
   });
 
   it('moves an alias, resolves through it, and keeps every move in the history', async () => {
-    const created = await r.request<Record<string, unknown>>('PUT', '/v1/prompts/aliased/aliases/production', { ref: '1' }, { 'x-actor': 'ada' });
+    const created = await r.request<Record<string, unknown>>(
+      'PUT',
+      '/v1/prompts/aliased/aliases/production',
+      { ref: '1' },
+      { 'x-actor': 'ada' },
+    );
     expect(created.status).toBe(200);
-    expect(created.body).toMatchObject({ alias: 'production', hash: v1.hash, version: 1, previous: null, rev: 1, actor: 'ada', moved: true });
+    expect(created.body).toMatchObject({
+      alias: 'production',
+      hash: v1.hash,
+      version: 1,
+      previous: null,
+      rev: 1,
+      actor: 'ada',
+      moved: true,
+    });
 
-    expect((await r.request<Registered>('GET', '/v1/prompts/aliased/versions/production')).body.version).toBe(1);
+    expect((await r.request<Registered>('GET', '/v1/prompts/aliased/versions/production')).body.version).toBe(
+      1,
+    );
 
     const moved = await r.request<Record<string, unknown>>('PUT', '/v1/prompts/aliased/aliases/production', {
       ref: v2.shortHash,
@@ -179,10 +230,16 @@ describe('aliases', () => {
     });
     expect(moved.status).toBe(200);
     expect(moved.body).toMatchObject({ hash: v2.hash, previous: v1.hash, rev: 2, actor: 'bob', moved: true });
-    expect((await r.request<Registered>('GET', '/v1/prompts/aliased/versions/production')).body.version).toBe(2);
-    expect((await r.request<Registered>('GET', '/v1/prompts/aliased/aliases/production')).body).toMatchObject({ hash: v2.hash, version: 2 });
+    expect((await r.request<Registered>('GET', '/v1/prompts/aliased/versions/production')).body.version).toBe(
+      2,
+    );
+    expect((await r.request<Registered>('GET', '/v1/prompts/aliased/aliases/production')).body).toMatchObject(
+      { hash: v2.hash, version: 2 },
+    );
 
-    const same = await r.request<Record<string, unknown>>('PUT', '/v1/prompts/aliased/aliases/production', { ref: '2' });
+    const same = await r.request<Record<string, unknown>>('PUT', '/v1/prompts/aliased/aliases/production', {
+      ref: '2',
+    });
     expect(same.body).toMatchObject({ moved: false, rev: 2 });
 
     const history = await r.request<{ items: Record<string, unknown>[]; nextCursor: string | null }>(
@@ -191,8 +248,24 @@ describe('aliases', () => {
     );
     expect(history.status).toBe(200);
     expect(history.body.items).toEqual([
-      { rev: 2, movedAt: expect.any(String), from: v1.hash, fromVersion: 1, to: v2.hash, toVersion: 2, actor: 'bob' },
-      { rev: 1, movedAt: expect.any(String), from: null, fromVersion: null, to: v1.hash, toVersion: 1, actor: 'ada' },
+      {
+        rev: 2,
+        movedAt: expect.any(String),
+        from: v1.hash,
+        fromVersion: 1,
+        to: v2.hash,
+        toVersion: 2,
+        actor: 'bob',
+      },
+      {
+        rev: 1,
+        movedAt: expect.any(String),
+        from: null,
+        fromVersion: null,
+        to: v1.hash,
+        toVersion: 1,
+        actor: 'ada',
+      },
     ]);
     const page = await r.request<{ items: { rev: number }[]; nextCursor: string | null }>(
       'GET',
@@ -208,14 +281,23 @@ describe('aliases', () => {
   });
 
   it('compare-and-set: a stale or wrong expected hash gives 409 and moves nothing', async () => {
-    const wrong = await r.request<ErrorBody>('PUT', '/v1/prompts/aliased/aliases/production', { ref: '1', expected: v1.hash });
+    const wrong = await r.request<ErrorBody>('PUT', '/v1/prompts/aliased/aliases/production', {
+      ref: '1',
+      expected: v1.hash,
+    });
     expect(wrong.status).toBe(409);
     expect(wrong.body.error.code).toBe('alias_conflict');
     expect(wrong.body.error.details).toMatchObject({ expected: v1.hash, actual: v2.hash, actualVersion: 2 });
 
-    const mustNotExist = await r.request<ErrorBody>('PUT', '/v1/prompts/aliased/aliases/production', { ref: '1', expected: null });
+    const mustNotExist = await r.request<ErrorBody>('PUT', '/v1/prompts/aliased/aliases/production', {
+      ref: '1',
+      expected: null,
+    });
     expect(mustNotExist.status).toBe(409);
-    const fresh = await r.request<ErrorBody>('PUT', '/v1/prompts/aliased/aliases/staging', { ref: '1', expected: null });
+    const fresh = await r.request<ErrorBody>('PUT', '/v1/prompts/aliased/aliases/staging', {
+      ref: '1',
+      expected: null,
+    });
     expect(fresh.status).toBe(200);
 
     // Concurrent CAS from the same state: exactly one wins.
@@ -236,8 +318,13 @@ describe('aliases', () => {
     expect(reserved.body.error.code).toBe('reserved_alias');
     expect((await r.request<Registered>('GET', '/v1/prompts/aliased/versions/latest')).body.version).toBe(2);
     const v3 = await register('aliased', { template: 'C {x}', model: MODEL }, { author: 'cy' });
-    expect((await r.request<Registered>('GET', '/v1/prompts/aliased/versions/latest')).body.hash).toBe(v3.body.hash);
-    const history = await r.request<{ items: Record<string, unknown>[] }>('GET', '/v1/prompts/aliased/aliases/latest/history');
+    expect((await r.request<Registered>('GET', '/v1/prompts/aliased/versions/latest')).body.hash).toBe(
+      v3.body.hash,
+    );
+    const history = await r.request<{ items: Record<string, unknown>[] }>(
+      'GET',
+      '/v1/prompts/aliased/aliases/latest/history',
+    );
     expect(history.body.items.map((i) => [i.fromVersion, i.toVersion, i.actor])).toEqual([
       [2, 3, 'cy'],
       [1, 2, 'registry'],
@@ -248,27 +335,44 @@ describe('aliases', () => {
   it('refuses alias names that would read as a number or a hash prefix, and unknown targets', async () => {
     for (const alias of ['42', 'deadbeef', 'Prod']) {
       const res = await r.request<ErrorBody>('PUT', `/v1/prompts/aliased/aliases/${alias}`, { ref: '1' });
-      expect({ alias, status: res.status, code: res.body.error.code }).toEqual({ alias, status: 400, code: 'invalid_alias' });
+      expect({ alias, status: res.status, code: res.body.error.code }).toEqual({
+        alias,
+        status: 400,
+        code: 'invalid_alias',
+      });
     }
     const unknown = await r.request<ErrorBody>('PUT', '/v1/prompts/aliased/aliases/prod2', { ref: '99' });
     expect(unknown.status).toBe(404);
-    expect((await r.request<ErrorBody>('GET', '/v1/prompts/aliased/aliases/nope/history')).body.error.code).toBe('alias_not_found');
-    const bad = await r.request<ErrorBody>('PUT', '/v1/prompts/aliased/aliases/prod2', { ref: '1', expected: 'abc', extra: 1 });
+    expect(
+      (await r.request<ErrorBody>('GET', '/v1/prompts/aliased/aliases/nope/history')).body.error.code,
+    ).toBe('alias_not_found');
+    const bad = await r.request<ErrorBody>('PUT', '/v1/prompts/aliased/aliases/prod2', {
+      ref: '1',
+      expected: 'abc',
+      extra: 1,
+    });
     expect(bad.status).toBe(400);
-    expect((bad.body.error.details!.issues as { path: string }[]).map((i) => i.path).sort()).toEqual(['expected', 'extra']);
+    expect((bad.body.error.details!.issues as { path: string }[]).map((i) => i.path).sort()).toEqual([
+      'expected',
+      'extra',
+    ]);
   });
 
   it('lists prompts with their latest version and aliases, paginated', async () => {
-    const page1 = await r.request<{ items: { name: string; latest: { version: number }; aliases: Record<string, { version: number }> }[]; nextCursor: string }>(
-      'GET',
-      '/v1/prompts?limit=1',
-    );
+    const page1 = await r.request<{
+      items: { name: string; latest: { version: number }; aliases: Record<string, { version: number }> }[];
+      nextCursor: string;
+    }>('GET', '/v1/prompts?limit=1');
     expect(page1.status).toBe(200);
     expect(page1.body.items).toHaveLength(1);
-    const all: { name: string; latest: { version: number }; aliases: Record<string, { version: number }> }[] = [...page1.body.items];
+    const all: { name: string; latest: { version: number }; aliases: Record<string, { version: number }> }[] =
+      [...page1.body.items];
     let cursor: string | null = page1.body.nextCursor;
     while (cursor) {
-      const next: { body: { items: typeof all; nextCursor: string | null } } = await r.request('GET', `/v1/prompts?limit=2&cursor=${cursor}`);
+      const next: { body: { items: typeof all; nextCursor: string | null } } = await r.request(
+        'GET',
+        `/v1/prompts?limit=2&cursor=${cursor}`,
+      );
       all.push(...next.body.items);
       cursor = next.body.nextCursor;
     }
@@ -278,11 +382,16 @@ describe('aliases', () => {
     expect(aliased.latest.version).toBe(3);
     expect(aliased.aliases.production.version).toBe(2);
     expect(aliased.aliases.staging.version).toBe(1);
-    expect((await r.request<ErrorBody>('GET', '/v1/prompts?cursor=garbage')).body.error.code).toBe('invalid_cursor');
+    expect((await r.request<ErrorBody>('GET', '/v1/prompts?cursor=garbage')).body.error.code).toBe(
+      'invalid_cursor',
+    );
   });
 
   it('lists versions newest first, paginated', async () => {
-    const p1 = await r.request<{ items: { version: number }[]; nextCursor: string }>('GET', '/v1/prompts/aliased/versions?limit=2');
+    const p1 = await r.request<{ items: { version: number }[]; nextCursor: string }>(
+      'GET',
+      '/v1/prompts/aliased/versions?limit=2',
+    );
     expect(p1.body.items.map((v) => v.version)).toEqual([3, 2]);
     const p2 = await r.request<{ items: { version: number }[]; nextCursor: string | null }>(
       'GET',
@@ -305,9 +414,17 @@ describe('render', () => {
   });
 
   it('renders text and chat messages', async () => {
-    const text = await r.request<Record<string, unknown>>('POST', '/v1/prompts/render/render', { ref: '1', variables: { text: 'the report' } });
+    const text = await r.request<Record<string, unknown>>('POST', '/v1/prompts/render/render', {
+      ref: '1',
+      variables: { text: 'the report' },
+    });
     expect(text.status).toBe(200);
-    expect(text.body).toMatchObject({ version: 1, model: MODEL, params: { temperature: 0.3 }, text: 'Summarize: the report' });
+    expect(text.body).toMatchObject({
+      version: 1,
+      model: MODEL,
+      params: { temperature: 0.3 },
+      text: 'Summarize: the report',
+    });
     expect(text.body.messages).toBeUndefined();
 
     const chat = await r.request<Record<string, unknown>>('POST', '/v1/prompts/render/render', {
@@ -325,24 +442,37 @@ describe('render', () => {
   });
 
   it('names every missing variable (422) and 404s on unknown refs', async () => {
-    const res = await r.request<ErrorBody>('POST', '/v1/prompts/render/render', { ref: '2', variables: { text: 'X' } });
+    const res = await r.request<ErrorBody>('POST', '/v1/prompts/render/render', {
+      ref: '2',
+      variables: { text: 'X' },
+    });
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('missing_variables');
     expect(res.body.error.details).toEqual({ missing: ['lang', 'audience'] });
     expect((await r.request('POST', '/v1/prompts/render/render', { ref: '9' })).status).toBe(404);
-    const bad = await r.request<ErrorBody>('POST', '/v1/prompts/render/render', { ref: '1', variables: { text: { a: 1 } } });
+    const bad = await r.request<ErrorBody>('POST', '/v1/prompts/render/render', {
+      ref: '1',
+      variables: { text: { a: 1 } },
+    });
     expect(bad.status).toBe(400);
   });
 });
 
 describe('diff', () => {
   it('reports changed fields and line diffs', async () => {
-    await register('diffed', { template: 'Line one\nSummarize: {text}\n', model: MODEL, params: { temperature: 0.7 } });
-    await register('diffed', { template: 'Line one\nBriefly summarize: {text}\n', model: 'gpt-4o', params: { temperature: 0.7, seed: 1 } });
-    const res = await r.request<Record<string, unknown> & { text: { template: { parts: unknown[]; unified: string } } }>(
-      'GET',
-      '/v1/prompts/diffed/diff?from=1&to=latest',
-    );
+    await register('diffed', {
+      template: 'Line one\nSummarize: {text}\n',
+      model: MODEL,
+      params: { temperature: 0.7 },
+    });
+    await register('diffed', {
+      template: 'Line one\nBriefly summarize: {text}\n',
+      model: 'gpt-4o',
+      params: { temperature: 0.7, seed: 1 },
+    });
+    const res = await r.request<
+      Record<string, unknown> & { text: { template: { parts: unknown[]; unified: string } } }
+    >('GET', '/v1/prompts/diffed/diff?from=1&to=latest');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       from: { version: 1 },
@@ -376,10 +506,18 @@ describe('bad input', () => {
     ['unknown spec field', { spec: { ...ok, temprature: 1 } }, 'spec.temprature'],
     ['empty template', { spec: { template: '', model: MODEL } }, 'spec.template'],
     ['empty messages', { spec: { messages: [], model: MODEL } }, 'spec.messages'],
-    ['template and messages', { spec: { ...ok, messages: [{ role: 'user', content: 'x' }] } }, 'spec.messages'],
+    [
+      'template and messages',
+      { spec: { ...ok, messages: [{ role: 'user', content: 'x' }] } },
+      'spec.messages',
+    ],
     ['no template or messages', { spec: { model: MODEL } }, 'spec.template'],
     ['missing model', { spec: { template: 'x' } }, 'spec.model'],
-    ['bad role', { spec: { model: MODEL, messages: [{ role: 'tool', content: 'x' }] } }, 'spec.messages.0.role'],
+    [
+      'bad role',
+      { spec: { model: MODEL, messages: [{ role: 'tool', content: 'x' }] } },
+      'spec.messages.0.role',
+    ],
     ['unknown metadata field', { spec: ok, metadata: { owner: 'x' } }, 'metadata.owner'],
     ['no spec', {}, 'spec'],
   ])('%s gives 400 validation_failed naming %s', async (_label, body, path) => {
@@ -393,14 +531,24 @@ describe('bad input', () => {
     for (const name of ['Bad', '-x', '.x', 'a%20b', 'a_b!']) {
       const post = await r.request<ErrorBody>('POST', `/v1/prompts/${name}/versions`, { spec: ok });
       const get = await r.request<ErrorBody>('GET', `/v1/prompts/${name}/versions/1`);
-      expect([name, post.status, post.body.error.code, get.status, get.body.error.code]).toEqual([name, 400, 'invalid_name', 400, 'invalid_name']);
+      expect([name, post.status, post.body.error.code, get.status, get.body.error.code]).toEqual([
+        name,
+        400,
+        'invalid_name',
+        400,
+        'invalid_name',
+      ]);
     }
   });
 
   it('malformed JSON gives 400; a lone surrogate is refused with 400', async () => {
     const res = await r.request<ErrorBody>('POST', '/v1/prompts/bad/versions', '{"spec": ');
     expect(res.status).toBe(400);
-    const surrogate = await r.request<ErrorBody>('POST', '/v1/prompts/bad/versions', '{"spec":{"template":"\\ud800","model":"m"}}');
+    const surrogate = await r.request<ErrorBody>(
+      'POST',
+      '/v1/prompts/bad/versions',
+      '{"spec":{"template":"\\ud800","model":"m"}}',
+    );
     expect(surrogate.status).toBe(400);
     expect(surrogate.body.error.code).toBe('validation_failed');
   });
@@ -446,10 +594,14 @@ describe('concurrency', () => {
 
   it('concurrent different specs get distinct consecutive numbers', async () => {
     const results = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => register('concurrent-many', { template: `Spec ${i} {x}`, model: MODEL })),
+      Array.from({ length: 12 }, (_, i) =>
+        register('concurrent-many', { template: `Spec ${i} {x}`, model: MODEL }),
+      ),
     );
     expect(results.every((x) => x.status === 201)).toBe(true);
-    expect(results.map((x) => x.body.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(results.map((x) => x.body.version).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
   });
 });
 
@@ -460,7 +612,12 @@ describe('events', () => {
     const v1 = await register('evented', { template: 'E1 {x}', model: MODEL }, { author: 'ada' });
     await register('evented', { template: 'E1 {x}', model: MODEL });
     const v2 = await register('evented', { template: 'E2 {x}', model: MODEL });
-    await r.request('PUT', '/v1/prompts/evented/aliases/prod', { ref: '1' }, { 'x-correlation-id': 'corr-evented-1' });
+    await r.request(
+      'PUT',
+      '/v1/prompts/evented/aliases/prod',
+      { ref: '1' },
+      { 'x-correlation-id': 'corr-evented-1' },
+    );
     await r.request('PUT', '/v1/prompts/evented/aliases/prod', { ref: '2' });
 
     const versionEvents = await expectEventually(async () => {
@@ -475,7 +632,13 @@ describe('events', () => {
     expect(versionEvents[0].value).toMatchObject({
       type: 'io.llmops.prompt.version.registered.v1',
       source: '/llmops/registry',
-      data: { name: 'evented', hash: v1.body.hash, version: 1, spec: { template: 'E1 {x}', model: MODEL }, metadata: { author: 'ada' } },
+      data: {
+        name: 'evented',
+        hash: v1.body.hash,
+        version: 1,
+        spec: { template: 'E1 {x}', model: MODEL },
+        metadata: { author: 'ada' },
+      },
     });
     expect(versionEvents[0].headers['content-type']).toBe('application/cloudevents+json');
 
@@ -500,15 +663,21 @@ describe('cache invalidation across instances', () => {
       const v2 = await register('shared', { template: 'S2 {x}', model: MODEL });
       await r.request('PUT', '/v1/prompts/shared/aliases/prod', { ref: '1' });
       // The other instance caches the alias...
-      expect((await other.request<Registered>('GET', '/v1/prompts/shared/versions/prod')).body.version).toBe(1);
+      expect((await other.request<Registered>('GET', '/v1/prompts/shared/versions/prod')).body.version).toBe(
+        1,
+      );
       expect((await other.request<Registered>('GET', '/v1/prompts/shared/latest')).body.version).toBe(2);
       // ...and drops it when the event arrives (the TTL is 30 s, so only the event can explain a fast change).
       await r.request('PUT', '/v1/prompts/shared/aliases/prod', { ref: '2' });
       const v3 = await register('shared', { template: 'S3 {x}', model: MODEL });
       await expectEventually(
         async () => {
-          expect((await other.request<Registered>('GET', '/v1/prompts/shared/versions/prod')).body.hash).toBe(v2.body.hash);
-          expect((await other.request<Registered>('GET', '/v1/prompts/shared/latest')).body.hash).toBe(v3.body.hash);
+          expect((await other.request<Registered>('GET', '/v1/prompts/shared/versions/prod')).body.hash).toBe(
+            v2.body.hash,
+          );
+          expect((await other.request<Registered>('GET', '/v1/prompts/shared/latest')).body.hash).toBe(
+            v3.body.hash,
+          );
         },
         { timeoutMs: 20_000 },
       );

@@ -7,7 +7,9 @@ import { z } from 'zod';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`);
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`,
+    );
     this.name = 'ConfigError';
   }
 }
@@ -68,7 +70,9 @@ export const env = {
     z
       .string()
       .default(fallback)
-      .refine((v) => /^mongodb(\+srv)?:\/\//.test(v), { message: 'expected a mongodb:// or mongodb+srv:// URI' }),
+      .refine((v) => /^mongodb(\+srv)?:\/\//.test(v), {
+        message: 'expected a mongodb:// or mongodb+srv:// URI',
+      }),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   topicPrefix: () =>
     z

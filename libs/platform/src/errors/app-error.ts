@@ -18,9 +18,14 @@ export class AppError extends Error {
 
 export class ValidationFailedError extends AppError {
   constructor(issues: ValidationIssue[], message?: string) {
-    super(400, 'validation_failed', message ?? issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; '), {
-      issues,
-    });
+    super(
+      400,
+      'validation_failed',
+      message ?? issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; '),
+      {
+        issues,
+      },
+    );
   }
 }
 
@@ -43,7 +48,10 @@ export class ConflictError extends AppError {
 
 /** The broker did not acknowledge in time: the caller should retry; nothing was promised. */
 export class KafkaUnavailableError extends AppError {
-  constructor(message = 'The event broker is unavailable; nothing was accepted. Retry later.', cause?: unknown) {
+  constructor(
+    message = 'The event broker is unavailable; nothing was accepted. Retry later.',
+    cause?: unknown,
+  ) {
     super(503, 'broker_unavailable', message, undefined, 5);
     if (cause !== undefined) (this as { cause?: unknown }).cause = cause;
   }

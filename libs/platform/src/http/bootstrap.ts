@@ -59,7 +59,11 @@ export async function createServiceApp(
 
   const doc = SwaggerModule.createDocument(
     app,
-    new DocumentBuilder().setTitle(options.title).setDescription(options.description).setVersion('1.0').build(),
+    new DocumentBuilder()
+      .setTitle(options.title)
+      .setDescription(options.description)
+      .setVersion('1.0')
+      .build(),
   );
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
   return app;
@@ -72,7 +76,10 @@ export async function runService(app: INestApplication, config: BaseServiceConfi
   const shutdown = (signal: NodeJS.Signals): void => {
     if (closing) return;
     closing = true;
-    logger.info({ signal }, 'signal received: stopping HTTP intake, flushing producers, committing consumers');
+    logger.info(
+      { signal },
+      'signal received: stopping HTTP intake, flushing producers, committing consumers',
+    );
     const force = setTimeout(() => {
       logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'graceful shutdown timed out; exiting');
       process.exit(1);

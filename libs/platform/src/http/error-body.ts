@@ -30,7 +30,11 @@ const STATUS_CODES: Record<number, string> = {
 };
 
 const FASTIFY_CODES: Record<string, { status: number; code: string; message: string }> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json', message: 'The request body is not valid JSON.' },
+  FST_ERR_CTP_INVALID_JSON_BODY: {
+    status: 400,
+    code: 'invalid_json',
+    message: 'The request body is not valid JSON.',
+  },
   FST_ERR_CTP_EMPTY_JSON_BODY: {
     status: 400,
     code: 'invalid_json',
@@ -64,7 +68,9 @@ export function mapError(err: unknown, correlationId: string): MappedError {
   if (err instanceof AppError) {
     return {
       status: err.status,
-      body: { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } },
+      body: {
+        error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+      },
       retryAfterSeconds: err.retryAfterSeconds,
       internal: err.status >= 500 && err.status !== 503,
     };
@@ -83,12 +89,24 @@ export function mapError(err: unknown, correlationId: string): MappedError {
   const f = err as FastifyLikeError;
   if (f && typeof f === 'object' && typeof f.code === 'string' && FASTIFY_CODES[f.code]) {
     const known = FASTIFY_CODES[f.code];
-    return { status: known.status, body: { error: { code: known.code, message: known.message } }, internal: false };
+    return {
+      status: known.status,
+      body: { error: { code: known.code, message: known.message } },
+      internal: false,
+    };
   }
-  if (f && typeof f === 'object' && typeof f.statusCode === 'number' && f.statusCode >= 400 && f.statusCode < 500) {
+  if (
+    f &&
+    typeof f === 'object' &&
+    typeof f.statusCode === 'number' &&
+    f.statusCode >= 400 &&
+    f.statusCode < 500
+  ) {
     return {
       status: f.statusCode,
-      body: { error: { code: STATUS_CODES[f.statusCode] ?? 'bad_request', message: f.message ?? 'Bad request' } },
+      body: {
+        error: { code: STATUS_CODES[f.statusCode] ?? 'bad_request', message: f.message ?? 'Bad request' },
+      },
       internal: false,
     };
   }

@@ -17,16 +17,25 @@ export class HttpErrorFilter implements ExceptionFilter {
   }
 }
 
-export function sendError(reply: FastifyReply, request: FastifyRequest, exception: unknown, logger: Logger): void {
+export function sendError(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  exception: unknown,
+  logger: Logger,
+): void {
   const correlationId =
     currentContext()?.correlationId ?? String(request.headers[CORRELATION_HEADER] ?? request.id ?? 'unknown');
   const mapped = mapError(exception, correlationId);
   if (mapped.internal) {
-    logger.error({ err: exception, correlationId, method: request.method, url: request.url }, 'request failed');
+    logger.error(
+      { err: exception, correlationId, method: request.method, url: request.url },
+      'request failed',
+    );
   } else if (mapped.status === 503) {
     logger.warn({ code: mapped.body.error.code, url: request.url }, mapped.body.error.message);
   }
-  if (mapped.retryAfterSeconds !== undefined) void reply.header('retry-after', String(mapped.retryAfterSeconds));
+  if (mapped.retryAfterSeconds !== undefined)
+    void reply.header('retry-after', String(mapped.retryAfterSeconds));
   void reply.header(CORRELATION_HEADER, correlationId);
   void reply.status(mapped.status).send(mapped.body);
 }

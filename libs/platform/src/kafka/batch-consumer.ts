@@ -11,7 +11,15 @@
  * - `stop()` finishes and commits the batch in progress before disconnecting (kafkajs'
  *   `disconnect()` alone does not commit work in flight).
  */
-import type { Consumer, ConsumerConfig, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type {
+  Consumer,
+  ConsumerConfig,
+  EachBatchPayload,
+  IHeaders,
+  Kafka,
+  KafkaMessage,
+  Producer,
+} from 'kafkajs';
 import { DLQ_HEADERS } from '@llmops/contracts';
 import type { Logger } from 'pino';
 import type { ConsumerMetrics } from './kafka-metrics';
@@ -45,7 +53,10 @@ export interface RejectedMessage {
   error: string;
 }
 
-export type BatchHandler = (messages: ConsumedMessage[], ctx: BatchContext) => Promise<{ rejected?: RejectedMessage[] } | void>;
+export type BatchHandler = (
+  messages: ConsumedMessage[],
+  ctx: BatchContext,
+) => Promise<{ rejected?: RejectedMessage[] } | void>;
 
 export interface CommitInfo {
   topic: string;
@@ -118,7 +129,10 @@ export class BatchConsumer {
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
-      this.options.logger.error({ err: error.message, restart, group: this.groupId }, 'kafka consumer crashed');
+      this.options.logger.error(
+        { err: error.message, restart, group: this.groupId },
+        'kafka consumer crashed',
+      );
       if (!restart && !this.stopping) void this.restart();
     });
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -127,6 +141,10 @@ export class BatchConsumer {
         'kafka consumer joined group',
       );
     });
+    // Publish every label set at 0 up front, so dashboards and alerts see "none yet", not "no data".
+    for (const topic of this.options.topics) {
+      this.options.metrics?.deadLettered.inc({ group: this.groupId, topic }, 0);
+    }
     await consumer.connect();
     await consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning });
     await consumer.run({
@@ -213,7 +231,9 @@ export class BatchConsumer {
     // (and `this.consumer` is cleared), which dropped the commit of the batch that stop() waits
     // for. The payload's explicit-offset commit goes straight to the group coordinator.
     await commitOffsetsIfNecessary({
-      topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: info.commitOffset }] }],
+      topics: [
+        { topic: batch.topic, partitions: [{ partition: batch.partition, offset: info.commitOffset }] },
+      ],
     });
     await heartbeat();
     const lag = BigInt(batch.highWatermark) - BigInt(info.commitOffset);
@@ -242,7 +262,10 @@ export class BatchConsumer {
         for (const r of rejected) await this.deadLetter(r.message, r.error, attempt);
         const okCount = messages.length - rejected.length;
         if (okCount > 0) {
-          this.options.metrics?.processed.inc({ group: this.groupId, topic: ctx.topic, outcome: 'ok' }, okCount);
+          this.options.metrics?.processed.inc(
+            { group: this.groupId, topic: ctx.topic, outcome: 'ok' },
+            okCount,
+          );
         }
         return true;
       } catch (err) {
@@ -277,9 +300,19 @@ export class BatchConsumer {
       messages: [{ key: message.key, value: message.value, headers }],
     });
     this.options.metrics?.deadLettered.inc({ group: this.groupId, topic: message.topic });
-    this.options.metrics?.processed.inc({ group: this.groupId, topic: message.topic, outcome: 'dead_lettered' });
+    this.options.metrics?.processed.inc({
+      group: this.groupId,
+      topic: message.topic,
+      outcome: 'dead_lettered',
+    });
     this.options.logger.error(
-      { group: this.groupId, topic: message.topic, partition: message.partition, offset: message.offset, error },
+      {
+        group: this.groupId,
+        topic: message.topic,
+        partition: message.partition,
+        offset: message.offset,
+        error,
+      },
       'message sent to dead-letter topic',
     );
   }

@@ -2,7 +2,12 @@
  * Thin Kafka edge: one consumer group over the four topics, one handler call per partition batch
  * (platform BatchConsumer: manual commit after success, retries, dead-letter topic).
  */
-import { Inject, Injectable, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
 import { TOPICS, topicName } from '@llmops/contracts';
 import {
   BatchConsumer,
@@ -61,9 +66,14 @@ export class AggregationConsumer implements OnApplicationBootstrap, BeforeApplic
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.ANALYTICS_CONSUMER_ENABLED) return;
     // Subscribing before the topics exist would let the broker auto-create them with 1 partition.
-    await ensureTopics(this.kafka, analyticsTopicSpecs(this.config.KAFKA_TOPIC_PREFIX, this.config.KAFKA_TOPIC_PARTITIONS));
+    await ensureTopics(
+      this.kafka,
+      analyticsTopicSpecs(this.config.KAFKA_TOPIC_PREFIX, this.config.KAFKA_TOPIC_PARTITIONS),
+    );
     const topics = analyticsTopics(this.config.KAFKA_TOPIC_PREFIX);
-    const roleOf = new Map<string, TopicRole>(Object.entries(topics).map(([role, name]) => [name, role as TopicRole]));
+    const roleOf = new Map<string, TopicRole>(
+      Object.entries(topics).map(([role, name]) => [name, role as TopicRole]),
+    );
     this.consumer = new BatchConsumer(this.kafka, {
       groupId: this.config.ANALYTICS_CONSUMER_GROUP,
       topics: Object.values(topics),

@@ -28,8 +28,16 @@ export const ANALYTICS_DB = Symbol('ANALYTICS_DB');
         return repo;
       },
     },
-    { provide: ExperimentsRepository, inject: [ANALYTICS_DB], useFactory: (db: Db) => new ExperimentsRepository(db) },
-    { provide: AnalyticsMetrics, inject: [METRICS_REGISTRY], useFactory: (r: Registry) => new AnalyticsMetrics(r) },
+    {
+      provide: ExperimentsRepository,
+      inject: [ANALYTICS_DB],
+      useFactory: (db: Db) => new ExperimentsRepository(db),
+    },
+    {
+      provide: AnalyticsMetrics,
+      inject: [METRICS_REGISTRY],
+      useFactory: (r: Registry) => new AnalyticsMetrics(r),
+    },
     {
       provide: ApplyBatchUseCase,
       inject: [AggregationRepository, ExperimentsRepository, AnalyticsMetrics, LOGGER],

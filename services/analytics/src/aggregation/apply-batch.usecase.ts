@@ -3,11 +3,7 @@
  * per state collection + one bulk write of buckets. Any write conflict discards the partition's
  * cached state; the platform consumer retries the batch, which then plans against a fresh load.
  */
-import {
-  EVENT_TYPES,
-  type AnyCloudEvent,
-  safeParseEvent,
-} from '@llmops/contracts';
+import { EVENT_TYPES, type AnyCloudEvent, safeParseEvent } from '@llmops/contracts';
 import type { ConsumedMessage, RejectedMessage } from '@llmops/platform';
 import type { Logger } from 'pino';
 import type { SourceKind } from './bucket';
@@ -55,9 +51,7 @@ export class ApplyBatchUseCase {
     const rejected: RejectedMessage[] = [];
     const parsed: Array<{ message: ConsumedMessage; event: AnyCloudEvent }> = [];
     for (const message of input.messages) {
-      const result = message.value
-        ? safeParseEvent(message.value, { tolerateUnknownFields: true })
-        : null;
+      const result = message.value ? safeParseEvent(message.value, { tolerateUnknownFields: true }) : null;
       if (!result || !result.ok) {
         rejected.push({ message, error: result ? result.error.message : 'empty record value' });
         continue;
@@ -79,13 +73,16 @@ export class ApplyBatchUseCase {
     const last = Number(input.messages[input.messages.length - 1].offset);
     const state = await this.stateFor(input.partition, input.role, first);
     try {
-      const events: PlannedEvent[] = parsed.map(({ message, event }) => toPlanned(event, Number(message.offset)));
+      const events: PlannedEvent[] = parsed.map(({ message, event }) =>
+        toPlanned(event, Number(message.offset)),
+      );
       const plan = planBatch(state, events);
       const commands = await this.aggregation.write(plan);
       state.expected.set(input.role, last + 1);
       this.observer.commands(commands);
       const counts = new Map<string, number>();
-      for (const o of plan.outcomes) counts.set(`${o.type}\u0000${o.outcome}`, (counts.get(`${o.type}\u0000${o.outcome}`) ?? 0) + 1);
+      for (const o of plan.outcomes)
+        counts.set(`${o.type}\u0000${o.outcome}`, (counts.get(`${o.type}\u0000${o.outcome}`) ?? 0) + 1);
       for (const [k, n] of counts) {
         const [type, outcome] = k.split('\u0000') as [string, Outcome];
         this.observer.event(type, outcome, n);
@@ -95,7 +92,11 @@ export class ApplyBatchUseCase {
       // The cached state may now disagree with MongoDB (partial write, or another writer): reload.
       this.states.delete(input.partition);
       this.logger.warn(
-        { partition: input.partition, role: input.role, err: err instanceof Error ? err.message : String(err) },
+        {
+          partition: input.partition,
+          role: input.role,
+          err: err instanceof Error ? err.message : String(err),
+        },
         'aggregation batch failed; partition state discarded, batch will be retried',
       );
       throw err;

@@ -25,7 +25,13 @@ const generation = (requestId: string, arm?: string): GenerationLoggedData => ({
   timestamp: T,
   receivedAt: T,
 });
-const feedback = (fid: string, revision: number, rating: number, named = true, requestId = `r-${fid}`): FeedbackSubmittedData => ({
+const feedback = (
+  fid: string,
+  revision: number,
+  rating: number,
+  named = true,
+  requestId = `r-${fid}`,
+): FeedbackSubmittedData => ({
   feedbackId: fid,
   requestId,
   ...(named ? { experiment: 'e', arm: 'a' } : {}),

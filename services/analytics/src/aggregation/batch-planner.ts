@@ -16,11 +16,7 @@
  * The state is mutated as the batch is planned (later messages of the batch see earlier ones); the
  * caller discards the whole partition state if the write fails.
  */
-import type {
-  ExposureData,
-  FeedbackSubmittedData,
-  GenerationLoggedData,
-} from '@llmops/contracts';
+import type { ExposureData, FeedbackSubmittedData, GenerationLoggedData } from '@llmops/contracts';
 import {
   addValues,
   type Bucket,
@@ -75,7 +71,14 @@ interface Contributor {
 
 class Planner {
   private readonly touched = new Map<string, TouchedBucket>();
-  readonly plan: BatchPlan = { seen: [], requests: [], revisions: [], pending: [], buckets: [], outcomes: [] };
+  readonly plan: BatchPlan = {
+    seen: [],
+    requests: [],
+    revisions: [],
+    pending: [],
+    buckets: [],
+    outcomes: [],
+  };
 
   constructor(private readonly state: PartitionState) {}
 
@@ -113,7 +116,14 @@ class Planner {
     const key = `${data.experiment}|${data.arm}|${data.userId}`;
     let seen = this.state.seen.get(key);
     if (!seen) {
-      seen = { _id: key, part: this.state.part, exp: data.experiment, arm: data.arm, minute: minuteOf(data.assignedAt), by: by.id };
+      seen = {
+        _id: key,
+        part: this.state.part,
+        exp: data.experiment,
+        arm: data.arm,
+        minute: minuteOf(data.assignedAt),
+        by: by.id,
+      };
       this.state.seen.set(key, seen);
       this.plan.seen.push(seen);
     }
@@ -156,7 +166,8 @@ class Planner {
     // Feedback that arrived before this generation: apply it now, as part of this message.
     for (const p of this.state.pendingByRequest.get(data.requestId) ?? []) {
       const outcome = this.revision(p.fid, p.r, p.vals, p.requestId, p.minute, null, null, p._id, by);
-      if (outcome !== 'parked') this.plan.outcomes.push({ type: 'feedback', outcome: outcome === 'applied' ? 'resolved' : outcome });
+      if (outcome !== 'parked')
+        this.plan.outcomes.push({ type: 'feedback', outcome: outcome === 'applied' ? 'resolved' : outcome });
     }
   }
 

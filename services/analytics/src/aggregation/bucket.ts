@@ -68,7 +68,13 @@ export function bucketId(exp: string, arm: string, minute: number, kind: SourceK
   return `${exp}|${arm}|${minute}|${kind}|${part}`;
 }
 
-export function emptyBucket(exp: string, arm: string, minute: number, kind: SourceKind, part: number): Bucket {
+export function emptyBucket(
+  exp: string,
+  arm: string,
+  minute: number,
+  kind: SourceKind,
+  part: number,
+): Bucket {
   return {
     _id: bucketId(exp, arm, minute, kind, part),
     exp,

@@ -46,7 +46,11 @@ export function feedbackDelta(previous: FeedbackValues | null, next: FeedbackVal
   const sub = contribution(previous, -1);
   // Subtract then add per field so an unchanged rating yields exactly 0 (no float residue).
   const out = emptyValues();
-  const rating = { n: add.rating.n + sub.rating.n, sum: add.rating.sum + sub.rating.sum, sumSq: add.rating.sumSq + sub.rating.sumSq };
+  const rating = {
+    n: add.rating.n + sub.rating.n,
+    sum: add.rating.sum + sub.rating.sum,
+    sumSq: add.rating.sumSq + sub.rating.sumSq,
+  };
   out.rating = rating;
   out.thumbsUp = add.thumbsUp + sub.thumbsUp;
   out.thumbsDown = add.thumbsDown + sub.thumbsDown;

@@ -38,13 +38,31 @@ export class AnalyticsMetrics implements BatchObserver {
     this.exposures = gauge('llmops_experiment_exposed_users', 'Distinct exposed users per arm (window all)');
     this.generations = gauge('llmops_experiment_generations', 'Generations per arm (window all)');
     this.ratingMean = gauge('llmops_experiment_rating_mean', 'Mean rating per arm');
-    this.ratingCiLower = gauge('llmops_experiment_rating_ci95_lower', 'Lower bound of the Student t 95% CI of the mean rating');
-    this.ratingCiUpper = gauge('llmops_experiment_rating_ci95_upper', 'Upper bound of the Student t 95% CI of the mean rating');
+    this.ratingCiLower = gauge(
+      'llmops_experiment_rating_ci95_lower',
+      'Lower bound of the Student t 95% CI of the mean rating',
+    );
+    this.ratingCiUpper = gauge(
+      'llmops_experiment_rating_ci95_upper',
+      'Upper bound of the Student t 95% CI of the mean rating',
+    );
     this.ratingCount = gauge('llmops_experiment_ratings', 'Number of ratings per arm (current revisions)');
-    this.thumbsUpRate = gauge('llmops_experiment_thumbs_up_ratio', 'Thumbs-up share of thumbs feedback per arm');
-    this.latencyP50 = gauge('llmops_experiment_latency_p50_milliseconds', 'Generation latency median (DDSketch, 1% relative accuracy)');
-    this.latencyP95 = gauge('llmops_experiment_latency_p95_milliseconds', 'Generation latency p95 (DDSketch)');
-    this.latencyP99 = gauge('llmops_experiment_latency_p99_milliseconds', 'Generation latency p99 (DDSketch)');
+    this.thumbsUpRate = gauge(
+      'llmops_experiment_thumbs_up_ratio',
+      'Thumbs-up share of thumbs feedback per arm',
+    );
+    this.latencyP50 = gauge(
+      'llmops_experiment_latency_p50_milliseconds',
+      'Generation latency median (DDSketch, 1% relative accuracy)',
+    );
+    this.latencyP95 = gauge(
+      'llmops_experiment_latency_p95_milliseconds',
+      'Generation latency p95 (DDSketch)',
+    );
+    this.latencyP99 = gauge(
+      'llmops_experiment_latency_p99_milliseconds',
+      'Generation latency p99 (DDSketch)',
+    );
     this.costPerRequest = gauge('llmops_experiment_cost_per_request_usd', 'Mean cost per generation in USD');
     // The score name is a bounded, author-chosen label (like arm), never a user or request id.
     this.scoreMean = new Gauge({

@@ -84,7 +84,8 @@ export class MetricsRefresher implements OnApplicationBootstrap, OnApplicationSh
       .filter(
         (e) =>
           e.status !== 'stopped' ||
-          (e.stoppedAt !== null && now - Date.parse(e.stoppedAt) < this.config.ANALYTICS_STOPPED_METRICS_RETENTION_MS),
+          (e.stoppedAt !== null &&
+            now - Date.parse(e.stoppedAt) < this.config.ANALYTICS_STOPPED_METRICS_RETENTION_MS),
       )
       .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
       .slice(0, this.config.ANALYTICS_METRICS_MAX_EXPERIMENTS);

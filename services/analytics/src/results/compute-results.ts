@@ -16,14 +16,16 @@ import {
   welchTest,
   wilsonInterval,
 } from '@llmops/stats';
-import { addValues, type Bucket, type BucketValues, emptyValues, newSketch, unescapeScoreName } from '../aggregation/bucket';
+import {
+  addValues,
+  type Bucket,
+  type BucketValues,
+  emptyValues,
+  newSketch,
+  unescapeScoreName,
+} from '../aggregation/bucket';
 import type { ExperimentDoc } from '../aggregation/persistence/experiments.repository';
-import type {
-  ArmResult,
-  ComparisonResult,
-  ExperimentResults,
-  MeanResult,
-} from './dto/results.response';
+import type { ArmResult, ComparisonResult, ExperimentResults, MeanResult } from './dto/results.response';
 
 export interface ResultsOptions {
   minimumPerArm: number;
@@ -39,10 +41,19 @@ type Interval = [number, number];
 
 function mean(agg: { n: number; sum: number; sumSq: number }): MeanResult {
   const s = summarizeMean(agg);
-  if (s.ok) return { n: agg.n, mean: s.value.mean, sd: s.value.sd, ci95: [s.value.ci95[0], s.value.ci95[1]], reason: null };
+  if (s.ok)
+    return {
+      n: agg.n,
+      mean: s.value.mean,
+      sd: s.value.sd,
+      ci95: [s.value.ci95[0], s.value.ci95[1]],
+      reason: null,
+    };
   // Zero variance still has a mean (and sd 0); only the interval is undefined.
-  if (s.reason === 'zero-variance') return { n: agg.n, mean: agg.sum / agg.n, sd: 0, ci95: null, reason: s.reason };
-  if (s.reason === 'n<2' && agg.n === 1) return { n: 1, mean: agg.sum, sd: null, ci95: null, reason: s.reason };
+  if (s.reason === 'zero-variance')
+    return { n: agg.n, mean: agg.sum / agg.n, sd: 0, ci95: null, reason: s.reason };
+  if (s.reason === 'n<2' && agg.n === 1)
+    return { n: 1, mean: agg.sum, sd: null, ci95: null, reason: s.reason };
   return { n: agg.n, mean: null, sd: null, ci95: null, reason: s.reason };
 }
 
@@ -170,7 +181,12 @@ export function computeResults(
     for (const escaped of [...scoreNames].sort()) {
       const zero = { n: 0, sum: 0, sumSq: 0 };
       comparisons.push(
-        compareMeans(`score:${unescapeScoreName(escaped)}`, name, c.values.scores[escaped] ?? zero, t.values.scores[escaped] ?? zero),
+        compareMeans(
+          `score:${unescapeScoreName(escaped)}`,
+          name,
+          c.values.scores[escaped] ?? zero,
+          t.values.scores[escaped] ?? zero,
+        ),
       );
     }
     // Sample size is planned on the primary metric: rating when there are ratings, else thumbs.
@@ -188,7 +204,10 @@ export function computeResults(
   // SRM: distinct exposed users against the configured weights (arms of the experiment only).
   const configured = experiment.arms;
   const observed = configured.map((a) => aggOf(a.name).values.exposures);
-  const srm = sampleRatioMismatch(observed, configured.map((a) => a.weight));
+  const srm = sampleRatioMismatch(
+    observed,
+    configured.map((a) => a.weight),
+  );
   const srmResult = srm.ok
     ? {
         observed: Object.fromEntries(configured.map((a, i) => [a.name, observed[i]])),

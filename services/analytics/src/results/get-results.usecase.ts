@@ -1,4 +1,3 @@
-
 import { fromStored, type AggregationRepository } from '../aggregation/persistence/aggregation.repository';
 import type { ExperimentDoc, ExperimentsRepository } from '../aggregation/persistence/experiments.repository';
 import { computeResults, type ResultsOptions } from './compute-results';
@@ -13,7 +12,11 @@ const WINDOW_MS: Record<'1h' | '24h' | '7d', number> = {
 };
 
 /** Resolves a window to [from, to); `all` starts at the current phase (never mixes phases). */
-export function resolveWindow(query: ResultsQuery, experiment: ExperimentDoc, now: Date): { from: Date; to: Date } {
+export function resolveWindow(
+  query: ResultsQuery,
+  experiment: ExperimentDoc,
+  now: Date,
+): { from: Date; to: Date } {
   const to = query.to ? new Date(query.to) : now;
   if (query.from) return { from: new Date(query.from), to };
   const window = query.window ?? 'all';
@@ -34,7 +37,11 @@ export class GetResultsUseCase {
     return this.forExperiment(experiment, query, now);
   }
 
-  async forExperiment(experiment: ExperimentDoc, query: ResultsQuery, now = new Date()): Promise<ExperimentResults> {
+  async forExperiment(
+    experiment: ExperimentDoc,
+    query: ResultsQuery,
+    now = new Date(),
+  ): Promise<ExperimentResults> {
     const window = resolveWindow(query, experiment, now);
     // Minute buckets: a bucket is in the window when its minute starts within [from, to).
     const fromMinute = Math.ceil(window.from.getTime() / 60_000);
@@ -47,4 +54,3 @@ export class GetResultsUseCase {
     return computeResults(experiment, docs.map(fromStored), window, this.options);
   }
 }
-

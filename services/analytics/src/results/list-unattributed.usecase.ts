@@ -24,8 +24,14 @@ export class ListUnattributedUseCase {
     const requestIds = [...new Set(pending.map((p) => p.requestId))];
     const fids = [...new Set(pending.map((p) => p.fid))];
     const [requests, revisions] = await Promise.all([
-      this.db.collection<RequestDoc>(COLLECTIONS.requests).find({ _id: { $in: requestIds } }).toArray(),
-      this.db.collection<RevisionDoc>(COLLECTIONS.revisions).find({ fid: { $in: fids } }).toArray(),
+      this.db
+        .collection<RequestDoc>(COLLECTIONS.requests)
+        .find({ _id: { $in: requestIds } })
+        .toArray(),
+      this.db
+        .collection<RevisionDoc>(COLLECTIONS.revisions)
+        .find({ fid: { $in: fids } })
+        .toArray(),
     ]);
     const byRequest = new Map(requests.map((r) => [r._id, r]));
     const maxRevision = new Map<string, number>();

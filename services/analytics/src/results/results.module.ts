@@ -23,7 +23,11 @@ import { ResultsController } from './results.controller';
           recommendedPerArm: c.ANALYTICS_RECOMMENDED_PER_ARM,
         }),
     },
-    { provide: ListUnattributedUseCase, inject: [ANALYTICS_DB], useFactory: (db: Db) => new ListUnattributedUseCase(db) },
+    {
+      provide: ListUnattributedUseCase,
+      inject: [ANALYTICS_DB],
+      useFactory: (db: Db) => new ListUnattributedUseCase(db),
+    },
     MetricsRefresher,
   ],
 })

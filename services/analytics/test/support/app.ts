@@ -10,7 +10,11 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export function serviceEnv(infra: TestInfra, groupId: string, extra: Record<string, string> = {}): Record<string, string> {
+export function serviceEnv(
+  infra: TestInfra,
+  groupId: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     KAFKA_BROKERS: infra.kafkaBrokers,
     MONGODB_URI: infra.mongoBaseUri,
@@ -22,7 +26,11 @@ export function serviceEnv(infra: TestInfra, groupId: string, extra: Record<stri
   };
 }
 
-export async function startApp(infra: TestInfra, groupId: string, extra: Record<string, string> = {}): Promise<TestApp> {
+export async function startApp(
+  infra: TestInfra,
+  groupId: string,
+  extra: Record<string, string> = {},
+): Promise<TestApp> {
   const p = await startService(serviceEnv(infra, groupId, extra));
   const app: TestApp = { process: p, close: () => killGracefully(p) };
   // Ready when /health/ready answers 200.
@@ -48,7 +56,10 @@ async function killGracefully(p: ServiceProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function inject(app: TestApp, url: string): Promise<{ status: number; body: unknown; text: string }> {
+export async function inject(
+  app: TestApp,
+  url: string,
+): Promise<{ status: number; body: unknown; text: string }> {
   const res = await fetch(`http://127.0.0.1:${app.process.port}${url}`);
   const text = await res.text();
   const json = res.headers.get('content-type')?.includes('json') ?? false;

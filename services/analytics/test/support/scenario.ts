@@ -48,7 +48,13 @@ export function rng(seed: number): () => number {
 const HASH = 'a'.repeat(64);
 const SRC = { source: '/llmops/test' };
 
-export function experimentEvent(key: string, arms: Array<{ name: string; weight: number }>, control = arms[0].name, revision = 1, status: 'running' | 'stopped' = 'running'): Produced {
+export function experimentEvent(
+  key: string,
+  arms: Array<{ name: string; weight: number }>,
+  control = arms[0].name,
+  revision = 1,
+  status: 'running' | 'stopped' = 'running',
+): Produced {
   const t = '2024-01-01T00:00:00.000Z';
   const ev = createEvent(
     EVENT_TYPES.experimentCreated,
@@ -77,7 +83,16 @@ export function experimentEvent(key: string, arms: Array<{ name: string; weight:
 export function exposureEvent(exp: string, arm: string, userId: string, at: Date): Produced {
   const ev = createEvent(
     EVENT_TYPES.exposure,
-    { experiment: exp, phase: 1, arm, userId, prompt: { name: 'p', hash: HASH }, hashVersion: 1, reason: 'hash', assignedAt: at.toISOString() },
+    {
+      experiment: exp,
+      phase: 1,
+      arm,
+      userId,
+      prompt: { name: 'p', hash: HASH },
+      hashVersion: 1,
+      reason: 'hash',
+      assignedAt: at.toISOString(),
+    },
     SRC,
   );
   return { topic: 'x', key: `${exp}:${userId}`, value: serializeEvent(ev) };
@@ -111,7 +126,9 @@ export function generationEvent(
   return { topic: 'g', key: requestId, value: serializeEvent(ev) };
 }
 
-export function feedbackEvent(data: Omit<FeedbackSubmittedInput, 'source' | 'timestamp' | 'receivedAt'> & { at: Date }): Produced {
+export function feedbackEvent(
+  data: Omit<FeedbackSubmittedInput, 'source' | 'timestamp' | 'receivedAt'> & { at: Date },
+): Produced {
   const { at, ...rest } = data;
   const ev = createEvent(
     EVENT_TYPES.feedbackSubmitted,
@@ -160,7 +177,12 @@ function emptyTruth(): ArmTruth {
 export function mixedScenario(exp: string, total: number, seed = 42): MixedScenario {
   const r = rng(seed);
   const arms = ['control', 'treatment'];
-  const events: Produced[] = [experimentEvent(exp, arms.map((name) => ({ name, weight: 1 })))];
+  const events: Produced[] = [
+    experimentEvent(
+      exp,
+      arms.map((name) => ({ name, weight: 1 })),
+    ),
+  ];
   const feedbackFirsts: Produced[] = [];
   // Final revision per feedbackId, for the ground truth.
   const finalFeedback = new Map<string, { arm: string; rev: FeedbackRev }>();
@@ -174,7 +196,8 @@ export function mixedScenario(exp: string, total: number, seed = 42): MixedScena
     const rev: FeedbackRev = {};
     if (r() < 0.8) rev.rating = 1 + Math.floor(r() * 5);
     if (r() < 0.5) rev.thumbs = r() < 0.6 ? 'up' : 'down';
-    if (r() < 0.5) rev.scores = { relevance: Math.round(r() * 1000) / 1000, 'tone.friendly': Math.round(r() * 100) / 100 };
+    if (r() < 0.5)
+      rev.scores = { relevance: Math.round(r() * 1000) / 1000, 'tone.friendly': Math.round(r() * 100) / 100 };
     if (r() < 0.2) rev.comment = 'c';
     if (r() < 0.1) rev.correction = 'fix';
     if (!rev.rating && !rev.thumbs && !rev.scores && !rev.comment && !rev.correction) rev.rating = 3;
@@ -251,14 +274,23 @@ export function topicsFor(prefix: string): Record<Produced['topic'], string> {
 
 export async function connectProducer(brokers: string): Promise<{ kafka: Kafka; producer: Producer }> {
   process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
-  const kafka = new Kafka({ brokers: brokers.split(','), clientId: 'analytics-test', logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    brokers: brokers.split(','),
+    clientId: 'analytics-test',
+    logLevel: logLevel.NOTHING,
+  });
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   return { kafka, producer };
 }
 
 /** Sends in order, in chunks (order within a topic/partition is preserved). */
-export async function produce(producer: Producer, prefix: string, events: Produced[], chunk = 2_000): Promise<void> {
+export async function produce(
+  producer: Producer,
+  prefix: string,
+  events: Produced[],
+  chunk = 2_000,
+): Promise<void> {
   const topics = topicsFor(prefix);
   for (let i = 0; i < events.length; i += chunk) {
     const byTopic = new Map<string, Array<{ key: string; value: string }>>();
@@ -268,7 +300,10 @@ export async function produce(producer: Producer, prefix: string, events: Produc
       list.push({ key: e.key, value: e.value });
       byTopic.set(t, list);
     }
-    await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    await producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    });
   }
 }
 
@@ -283,7 +318,11 @@ export async function createTopics(kafka: Kafka, prefix: string, partitions = 6)
         { topic: t.x, numPartitions: partitions },
         { topic: t.g, numPartitions: partitions },
         { topic: t.f, numPartitions: partitions },
-        { topic: t.e, numPartitions: partitions, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+        {
+          topic: t.e,
+          numPartitions: partitions,
+          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+        },
         { topic: topicName(TOPICS.deadLetter, prefix), numPartitions: partitions },
       ],
     });

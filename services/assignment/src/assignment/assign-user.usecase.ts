@@ -63,7 +63,9 @@ export class AssignUserUseCase {
   async assign(request: AssignRequest): Promise<AssignResponse> {
     const { experiment, assignment } = this.decide(request);
     if (isExposed(assignment)) {
-      await this.producer.send(this.topic, [exposureOf(experiment, assignment, request.userId, contextHeaders(), new Date())]);
+      await this.producer.send(this.topic, [
+        exposureOf(experiment, assignment, request.userId, contextHeaders(), new Date()),
+      ]);
     }
     return assignment.response;
   }
@@ -77,10 +79,15 @@ export class AssignUserUseCase {
       const experiment = this.store.get(item.experiment);
       if (!experiment) {
         const err = new ExperimentNotFoundError(item.experiment);
-        return { experiment: item.experiment, userId: item.userId, error: { code: err.code, message: err.message } };
+        return {
+          experiment: item.experiment,
+          userId: item.userId,
+          error: { code: err.code, message: err.message },
+        };
       }
       const assignment = experiment.assign(item.userId, item.attributes);
-      if (isExposed(assignment)) exposures.push(exposureOf(experiment, assignment, item.userId, headers, now));
+      if (isExposed(assignment))
+        exposures.push(exposureOf(experiment, assignment, item.userId, headers, now));
       return assignment.response;
     });
     if (exposures.length > 0) await this.producer.send(this.topic, exposures);

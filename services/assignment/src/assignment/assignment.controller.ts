@@ -24,11 +24,19 @@ export class AssignmentController {
       'Deterministic. Users outside the experiment get the control prompt with inExperiment false. ' +
       'Answers after the exposure event (inExperiment true) is acknowledged by Kafka.',
   })
-  @ApiBody({ schema: z.toJSONSchema(assignRequestSchema, { unrepresentable: 'any', io: 'input' }) as Record<string, unknown> })
+  @ApiBody({
+    schema: z.toJSONSchema(assignRequestSchema, { unrepresentable: 'any', io: 'input' }) as Record<
+      string,
+      unknown
+    >,
+  })
   @ApiResponse({ status: 200, schema: assignResponseJsonSchema })
   @ApiResponse({ status: 400, description: 'validation_failed' })
   @ApiResponse({ status: 404, description: 'experiment_not_found' })
-  @ApiResponse({ status: 503, description: 'broker_unavailable (Retry-After): the exposure could not be recorded' })
+  @ApiResponse({
+    status: 503,
+    description: 'broker_unavailable (Retry-After): the exposure could not be recorded',
+  })
   assign(@Body() body: unknown): Promise<AssignResponse> {
     return this.assignUser.assign(parseOrThrow(assignRequestSchema, body));
   }
@@ -36,7 +44,12 @@ export class AssignmentController {
   @Post('batch')
   @HttpCode(200)
   @ApiOperation({ summary: 'Assign up to 1,000 (experiment, user) pairs; results in request order' })
-  @ApiBody({ schema: z.toJSONSchema(assignBatchRequestSchema, { unrepresentable: 'any', io: 'input' }) as Record<string, unknown> })
+  @ApiBody({
+    schema: z.toJSONSchema(assignBatchRequestSchema, { unrepresentable: 'any', io: 'input' }) as Record<
+      string,
+      unknown
+    >,
+  })
   @ApiResponse({ status: 200, schema: assignBatchResponseJsonSchema })
   @ApiResponse({ status: 400, description: 'validation_failed' })
   @ApiResponse({ status: 503, description: 'broker_unavailable (Retry-After)' })

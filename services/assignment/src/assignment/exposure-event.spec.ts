@@ -16,7 +16,10 @@ describe('exposure message', () => {
       new Date('2025-03-01T10:00:00.000Z'),
     );
     expect(message.key).toBe('exp:tenant:7:ünï');
-    expect(message.headers).toMatchObject({ 'content-type': 'application/cloudevents+json', 'x-correlation-id': 'c1' });
+    expect(message.headers).toMatchObject({
+      'content-type': 'application/cloudevents+json',
+      'x-correlation-id': 'c1',
+    });
     // Strict parse: unknown or missing fields would fail.
     const event = parseEvent(message.value as string);
     expect(event.type).toBe(EVENT_TYPES.exposure);

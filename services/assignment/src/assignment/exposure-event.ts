@@ -54,7 +54,11 @@ export function exposureEvent(input: ExposureInput, now: Date = new Date()): Clo
 }
 
 /** Key `${experiment}:${userId}`: one user's exposures to one experiment share a partition. */
-export function exposureMessage(input: ExposureInput, headers: Record<string, string> = contextHeaders(), now?: Date): OutgoingMessage {
+export function exposureMessage(
+  input: ExposureInput,
+  headers: Record<string, string> = contextHeaders(),
+  now?: Date,
+): OutgoingMessage {
   return {
     key: exposureKey(input.experiment, input.userId),
     value: JSON.stringify(exposureEvent(input, now)),

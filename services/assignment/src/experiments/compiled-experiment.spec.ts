@@ -64,7 +64,11 @@ describe('CompiledExperiment', () => {
     for (const status of ['draft', 'paused', 'stopped'] as const) {
       const exp = new CompiledExperiment(snapshot({ status, control: 'B', forced: { qa: 'A' } }));
       for (const u of ['u1', 'u2', 'qa']) {
-        expect(exp.assign(u).response).toMatchObject({ arm: 'B', inExperiment: false, reason: 'not-running' });
+        expect(exp.assign(u).response).toMatchObject({
+          arm: 'B',
+          inExperiment: false,
+          reason: 'not-running',
+        });
       }
     }
   });
@@ -84,8 +88,14 @@ describe('CompiledExperiment', () => {
   });
 
   it('targeting misses get the control with reason targeting', () => {
-    const exp = new CompiledExperiment(snapshot({ targeting: [{ attribute: 'country', op: 'in', values: ['DE'] }] }));
-    expect(exp.assign('u1', { country: 'US' }).response).toMatchObject({ arm: 'A', inExperiment: false, reason: 'targeting' });
+    const exp = new CompiledExperiment(
+      snapshot({ targeting: [{ attribute: 'country', op: 'in', values: ['DE'] }] }),
+    );
+    expect(exp.assign('u1', { country: 'US' }).response).toMatchObject({
+      arm: 'A',
+      inExperiment: false,
+      reason: 'targeting',
+    });
     expect(exp.assign('u1').response.reason).toBe('targeting');
     expect(exp.assign('u1', { country: 'DE' }).response.reason).toBe('hash');
   });
@@ -106,7 +116,12 @@ describe('CompiledExperiment', () => {
     let previous = new Map<string, string>();
     for (const allocation of [0.1, 0.5, 1.0]) {
       const exp = new CompiledExperiment(
-        snapshot({ control: 'control', arms: threeArms(weights), trafficAllocation: allocation, seed: 'ramp' }),
+        snapshot({
+          control: 'control',
+          arms: threeArms(weights),
+          trafficAllocation: allocation,
+          seed: 'ramp',
+        }),
       );
       const current = new Map<string, string>();
       const counts = [0, 0, 0];
@@ -126,8 +141,12 @@ describe('CompiledExperiment', () => {
   });
 
   it('two experiments in one layer with disjoint ranges never share a user', () => {
-    const left = new CompiledExperiment(snapshot({ key: 'left', seed: 'left', layer: { name: 'homepage', range: [0, 0.5] } }));
-    const right = new CompiledExperiment(snapshot({ key: 'right', seed: 'right', layer: { name: 'homepage', range: [0.5, 1] } }));
+    const left = new CompiledExperiment(
+      snapshot({ key: 'left', seed: 'left', layer: { name: 'homepage', range: [0, 0.5] } }),
+    );
+    const right = new CompiledExperiment(
+      snapshot({ key: 'right', seed: 'right', layer: { name: 'homepage', range: [0.5, 1] } }),
+    );
     let inLeft = 0;
     let inRight = 0;
     const shared: string[] = [];

@@ -7,7 +7,14 @@ import type { ExperimentSnapshot } from '@llmops/contracts';
 import { createBucketer, type Bucketer } from '@llmops/hashing';
 import { type Attributes, compileTargeting, type TargetingPredicate } from './targeting';
 
-export const ASSIGN_REASONS = ['hash', 'forced', 'not-in-allocation', 'targeting', 'layer', 'not-running'] as const;
+export const ASSIGN_REASONS = [
+  'hash',
+  'forced',
+  'not-in-allocation',
+  'targeting',
+  'layer',
+  'not-running',
+] as const;
 export type AssignReason = (typeof ASSIGN_REASONS)[number];
 
 export interface AssignResponse {
@@ -69,7 +76,9 @@ export class CompiledExperiment {
       trafficAllocation: snapshot.trafficAllocation,
       layer: snapshot.layer,
     });
-    const arms: CompiledArm[] = snapshot.arms.map((a) => Object.freeze({ name: a.name, prompt: Object.freeze({ name: a.prompt.name, hash: a.prompt.hash }) }));
+    const arms: CompiledArm[] = snapshot.arms.map((a) =>
+      Object.freeze({ name: a.name, prompt: Object.freeze({ name: a.prompt.name, hash: a.prompt.hash }) }),
+    );
     const index = new Map(arms.map((a, i) => [a.name, i]));
     const outcome = (arm: CompiledArm, reason: AssignReason, inExperiment: boolean): Outcome => ({
       assignment: Object.freeze({

@@ -25,7 +25,12 @@ import {
   type AnyCloudEvent,
 } from '@llmops/contracts';
 import { BatchingProducer, contextHeaders, LOGGER, METRICS_REGISTRY, SERVICE_CONFIG } from '@llmops/platform';
-import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AssignmentConfig } from '../config/assignment.config';
@@ -42,7 +47,11 @@ export function experimentEvent(record: ExperimentRecord): AnyCloudEvent {
     case EVENT_TYPES.experimentStatusChanged:
       return createEvent(
         e.type,
-        { experiment: snapshot, changedAt: e.changedAt, ...(e.previousStatus ? { previousStatus: e.previousStatus } : {}) },
+        {
+          experiment: snapshot,
+          changedAt: e.changedAt,
+          ...(e.previousStatus ? { previousStatus: e.previousStatus } : {}),
+        },
         options,
       );
     default:
@@ -127,7 +136,10 @@ export class ExperimentPublisher implements OnApplicationBootstrap, BeforeApplic
           await this.publish(record.snapshot.key);
         }
       } catch (err) {
-        this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'experiment outbox drain failed; retrying later');
+        this.logger.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          'experiment outbox drain failed; retrying later',
+        );
       } finally {
         this.draining = undefined;
       }

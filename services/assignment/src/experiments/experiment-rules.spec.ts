@@ -21,13 +21,22 @@ function errorOf(fn: () => unknown): AppError {
   throw new Error('expected an error');
 }
 
-const sameArms = snapshot().arms.map((a) => ({ name: a.name, weight: a.weight, prompt: { name: a.prompt.name, ref: a.prompt.ref } }));
+const sameArms = snapshot().arms.map((a) => ({
+  name: a.name,
+  weight: a.weight,
+  prompt: { name: a.prompt.name, ref: a.prompt.ref },
+}));
 
 describe('updates', () => {
   it('a running experiment refuses weight, arm, seed, hashVersion, control and layer changes with 409 pointing to phases', () => {
     const current = snapshot({ status: 'running' });
     const cases = [
-      { arms: [{ ...sameArms[0], weight: 0.2 }, { ...sameArms[1], weight: 0.8 }] },
+      {
+        arms: [
+          { ...sameArms[0], weight: 0.2 },
+          { ...sameArms[1], weight: 0.8 },
+        ],
+      },
       { seed: 'other' },
       { control: 'B' },
       { layer: { name: 'L', range: [0, 0.5] as [number, number] } },
@@ -58,7 +67,13 @@ describe('updates', () => {
     const up = { trafficAllocation: 0.8, description: 'more', forced: { qa: 'B' } };
     assertUpdateAllowed(current, up, changedFields(current, up));
     const next = applyUpdate(current, up, undefined, NOW);
-    expect(next).toMatchObject({ trafficAllocation: 0.8, description: 'more', forced: { qa: 'B' }, revision: 2, updatedAt: NOW });
+    expect(next).toMatchObject({
+      trafficAllocation: 0.8,
+      description: 'more',
+      forced: { qa: 'B' },
+      revision: 2,
+      updatedAt: NOW,
+    });
     const down = { trafficAllocation: 0.2 };
     const err = errorOf(() => assertUpdateAllowed(current, down, changedFields(current, down)));
     expect([err.status, err.code]).toEqual([409, 'allocation_decrease']);
@@ -75,7 +90,9 @@ describe('updates', () => {
 
   it('a stopped experiment refuses every change', () => {
     const current = snapshot({ status: 'stopped' });
-    expect(errorOf(() => assertUpdateAllowed(current, { description: 'x' }, ['description'])).code).toBe('experiment_stopped');
+    expect(errorOf(() => assertUpdateAllowed(current, { description: 'x' }, ['description'])).code).toBe(
+      'experiment_stopped',
+    );
   });
 
   it('forced users must name existing arms (422)', () => {
@@ -108,8 +125,12 @@ describe('lifecycle', () => {
   });
 
   it('refuses pause of a draft and anything but stop after stop (409 invalid_transition)', () => {
-    expect(errorOf(() => applyTransition(snapshot({ status: 'draft' }), 'pause', NOW)).code).toBe('invalid_transition');
-    expect(errorOf(() => applyTransition(snapshot({ status: 'stopped' }), 'start', NOW)).code).toBe('invalid_transition');
+    expect(errorOf(() => applyTransition(snapshot({ status: 'draft' }), 'pause', NOW)).code).toBe(
+      'invalid_transition',
+    );
+    expect(errorOf(() => applyTransition(snapshot({ status: 'stopped' }), 'start', NOW)).code).toBe(
+      'invalid_transition',
+    );
     expect(errorOf(() => applyTransition(snapshot({ status: 'stopped' }), 'pause', NOW)).status).toBe(409);
   });
 });
@@ -128,9 +149,15 @@ describe('phases', () => {
   });
 
   it('refuses a reused seed, drafts and stopped experiments', () => {
-    expect(errorOf(() => applyPhase(snapshot({ status: 'running' }), { seed: 'exp' }, undefined, NOW)).code).toBe('seed_reused');
-    expect(errorOf(() => applyPhase(snapshot({ status: 'draft' }), {}, undefined, NOW)).code).toBe('invalid_transition');
-    expect(errorOf(() => applyPhase(snapshot({ status: 'stopped' }), {}, undefined, NOW)).code).toBe('experiment_stopped');
+    expect(
+      errorOf(() => applyPhase(snapshot({ status: 'running' }), { seed: 'exp' }, undefined, NOW)).code,
+    ).toBe('seed_reused');
+    expect(errorOf(() => applyPhase(snapshot({ status: 'draft' }), {}, undefined, NOW)).code).toBe(
+      'invalid_transition',
+    );
+    expect(errorOf(() => applyPhase(snapshot({ status: 'stopped' }), {}, undefined, NOW)).code).toBe(
+      'experiment_stopped',
+    );
   });
 });
 
@@ -142,7 +169,9 @@ describe('layers', () => {
       snapshot({ key: 'c', layer: { name: 'M', range: [0, 1] } }),
     ];
     expect(layerOverlaps('new', { name: 'L', range: [0.5, 1] }, others)).toEqual([]);
-    expect(layerOverlaps('new', { name: 'L', range: [0.4, 0.6] }, others)).toEqual([{ key: 'a', range: [0, 0.5] }]);
+    expect(layerOverlaps('new', { name: 'L', range: [0.4, 0.6] }, others)).toEqual([
+      { key: 'a', range: [0, 0.5] },
+    ]);
     expect(layerOverlaps('a', { name: 'L', range: [0, 1] }, others)).toEqual([]);
   });
 });

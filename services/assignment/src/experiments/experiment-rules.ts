@@ -48,16 +48,19 @@ function jsonEqual(a: unknown, b: unknown): boolean {
 /** Names of the fields of `request` whose value differs from `current`. */
 export function changedFields(current: ExperimentSnapshot, request: UpdateExperimentRequest): string[] {
   const changed: string[] = [];
-  if (request.description !== undefined && request.description !== current.description) changed.push('description');
+  if (request.description !== undefined && request.description !== current.description)
+    changed.push('description');
   if (request.arms !== undefined && !armsEqual(current.arms, request.arms)) changed.push('arms');
   if (request.control !== undefined && request.control !== current.control) changed.push('control');
   if (request.trafficAllocation !== undefined && request.trafficAllocation !== current.trafficAllocation) {
     changed.push('trafficAllocation');
   }
   if (request.seed !== undefined && request.seed !== current.seed) changed.push('seed');
-  if (request.hashVersion !== undefined && request.hashVersion !== current.hashVersion) changed.push('hashVersion');
+  if (request.hashVersion !== undefined && request.hashVersion !== current.hashVersion)
+    changed.push('hashVersion');
   if (request.layer !== undefined && !layerEqual(current.layer, request.layer)) changed.push('layer');
-  if (request.targeting !== undefined && !jsonEqual(current.targeting, request.targeting)) changed.push('targeting');
+  if (request.targeting !== undefined && !jsonEqual(current.targeting, request.targeting))
+    changed.push('targeting');
   if (request.forced !== undefined && !jsonEqual(current.forced, request.forced)) changed.push('forced');
   return changed;
 }
@@ -67,7 +70,11 @@ export function changedFields(current: ExperimentSnapshot, request: UpdateExperi
  * after start (running or paused) the assignment fields are frozen and trafficAllocation may
  * only go up (ramping adds users; lowering would drop exposed users).
  */
-export function assertUpdateAllowed(current: ExperimentSnapshot, request: UpdateExperimentRequest, changes: string[]): void {
+export function assertUpdateAllowed(
+  current: ExperimentSnapshot,
+  request: UpdateExperimentRequest,
+  changes: string[],
+): void {
   if (current.status === 'stopped') throw new ExperimentStoppedError(current.key);
   if (current.status === 'draft') return;
   const locked = changes.filter((c) => (ASSIGNMENT_FIELDS as readonly string[]).includes(c));
@@ -86,7 +93,11 @@ export function resolvedArms(arms: readonly ArmInput[], hashes: readonly string[
 }
 
 /** The control after an arms change: kept if it still exists, else the first arm. */
-function controlFor(arms: readonly Arm[], requested: string | undefined, current: string | undefined): string {
+function controlFor(
+  arms: readonly Arm[],
+  requested: string | undefined,
+  current: string | undefined,
+): string {
   if (requested !== undefined) return requested;
   if (current !== undefined && arms.some((a) => a.name === current)) return current;
   return arms[0].name;
@@ -97,7 +108,10 @@ export function checkSnapshot(snapshot: ExperimentSnapshot): ExperimentSnapshot 
   const parsed = ExperimentSnapshotSchema.safeParse(snapshot);
   if (!parsed.success) {
     const issues = zodIssues(parsed.error);
-    throw new InvalidExperimentError(issues.map((i) => `${i.path || '(experiment)'}: ${i.message}`).join('; '), { issues });
+    throw new InvalidExperimentError(
+      issues.map((i) => `${i.path || '(experiment)'}: ${i.message}`).join('; '),
+      { issues },
+    );
   }
   try {
     new CompiledExperiment(parsed.data);
@@ -138,7 +152,11 @@ export function applyUpdate(
 
 export type LifecycleAction = 'start' | 'pause' | 'stop';
 
-const TARGET: Record<LifecycleAction, ExperimentStatus> = { start: 'running', pause: 'paused', stop: 'stopped' };
+const TARGET: Record<LifecycleAction, ExperimentStatus> = {
+  start: 'running',
+  pause: 'paused',
+  stop: 'stopped',
+};
 
 /**
  * draft -> running <-> paused; any -> stopped (final). Repeating the current status is a no-op
@@ -152,10 +170,20 @@ export function applyTransition(
   const target = TARGET[action];
   if (current.status === target) return null;
   if (current.status === 'stopped') {
-    throw new InvalidTransitionError(current.key, current.status, action, 'A stopped experiment is final; create a new one.');
+    throw new InvalidTransitionError(
+      current.key,
+      current.status,
+      action,
+      'A stopped experiment is final; create a new one.',
+    );
   }
   if (action === 'pause' && current.status === 'draft') {
-    throw new InvalidTransitionError(current.key, current.status, action, 'Only a running experiment can be paused.');
+    throw new InvalidTransitionError(
+      current.key,
+      current.status,
+      action,
+      'Only a running experiment can be paused.',
+    );
   }
   return {
     next: { ...current, status: target, revision: current.revision + 1, updatedAt: now },
@@ -169,7 +197,10 @@ export function defaultPhaseSeed(key: string, phase: number): string {
 }
 
 /** Only a started experiment gets a new phase, and it needs a seed different from the current one. */
-export function assertPhaseAllowed(current: ExperimentSnapshot, request: StartPhaseRequest): { phase: number; seed: string } {
+export function assertPhaseAllowed(
+  current: ExperimentSnapshot,
+  request: StartPhaseRequest,
+): { phase: number; seed: string } {
   if (current.status === 'stopped') throw new ExperimentStoppedError(current.key);
   if (current.status === 'draft') {
     throw new InvalidTransitionError(
@@ -193,7 +224,13 @@ export function applyPhase(
   now: string,
 ): { next: ExperimentSnapshot; changes: string[] } {
   const { phase, seed } = assertPhaseAllowed(current, request);
-  const next: ExperimentSnapshot = { ...current, phase, seed, revision: current.revision + 1, updatedAt: now };
+  const next: ExperimentSnapshot = {
+    ...current,
+    phase,
+    seed,
+    revision: current.revision + 1,
+    updatedAt: now,
+  };
   const changes = ['phase', 'seed'];
   if (arms !== undefined) {
     next.arms = arms;

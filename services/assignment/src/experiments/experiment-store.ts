@@ -28,7 +28,10 @@ export class ExperimentStore {
   private readonly counter: AssignmentCounter;
   private readonly applied: Counter<'source' | 'outcome'>;
 
-  constructor(@Inject(METRICS_REGISTRY) registry: Registry, @Inject(LOGGER) private readonly logger: Logger) {
+  constructor(
+    @Inject(METRICS_REGISTRY) registry: Registry,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
     // prom-client re-hashes and re-validates the labels on every inc(), even on a labels() child
     // (~300 ns, a third of an assignment). The hot path bumps a plain number in a cell bound at
     // compile time instead; scrapes copy the cells into the counter. Cells outlive recompiles, so
@@ -96,7 +99,10 @@ export class ExperimentStore {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.applied.inc({ source, outcome: 'invalid' });
-      this.logger.error({ key: snapshot.key, revision: snapshot.revision, source, err: message }, 'experiment snapshot cannot be compiled; keeping the previous state');
+      this.logger.error(
+        { key: snapshot.key, revision: snapshot.revision, source, err: message },
+        'experiment snapshot cannot be compiled; keeping the previous state',
+      );
       return { invalid: message };
     }
     this.experiments.set(snapshot.key, compiled);

@@ -12,7 +12,11 @@ import type { AssignmentConfig } from '../config/assignment.config';
 import type { ExperimentResponse } from './dto/experiment.response';
 import { ExperimentPublisher } from './experiment-publisher';
 import { ExperimentStore } from './experiment-store';
-import { ConcurrentModificationError, ExperimentExistsError, ExperimentNotFoundError } from './experiments.errors';
+import {
+  ConcurrentModificationError,
+  ExperimentExistsError,
+  ExperimentNotFoundError,
+} from './experiments.errors';
 import { type ExperimentRecord, ExperimentRepository } from './persistence/experiment.repository';
 import type { PendingEvent } from './persistence/experiment.schema';
 
@@ -21,10 +25,13 @@ const MAX_ATTEMPTS = 3;
 /** What a mutation decided: the next snapshot and how to describe it, or null for "no change". */
 export type Mutation = {
   next: ExperimentSnapshot;
-  event: { type: 'updated'; changes: string[] } | { type: 'status-changed'; previousStatus: ExperimentStatus };
+  event:
+    { type: 'updated'; changes: string[] } | { type: 'status-changed'; previousStatus: ExperimentStatus };
 } | null;
 
-export function toResponse(record: Pick<ExperimentRecord, 'snapshot' | 'publishedRevision'>): ExperimentResponse {
+export function toResponse(
+  record: Pick<ExperimentRecord, 'snapshot' | 'publishedRevision'>,
+): ExperimentResponse {
   return { ...record.snapshot, publishedRevision: record.publishedRevision };
 }
 
@@ -39,7 +46,11 @@ export class ExperimentWriter {
   ) {}
 
   async create(snapshot: ExperimentSnapshot): Promise<ExperimentResponse> {
-    const pending: PendingEvent = { id: uuidv7(), type: EVENT_TYPES.experimentCreated, changedAt: snapshot.createdAt };
+    const pending: PendingEvent = {
+      id: uuidv7(),
+      type: EVENT_TYPES.experimentCreated,
+      changedAt: snapshot.createdAt,
+    };
     const inserted = await this.repository.insert(snapshot, pending);
     if ('duplicate' in inserted) throw new ExperimentExistsError(snapshot.key);
     this.store.apply(snapshot, 'local');
@@ -51,7 +62,10 @@ export class ExperimentWriter {
    * or call the registry) and writes it if nobody changed the experiment meanwhile; on a
    * concurrent change, decides again on the newer state.
    */
-  async mutate(key: string, decide: (current: ExperimentSnapshot) => Promise<Mutation> | Mutation): Promise<ExperimentResponse> {
+  async mutate(
+    key: string,
+    decide: (current: ExperimentSnapshot) => Promise<Mutation> | Mutation,
+  ): Promise<ExperimentResponse> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const current = await this.repository.findByKey(key);
       if (!current) throw new ExperimentNotFoundError(key);
@@ -60,14 +74,26 @@ export class ExperimentWriter {
       const { next, event } = mutation;
       const pending: PendingEvent =
         event.type === 'updated'
-          ? { id: uuidv7(), type: EVENT_TYPES.experimentUpdated, changedAt: next.updatedAt, changes: event.changes }
+          ? {
+              id: uuidv7(),
+              type: EVENT_TYPES.experimentUpdated,
+              changedAt: next.updatedAt,
+              changes: event.changes,
+            }
           : {
               id: uuidv7(),
               type: EVENT_TYPES.experimentStatusChanged,
               changedAt: next.updatedAt,
               previousStatus: event.previousStatus,
             };
-      if (await this.repository.replaceIfRevision(current.snapshot.revision, next, pending, current.publishedRevision)) {
+      if (
+        await this.repository.replaceIfRevision(
+          current.snapshot.revision,
+          next,
+          pending,
+          current.publishedRevision,
+        )
+      ) {
         this.store.apply(next, 'local');
         return this.afterWrite(next, current.publishedRevision);
       }
@@ -75,10 +101,17 @@ export class ExperimentWriter {
     throw new ConcurrentModificationError(key);
   }
 
-  private async afterWrite(snapshot: ExperimentSnapshot, publishedBefore: number): Promise<ExperimentResponse> {
+  private async afterWrite(
+    snapshot: ExperimentSnapshot,
+    publishedBefore: number,
+  ): Promise<ExperimentResponse> {
     const published = this.publisher.publish(snapshot.key).catch((err: unknown) => {
       this.logger.warn(
-        { key: snapshot.key, revision: snapshot.revision, err: err instanceof Error ? err.message : String(err) },
+        {
+          key: snapshot.key,
+          revision: snapshot.revision,
+          err: err instanceof Error ? err.message : String(err),
+        },
         'experiment event not published yet; the outbox will retry',
       );
       return false;

@@ -17,7 +17,12 @@ import {
   type RejectedMessage,
   SERVICE_CONFIG,
 } from '@llmops/platform';
-import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -27,7 +32,10 @@ import { experimentTopics } from './experiment-topics';
 import { ExperimentRepository } from './persistence/experiment.repository';
 
 /** Applies one partition batch of experiment events; schema-invalid records are dead-lettered. */
-export function applyExperimentMessages(store: ExperimentStore, messages: ConsumedMessage[]): RejectedMessage[] {
+export function applyExperimentMessages(
+  store: ExperimentStore,
+  messages: ConsumedMessage[],
+): RejectedMessage[] {
   const rejected: RejectedMessage[] = [];
   for (const message of messages) {
     if (message.value === null) continue; // tombstone: experiments are never deleted today
@@ -43,7 +51,8 @@ export function applyExperimentMessages(store: ExperimentStore, messages: Consum
       event.type === EVENT_TYPES.experimentStatusChanged
     ) {
       const result = store.apply(event.data.experiment, 'topic');
-      if (typeof result === 'object') rejected.push({ message, error: `cannot apply snapshot: ${result.invalid}` });
+      if (typeof result === 'object')
+        rejected.push({ message, error: `cannot apply snapshot: ${result.invalid}` });
     } else {
       rejected.push({ message, error: `unexpected event type ${event.type} on the experiments topic` });
     }

@@ -18,7 +18,8 @@ import { ReadExperimentsUseCase } from './read-experiments.usecase';
 import { StartPhaseUseCase } from './start-phase.usecase';
 import { UpdateExperimentUseCase } from './update-experiment.usecase';
 
-const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as Record<string, unknown>;
+const jsonSchema = (schema: z.ZodType) =>
+  z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as Record<string, unknown>;
 
 function keyParam(key: string): string {
   // An invalid key can never exist: answer like for any unknown key.
@@ -74,7 +75,10 @@ export class ExperimentsController {
   })
   @ApiBody({ schema: jsonSchema(updateExperimentRequestSchema) })
   @ApiResponse({ status: 200, schema: experimentResponseJsonSchema })
-  @ApiResponse({ status: 409, description: 'immutable_while_running, allocation_decrease, experiment_stopped, layer_overlap' })
+  @ApiResponse({
+    status: 409,
+    description: 'immutable_while_running, allocation_decrease, experiment_stopped, layer_overlap',
+  })
   update(@Param('key') key: string, @Body() body: unknown): Promise<ExperimentResponse> {
     return this.updateExperiment.execute(keyParam(key), parseOrThrow(updateExperimentRequestSchema, body));
   }

@@ -2,13 +2,17 @@ import { AppError, ConflictError, NotFoundError } from '@llmops/platform';
 
 export class ExperimentNotFoundError extends NotFoundError {
   constructor(key: string) {
-    super('experiment_not_found', `No experiment with key "${key}". Create it with POST /v1/experiments.`, { key });
+    super('experiment_not_found', `No experiment with key "${key}". Create it with POST /v1/experiments.`, {
+      key,
+    });
   }
 }
 
 export class ExperimentExistsError extends ConflictError {
   constructor(key: string) {
-    super('experiment_exists', `An experiment with key "${key}" already exists; choose another key.`, { key });
+    super('experiment_exists', `An experiment with key "${key}" already exists; choose another key.`, {
+      key,
+    });
   }
 }
 
@@ -70,7 +74,11 @@ export class SeedReusedError extends ConflictError {
 }
 
 export class LayerOverlapError extends ConflictError {
-  constructor(layer: string, range: readonly [number, number], others: Array<{ key: string; range: [number, number] }>) {
+  constructor(
+    layer: string,
+    range: readonly [number, number],
+    others: Array<{ key: string; range: [number, number] }>,
+  ) {
     super(
       'layer_overlap',
       `Range [${range[0]}, ${range[1]}) of layer "${layer}" overlaps ${others
@@ -83,9 +91,13 @@ export class LayerOverlapError extends ConflictError {
 
 export class ConcurrentModificationError extends ConflictError {
   constructor(key: string) {
-    super('concurrent_modification', `Experiment "${key}" was changed concurrently several times; retry the request.`, {
-      key,
-    });
+    super(
+      'concurrent_modification',
+      `Experiment "${key}" was changed concurrently several times; retry the request.`,
+      {
+        key,
+      },
+    );
   }
 }
 

@@ -14,7 +14,8 @@ export interface PromptRefInput {
 
 const HASH_RE = /^[0-9a-f]{64}$/;
 
-type Lookup = { ok: true; hash: string } | { ok: false; unknown: true } | { ok: false; unknown: false; detail: string };
+type Lookup =
+  { ok: true; hash: string } | { ok: false; unknown: true } | { ok: false; unknown: false; detail: string };
 
 @Injectable()
 export class PromptResolver {
@@ -45,7 +46,10 @@ export class PromptResolver {
         signal: AbortSignal.timeout(this.config.REGISTRY_TIMEOUT_MS),
       });
     } catch (err) {
-      const reason = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${this.config.REGISTRY_TIMEOUT_MS} ms` : 'unreachable';
+      const reason =
+        err instanceof Error && err.name === 'TimeoutError'
+          ? `no answer within ${this.config.REGISTRY_TIMEOUT_MS} ms`
+          : 'unreachable';
       return { ok: false, unknown: false, detail: `registry ${reason}` };
     }
     // 404: unknown prompt or version. 400/422: a ref the registry cannot parse, also "no such version".

@@ -25,7 +25,9 @@ export class StartPhaseUseCase {
       assertPhaseAllowed(current, request);
       let arms: Arm[] | undefined;
       if (request.arms) {
-        const hashes = await this.resolver.resolve(request.arms.map((a) => ({ arm: a.name, prompt: a.prompt })));
+        const hashes = await this.resolver.resolve(
+          request.arms.map((a) => ({ arm: a.name, prompt: a.prompt })),
+        );
         arms = resolvedArms(request.arms, hashes);
       }
       const { next, changes } = applyPhase(current, request, arms, now.toISOString());

@@ -16,7 +16,9 @@ const MATCH_ALL: TargetingPredicate = () => true;
 
 /** The attribute's value, or undefined when absent (own properties only: no prototype lookups). */
 function valueOf(attributes: Attributes | undefined, name: string): AttributeValue | undefined {
-  return attributes !== undefined && Object.prototype.hasOwnProperty.call(attributes, name) ? attributes[name] : undefined;
+  return attributes !== undefined && Object.prototype.hasOwnProperty.call(attributes, name)
+    ? attributes[name]
+    : undefined;
 }
 
 export function compileTargeting(rules: readonly TargetingRule[] | undefined): TargetingPredicate {

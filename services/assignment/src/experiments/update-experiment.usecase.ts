@@ -27,7 +27,9 @@ export class UpdateExperimentUseCase {
       if (changes.length === 0) return null;
       let arms: Arm[] | undefined;
       if (changes.includes('arms') && request.arms) {
-        const hashes = await this.resolver.resolve(request.arms.map((a) => ({ arm: a.name, prompt: a.prompt })));
+        const hashes = await this.resolver.resolve(
+          request.arms.map((a) => ({ arm: a.name, prompt: a.prompt })),
+        );
         arms = resolvedArms(request.arms, hashes);
       }
       const next = applyUpdate(current, request, arms, now.toISOString());

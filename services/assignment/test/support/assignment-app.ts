@@ -14,7 +14,11 @@ export interface Reply<T = unknown> {
 
 export interface AssignmentApp {
   app: NestFastifyApplication;
-  request<T = Record<string, unknown>>(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown): Promise<Reply<T>>;
+  request<T = Record<string, unknown>>(
+    method: 'GET' | 'POST' | 'PATCH',
+    url: string,
+    payload?: unknown,
+  ): Promise<Reply<T>>;
   close(): Promise<void>;
 }
 
@@ -43,7 +47,11 @@ export async function startAssignmentApp(
         url,
         ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
       });
-      return { status: res.statusCode, body: (res.body ? JSON.parse(res.body) : undefined) as T, headers: res.headers };
+      return {
+        status: res.statusCode,
+        body: (res.body ? JSON.parse(res.body) : undefined) as T,
+        headers: res.headers,
+      };
     },
     close: () => app.close(),
   };

@@ -21,10 +21,15 @@ export async function registeredArms(
   return out;
 }
 
-export async function createRunning(app: AssignmentApp, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function createRunning(
+  app: AssignmentApp,
+  body: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   const created = await app.request('POST', '/v1/experiments', body);
-  if (created.status !== 201) throw new Error(`create failed: ${created.status} ${JSON.stringify(created.body)}`);
+  if (created.status !== 201)
+    throw new Error(`create failed: ${created.status} ${JSON.stringify(created.body)}`);
   const started = await app.request('POST', `/v1/experiments/${String(body.key)}/start`);
-  if (started.status !== 200) throw new Error(`start failed: ${started.status} ${JSON.stringify(started.body)}`);
+  if (started.status !== 200)
+    throw new Error(`start failed: ${started.status} ${JSON.stringify(started.body)}`);
   return started.body;
 }

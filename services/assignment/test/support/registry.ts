@@ -20,7 +20,12 @@ export interface RegistryHandle {
   stop(): Promise<void>;
 }
 
-async function waitReady(url: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+async function waitReady(
+  url: string,
+  child: ChildProcess,
+  output: () => string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`registry exited with ${child.exitCode}:\n${output()}`);
@@ -96,11 +101,15 @@ export async function startRealRegistry(infra: TestInfra, timeoutMs = 60_000): P
 export async function startStubRegistry(): Promise<RegistryHandle & { server: FastifyInstance }> {
   const versions = new Map<string, { name: string; hash: string; version: number }>();
   const server = Fastify();
-  server.get<{ Params: { name: string; ref: string } }>('/v1/prompts/:name/versions/:ref', async (req, reply) => {
-    const v = versions.get(`${req.params.name}\u0000${req.params.ref}`);
-    if (!v) return reply.status(404).send({ error: { code: 'prompt_version_not_found', message: 'not found' } });
-    return { ...v, shortHash: v.hash.slice(0, 12) };
-  });
+  server.get<{ Params: { name: string; ref: string } }>(
+    '/v1/prompts/:name/versions/:ref',
+    async (req, reply) => {
+      const v = versions.get(`${req.params.name}\u0000${req.params.ref}`);
+      if (!v)
+        return reply.status(404).send({ error: { code: 'prompt_version_not_found', message: 'not found' } });
+      return { ...v, shortHash: v.hash.slice(0, 12) };
+    },
+  );
   await server.listen({ port: 0, host: '127.0.0.1' });
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

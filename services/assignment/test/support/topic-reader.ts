@@ -15,7 +15,11 @@ export interface TopicReader {
 }
 
 export async function readTopic(brokers: string, topic: string): Promise<TopicReader> {
-  const kafka = new Kafka({ brokers: brokers.split(','), clientId: `reader-${randomUUID()}`, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    brokers: brokers.split(','),
+    clientId: `reader-${randomUUID()}`,
+    logLevel: logLevel.NOTHING,
+  });
   const consumer: Consumer = kafka.consumer({ groupId: `reader-${randomUUID()}` });
   const records: ReadRecord[] = [];
   await consumer.connect();
@@ -23,8 +27,14 @@ export async function readTopic(brokers: string, topic: string): Promise<TopicRe
   await consumer.run({
     eachMessage: async ({ message, partition }) => {
       const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = v.toString();
-      records.push({ key: message.key?.toString() ?? '', value: message.value?.toString() ?? '', headers, partition });
+      for (const [k, v] of Object.entries(message.headers ?? {}))
+        if (v !== undefined) headers[k] = v.toString();
+      records.push({
+        key: message.key?.toString() ?? '',
+        value: message.value?.toString() ?? '',
+        headers,
+        partition,
+      });
     },
   });
   return {

@@ -1,7 +1,12 @@
 import { EVENT_TYPES, isEventOfType, parseEvent } from '@llmops/contracts';
 import { createRedactor } from '../ingestion/redaction';
 import { buildSubmitFeedbackRequestSchema, type SubmitFeedbackRequest } from './dto/submit-feedback.request';
-import { draftFeedbackEvent, feedbackContentHash, feedbackEventId, finalizeFeedbackEvent } from './feedback-event';
+import {
+  draftFeedbackEvent,
+  feedbackContentHash,
+  feedbackEventId,
+  finalizeFeedbackEvent,
+} from './feedback-event';
 
 const scale = { min: 1, max: 5 };
 const AT = '2025-03-01T00:00:00.000Z';
@@ -23,7 +28,12 @@ describe('feedback events', () => {
   });
 
   it('a finalized edit is a valid contract event, marked as an edit, keyed by requestId', () => {
-    const req = parse({ requestId: 'r', thumbs: 'down', comment: 'see jane@example.com', source: 'reviewer' });
+    const req = parse({
+      requestId: 'r',
+      thumbs: 'down',
+      comment: 'see jane@example.com',
+      source: 'reviewer',
+    });
     const draft = draftFeedbackEvent(req, 'f', scale, AT, createRedactor(true));
     const keyed = finalizeFeedbackEvent(draft, {
       outcome: 'edit',
@@ -36,7 +46,12 @@ describe('feedback events', () => {
     const event = parseEvent(keyed.value);
     if (!isEventOfType(event, EVENT_TYPES.feedbackSubmitted)) throw new Error('wrong type');
     expect(event.id).toBe('fb:f:3');
-    expect(event.data).toMatchObject({ revision: 3, edit: { previousRevision: 2 }, comment: 'see [email]', ratingScale: scale });
+    expect(event.data).toMatchObject({
+      revision: 3,
+      edit: { previousRevision: 2 },
+      comment: 'see [email]',
+      ratingScale: scale,
+    });
   });
 });
 
@@ -44,7 +59,9 @@ describe('request schema', () => {
   it('follows the configured scale and requires a signal', () => {
     const schema = buildSubmitFeedbackRequestSchema({ min: 0, max: 10 });
     expect(schema.safeParse({ requestId: 'r', rating: 0, source: 'user' }).success).toBe(true);
-    expect(schema.safeParse({ requestId: 'r', rating: 11, source: 'user' }).error?.issues[0].message).toBe('expected an integer 0..10');
+    expect(schema.safeParse({ requestId: 'r', rating: 11, source: 'user' }).error?.issues[0].message).toBe(
+      'expected an integer 0..10',
+    );
     expect(schema.safeParse({ requestId: 'r', scores: {}, source: 'user' }).success).toBe(false);
     expect(schema.safeParse({ requestId: 'r', scores: { x: Infinity }, source: 'user' }).success).toBe(false);
   });

@@ -21,7 +21,8 @@ import { SubmitFeedbackUseCase } from './submit-feedback.usecase';
 
 // The documented schema uses the default 1..5 scale; the served one follows FEEDBACK_RATING_MIN/MAX.
 const DOC_SCHEMA = buildSubmitFeedbackRequestSchema({ min: 1, max: 5 });
-const UNAVAILABLE = 'broker_unavailable | store_unavailable: nothing was accepted; retry after Retry-After seconds';
+const UNAVAILABLE =
+  'broker_unavailable | store_unavailable: nothing was accepted; retry after Retry-After seconds';
 
 @ApiTags('feedback')
 @Controller('v1/feedback')
@@ -43,7 +44,10 @@ export class FeedbackController {
   @ApiBody({ schema: openApiSchema(DOC_SCHEMA) })
   @ApiResponse({ status: 202, schema: openApiSchema(submitFeedbackResponseSchema, 'output') })
   @ApiResponse({ status: 400, description: 'validation_failed | invalid_json' })
-  @ApiResponse({ status: 409, description: 'feedback_id_conflict (id used for another requestId) | revision_conflict' })
+  @ApiResponse({
+    status: 409,
+    description: 'feedback_id_conflict (id used for another requestId) | revision_conflict',
+  })
   @ApiResponse({ status: 413, description: 'payload_too_large (FEEDBACK_MAX_BODY_BYTES) | field_too_large' })
   @ApiResponse({ status: 503, description: UNAVAILABLE })
   async submitOne(@Body() body: unknown): Promise<SubmitFeedbackResponse> {
@@ -55,17 +59,27 @@ export class FeedbackController {
   @Post('batch')
   @RouteConfig({ [BODY_LIMIT]: 'batch' })
   @ApiOperation({
-    summary: 'Submit up to FEEDBACK_MAX_BATCH_ITEMS feedback items; valid items are accepted even when others are not',
+    summary:
+      'Submit up to FEEDBACK_MAX_BATCH_ITEMS feedback items; valid items are accepted even when others are not',
     description:
       '202 when at least one item was accepted, 400 (same body plus error.code batch_rejected) when none was; ' +
       'all accepted items share one broker acknowledgement. accepted lists feedbackIds in item order.',
   })
   @ApiBody({ schema: openApiBatchOf(DOC_SCHEMA) })
   @ApiResponse({ status: 202, schema: openApiSchema(batchResponseSchema, 'output') })
-  @ApiResponse({ status: 400, description: 'batch_rejected (no valid item) | validation_failed (envelope) | invalid_json' })
-  @ApiResponse({ status: 413, description: 'payload_too_large (FEEDBACK_MAX_BATCH_BODY_BYTES) | too_many_items' })
+  @ApiResponse({
+    status: 400,
+    description: 'batch_rejected (no valid item) | validation_failed (envelope) | invalid_json',
+  })
+  @ApiResponse({
+    status: 413,
+    description: 'payload_too_large (FEEDBACK_MAX_BATCH_BODY_BYTES) | too_many_items',
+  })
   @ApiResponse({ status: 503, description: UNAVAILABLE })
-  async submitBatch(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<BatchResponse> {
+  async submitBatch(
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<BatchResponse> {
     const items = parseBatchEnvelope(body, this.config.FEEDBACK_MAX_BATCH_ITEMS);
     const outcomes = await this.submitFeedback.execute(items);
     const result = {

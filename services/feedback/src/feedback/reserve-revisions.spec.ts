@@ -26,7 +26,8 @@ class FakeRevisionStore implements RevisionStore {
   async latest(feedbackId: string): Promise<RevisionState | null> {
     this.reads++;
     let found: RevisionState | null = null;
-    for (let r = 1; this.claims.has(`${feedbackId}#${r}`); r++) found = this.claims.get(`${feedbackId}#${r}`)!;
+    for (let r = 1; this.claims.has(`${feedbackId}#${r}`); r++)
+      found = this.claims.get(`${feedbackId}#${r}`)!;
     return found;
   }
 }
@@ -73,8 +74,12 @@ describe('reserveRevisions', () => {
       AT,
       5,
     );
-    expect(res.plans.get('a')!.items).toEqual([expect.objectContaining({ outcome: 'duplicate', revision: 1 })]);
-    expect(res.plans.get('b')!.items).toEqual([expect.objectContaining({ outcome: 'edit', revision: 2, previousRevision: 1 })]);
+    expect(res.plans.get('a')!.items).toEqual([
+      expect.objectContaining({ outcome: 'duplicate', revision: 1 }),
+    ]);
+    expect(res.plans.get('b')!.items).toEqual([
+      expect.objectContaining({ outcome: 'edit', revision: 2, previousRevision: 1 }),
+    ]);
     expect(store.claims.get('b#2')!.contentHash).toBe('z');
     expect(res.raceLosses).toBe(0);
   });
@@ -90,8 +95,15 @@ describe('reserveRevisions', () => {
         store.claimNow(state('a', 2, 'theirs'));
       }
     };
-    const res = await reserveRevisions(store, [{ feedbackId: 'a', submissions: [{ requestId: 'r', contentHash: 'ours' }] }], AT, 5);
-    expect(res.plans.get('a')!.items).toEqual([expect.objectContaining({ outcome: 'edit', revision: 3, previousRevision: 2 })]);
+    const res = await reserveRevisions(
+      store,
+      [{ feedbackId: 'a', submissions: [{ requestId: 'r', contentHash: 'ours' }] }],
+      AT,
+      5,
+    );
+    expect(res.plans.get('a')!.items).toEqual([
+      expect.objectContaining({ outcome: 'edit', revision: 3, previousRevision: 2 }),
+    ]);
     expect(store.claims.get('a#2')!.contentHash).toBe('theirs');
     expect(store.claims.get('a#3')!.contentHash).toBe('ours');
     expect(res.raceLosses).toBe(1);
@@ -104,7 +116,12 @@ describe('reserveRevisions', () => {
       n++;
       store.claimNow(state('a', n, `other-${n}`));
     };
-    const res = await reserveRevisions(store, [{ feedbackId: 'a', submissions: [{ requestId: 'r', contentHash: 'ours' }] }], AT, 3);
+    const res = await reserveRevisions(
+      store,
+      [{ feedbackId: 'a', submissions: [{ requestId: 'r', contentHash: 'ours' }] }],
+      AT,
+      3,
+    );
     expect(res.plans.has('a')).toBe(false);
     expect(res.conflicts.get('a')).toMatchObject({ status: 409, code: 'revision_conflict' });
   });

@@ -14,24 +14,56 @@ const stored: RevisionState = {
 describe('planChain', () => {
   it('first submission: revision 1, no previous, timestamp defaults to receipt', () => {
     const plan = planChain('f', null, [{ requestId: 'r', contentHash: 'h' }], AT);
-    expect(plan.items).toEqual([{ outcome: 'new', revision: 1, previousRevision: null, receivedAt: AT, timestamp: AT }]);
+    expect(plan.items).toEqual([
+      { outcome: 'new', revision: 1, previousRevision: null, receivedAt: AT, timestamp: AT },
+    ]);
     expect(plan.claims).toEqual([
-      { feedbackId: 'f', requestId: 'r', revision: 1, contentHash: 'h', previousRevision: null, receivedAt: AT, timestamp: AT },
+      {
+        feedbackId: 'f',
+        requestId: 'r',
+        revision: 1,
+        contentHash: 'h',
+        previousRevision: null,
+        receivedAt: AT,
+        timestamp: AT,
+      },
     ]);
   });
 
   it('duplicate: repeats the stored revision with its stored times (identical event), claims nothing', () => {
-    const plan = planChain('f', stored, [{ requestId: 'r', contentHash: 'h2', timestamp: '2030-01-01T00:00:00Z' }], AT);
+    const plan = planChain(
+      'f',
+      stored,
+      [{ requestId: 'r', contentHash: 'h2', timestamp: '2030-01-01T00:00:00Z' }],
+      AT,
+    );
     expect(plan.items).toEqual([
-      { outcome: 'duplicate', revision: 2, previousRevision: 1, receivedAt: stored.receivedAt, timestamp: stored.timestamp },
+      {
+        outcome: 'duplicate',
+        revision: 2,
+        previousRevision: 1,
+        receivedAt: stored.receivedAt,
+        timestamp: stored.timestamp,
+      },
     ]);
     expect(plan.claims).toEqual([]);
   });
 
   it('edit: next revision pointing at the stored one', () => {
-    const plan = planChain('f', stored, [{ requestId: 'r', contentHash: 'h3', timestamp: '2025-02-15T00:00:00Z' }], AT);
+    const plan = planChain(
+      'f',
+      stored,
+      [{ requestId: 'r', contentHash: 'h3', timestamp: '2025-02-15T00:00:00Z' }],
+      AT,
+    );
     expect(plan.items).toEqual([
-      { outcome: 'edit', revision: 3, previousRevision: 2, receivedAt: AT, timestamp: '2025-02-15T00:00:00Z' },
+      {
+        outcome: 'edit',
+        revision: 3,
+        previousRevision: 2,
+        receivedAt: AT,
+        timestamp: '2025-02-15T00:00:00Z',
+      },
     ]);
     expect(plan.claims.map((c) => [c.revision, c.contentHash])).toEqual([[3, 'h3']]);
   });

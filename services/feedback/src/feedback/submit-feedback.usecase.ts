@@ -88,7 +88,11 @@ export class SubmitFeedbackUseCase {
 
     const requests: ReservationRequest[] = [...byId].map(([feedbackId, group]) => ({
       feedbackId,
-      submissions: group.map((c) => ({ requestId: c.req.requestId, contentHash: c.contentHash, timestamp: c.req.timestamp })),
+      submissions: group.map((c) => ({
+        requestId: c.req.requestId,
+        contentHash: c.contentHash,
+        timestamp: c.req.timestamp,
+      })),
     }));
     const reservation = await reserveRevisions(
       this.store,
@@ -119,7 +123,8 @@ export class SubmitFeedbackUseCase {
       if (err instanceof KafkaUnavailableError) this.metrics.publishFailed('feedback');
       throw err;
     }
-    for (const outcome of ['new', 'edit', 'duplicate'] as const) this.metrics.accept('feedback', outcome, counts[outcome]);
+    for (const outcome of ['new', 'edit', 'duplicate'] as const)
+      this.metrics.accept('feedback', outcome, counts[outcome]);
     return outcomes;
   }
 
@@ -131,8 +136,18 @@ export class SubmitFeedbackUseCase {
     if (!parsed.success) return { rejection: zodRejection(parsed.error) };
     const req = parsed.data;
     const tooLarge = checkTextLimits([
-      { path: 'comment', value: req.comment, limitBytes: this.config.FEEDBACK_MAX_COMMENT_BYTES, envVar: 'FEEDBACK_MAX_COMMENT_BYTES' },
-      { path: 'correction', value: req.correction, limitBytes: this.config.FEEDBACK_MAX_CORRECTION_BYTES, envVar: 'FEEDBACK_MAX_CORRECTION_BYTES' },
+      {
+        path: 'comment',
+        value: req.comment,
+        limitBytes: this.config.FEEDBACK_MAX_COMMENT_BYTES,
+        envVar: 'FEEDBACK_MAX_COMMENT_BYTES',
+      },
+      {
+        path: 'correction',
+        value: req.correction,
+        limitBytes: this.config.FEEDBACK_MAX_CORRECTION_BYTES,
+        envVar: 'FEEDBACK_MAX_CORRECTION_BYTES',
+      },
     ]);
     if (tooLarge) return { rejection: tooLarge };
     const feedbackId = req.feedbackId ?? uuidv7();
@@ -140,13 +155,23 @@ export class SubmitFeedbackUseCase {
       const draft = draftFeedbackEvent(req, feedbackId, this.scale, receivedAt, this.redact);
       // Checked on the draft, before a revision is claimed; the final event differs only by the
       // revision number and the small `edit` object, hence the margin.
-      const tooBig = checkEventSize(serializeEvent(draft), this.config.FEEDBACK_MAX_EVENT_BYTES - EDIT_MARGIN_BYTES);
+      const tooBig = checkEventSize(
+        serializeEvent(draft),
+        this.config.FEEDBACK_MAX_EVENT_BYTES - EDIT_MARGIN_BYTES,
+      );
       if (tooBig) return { rejection: tooBig };
       return { feedbackId, req, contentHash: feedbackContentHash(req, this.scale), draft };
     } catch (err) {
       if (isContractValidationError(err)) return { rejection: contractRejection(err) };
       if (err instanceof CanonicalizationError) {
-        return { rejection: validationRejection([{ path: err.path.replace(/^\$\.?/, ''), message: 'expected valid Unicode text (no lone surrogates)' }]) };
+        return {
+          rejection: validationRejection([
+            {
+              path: err.path.replace(/^\$\.?/, ''),
+              message: 'expected valid Unicode text (no lone surrogates)',
+            },
+          ]),
+        };
       }
       throw err;
     }

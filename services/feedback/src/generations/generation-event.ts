@@ -30,7 +30,11 @@ export function redactGeneration(req: LogGenerationRequest, redact: Redactor): L
 }
 
 /** Builds (and validates against the contract) the `io.llmops.generation.logged.v1` event. */
-export function buildGenerationEvent(req: LogGenerationRequest, receivedAt: string, redact: Redactor): KeyedEvent {
+export function buildGenerationEvent(
+  req: LogGenerationRequest,
+  receivedAt: string,
+  redact: Redactor,
+): KeyedEvent {
   const data: GenerationLoggedData = {
     ...redactGeneration(req, redact),
     timestamp: req.timestamp ?? receivedAt,

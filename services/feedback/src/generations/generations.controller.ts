@@ -36,7 +36,8 @@ export class GenerationsController {
   @RouteConfig({ [BODY_LIMIT]: 'single' })
   @ApiOperation({
     summary: 'Log one LLM generation (202 after the broker acknowledged the event)',
-    description: 'Event io.llmops.generation.logged.v1 on llmops.generations.v1, key requestId, id gen:<requestId>.',
+    description:
+      'Event io.llmops.generation.logged.v1 on llmops.generations.v1, key requestId, id gen:<requestId>.',
   })
   @ApiBody({ schema: openApiSchema(logGenerationRequestSchema) })
   @ApiResponse({ status: 202, schema: openApiSchema(logGenerationResponseSchema, 'output') })
@@ -52,17 +53,27 @@ export class GenerationsController {
   @Post('batch')
   @RouteConfig({ [BODY_LIMIT]: 'batch' })
   @ApiOperation({
-    summary: 'Log up to FEEDBACK_MAX_BATCH_ITEMS generations; valid items are accepted even when others are not',
+    summary:
+      'Log up to FEEDBACK_MAX_BATCH_ITEMS generations; valid items are accepted even when others are not',
     description:
       '202 when at least one item was accepted, 400 (same body plus error.code batch_rejected) when none was; ' +
       'all accepted items share one broker acknowledgement.',
   })
   @ApiBody({ schema: openApiBatchOf(logGenerationRequestSchema) })
   @ApiResponse({ status: 202, schema: openApiSchema(batchResponseSchema, 'output') })
-  @ApiResponse({ status: 400, description: 'batch_rejected (no valid item) | validation_failed (envelope) | invalid_json' })
-  @ApiResponse({ status: 413, description: 'payload_too_large (FEEDBACK_MAX_BATCH_BODY_BYTES) | too_many_items' })
+  @ApiResponse({
+    status: 400,
+    description: 'batch_rejected (no valid item) | validation_failed (envelope) | invalid_json',
+  })
+  @ApiResponse({
+    status: 413,
+    description: 'payload_too_large (FEEDBACK_MAX_BATCH_BODY_BYTES) | too_many_items',
+  })
   @ApiResponse({ status: 503, description: UNAVAILABLE })
-  async logBatch(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<BatchResponse> {
+  async logBatch(
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<BatchResponse> {
     const items = parseBatchEnvelope(body, this.config.FEEDBACK_MAX_BATCH_ITEMS);
     const outcomes = await this.logGenerations.execute(items);
     const result = {

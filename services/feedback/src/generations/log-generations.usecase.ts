@@ -60,12 +60,20 @@ export class LogGenerationsUseCase {
     return outcomes;
   }
 
-  private prepare(item: unknown, receivedAt: string): { id: string; event: KeyedEvent } | { rejection: ItemRejection } {
+  private prepare(
+    item: unknown,
+    receivedAt: string,
+  ): { id: string; event: KeyedEvent } | { rejection: ItemRejection } {
     const parsed = logGenerationRequestSchema.safeParse(item);
     if (!parsed.success) return { rejection: zodRejection(parsed.error) };
     const req = parsed.data;
     const tooLarge = checkTextLimits([
-      { path: 'output', value: req.output, limitBytes: this.config.FEEDBACK_MAX_OUTPUT_BYTES, envVar: 'FEEDBACK_MAX_OUTPUT_BYTES' },
+      {
+        path: 'output',
+        value: req.output,
+        limitBytes: this.config.FEEDBACK_MAX_OUTPUT_BYTES,
+        envVar: 'FEEDBACK_MAX_OUTPUT_BYTES',
+      },
     ]);
     if (tooLarge) return { rejection: tooLarge };
     try {

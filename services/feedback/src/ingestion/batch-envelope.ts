@@ -3,7 +3,9 @@ import { z } from 'zod';
 
 /** `{ "items": [...] }`: items are validated one by one, so one bad item never sinks the others. */
 export const batchEnvelopeSchema = z.strictObject({
-  items: z.array(z.unknown(), { error: 'expected an array of items' }).min(1, { error: 'expected at least one item' }),
+  items: z
+    .array(z.unknown(), { error: 'expected an array of items' })
+    .min(1, { error: 'expected at least one item' }),
 });
 
 export function parseBatchEnvelope(body: unknown, maxItems: number): unknown[] {

@@ -1,7 +1,12 @@
 import { checkEventSize, checkTextLimits } from './field-limits';
 
 describe('checkTextLimits', () => {
-  const field = (value: string | undefined, limitBytes: number) => ({ path: 'comment', value, limitBytes, envVar: 'X' });
+  const field = (value: string | undefined, limitBytes: number) => ({
+    path: 'comment',
+    value,
+    limitBytes,
+    envVar: 'X',
+  });
 
   it('counts UTF-8 bytes, not characters', () => {
     expect(checkTextLimits([field('é'.repeat(5), 10)])).toBeUndefined();
@@ -14,7 +19,9 @@ describe('checkTextLimits', () => {
   });
 
   it('ignores absent fields and reports the first field over its limit', () => {
-    expect(checkTextLimits([field(undefined, 1), { ...field('xx', 1), path: 'correction' }])?.details).toMatchObject({
+    expect(
+      checkTextLimits([field(undefined, 1), { ...field('xx', 1), path: 'correction' }])?.details,
+    ).toMatchObject({
       path: 'correction',
     });
   });

@@ -42,7 +42,9 @@ describe('redactText', () => {
   });
 
   it('is the identity when disabled', () => {
-    expect(createRedactor(false)('jane@example.com +1 555 123 4567')).toBe('jane@example.com +1 555 123 4567');
+    expect(createRedactor(false)('jane@example.com +1 555 123 4567')).toBe(
+      'jane@example.com +1 555 123 4567',
+    );
     expect(createRedactor(true)('jane@example.com')).toBe(EMAIL_MASK);
   });
 });

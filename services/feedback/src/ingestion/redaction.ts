@@ -14,7 +14,8 @@
 export const EMAIL_MASK = '[email]';
 export const PHONE_MASK = '[phone]';
 
-const EMAIL_RE = /[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}/g;
+const EMAIL_RE =
+  /[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}/g;
 
 // A candidate: starts with + ( or a digit, then digits and single separators; not glued to a word
 // or to another number. The digit count is checked in code (a regex count would be unreadable).

@@ -25,8 +25,17 @@ export async function startFeedbackApp(env: Record<string, string>): Promise<Fee
   await app.init();
   const fastify = app.getHttpAdapter().getInstance();
   await fastify.ready();
-  const postRaw = async (url: string, raw: string, contentType = 'application/json'): Promise<InjectResult> => {
-    const res = await fastify.inject({ method: 'POST', url, payload: raw, headers: { 'content-type': contentType } });
+  const postRaw = async (
+    url: string,
+    raw: string,
+    contentType = 'application/json',
+  ): Promise<InjectResult> => {
+    const res = await fastify.inject({
+      method: 'POST',
+      url,
+      payload: raw,
+      headers: { 'content-type': contentType },
+    });
     let body: unknown = res.body;
     try {
       body = JSON.parse(res.body);
@@ -59,7 +68,11 @@ export async function readTopic(
   until: (records: TopicRecord[]) => boolean,
   timeoutMs = 30_000,
 ): Promise<TopicRecord[]> {
-  const kafka = new Kafka({ brokers: brokers.split(','), clientId: 'feedback-test-reader', logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    brokers: brokers.split(','),
+    clientId: 'feedback-test-reader',
+    logLevel: logLevel.NOTHING,
+  });
   const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}-${Math.random()}` });
   const records: TopicRecord[] = [];
   await consumer.connect();
@@ -70,7 +83,8 @@ export async function readTopic(
     await consumer.run({
       eachMessage: async ({ message, partition }) => {
         const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+        for (const [k, v] of Object.entries(message.headers ?? {}))
+          if (v !== undefined) headers[k] = String(v);
         records.push({
           key: message.key?.toString() ?? '',
           value: message.value?.toString() ?? '',

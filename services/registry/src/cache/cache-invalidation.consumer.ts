@@ -77,8 +77,10 @@ export class CacheInvalidationConsumer implements OnApplicationBootstrap, Before
           return;
         }
         const event = parsed.event;
-        if (event.type === EVENT_TYPES.promptAliasMoved) this.cache.invalidateAlias(event.data.name, event.data.alias);
-        else if (event.type === EVENT_TYPES.promptVersionRegistered) this.cache.invalidateAlias(event.data.name, LATEST_ALIAS);
+        if (event.type === EVENT_TYPES.promptAliasMoved)
+          this.cache.invalidateAlias(event.data.name, event.data.alias);
+        else if (event.type === EVENT_TYPES.promptVersionRegistered)
+          this.cache.invalidateAlias(event.data.name, LATEST_ALIAS);
       });
     }
     return rejected;

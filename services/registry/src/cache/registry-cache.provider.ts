@@ -7,5 +7,8 @@ export const registryCacheProvider: Provider = {
   provide: RegistryCache,
   inject: [SERVICE_CONFIG],
   useFactory: (config: RegistryConfig) =>
-    new RegistryCache({ maxVersions: config.REGISTRY_VERSION_CACHE_MAX, aliasTtlMs: config.REGISTRY_ALIAS_CACHE_TTL_MS }),
+    new RegistryCache({
+      maxVersions: config.REGISTRY_VERSION_CACHE_MAX,
+      aliasTtlMs: config.REGISTRY_ALIAS_CACHE_TTL_MS,
+    }),
 };

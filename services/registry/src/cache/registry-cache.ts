@@ -93,7 +93,8 @@ export class RegistryCache {
   setAlias(name: string, alias: string, hash: string): void {
     const k = key(name, alias);
     this.bump(k);
-    if (this.options.aliasTtlMs > 0) this.aliases.set(k, { hash, expiresAt: this.now() + this.options.aliasTtlMs });
+    if (this.options.aliasTtlMs > 0)
+      this.aliases.set(k, { hash, expiresAt: this.now() + this.options.aliasTtlMs });
   }
 
   invalidateAlias(name: string, alias: string): void {

@@ -26,7 +26,12 @@ export const registryConfigSchema = baseServiceConfig(3001, 'registry').extend({
   REGISTRY_INSTANCE_ID: z
     .string()
     .regex(/^[a-zA-Z0-9._-]{1,100}$/, 'expected 1-100 letters, digits, ".", "_" or "-"')
-    .default(() => `${hostname().replace(/[^a-zA-Z0-9._-]/g, '-').slice(0, 60)}-${process.pid}-${randomBytes(3).toString('hex')}`),
+    .default(
+      () =>
+        `${hostname()
+          .replace(/[^a-zA-Z0-9._-]/g, '-')
+          .slice(0, 60)}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    ),
 });
 
 export type RegistryConfig = ReturnType<typeof loadRegistryConfig>;

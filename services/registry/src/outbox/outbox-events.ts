@@ -19,7 +19,8 @@ import type { UnpublishedAliasMove } from '../prompts/persistence/alias-move.rep
 import type { UnpublishedVersion } from '../prompts/persistence/prompt-version.repository';
 
 export const versionEventId = (name: string, hash: string): string => `prompt-version/${name}/${hash}`;
-export const aliasMoveEventId = (name: string, alias: string, rev: number): string => `prompt-alias/${name}/${alias}/${rev}`;
+export const aliasMoveEventId = (name: string, alias: string, rev: number): string =>
+  `prompt-alias/${name}/${alias}/${rev}`;
 
 function headers(eventId: string, correlationId?: string, traceparent?: string): Record<string, string> {
   return {
@@ -51,7 +52,15 @@ export function aliasMoveMessage(m: UnpublishedAliasMove): OutgoingMessage {
   const id = aliasMoveEventId(m.name, m.alias, m.rev);
   const event = createEvent(
     EVENT_TYPES.promptAliasMoved,
-    { name: m.name, alias: m.alias, from: m.from, to: m.to, toVersion: m.toVersion, actor: m.actor, movedAt: m.movedAt },
+    {
+      name: m.name,
+      alias: m.alias,
+      from: m.from,
+      to: m.to,
+      toVersion: m.toVersion,
+      actor: m.actor,
+      movedAt: m.movedAt,
+    },
     { source: EVENT_SOURCES.registry, id, time: m.movedAt, subject: m.name },
   );
   return { key: m.name, value: serializeEvent(event), headers: headers(id, m.correlationId, m.traceparent) };

@@ -75,7 +75,10 @@ export class OutboxPublisher implements OnApplicationBootstrap, BeforeApplicatio
   /** One round; resolves with the number of events acknowledged. Exposed for tests and tools. */
   async drainOnce(): Promise<number> {
     const limit = this.config.REGISTRY_OUTBOX_BATCH_SIZE;
-    const [versions, moves] = await Promise.all([this.versions.findUnpublished(limit), this.moves.findUnpublished(limit)]);
+    const [versions, moves] = await Promise.all([
+      this.versions.findUnpublished(limit),
+      this.moves.findUnpublished(limit),
+    ]);
     if (versions.length === 0 && moves.length === 0) {
       this.metrics.outboxPending.set({ kind: 'version' }, 0);
       this.metrics.outboxPending.set({ kind: 'alias' }, 0);
@@ -104,8 +107,14 @@ export class OutboxPublisher implements OnApplicationBootstrap, BeforeApplicatio
       this.metrics.outboxPublished.inc({ kind: 'alias' }, m.records.length);
       acked += m.records.length;
     }
-    this.metrics.outboxPending.set({ kind: 'version' }, versions.length - (vSent.status === 'fulfilled' ? v.records.length : 0));
-    this.metrics.outboxPending.set({ kind: 'alias' }, moves.length - (mSent.status === 'fulfilled' ? m.records.length : 0));
+    this.metrics.outboxPending.set(
+      { kind: 'version' },
+      versions.length - (vSent.status === 'fulfilled' ? v.records.length : 0),
+    );
+    this.metrics.outboxPending.set(
+      { kind: 'alias' },
+      moves.length - (mSent.status === 'fulfilled' ? m.records.length : 0),
+    );
     const failed = [vSent, mSent].find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       // A timed-out batch may still be inside kafkajs' retries; let it settle before any resend, so
@@ -124,7 +133,10 @@ export class OutboxPublisher implements OnApplicationBootstrap, BeforeApplicatio
         out.records.push(r);
       } catch (err) {
         // Cannot happen for data this service validated; never let one record block the others.
-        this.logger.error({ err, id: r.id }, 'outbox record does not match the event contract; left unpublished');
+        this.logger.error(
+          { err, id: r.id },
+          'outbox record does not match the event contract; left unpublished',
+        );
       }
     }
     return out;
@@ -154,7 +166,11 @@ export class OutboxPublisher implements OnApplicationBootstrap, BeforeApplicatio
           this.config.REGISTRY_OUTBOX_MAX_BACKOFF_MS,
         );
         this.logger.warn(
-          { err: err instanceof Error ? err.message : String(err), retryInMs: delay, failures: this.consecutiveFailures },
+          {
+            err: err instanceof Error ? err.message : String(err),
+            retryInMs: delay,
+            failures: this.consecutiveFailures,
+          },
           'outbox publish failed; events stay pending and will be retried',
         );
       },

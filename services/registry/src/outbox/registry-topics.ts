@@ -19,5 +19,8 @@ export function registryTopics(config: Pick<RegistryConfig, 'KAFKA_TOPIC_PREFIX'
 /** Created at boot when missing. */
 export function registryTopicSpecs(config: RegistryConfig): TopicSpec[] {
   const t = registryTopics(config);
-  return [t.versions, t.aliases, t.deadLetter].map((name) => ({ name, partitions: config.KAFKA_TOPIC_PARTITIONS }));
+  return [t.versions, t.aliases, t.deadLetter].map((name) => ({
+    name,
+    partitions: config.KAFKA_TOPIC_PARTITIONS,
+  }));
 }

@@ -3,7 +3,12 @@ import { Body, Controller, Get, Headers, Param, Put, Query } from '@nestjs/commo
 import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { moveAliasRequestSchema } from './dto/move-alias.request';
 import { paginationQuerySchema } from './dto/pagination.request';
-import { aliasHistoryResponseSchema, type AliasHistoryResponse, aliasResponseSchema, type AliasResponse } from './dto/version.response';
+import {
+  aliasHistoryResponseSchema,
+  type AliasHistoryResponse,
+  aliasResponseSchema,
+  type AliasResponse,
+} from './dto/version.response';
 import { openApiSchema } from './json-schema';
 import { MoveAliasUseCase } from './move-alias.usecase';
 import { ReadAliasesUseCase } from './read-aliases.usecase';
@@ -65,7 +70,11 @@ export class AliasesController {
   @ApiQuery({ name: 'cursor', required: false })
   @ApiResponse({ status: 200, schema: openApiSchema(aliasHistoryResponseSchema, 'output') })
   @ApiResponse({ status: 404, description: 'alias_not_found, prompt_not_found' })
-  history(@Param('name') name: string, @Param('alias') alias: string, @Query() query: unknown): Promise<AliasHistoryResponse> {
+  history(
+    @Param('name') name: string,
+    @Param('alias') alias: string,
+    @Query() query: unknown,
+  ): Promise<AliasHistoryResponse> {
     const { limit, cursor } = parseOrThrow(paginationQuerySchema, query);
     return this.reader.history(name, alias, limit, cursor);
   }

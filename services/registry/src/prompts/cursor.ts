@@ -7,7 +7,10 @@ export function encodeCursor(value: string | number): string {
 
 export function decodeCursor(cursor: string | undefined, kind: 'string'): string | undefined;
 export function decodeCursor(cursor: string | undefined, kind: 'number'): number | undefined;
-export function decodeCursor(cursor: string | undefined, kind: 'string' | 'number'): string | number | undefined {
+export function decodeCursor(
+  cursor: string | undefined,
+  kind: 'string' | 'number',
+): string | number | undefined {
   if (cursor === undefined) return undefined;
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown };

@@ -27,7 +27,11 @@ export class DiffVersionsUseCase {
       from: `${name}@${from.shortHash} (v${from.version})`,
       to: `${name}@${to.shortHash} (v${to.version})`,
     });
-    const ref = (v: typeof from): VersionRef => ({ hash: v.hash, shortHash: v.shortHash, version: v.version });
+    const ref = (v: typeof from): VersionRef => ({
+      hash: v.hash,
+      shortHash: v.shortHash,
+      version: v.version,
+    });
     return { name, from: ref(from), to: ref(to), ...diff };
   }
 }

@@ -9,7 +9,12 @@ import type { AliasResponse } from './dto/version.response';
 import { AliasMoveRepository } from './persistence/alias-move.repository';
 import { PromptSummaryRepository } from './persistence/prompt-summary.repository';
 import { shortHashOf } from './prompt-version';
-import { AliasConflictError, InvalidAliasError, ReservedAliasError, WriteContentionError } from './prompts.errors';
+import {
+  AliasConflictError,
+  InvalidAliasError,
+  ReservedAliasError,
+  WriteContentionError,
+} from './prompts.errors';
 import { REGISTRY_METRICS, type RegistryMetrics } from './registry.metrics';
 import { ResolveVersionUseCase } from './resolve-version.usecase';
 
@@ -34,7 +39,12 @@ export class MoveAliasUseCase {
     @Inject(REGISTRY_METRICS) private readonly metrics: RegistryMetrics,
   ) {}
 
-  async execute(name: string, alias: string, request: MoveAliasRequest, actor: string): Promise<AliasResponse> {
+  async execute(
+    name: string,
+    alias: string,
+    request: MoveAliasRequest,
+    actor: string,
+  ): Promise<AliasResponse> {
     if (alias === LATEST_ALIAS) throw new ReservedAliasError(alias);
     const problem = aliasNameProblem(alias);
     if (problem) throw new InvalidAliasError(alias, problem);
@@ -82,7 +92,10 @@ export class MoveAliasUseCase {
         await this.summaries
           .applyAliasMove({ ...move, movedAt: move.movedAt.toISOString() })
           .catch((err: unknown) =>
-            this.logger.warn({ err, name, alias }, 'alias summary update failed; the outbox publisher will repair it'),
+            this.logger.warn(
+              { err, name, alias },
+              'alias summary update failed; the outbox publisher will repair it',
+            ),
           );
         this.metrics.aliasMoves.inc({ outcome: 'moved' });
         return {

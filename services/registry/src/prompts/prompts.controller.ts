@@ -20,7 +20,11 @@ import { type RenderPromptResponse, RenderPromptUseCase } from './render-prompt.
 import { ResolveVersionUseCase } from './resolve-version.usecase';
 import { LATEST_ALIAS } from './domain/ref';
 
-const NAME_PARAM = { name: 'name', description: 'Prompt name, ^[a-z0-9][a-z0-9_.-]{0,127}$', example: 'summarizer' };
+const NAME_PARAM = {
+  name: 'name',
+  description: 'Prompt name, ^[a-z0-9][a-z0-9_.-]{0,127}$',
+  example: 'summarizer',
+};
 const REF_DOC = 'Full hash, unique hash prefix (7+ hex), version number, or alias (e.g. production, latest)';
 
 @ApiTags('prompts')
@@ -38,7 +42,11 @@ export class PromptsController {
   @ApiOperation({ summary: 'Register a version (idempotent: the same spec returns the existing version)' })
   @ApiParam(NAME_PARAM)
   @ApiBody({ schema: openApiSchema(registerVersionRequestSchema) })
-  @ApiResponse({ status: 201, description: 'New version', schema: openApiSchema(registerVersionResponseSchema, 'output') })
+  @ApiResponse({
+    status: 201,
+    description: 'New version',
+    schema: openApiSchema(registerVersionResponseSchema, 'output'),
+  })
   @ApiResponse({ status: 200, description: 'Spec already registered (created: false)' })
   @ApiResponse({ status: 400, description: 'validation_failed, invalid_name, invalid_json' })
   @ApiResponse({ status: 413, description: 'payload_too_large, spec_too_large' })
@@ -102,7 +110,11 @@ export class PromptsController {
   @ApiOperation({ summary: 'Render a version with variables, ready to send to an LLM provider' })
   @ApiParam(NAME_PARAM)
   @ApiBody({ schema: openApiSchema(renderPromptRequestSchema) })
-  @ApiResponse({ status: 200, description: '{ name, hash, shortHash, version, model, params, text | messages, responseFormat?, tools? }' })
+  @ApiResponse({
+    status: 200,
+    description:
+      '{ name, hash, shortHash, version, model, params, text | messages, responseFormat?, tools? }',
+  })
   @ApiResponse({ status: 404, description: 'prompt_not_found, version_not_found' })
   @ApiResponse({ status: 422, description: 'missing_variables (details.missing names every one)' })
   render(@Param('name') name: string, @Body() body: unknown): Promise<RenderPromptResponse> {
@@ -114,7 +126,10 @@ export class PromptsController {
   @ApiParam(NAME_PARAM)
   @ApiQuery({ name: 'from', description: REF_DOC })
   @ApiQuery({ name: 'to', description: REF_DOC })
-  @ApiResponse({ status: 200, description: '{ from, to, identical, changedFields, changes[], text{template,system,messages} }' })
+  @ApiResponse({
+    status: 200,
+    description: '{ from, to, identical, changedFields, changes[], text{template,system,messages} }',
+  })
   @ApiResponse({ status: 404, description: 'prompt_not_found, version_not_found' })
   diff(@Param('name') name: string, @Query() query: unknown): Promise<DiffResponse> {
     const { from, to } = parseOrThrow(diffQuerySchema, query);

@@ -2,9 +2,14 @@ import { AppError, ConflictError, NotFoundError } from '@llmops/platform';
 
 export class InvalidNameError extends AppError {
   constructor(name: string) {
-    super(400, 'invalid_name', `Prompt name "${name}" is invalid: names must match ^[a-z0-9][a-z0-9_.-]{0,127}$.`, {
-      name,
-    });
+    super(
+      400,
+      'invalid_name',
+      `Prompt name "${name}" is invalid: names must match ^[a-z0-9][a-z0-9_.-]{0,127}$.`,
+      {
+        name,
+      },
+    );
   }
 }
 
@@ -16,18 +21,28 @@ export class InvalidAliasError extends AppError {
 
 export class ReservedAliasError extends AppError {
   constructor(alias: string) {
-    super(400, 'reserved_alias', `Alias "${alias}" is reserved and maintained by the registry: it always points at the newest version.`, {
-      alias,
-    });
+    super(
+      400,
+      'reserved_alias',
+      `Alias "${alias}" is reserved and maintained by the registry: it always points at the newest version.`,
+      {
+        alias,
+      },
+    );
   }
 }
 
 export class SpecTooLargeError extends AppError {
   constructor(bytes: number, max: number) {
-    super(413, 'spec_too_large', `The spec is ${bytes} bytes of canonical JSON; at most ${max} bytes are accepted.`, {
-      bytes,
-      maxBytes: max,
-    });
+    super(
+      413,
+      'spec_too_large',
+      `The spec is ${bytes} bytes of canonical JSON; at most ${max} bytes are accepted.`,
+      {
+        bytes,
+        maxBytes: max,
+      },
+    );
   }
 }
 
@@ -70,7 +85,13 @@ export class AmbiguousRefError extends ConflictError {
 }
 
 export class AliasConflictError extends ConflictError {
-  constructor(name: string, alias: string, expected: string | null, actual: string | null, actualVersion: number | null) {
+  constructor(
+    name: string,
+    alias: string,
+    expected: string | null,
+    actual: string | null,
+    actualVersion: number | null,
+  ) {
     super(
       'alias_conflict',
       `Alias "${alias}" of "${name}" points at ${actual ?? 'nothing'}, not the expected ${expected ?? 'nothing'}; re-read it and retry.`,
@@ -93,6 +114,10 @@ export class WriteContentionError extends AppError {
 
 export class InvalidCursorError extends AppError {
   constructor() {
-    super(400, 'invalid_cursor', 'The cursor is not valid: pass the nextCursor of the previous page unchanged.');
+    super(
+      400,
+      'invalid_cursor',
+      'The cursor is not valid: pass the nextCursor of the previous page unchanged.',
+    );
   }
 }

@@ -24,7 +24,11 @@ import { ResolveVersionUseCase } from './resolve-version.usecase';
 @Module({
   controllers: [PromptsController, AliasesController],
   providers: [
-    { provide: REGISTRY_METRICS, inject: [METRICS_REGISTRY], useFactory: (r: Registry) => registryMetrics(r) },
+    {
+      provide: REGISTRY_METRICS,
+      inject: [METRICS_REGISTRY],
+      useFactory: (r: Registry) => registryMetrics(r),
+    },
     registryCacheProvider,
     PromptVersionRepository,
     AliasMoveRepository,

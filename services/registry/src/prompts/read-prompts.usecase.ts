@@ -23,7 +23,11 @@ export class ReadPromptsUseCase {
   }
 
   /** Versions newest first (without their specs). */
-  async listVersions(name: string, limit: number, cursor?: string): Promise<z.infer<typeof versionListResponseSchema>> {
+  async listVersions(
+    name: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<z.infer<typeof versionListResponseSchema>> {
     assertPromptName(name);
     const before = decodeCursor(cursor, 'number');
     const items = await this.versions.list(name, limit, before);

@@ -55,7 +55,8 @@ export class RegisterVersionUseCase {
     assertPromptName(name);
     const { hash, canonical } = hashSpec(request.spec);
     const bytes = Buffer.byteLength(canonical, 'utf8');
-    if (bytes > this.config.REGISTRY_MAX_SPEC_BYTES) throw new SpecTooLargeError(bytes, this.config.REGISTRY_MAX_SPEC_BYTES);
+    if (bytes > this.config.REGISTRY_MAX_SPEC_BYTES)
+      throw new SpecTooLargeError(bytes, this.config.REGISTRY_MAX_SPEC_BYTES);
 
     const known = this.cache.getVersion(name, hash)?.version ?? (await this.versions.findByHash(name, hash));
     if (known) return this.existing(known);
@@ -87,9 +88,14 @@ export class RegisterVersionUseCase {
         this.cache.invalidateAlias(name, LATEST_ALIAS);
         this.outbox.kick();
         // Best effort: the outbox publisher re-applies it before the event is marked published.
-        await this.summaries.applyVersion(created).catch((err: unknown) =>
-          this.logger.warn({ err, name }, 'prompt summary update failed; the outbox publisher will repair it'),
-        );
+        await this.summaries
+          .applyVersion(created)
+          .catch((err: unknown) =>
+            this.logger.warn(
+              { err, name },
+              'prompt summary update failed; the outbox publisher will repair it',
+            ),
+          );
         this.metrics.registrations.inc({ outcome: 'created' });
         return { ...this.view(created), created: true };
       }

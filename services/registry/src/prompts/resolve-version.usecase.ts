@@ -5,7 +5,12 @@ import { LATEST_ALIAS, parseRef } from './domain/ref';
 import { NAME_PATTERN } from './dto/prompt-spec';
 import { AliasMoveRepository } from './persistence/alias-move.repository';
 import { PromptVersionRepository } from './persistence/prompt-version.repository';
-import { AmbiguousRefError, InvalidNameError, PromptNotFoundError, VersionNotFoundError } from './prompts.errors';
+import {
+  AmbiguousRefError,
+  InvalidNameError,
+  PromptNotFoundError,
+  VersionNotFoundError,
+} from './prompts.errors';
 import { REGISTRY_METRICS, type RegistryMetrics } from './registry.metrics';
 
 /** Candidates listed in an ambiguous-prefix error (and the most fetched for a prefix). */

@@ -17,7 +17,10 @@ export interface RegistryTestApp {
   close(): Promise<void>;
 }
 
-export async function startRegistry(infra: TestInfra, env: Record<string, string> = {}): Promise<RegistryTestApp> {
+export async function startRegistry(
+  infra: TestInfra,
+  env: Record<string, string> = {},
+): Promise<RegistryTestApp> {
   const config = loadRegistryConfig({
     KAFKA_BROKERS: infra.kafkaBrokers,
     MONGODB_URI: infra.mongoBaseUri,
@@ -34,7 +37,12 @@ export async function startRegistry(infra: TestInfra, env: Record<string, string
   return {
     app,
     config,
-    async request<T>(method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown, headers?: Record<string, string>) {
+    async request<T>(
+      method: 'GET' | 'POST' | 'PUT',
+      url: string,
+      payload?: unknown,
+      headers?: Record<string, string>,
+    ) {
       const res = await fastify.inject({
         method,
         url,

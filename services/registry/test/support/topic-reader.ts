@@ -17,7 +17,9 @@ export async function readTopic(
   timeoutMs = 30_000,
 ): Promise<ReadRecord[]> {
   const kafka = new Kafka({ brokers, clientId: 'registry-test-reader', logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}-${Math.random().toString(16).slice(2)}` });
+  const consumer = kafka.consumer({
+    groupId: `reader-${topic}-${Date.now()}-${Math.random().toString(16).slice(2)}`,
+  });
   const records: ReadRecord[] = [];
   await consumer.connect();
   try {
@@ -27,7 +29,8 @@ export async function readTopic(
     await consumer.run({
       eachMessage: async ({ message }) => {
         const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = v.toString();
+        for (const [k, v] of Object.entries(message.headers ?? {}))
+          if (v !== undefined) headers[k] = v.toString();
         records.push({
           key: message.key?.toString() ?? null,
           value: JSON.parse(message.value?.toString() ?? 'null') as ReadRecord['value'],

@@ -13,7 +13,13 @@ import { DDSketch } from '@datadog/sketches-js';
 import { Binary, type Collection, type Db, MongoBulkWriteError, MongoServerError } from 'mongodb';
 import type { Bucket } from '../bucket';
 import type { BatchPlan } from '../batch-planner';
-import { PartitionState, type PendingDoc, type RequestDoc, type RevisionDoc, type SeenDoc } from '../partition-state';
+import {
+  PartitionState,
+  type PendingDoc,
+  type RequestDoc,
+  type RevisionDoc,
+  type SeenDoc,
+} from '../partition-state';
 
 export const COLLECTIONS = {
   buckets: 'buckets',
@@ -105,7 +111,11 @@ export class AggregationRepository {
    */
   async write(plan: BatchPlan): Promise<number> {
     let commands = 0;
-    const insertAll = <T extends { _id: string }>(col: Collection<T>, docs: T[], what: string): Array<Promise<void>> => {
+    const insertAll = <T extends { _id: string }>(
+      col: Collection<T>,
+      docs: T[],
+      what: string,
+    ): Array<Promise<void>> => {
       if (docs.length === 0) return [];
       commands++;
       return [

@@ -2,7 +2,10 @@
 import { z } from 'zod';
 
 const interval = z.tuple([z.number(), z.number()]).nullable();
-const reason = z.string().nullable().describe('Why the values next to it are null (e.g. n<2, zero-variance, no-data)');
+const reason = z
+  .string()
+  .nullable()
+  .describe('Why the values next to it are null (e.g. n<2, zero-variance, no-data)');
 
 export const meanResultSchema = z.object({
   n: z.number().int(),

@@ -8,7 +8,9 @@ export const userIdSchema = z
   .string({ error: 'expected userId as a string' })
   .min(1, { error: 'expected a non-empty userId' })
   .max(MAX_USER_ID_LENGTH, { error: `expected a userId of at most ${MAX_USER_ID_LENGTH} characters` })
-  .refine(isValidUserId, { error: 'expected well-formed UTF-16 (no lone surrogates): user ids are hashed as UTF-8' });
+  .refine(isValidUserId, {
+    error: 'expected well-formed UTF-16 (no lone surrogates): user ids are hashed as UTF-8',
+  });
 
 export const attributesSchema = z
   .record(
@@ -21,7 +23,10 @@ export const attributesSchema = z
   .refine((a) => Object.keys(a).length <= 100, { error: 'expected at most 100 attributes' });
 
 export const assignRequestSchema = z.strictObject({
-  experiment: z.string({ error: 'expected an experiment key' }).min(1, { error: 'expected an experiment key' }).max(128),
+  experiment: z
+    .string({ error: 'expected an experiment key' })
+    .min(1, { error: 'expected an experiment key' })
+    .max(128),
   userId: userIdSchema,
   attributes: attributesSchema.optional(),
 });

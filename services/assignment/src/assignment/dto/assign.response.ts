@@ -44,7 +44,10 @@ export const assignBatchResponseJsonSchema = {
             properties: {
               experiment: { type: 'string' },
               userId: { type: 'string' },
-              error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
+              error: {
+                type: 'object',
+                properties: { code: { type: 'string' }, message: { type: 'string' } },
+              },
             },
           },
         ],

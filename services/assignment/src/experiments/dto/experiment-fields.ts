@@ -14,7 +14,9 @@ const armName = z
 
 export const armSchema = z.strictObject({
   name: armName,
-  weight: z.number({ error: 'expected a finite weight >= 0' }).min(0, { error: 'expected a finite weight >= 0' }),
+  weight: z
+    .number({ error: 'expected a finite weight >= 0' })
+    .min(0, { error: 'expected a finite weight >= 0' }),
   prompt: z.strictObject({
     name: z.string({ error: 'expected a prompt name' }).min(1, { error: 'expected a prompt name' }).max(256),
     ref: z
@@ -32,7 +34,8 @@ export const armsSchema = z
   .superRefine((arms, ctx) => {
     const seen = new Set<string>();
     arms.forEach((a, i) => {
-      if (seen.has(a.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate arm name "${a.name}"` });
+      if (seen.has(a.name))
+        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate arm name "${a.name}"` });
       seen.add(a.name);
     });
     if (arms.every((a) => a.weight === 0)) {
@@ -74,7 +77,9 @@ export const layerSchema = z.strictObject({
     .refine(([start, end]) => start < end, { error: 'expected 0 <= start < end <= 1' }),
 });
 
-const scalar = z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or boolean' });
+const scalar = z.union([z.string(), z.number(), z.boolean()], {
+  error: 'expected a string, number or boolean',
+});
 
 const attributeName = z
   .string({ error: 'expected an attribute name' })
@@ -91,7 +96,9 @@ export const targetingRuleSchema = z.discriminatedUnion(
       values: z.array(scalar, { error: 'expected an array of strings, numbers or booleans' }).max(10_000),
     }),
   ],
-  { error: 'expected a rule { attribute, op: "equals", value } or { attribute, op: "in" | "notIn", values }' },
+  {
+    error: 'expected a rule { attribute, op: "equals", value } or { attribute, op: "in" | "notIn", values }',
+  },
 );
 
 export const targetingSchema = z

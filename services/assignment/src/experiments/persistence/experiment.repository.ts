@@ -59,7 +59,9 @@ export class ExperimentRepository {
 
   constructor(@Inject(MONGO_CONNECTION) connection: Connection) {
     // The native collection: plain objects in and out, no mongoose document overhead.
-    this.collection = connection.collection<ExperimentDocument>(EXPERIMENTS_COLLECTION) as unknown as Collection<ExperimentDocument>;
+    this.collection = connection.collection<ExperimentDocument>(
+      EXPERIMENTS_COLLECTION,
+    ) as unknown as Collection<ExperimentDocument>;
   }
 
   ensureIndexes(): Promise<void> {
@@ -78,7 +80,10 @@ export class ExperimentRepository {
   }
 
   /** Inserts a new experiment; `{ duplicate: true }` when the key is taken. */
-  async insert(snapshot: ExperimentSnapshot, pendingEvent: PendingEvent): Promise<ExperimentRecord | DuplicateKey> {
+  async insert(
+    snapshot: ExperimentSnapshot,
+    pendingEvent: PendingEvent,
+  ): Promise<ExperimentRecord | DuplicateKey> {
     const doc: ExperimentDocument = {
       _id: snapshot.key,
       snapshot: toStored(snapshot),

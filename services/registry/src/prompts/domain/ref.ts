@@ -28,7 +28,8 @@ export function parseRef(ref: string): RefCandidate[] {
     const version = Number(ref);
     if (version >= 1) out.push({ kind: 'number', version });
   }
-  if (out.length === 0 && NAME_PATTERN.test(ref) && !/^[0-9]+$/.test(ref)) out.push({ kind: 'alias', alias: ref });
+  if (out.length === 0 && NAME_PATTERN.test(ref) && !/^[0-9]+$/.test(ref))
+    out.push({ kind: 'alias', alias: ref });
   return out;
 }
 
@@ -37,6 +38,7 @@ export function aliasNameProblem(alias: string): string | undefined {
   if (!NAME_PATTERN.test(alias)) return 'alias names must match ^[a-z0-9][a-z0-9_.-]{0,127}$';
   if (alias === LATEST_ALIAS) return '"latest" is reserved: it always points at the newest version';
   if (/^[0-9]+$/.test(alias)) return 'an alias cannot be all digits (it would read as a version number)';
-  if (/^[0-9a-f]{7,}$/.test(alias)) return 'an alias cannot be 7+ hex characters (it would read as a hash prefix)';
+  if (/^[0-9a-f]{7,}$/.test(alias))
+    return 'an alias cannot be 7+ hex characters (it would read as a hash prefix)';
   return undefined;
 }

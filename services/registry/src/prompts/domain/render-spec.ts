@@ -52,7 +52,10 @@ export function renderSpec(
     if (preamble.length === 0) prompt.text = text;
     else prompt.messages = [...preamble, { role: 'user', content: text }];
   } else {
-    prompt.messages = [...preamble, ...(spec.messages ?? []).map((m) => ({ role: m.role, content: render(m.content) }))];
+    prompt.messages = [
+      ...preamble,
+      ...(spec.messages ?? []).map((m) => ({ role: m.role, content: render(m.content) })),
+    ];
   }
   if (spec.responseFormat !== undefined) prompt.responseFormat = spec.responseFormat;
   if (spec.tools !== undefined) prompt.tools = spec.tools;

@@ -4,7 +4,12 @@ describe('diffSpecs', () => {
   it('lists changed leaves with paths and the changed top-level fields', () => {
     const d = diffSpecs(
       { template: 'a\nb\n', model: 'm1', params: { temperature: 0.7, stop: ['x'], 'top-k': 1 } },
-      { template: 'a\nc\n', model: 'm2', params: { temperature: 0.2, stop: ['x', 'y'], 'top-k': 1 }, system: 'S' },
+      {
+        template: 'a\nc\n',
+        model: 'm2',
+        params: { temperature: 0.2, stop: ['x', 'y'], 'top-k': 1 },
+        system: 'S',
+      },
     );
     expect(d.identical).toBe(false);
     expect(d.changedFields).toEqual(['model', 'params', 'system', 'template']);

@@ -48,7 +48,8 @@ function isObject(v: JsonValue | undefined): v is JsonObject {
 
 function equalJson(a: JsonValue, b: JsonValue): boolean {
   if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => equalJson(x, b[i]));
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => equalJson(x, b[i]));
   if (isObject(a) && isObject(b)) {
     const ka = Object.keys(a);
     return ka.length === Object.keys(b).length && ka.every((k) => k in b && equalJson(a[k], b[k]));
@@ -85,13 +86,14 @@ function splitLines(value: string): string[] {
 }
 
 function textDiff(a: string, b: string, fromLabel: string, toLabel: string): TextDiff {
-  const parts = diffLines(a, b).map(
-    (c): LineDiffPart => ({
-      op: c.added ? 'added' : c.removed ? 'removed' : 'equal',
-      lines: splitLines(c.value),
-    }),
-  );
-  return { parts, unified: createTwoFilesPatch(fromLabel, toLabel, a, b, undefined, undefined, { context: 3 }) };
+  const parts = diffLines(a, b).map((c): LineDiffPart => ({
+    op: c.added ? 'added' : c.removed ? 'removed' : 'equal',
+    lines: splitLines(c.value),
+  }));
+  return {
+    parts,
+    unified: createTwoFilesPatch(fromLabel, toLabel, a, b, undefined, undefined, { context: 3 }),
+  };
 }
 
 function messagesText(messages: PromptMessage[] | undefined): string {
@@ -111,7 +113,8 @@ export function diffSpecs(from: PromptSpec, to: PromptSpec, labels = { from: 'fr
   if (changed.has('template') && (from.template !== undefined || to.template !== undefined)) {
     text.template = textDiff(from.template ?? '', to.template ?? '', labels.from, labels.to);
   }
-  if (changed.has('system')) text.system = textDiff(from.system ?? '', to.system ?? '', labels.from, labels.to);
+  if (changed.has('system'))
+    text.system = textDiff(from.system ?? '', to.system ?? '', labels.from, labels.to);
   if (changed.has('messages')) {
     text.messages = textDiff(messagesText(from.messages), messagesText(to.messages), labels.from, labels.to);
   }

@@ -2,11 +2,17 @@ import { renderTemplate, templateVariables } from './template';
 
 describe('templates ({variable} placeholders)', () => {
   it('renders the reference design template as written', () => {
-    expect(renderTemplate('Summarize: {text}', { text: 'the report' })).toEqual({ text: 'Summarize: the report', missing: [] });
+    expect(renderTemplate('Summarize: {text}', { text: 'the report' })).toEqual({
+      text: 'Summarize: the report',
+      missing: [],
+    });
   });
 
   it('names every missing variable once, in order of appearance', () => {
-    expect(renderTemplate('{a} {b} {a} {c}', { b: 1 })).toEqual({ text: '{a} 1 {a} {c}', missing: ['a', 'c'] });
+    expect(renderTemplate('{a} {b} {a} {c}', { b: 1 })).toEqual({
+      text: '{a} 1 {a} {c}',
+      missing: ['a', 'c'],
+    });
   });
 
   it('turns {{ and }} into literal braces, like Python str.format', () => {
@@ -16,7 +22,10 @@ describe('templates ({variable} placeholders)', () => {
   });
 
   it('keeps braces that are not placeholders literally', () => {
-    expect(renderTemplate('{"a": 1} { text } {0} {a.b} }', {})).toEqual({ text: '{"a": 1} { text } {0} {a.b} }', missing: [] });
+    expect(renderTemplate('{"a": 1} { text } {0} {a.b} }', {})).toEqual({
+      text: '{"a": 1} { text } {0} {a.b} }',
+      missing: [],
+    });
   });
 
   it('stringifies numbers and booleans', () => {

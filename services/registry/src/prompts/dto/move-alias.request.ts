@@ -10,8 +10,15 @@ export const moveAliasRequestSchema = z.strictObject({
     .regex(/^[0-9a-f]{64}$/, { error: 'expected 64 lowercase hex characters (the current full hash)' })
     .nullable()
     .optional()
-    .describe('Compare-and-set: the full hash the alias must point at now; null = the alias must not exist yet.'),
-  actor: z.string().min(1).max(256).optional().describe('Who moves the alias (defaults to the x-actor header).'),
+    .describe(
+      'Compare-and-set: the full hash the alias must point at now; null = the alias must not exist yet.',
+    ),
+  actor: z
+    .string()
+    .min(1)
+    .max(256)
+    .optional()
+    .describe('Who moves the alias (defaults to the x-actor header).'),
 });
 
 export type MoveAliasRequest = z.infer<typeof moveAliasRequestSchema>;

@@ -65,7 +65,10 @@ export type PromptMessage = z.infer<typeof promptMessageSchema>;
 
 /** Stored with a version but NOT part of its identity. */
 export const promptMetadataSchema = z.strictObject({
-  author: z.string({ error: 'expected a string' }).max(256, { error: 'expected at most 256 characters' }).optional(),
+  author: z
+    .string({ error: 'expected a string' })
+    .max(256, { error: 'expected at most 256 characters' })
+    .optional(),
   description: z
     .string({ error: 'expected a string' })
     .max(4096, { error: 'expected at most 4096 characters' })

@@ -12,7 +12,9 @@ export const registerVersionResponseSchema = z.object({
   shortHash,
   version: z.number().int().min(1),
   createdAt: z.iso.datetime(),
-  created: z.boolean().describe('true (201) for a new version, false (200) when the spec was already registered'),
+  created: z
+    .boolean()
+    .describe('true (201) for a new version, false (200) when the spec was already registered'),
 });
 export type RegisterVersionResponse = z.infer<typeof registerVersionResponseSchema>;
 

@@ -49,7 +49,11 @@ export class AliasMoveRepository {
   /** The compare-and-set: 'conflict' when another move already took `move.rev`. */
   async insert(move: NewAliasMove): Promise<'inserted' | 'conflict'> {
     try {
-      await this.moves.insertOne({ ...move, _id: `${move.name}/${move.alias}/${move.rev}`, published: false });
+      await this.moves.insertOne({
+        ...move,
+        _id: `${move.name}/${move.alias}/${move.rev}`,
+        published: false,
+      });
       return 'inserted';
     } catch (err) {
       if (isDuplicateKeyError(err)) return 'conflict';
@@ -67,8 +71,15 @@ export class AliasMoveRepository {
   async findUnpublished(limit: number): Promise<UnpublishedAliasMove[]> {
     const docs = await this.moves.find({ published: false }).limit(limit).toArray();
     return docs
-      .map((d) => ({ ...toAliasMove(d), id: d._id, correlationId: d.correlationId, traceparent: d.traceparent }))
-      .sort((a, b) => (a.name === b.name && a.alias === b.alias ? a.rev - b.rev : a.movedAt.localeCompare(b.movedAt)));
+      .map((d) => ({
+        ...toAliasMove(d),
+        id: d._id,
+        correlationId: d.correlationId,
+        traceparent: d.traceparent,
+      }))
+      .sort((a, b) =>
+        a.name === b.name && a.alias === b.alias ? a.rev - b.rev : a.movedAt.localeCompare(b.movedAt),
+      );
   }
 
   async countUnpublished(): Promise<number> {
@@ -77,6 +88,9 @@ export class AliasMoveRepository {
 
   async markPublished(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.moves.updateMany({ _id: { $in: ids }, published: false }, { $set: { published: true, publishedAt: new Date() } });
+    await this.moves.updateMany(
+      { _id: { $in: ids }, published: false },
+      { $set: { published: true, publishedAt: new Date() } },
+    );
   }
 }

@@ -13,6 +13,10 @@ export class EnsureIndexes implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await Promise.all([this.versions.ensureIndexes(), this.moves.ensureIndexes(), this.summaries.ensureIndexes()]);
+    await Promise.all([
+      this.versions.ensureIndexes(),
+      this.moves.ensureIndexes(),
+      this.summaries.ensureIndexes(),
+    ]);
   }
 }

@@ -49,11 +49,22 @@ export class PromptSummaryRepository {
   }
 
   /** Idempotent; never moves an alias back to an older rev. */
-  async applyAliasMove(m: Pick<AliasMove, 'name' | 'alias' | 'rev' | 'to' | 'toVersion' | 'movedAt'>): Promise<void> {
+  async applyAliasMove(
+    m: Pick<AliasMove, 'name' | 'alias' | 'rev' | 'to' | 'toVersion' | 'movedAt'>,
+  ): Promise<void> {
     try {
       await this.aliases.updateOne(
         { _id: `${m.name}/${m.alias}`, rev: { $lt: m.rev } },
-        { $set: { name: m.name, alias: m.alias, rev: m.rev, hash: m.to, version: m.toVersion, movedAt: new Date(m.movedAt) } },
+        {
+          $set: {
+            name: m.name,
+            alias: m.alias,
+            rev: m.rev,
+            hash: m.to,
+            version: m.toVersion,
+            movedAt: new Date(m.movedAt),
+          },
+        },
         { upsert: true },
       );
     } catch (err) {

@@ -5,7 +5,11 @@ import type { PromptSpec } from '../dto/prompt-spec';
 import { type PromptVersion, shortHashOf } from '../prompt-version';
 import { isDuplicateKeyError } from './mongo-errors';
 import { db, ensureIndexes } from './mongo-indexes';
-import { PROMPT_VERSION_INDEXES, PROMPT_VERSIONS_COLLECTION, type PromptVersionDocument } from './prompt-version.schema';
+import {
+  PROMPT_VERSION_INDEXES,
+  PROMPT_VERSIONS_COLLECTION,
+  type PromptVersionDocument,
+} from './prompt-version.schema';
 
 export type NewVersion = Omit<PromptVersionDocument, '_id' | 'published' | 'publishedAt'>;
 
@@ -107,7 +111,12 @@ export class PromptVersionRepository {
   async findUnpublished(limit: number): Promise<UnpublishedVersion[]> {
     const docs = await this.versions.find({ published: false }).limit(limit).toArray();
     return docs
-      .map((d) => ({ ...toPromptVersion(d), id: d._id, correlationId: d.correlationId, traceparent: d.traceparent }))
+      .map((d) => ({
+        ...toPromptVersion(d),
+        id: d._id,
+        correlationId: d.correlationId,
+        traceparent: d.traceparent,
+      }))
       .sort((a, b) => (a.name === b.name ? a.version - b.version : a.createdAt.localeCompare(b.createdAt)));
   }
 
@@ -117,6 +126,9 @@ export class PromptVersionRepository {
 
   async markPublished(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.versions.updateMany({ _id: { $in: ids }, published: false }, { $set: { published: true, publishedAt: new Date() } });
+    await this.versions.updateMany(
+      { _id: { $in: ids }, published: false },
+      { $set: { published: true, publishedAt: new Date() } },
+    );
   }
 }

@@ -1,0 +1,257 @@
+/**
+ * The whole platform as a team would use it: four service processes on real Kafka and MongoDB,
+ * the reference story over the public APIs (2,000 users, B better by design), results checked
+ * against ground truth computed here from what was sent, a real Prometheus scraping every
+ * service, every Grafana panel query answered, and every README curl example run.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expectEventually, testInfra } from '@llmops/testing';
+import { call, runScenario, type ArmTruth, type ScenarioResult } from '@llmops/local-infra';
+import { prometheusAvailable, type PrometheusProcess, startPrometheus } from '../support/prometheus-process';
+import { extractCurlExamples, retarget, runCurl } from '../support/readme-curl';
+import { httpJson, type ServiceProcess, startServiceProcess } from '../support/service-process';
+
+const root = join(__dirname, '..', '..');
+const NAMES = ['registry', 'assignment', 'feedback', 'analytics'] as const;
+const DEFAULT_PORTS: Record<(typeof NAMES)[number], number> = {
+  registry: 3001,
+  assignment: 3002,
+  feedback: 3003,
+  analytics: 3004,
+};
+const USERS = 2_000;
+
+interface ArmResult {
+  arm: string;
+  exposures: number;
+  generations: number;
+  costPerRequestUsd: number | null;
+  tokens: { prompt: number; completion: number } | Record<string, number>;
+  rating: { n: number; mean: number | null; ci95: [number, number] | null };
+  thumbs: { n: number; up: number; rate: number | null };
+  corrections: number;
+  comments: number;
+  latencyMs: { p50: number | null; p95: number | null; p99: number | null };
+}
+
+interface Results {
+  control: string;
+  arms: ArmResult[];
+  comparisons: Array<{ arm: string; metric: string; diff: number | null; pValue: number | null }>;
+  srm: { pValue: number | null; mismatch: boolean };
+}
+
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+const relClose = (a: number, b: number, tol = 1e-9): boolean =>
+  Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+describe('the whole platform end to end', () => {
+  const infra = testInfra();
+  const services = new Map<string, ServiceProcess>();
+  let scenario: ScenarioResult;
+  let results: Results;
+  let prometheus: PrometheusProcess | undefined;
+  const url = (name: (typeof NAMES)[number]): string => services.get(name)!.url;
+
+  beforeAll(async () => {
+    const common = {
+      KAFKA_BROKERS: infra.kafkaBrokers,
+      KAFKA_TOPIC_PREFIX: infra.topicPrefix,
+      MONGODB_URI: infra.mongoBaseUri,
+    };
+    const registry = await startServiceProcess('registry', {
+      ...common,
+      MONGODB_DB: `${infra.dbName}_registry`,
+    });
+    services.set('registry', registry);
+    const rest = await Promise.all([
+      startServiceProcess('assignment', {
+        ...common,
+        MONGODB_DB: `${infra.dbName}_assignment`,
+        REGISTRY_URL: registry.url,
+      }),
+      startServiceProcess('feedback', { ...common, MONGODB_DB: `${infra.dbName}_feedback` }),
+      startServiceProcess('analytics', {
+        ...common,
+        MONGODB_DB: `${infra.dbName}_analytics`,
+        ANALYTICS_CONSUMER_GROUP: `${infra.id}-analytics`,
+        ANALYTICS_METRICS_REFRESH_MS: '500',
+      }),
+    ]);
+    for (const s of rest) services.set(s.name, s);
+    for (const s of services.values()) {
+      await expectEventually(async () => expect((await httpJson(`${s.url}/health/ready`)).status).toBe(200), {
+        timeoutMs: 90_000,
+        intervalMs: 500,
+      }).catch((err: Error) => {
+        err.message += `\n--- ${s.name} output ---\n${s.output().slice(-4000)}`;
+        throw err;
+      });
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await Promise.all([...services.values()].map((s) => s.stop('SIGTERM')));
+  });
+
+  it('runs the reference story: two prompts, a 50/50 experiment, 2,000 users with generations and feedback', async () => {
+    scenario = await runScenario(
+      {
+        registry: url('registry'),
+        assignment: url('assignment'),
+        feedback: url('feedback'),
+        analytics: url('analytics'),
+      },
+      { users: USERS, seed: 7, experiment: `e2e-${infra.id}`, promptName: 'summarizer', chunkSize: 500 },
+    );
+    expect(scenario.notInExperiment).toBe(0);
+    expect(scenario.truth.A.users.size + scenario.truth.B.users.size).toBe(USERS);
+  }, 180_000);
+
+  it('serves results equal to ground truth computed from what was sent', async () => {
+    const truth = scenario.truth;
+    const expectedRatings = sum(Object.values(truth).map((t) => t.ratings.length));
+    results = await expectEventually(
+      async () => {
+        const r = await call<Results>(
+          'GET',
+          `${url('analytics')}/v1/experiments/${scenario.experiment}/results?window=all`,
+        );
+        expect(sum(r.arms.map((a) => a.rating.n))).toBe(expectedRatings);
+        expect(sum(r.arms.map((a) => a.exposures))).toBe(USERS);
+        expect(sum(r.arms.map((a) => a.generations))).toBe(USERS);
+        return r;
+      },
+      { timeoutMs: 120_000, intervalMs: 1_000 },
+    );
+    for (const [arm, t] of Object.entries(truth) as Array<[string, ArmTruth]>) {
+      const a = results.arms.find((x) => x.arm === arm)!;
+      expect(a.exposures).toBe(t.users.size);
+      expect(a.generations).toBe(t.generations);
+      expect(a.rating.n).toBe(t.ratings.length);
+      expect(relClose(a.rating.mean!, sum(t.ratings) / t.ratings.length)).toBe(true);
+      expect(a.thumbs).toMatchObject({ n: t.thumbsUp + t.thumbsDown, up: t.thumbsUp });
+      expect(a.corrections).toBe(t.corrections);
+      expect(a.comments).toBe(t.comments);
+      expect(relClose(a.costPerRequestUsd!, t.costUsd / t.generations, 1e-6)).toBe(true);
+      expect(a.tokens).toMatchObject({ prompt: t.promptTokens, completion: t.completionTokens });
+      // DDSketch guarantees 1% relative accuracy on quantiles.
+      const sorted = [...t.latencies].sort((x, y) => x - y);
+      expect(Math.abs(a.latencyMs.p50! - quantile(sorted, 0.5)) / quantile(sorted, 0.5)).toBeLessThan(0.02);
+      expect(Math.abs(a.latencyMs.p95! - quantile(sorted, 0.95)) / quantile(sorted, 0.95)).toBeLessThan(0.02);
+    }
+  }, 150_000);
+
+  it('finds B better with statistical rigor and no sample-ratio mismatch', () => {
+    const a = results.arms.find((x) => x.arm === 'A')!;
+    const b = results.arms.find((x) => x.arm === 'B')!;
+    expect(results.control).toBe('A');
+    expect(b.rating.ci95![0]).toBeGreaterThan(a.rating.ci95![1]);
+    const rating = results.comparisons.find((c) => c.arm === 'B' && c.metric === 'rating')!;
+    expect(rating.diff).toBeGreaterThan(0);
+    expect(rating.pValue).toBeLessThan(0.05);
+    expect(results.srm.mismatch).toBe(false);
+  });
+
+  const withPrometheus = prometheusAvailable ? it : it.skip;
+
+  withPrometheus(
+    'a real Prometheus scrapes all four services and sees the per-arm series',
+    async () => {
+      prometheus = await startPrometheus([...services.values()].map((s) => `127.0.0.1:${s.port}`));
+      await expectEventually(
+        async () => {
+          const up = await prometheus!.query('up{job="llmops"}');
+          expect(up.filter((s) => s.value[1] === '1')).toHaveLength(4);
+          const byArm = await prometheus!.query(
+            `llmops_experiment_ratings{experiment="${scenario.experiment}"}`,
+          );
+          const n = Object.fromEntries(byArm.map((s) => [s.metric.arm, Number(s.value[1])]));
+          expect(n).toEqual({ A: scenario.truth.A.ratings.length, B: scenario.truth.B.ratings.length });
+          const exposures = await prometheus!.query(
+            `llmops_experiment_exposed_users{experiment="${scenario.experiment}"}`,
+          );
+          expect(Object.fromEntries(exposures.map((s) => [s.metric.arm, Number(s.value[1])]))).toEqual({
+            A: scenario.truth.A.users.size,
+            B: scenario.truth.B.users.size,
+          });
+          const means = await prometheus!.query(
+            `llmops_experiment_rating_mean{experiment="${scenario.experiment}"}`,
+          );
+          for (const s of means) {
+            const mine = results.arms.find((a) => a.arm === s.metric.arm)!;
+            expect(relClose(Number(s.value[1]), mine.rating.mean!, 1e-9)).toBe(true);
+          }
+        },
+        { timeoutMs: 60_000, intervalMs: 1_000 },
+      );
+    },
+    90_000,
+  );
+
+  withPrometheus(
+    'every panel query of the shipped Grafana dashboards returns data',
+    async () => {
+      const dir = join(root, 'deploy', 'grafana', 'dashboards');
+      const queries: Array<{ dashboard: string; panel: string; expr: string }> = [];
+      for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+        const dashboard = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+          panels: Array<{ title: string; targets?: Array<{ expr: string }> }>;
+        };
+        for (const p of dashboard.panels)
+          for (const t of p.targets ?? []) queries.push({ dashboard: file, panel: p.title, expr: t.expr });
+      }
+      expect(queries.length).toBeGreaterThanOrEqual(15);
+      // A little traffic so request-rate panels have two samples within their window.
+      await httpJson(`${url('registry')}/v1/prompts`);
+      await expectEventually(
+        async () => {
+          const empty: string[] = [];
+          for (const q of queries) {
+            const expr = q.expr
+              .replaceAll('$experiment', scenario.experiment)
+              .replaceAll('$window', '1h')
+              .replaceAll('$service', '.*')
+              .replaceAll('$__rate_interval', '1m');
+            if ((await prometheus!.query(expr)).length === 0)
+              empty.push(`${q.dashboard} / ${q.panel}: ${expr}`);
+          }
+          expect(empty).toEqual([]);
+        },
+        { timeoutMs: 60_000, intervalMs: 2_000 },
+      );
+    },
+    90_000,
+  );
+
+  it('every curl example in the READMEs works as documented', async () => {
+    const ports = Object.fromEntries(NAMES.map((n) => [DEFAULT_PORTS[n], url(n)]));
+    const files = [
+      'README.md',
+      'services/registry/README.md',
+      'services/assignment/README.md',
+      'services/feedback/README.md',
+      'services/analytics/README.md',
+    ].map((f) => join(root, f));
+    const examples = files.flatMap(extractCurlExamples);
+    expect(examples.length).toBeGreaterThanOrEqual(30);
+    for (const ex of examples) {
+      const where = `${ex.file.replace(`${root}/`, '')}:${ex.line}`;
+      const run = async () => {
+        const { status, stderr } = await runCurl(retarget(ex.command, ports));
+        const ok = ex.expectStatus === undefined ? status >= 200 && status < 300 : status === ex.expectStatus;
+        expect({ where, status, ok, stderr }).toMatchObject({ where, ok: true });
+      };
+      // Results of an experiment appear once analytics has consumed its creation event.
+      if (/\/results\?/.test(ex.command))
+        await expectEventually(run, { timeoutMs: 30_000, intervalMs: 1_000 });
+      else await run();
+    }
+  }, 180_000);
+});
