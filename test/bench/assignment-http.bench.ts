@@ -18,10 +18,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
+import { freePort } from '@llmops/testing';
 
 const ROOT = path.resolve(__dirname, '../..');
 const KAFKA = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -39,18 +39,6 @@ async function runBare(): Promise<void> {
   const app = Fastify({ logger: false });
   app.post('/v1/assign', async () => response);
   await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function start(args: string[], env: Record<string, string>): ChildProcess {

@@ -16,7 +16,6 @@
  *      BENCH_CONNECTIONS (8), BENCH_SECONDS (8), BENCH_WARMUP_SECONDS (2).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import {
   CLOUDEVENTS_CONTENT_TYPE,
@@ -30,6 +29,7 @@ import {
 import autocannon from 'autocannon';
 import { Kafka, logLevel } from 'kafkajs';
 import { v7 as uuidv7 } from 'uuid';
+import { freePort } from '@llmops/testing';
 
 const ROOT = path.resolve(__dirname, '../..');
 const KAFKA = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -80,18 +80,6 @@ function serializedEvent(n: number): { key: string; value: string } {
     { source: EVENT_SOURCES.feedback, id: `fb:${feedbackId}:1`, time: now },
   );
   return { key: it.requestId, value: serializeEvent(event) };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function stop(child: ChildProcess): Promise<void> {

@@ -16,11 +16,11 @@
  * Goal: ours >= 0.5x baseline requests/s.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
+import { freePort } from '@llmops/testing';
 
 const ROOT = path.resolve(__dirname, '../..');
 const KAFKA = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -37,18 +37,6 @@ async function runBare(): Promise<void> {
     reply.status(202).send({ feedbackId: uuidv7(), revision: 1, outcome: 'new' }),
   );
   await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function start(args: string[], env: Record<string, string>): ChildProcess {

@@ -4,6 +4,7 @@
  * feedback make B truly better in rating (and slightly slower). Used by `npm run demo` and by
  * the end-to-end test, which also keeps the ground truth this module returns.
  */
+import { mulberry32 } from '@llmops/stats';
 
 export interface PlatformUrls {
   registry: string;
@@ -42,18 +43,6 @@ export interface ScenarioResult {
   truth: Record<string, ArmTruth>;
   /** Users the assignment service put outside the experiment (0 with full allocation). */
   notInExperiment: number;
-}
-
-/** mulberry32: small, fast, good enough for a reproducible simulation. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function normal(rand: () => number): number {
@@ -163,7 +152,7 @@ export async function createAndStartExperiment(
 
 /** Runs the whole story and returns the ground truth of what was sent. */
 export async function runScenario(urls: PlatformUrls, o: ScenarioOptions): Promise<ScenarioResult> {
-  const rand = seededRandom(o.seed);
+  const rand = mulberry32(o.seed);
   const hashes = await registerPrompts(urls, o.promptName);
   await createAndStartExperiment(urls, o.experiment, o.promptName, hashes);
 

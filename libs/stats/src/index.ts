@@ -18,3 +18,4 @@ export * from './two-proportion';
 export * from './srm';
 export * from './sequential';
 export * from './sample-size';
+export * from './random';
