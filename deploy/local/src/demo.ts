@@ -84,7 +84,7 @@ export function verdict(r: Results): string {
     return `No significant rating difference between ${rating.arm} and ${r.control} (${rating.diff >= 0 ? '+' : '-'}${amount}, p = ${fmt(rating.pValue, 3)}); ${size}.`;
   }
   const better = rating.diff > 0 ? rating.arm : r.control;
-  return `${better} is better by ${amount} (p = ${rating.pValue < 0.001 ? '< 0.001' : fmt(rating.pValue, 3)}); ${size}.`;
+  return `${better} is better by ${amount} (${rating.pValue < 0.001 ? 'p < 0.001' : `p = ${fmt(rating.pValue, 3)}`}); ${size}.`;
 }
 
 export function renderResults(r: Results): string {

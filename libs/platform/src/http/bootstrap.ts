@@ -34,7 +34,7 @@ export async function createServiceApp(
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // Prompt names and experiment keys may be 128 characters; fastify's default is 100.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
