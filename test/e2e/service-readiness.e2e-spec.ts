@@ -71,6 +71,18 @@ describe('service readiness against real Kafka and MongoDB', () => {
       // Liveness does not depend on the database: an outage must not restart healthy pods.
       expect((await httpJson(`${s.url}/health/live`)).status).toBe(200);
     }
+    // A write that needs the database says so (503 + Retry-After), never a bare 500.
+    const registry = services.find((s) => s.name === 'registry')!;
+    const write = await httpJson(`${registry.url}/v1/prompts/outage/versions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ spec: { template: 'Summarize: {text}', model: 'm' } }),
+    });
+    expect({ status: write.status, body: write.body }).toMatchObject({
+      status: 503,
+      body: { error: { code: 'database_unavailable' } },
+    });
+    expect(write.headers.get('retry-after')).toBe('5');
   });
 
   it('SIGTERM shuts every service down cleanly', async () => {

@@ -63,6 +63,22 @@ interface FastifyLikeError {
   message?: string;
 }
 
+/** Driver errors that mean "cannot reach MongoDB" (matched by name: mongoose bundles its own driver copy). */
+const DATABASE_UNAVAILABLE = new Set([
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'PoolClearedError',
+  'MongoPoolClearedError',
+]);
+
+function isDatabaseUnavailable(err: unknown): boolean {
+  return err instanceof Error && DATABASE_UNAVAILABLE.has(err.name);
+}
+
 /** Maps anything thrown to the platform's stable error body. */
 export function mapError(err: unknown, correlationId: string): MappedError {
   if (err instanceof AppError) {
@@ -76,6 +92,19 @@ export function mapError(err: unknown, correlationId: string): MappedError {
     };
   }
   if (err instanceof z.ZodError) return mapError(new ValidationFailedError(zodIssues(err)), correlationId);
+  if (isDatabaseUnavailable(err)) {
+    return {
+      status: 503,
+      body: {
+        error: {
+          code: 'database_unavailable',
+          message: 'The database is unavailable; nothing was changed. Retry later.',
+        },
+      },
+      retryAfterSeconds: 5,
+      internal: false,
+    };
+  }
   if (err instanceof HttpException) {
     const status = err.getStatus();
     const response = err.getResponse();
