@@ -21,9 +21,11 @@ const TRACEPARENT_RE = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 /** A child span of `parent` (same trace id, new span id), or a new trace. */
 export function childTraceparent(parent?: string): string {
   const m = parent ? TRACEPARENT_RE.exec(parent) : null;
-  const traceId = m && m[1] !== '0'.repeat(32) ? m[1] : randomBytes(16).toString('hex');
+  // One random draw per request (trace id + span id) instead of two: this runs on every request.
+  const random = randomBytes(24).toString('hex');
+  const traceId = m && m[1] !== '0'.repeat(32) ? m[1] : random.slice(0, 32);
   const flags = m ? m[3] : '01';
-  return `00-${traceId}-${randomBytes(8).toString('hex')}-${flags}`;
+  return `00-${traceId}-${random.slice(32)}-${flags}`;
 }
 
 export function newContext(correlationId?: string, parentTraceparent?: string): RequestContext {
