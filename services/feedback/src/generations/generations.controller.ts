@@ -5,13 +5,7 @@ import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { FeedbackConfig } from '../config/feedback.config';
 import { parseBatchEnvelope } from '../ingestion/batch-envelope';
-import {
-  batchResponse,
-  type BatchResponse,
-  batchResponseSchema,
-  batchStatus,
-  rejectedItem,
-} from '../ingestion/batch-result';
+import { type BatchResponse, batchResponseSchema, settleBatch } from '../ingestion/batch-result';
 import { toAppError } from '../ingestion/item-rejection';
 import { openApiBatchOf, openApiSchema } from '../ingestion/openapi';
 import { BODY_LIMIT } from '../ingestion/route-body-limits';
@@ -76,11 +70,8 @@ export class GenerationsController {
   ): Promise<BatchResponse> {
     const items = parseBatchEnvelope(body, this.config.FEEDBACK_MAX_BATCH_ITEMS);
     const outcomes = await this.logGenerations.execute(items);
-    const result = {
-      accepted: outcomes.flatMap((o) => (o.ok ? [o.id] : [])),
-      rejected: outcomes.flatMap((o, index) => (o.ok ? [] : [rejectedItem(index, o.rejection)])),
-    };
-    void reply.status(batchStatus(result));
-    return batchResponse(result);
+    const { status, body: response } = settleBatch(outcomes, (o) => o.id);
+    void reply.status(status);
+    return response;
   }
 }

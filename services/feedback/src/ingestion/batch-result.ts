@@ -41,6 +41,21 @@ export function rejectedItem(index: number, r: ItemRejection): RejectedItem {
   return { index, code: r.code, message: r.message, ...(r.issues ? { issues: r.issues } : {}) };
 }
 
+export type ItemOutcome = { ok: true } | { ok: false; rejection: ItemRejection };
+
+/** Collects per-item outcomes (in item order) into the batch answer: its status and its body. */
+export function settleBatch<O extends ItemOutcome>(
+  outcomes: O[],
+  idOf: (accepted: Extract<O, { ok: true }>) => string,
+): { status: 202 | 400; body: BatchResponse } {
+  const result: BatchResult = { accepted: [], rejected: [] };
+  outcomes.forEach((o, index) => {
+    if (o.ok) result.accepted.push(idOf(o as Extract<O, { ok: true }>));
+    else result.rejected.push(rejectedItem(index, o.rejection));
+  });
+  return { status: batchStatus(result), body: batchResponse(result) };
+}
+
 export const batchResponseSchema = z.object({
   accepted: z.array(z.string()),
   rejected: z.array(
