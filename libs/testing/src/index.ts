@@ -1,3 +1,4 @@
 export * from './namespace';
 export * from './expect-eventually';
 export * from './dedicated-infra';
+export * from './topic-reader';

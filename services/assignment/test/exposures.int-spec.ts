@@ -4,12 +4,11 @@
  * on the compacted experiments topic as full snapshots keyed by experiment key.
  */
 import { EVENT_TYPES, parseEvent, TOPICS, topicName } from '@llmops/contracts';
-import { expectEventually, testInfra } from '@llmops/testing';
+import { expectEventually, testInfra, startTopicReader, type TopicReader } from '@llmops/testing';
 import { type AssignmentApp, startAssignmentApp } from './support/assignment-app';
 import { createRunning, registeredArms } from './support/fixtures';
 import type { RegistryHandle } from './support/registry';
 import { startTestRegistry } from './support/test-registry';
-import { readTopic, type TopicReader } from './support/topic-reader';
 
 type Assign = { arm: string; inExperiment: boolean; reason: string; prompt: { hash: string } };
 
@@ -23,8 +22,11 @@ describe('exposure and experiment events', () => {
   beforeAll(async () => {
     registry = await startTestRegistry(infra);
     app = await startAssignmentApp(infra, { REGISTRY_URL: registry.url });
-    exposures = await readTopic(infra.kafkaBrokers, topicName(TOPICS.exposures, infra.topicPrefix));
-    experiments = await readTopic(infra.kafkaBrokers, topicName(TOPICS.experiments, infra.topicPrefix));
+    exposures = await startTopicReader(infra.kafkaBrokers, topicName(TOPICS.exposures, infra.topicPrefix));
+    experiments = await startTopicReader(
+      infra.kafkaBrokers,
+      topicName(TOPICS.experiments, infra.topicPrefix),
+    );
   });
   afterAll(async () => {
     await exposures?.stop();

@@ -4,12 +4,17 @@
  * publishes them once the broker is back.
  */
 import { parseEvent, TOPICS, topicName } from '@llmops/contracts';
-import { type DedicatedKafka, expectEventually, startDedicatedKafka, testInfra } from '@llmops/testing';
+import {
+  type DedicatedKafka,
+  expectEventually,
+  startDedicatedKafka,
+  testInfra,
+  startTopicReader,
+} from '@llmops/testing';
 import { type AssignmentApp, startAssignmentApp } from './support/assignment-app';
 import { createRunning, registeredArms } from './support/fixtures';
 import type { RegistryHandle } from './support/registry';
 import { startTestRegistry } from './support/test-registry';
-import { readTopic } from './support/topic-reader';
 
 type ErrorBody = { error: { code: string } };
 
@@ -88,7 +93,7 @@ describe('broker outage', () => {
         }),
       { timeoutMs: 45_000, intervalMs: 500 },
     );
-    const reader = await readTopic(kafka.brokers, topicName(TOPICS.experiments, infra.topicPrefix));
+    const reader = await startTopicReader(kafka.brokers, topicName(TOPICS.experiments, infra.topicPrefix));
     try {
       await expectEventually(
         () => {

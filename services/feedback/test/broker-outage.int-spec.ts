@@ -5,7 +5,7 @@
  * of one id identical (so deduplication by id yields exactly one event per accepted request).
  */
 import { parseEvent, TOPICS, topicName } from '@llmops/contracts';
-import { type DedicatedKafka, startDedicatedKafka, testInfra } from '@llmops/testing';
+import { type DedicatedKafka, startDedicatedKafka, testInfra, expectEventually } from '@llmops/testing';
 import { randomUUID } from 'node:crypto';
 import { readTopic, startFeedbackApp, type FeedbackTestApp, type TopicRecord } from './support/feedback-app';
 
@@ -79,10 +79,9 @@ it('every request gets 202 or 503; every 202 is on the topic, once by id', async
       }
     }
   };
-  const until = async (cond: () => boolean, timeoutMs: number): Promise<void> => {
-    const deadline = Date.now() + timeoutMs;
-    while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  };
+  // Each phase must really happen (enough traffic before, during and after the outage).
+  const until = (cond: () => boolean, timeoutMs: number): Promise<void> =>
+    expectEventually(() => expect(cond()).toBe(true), { timeoutMs, intervalMs: 50 });
   const count = (p: Sent['phase'], status: number) =>
     sent.filter((s) => s.phase === p && s.status === status).length;
 

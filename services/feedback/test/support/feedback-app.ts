@@ -53,52 +53,5 @@ export async function startFeedbackApp(env: Record<string, string>): Promise<Fee
   };
 }
 
-export interface TopicRecord {
-  key: string;
-  value: string;
-  headers: Record<string, string>;
-  partition: number;
-  offset: string;
-}
-
 /** Reads a topic from the beginning until `until(records)` holds (or the timeout passes). */
-export async function readTopic(
-  brokers: string,
-  topic: string,
-  until: (records: TopicRecord[]) => boolean,
-  timeoutMs = 30_000,
-): Promise<TopicRecord[]> {
-  const kafka = new Kafka({
-    brokers: brokers.split(','),
-    clientId: 'feedback-test-reader',
-    logLevel: logLevel.NOTHING,
-  });
-  const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}-${Math.random()}` });
-  const records: TopicRecord[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    let resolveDone!: () => void;
-    const done = new Promise<void>((resolve) => (resolveDone = resolve));
-    await consumer.run({
-      eachMessage: async ({ message, partition }) => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {}))
-          if (v !== undefined) headers[k] = String(v);
-        records.push({
-          key: message.key?.toString() ?? '',
-          value: message.value?.toString() ?? '',
-          headers,
-          partition,
-          offset: message.offset,
-        });
-        if (until(records)) resolveDone();
-      },
-    });
-    const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
-    await Promise.race([done, timer]);
-  } finally {
-    await consumer.disconnect();
-  }
-  return records;
-}
+export { readTopicUntil as readTopic, type TopicRecord } from '@llmops/testing';

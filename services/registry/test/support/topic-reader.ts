@@ -1,3 +1,4 @@
+import { readTopicUntil, type TopicRecord } from '@llmops/testing';
 import { Kafka, logLevel } from 'kafkajs';
 
 export interface ReadRecord {
@@ -7,8 +8,8 @@ export interface ReadRecord {
 }
 
 /**
- * Reads a topic from the beginning in a fresh group, collecting every record, until `done`
- * returns true for what has been read so far or the deadline passes.
+ * Reads a topic from the beginning until `done` holds for what has been read (or the deadline
+ * passes), with each value parsed as the CloudEvent it is.
  */
 export async function readTopic(
   brokers: string[],
@@ -16,38 +17,13 @@ export async function readTopic(
   done: (records: ReadRecord[]) => boolean,
   timeoutMs = 30_000,
 ): Promise<ReadRecord[]> {
-  const kafka = new Kafka({ brokers, clientId: 'registry-test-reader', logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({
-    groupId: `reader-${topic}-${Date.now()}-${Math.random().toString(16).slice(2)}`,
-  });
-  const records: ReadRecord[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    let resolveDone: () => void = () => undefined;
-    const finished = new Promise<void>((r) => (resolveDone = r));
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {}))
-          if (v !== undefined) headers[k] = v.toString();
-        records.push({
-          key: message.key?.toString() ?? null,
-          value: JSON.parse(message.value?.toString() ?? 'null') as ReadRecord['value'],
-          headers,
-        });
-        if (done(records)) resolveDone();
-      },
-    });
-    if (!done(records)) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([finished, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
-      clearTimeout(timer);
-    }
-    return records;
-  } finally {
-    await consumer.disconnect();
-  }
+  const parse = (records: TopicRecord[]): ReadRecord[] =>
+    records.map((r) => ({
+      key: r.key,
+      value: JSON.parse(r.value || 'null') as ReadRecord['value'],
+      headers: r.headers,
+    }));
+  return parse(await readTopicUntil(brokers, topic, (records) => done(parse(records)), timeoutMs));
 }
 
 /** Every record on the topic up to its current end. */
