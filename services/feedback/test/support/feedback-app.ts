@@ -1,6 +1,5 @@
 import { createServiceApp } from '@llmops/platform';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Kafka, logLevel } from 'kafkajs';
 import { AppModule, feedbackAppOptions } from '../../src/app.module';
 import { type FeedbackConfig, loadFeedbackConfig } from '../../src/config/feedback.config';
 
