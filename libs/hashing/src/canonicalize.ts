@@ -1,4 +1,4 @@
-import { CanonicalizationError } from './errors';
+import { CanonicalizationError, type CanonicalizationErrorReason } from './errors';
 import { firstLoneSurrogate } from './unicode';
 
 export interface CanonicalizeOptions {
@@ -32,119 +32,135 @@ export interface CanonicalizeOptions {
  * - Own enumerable symbol-keyed properties are rejected; circular references are rejected.
  */
 export function canonicalize(value: unknown, options: CanonicalizeOptions = {}): string {
-  const out: string[] = [];
-  serialize(value, options.rootPath ?? '$', out, new Set<object>());
-  return out.join('');
+  const state: State = { out: '', root: options.rootPath ?? '$', segments: [], stack: new Set<object>() };
+  serialize(value, state);
+  return state.out;
+}
+
+/**
+ * The output so far, and where we are. The path of the current value is kept as segments and only
+ * formatted into a string (`$.a["b c"][2]`) when an error is thrown: building it eagerly for every
+ * member was most of the cost of hashing small objects.
+ */
+interface State {
+  out: string;
+  readonly root: string;
+  readonly segments: (string | number)[];
+  readonly stack: Set<object>;
 }
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+const SURROGATE = /[\uD800-\uDFFF]/;
 
-function childPath(path: string, key: string): string {
-  return IDENTIFIER.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+function pathOf(state: State): string {
+  let path = state.root;
+  for (const seg of state.segments) {
+    if (typeof seg === 'number') path += `[${seg}]`;
+    else path += IDENTIFIER.test(seg) ? `.${seg}` : `[${JSON.stringify(seg)}]`;
+  }
+  return path;
 }
 
-function serializeString(s: string, path: string, what: string): string {
-  const bad = firstLoneSurrogate(s);
+function fail(state: State, reason: CanonicalizationErrorReason, message: string): never {
+  throw new CanonicalizationError(reason, pathOf(state), message);
+}
+
+function serializeString(s: string, state: State, what: string): string {
+  // Most strings hold no surrogate at all: one native scan instead of a per-character loop.
+  const bad = SURROGATE.test(s) ? firstLoneSurrogate(s) : -1;
   if (bad !== -1) {
     const unit = s.charCodeAt(bad).toString(16).padStart(4, '0');
-    throw new CanonicalizationError(
+    fail(
+      state,
       'lone-surrogate',
-      path,
       `${what} contains a lone surrogate \\u${unit} at index ${bad} (not valid I-JSON / UTF-8)`,
     );
   }
   return JSON.stringify(s);
 }
 
-function serialize(value: unknown, path: string, out: string[], stack: Set<object>): void {
+function serialize(value: unknown, state: State): void {
   switch (typeof value) {
     case 'string':
-      out.push(serializeString(value, path, 'string'));
+      state.out += serializeString(value, state, 'string');
       return;
     case 'number':
-      if (!Number.isFinite(value)) {
-        throw new CanonicalizationError('non-finite-number', path, `${String(value)} is not a finite number`);
-      }
+      if (!Number.isFinite(value))
+        fail(state, 'non-finite-number', `${String(value)} is not a finite number`);
       // For finite numbers JSON.stringify is exactly ECMAScript Number::toString, except that
       // it already maps -0 to "0", as RFC 8785 requires.
-      out.push(JSON.stringify(value));
+      state.out += JSON.stringify(value);
       return;
     case 'boolean':
-      out.push(value ? 'true' : 'false');
+      state.out += value ? 'true' : 'false';
       return;
     case 'bigint':
-      throw new CanonicalizationError(
-        'bigint',
-        path,
-        'bigint is not JSON; convert to number or string explicitly',
-      );
+      return fail(state, 'bigint', 'bigint is not JSON; convert to number or string explicitly');
     case 'function':
-      throw new CanonicalizationError('function', path, 'functions are not JSON');
+      return fail(state, 'function', 'functions are not JSON');
     case 'symbol':
-      throw new CanonicalizationError('symbol', path, 'symbols are not JSON');
+      return fail(state, 'symbol', 'symbols are not JSON');
     case 'undefined':
-      throw new CanonicalizationError('unsupported-type', path, 'undefined is not JSON');
+      return fail(state, 'unsupported-type', 'undefined is not JSON');
     case 'object':
       break;
     default:
-      throw new CanonicalizationError('unsupported-type', path, `unsupported type ${typeof value}`);
+      return fail(state, 'unsupported-type', `unsupported type ${typeof value}`);
   }
   if (value === null) {
-    out.push('null');
+    state.out += 'null';
     return;
   }
-  if (stack.has(value)) {
-    throw new CanonicalizationError('circular', path, 'circular reference');
-  }
-  stack.add(value);
+  if (state.stack.has(value)) fail(state, 'circular', 'circular reference');
+  state.stack.add(value);
   if (Array.isArray(value)) {
-    out.push('[');
+    state.out += '[';
     for (let i = 0; i < value.length; i++) {
-      const itemPath = `${path}[${i}]`;
       const item: unknown = value[i];
+      state.segments.push(i);
       if (item === undefined) {
-        throw new CanonicalizationError(
+        fail(
+          state,
           'undefined-in-array',
-          itemPath,
           'undefined (or a hole) inside an array is rejected; use null explicitly',
         );
       }
-      if (i > 0) out.push(',');
-      serialize(item, itemPath, out, stack);
+      if (i > 0) state.out += ',';
+      serialize(item, state);
+      state.segments.pop();
     }
-    out.push(']');
+    state.out += ']';
   } else {
     const proto: unknown = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
       const ctor = (value as { constructor?: { name?: unknown } }).constructor?.name;
-      throw new CanonicalizationError(
+      fail(
+        state,
         'unsupported-object',
-        path,
         `only plain objects and arrays are supported, got ${typeof ctor === 'string' ? ctor : 'a non-plain object'}`,
       );
     }
-    const symbols = Object.getOwnPropertySymbols(value).filter((s) =>
-      Object.prototype.propertyIsEnumerable.call(value, s),
-    );
-    if (symbols.length > 0) {
-      throw new CanonicalizationError('symbol-key', path, 'symbol-keyed properties are not JSON');
+    const symbols = Object.getOwnPropertySymbols(value);
+    if (symbols.length > 0 && symbols.some((sym) => Object.prototype.propertyIsEnumerable.call(value, sym))) {
+      fail(state, 'symbol-key', 'symbol-keyed properties are not JSON');
     }
     const record = value as Record<string, unknown>;
     // Default Array.prototype.sort compares strings by UTF-16 code units: exactly RFC 8785 §3.2.3.
     const keys = Object.keys(record).sort();
-    out.push('{');
+    state.out += '{';
     let first = true;
     for (const key of keys) {
       const member = record[key];
       if (member === undefined) continue; // omitted, like JSON.stringify (documented above)
-      const memberPath = childPath(path, key);
-      const keyJson = serializeString(key, memberPath, 'key');
-      if (!first) out.push(',');
+      state.segments.push(key);
+      const keyJson = serializeString(key, state, 'key');
+      state.out += first ? keyJson : `,${keyJson}`;
+      state.out += ':';
       first = false;
-      out.push(keyJson, ':');
-      serialize(member, memberPath, out, stack);
+      serialize(member, state);
+      state.segments.pop();
     }
-    out.push('}');
+    state.out += '}';
   }
-  stack.delete(value);
+  state.stack.delete(value);
 }
