@@ -17,6 +17,9 @@ export const FEEDBACK_SOURCES = ['user', 'judge', 'reviewer'] as const;
 export const THUMBS = ['up', 'down'] as const;
 export const SCORE_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,64}$/;
 export const DEFAULT_RATING_SCALE = { min: 1, max: 5 } as const;
+/** Longest `comment` / `correction` the contract accepts, in UTF-16 code units (string length). */
+export const FEEDBACK_COMMENT_MAX_LENGTH = 32_768;
+export const FEEDBACK_CORRECTION_MAX_LENGTH = 100_000;
 
 /**
  * `io.llmops.feedback.submitted.v1` on `llmops.feedback.v1` (key: `requestId`, co-partitioned with
@@ -56,8 +59,8 @@ export const buildFeedbackSubmittedData = (k: SchemaKit) =>
         .refine((s) => s.min < s.max, { error: 'expected min < max' })
         .default({ ...DEFAULT_RATING_SCALE }),
       thumbs: z.enum(THUMBS, { error: 'expected one of up, down' }).optional(),
-      comment: nonEmpty('comment', 32_768).optional(),
-      correction: nonEmpty('correction', 100_000).optional(),
+      comment: nonEmpty('comment', FEEDBACK_COMMENT_MAX_LENGTH).optional(),
+      correction: nonEmpty('correction', FEEDBACK_CORRECTION_MAX_LENGTH).optional(),
       scores: z
         .record(
           z

@@ -1,4 +1,14 @@
-import { EVENT_TYPES, isEventOfType, parseEvent } from '@llmops/contracts';
+import {
+  ContractValidationError,
+  createEvent,
+  EVENT_SOURCES,
+  EVENT_TYPES,
+  FEEDBACK_COMMENT_MAX_LENGTH,
+  isEventOfType,
+  parseEvent,
+  serializeEvent,
+  validateEvent,
+} from '@llmops/contracts';
 import { createRedactor } from '../ingestion/redaction';
 import { buildSubmitFeedbackRequestSchema, type SubmitFeedbackRequest } from './dto/submit-feedback.request';
 import {
@@ -51,6 +61,120 @@ describe('feedback events', () => {
       edit: { previousRevision: 2 },
       comment: 'see [email]',
       ratingScale: scale,
+    });
+  });
+});
+
+/** Deterministic pseudo-random requests covering every optional field and awkward values. */
+function variedRequests(count: number): unknown[] {
+  let x = 12345;
+  const next = (n: number): number => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return x % n;
+  };
+  const texts = ['ok', 'mail me at jane@example.com', 'call +49 170 1234567', 'ünïcødé ✓ 😀', 'a:b"c\\d\n'];
+  const out: unknown[] = [];
+  for (let i = 0; i < count; i++) {
+    const body: Record<string, unknown> = {
+      requestId: `req-${i}:${texts[next(5)]}`,
+      source: ['user', 'judge', 'reviewer'][next(3)],
+    };
+    if (next(2)) body.feedbackId = `fb-${i}`;
+    if (next(2)) body.experiment = `exp-${next(3)}.v2`;
+    if (next(2)) body.arm = ['A', 'B', 'control'][next(3)];
+    if (next(2)) body.userId = `user ${texts[next(5)]}`;
+    if (next(2)) body.rating = 1 + next(5);
+    if (next(2)) body.thumbs = next(2) ? 'up' : 'down';
+    if (next(2)) body.comment = texts[next(5)];
+    if (next(3) === 0) body.correction = texts[next(5)].repeat(1 + next(50));
+    if (next(2)) body.scores = { relevance: next(100) / 100, 'judge.v2_x-y': -next(7) };
+    if (next(2)) body.latencyMs = next(5000) + next(10) / 10;
+    if (next(3) === 0) body.timestamp = '2025-03-01T10:00:01.250+01:00';
+    if (!(
+      'rating' in body ||
+      'thumbs' in body ||
+      'comment' in body ||
+      'correction' in body ||
+      'scores' in body
+    ))
+      body.thumbs = 'up';
+    out.push(body);
+  }
+  return out;
+}
+
+describe('hand-built draft (no contract parse on the hot path)', () => {
+  it.each([false, true])(
+    'equals what createEvent builds and validates, for 500 varied requests (redaction %s)',
+    (redaction) => {
+      const redact = createRedactor(redaction);
+      for (const [i, body] of variedRequests(500).entries()) {
+        const req = parse(body);
+        const feedbackId = `f${i}`;
+        const draft = draftFeedbackEvent(req, feedbackId, scale, AT, redact);
+        const { feedbackId: _f, ...fields } = req;
+        const reference = createEvent(
+          EVENT_TYPES.feedbackSubmitted,
+          {
+            ...fields,
+            ...(fields.comment !== undefined ? { comment: redact(fields.comment) } : {}),
+            ...(fields.correction !== undefined ? { correction: redact(fields.correction) } : {}),
+            feedbackId,
+            ratingScale: scale,
+            timestamp: req.timestamp ?? AT,
+            receivedAt: AT,
+            revision: 1,
+            edit: null,
+          },
+          { source: EVENT_SOURCES.feedback, id: `fb:${feedbackId}:1`, time: req.timestamp ?? AT },
+        );
+        expect(validateEvent(JSON.parse(serializeEvent(draft)))).toEqual(reference);
+        expect(draft).toEqual(reference);
+      }
+    },
+  );
+
+  it('a comment that redaction grows past the contract limit is refused by the contract, not published', () => {
+    const comment = 'a@b.io '.repeat(Math.floor(FEEDBACK_COMMENT_MAX_LENGTH / 7));
+    expect(comment.length).toBeLessThanOrEqual(FEEDBACK_COMMENT_MAX_LENGTH);
+    const req = parse({ requestId: 'r', comment, source: 'user' });
+    expect(() => draftFeedbackEvent(req, 'f', scale, AT, createRedactor(true))).toThrow(
+      ContractValidationError,
+    );
+    expect(draftFeedbackEvent(req, 'f', scale, AT, createRedactor(false)).data.comment).toBe(comment);
+  });
+});
+
+describe('finalize', () => {
+  const req = parse({ requestId: 'r', rating: 4, source: 'user' });
+  const draft = draftFeedbackEvent(req, 'f', scale, AT, createRedactor(false));
+  const draftValue = serializeEvent(draft);
+  const first = {
+    outcome: 'new' as const,
+    revision: 1,
+    previousRevision: null,
+    receivedAt: AT,
+    timestamp: AT,
+  };
+
+  it('reuses the draft JSON only when the plan changes nothing', () => {
+    expect(finalizeFeedbackEvent(draft, first, draftValue).value).toBe(draftValue);
+    // A duplicate of a revision stored earlier carries the stored receipt time: re-serialized.
+    const LATER = '2025-03-02T00:00:00.000Z';
+    const duplicate = { ...first, outcome: 'duplicate' as const, receivedAt: LATER, timestamp: LATER };
+    const keyed = finalizeFeedbackEvent(draft, duplicate, draftValue);
+    expect(keyed.value).toBe(serializeEvent(keyed.event));
+    expect(parseEvent(keyed.value)).toMatchObject({ time: LATER, data: { receivedAt: LATER, revision: 1 } });
+    const edit = {
+      outcome: 'edit' as const,
+      revision: 2,
+      previousRevision: 1,
+      receivedAt: AT,
+      timestamp: AT,
+    };
+    expect(parseEvent(finalizeFeedbackEvent(draft, edit, draftValue).value)).toMatchObject({
+      id: 'fb:f:2',
+      data: { revision: 2, edit: { previousRevision: 1 } },
     });
   });
 });

@@ -38,6 +38,8 @@ interface Candidate {
   req: SubmitFeedbackRequest;
   contentHash: string;
   draft: CloudEvent<typeof EVENT_TYPES.feedbackSubmitted>;
+  /** JSON of `draft` (computed for the size check, reused when the plan leaves it unchanged). */
+  draftValue: string;
 }
 
 /**
@@ -111,7 +113,7 @@ export class SubmitFeedbackUseCase {
         const planned = plan?.items[i];
         if (conflict || !planned) return reject(c.index, conflict ?? internalPlanGap(feedbackId));
         if (!isPlanned(planned)) return reject(c.index, planned);
-        events.push(finalizeFeedbackEvent(c.draft, planned));
+        events.push(finalizeFeedbackEvent(c.draft, planned, c.draftValue));
         counts[planned.outcome]++;
         outcomes[c.index] = { ok: true, feedbackId, revision: planned.revision, outcome: planned.outcome };
       });
@@ -155,12 +157,10 @@ export class SubmitFeedbackUseCase {
       const draft = draftFeedbackEvent(req, feedbackId, this.scale, receivedAt, this.redact);
       // Checked on the draft, before a revision is claimed; the final event differs only by the
       // revision number and the small `edit` object, hence the margin.
-      const tooBig = checkEventSize(
-        serializeEvent(draft),
-        this.config.FEEDBACK_MAX_EVENT_BYTES - EDIT_MARGIN_BYTES,
-      );
+      const draftValue = serializeEvent(draft);
+      const tooBig = checkEventSize(draftValue, this.config.FEEDBACK_MAX_EVENT_BYTES - EDIT_MARGIN_BYTES);
       if (tooBig) return { rejection: tooBig };
-      return { feedbackId, req, contentHash: feedbackContentHash(req, this.scale), draft };
+      return { feedbackId, req, contentHash: feedbackContentHash(req, this.scale), draft, draftValue };
     } catch (err) {
       if (isContractValidationError(err)) return { rejection: contractRejection(err) };
       if (err instanceof CanonicalizationError) {
