@@ -35,6 +35,9 @@ export async function createServiceApp(
     forceCloseConnections: 'idle',
     // Prompt names and experiment keys may be 128 characters; fastify's default is 100.
     routerOptions: { maxParamLength: 256 },
+    // No Nest middleware anywhere (HTTP concerns are fastify hooks): @fastify/middie would still run
+    // on every request.
+    skipMiddie: true,
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -51,6 +54,9 @@ export async function createServiceApp(
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: ['error', 'warn'],
     bufferLogs: false,
+    // Fastify's own JSON parser (as a bare fastify app has). Nest's replacement reads the body as a
+    // Buffer and builds a new parser function per request; JSON is the only body type we accept.
+    bodyParser: false,
   });
   const logger = app.get<Logger>(LOGGER);
   const registry = app.get<Registry>(METRICS_REGISTRY);

@@ -11,6 +11,16 @@ describe('request context', () => {
     expect(TRACEPARENT.exec(a)![1]).not.toBe(TRACEPARENT.exec(b)![1]);
   });
 
+  it('never hands out the same random bytes twice, across pool refills', () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 1_000; i++) {
+      const m = TRACEPARENT.exec(childTraceparent())!;
+      ids.add(m[1]);
+      ids.add(m[2]);
+    }
+    expect(ids.size).toBe(2_000);
+  });
+
   it('continues the parent trace with a new span id and the parent flags', () => {
     const parent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00';
     const child = TRACEPARENT.exec(childTraceparent(parent))!;
