@@ -12,20 +12,16 @@
  *    no Kafka): the cost of the HTTP/NestJS path alone.
  *
  * Run: node -r @swc-node/register test/bench/assignment-http.bench.ts
- * Env: KAFKA_BROKERS (127.0.0.1:9092), MONGODB_URI (mongodb://127.0.0.1:27017),
+ * Env: KAFKA_BROKERS (127.0.0.1:9092), MONGODB_URI (mongodb://127.0.0.1:27017), BENCH_PROFILE (dir),
  *      BENCH_CONNECTIONS (100), BENCH_SECONDS (6), BENCH_WARMUP_SECONDS (2).
  * Goal: ours >= 0.75x baseline requests/s.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { freePort } from '@llmops/testing';
-
-const ROOT = path.resolve(__dirname, '../..');
-const KAFKA = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
-const MONGO = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017';
+import { KAFKA, measureRequests, MONGO, runBench, startNode, stopChild, waitUntil } from './support/harness';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
@@ -39,36 +35,6 @@ async function runBare(): Promise<void> {
   const app = Fastify({ logger: false });
   app.post('/v1/assign', async () => response);
   await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
-}
-
-function start(args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return child;
-}
-
-async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-      if (res.ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} not ready within ${timeoutMs} ms`);
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 async function load(url: string, seconds: number, overallRate?: number): Promise<autocannon.Result> {
@@ -92,16 +58,8 @@ async function load(url: string, seconds: number, overallRate?: number): Promise
   });
 }
 
-async function measure(name: string, url: string): Promise<number> {
-  // Baseline and ours get identical load settings; the baseline is run first.
-  await load(url, WARMUP);
-  const r = await load(url, SECONDS);
-  const bad = r.non2xx + r.errors + r.timeouts;
-  console.log(
-    `${name.padEnd(9)} ${r.requests.average.toFixed(0).padStart(7)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${r.requests.total} requests, ${bad} non-2xx/errors)`,
-  );
-  if (bad > 0) throw new Error(`${name}: ${bad} failed requests`);
-  return r.requests.average;
+function measure(name: string, url: string): Promise<number> {
+  return measureRequests(name, (seconds) => load(url, seconds), WARMUP, SECONDS);
 }
 
 async function main(): Promise<void> {
@@ -119,19 +77,23 @@ async function main(): Promise<void> {
 
   const [svcPort, barePort] = [await freePort(), await freePort()];
   const svcUrl = `http://127.0.0.1:${svcPort}`;
-  const service = start(['services/assignment/src/main.ts'], {
-    PORT: String(svcPort),
-    HOST: '127.0.0.1',
-    KAFKA_BROKERS: KAFKA,
-    MONGODB_URI: MONGO,
-    MONGODB_DB: `${run}_assignment`,
-    KAFKA_TOPIC_PREFIX: `${run}.`,
-    REGISTRY_URL: `http://127.0.0.1:${registryPort}`,
-    LOG_LEVEL: 'warn',
-  });
+  const service = startNode(
+    ['services/assignment/src/main.ts'],
+    {
+      PORT: String(svcPort),
+      HOST: '127.0.0.1',
+      KAFKA_BROKERS: KAFKA,
+      MONGODB_URI: MONGO,
+      MONGODB_DB: `${run}_assignment`,
+      KAFKA_TOPIC_PREFIX: `${run}.`,
+      REGISTRY_URL: `http://127.0.0.1:${registryPort}`,
+      LOG_LEVEL: 'warn',
+    },
+    true,
+  );
   let bare: ChildProcess | undefined;
   try {
-    await waitFor(`${svcUrl}/health/ready`);
+    await waitUntil(async () => (await fetch(`${svcUrl}/health/ready`)).ok, 'assignment service');
     const post = (p: string, body?: unknown) =>
       fetch(`${svcUrl}${p}`, {
         method: 'POST',
@@ -151,12 +113,22 @@ async function main(): Promise<void> {
     const json = await sample.text();
     if (sample.status !== 200) throw new Error(`assign: ${sample.status} ${json}`);
 
-    bare = start(['test/bench/assignment-http.bench.ts'], {
+    bare = startNode(['test/bench/assignment-http.bench.ts'], {
       BENCH_ROLE: 'bare',
       PORT: String(barePort),
       BENCH_JSON: json,
     });
-    await waitForListen(barePort);
+    await waitUntil(
+      async () =>
+        (
+          await fetch(`http://127.0.0.1:${barePort}/v1/assign`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{}',
+          })
+        ).status === 200,
+      'bare fastify',
+    );
 
     console.log(
       `assignment HTTP benchmark: ${CONNECTIONS} connections, ${SECONDS} s per measurement, response ${json}`,
@@ -181,38 +153,10 @@ async function main(): Promise<void> {
       `breakdown: HTTP/NestJS path alone = ${(noExposure / baseline).toFixed(2)}x baseline; the exposure ack costs the rest`,
     );
   } finally {
-    if (bare) await stop(bare);
-    await stop(service);
+    if (bare) await stopChild(bare);
+    await stopChild(service);
     await registry.close();
   }
 }
 
-async function waitForListen(port: number, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/v1/assign`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: '{}',
-      });
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`bare server on ${port} not listening`);
-}
-
-if (process.env.BENCH_ROLE === 'bare') {
-  runBare().catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
-} else {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+runBench(main, runBare);

@@ -8,15 +8,14 @@
  *    item is a new event. Load: autocannon, BENCH_CONNECTIONS concurrent requests.
  *  - baseline: a kafkajs producer in this process sending the same serialized CloudEvents (built by
  *    the contracts lib from the same items) with `sendBatch` of 100 messages, acks -1, with the same
- *    number of concurrent senders, to a topic with the same partition count.
+ *    number of concurrent senders, to a topic with the same partition count. The records are the
+ *    ones ours publishes: same key, value and headers (content type, correlation id, traceparent).
  *  Both report events/s; the ratio is ours/baseline. Goal >= 0.6x.
  *
  * Run: node -r @swc-node/register test/bench/feedback-batch.bench.ts
- * Env: KAFKA_BROKERS (127.0.0.1:9092), MONGODB_URI (mongodb://127.0.0.1:27017),
+ * Env: KAFKA_BROKERS (127.0.0.1:9092), MONGODB_URI (mongodb://127.0.0.1:27017), BENCH_PROFILE (dir),
  *      BENCH_CONNECTIONS (8), BENCH_SECONDS (8), BENCH_WARMUP_SECONDS (2).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
 import {
   CLOUDEVENTS_CONTENT_TYPE,
   createEvent,
@@ -29,11 +28,10 @@ import {
 import autocannon from 'autocannon';
 import { Kafka, logLevel } from 'kafkajs';
 import { v7 as uuidv7 } from 'uuid';
+import { contextHeaders } from '@llmops/platform';
 import { freePort } from '@llmops/testing';
+import { KAFKA, MONGO, runBench, startNode, stopChild, waitUntil } from './support/harness';
 
-const ROOT = path.resolve(__dirname, '../..');
-const KAFKA = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
-const MONGO = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
@@ -80,13 +78,6 @@ function serializedEvent(n: number): { key: string; value: string } {
     { source: EVENT_SOURCES.feedback, id: `fb:${feedbackId}:1`, time: now },
   );
   return { key: it.requestId, value: serializeEvent(event) };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 function load(url: string, seconds: number): Promise<autocannon.Result> {
@@ -137,7 +128,7 @@ async function measureBaseline(topic: string): Promise<number> {
   const pool = Array.from({ length: 50 }, (_, b) =>
     Array.from({ length: ITEMS }, (_, i) => ({
       ...serializedEvent(b * ITEMS + i),
-      headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE },
+      headers: { ...contextHeaders(), 'content-type': CLOUDEVENTS_CONTENT_TYPE },
     })),
   );
   const run = async (seconds: number): Promise<number> => {
@@ -169,11 +160,9 @@ async function main(): Promise<void> {
   const run = `bench${Date.now().toString(36)}`;
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const service = spawn(process.execPath, ['-r', '@swc-node/register', 'services/feedback/src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
+  const service = startNode(
+    ['services/feedback/src/main.ts'],
+    {
       PORT: String(port),
       HOST: '127.0.0.1',
       KAFKA_BROKERS: KAFKA,
@@ -183,19 +172,10 @@ async function main(): Promise<void> {
       KAFKA_TOPIC_PARTITIONS: String(PARTITIONS),
       LOG_LEVEL: 'warn',
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+    true,
+  );
   try {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      try {
-        if ((await fetch(`${url}/health/ready`)).ok) break;
-      } catch {
-        // not up yet
-      }
-      if (Date.now() > deadline) throw new Error('feedback service not ready');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitUntil(async () => (await fetch(`${url}/health/ready`)).ok, 'feedback service');
     console.log(
       `feedback batch benchmark: ${ITEMS} items per request, ${CONNECTIONS} concurrent, ${SECONDS} s per measurement`,
     );
@@ -206,14 +186,8 @@ async function main(): Promise<void> {
       `ratio ours/baseline = ${ratio.toFixed(2)}x (goal >= ${GOAL}x): ${ratio >= GOAL ? 'MET' : 'NOT MET'}`,
     );
   } finally {
-    await stop(service);
+    await stopChild(service);
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

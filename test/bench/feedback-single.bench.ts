@@ -11,20 +11,15 @@
  *  - then ours at 50% of its measured maximum throughput (autocannon overallRate): p50/p99/p99.9.
  *
  * Run: node -r @swc-node/register test/bench/feedback-single.bench.ts
- * Env: KAFKA_BROKERS (127.0.0.1:9092), MONGODB_URI (mongodb://127.0.0.1:27017),
+ * Env: KAFKA_BROKERS (127.0.0.1:9092), MONGODB_URI (mongodb://127.0.0.1:27017), BENCH_PROFILE (dir),
  *      BENCH_CONNECTIONS (50), BENCH_SECONDS (8), BENCH_WARMUP_SECONDS (2).
  * Goal: ours >= 0.5x baseline requests/s.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
 import { freePort } from '@llmops/testing';
-
-const ROOT = path.resolve(__dirname, '../..');
-const KAFKA = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
-const MONGO = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017';
+import { KAFKA, measureRequests, MONGO, runBench, startNode, stopChild, waitUntil } from './support/harness';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
@@ -37,34 +32,6 @@ async function runBare(): Promise<void> {
     reply.status(202).send({ feedbackId: uuidv7(), revision: 1, outcome: 'new' }),
   );
   await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
-}
-
-function start(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['-r', '@swc-node/register', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what} not ready within ${timeoutMs} ms`);
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 let seq = 0;
@@ -99,34 +66,34 @@ function load(url: string, seconds: number, overallRate?: number): Promise<autoc
   });
 }
 
-async function measure(name: string, url: string): Promise<number> {
-  await load(url, WARMUP);
-  const r = await load(url, SECONDS);
-  const bad = r.non2xx + r.errors + r.timeouts;
-  console.log(
-    `${name.padEnd(9)} ${r.requests.average.toFixed(0).padStart(7)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${r.requests.total} requests, ${bad} non-2xx/errors)`,
-  );
-  if (bad > 0) throw new Error(`${name}: ${bad} failed requests`);
-  return r.requests.average;
+function measure(name: string, url: string): Promise<number> {
+  return measureRequests(name, (seconds) => load(url, seconds), WARMUP, SECONDS);
 }
 
 async function main(): Promise<void> {
   const run = `bench${Date.now().toString(36)}`;
   const [svcPort, barePort] = [await freePort(), await freePort()];
   const svcUrl = `http://127.0.0.1:${svcPort}`;
-  const service = start(['services/feedback/src/main.ts'], {
-    PORT: String(svcPort),
-    HOST: '127.0.0.1',
-    KAFKA_BROKERS: KAFKA,
-    MONGODB_URI: MONGO,
-    MONGODB_DB: `${run}_feedback`,
-    KAFKA_TOPIC_PREFIX: `${run}.`,
-    LOG_LEVEL: 'warn',
+  const service = startNode(
+    ['services/feedback/src/main.ts'],
+    {
+      PORT: String(svcPort),
+      HOST: '127.0.0.1',
+      KAFKA_BROKERS: KAFKA,
+      MONGODB_URI: MONGO,
+      MONGODB_DB: `${run}_feedback`,
+      KAFKA_TOPIC_PREFIX: `${run}.`,
+      LOG_LEVEL: 'warn',
+    },
+    true,
+  );
+  const bare = startNode(['test/bench/feedback-single.bench.ts'], {
+    BENCH_ROLE: 'bare',
+    PORT: String(barePort),
   });
-  const bare = start(['test/bench/feedback-single.bench.ts'], { BENCH_ROLE: 'bare', PORT: String(barePort) });
   try {
-    await waitFor(async () => (await fetch(`${svcUrl}/health/ready`)).ok, 'feedback service');
-    await waitFor(
+    await waitUntil(async () => (await fetch(`${svcUrl}/health/ready`)).ok, 'feedback service');
+    await waitUntil(
       async () =>
         (await fetch(`http://127.0.0.1:${barePort}/v1/feedback`, { method: 'POST' })).status === 202,
       'bare fastify',
@@ -147,22 +114,9 @@ async function main(): Promise<void> {
         `(${r.non2xx + r.errors + r.timeouts} non-2xx/errors)`,
     );
   } finally {
-    await stop(bare);
-    await stop(service);
+    await stopChild(bare);
+    await stopChild(service);
   }
 }
 
-if (process.env.BENCH_ROLE === 'bare') {
-  runBare().catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
-} else {
-  main().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runBench(main, runBare);
