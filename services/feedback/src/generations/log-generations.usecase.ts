@@ -5,12 +5,7 @@ import type { FeedbackConfig } from '../config/feedback.config';
 import { EventPublisher, type KeyedEvent } from '../ingestion/event-publisher';
 import { checkEventSize, checkTextLimits } from '../ingestion/field-limits';
 import { IngestionMetrics } from '../ingestion/ingestion.metrics';
-import {
-  contractRejection,
-  isContractValidationError,
-  type ItemRejection,
-  zodRejection,
-} from '../ingestion/item-rejection';
+import { type ItemRejection, zodRejection } from '../ingestion/item-rejection';
 import { createRedactor, type Redactor } from '../ingestion/redaction';
 import { logGenerationRequestSchema } from './dto/log-generation.request';
 import { buildGenerationEvent } from './generation-event';
@@ -76,13 +71,8 @@ export class LogGenerationsUseCase {
       },
     ]);
     if (tooLarge) return { rejection: tooLarge };
-    try {
-      const event = buildGenerationEvent(req, receivedAt, this.redact);
-      const tooBig = checkEventSize(event.value, this.config.FEEDBACK_MAX_EVENT_BYTES);
-      return tooBig ? { rejection: tooBig } : { id: req.requestId, event };
-    } catch (err) {
-      if (isContractValidationError(err)) return { rejection: contractRejection(err) };
-      throw err;
-    }
+    const event = buildGenerationEvent(req, receivedAt, this.redact);
+    const tooBig = checkEventSize(event.value, this.config.FEEDBACK_MAX_EVENT_BYTES);
+    return tooBig ? { rejection: tooBig } : { id: req.requestId, event };
   }
 }
