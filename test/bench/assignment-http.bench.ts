@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { freePort } from '@llmops/testing';
-import { KAFKA, measureRequests, MONGO, runBench, startNode, stopChild, waitUntil } from './support/harness';
+import { measureRequests, runBench, startNode, startService, stopChild, waitUntil } from './support/harness';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
@@ -77,20 +77,12 @@ async function main(): Promise<void> {
 
   const [svcPort, barePort] = [await freePort(), await freePort()];
   const svcUrl = `http://127.0.0.1:${svcPort}`;
-  const service = startNode(
-    ['services/assignment/src/main.ts'],
-    {
-      PORT: String(svcPort),
-      HOST: '127.0.0.1',
-      KAFKA_BROKERS: KAFKA,
-      MONGODB_URI: MONGO,
-      MONGODB_DB: `${run}_assignment`,
-      KAFKA_TOPIC_PREFIX: `${run}.`,
-      REGISTRY_URL: `http://127.0.0.1:${registryPort}`,
-      LOG_LEVEL: 'warn',
-    },
-    true,
-  );
+  const service = startService('services/assignment/src/main.ts', {
+    port: svcPort,
+    run,
+    db: 'assignment',
+    env: { REGISTRY_URL: `http://127.0.0.1:${registryPort}` },
+  });
   let bare: ChildProcess | undefined;
   try {
     await waitUntil(async () => (await fetch(`${svcUrl}/health/ready`)).ok, 'assignment service');

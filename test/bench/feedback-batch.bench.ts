@@ -30,7 +30,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { v7 as uuidv7 } from 'uuid';
 import { contextHeaders } from '@llmops/platform';
 import { freePort } from '@llmops/testing';
-import { KAFKA, MONGO, runBench, startNode, stopChild, waitUntil } from './support/harness';
+import { KAFKA, runBench, startService, stopChild, waitUntil } from './support/harness';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -160,20 +160,12 @@ async function main(): Promise<void> {
   const run = `bench${Date.now().toString(36)}`;
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const service = startNode(
-    ['services/feedback/src/main.ts'],
-    {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      KAFKA_BROKERS: KAFKA,
-      MONGODB_URI: MONGO,
-      MONGODB_DB: `${run}_feedback`,
-      KAFKA_TOPIC_PREFIX: `${run}.`,
-      KAFKA_TOPIC_PARTITIONS: String(PARTITIONS),
-      LOG_LEVEL: 'warn',
-    },
-    true,
-  );
+  const service = startService('services/feedback/src/main.ts', {
+    port,
+    run,
+    db: 'feedback',
+    env: { KAFKA_TOPIC_PARTITIONS: String(PARTITIONS) },
+  });
   try {
     await waitUntil(async () => (await fetch(`${url}/health/ready`)).ok, 'feedback service');
     console.log(

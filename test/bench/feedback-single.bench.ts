@@ -19,7 +19,7 @@ import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
 import { freePort } from '@llmops/testing';
-import { KAFKA, measureRequests, MONGO, runBench, startNode, stopChild, waitUntil } from './support/harness';
+import { measureRequests, runBench, startNode, startService, stopChild, waitUntil } from './support/harness';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
@@ -74,19 +74,7 @@ async function main(): Promise<void> {
   const run = `bench${Date.now().toString(36)}`;
   const [svcPort, barePort] = [await freePort(), await freePort()];
   const svcUrl = `http://127.0.0.1:${svcPort}`;
-  const service = startNode(
-    ['services/feedback/src/main.ts'],
-    {
-      PORT: String(svcPort),
-      HOST: '127.0.0.1',
-      KAFKA_BROKERS: KAFKA,
-      MONGODB_URI: MONGO,
-      MONGODB_DB: `${run}_feedback`,
-      KAFKA_TOPIC_PREFIX: `${run}.`,
-      LOG_LEVEL: 'warn',
-    },
-    true,
-  );
+  const service = startService('services/feedback/src/main.ts', { port: svcPort, run, db: 'feedback' });
   const bare = startNode(['test/bench/feedback-single.bench.ts'], {
     BENCH_ROLE: 'bare',
     PORT: String(barePort),

@@ -25,6 +25,30 @@ export function startNode(args: string[], env: Record<string, string>, profile =
   });
 }
 
+/**
+ * A service under test (profiled with BENCH_PROFILE) on the local Kafka and MongoDB, with its own
+ * database `${run}_${db}` and topic prefix `${run}.` so runs never see each other's data.
+ */
+export function startService(
+  entry: string,
+  opts: { port: number; run: string; db: string; env?: Record<string, string> },
+): ChildProcess {
+  return startNode(
+    [entry],
+    {
+      PORT: String(opts.port),
+      HOST: '127.0.0.1',
+      KAFKA_BROKERS: KAFKA,
+      MONGODB_URI: MONGO,
+      MONGODB_DB: `${opts.run}_${opts.db}`,
+      KAFKA_TOPIC_PREFIX: `${opts.run}.`,
+      LOG_LEVEL: 'warn',
+      ...opts.env,
+    },
+    true,
+  );
+}
+
 /** SIGTERM, then wait for the exit (the services shut down gracefully). */
 export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
