@@ -26,7 +26,6 @@ import { createKafka } from './kafka/kafka-client';
 import { producerMetrics } from './kafka/kafka-metrics';
 import { ensureTopics, type TopicSpec } from './kafka/topics';
 import { createLogger } from './logging/logger';
-import { ParserErrorHandler } from './http/parser-error-handler';
 import { createRegistry } from './metrics/http-metrics';
 import { KAFKA, LOGGER, MONGO_CONNECTION, SERVICE_CONFIG, TOPICS_TO_ENSURE } from './platform.tokens';
 import { METRICS_REGISTRY, MetricsController } from './metrics/metrics.controller';
@@ -119,7 +118,6 @@ export class PlatformModule {
           ],
         },
         PlatformLifecycle,
-        ParserErrorHandler,
       ],
       exports: [SERVICE_CONFIG, LOGGER, METRICS_REGISTRY, KAFKA, BatchingProducer, MONGO_CONNECTION],
     };

@@ -14,7 +14,7 @@ import { CORRELATION_HEADER, newContext, runWithContext, TRACEPARENT_HEADER } fr
 import { instrumentHttp } from '../metrics/http-metrics';
 import { METRICS_REGISTRY } from '../metrics/metrics.controller';
 import { LOGGER } from '../platform.module';
-import { HttpErrorFilter } from './http-error.filter';
+import { HttpErrorFilter, sendError } from './http-error.filter';
 
 export interface ServiceAppOptions {
   title: string;
@@ -23,11 +23,24 @@ export interface ServiceAppOptions {
   bodyLimit?: number;
 }
 
+/**
+ * Nest's FastifyAdapter, except that Nest does not install its own fastify error handler: Nest's
+ * turns fastify's errors (malformed JSON, body too large) into plain HttpExceptions, losing the
+ * platform's stable codes (`invalid_json`, `payload_too_large`). createServiceApp installs the
+ * platform's handler once instead (re-installing it over Nest's made fastify warn FSTWRN004 at
+ * every start). Route handler errors still go through the Nest filter (HttpErrorFilter).
+ */
+class PlatformFastifyAdapter extends FastifyAdapter {
+  override setErrorHandler(): ReturnType<FastifyAdapter['setErrorHandler']> {
+    return this.getInstance();
+  }
+}
+
 export async function createServiceApp(
   module: Type<unknown>,
   options: ServiceAppOptions,
 ): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({
+  const adapter = new PlatformFastifyAdapter({
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     logger: false,
     requestIdHeader: CORRELATION_HEADER,
@@ -62,6 +75,8 @@ export async function createServiceApp(
   const registry = app.get<Registry>(METRICS_REGISTRY);
   instrumentHttp(fastify, registry);
   app.useGlobalFilters(new HttpErrorFilter(logger));
+  // Errors fastify raises outside route handlers (body parsing, limits): the same error body.
+  fastify.setErrorHandler((error, request, reply) => sendError(reply, request, error, logger));
 
   const doc = SwaggerModule.createDocument(
     app,

@@ -294,7 +294,9 @@ export class BatchConsumer {
       [DLQ_HEADER.consumerGroup]: this.groupId,
     };
     // Must succeed before the offset is committed; if the DLQ is unavailable the batch is retried.
-    await this.dlqProducer!.send({
+    const producer = this.dlqProducer;
+    if (!producer) throw new Error('dead-letter producer not connected (consumer not started)');
+    await producer.send({
       topic: this.options.deadLetterTopic,
       acks: -1,
       messages: [{ key: message.key, value: message.value, headers }],
