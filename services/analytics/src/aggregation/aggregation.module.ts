@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
-import { LOGGER, METRICS_REGISTRY, MONGO_CONNECTION } from '@llmops/platform';
+import { LOGGER, METRICS_REGISTRY, MONGO_CONNECTION, SERVICE_CONFIG } from '@llmops/platform';
 import type { Db } from 'mongodb';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { AnalyticsConfig } from '../config/analytics.config';
 import { AnalyticsMetrics } from '../metrics/analytics-metrics';
 import { AggregationConsumer } from './aggregation.consumer';
 import { ApplyBatchUseCase } from './apply-batch.usecase';
@@ -21,9 +22,11 @@ export const ANALYTICS_DB = Symbol('ANALYTICS_DB');
     },
     {
       provide: AggregationRepository,
-      inject: [ANALYTICS_DB],
-      useFactory: async (db: Db) => {
-        const repo = new AggregationRepository(db);
+      inject: [ANALYTICS_DB, SERVICE_CONFIG],
+      useFactory: async (db: Db, config: AnalyticsConfig) => {
+        const repo = new AggregationRepository(db, {
+          bucketGcIntervalMs: config.ANALYTICS_BUCKET_GC_INTERVAL_MS,
+        });
         await repo.ensureIndexes();
         return repo;
       },

@@ -48,9 +48,8 @@ export type Outcome = 'applied' | 'duplicate' | 'stale' | 'parked' | 'resolved' 
 
 export interface TouchedBucket {
   bucket: Bucket;
-  /** lastOffset persisted before this batch; -1 and `isNew` for a bucket not yet in MongoDB. */
+  /** lastOffset persisted before this batch; -1 for a bucket not yet in MongoDB. */
   previousLastOffset: number;
-  isNew: boolean;
 }
 
 export interface BatchPlan {
@@ -98,7 +97,7 @@ class Planner {
       this.state.buckets.set(id, bucket);
     }
     if (!touched) {
-      touched = { bucket, previousLastOffset: bucket.lastOffset, isNew: bucket.lastOffset < 0 };
+      touched = { bucket, previousLastOffset: bucket.lastOffset };
       this.touched.set(id, touched);
     }
     if (by.offset <= touched.previousLastOffset) return false; // already included by an earlier attempt

@@ -6,6 +6,11 @@ export const analyticsConfigSchema = baseServiceConfig(3004, 'analytics').extend
   ANALYTICS_CONSUMER_GROUP: env.string('llmops-analytics'),
   /** Where a group with no committed offset starts (true: replay history, never skip data). */
   ANALYTICS_FROM_BEGINNING: env.bool(true),
+  /**
+   * Superseded bucket versions are deleted in bulk at most this often (buckets are insert-only
+   * versions; readers skip superseded ones meanwhile). A delete scans the collection on FerretDB.
+   */
+  ANALYTICS_BUCKET_GC_INTERVAL_MS: env.int(2_000, 0, 3_600_000),
   /** Run the Kafka consumer in this process (false: API-only replica). */
   ANALYTICS_CONSUMER_ENABLED: env.bool(true),
   /** Sample-size guidance per arm (reference design: 200 minimum, 500 recommended). */

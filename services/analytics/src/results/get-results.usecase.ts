@@ -1,4 +1,8 @@
-import { fromStored, type AggregationRepository } from '../aggregation/persistence/aggregation.repository';
+import {
+  type AggregationRepository,
+  fromStored,
+  latestVersions,
+} from '../aggregation/persistence/aggregation.repository';
 import type { ExperimentDoc, ExperimentsRepository } from '../aggregation/persistence/experiments.repository';
 import { computeResults, type ResultsOptions } from './compute-results';
 import type { ResultsQuery } from './dto/results.request';
@@ -51,6 +55,6 @@ export class GetResultsUseCase {
     const docs = await this.aggregation.buckets
       .find({ exp: experiment._id, minute: { $gte: fromMinute, $lt: toMinute } })
       .toArray();
-    return computeResults(experiment, docs.map(fromStored), window, this.options);
+    return computeResults(experiment, latestVersions(docs).map(fromStored), window, this.options);
   }
 }

@@ -3,11 +3,29 @@
  *
  * FerretDB (SQLite) facts this is built around, measured before writing it:
  * - an error inside a bulk UPDATE stops the rest of that bulk and its counts are unreliable, so
- *   guarded upserts (E11000 = "already applied") are not used; new documents are inserted with
- *   insertMany (which does continue past duplicate keys) and existing ones are updated with an
- *   exact `lastOffset` compare-and-set, whose matchedCount is reliable;
- * - updates and `$in` reads scan the collection, so the hot path does no reads at all (the
- *   partition state is a cache) and the only updated collection (`buckets`) stays small.
+ *   guarded upserts (E11000 = "already applied") are not used; documents are inserted with
+ *   insertMany (which does continue past duplicate keys);
+ * - only a `find` whose filter is exactly `{ _id: <string> }` reaches SQLite's index; every update
+ *   and delete, even by `_id`, and every other read scans the whole collection. Under load one
+ *   bucket `replaceOne` cost ~37 ms (analytics-consumer bench, 2026-11-27). So the hot path never
+ *   updates: buckets are VERSIONED and insert-only (see `versionId`), and it does no reads (the
+ *   partition state is a cache).
+ *
+ * Bucket versions. A bucket's new state is inserted as a new document whose `_id` names the
+ * version it supersedes: `${bucketId}^${previousLastOffset}` (-1 for a bucket's first version).
+ * Two writers extending the same version collide on that unique `_id` (E11000 -> WriteConflictError,
+ * the batch is retried on a fresh load), which is the compare-and-set the design needs, atomic on
+ * MongoDB and on FerretDB alike. Readers keep, per bucket (`b`), the version with the highest
+ * `lastOffset` (`latestVersions`). Superseded versions are deleted in bulk, at most one
+ * `deleteMany({ _id: { $in } })` per `bucketGcIntervalMs` (a delete scans the collection on FerretDB
+ * too; one per batch cost ~86 ms under load). Until then, and after a crash, they are only extra
+ * documents that readers skip; `loadPartition` queues any it finds for deletion.
+ *
+ * A writer two or more versions behind finds the id it extends free again once that version was
+ * deleted, and stores a stale version. Readers still choose the newest (a version at lastOffset L
+ * holds exactly the contributions of the offsets up to L), and the superseding write queues the
+ * stale one for deletion. Such a writer also re-inserts the state documents (seen users, requests,
+ * revisions) of offsets that were already applied, which collide and stop its batch first.
  */
 import { DDSketch } from '@datadog/sketches-js';
 import { Binary, type Collection, type Db, MongoBulkWriteError, MongoServerError } from 'mongodb';
@@ -39,15 +57,44 @@ export class WriteConflictError extends Error {
 }
 
 export interface StoredBucket extends Omit<Bucket, 'latency'> {
+  /** The version id, `${b}^${previousLastOffset}` (see `versionId`). */
+  _id: string;
+  /** The bucket id (`bucketId`): every version of one bucket shares it. */
+  b: string;
   latency: Binary | null;
 }
 
-export function toStored(b: Bucket): StoredBucket {
-  return { ...b, latency: b.latency ? new Binary(Buffer.from(b.latency.toProto())) : null };
+/** Id of the version that supersedes the one whose lastOffset was `previousLastOffset`. */
+export function versionId(bucketId: string, previousLastOffset: number): string {
+  return `${bucketId}^${previousLastOffset}`;
+}
+
+export function toStored(bucket: Bucket, previousLastOffset: number): StoredBucket {
+  return {
+    ...bucket,
+    _id: versionId(bucket._id, previousLastOffset),
+    b: bucket._id,
+    latency: bucket.latency ? new Binary(Buffer.from(bucket.latency.toProto())) : null,
+  };
 }
 
 export function fromStored(doc: StoredBucket): Bucket {
-  return { ...doc, latency: doc.latency ? DDSketch.fromProto(doc.latency.buffer) : null };
+  const { b, ...rest } = doc;
+  return { ...rest, _id: b, latency: doc.latency ? DDSketch.fromProto(doc.latency.buffer) : null };
+}
+
+/**
+ * Per bucket, the stored version with the highest lastOffset (superseded ones may linger briefly),
+ * in bucket-id order: the store returns documents in insertion order, which moves with every new
+ * version, and merging floating-point sums in a different order changes the last digits.
+ */
+export function latestVersions(docs: readonly StoredBucket[]): StoredBucket[] {
+  const latest = new Map<string, StoredBucket>();
+  for (const doc of docs) {
+    const current = latest.get(doc.b);
+    if (!current || doc.lastOffset > current.lastOffset) latest.set(doc.b, doc);
+  }
+  return [...latest.values()].sort((x, y) => (x.b < y.b ? -1 : x.b > y.b ? 1 : 0));
 }
 
 function isDuplicateKey(err: unknown): boolean {
@@ -64,8 +111,15 @@ export class AggregationRepository {
   private readonly requests: Collection<RequestDoc>;
   private readonly revisions: Collection<RevisionDoc>;
   private readonly pending: Collection<PendingDoc>;
+  /** Newest stored version of each bucket this instance wrote or loaded (what its next write supersedes). */
+  private readonly versions = new Map<string, { id: string; lastOffset: number }>();
+  /** Superseded version ids waiting for the next bulk delete. */
+  private readonly superseded = new Set<string>();
+  private lastGcAt = 0;
+  private readonly bucketGcIntervalMs: number;
 
-  constructor(db: Db) {
+  constructor(db: Db, options: { bucketGcIntervalMs?: number } = {}) {
+    this.bucketGcIntervalMs = options.bucketGcIntervalMs ?? 2_000;
     this.buckets = db.collection<StoredBucket>(COLLECTIONS.buckets);
     this.seen = db.collection<SeenDoc>(COLLECTIONS.seen);
     this.requests = db.collection<RequestDoc>(COLLECTIONS.requests);
@@ -96,7 +150,15 @@ export class AggregationRepository {
       this.revisions.find({ part }).toArray(),
       this.pending.find({ part }).toArray(),
     ]);
-    for (const b of buckets) state.buckets.set(b._id, fromStored(b));
+    const latest = latestVersions(buckets);
+    for (const b of latest) {
+      state.buckets.set(b.b, fromStored(b));
+      this.versions.set(b.b, { id: b._id, lastOffset: b.lastOffset });
+    }
+    if (latest.length < buckets.length) {
+      const kept = new Set(latest.map((b) => b._id));
+      for (const b of buckets) if (!kept.has(b._id)) this.superseded.add(b._id);
+    }
     for (const s of seen) state.seen.set(s._id, s);
     for (const r of requests) state.requests.set(r._id, r);
     for (const r of revisions) state.addRevision(r);
@@ -135,32 +197,37 @@ export class AggregationRepository {
       ...insertAll(this.pending, plan.pending, COLLECTIONS.pending),
     ]);
 
-    const fresh = plan.buckets.filter((t) => t.isNew).map((t) => toStored(t.bucket));
-    const updates = plan.buckets.filter((t) => !t.isNew);
-    const writes = insertAll(this.buckets, fresh, COLLECTIONS.buckets);
-    if (updates.length > 0) {
-      commands++;
-      writes.push(
-        this.buckets
-          .bulkWrite(
-            updates.map((t) => {
-              const { _id, ...rest } = toStored(t.bucket);
-              return {
-                replaceOne: { filter: { _id, lastOffset: t.previousLastOffset }, replacement: rest },
-              };
-            }),
-            { ordered: false },
-          )
-          .then((res) => {
-            if (res.matchedCount !== updates.length) {
-              throw new WriteConflictError(
-                `buckets: ${updates.length - res.matchedCount} of ${updates.length} moved since they were loaded`,
-              );
-            }
-          }),
+    if (plan.buckets.length > 0) {
+      // New versions, inserted only: a taken version id means another writer got there first.
+      await settleAll(
+        insertAll(
+          this.buckets,
+          plan.buckets.map((t) => toStored(t.bucket, t.previousLastOffset)),
+          COLLECTIONS.buckets,
+        ),
       );
+      for (const t of plan.buckets) {
+        const written = {
+          id: versionId(t.bucket._id, t.previousLastOffset),
+          lastOffset: t.bucket.lastOffset,
+        };
+        const previous = this.versions.get(t.bucket._id);
+        if (previous && previous.lastOffset >= written.lastOffset) {
+          // Stale (see the header): what this instance knows is newer, so the new one goes.
+          this.superseded.add(written.id);
+          continue;
+        }
+        if (previous) this.superseded.add(previous.id);
+        this.versions.set(t.bucket._id, written);
+      }
     }
-    await settleAll(writes);
+    if (this.superseded.size > 0 && Date.now() - this.lastGcAt >= this.bucketGcIntervalMs) {
+      const ids = [...this.superseded];
+      commands++;
+      await this.buckets.deleteMany({ _id: { $in: ids } });
+      for (const id of ids) this.superseded.delete(id);
+      this.lastGcAt = Date.now();
+    }
     return commands;
   }
 }

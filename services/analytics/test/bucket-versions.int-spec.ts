@@ -1,0 +1,92 @@
+/**
+ * The bucket version chain against the real MongoDB-wire server: insert-only versions, the
+ * compare-and-set by unique version id, readers that keep the newest version, and the deletion of
+ * superseded versions.
+ */
+import { testInfra } from '@llmops/testing';
+import { type Db, MongoClient } from 'mongodb';
+import { type Bucket, emptyBucket } from '../src/aggregation/bucket';
+import type { BatchPlan } from '../src/aggregation/batch-planner';
+import {
+  AggregationRepository,
+  latestVersions,
+  type StoredBucket,
+  WriteConflictError,
+} from '../src/aggregation/persistence/aggregation.repository';
+
+function planOf(...buckets: Array<{ bucket: Bucket; previousLastOffset: number }>): BatchPlan {
+  return { seen: [], requests: [], revisions: [], pending: [], buckets, outcomes: [] };
+}
+
+function bucketAt(lastOffset: number, exposures: number): Bucket {
+  return { ...emptyBucket('exp', 'A', 29_000_000, 'x', 3), lastOffset, exposures };
+}
+
+describe('bucket versions (insert-only, compare-and-set by version id)', () => {
+  const infra = testInfra();
+  let client: MongoClient;
+  let db: Db;
+  let repo: AggregationRepository;
+
+  beforeAll(async () => {
+    client = await MongoClient.connect(infra.mongoUri);
+    db = client.db(infra.dbName);
+    // Superseded versions are deleted after every write here (the service batches the deletes).
+    repo = new AggregationRepository(db, { bucketGcIntervalMs: 0 });
+    await repo.ensureIndexes();
+  });
+
+  afterAll(async () => {
+    await db?.dropDatabase();
+    await client?.close();
+  });
+
+  const stored = () => repo.buckets.find({}).toArray();
+
+  it('chains versions by unique id, refuses a writer one version behind, and keeps one document', async () => {
+    const id = 'exp|A|29000000|x|3';
+    const write = (previousLastOffset: number, lastOffset: number, exposures: number, by = repo) =>
+      by.write(planOf({ bucket: bucketAt(lastOffset, exposures), previousLastOffset }));
+    // Another instance of the service, with its own knowledge of the versions it wrote.
+    const other = new AggregationRepository(db, { bucketGcIntervalMs: 0 });
+    const versions = async () =>
+      (await stored())
+        .map((d) => [d._id, d.lastOffset, d.exposures])
+        .sort((a, b) => Number(a[1]) - Number(b[1]));
+
+    expect(await write(-1, 10, 1)).toBe(1); // the insert; nothing superseded yet
+    expect(await write(10, 20, 3)).toBe(2); // the insert and the delete of version ^-1
+    expect(await versions()).toEqual([[`${id}^10`, 20, 3]]);
+
+    // A writer that still believes the bucket is at offset 10 collides with the version that
+    // superseded 10: the compare-and-set.
+    await expect(write(10, 15, 2, other)).rejects.toThrow(WriteConflictError);
+    expect(await versions()).toEqual([[`${id}^10`, 20, 3]]);
+
+    // Two versions behind, the superseded id is free again and the stale version is stored, but
+    // readers keep the newest version, and a load queues the stale one for deletion.
+    await write(20, 30, 5);
+    await write(10, 15, 2, other);
+    expect(await versions()).toEqual([
+      [`${id}^10`, 15, 2],
+      [`${id}^20`, 30, 5],
+    ]);
+    expect((await repo.loadPartition(3)).buckets.get(id)).toMatchObject({ lastOffset: 30, exposures: 5 });
+    await write(30, 40, 6);
+    expect(await versions()).toEqual([[`${id}^30`, 40, 6]]);
+
+    // The same instance writing below what it knows deletes its own stale version.
+    await write(10, 35, 1);
+    expect(await versions()).toEqual([[`${id}^30`, 40, 6]]);
+  });
+
+  it('readers keep the version with the highest lastOffset per bucket, in bucket-id order', () => {
+    const doc = (b: string, lastOffset: number) =>
+      ({ _id: `${b}^x`, b, lastOffset }) as unknown as StoredBucket;
+    const latest = latestVersions([doc('q', 1), doc('p', 5), doc('p', 9), doc('p', 7)]);
+    expect(latest.map((d) => [d.b, d.lastOffset])).toEqual([
+      ['p', 9],
+      ['q', 1],
+    ]);
+  });
+});
