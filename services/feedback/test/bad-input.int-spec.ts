@@ -130,6 +130,18 @@ describe('400 with path-level messages', () => {
     },
   );
 
+  it('a body that is not JSON is a 415 unsupported_media_type naming the type to send', async () => {
+    const res = await t.postRaw(
+      '/v1/feedback',
+      'requestId=r&rating=4&source=user',
+      'application/x-www-form-urlencoded',
+    );
+    expect(res.status).toBe(415);
+    expect(res.body).toMatchObject({
+      error: { code: 'unsupported_media_type', message: 'Send the body as application/json.' },
+    });
+  });
+
   it('a batch envelope must be { items: [...] } with at least one item', async () => {
     expect((await t.post('/v1/feedback/batch', [feedback()])).status).toBe(400);
     expect((await t.post('/v1/feedback/batch', { items: [] })).status).toBe(400);
