@@ -89,4 +89,16 @@ describe('bucket versions (insert-only, compare-and-set by version id)', () => {
       ['q', 1],
     ]);
   });
+
+  it('a bucket stored before versioning (its _id is the bucket id) is read and then superseded', async () => {
+    const id = 'exp|B|29000001|g|4';
+    const legacy = { ...bucketAt(7, 2), _id: id, arm: 'B', minute: 29_000_001, kind: 'g' as const, part: 4 };
+    await repo.buckets.insertOne({ ...legacy, latency: null });
+    const state = await repo.loadPartition(4);
+    expect(state.buckets.get(id)).toMatchObject({ _id: id, lastOffset: 7, exposures: 2 });
+    await repo.write(planOf({ bucket: { ...legacy, lastOffset: 9, exposures: 3 }, previousLastOffset: 7 }));
+    expect((await repo.buckets.find({ part: 4 }).toArray()).map((d) => [d._id, d.b, d.lastOffset])).toEqual([
+      [`${id}^7`, id, 9],
+    ]);
+  });
 });

@@ -59,8 +59,11 @@ export class WriteConflictError extends Error {
 export interface StoredBucket extends Omit<Bucket, 'latency'> {
   /** The version id, `${b}^${previousLastOffset}` (see `versionId`). */
   _id: string;
-  /** The bucket id (`bucketId`): every version of one bucket shares it. */
-  b: string;
+  /**
+   * The bucket id (`bucketId`): every version of one bucket shares it. Absent in documents written
+   * before buckets were versioned (their `_id` is the bucket id); read through `bucketOf`.
+   */
+  b?: string;
   latency: Binary | null;
 }
 
@@ -78,9 +81,18 @@ export function toStored(bucket: Bucket, previousLastOffset: number): StoredBuck
   };
 }
 
+/** The bucket a stored version belongs to (a pre-versioning document is its own bucket). */
+export function bucketOf(doc: StoredBucket): string {
+  return doc.b ?? doc._id;
+}
+
 export function fromStored(doc: StoredBucket): Bucket {
-  const { b, ...rest } = doc;
-  return { ...rest, _id: b, latency: doc.latency ? DDSketch.fromProto(doc.latency.buffer) : null };
+  const { b: _b, ...rest } = doc;
+  return {
+    ...rest,
+    _id: bucketOf(doc),
+    latency: doc.latency ? DDSketch.fromProto(doc.latency.buffer) : null,
+  };
 }
 
 /**
@@ -91,10 +103,10 @@ export function fromStored(doc: StoredBucket): Bucket {
 export function latestVersions(docs: readonly StoredBucket[]): StoredBucket[] {
   const latest = new Map<string, StoredBucket>();
   for (const doc of docs) {
-    const current = latest.get(doc.b);
-    if (!current || doc.lastOffset > current.lastOffset) latest.set(doc.b, doc);
+    const current = latest.get(bucketOf(doc));
+    if (!current || doc.lastOffset > current.lastOffset) latest.set(bucketOf(doc), doc);
   }
-  return [...latest.values()].sort((x, y) => (x.b < y.b ? -1 : x.b > y.b ? 1 : 0));
+  return [...latest.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([, doc]) => doc);
 }
 
 function isDuplicateKey(err: unknown): boolean {
@@ -152,8 +164,8 @@ export class AggregationRepository {
     ]);
     const latest = latestVersions(buckets);
     for (const b of latest) {
-      state.buckets.set(b.b, fromStored(b));
-      this.versions.set(b.b, { id: b._id, lastOffset: b.lastOffset });
+      state.buckets.set(bucketOf(b), fromStored(b));
+      this.versions.set(bucketOf(b), { id: b._id, lastOffset: b.lastOffset });
     }
     if (latest.length < buckets.length) {
       const kept = new Set(latest.map((b) => b._id));
