@@ -63,13 +63,15 @@ describe('bucket versions (insert-only, compare-and-set by version id)', () => {
     await expect(write(10, 15, 2, other)).rejects.toThrow(WriteConflictError);
     expect(await versions()).toEqual([[`${id}^10`, 20, 3]]);
 
-    // Two versions behind, the superseded id is free again and the stale version is stored, but
-    // readers keep the newest version, and a load queues the stale one for deletion.
+    // Two versions behind, the superseded id is free again and the stale writer's fork is stored,
+    // here even with a higher lastOffset than the chain (it parked or skipped what the owner
+    // applied). Readers keep the chain: the version with the highest base, not the highest
+    // lastOffset. A load queues the fork for deletion.
     await write(20, 30, 5);
-    await write(10, 15, 2, other);
+    await write(10, 60, 2, other);
     expect(await versions()).toEqual([
-      [`${id}^10`, 15, 2],
       [`${id}^20`, 30, 5],
+      [`${id}^10`, 60, 2],
     ]);
     expect((await repo.loadPartition(3)).buckets.get(id)).toMatchObject({ lastOffset: 30, exposures: 5 });
     await write(30, 40, 6);
@@ -80,13 +82,13 @@ describe('bucket versions (insert-only, compare-and-set by version id)', () => {
     expect(await versions()).toEqual([[`${id}^30`, 40, 6]]);
   });
 
-  it('readers keep the version with the highest lastOffset per bucket, in bucket-id order', () => {
-    const doc = (b: string, lastOffset: number) =>
-      ({ _id: `${b}^x`, b, lastOffset }) as unknown as StoredBucket;
-    const latest = latestVersions([doc('q', 1), doc('p', 5), doc('p', 9), doc('p', 7)]);
-    expect(latest.map((d) => [d.b, d.lastOffset])).toEqual([
-      ['p', 9],
-      ['q', 1],
+  it('readers keep the version with the highest base per bucket, in bucket-id order', () => {
+    const doc = (b: string, p: number, lastOffset: number) =>
+      ({ _id: `${b}^${p}`, b, p, lastOffset }) as unknown as StoredBucket;
+    const latest = latestVersions([doc('q', -1, 1), doc('p', 2, 5), doc('p', 5, 9), doc('p', 1, 70)]);
+    expect(latest.map((d) => [d.b, d.p, d.lastOffset])).toEqual([
+      ['p', 5, 9],
+      ['q', -1, 1],
     ]);
   });
 

@@ -1,6 +1,6 @@
 /**
  * Applies one consumed partition batch exactly once: parse -> plan (pure, in memory) -> one insert
- * per state collection + one bulk write of buckets. Any write conflict discards the partition's
+ * per state collection + one insert of bucket versions. Any write conflict discards the partition's
  * cached state; the platform consumer retries the batch, which then plans against a fresh load.
  */
 import { EVENT_TYPES, type AnyCloudEvent, safeParseEvent } from '@llmops/contracts';

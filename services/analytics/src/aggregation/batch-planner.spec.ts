@@ -66,7 +66,8 @@ class FakeStore {
     if (crashBeforeBuckets) return;
     for (const t of plan.buckets) {
       const stored = this.buckets.get(t.bucket._id);
-      expect(stored?.lastOffset ?? -1).toBe(t.previousLastOffset); // the compare-and-set guard
+      // The compare-and-set: a version extends exactly the stored one (its id names that base).
+      expect(stored?.lastOffset ?? -1).toBe(t.previousLastOffset);
       this.buckets.set(t.bucket._id, structuredClone({ ...t.bucket, latency: null }));
     }
   }

@@ -92,7 +92,7 @@ export class AnalyticsMetrics implements BatchObserver {
     });
     this.mongoCommands = new Counter({
       name: 'llmops_analytics_mongo_writes_total',
-      help: 'MongoDB write commands sent by the aggregation (one per collection per batch at most)',
+      help: 'MongoDB write commands sent by the aggregation (one insert per collection per batch at most, plus the periodic delete of superseded bucket versions)',
       registers: [registry],
     });
     this.unattributed = new Gauge({

@@ -12,20 +12,24 @@
  *   partition state is a cache).
  *
  * Bucket versions. A bucket's new state is inserted as a new document whose `_id` names the
- * version it supersedes: `${bucketId}^${previousLastOffset}` (-1 for a bucket's first version).
- * Two writers extending the same version collide on that unique `_id` (E11000 -> WriteConflictError,
- * the batch is retried on a fresh load), which is the compare-and-set the design needs, atomic on
- * MongoDB and on FerretDB alike. Readers keep, per bucket (`b`), the version with the highest
- * `lastOffset` (`latestVersions`). Superseded versions are deleted in bulk, at most one
- * `deleteMany({ _id: { $in } })` per `bucketGcIntervalMs` (a delete scans the collection on FerretDB
- * too; one per batch cost ~86 ms under load). Until then, and after a crash, they are only extra
- * documents that readers skip; `loadPartition` queues any it finds for deletion.
+ * version it supersedes: `${bucketId}^${base}`, where `base` (also stored as `p`) is the lastOffset
+ * of the superseded version (-1 for a bucket's first version). Two writers extending the same
+ * version collide on that unique `_id` (E11000 -> WriteConflictError, the batch is retried on a
+ * fresh load): the compare-and-set the design needs, atomic on MongoDB and on FerretDB alike.
+ * Superseded versions are deleted in bulk, at most one `deleteMany` per `bucketGcIntervalMs` (a
+ * delete scans the collection on FerretDB too; one per batch cost ~86 ms under load). Until then,
+ * and after a crash, they are extra documents that readers skip; `loadPartition` queues any it
+ * finds for deletion.
  *
- * A writer two or more versions behind finds the id it extends free again once that version was
- * deleted, and stores a stale version. Readers still choose the newest (a version at lastOffset L
- * holds exactly the contributions of the offsets up to L), and the superseding write queues the
- * stale one for deletion. Such a writer also re-inserts the state documents (seen users, requests,
- * revisions) of offsets that were already applied, which collide and stop its batch first.
+ * Which version is current: the one with the highest BASE (`latestVersions`), not the highest
+ * lastOffset. Along a legitimate chain bases strictly increase. A deleted version's id is free
+ * again, so a writer two or more versions behind (a zombie still finishing a batch after its
+ * partition moved) can store a fork on it; its base is that old offset, lower than the chain's
+ * current base, so the fork is ignored even when its own lastOffset is higher, and the next load
+ * queues it for deletion. Such a writer usually fails earlier anyway: it re-inserts state
+ * documents (seen users, requests, revisions) that the new owner already inserted. What remains:
+ * a zombie that keeps winning those races for several consecutive batches before its consumer
+ * notices the rebalance could extend its own fork past the chain (see the README's limitations).
  */
 import { DDSketch } from '@datadog/sketches-js';
 import { Binary, type Collection, type Db, MongoBulkWriteError, MongoServerError } from 'mongodb';
@@ -57,8 +61,10 @@ export class WriteConflictError extends Error {
 }
 
 export interface StoredBucket extends Omit<Bucket, 'latency'> {
-  /** The version id, `${b}^${previousLastOffset}` (see `versionId`). */
+  /** The version id, `${b}^${p}` (see `versionId`). */
   _id: string;
+  /** Base: lastOffset of the version this one superseded (-1: first version). Absent before versioning. */
+  p?: number;
   /**
    * The bucket id (`bucketId`): every version of one bucket shares it. Absent in documents written
    * before buckets were versioned (their `_id` is the bucket id); read through `bucketOf`.
@@ -77,6 +83,7 @@ export function toStored(bucket: Bucket, previousLastOffset: number): StoredBuck
     ...bucket,
     _id: versionId(bucket._id, previousLastOffset),
     b: bucket._id,
+    p: previousLastOffset,
     latency: bucket.latency ? new Binary(Buffer.from(bucket.latency.toProto())) : null,
   };
 }
@@ -87,7 +94,7 @@ export function bucketOf(doc: StoredBucket): string {
 }
 
 export function fromStored(doc: StoredBucket): Bucket {
-  const { b: _b, ...rest } = doc;
+  const { b: _b, p: _p, ...rest } = doc;
   return {
     ...rest,
     _id: bucketOf(doc),
@@ -95,18 +102,41 @@ export function fromStored(doc: StoredBucket): Bucket {
   };
 }
 
+/** Base of a stored version (a document stored before versioning counts as a first version). */
+function baseOf(doc: StoredBucket): number {
+  return doc.p ?? -1;
+}
+
+/** Whether `a` is a later version of its bucket than `b` (see the header; ties: deterministic). */
+function isNewer(a: StoredBucket, b: StoredBucket): boolean {
+  if (baseOf(a) !== baseOf(b)) return baseOf(a) > baseOf(b);
+  if (a.lastOffset !== b.lastOffset) return a.lastOffset > b.lastOffset;
+  return a._id > b._id;
+}
+
 /**
- * Per bucket, the stored version with the highest lastOffset (superseded ones may linger briefly),
- * in bucket-id order: the store returns documents in insertion order, which moves with every new
- * version, and merging floating-point sums in a different order changes the last digits.
+ * Per bucket, the current version (highest base; superseded versions and stale forks may linger
+ * until deleted), in bucket-id order: the store returns documents in insertion order, which moves
+ * with every new version, and merging floating-point sums in a different order changes the last
+ * digits.
  */
 export function latestVersions(docs: readonly StoredBucket[]): StoredBucket[] {
   const latest = new Map<string, StoredBucket>();
   for (const doc of docs) {
     const current = latest.get(bucketOf(doc));
-    if (!current || doc.lastOffset > current.lastOffset) latest.set(bucketOf(doc), doc);
+    if (!current || isNewer(doc, current)) latest.set(bucketOf(doc), doc);
   }
   return [...latest.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([, doc]) => doc);
+}
+
+interface VersionRef {
+  id: string;
+  base: number;
+  lastOffset: number;
+}
+
+function refOf(doc: StoredBucket): VersionRef {
+  return { id: doc._id, base: baseOf(doc), lastOffset: doc.lastOffset };
 }
 
 function isDuplicateKey(err: unknown): boolean {
@@ -123,10 +153,14 @@ export class AggregationRepository {
   private readonly requests: Collection<RequestDoc>;
   private readonly revisions: Collection<RevisionDoc>;
   private readonly pending: Collection<PendingDoc>;
-  /** Newest stored version of each bucket this instance wrote or loaded (what its next write supersedes). */
-  private readonly versions = new Map<string, { id: string; lastOffset: number }>();
-  /** Superseded version ids waiting for the next bulk delete. */
-  private readonly superseded = new Set<string>();
+  /**
+   * Current version of each bucket this instance wrote or loaded (what its next write supersedes).
+   * Entries of partitions this instance no longer owns stay until it loads them again; the partition
+   * state caches the buckets themselves, so this adds one small entry per cached bucket.
+   */
+  private readonly versions = new Map<string, VersionRef>();
+  /** Superseded versions waiting for the next bulk delete (by id AND lastOffset: ids can recur). */
+  private readonly superseded = new Map<string, number>();
   private lastGcAt = 0;
   private readonly bucketGcIntervalMs: number;
 
@@ -165,11 +199,11 @@ export class AggregationRepository {
     const latest = latestVersions(buckets);
     for (const b of latest) {
       state.buckets.set(bucketOf(b), fromStored(b));
-      this.versions.set(bucketOf(b), { id: b._id, lastOffset: b.lastOffset });
+      this.versions.set(bucketOf(b), refOf(b));
     }
     if (latest.length < buckets.length) {
       const kept = new Set(latest.map((b) => b._id));
-      for (const b of buckets) if (!kept.has(b._id)) this.superseded.add(b._id);
+      for (const b of buckets) if (!kept.has(b._id)) this.superseded.set(b._id, b.lastOffset);
     }
     for (const s of seen) state.seen.set(s._id, s);
     for (const r of requests) state.requests.set(r._id, r);
@@ -219,25 +253,27 @@ export class AggregationRepository {
         ),
       );
       for (const t of plan.buckets) {
-        const written = {
+        const written: VersionRef = {
           id: versionId(t.bucket._id, t.previousLastOffset),
+          base: t.previousLastOffset,
           lastOffset: t.bucket.lastOffset,
         };
         const previous = this.versions.get(t.bucket._id);
-        if (previous && previous.lastOffset >= written.lastOffset) {
-          // Stale (see the header): what this instance knows is newer, so the new one goes.
-          this.superseded.add(written.id);
+        if (previous && previous.base >= written.base) {
+          // A fork below what this instance knows (see the header): it is the one to go.
+          this.superseded.set(written.id, written.lastOffset);
           continue;
         }
-        if (previous) this.superseded.add(previous.id);
+        if (previous) this.superseded.set(previous.id, previous.lastOffset);
         this.versions.set(t.bucket._id, written);
       }
     }
     if (this.superseded.size > 0 && Date.now() - this.lastGcAt >= this.bucketGcIntervalMs) {
-      const ids = [...this.superseded];
+      const batch = [...this.superseded];
       commands++;
-      await this.buckets.deleteMany({ _id: { $in: ids } });
-      for (const id of ids) this.superseded.delete(id);
+      await this.buckets.deleteMany({ $or: batch.map(([id, lastOffset]) => ({ _id: id, lastOffset })) });
+      for (const [id, lastOffset] of batch)
+        if (this.superseded.get(id) === lastOffset) this.superseded.delete(id);
       this.lastGcAt = Date.now();
     }
     return commands;
