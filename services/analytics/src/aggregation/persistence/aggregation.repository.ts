@@ -159,8 +159,12 @@ export class AggregationRepository {
    * state caches the buckets themselves, so this adds one small entry per cached bucket.
    */
   private readonly versions = new Map<string, VersionRef>();
-  /** Superseded versions waiting for the next bulk delete (by id AND lastOffset: ids can recur). */
-  private readonly superseded = new Map<string, number>();
+  /**
+   * Superseded version ids waiting for the next bulk delete. Deleting by id alone cannot remove a
+   * bucket's current version: an id names its base, a queued id's base is below a base this instance
+   * saw, and a document re-inserted later under a freed id is a fork, never current.
+   */
+  private readonly superseded = new Set<string>();
   private lastGcAt = 0;
   private readonly bucketGcIntervalMs: number;
 
@@ -203,7 +207,7 @@ export class AggregationRepository {
     }
     if (latest.length < buckets.length) {
       const kept = new Set(latest.map((b) => b._id));
-      for (const b of buckets) if (!kept.has(b._id)) this.superseded.set(b._id, b.lastOffset);
+      for (const b of buckets) if (!kept.has(b._id)) this.superseded.add(b._id);
     }
     for (const s of seen) state.seen.set(s._id, s);
     for (const r of requests) state.requests.set(r._id, r);
@@ -261,19 +265,19 @@ export class AggregationRepository {
         const previous = this.versions.get(t.bucket._id);
         if (previous && previous.base >= written.base) {
           // A fork below what this instance knows (see the header): it is the one to go.
-          this.superseded.set(written.id, written.lastOffset);
+          this.superseded.add(written.id);
           continue;
         }
-        if (previous) this.superseded.set(previous.id, previous.lastOffset);
+        if (previous) this.superseded.add(previous.id);
         this.versions.set(t.bucket._id, written);
       }
     }
     if (this.superseded.size > 0 && Date.now() - this.lastGcAt >= this.bucketGcIntervalMs) {
-      const batch = [...this.superseded];
+      const ids = [...this.superseded];
       commands++;
-      await this.buckets.deleteMany({ $or: batch.map(([id, lastOffset]) => ({ _id: id, lastOffset })) });
-      for (const [id, lastOffset] of batch)
-        if (this.superseded.get(id) === lastOffset) this.superseded.delete(id);
+      // `$in` on `_id`: one scan on FerretDB, half the cost of an `$or` of per-id conditions.
+      await this.buckets.deleteMany({ _id: { $in: ids } });
+      for (const id of ids) this.superseded.delete(id);
       this.lastGcAt = Date.now();
     }
     return commands;
