@@ -150,6 +150,18 @@ describe('experiment rules over HTTP', () => {
         status: 'running',
         revision: 4,
       });
+      // Also as `curl -X POST -d ''` sends it: an empty form-encoded body.
+      const curlStyle = await app.app
+        .getHttpAdapter()
+        .getInstance()
+        .inject({
+          method: 'POST',
+          url: '/v1/experiments/life/start',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: '',
+        });
+      expect(curlStyle.statusCode).toBe(200);
+      expect(JSON.parse(curlStyle.body)).toMatchObject({ status: 'running', revision: 4 });
 
       expect((await app.request('POST', '/v1/experiments/life/stop')).body).toMatchObject({
         status: 'stopped',

@@ -130,12 +130,18 @@ describe('400 with path-level messages', () => {
     },
   );
 
-  it('a body that is not JSON is a 415 unsupported_media_type naming the type to send', async () => {
+  it('a form-encoded body is validated like JSON: 400 with path-level issues, never a 500', async () => {
     const res = await t.postRaw(
       '/v1/feedback',
       'requestId=r&rating=4&source=user',
       'application/x-www-form-urlencoded',
     );
+    expect(res.status).toBe(400);
+    expect(issuesOf(res.body)).toEqual([{ path: 'rating', message: 'expected an integer 1..5' }]);
+  });
+
+  it('a body of another type is a 415 unsupported_media_type naming the type to send', async () => {
+    const res = await t.postRaw('/v1/feedback', '<feedback/>', 'application/xml');
     expect(res.status).toBe(415);
     expect(res.body).toMatchObject({
       error: { code: 'unsupported_media_type', message: 'Send the body as application/json.' },
