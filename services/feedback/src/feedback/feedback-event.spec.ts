@@ -130,6 +130,8 @@ describe('hand-built draft (no contract parse on the hot path)', () => {
         );
         expect(validateEvent(JSON.parse(serializeEvent(draft)))).toEqual(reference);
         expect(draft).toEqual(reference);
+        // Byte for byte (key order included): a retry re-publishes exactly the same value.
+        expect(serializeEvent(draft)).toBe(serializeEvent(reference));
       }
     },
   );

@@ -58,13 +58,23 @@ export function draftFeedbackEvent(
   receivedAt: string,
   redact: Redactor,
 ): FeedbackEvent {
+  // Fields in the contract's order, as createEvent's parse outputs them: a retry re-publishes the
+  // same bytes even across versions of this service. Absent optional fields stay undefined, which
+  // JSON omits (feedback-event.spec.ts compares the serialized bytes with createEvent's).
   const data: FeedbackSubmittedData = {
-    ...req,
-    ...(req.comment !== undefined ? { comment: redact(req.comment) } : {}),
-    ...(req.correction !== undefined ? { correction: redact(req.correction) } : {}),
-    // Overwrites a client-supplied feedbackId with the same value, or adds the server-made one.
     feedbackId,
+    requestId: req.requestId,
+    experiment: req.experiment,
+    arm: req.arm,
+    userId: req.userId,
+    rating: req.rating,
     ratingScale: { min: scale.min, max: scale.max },
+    thumbs: req.thumbs,
+    comment: req.comment === undefined ? undefined : redact(req.comment),
+    correction: req.correction === undefined ? undefined : redact(req.correction),
+    scores: req.scores,
+    source: req.source,
+    latencyMs: req.latencyMs,
     timestamp: req.timestamp ?? receivedAt,
     receivedAt,
     revision: 1,

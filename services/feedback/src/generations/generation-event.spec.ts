@@ -1,4 +1,4 @@
-import { createEvent, EVENT_SOURCES, EVENT_TYPES, parseEvent } from '@llmops/contracts';
+import { createEvent, EVENT_SOURCES, EVENT_TYPES, parseEvent, serializeEvent } from '@llmops/contracts';
 import { createRedactor } from '../ingestion/redaction';
 import { type LogGenerationRequest, logGenerationRequestSchema } from './dto/log-generation.request';
 import { buildGenerationEvent, redactGeneration } from './generation-event';
@@ -54,6 +54,7 @@ describe('generation event (hand-built envelope)', () => {
           { source: EVENT_SOURCES.feedback, id: `gen:${req.requestId}`, time: req.timestamp ?? AT },
         );
         expect(keyed.event).toEqual(reference);
+        expect(keyed.value).toBe(serializeEvent(reference)); // byte for byte, key order included
         expect(parseEvent(keyed.value)).toEqual(reference);
         expect(keyed.key).toBe(req.requestId);
       }
