@@ -22,10 +22,24 @@ export async function createTopics(kafka: Kafka, topics: TopicSpec[]): Promise<v
   await ensureTopics(kafka, topics);
 }
 
-/** Sum over partitions of the high watermark: how many messages a fresh topic holds. */
+/**
+ * Sum over partitions of the high watermark: how many messages a fresh topic holds. Right after a
+ * topic is created the broker may still answer "not the leader" (a retriable protocol error that
+ * `fetchTopicOffsets` does not retry itself); the read is retried for up to 10 s, any other error
+ * is thrown at once.
+ */
 export async function messagesInTopic(admin: Admin, topic: string): Promise<number> {
-  const offsets = await admin.fetchTopicOffsets(topic);
-  return offsets.reduce((sum, p) => sum + Number(p.high), 0);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return offsets.reduce((sum, p) => sum + Number(p.high), 0);
+    } catch (err) {
+      const retriable = (err as { retriable?: unknown }).retriable === true;
+      if (!retriable || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 
 /** Committed offsets of a group for one topic, by partition (-1 when none). */
