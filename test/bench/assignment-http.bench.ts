@@ -21,7 +21,16 @@ import { createHash } from 'node:crypto';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { freePort } from '@llmops/testing';
-import { measureRequests, runBench, startNode, startService, stopChild, waitUntil } from './support/harness';
+import {
+  measureRequests,
+  reportHalfLoadLatency,
+  reportRatio,
+  runBench,
+  startNode,
+  startService,
+  stopChild,
+  waitUntil,
+} from './support/harness';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
@@ -127,17 +136,8 @@ async function main(): Promise<void> {
     );
     const baseline = await measure('baseline', `http://127.0.0.1:${barePort}`);
     const ours = await measure('ours', svcUrl);
-    const ratio = ours / baseline;
-    console.log(
-      `ratio ours/baseline = ${ratio.toFixed(2)}x (goal >= ${GOAL}x): ${ratio >= GOAL ? 'MET' : 'NOT MET'}`,
-    );
-
-    const rate = Math.max(1, Math.round(ours * 0.5));
-    const r = await load(svcUrl, SECONDS, rate);
-    console.log(
-      `ours at 50% of max (${rate} req/s offered, ${r.requests.average.toFixed(0)} served): ` +
-        `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, p99.9 ${r.latency.p99_9} ms, max ${r.latency.max} ms`,
-    );
+    reportRatio(ours, baseline, GOAL);
+    await reportHalfLoadLatency(ours, (rate) => load(svcUrl, SECONDS, rate));
 
     await post(`/v1/experiments/${EXPERIMENT}/pause`);
     const noExposure = await measure('ours, paused (no exposure, no Kafka)', svcUrl);

@@ -30,7 +30,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { v7 as uuidv7 } from 'uuid';
 import { contextHeaders } from '@llmops/platform';
 import { freePort } from '@llmops/testing';
-import { KAFKA, runBench, startService, stopChild, waitUntil } from './support/harness';
+import { KAFKA, reportRatio, runBench, startService, stopChild, waitUntil } from './support/harness';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -173,10 +173,7 @@ async function main(): Promise<void> {
     );
     const baseline = await measureBaseline(topicName(`${TOPICS.feedback}.baseline`, `${run}.`));
     const ours = await measureOurs(url);
-    const ratio = ours / baseline;
-    console.log(
-      `ratio ours/baseline = ${ratio.toFixed(2)}x (goal >= ${GOAL}x): ${ratio >= GOAL ? 'MET' : 'NOT MET'}`,
-    );
+    reportRatio(ours, baseline, GOAL);
   } finally {
     await stopChild(service);
   }

@@ -92,6 +92,32 @@ export async function measureRequests(
   return r.requests.average;
 }
 
+/** Prints ours/baseline against the goal; returns the ratio. */
+export function reportRatio(ours: number, baseline: number, goal: number): number {
+  const ratio = ours / baseline;
+  console.log(
+    `ratio ours/baseline = ${ratio.toFixed(2)}x (goal >= ${goal}x): ${ratio >= goal ? 'MET' : 'NOT MET'}`,
+  );
+  return ratio;
+}
+
+/**
+ * Latency at 50% of the measured maximum: `load` at a fixed offered rate (autocannon overallRate),
+ * printed as p50/p99/p99.9/max with the served rate and any failures.
+ */
+export async function reportHalfLoadLatency(
+  maxPerSecond: number,
+  load: (rate: number) => Promise<autocannon.Result>,
+): Promise<void> {
+  const rate = Math.max(1, Math.round(maxPerSecond * 0.5));
+  const r = await load(rate);
+  console.log(
+    `ours at 50% of max (${rate} req/s offered, ${r.requests.average.toFixed(0)} served): ` +
+      `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, p99.9 ${r.latency.p99_9} ms, max ${r.latency.max} ms ` +
+      `(${r.non2xx + r.errors + r.timeouts} non-2xx/errors)`,
+  );
+}
+
 /** Runs `main` (exit 0) or, with BENCH_ROLE=bare, the baseline server `bare` of the same file. */
 export function runBench(main: () => Promise<void>, bare?: () => Promise<void>): void {
   const fail = (err: unknown): void => {
