@@ -5,9 +5,9 @@ import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { FeedbackConfig } from '../config/feedback.config';
 import { parseBatchEnvelope } from '../ingestion/batch-envelope';
-import { type BatchResponse, batchResponseSchema, settleBatch } from '../ingestion/batch-result';
+import { type BatchResponse, settleBatch } from '../ingestion/batch-result';
 import { toAppError } from '../ingestion/item-rejection';
-import { openApiBatchOf, openApiSchema } from '../ingestion/openapi';
+import { ApiBatchEndpoint, openApiSchema } from '../ingestion/openapi';
 import { BODY_LIMIT } from '../ingestion/route-body-limits';
 import { logGenerationRequestSchema } from './dto/log-generation.request';
 import { type LogGenerationResponse, logGenerationResponseSchema } from './dto/log-generation.response';
@@ -46,24 +46,12 @@ export class GenerationsController {
 
   @Post('batch')
   @RouteConfig({ [BODY_LIMIT]: 'batch' })
-  @ApiOperation({
-    summary:
-      'Log up to FEEDBACK_MAX_BATCH_ITEMS generations; valid items are accepted even when others are not',
-    description:
-      '202 when at least one item was accepted, 400 (same body plus error.code batch_rejected) when none was; ' +
-      'all accepted items share one broker acknowledgement.',
+  @ApiBatchEndpoint({
+    verb: 'Log',
+    what: 'generations',
+    item: logGenerationRequestSchema,
+    unavailable: UNAVAILABLE,
   })
-  @ApiBody({ schema: openApiBatchOf(logGenerationRequestSchema) })
-  @ApiResponse({ status: 202, schema: openApiSchema(batchResponseSchema, 'output') })
-  @ApiResponse({
-    status: 400,
-    description: 'batch_rejected (no valid item) | validation_failed (envelope) | invalid_json',
-  })
-  @ApiResponse({
-    status: 413,
-    description: 'payload_too_large (FEEDBACK_MAX_BATCH_BODY_BYTES) | too_many_items',
-  })
-  @ApiResponse({ status: 503, description: UNAVAILABLE })
   async logBatch(
     @Body() body: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
