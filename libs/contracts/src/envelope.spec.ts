@@ -12,7 +12,9 @@ import {
   serializeEvent,
   topicForEventType,
   TOPICS,
+  trustedEvent,
   uuidv7,
+  validateEvent,
 } from './index';
 import { VALID_DATA } from './test-fixtures';
 
@@ -337,5 +339,26 @@ describe('tolerateUnknownFields', () => {
     exp.targeting[0].caseSensitive = true;
     const event = parseEvent(JSON.stringify(env), { tolerateUnknownFields: true });
     expect(event).toEqual(valid(EVENT_TYPES.experimentUpdated));
+  });
+});
+
+describe('trustedEvent', () => {
+  it.each(ALL_EVENT_TYPES)(
+    'builds the same envelope as createEvent for valid %s data, without parsing',
+    (type) => {
+      const options = { source, id: 'evt-1', time: '2025-03-01T10:00:00.000Z' };
+      const reference = createEvent(type, VALID_DATA[type], options);
+      const trusted = trustedEvent(type, reference.data, options);
+      expect(trusted).toEqual(reference);
+      expect(validateEvent(JSON.parse(serializeEvent(trusted)))).toEqual(reference);
+    },
+  );
+
+  it("does not validate: checking the data is the caller's job (and its spec's)", () => {
+    const bad = { ...VALID_DATA[EVENT_TYPES.feedbackSubmitted], rating: 99 } as never;
+    expect(() => trustedEvent(EVENT_TYPES.feedbackSubmitted, bad, { source })).not.toThrow();
+    expect(() => createEvent(EVENT_TYPES.feedbackSubmitted, bad, { source })).toThrow(
+      ContractValidationError,
+    );
   });
 });

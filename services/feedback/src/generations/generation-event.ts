@@ -1,12 +1,10 @@
 import {
-  type CloudEvent,
-  DATA_CONTENT_TYPE,
-  dataSchemaUri,
   EVENT_SOURCES,
   EVENT_TYPES,
   type GenerationLoggedData,
   partitionKeyFor,
   serializeEvent,
+  trustedEvent,
 } from '@llmops/contracts';
 import type { KeyedEvent } from '../ingestion/event-publisher';
 import type { Redactor } from '../ingestion/redaction';
@@ -31,7 +29,6 @@ export function redactGeneration(req: LogGenerationRequest, redact: Redactor): L
 }
 
 const TYPE = EVENT_TYPES.generationLogged;
-const DATASCHEMA = dataSchemaUri(TYPE);
 
 /**
  * Builds the `io.llmops.generation.logged.v1` event of a validated request. The envelope is built by
@@ -50,15 +47,10 @@ export function buildGenerationEvent(
     timestamp: req.timestamp ?? receivedAt,
     receivedAt,
   };
-  const event: CloudEvent<typeof TYPE> = {
-    specversion: '1.0',
-    id: generationEventId(req.requestId),
+  const event = trustedEvent(TYPE, data, {
     source: EVENT_SOURCES.feedback,
-    type: TYPE,
+    id: generationEventId(req.requestId),
     time: data.timestamp,
-    datacontenttype: DATA_CONTENT_TYPE,
-    dataschema: DATASCHEMA,
-    data,
-  };
+  });
   return { key: partitionKeyFor(TYPE, data), event, value: serializeEvent(event) };
 }
