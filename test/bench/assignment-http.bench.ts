@@ -7,25 +7,45 @@
  *    bucketing, and an exposure per request through the micro-batching producer to the real
  *    local Kafka, awaited before the response: every user is in the experiment);
  *  - baseline: `fastify()` with one POST route that returns the same response object.
+ *  - bound: bare Fastify plus only the exposure: the route sends one exposure-sized message keyed
+ *    like an exposure through the platform's BatchingProducer to the same topic and awaits the ack
+ *    (support/harness.ts runBareWithKafka). No implementation that awaits the ack can beat it, so
+ *    bound/baseline is the ceiling of the ratio on this host;
+ *  - nest-bound: the same route as the smallest NestJS application (runNestWithKafka): the ceiling
+ *    for a NestJS service;
  *  - then ours at 50% of its measured maximum throughput (autocannon overallRate): p50/p99/p99.9;
  *  - and, for the breakdown only, ours with the experiment paused (control served, no exposure,
  *    no Kafka): the cost of the HTTP/NestJS path alone.
  *
  * Run: node -r @swc-node/register test/bench/assignment-http.bench.ts
+ * Baseline, ours and bound are measured in BENCH_ROUNDS interleaved rounds; ratios use the medians.
  * Env: KAFKA_BROKERS (127.0.0.1:9092), MONGODB_URI (mongodb://127.0.0.1:27017), BENCH_PROFILE (dir),
- *      BENCH_CONNECTIONS (100), BENCH_SECONDS (6), BENCH_WARMUP_SECONDS (2).
+ *      BENCH_CONNECTIONS (100), BENCH_SECONDS (6), BENCH_WARMUP_SECONDS (2), BENCH_ROUNDS (3).
  * Goal: ours >= 0.75x baseline requests/s.
  */
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
+import {
+  CLOUDEVENTS_CONTENT_TYPE,
+  EVENT_SOURCES,
+  EVENT_TYPES,
+  HEADER_CONTENT_TYPE,
+  TOPICS,
+  topicName,
+  trustedEvent,
+} from '@llmops/contracts';
 import { freePort } from '@llmops/testing';
 import {
   measureRequests,
+  medianOfRounds,
+  reportBounds,
   reportHalfLoadLatency,
   reportRatio,
+  type BoundRoute,
   runBench,
+  KAFKA,
   startNode,
   startService,
   stopChild,
@@ -44,6 +64,56 @@ async function runBare(): Promise<void> {
   const app = Fastify({ logger: false });
   app.post('/v1/assign', async () => response);
   await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
+}
+
+/** The bound servers' route: answer the same JSON after an awaited exposure-sized message. */
+function boundRoute(): BoundRoute {
+  const response = JSON.parse(process.env.BENCH_JSON ?? '{}') as Record<string, unknown>;
+  // An exposure event of the same size; only the user id and the event id change per request.
+  const template = process.env.BENCH_EVENT ?? '{}';
+  let n = 0;
+  return {
+    path: '/v1/assign',
+    status: 200,
+    response: () => response,
+    messages: (body) => [
+      {
+        key: `${String(body.experiment)}:${String(body.userId)}`,
+        value: template
+          .replace('"userId":""', `"userId":${JSON.stringify(body.userId)}`)
+          .replace('"id":""', `"id":"${n++}"`),
+        headers: { [HEADER_CONTENT_TYPE]: CLOUDEVENTS_CONTENT_TYPE },
+      },
+    ],
+  };
+}
+
+interface AssignResponse {
+  experiment: string;
+  arm: string;
+  prompt: { name: string; hash: string };
+  phase: number;
+}
+
+/** An exposure event like the service's, with empty `id` and `userId` for the bound to fill in. */
+function exposureTemplate(r: AssignResponse): string {
+  const time = new Date().toISOString();
+  return JSON.stringify(
+    trustedEvent(
+      EVENT_TYPES.exposure,
+      {
+        experiment: r.experiment,
+        phase: r.phase,
+        arm: r.arm,
+        userId: '',
+        prompt: r.prompt,
+        hashVersion: 1,
+        reason: 'hash',
+        assignedAt: time,
+      },
+      { source: EVENT_SOURCES.assignment, id: '', time },
+    ),
+  );
 }
 
 async function load(url: string, seconds: number, overallRate?: number): Promise<autocannon.Result> {
@@ -93,6 +163,7 @@ async function main(): Promise<void> {
     env: { REGISTRY_URL: `http://127.0.0.1:${registryPort}` },
   });
   let bare: ChildProcess | undefined;
+  const bounds: ChildProcess[] = [];
   try {
     await waitUntil(async () => (await fetch(`${svcUrl}/health/ready`)).ok, 'assignment service');
     const post = (p: string, body?: unknown) =>
@@ -119,6 +190,25 @@ async function main(): Promise<void> {
       PORT: String(barePort),
       BENCH_JSON: json,
     });
+    const [boundPort, nestPort] = [await freePort(), await freePort()];
+    const boundEnv = {
+      BENCH_JSON: json,
+      BENCH_TOPIC: topicName(TOPICS.exposures, `${run}.`),
+      BENCH_EVENT: exposureTemplate(JSON.parse(json) as AssignResponse),
+      KAFKA_BROKERS: KAFKA,
+    };
+    bounds.push(
+      startNode(['test/bench/assignment-http.bench.ts'], {
+        ...boundEnv,
+        BENCH_ROLE: 'bound',
+        PORT: String(boundPort),
+      }),
+      startNode(['test/bench/assignment-http.bench.ts'], {
+        ...boundEnv,
+        BENCH_ROLE: 'nest-bound',
+        PORT: String(nestPort),
+      }),
+    );
     await waitUntil(
       async () =>
         (
@@ -131,12 +221,29 @@ async function main(): Promise<void> {
       'bare fastify',
     );
 
+    for (const port of [boundPort, nestPort]) {
+      await waitUntil(async () => {
+        const r = await fetch(`http://127.0.0.1:${port}/v1/assign`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ experiment: EXPERIMENT, userId: 'probe' }),
+        });
+        return r.status === 200;
+      }, `bound on port ${port}`);
+    }
+
     console.log(
       `assignment HTTP benchmark: ${CONNECTIONS} connections, ${SECONDS} s per measurement, response ${json}`,
     );
-    const baseline = await measure('baseline', `http://127.0.0.1:${barePort}`);
-    const ours = await measure('ours', svcUrl);
+    const m = await medianOfRounds({
+      baseline: () => measure('baseline', `http://127.0.0.1:${barePort}`),
+      ours: () => measure('ours', svcUrl),
+      bound: () => measure('bound', `http://127.0.0.1:${boundPort}`),
+      nestBound: () => measure('nest-bound', `http://127.0.0.1:${nestPort}`),
+    });
+    const { baseline, ours } = m;
     reportRatio(ours, baseline, GOAL);
+    reportBounds(m);
     await reportHalfLoadLatency(ours, (rate) => load(svcUrl, SECONDS, rate));
 
     await post(`/v1/experiments/${EXPERIMENT}/pause`);
@@ -146,9 +253,10 @@ async function main(): Promise<void> {
     );
   } finally {
     if (bare) await stopChild(bare);
+    for (const child of bounds) await stopChild(child);
     await stopChild(service);
     await registry.close();
   }
 }
 
-runBench(main, runBare);
+runBench(main, runBare, boundRoute);

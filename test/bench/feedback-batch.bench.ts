@@ -10,7 +10,18 @@
  *    the contracts lib from the same items) with `sendBatch` of 100 messages, acks -1, with the same
  *    number of concurrent senders, to a topic with the same partition count. The records are the
  *    ones ours publishes: same key, value and headers (content type, correlation id, traceparent).
- *  Both report events/s; the ratio is ours/baseline. Goal >= 0.6x.
+ *  - bound: bare Fastify plus only the publishing: the same autocannon batches to a route that
+ *    sends each item's JSON (smaller than the real event) keyed by requestId through the platform's
+ *    BatchingProducer to the same topic, awaits the ack and answers 202. No validation, revision
+ *    claim, hashing or event building (support/harness.ts runBareWithKafka). Any implementation
+ *    that publishes every item and awaits the ack does at least this, so bound/baseline is the
+ *    ceiling of the ratio on this host.
+ *  - claim ceiling: the service must claim (feedbackId, revision) for every item in MongoDB before
+ *    publishing (edits and retries are told apart by it; see the README). This measures the
+ *    database alone: unordered insertMany of claim-shaped documents, CLAIM_GROUP at a time (what
+ *    the service's group commit reaches under this load), 1 and 2 writers, into a fresh collection.
+ *    No implementation that claims every item can exceed it.
+ *  All report events/s; the ratio is ours/baseline. Goal >= 0.6x.
  *
  * Run: node -r @swc-node/register test/bench/feedback-batch.bench.ts
  * Env: KAFKA_BROKERS (127.0.0.1:9092), MONGODB_URI (mongodb://127.0.0.1:27017), BENCH_PROFILE (dir),
@@ -25,12 +36,25 @@ import {
   TOPICS,
   topicName,
 } from '@llmops/contracts';
+import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import autocannon from 'autocannon';
 import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
 import { v7 as uuidv7 } from 'uuid';
 import { contextHeaders } from '@llmops/platform';
 import { freePort } from '@llmops/testing';
-import { KAFKA, reportRatio, runBench, startService, stopChild, waitUntil } from './support/harness';
+import {
+  KAFKA,
+  MONGO,
+  reportRatio,
+  type BoundRoute,
+  runBench,
+  startNode,
+  startService,
+  stopChild,
+  waitUntil,
+} from './support/harness';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -97,16 +121,35 @@ function load(url: string, seconds: number): Promise<autocannon.Result> {
   });
 }
 
-async function measureOurs(url: string): Promise<number> {
+async function measureHttp(name: string, url: string): Promise<number> {
   await load(url, WARMUP);
   const r = await load(url, SECONDS);
   const bad = r.non2xx + r.errors + r.timeouts;
   const eventsPerSecond = (r['2xx'] * ITEMS) / SECONDS;
   console.log(
-    `ours      ${eventsPerSecond.toFixed(0).padStart(7)} events/s  (${r.requests.average.toFixed(0)} batches/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${bad} non-2xx/errors)`,
+    `${name.padEnd(9)} ${eventsPerSecond.toFixed(0).padStart(7)} events/s  (${r.requests.average.toFixed(0)} batches/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${bad} non-2xx/errors)`,
   );
-  if (bad > 0) throw new Error(`ours: ${bad} failed requests`);
+  if (bad > 0) throw new Error(`${name}: ${bad} failed requests`);
   return eventsPerSecond;
+}
+
+/** The bound server's route: every item published and acknowledged, then 202. */
+function boundRoute(): BoundRoute {
+  const headers = { ...contextHeaders(), 'content-type': CLOUDEVENTS_CONTENT_TYPE };
+  return {
+    path: '/v1/feedback/batch',
+    status: 202,
+    response: (body) => ({
+      accepted: (body.items as { requestId: string }[]).map((i) => i.requestId),
+      rejected: [],
+    }),
+    messages: (body) =>
+      (body.items as { requestId: string }[]).map((i) => ({
+        key: i.requestId,
+        value: JSON.stringify(i),
+        headers,
+      })),
+  };
 }
 
 async function measureBaseline(topic: string): Promise<number> {
@@ -156,10 +199,64 @@ async function measureBaseline(topic: string): Promise<number> {
   }
 }
 
+const CLAIM_GROUP = 800;
+
+/** Claim-shaped documents per second that the database accepts (best of 1 and 2 writers). */
+async function measureClaimCeiling(dbName: string): Promise<number> {
+  const client = new MongoClient(MONGO);
+  await client.connect();
+  const collection = client.db(dbName).collection<{ _id: string }>('claims_ceiling');
+  let n = 0;
+  const group = () =>
+    Array.from({ length: CLAIM_GROUP }, () => {
+      const feedbackId = uuidv7();
+      const now = new Date().toISOString();
+      return {
+        _id: `${feedbackId}#1`,
+        feedbackId,
+        revision: 1,
+        requestId: `bench-req-${n++}`,
+        contentHash: createHash('sha256').update(feedbackId).digest('hex'),
+        previousRevision: null,
+        receivedAt: now,
+        timestamp: now,
+      };
+    });
+  const run = async (writers: number, seconds: number): Promise<number> => {
+    let docs = 0;
+    const deadline = Date.now() + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: writers }, async () => {
+        while (Date.now() < deadline) {
+          await collection.insertMany(group(), { ordered: false });
+          docs += CLAIM_GROUP;
+        }
+      }),
+    );
+    return docs / seconds;
+  };
+  try {
+    await run(1, WARMUP);
+    const results = [await run(1, SECONDS), await run(2, SECONDS)];
+    console.log(
+      `claims    ${Math.max(...results)
+        .toFixed(0)
+        .padStart(
+          7,
+        )} docs/s    (insertMany of ${CLAIM_GROUP}: 1 writer ${results[0].toFixed(0)}, 2 writers ${results[1].toFixed(0)})`,
+    );
+    return Math.max(...results);
+  } finally {
+    await client.db(dbName).dropDatabase();
+    await client.close();
+  }
+}
+
 async function main(): Promise<void> {
   const run = `bench${Date.now().toString(36)}`;
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  let bound: ChildProcess | undefined;
   const service = startService('services/feedback/src/main.ts', {
     port,
     run,
@@ -172,11 +269,36 @@ async function main(): Promise<void> {
       `feedback batch benchmark: ${ITEMS} items per request, ${CONNECTIONS} concurrent, ${SECONDS} s per measurement`,
     );
     const baseline = await measureBaseline(topicName(`${TOPICS.feedback}.baseline`, `${run}.`));
-    const ours = await measureOurs(url);
+    const ours = await measureHttp('ours', url);
     reportRatio(ours, baseline, GOAL);
+    const boundPort = await freePort();
+    bound = startNode(['test/bench/feedback-batch.bench.ts'], {
+      BENCH_ROLE: 'bound',
+      PORT: String(boundPort),
+      BENCH_TOPIC: topicName(TOPICS.feedback, `${run}.`),
+      KAFKA_BROKERS: KAFKA,
+    });
+    const boundUrl = `http://127.0.0.1:${boundPort}`;
+    await waitUntil(async () => {
+      const r = await fetch(`${boundUrl}/v1/feedback/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ items: [item(-1)] }),
+      });
+      return r.status === 202;
+    }, 'bound');
+    const ceiling = await measureHttp('bound', boundUrl);
+    console.log(
+      `bound (bare Fastify + every item published and acknowledged, nothing else) = ${(ceiling / baseline).toFixed(2)}x baseline; ours = ${(ours / ceiling).toFixed(2)}x bound`,
+    );
+    const claims = await measureClaimCeiling(`${run}_claims`);
+    console.log(
+      `claim ceiling (the database alone, one claim per event) = ${(claims / baseline).toFixed(2)}x baseline: no implementation that claims every item exceeds it here; ours = ${(ours / claims).toFixed(2)}x claim ceiling`,
+    );
   } finally {
+    if (bound) await stopChild(bound);
     await stopChild(service);
   }
 }
 
-runBench(main);
+runBench(main, undefined, boundRoute);

@@ -8,19 +8,31 @@
  *    MongoDB and the event through the micro-batching producer to the real local Kafka, acks -1,
  *    awaited before the 202);
  *  - baseline: `fastify()` with one POST route that answers 202 with a new UUIDv7;
+ *  - bound: bare Fastify plus only the publishing: the body's JSON (smaller than the real event)
+ *    keyed by requestId through the platform's BatchingProducer to the same topic, ack awaited,
+ *    then 202 (support/harness.ts runBareWithKafka); nest-bound: the same route as the smallest
+ *    NestJS application. No validation, revision claim, hashing or event building: ceilings, not
+ *    targets (the revision claim in MongoDB is not in them);
  *  - then ours at 50% of its measured maximum throughput (autocannon overallRate): p50/p99/p99.9.
+ * Baseline, ours and the bounds are measured in BENCH_ROUNDS interleaved rounds; ratios use medians.
  *
  * Run: node -r @swc-node/register test/bench/feedback-single.bench.ts
  * Env: KAFKA_BROKERS (127.0.0.1:9092), MONGODB_URI (mongodb://127.0.0.1:27017), BENCH_PROFILE (dir),
- *      BENCH_CONNECTIONS (50), BENCH_SECONDS (8), BENCH_WARMUP_SECONDS (2).
+ *      BENCH_CONNECTIONS (50), BENCH_SECONDS (8), BENCH_WARMUP_SECONDS (2), BENCH_ROUNDS (3).
  * Goal: ours >= 0.5x baseline requests/s.
  */
+import type { ChildProcess } from 'node:child_process';
+import { CLOUDEVENTS_CONTENT_TYPE, HEADER_CONTENT_TYPE, TOPICS, topicName } from '@llmops/contracts';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
 import { freePort } from '@llmops/testing';
 import {
+  type BoundRoute,
+  KAFKA,
   measureRequests,
+  medianOfRounds,
+  reportBounds,
   reportHalfLoadLatency,
   reportRatio,
   runBench,
@@ -42,6 +54,20 @@ async function runBare(): Promise<void> {
   );
   await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
 }
+
+/** The bound servers' route: the body published and acknowledged, then 202 with a new UUIDv7. */
+const boundRoute: BoundRoute = {
+  path: '/v1/feedback',
+  status: 202,
+  response: () => ({ feedbackId: uuidv7(), revision: 1, outcome: 'new' }),
+  messages: (body) => [
+    {
+      key: String(body.requestId),
+      value: JSON.stringify(body),
+      headers: { [HEADER_CONTENT_TYPE]: CLOUDEVENTS_CONTENT_TYPE },
+    },
+  ],
+};
 
 let seq = 0;
 function load(url: string, seconds: number, overallRate?: number): Promise<autocannon.Result> {
@@ -88,6 +114,7 @@ async function main(): Promise<void> {
     BENCH_ROLE: 'bare',
     PORT: String(barePort),
   });
+  const bounds: ChildProcess[] = [];
   try {
     await waitUntil(async () => (await fetch(`${svcUrl}/health/ready`)).ok, 'feedback service');
     await waitUntil(
@@ -95,15 +122,48 @@ async function main(): Promise<void> {
         (await fetch(`http://127.0.0.1:${barePort}/v1/feedback`, { method: 'POST' })).status === 202,
       'bare fastify',
     );
+    // The service created its topics when it became ready; the bounds publish to the same one.
+    const [boundPort, nestPort] = [await freePort(), await freePort()];
+    for (const [role, port] of [
+      ['bound', boundPort],
+      ['nest-bound', nestPort],
+    ] as const) {
+      bounds.push(
+        startNode(['test/bench/feedback-single.bench.ts'], {
+          BENCH_ROLE: role,
+          PORT: String(port),
+          BENCH_TOPIC: topicName(TOPICS.feedback, `${run}.`),
+          KAFKA_BROKERS: KAFKA,
+        }),
+      );
+      await waitUntil(
+        async () =>
+          (
+            await fetch(`http://127.0.0.1:${port}/v1/feedback`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ requestId: 'probe' }),
+            })
+          ).status === 202,
+        role,
+      );
+    }
     console.log(`feedback single-item benchmark: ${CONNECTIONS} connections, ${SECONDS} s per measurement`);
-    const baseline = await measure('baseline', `http://127.0.0.1:${barePort}`);
-    const ours = await measure('ours', svcUrl);
+    const m = await medianOfRounds({
+      baseline: () => measure('baseline', `http://127.0.0.1:${barePort}`),
+      ours: () => measure('ours', svcUrl),
+      bound: () => measure('bound', `http://127.0.0.1:${boundPort}`),
+      nestBound: () => measure('nest-bound', `http://127.0.0.1:${nestPort}`),
+    });
+    const { baseline, ours } = m;
     reportRatio(ours, baseline, GOAL);
+    reportBounds(m);
     await reportHalfLoadLatency(ours, (rate) => load(svcUrl, SECONDS, rate));
   } finally {
+    for (const child of bounds) await stopChild(child);
     await stopChild(bare);
     await stopChild(service);
   }
 }
 
-runBench(main, runBare);
+runBench(main, runBare, boundRoute);

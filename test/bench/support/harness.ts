@@ -2,9 +2,16 @@
  * What the HTTP benchmarks share: starting a service (or a bare baseline) as a child process,
  * waiting for it, stopping it, and one autocannon measurement with the same printout everywhere.
  */
+import 'reflect-metadata';
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import type autocannon from 'autocannon';
+import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import Fastify from 'fastify';
+import pino from 'pino';
+import { BatchingProducer, createKafka, type OutgoingMessage } from '@llmops/platform';
 
 export const ROOT = path.resolve(__dirname, '../../..');
 export const KAFKA = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -92,6 +99,44 @@ export async function measureRequests(
   return r.requests.average;
 }
 
+/**
+ * Measures every entry once per round, in the listed order, for `rounds` rounds (BENCH_ROUNDS,
+ * default 3), and returns each entry's median. On a shared 2-core host one measurement swings by
+ * ±20%; interleaved rounds keep a slow minute from landing on one side of a ratio only.
+ */
+export async function medianOfRounds<K extends string>(
+  entries: Record<K, () => Promise<number>>,
+  rounds = Number(process.env.BENCH_ROUNDS ?? 3),
+): Promise<Record<K, number>> {
+  const names = Object.keys(entries) as K[];
+  const samples = new Map<K, number[]>(names.map((n) => [n, []]));
+  for (let r = 1; r <= rounds; r++) {
+    console.log(`round ${r} of ${rounds}`);
+    for (const n of names) samples.get(n)?.push(await entries[n]());
+  }
+  const medians = {} as Record<K, number>;
+  for (const n of names) {
+    const sorted = [...(samples.get(n) ?? [])].sort((a, b) => a - b);
+    medians[n] = sorted[Math.floor(sorted.length / 2)];
+  }
+  console.log(
+    `medians of ${rounds} rounds: ${names.map((n) => `${n} ${medians[n].toFixed(0)}/s`).join(', ')}`,
+  );
+  return medians;
+}
+
+/** Prints the bound lines: each bound against the baseline, and ours against each bound. */
+export function reportBounds(m: { baseline: number; ours: number; bound: number; nestBound?: number }): void {
+  console.log(
+    `bound (bare Fastify + the awaited Kafka ack, nothing else) = ${(m.bound / m.baseline).toFixed(2)}x baseline: the ceiling of any implementation here; ours = ${(m.ours / m.bound).toFixed(2)}x bound`,
+  );
+  if (m.nestBound !== undefined) {
+    console.log(
+      `nest-bound (the same route as the smallest NestJS app) = ${(m.nestBound / m.baseline).toFixed(2)}x baseline: the ceiling of a NestJS service here; ours = ${(m.ours / m.nestBound).toFixed(2)}x nest-bound`,
+    );
+  }
+}
+
 /** Prints ours/baseline against the goal; returns the ratio. */
 export function reportRatio(ours: number, baseline: number, goal: number): number {
   const ratio = ours / baseline;
@@ -118,12 +163,101 @@ export async function reportHalfLoadLatency(
   );
 }
 
-/** Runs `main` (exit 0) or, with BENCH_ROLE=bare, the baseline server `bare` of the same file. */
-export function runBench(main: () => Promise<void>, bare?: () => Promise<void>): void {
+/**
+ * Runs `main` (exit 0) or, with BENCH_ROLE=bare / bound / nest-bound, the baseline server `bare`
+ * or the bound servers (runBareWithKafka / runNestWithKafka) of the route `bound`.
+ */
+export function runBench(
+  main: () => Promise<void>,
+  bare?: () => Promise<void>,
+  bound?: BoundRoute | (() => BoundRoute),
+): void {
   const fail = (err: unknown): void => {
     console.error(err);
     process.exit(1);
   };
-  if (process.env.BENCH_ROLE === 'bare' && bare) bare().catch(fail);
+  const route = typeof bound === 'function' ? bound : () => bound;
+  const role = process.env.BENCH_ROLE;
+  if (role === 'bare' && bare) bare().catch(fail);
+  else if (role === 'bound' && bound) runBareWithKafka(route() as BoundRoute).catch(fail);
+  else if (role === 'nest-bound' && bound) runNestWithKafka(route() as BoundRoute).catch(fail);
   else main().then(() => process.exit(0), fail);
+}
+
+export interface BoundRoute {
+  path: string;
+  status: number;
+  response: (body: Record<string, unknown>) => unknown;
+  messages: (body: Record<string, unknown>) => OutgoingMessage[];
+}
+
+/** The platform's BatchingProducer with the services' defaults (batch 500, linger 5 ms), connected. */
+async function boundProducer(): Promise<{ producer: BatchingProducer; topic: string }> {
+  const logger = pino({ level: 'warn' });
+  const kafka = createKafka({ brokers: KAFKA.split(','), clientId: 'bench-bound', logger });
+  const producer = new BatchingProducer(kafka, { logger });
+  await producer.connect();
+  return { producer, topic: process.env.BENCH_TOPIC ?? '' };
+}
+
+/**
+ * Child mode for the "bound" line of the HTTP benchmarks: bare Fastify plus exactly the durability
+ * the issue demands and nothing else. One POST route that parses the body (fastify's JSON parser),
+ * sends `messages(body)` through the platform's BatchingProducer to the real topic (acks -1), awaits
+ * the acknowledgement and answers `status` with `response`. No NestJS, no validation, no metrics,
+ * no context, no event building beyond `messages`. Whatever the service does, it cannot be faster
+ * than this; so bound/baseline is the best ratio any implementation with an awaited ack can reach
+ * on this host. Env: PORT, KAFKA_BROKERS, BENCH_TOPIC.
+ */
+export async function runBareWithKafka(route: BoundRoute): Promise<void> {
+  const { producer, topic } = await boundProducer();
+  const app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024 });
+  app.post(route.path, async (req, reply) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    await producer.send(topic, route.messages(body));
+    return reply.status(route.status).send(route.response(body));
+  });
+  await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
+  process.once('SIGTERM', () => {
+    void app
+      .close()
+      .then(() => producer.close())
+      .then(() => process.exit(0));
+  });
+}
+
+/**
+ * Child mode for the "NestJS bound": the same route as runBareWithKafka, but as the smallest NestJS
+ * application on Nest's FastifyAdapter (one module, one controller, no pipes, guards, filters,
+ * hooks or logging). The services are NestJS applications, so none of them can beat this.
+ */
+export async function runNestWithKafka(route: BoundRoute): Promise<void> {
+  const { producer, topic } = await boundProducer();
+
+  @Controller()
+  class BoundController {
+    @Post(route.path)
+    @HttpCode(route.status)
+    async handle(@Body() body: Record<string, unknown> | undefined): Promise<unknown> {
+      const b = body ?? {};
+      await producer.send(topic, route.messages(b));
+      return route.response(b);
+    }
+  }
+
+  @Module({ controllers: [BoundController] })
+  class BoundModule {}
+
+  const app = await NestFactory.create<NestFastifyApplication>(
+    BoundModule,
+    new FastifyAdapter({ logger: false, bodyLimit: 10 * 1024 * 1024, skipMiddie: true }),
+    { logger: false },
+  );
+  await app.listen(Number(process.env.PORT), '127.0.0.1');
+  process.once('SIGTERM', () => {
+    void app
+      .close()
+      .then(() => producer.close())
+      .then(() => process.exit(0));
+  });
 }
