@@ -7,12 +7,13 @@
  *    bucketing, and an exposure per request through the micro-batching producer to the real
  *    local Kafka, awaited before the response: every user is in the experiment);
  *  - baseline: `fastify()` with one POST route that returns the same response object.
- *  - bound: bare Fastify plus only the exposure: the route sends one exposure-sized message keyed
+ *  - bound: bare Fastify plus only the exposure: the route sends one message of about an
+ *    exposure's size (one header instead of three, a counter for the id) keyed
  *    like an exposure through the platform's BatchingProducer to the same topic and awaits the ack
- *    (support/harness.ts runBareWithKafka). No implementation that awaits the ack can beat it, so
- *    bound/baseline is the ceiling of the ratio on this host;
+ *    (support/harness.ts runBareWithKafka). A service that awaits the ack through this producer
+ *    cannot beat it, so bound/baseline is the ceiling of the ratio on this host;
  *  - nest-bound: the same route as the smallest NestJS application (runNestWithKafka): the ceiling
- *    for a NestJS service;
+ *    for a service whose route goes through Nest's router;
  *  - then ours at 50% of its measured maximum throughput (autocannon overallRate): p50/p99/p99.9;
  *  - and, for the breakdown only, ours with the experiment paused (control served, no exposure,
  *    no Kafka): the cost of the HTTP/NestJS path alone.
@@ -137,8 +138,8 @@ async function load(url: string, seconds: number, overallRate?: number): Promise
   });
 }
 
-function measure(name: string, url: string): Promise<number> {
-  return measureRequests(name, (seconds) => load(url, seconds), WARMUP, SECONDS);
+function measure(name: string, url: string, pid?: number): Promise<number> {
+  return measureRequests(name, (seconds) => load(url, seconds), WARMUP, SECONDS, pid);
 }
 
 async function main(): Promise<void> {
@@ -221,25 +222,30 @@ async function main(): Promise<void> {
       'bare fastify',
     );
 
-    for (const port of [boundPort, nestPort]) {
-      await waitUntil(async () => {
-        const r = await fetch(`http://127.0.0.1:${port}/v1/assign`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ experiment: EXPERIMENT, userId: 'probe' }),
-        });
-        return r.status === 200;
-      }, `bound on port ${port}`);
+    for (const [i, port] of [boundPort, nestPort].entries()) {
+      await waitUntil(
+        async () => {
+          const r = await fetch(`http://127.0.0.1:${port}/v1/assign`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ experiment: EXPERIMENT, userId: 'probe' }),
+          });
+          return r.status === 200;
+        },
+        `bound on port ${port}`,
+        60_000,
+        bounds[i],
+      );
     }
 
     console.log(
       `assignment HTTP benchmark: ${CONNECTIONS} connections, ${SECONDS} s per measurement, response ${json}`,
     );
     const m = await medianOfRounds({
-      baseline: () => measure('baseline', `http://127.0.0.1:${barePort}`),
-      ours: () => measure('ours', svcUrl),
-      bound: () => measure('bound', `http://127.0.0.1:${boundPort}`),
-      nestBound: () => measure('nest-bound', `http://127.0.0.1:${nestPort}`),
+      baseline: () => measure('baseline', `http://127.0.0.1:${barePort}`, bare?.pid),
+      ours: () => measure('ours', svcUrl, service.pid),
+      bound: () => measure('bound', `http://127.0.0.1:${boundPort}`, bounds[0]?.pid),
+      nestBound: () => measure('nest-bound', `http://127.0.0.1:${nestPort}`, bounds[1]?.pid),
     });
     const { baseline, ours } = m;
     reportRatio(ours, baseline, GOAL);
@@ -247,7 +253,7 @@ async function main(): Promise<void> {
     await reportHalfLoadLatency(ours, (rate) => load(svcUrl, SECONDS, rate));
 
     await post(`/v1/experiments/${EXPERIMENT}/pause`);
-    const noExposure = await measure('ours, paused (no exposure, no Kafka)', svcUrl);
+    const noExposure = await measure('ours, paused (no exposure, no Kafka)', svcUrl, service.pid);
     console.log(
       `breakdown: HTTP/NestJS path alone = ${(noExposure / baseline).toFixed(2)}x baseline; the exposure ack costs the rest`,
     );

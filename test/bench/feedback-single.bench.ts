@@ -101,8 +101,8 @@ function load(url: string, seconds: number, overallRate?: number): Promise<autoc
   });
 }
 
-function measure(name: string, url: string): Promise<number> {
-  return measureRequests(name, (seconds) => load(url, seconds), WARMUP, SECONDS);
+function measure(name: string, url: string, pid?: number): Promise<number> {
+  return measureRequests(name, (seconds) => load(url, seconds), WARMUP, SECONDS, pid);
 }
 
 async function main(): Promise<void> {
@@ -146,14 +146,16 @@ async function main(): Promise<void> {
             })
           ).status === 202,
         role,
+        60_000,
+        bounds[bounds.length - 1],
       );
     }
     console.log(`feedback single-item benchmark: ${CONNECTIONS} connections, ${SECONDS} s per measurement`);
     const m = await medianOfRounds({
-      baseline: () => measure('baseline', `http://127.0.0.1:${barePort}`),
-      ours: () => measure('ours', svcUrl),
-      bound: () => measure('bound', `http://127.0.0.1:${boundPort}`),
-      nestBound: () => measure('nest-bound', `http://127.0.0.1:${nestPort}`),
+      baseline: () => measure('baseline', `http://127.0.0.1:${barePort}`, bare?.pid),
+      ours: () => measure('ours', svcUrl, service.pid),
+      bound: () => measure('bound', `http://127.0.0.1:${boundPort}`, bounds[0]?.pid),
+      nestBound: () => measure('nest-bound', `http://127.0.0.1:${nestPort}`, bounds[1]?.pid),
     });
     const { baseline, ours } = m;
     reportRatio(ours, baseline, GOAL);

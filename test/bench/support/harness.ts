@@ -4,6 +4,7 @@
  */
 import 'reflect-metadata';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type autocannon from 'autocannon';
 import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
@@ -58,20 +59,27 @@ export function startService(
 
 /** SIGTERM, then wait for the exit (the services shut down gracefully). */
 export async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;
 }
 
-/** Polls `check` every 200 ms; a throw counts as not ready yet. */
+/**
+ * Polls `check` every 200 ms; a throw counts as not ready yet. With `child`, fails as soon as that
+ * process has exited instead of waiting out the timeout.
+ */
 export async function waitUntil(
   check: () => Promise<boolean>,
   what: string,
   timeoutMs = 60_000,
+  child?: ChildProcess,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    if (child && (child.exitCode !== null || child.signalCode !== null)) {
+      throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}) before it was ready`);
+    }
     try {
       if (await check()) return;
     } catch {
@@ -82,27 +90,66 @@ export async function waitUntil(
   throw new Error(`${what} not ready within ${timeoutMs} ms`);
 }
 
-/** A warm-up run, then the measured run; prints req/s and latency, fails on any non-2xx. */
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc (Linux); undefined elsewhere
+ * or when the process is gone. Throughput on a shared 2-core host swings by ±20% between runs; CPU
+ * time per request of the server under test is much steadier, so the benchmarks print both.
+ */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux (getconf CLK_TCK)
+
+/** ` cpu 123 µs/req` for the CPU `pid` used between `before` and now, per unit of work. */
+export function cpuPerUnit(
+  pid: number | undefined,
+  before: number | undefined,
+  units: number,
+  unit: string,
+): string {
+  const after = cpuSeconds(pid);
+  if (before === undefined || after === undefined || units === 0) return '';
+  return `  cpu ${(((after - before) * 1e6) / units).toFixed(0)} µs/${unit}`;
+}
+
+/**
+ * A warm-up run, then the measured run; prints req/s and latency (and, with `pid`, the server's CPU
+ * time per request), fails on any non-2xx.
+ */
 export async function measureRequests(
   name: string,
   load: (seconds: number) => Promise<autocannon.Result>,
   warmupSeconds: number,
   seconds: number,
+  pid?: number,
 ): Promise<number> {
   await load(warmupSeconds);
+  const before = cpuSeconds(pid);
   const r = await load(seconds);
   const bad = r.non2xx + r.errors + r.timeouts;
   console.log(
-    `${name.padEnd(9)} ${r.requests.average.toFixed(0).padStart(7)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${r.requests.total} requests, ${bad} non-2xx/errors)`,
+    `${name.padEnd(9)} ${r.requests.average.toFixed(0).padStart(7)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${r.requests.total} requests, ${bad} non-2xx/errors)${cpuPerUnit(pid, before, r.requests.total, 'req')}`,
   );
   if (bad > 0) throw new Error(`${name}: ${bad} failed requests`);
   return r.requests.average;
 }
 
 /**
- * Measures every entry once per round, in the listed order, for `rounds` rounds (BENCH_ROUNDS,
- * default 3), and returns each entry's median. On a shared 2-core host one measurement swings by
- * ±20%; interleaved rounds keep a slow minute from landing on one side of a ratio only.
+ * Measures every entry once per round for `rounds` rounds (BENCH_ROUNDS, default 3), rotating the
+ * order each round, and returns each entry's median. A first round warms every server up and is
+ * not counted: a service's first seconds under load cost up to 1.5x the CPU per request of later
+ * ones (JIT tiers, heap sizing, producer batches), which a short per-measurement warm-up missed. On a shared 2-core host one measurement swings
+ * by ±20%; interleaved rounds keep a slow minute from landing on one side of a ratio only. Also
+ * prints, per entry, its ratio to the first entry (the baseline) within each round: min, median, max.
  */
 export async function medianOfRounds<K extends string>(
   entries: Record<K, () => Promise<number>>,
@@ -110,29 +157,46 @@ export async function medianOfRounds<K extends string>(
 ): Promise<Record<K, number>> {
   const names = Object.keys(entries) as K[];
   const samples = new Map<K, number[]>(names.map((n) => [n, []]));
-  for (let r = 1; r <= rounds; r++) {
-    console.log(`round ${r} of ${rounds}`);
-    for (const n of names) samples.get(n)?.push(await entries[n]());
+  console.log('warm-up round (not counted)');
+  for (const n of names) await entries[n]();
+  for (let r = 0; r < rounds; r++) {
+    console.log(`round ${r + 1} of ${rounds}`);
+    for (let i = 0; i < names.length; i++) {
+      const n = names[(i + r) % names.length];
+      samples.get(n)?.push(await entries[n]());
+    }
   }
+  const at = (n: K): number[] => samples.get(n) ?? [];
   const medians = {} as Record<K, number>;
-  for (const n of names) {
-    const sorted = [...(samples.get(n) ?? [])].sort((a, b) => a - b);
-    medians[n] = sorted[Math.floor(sorted.length / 2)];
-  }
+  for (const n of names) medians[n] = median(at(n));
   console.log(
     `medians of ${rounds} rounds: ${names.map((n) => `${n} ${medians[n].toFixed(0)}/s`).join(', ')}`,
   );
+  const base = at(names[0]);
+  for (const n of names.slice(1)) {
+    const ratios = at(n).map((v, i) => v / base[i]);
+    const sorted = [...ratios].sort((x, y) => x - y);
+    console.log(
+      `  ${n}/${names[0]} per round: min ${sorted[0].toFixed(2)}, median ${median(ratios).toFixed(2)}, max ${sorted[sorted.length - 1].toFixed(2)}`,
+    );
+  }
   return medians;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 /** Prints the bound lines: each bound against the baseline, and ours against each bound. */
 export function reportBounds(m: { baseline: number; ours: number; bound: number; nestBound?: number }): void {
   console.log(
-    `bound (bare Fastify + the awaited Kafka ack, nothing else) = ${(m.bound / m.baseline).toFixed(2)}x baseline: the ceiling of any implementation here; ours = ${(m.ours / m.bound).toFixed(2)}x bound`,
+    `bound (bare Fastify + the awaited Kafka ack, nothing else) = ${(m.bound / m.baseline).toFixed(2)}x baseline (a ceiling with this producer); ours = ${(m.ours / m.bound).toFixed(2)}x bound`,
   );
   if (m.nestBound !== undefined) {
     console.log(
-      `nest-bound (the same route as the smallest NestJS app) = ${(m.nestBound / m.baseline).toFixed(2)}x baseline: the ceiling of a NestJS service here; ours = ${(m.ours / m.nestBound).toFixed(2)}x nest-bound`,
+      `nest-bound (the same route as the smallest NestJS app) = ${(m.nestBound / m.baseline).toFixed(2)}x baseline (a ceiling for a Nest-routed service); ours = ${(m.ours / m.nestBound).toFixed(2)}x nest-bound`,
     );
   }
 }
@@ -178,10 +242,11 @@ export function runBench(
   };
   const route = typeof bound === 'function' ? bound : () => bound;
   const role = process.env.BENCH_ROLE;
-  if (role === 'bare' && bare) bare().catch(fail);
+  if (role === undefined) main().then(() => process.exit(0), fail);
+  else if (role === 'bare' && bare) bare().catch(fail);
   else if (role === 'bound' && bound) runBareWithKafka(route() as BoundRoute).catch(fail);
   else if (role === 'nest-bound' && bound) runNestWithKafka(route() as BoundRoute).catch(fail);
-  else main().then(() => process.exit(0), fail);
+  else fail(new Error(`BENCH_ROLE=${role}: this benchmark has no such server`));
 }
 
 export interface BoundRoute {
@@ -205,8 +270,8 @@ async function boundProducer(): Promise<{ producer: BatchingProducer; topic: str
  * the issue demands and nothing else. One POST route that parses the body (fastify's JSON parser),
  * sends `messages(body)` through the platform's BatchingProducer to the real topic (acks -1), awaits
  * the acknowledgement and answers `status` with `response`. No NestJS, no validation, no metrics,
- * no context, no event building beyond `messages`. Whatever the service does, it cannot be faster
- * than this; so bound/baseline is the best ratio any implementation with an awaited ack can reach
+ * no context, no event building beyond `messages`. A service that awaits the ack through this
+ * producer cannot be faster than this; so bound/baseline is the best ratio such a service can reach
  * on this host. Env: PORT, KAFKA_BROKERS, BENCH_TOPIC.
  */
 export async function runBareWithKafka(route: BoundRoute): Promise<void> {
@@ -229,7 +294,7 @@ export async function runBareWithKafka(route: BoundRoute): Promise<void> {
 /**
  * Child mode for the "NestJS bound": the same route as runBareWithKafka, but as the smallest NestJS
  * application on Nest's FastifyAdapter (one module, one controller, no pipes, guards, filters,
- * hooks or logging). The services are NestJS applications, so none of them can beat this.
+ * hooks or logging): a ceiling for a service whose routes go through Nest's router.
  */
 export async function runNestWithKafka(route: BoundRoute): Promise<void> {
   const { producer, topic } = await boundProducer();
