@@ -166,7 +166,12 @@ async function main(): Promise<void> {
   let bare: ChildProcess | undefined;
   const bounds: ChildProcess[] = [];
   try {
-    await waitUntil(async () => (await fetch(`${svcUrl}/health/ready`)).ok, 'assignment service');
+    await waitUntil(
+      async () => (await fetch(`${svcUrl}/health/ready`)).ok,
+      'assignment service',
+      60_000,
+      service,
+    );
     const post = (p: string, body?: unknown) =>
       fetch(`${svcUrl}${p}`, {
         method: 'POST',
@@ -220,6 +225,8 @@ async function main(): Promise<void> {
           })
         ).status === 200,
       'bare fastify',
+      60_000,
+      bare,
     );
 
     for (const [i, port] of [boundPort, nestPort].entries()) {

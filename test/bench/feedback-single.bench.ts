@@ -116,11 +116,18 @@ async function main(): Promise<void> {
   });
   const bounds: ChildProcess[] = [];
   try {
-    await waitUntil(async () => (await fetch(`${svcUrl}/health/ready`)).ok, 'feedback service');
+    await waitUntil(
+      async () => (await fetch(`${svcUrl}/health/ready`)).ok,
+      'feedback service',
+      60_000,
+      service,
+    );
     await waitUntil(
       async () =>
         (await fetch(`http://127.0.0.1:${barePort}/v1/feedback`, { method: 'POST' })).status === 202,
       'bare fastify',
+      60_000,
+      bare,
     );
     // The service created its topics when it became ready; the bounds publish to the same one.
     const [boundPort, nestPort] = [await freePort(), await freePort()];

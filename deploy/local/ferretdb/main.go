@@ -38,8 +38,9 @@ func main() {
 
 	// SQLite runs in WAL mode (FerretDB's default) with synchronous=NORMAL instead of SQLite's FULL:
 	// a crash of this process loses nothing acknowledged; only an OS crash or power loss can lose the
-	// last commits. That is what a mongod does by default too (w:1 is acknowledged before the journal
-	// is flushed, every 100 ms). FULL syncs on every commit and made inserts ~20% slower here.
+	// commits since the last WAL checkpoint. Comparable to a standalone mongod's default (w:1 is
+	// acknowledged before it is journaled; the journal is flushed every 100 ms). FULL syncs on every
+	// commit and made inserts ~20% slower here.
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Logger:    logger,

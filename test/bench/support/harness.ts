@@ -57,12 +57,18 @@ export function startService(
   );
 }
 
-/** SIGTERM, then wait for the exit (the services shut down gracefully). */
-export async function stopChild(child: ChildProcess): Promise<void> {
+/**
+ * SIGTERM, then wait for the exit (the services shut down gracefully); SIGKILL when it has not
+ * exited within `graceMs`, so a child stuck in its shutdown (e.g. flushing to a dead broker) cannot
+ * hang the benchmark.
+ */
+export async function stopChild(child: ChildProcess, graceMs = 30_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
+  clearTimeout(timer);
 }
 
 /**
@@ -155,6 +161,9 @@ export async function medianOfRounds<K extends string>(
   entries: Record<K, () => Promise<number>>,
   rounds = Number(process.env.BENCH_ROUNDS ?? 3),
 ): Promise<Record<K, number>> {
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    throw new Error(`BENCH_ROUNDS must be a whole number of at least 1, got ${rounds}`);
+  }
   const names = Object.keys(entries) as K[];
   const samples = new Map<K, number[]>(names.map((n) => [n, []]));
   console.log('warm-up round (not counted)');
