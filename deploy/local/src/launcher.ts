@@ -249,6 +249,17 @@ async function kafkaAnswers(brokers: string): Promise<boolean> {
 }
 
 /** Starts (or reuses) a single-node KRaft broker and waits until it answers a metadata request. */
+/**
+ * The KRaft cluster id of a component: fixed per name, so restarts of the same data dir stay
+ * consistent. 22 base64url characters, never starting with '-': StorageTool's argument parser reads
+ * `-t -xyz…` as an unknown option (Kafka's own Uuid.randomUuid() avoids a leading '-' for the same
+ * reason). About one name in 64 hashed to such an id and could never be formatted.
+ */
+export function kafkaClusterId(name: string): string {
+  const id = createHash('sha256').update(name).digest('base64url').slice(0, 22);
+  return id.startsWith('-') ? `A${id.slice(1)}` : id;
+}
+
 export async function startKafka(opts: KafkaOptions = {}): Promise<KafkaComponent> {
   const o = {
     name: opts.name ?? 'kafka',
@@ -279,11 +290,9 @@ export async function startKafka(opts: KafkaOptions = {}): Promise<KafkaComponen
   const classpath = `${libs}/*`;
   const java = which('java') ?? 'java';
   if (!existsSync(join(dataDir, 'meta.properties'))) {
-    // A fixed cluster id per component keeps restarts of the same data dir consistent.
-    const clusterId = createHash('sha256').update(o.name).digest('base64url').slice(0, 22);
     execFileSync(
       java,
-      ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props],
+      ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', kafkaClusterId(o.name), '-c', props],
       {
         stdio: 'ignore',
       },
