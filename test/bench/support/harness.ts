@@ -153,9 +153,10 @@ export async function measureRequests(
  * Measures every entry once per round for `rounds` rounds (BENCH_ROUNDS, default 3), rotating the
  * order each round, and returns each entry's median. A first round warms every server up and is
  * not counted: a service's first seconds under load cost up to 1.5x the CPU per request of later
- * ones (JIT tiers, heap sizing, producer batches), which a short per-measurement warm-up missed. On a shared 2-core host one measurement swings
- * by ±20%; interleaved rounds keep a slow minute from landing on one side of a ratio only. Also
- * prints, per entry, its ratio to the first entry (the baseline) within each round: min, median, max.
+ * ones (JIT tiers, heap sizing, producer batches), which a short per-measurement warm-up missed.
+ * On a shared 2-core host one measurement swings by ±20%; interleaved rounds keep a slow minute
+ * from landing on one side of a ratio only. Also prints, per entry, its ratio to the first entry
+ * (the baseline) within each round: min, median, max.
  */
 export async function medianOfRounds<K extends string>(
   entries: Record<K, () => Promise<number>>,
