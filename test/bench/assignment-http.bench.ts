@@ -40,10 +40,7 @@ import {
 import { freePort } from '@llmops/testing';
 import {
   measureRequests,
-  medianOfRounds,
-  reportBounds,
   reportHalfLoadLatency,
-  reportRatio,
   type BoundRoute,
   runBench,
   KAFKA,
@@ -51,6 +48,8 @@ import {
   startService,
   stopChild,
   waitUntil,
+  measureAgainstBounds,
+  startBoundServers,
 } from './support/harness';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
@@ -196,25 +195,6 @@ async function main(): Promise<void> {
       PORT: String(barePort),
       BENCH_JSON: json,
     });
-    const [boundPort, nestPort] = [await freePort(), await freePort()];
-    const boundEnv = {
-      BENCH_JSON: json,
-      BENCH_TOPIC: topicName(TOPICS.exposures, `${run}.`),
-      BENCH_EVENT: exposureTemplate(JSON.parse(json) as AssignResponse),
-      KAFKA_BROKERS: KAFKA,
-    };
-    bounds.push(
-      startNode(['test/bench/assignment-http.bench.ts'], {
-        ...boundEnv,
-        BENCH_ROLE: 'bound',
-        PORT: String(boundPort),
-      }),
-      startNode(['test/bench/assignment-http.bench.ts'], {
-        ...boundEnv,
-        BENCH_ROLE: 'nest-bound',
-        PORT: String(nestPort),
-      }),
-    );
     await waitUntil(
       async () =>
         (
@@ -229,34 +209,39 @@ async function main(): Promise<void> {
       bare,
     );
 
-    for (const [i, port] of [boundPort, nestPort].entries()) {
-      await waitUntil(
-        async () => {
-          const r = await fetch(`http://127.0.0.1:${port}/v1/assign`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ experiment: EXPERIMENT, userId: 'probe' }),
-          });
-          return r.status === 200;
-        },
-        `bound on port ${port}`,
-        60_000,
-        bounds[i],
-      );
-    }
+    const { bound, 'nest-bound': nestBound } = await startBoundServers(
+      'test/bench/assignment-http.bench.ts',
+      ['bound', 'nest-bound'],
+      {
+        BENCH_JSON: json,
+        BENCH_TOPIC: topicName(TOPICS.exposures, `${run}.`),
+        BENCH_EVENT: exposureTemplate(JSON.parse(json) as AssignResponse),
+        KAFKA_BROKERS: KAFKA,
+      },
+      async (url) => {
+        const r = await fetch(`${url}/v1/assign`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ experiment: EXPERIMENT, userId: 'probe' }),
+        });
+        return r.status === 200;
+      },
+      bounds,
+    );
 
     console.log(
       `assignment HTTP benchmark: ${CONNECTIONS} connections, ${SECONDS} s per measurement, response ${json}`,
     );
-    const m = await medianOfRounds({
-      baseline: () => measure('baseline', `http://127.0.0.1:${barePort}`, bare?.pid),
-      ours: () => measure('ours', svcUrl, service.pid),
-      bound: () => measure('bound', `http://127.0.0.1:${boundPort}`, bounds[0]?.pid),
-      nestBound: () => measure('nest-bound', `http://127.0.0.1:${nestPort}`, bounds[1]?.pid),
-    });
-    const { baseline, ours } = m;
-    reportRatio(ours, baseline, GOAL);
-    reportBounds(m);
+    const { baseline, ours } = await measureAgainstBounds(
+      measure,
+      {
+        baseline: { url: `http://127.0.0.1:${barePort}`, pid: bare.pid },
+        ours: { url: svcUrl, pid: service.pid },
+        bound,
+        nestBound,
+      },
+      GOAL,
+    );
     await reportHalfLoadLatency(ours, (rate) => load(svcUrl, SECONDS, rate));
 
     await post(`/v1/experiments/${EXPERIMENT}/pause`);

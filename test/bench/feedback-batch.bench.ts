@@ -55,7 +55,7 @@ import {
   reportRatio,
   type BoundRoute,
   runBench,
-  startNode,
+  startBoundServers,
   startService,
   stopChild,
   waitUntil,
@@ -276,7 +276,7 @@ async function main(): Promise<void> {
   const run = `bench${Date.now().toString(36)}`;
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  let bound: ChildProcess | undefined;
+  const children: ChildProcess[] = [];
   const mongo = new MongoClient(MONGO);
   const service = startService('services/feedback/src/main.ts', {
     port,
@@ -288,26 +288,19 @@ async function main(): Promise<void> {
     await waitUntil(async () => (await fetch(`${url}/health/ready`)).ok, 'feedback service', 60_000, service);
     await mongo.connect();
     // The service created its topics when it became ready; the bound publishes to the same one.
-    const boundPort = await freePort();
-    bound = startNode(['test/bench/feedback-batch.bench.ts'], {
-      BENCH_ROLE: 'bound',
-      PORT: String(boundPort),
-      BENCH_TOPIC: topicName(TOPICS.feedback, `${run}.`),
-      KAFKA_BROKERS: KAFKA,
-    });
-    const boundUrl = `http://127.0.0.1:${boundPort}`;
-    await waitUntil(
-      async () => {
-        const r = await fetch(`${boundUrl}/v1/feedback/batch`, {
+    const { bound } = await startBoundServers(
+      'test/bench/feedback-batch.bench.ts',
+      ['bound'],
+      { BENCH_TOPIC: topicName(TOPICS.feedback, `${run}.`), KAFKA_BROKERS: KAFKA },
+      async (url) => {
+        const r = await fetch(`${url}/v1/feedback/batch`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ items: [item(-1)] }),
         });
         return r.status === 202;
       },
-      'bound',
-      60_000,
-      bound,
+      children,
     );
     const baselineTopic = topicName(`${TOPICS.feedback}.baseline`, `${run}.`);
     await createTopic(baselineTopic);
@@ -317,7 +310,7 @@ async function main(): Promise<void> {
     const m = await medianOfRounds({
       baseline: () => measureBaseline(baselineTopic),
       ours: () => measureHttp('ours', url, service.pid),
-      bound: () => measureHttp('bound', boundUrl, bound?.pid),
+      bound: () => measureHttp('bound', bound.url, bound.pid),
       claims: () => measureClaimCeiling(mongo, `${run}_claims`),
     });
     reportRatio(m.ours, m.baseline, GOAL);
@@ -328,7 +321,7 @@ async function main(): Promise<void> {
       `claim ceiling (the database alone, the smallest claim per event, nothing else running) = ${(m.claims / m.baseline).toFixed(2)}x baseline; ours = ${(m.ours / m.claims).toFixed(2)}x claim ceiling`,
     );
   } finally {
-    if (bound) await stopChild(bound);
+    for (const child of children) await stopChild(child);
     await stopChild(service);
     await mongo
       .db(`${run}_claims`)

@@ -31,15 +31,14 @@ import {
   type BoundRoute,
   KAFKA,
   measureRequests,
-  medianOfRounds,
-  reportBounds,
   reportHalfLoadLatency,
-  reportRatio,
   runBench,
   startNode,
   startService,
   stopChild,
   waitUntil,
+  measureAgainstBounds,
+  startBoundServers,
 } from './support/harness';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -130,43 +129,31 @@ async function main(): Promise<void> {
       bare,
     );
     // The service created its topics when it became ready; the bounds publish to the same one.
-    const [boundPort, nestPort] = [await freePort(), await freePort()];
-    for (const [role, port] of [
-      ['bound', boundPort],
-      ['nest-bound', nestPort],
-    ] as const) {
-      bounds.push(
-        startNode(['test/bench/feedback-single.bench.ts'], {
-          BENCH_ROLE: role,
-          PORT: String(port),
-          BENCH_TOPIC: topicName(TOPICS.feedback, `${run}.`),
-          KAFKA_BROKERS: KAFKA,
-        }),
-      );
-      await waitUntil(
-        async () =>
-          (
-            await fetch(`http://127.0.0.1:${port}/v1/feedback`, {
-              method: 'POST',
-              headers: { 'content-type': 'application/json' },
-              body: JSON.stringify({ requestId: 'probe' }),
-            })
-          ).status === 202,
-        role,
-        60_000,
-        bounds[bounds.length - 1],
-      );
-    }
+    const { bound, 'nest-bound': nestBound } = await startBoundServers(
+      'test/bench/feedback-single.bench.ts',
+      ['bound', 'nest-bound'],
+      { BENCH_TOPIC: topicName(TOPICS.feedback, `${run}.`), KAFKA_BROKERS: KAFKA },
+      async (url) =>
+        (
+          await fetch(`${url}/v1/feedback`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ requestId: 'probe' }),
+          })
+        ).status === 202,
+      bounds,
+    );
     console.log(`feedback single-item benchmark: ${CONNECTIONS} connections, ${SECONDS} s per measurement`);
-    const m = await medianOfRounds({
-      baseline: () => measure('baseline', `http://127.0.0.1:${barePort}`, bare?.pid),
-      ours: () => measure('ours', svcUrl, service.pid),
-      bound: () => measure('bound', `http://127.0.0.1:${boundPort}`, bounds[0]?.pid),
-      nestBound: () => measure('nest-bound', `http://127.0.0.1:${nestPort}`, bounds[1]?.pid),
-    });
-    const { baseline, ours } = m;
-    reportRatio(ours, baseline, GOAL);
-    reportBounds(m);
+    const { ours } = await measureAgainstBounds(
+      measure,
+      {
+        baseline: { url: `http://127.0.0.1:${barePort}`, pid: bare.pid },
+        ours: { url: svcUrl, pid: service.pid },
+        bound,
+        nestBound,
+      },
+      GOAL,
+    );
     await reportHalfLoadLatency(ours, (rate) => load(svcUrl, SECONDS, rate));
   } finally {
     for (const child of bounds) await stopChild(child);

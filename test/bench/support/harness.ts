@@ -13,6 +13,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import Fastify from 'fastify';
 import pino from 'pino';
 import { BatchingProducer, createKafka, type OutgoingMessage } from '@llmops/platform';
+import { freePort } from '@llmops/testing';
 
 export const ROOT = path.resolve(__dirname, '../../..');
 export const KAFKA = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -199,8 +200,60 @@ function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
+/** A server under measurement: where it listens and, for CPU accounting, its process id. */
+export interface Server {
+  url: string;
+  pid?: number;
+}
+
+export type BoundRole = 'bound' | 'nest-bound';
+
+/**
+ * Starts the bound servers `roles` of the benchmark file `file` (runBench's BENCH_ROLE children)
+ * with `env`, each on a free port, and waits until `probe(url)` answers true for each. The children
+ * are pushed onto `children` as they start, so the caller's `finally` stops them even on failure.
+ */
+export async function startBoundServers<R extends BoundRole>(
+  file: string,
+  roles: readonly R[],
+  env: Record<string, string>,
+  probe: (url: string) => Promise<boolean>,
+  children: ChildProcess[],
+): Promise<Record<R, Server>> {
+  const servers = {} as Record<R, Server>;
+  for (const role of roles) {
+    const port = await freePort();
+    const child = startNode([file], { ...env, BENCH_ROLE: role, PORT: String(port) });
+    children.push(child);
+    const url = `http://127.0.0.1:${port}`;
+    await waitUntil(() => probe(url), role, 60_000, child);
+    servers[role] = { url, pid: child.pid };
+  }
+  return servers;
+}
+
+/**
+ * The HTTP benchmarks' comparison: baseline, ours, bound and nest-bound in rounds (medianOfRounds),
+ * then ours against the goal and the bound lines. Returns the medians (requests/s).
+ */
+export async function measureAgainstBounds(
+  measure: (name: string, url: string, pid?: number) => Promise<number>,
+  s: { baseline: Server; ours: Server; bound: Server; nestBound: Server },
+  goal: number,
+): Promise<{ baseline: number; ours: number; bound: number; nestBound: number }> {
+  const m = await medianOfRounds({
+    baseline: () => measure('baseline', s.baseline.url, s.baseline.pid),
+    ours: () => measure('ours', s.ours.url, s.ours.pid),
+    bound: () => measure('bound', s.bound.url, s.bound.pid),
+    nestBound: () => measure('nest-bound', s.nestBound.url, s.nestBound.pid),
+  });
+  reportRatio(m.ours, m.baseline, goal);
+  reportBounds(m);
+  return m;
+}
+
 /** Prints the bound lines: each bound against the baseline, and ours against each bound. */
-export function reportBounds(m: { baseline: number; ours: number; bound: number; nestBound?: number }): void {
+function reportBounds(m: { baseline: number; ours: number; bound: number; nestBound?: number }): void {
   console.log(
     `bound (bare Fastify + the awaited Kafka ack, nothing else) = ${(m.bound / m.baseline).toFixed(2)}x baseline (a ceiling with this producer); ours = ${(m.ours / m.bound).toFixed(2)}x bound`,
   );
