@@ -6,6 +6,8 @@ export * from './errors/validation';
 export * from './http/error-body';
 export * from './http/http-error.filter';
 export * from './http/bootstrap';
+export * from './http/direct-routes';
+export * from './http/openapi-schema';
 export * from './kafka/batching-producer';
 export * from './kafka/batch-consumer';
 export * from './kafka/kafka-client';

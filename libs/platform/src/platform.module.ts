@@ -21,6 +21,7 @@ import type { Logger } from 'pino';
 import type { BaseServiceConfig } from './config/config';
 import { kafkaCheck, mongoCheck, type ComponentCheck } from './health/health';
 import { HealthController, READINESS_CHECKS } from './health/health.controller';
+import { DirectRoutes } from './http/direct-routes';
 import { BatchingProducer } from './kafka/batching-producer';
 import { createKafka } from './kafka/kafka-client';
 import { producerMetrics } from './kafka/kafka-metrics';
@@ -118,8 +119,17 @@ export class PlatformModule {
           ],
         },
         PlatformLifecycle,
+        DirectRoutes,
       ],
-      exports: [SERVICE_CONFIG, LOGGER, METRICS_REGISTRY, KAFKA, BatchingProducer, MONGO_CONNECTION],
+      exports: [
+        SERVICE_CONFIG,
+        LOGGER,
+        METRICS_REGISTRY,
+        KAFKA,
+        BatchingProducer,
+        MONGO_CONNECTION,
+        DirectRoutes,
+      ],
     };
   }
 }

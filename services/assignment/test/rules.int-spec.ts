@@ -428,6 +428,56 @@ describe('experiment rules over HTTP', () => {
       });
       expect((badItem.body.error.details!.issues as Array<{ path: string }>)[0].path).toBe('items.0.userId');
     });
+
+    it('POST /v1/assign (a direct fastify route) keeps the platform conventions of the Nest routes', async () => {
+      const fastify = app.app.getHttpAdapter().getInstance();
+      const malformed = await fastify.inject({
+        method: 'POST',
+        url: '/v1/assign',
+        headers: { 'content-type': 'application/json', 'x-correlation-id': 'direct-route-1' },
+        payload: '{"experiment": "frozen", "userId": ',
+      });
+      expect(malformed.statusCode).toBe(400);
+      expect(malformed.json<ErrorBody>().error.code).toBe('invalid_json');
+      expect(malformed.headers['x-correlation-id']).toBe('direct-route-1');
+
+      const tooLarge = await fastify.inject({
+        method: 'POST',
+        url: '/v1/assign',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ experiment: 'frozen', userId: 'x'.repeat(5 * 1024 * 1024) }),
+      });
+      expect([tooLarge.statusCode, tooLarge.json<ErrorBody>().error.code]).toEqual([
+        413,
+        'payload_too_large',
+      ]);
+
+      const ok = await fastify.inject({
+        method: 'POST',
+        url: '/v1/assign',
+        headers: { 'content-type': 'application/json', 'x-correlation-id': 'direct-route-2' },
+        payload: JSON.stringify({ experiment: 'frozen', userId: 'conventions' }),
+      });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.headers['x-correlation-id']).toBe('direct-route-2');
+      expect(ok.headers['content-type']).toMatch(/^application\/json/);
+
+      const metrics = await fastify.inject({ method: 'GET', url: '/metrics' });
+      expect(metrics.body).toMatch(
+        /llmops_http_request_duration_seconds_count\{[^}]*route="\/v1\/assign"[^}]*status_code="200"/,
+      );
+
+      const doc = (await fastify.inject({ method: 'GET', url: '/docs-json' })).json<{
+        paths: Record<string, Record<string, Record<string, unknown>>>;
+      }>();
+      const operation = doc.paths['/v1/assign']?.post;
+      expect(operation).toMatchObject({
+        tags: ['assignment'],
+        requestBody: { content: { 'application/json': { schema: { required: ['experiment', 'userId'] } } } },
+        responses: { '200': {}, '400': {}, '404': {}, '503': {} },
+      });
+      expect(doc.paths['/v1/assign/batch']?.post).toBeDefined();
+    });
   });
 });
 

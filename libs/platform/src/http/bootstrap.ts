@@ -1,7 +1,8 @@
 /**
  * Creates a service's Nest application on Fastify with the platform's HTTP conventions:
  * correlation context per request, the stable error body (also for body-parser errors),
- * request metrics, OpenAPI at /docs and /docs-json, and graceful shutdown on SIGTERM/SIGINT.
+ * request metrics, OpenAPI at /docs and /docs-json (direct routes included), and graceful shutdown
+ * on SIGTERM/SIGINT.
  */
 import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -14,6 +15,7 @@ import { CORRELATION_HEADER, newContext, runWithContext, TRACEPARENT_HEADER } fr
 import { instrumentHttp } from '../metrics/http-metrics';
 import { METRICS_REGISTRY } from '../metrics/metrics.controller';
 import { LOGGER } from '../platform.module';
+import { DirectRoutes } from './direct-routes';
 import { HttpErrorFilter, sendError } from './http-error.filter';
 
 export interface ServiceAppOptions {
@@ -86,6 +88,7 @@ export async function createServiceApp(
       .setVersion('1.0')
       .build(),
   );
+  app.get(DirectRoutes).document(doc);
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
   return app;
 }

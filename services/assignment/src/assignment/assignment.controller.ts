@@ -3,43 +3,14 @@ import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { AssignUserUseCase } from './assign-user.usecase';
-import { assignBatchRequestSchema, assignRequestSchema } from './dto/assign.request';
-import {
-  assignBatchResponseJsonSchema,
-  assignResponseJsonSchema,
-  type AssignBatchResponse,
-  type AssignResponse,
-} from './dto/assign.response';
+import { assignBatchRequestSchema } from './dto/assign.request';
+import { assignBatchResponseJsonSchema, type AssignBatchResponse } from './dto/assign.response';
 
+/** POST /v1/assign/batch. The single POST /v1/assign is a direct route (assign.route.ts). */
 @ApiTags('assignment')
 @Controller('v1/assign')
 export class AssignmentController {
   constructor(private readonly assignUser: AssignUserUseCase) {}
-
-  @Post()
-  @HttpCode(200)
-  @ApiOperation({
-    summary: 'Assign a user to an arm',
-    description:
-      'Deterministic. Users outside the experiment get the control prompt with inExperiment false. ' +
-      'Answers after the exposure event (inExperiment true) is acknowledged by Kafka.',
-  })
-  @ApiBody({
-    schema: z.toJSONSchema(assignRequestSchema, { unrepresentable: 'any', io: 'input' }) as Record<
-      string,
-      unknown
-    >,
-  })
-  @ApiResponse({ status: 200, schema: assignResponseJsonSchema })
-  @ApiResponse({ status: 400, description: 'validation_failed' })
-  @ApiResponse({ status: 404, description: 'experiment_not_found' })
-  @ApiResponse({
-    status: 503,
-    description: 'broker_unavailable (Retry-After): the exposure could not be recorded',
-  })
-  assign(@Body() body: unknown): Promise<AssignResponse> {
-    return this.assignUser.assign(parseOrThrow(assignRequestSchema, body));
-  }
 
   @Post('batch')
   @HttpCode(200)

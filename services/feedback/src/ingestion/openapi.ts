@@ -1,14 +1,12 @@
+import { openApiSchema } from '@llmops/platform';
 import { applyDecorators } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiResponse } from '@nestjs/swagger';
 import { z } from 'zod';
 import { batchResponseSchema } from './batch-result';
 
-/** A zod schema as JSON Schema for the swagger decorators (request bodies as input, answers as output). */
-export function openApiSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): Record<string, unknown> {
-  return z.toJSONSchema(schema, { unrepresentable: 'any', io }) as Record<string, unknown>;
-}
+export { openApiSchema };
 
-export function openApiBatchOf(item: z.ZodType): Record<string, unknown> {
+export function openApiBatchOf(item: z.ZodType): ReturnType<typeof openApiSchema> {
   return openApiSchema(z.strictObject({ items: z.array(item).min(1) }));
 }
 

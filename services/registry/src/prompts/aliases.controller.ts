@@ -1,4 +1,4 @@
-import { parseOrThrow } from '@llmops/platform';
+import { openApiSchema, parseOrThrow } from '@llmops/platform';
 import { Body, Controller, Get, Headers, Param, Put, Query } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { moveAliasRequestSchema } from './dto/move-alias.request';
@@ -9,7 +9,6 @@ import {
   aliasResponseSchema,
   type AliasResponse,
 } from './dto/version.response';
-import { openApiSchema } from './json-schema';
 import { MoveAliasUseCase } from './move-alias.usecase';
 import { ReadAliasesUseCase } from './read-aliases.usecase';
 import { assertPromptName, ResolveVersionUseCase } from './resolve-version.usecase';

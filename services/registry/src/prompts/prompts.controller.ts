@@ -1,4 +1,4 @@
-import { parseOrThrow } from '@llmops/platform';
+import { openApiSchema, parseOrThrow } from '@llmops/platform';
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -13,7 +13,6 @@ import {
   versionListResponseSchema,
   versionResponseSchema,
 } from './dto/version.response';
-import { openApiSchema } from './json-schema';
 import { ReadPromptsUseCase } from './read-prompts.usecase';
 import { RegisterVersionUseCase } from './register-version.usecase';
 import { type RenderPromptResponse, RenderPromptUseCase } from './render-prompt.usecase';
