@@ -23,7 +23,8 @@ export function feedbackAppOptions(config: FeedbackConfig) {
     description:
       'Generations and feedback in, durably (202 only after the broker ack), idempotently (deterministic event ids, ' +
       'feedback revisions) and in bulk.',
-    // Default for routes without their own limit; the ingestion routes set theirs (see RouteBodyLimits).
+    // Default for routes without their own limit; the ingestion routes set theirs (feedback.routes.ts,
+    // generations.routes.ts).
     bodyLimit: config.FEEDBACK_MAX_BODY_BYTES,
   };
 }

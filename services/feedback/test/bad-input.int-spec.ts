@@ -283,3 +283,34 @@ describe('configuration', () => {
     expect(fb.find((x) => x.key === requestId)!.value).toContain('jane@example.com');
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents the four ingestion routes (direct fastify routes) with their request schemas and answers', async () => {
+    const fastify = t.app.getHttpAdapter().getInstance();
+    const doc = (await fastify.inject({ method: 'GET', url: '/docs-json' })).json<{
+      paths: Record<string, { post?: Record<string, unknown> }>;
+    }>();
+    const requestSchema = (path: string) =>
+      (
+        doc.paths[path]?.post as {
+          requestBody: { content: Record<string, { schema: Record<string, unknown> }> };
+        }
+      ).requestBody.content['application/json'].schema;
+    expect(requestSchema('/v1/feedback')).toMatchObject({
+      required: expect.arrayContaining(['requestId', 'source']),
+    });
+    expect(requestSchema('/v1/generations')).toMatchObject({
+      required: expect.arrayContaining(['requestId', 'model', 'output', 'latencyMs']),
+    });
+    for (const path of ['/v1/feedback/batch', '/v1/generations/batch']) {
+      expect(requestSchema(path)).toMatchObject({ required: ['items'] });
+      expect(doc.paths[path]?.post).toMatchObject({
+        responses: { '202': {}, '400': {}, '413': {}, '503': {} },
+      });
+    }
+    expect(doc.paths['/v1/feedback']?.post).toMatchObject({
+      tags: ['feedback'],
+      responses: { '202': {}, '400': {}, '409': {}, '413': {}, '503': {} },
+    });
+  });
+});

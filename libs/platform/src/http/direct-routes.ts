@@ -23,17 +23,19 @@ import type { Logger } from 'pino';
 import { LOGGER } from '../platform.tokens';
 import { sendError } from './http-error.filter';
 
+export type OpenApiOperation = OperationObject;
+
 export interface DirectRoute {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   url: string;
-  /** Status of a successful answer. */
+  /** Status of a successful answer; `handle` may set another one with `reply.code()`. */
   status: number;
   /** Largest accepted body in bytes; the application's default when absent. */
   bodyLimit?: number;
   /** The answer's body; throw an AppError (or any error) for the platform's error body. */
-  handle: (body: unknown, request: FastifyRequest) => Promise<unknown> | unknown;
+  handle: (body: unknown, request: FastifyRequest, reply: FastifyReply) => Promise<unknown> | unknown;
   /** Its OpenAPI 3 operation (what @nestjs/swagger writes under `paths[url][method]`). */
-  openApi: OperationObject;
+  openApi: OpenApiOperation;
 }
 
 @Injectable()
@@ -62,8 +64,9 @@ export class DirectRoutes implements OnModuleInit {
         ...(route.bodyLimit === undefined ? {} : { bodyLimit: route.bodyLimit }),
         handler: async (request: FastifyRequest, reply: FastifyReply) => {
           try {
-            const body = await route.handle(request.body, request);
-            return reply.status(route.status).send(body);
+            void reply.code(route.status);
+            const body = await route.handle(request.body, request, reply);
+            return reply.send(body);
           } catch (err) {
             sendError(reply, request, err, logger);
             return reply;

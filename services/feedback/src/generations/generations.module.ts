@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
 import { IngestionModule } from '../ingestion/ingestion.module';
-import { GenerationsController } from './generations.controller';
+import { GenerationsRoutes } from './generations.routes';
 import { LogGenerationsUseCase } from './log-generations.usecase';
 
 @Module({
   imports: [IngestionModule],
-  controllers: [GenerationsController],
-  providers: [LogGenerationsUseCase],
+  providers: [LogGenerationsUseCase, GenerationsRoutes],
 })
 export class GenerationsModule {}

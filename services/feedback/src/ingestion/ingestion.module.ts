@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
 import { EventPublisher } from './event-publisher';
 import { IngestionMetrics } from './ingestion.metrics';
-import { RouteBodyLimits } from './route-body-limits';
 
-/** What both ingestion features share: publishing, metrics and per-route body limits. */
+/** What both ingestion features share: publishing and metrics. */
 @Module({
-  providers: [EventPublisher, IngestionMetrics, RouteBodyLimits],
+  providers: [EventPublisher, IngestionMetrics],
   exports: [EventPublisher, IngestionMetrics],
 })
 export class IngestionModule {}
