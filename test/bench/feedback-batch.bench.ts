@@ -16,6 +16,9 @@
  *    claim, hashing or event building (support/harness.ts runBareWithKafka). A service that
  *    publishes every item through this producer and awaits the ack does at least this, so
  *    bound/baseline is the ceiling of the ratio on this host.
+ *  - claim-bound: the bound route that first writes the smallest revision claim of every item to
+ *    MongoDB (grouped across requests, BENCH_CLAIM_WRITERS writes in flight) and then publishes: the ceiling for a
+ *    service that must claim before it publishes, measured with both sharing the host.
  *  - claim ceiling: the service must claim (feedbackId, revision) for every item in MongoDB before
  *    publishing (edits and retries are told apart by it; see the README). This measures the
  *    database alone, with nothing else running: unordered insertMany of the smallest claim
@@ -27,7 +30,8 @@
  *
  * Run: node -r @swc-node/register test/bench/feedback-batch.bench.ts
  * Env: KAFKA_BROKERS (127.0.0.1:9092), MONGODB_URI (mongodb://127.0.0.1:27017), BENCH_PROFILE (dir),
- *      BENCH_CONNECTIONS (8), BENCH_SECONDS (8), BENCH_WARMUP_SECONDS (2).
+ *      BENCH_CONNECTIONS (8), BENCH_SECONDS (8), BENCH_WARMUP_SECONDS (2), BENCH_ROUNDS (3),
+ *      BENCH_CLAIM_WRITERS (1, the claim-bound's writes in flight).
  */
 import {
   CLOUDEVENTS_CONTENT_TYPE,
@@ -39,7 +43,6 @@ import {
   topicName,
 } from '@llmops/contracts';
 import type { ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import autocannon from 'autocannon';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
@@ -54,12 +57,15 @@ import {
   MONGO,
   reportRatio,
   type BoundRoute,
+  type ClaimDocument,
+  reportBounds,
   runBench,
   startBoundServers,
   startService,
   stopChild,
   waitUntil,
 } from './support/harness';
+import { smallestClaim } from './support/feedback-claims';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -155,6 +161,7 @@ function boundRoute(): BoundRoute {
         value: JSON.stringify(i),
         headers,
       })),
+    claims: (body) => (body.items as { requestId: string }[]).map((i) => smallestClaim(i.requestId)),
   };
 }
 
@@ -212,24 +219,8 @@ async function measureBaseline(topic: string): Promise<number> {
 
 const CLAIM_GROUP = 800;
 
-/**
- * The smallest claim a design can store: the unique `_id` (`<feedbackId>#<revision>`, from which the
- * id and revision follow), plus what a duplicate needs to re-publish a byte-identical event and what
- * an edit is compared against. The service's documents also carry feedbackId, revision and
- * previousRevision, so they are larger than this; the ceiling favours the alternative.
- */
-function claimGroup(seq: { n: number }): { _id: string }[] {
-  return Array.from({ length: CLAIM_GROUP }, () => {
-    const feedbackId = uuidv7();
-    const now = new Date().toISOString();
-    return {
-      _id: `${feedbackId}#1`,
-      requestId: `bench-req-${seq.n++}`,
-      contentHash: createHash('sha256').update(feedbackId).digest('hex'),
-      receivedAt: now,
-      timestamp: now,
-    };
-  });
+function claimGroup(seq: { n: number }): ClaimDocument[] {
+  return Array.from({ length: CLAIM_GROUP }, () => smallestClaim(`bench-req-${seq.n++}`));
 }
 
 /**
@@ -241,7 +232,7 @@ function claimGroup(seq: { n: number }): { _id: string }[] {
 async function measureClaimCeiling(client: MongoClient, dbName: string): Promise<number> {
   const seq = { n: 0 };
   const run = async (writers: number, seconds: number): Promise<number> => {
-    const collection = client.db(dbName).collection<{ _id: string }>(`claims_${uuidv7()}`);
+    const collection = client.db(dbName).collection<ClaimDocument>(`claims_${uuidv7()}`);
     let docs = 0;
     const started = Date.now();
     const deadline = started + seconds * 1000;
@@ -288,10 +279,16 @@ async function main(): Promise<void> {
     await waitUntil(async () => (await fetch(`${url}/health/ready`)).ok, 'feedback service', 60_000, service);
     await mongo.connect();
     // The service created its topics when it became ready; the bound publishes to the same one.
-    const { bound } = await startBoundServers(
+    const { bound, 'claim-bound': claimBound } = await startBoundServers(
       'test/bench/feedback-batch.bench.ts',
-      ['bound'],
-      { BENCH_TOPIC: topicName(TOPICS.feedback, `${run}.`), KAFKA_BROKERS: KAFKA },
+      ['bound', 'claim-bound'],
+      {
+        BENCH_TOPIC: topicName(TOPICS.feedback, `${run}.`),
+        KAFKA_BROKERS: KAFKA,
+        MONGODB_URI: MONGO,
+        BENCH_CLAIM_DB: `${run}_claims`,
+        BENCH_CLAIM_WRITERS: process.env.BENCH_CLAIM_WRITERS ?? '1',
+      },
       async (url) => {
         const r = await fetch(`${url}/v1/feedback/batch`, {
           method: 'POST',
@@ -311,12 +308,11 @@ async function main(): Promise<void> {
       baseline: () => measureBaseline(baselineTopic),
       ours: () => measureHttp('ours', url, service.pid),
       bound: () => measureHttp('bound', bound.url, bound.pid),
+      claimBound: () => measureHttp('claim-bound', claimBound.url, claimBound.pid),
       claims: () => measureClaimCeiling(mongo, `${run}_claims`),
     });
     reportRatio(m.ours, m.baseline, GOAL);
-    console.log(
-      `bound (bare Fastify + every item published and acknowledged, nothing else) = ${(m.bound / m.baseline).toFixed(2)}x baseline; ours = ${(m.ours / m.bound).toFixed(2)}x bound`,
-    );
+    reportBounds(m);
     console.log(
       `claim ceiling (the database alone, the smallest claim per event, nothing else running) = ${(m.claims / m.baseline).toFixed(2)}x baseline; ours = ${(m.ours / m.claims).toFixed(2)}x claim ceiling`,
     );

@@ -13,23 +13,29 @@
  *    then 202 (support/harness.ts runBareWithKafka); nest-bound: the same route as the smallest
  *    NestJS application. No validation, revision claim, hashing or event building: ceilings, not
  *    targets (the revision claim in MongoDB is not in them);
+ *  - claim-bound: the bound route that first writes the smallest revision claim of the item to
+ *    MongoDB (grouped across requests like the service, BENCH_CLAIM_WRITERS writes in flight) and then publishes:
+ *    the ceiling for a service that must claim before it publishes (see the feedback README);
  *  - then ours at 50% of its measured maximum throughput (autocannon overallRate): p50/p99/p99.9.
  * Baseline, ours and the bounds are measured in BENCH_ROUNDS interleaved rounds; ratios use medians.
  *
  * Run: node -r @swc-node/register test/bench/feedback-single.bench.ts
  * Env: KAFKA_BROKERS (127.0.0.1:9092), MONGODB_URI (mongodb://127.0.0.1:27017), BENCH_PROFILE (dir),
- *      BENCH_CONNECTIONS (50), BENCH_SECONDS (8), BENCH_WARMUP_SECONDS (2), BENCH_ROUNDS (3).
+ *      BENCH_CONNECTIONS (50), BENCH_SECONDS (8), BENCH_WARMUP_SECONDS (2), BENCH_ROUNDS (3),
+ *      BENCH_CLAIM_WRITERS (1, the claim-bound's writes in flight).
  * Goal: ours >= 0.5x baseline requests/s.
  */
 import type { ChildProcess } from 'node:child_process';
 import { CLOUDEVENTS_CONTENT_TYPE, HEADER_CONTENT_TYPE, TOPICS, topicName } from '@llmops/contracts';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
+import { MongoClient } from 'mongodb';
 import { v7 as uuidv7 } from 'uuid';
 import { freePort } from '@llmops/testing';
 import {
   type BoundRoute,
   KAFKA,
+  MONGO,
   measureRequests,
   reportHalfLoadLatency,
   runBench,
@@ -40,6 +46,7 @@ import {
   measureAgainstBounds,
   startBoundServers,
 } from './support/harness';
+import { smallestClaim } from './support/feedback-claims';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
@@ -66,6 +73,7 @@ const boundRoute: BoundRoute = {
       headers: { [HEADER_CONTENT_TYPE]: CLOUDEVENTS_CONTENT_TYPE },
     },
   ],
+  claims: (body) => [smallestClaim(String(body.requestId))],
 };
 
 let seq = 0;
@@ -129,10 +137,20 @@ async function main(): Promise<void> {
       bare,
     );
     // The service created its topics when it became ready; the bounds publish to the same one.
-    const { bound, 'nest-bound': nestBound } = await startBoundServers(
+    const {
+      bound,
+      'nest-bound': nestBound,
+      'claim-bound': claimBound,
+    } = await startBoundServers(
       'test/bench/feedback-single.bench.ts',
-      ['bound', 'nest-bound'],
-      { BENCH_TOPIC: topicName(TOPICS.feedback, `${run}.`), KAFKA_BROKERS: KAFKA },
+      ['bound', 'nest-bound', 'claim-bound'],
+      {
+        BENCH_TOPIC: topicName(TOPICS.feedback, `${run}.`),
+        KAFKA_BROKERS: KAFKA,
+        MONGODB_URI: MONGO,
+        BENCH_CLAIM_DB: `${run}_claims`,
+        BENCH_CLAIM_WRITERS: process.env.BENCH_CLAIM_WRITERS ?? '1',
+      },
       async (url) =>
         (
           await fetch(`${url}/v1/feedback`, {
@@ -151,6 +169,7 @@ async function main(): Promise<void> {
         ours: { url: svcUrl, pid: service.pid },
         bound,
         nestBound,
+        claimBound,
       },
       GOAL,
     );
@@ -159,6 +178,12 @@ async function main(): Promise<void> {
     for (const child of bounds) await stopChild(child);
     await stopChild(bare);
     await stopChild(service);
+    const mongo = new MongoClient(MONGO);
+    await mongo
+      .db(`${run}_claims`)
+      .dropDatabase()
+      .catch(() => undefined);
+    await mongo.close();
   }
 }
 

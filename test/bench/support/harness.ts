@@ -11,7 +11,9 @@ import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import Fastify from 'fastify';
+import { MongoClient } from 'mongodb';
 import pino from 'pino';
+import { v7 as uuidv7 } from 'uuid';
 import { BatchingProducer, createKafka, type OutgoingMessage } from '@llmops/platform';
 import { freePort } from '@llmops/testing';
 
@@ -206,7 +208,7 @@ export interface Server {
   pid?: number;
 }
 
-export type BoundRole = 'bound' | 'nest-bound';
+export type BoundRole = 'bound' | 'nest-bound' | 'claim-bound';
 
 /**
  * Starts the bound servers `roles` of the benchmark file `file` (runBench's BENCH_ROLE children)
@@ -238,28 +240,48 @@ export async function startBoundServers<R extends BoundRole>(
  */
 export async function measureAgainstBounds(
   measure: (name: string, url: string, pid?: number) => Promise<number>,
-  s: { baseline: Server; ours: Server; bound: Server; nestBound: Server },
+  s: { baseline: Server; ours: Server; bound: Server; nestBound: Server; claimBound?: Server },
   goal: number,
-): Promise<{ baseline: number; ours: number; bound: number; nestBound: number }> {
-  const m = await medianOfRounds({
+): Promise<{ baseline: number; ours: number; bound: number; nestBound: number; claimBound?: number }> {
+  const entries: Record<string, () => Promise<number>> = {
     baseline: () => measure('baseline', s.baseline.url, s.baseline.pid),
     ours: () => measure('ours', s.ours.url, s.ours.pid),
     bound: () => measure('bound', s.bound.url, s.bound.pid),
     nestBound: () => measure('nest-bound', s.nestBound.url, s.nestBound.pid),
-  });
+  };
+  const { claimBound } = s;
+  if (claimBound) entries.claimBound = () => measure('claim-bound', claimBound.url, claimBound.pid);
+  const m = (await medianOfRounds(entries)) as {
+    baseline: number;
+    ours: number;
+    bound: number;
+    nestBound: number;
+    claimBound?: number;
+  };
   reportRatio(m.ours, m.baseline, goal);
   reportBounds(m);
   return m;
 }
 
 /** Prints the bound lines: each bound against the baseline, and ours against each bound. */
-function reportBounds(m: { baseline: number; ours: number; bound: number; nestBound?: number }): void {
+export function reportBounds(m: {
+  baseline: number;
+  ours: number;
+  bound: number;
+  nestBound?: number;
+  claimBound?: number;
+}): void {
   console.log(
     `bound (bare Fastify + the awaited Kafka ack, nothing else) = ${(m.bound / m.baseline).toFixed(2)}x baseline (a ceiling with this producer); ours = ${(m.ours / m.bound).toFixed(2)}x bound`,
   );
   if (m.nestBound !== undefined) {
     console.log(
       `nest-bound (the same route as the smallest NestJS app) = ${(m.nestBound / m.baseline).toFixed(2)}x baseline (a ceiling for a Nest-routed service); ours = ${(m.ours / m.nestBound).toFixed(2)}x nest-bound`,
+    );
+  }
+  if (m.claimBound !== undefined) {
+    console.log(
+      `claim-bound (bare Fastify + the smallest revision claims in MongoDB, then the awaited Kafka ack) = ${(m.claimBound / m.baseline).toFixed(2)}x baseline (a ceiling for a service that claims before it publishes); ours = ${(m.ours / m.claimBound).toFixed(2)}x claim-bound`,
     );
   }
 }
@@ -309,6 +331,7 @@ export function runBench(
   else if (role === 'bare' && bare) bare().catch(fail);
   else if (role === 'bound' && bound) runBareWithKafka(route() as BoundRoute).catch(fail);
   else if (role === 'nest-bound' && bound) runNestWithKafka(route() as BoundRoute).catch(fail);
+  else if (role === 'claim-bound' && bound) runBareWithKafka(route() as BoundRoute, true).catch(fail);
   else fail(new Error(`BENCH_ROLE=${role}: this benchmark has no such server`));
 }
 
@@ -317,6 +340,65 @@ export interface BoundRoute {
   status: number;
   response: (body: Record<string, unknown>) => unknown;
   messages: (body: Record<string, unknown>) => OutgoingMessage[];
+  /** For the claim-bound: the claim documents of `body`, written before `messages` are sent. */
+  claims?: (body: Record<string, unknown>) => ClaimDocument[];
+}
+
+/** A revision claim as small as a design can store it: the unique `_id` plus what edits compare. */
+export interface ClaimDocument {
+  _id: string;
+  [field: string]: unknown;
+}
+
+/**
+ * Group commit for the claim-bound: the claims of concurrent requests share one unordered
+ * insertMany (at most 2,000 documents), with up to `maxInFlight` writes at once (BENCH_CLAIM_WRITERS,
+ * default 1 like the service; 2 makes smaller groups, which cost more CPU per request here).
+ */
+class ClaimWriter {
+  private queue: { docs: ClaimDocument[]; done: (err?: unknown) => void }[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly client: MongoClient,
+    private readonly collection: string,
+    private readonly maxInFlight = 2,
+  ) {}
+
+  write(docs: ClaimDocument[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ docs, done: (err) => (err ? reject(err) : resolve()) });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const group: typeof this.queue = [];
+      let count = 0;
+      while (this.queue.length > 0 && (count === 0 || count + this.queue[0].docs.length <= 2_000)) {
+        const next = this.queue.shift()!;
+        group.push(next);
+        count += next.docs.length;
+      }
+      this.inFlight++;
+      this.client
+        .db(process.env.BENCH_CLAIM_DB ?? 'bench_claims')
+        .collection<ClaimDocument>(this.collection)
+        .insertMany(
+          group.flatMap((g) => g.docs),
+          { ordered: false },
+        )
+        .then(
+          () => group.forEach((g) => g.done()),
+          (err: unknown) => group.forEach((g) => g.done(err)),
+        )
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+        });
+    }
+  }
 }
 
 /** The platform's BatchingProducer with the services' defaults (batch 500, linger 5 ms), connected. */
@@ -336,12 +418,26 @@ async function boundProducer(): Promise<{ producer: BatchingProducer; topic: str
  * no context, no event building beyond `messages`. A service that awaits the ack through this
  * producer cannot be faster than this; so bound/baseline is the best ratio such a service can reach
  * on this host. Env: PORT, KAFKA_BROKERS, BENCH_TOPIC.
+ *
+ * `withClaims` (the "claim-bound", feedback benchmarks): before publishing, the route also writes
+ * `claims(body)` to MongoDB (ClaimWriter: grouped across requests) and awaits them, as any
+ * service must that tells retries and edits apart by a claim stored before the event is published
+ * (claiming after publishing could publish an event whose claim then fails). Env also: MONGODB_URI,
+ * BENCH_CLAIM_DB (a database the benchmark drops afterwards), BENCH_CLAIM_WRITERS (1).
  */
-export async function runBareWithKafka(route: BoundRoute): Promise<void> {
+export async function runBareWithKafka(route: BoundRoute, withClaims = false): Promise<void> {
   const { producer, topic } = await boundProducer();
+  let claims: ClaimWriter | undefined;
+  let mongo: MongoClient | undefined;
+  if (withClaims) {
+    if (!route.claims) throw new Error('claim-bound: this benchmark defines no claims');
+    mongo = await new MongoClient(MONGO).connect();
+    claims = new ClaimWriter(mongo, `claims_${uuidv7()}`, Number(process.env.BENCH_CLAIM_WRITERS ?? 1));
+  }
   const app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024 });
   app.post(route.path, async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
+    if (claims && route.claims) await claims.write(route.claims(body));
     await producer.send(topic, route.messages(body));
     return reply.status(route.status).send(route.response(body));
   });
@@ -350,6 +446,7 @@ export async function runBareWithKafka(route: BoundRoute): Promise<void> {
     void app
       .close()
       .then(() => producer.close())
+      .then(() => mongo?.close())
       .then(() => process.exit(0));
   });
 }
