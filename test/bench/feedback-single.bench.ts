@@ -22,7 +22,8 @@
  * Run: node -r @swc-node/register test/bench/feedback-single.bench.ts
  * Env: KAFKA_BROKERS (127.0.0.1:9092), MONGODB_URI (mongodb://127.0.0.1:27017), BENCH_PROFILE (dir),
  *      BENCH_CONNECTIONS (50), BENCH_SECONDS (8), BENCH_WARMUP_SECONDS (2), BENCH_ROUNDS (3),
- *      BENCH_CLAIM_WRITERS (1, the claim-bound's writes in flight).
+ *      BENCH_CLAIM_WRITERS (1) and BENCH_CLAIM_LINGER_MS (0): the claim-bound's writes in flight and
+ *      how long a claim group waits for more claims.
  * Goal: ours >= 0.5x baseline requests/s.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -150,6 +151,7 @@ async function main(): Promise<void> {
         MONGODB_URI: MONGO,
         BENCH_CLAIM_DB: `${run}_claims`,
         BENCH_CLAIM_WRITERS: process.env.BENCH_CLAIM_WRITERS ?? '1',
+        BENCH_CLAIM_LINGER_MS: process.env.BENCH_CLAIM_LINGER_MS ?? '0',
       },
       async (url) =>
         (
