@@ -53,6 +53,8 @@ import { freePort } from '@llmops/testing';
 import {
   cpuPerUnit,
   cpuSeconds,
+  hostBusySince,
+  hostCpu,
   KAFKA,
   medianOfRounds,
   MONGO,
@@ -136,11 +138,12 @@ function load(url: string, seconds: number): Promise<autocannon.Result> {
 async function measureHttp(name: string, url: string, pid?: number): Promise<number> {
   await load(url, WARMUP);
   const before = cpuSeconds(pid);
+  const host = hostCpu();
   const r = await load(url, SECONDS);
   const bad = r.non2xx + r.errors + r.timeouts;
   const eventsPerSecond = (r['2xx'] * ITEMS) / SECONDS;
   console.log(
-    `${name.padEnd(9)} ${eventsPerSecond.toFixed(0).padStart(7)} events/s  (${r.requests.average.toFixed(0)} batches/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${bad} non-2xx/errors)${cpuPerUnit(pid, before, r['2xx'] * ITEMS, 'event')}`,
+    `${name.padEnd(9)} ${eventsPerSecond.toFixed(0).padStart(7)} events/s  (${r.requests.average.toFixed(0)} batches/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${bad} non-2xx/errors)${cpuPerUnit(pid, before, r['2xx'] * ITEMS, 'event')}${hostBusySince(host)}`,
   );
   if (bad > 0) throw new Error(`${name}: ${bad} failed requests`);
   return eventsPerSecond;
@@ -208,9 +211,10 @@ async function measureBaseline(topic: string): Promise<number> {
   };
   try {
     await run(WARMUP);
+    const host = hostCpu();
     const eventsPerSecond = await run(SECONDS);
     console.log(
-      `baseline  ${eventsPerSecond.toFixed(0).padStart(7)} events/s  (kafkajs sendBatch of ${ITEMS}, ${CONNECTIONS} concurrent senders)`,
+      `baseline  ${eventsPerSecond.toFixed(0).padStart(7)} events/s  (kafkajs sendBatch of ${ITEMS}, ${CONNECTIONS} concurrent senders)${hostBusySince(host)}`,
     );
     return eventsPerSecond;
   } finally {
@@ -290,6 +294,10 @@ async function main(): Promise<void> {
         BENCH_CLAIM_DB: `${run}_claims`,
         BENCH_CLAIM_WRITERS: process.env.BENCH_CLAIM_WRITERS ?? '1',
         BENCH_CLAIM_LINGER_MS: process.env.BENCH_CLAIM_LINGER_MS ?? '0',
+        BENCH_CLAIM_PARALLEL: process.env.BENCH_CLAIM_PARALLEL ?? '0',
+        ...(process.env.BENCH_PRODUCER_LINGER_MS === undefined
+          ? {}
+          : { BENCH_PRODUCER_LINGER_MS: process.env.BENCH_PRODUCER_LINGER_MS }),
       },
       async (url) => {
         const r = await fetch(`${url}/v1/feedback/batch`, {

@@ -152,6 +152,10 @@ async function main(): Promise<void> {
         BENCH_CLAIM_DB: `${run}_claims`,
         BENCH_CLAIM_WRITERS: process.env.BENCH_CLAIM_WRITERS ?? '1',
         BENCH_CLAIM_LINGER_MS: process.env.BENCH_CLAIM_LINGER_MS ?? '0',
+        BENCH_CLAIM_PARALLEL: process.env.BENCH_CLAIM_PARALLEL ?? '0',
+        ...(process.env.BENCH_PRODUCER_LINGER_MS === undefined
+          ? {}
+          : { BENCH_PRODUCER_LINGER_MS: process.env.BENCH_PRODUCER_LINGER_MS }),
       },
       async (url) =>
         (

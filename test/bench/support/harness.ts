@@ -118,6 +118,29 @@ export function cpuSeconds(pid: number | undefined): number | undefined {
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux (getconf CLK_TCK)
 
+/** The whole host's CPU time so far (all cores, from /proc/stat): busy and total ticks. */
+export function hostCpu(): { busy: number; total: number } | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
+    const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    const idle = ticks[3] + ticks[4]; // idle + iowait
+    const total = ticks.reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * ` host 93% busy` between `before` and now: whether the measurement saturated the machine (every
+ * server, Kafka, FerretDB and autocannon share its cores) or was bound by latency instead.
+ */
+export function hostBusySince(before: { busy: number; total: number } | undefined): string {
+  const after = hostCpu();
+  if (!before || !after || after.total === before.total) return '';
+  return `  host ${((100 * (after.busy - before.busy)) / (after.total - before.total)).toFixed(0)}% busy`;
+}
+
 /** ` cpu 123 µs/req` for the CPU `pid` used between `before` and now, per unit of work. */
 export function cpuPerUnit(
   pid: number | undefined,
@@ -143,10 +166,11 @@ export async function measureRequests(
 ): Promise<number> {
   await load(warmupSeconds);
   const before = cpuSeconds(pid);
+  const host = hostCpu();
   const r = await load(seconds);
   const bad = r.non2xx + r.errors + r.timeouts;
   console.log(
-    `${name.padEnd(9)} ${r.requests.average.toFixed(0).padStart(7)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${r.requests.total} requests, ${bad} non-2xx/errors)${cpuPerUnit(pid, before, r.requests.total, 'req')}`,
+    `${name.padEnd(9)} ${r.requests.average.toFixed(0).padStart(7)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${r.requests.total} requests, ${bad} non-2xx/errors)${cpuPerUnit(pid, before, r.requests.total, 'req')}${hostBusySince(host)}`,
   );
   if (bad > 0) throw new Error(`${name}: ${bad} failed requests`);
   return r.requests.average;
@@ -353,8 +377,8 @@ export interface ClaimDocument {
 /**
  * Group commit for the claim-bound: the claims of concurrent requests share one unordered
  * insertMany (at most 2,000 documents), with up to `maxInFlight` writes at once (BENCH_CLAIM_WRITERS,
- * default 1 like the service) and, with BENCH_CLAIM_LINGER_MS, a group waiting for more claims.
- * Neither 2 writers nor a 2 ms linger moved the claim-bound beyond this host's noise (session 4).
+ * default 1 like the service) and, with BENCH_CLAIM_LINGER_MS, a group waiting for more claims
+ * (the feedback README lists what each setting measured).
  */
 class ClaimWriter {
   private queue: { docs: ClaimDocument[]; at: number; done: (err?: unknown) => void }[] = [];
@@ -412,11 +436,18 @@ class ClaimWriter {
   }
 }
 
-/** The platform's BatchingProducer with the services' defaults (batch 500, linger 5 ms), connected. */
+/**
+ * The platform's BatchingProducer with the services' defaults (batch 500, linger 5 ms, or
+ * BENCH_PRODUCER_LINGER_MS), connected.
+ */
 async function boundProducer(): Promise<{ producer: BatchingProducer; topic: string }> {
   const logger = pino({ level: 'warn' });
   const kafka = createKafka({ brokers: KAFKA.split(','), clientId: 'bench-bound', logger });
-  const producer = new BatchingProducer(kafka, { logger });
+  const lingerMs = process.env.BENCH_PRODUCER_LINGER_MS;
+  const producer = new BatchingProducer(kafka, {
+    logger,
+    ...(lingerMs === undefined ? {} : { lingerMs: Number(lingerMs) }),
+  });
   await producer.connect();
   return { producer, topic: process.env.BENCH_TOPIC ?? '' };
 }
@@ -435,12 +466,14 @@ async function boundProducer(): Promise<{ producer: BatchingProducer; topic: str
  * service must that tells retries and edits apart by a claim stored before the event is published
  * (claiming after publishing could publish an event whose claim then fails). Env also: MONGODB_URI,
  * BENCH_CLAIM_DB (a database the benchmark drops afterwards), BENCH_CLAIM_WRITERS (1),
- * BENCH_CLAIM_LINGER_MS (0).
+ * BENCH_CLAIM_LINGER_MS (0), BENCH_CLAIM_PARALLEL (1: claim and publish at the same time, which is
+ * only sound for ids the server generated; see the feedback README).
  */
 export async function runBareWithKafka(route: BoundRoute, withClaims = false): Promise<void> {
   const { producer, topic } = await boundProducer();
   let claims: ClaimWriter | undefined;
   let mongo: MongoClient | undefined;
+  const parallel = process.env.BENCH_CLAIM_PARALLEL === '1';
   if (withClaims) {
     if (!route.claims) throw new Error('claim-bound: this benchmark defines no claims');
     mongo = await new MongoClient(MONGO).connect();
@@ -454,8 +487,12 @@ export async function runBareWithKafka(route: BoundRoute, withClaims = false): P
   const app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024 });
   app.post(route.path, async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    if (claims && route.claims) await claims.write(route.claims(body));
-    await producer.send(topic, route.messages(body));
+    if (claims && route.claims && parallel) {
+      await Promise.all([claims.write(route.claims(body)), producer.send(topic, route.messages(body))]);
+    } else {
+      if (claims && route.claims) await claims.write(route.claims(body));
+      await producer.send(topic, route.messages(body));
+    }
     return reply.status(route.status).send(route.response(body));
   });
   await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
