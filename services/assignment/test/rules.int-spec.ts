@@ -473,6 +473,7 @@ describe('experiment rules over HTTP', () => {
       const operation = doc.paths['/v1/assign']?.post;
       expect(operation).toMatchObject({
         tags: ['assignment'],
+        operationId: 'assign',
         requestBody: { content: { 'application/json': { schema: { required: ['experiment', 'userId'] } } } },
         responses: { '200': {}, '400': {}, '404': {}, '503': {} },
       });

@@ -308,6 +308,15 @@ describe('OpenAPI', () => {
         responses: { '202': {}, '400': {}, '413': {}, '503': {} },
       });
     }
+    const operationIds = Object.values(doc.paths).map((p) => p.post?.operationId);
+    expect(operationIds).toEqual(
+      expect.arrayContaining([
+        'submitFeedback',
+        'submitFeedbackBatch',
+        'logGeneration',
+        'logGenerationBatch',
+      ]),
+    );
     expect(doc.paths['/v1/feedback']?.post).toMatchObject({
       tags: ['feedback'],
       responses: { '202': {}, '400': {}, '409': {}, '413': {}, '503': {} },

@@ -30,7 +30,8 @@ export interface ServiceAppOptions {
  * turns fastify's errors (malformed JSON, body too large) into plain HttpExceptions, losing the
  * platform's stable codes (`invalid_json`, `payload_too_large`). createServiceApp installs the
  * platform's handler once instead (re-installing it over Nest's made fastify warn FSTWRN004 at
- * every start). Route handler errors still go through the Nest filter (HttpErrorFilter).
+ * every start). Errors of Nest's route handlers go through the Nest filter (HttpErrorFilter), those of
+ * direct routes through sendError, which the filter also uses.
  */
 class PlatformFastifyAdapter extends FastifyAdapter {
   override setErrorHandler(): ReturnType<FastifyAdapter['setErrorHandler']> {

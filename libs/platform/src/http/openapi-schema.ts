@@ -1,4 +1,4 @@
-import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { SchemaObject } from '@nestjs/swagger';
 import { z } from 'zod';
 
 /** A zod schema as OpenAPI JSON Schema (request bodies as input, answers as output). */

@@ -37,6 +37,8 @@ export class AssignRoute {
           '200': { description: '', content: { 'application/json': { schema: assignResponseJsonSchema } } },
           '400': { description: 'validation_failed | invalid_json' },
           '404': { description: 'experiment_not_found' },
+          '413': { description: 'payload_too_large' },
+          '415': { description: 'unsupported_media_type (send application/json)' },
           '503': { description: 'broker_unavailable (Retry-After): the exposure could not be recorded' },
         },
       },

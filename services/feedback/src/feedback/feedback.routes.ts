@@ -1,17 +1,11 @@
-/**
- * POST /v1/feedback and /v1/feedback/batch as direct routes (served by fastify, not through Nest's
- * router; see libs/platform DirectRoutes), each with its own body limit from the configuration.
- */
+/** POST /v1/feedback and /v1/feedback/batch (direct routes; see ingestion/ingestion-routes.ts). */
 import { DirectRoutes, SERVICE_CONFIG } from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FeedbackConfig } from '../config/feedback.config';
-import { parseBatchEnvelope } from '../ingestion/batch-envelope';
-import { settleBatch } from '../ingestion/batch-result';
-import { toAppError } from '../ingestion/item-rejection';
-import { batchOperation, singleOperation } from '../ingestion/openapi';
+import { addIngestionRoutes } from '../ingestion/ingestion-routes';
 import { buildSubmitFeedbackRequestSchema } from './dto/submit-feedback.request';
 import { type SubmitFeedbackResponse, submitFeedbackResponseSchema } from './dto/submit-feedback.response';
-import { SubmitFeedbackUseCase } from './submit-feedback.usecase';
+import { type FeedbackOutcome, SubmitFeedbackUseCase } from './submit-feedback.usecase';
 
 // The documented schema uses the default 1..5 scale; the served one follows FEEDBACK_RATING_MIN/MAX.
 const DOC_SCHEMA = buildSubmitFeedbackRequestSchema({ min: 1, max: 5 });
@@ -25,18 +19,18 @@ export class FeedbackRoutes {
     submitFeedback: SubmitFeedbackUseCase,
     @Inject(SERVICE_CONFIG) config: FeedbackConfig,
   ) {
-    routes.add({
-      method: 'POST',
+    addIngestionRoutes<FeedbackOutcome>(routes, config, {
       url: '/v1/feedback',
-      status: 202,
-      bodyLimit: config.FEEDBACK_MAX_BODY_BYTES,
-      handle: async (body): Promise<SubmitFeedbackResponse> => {
-        const [outcome] = await submitFeedback.execute([body]);
-        if (!outcome.ok) throw toAppError(outcome.rejection);
-        return { feedbackId: outcome.feedbackId, revision: outcome.revision, outcome: outcome.outcome };
-      },
-      openApi: singleOperation({
-        tag: 'feedback',
+      operationId: 'submitFeedback',
+      tag: 'feedback',
+      execute: (items) => submitFeedback.execute(items),
+      singleAnswer: (o): SubmitFeedbackResponse => ({
+        feedbackId: o.feedbackId,
+        revision: o.revision,
+        outcome: o.outcome,
+      }),
+      idOf: (o) => o.feedbackId,
+      single: {
         summary: 'Submit (or edit) feedback on a generation (202 after the broker acknowledged the event)',
         description:
           'Event io.llmops.feedback.submitted.v1 on llmops.feedback.v1, key requestId, id fb:<feedbackId>:<revision>. ' +
@@ -46,31 +40,18 @@ export class FeedbackRoutes {
         errors: {
           '400': 'validation_failed | invalid_json',
           '409': 'feedback_id_conflict (id used for another requestId) | revision_conflict',
-          '413': 'payload_too_large (FEEDBACK_MAX_BODY_BYTES) | field_too_large',
+          '413': 'payload_too_large (FEEDBACK_MAX_BODY_BYTES) | field_too_large | event_too_large',
+          '415': 'unsupported_media_type (send application/json)',
           '503': UNAVAILABLE,
         },
-      }),
-    });
-    routes.add({
-      method: 'POST',
-      url: '/v1/feedback/batch',
-      status: 202,
-      bodyLimit: config.FEEDBACK_MAX_BATCH_BODY_BYTES,
-      handle: async (body, _request, reply) => {
-        const items = parseBatchEnvelope(body, config.FEEDBACK_MAX_BATCH_ITEMS);
-        const outcomes = await submitFeedback.execute(items);
-        const { status, body: response } = settleBatch(outcomes, (o) => o.feedbackId);
-        void reply.code(status);
-        return response;
       },
-      openApi: batchOperation({
-        tag: 'feedback',
+      batch: {
         verb: 'Submit',
         what: 'feedback items',
         item: DOC_SCHEMA,
         unavailable: UNAVAILABLE,
         acceptedNote: 'accepted lists feedbackIds in item order.',
-      }),
+      },
     });
   }
 }

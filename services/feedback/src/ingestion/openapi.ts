@@ -7,6 +7,7 @@ const json = (schema: ReturnType<typeof openApiSchema>) => ({ 'application/json'
 /** The OpenAPI operation of a single-item ingestion endpoint (202 after the broker ack). */
 export function singleOperation(opts: {
   tag: string;
+  operationId: string;
   summary: string;
   description: string;
   request: z.ZodType;
@@ -15,6 +16,7 @@ export function singleOperation(opts: {
 }): OpenApiOperation {
   return {
     tags: [opts.tag],
+    operationId: opts.operationId,
     summary: opts.summary,
     description: opts.description,
     requestBody: { required: true, content: json(openApiSchema(opts.request)) },
@@ -37,6 +39,7 @@ export function singleOperation(opts: {
  */
 export function batchOperation(opts: {
   tag: string;
+  operationId: string;
   /** The summary's verb: `Log` (generations), `Submit` (feedback). */
   verb: string;
   what: string;
@@ -46,6 +49,7 @@ export function batchOperation(opts: {
 }): OpenApiOperation {
   return {
     tags: [opts.tag],
+    operationId: opts.operationId,
     summary: `${opts.verb} up to FEEDBACK_MAX_BATCH_ITEMS ${opts.what}; valid items are accepted even when others are not`,
     description:
       '202 when at least one item was accepted, 400 (same body plus error.code batch_rejected) when none was; ' +
@@ -61,6 +65,7 @@ export function batchOperation(opts: {
       },
       '400': { description: 'batch_rejected (no valid item) | validation_failed (envelope) | invalid_json' },
       '413': { description: 'payload_too_large (FEEDBACK_MAX_BATCH_BODY_BYTES) | too_many_items' },
+      '415': { description: 'unsupported_media_type (send application/json)' },
       '503': { description: opts.unavailable },
     },
   };

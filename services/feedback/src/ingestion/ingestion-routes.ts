@@ -1,0 +1,60 @@
+/**
+ * The two direct routes every ingestion feature has (see libs/platform DirectRoutes): `POST <url>`
+ * for one item (202 with `singleAnswer`, or the item's rejection as an HTTP error) and
+ * `POST <url>/batch` for up to FEEDBACK_MAX_BATCH_ITEMS items (per-item results), each with its own
+ * body limit from the configuration.
+ */
+import type { DirectRoutes } from '@llmops/platform';
+import type { FeedbackConfig } from '../config/feedback.config';
+import { parseBatchEnvelope } from './batch-envelope';
+import { type ItemOutcome, settleBatch } from './batch-result';
+import { toAppError } from './item-rejection';
+import { batchOperation, singleOperation } from './openapi';
+
+type Accepted<O extends ItemOutcome> = Extract<O, { ok: true }>;
+
+export interface IngestionRoutesSpec<O extends ItemOutcome> {
+  url: string;
+  /** OpenAPI operation id of the single route; the batch route gets `${operationId}Batch`. */
+  operationId: string;
+  tag: string;
+  execute: (items: readonly unknown[]) => Promise<O[]>;
+  /** The 202 body of the single route. */
+  singleAnswer: (accepted: Accepted<O>) => unknown;
+  /** The id listed in a batch answer's `accepted`. */
+  idOf: (accepted: Accepted<O>) => string;
+  single: Omit<Parameters<typeof singleOperation>[0], 'tag' | 'operationId'>;
+  batch: Omit<Parameters<typeof batchOperation>[0], 'tag' | 'operationId'>;
+}
+
+export function addIngestionRoutes<O extends ItemOutcome>(
+  routes: DirectRoutes,
+  config: FeedbackConfig,
+  spec: IngestionRoutesSpec<O>,
+): void {
+  routes.add({
+    method: 'POST',
+    url: spec.url,
+    status: 202,
+    bodyLimit: config.FEEDBACK_MAX_BODY_BYTES,
+    handle: async (body) => {
+      const [outcome] = await spec.execute([body]);
+      if (!outcome.ok) throw toAppError(outcome.rejection);
+      return spec.singleAnswer(outcome as Accepted<O>);
+    },
+    openApi: singleOperation({ ...spec.single, tag: spec.tag, operationId: spec.operationId }),
+  });
+  routes.add({
+    method: 'POST',
+    url: `${spec.url}/batch`,
+    status: 202,
+    bodyLimit: config.FEEDBACK_MAX_BATCH_BODY_BYTES,
+    handle: async (body, _request, reply) => {
+      const items = parseBatchEnvelope(body, config.FEEDBACK_MAX_BATCH_ITEMS);
+      const { status, body: answer } = settleBatch(await spec.execute(items), spec.idOf);
+      void reply.code(status);
+      return answer;
+    },
+    openApi: batchOperation({ ...spec.batch, tag: spec.tag, operationId: `${spec.operationId}Batch` }),
+  });
+}
