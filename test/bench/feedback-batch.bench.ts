@@ -68,7 +68,7 @@ import {
   stopChild,
   waitUntil,
 } from './support/harness';
-import { smallestClaim } from './support/feedback-claims';
+import { claimDb, dropClaimDb, feedbackBoundEnv, smallestClaim } from './support/feedback-claims';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -287,18 +287,7 @@ async function main(): Promise<void> {
     const { bound, 'claim-bound': claimBound } = await startBoundServers(
       'test/bench/feedback-batch.bench.ts',
       ['bound', 'claim-bound'],
-      {
-        BENCH_TOPIC: topicName(TOPICS.feedback, `${run}.`),
-        KAFKA_BROKERS: KAFKA,
-        MONGODB_URI: MONGO,
-        BENCH_CLAIM_DB: `${run}_claims`,
-        BENCH_CLAIM_WRITERS: process.env.BENCH_CLAIM_WRITERS ?? '1',
-        BENCH_CLAIM_LINGER_MS: process.env.BENCH_CLAIM_LINGER_MS ?? '0',
-        BENCH_CLAIM_PARALLEL: process.env.BENCH_CLAIM_PARALLEL ?? '0',
-        ...(process.env.BENCH_PRODUCER_LINGER_MS === undefined
-          ? {}
-          : { BENCH_PRODUCER_LINGER_MS: process.env.BENCH_PRODUCER_LINGER_MS }),
-      },
+      feedbackBoundEnv(run),
       async (url) => {
         const r = await fetch(`${url}/v1/feedback/batch`, {
           method: 'POST',
@@ -319,7 +308,7 @@ async function main(): Promise<void> {
       ours: () => measureHttp('ours', url, service.pid),
       bound: () => measureHttp('bound', bound.url, bound.pid),
       claimBound: () => measureHttp('claim-bound', claimBound.url, claimBound.pid),
-      claims: () => measureClaimCeiling(mongo, `${run}_claims`),
+      claims: () => measureClaimCeiling(mongo, claimDb(run)),
     });
     reportRatio(m.ours, m.baseline, GOAL);
     reportBounds(m);
@@ -329,11 +318,8 @@ async function main(): Promise<void> {
   } finally {
     for (const child of children) await stopChild(child);
     await stopChild(service);
-    await mongo
-      .db(`${run}_claims`)
-      .dropDatabase()
-      .catch(() => undefined);
     await mongo.close();
+    await dropClaimDb(run);
   }
 }
 

@@ -27,16 +27,13 @@
  * Goal: ours >= 0.5x baseline requests/s.
  */
 import type { ChildProcess } from 'node:child_process';
-import { CLOUDEVENTS_CONTENT_TYPE, HEADER_CONTENT_TYPE, TOPICS, topicName } from '@llmops/contracts';
+import { CLOUDEVENTS_CONTENT_TYPE, HEADER_CONTENT_TYPE } from '@llmops/contracts';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
-import { MongoClient } from 'mongodb';
 import { v7 as uuidv7 } from 'uuid';
 import { freePort } from '@llmops/testing';
 import {
   type BoundRoute,
-  KAFKA,
-  MONGO,
   measureRequests,
   reportHalfLoadLatency,
   runBench,
@@ -47,7 +44,7 @@ import {
   measureAgainstBounds,
   startBoundServers,
 } from './support/harness';
-import { smallestClaim } from './support/feedback-claims';
+import { dropClaimDb, feedbackBoundEnv, smallestClaim } from './support/feedback-claims';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
@@ -145,18 +142,7 @@ async function main(): Promise<void> {
     } = await startBoundServers(
       'test/bench/feedback-single.bench.ts',
       ['bound', 'nest-bound', 'claim-bound'],
-      {
-        BENCH_TOPIC: topicName(TOPICS.feedback, `${run}.`),
-        KAFKA_BROKERS: KAFKA,
-        MONGODB_URI: MONGO,
-        BENCH_CLAIM_DB: `${run}_claims`,
-        BENCH_CLAIM_WRITERS: process.env.BENCH_CLAIM_WRITERS ?? '1',
-        BENCH_CLAIM_LINGER_MS: process.env.BENCH_CLAIM_LINGER_MS ?? '0',
-        BENCH_CLAIM_PARALLEL: process.env.BENCH_CLAIM_PARALLEL ?? '0',
-        ...(process.env.BENCH_PRODUCER_LINGER_MS === undefined
-          ? {}
-          : { BENCH_PRODUCER_LINGER_MS: process.env.BENCH_PRODUCER_LINGER_MS }),
-      },
+      feedbackBoundEnv(run),
       async (url) =>
         (
           await fetch(`${url}/v1/feedback`, {
@@ -184,12 +170,7 @@ async function main(): Promise<void> {
     for (const child of bounds) await stopChild(child);
     await stopChild(bare);
     await stopChild(service);
-    const mongo = new MongoClient(MONGO);
-    await mongo
-      .db(`${run}_claims`)
-      .dropDatabase()
-      .catch(() => undefined);
-    await mongo.close();
+    await dropClaimDb(run);
   }
 }
 

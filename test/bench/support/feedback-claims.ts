@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { TOPICS, topicName } from '@llmops/contracts';
+import { MongoClient } from 'mongodb';
 import { v7 as uuidv7 } from 'uuid';
-import type { ClaimDocument } from './harness';
+import { type ClaimDocument, KAFKA, MONGO } from './harness';
 
 /**
  * The smallest revision claim a design can store for a new feedback item: the unique `_id`
@@ -19,4 +21,42 @@ export function smallestClaim(requestId: string): ClaimDocument {
     receivedAt: now,
     timestamp: now,
   };
+}
+
+/**
+ * The environment of the feedback benchmarks' bound servers: the service's feedback topic of run
+ * `run`, and for the claim-bound its claim database and the variant knobs passed through from this
+ * process (BENCH_CLAIM_WRITERS, BENCH_CLAIM_LINGER_MS, BENCH_CLAIM_PARALLEL, BENCH_PRODUCER_LINGER_MS).
+ */
+export function feedbackBoundEnv(run: string): Record<string, string> {
+  const env = process.env;
+  return {
+    BENCH_TOPIC: topicName(TOPICS.feedback, `${run}.`),
+    KAFKA_BROKERS: KAFKA,
+    MONGODB_URI: MONGO,
+    BENCH_CLAIM_DB: claimDb(run),
+    BENCH_CLAIM_WRITERS: env.BENCH_CLAIM_WRITERS ?? '1',
+    BENCH_CLAIM_LINGER_MS: env.BENCH_CLAIM_LINGER_MS ?? '0',
+    BENCH_CLAIM_PARALLEL: env.BENCH_CLAIM_PARALLEL ?? '0',
+    ...(env.BENCH_PRODUCER_LINGER_MS === undefined
+      ? {}
+      : { BENCH_PRODUCER_LINGER_MS: env.BENCH_PRODUCER_LINGER_MS }),
+  };
+}
+
+/** The database of run `run`'s claim measurements (the claim-bound's and the claim ceiling's). */
+export function claimDb(run: string): string {
+  return `${run}_claims`;
+}
+
+/** Drops run `run`'s claim database (best effort: the benchmark's result does not depend on it). */
+export async function dropClaimDb(run: string): Promise<void> {
+  const mongo = new MongoClient(MONGO);
+  try {
+    await mongo.db(claimDb(run)).dropDatabase();
+  } catch {
+    /* the database may not exist, or MongoDB may be gone at the end of a failed run */
+  } finally {
+    await mongo.close();
+  }
 }
