@@ -34,7 +34,10 @@ export class AssignRoute {
           },
         },
         responses: {
-          '200': { description: '', content: { 'application/json': { schema: assignResponseJsonSchema } } },
+          '200': {
+            description: 'The arm and prompt for this user (the control arm when inExperiment is false)',
+            content: { 'application/json': { schema: assignResponseJsonSchema } },
+          },
           '400': { description: 'validation_failed | invalid_json' },
           '404': { description: 'experiment_not_found' },
           '413': { description: 'payload_too_large' },

@@ -1,7 +1,6 @@
-import { parseOrThrow } from '@llmops/platform';
+import { openApiSchema, parseOrThrow } from '@llmops/platform';
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
 import { AssignUserUseCase } from './assign-user.usecase';
 import { assignBatchRequestSchema } from './dto/assign.request';
 import { assignBatchResponseJsonSchema, type AssignBatchResponse } from './dto/assign.response';
@@ -15,12 +14,7 @@ export class AssignmentController {
   @Post('batch')
   @HttpCode(200)
   @ApiOperation({ summary: 'Assign up to 1,000 (experiment, user) pairs; results in request order' })
-  @ApiBody({
-    schema: z.toJSONSchema(assignBatchRequestSchema, { unrepresentable: 'any', io: 'input' }) as Record<
-      string,
-      unknown
-    >,
-  })
+  @ApiBody({ schema: openApiSchema(assignBatchRequestSchema) })
   @ApiResponse({ status: 200, schema: assignBatchResponseJsonSchema })
   @ApiResponse({ status: 400, description: 'validation_failed' })
   @ApiResponse({ status: 503, description: 'broker_unavailable (Retry-After)' })

@@ -1,7 +1,6 @@
-import { parseOrThrow } from '@llmops/platform';
+import { openApiSchema, parseOrThrow } from '@llmops/platform';
 import { Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
 import { ChangeStatusUseCase } from './change-status.usecase';
 import { CreateExperimentUseCase } from './create-experiment.usecase';
 import { createExperimentRequestSchema } from './dto/create-experiment.request';
@@ -17,9 +16,6 @@ import { ExperimentNotFoundError } from './experiments.errors';
 import { ReadExperimentsUseCase } from './read-experiments.usecase';
 import { StartPhaseUseCase } from './start-phase.usecase';
 import { UpdateExperimentUseCase } from './update-experiment.usecase';
-
-const jsonSchema = (schema: z.ZodType) =>
-  z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as Record<string, unknown>;
 
 function keyParam(key: string): string {
   // An invalid key can never exist: answer like for any unknown key.
@@ -40,7 +36,7 @@ export class ExperimentsController {
 
   @Post()
   @ApiOperation({ summary: 'Create an experiment (draft); resolves every arm prompt ref in the registry' })
-  @ApiBody({ schema: jsonSchema(createExperimentRequestSchema) })
+  @ApiBody({ schema: openApiSchema(createExperimentRequestSchema) })
   @ApiResponse({ status: 201, schema: experimentResponseJsonSchema })
   @ApiResponse({ status: 400, description: 'validation_failed' })
   @ApiResponse({ status: 409, description: 'experiment_exists, layer_overlap' })
@@ -73,7 +69,7 @@ export class ExperimentsController {
       'A draft may change anything. Running/paused: description, targeting, forced and raising trafficAllocation only; ' +
       'arms, weights, control, seed, hashVersion and layer need a new phase (409 immutable_while_running).',
   })
-  @ApiBody({ schema: jsonSchema(updateExperimentRequestSchema) })
+  @ApiBody({ schema: openApiSchema(updateExperimentRequestSchema) })
   @ApiResponse({ status: 200, schema: experimentResponseJsonSchema })
   @ApiResponse({
     status: 409,
@@ -112,7 +108,7 @@ export class ExperimentsController {
   @Post(':key/phases')
   @HttpCode(201)
   @ApiOperation({ summary: 'Start a new phase (new seed; optionally new arms/weights/allocation)' })
-  @ApiBody({ schema: jsonSchema(startPhaseRequestSchema) })
+  @ApiBody({ schema: openApiSchema(startPhaseRequestSchema) })
   @ApiResponse({ status: 201, schema: experimentResponseJsonSchema })
   @ApiResponse({ status: 409, description: 'invalid_transition, experiment_stopped, seed_reused' })
   phase(@Param('key') key: string, @Body() body: unknown): Promise<ExperimentResponse> {

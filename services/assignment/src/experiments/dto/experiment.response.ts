@@ -1,5 +1,5 @@
 import { ExperimentSnapshotSchema, type ExperimentSnapshot } from '@llmops/contracts';
-import { z } from 'zod';
+import { openApiSchema } from '@llmops/platform';
 
 /**
  * An experiment as the API returns it: the snapshot published on the experiments topic plus
@@ -11,10 +11,7 @@ export interface ExperimentResponse extends ExperimentSnapshot {
 }
 
 export const experimentResponseJsonSchema = (() => {
-  const schema = z.toJSONSchema(ExperimentSnapshotSchema, { unrepresentable: 'any', io: 'output' }) as Record<
-    string,
-    unknown
-  >;
+  const schema = openApiSchema(ExperimentSnapshotSchema, 'output');
   const properties = (schema.properties ?? {}) as Record<string, unknown>;
   return {
     ...schema,
