@@ -25,6 +25,16 @@ export const feedbackConfigSchema = baseServiceConfig(3003, 'feedback')
     FEEDBACK_MAX_EVENT_BYTES: env.int(900 * KIB, 1 * KIB, 100 * MIB),
     /** Mask e-mail addresses and phone numbers in free-text fields before events leave the service. */
     FEEDBACK_REDACT_PII: env.bool(false),
+    /**
+     * Key of the tag that marks server-issued feedbackIds (server-feedback-ids.ts). Every replica
+     * must have the same value; set a secret one in production, so that clients cannot mint ids that
+     * pass as server-issued.
+     */
+    FEEDBACK_ID_KEY: env.string('llmops-feedback-ids'),
+    /** Revision-1 claims of server-issued ids (written after the ack): linger, group size, bound. */
+    FEEDBACK_FIRST_CLAIM_LINGER_MS: env.int(50, 0, 10_000),
+    FEEDBACK_FIRST_CLAIM_MAX_GROUP: env.int(1_000, 1, 100_000),
+    FEEDBACK_FIRST_CLAIM_MAX_PENDING: env.int(200_000, 1, 10_000_000),
     /** How often a feedback revision is re-planned after losing a concurrent compare-and-set. */
     FEEDBACK_REVISION_MAX_ATTEMPTS: env.int(5, 1, 100),
   })

@@ -23,12 +23,14 @@ class FakeRevisionStore implements RevisionStore {
     return taken;
   }
 
-  async latest(feedbackId: string): Promise<RevisionState | null> {
+  async latest(feedbackId: string, firstMayBeMissing = false): Promise<RevisionState | null> {
     this.reads++;
     let found: RevisionState | null = null;
-    for (let r = 1; this.claims.has(`${feedbackId}#${r}`); r++)
-      found = this.claims.get(`${feedbackId}#${r}`)!;
-    return found;
+    for (let r = firstMayBeMissing && !this.claims.has(`${feedbackId}#1`) ? 2 : 1; ; r++) {
+      const s = this.claims.get(`${feedbackId}#${r}`);
+      if (!s) return found;
+      found = s;
+    }
   }
 }
 
@@ -124,5 +126,100 @@ describe('reserveRevisions', () => {
     );
     expect(res.plans.has('a')).toBe(false);
     expect(res.conflicts.get('a')).toMatchObject({ status: 409, code: 'revision_conflict' });
+  });
+
+  describe('server-issued ids (revision 1 claimed after the ack)', () => {
+    const issued = (id: string): boolean => id.startsWith('srv-');
+
+    it('an edit before the revision-1 claim is readable becomes revision 2, never a second revision 1', async () => {
+      const store = new FakeRevisionStore();
+      const res = await reserveRevisions(
+        store,
+        [{ feedbackId: 'srv-1', submissions: [{ requestId: 'r', contentHash: 'edited' }] }],
+        AT,
+        5,
+        issued,
+      );
+      expect(res.plans.get('srv-1')!.items).toEqual([
+        expect.objectContaining({ outcome: 'edit', revision: 2, previousRevision: 1 }),
+      ]);
+      expect([...store.claims.keys()]).toEqual(['srv-1#2']);
+      // Then the late revision-1 claim lands: the latest revision is still 2, so the next edit is 3.
+      store.claimNow(state('srv-1', 1, 'original'));
+      const next = await reserveRevisions(
+        store,
+        [{ feedbackId: 'srv-1', submissions: [{ requestId: 'r', contentHash: 'again' }] }],
+        AT,
+        5,
+        issued,
+      );
+      expect(next.plans.get('srv-1')!.items).toEqual([
+        expect.objectContaining({ outcome: 'edit', revision: 3, previousRevision: 2 }),
+      ]);
+    });
+
+    it('with the claim readable, duplicates, edits and requestId checks work as for any id', async () => {
+      const store = new FakeRevisionStore();
+      store.claimNow(state('srv-1', 1, 'x'));
+      store.claimNow(state('srv-2', 1, 'x'));
+      store.claimNow(state('srv-3', 1, 'x'));
+      const res = await reserveRevisions(
+        store,
+        [
+          { feedbackId: 'srv-1', submissions: [{ requestId: 'r', contentHash: 'x' }] },
+          { feedbackId: 'srv-2', submissions: [{ requestId: 'r', contentHash: 'y' }] },
+          { feedbackId: 'srv-3', submissions: [{ requestId: 'other', contentHash: 'y' }] },
+        ],
+        AT,
+        5,
+        issued,
+      );
+      expect(res.plans.get('srv-1')!.items).toEqual([
+        expect.objectContaining({ outcome: 'duplicate', revision: 1 }),
+      ]);
+      expect(res.plans.get('srv-2')!.items).toEqual([
+        expect.objectContaining({ outcome: 'edit', revision: 2, previousRevision: 1 }),
+      ]);
+      expect(res.plans.get('srv-3')!.items).toEqual([
+        expect.objectContaining({ status: 409, code: 'feedback_id_conflict' }),
+      ]);
+      expect(store.claims.has('srv-1#2')).toBe(false);
+    });
+
+    it('a lost race on revision 2 re-reads past the missing revision 1', async () => {
+      const store = new FakeRevisionStore();
+      let raced = false;
+      store.beforeClaim = () => {
+        if (!raced) {
+          raced = true;
+          store.claimNow(state('srv-1', 2, 'theirs'));
+        }
+      };
+      const res = await reserveRevisions(
+        store,
+        [{ feedbackId: 'srv-1', submissions: [{ requestId: 'r', contentHash: 'ours' }] }],
+        AT,
+        5,
+        issued,
+      );
+      expect(res.plans.get('srv-1')!.items).toEqual([
+        expect.objectContaining({ outcome: 'edit', revision: 3, previousRevision: 2 }),
+      ]);
+      expect(store.claims.has('srv-1#1')).toBe(false);
+      expect(res.raceLosses).toBe(1);
+    });
+
+    it('ids that are not server-issued keep the optimistic first claim (no read)', async () => {
+      const store = new FakeRevisionStore();
+      await reserveRevisions(
+        store,
+        [{ feedbackId: 'client-1', submissions: [{ requestId: 'r', contentHash: 'x' }] }],
+        AT,
+        5,
+        issued,
+      );
+      expect(store.reads).toBe(0);
+      expect([...store.claims.keys()]).toEqual(['client-1#1']);
+    });
   });
 });

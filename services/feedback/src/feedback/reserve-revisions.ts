@@ -6,10 +6,22 @@
  *
  * Invariant: each (feedbackId, revision) is bound to exactly one content hash (a unique-key insert)
  * before an event with id `fb:<feedbackId>:<revision>` can be published.
+ *
+ * Server-issued ids (`isServerIssued`) are the exception for revision 1 only: it was published when
+ * the id was issued, and its claim is written after the ack (FirstRevisionWriter). So they are never
+ * claimed optimistically as revision 1: they are read first, and when nothing is readable the plan
+ * starts from `unknownFirstRevision` (the submission becomes revision 2).
  */
 import type { ItemRejection } from '../ingestion/item-rejection';
 import type { RevisionStore } from './persistence/feedback-revision.repository';
-import { type ChainPlan, planChain, type RevisionState, type Submission } from './revision-plan';
+import {
+  type ChainPlan,
+  type KnownRevision,
+  planChain,
+  type RevisionState,
+  type Submission,
+  unknownFirstRevision,
+} from './revision-plan';
 
 export interface ReservationRequest {
   feedbackId: string;
@@ -28,13 +40,20 @@ export async function reserveRevisions(
   requests: readonly ReservationRequest[],
   receivedAt: string,
   maxAttempts: number,
+  isServerIssued: (feedbackId: string) => boolean = () => false,
 ): Promise<ReservationResult> {
   const plans = new Map<string, ChainPlan>();
   const conflicts = new Map<string, ItemRejection>();
   // Not in the map = not read yet, optimistically treated as absent.
-  const stored = new Map<string, RevisionState | null>();
+  const stored = new Map<string, KnownRevision | null>();
   let pending = [...requests];
   let raceLosses = 0;
+  const read = async (feedbackId: string): Promise<KnownRevision | null> => {
+    if (!isServerIssued(feedbackId)) return store.latest(feedbackId);
+    return (await store.latest(feedbackId, true)) ?? unknownFirstRevision(feedbackId);
+  };
+  const serverIssued = pending.filter((r) => isServerIssued(r.feedbackId));
+  await Promise.all(serverIssued.map(async (r) => stored.set(r.feedbackId, await read(r.feedbackId))));
 
   for (let attempt = 1; pending.length > 0 && attempt <= maxAttempts; attempt++) {
     const claims: RevisionState[] = [];
@@ -50,7 +69,7 @@ export async function reserveRevisions(
     // a read is a race with another request.
     raceLosses += [...lost].filter((id) => stored.has(id)).length;
     pending = pending.filter((r) => lost.has(r.feedbackId));
-    const fresh = await Promise.all(pending.map((r) => store.latest(r.feedbackId)));
+    const fresh = await Promise.all(pending.map((r) => read(r.feedbackId)));
     pending.forEach((r, i) => stored.set(r.feedbackId, fresh[i]));
   }
   for (const r of pending) {

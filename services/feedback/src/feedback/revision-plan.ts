@@ -8,6 +8,10 @@
  *                           the re-published event has the same id AND the same value
  * - different content    -> `edit`: revision + 1, `previousRevision` = the stored revision
  * - different requestId  -> rejected (409): revisions of one feedbackId must share the partition key
+ *
+ * A server-issued id whose revision-1 claim is not readable (written after the ack, see
+ * FirstRevisionWriter) is planned from `unknownFirstRevision`: revision 1 exists but its content and
+ * requestId are unknown, so any submission is an edit (revision 2) and is never a second revision 1.
  */
 import type { ItemRejection } from '../ingestion/item-rejection';
 
@@ -19,6 +23,28 @@ export interface RevisionState {
   previousRevision: number | null;
   receivedAt: string;
   timestamp: string;
+}
+
+/**
+ * What the planner knows of the latest revision. `requestId`/`contentHash` are null only for
+ * `unknownFirstRevision`: nothing can be a duplicate of it, and no requestId check is possible.
+ */
+export type KnownRevision = Omit<RevisionState, 'requestId' | 'contentHash'> & {
+  requestId: string | null;
+  contentHash: string | null;
+};
+
+/** Revision 1 of a server-issued id, known to exist although its claim cannot be read (yet). */
+export function unknownFirstRevision(feedbackId: string): KnownRevision {
+  return {
+    feedbackId,
+    requestId: null,
+    revision: 1,
+    contentHash: null,
+    previousRevision: null,
+    receivedAt: '',
+    timestamp: '',
+  };
 }
 
 export interface Submission {
@@ -50,14 +76,14 @@ export function isPlanned(x: PlannedRevision | ItemRejection): x is PlannedRevis
 
 export function planChain(
   feedbackId: string,
-  stored: RevisionState | null,
+  stored: KnownRevision | null,
   submissions: readonly Submission[],
   receivedAt: string,
 ): ChainPlan {
-  let state = stored;
+  let state: KnownRevision | null = stored;
   const claims: RevisionState[] = [];
   const items = submissions.map((s): PlannedRevision | ItemRejection => {
-    if (state && state.requestId !== s.requestId) {
+    if (state && state.requestId !== null && state.requestId !== s.requestId) {
       return {
         status: 409,
         code: 'feedback_id_conflict',

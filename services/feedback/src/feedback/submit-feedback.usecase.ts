@@ -2,7 +2,6 @@ import { type CloudEvent, type EVENT_TYPES, serializeEvent, TOPICS, topicName } 
 import { CanonicalizationError } from '@llmops/hashing';
 import { KafkaUnavailableError, SERVICE_CONFIG } from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
-import { v7 as uuidv7 } from 'uuid';
 import type { FeedbackConfig } from '../config/feedback.config';
 import { EventPublisher, type KeyedEvent } from '../ingestion/event-publisher';
 import { checkEventSize, checkTextLimits } from '../ingestion/field-limits';
@@ -23,8 +22,10 @@ import {
 } from './dto/submit-feedback.request';
 import { draftFeedbackEvent, feedbackContentHash, finalizeFeedbackEvent } from './feedback-event';
 import { FeedbackRevisionRepository, type RevisionStore } from './persistence/feedback-revision.repository';
+import { FirstRevisionWriter } from './persistence/first-revision-writer';
 import { type ReservationRequest, reserveRevisions } from './reserve-revisions';
-import { isPlanned, type Outcome } from './revision-plan';
+import { type ChainPlan, isPlanned, type Outcome, planChain, type RevisionState } from './revision-plan';
+import { ServerFeedbackIds } from './server-feedback-ids';
 
 export type FeedbackOutcome =
   | { ok: true; feedbackId: string; revision: number; outcome: Outcome }
@@ -35,6 +36,8 @@ const EDIT_MARGIN_BYTES = 64;
 interface Candidate {
   index: number;
   feedbackId: string;
+  /** The server issued `feedbackId` for this item (the request had none). */
+  issued: boolean;
   req: SubmitFeedbackRequest;
   contentHash: string;
   draft: CloudEvent<typeof EVENT_TYPES.feedbackSubmitted>;
@@ -45,11 +48,14 @@ interface Candidate {
 /**
  * Feedback intake (single = a batch of one):
  * 1. validate each item (schema, text limits, contract) and hash its content;
- * 2. reserve revisions in `feedback_revisions` (new / duplicate / edit; compare-and-set);
- * 3. publish every accepted item in ONE producer send and wait for the broker ack (acks -1).
+ * 2. for client-supplied feedbackIds, reserve revisions in `feedback_revisions` (new / duplicate /
+ *    edit; compare-and-set); an item without one gets a server-issued id and is revision 1;
+ * 3. publish every accepted item in ONE producer send and wait for the broker ack (acks -1);
+ * 4. queue the revision-1 claims of the server-issued ids (FirstRevisionWriter, after the ack).
  * A broker failure throws KafkaUnavailableError (503): nothing of the request is promised. The
  * reservations made in step 2 stay; a retry with the same content is then a duplicate of the
- * reserved revision and publishes exactly that event (same id, same value).
+ * reserved revision and publishes exactly that event (same id, same value). Server-issued ids of a
+ * refused request are never claimed: the client never learnt them.
  */
 @Injectable()
 export class SubmitFeedbackUseCase {
@@ -63,6 +69,8 @@ export class SubmitFeedbackUseCase {
     @Inject(FeedbackRevisionRepository) private readonly store: RevisionStore,
     private readonly publisher: EventPublisher,
     private readonly metrics: IngestionMetrics,
+    private readonly ids: ServerFeedbackIds,
+    private readonly firstRevisions: FirstRevisionWriter,
   ) {
     this.topic = topicName(TOPICS.feedback, config.KAFKA_TOPIC_PREFIX);
     this.scale = { min: config.FEEDBACK_RATING_MIN, max: config.FEEDBACK_RATING_MAX };
@@ -88,27 +96,47 @@ export class SubmitFeedbackUseCase {
       else byId.set(candidate.feedbackId, [candidate]);
     });
 
-    const requests: ReservationRequest[] = [...byId].map(([feedbackId, group]) => ({
-      feedbackId,
-      submissions: group.map((c) => ({
+    // Server-issued ids are new by construction: revision 1, no claim before the ack.
+    const plans = new Map<string, ChainPlan>();
+    const firstClaims: RevisionState[] = [];
+    const requests: ReservationRequest[] = [];
+    const waits: Promise<void>[] = [];
+    for (const [feedbackId, group] of byId) {
+      const submissions = group.map((c) => ({
         requestId: c.req.requestId,
         contentHash: c.contentHash,
         timestamp: c.req.timestamp,
-      })),
-    }));
-    const reservation = await reserveRevisions(
-      this.store,
-      requests,
-      receivedAt,
-      this.config.FEEDBACK_REVISION_MAX_ATTEMPTS,
-    );
+      }));
+      if (group.some((c) => c.issued)) {
+        const plan = planChain(feedbackId, null, submissions, receivedAt);
+        plans.set(feedbackId, plan);
+        firstClaims.push(...plan.claims);
+        continue;
+      }
+      requests.push({ feedbackId, submissions });
+      // An edit of an id this replica issued a moment ago waits for its revision-1 claim.
+      const settled = this.firstRevisions.settled(feedbackId);
+      if (settled) waits.push(settled);
+    }
+    if (waits.length > 0) await Promise.all(waits);
+    const reservation =
+      requests.length === 0
+        ? { plans, conflicts: new Map<string, ItemRejection>(), raceLosses: 0 }
+        : await reserveRevisions(
+            this.store,
+            requests,
+            receivedAt,
+            this.config.FEEDBACK_REVISION_MAX_ATTEMPTS,
+            (id) => this.ids.isServerIssued(id),
+          );
     if (reservation.raceLosses > 0) this.metrics.revisionConflicts.inc(reservation.raceLosses);
+    for (const [id, plan] of reservation.plans) plans.set(id, plan);
 
     const events: KeyedEvent[] = [];
     const counts: Record<Outcome, number> = { new: 0, edit: 0, duplicate: 0 };
     for (const [feedbackId, group] of byId) {
       const conflict = reservation.conflicts.get(feedbackId);
-      const plan = reservation.plans.get(feedbackId);
+      const plan = plans.get(feedbackId);
       group.forEach((c, i) => {
         const planned = plan?.items[i];
         if (conflict || !planned) return reject(c.index, conflict ?? internalPlanGap(feedbackId));
@@ -125,6 +153,7 @@ export class SubmitFeedbackUseCase {
       if (err instanceof KafkaUnavailableError) this.metrics.publishFailed('feedback');
       throw err;
     }
+    this.firstRevisions.record(firstClaims);
     for (const outcome of ['new', 'edit', 'duplicate'] as const)
       this.metrics.accept('feedback', outcome, counts[outcome]);
     return outcomes;
@@ -152,7 +181,8 @@ export class SubmitFeedbackUseCase {
       },
     ]);
     if (tooLarge) return { rejection: tooLarge };
-    const feedbackId = req.feedbackId ?? uuidv7();
+    const issued = req.feedbackId === undefined;
+    const feedbackId = req.feedbackId ?? this.ids.next();
     try {
       const draft = draftFeedbackEvent(req, feedbackId, this.scale, receivedAt, this.redact);
       // Checked on the draft, before a revision is claimed; the final event differs only by the
@@ -160,7 +190,14 @@ export class SubmitFeedbackUseCase {
       const draftValue = serializeEvent(draft);
       const tooBig = checkEventSize(draftValue, this.config.FEEDBACK_MAX_EVENT_BYTES - EDIT_MARGIN_BYTES);
       if (tooBig) return { rejection: tooBig };
-      return { feedbackId, req, contentHash: feedbackContentHash(req, this.scale), draft, draftValue };
+      return {
+        feedbackId,
+        issued,
+        req,
+        contentHash: feedbackContentHash(req, this.scale),
+        draft,
+        draftValue,
+      };
     } catch (err) {
       if (isContractValidationError(err)) return { rejection: contractRejection(err) };
       if (err instanceof CanonicalizationError) {

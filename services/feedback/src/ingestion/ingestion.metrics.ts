@@ -17,6 +17,8 @@ export class IngestionMetrics {
   private readonly rejected: Counter<'event' | 'code'>;
   private readonly publishFailures: Counter<'event'>;
   readonly revisionConflicts: Counter;
+  private readonly firstClaims: Counter<'result'>;
+  private readonly firstClaimWriteFailures: Counter;
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     this.accepted = new Counter({
@@ -42,6 +44,28 @@ export class IngestionMetrics {
       help: 'Feedback revision compare-and-set attempts lost to a concurrent request (then re-planned)',
       registers: [registry],
     });
+    this.firstClaims = new Counter({
+      name: 'llmops_feedback_first_revision_claims_total',
+      help:
+        'Revision-1 claims of server-issued feedbackIds (written after the ack), by result: written, ' +
+        'taken (already claimed: replicas disagree on FEEDBACK_ID_KEY), dropped (not written)',
+      labelNames: ['result'],
+      registers: [registry],
+    });
+    this.firstClaimWriteFailures = new Counter({
+      name: 'llmops_feedback_first_revision_claim_write_failures_total',
+      help: 'Failed writes of a group of revision-1 claims (retried with backoff)',
+      registers: [registry],
+    });
+  }
+
+  /** FirstRevisionMetrics */
+  claims(result: 'written' | 'taken' | 'dropped', n: number): void {
+    if (n > 0) this.firstClaims.inc({ result }, n);
+  }
+
+  writeFailed(): void {
+    this.firstClaimWriteFailures.inc();
   }
 
   accept(event: IngestedEvent, outcome: IngestOutcome, n = 1): void {

@@ -52,8 +52,12 @@ export interface RevisionStore {
    * claim was already taken by someone else (their other claims in this call may have succeeded).
    */
   claim(states: readonly RevisionState[]): Promise<Set<string>>;
-  /** The highest claimed revision of a feedbackId, or null when it has none. */
-  latest(feedbackId: string): Promise<RevisionState | null>;
+  /**
+   * The highest claimed revision of a feedbackId, or null when it has none. With
+   * `firstMayBeMissing` (server-issued ids, whose revision-1 claim is written after the ack) a
+   * missing revision 1 does not end the search: revision 2 may already exist.
+   */
+  latest(feedbackId: string, firstMayBeMissing?: boolean): Promise<RevisionState | null>;
 }
 
 /** Native driver on the hot path (mongoose documents are ~30x slower for bulk writes). */
@@ -119,7 +123,7 @@ export class FeedbackRevisionRepository implements RevisionStore {
   }
 
   /** Returns the indexes (into `states`) whose claim already existed. */
-  private async insertClaims(states: readonly RevisionState[]): Promise<Set<number>> {
+  async insertClaims(states: readonly RevisionState[]): Promise<Set<number>> {
     const taken = new Set<number>();
     try {
       await this.collection.insertMany(states.map(toDocument), { ordered: false });
@@ -140,13 +144,13 @@ export class FeedbackRevisionRepository implements RevisionStore {
     return taken;
   }
 
-  async latest(feedbackId: string): Promise<RevisionState | null> {
+  async latest(feedbackId: string, firstMayBeMissing = false): Promise<RevisionState | null> {
     let found: FeedbackRevisionDocument | null = null;
     try {
       for (let revision = 1; ; revision++) {
         const doc = await this.collection.findOne({ _id: revisionKey(feedbackId, revision) });
-        if (!doc) return found ? toState(found) : null;
-        found = doc;
+        if (!doc && !(revision === 1 && firstMayBeMissing)) return found ? toState(found) : null;
+        found = doc ?? found;
       }
     } catch (err) {
       throw new RevisionStoreUnavailableError(err);

@@ -1,0 +1,144 @@
+/**
+ * Server-issued feedbackIds: revision 1 is published without a claim and claimed after the ack
+ * (FirstRevisionWriter). Real Kafka and MongoDB; two replicas share one database and one key.
+ */
+import { parseEvent, TOPICS, topicName } from '@llmops/contracts';
+import { MONGO_CONNECTION } from '@llmops/platform';
+import { testInfra } from '@llmops/testing';
+import type { Connection } from 'mongoose';
+import { randomUUID } from 'node:crypto';
+import { FEEDBACK_REVISIONS_COLLECTION } from '../src/feedback/persistence/feedback-revision.schema';
+import { ServerFeedbackIds } from '../src/feedback/server-feedback-ids';
+import { readTopic, startFeedbackApp, type FeedbackTestApp, type TopicRecord } from './support/feedback-app';
+
+const infra = testInfra();
+const feedbackTopic = topicName(TOPICS.feedback, infra.topicPrefix);
+const KEY = 'server-issued-ids-int-spec';
+const env = {
+  KAFKA_BROKERS: infra.kafkaBrokers,
+  MONGODB_URI: infra.mongoUri,
+  MONGODB_DB: infra.dbName,
+  KAFKA_TOPIC_PREFIX: infra.topicPrefix,
+  KAFKA_PRODUCER_LINGER_MS: '2',
+  FEEDBACK_ID_KEY: KEY,
+};
+let a: FeedbackTestApp;
+let b: FeedbackTestApp;
+
+beforeAll(async () => {
+  a = await startFeedbackApp({ ...env, FEEDBACK_FIRST_CLAIM_LINGER_MS: '5' });
+  b = await startFeedbackApp(env);
+});
+
+afterAll(async () => {
+  await a?.close();
+  await b?.close();
+});
+
+interface Accepted {
+  feedbackId: string;
+  revision: number;
+  outcome: string;
+}
+
+async function submit(t: FeedbackTestApp, body: Record<string, unknown>): Promise<Accepted> {
+  const res = await t.post('/v1/feedback', body);
+  expect(res.status).toBe(202);
+  return res.body as Accepted;
+}
+
+function claims(t: FeedbackTestApp) {
+  return t.app
+    .get<Connection>(MONGO_CONNECTION)
+    .db!.collection<{ _id: string }>(FEEDBACK_REVISIONS_COLLECTION);
+}
+
+async function eventsOf(feedbackId: string, count: number): Promise<TopicRecord[]> {
+  const mine = (rs: TopicRecord[]) =>
+    rs.filter((r) => parseEvent(r.value).id.startsWith(`fb:${feedbackId}:`));
+  return mine(await readTopic(infra.kafkaBrokers, feedbackTopic, (rs) => mine(rs).length >= count));
+}
+
+describe('server-issued feedbackIds', () => {
+  it('are recognisable UUIDv7s; revision 1 is claimed after the ack; on the same replica a resubmission is a duplicate and a change an edit', async () => {
+    const requestId = randomUUID();
+    const body = { requestId, rating: 4, comment: 'ok', source: 'user' };
+    const issued = await submit(a, body);
+    expect(issued).toMatchObject({ revision: 1, outcome: 'new' });
+    expect(new ServerFeedbackIds(KEY).isServerIssued(issued.feedbackId)).toBe(true);
+    expect(new ServerFeedbackIds('another key').isServerIssued(issued.feedbackId)).toBe(false);
+
+    // Sent right away: the same replica waits for its own pending claim, so this is exact.
+    const again = await submit(a, { ...body, feedbackId: issued.feedbackId });
+    expect(again).toEqual({ feedbackId: issued.feedbackId, revision: 1, outcome: 'duplicate' });
+    const edit = await submit(a, { ...body, feedbackId: issued.feedbackId, rating: 5 });
+    expect(edit).toEqual({ feedbackId: issued.feedbackId, revision: 2, outcome: 'edit' });
+
+    const stored = await claims(a).findOne({ _id: `${issued.feedbackId}#1` });
+    expect(stored).toMatchObject({ requestId, revision: 1, previousRevision: null });
+
+    const records = await eventsOf(issued.feedbackId, 3);
+    const firsts = records.filter((r) => parseEvent(r.value).id === `fb:${issued.feedbackId}:1`);
+    expect(firsts).toHaveLength(2);
+    expect(firsts[1]!.value).toBe(firsts[0]!.value);
+    expect(records.map((r) => parseEvent(r.value).id)).toContain(`fb:${issued.feedbackId}:2`);
+  });
+
+  it('an edit on another replica before the revision-1 claim is written becomes revision 2; the late claim changes nothing', async () => {
+    // A replica that holds its claims back for 10 s (until its shutdown flush).
+    const slow = await startFeedbackApp({ ...env, FEEDBACK_FIRST_CLAIM_LINGER_MS: '10000' });
+    let slowOpen = true;
+    try {
+      const requestId = randomUUID();
+      const issued = await submit(slow, { requestId, thumbs: 'up', source: 'user' });
+      expect(await claims(b).findOne({ _id: `${issued.feedbackId}#1` })).toBeNull();
+
+      // Replica b finds no claim, recognises the id and plans an edit of revision 1.
+      const edit = await submit(b, {
+        feedbackId: issued.feedbackId,
+        requestId,
+        thumbs: 'down',
+        source: 'user',
+      });
+      expect(edit).toEqual({ feedbackId: issued.feedbackId, revision: 2, outcome: 'edit' });
+      // Even the identical content is an edit then (the claim holding its hash is not readable yet).
+      const same = await submit(b, {
+        feedbackId: issued.feedbackId,
+        requestId,
+        thumbs: 'up',
+        source: 'user',
+      });
+      expect(same).toEqual({ feedbackId: issued.feedbackId, revision: 3, outcome: 'edit' });
+
+      // Shutdown writes the held-back claim before the connection closes.
+      await slow.close();
+      slowOpen = false;
+      expect(await claims(b).findOne({ _id: `${issued.feedbackId}#1` })).toMatchObject({ requestId });
+      const next = await submit(b, { feedbackId: issued.feedbackId, requestId, rating: 3, source: 'user' });
+      expect(next).toEqual({ feedbackId: issued.feedbackId, revision: 4, outcome: 'edit' });
+
+      const records = await eventsOf(issued.feedbackId, 4);
+      const byId = new Map<string, Set<string>>();
+      for (const r of records) {
+        const id = parseEvent(r.value).id;
+        byId.set(id, (byId.get(id) ?? new Set()).add(r.value));
+      }
+      expect([...byId.keys()].sort()).toEqual([1, 2, 3, 4].map((n) => `fb:${issued.feedbackId}:${n}`));
+      // No event id ever carries two values.
+      for (const values of byId.values()) expect(values.size).toBe(1);
+      const second = parseEvent(records.find((r) => parseEvent(r.value).id.endsWith(':2'))!.value);
+      expect(second.data).toMatchObject({ revision: 2, edit: { previousRevision: 1 }, thumbs: 'down' });
+    } finally {
+      if (slowOpen) await slow.close();
+    }
+  });
+
+  it('an id that merely looks like a UUIDv7 is a client id: claimed before publishing, as always', async () => {
+    const feedbackId = '01900000-0000-7000-8000-000000000000';
+    const requestId = randomUUID();
+    await claims(b).deleteMany({ _id: `${feedbackId}#1` });
+    const first = await submit(b, { feedbackId, requestId, rating: 2, source: 'judge' });
+    expect(first).toEqual({ feedbackId, revision: 1, outcome: 'new' });
+    expect(await claims(b).findOne({ _id: `${feedbackId}#1` })).not.toBeNull();
+  });
+});
