@@ -3,9 +3,10 @@
  * the same serialized events, in the same run.
  *
  *  - ours: the real service as a process (NestJS on Fastify, per-item zod validation, content hash,
- *    one grouped revision claim in MongoDB, one producer send per request through the micro-batching
- *    producer, acks -1, awaited before the 202). Items carry no feedbackId (server UUIDv7), so every
- *    item is a new event. Load: autocannon, BENCH_CONNECTIONS concurrent requests.
+ *    one producer send per request through the micro-batching producer, acks -1, awaited before the
+ *    202). Items carry no feedbackId (server-issued UUIDv7), so every item is a new event, and its
+ *    revision-1 claim is written to MongoDB after the ack, in groups (see the feedback README,
+ *    "Server-issued ids"). Load: autocannon, BENCH_CONNECTIONS concurrent requests.
  *  - baseline: a kafkajs producer in this process sending the same serialized CloudEvents (built by
  *    the contracts lib from the same items) with `sendBatch` of 100 messages, acks -1, with the same
  *    number of concurrent senders, to a topic with the same partition count. The records are the

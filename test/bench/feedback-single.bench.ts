@@ -4,9 +4,9 @@
  * after the other with the same autocannon load (every request a new piece of feedback: no
  * feedbackId, so the server generates a UUIDv7).
  *
- *  - ours: the real service (NestJS on Fastify, zod validation, content hash, the revision claim in
- *    MongoDB and the event through the micro-batching producer to the real local Kafka, acks -1,
- *    awaited before the 202);
+ *  - ours: the real service (NestJS on Fastify, zod validation, content hash, the event through the
+ *    micro-batching producer to the real local Kafka, acks -1, awaited before the 202; the
+ *    server-issued id's revision-1 claim is written to MongoDB after the ack, in groups);
  *  - baseline: `fastify()` with one POST route that answers 202 with a new UUIDv7;
  *  - bound: bare Fastify plus only the publishing: the body's JSON (smaller than the real event)
  *    keyed by requestId through the platform's BatchingProducer to the same topic, ack awaited,
