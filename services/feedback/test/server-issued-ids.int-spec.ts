@@ -20,13 +20,14 @@ const env = {
   MONGODB_DB: infra.dbName,
   KAFKA_TOPIC_PREFIX: infra.topicPrefix,
   KAFKA_PRODUCER_LINGER_MS: '2',
-  FEEDBACK_ID_KEY: KEY,
+  FEEDBACK_ID_KEYS: KEY,
 };
 let a: FeedbackTestApp;
 let b: FeedbackTestApp;
 
 beforeAll(async () => {
-  a = await startFeedbackApp({ ...env, FEEDBACK_FIRST_CLAIM_LINGER_MS: '5' });
+  // Claims wait 500 ms for company: long enough to see them queued, shorter than an edit's wait.
+  a = await startFeedbackApp({ ...env, FEEDBACK_FIRST_CLAIM_LINGER_MS: '500' });
   b = await startFeedbackApp(env);
 });
 
@@ -65,10 +66,13 @@ describe('server-issued feedbackIds', () => {
     const body = { requestId, rating: 4, comment: 'ok', source: 'user' };
     const issued = await submit(a, body);
     expect(issued).toMatchObject({ revision: 1, outcome: 'new' });
-    expect(new ServerFeedbackIds(KEY).isServerIssued(issued.feedbackId)).toBe(true);
-    expect(new ServerFeedbackIds('another key').isServerIssued(issued.feedbackId)).toBe(false);
+    expect(new ServerFeedbackIds([KEY]).isServerIssued(issued.feedbackId)).toBe(true);
+    expect(new ServerFeedbackIds(['another key']).isServerIssued(issued.feedbackId)).toBe(false);
+    // Published and answered before the claim exists: it is still queued.
+    expect(await claims(a).findOne({ _id: `${issued.feedbackId}#1` })).toBeNull();
 
-    // Sent right away: the same replica waits for its own pending claim, so this is exact.
+    // Sent right away: the same replica waits for its own queued claim, so this is exact (without
+    // the wait it would find no claim and plan an edit).
     const again = await submit(a, { ...body, feedbackId: issued.feedbackId });
     expect(again).toEqual({ feedbackId: issued.feedbackId, revision: 1, outcome: 'duplicate' });
     const edit = await submit(a, { ...body, feedbackId: issued.feedbackId, rating: 5 });
@@ -93,22 +97,13 @@ describe('server-issued feedbackIds', () => {
       const issued = await submit(slow, { requestId, thumbs: 'up', source: 'user' });
       expect(await claims(b).findOne({ _id: `${issued.feedbackId}#1` })).toBeNull();
 
-      // Replica b finds no claim, recognises the id and plans an edit of revision 1.
-      const edit = await submit(b, {
-        feedbackId: issued.feedbackId,
-        requestId,
-        thumbs: 'down',
-        source: 'user',
-      });
-      expect(edit).toEqual({ feedbackId: issued.feedbackId, revision: 2, outcome: 'edit' });
-      // Even the identical content is an edit then (the claim holding its hash is not readable yet).
-      const same = await submit(b, {
-        feedbackId: issued.feedbackId,
-        requestId,
-        thumbs: 'up',
-        source: 'user',
-      });
-      expect(same).toEqual({ feedbackId: issued.feedbackId, revision: 3, outcome: 'edit' });
+      // Replica b finds no claim and recognises the id: even the identical content is an edit of
+      // revision 1 then (the claim holding its hash is not readable yet), never a second revision 1.
+      const body = { feedbackId: issued.feedbackId, requestId, source: 'user' };
+      const same = await submit(b, { ...body, thumbs: 'up' });
+      expect(same).toEqual({ feedbackId: issued.feedbackId, revision: 2, outcome: 'edit' });
+      const edit = await submit(b, { ...body, thumbs: 'down' });
+      expect(edit).toEqual({ feedbackId: issued.feedbackId, revision: 3, outcome: 'edit' });
 
       // Shutdown writes the held-back claim before the connection closes.
       await slow.close();
@@ -127,7 +122,9 @@ describe('server-issued feedbackIds', () => {
       // No event id ever carries two values.
       for (const values of byId.values()) expect(values.size).toBe(1);
       const second = parseEvent(records.find((r) => parseEvent(r.value).id.endsWith(':2'))!.value);
-      expect(second.data).toMatchObject({ revision: 2, edit: { previousRevision: 1 }, thumbs: 'down' });
+      expect(second.data).toMatchObject({ revision: 2, edit: { previousRevision: 1 }, thumbs: 'up' });
+      const third = parseEvent(records.find((r) => parseEvent(r.value).id.endsWith(':3'))!.value);
+      expect(third.data).toMatchObject({ revision: 3, edit: { previousRevision: 2 }, thumbs: 'down' });
     } finally {
       if (slowOpen) await slow.close();
     }
@@ -136,9 +133,45 @@ describe('server-issued feedbackIds', () => {
   it('an id that merely looks like a UUIDv7 is a client id: claimed before publishing, as always', async () => {
     const feedbackId = '01900000-0000-7000-8000-000000000000';
     const requestId = randomUUID();
-    await claims(b).deleteMany({ _id: `${feedbackId}#1` });
-    const first = await submit(b, { feedbackId, requestId, rating: 2, source: 'judge' });
+    const first = await submit(a, { feedbackId, requestId, rating: 2, source: 'judge' });
     expect(first).toEqual({ feedbackId, revision: 1, outcome: 'new' });
-    expect(await claims(b).findOne({ _id: `${feedbackId}#1` })).not.toBeNull();
+    // Readable as soon as the 202 is back (replica a would hold an after-ack claim for 500 ms).
+    expect(await claims(a).findOne({ _id: `${feedbackId}#1` })).toMatchObject({ requestId });
+  });
+
+  it('refuses a server-issued id from the future: nobody can claim ids before the service issues them', async () => {
+    const future = new ServerFeedbackIds([KEY], () => Date.now() + 60_000).next();
+    const res = await b.post('/v1/feedback', {
+      feedbackId: future,
+      requestId: randomUUID(),
+      rating: 1,
+      source: 'user',
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: { code: 'validation_failed' } });
+    expect(JSON.stringify(res.body)).toContain('feedbackId');
+    // Within the clock-skew allowance it is accepted (as an edit of an unknown revision 1).
+    const soon = new ServerFeedbackIds([KEY], () => Date.now() + 1_000).next();
+    const ok = await submit(b, { feedbackId: soon, requestId: randomUUID(), rating: 1, source: 'user' });
+    expect(ok).toMatchObject({ revision: 2, outcome: 'edit' });
+  });
+
+  it('with FEEDBACK_FIRST_CLAIM_AFTER_ACK=false, revision 1 of a server-issued id is claimed before publishing', async () => {
+    const before = await startFeedbackApp({
+      ...env,
+      FEEDBACK_FIRST_CLAIM_AFTER_ACK: 'false',
+      FEEDBACK_FIRST_CLAIM_LINGER_MS: '10000',
+    });
+    try {
+      const requestId = randomUUID();
+      const issued = await submit(before, { requestId, rating: 5, source: 'user' });
+      expect(issued).toMatchObject({ revision: 1, outcome: 'new' });
+      expect(new ServerFeedbackIds([KEY]).isServerIssued(issued.feedbackId)).toBe(true);
+      expect(await claims(b).findOne({ _id: `${issued.feedbackId}#1` })).toMatchObject({ requestId });
+      const again = await submit(b, { requestId, rating: 5, source: 'user', feedbackId: issued.feedbackId });
+      expect(again).toEqual({ feedbackId: issued.feedbackId, revision: 1, outcome: 'duplicate' });
+    } finally {
+      await before.close();
+    }
   });
 });

@@ -1,7 +1,10 @@
 /** The only place this service reads process.env: validated at boot, every bad variable listed. */
 import { baseServiceConfig, env, type EnvSource, loadConfig } from '@llmops/platform';
+import { z } from 'zod';
 
 const KIB = 1024;
+/** Public (it is in the source): fine for development, never for production. */
+export const DEFAULT_FEEDBACK_ID_KEY = 'llmops-feedback-ids';
 const MIB = 1024 * KIB;
 
 export const feedbackConfigSchema = baseServiceConfig(3003, 'feedback')
@@ -26,11 +29,28 @@ export const feedbackConfigSchema = baseServiceConfig(3003, 'feedback')
     /** Mask e-mail addresses and phone numbers in free-text fields before events leave the service. */
     FEEDBACK_REDACT_PII: env.bool(false),
     /**
-     * Key of the tag that marks server-issued feedbackIds (server-feedback-ids.ts). Every replica
-     * must have the same value; set a secret one in production, so that clients cannot mint ids that
-     * pass as server-issued.
+     * Keys of the tag that marks server-issued feedbackIds (server-feedback-ids.ts), comma-separated.
+     * The first tags new ids; all are accepted (rotation). Every replica must have the same list.
+     * The default is public: set secret keys in production (the README says why).
      */
-    FEEDBACK_ID_KEY: env.string('llmops-feedback-ids'),
+    FEEDBACK_ID_KEYS: z
+      .string()
+      .default(DEFAULT_FEEDBACK_ID_KEY)
+      .transform((v) => v.split(',').map((k) => k.trim()))
+      .refine((keys) => keys.every((k) => k.length >= 8), {
+        message: 'expected comma-separated keys of at least 8 characters each',
+      }),
+    /**
+     * Whether revision 1 of a server-issued id is claimed after the ack (true) or before publishing
+     * like every other revision (false). Upgrading from a version without it: deploy with false
+     * first, and set true once every replica recognises server-issued ids.
+     */
+    FEEDBACK_FIRST_CLAIM_AFTER_ACK: env.bool(true),
+    /**
+     * A client-supplied id that is recognised as server-issued but carries a time later than now
+     * plus this skew cannot have been issued yet: 400 (nobody can claim ids ahead of the service).
+     */
+    FEEDBACK_ID_MAX_CLOCK_SKEW_MS: env.int(5_000, 0, 600_000),
     /** Revision-1 claims of server-issued ids (written after the ack): linger, group size, bound. */
     FEEDBACK_FIRST_CLAIM_LINGER_MS: env.int(50, 0, 10_000),
     FEEDBACK_FIRST_CLAIM_MAX_GROUP: env.int(1_000, 1, 100_000),

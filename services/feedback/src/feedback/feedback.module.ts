@@ -1,7 +1,7 @@
 import { LOGGER, SERVICE_CONFIG } from '@llmops/platform';
 import { Module } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { FeedbackConfig } from '../config/feedback.config';
+import { DEFAULT_FEEDBACK_ID_KEY, type FeedbackConfig } from '../config/feedback.config';
 import { IngestionMetrics } from '../ingestion/ingestion.metrics';
 import { IngestionModule } from '../ingestion/ingestion.module';
 import { FeedbackRoutes } from './feedback.routes';
@@ -16,8 +16,17 @@ import { SubmitFeedbackUseCase } from './submit-feedback.usecase';
     FeedbackRevisionRepository,
     {
       provide: ServerFeedbackIds,
-      inject: [SERVICE_CONFIG],
-      useFactory: (config: FeedbackConfig) => new ServerFeedbackIds(config.FEEDBACK_ID_KEY),
+      inject: [SERVICE_CONFIG, LOGGER],
+      useFactory: (config: FeedbackConfig, logger: Logger) => {
+        if (config.FEEDBACK_ID_KEYS.includes(DEFAULT_FEEDBACK_ID_KEY)) {
+          const log = process.env.NODE_ENV === 'production' ? logger.warn : logger.info;
+          log.call(
+            logger,
+            'FEEDBACK_ID_KEYS holds the public default key: anyone can mint ids that pass as server-issued. Set secret keys in production.',
+          );
+        }
+        return new ServerFeedbackIds(config.FEEDBACK_ID_KEYS);
+      },
     },
     {
       provide: FirstRevisionWriter,
@@ -35,7 +44,7 @@ import { SubmitFeedbackUseCase } from './submit-feedback.usecase';
             maxGroup: config.FEEDBACK_FIRST_CLAIM_MAX_GROUP,
             maxPending: config.FEEDBACK_FIRST_CLAIM_MAX_PENDING,
             // Leave the rest of the shutdown budget to the producer and the connections.
-            flushTimeoutMs: Math.floor(config.SHUTDOWN_TIMEOUT_MS / 3),
+            flushTimeoutMs: Math.max(1_000, Math.floor(config.SHUTDOWN_TIMEOUT_MS / 3)),
           },
           metrics,
           logger,

@@ -9,83 +9,96 @@
  *
  * Layout (16 bytes, RFC 9562 section 5.7 with method 1, a dedicated counter, in rand_a):
  *   bytes 0-5   unix time in milliseconds (48 bits, big-endian)
- *   byte  6-7   version 7 (4 bits) + a 12-bit counter, started at a random value every millisecond
+ *   byte  6-7   version 7 (4 bits) + a 12-bit counter, started at a random value below 2,048 every
+ *               millisecond and incremented (RFC 9562 section 6.2 method 1, with a guard bit)
  *   byte  8-11  variant 0b10 (2 bits) + a 30-bit random node id, fixed per generator (process)
  *   bytes 12-15 tag: the first 32 bits of SHA-256(key || bytes 0-11)
  *
- * - Unique: within a process the counter never repeats inside one millisecond (when 4,096 ids were
- *   issued in one millisecond, the time field moves on to the next one, keeping ids ordered);
- *   across processes the 30-bit node ids differ (or, with odds of 1 in 2^30 per pair, the
- *   counters' random starts must also meet).
+ * - Unique and ordered within a process: the counter only counts up inside one millisecond; when it
+ *   is spent, the time field moves on to the next millisecond. Across processes, two ids can only
+ *   be equal when the processes drew the same 30-bit node id (odds of 1 in 2^30 per pair) and
+ *   their counters meet in the same millisecond.
  * - Recognisable: a string is server-issued when it is a lowercase UUIDv7 whose tag matches. The
  *   message has a fixed length, so the keyed hash cannot be extended; without the key, a forged or
- *   accidental id passes with odds of 1 in 2^32. All replicas must share FEEDBACK_ID_KEY.
+ *   accidental id passes with odds of 1 in 2^32. All replicas must share FEEDBACK_ID_KEYS.
  */
 import { hash, randomInt } from 'node:crypto';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** The counter starts below half its span, so it can count up 2,048 times before it overflows. */
+const COUNTER_START_SPAN = 0x800;
 const COUNTER_SPAN = 0x1000;
 
 export class ServerFeedbackIds {
-  /** key || 12 message bytes, reused for every tag (single-threaded). */
-  private readonly tagInput: Buffer;
-  private readonly keyLength: number;
+  /** Per key: key || 12 message bytes, reused for every tag (single-threaded). */
+  private readonly tagInputs: Buffer[];
+  /** The input of the first key: it tags new ids. */
+  private readonly issuingInput: Buffer;
   private readonly bytes = Buffer.alloc(16);
   private readonly node: number;
   private lastMs = -1;
   private counter = 0;
-  private counterStart = 0;
 
+  /**
+   * @param keys the first key tags new ids; every key is accepted when recognising (rotation:
+   *   put the new key first and keep the old one until no id of the old key can still be edited).
+   */
   constructor(
-    key: string,
+    keys: readonly string[],
     private readonly now: () => number = Date.now,
   ) {
-    const keyBytes = Buffer.from(key, 'utf8');
-    if (keyBytes.length === 0) throw new Error('ServerFeedbackIds: the key must not be empty');
-    this.keyLength = keyBytes.length;
-    this.tagInput = Buffer.alloc(keyBytes.length + 12);
-    keyBytes.copy(this.tagInput, 0);
+    if (keys.length === 0 || keys.some((k) => k.length === 0)) {
+      throw new Error('ServerFeedbackIds: at least one key, and no empty key');
+    }
+    this.tagInputs = keys.map((k) => {
+      const keyBytes = Buffer.from(k, 'utf8');
+      const input = Buffer.alloc(keyBytes.length + 12);
+      keyBytes.copy(input, 0);
+      return input;
+    });
+    this.issuingInput = this.tagInputs[0] as Buffer;
     this.node = randomInt(0, 2 ** 30);
   }
 
-  /** A new server-issued UUIDv7 (lowercase). */
+  /** A new server-issued UUIDv7 (lowercase); strictly increasing within this generator. */
   next(): string {
-    let ms = this.now();
-    if (ms > this.lastMs) {
-      this.lastMs = ms;
-      this.counterStart = randomInt(0, COUNTER_SPAN);
-      this.counter = this.counterStart;
-    } else {
-      // Same millisecond (or the clock went back): keep the last time, take the next counter value.
-      ms = this.lastMs;
-      this.counter = (this.counter + 1) % COUNTER_SPAN;
-      if (this.counter === this.counterStart) {
-        ms = ++this.lastMs;
-        this.counterStart = randomInt(0, COUNTER_SPAN);
-        this.counter = this.counterStart;
-      }
+    const now = this.now();
+    if (now > this.lastMs) {
+      this.lastMs = now;
+      this.counter = randomInt(0, COUNTER_START_SPAN);
+    } else if (++this.counter === COUNTER_SPAN) {
+      // Same millisecond (or the clock went back) and the counter is spent: borrow the next one.
+      this.lastMs++;
+      this.counter = randomInt(0, COUNTER_START_SPAN);
     }
     const b = this.bytes;
-    b.writeUIntBE(ms, 0, 6);
+    b.writeUIntBE(this.lastMs, 0, 6);
     b[6] = 0x70 | (this.counter >>> 8);
     b[7] = this.counter & 0xff;
     b.writeUInt32BE((0x80000000 | this.node) >>> 0, 8);
     const hex = b.toString('hex', 0, 12);
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}${this.tag(b)}`;
+    const tag = tagOf(this.issuingInput, b);
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}${tag}`;
   }
 
-  /** True when `id` was issued by a generator with the same key. */
+  /** True when `id` was issued by a generator with one of these keys. */
   isServerIssued(id: string): boolean {
     if (id.length !== 36 || !UUID_V7.test(id)) return false;
     const b = Buffer.from(id.replaceAll('-', ''), 'hex');
+    const tag = id.slice(28);
     // A plain comparison: a 32-bit tag that only decides how an edit is planned is no secret worth
     // a timing-safe compare.
-    return this.tag(b) === id.slice(28);
+    return this.tagInputs.some((input) => tagOf(input, b) === tag);
   }
+}
 
-  /** 8 hex digits. (A hex digest is ~2.5x faster than a Buffer one in Node 20.) */
-  private tag(idBytes: Buffer): string {
-    idBytes.copy(this.tagInput, this.keyLength, 0, 12);
-    return hash('sha256', this.tagInput, 'hex').slice(0, 8);
-  }
+/** The Unix time in milliseconds a UUIDv7 carries (its first 48 bits). */
+export function uuidV7Time(id: string): number {
+  return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+}
+
+/** 8 hex digits. (A hex digest is ~2.5x faster than a Buffer one in Node 20.) */
+function tagOf(input: Buffer, idBytes: Buffer): string {
+  idBytes.copy(input, input.length - 12, 0, 12);
+  return hash('sha256', input, 'hex').slice(0, 8);
 }

@@ -25,19 +25,35 @@ import { FeedbackRevisionRepository, type RevisionStore } from './persistence/fe
 import { FirstRevisionWriter } from './persistence/first-revision-writer';
 import { type ReservationRequest, reserveRevisions } from './reserve-revisions';
 import { type ChainPlan, isPlanned, type Outcome, planChain, type RevisionState } from './revision-plan';
-import { ServerFeedbackIds } from './server-feedback-ids';
+import { ServerFeedbackIds, uuidV7Time } from './server-feedback-ids';
 
 export type FeedbackOutcome =
   | { ok: true; feedbackId: string; revision: number; outcome: Outcome }
   | { ok: false; rejection: ItemRejection };
 
 const EDIT_MARGIN_BYTES = 64;
+/**
+ * How long an edit of an id this replica issued waits for that id's revision-1 claim to be written
+ * (normally one linger, FEEDBACK_FIRST_CLAIM_LINGER_MS). Past it, the edit is planned without the
+ * claim (revision 2 of an unknown revision 1), which is safe; it never waits out a database outage.
+ */
+const SETTLE_WAIT_MS = 1_000;
+
+interface Chain {
+  feedbackId: string;
+  issued: boolean;
+  candidates: Candidate[];
+  /** Set for ids issued in this request (no store involved before the ack). */
+  plan?: ChainPlan;
+}
 
 interface Candidate {
   index: number;
   feedbackId: string;
   /** The server issued `feedbackId` for this item (the request had none). */
   issued: boolean;
+  /** A client-supplied `feedbackId` that the service issued earlier (server-feedback-ids.ts). */
+  recognised: boolean;
   req: SubmitFeedbackRequest;
   contentHash: string;
   draft: CloudEvent<typeof EVENT_TYPES.feedbackSubmitted>;
@@ -86,58 +102,67 @@ export class SubmitFeedbackUseCase {
       outcomes[index] = { ok: false, rejection };
     };
 
-    const byId = new Map<string, Candidate[]>();
+    // One chain per feedbackId; an id issued in this request always has a chain of its own (even
+    // if a client item named the same id, which then goes through the store like any client id).
+    const chains: Chain[] = [];
+    const clientChains = new Map<string, Chain>();
     items.forEach((item, index) => {
       const prepared = this.prepare(item, receivedAt);
       if ('rejection' in prepared) return reject(index, prepared.rejection);
       const candidate = { index, ...prepared };
-      const group = byId.get(candidate.feedbackId);
-      if (group) group.push(candidate);
-      else byId.set(candidate.feedbackId, [candidate]);
+      let chain = candidate.issued ? undefined : clientChains.get(candidate.feedbackId);
+      if (!chain) {
+        chain = { feedbackId: candidate.feedbackId, issued: candidate.issued, candidates: [] };
+        chains.push(chain);
+        if (!candidate.issued) clientChains.set(candidate.feedbackId, chain);
+      }
+      chain.candidates.push(candidate);
     });
 
-    // Server-issued ids are new by construction: revision 1, no claim before the ack.
-    const plans = new Map<string, ChainPlan>();
+    const afterAck = this.config.FEEDBACK_FIRST_CLAIM_AFTER_ACK;
     const firstClaims: RevisionState[] = [];
     const requests: ReservationRequest[] = [];
-    const waits: Promise<void>[] = [];
-    for (const [feedbackId, group] of byId) {
-      const submissions = group.map((c) => ({
+    const recognised = new Set<string>();
+    const waits: Promise<unknown>[] = [];
+    for (const chain of chains) {
+      const submissions = chain.candidates.map((c) => ({
         requestId: c.req.requestId,
         contentHash: c.contentHash,
         timestamp: c.req.timestamp,
       }));
-      if (group.some((c) => c.issued)) {
-        const plan = planChain(feedbackId, null, submissions, receivedAt);
-        plans.set(feedbackId, plan);
-        firstClaims.push(...plan.claims);
+      if (chain.issued && afterAck) {
+        // New by construction: revision 1, claimed after the ack (FirstRevisionWriter).
+        chain.plan = planChain(chain.feedbackId, null, submissions, receivedAt);
+        firstClaims.push(...chain.plan.claims);
         continue;
       }
-      requests.push({ feedbackId, submissions });
-      // An edit of an id this replica issued a moment ago waits for its revision-1 claim.
-      const settled = this.firstRevisions.settled(feedbackId);
+      requests.push({ feedbackId: chain.feedbackId, submissions });
+      if (!chain.candidates[0]?.recognised) continue;
+      recognised.add(chain.feedbackId);
+      // An edit of an id this replica issued a moment ago waits (briefly) for its revision-1 claim.
+      const settled = this.firstRevisions.settled(chain.feedbackId);
       if (settled) waits.push(settled);
     }
-    if (waits.length > 0) await Promise.all(waits);
+    if (waits.length > 0) await Promise.race([Promise.all(waits), sleep(SETTLE_WAIT_MS)]);
     const reservation =
       requests.length === 0
-        ? { plans, conflicts: new Map<string, ItemRejection>(), raceLosses: 0 }
+        ? undefined
         : await reserveRevisions(
             this.store,
             requests,
             receivedAt,
             this.config.FEEDBACK_REVISION_MAX_ATTEMPTS,
-            (id) => this.ids.isServerIssued(id),
+            (id) => recognised.has(id),
           );
-    if (reservation.raceLosses > 0) this.metrics.revisionConflicts.inc(reservation.raceLosses);
-    for (const [id, plan] of reservation.plans) plans.set(id, plan);
+    if (reservation && reservation.raceLosses > 0) this.metrics.revisionConflicts.inc(reservation.raceLosses);
 
     const events: KeyedEvent[] = [];
     const counts: Record<Outcome, number> = { new: 0, edit: 0, duplicate: 0 };
-    for (const [feedbackId, group] of byId) {
-      const conflict = reservation.conflicts.get(feedbackId);
-      const plan = plans.get(feedbackId);
-      group.forEach((c, i) => {
+    for (const chain of chains) {
+      const { feedbackId } = chain;
+      const conflict = chain.plan ? undefined : reservation?.conflicts.get(feedbackId);
+      const plan = chain.plan ?? reservation?.plans.get(feedbackId);
+      chain.candidates.forEach((c, i) => {
         const planned = plan?.items[i];
         if (conflict || !planned) return reject(c.index, conflict ?? internalPlanGap(feedbackId));
         if (!isPlanned(planned)) return reject(c.index, planned);
@@ -183,6 +208,18 @@ export class SubmitFeedbackUseCase {
     if (tooLarge) return { rejection: tooLarge };
     const issued = req.feedbackId === undefined;
     const feedbackId = req.feedbackId ?? this.ids.next();
+    const recognised = !issued && this.ids.isServerIssued(feedbackId);
+    if (recognised && uuidV7Time(feedbackId) > Date.now() + this.config.FEEDBACK_ID_MAX_CLOCK_SKEW_MS) {
+      return {
+        rejection: validationRejection([
+          {
+            path: 'feedbackId',
+            message:
+              'a server-issued id whose time is in the future cannot have been issued yet; send the feedbackId the service returned, or your own id',
+          },
+        ]),
+      };
+    }
     try {
       const draft = draftFeedbackEvent(req, feedbackId, this.scale, receivedAt, this.redact);
       // Checked on the draft, before a revision is claimed; the final event differs only by the
@@ -193,6 +230,7 @@ export class SubmitFeedbackUseCase {
       return {
         feedbackId,
         issued,
+        recognised,
         req,
         contentHash: feedbackContentHash(req, this.scale),
         draft,
@@ -218,4 +256,8 @@ export class SubmitFeedbackUseCase {
 function internalPlanGap(feedbackId: string): ItemRejection {
   // Unreachable by construction (every reserved id has a plan or a conflict); fail closed, never publish.
   return { status: 500, code: 'internal_error', message: `no revision plan for ${feedbackId}` };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

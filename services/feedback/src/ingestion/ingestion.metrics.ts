@@ -48,7 +48,7 @@ export class IngestionMetrics {
       name: 'llmops_feedback_first_revision_claims_total',
       help:
         'Revision-1 claims of server-issued feedbackIds (written after the ack), by result: written, ' +
-        'taken (already claimed: replicas disagree on FEEDBACK_ID_KEY), dropped (not written)',
+        'taken (already claimed: a replica did not recognise the id: FEEDBACK_ID_KEYS or version mismatch), dropped (not written)',
       labelNames: ['result'],
       registers: [registry],
     });

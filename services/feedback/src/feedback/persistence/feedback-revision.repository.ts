@@ -144,6 +144,18 @@ export class FeedbackRevisionRepository implements RevisionStore {
     return taken;
   }
 
+  /** The stored claim of each (feedbackId, revision), or null (FirstRevisionWriter's retries). */
+  async claimsOf(states: readonly RevisionState[]): Promise<(RevisionState | null)[]> {
+    try {
+      const docs = await Promise.all(
+        states.map((s) => this.collection.findOne({ _id: revisionKey(s.feedbackId, s.revision) })),
+      );
+      return docs.map((d) => (d ? toState(d) : null));
+    } catch (err) {
+      throw new RevisionStoreUnavailableError(err);
+    }
+  }
+
   async latest(feedbackId: string, firstMayBeMissing = false): Promise<RevisionState | null> {
     let found: FeedbackRevisionDocument | null = null;
     try {

@@ -19,8 +19,10 @@ const first = (feedbackId: string): RevisionState => ({
 
 class FakeStore implements FirstRevisionStore {
   readonly writes: string[][] = [];
-  readonly stored = new Set<string>();
+  readonly stored = new Map<string, RevisionState>();
   failures = 0;
+  /** Writes store the documents and THEN fail (a write whose outcome the client never saw). */
+  failAfterWrite = 0;
 
   async insertClaims(states: readonly RevisionState[]): Promise<Set<number>> {
     if (this.failures > 0) {
@@ -31,9 +33,17 @@ class FakeStore implements FirstRevisionStore {
     const taken = new Set<number>();
     states.forEach((s, i) => {
       if (this.stored.has(s.feedbackId)) taken.add(i);
-      this.stored.add(s.feedbackId);
+      else this.stored.set(s.feedbackId, s);
     });
+    if (this.failAfterWrite > 0) {
+      this.failAfterWrite--;
+      throw new Error('timed out after the write');
+    }
     return taken;
+  }
+
+  async claimsOf(states: readonly RevisionState[]): Promise<(RevisionState | null)[]> {
+    return states.map((s) => this.stored.get(s.feedbackId) ?? null);
   }
 }
 
@@ -102,13 +112,13 @@ describe('FirstRevisionWriter', () => {
     expect(store.writes).toEqual([['a', 'b']]);
   });
 
-  it('reports claims that were already taken (replicas with different FEEDBACK_ID_KEY)', async () => {
+  it('reports claims that were already taken (a replica with other FEEDBACK_ID_KEYS)', async () => {
     const { store, counts, logged, writer } = setup({ lingerMs: 0 });
-    store.stored.add('a');
+    store.stored.set('a', { ...first('a'), contentHash: 'someone else' });
     writer.record([first('a'), first('b')]);
     await writer.settled('b');
     expect(counts).toMatchObject({ written: 1, taken: 1 });
-    expect(logged.some((l) => l.includes('FEEDBACK_ID_KEY') && l.includes('"a"'))).toBe(true);
+    expect(logged.some((l) => l.includes('FEEDBACK_ID_KEYS') && l.includes('"a"'))).toBe(true);
   });
 
   it('on shutdown, gives up after flushTimeoutMs and counts what was not written', async () => {
@@ -120,5 +130,50 @@ describe('FirstRevisionWriter', () => {
     await settled;
     expect(counts.dropped).toBe(1);
     expect(writer.pendingCount).toBe(0);
+  });
+
+  it('a retry that finds its own earlier (partial) write counts it as written, not taken', async () => {
+    const { store, counts, logged, writer } = setup({ lingerMs: 0 });
+    store.failAfterWrite = 1;
+    writer.record([first('a'), first('b')]);
+    await writer.settled('a');
+    expect(store.writes).toEqual([
+      ['a', 'b'],
+      ['a', 'b'],
+    ]);
+    expect(counts).toMatchObject({ failures: 1, written: 2, taken: 0 });
+    expect(logged.some((l) => l.includes('already claimed'))).toBe(false);
+  });
+
+  it('drops a group after maxAttempts failed writes, so the queue moves on', async () => {
+    const { store, counts, writer } = setup({ lingerMs: 0, maxAttempts: 2 });
+    store.failures = 2;
+    writer.record([first('a')]);
+    await writer.settled('a');
+    writer.record([first('b')]);
+    await writer.settled('b');
+    expect(counts).toMatchObject({ failures: 2, dropped: 1, written: 1 });
+    expect(store.writes).toEqual([['b']]);
+  });
+
+  it('a flush retries a group waiting out its backoff at once', async () => {
+    const { store, counts, writer } = setup({ lingerMs: 0, flushTimeoutMs: 150 });
+    store.failures = 1;
+    writer.record([first('a')]);
+    // Let the first attempt fail: the group now waits 250 ms, longer than the flush budget.
+    await new Promise((r) => setTimeout(r, 20));
+    expect(counts.failures).toBe(1);
+    await writer.flush();
+    expect(counts).toMatchObject({ written: 1, dropped: 0 });
+  });
+
+  it('claims recorded after the shutdown flush are counted as dropped, never left pending', async () => {
+    const { store, counts, writer } = setup();
+    await writer.flush();
+    writer.record([first('late')]);
+    expect(writer.settled('late')).toBeUndefined();
+    expect(writer.pendingCount).toBe(0);
+    expect(counts.dropped).toBe(1);
+    expect(store.writes).toEqual([]);
   });
 });

@@ -23,6 +23,8 @@ import type { RevisionState } from '../revision-plan';
 export interface FirstRevisionStore {
   /** Returns the indexes (into `states`) whose claim already existed. */
   insertClaims(states: readonly RevisionState[]): Promise<Set<number>>;
+  /** The stored claim of each (feedbackId, revision), or null. */
+  claimsOf(states: readonly RevisionState[]): Promise<(RevisionState | null)[]>;
 }
 
 export interface FirstRevisionWriterOptions {
@@ -30,6 +32,8 @@ export interface FirstRevisionWriterOptions {
   maxGroup: number;
   maxPending: number;
   flushTimeoutMs: number;
+  /** Failed attempts after which a group is dropped (default 20, about 1.5 minutes of backoff). */
+  maxAttempts?: number;
 }
 
 export interface FirstRevisionMetrics {
@@ -42,9 +46,12 @@ interface Group {
   done: Promise<void>;
   resolve: () => void;
   finished: boolean;
+  attempts: number;
 }
 
 const RETRY_MIN_MS = 250;
+/** A group that failed this often (about 1.5 minutes of backoff) is dropped: the queue must move. */
+const DEFAULT_MAX_ATTEMPTS = 20;
 const RETRY_MAX_MS = 5_000;
 const DROP_LOG_INTERVAL_MS = 5_000;
 
@@ -59,6 +66,7 @@ export class FirstRevisionWriter {
   private retryTimer: NodeJS.Timeout | null = null;
   private retryDelayMs = RETRY_MIN_MS;
   private flushing = false;
+  private closed = false;
   private lastDropLog = 0;
 
   constructor(
@@ -71,6 +79,11 @@ export class FirstRevisionWriter {
   /** Queues revision-1 claims whose events the broker has acknowledged. Never throws. */
   record(states: readonly RevisionState[]): void {
     if (states.length === 0) return;
+    if (this.closed) {
+      this.metrics.claims('dropped', states.length);
+      this.logger.warn({ dropped: states.length }, 'first-revision claims recorded after shutdown: dropped');
+      return;
+    }
     if (this.pending + states.length > this.options.maxPending) {
       this.metrics.claims('dropped', states.length);
       this.logDrop(states.length, 'pending claims are at FEEDBACK_FIRST_CLAIM_MAX_PENDING');
@@ -107,14 +120,18 @@ export class FirstRevisionWriter {
   /** Writes everything queued (shutdown); claims still unwritten after `flushTimeoutMs` are dropped. */
   async flush(): Promise<void> {
     this.flushing = true;
+    // Write now: no linger, and a group waiting out a retry backoff is retried at once.
+    this.clearTimers();
+    this.retryDelayMs = RETRY_MIN_MS;
     this.pump();
     const deadline = Date.now() + this.options.flushTimeoutMs;
     for (let head = this.groups[0]; head && Date.now() < deadline; head = this.groups[0]) {
       await Promise.race([head.done, sleep(Math.max(1, deadline - Date.now()))]);
     }
-    if (this.lingerTimer) clearTimeout(this.lingerTimer);
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    const left = this.groups.splice(0);
+    this.closed = true;
+    this.clearTimers();
+    // A write still in flight counts itself (written, or dropped when it fails); the rest is lost.
+    const left = this.groups.splice(this.inFlight ? 1 : 0);
     const lost = left.reduce((n, g) => n + g.states.length, 0);
     for (const g of left) this.finish(g);
     this.open = null;
@@ -124,15 +141,22 @@ export class FirstRevisionWriter {
     }
   }
 
+  private clearTimers(): void {
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.lingerTimer = null;
+    this.retryTimer = null;
+  }
+
   private newGroup(): Group {
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
-    return { states: [], done, resolve, finished: false };
+    return { states: [], done, resolve, finished: false, attempts: 0 };
   }
 
   private pump(): void {
     const head = this.groups[0];
-    if (this.inFlight || this.retryTimer || !head) return;
+    if (this.inFlight || this.retryTimer || this.closed || !head) return;
     const full = head.states.length >= this.options.maxGroup;
     if (head === this.open && !full && !this.flushing && this.options.lingerMs > 0) {
       this.lingerTimer ??= setTimeout(() => {
@@ -148,15 +172,16 @@ export class FirstRevisionWriter {
       this.lingerTimer = null;
     }
     this.inFlight = true;
-    this.store
-      .insertClaims(head.states)
+    head.attempts++;
+    this.write(head)
       .then((taken) => {
         this.retryDelayMs = RETRY_MIN_MS;
         this.metrics.claims('written', head.states.length - taken.size);
         if (taken.size > 0) {
           this.metrics.claims('taken', taken.size);
-          // Impossible unless replicas disagree on FEEDBACK_ID_KEY (one claimed revision 1 of an
-          // id it did not recognise) or two ids collided.
+          // Our own earlier attempt of a retried group (checked in insertFirstClaims) is not
+          // counted here. Anything else means a replica did not recognise a server-issued id (a
+          // different FEEDBACK_ID_KEYS, or an old version) and claimed its revision 1 for an edit.
           this.logger.error(
             {
               feedbackIds: head.states
@@ -165,7 +190,7 @@ export class FirstRevisionWriter {
                 .map((st) => st.feedbackId),
               taken: taken.size,
             },
-            'revision 1 of a server-issued feedbackId was already claimed; check that every replica has the same FEEDBACK_ID_KEY',
+            'revision 1 of a server-issued feedbackId was already claimed; check that every replica runs this version with the same FEEDBACK_ID_KEYS',
           );
         }
         if (this.groups[0] === head) this.groups.shift();
@@ -173,10 +198,21 @@ export class FirstRevisionWriter {
       })
       .catch((err: unknown) => {
         this.metrics.writeFailed();
+        if (this.closed || head.attempts >= (this.options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)) {
+          this.logger.error(
+            { err, claims: head.states.length, attempts: head.attempts },
+            'writing first-revision claims failed; dropped',
+          );
+          this.metrics.claims('dropped', head.states.length);
+          if (this.groups[0] === head) this.groups.shift();
+          this.finish(head);
+          return;
+        }
         this.logger.warn(
           { err, claims: head.states.length, retryInMs: this.retryDelayMs },
           'writing first-revision claims failed; retrying',
         );
+        if (this.flushing) this.retryDelayMs = RETRY_MIN_MS;
         this.retryTimer = setTimeout(() => {
           this.retryTimer = null;
           this.pump();
@@ -187,6 +223,30 @@ export class FirstRevisionWriter {
         this.inFlight = false;
         this.pump();
       });
+  }
+
+  /**
+   * One attempt. On a retry, a claim found taken may be our own earlier attempt (the failed write
+   * may have stored part of the group): those equal to ours count as written, not taken.
+   */
+  private async write(group: Group): Promise<Set<number>> {
+    const taken = await this.store.insertClaims(group.states);
+    if (taken.size === 0 || group.attempts === 1) return taken;
+    const indexes = [...taken];
+    const stored = await this.store.claimsOf(indexes.map((i) => group.states[i] as RevisionState));
+    const foreign = new Set<number>();
+    indexes.forEach((i, k) => {
+      const ours = group.states[i];
+      const found = stored[k];
+      const same =
+        ours &&
+        found &&
+        found.contentHash === ours.contentHash &&
+        found.requestId === ours.requestId &&
+        found.receivedAt === ours.receivedAt;
+      if (!same) foreign.add(i);
+    });
+    return foreign;
   }
 
   private finish(group: Group): void {
