@@ -80,7 +80,8 @@ describe('docker-compose.yml', () => {
       const known = Object.keys(schema.shape);
       const unknown = Object.keys(env).filter((k) => !known.includes(k));
       expect(unknown).toEqual([]);
-      const parsed = schema.safeParse(env);
+      // The image sets NODE_ENV=production (deploy/docker/Dockerfile), so the config must boot with it.
+      const parsed = schema.safeParse({ NODE_ENV: 'production', ...env });
       expect(
         parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
       ).toEqual([]);

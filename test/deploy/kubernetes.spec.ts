@@ -61,6 +61,8 @@ const schemas: Record<string, z.ZodObject> = {
 
 const configMap = find('ConfigMap', 'llmops-config')!;
 const secret = find('Secret', 'llmops-mongodb')!;
+/** Secrets beyond the shared one, per service. */
+const ownSecrets: Record<string, string[]> = { feedback: ['llmops-feedback'] };
 
 describe('kubernetes manifests', () => {
   it('every object is well-formed and listed in the kustomization', () => {
@@ -106,18 +108,23 @@ describe('kubernetes manifests', () => {
     });
 
     it('takes config from the ConfigMap and secrets from the Secret, with names the service knows', () => {
+      const own = (ownSecrets[name] ?? []).map((n) => find('Secret', n));
+      expect(own.every(Boolean)).toBe(true);
       expect(container?.envFrom).toEqual([
         { configMapRef: { name: 'llmops-config' } },
         { secretRef: { name: 'llmops-mongodb' } },
+        ...(ownSecrets[name] ?? []).map((n) => ({ secretRef: { name: n } })),
       ]);
       const env: Record<string, string> = {
         ...configMap.data,
         ...secret.stringData,
+        ...Object.assign({}, ...own.map((o) => o?.stringData ?? {})),
         ...Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value ?? ''])),
       };
       const known = Object.keys(schema.shape);
       expect(Object.keys(env).filter((k) => !known.includes(k))).toEqual([]);
-      const parsed = schema.safeParse(env);
+      // The image sets NODE_ENV=production (deploy/docker/Dockerfile), so the config must boot with it.
+      const parsed = schema.safeParse({ NODE_ENV: 'production', ...env });
       expect(
         parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
       ).toEqual([]);

@@ -47,11 +47,15 @@ const until = async (cond: () => boolean): Promise<void> => {
 
 describe('BatchingProducer scheduling (fake kafkajs producer)', () => {
   it('flushes a full batch at once and a partial one after linger', async () => {
-    // A full batch must not wait for the linger: with a 60 s linger, waiting would time the test out
-    // (no wall-clock bound, which a loaded CI host broke once at 32 ms against 25).
+    // A full batch must not wait for the linger. With a 60 s linger, waiting would run into the 5 s
+    // limit of this test (no wall-clock bound, which a loaded CI host broke once at 32 ms against 25).
     const fake = new FakeProducer();
     fake.autoAck = true;
-    const eager = new BatchingProducer(fakeKafka(fake), { maxBatchMessages: 3, lingerMs: 60_000 });
+    const eager = new BatchingProducer(fakeKafka(fake), {
+      maxBatchMessages: 3,
+      lingerMs: 60_000,
+      sendTimeoutMs: 120_000,
+    });
     await Promise.all([
       eager.send('t', [msg('a')]),
       eager.send('t', [msg('b')]),
@@ -67,7 +71,7 @@ describe('BatchingProducer scheduling (fake kafkajs producer)', () => {
     expect(fake.sent[1].values).toEqual(['d']);
     expect(fake.sent[1].at - lingerStart).toBeGreaterThanOrEqual(25);
     await lingering.close();
-  });
+  }, 5_000);
 
   it('sends what queued during a flight right after the ack (group commit), one batch in flight', async () => {
     const fake = new FakeProducer();

@@ -130,6 +130,27 @@ describe('server-issued feedbackIds', () => {
     }
   });
 
+  it('an edit on the issuing replica waits at most about 1 s for a claim queued longer, then is revision 2', async () => {
+    const slow = await startFeedbackApp({ ...env, FEEDBACK_FIRST_CLAIM_LINGER_MS: '10000' });
+    try {
+      const requestId = randomUUID();
+      const issued = await submit(slow, { requestId, rating: 2, source: 'user' });
+      const started = Date.now();
+      const edit = await submit(slow, {
+        feedbackId: issued.feedbackId,
+        requestId,
+        rating: 3,
+        source: 'user',
+      });
+      // Behaviour, not speed: without the bound it would wait out the 10 s linger.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      expect(Date.now() - started).toBeLessThan(8_000);
+      expect(edit).toEqual({ feedbackId: issued.feedbackId, revision: 2, outcome: 'edit' });
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('an id that merely looks like a UUIDv7 is a client id: claimed before publishing, as always', async () => {
     const feedbackId = '01900000-0000-7000-8000-000000000000';
     const requestId = randomUUID();

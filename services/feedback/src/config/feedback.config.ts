@@ -30,8 +30,8 @@ export const feedbackConfigSchema = baseServiceConfig(3003, 'feedback')
     FEEDBACK_REDACT_PII: env.bool(false),
     /**
      * Keys of the tag that marks server-issued feedbackIds (server-feedback-ids.ts), comma-separated.
-     * The first tags new ids; all are accepted (rotation). Every replica must have the same list.
-     * The default is public: set secret keys in production (the README says why).
+     * The first tags new ids; all are accepted (rotation, see the README). The default is public:
+     * with NODE_ENV=production the service refuses to start with it.
      */
     FEEDBACK_ID_KEYS: z
       .string()
@@ -57,10 +57,17 @@ export const feedbackConfigSchema = baseServiceConfig(3003, 'feedback')
     FEEDBACK_FIRST_CLAIM_MAX_PENDING: env.int(200_000, 1, 10_000_000),
     /** How often a feedback revision is re-planned after losing a concurrent compare-and-set. */
     FEEDBACK_REVISION_MAX_ATTEMPTS: env.int(5, 1, 100),
+    /** Only `production` matters here (the Dockerfile sets it): see FEEDBACK_ID_KEYS. */
+    NODE_ENV: z.string().optional(),
   })
   .refine((c) => c.FEEDBACK_RATING_MIN < c.FEEDBACK_RATING_MAX, {
     path: ['FEEDBACK_RATING_MAX'],
     message: 'expected FEEDBACK_RATING_MAX > FEEDBACK_RATING_MIN',
+  })
+  .refine((c) => c.NODE_ENV !== 'production' || !c.FEEDBACK_ID_KEYS.includes(DEFAULT_FEEDBACK_ID_KEY), {
+    path: ['FEEDBACK_ID_KEYS'],
+    message:
+      'the public default key is not allowed with NODE_ENV=production: set secret keys (anyone with the key can make ids that pass as server-issued)',
   });
 
 export type FeedbackConfig = ReturnType<typeof loadFeedbackConfig>;

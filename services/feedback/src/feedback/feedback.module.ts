@@ -1,7 +1,7 @@
 import { LOGGER, SERVICE_CONFIG } from '@llmops/platform';
 import { Module } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { DEFAULT_FEEDBACK_ID_KEY, type FeedbackConfig } from '../config/feedback.config';
+import type { FeedbackConfig } from '../config/feedback.config';
 import { IngestionMetrics } from '../ingestion/ingestion.metrics';
 import { IngestionModule } from '../ingestion/ingestion.module';
 import { FeedbackRoutes } from './feedback.routes';
@@ -16,17 +16,8 @@ import { SubmitFeedbackUseCase } from './submit-feedback.usecase';
     FeedbackRevisionRepository,
     {
       provide: ServerFeedbackIds,
-      inject: [SERVICE_CONFIG, LOGGER],
-      useFactory: (config: FeedbackConfig, logger: Logger) => {
-        if (config.FEEDBACK_ID_KEYS.includes(DEFAULT_FEEDBACK_ID_KEY)) {
-          const log = process.env.NODE_ENV === 'production' ? logger.warn : logger.info;
-          log.call(
-            logger,
-            'FEEDBACK_ID_KEYS holds the public default key: anyone can mint ids that pass as server-issued. Set secret keys in production.',
-          );
-        }
-        return new ServerFeedbackIds(config.FEEDBACK_ID_KEYS);
-      },
+      inject: [SERVICE_CONFIG],
+      useFactory: (config: FeedbackConfig) => new ServerFeedbackIds(config.FEEDBACK_ID_KEYS),
     },
     {
       provide: FirstRevisionWriter,

@@ -104,12 +104,14 @@ export class SubmitFeedbackUseCase {
 
     // One chain per feedbackId; an id issued in this request always has a chain of its own (even
     // if a client item named the same id, which then goes through the store like any client id).
-    const chains: Chain[] = [];
+    let chains: Chain[] = [];
     const clientChains = new Map<string, Chain>();
+    const issuedIds = new Set<string>();
     items.forEach((item, index) => {
       const prepared = this.prepare(item, receivedAt);
       if ('rejection' in prepared) return reject(index, prepared.rejection);
       const candidate = { index, ...prepared };
+      if (candidate.issued) issuedIds.add(candidate.feedbackId);
       let chain = candidate.issued ? undefined : clientChains.get(candidate.feedbackId);
       if (!chain) {
         chain = { feedbackId: candidate.feedbackId, issued: candidate.issued, candidates: [] };
@@ -118,6 +120,15 @@ export class SubmitFeedbackUseCase {
       }
       chain.candidates.push(candidate);
     });
+    // A client item naming an id issued in this very request can only be a guess (it was never
+    // returned to anyone): refused, so that one id never has two chains in one plan.
+    if (issuedIds.size > 0 && clientChains.size > 0) {
+      chains = chains.filter((chain) => {
+        if (chain.issued || !issuedIds.has(chain.feedbackId)) return true;
+        for (const c of chain.candidates) reject(c.index, issuedInThisRequest(chain.feedbackId));
+        return false;
+      });
+    }
 
     const afterAck = this.config.FEEDBACK_FIRST_CLAIM_AFTER_ACK;
     const firstClaims: RevisionState[] = [];
@@ -143,7 +154,7 @@ export class SubmitFeedbackUseCase {
       const settled = this.firstRevisions.settled(chain.feedbackId);
       if (settled) waits.push(settled);
     }
-    if (waits.length > 0) await Promise.race([Promise.all(waits), sleep(SETTLE_WAIT_MS)]);
+    if (waits.length > 0) await settledOrTimeout(waits, SETTLE_WAIT_MS);
     const reservation =
       requests.length === 0
         ? undefined
@@ -258,6 +269,24 @@ function internalPlanGap(feedbackId: string): ItemRejection {
   return { status: 500, code: 'internal_error', message: `no revision plan for ${feedbackId}` };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+function issuedInThisRequest(feedbackId: string): ItemRejection {
+  return {
+    status: 409,
+    code: 'feedback_id_conflict',
+    message: `feedbackId ${feedbackId} was issued to another item of this request; use the id the service returned, or your own`,
+    details: { feedbackId },
+  };
+}
+
+/** Waits for all `waits`, at most `ms` (the timer is cleared when they finish first). */
+async function settledOrTimeout(waits: readonly Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      Promise.all(waits),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

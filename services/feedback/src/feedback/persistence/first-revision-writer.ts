@@ -61,7 +61,8 @@ export class FirstRevisionWriter {
   private readonly waiting = new Map<string, Group>();
   private open: Group | null = null;
   private pending = 0;
-  private inFlight = false;
+  /** The group being written, if any. */
+  private inFlight: Group | null = null;
   private lingerTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private retryDelayMs = RETRY_MIN_MS;
@@ -131,7 +132,7 @@ export class FirstRevisionWriter {
     this.closed = true;
     this.clearTimers();
     // A write still in flight counts itself (written, or dropped when it fails); the rest is lost.
-    const left = this.groups.splice(this.inFlight ? 1 : 0);
+    const left = this.groups.splice(0).filter((g) => g !== this.inFlight);
     const lost = left.reduce((n, g) => n + g.states.length, 0);
     for (const g of left) this.finish(g);
     this.open = null;
@@ -171,7 +172,7 @@ export class FirstRevisionWriter {
       clearTimeout(this.lingerTimer);
       this.lingerTimer = null;
     }
-    this.inFlight = true;
+    this.inFlight = head;
     head.attempts++;
     this.write(head)
       .then((taken) => {
@@ -220,7 +221,7 @@ export class FirstRevisionWriter {
         this.retryDelayMs = Math.min(this.retryDelayMs * 2, RETRY_MAX_MS);
       })
       .finally(() => {
-        this.inFlight = false;
+        this.inFlight = null;
         this.pump();
       });
   }

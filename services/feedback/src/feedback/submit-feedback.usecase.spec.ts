@@ -1,0 +1,119 @@
+/**
+ * The use case's ordering of claims and publishing, with in-memory fakes (the real store, broker and
+ * replicas are in test/*.int-spec.ts).
+ */
+import { KafkaUnavailableError } from '@llmops/platform';
+import { Registry } from 'prom-client';
+import { loadFeedbackConfig } from '../config/feedback.config';
+import type { EventPublisher, KeyedEvent } from '../ingestion/event-publisher';
+import { IngestionMetrics } from '../ingestion/ingestion.metrics';
+import type { RevisionStore } from './persistence/feedback-revision.repository';
+import type { FirstRevisionWriter } from './persistence/first-revision-writer';
+import type { RevisionState } from './revision-plan';
+import type { ServerFeedbackIds } from './server-feedback-ids';
+import { type FeedbackOutcome, SubmitFeedbackUseCase } from './submit-feedback.usecase';
+
+function setup(env: Record<string, string> = {}, issue = ['issued-1', 'issued-2']) {
+  const log: string[] = [];
+  const claimed = new Map<string, RevisionState>();
+  const store: RevisionStore = {
+    async claim(states) {
+      const taken = new Set<string>();
+      for (const s of states) {
+        const key = `${s.feedbackId}#${s.revision}`;
+        if (claimed.has(key)) taken.add(s.feedbackId);
+        else claimed.set(key, s);
+        log.push(`claim ${key}`);
+      }
+      return taken;
+    },
+    async latest(feedbackId, firstMayBeMissing) {
+      let found: RevisionState | null = null;
+      for (let r = firstMayBeMissing && !claimed.has(`${feedbackId}#1`) ? 2 : 1; ; r++) {
+        const s = claimed.get(`${feedbackId}#${r}`);
+        if (!s) return found;
+        found = s;
+      }
+    },
+  };
+  let brokerDown = false;
+  const publisher = {
+    async publish(_topic: string, events: readonly KeyedEvent[]) {
+      if (brokerDown) throw new KafkaUnavailableError();
+      for (const e of events) log.push(`publish ${e.event.id}`);
+    },
+  } as unknown as EventPublisher;
+  const queue = [...issue];
+  const ids = {
+    next: () => queue.shift() ?? 'out-of-ids',
+    isServerIssued: (id: string) => id.startsWith('issued-'),
+  } as unknown as ServerFeedbackIds;
+  const firstRevisions = {
+    record: (states: readonly RevisionState[]) => {
+      for (const s of states) log.push(`after-ack claim ${s.feedbackId}#${s.revision}`);
+    },
+    settled: () => undefined,
+  } as unknown as FirstRevisionWriter;
+  const useCase = new SubmitFeedbackUseCase(
+    loadFeedbackConfig({ LOG_LEVEL: 'silent', ...env }),
+    store,
+    publisher,
+    new IngestionMetrics(new Registry()),
+    ids,
+    firstRevisions,
+  );
+  return { useCase, log, setBrokerDown: (down: boolean) => (brokerDown = down) };
+}
+
+const item = (extra: Record<string, unknown> = {}) => ({
+  requestId: 'r1',
+  rating: 4,
+  source: 'user',
+  ...extra,
+});
+const accepted = (o: FeedbackOutcome | undefined) => (o?.ok ? [o.feedbackId, o.revision, o.outcome] : o);
+
+describe('SubmitFeedbackUseCase: server-issued ids', () => {
+  it('publishes revision 1 of an issued id first and queues its claim only after the ack', async () => {
+    const { useCase, log } = setup();
+    const [out] = await useCase.execute([item()]);
+    expect(accepted(out)).toEqual(['issued-1', 1, 'new']);
+    expect(log).toEqual(['publish fb:issued-1:1', 'after-ack claim issued-1#1']);
+  });
+
+  it('queues no claim when the broker did not acknowledge (the client never learnt the id)', async () => {
+    const { useCase, log, setBrokerDown } = setup();
+    setBrokerDown(true);
+    await expect(useCase.execute([item()])).rejects.toBeInstanceOf(KafkaUnavailableError);
+    expect(log).toEqual([]);
+  });
+
+  it('with FEEDBACK_FIRST_CLAIM_AFTER_ACK=false, claims revision 1 before publishing', async () => {
+    const { useCase, log } = setup({ FEEDBACK_FIRST_CLAIM_AFTER_ACK: 'false' });
+    const [out] = await useCase.execute([item()]);
+    expect(accepted(out)).toEqual(['issued-1', 1, 'new']);
+    expect(log).toEqual(['claim issued-1#1', 'publish fb:issued-1:1']);
+  });
+
+  it.each([['true'], ['false']])(
+    'refuses a client item naming an id issued to another item of the same request (after ack: %s)',
+    async (afterAck) => {
+      const { useCase, log } = setup({ FEEDBACK_FIRST_CLAIM_AFTER_ACK: afterAck });
+      const outcomes = await useCase.execute([item(), item({ feedbackId: 'issued-1', rating: 1 })]);
+      expect(accepted(outcomes[0])).toEqual(['issued-1', 1, 'new']);
+      expect(outcomes[1]).toMatchObject({
+        ok: false,
+        rejection: { status: 409, code: 'feedback_id_conflict' },
+      });
+      // Exactly one value for fb:issued-1:1, and nothing else of that id.
+      expect(log.filter((l) => l.startsWith('publish'))).toEqual(['publish fb:issued-1:1']);
+    },
+  );
+
+  it('a recognised id without a readable claim is planned as revision 2 and claimed before publishing', async () => {
+    const { useCase, log } = setup();
+    const [out] = await useCase.execute([item({ feedbackId: 'issued-9' })]);
+    expect(accepted(out)).toEqual(['issued-9', 2, 'edit']);
+    expect(log).toEqual(['claim issued-9#2', 'publish fb:issued-9:2']);
+  });
+});
