@@ -102,8 +102,8 @@ export class SubmitFeedbackUseCase {
       outcomes[index] = { ok: false, rejection };
     };
 
-    // One chain per feedbackId; an id issued in this request always has a chain of its own (even
-    // if a client item named the same id, which then goes through the store like any client id).
+    // One chain per feedbackId (the submissions of one id, in item order). An id issued in this
+    // request is its item's alone: a client item naming it is refused below.
     let chains: Chain[] = [];
     const clientChains = new Map<string, Chain>();
     const issuedIds = new Set<string>();
