@@ -1,13 +1,18 @@
 /**
- * Server-issued feedbackIds: revision 1 is published without a claim and claimed after the ack
- * (FirstRevisionWriter). Real Kafka and MongoDB; two replicas share one database and one key.
+ * Server-issued feedbackIds: revision 1 is published without a claim and claimed after the ack, in
+ * pages (FirstRevisionWriter). Real Kafka and MongoDB; replicas share one database and one key.
  */
 import { parseEvent, TOPICS, topicName } from '@llmops/contracts';
 import { MONGO_CONNECTION } from '@llmops/platform';
 import { testInfra } from '@llmops/testing';
 import type { Connection } from 'mongoose';
 import { randomUUID } from 'node:crypto';
+import { FeedbackRevisionRepository } from '../src/feedback/persistence/feedback-revision.repository';
 import { FEEDBACK_REVISIONS_COLLECTION } from '../src/feedback/persistence/feedback-revision.schema';
+import {
+  FIRST_REVISION_PAGES_COLLECTION,
+  pageWindowOf,
+} from '../src/feedback/persistence/first-revision-pages';
 import { ServerFeedbackIds } from '../src/feedback/server-feedback-ids';
 import { readTopic, startFeedbackApp, type FeedbackTestApp, type TopicRecord } from './support/feedback-app';
 
@@ -54,6 +59,11 @@ function claims(t: FeedbackTestApp) {
     .db!.collection<{ _id: string }>(FEEDBACK_REVISIONS_COLLECTION);
 }
 
+/** The revision-1 claim of a server-issued id as its replicas read it: from the pages. */
+function firstClaim(t: FeedbackTestApp, feedbackId: string) {
+  return t.app.get(FeedbackRevisionRepository).firstRevision(feedbackId);
+}
+
 async function eventsOf(feedbackId: string, count: number): Promise<TopicRecord[]> {
   const mine = (rs: TopicRecord[]) =>
     rs.filter((r) => parseEvent(r.value).id.startsWith(`fb:${feedbackId}:`));
@@ -69,7 +79,7 @@ describe('server-issued feedbackIds', () => {
     expect(new ServerFeedbackIds([KEY]).isServerIssued(issued.feedbackId)).toBe(true);
     expect(new ServerFeedbackIds(['another key']).isServerIssued(issued.feedbackId)).toBe(false);
     // Published and answered before the claim exists: it is still queued.
-    expect(await claims(a).findOne({ _id: `${issued.feedbackId}#1` })).toBeNull();
+    expect(await firstClaim(a, issued.feedbackId)).toBeNull();
 
     // Sent right away: the same replica waits for its own queued claim, so this is exact (without
     // the wait it would find no claim and plan an edit).
@@ -78,8 +88,10 @@ describe('server-issued feedbackIds', () => {
     const edit = await submit(a, { ...body, feedbackId: issued.feedbackId, rating: 5 });
     expect(edit).toEqual({ feedbackId: issued.feedbackId, revision: 2, outcome: 'edit' });
 
-    const stored = await claims(a).findOne({ _id: `${issued.feedbackId}#1` });
+    const stored = await firstClaim(a, issued.feedbackId);
     expect(stored).toMatchObject({ requestId, revision: 1, previousRevision: null });
+    // Not in feedback_revisions: one page holds the claims of a window.
+    expect(await claims(a).findOne({ _id: `${issued.feedbackId}#1` })).toBeNull();
 
     const records = await eventsOf(issued.feedbackId, 3);
     const firsts = records.filter((r) => parseEvent(r.value).id === `fb:${issued.feedbackId}:1`);
@@ -95,7 +107,7 @@ describe('server-issued feedbackIds', () => {
     try {
       const requestId = randomUUID();
       const issued = await submit(slow, { requestId, thumbs: 'up', source: 'user' });
-      expect(await claims(b).findOne({ _id: `${issued.feedbackId}#1` })).toBeNull();
+      expect(await firstClaim(b, issued.feedbackId)).toBeNull();
 
       // Replica b finds no claim and recognises the id: even the identical content is an edit of
       // revision 1 then (the claim holding its hash is not readable yet), never a second revision 1.
@@ -108,7 +120,7 @@ describe('server-issued feedbackIds', () => {
       // Shutdown writes the held-back claim before the connection closes.
       await slow.close();
       slowOpen = false;
-      expect(await claims(b).findOne({ _id: `${issued.feedbackId}#1` })).toMatchObject({ requestId });
+      expect(await firstClaim(b, issued.feedbackId)).toMatchObject({ requestId });
       const next = await submit(b, { feedbackId: issued.feedbackId, requestId, rating: 3, source: 'user' });
       expect(next).toEqual({ feedbackId: issued.feedbackId, revision: 4, outcome: 'edit' });
 
@@ -151,6 +163,37 @@ describe('server-issued feedbackIds', () => {
     }
   });
 
+  it('writes the claims of concurrent submissions as a few pages, and every one is read back exactly', async () => {
+    const bodies = Array.from({ length: 100 }, (_, i) => ({
+      requestId: randomUUID(),
+      rating: (i % 5) + 1,
+      source: 'user',
+    }));
+    const issued = await Promise.all(bodies.map((body) => submit(b, body)));
+    const ids = issued.map((x) => x.feedbackId);
+    const windows = new Set(ids.map((id) => JSON.stringify(pageWindowOf(id))));
+    // Pages are written 50 ms (the default linger) after their 100 ms window ended.
+    let stored = await Promise.all(ids.map((id) => firstClaim(b, id)));
+    for (let i = 0; i < 100 && stored.includes(null); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      stored = await Promise.all(ids.map((id) => firstClaim(b, id)));
+    }
+    stored.forEach((claim, i) =>
+      expect(claim).toMatchObject({ feedbackId: ids[i], requestId: bodies[i]!.requestId, revision: 1 }),
+    );
+    const pages = await b.app
+      .get<Connection>(MONGO_CONNECTION)
+      .db!.collection<{ _id: string }>(FIRST_REVISION_PAGES_COLLECTION)
+      .find({ _id: { $in: [...windows].map((w) => `${JSON.parse(w).node}:${JSON.parse(w).window}:0`) } })
+      .toArray();
+    expect(pages).toHaveLength(windows.size);
+    // Far fewer documents than claims: the point of pages.
+    expect(windows.size).toBeLessThan(ids.length / 2);
+    // An identical resubmission on the same replica is recognised from the page.
+    const again = await submit(b, { ...bodies[7], feedbackId: ids[7] });
+    expect(again).toEqual({ feedbackId: ids[7], revision: 1, outcome: 'duplicate' });
+  });
+
   it('an id that merely looks like a UUIDv7 is a client id: claimed before publishing, as always', async () => {
     const feedbackId = '01900000-0000-7000-8000-000000000000';
     const requestId = randomUUID();
@@ -189,6 +232,7 @@ describe('server-issued feedbackIds', () => {
       expect(issued).toMatchObject({ revision: 1, outcome: 'new' });
       expect(new ServerFeedbackIds([KEY]).isServerIssued(issued.feedbackId)).toBe(true);
       expect(await claims(b).findOne({ _id: `${issued.feedbackId}#1` })).toMatchObject({ requestId });
+      expect(await firstClaim(b, issued.feedbackId)).toBeNull();
       const again = await submit(b, { requestId, rating: 5, source: 'user', feedbackId: issued.feedbackId });
       expect(again).toEqual({ feedbackId: issued.feedbackId, revision: 1, outcome: 'duplicate' });
     } finally {

@@ -47,20 +47,20 @@ export class IngestionMetrics {
     this.firstClaims = new Counter({
       name: 'llmops_feedback_first_revision_claims_total',
       help:
-        'Revision-1 claims of server-issued feedbackIds (written after the ack), by result: written, ' +
-        'taken (already claimed: a replica did not recognise the id: FEEDBACK_ID_KEYS or version mismatch), dropped (not written)',
+        'Revision-1 claims of server-issued feedbackIds (written after the ack, as pages of ' +
+        'feedback_first_revision_pages), by result: written, dropped (not written)',
       labelNames: ['result'],
       registers: [registry],
     });
     this.firstClaimWriteFailures = new Counter({
       name: 'llmops_feedback_first_revision_claim_write_failures_total',
-      help: 'Failed writes of a group of revision-1 claims (retried with backoff)',
+      help: 'Failed writes of a page of revision-1 claims (retried with backoff)',
       registers: [registry],
     });
   }
 
   /** FirstRevisionMetrics */
-  claims(result: 'written' | 'taken' | 'dropped', n: number): void {
+  claims(result: 'written' | 'dropped', n: number): void {
     if (n > 0) this.firstClaims.inc({ result }, n);
   }
 

@@ -5,6 +5,13 @@ import { type Connection, mongo } from 'mongoose';
 import { RevisionStoreUnavailableError } from '../feedback.errors';
 import type { RevisionState } from '../revision-plan';
 import {
+  findClaim,
+  FIRST_REVISION_PAGES_COLLECTION,
+  type FirstRevisionPageDocument,
+  pageId,
+  pageWindowOf,
+} from './first-revision-pages';
+import {
   FEEDBACK_REVISIONS_COLLECTION,
   type FeedbackRevisionDocument,
   revisionKey,
@@ -54,21 +61,35 @@ export interface RevisionStore {
   claim(states: readonly RevisionState[]): Promise<Set<string>>;
   /**
    * The highest claimed revision of a feedbackId, or null when it has none. With
-   * `firstMayBeMissing` (server-issued ids, whose revision-1 claim is written after the ack) a
-   * missing revision 1 does not end the search: revision 2 may already exist.
+   * `firstMayBeMissing` (server-issued ids, whose revision-1 claim is written after the ack, to a
+   * page of `feedback_first_revision_pages`) a missing revision 1 does not end the search:
+   * revision 2 may already exist; when no revision is claimed, revision 1 is read from its pages.
    */
   latest(feedbackId: string, firstMayBeMissing?: boolean): Promise<RevisionState | null>;
 }
 
+/** What FirstRevisionWriter needs: pages inserted whole, and read back to check a retry. */
+export interface FirstRevisionPageStore {
+  /** Inserts the page; false when a page with its `_id` exists already (nothing is changed then). */
+  insertPage(page: FirstRevisionPageDocument): Promise<boolean>;
+  page(id: string): Promise<FirstRevisionPageDocument | null>;
+}
+
 /** Native driver on the hot path (mongoose documents are ~30x slower for bulk writes). */
 @Injectable()
-export class FeedbackRevisionRepository implements RevisionStore {
+export class FeedbackRevisionRepository implements RevisionStore, FirstRevisionPageStore {
   constructor(@Inject(MONGO_CONNECTION) private readonly connection: Connection) {}
 
   private get collection(): mongo.Collection<FeedbackRevisionDocument> {
     const db = this.connection.db;
     if (!db) throw new RevisionStoreUnavailableError();
     return db.collection<FeedbackRevisionDocument>(FEEDBACK_REVISIONS_COLLECTION);
+  }
+
+  private get pages(): mongo.Collection<FirstRevisionPageDocument> {
+    const db = this.connection.db;
+    if (!db) throw new RevisionStoreUnavailableError();
+    return db.collection<FirstRevisionPageDocument>(FIRST_REVISION_PAGES_COLLECTION);
   }
 
   /**
@@ -144,15 +165,35 @@ export class FeedbackRevisionRepository implements RevisionStore {
     return taken;
   }
 
-  /** The stored claim of each (feedbackId, revision), or null (FirstRevisionWriter's retries). */
-  async claimsOf(states: readonly RevisionState[]): Promise<(RevisionState | null)[]> {
+  async insertPage(page: FirstRevisionPageDocument): Promise<boolean> {
     try {
-      const docs = await Promise.all(
-        states.map((s) => this.collection.findOne({ _id: revisionKey(s.feedbackId, s.revision) })),
-      );
-      return docs.map((d) => (d ? toState(d) : null));
+      await this.pages.insertOne(page);
+      return true;
+    } catch (err) {
+      if (err instanceof mongo.MongoServerError && err.code === DUPLICATE_KEY) return false;
+      throw new RevisionStoreUnavailableError(err);
+    }
+  }
+
+  async page(id: string): Promise<FirstRevisionPageDocument | null> {
+    try {
+      return await this.pages.findOne({ _id: id });
     } catch (err) {
       throw new RevisionStoreUnavailableError(err);
+    }
+  }
+
+  /**
+   * The revision-1 claim of a server-issued id from its window's pages (parts 0, 1, ... up to the
+   * first missing one), or null when it is not written (yet, or at all).
+   */
+  async firstRevision(feedbackId: string): Promise<RevisionState | null> {
+    const w = pageWindowOf(feedbackId);
+    for (let part = 0; ; part++) {
+      const page = await this.page(pageId(w, part));
+      if (!page) return null;
+      const claim = findClaim(page.claims, feedbackId);
+      if (claim) return claim;
     }
   }
 
@@ -161,11 +202,14 @@ export class FeedbackRevisionRepository implements RevisionStore {
     try {
       for (let revision = 1; ; revision++) {
         const doc = await this.collection.findOne({ _id: revisionKey(feedbackId, revision) });
-        if (!doc && !(revision === 1 && firstMayBeMissing)) return found ? toState(found) : null;
+        if (!doc && !(revision === 1 && firstMayBeMissing)) break;
         found = doc ?? found;
       }
     } catch (err) {
       throw new RevisionStoreUnavailableError(err);
     }
+    if (found) return toState(found);
+    // Nothing claimed in feedback_revisions: revision 1 of a server-issued id lives in a page.
+    return firstMayBeMissing ? this.firstRevision(feedbackId) : null;
   }
 }

@@ -1,15 +1,20 @@
 import pino from 'pino';
 import type { RevisionState } from '../revision-plan';
+import { ServerFeedbackIds } from '../server-feedback-ids';
+import type { FirstRevisionPageStore } from './feedback-revision.repository';
 import {
-  type FirstRevisionStore,
-  FirstRevisionWriter,
-  type FirstRevisionWriterOptions,
-} from './first-revision-writer';
+  findClaim,
+  type FirstRevisionPageDocument,
+  PAGE_WINDOW_MS,
+  pageId,
+  pageWindowOf,
+} from './first-revision-pages';
+import { FirstRevisionWriter, type FirstRevisionWriterOptions } from './first-revision-writer';
 
 const AT = '2025-03-01T00:00:00.000Z';
 const first = (feedbackId: string): RevisionState => ({
   feedbackId,
-  requestId: 'r',
+  requestId: `r-${feedbackId}`,
   revision: 1,
   contentHash: 'h',
   previousRevision: null,
@@ -17,39 +22,60 @@ const first = (feedbackId: string): RevisionState => ({
   timestamp: AT,
 });
 
-class FakeStore implements FirstRevisionStore {
-  readonly writes: string[][] = [];
-  readonly stored = new Map<string, RevisionState>();
+class FakeStore implements FirstRevisionPageStore {
+  readonly pages = new Map<string, FirstRevisionPageDocument>();
+  /** Page ids in the order they were stored. */
+  readonly writes: string[] = [];
   failures = 0;
-  /** Writes store the documents and THEN fail (a write whose outcome the client never saw). */
+  /** Inserts store the page and THEN fail (a write whose outcome the client never saw). */
   failAfterWrite = 0;
 
-  async insertClaims(states: readonly RevisionState[]): Promise<Set<number>> {
+  async insertPage(page: FirstRevisionPageDocument): Promise<boolean> {
     if (this.failures > 0) {
       this.failures--;
       throw new Error('database away');
     }
-    this.writes.push(states.map((s) => s.feedbackId));
-    const taken = new Set<number>();
-    states.forEach((s, i) => {
-      if (this.stored.has(s.feedbackId)) taken.add(i);
-      else this.stored.set(s.feedbackId, s);
-    });
+    if (this.pages.has(page._id)) return false;
+    this.pages.set(page._id, page);
+    this.writes.push(page._id);
     if (this.failAfterWrite > 0) {
       this.failAfterWrite--;
       throw new Error('timed out after the write');
     }
-    return taken;
+    return true;
   }
 
-  async claimsOf(states: readonly RevisionState[]): Promise<(RevisionState | null)[]> {
-    return states.map((s) => this.stored.get(s.feedbackId) ?? null);
+  async page(id: string): Promise<FirstRevisionPageDocument | null> {
+    return this.pages.get(id) ?? null;
   }
+
+  /** The feedbackIds stored in page `id`, in order. */
+  idsIn(id: string): string[] {
+    return (this.pages.get(id)?.claims.split('\n') ?? []).map((l) => (JSON.parse(l) as string[])[0]!);
+  }
+
+  /** What the repository's reader does: parts 0, 1, ... of the id's window until one is missing. */
+  lookup(feedbackId: string): RevisionState | null {
+    const w = pageWindowOf(feedbackId);
+    for (let part = 0; ; part++) {
+      const page = this.pages.get(pageId(w, part));
+      if (!page) return null;
+      const claim = findClaim(page.claims, feedbackId);
+      if (claim) return claim;
+    }
+  }
+}
+
+/** Ids of one generator (one node) at a settable clock. */
+function idsAt(start = Date.now()) {
+  const clock = { now: start };
+  const ids = new ServerFeedbackIds(['writer-spec-key'], () => clock.now);
+  return { clock, next: () => ids.next() };
 }
 
 function setup(options: Partial<FirstRevisionWriterOptions> = {}) {
   const store = new FakeStore();
-  const counts = { written: 0, taken: 0, dropped: 0, failures: 0 };
+  const counts = { written: 0, dropped: 0, failures: 0 };
   const logged: string[] = [];
   const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(line) });
   const writer = new FirstRevisionWriter(
@@ -65,101 +91,154 @@ function setup(options: Partial<FirstRevisionWriterOptions> = {}) {
 }
 
 describe('FirstRevisionWriter', () => {
-  it('groups the claims recorded within the linger into one write; settled resolves after it', async () => {
+  it('writes the claims of one window as one page after the window ends; settled resolves after it', async () => {
     const { store, counts, writer } = setup();
-    writer.record([first('a'), first('b')]);
-    writer.record([first('c')]);
-    const settled = writer.settled('b');
+    const { next } = idsAt();
+    const [a, b, c] = [next(), next(), next()];
+    writer.record([first(a), first(b)]);
+    writer.record([first(c)]);
+    const settled = writer.settled(b);
     expect(settled).toBeDefined();
-    expect(writer.settled('unknown')).toBeUndefined();
+    expect(writer.settled(next())).toBeUndefined();
     expect(store.writes).toEqual([]);
     await settled;
-    expect(store.writes).toEqual([['a', 'b', 'c']]);
+    const page = pageId(pageWindowOf(a), 0);
+    expect(store.writes).toEqual([page]);
+    expect(store.idsIn(page)).toEqual([a, b, c]);
+    expect(store.pages.get(page)?.count).toBe(3);
+    expect(store.lookup(b)).toEqual(first(b));
     expect(counts.written).toBe(3);
     expect(writer.pendingCount).toBe(0);
-    expect(writer.settled('b')).toBeUndefined();
+    expect(writer.settled(b)).toBeUndefined();
   });
 
-  it('splits at maxGroup and writes a full group without waiting for the linger', async () => {
+  it('puts ids of different windows on different pages, each part 0 of its window', async () => {
+    const { store, writer } = setup({ lingerMs: 0 });
+    const { clock, next } = idsAt(Math.floor(Date.now() / PAGE_WINDOW_MS) * PAGE_WINDOW_MS);
+    const early = next();
+    clock.now += PAGE_WINDOW_MS;
+    const later = next();
+    writer.record([first(early), first(later)]);
+    await writer.settled(later);
+    expect(store.writes).toEqual([pageId(pageWindowOf(early), 0), pageId(pageWindowOf(later), 0)]);
+    expect(pageWindowOf(later).window).toBe(pageWindowOf(early).window + 1);
+    expect(store.lookup(early)).toEqual(first(early));
+    expect(store.lookup(later)).toEqual(first(later));
+  });
+
+  it('writes a full group (maxGroup) at once; the rest of the window becomes the next part', async () => {
     const { store, writer } = setup({ maxGroup: 2, lingerMs: 10_000 });
-    writer.record([first('a'), first('b'), first('c')]);
-    await writer.settled('a');
-    expect(store.writes).toEqual([['a', 'b']]);
-    // 'c' waits for company (long linger) until a flush.
+    const { next } = idsAt();
+    const [a, b, c] = [next(), next(), next()];
+    writer.record([first(a), first(b), first(c)]);
+    await writer.settled(a);
+    const w = pageWindowOf(a);
+    expect(store.writes).toEqual([pageId(w, 0)]);
+    // c waits for its window to end plus the (long) linger, until a flush.
     expect(writer.pendingCount).toBe(1);
     await writer.flush();
-    expect(store.writes).toEqual([['a', 'b'], ['c']]);
+    expect(store.writes).toEqual([pageId(w, 0), pageId(w, 1)]);
+    expect(store.idsIn(pageId(w, 1))).toEqual([c]);
+    expect(store.lookup(c)).toEqual(first(c));
+  });
+
+  it('a claim acknowledged after its window was written goes to the next part of that window', async () => {
+    const { store, logged, writer } = setup({ lingerMs: 0 });
+    const { next } = idsAt(Date.now() - 10 * PAGE_WINDOW_MS);
+    const [a, late] = [next(), next()];
+    writer.record([first(a)]);
+    await writer.settled(a);
+    writer.record([first(late)]);
+    await writer.settled(late);
+    const w = pageWindowOf(a);
+    expect(store.writes).toEqual([pageId(w, 0), pageId(w, 1)]);
+    expect(store.lookup(late)).toEqual(first(late));
+    // Known as this writer's own next part, not found by probing a taken one.
+    expect(logged.some((l) => l.includes('another process'))).toBe(false);
   });
 
   it('retries a failed write with backoff and loses nothing', async () => {
     const { store, counts, logged, writer } = setup({ lingerMs: 0 });
     store.failures = 2;
-    writer.record([first('a')]);
-    await writer.settled('a');
-    expect(store.writes).toEqual([['a']]);
+    const a = idsAt().next();
+    writer.record([first(a)]);
+    await writer.settled(a);
+    expect(store.writes).toEqual([pageId(pageWindowOf(a), 0)]);
     expect(counts).toMatchObject({ failures: 2, written: 1, dropped: 0 });
     expect(logged.some((l) => l.includes('writing first-revision claims failed; retrying'))).toBe(true);
   });
 
-  it('drops (and counts) claims beyond maxPending instead of buffering without bound', async () => {
-    const { store, counts, logged, writer } = setup({ maxPending: 2, lingerMs: 10_000 });
-    writer.record([first('a'), first('b')]);
-    writer.record([first('c')]);
-    expect(counts.dropped).toBe(1);
-    expect(writer.settled('c')).toBeUndefined();
-    expect(logged.some((l) => l.includes('FEEDBACK_FIRST_CLAIM_MAX_PENDING'))).toBe(true);
-    await writer.flush();
-    expect(store.writes).toEqual([['a', 'b']]);
+  it('a retry that finds its own page (stored by the failed attempt) counts it as written', async () => {
+    const { store, counts, logged, writer } = setup({ lingerMs: 0 });
+    store.failAfterWrite = 1;
+    const { next } = idsAt();
+    const [a, b] = [next(), next()];
+    writer.record([first(a), first(b)]);
+    await writer.settled(a);
+    expect(store.writes).toEqual([pageId(pageWindowOf(a), 0)]);
+    expect(counts).toMatchObject({ failures: 1, written: 2 });
+    expect(logged.some((l) => l.includes('another process'))).toBe(false);
   });
 
-  it('reports claims that were already taken (a replica with other FEEDBACK_ID_KEYS)', async () => {
+  it('a part taken by another process (same node id) is skipped: the group becomes the next part', async () => {
     const { store, counts, logged, writer } = setup({ lingerMs: 0 });
-    store.stored.set('a', { ...first('a'), contentHash: 'someone else' });
-    writer.record([first('a'), first('b')]);
-    await writer.settled('b');
-    expect(counts).toMatchObject({ written: 1, taken: 1 });
-    expect(logged.some((l) => l.includes('FEEDBACK_ID_KEYS') && l.includes('"a"'))).toBe(true);
+    const a = idsAt().next();
+    const taken = pageId(pageWindowOf(a), 0);
+    store.pages.set(taken, { _id: taken, claims: '["someone-else","r","h","t","t"]', count: 1 });
+    writer.record([first(a)]);
+    await writer.settled(a);
+    expect(store.writes).toEqual([pageId(pageWindowOf(a), 1)]);
+    expect(store.lookup(a)).toEqual(first(a));
+    expect(counts.written).toBe(1);
+    expect(logged.some((l) => l.includes('another process'))).toBe(true);
+  });
+
+  it('drops (and counts) claims beyond maxPending instead of buffering without bound', async () => {
+    const { store, counts, logged, writer } = setup({ maxPending: 2, lingerMs: 10_000 });
+    const { next } = idsAt();
+    const [a, b, c] = [next(), next(), next()];
+    writer.record([first(a), first(b)]);
+    writer.record([first(c)]);
+    expect(counts.dropped).toBe(1);
+    expect(writer.settled(c)).toBeUndefined();
+    expect(logged.some((l) => l.includes('FEEDBACK_FIRST_CLAIM_MAX_PENDING'))).toBe(true);
+    await writer.flush();
+    expect(store.idsIn(pageId(pageWindowOf(a), 0))).toEqual([a, b]);
   });
 
   it('on shutdown, gives up after flushTimeoutMs and counts what was not written', async () => {
     const { store, counts, writer } = setup({ lingerMs: 0, flushTimeoutMs: 100 });
     store.failures = 100;
-    writer.record([first('a')]);
-    const settled = writer.settled('a');
+    const a = idsAt().next();
+    writer.record([first(a)]);
+    const settled = writer.settled(a);
     await writer.onApplicationShutdown();
     await settled;
     expect(counts.dropped).toBe(1);
     expect(writer.pendingCount).toBe(0);
   });
 
-  it('a retry that finds its own earlier (partial) write counts it as written, not taken', async () => {
-    const { store, counts, logged, writer } = setup({ lingerMs: 0 });
-    store.failAfterWrite = 1;
-    writer.record([first('a'), first('b')]);
-    await writer.settled('a');
-    expect(store.writes).toEqual([
-      ['a', 'b'],
-      ['a', 'b'],
-    ]);
-    expect(counts).toMatchObject({ failures: 1, written: 2, taken: 0 });
-    expect(logged.some((l) => l.includes('already claimed'))).toBe(false);
-  });
-
-  it('drops a group after maxAttempts failed writes, so the queue moves on', async () => {
+  it('drops a group after maxAttempts failed writes; the next group of the window takes its part', async () => {
     const { store, counts, writer } = setup({ lingerMs: 0, maxAttempts: 2 });
     store.failures = 2;
-    writer.record([first('a')]);
-    await writer.settled('a');
-    writer.record([first('b')]);
-    await writer.settled('b');
+    const { next } = idsAt(Date.now() - 10 * PAGE_WINDOW_MS);
+    const [a, b] = [next(), next()];
+    writer.record([first(a)]);
+    await writer.settled(a);
+    writer.record([first(b)]);
+    await writer.settled(b);
     expect(counts).toMatchObject({ failures: 2, dropped: 1, written: 1 });
-    expect(store.writes).toEqual([['b']]);
+    // No gap: a reader stops at the first missing part.
+    expect(store.writes).toEqual([pageId(pageWindowOf(b), 0)]);
+    expect(store.lookup(b)).toEqual(first(b));
+    expect(store.lookup(a)).toBeNull();
   });
 
-  it('a flush retries a group waiting out its backoff at once', async () => {
+  it('a flush writes at once, also a group waiting out its backoff', async () => {
     const { store, counts, writer } = setup({ lingerMs: 0, flushTimeoutMs: 150 });
     store.failures = 1;
-    writer.record([first('a')]);
+    const a = idsAt(Date.now() - 10 * PAGE_WINDOW_MS).next();
+    writer.record([first(a)]);
     // Let the first attempt fail: the group now waits 250 ms, longer than the flush budget.
     for (let i = 0; i < 1_000 && counts.failures === 0; i++) await new Promise((r) => setImmediate(r));
     expect(counts.failures).toBe(1);
@@ -170,8 +249,9 @@ describe('FirstRevisionWriter', () => {
   it('claims recorded after the shutdown flush are counted as dropped, never left pending', async () => {
     const { store, counts, writer } = setup();
     await writer.flush();
-    writer.record([first('late')]);
-    expect(writer.settled('late')).toBeUndefined();
+    const late = idsAt().next();
+    writer.record([first(late)]);
+    expect(writer.settled(late)).toBeUndefined();
     expect(writer.pendingCount).toBe(0);
     expect(counts.dropped).toBe(1);
     expect(store.writes).toEqual([]);

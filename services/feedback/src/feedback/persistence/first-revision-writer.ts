@@ -1,6 +1,7 @@
 /**
  * Writes the revision-1 claims of SERVER-ISSUED feedback ids after the broker acknowledged their
- * events, in large groups and off the request path (see the README, "Server-issued ids").
+ * events, as pages of many claims and off the request path (see the README, "Server-issued ids", and
+ * first-revision-pages.ts for the page layout).
  *
  * Why after the ack is safe for those ids, and only for them: nobody else can hold a fresh
  * server-issued id, so no other content can ever claim its revision 1 (edits of a server-issued id
@@ -9,23 +10,29 @@
  * (duplicate) from an edit, and to keep an id on its requestId. When it is late or lost (crash,
  * database outage), an edit still becomes revision 2; only those two checks are skipped for it.
  *
- * - Group commit: claims wait up to `lingerMs` for company, at most `maxGroup` per insertMany, one
- *   write in flight at a time.
+ * - Grouping: claims are grouped by the page window of their id (its time, PAGE_WINDOW_MS). A
+ *   window's group is written `lingerMs` after the window ended (acks of its last ids arrive in the
+ *   meantime), or at once when it holds `maxGroup` claims or MAX_PAGE_BYTES. One write in flight
+ *   at a time, in the order the groups were opened. Each group is one page: parts 0, 1, ... of its
+ *   window, in order.
  * - Same-replica edits wait for the claim (`settled`), so on one replica they are planned exactly.
- * - Database errors: the group is retried with backoff (250 ms doubling to 5 s). Claims beyond
- *   `maxPending` are dropped and counted, never buffered without bound.
+ * - Database errors: the group is retried with backoff (250 ms doubling to 5 s), and dropped after
+ *   `maxAttempts`. A retry that finds its own page (the failed attempt did store it) counts it as
+ *   written. Claims beyond `maxPending` are dropped and counted, never buffered without bound.
  * - Shutdown: pending claims are written before the MongoDB connection closes (the platform's own
  *   shutdown hook runs after this module's), within `flushTimeoutMs`.
  */
 import type { Logger } from 'pino';
 import type { RevisionState } from '../revision-plan';
-
-export interface FirstRevisionStore {
-  /** Returns the indexes (into `states`) whose claim already existed. */
-  insertClaims(states: readonly RevisionState[]): Promise<Set<number>>;
-  /** The stored claim of each (feedbackId, revision), or null. */
-  claimsOf(states: readonly RevisionState[]): Promise<(RevisionState | null)[]>;
-}
+import type { FirstRevisionPageStore } from './feedback-revision.repository';
+import {
+  claimLine,
+  MAX_PAGE_BYTES,
+  PAGE_WINDOW_MS,
+  pageId,
+  type PageWindow,
+  pageWindowOf,
+} from './first-revision-pages';
 
 export interface FirstRevisionWriterOptions {
   lingerMs: number;
@@ -37,12 +44,19 @@ export interface FirstRevisionWriterOptions {
 }
 
 export interface FirstRevisionMetrics {
-  claims(result: 'written' | 'taken' | 'dropped', n: number): void;
+  claims(result: 'written' | 'dropped', n: number): void;
   writeFailed(): void;
 }
 
 interface Group {
+  window: PageWindow;
+  /** `<node>:<window>`: the open group of a window is found by it. */
+  windowKey: string;
+  /** When the group is written at the latest (its window's end plus the linger). */
+  dueAt: number;
   states: RevisionState[];
+  lines: string[];
+  bytes: number;
   done: Promise<void>;
   resolve: () => void;
   finished: boolean;
@@ -54,12 +68,19 @@ const RETRY_MIN_MS = 250;
 const DEFAULT_MAX_ATTEMPTS = 20;
 const RETRY_MAX_MS = 5_000;
 const DROP_LOG_INTERVAL_MS = 5_000;
+/** Parts of one window tried before a write gives up (each taken part is somebody else's page). */
+const MAX_PART_PROBES = 100;
+/** Windows whose next part number is remembered: acks come within the producer's send timeout. */
+const REMEMBERED_WINDOWS = (10 * 60_000) / PAGE_WINDOW_MS;
 
 export class FirstRevisionWriter {
   private readonly groups: Group[] = [];
   /** The group each pending id will be written with. */
   private readonly waiting = new Map<string, Group>();
-  private open: Group | null = null;
+  /** The group of each window that still takes claims. */
+  private readonly open = new Map<string, Group>();
+  /** The next part number of each window written to (oldest windows first). */
+  private readonly nextPart = new Map<string, number>();
   private pending = 0;
   /** The group being written, if any. */
   private inFlight: Group | null = null;
@@ -71,7 +92,7 @@ export class FirstRevisionWriter {
   private lastDropLog = 0;
 
   constructor(
-    private readonly store: FirstRevisionStore,
+    private readonly store: FirstRevisionPageStore,
     private readonly options: FirstRevisionWriterOptions,
     private readonly metrics: FirstRevisionMetrics,
     private readonly logger: Logger,
@@ -91,13 +112,20 @@ export class FirstRevisionWriter {
       return;
     }
     for (const s of states) {
-      let group = this.open;
-      if (!group || group.states.length >= this.options.maxGroup) {
-        group = this.newGroup();
-        this.open = group;
+      const window = pageWindowOf(s.feedbackId);
+      const windowKey = `${window.node}:${window.window}`;
+      const line = claimLine(s);
+      let group = this.open.get(windowKey);
+      if (!group || group.bytes + line.length + 1 > MAX_PAGE_BYTES) {
+        group = this.newGroup(window, windowKey);
+        this.open.set(windowKey, group);
         this.groups.push(group);
       }
       group.states.push(s);
+      group.lines.push(line);
+      group.bytes += line.length + 1;
+      // A full group is written without waiting for its window to end.
+      if (group.states.length >= this.options.maxGroup) this.open.delete(windowKey);
       this.waiting.set(s.feedbackId, group);
     }
     this.pending += states.length;
@@ -135,7 +163,7 @@ export class FirstRevisionWriter {
     const left = this.groups.splice(0).filter((g) => g !== this.inFlight);
     const lost = left.reduce((n, g) => n + g.states.length, 0);
     for (const g of left) this.finish(g);
-    this.open = null;
+    this.open.clear();
     if (lost > 0) {
       this.metrics.claims('dropped', lost);
       this.logger.warn({ lost }, 'first-revision claims not written before shutdown');
@@ -149,25 +177,36 @@ export class FirstRevisionWriter {
     this.retryTimer = null;
   }
 
-  private newGroup(): Group {
+  private newGroup(window: PageWindow, windowKey: string): Group {
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
-    return { states: [], done, resolve, finished: false, attempts: 0 };
+    return {
+      window,
+      windowKey,
+      dueAt: (window.window + 1) * PAGE_WINDOW_MS + this.options.lingerMs,
+      states: [],
+      lines: [],
+      bytes: 0,
+      done,
+      resolve,
+      finished: false,
+      attempts: 0,
+    };
   }
 
   private pump(): void {
     const head = this.groups[0];
     if (this.inFlight || this.retryTimer || this.closed || !head) return;
-    const full = head.states.length >= this.options.maxGroup;
-    if (head === this.open && !full && !this.flushing && this.options.lingerMs > 0) {
+    const isOpen = this.open.get(head.windowKey) === head;
+    const wait = head.dueAt - Date.now();
+    if (isOpen && !this.flushing && wait > 0) {
       this.lingerTimer ??= setTimeout(() => {
         this.lingerTimer = null;
-        if (this.open === head) this.open = null;
         this.pump();
-      }, this.options.lingerMs).unref();
+      }, wait).unref();
       return;
     }
-    if (head === this.open) this.open = null;
+    if (isOpen) this.open.delete(head.windowKey);
     if (this.lingerTimer) {
       clearTimeout(this.lingerTimer);
       this.lingerTimer = null;
@@ -175,25 +214,9 @@ export class FirstRevisionWriter {
     this.inFlight = head;
     head.attempts++;
     this.write(head)
-      .then((taken) => {
+      .then(() => {
         this.retryDelayMs = RETRY_MIN_MS;
-        this.metrics.claims('written', head.states.length - taken.size);
-        if (taken.size > 0) {
-          this.metrics.claims('taken', taken.size);
-          // Our own earlier attempt of a retried group (checked in insertFirstClaims) is not
-          // counted here. Anything else means a replica did not recognise a server-issued id (a
-          // different FEEDBACK_ID_KEYS, or an old version) and claimed its revision 1 for an edit.
-          this.logger.error(
-            {
-              feedbackIds: head.states
-                .filter((_, i) => taken.has(i))
-                .slice(0, 10)
-                .map((st) => st.feedbackId),
-              taken: taken.size,
-            },
-            'revision 1 of a server-issued feedbackId was already claimed; check that every replica runs this version with the same FEEDBACK_ID_KEYS',
-          );
-        }
+        this.metrics.claims('written', head.states.length);
         if (this.groups[0] === head) this.groups.shift();
         this.finish(head);
       })
@@ -227,27 +250,38 @@ export class FirstRevisionWriter {
   }
 
   /**
-   * One attempt. On a retry, a claim found taken may be our own earlier attempt (the failed write
-   * may have stored part of the group): those equal to ours count as written, not taken.
+   * One attempt: the group as the next part of its window. A part that exists already is either this
+   * group's own page (an earlier attempt stored it but failed to report it): written; or somebody
+   * else's (a process with the same node id): the next part is tried.
    */
-  private async write(group: Group): Promise<Set<number>> {
-    const taken = await this.store.insertClaims(group.states);
-    if (taken.size === 0 || group.attempts === 1) return taken;
-    const indexes = [...taken];
-    const stored = await this.store.claimsOf(indexes.map((i) => group.states[i] as RevisionState));
-    const foreign = new Set<number>();
-    indexes.forEach((i, k) => {
-      const ours = group.states[i];
-      const found = stored[k];
-      const same =
-        ours &&
-        found &&
-        found.contentHash === ours.contentHash &&
-        found.requestId === ours.requestId &&
-        found.receivedAt === ours.receivedAt;
-      if (!same) foreign.add(i);
-    });
-    return foreign;
+  private async write(group: Group): Promise<void> {
+    const claims = group.lines.join('\n');
+    const first = this.nextPart.get(group.windowKey) ?? 0;
+    for (let part = first; part < first + MAX_PART_PROBES; part++) {
+      const _id = pageId(group.window, part);
+      const stored =
+        (await this.store.insertPage({ _id, claims, count: group.states.length })) ||
+        (await this.store.page(_id))?.claims === claims;
+      if (stored) {
+        this.rememberPart(group.windowKey, part + 1);
+        return;
+      }
+      this.logger.error(
+        { page: _id },
+        'a first-revision page of this window was written by another process (same node id); trying the next part',
+      );
+    }
+    throw new Error(`no free first-revision page part for window ${group.windowKey}`);
+  }
+
+  private rememberPart(windowKey: string, next: number): void {
+    this.nextPart.delete(windowKey);
+    this.nextPart.set(windowKey, next);
+    // Map order is insertion order: the first entries are the windows written longest ago.
+    for (const key of this.nextPart.keys()) {
+      if (this.nextPart.size <= REMEMBERED_WINDOWS) break;
+      this.nextPart.delete(key);
+    }
   }
 
   private finish(group: Group): void {

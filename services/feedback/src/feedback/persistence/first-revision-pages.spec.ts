@@ -1,0 +1,46 @@
+import type { RevisionState } from '../revision-plan';
+import { ServerFeedbackIds, uuidV7Time } from '../server-feedback-ids';
+import { claimLine, findClaim, PAGE_WINDOW_MS, pageId, pageWindowOf } from './first-revision-pages';
+
+const claim = (feedbackId: string, requestId: string): RevisionState => ({
+  feedbackId,
+  requestId,
+  revision: 1,
+  contentHash: 'a'.repeat(64),
+  previousRevision: null,
+  receivedAt: '2026-11-27T10:00:00.000Z',
+  timestamp: '2026-11-27T09:59:00.000Z',
+});
+
+describe('first-revision pages', () => {
+  it('locate a claim by the id alone: its generator node and its 100 ms time window', () => {
+    const t = Date.UTC(2026, 10, 27, 12, 0, 0, 250);
+    const ids = new ServerFeedbackIds(['k'], () => t);
+    const id = ids.next();
+    const w = pageWindowOf(id);
+    expect(w.window).toBe(Math.floor(t / PAGE_WINDOW_MS));
+    expect(w.node).toMatch(/^[89ab][0-9a-f]{7}$/);
+    // Same generator, same window: same page; another generator: another node.
+    expect(pageWindowOf(ids.next())).toEqual(w);
+    expect(pageWindowOf(new ServerFeedbackIds(['k'], () => t).next()).node).not.toBe(w.node);
+    expect(pageId(w, 2)).toBe(`${w.node}:${w.window}:2`);
+    expect(uuidV7Time(id)).toBe(t);
+  });
+
+  it('find exactly the line of an id, whatever the requestId holds', () => {
+    const ids = new ServerFeedbackIds(['k']);
+    const [a, b, c] = [ids.next(), ids.next(), ids.next()];
+    const tricky = `r\n["${c}","x"]\t"quoted"\\`;
+    const text = [claim(a, 'r-a'), claim(b, tricky)].map(claimLine).join('\n');
+    expect(findClaim(text, a)).toEqual(claim(a, 'r-a'));
+    expect(findClaim(text, b)).toEqual(claim(b, tricky));
+    // c occurs only inside b's (escaped) requestId, never at the start of a line.
+    expect(findClaim(text, c)).toBeNull();
+  });
+
+  it('treat a malformed line as no claim (the edit is then planned as without one)', () => {
+    const id = new ServerFeedbackIds(['k']).next();
+    expect(findClaim(`["${id}",1,2]`, id)).toBeNull();
+    expect(findClaim(`["${id}", broken`, id)).toBeNull();
+  });
+});
