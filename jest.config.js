@@ -27,7 +27,9 @@ module.exports = {
   transform: { '^.+\\.ts$': swc, '^.+\\.js$': swc },
   // content-disposition 3 (required by @fastify/static, which serves the /docs UI) is ESM-only;
   // transform it to CommonJS like our own code instead of skipping it with the rest of node_modules.
-  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
+  transformIgnorePatterns: [
+    '/node_modules/(?!(content-disposition|@platformatic/kafka|@platformatic/dynamic-buffer|@platformatic/wasm-utils|scule)/)',
+  ],
   moduleNameMapper: {
     '^@llmops/(contracts|platform|testing|hashing|stats)$': '<rootDir>/libs/$1/src/index.ts',
     '^@llmops/local-infra$': '<rootDir>/deploy/local/src/index.ts',

@@ -12,6 +12,7 @@ export * from './kafka/batching-producer';
 export * from './kafka/batch-consumer';
 export * from './kafka/kafka-client';
 export * from './kafka/kafka-metrics';
+export * from './kafka/platformatic-transport';
 export * from './kafka/topics';
 export * from './health/health';
 export * from './health/health.controller';

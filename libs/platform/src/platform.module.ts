@@ -24,6 +24,7 @@ import { HealthController, READINESS_CHECKS } from './health/health.controller';
 import { DirectRoutes } from './http/direct-routes';
 import { BatchingProducer } from './kafka/batching-producer';
 import { createKafka } from './kafka/kafka-client';
+import { PlatformaticTransport } from './kafka/platformatic-transport';
 import { producerMetrics } from './kafka/kafka-metrics';
 import { ensureTopics, type TopicSpec } from './kafka/topics';
 import { createLogger } from './logging/logger';
@@ -88,13 +89,20 @@ export class PlatformModule {
         {
           provide: BatchingProducer,
           useFactory: () =>
-            new BatchingProducer(kafka, {
-              maxBatchMessages: config.KAFKA_PRODUCER_BATCH_SIZE,
-              lingerMs: config.KAFKA_PRODUCER_LINGER_MS,
-              sendTimeoutMs: config.KAFKA_PRODUCER_SEND_TIMEOUT_MS,
-              logger,
-              metrics: producerMetrics(registry),
-            }),
+            new BatchingProducer(
+              new PlatformaticTransport({
+                brokers: config.KAFKA_BROKERS,
+                clientId: config.KAFKA_CLIENT_ID,
+                sendTimeoutMs: config.KAFKA_PRODUCER_SEND_TIMEOUT_MS,
+              }),
+              {
+                maxBatchMessages: config.KAFKA_PRODUCER_BATCH_SIZE,
+                lingerMs: config.KAFKA_PRODUCER_LINGER_MS,
+                sendTimeoutMs: config.KAFKA_PRODUCER_SEND_TIMEOUT_MS,
+                logger,
+                metrics: producerMetrics(registry),
+              },
+            ),
         },
         {
           provide: MONGO_CONNECTION,

@@ -14,7 +14,7 @@ import Fastify from 'fastify';
 import { MongoClient } from 'mongodb';
 import pino from 'pino';
 import { v7 as uuidv7 } from 'uuid';
-import { BatchingProducer, createKafka, type OutgoingMessage } from '@llmops/platform';
+import { BatchingProducer, type OutgoingMessage, PlatformaticTransport } from '@llmops/platform';
 import { freePort } from '@llmops/testing';
 
 export const ROOT = path.resolve(__dirname, '../../..');
@@ -437,14 +437,18 @@ class ClaimWriter {
 }
 
 /**
- * The platform's BatchingProducer with the services' defaults (batch 500, linger 5 ms, or
- * BENCH_PRODUCER_LINGER_MS), connected.
+ * The platform's BatchingProducer as the services build it (PlatformaticTransport, batch 500,
+ * linger 5 ms or BENCH_PRODUCER_LINGER_MS), connected.
  */
 async function boundProducer(): Promise<{ producer: BatchingProducer; topic: string }> {
   const logger = pino({ level: 'warn' });
-  const kafka = createKafka({ brokers: KAFKA.split(','), clientId: 'bench-bound', logger });
+  const transport = new PlatformaticTransport({
+    brokers: KAFKA.split(','),
+    clientId: 'bench-bound',
+    sendTimeoutMs: 10_000,
+  });
   const lingerMs = process.env.BENCH_PRODUCER_LINGER_MS;
-  const producer = new BatchingProducer(kafka, {
+  const producer = new BatchingProducer(transport, {
     logger,
     ...(lingerMs === undefined ? {} : { lingerMs: Number(lingerMs) }),
   });

@@ -30,6 +30,31 @@ export interface OutgoingMessage {
   partition?: number;
 }
 
+/** What the BatchingProducer needs of a Kafka client: connect, one acks -1 batch send, disconnect. */
+export interface SendBatchTransport {
+  connect(): Promise<void>;
+  /** Resolves when the broker acknowledged every message (acks -1) within `timeoutMs`. */
+  sendBatch(topicMessages: { topic: string; messages: Message[] }[], timeoutMs: number): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+/** kafkajs's producer as a transport (tests and tools; the services use PlatformaticTransport). */
+export function kafkajsTransport(kafka: Kafka, producerConfig?: ProducerConfig): SendBatchTransport {
+  const producer: Producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    // Retries stay inside the send timeout; the caller gets a 503 rather than a long hang.
+    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
+    ...producerConfig,
+  });
+  return {
+    connect: () => producer.connect(),
+    sendBatch: async (topicMessages, timeoutMs) => {
+      await producer.sendBatch({ acks: -1, timeout: timeoutMs, topicMessages });
+    },
+    disconnect: () => producer.disconnect(),
+  };
+}
+
 export interface BatchingProducerOptions {
   maxBatchMessages?: number;
   lingerMs?: number;
@@ -83,7 +108,7 @@ export class ProducerClosedError extends KafkaUnavailableError {
 }
 
 export class BatchingProducer {
-  private readonly producer: Producer;
+  private readonly producer: SendBatchTransport;
   private readonly maxBatch: number;
   private readonly lingerMs: number;
   private readonly sendTimeoutMs: number;
@@ -99,20 +124,16 @@ export class BatchingProducer {
   private connected = false;
   private lastError?: { at: number; message: string };
 
+  /** `kafka`: a kafkajs client (its producer is used) or a transport (PlatformaticTransport). */
   constructor(
-    kafka: Kafka,
+    kafka: Kafka | SendBatchTransport,
     private readonly options: BatchingProducerOptions = {},
   ) {
     this.maxBatch = options.maxBatchMessages ?? 500;
     this.lingerMs = options.lingerMs ?? 5;
     this.sendTimeoutMs = options.sendTimeoutMs ?? 10_000;
     this.maxInFlight = options.maxInFlight ?? 1;
-    this.producer = kafka.producer({
-      allowAutoTopicCreation: false,
-      // Retries stay inside the send timeout; the caller gets a 503 rather than a long hang.
-      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
-      ...options.producerConfig,
-    });
+    this.producer = 'sendBatch' in kafka ? kafka : kafkajsTransport(kafka, options.producerConfig);
   }
 
   async connect(): Promise<void> {
@@ -241,11 +262,10 @@ export class BatchingProducer {
   private async dispatch(batch: Batch): Promise<void> {
     const started = process.hrtime.bigint();
     try {
-      await this.producer.sendBatch({
-        acks: -1,
-        timeout: this.sendTimeoutMs,
-        topicMessages: [...batch.byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
+      await this.producer.sendBatch(
+        [...batch.byTopic].map(([topic, messages]) => ({ topic, messages })),
+        this.sendTimeoutMs,
+      );
       this.options.metrics?.batchSize.observe(batch.count);
       this.options.metrics?.flushSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
       batch.settle();
