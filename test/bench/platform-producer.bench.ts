@@ -6,14 +6,16 @@
  *    max batch size, one chunk after another (the best a single caller can do);
  *  - ours: `BatchingProducer.send(topic, [oneMessage])` from many concurrent callers, one
  *    message per call, the way HTTP handlers use it; each caller awaits its ack, then sends again.
+ *    On the services' transport (PlatformaticTransport, @platformatic/kafka) unless
+ *    BENCH_TRANSPORT=kafkajs.
  *
  * Run: node -r @swc-node/register test/bench/platform-producer.bench.ts
  * Env: KAFKA_BROKERS (127.0.0.1:9092), BENCH_EVENTS (200000), BENCH_CALLERS (2000),
- *      BENCH_BATCH (500), BENCH_ROUNDS (3), BENCH_VALUE_BYTES (300).
+ *      BENCH_BATCH (500), BENCH_ROUNDS (3), BENCH_VALUE_BYTES (300), BENCH_TRANSPORT (platformatic).
  * Goal: ours >= 0.9x baseline events/s (median of the rounds).
  */
 import { randomUUID } from 'node:crypto';
-import { BatchingProducer, createKafka, ensureTopics } from '@llmops/platform';
+import { BatchingProducer, createKafka, ensureTopics, PlatformaticTransport } from '@llmops/platform';
 import pino from 'pino';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -67,7 +69,11 @@ async function batching(
   topic: string,
   events: BenchMessage[],
 ): Promise<number> {
-  const producer = new BatchingProducer(kafka, { maxBatchMessages: BATCH });
+  const transport =
+    process.env.BENCH_TRANSPORT === 'kafkajs'
+      ? kafka
+      : new PlatformaticTransport({ brokers, clientId: 'bench-batching', sendTimeoutMs: 10_000 });
+  const producer = new BatchingProducer(transport, { maxBatchMessages: BATCH });
   await producer.connect();
   let next = 0;
   const caller = async (): Promise<void> => {
