@@ -144,7 +144,7 @@ export class FeedbackRevisionRepository implements RevisionStore, FirstRevisionP
   }
 
   /** Returns the indexes (into `states`) whose claim already existed. */
-  async insertClaims(states: readonly RevisionState[]): Promise<Set<number>> {
+  private async insertClaims(states: readonly RevisionState[]): Promise<Set<number>> {
     const taken = new Set<number>();
     try {
       await this.collection.insertMany(states.map(toDocument), { ordered: false });
