@@ -49,7 +49,7 @@ import autocannon from 'autocannon';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { v7 as uuidv7 } from 'uuid';
-import { contextHeaders } from '@llmops/platform';
+import { contextHeaders, newContext } from '@llmops/platform';
 import { freePort } from '@llmops/testing';
 import {
   cpuPerUnit,
@@ -152,7 +152,7 @@ async function measureHttp(name: string, url: string, pid?: number): Promise<num
 
 /** The bound server's route: every item published and acknowledged, then 202. */
 function boundRoute(): BoundRoute {
-  const headers = { ...contextHeaders(), 'content-type': CLOUDEVENTS_CONTENT_TYPE };
+  const headers = { ...contextHeaders(newContext()), 'content-type': CLOUDEVENTS_CONTENT_TYPE };
   return {
     path: '/v1/feedback/batch',
     status: 202,
@@ -194,7 +194,7 @@ async function measureBaseline(topic: string): Promise<number> {
   const pool = Array.from({ length: 50 }, (_, b) =>
     Array.from({ length: ITEMS }, (_, i) => ({
       ...serializedEvent(b * ITEMS + i),
-      headers: { ...contextHeaders(), 'content-type': CLOUDEVENTS_CONTENT_TYPE },
+      headers: { ...contextHeaders(newContext()), 'content-type': CLOUDEVENTS_CONTENT_TYPE },
     })),
   );
   const run = async (seconds: number): Promise<number> => {

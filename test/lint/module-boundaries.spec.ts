@@ -56,6 +56,16 @@ describe('module boundaries (eslint + @nx/enforce-module-boundaries)', () => {
     expect(errors.some((e) => e.startsWith('no-restricted-imports'))).toBe(true);
   });
 
+  it('rejects AsyncLocalStorage (async hooks) in services and libs', async () => {
+    for (const from of ['node:async_hooks', 'async_hooks']) {
+      const errors = await lint(
+        `import { AsyncLocalStorage } from '${from}';\nexport const s = new AsyncLocalStorage();\n`,
+        'libs/platform/src/logging/context.ts',
+      );
+      expect(errors.some((e) => e.startsWith('no-restricted-imports'))).toBe(true);
+    }
+  });
+
   it('accepts a service importing a lib through its public entry', async () => {
     const errors = await lint(
       "import { BatchingProducer } from '@llmops/platform';\nexport const p = BatchingProducer;\n",

@@ -7,6 +7,7 @@ export * from './http/error-body';
 export * from './http/http-error.filter';
 export * from './http/bootstrap';
 export * from './http/direct-routes';
+export * from './http/request-context';
 export * from './http/openapi-schema';
 export * from './kafka/batching-producer';
 export * from './kafka/batch-consumer';

@@ -43,23 +43,44 @@ describe('exposure and experiment events', () => {
     await createRunning(app, { key: 'exposed', arms, trafficAllocation: 0.5, forced: { 'qa:1': 'B' } });
     const served = new Map<string, Assign>();
     const calls: string[] = [];
+    // The correlation id of every call that exposed a user: each exposure carries its call's.
+    const callIds = new Map<string, string[]>();
+    const exposedBy = (userId: string, correlationId: string) => {
+      calls.push(userId);
+      callIds.set(userId, [...(callIds.get(userId) ?? []), correlationId]);
+    };
     for (let i = 0; i < 60; i++) {
       const userId = `single-${i % 40}`; // 20 users are assigned twice: two calls, two exposures
-      const res = await app.request<Assign>('POST', '/v1/assign', { experiment: 'exposed', userId });
+      const correlationId = `single-call-${i}`;
+      const res = await app.request<Assign>(
+        'POST',
+        '/v1/assign',
+        { experiment: 'exposed', userId },
+        { 'x-correlation-id': correlationId },
+      );
       expect(res.status).toBe(200);
+      expect(res.headers['x-correlation-id']).toBe(correlationId);
       served.set(userId, res.body);
-      if (res.body.inExperiment) calls.push(userId);
+      if (res.body.inExperiment) exposedBy(userId, correlationId);
     }
-    const forced = await app.request<Assign>('POST', '/v1/assign', { experiment: 'exposed', userId: 'qa:1' });
+    const forced = await app.request<Assign>(
+      'POST',
+      '/v1/assign',
+      { experiment: 'exposed', userId: 'qa:1' },
+      { 'x-correlation-id': 'forced-call' },
+    );
     served.set('qa:1', forced.body);
-    calls.push('qa:1');
+    exposedBy('qa:1', 'forced-call');
     const batchUsers = Array.from({ length: 300 }, (_, i) => `batch-${i}`);
-    const batch = await app.request<{ items: Assign[] }>('POST', '/v1/assign/batch', {
-      items: batchUsers.map((userId) => ({ experiment: 'exposed', userId })),
-    });
+    const batch = await app.request<{ items: Assign[] }>(
+      'POST',
+      '/v1/assign/batch',
+      { items: batchUsers.map((userId) => ({ experiment: 'exposed', userId })) },
+      { 'x-correlation-id': 'batch-call' },
+    );
     batch.body.items.forEach((r, i) => {
       served.set(batchUsers[i], r);
-      if (r.inExperiment) calls.push(batchUsers[i]);
+      if (r.inExperiment) exposedBy(batchUsers[i], 'batch-call');
     });
     expect(calls.length).toBeGreaterThan(100);
     expect(calls.length).toBeLessThan(361);
@@ -73,7 +94,10 @@ describe('exposure and experiment events', () => {
       const d = event.data;
       expect(record.key).toBe(`exposed:${d.userId}`);
       expect(record.headers['content-type']).toBe('application/cloudevents+json');
-      expect(record.headers['x-correlation-id']).toBeTruthy();
+      const ids = callIds.get(d.userId) ?? [];
+      const correlationId = record.headers['x-correlation-id'];
+      expect(ids).toContain(correlationId);
+      ids.splice(ids.indexOf(correlationId!), 1);
       const answer = served.get(d.userId)!;
       expect(answer.inExperiment).toBe(true);
       expect(d).toMatchObject({
@@ -97,13 +121,24 @@ describe('exposure and experiment events', () => {
       ['B', 1],
     ]);
     await createRunning(app, { key: 'published', arms });
-    await app.request('PATCH', '/v1/experiments/published', { trafficAllocation: 1, description: 'changed' });
-    await app.request('POST', '/v1/experiments/published/pause');
+    await app.request(
+      'PATCH',
+      '/v1/experiments/published',
+      { trafficAllocation: 1, description: 'changed' },
+      { 'x-correlation-id': 'corr-patch-1' },
+    );
+    await app.request('POST', '/v1/experiments/published/pause', undefined, {
+      'x-correlation-id': 'corr-pause-1',
+    });
     await expectEventually(
       () => expect(experiments.records.filter((r) => r.key === 'published')).toHaveLength(4),
       { timeoutMs: 20_000 },
     );
-    const events = experiments.records.filter((r) => r.key === 'published').map((r) => parseEvent(r.value));
+    const records = experiments.records.filter((r) => r.key === 'published');
+    // Each event carries the context of the request that made the change.
+    expect(records[2].headers['x-correlation-id']).toBe('corr-patch-1');
+    expect(records[3].headers['x-correlation-id']).toBe('corr-pause-1');
+    const events = records.map((r) => parseEvent(r.value));
     expect(events.map((e) => e.type)).toEqual([
       EVENT_TYPES.experimentCreated,
       EVENT_TYPES.experimentStatusChanged,

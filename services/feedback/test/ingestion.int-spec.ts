@@ -45,7 +45,11 @@ const byRequest = (records: TopicRecord[], requestId: string) => records.filter(
 describe('round trip', () => {
   it('publishes a generation as a valid CloudEvent keyed by requestId', async () => {
     const requestId = randomUUID();
-    const res = await t.post('/v1/generations', generation(requestId));
+    const parent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const res = await t.post('/v1/generations', generation(requestId), {
+      'x-correlation-id': `corr-${requestId}`,
+      traceparent: parent,
+    });
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ requestId });
 
@@ -56,7 +60,9 @@ describe('round trip', () => {
     );
     const [record] = byRequest(records, requestId);
     expect(record.headers['content-type']).toBe('application/cloudevents+json');
-    expect(record.headers['x-correlation-id']).toBeTruthy();
+    // The request's context: its correlation id, and a span of the caller's trace.
+    expect(record.headers['x-correlation-id']).toBe(`corr-${requestId}`);
+    expect(record.headers.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
     const event = parseEvent(record.value);
     expect(event.type).toBe(EVENT_TYPES.generationLogged);
     expect(event.id).toBe(`gen:${requestId}`);
@@ -74,18 +80,22 @@ describe('round trip', () => {
   it('publishes feedback as a valid CloudEvent, co-keyed with its generation', async () => {
     const requestId = randomUUID();
     expect((await t.post('/v1/generations', generation(requestId))).status).toBe(202);
-    const res = await t.post('/v1/feedback', {
-      requestId,
-      experiment: 'summarizer-prompt',
-      arm: 'B',
-      rating: 4,
-      thumbs: 'up',
-      comment: 'good',
-      scores: { hallucination: 0.03, relevance: 0.9 },
-      source: 'user',
-      latencyMs: 820,
-      timestamp: '2025-01-31T12:00:00.000Z',
-    });
+    const res = await t.post(
+      '/v1/feedback',
+      {
+        requestId,
+        experiment: 'summarizer-prompt',
+        arm: 'B',
+        rating: 4,
+        thumbs: 'up',
+        comment: 'good',
+        scores: { hallucination: 0.03, relevance: 0.9 },
+        source: 'user',
+        latencyMs: 820,
+        timestamp: '2025-01-31T12:00:00.000Z',
+      },
+      { 'x-correlation-id': `corr-fb-${requestId}` },
+    );
     expect(res.status).toBe(202);
     const { feedbackId, revision, outcome } = res.body as {
       feedbackId: string;
@@ -101,6 +111,7 @@ describe('round trip', () => {
       generationsTopic,
       (r) => byRequest(r, requestId).length > 0,
     );
+    expect(byRequest(fb, requestId)[0].headers['x-correlation-id']).toBe(`corr-fb-${requestId}`);
     const event = parseEvent(byRequest(fb, requestId)[0].value);
     if (!isEventOfType(event, EVENT_TYPES.feedbackSubmitted)) throw new Error('wrong type');
     expect(event.id).toBe(`fb:${feedbackId}:1`);
@@ -242,7 +253,11 @@ describe('batches', () => {
       { feedbackId: `fb-${randomUUID()}`, requestId, scores: { relevance: 0.5 }, source: 'judge' },
       { requestId, source: 'user' },
     ];
-    const res = await t.post('/v1/feedback/batch', { items });
+    const res = await t.post(
+      '/v1/feedback/batch',
+      { items },
+      { 'x-correlation-id': `corr-batch-${requestId}` },
+    );
     expect(res.status).toBe(202);
     const body = res.body as {
       accepted: string[];
@@ -272,6 +287,9 @@ describe('batches', () => {
     );
     const ids = byRequest(records, requestId).map((r) => parseEvent(r.value).id);
     expect(ids.sort()).toEqual(body.accepted.map((id) => `fb:${id}:1`).sort());
+    // One request, one context: every event of the batch carries its correlation id.
+    for (const r of byRequest(records, requestId))
+      expect(r.headers['x-correlation-id']).toBe(`corr-batch-${requestId}`);
   });
 
   it('accepts valid generation items and reports invalid ones; all invalid -> 400 with the same shape', async () => {

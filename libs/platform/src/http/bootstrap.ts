@@ -11,12 +11,13 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { BaseServiceConfig } from '../config/config';
-import { CORRELATION_HEADER, newContext, runWithContext, TRACEPARENT_HEADER } from '../logging/context';
+import { CORRELATION_HEADER } from '../logging/context';
 import { instrumentHttp } from '../metrics/http-metrics';
 import { METRICS_REGISTRY } from '../metrics/metrics.controller';
 import { LOGGER } from '../platform.module';
 import { DirectRoutes } from './direct-routes';
 import { HttpErrorFilter, sendError } from './http-error.filter';
+import { installRequestContext } from './request-context';
 
 export interface ServiceAppOptions {
   title: string;
@@ -56,16 +57,7 @@ export async function createServiceApp(
     skipMiddie: true,
   });
   const fastify = adapter.getInstance();
-  fastify.addHook('onRequest', (request, reply, done) => {
-    const header = request.headers[CORRELATION_HEADER];
-    const parent = request.headers[TRACEPARENT_HEADER];
-    const ctx = newContext(
-      typeof header === 'string' ? header : undefined,
-      typeof parent === 'string' ? parent : undefined,
-    );
-    void reply.header(CORRELATION_HEADER, ctx.correlationId);
-    runWithContext(ctx, done);
-  });
+  installRequestContext(fastify);
 
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: ['error', 'warn'],

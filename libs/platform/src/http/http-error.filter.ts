@@ -1,8 +1,9 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { CORRELATION_HEADER, currentContext } from '../logging/context';
+import { CORRELATION_HEADER } from '../logging/context';
 import { mapError } from './error-body';
+import { contextOf } from './request-context';
 
 /** The one HTTP error filter: stable body, Retry-After for 503, internals hidden and logged. */
 @Catch()
@@ -23,16 +24,18 @@ export function sendError(
   exception: unknown,
   logger: Logger,
 ): void {
-  const correlationId =
-    currentContext()?.correlationId ?? String(request.headers[CORRELATION_HEADER] ?? request.id ?? 'unknown');
+  const { correlationId, traceparent } = contextOf(request);
   const mapped = mapError(exception, correlationId);
   if (mapped.internal) {
     logger.error(
-      { err: exception, correlationId, method: request.method, url: request.url },
+      { err: exception, correlationId, traceparent, method: request.method, url: request.url },
       'request failed',
     );
   } else if (mapped.status === 503) {
-    logger.warn({ code: mapped.body.error.code, url: request.url }, mapped.body.error.message);
+    logger.warn(
+      { code: mapped.body.error.code, correlationId, traceparent, url: request.url },
+      mapped.body.error.message,
+    );
   }
   if (mapped.retryAfterSeconds !== undefined)
     void reply.header('retry-after', String(mapped.retryAfterSeconds));

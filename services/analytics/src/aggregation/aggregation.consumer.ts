@@ -14,12 +14,10 @@ import {
   type BatchContext,
   type ConsumedMessage,
   consumerMetrics,
-  contextFromHeaders,
   ensureTopics,
   KAFKA,
   LOGGER,
   METRICS_REGISTRY,
-  runWithContext,
   SERVICE_CONFIG,
   type TopicSpec,
 } from '@llmops/platform';
@@ -88,9 +86,7 @@ export class AggregationConsumer implements OnApplicationBootstrap, BeforeApplic
       handler: (messages: ConsumedMessage[], ctx: BatchContext) => {
         const role = roleOf.get(ctx.topic);
         if (!role) throw new Error(`not subscribed to ${ctx.topic}`);
-        return runWithContext(contextFromHeaders(messages[0]?.headers), () =>
-          this.applyBatch.execute({ role, partition: ctx.partition, messages }),
-        );
+        return this.applyBatch.execute({ role, partition: ctx.partition, messages });
       },
     });
     await this.consumer.start();

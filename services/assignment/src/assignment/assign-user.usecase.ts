@@ -5,7 +5,13 @@
  * broker cannot acknowledge, the producer rejects with KafkaUnavailableError: 503 + Retry-After.
  */
 import { TOPICS, topicName } from '@llmops/contracts';
-import { BatchingProducer, contextHeaders, type OutgoingMessage, SERVICE_CONFIG } from '@llmops/platform';
+import {
+  BatchingProducer,
+  contextHeaders,
+  type OutgoingMessage,
+  type RequestContext,
+  SERVICE_CONFIG,
+} from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { AssignmentConfig } from '../config/assignment.config';
 import type { Assignment, CompiledArm, CompiledExperiment } from '../experiments/compiled-experiment';
@@ -60,19 +66,20 @@ export class AssignUserUseCase {
     return { experiment, assignment: experiment.assign(request.userId, request.attributes) };
   }
 
-  async assign(request: AssignRequest): Promise<AssignResponse> {
+  /** The exposure carries `ctx` (the request's correlation id and traceparent) in its headers. */
+  async assign(request: AssignRequest, ctx: RequestContext): Promise<AssignResponse> {
     const { experiment, assignment } = this.decide(request);
     if (isExposed(assignment)) {
       await this.producer.send(this.topic, [
-        exposureOf(experiment, assignment, request.userId, contextHeaders(), new Date()),
+        exposureOf(experiment, assignment, request.userId, contextHeaders(ctx), new Date()),
       ]);
     }
     return assignment.response;
   }
 
   /** Per-item results in order; all exposures of the batch go out in one producer call. */
-  async assignBatch(items: readonly AssignRequest[]): Promise<AssignBatchResponse> {
-    const headers = contextHeaders();
+  async assignBatch(items: readonly AssignRequest[], ctx: RequestContext): Promise<AssignBatchResponse> {
+    const headers = contextHeaders(ctx);
     const now = new Date();
     const exposures: OutgoingMessage[] = [];
     const results: AssignBatchResponse['items'] = items.map((item) => {

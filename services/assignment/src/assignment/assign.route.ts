@@ -4,7 +4,7 @@
  * controller routes, without Nest's per-request wrapping. The batch endpoint stays a controller
  * route.
  */
-import { DirectRoutes, openApiSchema, parseOrThrow } from '@llmops/platform';
+import { contextOf, DirectRoutes, openApiSchema, parseOrThrow } from '@llmops/platform';
 import { Injectable } from '@nestjs/common';
 import { AssignUserUseCase } from './assign-user.usecase';
 import { assignRequestSchema } from './dto/assign.request';
@@ -17,7 +17,8 @@ export class AssignRoute {
       method: 'POST',
       url: '/v1/assign',
       status: 200,
-      handle: (body) => assignUser.assign(parseOrThrow(assignRequestSchema, body)),
+      handle: (body, request) =>
+        assignUser.assign(parseOrThrow(assignRequestSchema, body), contextOf(request)),
       openApi: {
         tags: ['assignment'],
         operationId: 'assign',

@@ -1,4 +1,4 @@
-import { openApiSchema, parseOrThrow } from '@llmops/platform';
+import { openApiSchema, parseOrThrow, type RequestContext, RequestCtx } from '@llmops/platform';
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AssignUserUseCase } from './assign-user.usecase';
@@ -18,7 +18,7 @@ export class AssignmentController {
   @ApiResponse({ status: 200, schema: assignBatchResponseJsonSchema })
   @ApiResponse({ status: 400, description: 'validation_failed' })
   @ApiResponse({ status: 503, description: 'broker_unavailable (Retry-After)' })
-  batch(@Body() body: unknown): Promise<AssignBatchResponse> {
-    return this.assignUser.assignBatch(parseOrThrow(assignBatchRequestSchema, body).items);
+  batch(@Body() body: unknown, @RequestCtx() ctx: RequestContext): Promise<AssignBatchResponse> {
+    return this.assignUser.assignBatch(parseOrThrow(assignBatchRequestSchema, body).items, ctx);
   }
 }

@@ -12,7 +12,7 @@ import {
   type CloudEvent,
   trustedEvent,
 } from '@llmops/contracts';
-import { contextHeaders, type OutgoingMessage } from '@llmops/platform';
+import type { OutgoingMessage } from '@llmops/platform';
 import { v7 as uuidv7 } from 'uuid';
 import type { CompiledArm } from '../experiments/compiled-experiment';
 
@@ -50,7 +50,8 @@ export function exposureEvent(input: ExposureInput, now: Date = new Date()): Clo
 /** Key `${experiment}:${userId}`: one user's exposures to one experiment share a partition. */
 export function exposureMessage(
   input: ExposureInput,
-  headers: Record<string, string> = contextHeaders(),
+  /** The request's context headers (`contextHeaders(ctx)`). */
+  headers: Record<string, string>,
   now?: Date,
 ): OutgoingMessage {
   return {

@@ -1,3 +1,4 @@
+import type { RequestContext } from '@llmops/platform';
 import { Injectable } from '@nestjs/common';
 import type { ExperimentResponse } from './dto/experiment.response';
 import { applyTransition, type LifecycleAction } from './experiment-rules';
@@ -8,8 +9,13 @@ import { ExperimentWriter } from './experiment-writer';
 export class ChangeStatusUseCase {
   constructor(private readonly writer: ExperimentWriter) {}
 
-  execute(key: string, action: LifecycleAction, now = new Date()): Promise<ExperimentResponse> {
-    return this.writer.mutate(key, (current) => {
+  execute(
+    key: string,
+    action: LifecycleAction,
+    ctx: RequestContext,
+    now = new Date(),
+  ): Promise<ExperimentResponse> {
+    return this.writer.mutate(key, ctx, (current) => {
       const t = applyTransition(current, action, now.toISOString());
       return t && { next: t.next, event: { type: 'status-changed', previousStatus: t.previousStatus } };
     });

@@ -1,4 +1,5 @@
 import type { ExperimentSnapshot } from '@llmops/contracts';
+import type { RequestContext } from '@llmops/platform';
 import { Injectable } from '@nestjs/common';
 import type { CreateExperimentRequest } from './dto/create-experiment.request';
 import type { ExperimentResponse } from './dto/experiment.response';
@@ -17,8 +18,15 @@ export class CreateExperimentUseCase {
     private readonly writer: ExperimentWriter,
   ) {}
 
-  async execute(request: CreateExperimentRequest, now = new Date()): Promise<ExperimentResponse> {
-    const hashes = await this.resolver.resolve(request.arms.map((a) => ({ arm: a.name, prompt: a.prompt })));
+  async execute(
+    request: CreateExperimentRequest,
+    ctx: RequestContext,
+    now = new Date(),
+  ): Promise<ExperimentResponse> {
+    const hashes = await this.resolver.resolve(
+      request.arms.map((a) => ({ arm: a.name, prompt: a.prompt })),
+      ctx,
+    );
     const at = now.toISOString();
     const snapshot: ExperimentSnapshot = {
       key: request.key,
@@ -39,7 +47,7 @@ export class CreateExperimentUseCase {
     };
     const checked = checkSnapshot(snapshot);
     if (checked.layer) await assertLayerFree(this.repository, checked.key, checked.layer);
-    return this.writer.create(checked);
+    return this.writer.create(checked, ctx);
   }
 }
 

@@ -24,7 +24,15 @@ import {
   topicName,
   type AnyCloudEvent,
 } from '@llmops/contracts';
-import { BatchingProducer, contextHeaders, LOGGER, METRICS_REGISTRY, SERVICE_CONFIG } from '@llmops/platform';
+import {
+  BatchingProducer,
+  contextHeaders,
+  LOGGER,
+  METRICS_REGISTRY,
+  newContext,
+  type RequestContext,
+  SERVICE_CONFIG,
+} from '@llmops/platform';
 import {
   type BeforeApplicationShutdown,
   Inject,
@@ -112,11 +120,12 @@ export class ExperimentPublisher implements OnApplicationBootstrap, BeforeApplic
   /**
    * Publishes the newest revision of `key` if not yet published. Resolves true once the newest
    * revision is acknowledged; rejects when Kafka is unavailable (the loop retries later).
-   * Calls for one key are serialized within this replica.
+   * Calls for one key are serialized within this replica. The event carries `ctx` (the context of
+   * the request that changed the experiment; the outbox loop starts a new one).
    */
-  publish(key: string): Promise<boolean> {
+  publish(key: string, ctx: RequestContext = newContext()): Promise<boolean> {
     const previous = this.chains.get(key) ?? Promise.resolve(true);
-    const next = previous.catch(() => false).then(() => this.publishNewest(key));
+    const next = previous.catch(() => false).then(() => this.publishNewest(key, ctx));
     this.chains.set(key, next);
     const cleanup = (): void => {
       if (this.chains.get(key) === next) this.chains.delete(key);
@@ -147,7 +156,7 @@ export class ExperimentPublisher implements OnApplicationBootstrap, BeforeApplic
     return this.draining;
   }
 
-  private async publishNewest(key: string): Promise<boolean> {
+  private async publishNewest(key: string, ctx: RequestContext): Promise<boolean> {
     let mustResend = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const record = await this.repository.findByKey(key);
@@ -159,7 +168,7 @@ export class ExperimentPublisher implements OnApplicationBootstrap, BeforeApplic
           {
             key,
             value: serializeEvent(event),
-            headers: { [HEADER_CONTENT_TYPE]: CLOUDEVENTS_CONTENT_TYPE, ...contextHeaders() },
+            headers: { [HEADER_CONTENT_TYPE]: CLOUDEVENTS_CONTENT_TYPE, ...contextHeaders(ctx) },
           },
         ]);
       } catch (err) {

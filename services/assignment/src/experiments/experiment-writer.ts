@@ -5,7 +5,7 @@
  * `publishedRevision < revision`, since the change is durable and the outbox loop will publish it.
  */
 import { EVENT_TYPES, type ExperimentSnapshot, type ExperimentStatus, uuidv7 } from '@llmops/contracts';
-import { LOGGER, SERVICE_CONFIG } from '@llmops/platform';
+import { contextFields, LOGGER, type RequestContext, SERVICE_CONFIG } from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { AssignmentConfig } from '../config/assignment.config';
@@ -45,7 +45,8 @@ export class ExperimentWriter {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async create(snapshot: ExperimentSnapshot): Promise<ExperimentResponse> {
+  /** `ctx` (the request's context) goes on the experiment event. */
+  async create(snapshot: ExperimentSnapshot, ctx: RequestContext): Promise<ExperimentResponse> {
     const pending: PendingEvent = {
       id: uuidv7(),
       type: EVENT_TYPES.experimentCreated,
@@ -54,7 +55,7 @@ export class ExperimentWriter {
     const inserted = await this.repository.insert(snapshot, pending);
     if ('duplicate' in inserted) throw new ExperimentExistsError(snapshot.key);
     this.store.apply(snapshot, 'local');
-    return this.afterWrite(inserted.snapshot, 0);
+    return this.afterWrite(inserted.snapshot, 0, ctx);
   }
 
   /**
@@ -64,6 +65,7 @@ export class ExperimentWriter {
    */
   async mutate(
     key: string,
+    ctx: RequestContext,
     decide: (current: ExperimentSnapshot) => Promise<Mutation> | Mutation,
   ): Promise<ExperimentResponse> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
@@ -95,7 +97,7 @@ export class ExperimentWriter {
         )
       ) {
         this.store.apply(next, 'local');
-        return this.afterWrite(next, current.publishedRevision);
+        return this.afterWrite(next, current.publishedRevision, ctx);
       }
     }
     throw new ConcurrentModificationError(key);
@@ -104,10 +106,12 @@ export class ExperimentWriter {
   private async afterWrite(
     snapshot: ExperimentSnapshot,
     publishedBefore: number,
+    ctx: RequestContext,
   ): Promise<ExperimentResponse> {
-    const published = this.publisher.publish(snapshot.key).catch((err: unknown) => {
+    const published = this.publisher.publish(snapshot.key, ctx).catch((err: unknown) => {
       this.logger.warn(
         {
+          ...contextFields(ctx),
           key: snapshot.key,
           revision: snapshot.revision,
           err: err instanceof Error ? err.message : String(err),

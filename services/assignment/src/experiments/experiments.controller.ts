@@ -1,4 +1,4 @@
-import { openApiSchema, parseOrThrow } from '@llmops/platform';
+import { openApiSchema, parseOrThrow, type RequestContext, RequestCtx } from '@llmops/platform';
 import { Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ChangeStatusUseCase } from './change-status.usecase';
@@ -42,8 +42,8 @@ export class ExperimentsController {
   @ApiResponse({ status: 409, description: 'experiment_exists, layer_overlap' })
   @ApiResponse({ status: 422, description: 'unknown_prompt_ref (names the arm), invalid_experiment' })
   @ApiResponse({ status: 503, description: 'registry_unavailable' })
-  create(@Body() body: unknown): Promise<ExperimentResponse> {
-    return this.createExperiment.execute(parseOrThrow(createExperimentRequestSchema, body));
+  create(@Body() body: unknown, @RequestCtx() ctx: RequestContext): Promise<ExperimentResponse> {
+    return this.createExperiment.execute(parseOrThrow(createExperimentRequestSchema, body), ctx);
   }
 
   @Get()
@@ -75,8 +75,16 @@ export class ExperimentsController {
     status: 409,
     description: 'immutable_while_running, allocation_decrease, experiment_stopped, layer_overlap',
   })
-  update(@Param('key') key: string, @Body() body: unknown): Promise<ExperimentResponse> {
-    return this.updateExperiment.execute(keyParam(key), parseOrThrow(updateExperimentRequestSchema, body));
+  update(
+    @Param('key') key: string,
+    @Body() body: unknown,
+    @RequestCtx() ctx: RequestContext,
+  ): Promise<ExperimentResponse> {
+    return this.updateExperiment.execute(
+      keyParam(key),
+      parseOrThrow(updateExperimentRequestSchema, body),
+      ctx,
+    );
   }
 
   @Post(':key/start')
@@ -84,8 +92,8 @@ export class ExperimentsController {
   @ApiOperation({ summary: 'draft|paused -> running' })
   @ApiResponse({ status: 200, schema: experimentResponseJsonSchema })
   @ApiResponse({ status: 409, description: 'invalid_transition' })
-  start(@Param('key') key: string): Promise<ExperimentResponse> {
-    return this.changeStatus.execute(keyParam(key), 'start');
+  start(@Param('key') key: string, @RequestCtx() ctx: RequestContext): Promise<ExperimentResponse> {
+    return this.changeStatus.execute(keyParam(key), 'start', ctx);
   }
 
   @Post(':key/pause')
@@ -93,16 +101,16 @@ export class ExperimentsController {
   @ApiOperation({ summary: 'running -> paused (users get the control prompt, reason not-running)' })
   @ApiResponse({ status: 200, schema: experimentResponseJsonSchema })
   @ApiResponse({ status: 409, description: 'invalid_transition' })
-  pause(@Param('key') key: string): Promise<ExperimentResponse> {
-    return this.changeStatus.execute(keyParam(key), 'pause');
+  pause(@Param('key') key: string, @RequestCtx() ctx: RequestContext): Promise<ExperimentResponse> {
+    return this.changeStatus.execute(keyParam(key), 'pause', ctx);
   }
 
   @Post(':key/stop')
   @HttpCode(200)
   @ApiOperation({ summary: 'any -> stopped (final)' })
   @ApiResponse({ status: 200, schema: experimentResponseJsonSchema })
-  stop(@Param('key') key: string): Promise<ExperimentResponse> {
-    return this.changeStatus.execute(keyParam(key), 'stop');
+  stop(@Param('key') key: string, @RequestCtx() ctx: RequestContext): Promise<ExperimentResponse> {
+    return this.changeStatus.execute(keyParam(key), 'stop', ctx);
   }
 
   @Post(':key/phases')
@@ -111,7 +119,11 @@ export class ExperimentsController {
   @ApiBody({ schema: openApiSchema(startPhaseRequestSchema) })
   @ApiResponse({ status: 201, schema: experimentResponseJsonSchema })
   @ApiResponse({ status: 409, description: 'invalid_transition, experiment_stopped, seed_reused' })
-  phase(@Param('key') key: string, @Body() body: unknown): Promise<ExperimentResponse> {
-    return this.startPhase.execute(keyParam(key), parseOrThrow(startPhaseRequestSchema, body ?? {}));
+  phase(
+    @Param('key') key: string,
+    @Body() body: unknown,
+    @RequestCtx() ctx: RequestContext,
+  ): Promise<ExperimentResponse> {
+    return this.startPhase.execute(keyParam(key), parseOrThrow(startPhaseRequestSchema, body ?? {}), ctx);
   }
 }

@@ -2,7 +2,7 @@
  * Resolves arm prompt refs (alias, version number or hash prefix) to full prompt hashes through
  * the registry's HTTP API. Only used when an experiment is written, never on the assignment path.
  */
-import { SERVICE_CONFIG, contextHeaders } from '@llmops/platform';
+import { contextHeaders, type RequestContext, SERVICE_CONFIG } from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { AssignmentConfig } from '../config/assignment.config';
 import { RegistryUnavailableError, UnknownPromptRefError, type UnresolvedArm } from './experiments.errors';
@@ -25,8 +25,8 @@ export class PromptResolver {
    * Full hash per arm, in input order. Throws UnknownPromptRefError (422, naming every unknown
    * arm) or RegistryUnavailableError (503).
    */
-  async resolve(arms: readonly PromptRefInput[]): Promise<string[]> {
-    const lookups = await Promise.all(arms.map((a) => this.lookup(a.prompt.name, a.prompt.ref)));
+  async resolve(arms: readonly PromptRefInput[], ctx: RequestContext): Promise<string[]> {
+    const lookups = await Promise.all(arms.map((a) => this.lookup(a.prompt.name, a.prompt.ref, ctx)));
     const failure = lookups.find((l): l is Extract<Lookup, { unknown: false }> => !l.ok && !l.unknown);
     if (failure) throw new RegistryUnavailableError(failure.detail);
     const unresolved: UnresolvedArm[] = [];
@@ -37,12 +37,12 @@ export class PromptResolver {
     return lookups.map((l) => (l as { hash: string }).hash);
   }
 
-  private async lookup(name: string, ref: string): Promise<Lookup> {
+  private async lookup(name: string, ref: string, ctx: RequestContext): Promise<Lookup> {
     const url = `${this.config.REGISTRY_URL}/v1/prompts/${encodeURIComponent(name)}/versions/${encodeURIComponent(ref)}`;
     let response: Response;
     try {
       response = await fetch(url, {
-        headers: { accept: 'application/json', ...contextHeaders() },
+        headers: { accept: 'application/json', ...contextHeaders(ctx) },
         signal: AbortSignal.timeout(this.config.REGISTRY_TIMEOUT_MS),
       });
     } catch (err) {

@@ -1,3 +1,4 @@
+import type { RequestContext } from '@llmops/platform';
 import { Injectable } from '@nestjs/common';
 import type { ExperimentResponse } from './dto/experiment.response';
 import type { StartPhaseRequest } from './dto/start-phase.request';
@@ -19,14 +20,20 @@ export class StartPhaseUseCase {
     private readonly writer: ExperimentWriter,
   ) {}
 
-  execute(key: string, request: StartPhaseRequest, now = new Date()): Promise<ExperimentResponse> {
-    return this.writer.mutate(key, async (current) => {
+  execute(
+    key: string,
+    request: StartPhaseRequest,
+    ctx: RequestContext,
+    now = new Date(),
+  ): Promise<ExperimentResponse> {
+    return this.writer.mutate(key, ctx, async (current) => {
       // Validate status and seed before calling the registry.
       assertPhaseAllowed(current, request);
       let arms: Arm[] | undefined;
       if (request.arms) {
         const hashes = await this.resolver.resolve(
           request.arms.map((a) => ({ arm: a.name, prompt: a.prompt })),
+          ctx,
         );
         arms = resolvedArms(request.arms, hashes);
       }

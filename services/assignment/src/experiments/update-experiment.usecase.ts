@@ -1,3 +1,4 @@
+import type { RequestContext } from '@llmops/platform';
 import { Injectable } from '@nestjs/common';
 import type { ExperimentResponse } from './dto/experiment.response';
 import type { UpdateExperimentRequest } from './dto/update-experiment.request';
@@ -20,8 +21,13 @@ export class UpdateExperimentUseCase {
     private readonly writer: ExperimentWriter,
   ) {}
 
-  execute(key: string, request: UpdateExperimentRequest, now = new Date()): Promise<ExperimentResponse> {
-    return this.writer.mutate(key, async (current) => {
+  execute(
+    key: string,
+    request: UpdateExperimentRequest,
+    ctx: RequestContext,
+    now = new Date(),
+  ): Promise<ExperimentResponse> {
+    return this.writer.mutate(key, ctx, async (current) => {
       const changes = changedFields(current, request);
       assertUpdateAllowed(current, request, changes);
       if (changes.length === 0) return null;
@@ -29,6 +35,7 @@ export class UpdateExperimentUseCase {
       if (changes.includes('arms') && request.arms) {
         const hashes = await this.resolver.resolve(
           request.arms.map((a) => ({ arm: a.name, prompt: a.prompt })),
+          ctx,
         );
         arms = resolvedArms(request.arms, hashes);
       }

@@ -18,6 +18,7 @@ export interface AssignmentApp {
     method: 'GET' | 'POST' | 'PATCH',
     url: string,
     payload?: unknown,
+    headers?: Record<string, string>,
   ): Promise<Reply<T>>;
   close(): Promise<void>;
 }
@@ -41,10 +42,16 @@ export async function startAssignmentApp(
   await fastify.ready();
   return {
     app,
-    async request<T>(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown): Promise<Reply<T>> {
+    async request<T>(
+      method: 'GET' | 'POST' | 'PATCH',
+      url: string,
+      payload?: unknown,
+      headers: Record<string, string> = {},
+    ): Promise<Reply<T>> {
       const res = await fastify.inject({
         method,
         url,
+        headers,
         ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
       });
       return {

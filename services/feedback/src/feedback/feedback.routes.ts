@@ -23,7 +23,7 @@ export class FeedbackRoutes {
       url: '/v1/feedback',
       operationId: 'submitFeedback',
       tag: 'feedback',
-      execute: (items) => submitFeedback.execute(items),
+      execute: (items, ctx) => submitFeedback.execute(items, ctx),
       singleAnswer: (o): SubmitFeedbackResponse => ({
         feedbackId: o.feedbackId,
         revision: o.revision,

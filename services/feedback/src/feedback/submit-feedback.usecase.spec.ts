@@ -2,7 +2,7 @@
  * The use case's ordering of claims and publishing, with in-memory fakes (the real store, broker and
  * replicas are in test/*.int-spec.ts).
  */
-import { KafkaUnavailableError } from '@llmops/platform';
+import { KafkaUnavailableError, newContext } from '@llmops/platform';
 import { Registry } from 'prom-client';
 import { loadFeedbackConfig } from '../config/feedback.config';
 import type { EventPublisher, KeyedEvent } from '../ingestion/event-publisher';
@@ -71,12 +71,13 @@ const item = (extra: Record<string, unknown> = {}) => ({
   source: 'user',
   ...extra,
 });
+const ctx = newContext('spec-correlation');
 const accepted = (o: FeedbackOutcome | undefined) => (o?.ok ? [o.feedbackId, o.revision, o.outcome] : o);
 
 describe('SubmitFeedbackUseCase: server-issued ids', () => {
   it('publishes revision 1 of an issued id first and queues its claim only after the ack', async () => {
     const { useCase, log } = setup();
-    const [out] = await useCase.execute([item()]);
+    const [out] = await useCase.execute([item()], ctx);
     expect(accepted(out)).toEqual(['issued-1', 1, 'new']);
     expect(log).toEqual(['publish fb:issued-1:1', 'after-ack claim issued-1#1']);
   });
@@ -84,13 +85,13 @@ describe('SubmitFeedbackUseCase: server-issued ids', () => {
   it('queues no claim when the broker did not acknowledge (the client never learnt the id)', async () => {
     const { useCase, log, setBrokerDown } = setup();
     setBrokerDown(true);
-    await expect(useCase.execute([item()])).rejects.toBeInstanceOf(KafkaUnavailableError);
+    await expect(useCase.execute([item()], ctx)).rejects.toBeInstanceOf(KafkaUnavailableError);
     expect(log).toEqual([]);
   });
 
   it('with FEEDBACK_FIRST_CLAIM_AFTER_ACK=false, claims revision 1 before publishing', async () => {
     const { useCase, log } = setup({ FEEDBACK_FIRST_CLAIM_AFTER_ACK: 'false' });
-    const [out] = await useCase.execute([item()]);
+    const [out] = await useCase.execute([item()], ctx);
     expect(accepted(out)).toEqual(['issued-1', 1, 'new']);
     expect(log).toEqual(['claim issued-1#1', 'publish fb:issued-1:1']);
   });
@@ -99,7 +100,7 @@ describe('SubmitFeedbackUseCase: server-issued ids', () => {
     'refuses a client item naming an id issued to another item of the same request (after ack: %s)',
     async (afterAck) => {
       const { useCase, log } = setup({ FEEDBACK_FIRST_CLAIM_AFTER_ACK: afterAck });
-      const outcomes = await useCase.execute([item(), item({ feedbackId: 'issued-1', rating: 1 })]);
+      const outcomes = await useCase.execute([item(), item({ feedbackId: 'issued-1', rating: 1 })], ctx);
       expect(accepted(outcomes[0])).toEqual(['issued-1', 1, 'new']);
       expect(outcomes[1]).toMatchObject({
         ok: false,
@@ -112,7 +113,7 @@ describe('SubmitFeedbackUseCase: server-issued ids', () => {
 
   it('a recognised id without a readable claim is planned as revision 2 and claimed before publishing', async () => {
     const { useCase, log } = setup();
-    const [out] = await useCase.execute([item({ feedbackId: 'issued-9' })]);
+    const [out] = await useCase.execute([item({ feedbackId: 'issued-9' })], ctx);
     expect(accepted(out)).toEqual(['issued-9', 2, 'edit']);
     expect(log).toEqual(['claim issued-9#2', 'publish fb:issued-9:2']);
   });

@@ -1,6 +1,6 @@
 import { type CloudEvent, type EVENT_TYPES, serializeEvent, TOPICS, topicName } from '@llmops/contracts';
 import { CanonicalizationError } from '@llmops/hashing';
-import { KafkaUnavailableError, SERVICE_CONFIG } from '@llmops/platform';
+import { KafkaUnavailableError, type RequestContext, SERVICE_CONFIG } from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FeedbackConfig } from '../config/feedback.config';
 import { EventPublisher, type KeyedEvent } from '../ingestion/event-publisher';
@@ -94,7 +94,7 @@ export class SubmitFeedbackUseCase {
     this.redact = createRedactor(config.FEEDBACK_REDACT_PII);
   }
 
-  async execute(items: readonly unknown[]): Promise<FeedbackOutcome[]> {
+  async execute(items: readonly unknown[], ctx: RequestContext): Promise<FeedbackOutcome[]> {
     const receivedAt = new Date().toISOString();
     const outcomes: FeedbackOutcome[] = new Array<FeedbackOutcome>(items.length);
     const reject = (index: number, rejection: ItemRejection): void => {
@@ -184,7 +184,7 @@ export class SubmitFeedbackUseCase {
     }
 
     try {
-      await this.publisher.publish(this.topic, events);
+      await this.publisher.publish(this.topic, events, ctx);
     } catch (err) {
       if (err instanceof KafkaUnavailableError) this.metrics.publishFailed('feedback');
       throw err;

@@ -20,7 +20,7 @@ export class GenerationsRoutes {
       url: '/v1/generations',
       operationId: 'logGeneration',
       tag: 'generations',
-      execute: (items) => logGenerations.execute(items),
+      execute: (items, ctx) => logGenerations.execute(items, ctx),
       singleAnswer: (o): LogGenerationResponse => ({ requestId: o.id }),
       idOf: (o) => o.id,
       single: {

@@ -1,5 +1,5 @@
 import { TOPICS, topicName } from '@llmops/contracts';
-import { KafkaUnavailableError, SERVICE_CONFIG } from '@llmops/platform';
+import { KafkaUnavailableError, type RequestContext, SERVICE_CONFIG } from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FeedbackConfig } from '../config/feedback.config';
 import { EventPublisher, type KeyedEvent } from '../ingestion/event-publisher';
@@ -31,7 +31,7 @@ export class LogGenerationsUseCase {
     this.redact = createRedactor(config.FEEDBACK_REDACT_PII);
   }
 
-  async execute(items: readonly unknown[]): Promise<ItemOutcome[]> {
+  async execute(items: readonly unknown[], ctx: RequestContext): Promise<ItemOutcome[]> {
     const receivedAt = new Date().toISOString();
     const outcomes: ItemOutcome[] = [];
     const events: KeyedEvent[] = [];
@@ -46,7 +46,7 @@ export class LogGenerationsUseCase {
       }
     }
     try {
-      await this.publisher.publish(this.topic, events);
+      await this.publisher.publish(this.topic, events, ctx);
     } catch (err) {
       if (err instanceof KafkaUnavailableError) this.metrics.publishFailed('generation');
       throw err;

@@ -1,5 +1,10 @@
 import { CLOUDEVENTS_CONTENT_TYPE, type CloudEvent, HEADER_CONTENT_TYPE } from '@llmops/contracts';
-import { BatchingProducer, contextHeaders, type OutgoingMessage } from '@llmops/platform';
+import {
+  BatchingProducer,
+  contextHeaders,
+  type OutgoingMessage,
+  type RequestContext,
+} from '@llmops/platform';
 import { Injectable } from '@nestjs/common';
 
 export interface KeyedEvent {
@@ -18,9 +23,10 @@ export interface KeyedEvent {
 export class EventPublisher {
   constructor(private readonly producer: BatchingProducer) {}
 
-  async publish(topic: string, events: readonly KeyedEvent[]): Promise<void> {
+  /** The events carry `ctx` (the request's correlation id and traceparent) in their headers. */
+  async publish(topic: string, events: readonly KeyedEvent[], ctx: RequestContext): Promise<void> {
     if (events.length === 0) return;
-    const headers = { ...contextHeaders(), [HEADER_CONTENT_TYPE]: CLOUDEVENTS_CONTENT_TYPE };
+    const headers = { ...contextHeaders(ctx), [HEADER_CONTENT_TYPE]: CLOUDEVENTS_CONTENT_TYPE };
     const messages: OutgoingMessage[] = events.map((e) => ({
       key: e.key,
       value: e.value,

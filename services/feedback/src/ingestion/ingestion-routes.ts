@@ -4,7 +4,7 @@
  * `POST <url>/batch` for up to FEEDBACK_MAX_BATCH_ITEMS items (per-item results), each with its own
  * body limit from the configuration.
  */
-import type { DirectRoutes } from '@llmops/platform';
+import { contextOf, type DirectRoutes, type RequestContext } from '@llmops/platform';
 import type { FeedbackConfig } from '../config/feedback.config';
 import { parseBatchEnvelope } from './batch-envelope';
 import { type ItemOutcome, settleBatch } from './batch-result';
@@ -18,7 +18,8 @@ export interface IngestionRoutesSpec<O extends ItemOutcome> {
   /** OpenAPI operation id of the single route; the batch route gets `${operationId}Batch`. */
   operationId: string;
   tag: string;
-  execute: (items: readonly unknown[]) => Promise<O[]>;
+  /** Validates and publishes the items; the events carry `ctx` (the request's context). */
+  execute: (items: readonly unknown[], ctx: RequestContext) => Promise<O[]>;
   /** The 202 body of the single route. */
   singleAnswer: (accepted: Accepted<O>) => unknown;
   /** The id listed in a batch answer's `accepted`. */
@@ -37,8 +38,8 @@ export function addIngestionRoutes<O extends ItemOutcome>(
     url: spec.url,
     status: 202,
     bodyLimit: config.FEEDBACK_MAX_BODY_BYTES,
-    handle: async (body) => {
-      const [outcome] = await spec.execute([body]);
+    handle: async (body, request) => {
+      const [outcome] = await spec.execute([body], contextOf(request));
       if (!outcome.ok) throw toAppError(outcome.rejection);
       return spec.singleAnswer(outcome as Accepted<O>);
     },
@@ -49,9 +50,9 @@ export function addIngestionRoutes<O extends ItemOutcome>(
     url: `${spec.url}/batch`,
     status: 202,
     bodyLimit: config.FEEDBACK_MAX_BATCH_BODY_BYTES,
-    handle: async (body, _request, reply) => {
+    handle: async (body, request, reply) => {
       const items = parseBatchEnvelope(body, config.FEEDBACK_MAX_BATCH_ITEMS);
-      const { status, body: answer } = settleBatch(await spec.execute(items), spec.idOf);
+      const { status, body: answer } = settleBatch(await spec.execute(items, contextOf(request)), spec.idOf);
       void reply.code(status);
       return answer;
     },

@@ -12,9 +12,14 @@ export interface InjectResult {
 export interface FeedbackTestApp {
   app: NestFastifyApplication;
   config: FeedbackConfig;
-  post(url: string, payload: unknown): Promise<InjectResult>;
+  post(url: string, payload: unknown, headers?: Record<string, string>): Promise<InjectResult>;
   /** Raw body (for malformed JSON and size tests). */
-  postRaw(url: string, raw: string, contentType?: string): Promise<InjectResult>;
+  postRaw(
+    url: string,
+    raw: string,
+    contentType?: string,
+    headers?: Record<string, string>,
+  ): Promise<InjectResult>;
   close(): Promise<void>;
 }
 
@@ -28,12 +33,13 @@ export async function startFeedbackApp(env: Record<string, string>): Promise<Fee
     url: string,
     raw: string,
     contentType = 'application/json',
+    headers: Record<string, string> = {},
   ): Promise<InjectResult> => {
     const res = await fastify.inject({
       method: 'POST',
       url,
       payload: raw,
-      headers: { 'content-type': contentType },
+      headers: { ...headers, 'content-type': contentType },
     });
     let body: unknown = res.body;
     try {
@@ -46,7 +52,7 @@ export async function startFeedbackApp(env: Record<string, string>): Promise<Fee
   return {
     app,
     config,
-    post: (url, payload) => postRaw(url, JSON.stringify(payload)),
+    post: (url, payload, headers) => postRaw(url, JSON.stringify(payload), 'application/json', headers),
     postRaw,
     close: () => app.close(),
   };

@@ -10,13 +10,11 @@ import {
   BatchConsumer,
   type ConsumedMessage,
   consumerMetrics,
-  contextFromHeaders,
   ensureTopics,
   KAFKA,
   LOGGER,
   METRICS_REGISTRY,
   type RejectedMessage,
-  runWithContext,
   SERVICE_CONFIG,
 } from '@llmops/platform';
 import {
@@ -70,18 +68,16 @@ export class CacheInvalidationConsumer implements OnApplicationBootstrap, Before
   handle(messages: ConsumedMessage[]): RejectedMessage[] {
     const rejected: RejectedMessage[] = [];
     for (const message of messages) {
-      runWithContext(contextFromHeaders(message.headers), () => {
-        const parsed = safeParseEvent(message.value ?? '', { tolerateUnknownFields: true });
-        if (!parsed.ok) {
-          rejected.push({ message, error: parsed.error.message });
-          return;
-        }
-        const event = parsed.event;
-        if (event.type === EVENT_TYPES.promptAliasMoved)
-          this.cache.invalidateAlias(event.data.name, event.data.alias);
-        else if (event.type === EVENT_TYPES.promptVersionRegistered)
-          this.cache.invalidateAlias(event.data.name, LATEST_ALIAS);
-      });
+      const parsed = safeParseEvent(message.value ?? '', { tolerateUnknownFields: true });
+      if (!parsed.ok) {
+        rejected.push({ message, error: parsed.error.message });
+        continue;
+      }
+      const event = parsed.event;
+      if (event.type === EVENT_TYPES.promptAliasMoved)
+        this.cache.invalidateAlias(event.data.name, event.data.alias);
+      else if (event.type === EVENT_TYPES.promptVersionRegistered)
+        this.cache.invalidateAlias(event.data.name, LATEST_ALIAS);
     }
     return rejected;
   }

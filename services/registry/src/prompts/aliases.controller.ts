@@ -1,4 +1,4 @@
-import { openApiSchema, parseOrThrow } from '@llmops/platform';
+import { openApiSchema, parseOrThrow, type RequestContext, RequestCtx } from '@llmops/platform';
 import { Body, Controller, Get, Headers, Param, Put, Query } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { moveAliasRequestSchema } from './dto/move-alias.request';
@@ -40,11 +40,12 @@ export class AliasesController {
     @Param('name') name: string,
     @Param('alias') alias: string,
     @Body() body: unknown,
+    @RequestCtx() ctx: RequestContext,
     @Headers('x-actor') actorHeader?: string,
   ): Promise<AliasResponse> {
     const request = parseOrThrow(moveAliasRequestSchema, body);
     const actor = request.actor ?? (actorHeader ? actorHeader.slice(0, 256) : 'anonymous');
-    return this.mover.execute(name, alias, request, actor);
+    return this.mover.execute(name, alias, request, actor, ctx);
   }
 
   @Get(':alias')

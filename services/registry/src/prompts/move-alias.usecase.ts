@@ -1,4 +1,4 @@
-import { currentContext, LOGGER } from '@llmops/platform';
+import { contextFields, LOGGER, type RequestContext } from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { RegistryCache } from '../cache/registry-cache';
@@ -44,12 +44,12 @@ export class MoveAliasUseCase {
     alias: string,
     request: MoveAliasRequest,
     actor: string,
+    ctx: RequestContext,
   ): Promise<AliasResponse> {
     if (alias === LATEST_ALIAS) throw new ReservedAliasError(alias);
     const problem = aliasNameProblem(alias);
     if (problem) throw new InvalidAliasError(alias, problem);
     const target = (await this.resolver.resolve(name, request.ref)).version;
-    const ctx = currentContext();
 
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = await this.moves.current(name, alias);
@@ -83,8 +83,8 @@ export class MoveAliasUseCase {
         toVersion: target.version,
         actor,
         movedAt: new Date(),
-        correlationId: ctx?.correlationId,
-        traceparent: ctx?.traceparent,
+        correlationId: ctx.correlationId,
+        traceparent: ctx.traceparent,
       };
       if ((await this.moves.insert(move)) === 'inserted') {
         this.cache.setAlias(name, alias, target.hash);
@@ -93,7 +93,7 @@ export class MoveAliasUseCase {
           .applyAliasMove({ ...move, movedAt: move.movedAt.toISOString() })
           .catch((err: unknown) =>
             this.logger.warn(
-              { err, name, alias },
+              { ...contextFields(ctx), err, name, alias },
               'alias summary update failed; the outbox publisher will repair it',
             ),
           );

@@ -1,4 +1,4 @@
-import { openApiSchema, parseOrThrow } from '@llmops/platform';
+import { openApiSchema, parseOrThrow, type RequestContext, RequestCtx } from '@llmops/platform';
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -53,8 +53,9 @@ export class PromptsController {
     @Param('name') name: string,
     @Body() body: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @RequestCtx() ctx: RequestContext,
   ): Promise<RegisterVersionResponse> {
-    const result = await this.register.execute(name, parseOrThrow(registerVersionRequestSchema, body));
+    const result = await this.register.execute(name, parseOrThrow(registerVersionRequestSchema, body), ctx);
     void reply.status(result.created ? 201 : 200);
     return result;
   }

@@ -1,5 +1,11 @@
 import { CanonicalizationError, promptHash } from '@llmops/hashing';
-import { currentContext, LOGGER, SERVICE_CONFIG, ValidationFailedError } from '@llmops/platform';
+import {
+  contextFields,
+  LOGGER,
+  type RequestContext,
+  SERVICE_CONFIG,
+  ValidationFailedError,
+} from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { RegistryCache } from '../cache/registry-cache';
@@ -51,7 +57,12 @@ export class RegisterVersionUseCase {
     @Inject(REGISTRY_METRICS) private readonly metrics: RegistryMetrics,
   ) {}
 
-  async execute(name: string, request: RegisterVersionRequest): Promise<RegisterVersionResponse> {
+  /** The version document keeps `ctx` (the request's ids); its outbox event carries them. */
+  async execute(
+    name: string,
+    request: RegisterVersionRequest,
+    ctx: RequestContext,
+  ): Promise<RegisterVersionResponse> {
     assertPromptName(name);
     const { hash, canonical } = hashSpec(request.spec);
     const bytes = Buffer.byteLength(canonical, 'utf8');
@@ -61,7 +72,6 @@ export class RegisterVersionUseCase {
     const known = this.cache.getVersion(name, hash)?.version ?? (await this.versions.findByHash(name, hash));
     if (known) return this.existing(known);
 
-    const ctx = currentContext();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const version = (await this.versions.latestNumber(name)) + 1;
       const createdAt = new Date();
@@ -72,8 +82,8 @@ export class RegisterVersionUseCase {
         specCanonical: canonical,
         ...(request.metadata ? { metadata: request.metadata } : {}),
         createdAt,
-        correlationId: ctx?.correlationId,
-        traceparent: ctx?.traceparent,
+        correlationId: ctx.correlationId,
+        traceparent: ctx.traceparent,
       });
       if (outcome === 'inserted') {
         const created = this.cache.putVersion({
@@ -92,7 +102,7 @@ export class RegisterVersionUseCase {
           .applyVersion(created)
           .catch((err: unknown) =>
             this.logger.warn(
-              { err, name },
+              { ...contextFields(ctx), err, name },
               'prompt summary update failed; the outbox publisher will repair it',
             ),
           );
