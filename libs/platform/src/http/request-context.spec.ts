@@ -49,10 +49,15 @@ describe('request context on the fastify request', () => {
     await fastify.close();
   });
 
-  it('gives a request that skipped the hook one new context, the same on every read', () => {
-    const request = { platformContext: null } as Parameters<typeof contextOf>[0];
+  it('gives a request that skipped the hook a context from its headers, the same on every read', () => {
+    const request = { platformContext: null, headers: {} } as unknown as Parameters<typeof contextOf>[0];
     const ctx = contextOf(request);
     expect(ctx.traceparent).toMatch(TRACEPARENT);
     expect(contextOf(request)).toBe(ctx);
+    const withHeader = {
+      platformContext: null,
+      headers: { 'x-correlation-id': 'early-error-1' },
+    } as unknown as Parameters<typeof contextOf>[0];
+    expect(contextOf(withHeader).correlationId).toBe('early-error-1');
   });
 });

@@ -19,29 +19,31 @@ export function installRequestContext(fastify: FastifyInstance): void {
   // Declared once with a null value, so every request object has the same shape.
   fastify.decorateRequest('platformContext', null);
   fastify.addHook('onRequest', (request, reply, done) => {
-    const header = request.headers[CORRELATION_HEADER];
-    const parent = request.headers[TRACEPARENT_HEADER];
-    const ctx = newContext(
-      typeof header === 'string' ? header : undefined,
-      typeof parent === 'string' ? parent : undefined,
-    );
-    request.platformContext = ctx;
+    const ctx = openContext(request);
     void reply.header(CORRELATION_HEADER, ctx.correlationId);
     done();
   });
 }
 
+/** The context from the caller's headers (or new ids), remembered on the request. */
+function openContext(request: FastifyRequest): RequestContext {
+  const header = request.headers[CORRELATION_HEADER];
+  const parent = request.headers[TRACEPARENT_HEADER];
+  const ctx = newContext(
+    typeof header === 'string' ? header : undefined,
+    typeof parent === 'string' ? parent : undefined,
+  );
+  request.platformContext = ctx;
+  return ctx;
+}
+
 /**
- * The request's context. A request that never went through the hook (a hand-made request in a
- * unit test) gets a new context, remembered on the request, so all its readers agree.
+ * The request's context. A request that never went through the hook (an error fastify answers
+ * before the onRequest hooks, or a hand-made request in a unit test) gets one from its headers
+ * at the first read, remembered on the request, so all its readers agree.
  */
 export function contextOf(request: FastifyRequest): RequestContext {
-  let ctx = request.platformContext;
-  if (!ctx) {
-    ctx = newContext();
-    request.platformContext = ctx;
-  }
-  return ctx;
+  return request.platformContext ?? openContext(request);
 }
 
 /** A Nest handler parameter: the request's context (`@RequestCtx() ctx: RequestContext`). */
