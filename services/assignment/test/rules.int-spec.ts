@@ -462,6 +462,19 @@ describe('experiment rules over HTTP', () => {
       expect(ok.headers['x-correlation-id']).toBe('direct-route-2');
       expect(ok.headers['content-type']).toMatch(/^application\/json/);
 
+      // Nest's not-found handler answers with the platform's error body and the caller's id, also
+      // for a badly encoded path (fastify answers that one before the onRequest hooks).
+      for (const url of ['/v1/no-such-route', '/v1/%E0%A4%A']) {
+        const missing = await fastify.inject({
+          method: 'GET',
+          url,
+          headers: { 'x-correlation-id': 'not-found-1' },
+        });
+        expect(missing.statusCode).toBe(404);
+        expect(missing.json<ErrorBody>().error.code).toBeTruthy();
+        expect(missing.headers['x-correlation-id']).toBe('not-found-1');
+      }
+
       const metrics = await fastify.inject({ method: 'GET', url: '/metrics' });
       expect(metrics.body).toMatch(
         /llmops_http_request_duration_seconds_count\{[^}]*route="\/v1\/assign"[^}]*status_code="200"/,

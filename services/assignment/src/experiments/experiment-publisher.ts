@@ -26,6 +26,7 @@ import {
 } from '@llmops/contracts';
 import {
   BatchingProducer,
+  contextFields,
   contextHeaders,
   LOGGER,
   METRICS_REGISTRY,
@@ -69,6 +70,12 @@ export function experimentEvent(record: ExperimentRecord): AnyCloudEvent {
         options,
       );
   }
+}
+
+/** The ids stored with the revision; new ones for documents written before they were stored. */
+function storedContext(record: ExperimentRecord): RequestContext {
+  const { correlationId, traceparent } = record.pendingEvent;
+  return correlationId && traceparent ? { correlationId, traceparent } : newContext();
 }
 
 @Injectable()
@@ -120,12 +127,12 @@ export class ExperimentPublisher implements OnApplicationBootstrap, BeforeApplic
   /**
    * Publishes the newest revision of `key` if not yet published. Resolves true once the newest
    * revision is acknowledged; rejects when Kafka is unavailable (the loop retries later).
-   * Calls for one key are serialized within this replica. The event carries `ctx` (the context of
-   * the request that changed the experiment; the outbox loop starts a new one).
+   * Calls for one key are serialized within this replica. The event carries the context stored
+   * with the revision (that of the request that made it).
    */
-  publish(key: string, ctx: RequestContext = newContext()): Promise<boolean> {
+  publish(key: string): Promise<boolean> {
     const previous = this.chains.get(key) ?? Promise.resolve(true);
-    const next = previous.catch(() => false).then(() => this.publishNewest(key, ctx));
+    const next = previous.catch(() => false).then(() => this.publishNewest(key));
     this.chains.set(key, next);
     const cleanup = (): void => {
       if (this.chains.get(key) === next) this.chains.delete(key);
@@ -156,13 +163,15 @@ export class ExperimentPublisher implements OnApplicationBootstrap, BeforeApplic
     return this.draining;
   }
 
-  private async publishNewest(key: string, ctx: RequestContext): Promise<boolean> {
+  private async publishNewest(key: string): Promise<boolean> {
     let mustResend = false;
+    let ctx: RequestContext | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const record = await this.repository.findByKey(key);
       if (!record) return false;
       if (!record.unpublished && !mustResend) return true;
       const event = experimentEvent(record);
+      ctx = storedContext(record);
       try {
         await this.producer.send(this.topic, [
           {
@@ -179,7 +188,10 @@ export class ExperimentPublisher implements OnApplicationBootstrap, BeforeApplic
       if (await this.repository.markPublished(key, record.snapshot.revision)) return true;
       mustResend = true;
     }
-    this.logger.warn({ key }, 'experiment kept changing while publishing; the outbox loop will finish it');
+    this.logger.warn(
+      { key, ...(ctx ? contextFields(ctx) : {}) },
+      'experiment kept changing while publishing; the outbox loop will finish it',
+    );
     return false;
   }
 }

@@ -45,12 +45,13 @@ export class ExperimentWriter {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  /** `ctx` (the request's context) goes on the experiment event. */
+  /** `ctx` (the request's context) is stored with the revision; its event carries it. */
   async create(snapshot: ExperimentSnapshot, ctx: RequestContext): Promise<ExperimentResponse> {
     const pending: PendingEvent = {
       id: uuidv7(),
       type: EVENT_TYPES.experimentCreated,
       changedAt: snapshot.createdAt,
+      ...contextFields(ctx),
     };
     const inserted = await this.repository.insert(snapshot, pending);
     if ('duplicate' in inserted) throw new ExperimentExistsError(snapshot.key);
@@ -81,12 +82,14 @@ export class ExperimentWriter {
               type: EVENT_TYPES.experimentUpdated,
               changedAt: next.updatedAt,
               changes: event.changes,
+              ...contextFields(ctx),
             }
           : {
               id: uuidv7(),
               type: EVENT_TYPES.experimentStatusChanged,
               changedAt: next.updatedAt,
               previousStatus: event.previousStatus,
+              ...contextFields(ctx),
             };
       if (
         await this.repository.replaceIfRevision(
@@ -108,7 +111,7 @@ export class ExperimentWriter {
     publishedBefore: number,
     ctx: RequestContext,
   ): Promise<ExperimentResponse> {
-    const published = this.publisher.publish(snapshot.key, ctx).catch((err: unknown) => {
+    const published = this.publisher.publish(snapshot.key).catch((err: unknown) => {
       this.logger.warn(
         {
           ...contextFields(ctx),

@@ -2,7 +2,7 @@
  * The use case's ordering of claims and publishing, with in-memory fakes (the real store, broker and
  * replicas are in test/*.int-spec.ts).
  */
-import { KafkaUnavailableError, newContext } from '@llmops/platform';
+import { KafkaUnavailableError, newContext, type RequestContext } from '@llmops/platform';
 import { Registry } from 'prom-client';
 import { loadFeedbackConfig } from '../config/feedback.config';
 import type { EventPublisher, KeyedEvent } from '../ingestion/event-publisher';
@@ -38,9 +38,9 @@ function setup(env: Record<string, string> = {}, issue = ['issued-1', 'issued-2'
   };
   let brokerDown = false;
   const publisher = {
-    async publish(_topic: string, events: readonly KeyedEvent[]) {
+    async publish(_topic: string, events: readonly KeyedEvent[], context: RequestContext) {
       if (brokerDown) throw new KafkaUnavailableError();
-      for (const e of events) log.push(`publish ${e.event.id}`);
+      for (const e of events) log.push(`publish ${e.event.id} (${context.correlationId})`);
     },
   } as unknown as EventPublisher;
   const queue = [...issue];
@@ -79,7 +79,7 @@ describe('SubmitFeedbackUseCase: server-issued ids', () => {
     const { useCase, log } = setup();
     const [out] = await useCase.execute([item()], ctx);
     expect(accepted(out)).toEqual(['issued-1', 1, 'new']);
-    expect(log).toEqual(['publish fb:issued-1:1', 'after-ack claim issued-1#1']);
+    expect(log).toEqual(['publish fb:issued-1:1 (spec-correlation)', 'after-ack claim issued-1#1']);
   });
 
   it('queues no claim when the broker did not acknowledge (the client never learnt the id)', async () => {
@@ -93,7 +93,7 @@ describe('SubmitFeedbackUseCase: server-issued ids', () => {
     const { useCase, log } = setup({ FEEDBACK_FIRST_CLAIM_AFTER_ACK: 'false' });
     const [out] = await useCase.execute([item()], ctx);
     expect(accepted(out)).toEqual(['issued-1', 1, 'new']);
-    expect(log).toEqual(['claim issued-1#1', 'publish fb:issued-1:1']);
+    expect(log).toEqual(['claim issued-1#1', 'publish fb:issued-1:1 (spec-correlation)']);
   });
 
   it.each([['true'], ['false']])(
@@ -107,7 +107,9 @@ describe('SubmitFeedbackUseCase: server-issued ids', () => {
         rejection: { status: 409, code: 'feedback_id_conflict' },
       });
       // Exactly one value for fb:issued-1:1, and nothing else of that id.
-      expect(log.filter((l) => l.startsWith('publish'))).toEqual(['publish fb:issued-1:1']);
+      expect(log.filter((l) => l.startsWith('publish'))).toEqual([
+        'publish fb:issued-1:1 (spec-correlation)',
+      ]);
     },
   );
 
@@ -115,6 +117,6 @@ describe('SubmitFeedbackUseCase: server-issued ids', () => {
     const { useCase, log } = setup();
     const [out] = await useCase.execute([item({ feedbackId: 'issued-9' })], ctx);
     expect(accepted(out)).toEqual(['issued-9', 2, 'edit']);
-    expect(log).toEqual(['claim issued-9#2', 'publish fb:issued-9:2']);
+    expect(log).toEqual(['claim issued-9#2', 'publish fb:issued-9:2 (spec-correlation)']);
   });
 });

@@ -19,6 +19,13 @@ export interface PendingEvent {
   changedAt: string;
   changes?: string[];
   previousStatus?: ExperimentStatus;
+  /**
+   * The context of the request that made this revision: its event carries them, whichever
+   * publisher sends it (the request's own, or the outbox loop after a failure). Absent in
+   * documents written before they were stored; such an event gets new ids.
+   */
+  correlationId?: string;
+  traceparent?: string;
 }
 
 /**
