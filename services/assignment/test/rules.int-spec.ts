@@ -462,17 +462,19 @@ describe('experiment rules over HTTP', () => {
       expect(ok.headers['x-correlation-id']).toBe('direct-route-2');
       expect(ok.headers['content-type']).toMatch(/^application\/json/);
 
-      // Nest's not-found handler answers with the platform's error body and the caller's id, also
-      // for a badly encoded path (fastify answers that one before the onRequest hooks).
-      for (const url of ['/v1/no-such-route', '/v1/%E0%A4%A']) {
-        const missing = await fastify.inject({
+      // An unknown path (Nest's not-found handler) and a badly encoded one (which fastify answers
+      // before the onRequest hooks): the platform's error body and the caller's id, both.
+      for (const [url, status, code] of [
+        ['/v1/no-such-route', 404, 'not_found'],
+        ['/v1/%E0%A4%A', 400, 'invalid_url'],
+      ] as const) {
+        const answer = await fastify.inject({
           method: 'GET',
           url,
-          headers: { 'x-correlation-id': 'not-found-1' },
+          headers: { 'x-correlation-id': 'early-1' },
         });
-        expect(missing.statusCode).toBe(404);
-        expect(missing.json<ErrorBody>().error.code).toBeTruthy();
-        expect(missing.headers['x-correlation-id']).toBe('not-found-1');
+        expect([answer.statusCode, answer.json<ErrorBody>().error.code]).toEqual([status, code]);
+        expect(answer.headers['x-correlation-id']).toBe('early-1');
       }
 
       const metrics = await fastify.inject({ method: 'GET', url: '/metrics' });

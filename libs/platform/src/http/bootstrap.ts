@@ -8,6 +8,7 @@ import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { BaseServiceConfig } from '../config/config';
@@ -44,6 +45,8 @@ export async function createServiceApp(
   module: Type<unknown>,
   options: ServiceAppOptions,
 ): Promise<NestFastifyApplication> {
+  // The application's logger, known once Nest has created the application (before any request).
+  const late: { logger?: Logger } = {};
   const adapter = new PlatformFastifyAdapter({
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     logger: false,
@@ -55,6 +58,12 @@ export async function createServiceApp(
     // No Nest middleware anywhere (HTTP concerns are fastify hooks): @fastify/middie would still run
     // on every request.
     skipMiddie: true,
+    // Errors fastify answers before its hooks run (a badly encoded path): the platform's error
+    // body and the caller's correlation id too, instead of fastify's own body.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      if (late.logger) sendError(reply, request, error, late.logger);
+      else void reply.code(503).send();
+    },
   });
   const fastify = adapter.getInstance();
   installRequestContext(fastify);
@@ -67,6 +76,7 @@ export async function createServiceApp(
     // byte then reads as a Content-Length mismatch) and refuses `curl -d ''` on bodyless actions.
   });
   const logger = app.get<Logger>(LOGGER);
+  late.logger = logger;
   const registry = app.get<Registry>(METRICS_REGISTRY);
   instrumentHttp(fastify, registry);
   app.useGlobalFilters(new HttpErrorFilter(logger));

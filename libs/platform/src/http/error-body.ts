@@ -50,6 +50,11 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message: str
     code: 'unsupported_media_type',
     message: 'Send the body as application/json.',
   },
+  FST_ERR_BAD_URL: {
+    status: 400,
+    code: 'invalid_url',
+    message: 'The request path is not valid percent-encoded UTF-8.',
+  },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
     status: 400,
     code: 'bad_request',
