@@ -55,7 +55,12 @@ describe('BatchConsumer dead-letter topic (real Kafka)', () => {
   const send = (values: string[]): Promise<void> =>
     producer.send(
       topic,
-      values.map((value) => ({ key: 'same-key', value, headers: { 'x-test': value }, partition: 0 })),
+      values.map((value) => ({
+        key: 'same-key',
+        value,
+        headers: { 'x-test': value, 'x-correlation-id': `corr-${value}` },
+        partition: 0,
+      })),
     );
 
   beforeAll(async () => {
@@ -117,6 +122,7 @@ describe('BatchConsumer dead-letter topic (real Kafka)', () => {
   });
 
   it('dead-letters a poison message with its origin headers and keeps the partition flowing', async () => {
+    const errors = jest.spyOn(logger, 'error');
     // One produce call: the five land in one batch on partition 0, at offsets 0..4.
     await send(['m0', 'm1', 'poison', 'm3', 'm4']);
     await expectEventually(() => expect(deadLetters.map((d) => d.value)).toEqual(['poison']), {
@@ -134,6 +140,12 @@ describe('BatchConsumer dead-letter topic (real Kafka)', () => {
     expect(poison.headers[DLQ_HEADER.consumerGroup]).toBe(groupId);
     // The original headers travel along, so the context (correlation id) survives.
     expect(poison.headers['x-test']).toBe('poison');
+    expect(poison.headers['x-correlation-id']).toBe('corr-poison');
+    // The error line names the message and the correlation id of the request that produced it.
+    expect(errors).toHaveBeenCalledWith(
+      expect.objectContaining({ correlationId: 'corr-poison', offset: '2', topic }),
+      'message sent to dead-letter topic',
+    );
     // Bounded retries: the batch MAX_ATTEMPTS times, then the poison alone MAX_ATTEMPTS times.
     expect(seen.get('poison')).toBe(2 * MAX_ATTEMPTS);
 

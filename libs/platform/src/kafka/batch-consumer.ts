@@ -22,6 +22,7 @@ import type {
 } from 'kafkajs';
 import { DLQ_HEADERS } from '@llmops/contracts';
 import type { Logger } from 'pino';
+import { contextFields, contextFromHeaders } from '../logging/context';
 import type { ConsumerMetrics } from './kafka-metrics';
 
 /** Header names of dead-lettered messages: defined once, in the event contracts. */
@@ -309,6 +310,8 @@ export class BatchConsumer {
     });
     this.options.logger.error(
       {
+        // The ids of the request that produced the message, to find it in the producer's logs.
+        ...contextFields(contextFromHeaders(message.headers)),
         group: this.groupId,
         topic: message.topic,
         partition: message.partition,
