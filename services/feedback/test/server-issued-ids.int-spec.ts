@@ -4,7 +4,7 @@
  */
 import { parseEvent, TOPICS, topicName } from '@llmops/contracts';
 import { MONGO_CONNECTION } from '@llmops/platform';
-import { testInfra } from '@llmops/testing';
+import { expectEventually, testInfra } from '@llmops/testing';
 import type { Connection } from 'mongoose';
 import { randomUUID } from 'node:crypto';
 import { FeedbackRevisionRepository } from '../src/feedback/persistence/feedback-revision.repository';
@@ -173,13 +173,14 @@ describe('server-issued feedbackIds', () => {
     const ids = issued.map((x) => x.feedbackId);
     const windows = new Set(ids.map((id) => JSON.stringify(pageWindowOf(id))));
     // Pages are written 50 ms (the default linger) after their 100 ms window ended.
-    let stored = await Promise.all(ids.map((id) => firstClaim(b, id)));
-    for (let i = 0; i < 100 && stored.includes(null); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      stored = await Promise.all(ids.map((id) => firstClaim(b, id)));
-    }
-    stored.forEach((claim, i) =>
-      expect(claim).toMatchObject({ feedbackId: ids[i], requestId: bodies[i]!.requestId, revision: 1 }),
+    await expectEventually(
+      async () => {
+        const stored = await Promise.all(ids.map((id) => firstClaim(b, id)));
+        stored.forEach((claim, i) =>
+          expect(claim).toMatchObject({ feedbackId: ids[i], requestId: bodies[i]!.requestId, revision: 1 }),
+        );
+      },
+      { timeoutMs: 5_000, intervalMs: 50 },
     );
     const pages = await b.app
       .get<Connection>(MONGO_CONNECTION)
