@@ -3,6 +3,8 @@ import {
   ContractValidationError,
   createEvent,
   dataSchemaUri,
+  envelopeWriter,
+  eventTime,
   EVENT_CATALOG,
   EVENT_TYPES,
   type EventType,
@@ -360,5 +362,33 @@ describe('trustedEvent', () => {
     expect(() => createEvent(EVENT_TYPES.feedbackSubmitted, bad, { source })).toThrow(
       ContractValidationError,
     );
+  });
+});
+
+describe('envelopeWriter', () => {
+  it.each(ALL_EVENT_TYPES)('writes the same text as serializeEvent(trustedEvent(...)) for %s', (type) => {
+    const data = VALID_DATA[type] as never;
+    for (const [id, time, src] of [
+      ['evt-1', '2025-03-01T10:00:00.000Z', source],
+      [uuidv7(), new Date().toISOString(), '/llmops/assignment'],
+      ['id "quoted" \\ and \u2028 ünï', '2025-03-01T10:00:00.123Z', '/llmops/x?y="z"'],
+    ]) {
+      const reference = serializeEvent(trustedEvent(type, data, { source: src, id, time }));
+      expect(envelopeWriter(type, src)(id, time, JSON.stringify(data))).toBe(reference);
+    }
+  });
+});
+
+describe('eventTime', () => {
+  it('is toISOString() of the millisecond asked, also when asked again or out of order', () => {
+    const times = [0, 1_740_823_200_123, 1_740_823_200_123, 1_740_823_200_124, 1_740_823_200_123, Date.now()];
+    for (const ms of times) expect(eventTime(ms)).toBe(new Date(ms).toISOString());
+  });
+
+  it('defaults to now', () => {
+    const before = Date.now();
+    const at = Date.parse(eventTime());
+    expect(at).toBeGreaterThanOrEqual(before);
+    expect(at).toBeLessThanOrEqual(Date.now());
   });
 });

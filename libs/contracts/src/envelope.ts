@@ -178,6 +178,39 @@ export function trustedEvent<T extends EventType>(
   return envelopeOf(type, data, options) as unknown as CloudEvent<T>;
 }
 
+/**
+ * The JSON text of `serializeEvent(trustedEvent(type, <data>, { source, id, time }))` for a `data`
+ * whose JSON text the caller wrote itself: for hot paths that keep the constant part of their
+ * events as precomputed JSON fragments instead of building and stringifying objects per event.
+ * Byte for byte the same text (envelope.spec.ts); `dataJson` must be one JSON object.
+ */
+export function envelopeWriter(
+  type: EventType,
+  source: string,
+): (id: string, time: string, dataJson: string) => string {
+  const j = JSON.stringify;
+  // The key order of envelopeOf's object.
+  const head = `{"specversion":${j(CLOUDEVENTS_SPEC_VERSION)},"id":`;
+  const middle = `,"source":${j(source)},"type":${j(type)},"time":`;
+  const tail = `,"datacontenttype":${j(DATA_CONTENT_TYPE)},"dataschema":${j(dataSchemaUri(type))},"data":`;
+  return (id, time, dataJson) => `${head}${j(id)}${middle}${j(time)}${tail}${dataJson}}`;
+}
+
+let lastTimeMs = Number.NaN;
+let lastTime = '';
+
+/**
+ * `new Date(ms).toISOString()`, remembered for the last millisecond asked: a busy service stamps
+ * many events within one millisecond, and toISOString() costs ~0.5 µs each time.
+ */
+export function eventTime(ms: number = Date.now()): string {
+  if (ms !== lastTimeMs) {
+    lastTime = new Date(ms).toISOString();
+    lastTimeMs = ms;
+  }
+  return lastTime;
+}
+
 /** JSON text of an event (the Kafka record value). */
 export function serializeEvent(event: AnyCloudEvent | CloudEvent): string {
   return JSON.stringify(event);
