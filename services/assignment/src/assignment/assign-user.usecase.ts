@@ -19,29 +19,7 @@ import { ExperimentStore } from '../experiments/experiment-store';
 import { ExperimentNotFoundError } from './assignment.errors';
 import type { AssignRequest } from './dto/assign.request';
 import type { AssignBatchResponse, AssignResponse } from './dto/assign.response';
-import { exposureMessage } from './exposure-event';
-
-function exposureOf(
-  experiment: CompiledExperiment,
-  assignment: Assignment & { exposed: CompiledArm },
-  userId: string,
-  headers: Record<string, string>,
-  now: Date,
-): OutgoingMessage {
-  const s = experiment.snapshot;
-  return exposureMessage(
-    {
-      experiment: s.key,
-      phase: s.phase,
-      hashVersion: s.hashVersion,
-      arm: assignment.exposed,
-      reason: assignment.response.reason === 'forced' ? 'forced' : 'hash',
-      userId,
-    },
-    headers,
-    now,
-  );
-}
+import { ExposureTemplate } from './exposure-event';
 
 function isExposed(a: Assignment): a is Assignment & { exposed: CompiledArm } {
   return a.exposed !== undefined;
@@ -50,6 +28,13 @@ function isExposed(a: Assignment): a is Assignment & { exposed: CompiledArm } {
 @Injectable()
 export class AssignUserUseCase {
   private readonly topic: string;
+  /**
+   * The exposure template of each in-experiment Assignment. A CompiledExperiment makes one frozen
+   * Assignment per (arm, reason) of one snapshot, so experiment, phase, hashVersion, arm and reason
+   * are fixed for each key; a recompiled experiment has new Assignments, and the old ones (with
+   * their templates) are collected.
+   */
+  private readonly templates = new WeakMap<Assignment, ExposureTemplate>();
 
   constructor(
     private readonly store: ExperimentStore,
@@ -71,7 +56,7 @@ export class AssignUserUseCase {
     const { experiment, assignment } = this.decide(request);
     if (isExposed(assignment)) {
       await this.producer.send(this.topic, [
-        exposureOf(experiment, assignment, request.userId, contextHeaders(ctx), new Date()),
+        this.exposure(experiment, assignment, request.userId, contextHeaders(ctx), Date.now()),
       ]);
     }
     return assignment.response;
@@ -80,7 +65,7 @@ export class AssignUserUseCase {
   /** Per-item results in order; all exposures of the batch go out in one producer call. */
   async assignBatch(items: readonly AssignRequest[], ctx: RequestContext): Promise<AssignBatchResponse> {
     const headers = contextHeaders(ctx);
-    const now = new Date();
+    const now = Date.now();
     const exposures: OutgoingMessage[] = [];
     const results: AssignBatchResponse['items'] = items.map((item) => {
       const experiment = this.store.get(item.experiment);
@@ -94,10 +79,32 @@ export class AssignUserUseCase {
       }
       const assignment = experiment.assign(item.userId, item.attributes);
       if (isExposed(assignment))
-        exposures.push(exposureOf(experiment, assignment, item.userId, headers, now));
+        exposures.push(this.exposure(experiment, assignment, item.userId, headers, now));
       return assignment.response;
     });
     if (exposures.length > 0) await this.producer.send(this.topic, exposures);
     return { items: results };
+  }
+
+  private exposure(
+    experiment: CompiledExperiment,
+    assignment: Assignment & { exposed: CompiledArm },
+    userId: string,
+    headers: Record<string, string>,
+    ms: number,
+  ): OutgoingMessage {
+    let template = this.templates.get(assignment);
+    if (!template) {
+      const s = experiment.snapshot;
+      template = new ExposureTemplate({
+        experiment: s.key,
+        phase: s.phase,
+        hashVersion: s.hashVersion,
+        arm: assignment.exposed,
+        reason: assignment.response.reason === 'forced' ? 'forced' : 'hash',
+      });
+      this.templates.set(assignment, template);
+    }
+    return template.message(userId, headers, ms);
   }
 }

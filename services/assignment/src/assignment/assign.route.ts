@@ -4,10 +4,10 @@
  * controller routes, without Nest's per-request wrapping. The batch endpoint stays a controller
  * route.
  */
-import { contextOf, DirectRoutes, openApiSchema, parseOrThrow } from '@llmops/platform';
+import { contextOf, DirectRoutes, openApiSchema } from '@llmops/platform';
 import { Injectable } from '@nestjs/common';
 import { AssignUserUseCase } from './assign-user.usecase';
-import { assignRequestSchema } from './dto/assign.request';
+import { assignRequestSchema, parseAssignRequest } from './dto/assign.request';
 import { assignResponseJsonSchema } from './dto/assign.response';
 
 @Injectable()
@@ -17,8 +17,7 @@ export class AssignRoute {
       method: 'POST',
       url: '/v1/assign',
       status: 200,
-      handle: (body, request) =>
-        assignUser.assign(parseOrThrow(assignRequestSchema, body), contextOf(request)),
+      handle: (body, request) => assignUser.assign(parseAssignRequest(body), contextOf(request)),
       openApi: {
         tags: ['assignment'],
         operationId: 'assign',

@@ -1,5 +1,5 @@
 import { EVENT_TYPES, parseEvent } from '@llmops/contracts';
-import { exposureMessage } from './exposure-event';
+import { exposureEvent, exposureMessage, ExposureTemplate, type ExposureInput } from './exposure-event';
 
 describe('exposure message', () => {
   it('is a valid io.llmops.exposure.v1 event keyed by experiment:userId', () => {
@@ -33,5 +33,70 @@ describe('exposure message', () => {
       reason: 'forced',
       assignedAt: '2025-03-01T10:00:00.000Z',
     });
+  });
+
+  // Strings with everything JSON escapes or leaves alone: quotes, backslashes, control characters,
+  // U+2028, non-BMP characters, colons.
+  const ALPHABET = [
+    'a',
+    'Z',
+    '0',
+    ':',
+    '"',
+    '\\',
+    '\n',
+    '\u0000',
+    '\u001f',
+    '\u2028',
+    'é',
+    '日',
+    '\u{1F600}',
+    ' ',
+    '/',
+    '<',
+  ];
+  function randomString(next: () => number, min: number, max: number): string {
+    const length = min + Math.floor(next() * (max - min + 1));
+    let out = '';
+    for (let i = 0; i < length; i++) out += ALPHABET[Math.floor(next() * ALPHABET.length)];
+    return out;
+  }
+
+  it('writes from a template the same text as JSON.stringify(exposureEvent(...)), for random inputs', () => {
+    let state = 0x2545f491;
+    const next = (): number => {
+      // xorshift32: deterministic, so a failure reproduces.
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return (state >>> 0) / 0x1_0000_0000;
+    };
+    for (let i = 0; i < 500; i++) {
+      const fixed: Omit<ExposureInput, 'userId'> = {
+        experiment: randomString(next, 1, 20),
+        phase: Math.floor(next() * 1000),
+        hashVersion: 1 + Math.floor(next() * 3),
+        arm: {
+          name: randomString(next, 1, 10),
+          prompt: { name: randomString(next, 1, 30), hash: 'ab'.repeat(32) },
+        },
+        reason: next() < 0.5 ? 'hash' : 'forced',
+      };
+      const template = new ExposureTemplate(fixed);
+      for (let k = 0; k < 3; k++) {
+        const userId = randomString(next, 1, 40);
+        const ms = Math.floor(next() * 4_102_444_800_000);
+        const headers = { 'x-correlation-id': `c${i}`, traceparent: `t${k}` };
+        const message = template.message(userId, headers, ms);
+        const reference = exposureEvent({ ...fixed, userId }, new Date(ms));
+        const written = message.value as string;
+        const id = (JSON.parse(written) as { id: string }).id;
+        // Equal except for the event id, a new UUIDv7 per event (of the same millisecond).
+        expect(written).toBe(JSON.stringify({ ...reference, id }));
+        expect(id.slice(0, 13)).toBe(reference.id.slice(0, 13));
+        expect(message.key).toBe(`${fixed.experiment}:${userId}`);
+        expect(message.headers).toEqual({ 'content-type': 'application/cloudevents+json', ...headers });
+      }
+    }
   });
 });

@@ -1,12 +1,20 @@
 /**
- * The exposure record of one assignment. Built with `trustedEvent` instead of `createEvent` because
- * it is on the hot path (no zod parse per request); exposure-event.spec.ts validates the output
- * against the contract, so the two cannot drift apart.
+ * The exposure record of one assignment.
+ *
+ * `exposureEvent` is the event as an object (built with `trustedEvent`, no zod parse: the input was
+ * validated). The hot path writes the same JSON text from an `ExposureTemplate` instead: everything
+ * but the user, the event id and the time is the same for every exposure of one arm of one
+ * experiment phase, so it is serialized once. Building and stringifying the object per request was
+ * the largest item of the service's own code in a CPU profile of POST /v1/assign (~8 µs of ~160).
+ * exposure-event.spec.ts checks both against the contract and the template's text against
+ * `JSON.stringify(exposureEvent(...))` byte for byte, on random inputs.
  */
 import {
   CLOUDEVENTS_CONTENT_TYPE,
+  envelopeWriter,
   EVENT_SOURCES,
   EVENT_TYPES,
+  eventTime,
   exposureKey,
   HEADER_CONTENT_TYPE,
   type CloudEvent,
@@ -17,6 +25,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { CompiledArm } from '../experiments/compiled-experiment';
 
 const TYPE = EVENT_TYPES.exposure;
+const SOURCE = EVENT_SOURCES.assignment;
 
 export interface ExposureInput {
   experiment: string;
@@ -28,7 +37,8 @@ export interface ExposureInput {
 }
 
 export function exposureEvent(input: ExposureInput, now: Date = new Date()): CloudEvent<typeof TYPE> {
-  const time = now.toISOString();
+  const time = eventTime(now.getTime());
+  // ExposureTemplate writes these keys in this order.
   const data = {
     experiment: input.experiment,
     phase: input.phase,
@@ -40,23 +50,50 @@ export function exposureEvent(input: ExposureInput, now: Date = new Date()): Clo
     assignedAt: time,
   };
   // uuid's v7 draws from a pooled random buffer: ~5x cheaper than one randomBytes() per event.
-  return trustedEvent(TYPE, data, {
-    source: EVENT_SOURCES.assignment,
-    id: uuidv7({ msecs: now.getTime() }),
-    time,
-  });
+  return trustedEvent(TYPE, data, { source: SOURCE, id: uuidv7({ msecs: now.getTime() }), time });
 }
 
-/** Key `${experiment}:${userId}`: one user's exposures to one experiment share a partition. */
+const writeEnvelope = envelopeWriter(TYPE, SOURCE);
+
+/** The exposures of one arm, reason and phase of one experiment, from precomputed JSON. */
+export class ExposureTemplate {
+  private readonly experiment: string;
+  /** `data` up to the user id's value, and from after it to the assignment time's value. */
+  private readonly dataHead: string;
+  private readonly dataMiddle: string;
+
+  constructor(fixed: Omit<ExposureInput, 'userId'>) {
+    const j = JSON.stringify;
+    this.experiment = fixed.experiment;
+    this.dataHead = `{"experiment":${j(fixed.experiment)},"phase":${j(fixed.phase)},"arm":${j(fixed.arm.name)},"userId":`;
+    this.dataMiddle =
+      `,"prompt":{"name":${j(fixed.arm.prompt.name)},"hash":${j(fixed.arm.prompt.hash)}}` +
+      `,"hashVersion":${j(fixed.hashVersion)},"reason":${j(fixed.reason)},"assignedAt":`;
+  }
+
+  /**
+   * The record of `userId`'s exposure at `ms` (Unix milliseconds), keyed `${experiment}:${userId}`
+   * so one user's exposures to one experiment share a partition. `headers`: the request's context
+   * headers (`contextHeaders(ctx)`).
+   */
+  message(userId: string, headers: Record<string, string>, ms: number): OutgoingMessage {
+    const time = eventTime(ms);
+    // An ISO 8601 time has nothing to escape: `"${time}"` is JSON.stringify(time).
+    const data = `${this.dataHead}${JSON.stringify(userId)}${this.dataMiddle}"${time}"}`;
+    return {
+      key: exposureKey(this.experiment, userId),
+      value: writeEnvelope(uuidv7({ msecs: ms }), time, data),
+      headers: { [HEADER_CONTENT_TYPE]: CLOUDEVENTS_CONTENT_TYPE, ...headers },
+    };
+  }
+}
+
+/** One exposure record, without a cached template (tests, and callers off the hot path). */
 export function exposureMessage(
   input: ExposureInput,
   /** The request's context headers (`contextHeaders(ctx)`). */
   headers: Record<string, string>,
-  now?: Date,
+  now: Date = new Date(),
 ): OutgoingMessage {
-  return {
-    key: exposureKey(input.experiment, input.userId),
-    value: JSON.stringify(exposureEvent(input, now)),
-    headers: { [HEADER_CONTENT_TYPE]: CLOUDEVENTS_CONTENT_TYPE, ...headers },
-  };
+  return new ExposureTemplate(input).message(input.userId, headers, now.getTime());
 }

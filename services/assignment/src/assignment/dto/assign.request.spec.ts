@@ -1,0 +1,96 @@
+import { parseOrThrow, ValidationFailedError } from '@llmops/platform';
+import { assignRequestSchema, parseAssignRequest } from './assign.request';
+
+/** The outcome of a parser: its value, or the issues of its 400. */
+function outcome(parse: () => unknown): { ok: unknown } | { issues: unknown } {
+  try {
+    return { ok: parse() };
+  } catch (err) {
+    if (err instanceof ValidationFailedError) return { issues: err.details?.issues };
+    throw err;
+  }
+}
+
+describe('parseAssignRequest', () => {
+  let state = 0x9e3779b9;
+  const next = (): number => {
+    // xorshift32: deterministic, so a failure reproduces.
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 0x1_0000_0000;
+  };
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)];
+
+  const CHARS = ['a', 'Z', '7', ':', '-', 'é', '日', '\u{1F600}', '\uD800', '\uDC00', ' ', '"'];
+  function text(): string {
+    const length = pick([0, 1, 2, 8, 127, 128, 129, 511, 512, 513]);
+    let out = '';
+    while (out.length < length) out += pick(CHARS);
+    // A surrogate pair may overshoot by one unit: cut to the exact length (possibly splitting it).
+    return out.slice(0, length);
+  }
+  /** A string both accept as a key or a user id: whole code points, 1 to 101 units. */
+  function validText(): string {
+    const length = pick([1, 2, 8, 100]);
+    let out = '';
+    while (out.length < length) out += pick(CHARS.slice(0, 8));
+    return out;
+  }
+  function value(): unknown {
+    if (next() < 0.75) return validText();
+    return pick([text, () => 42, () => null, () => true, () => [text()], () => ({ a: text() })])();
+  }
+  function body(): unknown {
+    const shape = next();
+    if (shape < 0.05) return pick([null, 'x', 3, [], [{ experiment: 'e', userId: 'u' }]]);
+    const out: Record<string, unknown> = shape < 0.1 ? (Object.create(null) as Record<string, unknown>) : {};
+    for (const key of ['experiment', 'userId', 'attributes', 'extra']) {
+      const p = next();
+      if (key === 'attributes' || key === 'extra' ? p < 0.15 : p < 0.9) {
+        out[key] = key === 'attributes' && p < 0.1 ? { plan: pick(['pro', 'free']), seats: 3 } : value();
+      }
+    }
+    return out;
+  }
+
+  it('agrees with assignRequestSchema on 20,000 random bodies (same value, or the same issues)', () => {
+    let accepted = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const input = body();
+      const expected = outcome(() => parseOrThrow(assignRequestSchema, input));
+      expect(outcome(() => parseAssignRequest(input))).toEqual(expected);
+      if ('ok' in expected) accepted++;
+    }
+    // The generator must exercise both outcomes, and plenty of each.
+    expect(accepted).toBeGreaterThan(1_000);
+    expect(accepted).toBeLessThan(19_000);
+  });
+
+  it('accepts the plain shape and keeps attributes, which go through the schema', () => {
+    expect(parseAssignRequest({ experiment: 'e', userId: 'ü:1' })).toEqual({
+      experiment: 'e',
+      userId: 'ü:1',
+    });
+    expect(parseAssignRequest({ experiment: 'e', userId: 'u', attributes: { plan: 'pro' } })).toEqual({
+      experiment: 'e',
+      userId: 'u',
+      attributes: { plan: 'pro' },
+    });
+  });
+
+  it.each([
+    [{ experiment: 'e', userId: '' }, 'userId'],
+    [{ experiment: 'e', userId: 'x'.repeat(513) }, 'userId'],
+    [{ experiment: 'e', userId: 'a\uD800' }, 'userId'],
+    [{ experiment: '', userId: 'u' }, 'experiment'],
+    [{ experiment: 'e'.repeat(129), userId: 'u' }, 'experiment'],
+    [{ experiment: 'e', userId: 'u', extra: 1 }, 'extra'],
+    [{ userId: 'u' }, 'experiment'],
+  ])('refuses %j with an issue at %s', (input, path) => {
+    const result = outcome(() => parseAssignRequest(input));
+    expect(result).toEqual({ issues: expect.arrayContaining([expect.objectContaining({ path })]) });
+    const issues = (result as { issues: Array<{ path: string }> }).issues;
+    expect(issues.every((issue) => issue.path === path)).toBe(true);
+  });
+});
