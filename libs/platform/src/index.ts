@@ -1,6 +1,7 @@
 export * from './config/config';
 export * from './logging/context';
 export * from './logging/logger';
+export * from './random/random-pool';
 export * from './errors/app-error';
 export * from './errors/validation';
 export * from './http/error-body';

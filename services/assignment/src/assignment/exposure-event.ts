@@ -20,7 +20,7 @@ import {
   type CloudEvent,
   trustedEvent,
 } from '@llmops/contracts';
-import type { OutgoingMessage } from '@llmops/platform';
+import { type OutgoingMessage, pooledRandomBytes } from '@llmops/platform';
 import { v7 as uuidv7 } from 'uuid';
 import type { CompiledArm } from '../experiments/compiled-experiment';
 
@@ -49,8 +49,12 @@ export function exposureEvent(input: ExposureInput, now: Date = new Date()): Clo
     reason: input.reason,
     assignedAt: time,
   };
-  // uuid's v7 draws from a pooled random buffer: ~5x cheaper than one randomBytes() per event.
-  return trustedEvent(TYPE, data, { source: SOURCE, id: uuidv7({ msecs: now.getTime() }), time });
+  return trustedEvent(TYPE, data, { source: SOURCE, id: eventId(now.getTime()), time });
+}
+
+/** A UUIDv7 of `ms`, its random bits from the platform's pool (uuid's own refills 16x as often). */
+function eventId(ms: number): string {
+  return uuidv7({ msecs: ms, random: pooledRandomBytes(16) });
 }
 
 const writeEnvelope = envelopeWriter(TYPE, SOURCE);
@@ -82,7 +86,7 @@ export class ExposureTemplate {
     const data = `${this.dataHead}${JSON.stringify(userId)}${this.dataMiddle}"${time}"}`;
     return {
       key: exposureKey(this.experiment, userId),
-      value: writeEnvelope(uuidv7({ msecs: ms }), time, data),
+      value: writeEnvelope(eventId(ms), time, data),
       headers: { [HEADER_CONTENT_TYPE]: CLOUDEVENTS_CONTENT_TYPE, ...headers },
     };
   }

@@ -1,0 +1,35 @@
+import { pooledRandomBytes, pooledRandomHex } from './random-pool';
+
+describe('random pool', () => {
+  it('never hands out the same bytes twice, across many refills', () => {
+    const seen = new Set<string>();
+    // 16-byte draws: 8 KiB pools hold 512 of them; 5,000 draws span ~10 refills.
+    for (let i = 0; i < 5_000; i++) {
+      seen.add(i % 2 ? pooledRandomHex(16) : pooledRandomBytes(16).toString('hex'));
+    }
+    expect(seen.size).toBe(5_000);
+  });
+
+  it('keeps the bytes of a view after the pool is refilled', () => {
+    const view = pooledRandomBytes(32);
+    const copy = Buffer.from(view);
+    for (let i = 0; i < 1_000; i++) pooledRandomBytes(64);
+    expect(view.equals(copy)).toBe(true);
+  });
+
+  it('gives hex of the asked length, and refuses more than a pool', () => {
+    expect(pooledRandomHex(12)).toMatch(/^[0-9a-f]{24}$/);
+    expect(pooledRandomBytes(0)).toHaveLength(0);
+    expect(() => pooledRandomBytes(8 * 1024 + 1)).toThrow(RangeError);
+  });
+
+  it('looks uniform: every byte value, each about as often (chi-square, 255 df)', () => {
+    const counts = new Array<number>(256).fill(0);
+    const n = 256 * 400;
+    for (let i = 0; i < n / 64; i++) for (const b of pooledRandomBytes(64)) counts[b]++;
+    const expected = n / 256;
+    const chi2 = counts.reduce((s, c) => s + (c - expected) ** 2 / expected, 0);
+    // scipy.stats.chi2.ppf(1 - 1e-6, 255) = 377.08: fails by chance once in a million runs.
+    expect(chi2).toBeLessThan(377.08);
+  });
+});
