@@ -33,6 +33,23 @@ type Bytes = string | Buffer | null;
 const bytes: Serializer<Bytes> = (value) =>
   value === null || value === undefined ? undefined : typeof value === 'string' ? Buffer.from(value) : value;
 
+/**
+ * Header names are a handful of constants (content type, correlation id, traceparent): their bytes
+ * are made once. Bounded, so a producer that sends arbitrary names cannot grow it without end.
+ */
+const HEADER_KEY_CACHE_MAX = 64;
+const headerKeys = new Map<string, Buffer>();
+
+const headerKey: Serializer<string> = (key) => {
+  if (key === undefined) return undefined;
+  let encoded = headerKeys.get(key);
+  if (!encoded) {
+    encoded = Buffer.from(key);
+    if (headerKeys.size < HEADER_KEY_CACHE_MAX) headerKeys.set(key, encoded);
+  }
+  return encoded;
+};
+
 export class PlatformaticTransport implements SendBatchTransport {
   private readonly producer: Producer<Bytes, Bytes, string, Bytes>;
 
@@ -52,7 +69,7 @@ export class PlatformaticTransport implements SendBatchTransport {
       serializers: {
         key: bytes,
         value: bytes,
-        headerKey: (k) => (k === undefined ? undefined : Buffer.from(k)),
+        headerKey,
         headerValue: bytes,
       },
     });
