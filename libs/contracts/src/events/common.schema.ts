@@ -101,7 +101,10 @@ export const experimentKey = () =>
     error: 'expected an experiment key matching ^[a-z0-9][a-z0-9_.-]{0,127}$',
   });
 
-export const userId = () => nonEmpty('user id', 512);
+/** Longest user id (UTF-16 code units). */
+export const USER_ID_MAX_LENGTH = 512;
+
+export const userId = () => nonEmpty('user id', USER_ID_MAX_LENGTH);
 
 /** Reference to one exact prompt version. */
 export const promptRef = (k: SchemaKit) => k.object({ name: nonEmpty('prompt name'), hash: promptHash() });

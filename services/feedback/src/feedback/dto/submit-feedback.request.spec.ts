@@ -1,0 +1,129 @@
+import {
+  buildSubmitFeedbackRequestSchema,
+  plainFeedbackRequest,
+  type RatingScale,
+} from './submit-feedback.request';
+
+describe('plainFeedbackRequest', () => {
+  let state = 0x1b873593;
+  const next = (): number => {
+    // xorshift32: deterministic, so a failure reproduces.
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 0x1_0000_0000;
+  };
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)];
+  const text = (length: number): string => 'x'.repeat(length);
+
+  /** Per field: values it accepts (some at a limit), and values it refuses. */
+  const VALUES: Record<string, [valid: unknown[], invalid: unknown[]]> = {
+    feedbackId: [
+      [text(1), text(256), '0193a0b0-1234-7abc-8def-000000000001'],
+      [text(257), '', 7],
+    ],
+    requestId: [
+      [text(1), 'req-1', text(256)],
+      [text(257), '', null, 3],
+    ],
+    experiment: [
+      ['exp', 'a.b-c_d', text(128)],
+      ['Exp', '-x', '', text(129), 1],
+    ],
+    arm: [
+      ['A', text(128)],
+      [text(129), '', false],
+    ],
+    userId: [
+      ['u1', 'ü:日', text(512)],
+      [text(513), '', {}],
+    ],
+    rating: [
+      [0, 1, 3, 5, 10],
+      [6, 11, 2.5, -1, Number.NaN, '3', null, 1e300],
+    ],
+    thumbs: [
+      ['up', 'down'],
+      ['UP', '', 1],
+    ],
+    source: [
+      ['user', 'judge', 'reviewer'],
+      ['bot', '', undefined],
+    ],
+    latencyMs: [
+      [0, 12.5, 800],
+      [-1, Number.POSITIVE_INFINITY, '800', null],
+    ],
+    comment: [['nice'], ['']],
+    timestamp: [['2025-03-01T10:00:00.000Z'], ['yesterday']],
+    scores: [[{ relevance: 0.9 }, {}], [{ 'bad name': 1 }]],
+    extra: [[], [1]],
+  };
+  const value = (key: string): unknown => {
+    const [valid, invalid] = VALUES[key];
+    return valid.length > 0 && next() < 0.85 ? pick(valid) : pick(invalid);
+  };
+  const COMMON = ['requestId', 'source', 'rating', 'thumbs', 'experiment', 'arm', 'latencyMs'];
+
+  function item(): unknown {
+    if (next() < 0.03) return pick([null, 'x', 3, [], [{ requestId: 'r', source: 'user', rating: 1 }]]);
+    const out: Record<string, unknown> =
+      next() < 0.05 ? (Object.create(null) as Record<string, unknown>) : {};
+    for (const key of Object.keys(VALUES)) {
+      const p = next();
+      if (COMMON.includes(key) ? p < 0.8 : p < 0.12) out[key] = value(key);
+    }
+    return out;
+  }
+
+  it.each<[string, RatingScale]>([
+    ['1..5', { min: 1, max: 5 }],
+    ['0..10', { min: 0, max: 10 }],
+  ])(
+    'accepts only items the schema of scale %s accepts, and returns what it returns (20,000 random items)',
+    (_name, scale) => {
+      const schema = buildSubmitFeedbackRequestSchema(scale);
+      let plain = 0;
+      let validButNotPlain = 0;
+      for (let i = 0; i < 20_000; i++) {
+        const input = item();
+        const reference = schema.safeParse(input);
+        const fast = plainFeedbackRequest(input, scale);
+        if (fast !== undefined) {
+          expect(reference.success).toBe(true);
+          expect(fast).toEqual(reference.data);
+          plain++;
+        } else if (reference.success) {
+          validButNotPlain++;
+        }
+      }
+      // The generator must exercise the hand check and the fallback, plenty of each.
+      expect(plain).toBeGreaterThan(1_000);
+      expect(validButNotPlain).toBeGreaterThan(100);
+    },
+  );
+
+  it('takes the common shape, and leaves text, scores, timestamps and unknown fields to the schema', () => {
+    const scale = { min: 1, max: 5 };
+    const base = {
+      requestId: 'r1',
+      experiment: 'exp',
+      arm: 'B',
+      rating: 4,
+      thumbs: 'up',
+      source: 'user',
+      latencyMs: 812,
+    };
+    expect(plainFeedbackRequest(base, scale)).toBe(base);
+    for (const extra of [
+      { comment: 'ok' },
+      { scores: { q: 1 } },
+      { timestamp: '2025-03-01T10:00:00Z' },
+      { x: 1 },
+    ]) {
+      expect(plainFeedbackRequest({ ...base, ...extra }, scale)).toBeUndefined();
+    }
+    // No signal among the plain fields: the schema decides (and refuses).
+    expect(plainFeedbackRequest({ requestId: 'r1', source: 'user' }, scale)).toBeUndefined();
+  });
+});
