@@ -1,4 +1,11 @@
-import { type CloudEvent, type EVENT_TYPES, serializeEvent, TOPICS, topicName } from '@llmops/contracts';
+import {
+  type CloudEvent,
+  type EVENT_TYPES,
+  eventTime,
+  serializeEvent,
+  TOPICS,
+  topicName,
+} from '@llmops/contracts';
 import { CanonicalizationError } from '@llmops/hashing';
 import { KafkaUnavailableError, type RequestContext, SERVICE_CONFIG } from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
@@ -16,6 +23,7 @@ import {
 import { createRedactor, type Redactor } from '../ingestion/redaction';
 import {
   buildSubmitFeedbackRequestSchema,
+  plainFeedbackRequest,
   type RatingScale,
   type SubmitFeedbackRequest,
   type SubmitFeedbackRequestSchema,
@@ -95,7 +103,7 @@ export class SubmitFeedbackUseCase {
   }
 
   async execute(items: readonly unknown[], ctx: RequestContext): Promise<FeedbackOutcome[]> {
-    const receivedAt = new Date().toISOString();
+    const receivedAt = eventTime();
     const outcomes: FeedbackOutcome[] = new Array<FeedbackOutcome>(items.length);
     const reject = (index: number, rejection: ItemRejection): void => {
       this.metrics.reject('feedback', rejection.code);
@@ -108,9 +116,8 @@ export class SubmitFeedbackUseCase {
     const clientChains = new Map<string, Chain>();
     const issuedIds = new Set<string>();
     items.forEach((item, index) => {
-      const prepared = this.prepare(item, receivedAt);
-      if ('rejection' in prepared) return reject(index, prepared.rejection);
-      const candidate = { index, ...prepared };
+      const candidate = this.prepare(item, index, receivedAt);
+      if ('rejection' in candidate) return reject(index, candidate.rejection);
       if (candidate.issued) issuedIds.add(candidate.feedbackId);
       let chain = candidate.issued ? undefined : clientChains.get(candidate.feedbackId);
       if (!chain) {
@@ -197,11 +204,15 @@ export class SubmitFeedbackUseCase {
 
   private prepare(
     item: unknown,
+    index: number,
     receivedAt: string,
-  ): Omit<Candidate, 'index'> | { rejection: ItemRejection } {
-    const parsed = this.schema.safeParse(item);
-    if (!parsed.success) return { rejection: zodRejection(parsed.error) };
-    const req = parsed.data;
+  ): Candidate | { rejection: ItemRejection } {
+    let req = plainFeedbackRequest(item, this.scale);
+    if (!req) {
+      const parsed = this.schema.safeParse(item);
+      if (!parsed.success) return { rejection: zodRejection(parsed.error) };
+      req = parsed.data;
+    }
     const tooLarge = checkTextLimits([
       {
         path: 'comment',
@@ -239,6 +250,7 @@ export class SubmitFeedbackUseCase {
       const tooBig = checkEventSize(draftValue, this.config.FEEDBACK_MAX_EVENT_BYTES - EDIT_MARGIN_BYTES);
       if (tooBig) return { rejection: tooBig };
       return {
+        index,
         feedbackId,
         issued,
         recognised,

@@ -1,4 +1,4 @@
-import { TOPICS, topicName } from '@llmops/contracts';
+import { eventTime, TOPICS, topicName } from '@llmops/contracts';
 import { KafkaUnavailableError, type RequestContext, SERVICE_CONFIG } from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FeedbackConfig } from '../config/feedback.config';
@@ -32,7 +32,7 @@ export class LogGenerationsUseCase {
   }
 
   async execute(items: readonly unknown[], ctx: RequestContext): Promise<ItemOutcome[]> {
-    const receivedAt = new Date().toISOString();
+    const receivedAt = eventTime();
     const outcomes: ItemOutcome[] = [];
     const events: KeyedEvent[] = [];
     for (const item of items) {

@@ -24,14 +24,14 @@ export class EventPublisher {
   constructor(private readonly producer: BatchingProducer) {}
 
   /** The events carry `ctx` (the request's correlation id and traceparent) in their headers. */
-  async publish(topic: string, events: readonly KeyedEvent[], ctx: RequestContext): Promise<void> {
-    if (events.length === 0) return;
+  publish(topic: string, events: readonly KeyedEvent[], ctx: RequestContext): Promise<void> {
+    if (events.length === 0) return Promise.resolve();
     const headers = { ...contextHeaders(ctx), [HEADER_CONTENT_TYPE]: CLOUDEVENTS_CONTENT_TYPE };
     const messages: OutgoingMessage[] = events.map((e) => ({
       key: e.key,
       value: e.value,
       headers,
     }));
-    await this.producer.send(topic, messages);
+    return this.producer.send(topic, messages);
   }
 }
