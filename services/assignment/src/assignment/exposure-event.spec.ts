@@ -1,4 +1,5 @@
 import { EVENT_TYPES, parseEvent } from '@llmops/contracts';
+import { mulberry32 } from '@llmops/stats';
 import { exposureEvent, exposureMessage, ExposureTemplate, type ExposureInput } from './exposure-event';
 
 describe('exposure message', () => {
@@ -63,14 +64,8 @@ describe('exposure message', () => {
   }
 
   it('writes from a template the same text as JSON.stringify(exposureEvent(...)), for random inputs', () => {
-    let state = 0x2545f491;
-    const next = (): number => {
-      // xorshift32: deterministic, so a failure reproduces.
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      return (state >>> 0) / 0x1_0000_0000;
-    };
+    // Seeded, so a failure reproduces.
+    const next = mulberry32(0x2545f491);
     for (let i = 0; i < 500; i++) {
       const fixed: Omit<ExposureInput, 'userId'> = {
         experiment: randomString(next, 1, 20),

@@ -1,4 +1,5 @@
 import { parseOrThrow, ValidationFailedError } from '@llmops/platform';
+import { mulberry32 } from '@llmops/stats';
 import { assignRequestSchema, parseAssignRequest } from './assign.request';
 
 /** The outcome of a parser: its value, or the issues of its 400. */
@@ -12,14 +13,8 @@ function outcome(parse: () => unknown): { ok: unknown } | { issues: unknown } {
 }
 
 describe('parseAssignRequest', () => {
-  let state = 0x9e3779b9;
-  const next = (): number => {
-    // xorshift32: deterministic, so a failure reproduces.
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 0x1_0000_0000;
-  };
+  // Seeded, so a failure reproduces.
+  const next = mulberry32(0x9e3779b9);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)];
 
   const CHARS = ['a', 'Z', '7', ':', '-', 'é', '日', '\u{1F600}', '\uD800', '\uDC00', ' ', '"'];

@@ -1,3 +1,4 @@
+import { mulberry32 } from '@llmops/stats';
 import {
   buildSubmitFeedbackRequestSchema,
   plainFeedbackRequest,
@@ -5,14 +6,8 @@ import {
 } from './submit-feedback.request';
 
 describe('plainFeedbackRequest', () => {
-  let state = 0x1b873593;
-  const next = (): number => {
-    // xorshift32: deterministic, so a failure reproduces.
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 0x1_0000_0000;
-  };
+  // Seeded, so a failure reproduces.
+  const next = mulberry32(0x1b873593);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)];
   const text = (length: number): string => 'x'.repeat(length);
 
