@@ -101,7 +101,7 @@ export const experimentKey = () =>
     error: 'expected an experiment key matching ^[a-z0-9][a-z0-9_.-]{0,127}$',
   });
 
-/** Longest user id (UTF-16 code units). */
+/** Longest user id, as zod's `max` measures it (zod 4 counts a surrogate pair as one character). */
 export const USER_ID_MAX_LENGTH = 512;
 
 export const userId = () => nonEmpty('user id', USER_ID_MAX_LENGTH);

@@ -10,6 +10,22 @@ describe('random pool', () => {
     expect(seen.size).toBe(5_000);
   });
 
+  it('hands out disjoint ranges of its buffers (checked on the views themselves)', () => {
+    const byBuffer = new Map<ArrayBufferLike, Array<[number, number]>>();
+    for (let i = 0; i < 3_000; i++) {
+      const view = pooledRandomBytes(1 + (i % 24));
+      const ranges = byBuffer.get(view.buffer) ?? [];
+      ranges.push([view.byteOffset, view.byteOffset + view.length]);
+      byBuffer.set(view.buffer, ranges);
+    }
+    // ~37,500 bytes: several refills, so several buffers.
+    expect(byBuffer.size).toBeGreaterThan(3);
+    for (const ranges of byBuffer.values()) {
+      ranges.sort((a, b) => a[0] - b[0]);
+      for (let k = 1; k < ranges.length; k++) expect(ranges[k][0]).toBeGreaterThanOrEqual(ranges[k - 1][1]);
+    }
+  });
+
   it('keeps the bytes of a view after the pool is refilled', () => {
     const view = pooledRandomBytes(32);
     const copy = Buffer.from(view);
@@ -17,10 +33,11 @@ describe('random pool', () => {
     expect(view.equals(copy)).toBe(true);
   });
 
-  it('gives hex of the asked length, and refuses more than a pool', () => {
+  it('gives hex of the asked length, and refuses sizes that are not 0 to a pool', () => {
     expect(pooledRandomHex(12)).toMatch(/^[0-9a-f]{24}$/);
     expect(pooledRandomBytes(0)).toHaveLength(0);
-    expect(() => pooledRandomBytes(8 * 1024 + 1)).toThrow(RangeError);
+    for (const bad of [8 * 1024 + 1, -1, 1.5, Number.NaN])
+      expect(() => pooledRandomBytes(bad)).toThrow(RangeError);
   });
 
   it('looks uniform: every byte value, each about as often (chi-square, 255 df)', () => {

@@ -14,7 +14,9 @@ let pool = Buffer.alloc(0);
 let offset = 0;
 
 function take(n: number): number {
-  if (n > POOL_BYTES) throw new RangeError(`random pool: at most ${POOL_BYTES} bytes per call`);
+  if (!Number.isInteger(n) || n < 0 || n > POOL_BYTES) {
+    throw new RangeError(`random pool: a whole number of bytes from 0 to ${POOL_BYTES}, not ${n}`);
+  }
   if (offset + n > pool.length) {
     pool = randomBytes(POOL_BYTES);
     offset = 0;

@@ -27,7 +27,7 @@ describe('parseAssignRequest', () => {
   }
   /** A string both accept as a key or a user id: whole code points, 1 to 101 units. */
   function validText(): string {
-    const length = pick([1, 2, 8, 100]);
+    const length = pick([1, 2, 8, 100, 128, 512]);
     let out = '';
     while (out.length < length) out += pick(CHARS.slice(0, 8));
     return out;
@@ -60,6 +60,31 @@ describe('parseAssignRequest', () => {
     // The generator must exercise both outcomes, and plenty of each.
     expect(accepted).toBeGreaterThan(1_000);
     expect(accepted).toBeLessThan(19_000);
+  });
+
+  it('agrees with the schema on objects JSON does not make (hidden keys, other prototypes, key order)', () => {
+    const hidden = { experiment: 'e', userId: 'u' };
+    Object.defineProperty(hidden, 'attributes', { value: 5, enumerable: false });
+    class Body {
+      experiment = 'e';
+      userId = 'u';
+    }
+    const bare = Object.assign(Object.create(null) as object, { experiment: 'e', userId: 'u' });
+    for (const input of [
+      hidden,
+      new Body(),
+      bare,
+      { userId: 'u', experiment: 'e' },
+      JSON.parse('{"experiment":"e","userId":"u","__proto__":{"x":1}}') as unknown,
+      { experiment: 'e', userId: 'x'.repeat(512) },
+      { experiment: 'e'.repeat(128), userId: 'u' },
+      { experiment: 'e', userId: '\u{1F600}'.repeat(256) },
+      { experiment: 'e', userId: new String('u') },
+    ]) {
+      expect(outcome(() => parseAssignRequest(input))).toEqual(
+        outcome(() => parseOrThrow(assignRequestSchema, input)),
+      );
+    }
   });
 
   it('accepts the plain shape and keeps attributes, which go through the schema', () => {

@@ -39,7 +39,8 @@ export type AssignRequest = z.infer<typeof assignRequestSchema>;
 /**
  * True when `body` is `{ experiment, userId }` (those two keys, no other) with values that
  * assignRequestSchema accepts. False says nothing: the input may still be valid (with
- * attributes, say) and goes to the schema.
+ * attributes, say) and goes to the schema. Meant for decoded JSON (data properties): a getter
+ * would be read once here and again by the caller.
  */
 function isPlainAssignRequest(body: unknown): body is AssignRequest {
   if (typeof body !== 'object' || body === null || Object.getPrototypeOf(body) !== Object.prototype) {
@@ -50,7 +51,8 @@ function isPlainAssignRequest(body: unknown): body is AssignRequest {
     if (key !== 'experiment' && key !== 'userId') return false;
     keys++;
   }
-  if (keys !== 2) return false;
+  // zod reads every key of its shape, enumerable or not: a hidden `attributes` is the schema's call.
+  if (keys !== 2 || 'attributes' in body) return false;
   const { experiment, userId } = body as Record<string, unknown>;
   return (
     typeof experiment === 'string' &&

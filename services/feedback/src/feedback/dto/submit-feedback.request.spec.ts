@@ -98,6 +98,35 @@ describe('plainFeedbackRequest', () => {
     },
   );
 
+  it('accepts no object JSON does not make unless the schema does (hidden keys, other prototypes)', () => {
+    const scale = { min: 1, max: 5 };
+    const schema = buildSubmitFeedbackRequestSchema(scale);
+    const hidden = { requestId: 'r', source: 'user', rating: 3 };
+    Object.defineProperty(hidden, 'comment', { value: '', enumerable: false });
+    class Item {
+      requestId = 'r';
+      source = 'user';
+      rating = 3;
+    }
+    const bare = Object.assign(Object.create(null) as object, { requestId: 'r', source: 'user', rating: 3 });
+    for (const input of [
+      hidden,
+      new Item(),
+      bare,
+      JSON.parse('{"requestId":"r","source":"user","rating":3,"__proto__":{"comment":""}}') as unknown,
+      { rating: 3, source: 'user', requestId: 'r' },
+    ]) {
+      const fast = plainFeedbackRequest(input, scale);
+      const reference = schema.safeParse(input);
+      if (fast !== undefined) {
+        expect(reference.success).toBe(true);
+        expect(fast).toEqual(reference.data);
+      }
+    }
+    expect(plainFeedbackRequest(hidden, scale)).toBeUndefined();
+    expect(schema.safeParse(hidden).success).toBe(false);
+  });
+
   it('takes the common shape, and leaves text, scores, timestamps and unknown fields to the schema', () => {
     const scale = { min: 1, max: 5 };
     const base = {

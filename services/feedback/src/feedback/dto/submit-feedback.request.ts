@@ -91,6 +91,11 @@ const PLAIN_FIELDS = new Set([
   'latencyMs',
 ]);
 
+/** The schema's other fields (text, scores, timestamp): an item with any of them goes to the schema. */
+const OTHER_FIELDS = Object.keys(buildSubmitFeedbackRequestSchema({ min: 0, max: 1 }).shape).filter(
+  (key) => !PLAIN_FIELDS.has(key),
+);
+
 const isText = (v: unknown, max: number): boolean =>
   typeof v === 'string' && v.length >= 1 && v.length <= max;
 const isOptionalText = (v: unknown, max: number): boolean => v === undefined || isText(v, max);
@@ -100,13 +105,16 @@ const isOptionalText = (v: unknown, max: number): boolean => v === undefined || 
  * latency only) that the schema of `scale` accepts as it is; undefined says nothing (the item may
  * still be valid) and the caller runs the schema, which stays the definition and the only source
  * of error messages. The zod parse cost ~4 µs of a single request's CPU in a profile;
- * submit-feedback.request.spec.ts checks on random items that both agree.
+ * submit-feedback.request.spec.ts checks on random items that both agree. Meant for decoded JSON
+ * (data properties): a getter would be read once here and again by the caller.
  */
 export function plainFeedbackRequest(item: unknown, scale: RatingScale): SubmitFeedbackRequest | undefined {
   if (typeof item !== 'object' || item === null || Object.getPrototypeOf(item) !== Object.prototype) {
     return undefined;
   }
   for (const key in item) if (!PLAIN_FIELDS.has(key)) return undefined;
+  // zod reads every key of its shape, enumerable or not: a hidden comment is the schema's call.
+  for (const key of OTHER_FIELDS) if (key in item) return undefined;
   const b = item as Record<string, unknown>;
   const { rating, thumbs, source, latencyMs, experiment } = b;
   const plain =
