@@ -1,20 +1,20 @@
 import { EVENT_TYPES, parseEvent } from '@llmops/contracts';
 import { mulberry32 } from '@llmops/stats';
-import { exposureEvent, exposureMessage, ExposureTemplate, type ExposureInput } from './exposure-event';
+import { exposureEvent, ExposureTemplate, type ExposureInput } from './exposure-event';
 
 describe('exposure message', () => {
   it('is a valid io.llmops.exposure.v1 event keyed by experiment:userId', () => {
-    const message = exposureMessage(
-      {
-        experiment: 'exp',
-        phase: 2,
-        hashVersion: 1,
-        arm: { name: 'B', prompt: { name: 'summarizer', hash: 'f'.repeat(64) } },
-        reason: 'forced',
-        userId: 'tenant:7:ünï',
-      },
+    const template = new ExposureTemplate({
+      experiment: 'exp',
+      phase: 2,
+      hashVersion: 1,
+      arm: { name: 'B', prompt: { name: 'summarizer', hash: 'f'.repeat(64) } },
+      reason: 'forced',
+    });
+    const message = template.message(
+      'tenant:7:ünï',
       { 'x-correlation-id': 'c1' },
-      new Date('2025-03-01T10:00:00.000Z'),
+      Date.parse('2025-03-01T10:00:00.000Z'),
     );
     expect(message.key).toBe('exp:tenant:7:ünï');
     expect(message.headers).toMatchObject({

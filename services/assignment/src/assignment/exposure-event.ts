@@ -91,13 +91,3 @@ export class ExposureTemplate {
     };
   }
 }
-
-/** One exposure record, without a cached template (tests, and callers off the hot path). */
-export function exposureMessage(
-  input: ExposureInput,
-  /** The request's context headers (`contextHeaders(ctx)`). */
-  headers: Record<string, string>,
-  now: Date = new Date(),
-): OutgoingMessage {
-  return new ExposureTemplate(input).message(input.userId, headers, now.getTime());
-}
