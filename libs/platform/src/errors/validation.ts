@@ -27,3 +27,22 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, pre
   if (!result.success) throw new ValidationFailedError(zodIssues(result.error, prefix));
   return result.data;
 }
+
+/**
+ * `value` as a record when it is a plain object (JSON's objects) that names no key of a schema's
+ * shape outside `allowed`, enumerable or not (zod reads every shape key with `in`), and has no
+ * other enumerable key. For hand-written checks that accept a route's common input cheaply and
+ * leave everything else to the schema: undefined says "ask the schema", never "invalid".
+ */
+export function plainObjectWithin(
+  value: unknown,
+  allowed: ReadonlySet<string>,
+  shapeKeys: readonly string[],
+): Record<string, unknown> | undefined {
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) {
+    return undefined;
+  }
+  for (const key in value) if (!allowed.has(key)) return undefined;
+  for (const key of shapeKeys) if (!allowed.has(key) && key in value) return undefined;
+  return value as Record<string, unknown>;
+}

@@ -1,5 +1,5 @@
 import { isValidUserId, MAX_USER_ID_LENGTH } from '@llmops/hashing';
-import { parseOrThrow } from '@llmops/platform';
+import { parseOrThrow, plainObjectWithin } from '@llmops/platform';
 import { z } from 'zod';
 
 /** Largest `items` array of POST /v1/assign/batch. */
@@ -36,24 +36,19 @@ export const assignRequestSchema = z.strictObject({
 });
 export type AssignRequest = z.infer<typeof assignRequestSchema>;
 
+const PLAIN_KEYS: ReadonlySet<string> = new Set(['experiment', 'userId']);
+const SHAPE_KEYS = Object.keys(assignRequestSchema.shape);
+
 /**
- * True when `body` is `{ experiment, userId }` (those two keys, no other) with values that
+ * True when `body` is `{ experiment, userId }` (no attributes, no other key) with values that
  * assignRequestSchema accepts. False says nothing: the input may still be valid (with
  * attributes, say) and goes to the schema. Meant for decoded JSON (data properties): a getter
  * would be read once here and again by the caller.
  */
 function isPlainAssignRequest(body: unknown): body is AssignRequest {
-  if (typeof body !== 'object' || body === null || Object.getPrototypeOf(body) !== Object.prototype) {
-    return false;
-  }
-  let keys = 0;
-  for (const key in body) {
-    if (key !== 'experiment' && key !== 'userId') return false;
-    keys++;
-  }
-  // zod reads every key of its shape, enumerable or not: a hidden `attributes` is the schema's call.
-  if (keys !== 2 || 'attributes' in body) return false;
-  const { experiment, userId } = body as Record<string, unknown>;
+  const b = plainObjectWithin(body, PLAIN_KEYS, SHAPE_KEYS);
+  if (!b) return false;
+  const { experiment, userId } = b;
   return (
     typeof experiment === 'string' &&
     experiment.length >= 1 &&

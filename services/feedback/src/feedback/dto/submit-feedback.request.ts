@@ -10,6 +10,7 @@ import {
   USER_ID_MAX_LENGTH,
   userId,
 } from '@llmops/contracts';
+import { plainObjectWithin } from '@llmops/platform';
 import { z } from 'zod';
 
 export interface RatingScale {
@@ -79,7 +80,7 @@ export type SubmitFeedbackRequestSchema = ReturnType<typeof buildSubmitFeedbackR
 export type SubmitFeedbackRequest = z.infer<SubmitFeedbackRequestSchema>;
 
 /** Fields the hand check below understands; any other field (text, scores, timestamp, unknown) goes to the schema. */
-const PLAIN_FIELDS = new Set([
+const PLAIN_FIELDS: ReadonlySet<string> = new Set([
   'feedbackId',
   'requestId',
   'experiment',
@@ -91,10 +92,8 @@ const PLAIN_FIELDS = new Set([
   'latencyMs',
 ]);
 
-/** The schema's other fields (text, scores, timestamp): an item with any of them goes to the schema. */
-const OTHER_FIELDS = Object.keys(buildSubmitFeedbackRequestSchema({ min: 0, max: 1 }).shape).filter(
-  (key) => !PLAIN_FIELDS.has(key),
-);
+/** The schema's fields, hidden ones included: an item naming any outside PLAIN_FIELDS goes to the schema. */
+const SHAPE_KEYS = Object.keys(buildSubmitFeedbackRequestSchema({ min: 0, max: 1 }).shape);
 
 const isText = (v: unknown, max: number): boolean =>
   typeof v === 'string' && v.length >= 1 && v.length <= max;
@@ -109,13 +108,8 @@ const isOptionalText = (v: unknown, max: number): boolean => v === undefined || 
  * (data properties): a getter would be read once here and again by the caller.
  */
 export function plainFeedbackRequest(item: unknown, scale: RatingScale): SubmitFeedbackRequest | undefined {
-  if (typeof item !== 'object' || item === null || Object.getPrototypeOf(item) !== Object.prototype) {
-    return undefined;
-  }
-  for (const key in item) if (!PLAIN_FIELDS.has(key)) return undefined;
-  // zod reads every key of its shape, enumerable or not: a hidden comment is the schema's call.
-  for (const key of OTHER_FIELDS) if (key in item) return undefined;
-  const b = item as Record<string, unknown>;
+  const b = plainObjectWithin(item, PLAIN_FIELDS, SHAPE_KEYS);
+  if (!b) return undefined;
   const { rating, thumbs, source, latencyMs, experiment } = b;
   const plain =
     isText(b.requestId, MAX.requestId) &&
@@ -135,5 +129,5 @@ export function plainFeedbackRequest(item: unknown, scale: RatingScale): SubmitF
       (typeof latencyMs === 'number' && Number.isFinite(latencyMs) && latencyMs >= 0)) &&
     // At least one signal (the other signals are not plain fields).
     (rating !== undefined || thumbs !== undefined);
-  return plain ? (item as SubmitFeedbackRequest) : undefined;
+  return plain ? (b as SubmitFeedbackRequest) : undefined;
 }
