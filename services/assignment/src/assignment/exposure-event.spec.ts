@@ -1,6 +1,6 @@
-import { EVENT_TYPES, parseEvent } from '@llmops/contracts';
+import { EVENT_SOURCES, EVENT_TYPES, parseEvent, trustedEvent } from '@llmops/contracts';
 import { mulberry32 } from '@llmops/stats';
-import { exposureEvent, ExposureTemplate, type ExposureInput } from './exposure-event';
+import { ExposureTemplate, type ExposureInput } from './exposure-event';
 
 describe('exposure message', () => {
   it('is a valid io.llmops.exposure.v1 event keyed by experiment:userId', () => {
@@ -63,7 +63,7 @@ describe('exposure message', () => {
     return out;
   }
 
-  it('writes from a template the same text as JSON.stringify(exposureEvent(...)), for random inputs', () => {
+  it('writes the same text as JSON.stringify of the event built with trustedEvent, for random inputs', () => {
     // Seeded, so a failure reproduces.
     const next = mulberry32(0x2545f491);
     for (let i = 0; i < 500; i++) {
@@ -83,12 +83,29 @@ describe('exposure message', () => {
         const ms = Math.floor(next() * 4_102_444_800_000);
         const headers = { 'x-correlation-id': `c${i}`, traceparent: `t${k}` };
         const message = template.message(userId, headers, ms);
-        const reference = exposureEvent({ ...fixed, userId }, new Date(ms));
         const written = message.value as string;
         const id = (JSON.parse(written) as { id: string }).id;
-        // Equal except for the event id, a new UUIDv7 per event (of the same millisecond).
-        expect(written).toBe(JSON.stringify({ ...reference, id }));
-        expect(id.slice(0, 13)).toBe(reference.id.slice(0, 13));
+        const time = new Date(ms).toISOString();
+        // The contract's field order, as the object form would be built on a slow path.
+        const data = {
+          experiment: fixed.experiment,
+          phase: fixed.phase,
+          arm: fixed.arm.name,
+          userId,
+          prompt: { name: fixed.arm.prompt.name, hash: fixed.arm.prompt.hash },
+          hashVersion: fixed.hashVersion,
+          reason: fixed.reason,
+          assignedAt: time,
+        };
+        const reference = trustedEvent(EVENT_TYPES.exposure, data, {
+          source: EVENT_SOURCES.assignment,
+          id,
+          time,
+        });
+        expect(written).toBe(JSON.stringify(reference));
+        // The id is a new UUIDv7 of the exposure's millisecond.
+        expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        expect(parseInt(id.slice(0, 8) + id.slice(9, 13), 16)).toBe(ms);
         expect(message.key).toBe(`${fixed.experiment}:${userId}`);
         expect(message.headers).toEqual({ 'content-type': 'application/cloudevents+json', ...headers });
       }
