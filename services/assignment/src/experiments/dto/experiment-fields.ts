@@ -27,10 +27,16 @@ export const armSchema = z.strictObject({
 });
 export type ArmInput = z.infer<typeof armSchema>;
 
+/**
+ * Most arms one experiment may have (create, update, new phase). Every arm is a label value of
+ * analytics' per-arm series and a row of its results, so the count bounds both.
+ */
+export const MAX_ARMS_PER_EXPERIMENT = 20;
+
 export const armsSchema = z
   .array(armSchema, { error: 'expected an array of arms' })
   .min(2, { error: 'expected at least 2 arms' })
-  .max(100, { error: 'expected at most 100 arms' })
+  .max(MAX_ARMS_PER_EXPERIMENT, { error: `expected at most ${MAX_ARMS_PER_EXPERIMENT} arms` })
   .superRefine((arms, ctx) => {
     const seen = new Set<string>();
     arms.forEach((a, i) => {
