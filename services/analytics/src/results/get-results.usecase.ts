@@ -47,8 +47,10 @@ export class GetResultsUseCase {
     now = new Date(),
   ): Promise<ExperimentResults> {
     const window = resolveWindow(query, experiment, now);
-    // Minute buckets: a bucket is in the window when its minute starts within [from, to).
-    const fromMinute = Math.ceil(window.from.getTime() / 60_000);
+    // Minute buckets: a bucket is in the window when its minute overlaps [from, to). The minute
+    // that holds `from` is included: for `all` it is the first (partial) minute of the phase, and
+    // rounding it away would hide everything a phase received in its first minute.
+    const fromMinute = Math.floor(window.from.getTime() / 60_000);
     // `all` without an explicit end has no upper bound (late clocks must not hide data).
     const open = (query.window ?? 'all') === 'all' && !query.from && !query.to;
     const toMinute = open ? Number.MAX_SAFE_INTEGER : Math.ceil(window.to.getTime() / 60_000);
