@@ -21,6 +21,12 @@ export interface RatingScale {
 const text = (what: string) =>
   z.string({ error: `expected ${what} as a string` }).min(1, { error: `expected a non-empty ${what}` });
 
+/**
+ * Most named scores one feedback item may carry. Each name becomes a label value in analytics (which
+ * tracks a bounded number of distinct names per experiment), so one item cannot flood it.
+ */
+export const MAX_SCORES_PER_FEEDBACK = 20;
+
 /** Longest ids and names (characters); userId's is the contract's. */
 const MAX = { feedbackId: 256, requestId: 256, arm: 128, userId: USER_ID_MAX_LENGTH } as const;
 
@@ -54,6 +60,9 @@ export function buildSubmitFeedbackRequestSchema(scale: RatingScale) {
           z.number({ error: 'expected a finite number' }),
           { error: 'expected an object mapping score name to a finite number' },
         )
+        .refine((scores) => Object.keys(scores).length <= MAX_SCORES_PER_FEEDBACK, {
+          error: `expected at most ${MAX_SCORES_PER_FEEDBACK} scores`,
+        })
         .optional(),
       source: z.enum(FEEDBACK_SOURCES, { error: 'expected one of user, judge, reviewer' }),
       latencyMs: nonNegativeFinite().optional(),
