@@ -130,14 +130,16 @@ describe('400 with path-level messages', () => {
     },
   );
 
-  it('a form-encoded body is validated like JSON: 400 with path-level issues, never a 500', async () => {
+  it('a form-encoded body, which a browser sends cross-site without a preflight, is a 415', async () => {
     const res = await t.postRaw(
       '/v1/feedback',
       'requestId=r&rating=4&source=user',
       'application/x-www-form-urlencoded',
     );
-    expect(res.status).toBe(400);
-    expect(issuesOf(res.body)).toEqual([{ path: 'rating', message: 'expected an integer 1..5' }]);
+    expect(res.status).toBe(415);
+    expect(res.body).toMatchObject({
+      error: { code: 'unsupported_media_type', message: 'Send the body as application/json.' },
+    });
   });
 
   it('a body of another type is a 415 unsupported_media_type naming the type to send', async () => {

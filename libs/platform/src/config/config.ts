@@ -99,6 +99,8 @@ export function baseServiceConfig(defaultPort: number, serviceName: string) {
     MONGODB_URI: env.mongoUri('mongodb://127.0.0.1:27017'),
     MONGODB_DB: env.string(`llmops_${serviceName}`),
     SHUTDOWN_TIMEOUT_MS: env.int(15_000, 0, 600_000),
+    // Deepest nesting of arrays and objects accepted in a JSON request body (json-body.ts).
+    HTTP_JSON_MAX_DEPTH: env.int(64, 1, 1_000),
   });
 }
 

@@ -1,9 +1,10 @@
 /**
  * Creates a service's Nest application on Fastify with the platform's HTTP conventions:
- * correlation context per request, the stable error body (also for body-parser errors),
- * request metrics, OpenAPI at /docs and /docs-json (direct routes included), and graceful shutdown
- * on SIGTERM/SIGINT.
+ * correlation context per request, one JSON body parser for every route (json-body.ts), security
+ * headers, the stable error body (also for body-parser errors), request metrics, OpenAPI at /docs
+ * and /docs-json (direct routes included), and graceful shutdown on SIGTERM/SIGINT.
  */
+import helmet from '@fastify/helmet';
 import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -13,11 +14,13 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { BaseServiceConfig } from '../config/config';
 import { CORRELATION_HEADER } from '../logging/context';
+import { SERVICE_CONFIG } from '../platform.tokens';
 import { instrumentHttp } from '../metrics/http-metrics';
 import { METRICS_REGISTRY } from '../metrics/metrics.controller';
 import { LOGGER } from '../platform.module';
 import { DirectRoutes } from './direct-routes';
 import { HttpErrorFilter, sendError } from './http-error.filter';
+import { DEFAULT_JSON_MAX_DEPTH, installJsonBodyParser } from './json-body';
 import { installRequestContext } from './request-context';
 
 export interface ServiceAppOptions {
@@ -40,6 +43,16 @@ class PlatformFastifyAdapter extends FastifyAdapter {
     return this.getInstance();
   }
 }
+
+/**
+ * helmet's headers on every route, with its default Content-Security-Policy (scripts from the
+ * service itself, inline styles, `data:` images), under which Swagger UI at /docs works, minus
+ * `upgrade-insecure-requests`: services are also reached over plain HTTP inside a cluster, where it
+ * would make a browser fetch /docs' own scripts over HTTPS.
+ */
+const SECURITY_HEADERS = {
+  contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+};
 
 export async function createServiceApp(
   module: Type<unknown>,
@@ -71,10 +84,16 @@ export async function createServiceApp(
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: ['error', 'warn'],
     bufferLogs: false,
-    // Nest's body parsers stay (JSON and form-encoded, read as bytes). Fastify's own JSON parser was
-    // tried: no measurable gain, and it counts a body's length after UTF-8 decoding (a stray Latin-1
-    // byte then reads as a Content-Length mismatch) and refuses `curl -d ''` on bodyless actions.
+    // Not Nest's parsers (JSON and form-encoded): the platform's JSON parser serves every route, and
+    // a form-encoded or text/plain body, which a browser sends cross-site without a preflight, is a
+    // 415 (installJsonBodyParser).
+    bodyParser: false,
   });
+  const config = app.get<Partial<BaseServiceConfig>>(SERVICE_CONFIG, { strict: false });
+  installJsonBodyParser(fastify, {
+    maxDepth: config.HTTP_JSON_MAX_DEPTH ?? DEFAULT_JSON_MAX_DEPTH,
+  });
+  await app.register(helmet, SECURITY_HEADERS);
   const logger = app.get<Logger>(LOGGER);
   late.logger = logger;
   const registry = app.get<Registry>(METRICS_REGISTRY);

@@ -118,12 +118,16 @@ export class ExperimentsController {
   @ApiOperation({ summary: 'Start a new phase (new seed; optionally new arms/weights/allocation)' })
   @ApiBody({ schema: openApiSchema(startPhaseRequestSchema) })
   @ApiResponse({ status: 201, schema: experimentResponseJsonSchema })
+  @ApiResponse({ status: 400, description: 'validation_failed (the body, when sent, is an object)' })
   @ApiResponse({ status: 409, description: 'invalid_transition, experiment_stopped, seed_reused' })
   phase(
     @Param('key') key: string,
     @Body() body: unknown,
     @RequestCtx() ctx: RequestContext,
   ): Promise<ExperimentResponse> {
-    return this.startPhase.execute(keyParam(key), parseOrThrow(startPhaseRequestSchema, body ?? {}), ctx);
+    // No body at all means "all defaults"; any JSON body, null included, must be an object.
+    const experiment = keyParam(key);
+    const request = parseOrThrow(startPhaseRequestSchema, body === undefined ? {} : body);
+    return this.startPhase.execute(experiment, request, ctx);
   }
 }

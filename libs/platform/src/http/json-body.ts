@@ -1,0 +1,207 @@
+/**
+ * The one request-body parser of every route (Nest controllers and direct routes): JSON only, sent
+ * as UTF-8, and checked before any schema sees it:
+ *  - the bytes are well-formed UTF-8 (`invalid_utf8`), never decoded with U+FFFD replacements;
+ *  - the text is JSON (`invalid_json`, also for `__proto__` and `constructor.prototype` keys);
+ *  - no array or object nests deeper than the service's HTTP_JSON_MAX_DEPTH (`json_too_deep`);
+ *  - no string value or object key holds a lone UTF-16 surrogate (`invalid_unicode`), which a
+ *    `\ud800` escape produces.
+ * Any other content type with a body is a 415; an empty body of any type is no body (a bodyless
+ * POST such as `curl -X POST -d ''`), and the route's schema decides whether it needs one.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../errors/app-error';
+
+/** String.prototype.isWellFormed (Node 20; ES2024, newer than this project's TypeScript lib). */
+function isWellFormed(s: string): boolean {
+  return (s as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+/** The default HTTP_JSON_MAX_DEPTH. */
+export const DEFAULT_JSON_MAX_DEPTH = 64;
+
+/** The first thing in a parsed body that the platform refuses, and where it is. */
+export interface JsonBodyOffence {
+  code: 'json_too_deep' | 'invalid_unicode';
+  /** Keys and indexes from the root to the offending value (or key). */
+  path: Array<string | number>;
+}
+
+/**
+ * The first offence in `value` in document order, or null: an array or object nested more than
+ * `maxDepth` levels (the root container is level 1), or a string value or object key that is not
+ * well-formed UTF-16. Recursion stops at `maxDepth + 1` levels, so any depth of input is safe for a
+ * bounded `maxDepth`; the path is built only when an offence is found.
+ */
+export function findJsonBodyOffence(value: unknown, maxDepth: number): JsonBodyOffence | null {
+  return visit(value, 0, maxDepth);
+}
+
+function visit(value: unknown, depth: number, maxDepth: number): JsonBodyOffence | null {
+  if (typeof value === 'string') {
+    return isWellFormed(value) ? null : { code: 'invalid_unicode', path: [] };
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  // `value` is a container at level depth + 1.
+  if (depth >= maxDepth) return { code: 'json_too_deep', path: [] };
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item !== 'string' && (typeof item !== 'object' || item === null)) continue;
+      const found = visit(item, depth + 1, maxDepth);
+      if (found !== null) {
+        found.path.unshift(i);
+        return found;
+      }
+    }
+    return null;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    if (!isWellFormed(key)) return { code: 'invalid_unicode', path: [key] };
+    const item = record[key];
+    if (typeof item !== 'string' && (typeof item !== 'object' || item === null)) continue;
+    const found = visit(item, depth + 1, maxDepth);
+    if (found !== null) {
+      found.path.unshift(key);
+      return found;
+    }
+  }
+  return null;
+}
+
+/** A JSON path as the validation errors write it (`items.0.userId`), lone surrogates escaped. */
+function pathText(path: ReadonlyArray<string | number>): string {
+  if (path.length === 0) return '(body)';
+  return path
+    .map((segment) =>
+      typeof segment === 'number'
+        ? String(segment)
+        : isWellFormed(segment)
+          ? segment
+          : segment.replace(/[\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+    )
+    .join('.');
+}
+
+export class InvalidUtf8Error extends AppError {
+  constructor() {
+    super(400, 'invalid_utf8', 'The request body is not well-formed UTF-8; send the JSON encoded as UTF-8.');
+  }
+}
+
+export class JsonTooDeepError extends AppError {
+  constructor(maxDepth: number, path: ReadonlyArray<string | number>) {
+    const at = pathText(path);
+    super(
+      400,
+      'json_too_deep',
+      `The request body nests arrays and objects more than ${maxDepth} levels deep (at ${at}); ` +
+        `send at most ${maxDepth} levels (the service's HTTP_JSON_MAX_DEPTH).`,
+      { maxDepth, path: at },
+    );
+  }
+}
+
+export class InvalidUnicodeError extends AppError {
+  constructor(path: ReadonlyArray<string | number>) {
+    const at = pathText(path);
+    super(
+      400,
+      'invalid_unicode',
+      `The request body has a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape) at ${at}; ` +
+        'send well-formed Unicode text.',
+      { path: at },
+    );
+  }
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  constructor(message = 'Send the body as application/json.') {
+    super(415, 'unsupported_media_type', message);
+  }
+}
+
+/** Throws the platform's error for the first offence in a parsed body, if any. */
+export function assertJsonBodyAcceptable(value: unknown, maxDepth: number): void {
+  const offence = findJsonBodyOffence(value, maxDepth);
+  if (offence === null) return;
+  throw offence.code === 'json_too_deep'
+    ? new JsonTooDeepError(maxDepth, offence.path)
+    : new InvalidUnicodeError(offence.path);
+}
+
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
+
+/** The charset parameter of a Content-Type header, lower-cased, or undefined when it has none. */
+function charsetOf(contentType: string | undefined): string | undefined {
+  if (contentType === undefined || contentType.length <= 'application/json'.length) return undefined;
+  const match = CHARSET.exec(contentType);
+  return match ? match[1].toLowerCase() : undefined;
+}
+
+function hasNoBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
+}
+
+export interface JsonBodyParserOptions {
+  /** HTTP_JSON_MAX_DEPTH: deepest accepted nesting of arrays and objects. */
+  maxDepth: number;
+}
+
+/**
+ * Replaces every body parser of `fastify` (its JSON and text/plain defaults, and any other) with
+ * the platform's JSON parser and a catch-all that answers 415 to a body of any other type. Call it
+ * before routes are registered; per-route body limits still apply.
+ */
+export function installJsonBodyParser(fastify: FastifyInstance, options: JsonBodyParserOptions): void {
+  const { maxDepth } = options;
+  // fastify's own JSON.parse with prototype-poisoning protection (what Nest's parser used).
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser(
+    'application/json',
+    { parseAs: 'buffer' },
+    (request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => {
+      const charset = charsetOf(request.headers['content-type']);
+      if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+        done(
+          new UnsupportedMediaTypeError(
+            `Send the body as application/json in UTF-8 (charset=utf-8 or no charset), not charset=${charset}.`,
+          ),
+        );
+        return;
+      }
+      if (body.length === 0) {
+        done(null, undefined);
+        return;
+      }
+      if (!isUtf8(body)) {
+        done(new InvalidUtf8Error());
+        return;
+      }
+      // Synchronous: it calls back before returning.
+      void parseJson(request, body.toString('utf8'), (err, value) => {
+        if (err) {
+          done(err);
+          return;
+        }
+        try {
+          assertJsonBodyAcceptable(value, maxDepth);
+        } catch (offence) {
+          done(offence as Error);
+          return;
+        }
+        done(null, value);
+      });
+    },
+  );
+  // Every other type (and a body without a Content-Type): no body is fine, any body is a 415. The
+  // body is not read: the error closes the connection.
+  fastify.addContentTypeParser('*', (request: FastifyRequest, _payload: unknown, done) => {
+    if (hasNoBody(request)) done(null, undefined);
+    else done(new UnsupportedMediaTypeError());
+  });
+}
