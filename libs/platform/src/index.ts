@@ -20,4 +20,5 @@ export * from './health/health';
 export * from './health/health.controller';
 export * from './metrics/http-metrics';
 export * from './metrics/metrics.controller';
+export * from './mongo/deadline';
 export * from './platform.module';

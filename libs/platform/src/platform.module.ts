@@ -14,13 +14,12 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
-import type { Kafka } from 'kafkajs';
+import { type Kafka, logLevel } from 'kafkajs';
 import mongoose, { type Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import type { BaseServiceConfig } from './config/config';
-import { kafkaCheck, mongoCheck, type ComponentCheck } from './health/health';
-import { HealthController, READINESS_CHECKS } from './health/health.controller';
+import { kafkaCheck, mongoCheck, type ComponentCheck, ReadinessProbe } from './health/health';
+import { HealthController, READINESS_CHECKS, readinessProbeProvider } from './health/health.controller';
 import { DirectRoutes } from './http/direct-routes';
 import { BatchingProducer } from './kafka/batching-producer';
 import { createKafka } from './kafka/kafka-client';
@@ -31,6 +30,7 @@ import { createLogger } from './logging/logger';
 import { createRegistry } from './metrics/http-metrics';
 import { KAFKA, LOGGER, MONGO_CONNECTION, SERVICE_CONFIG, TOPICS_TO_ENSURE } from './platform.tokens';
 import { METRICS_REGISTRY, MetricsController } from './metrics/metrics.controller';
+import { setOperationTimeout } from './mongo/deadline';
 
 export { KAFKA, LOGGER, MONGO_CONNECTION, SERVICE_CONFIG, TOPICS_TO_ENSURE } from './platform.tokens';
 
@@ -49,6 +49,7 @@ class PlatformLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly producer: BatchingProducer,
     @Inject(TOPICS_TO_ENSURE) private readonly topics: TopicSpec[],
     @Inject(READINESS_CHECKS) private readonly checks: ComponentCheck[],
+    private readonly readiness: ReadinessProbe,
     @Inject(MONGO_CONNECTION) private readonly mongo: Connection | null,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -56,10 +57,13 @@ class PlatformLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
   async onApplicationBootstrap(): Promise<void> {
     await ensureTopics(this.kafka, this.topics);
     await this.producer.connect();
+    // The first round starts now, so readiness turns 200 as soon as the dependencies answer.
+    this.readiness.start();
   }
 
   async onApplicationShutdown(signal?: string): Promise<void> {
     this.logger.info({ signal }, 'shutting down: flushing producer');
+    await this.readiness.stop();
     await this.producer.close();
     for (const c of this.checks) await (c as { close?: () => Promise<void> }).close?.();
     await this.mongo?.close();
@@ -78,7 +82,6 @@ export class PlatformModule {
     const useMongo = options.mongo ?? true;
     return {
       module: PlatformModule,
-      imports: [TerminusModule],
       controllers: [HealthController, MetricsController],
       providers: [
         { provide: SERVICE_CONFIG, useValue: config },
@@ -111,10 +114,14 @@ export class PlatformModule {
             const connection = mongoose.createConnection(config.MONGODB_URI, {
               dbName: config.MONGODB_DB,
               serverSelectionTimeoutMS: 5_000,
+              // The monitor's heartbeats (and new connections) give up on a silent server after this.
+              connectTimeoutMS: 5_000,
               // Fail fast instead of buffering commands while the database is away.
               bufferCommands: false,
             });
             await connection.asPromise();
+            // Request paths read and write through requestDb(connection), bounded by this deadline.
+            setOperationTimeout(connection, config.MONGODB_OPERATION_TIMEOUT_MS);
             return connection;
           },
         },
@@ -122,10 +129,26 @@ export class PlatformModule {
           provide: READINESS_CHECKS,
           inject: [MONGO_CONNECTION],
           useFactory: (connection: Connection | null): ComponentCheck[] => [
-            kafkaCheck(kafka),
-            ...(connection ? [mongoCheck(connection)] : []),
+            // A client of its own: no retries and short timeouts, so a probe never outlives its round.
+            kafkaCheck(
+              createKafka({
+                brokers: config.KAFKA_BROKERS,
+                clientId: `${config.KAFKA_CLIENT_ID}-health`,
+                logger,
+                logLevel: logLevel.NOTHING,
+                connectionTimeout: Math.min(1_000, config.HEALTH_PROBE_TIMEOUT_MS),
+                requestTimeout: config.HEALTH_PROBE_TIMEOUT_MS,
+                retry: { retries: 0 },
+              }),
+              config.HEALTH_PROBE_TIMEOUT_MS,
+            ),
+            ...(connection ? [mongoCheck(connection, config.HEALTH_PROBE_TIMEOUT_MS)] : []),
           ],
         },
+        readinessProbeProvider({
+          intervalMs: config.HEALTH_PROBE_INTERVAL_MS,
+          timeoutMs: config.HEALTH_PROBE_TIMEOUT_MS,
+        }),
         PlatformLifecycle,
         DirectRoutes,
       ],
@@ -136,6 +159,8 @@ export class PlatformModule {
         KAFKA,
         BatchingProducer,
         MONGO_CONNECTION,
+        READINESS_CHECKS,
+        ReadinessProbe,
         DirectRoutes,
       ],
     };

@@ -25,6 +25,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
+function pidOf(component: { name: string; pid: number | undefined }): number {
+  if (!component.pid) throw new Error(`${component.name} has no process id`);
+  return component.pid;
+}
+
 export interface DedicatedKafka {
   brokers: string;
   component: KafkaComponent;
@@ -61,6 +66,10 @@ export interface DedicatedMongo {
   component: MongoComponent;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** SIGSTOP: the process keeps its sockets open but answers nothing (a hung database). */
+  freeze(): void;
+  /** SIGCONT after freeze(). */
+  resume(): void;
   destroy(): Promise<void>;
 }
 
@@ -79,7 +88,19 @@ export async function startDedicatedMongo(name: string): Promise<DedicatedMongo>
     async start() {
       component = await startMongo({ ...opts, fresh: false });
     },
+    freeze() {
+      process.kill(pidOf(component), 'SIGSTOP');
+    },
+    resume() {
+      process.kill(pidOf(component), 'SIGCONT');
+    },
     async destroy() {
+      // A frozen process ignores SIGTERM until it runs again.
+      try {
+        if (component.pid) process.kill(component.pid, 'SIGCONT');
+      } catch {
+        // not running
+      }
       await stopComponent(opts.name);
       rmSync(dirname(component.dataDir), { recursive: true, force: true });
     },

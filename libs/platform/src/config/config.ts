@@ -98,6 +98,12 @@ export function baseServiceConfig(defaultPort: number, serviceName: string) {
     KAFKA_PRODUCER_SEND_TIMEOUT_MS: env.int(10_000, 100, 600_000),
     MONGODB_URI: env.mongoUri('mongodb://127.0.0.1:27017'),
     MONGODB_DB: env.string(`llmops_${serviceName}`),
+    /** Deadline of one request-path MongoDB operation (server selection, checkout, socket, maxTimeMS). */
+    MONGODB_OPERATION_TIMEOUT_MS: env.int(1_500, 50, 600_000),
+    /** Pause between two background readiness probe rounds (/health/ready answers from their results). */
+    HEALTH_PROBE_INTERVAL_MS: env.int(2_000, 100, 600_000),
+    /** Longest wait for one readiness check; a slower check is reported down. */
+    HEALTH_PROBE_TIMEOUT_MS: env.int(1_500, 50, 600_000),
     SHUTDOWN_TIMEOUT_MS: env.int(15_000, 0, 600_000),
     // Deepest nesting of arrays and objects accepted in a JSON request body (json-body.ts).
     HTTP_JSON_MAX_DEPTH: env.int(64, 1, 1_000),

@@ -25,6 +25,36 @@ describe('mapError', () => {
     }
   });
 
+  it('turns a passed operation deadline into 503 database_unavailable', () => {
+    const timeout = Object.assign(new Error('Timed out during socket read (1500ms)'), {
+      name: 'MongoOperationTimeoutError',
+    });
+    const maxTime = Object.assign(new Error('operation exceeded time limit'), {
+      name: 'MongoServerError',
+      code: 50,
+    });
+    const bulkTimeout = Object.assign(new Error('Timed out during connection checkout'), {
+      name: 'MongoBulkWriteError',
+      writeErrors: [],
+    });
+    for (const err of [timeout, maxTime, bulkTimeout]) {
+      expect(mapError(err, 'c1')).toMatchObject({
+        status: 503,
+        body: { error: { code: 'database_unavailable' } },
+        retryAfterSeconds: 5,
+        internal: false,
+      });
+    }
+    // Other server errors, and bulk writes that failed per document, stay internal.
+    const other = Object.assign(new Error('bad'), { name: 'MongoServerError', code: 2 });
+    expect(mapError(other, 'c1')).toMatchObject({ status: 500, internal: true });
+    const perDocument = Object.assign(new Error('Timed out'), {
+      name: 'MongoBulkWriteError',
+      writeErrors: [{ code: 121 }],
+    });
+    expect(mapError(perDocument, 'c1')).toMatchObject({ status: 500, internal: true });
+  });
+
   it('maps body-parser errors to stable codes', () => {
     expect(mapError({ code: 'FST_ERR_CTP_INVALID_JSON_BODY', statusCode: 400 }, 'c1').body.error.code).toBe(
       'invalid_json',

@@ -78,10 +78,25 @@ const DATABASE_UNAVAILABLE = new Set([
   'MongoTopologyClosedError',
   'PoolClearedError',
   'MongoPoolClearedError',
+  // The operation's deadline (MONGODB_OPERATION_TIMEOUT_MS) passed: the database is frozen or too slow.
+  'MongoOperationTimeoutError',
 ]);
 
-function isDatabaseUnavailable(err: unknown): boolean {
-  return err instanceof Error && DATABASE_UNAVAILABLE.has(err.name);
+/** The server's own `maxTimeMS` expiry (MaxTimeMSExpired). */
+const MAX_TIME_MS_EXPIRED = 50;
+
+/** True for driver errors that mean the database cannot be reached or did not answer in time. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (DATABASE_UNAVAILABLE.has(err.name)) return true;
+  if (err.name === 'MongoServerError') return (err as { code?: unknown }).code === MAX_TIME_MS_EXPIRED;
+  // insertMany/bulkWrite wrap a passed deadline into a bulk error that has no per-document errors.
+  if (err.name === 'MongoBulkWriteError') {
+    const { writeErrors } = err as { writeErrors?: unknown };
+    const none = writeErrors === undefined || (Array.isArray(writeErrors) && writeErrors.length === 0);
+    return none && err.message.startsWith('Timed out');
+  }
+  return false;
 }
 
 /** Maps anything thrown to the platform's stable error body. */

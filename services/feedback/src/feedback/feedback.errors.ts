@@ -5,7 +5,7 @@ export class RevisionStoreUnavailableError extends AppError {
   constructor(cause?: unknown) {
     super(
       503,
-      'store_unavailable',
+      'database_unavailable',
       'The feedback revision store is unavailable; nothing was accepted. Retry later with the same feedbackId.',
       undefined,
       5,

@@ -10,7 +10,7 @@ import { type FeedbackOutcome, SubmitFeedbackUseCase } from './submit-feedback.u
 // The documented schema uses the default 1..5 scale; the served one follows FEEDBACK_RATING_MIN/MAX.
 const DOC_SCHEMA = buildSubmitFeedbackRequestSchema({ min: 1, max: 5 });
 const UNAVAILABLE =
-  'broker_unavailable | store_unavailable: nothing was accepted; retry after Retry-After seconds';
+  'broker_unavailable | database_unavailable: nothing was accepted; retry after Retry-After seconds';
 
 @Injectable()
 export class FeedbackRoutes {

@@ -1,5 +1,5 @@
 import type { ExperimentSnapshot } from '@llmops/contracts';
-import { MONGO_CONNECTION } from '@llmops/platform';
+import { MONGO_CONNECTION, requestDb } from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Collection } from 'mongodb';
 import type { Connection } from 'mongoose';
@@ -58,8 +58,9 @@ export class ExperimentRepository {
   private indexes?: Promise<void>;
 
   constructor(@Inject(MONGO_CONNECTION) connection: Connection) {
-    // The native collection: plain objects in and out, no mongoose document overhead.
-    this.collection = connection.collection<ExperimentDocument>(
+    // The native collection: plain objects in and out, no mongoose document overhead. Every
+    // operation is bounded by MONGODB_OPERATION_TIMEOUT_MS (a frozen database gives 503, not a hang).
+    this.collection = requestDb(connection).collection<ExperimentDocument>(
       EXPERIMENTS_COLLECTION,
     ) as unknown as Collection<ExperimentDocument>;
   }

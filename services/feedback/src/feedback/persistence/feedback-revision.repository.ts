@@ -1,4 +1,4 @@
-import { MONGO_CONNECTION } from '@llmops/platform';
+import { isDatabaseUnavailable, MONGO_CONNECTION, requestDb } from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 // The driver mongoose bundles (not the top-level `mongodb` package): error classes must come from it.
 import { type Connection, mongo } from 'mongoose';
@@ -80,16 +80,18 @@ export interface FirstRevisionPageStore {
 export class FeedbackRevisionRepository implements RevisionStore, FirstRevisionPageStore {
   constructor(@Inject(MONGO_CONNECTION) private readonly connection: Connection) {}
 
+  /** Every operation bounded by MONGODB_OPERATION_TIMEOUT_MS: a frozen database gives 503, never a hang. */
+  private get db(): mongo.Db {
+    if (!this.connection.db) throw new RevisionStoreUnavailableError();
+    return requestDb(this.connection);
+  }
+
   private get collection(): mongo.Collection<FeedbackRevisionDocument> {
-    const db = this.connection.db;
-    if (!db) throw new RevisionStoreUnavailableError();
-    return db.collection<FeedbackRevisionDocument>(FEEDBACK_REVISIONS_COLLECTION);
+    return this.db.collection<FeedbackRevisionDocument>(FEEDBACK_REVISIONS_COLLECTION);
   }
 
   private get pages(): mongo.Collection<FirstRevisionPageDocument> {
-    const db = this.connection.db;
-    if (!db) throw new RevisionStoreUnavailableError();
-    return db.collection<FirstRevisionPageDocument>(FIRST_REVISION_PAGES_COLLECTION);
+    return this.db.collection<FirstRevisionPageDocument>(FIRST_REVISION_PAGES_COLLECTION);
   }
 
   /**
@@ -135,7 +137,13 @@ export class FeedbackRevisionRepository implements RevisionStore, FirstRevisionP
         }
       })
       .catch((err: unknown) => {
-        for (const g of group) g.reject(err instanceof Error ? err : new RevisionStoreUnavailableError(err));
+        const failure = err instanceof Error ? err : new RevisionStoreUnavailableError(err);
+        for (const g of group) g.reject(failure);
+        // The database did not answer: claims queued behind this write would wait for its deadline
+        // and then for their own. They fail now, so no request waits longer than one deadline.
+        if (isDatabaseUnavailable((err as { cause?: unknown }).cause)) {
+          for (const g of this.pendingClaims.splice(0)) g.reject(failure);
+        }
       })
       .finally(() => {
         this.claimInFlight = false;

@@ -1,3 +1,4 @@
+import { requestDb } from '@llmops/platform';
 import type { Connection, mongo } from 'mongoose';
 
 /**
@@ -22,8 +23,11 @@ export async function ensureIndexes<T extends mongo.Document>(
   }
 }
 
-/** The connection's database; PlatformModule only hands out connections that are open. */
+/**
+ * The connection's database, every operation bounded by MONGODB_OPERATION_TIMEOUT_MS; PlatformModule
+ * only hands out connections that are open.
+ */
 export function db(connection: Connection): mongo.Db {
   if (!connection.db) throw new Error('MongoDB connection is not open');
-  return connection.db;
+  return requestDb(connection);
 }
