@@ -223,7 +223,10 @@ describe('assignment HTTP edge', () => {
     it('a lone surrogate in a string value or an object key is a 400 invalid_unicode with its path', async () => {
       const inValue = await raw('POST', '/v1/assign', json, '{"experiment":"checks","userId":"u\\ud800"}');
       expect([inValue.status, inValue.body.error.code]).toEqual([400, 'invalid_unicode']);
-      expect(inValue.body.error.details).toEqual({ path: 'userId' });
+      expect(inValue.body.error.details).toEqual({
+        path: 'userId',
+        issues: [{ path: 'userId', message: 'contains a lone UTF-16 surrogate' }],
+      });
       expect(inValue.body.error.message).toContain('userId');
 
       const inKey = await raw(
@@ -233,7 +236,7 @@ describe('assignment HTTP edge', () => {
         '{"experiment":"checks","userId":"u","attributes":{"k\\udc00":1}}',
       );
       expect([inKey.status, inKey.body.error.code]).toEqual([400, 'invalid_unicode']);
-      expect(inKey.body.error.details).toEqual({ path: 'attributes.k\\udc00' });
+      expect(inKey.body.error.details).toMatchObject({ path: 'attributes.k\\udc00' });
 
       const inBatch = await raw(
         'POST',
@@ -241,7 +244,7 @@ describe('assignment HTTP edge', () => {
         json,
         '{"items":[{"experiment":"checks","userId":"ok"},{"experiment":"checks","userId":"\\udfff"}]}',
       );
-      expect([inBatch.status, inBatch.body.error.details]).toEqual([400, { path: 'items.1.userId' }]);
+      expect([inBatch.status, inBatch.body.error.details?.path]).toEqual([400, 'items.1.userId']);
 
       // A well-formed pair written as escapes is fine.
       const pair = await raw(
@@ -265,7 +268,10 @@ describe('assignment HTTP edge', () => {
       expect([overLimit.status, overLimit.body.error.code]).toEqual([400, 'json_too_deep']);
       expect(overLimit.body.error.message).toContain('64');
       expect(overLimit.body.error.message).toContain('HTTP_JSON_MAX_DEPTH');
-      expect(overLimit.body.error.details).toEqual({ maxDepth: 64, path: `attributes.a${'.0'.repeat(62)}` });
+      expect(overLimit.body.error.details).toMatchObject({
+        maxDepth: 64,
+        path: `attributes.a${'.0'.repeat(62)}`,
+      });
 
       const started = Date.now();
       for (const url of ['/v1/assign', '/v1/assign/batch', '/v1/experiments/checks/phases']) {

@@ -82,10 +82,10 @@ it('a lone surrogate anywhere in the body is a 400 invalid_unicode with the path
     '/v1/prompts/lone/versions',
     '{"spec":{"template":"Hi \\ud800 {x}","model":"m"}}',
   );
-  expect([res.status, res.body.error.code, res.body.error.details]).toEqual([
+  expect([res.status, res.body.error.code, res.body.error.details?.path]).toEqual([
     400,
     'invalid_unicode',
-    { path: 'spec.template' },
+    'spec.template',
   ]);
 });
 

@@ -550,7 +550,9 @@ describe('bad input', () => {
       '{"spec":{"template":"\\ud800","model":"m"}}',
     );
     expect(surrogate.status).toBe(400);
-    expect(surrogate.body.error.code).toBe('validation_failed');
+    // Refused by the platform's body parser, before the spec's schema, with the field's path.
+    expect(surrogate.body.error.code).toBe('invalid_unicode');
+    expect(surrogate.body.error.details).toMatchObject({ path: 'spec.template' });
   });
 
   it('malformed JSON gives the platform code invalid_json', async () => {

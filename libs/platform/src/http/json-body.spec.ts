@@ -81,14 +81,23 @@ describe('assertJsonBodyAcceptable', () => {
     expect([err.status, err.code]).toEqual([400, 'json_too_deep']);
     expect(err.message).toContain('more than 3 levels');
     expect(err.message).toContain('HTTP_JSON_MAX_DEPTH');
-    expect(err.details).toEqual({ maxDepth: 3, path: 'items.0.meta' });
+    expect(err.details).toEqual({
+      maxDepth: 3,
+      path: 'items.0.meta',
+      issues: [{ path: 'items.0.meta', message: 'nested more than 3 levels deep' }],
+    });
   });
 
   it('invalid_unicode: 400 with the path, the lone surrogate of a key written as an escape', () => {
     const err = errorOf(JSON.parse('{"scores":{"s\\ud800":1}}'), 64);
     expect([err.status, err.code]).toEqual([400, 'invalid_unicode']);
-    expect(err.details).toEqual({ path: 'scores.s\\ud800' });
+    expect(err.details).toEqual({
+      path: 'scores.s\\ud800',
+      issues: [{ path: 'scores.s\\ud800', message: 'contains a lone UTF-16 surrogate' }],
+    });
     expect(err.message).toContain('scores.s\\ud800');
-    expect(errorOf('\udfff', 64).details).toEqual({ path: '(body)' });
+    // The root's path is '', as in validation_failed; the message names it.
+    expect(errorOf('\udfff', 64).details).toMatchObject({ path: '' });
+    expect(errorOf('\udfff', 64).message).toContain('at (body)');
   });
 });

@@ -71,18 +71,30 @@ function visit(value: unknown, depth: number, maxDepth: number): JsonBodyOffence
   return null;
 }
 
-/** A JSON path as the validation errors write it (`items.0.userId`), lone surrogates escaped. */
+/**
+ * A JSON path as the validation errors write it (`items.0.userId`; the root is ''), lone surrogates
+ * of keys written as `\uXXXX`.
+ */
 function pathText(path: ReadonlyArray<string | number>): string {
-  if (path.length === 0) return '(body)';
   return path
     .map((segment) =>
-      typeof segment === 'number'
+      typeof segment === 'number' || isWellFormed(segment)
         ? String(segment)
-        : isWellFormed(segment)
-          ? segment
-          : segment.replace(/[\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+        : segment.replace(/[\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
     )
     .join('.');
+}
+
+/**
+ * The details of a body refused before its schema: the path, and the same `issues` list that
+ * validation_failed carries, so a client reads field errors one way.
+ */
+function bodyDetails(
+  path: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return { ...extra, path, issues: [{ path, message }] };
 }
 
 export class InvalidUtf8Error extends AppError {
@@ -97,9 +109,9 @@ export class JsonTooDeepError extends AppError {
     super(
       400,
       'json_too_deep',
-      `The request body nests arrays and objects more than ${maxDepth} levels deep (at ${at}); ` +
+      `The request body nests arrays and objects more than ${maxDepth} levels deep (at ${at || '(body)'}); ` +
         `send at most ${maxDepth} levels (the service's HTTP_JSON_MAX_DEPTH).`,
-      { maxDepth, path: at },
+      bodyDetails(at, `nested more than ${maxDepth} levels deep`, { maxDepth }),
     );
   }
 }
@@ -110,9 +122,9 @@ export class InvalidUnicodeError extends AppError {
     super(
       400,
       'invalid_unicode',
-      `The request body has a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape) at ${at}; ` +
+      `The request body has a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape) at ${at || '(body)'}; ` +
         'send well-formed Unicode text.',
-      { path: at },
+      bodyDetails(at, 'contains a lone UTF-16 surrogate'),
     );
   }
 }
