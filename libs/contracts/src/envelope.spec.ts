@@ -217,9 +217,9 @@ describe('path-level errors', () => {
     data.latencyMs = -1;
     data.usage = { promptTokens: 1.5, completionTokens: -2 };
     expect(issuesOf(env)).toEqual([
-      { path: 'data.latencyMs', message: 'expected a finite number >= 0' },
-      { path: 'data.usage.promptTokens', message: 'expected an integer >= 0' },
-      { path: 'data.usage.completionTokens', message: 'expected an integer >= 0' },
+      { path: 'data.latencyMs', message: 'expected a finite number between 0 and 86400000' },
+      { path: 'data.usage.promptTokens', message: 'expected an integer between 0 and 10000000' },
+      { path: 'data.usage.completionTokens', message: 'expected an integer between 0 and 10000000' },
     ]);
   });
 

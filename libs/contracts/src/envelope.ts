@@ -9,11 +9,11 @@ import {
   CONTRACT_SCHEMA_METADATA,
   doc,
   isoDateTime,
-  nonEmpty,
   type SchemaKit,
   STRICT_KIT,
   TOLERANT_KIT,
 } from './events/common.schema';
+import { opaqueId, patterned, URI_REFERENCE_PATTERN } from './events/text.schema';
 import { ALL_EVENT_TYPES, type EventType, isEventType } from './event-types';
 import { ContractValidationError, fromZodIssues, type ContractIssue } from './validation-error';
 import { uuidv7 } from './uuid';
@@ -54,14 +54,17 @@ export function dataSchemaUri(type: EventType): string {
   return `urn:llmops:schema:${type}`;
 }
 
+/** CloudEvents `source`: a URI reference of 1 to 1024 visible ASCII characters. */
+const eventSource = () =>
+  patterned('a source URI-reference, e.g. /llmops/registry', URI_REFERENCE_PATTERN).max(1024, {
+    error: 'expected at most 1024 characters',
+  });
+
 function envelopeShape<T extends EventType, D extends z.ZodType>(type: T, data: D) {
   return {
     specversion: z.literal(CLOUDEVENTS_SPEC_VERSION, { error: 'expected "1.0" (CloudEvents 1.0)' }),
-    id: doc(nonEmpty('event id', 512), 'Unique per event (UUIDv7 or deterministic); consumers dedupe by it.'),
-    source: doc(
-      nonEmpty('source URI-reference, e.g. /llmops/registry', 1024),
-      'Producing service, e.g. /llmops/registry.',
-    ),
+    id: doc(opaqueId('event id', 512), 'Unique per event (UUIDv7 or deterministic); consumers dedupe by it.'),
+    source: doc(eventSource(), 'Producing service, e.g. /llmops/registry.'),
     type: doc(
       z.literal(type, { error: `expected "${type}"` }),
       'Event type; the suffix is the major version.',
@@ -69,7 +72,7 @@ function envelopeShape<T extends EventType, D extends z.ZodType>(type: T, data: 
     time: isoDateTime(),
     datacontenttype: z.literal(DATA_CONTENT_TYPE, { error: `expected "${DATA_CONTENT_TYPE}"` }),
     dataschema: z.literal(dataSchemaUri(type), { error: `expected "${dataSchemaUri(type)}"` }),
-    subject: nonEmpty('subject', 1024).optional(),
+    subject: opaqueId('subject', 1024).optional(),
     data,
   };
 }
@@ -97,8 +100,8 @@ const TOLERANT_ENVELOPE_SCHEMAS = buildEnvelopeSchemas(TOLERANT_KIT, TOLERANT_EV
 /** Envelope without a known type: used to report envelope issues when the type is unknown. */
 const GENERIC_ENVELOPE = z.object({
   specversion: z.literal(CLOUDEVENTS_SPEC_VERSION, { error: 'expected "1.0" (CloudEvents 1.0)' }),
-  id: nonEmpty('event id', 512),
-  source: nonEmpty('source URI-reference, e.g. /llmops/registry', 1024),
+  id: opaqueId('event id', 512),
+  source: eventSource(),
   time: isoDateTime(),
   datacontenttype: z.literal(DATA_CONTENT_TYPE, { error: `expected "${DATA_CONTENT_TYPE}"` }),
 });

@@ -4,6 +4,8 @@ export * from './headers';
 export * from './topics';
 export * from './uuid';
 export * from './events/common.schema';
+export * from './events/text.schema';
+export * from './events/bounds.schema';
 export * from './events/prompt-version-registered.event';
 export * from './events/prompt-alias-moved.event';
 export * from './events/experiment-snapshot.schema';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isWellFormedText, nonEmptyText, OPAQUE_ID_PATTERN, promptName, text } from './text.schema';
 
 /**
  * Building blocks shared by the event schemas.
@@ -40,18 +41,26 @@ export function doc<T extends z.ZodType>(schema: T, description: string): T {
   return schema;
 }
 
-/** Any JSON value (what `JSON.parse` can return). */
+/**
+ * Any JSON value (what `JSON.parse` can return): numbers are finite, strings and object keys are
+ * well-formed text (no lone surrogates).
+ */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+const jsonKey = () =>
+  z.string().refine(isWellFormedText, {
+    error: 'expected well-formed Unicode keys (a lone surrogate has no UTF-8 encoding)',
+  });
 
 export const JsonValueSchema: z.ZodType<JsonValue> = z.lazy(() =>
   z.union(
     [
-      z.string(),
+      text(),
       z.number(),
       z.boolean(),
       z.null(),
       z.array(JsonValueSchema),
-      z.record(z.string(), JsonValueSchema),
+      z.record(jsonKey(), JsonValueSchema),
     ],
     {
       error: 'expected a JSON value (string, finite number, boolean, null, array or object)',
@@ -61,17 +70,14 @@ export const JsonValueSchema: z.ZodType<JsonValue> = z.lazy(() =>
 
 CONTRACT_SCHEMA_METADATA.add(JsonValueSchema, { id: 'JsonValue', description: 'Any JSON value.' });
 
-export const JsonObjectSchema = z.record(z.string(), JsonValueSchema, { error: 'expected a JSON object' });
+export const JsonObjectSchema = z.record(jsonKey(), JsonValueSchema, { error: 'expected a JSON object' });
 
 /** RFC 3339 / ISO 8601 date-time with `Z` or a numeric offset, e.g. `2025-01-31T12:00:00.000Z`. */
 export const isoDateTime = () =>
   z.iso.datetime({ offset: true, error: 'expected an RFC 3339 date-time, e.g. 2025-01-31T12:00:00.000Z' });
 
-export const nonEmpty = (what = 'string', max = 256) =>
-  z
-    .string({ error: `expected ${what}` })
-    .min(1, { error: `expected a non-empty ${what}` })
-    .max(max, { error: `expected at most ${max} characters` });
+/** Free text of 1 to `max` characters without lone surrogates (see text.schema.ts). */
+export const nonEmpty = (what = 'string', max = 256) => nonEmptyText(what, max);
 
 /** Content hash of a prompt spec: SHA-256, 64 lowercase hex characters. */
 export const promptHash = () =>
@@ -93,18 +99,22 @@ export const nonNegativeInt = () =>
 export const nonNegativeFinite = () =>
   z.number({ error: 'expected a finite number >= 0' }).min(0, { error: 'expected a finite number >= 0' });
 
-/** Experiment keys: lowercase, URL and topic-key safe. */
-export const EXPERIMENT_KEY_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,127}$/;
-
-export const experimentKey = () =>
-  z.string({ error: 'expected an experiment key' }).regex(EXPERIMENT_KEY_PATTERN, {
-    error: 'expected an experiment key matching ^[a-z0-9][a-z0-9_.-]{0,127}$',
-  });
-
 /** Longest user id, as zod's `max` measures it (zod 4 counts a surrogate pair as one character). */
 export const USER_ID_MAX_LENGTH = 512;
 
-export const userId = () => nonEmpty('user id', USER_ID_MAX_LENGTH);
+/**
+ * User ids: any Unicode text of 1 to USER_ID_MAX_LENGTH characters without control characters or
+ * lone surrogates (an opaque id, see text.schema.ts). Hashed as UTF-8, like the reference formula.
+ */
+export const userId = () =>
+  z
+    .string({ error: 'expected user id' })
+    .min(1, { error: 'expected a non-empty user id' })
+    .max(USER_ID_MAX_LENGTH, { error: `expected at most ${USER_ID_MAX_LENGTH} characters` })
+    .regex(OPAQUE_ID_PATTERN, {
+      error:
+        'expected a user id without control characters (U+0000-U+001F, U+007F-U+009F) or lone surrogates',
+    });
 
 /** Reference to one exact prompt version. */
-export const promptRef = (k: SchemaKit) => k.object({ name: nonEmpty('prompt name'), hash: promptHash() });
+export const promptRef = (k: SchemaKit) => k.object({ name: promptName(), hash: promptHash() });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isoDateTime, nonEmpty, type SchemaKit, STRICT_KIT } from './common.schema';
+import { isoDateTime, type SchemaKit, STRICT_KIT } from './common.schema';
+import { opaqueId } from './text.schema';
 import { buildExperimentSnapshot } from './experiment-snapshot.schema';
 
 export const EXPERIMENT_CREATED = 'io.llmops.experiment.created.v1';
@@ -12,7 +13,7 @@ export const buildExperimentCreatedData = (k: SchemaKit) =>
   k.object({
     experiment: buildExperimentSnapshot(k),
     changedAt: isoDateTime(),
-    actor: nonEmpty('actor').optional(),
+    actor: opaqueId('actor', 256).optional(),
   });
 
 export const ExperimentCreatedDataSchema = buildExperimentCreatedData(STRICT_KIT);

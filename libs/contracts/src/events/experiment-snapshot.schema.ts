@@ -1,23 +1,21 @@
 import { z } from 'zod';
+import { armWeight } from './bounds.schema';
 import {
   doc,
-  experimentKey,
   isoDateTime,
-  nonEmpty,
   positiveInt,
   promptHash,
   type SchemaKit,
   STRICT_KIT,
   userId,
 } from './common.schema';
+import { armName, experimentKey, opaqueId, promptName, text } from './text.schema';
 
 export const EXPERIMENT_STATUSES = ['draft', 'running', 'paused', 'stopped'] as const;
 export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
 
 export const experimentStatus = () =>
   z.enum(EXPERIMENT_STATUSES, { error: 'expected one of draft, running, paused, stopped' });
-
-const armName = () => nonEmpty('arm name', 128);
 
 const unitInterval = (what: string) =>
   z
@@ -41,13 +39,11 @@ const unitInterval = (what: string) =>
 export const buildExperimentSnapshot = (k: SchemaKit) => {
   const arm = k.object({
     name: armName(),
-    weight: z
-      .number({ error: 'expected a finite weight >= 0' })
-      .min(0, { error: 'expected a finite weight >= 0' }),
+    weight: armWeight(),
     prompt: k.object({
-      name: nonEmpty('prompt name'),
+      name: promptName(),
       /** What the experiment author wrote: an alias (`production`), a version number or a hash. */
-      ref: nonEmpty('prompt ref'),
+      ref: opaqueId('prompt ref', 256),
       /** The hash `ref` resolved to when the experiment was last changed. */
       hash: promptHash(),
     }),
@@ -57,16 +53,16 @@ export const buildExperimentSnapshot = (k: SchemaKit) => {
     'op',
     [
       k.object({
-        attribute: nonEmpty('attribute name', 128),
+        attribute: opaqueId('attribute name', 128),
         op: z.literal('equals'),
-        value: z.union([z.string(), z.number(), z.boolean()], {
+        value: z.union([text(), z.number(), z.boolean()], {
           error: 'expected a string, number or boolean',
         }),
       }),
       k.object({
-        attribute: nonEmpty('attribute name', 128),
+        attribute: opaqueId('attribute name', 128),
         op: z.enum(['in', 'notIn']),
-        values: z.array(z.union([z.string(), z.number(), z.boolean()]), {
+        values: z.array(z.union([text(), z.number(), z.boolean()]), {
           error: 'expected an array of strings, numbers or booleans',
         }),
       }),
@@ -77,12 +73,10 @@ export const buildExperimentSnapshot = (k: SchemaKit) => {
   return k
     .object({
       key: experimentKey(),
-      description: z
-        .string({ error: 'expected a string' })
-        .max(4096, { error: 'expected at most 4096 characters' }),
+      description: text('a string', 4096),
       status: experimentStatus(),
       phase: doc(positiveInt('integer phase'), 'Analysis period; bumped when results must restart.'),
-      seed: nonEmpty('seed'),
+      seed: opaqueId('seed', 256),
       hashVersion: positiveInt('integer hash version'),
       trafficAllocation: z
         .number({ error: 'expected a number in (0, 1]' })
@@ -106,7 +100,7 @@ export const buildExperimentSnapshot = (k: SchemaKit) => {
         }),
       layer: k
         .object({
-          name: nonEmpty('layer name', 128),
+          name: opaqueId('layer name', 128),
           range: z
             .tuple([unitInterval('start'), unitInterval('end')], { error: 'expected [start, end]' })
             .refine(([start, end]) => start < end, { error: 'expected 0 <= start < end <= 1' }),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isoDateTime, nonEmpty, type SchemaKit, STRICT_KIT } from './common.schema';
+import { isoDateTime, type SchemaKit, STRICT_KIT } from './common.schema';
+import { opaqueId } from './text.schema';
 import { buildExperimentSnapshot, experimentStatus } from './experiment-snapshot.schema';
 
 export const EXPERIMENT_STATUS_CHANGED = 'io.llmops.experiment.status-changed.v1';
@@ -13,7 +14,7 @@ export const buildExperimentStatusChangedData = (k: SchemaKit) =>
   k.object({
     experiment: buildExperimentSnapshot(k),
     changedAt: isoDateTime(),
-    actor: nonEmpty('actor').optional(),
+    actor: opaqueId('actor', 256).optional(),
     previousStatus: experimentStatus().optional(),
   });
 

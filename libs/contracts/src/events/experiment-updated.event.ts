@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isoDateTime, nonEmpty, type SchemaKit, STRICT_KIT } from './common.schema';
+import { opaqueId } from './text.schema';
 import { buildExperimentSnapshot } from './experiment-snapshot.schema';
 
 export const EXPERIMENT_UPDATED = 'io.llmops.experiment.updated.v1';
@@ -14,7 +15,7 @@ export const buildExperimentUpdatedData = (k: SchemaKit) =>
   k.object({
     experiment: buildExperimentSnapshot(k),
     changedAt: isoDateTime(),
-    actor: nonEmpty('actor').optional(),
+    actor: opaqueId('actor', 256).optional(),
     changes: z.array(nonEmpty('field name', 128), { error: 'expected an array of field names' }).optional(),
   });
 

@@ -1,14 +1,6 @@
 import { z } from 'zod';
-import {
-  experimentKey,
-  isoDateTime,
-  nonEmpty,
-  positiveInt,
-  promptRef,
-  type SchemaKit,
-  STRICT_KIT,
-  userId,
-} from './common.schema';
+import { armName, experimentKey } from './text.schema';
+import { isoDateTime, positiveInt, promptRef, type SchemaKit, STRICT_KIT, userId } from './common.schema';
 
 export const EXPOSURE = 'io.llmops.exposure.v1';
 
@@ -26,7 +18,7 @@ export const buildExposureData = (k: SchemaKit) =>
   k.object({
     experiment: experimentKey(),
     phase: positiveInt('integer phase'),
-    arm: nonEmpty('arm name', 128),
+    arm: armName(),
     userId: userId(),
     prompt: promptRef(k),
     hashVersion: positiveInt('integer hash version'),

@@ -1,25 +1,19 @@
 import { z } from 'zod';
-import {
-  doc,
-  experimentKey,
-  isoDateTime,
-  nonEmpty,
-  nonNegativeFinite,
-  positiveInt,
-  type SchemaKit,
-  STRICT_KIT,
-  userId,
-} from './common.schema';
+import { latencyMs, ratingBound, scoreValue } from './bounds.schema';
+import { doc, isoDateTime, nonEmpty, positiveInt, type SchemaKit, STRICT_KIT, userId } from './common.schema';
+import { REQUEST_ID_MAX_LENGTH } from './generation-logged.event';
+import { armName, experimentKey, opaqueId, scoreName } from './text.schema';
 
 export const FEEDBACK_SUBMITTED = 'io.llmops.feedback.submitted.v1';
 
 export const FEEDBACK_SOURCES = ['user', 'judge', 'reviewer'] as const;
 export const THUMBS = ['up', 'down'] as const;
-export const SCORE_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,64}$/;
 export const DEFAULT_RATING_SCALE = { min: 1, max: 5 } as const;
 /** Longest `comment` / `correction` the contract accepts, in UTF-16 code units (string length). */
 export const FEEDBACK_COMMENT_MAX_LENGTH = 32_768;
 export const FEEDBACK_CORRECTION_MAX_LENGTH = 100_000;
+/** Longest `feedbackId`. */
+export const FEEDBACK_ID_MAX_LENGTH = 256;
 
 /**
  * `io.llmops.feedback.submitted.v1` on `llmops.feedback.v1` (key: `requestId`, co-partitioned with
@@ -41,10 +35,10 @@ export const FEEDBACK_CORRECTION_MAX_LENGTH = 100_000;
 export const buildFeedbackSubmittedData = (k: SchemaKit) =>
   k
     .object({
-      feedbackId: nonEmpty('feedback id', 256),
-      requestId: nonEmpty('request id', 256),
+      feedbackId: opaqueId('feedback id', FEEDBACK_ID_MAX_LENGTH),
+      requestId: opaqueId('request id', REQUEST_ID_MAX_LENGTH),
       experiment: experimentKey().optional(),
-      arm: nonEmpty('arm name', 128).optional(),
+      arm: armName().optional(),
       userId: userId().optional(),
       // Integer-ness and range are checked against ratingScale below (message: `expected integer 1..5`).
       rating: doc(
@@ -53,8 +47,8 @@ export const buildFeedbackSubmittedData = (k: SchemaKit) =>
       ).optional(),
       ratingScale: k
         .object({
-          min: z.int({ error: 'expected an integer' }),
-          max: z.int({ error: 'expected an integer' }),
+          min: ratingBound(),
+          max: ratingBound(),
         })
         .refine((s) => s.min < s.max, { error: 'expected min < max' })
         .default({ ...DEFAULT_RATING_SCALE }),
@@ -62,16 +56,10 @@ export const buildFeedbackSubmittedData = (k: SchemaKit) =>
       comment: nonEmpty('comment', FEEDBACK_COMMENT_MAX_LENGTH).optional(),
       correction: nonEmpty('correction', FEEDBACK_CORRECTION_MAX_LENGTH).optional(),
       scores: z
-        .record(
-          z
-            .string()
-            .regex(SCORE_NAME_PATTERN, { error: 'expected a score name matching ^[a-zA-Z0-9_.-]{1,64}$' }),
-          z.number({ error: 'expected a finite number' }),
-          { error: 'expected an object mapping score name to number' },
-        )
+        .record(scoreName(), scoreValue(), { error: 'expected an object mapping score name to number' })
         .optional(),
       source: z.enum(FEEDBACK_SOURCES, { error: 'expected one of user, judge, reviewer' }),
-      latencyMs: nonNegativeFinite().optional(),
+      latencyMs: latencyMs().optional(),
       timestamp: isoDateTime(),
       receivedAt: isoDateTime(),
       revision: doc(

@@ -1,16 +1,17 @@
 import { z } from 'zod';
+import { costUsd, latencyMs, tokenCount } from './bounds.schema';
 import {
-  experimentKey,
   isoDateTime,
   JsonObjectSchema,
-  nonEmpty,
-  nonNegativeFinite,
-  nonNegativeInt,
   promptRef,
   type SchemaKit,
   STRICT_KIT,
   userId,
 } from './common.schema';
+import { armName, experimentKey, modelName, opaqueId, text } from './text.schema';
+
+/** Longest `requestId` (generation and feedback). */
+export const REQUEST_ID_MAX_LENGTH = 256;
 
 export const GENERATION_LOGGED = 'io.llmops.generation.logged.v1';
 
@@ -27,24 +28,24 @@ export const MESSAGE_ROLES = ['system', 'user', 'assistant', 'tool'] as const;
 export const buildGenerationLoggedData = (k: SchemaKit) => {
   const message = k.object({
     role: z.enum(MESSAGE_ROLES, { error: 'expected one of system, user, assistant, tool' }),
-    content: z.string({ error: 'expected a string' }),
+    content: text(),
   });
   return k.object({
-    requestId: nonEmpty('request id', 256),
+    requestId: opaqueId('request id', REQUEST_ID_MAX_LENGTH),
     experiment: experimentKey().optional(),
-    arm: nonEmpty('arm name', 128).optional(),
+    arm: armName().optional(),
     userId: userId().optional(),
     prompt: promptRef(k).optional(),
-    model: nonEmpty('model name'),
+    model: modelName(),
     input: z
-      .union([z.string(), z.array(message)], {
+      .union([text(), z.array(message)], {
         error: 'expected a string or an array of { role, content } messages',
       })
       .optional(),
-    output: z.string({ error: 'expected a string' }),
-    latencyMs: nonNegativeFinite(),
-    usage: k.object({ promptTokens: nonNegativeInt(), completionTokens: nonNegativeInt() }).optional(),
-    costUsd: nonNegativeFinite().optional(),
+    output: text(),
+    latencyMs: latencyMs(),
+    usage: k.object({ promptTokens: tokenCount(), completionTokens: tokenCount() }).optional(),
+    costUsd: costUsd().optional(),
     metadata: JsonObjectSchema.optional(),
     timestamp: isoDateTime(),
     receivedAt: isoDateTime(),

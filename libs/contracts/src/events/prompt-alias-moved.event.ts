@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isoDateTime, nonEmpty, positiveInt, promptHash, type SchemaKit, STRICT_KIT } from './common.schema';
+import { isoDateTime, positiveInt, promptHash, type SchemaKit, STRICT_KIT } from './common.schema';
+import { aliasName, opaqueId, promptName } from './text.schema';
 
 export const PROMPT_ALIAS_MOVED = 'io.llmops.prompt.alias.moved.v1';
 
@@ -13,12 +14,12 @@ export const PROMPT_ALIAS_MOVED = 'io.llmops.prompt.alias.moved.v1';
  */
 export const buildPromptAliasMovedData = (k: SchemaKit) =>
   k.object({
-    name: nonEmpty('prompt name'),
-    alias: nonEmpty('alias', 128),
+    name: promptName(),
+    alias: aliasName(),
     from: promptHash().nullable(),
     to: promptHash(),
     toVersion: positiveInt('integer version'),
-    actor: nonEmpty('actor'),
+    actor: opaqueId('actor', 256),
     movedAt: isoDateTime(),
   });
 

@@ -4,13 +4,13 @@ import {
   isoDateTime,
   JsonObjectSchema,
   JsonValueSchema,
-  nonEmpty,
   positiveInt,
   promptHash,
   type SchemaKit,
   shortHash,
   STRICT_KIT,
 } from './common.schema';
+import { promptName } from './text.schema';
 
 export const PROMPT_VERSION_REGISTERED = 'io.llmops.prompt.version.registered.v1';
 
@@ -24,7 +24,7 @@ export const PROMPT_VERSION_REGISTERED = 'io.llmops.prompt.version.registered.v1
  */
 export const buildPromptVersionRegisteredData = (k: SchemaKit) =>
   k.object({
-    name: nonEmpty('prompt name'),
+    name: promptName(),
     hash: doc(promptHash(), 'SHA-256 of the canonical prompt spec, 64 lowercase hex.'),
     shortHash: shortHash(),
     version: doc(positiveInt('integer version'), 'Per-name sequence number, starting at 1.'),

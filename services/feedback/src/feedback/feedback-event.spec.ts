@@ -164,13 +164,13 @@ function variedRequests(count: number): unknown[] {
   const out: unknown[] = [];
   for (let i = 0; i < count; i++) {
     const body: Record<string, unknown> = {
-      requestId: `req-${i}:${texts[next(5)]}`,
+      requestId: `req-${i}:${texts[next(5)].trimEnd()}`, // ids hold no control characters (the newline)
       source: ['user', 'judge', 'reviewer'][next(3)],
     };
     if (next(2)) body.feedbackId = `fb-${i}`;
     if (next(2)) body.experiment = `exp-${next(3)}.v2`;
     if (next(2)) body.arm = ['A', 'B', 'control'][next(3)];
-    if (next(2)) body.userId = `user ${texts[next(5)]}`;
+    if (next(2)) body.userId = `user ${texts[next(5)].trimEnd()}`;
     if (next(2)) body.rating = 1 + next(5);
     if (next(2)) body.thumbs = next(2) ? 'up' : 'down';
     if (next(2)) body.comment = texts[next(5)];

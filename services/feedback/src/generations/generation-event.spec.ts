@@ -17,14 +17,14 @@ function variedRequests(count: number): LogGenerationRequest[] {
   const out: LogGenerationRequest[] = [];
   for (let i = 0; i < count; i++) {
     const body: Record<string, unknown> = {
-      requestId: `req-${i}:${texts[next(5)]}`,
+      requestId: `req-${i}:${texts[next(5)].trimEnd()}`, // ids hold no control characters (the newline)
       model: ['gpt-4o', 'claude-x', 'local/llama'][next(3)],
       output: texts[next(6)].repeat(1 + next(20)),
       latencyMs: next(5000) + next(10) / 10,
     };
     if (next(2)) body.experiment = `exp-${next(3)}.v2`;
     if (next(2)) body.arm = ['A', 'B', 'control'][next(3)];
-    if (next(2)) body.userId = `user ${texts[next(5)]}`;
+    if (next(2)) body.userId = `user ${texts[next(5)].trimEnd()}`;
     if (next(2)) body.prompt = { name: 'summarizer', hash: HASH };
     if (next(3) === 0) body.input = texts[next(6)];
     else if (next(2))

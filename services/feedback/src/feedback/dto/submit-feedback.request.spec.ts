@@ -1,3 +1,4 @@
+import { LATENCY_MS_MAX, SCORE_ABS_MAX } from '@llmops/contracts';
 import { mulberry32 } from '@llmops/stats';
 import {
   buildSubmitFeedbackRequestSchema,
@@ -14,24 +15,24 @@ describe('plainFeedbackRequest', () => {
   /** Per field: values it accepts (some at a limit), and values it refuses. */
   const VALUES: Record<string, [valid: unknown[], invalid: unknown[]]> = {
     feedbackId: [
-      [text(1), text(256), '0193a0b0-1234-7abc-8def-000000000001'],
-      [text(257), '', 7],
+      [text(1), text(256), '0193a0b0-1234-7abc-8def-000000000001', 'fb ü:日\u{1F600}'],
+      [text(257), '', 7, 'fb\u0000', 'fb\ud800', '\udc00', 'a\u0085', 'tab\t'],
     ],
     requestId: [
-      [text(1), 'req-1', text(256)],
-      [text(257), '', null, 3],
+      [text(1), 'req-1', text(256), 'req \u{1F600}'],
+      [text(257), '', null, 3, 'r\u0000', 'r\ud800', 'r\n', '\u007f'],
     ],
     experiment: [
       ['exp', 'a.b-c_d', text(128)],
       ['Exp', '-x', '', text(129), 1],
     ],
     arm: [
-      ['A', text(128)],
-      [text(129), '', false],
+      ['A', text(128), 'arm-1.b:c_d'],
+      [text(129), '', false, 'A B', '-A', 'A\u0000', 'é', 'A\ud800'],
     ],
     userId: [
-      ['u1', 'ü:日', text(512)],
-      [text(513), '', {}],
+      ['u1', 'ü:日', text(512), 'a b\u{1F600}'],
+      [text(513), '', {}, 'u\u0000', 'u\ud800', '\udfffu', 'u\u009f'],
     ],
     rating: [
       [0, 1, 3, 5, 10],
@@ -46,12 +47,18 @@ describe('plainFeedbackRequest', () => {
       ['bot', '', undefined],
     ],
     latencyMs: [
-      [0, 12.5, 800],
-      [-1, Number.POSITIVE_INFINITY, '800', null],
+      [0, 12.5, 800, LATENCY_MS_MAX],
+      [-1, Number.POSITIVE_INFINITY, '800', null, LATENCY_MS_MAX + 0.5, 1e200],
     ],
-    comment: [['nice'], ['']],
+    comment: [
+      ['nice', 'ok \u{1F600}\n'],
+      ['', 'x\ud800'],
+    ],
     timestamp: [['2025-03-01T10:00:00.000Z'], ['yesterday']],
-    scores: [[{ relevance: 0.9 }, {}], [{ 'bad name': 1 }]],
+    scores: [
+      [{ relevance: 0.9 }, {}, { 'judge.v2:tone': -SCORE_ABS_MAX }],
+      [{ 'bad name': 1 }, { s: 1e200 }, { _x: 1 }, { s: SCORE_ABS_MAX * 2 }],
+    ],
     extra: [[], [1]],
   };
   const value = (key: string): unknown => {
@@ -149,5 +156,41 @@ describe('plainFeedbackRequest', () => {
     }
     // No signal among the plain fields: the schema decides (and refuses).
     expect(plainFeedbackRequest({ requestId: 'r1', source: 'user' }, scale)).toBeUndefined();
+  });
+
+  it('refuses control characters and lone surrogates in ids, arms off the pattern and out-of-bound numbers, with the field path', () => {
+    const scale = { min: 1, max: 5 };
+    const schema = buildSubmitFeedbackRequestSchema(scale);
+    const base = { requestId: 'r1', feedbackId: 'f1', userId: 'u1', arm: 'B', source: 'user', rating: 4 };
+    const bad: Array<[string, unknown]> = [
+      ['requestId', 'r\u0000'],
+      ['requestId', 'r\ud800'],
+      ['feedbackId', 'f\ud800'],
+      ['feedbackId', 'f\u0085'],
+      ['userId', 'u\udc00'],
+      ['userId', 'u\n'],
+      ['arm', 'A B'],
+      ['latencyMs', LATENCY_MS_MAX * 2],
+    ];
+    for (const [field, value] of bad) {
+      const input = { ...base, [field]: value };
+      expect(plainFeedbackRequest(input, scale)).toBeUndefined();
+      const result = schema.safeParse(input);
+      expect({ field, paths: result.error?.issues.map((i) => i.path.join('.')) }).toEqual({
+        field,
+        paths: [field],
+      });
+    }
+    for (const [field, value] of [
+      ['scores', { s: 1e200 }],
+      ['comment', 'x\ud800'],
+      ['correction', '\udfff'],
+    ] as const) {
+      const result = schema.safeParse({ ...base, [field]: value });
+      expect(result.error?.issues[0].path[0]).toBe(field);
+    }
+    expect(
+      plainFeedbackRequest({ ...base, userId: 'ü \u{1F600}', latencyMs: LATENCY_MS_MAX }, scale),
+    ).toBeDefined();
   });
 });

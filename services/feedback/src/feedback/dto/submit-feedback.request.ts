@@ -1,11 +1,19 @@
 import {
+  ARM_NAME_PATTERN,
+  armName,
   EXPERIMENT_KEY_PATTERN,
   experimentKey,
+  FEEDBACK_ID_MAX_LENGTH,
   FEEDBACK_SOURCES,
+  isOpaqueId,
   isoDateTime,
-  nonEmpty,
-  nonNegativeFinite,
-  SCORE_NAME_PATTERN,
+  LATENCY_MS_MAX,
+  latencyMs,
+  opaqueId,
+  REQUEST_ID_MAX_LENGTH,
+  scoreName,
+  scoreValue,
+  text as wellFormedText,
   THUMBS,
   USER_ID_MAX_LENGTH,
   userId,
@@ -19,7 +27,7 @@ export interface RatingScale {
 }
 
 const text = (what: string) =>
-  z.string({ error: `expected ${what} as a string` }).min(1, { error: `expected a non-empty ${what}` });
+  wellFormedText(`${what} as a string`).min(1, { error: `expected a non-empty ${what}` });
 
 /**
  * Most named scores one feedback item may carry. Each name becomes a label value in analytics (which
@@ -27,8 +35,12 @@ const text = (what: string) =>
  */
 export const MAX_SCORES_PER_FEEDBACK = 20;
 
-/** Longest ids and names (characters); userId's is the contract's. */
-const MAX = { feedbackId: 256, requestId: 256, arm: 128, userId: USER_ID_MAX_LENGTH } as const;
+/** Longest ids (characters), the contract's. */
+const MAX = {
+  feedbackId: FEEDBACK_ID_MAX_LENGTH,
+  requestId: REQUEST_ID_MAX_LENGTH,
+  userId: USER_ID_MAX_LENGTH,
+} as const;
 
 /**
  * Body of `POST /v1/feedback` (and of each batch item). Built per configured rating scale.
@@ -39,10 +51,10 @@ export function buildSubmitFeedbackRequestSchema(scale: RatingScale) {
   const ratingError = `expected an integer ${scale.min}..${scale.max}`;
   return z
     .strictObject({
-      feedbackId: nonEmpty('feedback id', MAX.feedbackId).optional(),
-      requestId: nonEmpty('request id', MAX.requestId),
+      feedbackId: opaqueId('feedback id', MAX.feedbackId).optional(),
+      requestId: opaqueId('request id', MAX.requestId),
       experiment: experimentKey().optional(),
-      arm: nonEmpty('arm name', MAX.arm).optional(),
+      arm: armName().optional(),
       userId: userId().optional(),
       rating: z
         .int({ error: ratingError })
@@ -53,19 +65,15 @@ export function buildSubmitFeedbackRequestSchema(scale: RatingScale) {
       comment: text('comment').optional(),
       correction: text('correction').optional(),
       scores: z
-        .record(
-          z.string().regex(SCORE_NAME_PATTERN, {
-            error: 'expected a score name matching ^[a-zA-Z0-9_.-]{1,64}$',
-          }),
-          z.number({ error: 'expected a finite number' }),
-          { error: 'expected an object mapping score name to a finite number' },
-        )
+        .record(scoreName(), scoreValue(), {
+          error: 'expected an object mapping score name to a finite number',
+        })
         .refine((scores) => Object.keys(scores).length <= MAX_SCORES_PER_FEEDBACK, {
           error: `expected at most ${MAX_SCORES_PER_FEEDBACK} scores`,
         })
         .optional(),
       source: z.enum(FEEDBACK_SOURCES, { error: 'expected one of user, judge, reviewer' }),
-      latencyMs: nonNegativeFinite().optional(),
+      latencyMs: latencyMs().optional(),
       timestamp: isoDateTime().optional(),
     })
     .superRefine((fb, ctx) => {
@@ -104,9 +112,7 @@ const PLAIN_FIELDS: ReadonlySet<string> = new Set([
 /** The schema's fields, hidden ones included: an item naming any outside PLAIN_FIELDS goes to the schema. */
 const SHAPE_KEYS = Object.keys(buildSubmitFeedbackRequestSchema({ min: 0, max: 1 }).shape);
 
-const isText = (v: unknown, max: number): boolean =>
-  typeof v === 'string' && v.length >= 1 && v.length <= max;
-const isOptionalText = (v: unknown, max: number): boolean => v === undefined || isText(v, max);
+const isOptionalId = (v: unknown, max: number): boolean => v === undefined || isOpaqueId(v, max);
 
 /**
  * The request when `item` is a plain one (ids, experiment, arm, user, rating, thumbs, source and
@@ -121,10 +127,10 @@ export function plainFeedbackRequest(item: unknown, scale: RatingScale): SubmitF
   if (!b) return undefined;
   const { rating, thumbs, source, latencyMs, experiment } = b;
   const plain =
-    isText(b.requestId, MAX.requestId) &&
-    isOptionalText(b.feedbackId, MAX.feedbackId) &&
-    isOptionalText(b.arm, MAX.arm) &&
-    isOptionalText(b.userId, MAX.userId) &&
+    isOpaqueId(b.requestId, MAX.requestId) &&
+    isOptionalId(b.feedbackId, MAX.feedbackId) &&
+    (b.arm === undefined || (typeof b.arm === 'string' && ARM_NAME_PATTERN.test(b.arm))) &&
+    isOptionalId(b.userId, MAX.userId) &&
     (experiment === undefined ||
       (typeof experiment === 'string' && EXPERIMENT_KEY_PATTERN.test(experiment))) &&
     (rating === undefined ||
@@ -135,7 +141,7 @@ export function plainFeedbackRequest(item: unknown, scale: RatingScale): SubmitF
     (thumbs === undefined || THUMBS.includes(thumbs as never)) &&
     FEEDBACK_SOURCES.includes(source as never) &&
     (latencyMs === undefined ||
-      (typeof latencyMs === 'number' && Number.isFinite(latencyMs) && latencyMs >= 0)) &&
+      (typeof latencyMs === 'number' && latencyMs >= 0 && latencyMs <= LATENCY_MS_MAX)) &&
     // At least one signal (the other signals are not plain fields).
     (rating !== undefined || thumbs !== undefined);
   return plain ? (b as SubmitFeedbackRequest) : undefined;
