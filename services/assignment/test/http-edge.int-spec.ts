@@ -174,6 +174,24 @@ describe('assignment HTTP edge', () => {
       },
     );
 
+    it('every other JSON endpoint answers a null, array, number or string body with 400 and changes nothing', async () => {
+      await createRunning(app, { key: 'non-object', arms });
+      const endpoints: Array<['POST' | 'PATCH', string]> = [
+        ['POST', '/v1/assign'],
+        ['POST', '/v1/assign/batch'],
+        ['POST', '/v1/experiments'],
+        ['PATCH', '/v1/experiments/non-object'],
+      ];
+      for (const [method, url] of endpoints) {
+        for (const body of ['null', '[]', '3', '"x"']) {
+          const res = await raw(method, url, { 'content-type': 'application/json' }, body);
+          expect([url, body, res.status, res.body.error.code]).toEqual([url, body, 400, 'validation_failed']);
+        }
+      }
+      const after = (await app.request('GET', '/v1/experiments/non-object')).body;
+      expect([after.revision, after.status]).toEqual([2, 'running']);
+    });
+
     it('no body or {} starts a phase with the default seed', async () => {
       await createRunning(app, { key: 'phase-ok', arms });
       const none = await raw('POST', '/v1/experiments/phase-ok/phases', {});

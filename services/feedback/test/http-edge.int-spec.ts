@@ -61,6 +61,16 @@ it('a form-encoded, text/plain, multipart or untyped body is a 415 on every inge
   }
 });
 
+it('a null, array, number or string body is a 400 on every ingestion route', async () => {
+  for (const url of ROUTES) {
+    for (const body of ['null', '[]', '3', '"x"']) {
+      const res = await t.postRaw(url, body);
+      expect([url, body, res.status]).toEqual([url, body, 400]);
+      expect(['validation_failed', 'batch_rejected']).toContain(errorOf(res.body).code);
+    }
+  }
+});
+
 it('malformed UTF-8 is a 400 invalid_utf8, never accepted with U+FFFD', async () => {
   const requestId = randomUUID();
   const bytes = Buffer.concat([

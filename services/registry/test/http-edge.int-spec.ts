@@ -59,6 +59,21 @@ it('register, render and alias moves answer 415 to form-encoded, text/plain and 
   expect(versions.body.items).toHaveLength(2);
 });
 
+it('a null, array, number or string body is a 400 on register, render and alias moves', async () => {
+  const urls: Array<['POST' | 'PUT', string]> = [
+    ['POST', '/v1/prompts/edge/versions'],
+    ['POST', '/v1/prompts/edge/render'],
+    ['PUT', '/v1/prompts/edge/aliases/staging'],
+  ];
+  for (const [method, url] of urls) {
+    for (const body of ['null', '[]', '3', '"x"']) {
+      const res = await r.request<ErrorBody>(method, url, body);
+      expect([url, body, res.status, res.body.error.code]).toEqual([url, body, 400, 'validation_failed']);
+    }
+  }
+  expect((await r.request('GET', '/v1/prompts/edge/aliases/staging')).status).toBe(404);
+});
+
 it('a spec nested past HTTP_JSON_MAX_DEPTH is a 400 json_too_deep, and no version is created', async () => {
   let params: unknown = 1;
   // Body (1) > spec (2) > params, 63 nested objects (3..65).
