@@ -2,3 +2,4 @@ export * from './namespace';
 export * from './expect-eventually';
 export * from './dedicated-infra';
 export * from './topic-reader';
+export * from './liveness';

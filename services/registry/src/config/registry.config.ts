@@ -13,6 +13,14 @@ export const registryConfigSchema = baseServiceConfig(3001, 'registry').extend({
   REGISTRY_OUTBOX_MAX_BACKOFF_MS: env.int(5_000, 10, 600_000),
   /** Largest spec accepted (bytes of its canonical JSON); the request body may be 64 KiB larger. */
   REGISTRY_MAX_SPEC_BYTES: env.int(256 * 1024, 1024, 16 * 1024 * 1024),
+  /** Largest render result: UTF-8 bytes of all rendered texts together (checked while rendering). */
+  REGISTRY_MAX_RENDERED_BYTES: env.int(1024 * 1024, 1024, 256 * 1024 * 1024),
+  /** Most lines of one text (template, system prompt, messages) that the diff endpoint compares. */
+  REGISTRY_DIFF_MAX_LINES: env.int(5_000, 10, 1_000_000),
+  /** A line diff gives up (422 diff_too_different) past this many changed lines... */
+  REGISTRY_DIFF_MAX_CHANGED_LINES: env.int(1_000, 10, 1_000_000),
+  /** ...or after this long (all texts of one diff request together). */
+  REGISTRY_DIFF_TIMEOUT_MS: env.int(5_000, 10, 600_000),
   /** Immutable versions kept in memory (oldest evicted first). */
   REGISTRY_VERSION_CACHE_MAX: env.int(20_000, 0, 10_000_000),
   /**

@@ -116,7 +116,11 @@ export class PromptsController {
       '{ name, hash, shortHash, version, model, params, text | messages, responseFormat?, tools? }',
   })
   @ApiResponse({ status: 404, description: 'prompt_not_found, version_not_found' })
-  @ApiResponse({ status: 422, description: 'missing_variables (details.missing names every one)' })
+  @ApiResponse({
+    status: 422,
+    description:
+      'missing_variables (details.missing names every one), rendered_too_large (over REGISTRY_MAX_RENDERED_BYTES)',
+  })
   render(@Param('name') name: string, @Body() body: unknown): Promise<RenderPromptResponse> {
     return this.renderer.execute(name, parseOrThrow(renderPromptRequestSchema, body));
   }
@@ -131,6 +135,11 @@ export class PromptsController {
     description: '{ from, to, identical, changedFields, changes[], text{template,system,messages} }',
   })
   @ApiResponse({ status: 404, description: 'prompt_not_found, version_not_found' })
+  @ApiResponse({
+    status: 422,
+    description:
+      'diff_too_large (a text over REGISTRY_DIFF_MAX_LINES lines), diff_too_different (over REGISTRY_DIFF_MAX_CHANGED_LINES changed lines or REGISTRY_DIFF_TIMEOUT_MS)',
+  })
   diff(@Param('name') name: string, @Query() query: unknown): Promise<DiffResponse> {
     const { from, to } = parseOrThrow(diffQuerySchema, query);
     return this.differ.execute(name, from, to);

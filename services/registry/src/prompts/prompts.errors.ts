@@ -106,6 +106,39 @@ export class MissingVariablesError extends AppError {
   }
 }
 
+export class RenderedTooLargeError extends AppError {
+  constructor(maxBytes: number) {
+    super(
+      422,
+      'rendered_too_large',
+      `The rendered prompt would exceed ${maxBytes} bytes: send shorter variable values or use a template with fewer placeholders.`,
+      { maxBytes },
+    );
+  }
+}
+
+export class DiffTooLargeError extends AppError {
+  constructor(field: string, lines: number, maxLines: number) {
+    super(
+      422,
+      'diff_too_large',
+      `The ${field} of one version has ${lines} lines; line diffs compare at most ${maxLines} lines per text. Compare the versions' specs (GET /v1/prompts/{name}/versions/{ref}) instead.`,
+      { field, lines, maxLines },
+    );
+  }
+}
+
+export class DiffTooDifferentError extends AppError {
+  constructor(field: string, maxChangedLines: number, timeoutMs: number) {
+    super(
+      422,
+      'diff_too_different',
+      `The ${field} texts are too different to diff line by line (more than ${maxChangedLines} changed lines, or over ${timeoutMs} ms). Compare the versions' specs (GET /v1/prompts/{name}/versions/{ref}) instead.`,
+      { field, maxChangedLines },
+    );
+  }
+}
+
 export class WriteContentionError extends AppError {
   constructor(what: string) {
     super(503, 'write_contention', `Too many concurrent writes to ${what}; retry.`, undefined, 1);

@@ -1,7 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { SERVICE_CONFIG } from '@llmops/platform';
+import { Inject, Injectable } from '@nestjs/common';
+import type { RegistryConfig } from '../config/registry.config';
 import { renderSpec, type RenderedPrompt } from './domain/render-spec';
+import { RenderBudgetExceededError } from './domain/template';
 import type { RenderPromptRequest } from './dto/render-prompt.request';
-import { MissingVariablesError } from './prompts.errors';
+import { MissingVariablesError, RenderedTooLargeError } from './prompts.errors';
 import { ResolveVersionUseCase } from './resolve-version.usecase';
 
 export interface RenderPromptResponse extends RenderedPrompt {
@@ -13,11 +16,22 @@ export interface RenderPromptResponse extends RenderedPrompt {
 
 @Injectable()
 export class RenderPromptUseCase {
-  constructor(private readonly resolver: ResolveVersionUseCase) {}
+  constructor(
+    private readonly resolver: ResolveVersionUseCase,
+    @Inject(SERVICE_CONFIG) private readonly config: RegistryConfig,
+  ) {}
 
   async execute(name: string, request: RenderPromptRequest): Promise<RenderPromptResponse> {
     const { version } = await this.resolver.resolve(name, request.ref);
-    const { prompt, missing } = renderSpec(version.spec, request.variables ?? {});
+    const max = this.config.REGISTRY_MAX_RENDERED_BYTES;
+    let rendered: Awaited<ReturnType<typeof renderSpec>>;
+    try {
+      rendered = await renderSpec(version.spec, request.variables ?? {}, max);
+    } catch (err) {
+      if (err instanceof RenderBudgetExceededError) throw new RenderedTooLargeError(max);
+      throw err;
+    }
+    const { prompt, missing } = rendered;
     if (missing.length > 0) throw new MissingVariablesError(missing);
     return { name, hash: version.hash, shortHash: version.shortHash, version: version.version, ...prompt };
   }

@@ -1,8 +1,9 @@
 import { renderSpec, specVariables } from './render-spec';
+import { RenderBudgetExceededError } from './template';
 
 describe('renderSpec', () => {
-  it('renders a bare template to text with the model and params', () => {
-    const { prompt, missing } = renderSpec(
+  it('renders a bare template to text with the model and params', async () => {
+    const { prompt, missing } = await renderSpec(
       { template: 'Summarize: {text}', model: 'gpt-4o-mini', params: { temperature: 0.7 } },
       { text: 'abc' },
     );
@@ -10,8 +11,8 @@ describe('renderSpec', () => {
     expect(prompt).toEqual({ model: 'gpt-4o-mini', params: { temperature: 0.7 }, text: 'Summarize: abc' });
   });
 
-  it('renders chat messages, prepending the system prompt and few-shot pairs', () => {
-    const { prompt } = renderSpec(
+  it('renders chat messages, prepending the system prompt and few-shot pairs', async () => {
+    const { prompt } = await renderSpec(
       {
         model: 'm',
         system: 'You are {persona}.',
@@ -34,17 +35,35 @@ describe('renderSpec', () => {
     expect(prompt.text).toBeUndefined();
   });
 
-  it('turns a template with a system prompt into messages', () => {
-    const { prompt } = renderSpec({ template: 'T {x}', system: 'S', model: 'm' }, { x: 1 });
+  it('turns a template with a system prompt into messages', async () => {
+    const { prompt } = await renderSpec({ template: 'T {x}', system: 'S', model: 'm' }, { x: 1 });
     expect(prompt.messages).toEqual([
       { role: 'system', content: 'S' },
       { role: 'user', content: 'T 1' },
     ]);
   });
 
-  it('reports every missing variable across all texts, in order', () => {
+  it('reports every missing variable across all texts, in order', async () => {
     const spec = { model: 'm', system: '{a}', messages: [{ role: 'user' as const, content: '{b} {c} {a}' }] };
-    expect(renderSpec(spec, { c: 'x' }).missing).toEqual(['a', 'b']);
+    expect((await renderSpec(spec, { c: 'x' })).missing).toEqual(['a', 'b']);
     expect(specVariables(spec)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('stops past maxRenderedBytes, counting every text of the spec together', async () => {
+    const spec = { model: 'm', system: '{v}', messages: [{ role: 'user' as const, content: '{v}{v}' }] };
+    await expect(renderSpec(spec, { v: 'x'.repeat(100) }, 299)).rejects.toBeInstanceOf(
+      RenderBudgetExceededError,
+    );
+    const { prompt } = await renderSpec(spec, { v: 'x'.repeat(100) }, 300);
+    expect(prompt.messages!.map((m) => m.content.length)).toEqual([100, 200]);
+  });
+
+  it('yields to the event loop while rendering many placeholders', async () => {
+    let turns = 0;
+    const timer = setInterval(() => turns++, 0);
+    const { prompt } = await renderSpec({ model: 'm', template: '{v}'.repeat(50_000) }, { v: 'ab' });
+    clearInterval(timer);
+    expect(prompt.text).toBe('ab'.repeat(50_000));
+    expect(turns).toBeGreaterThan(0);
   });
 });

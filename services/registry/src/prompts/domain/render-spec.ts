@@ -1,5 +1,5 @@
 import type { PromptMessage, PromptSpec } from '../dto/prompt-spec';
-import { renderTemplate, templateVariables, type TemplateVariables } from './template';
+import { RenderBudget, renderTemplateAsync, templateVariables, type TemplateVariables } from './template';
 
 export type JsonObject = NonNullable<PromptSpec['params']>;
 
@@ -29,36 +29,41 @@ export function specVariables(spec: PromptSpec): string[] {
  * examples, render to `messages`: the system prompt first, then each example as a user/assistant
  * pair, then the template (as a user message) or the spec's messages.
  * Returns the names of all missing variables instead of failing on the first one.
+ * The rendered texts together may hold at most `maxRenderedBytes` UTF-8 bytes: past it, rendering
+ * stops with RenderBudgetExceededError before the oversized text exists. Rendering yields to the
+ * event loop between slices of placeholders, so a large render never blocks other requests.
  */
-export function renderSpec(
+export async function renderSpec(
   spec: PromptSpec,
   variables: TemplateVariables,
-): { prompt: RenderedPrompt; missing: string[] } {
+  maxRenderedBytes = Number.POSITIVE_INFINITY,
+): Promise<{ prompt: RenderedPrompt; missing: string[] }> {
   const missing = new Set<string>();
-  const render = (text: string): string => {
-    const r = renderTemplate(text, variables);
+  const budget = new RenderBudget(maxRenderedBytes);
+  const render = async (text: string): Promise<string> => {
+    const r = await renderTemplateAsync(text, variables, budget);
     r.missing.forEach((m) => missing.add(m));
     return r.text;
   };
   const prompt: RenderedPrompt = { model: spec.model, params: spec.params ?? {} };
   const preamble: PromptMessage[] = [];
-  if (spec.system !== undefined) preamble.push({ role: 'system', content: render(spec.system) });
+  if (spec.system !== undefined) preamble.push({ role: 'system', content: await render(spec.system) });
   for (const example of spec.fewShot ?? []) {
-    preamble.push({ role: 'user', content: render(example.input) });
-    preamble.push({ role: 'assistant', content: render(example.output) });
+    preamble.push({ role: 'user', content: await render(example.input) });
+    preamble.push({ role: 'assistant', content: await render(example.output) });
   }
   if (spec.template !== undefined) {
-    const text = render(spec.template);
+    const text = await render(spec.template);
     if (preamble.length === 0) prompt.text = text;
     else prompt.messages = [...preamble, { role: 'user', content: text }];
   } else {
-    prompt.messages = [
-      ...preamble,
-      ...(spec.messages ?? []).map((m) => ({ role: m.role, content: render(m.content) })),
-    ];
+    prompt.messages = [...preamble];
+    for (const m of spec.messages ?? [])
+      prompt.messages.push({ role: m.role, content: await render(m.content) });
   }
   if (spec.responseFormat !== undefined) prompt.responseFormat = spec.responseFormat;
   if (spec.tools !== undefined) prompt.tools = spec.tools;
+  if (missing.size === 0) return { prompt, missing: [] };
   // Report in the order the variables appear in the spec, not the order they were hit.
   const order = specVariables(spec);
   return { prompt, missing: order.filter((v) => missing.has(v)) };

@@ -1,10 +1,15 @@
 /**
  * Structured diff of two specs: every changed leaf with its path, the top-level fields that
  * changed, and line diffs of the texts people actually read (template, system prompt, messages).
+ *
+ * Line diffs are Myers diffs (`line-diff.ts`), whose cost grows with (lines x changed lines). They
+ * are bounded: texts over `maxLines` lines are refused before diffing, and the diff gives up past
+ * `maxChangedLines` changed lines or after `timeoutMs`; it yields to the event loop between slices
+ * of work, so even the largest allowed diff never blocks other requests.
  */
 import type { JsonValue } from '@llmops/contracts';
-import { createTwoFilesPatch, diffLines } from 'diff';
 import type { PromptMessage, PromptSpec } from '../dto/prompt-spec';
+import { diffLineTokensAsync, lineTokens, unifiedDiff } from './line-diff';
 
 export interface FieldChange {
   /** e.g. `model`, `params.temperature`, `messages[1].content`, `params["top-k"]`. */
@@ -79,28 +84,81 @@ function walk(path: string, a: JsonValue | undefined, b: JsonValue | undefined, 
   if (!equalJson(a, b)) out.push({ path, kind: 'changed', from: a, to: b });
 }
 
-function splitLines(value: string): string[] {
-  const lines = value.split('\n');
-  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
-  return lines;
+export interface DiffLimits {
+  /** Most lines of one diffed text (each side). */
+  maxLines: number;
+  /** The line diff gives up when the texts differ in more lines than this. */
+  maxChangedLines: number;
+  /** Budget for all line diffs of one spec diff. */
+  timeoutMs: number;
 }
 
-function textDiff(a: string, b: string, fromLabel: string, toLabel: string): TextDiff {
-  const parts = diffLines(a, b).map((c): LineDiffPart => ({
-    op: c.added ? 'added' : c.removed ? 'removed' : 'equal',
-    lines: splitLines(c.value),
+export const UNBOUNDED_DIFF: DiffLimits = {
+  maxLines: Number.POSITIVE_INFINITY,
+  maxChangedLines: Number.POSITIVE_INFINITY,
+  timeoutMs: Number.POSITIVE_INFINITY,
+};
+
+export type DiffedText = 'template' | 'system' | 'messages';
+
+/** A diffed text has more lines than `maxLines`. */
+export class TextTooLargeToDiffError extends Error {
+  constructor(
+    readonly field: DiffedText,
+    readonly lines: number,
+    readonly maxLines: number,
+  ) {
+    super(`${field} has ${lines} lines; at most ${maxLines} are diffed`);
+    this.name = 'TextTooLargeToDiffError';
+  }
+}
+
+/** The line diff of `field` gave up: too many changed lines, or out of time. */
+export class TextTooDifferentToDiffError extends Error {
+  constructor(
+    readonly field: DiffedText,
+    readonly limits: DiffLimits,
+  ) {
+    super(
+      `${field} differs in more than ${limits.maxChangedLines} lines or took over ${limits.timeoutMs} ms`,
+    );
+    this.name = 'TextTooDifferentToDiffError';
+  }
+}
+
+async function textDiff(
+  field: DiffedText,
+  a: string,
+  b: string,
+  labels: { from: string; to: string },
+  limits: DiffLimits,
+  deadline: number,
+): Promise<TextDiff> {
+  const from = lineTokens(a);
+  const to = lineTokens(b);
+  for (const tokens of [from, to]) {
+    if (tokens.length > limits.maxLines)
+      throw new TextTooLargeToDiffError(field, tokens.length, limits.maxLines);
+  }
+  const runs = await diffLineTokensAsync(from, to, limits.maxChangedLines, deadline);
+  if (runs === undefined) throw new TextTooDifferentToDiffError(field, limits);
+  const parts = runs.map((r): LineDiffPart => ({
+    op: r.op,
+    lines: r.tokens.map((t) => (t.endsWith('\n') ? t.slice(0, -1) : t)),
   }));
-  return {
-    parts,
-    unified: createTwoFilesPatch(fromLabel, toLabel, a, b, undefined, undefined, { context: 3 }),
-  };
+  return { parts, unified: unifiedDiff(runs, labels.from, labels.to, 3) };
 }
 
 function messagesText(messages: PromptMessage[] | undefined): string {
   return (messages ?? []).map((m) => `[${m.role}]\n${m.content}`).join('\n');
 }
 
-export function diffSpecs(from: PromptSpec, to: PromptSpec, labels = { from: 'from', to: 'to' }): SpecDiff {
+export async function diffSpecs(
+  from: PromptSpec,
+  to: PromptSpec,
+  labels = { from: 'from', to: 'to' },
+  limits: DiffLimits = UNBOUNDED_DIFF,
+): Promise<SpecDiff> {
   const a = from as unknown as JsonObject;
   const b = to as unknown as JsonObject;
   const changes: FieldChange[] = [];
@@ -110,13 +168,28 @@ export function diffSpecs(from: PromptSpec, to: PromptSpec, labels = { from: 'fr
     .sort();
   const text: SpecDiff['text'] = {};
   const changed = new Set(changedFields);
+  const deadline = Date.now() + limits.timeoutMs;
   if (changed.has('template') && (from.template !== undefined || to.template !== undefined)) {
-    text.template = textDiff(from.template ?? '', to.template ?? '', labels.from, labels.to);
+    text.template = await textDiff(
+      'template',
+      from.template ?? '',
+      to.template ?? '',
+      labels,
+      limits,
+      deadline,
+    );
   }
   if (changed.has('system'))
-    text.system = textDiff(from.system ?? '', to.system ?? '', labels.from, labels.to);
+    text.system = await textDiff('system', from.system ?? '', to.system ?? '', labels, limits, deadline);
   if (changed.has('messages')) {
-    text.messages = textDiff(messagesText(from.messages), messagesText(to.messages), labels.from, labels.to);
+    text.messages = await textDiff(
+      'messages',
+      messagesText(from.messages),
+      messagesText(to.messages),
+      labels,
+      limits,
+      deadline,
+    );
   }
   return { identical: changes.length === 0, changedFields, changes, text };
 }
