@@ -96,6 +96,8 @@ export function baseServiceConfig(defaultPort: number, serviceName: string) {
     KAFKA_PRODUCER_BATCH_SIZE: env.int(500, 1, 100_000),
     KAFKA_PRODUCER_LINGER_MS: env.int(5, 0, 10_000),
     KAFKA_PRODUCER_SEND_TIMEOUT_MS: env.int(10_000, 100, 600_000),
+    /** A consumer with lag that has committed nothing for this long is reported stalled (503 readiness). */
+    KAFKA_CONSUMER_STALL_SECONDS: env.int(120, 1, 86_400),
     MONGODB_URI: env.mongoUri('mongodb://127.0.0.1:27017'),
     MONGODB_DB: env.string(`llmops_${serviceName}`),
     /** Deadline of one request-path MongoDB operation (server selection, checkout, socket, maxTimeMS). */

@@ -4,14 +4,33 @@
  * - Processes with `eachBatch` (one handler call per partition batch, never per message).
  * - Commits offsets manually, and only after the handler succeeded: a crash between the two
  *   re-delivers exactly the uncommitted batch, so handlers must be idempotent.
- * - A failing batch is retried `maxAttempts` times with backoff; then each message is tried on
- *   its own, and a message that still fails (or that the handler rejects as invalid) goes to the
- *   dead-letter topic with headers naming the error and its origin. Later messages keep flowing.
+ * - Tells transient failures from deterministic ones (`classifyFailure`). A transient failure (the
+ *   database or broker is unavailable) is retried with capped exponential backoff, heartbeating
+ *   while it waits, for as long as the consumer runs; its records are never dead-lettered. A
+ *   deterministic failure is retried `maxAttempts` times in all; then the batch is isolated record
+ *   by record, and a record that still fails deterministically `maxAttempts` times goes to the
+ *   dead-letter topic with headers naming the error and its origin. Every other record of the
+ *   batch is applied once. A record the handler rejects (`rejected`, or a thrown
+ *   `PoisonRecordError` naming it) is dead-lettered at once, without retries.
+ * - Why per record and not bisection: bisecting finds k poison records of an n-record batch in
+ *   O(k log n) handler calls but re-runs good records many times, and its attempt count per record
+ *   depends on the batch size. Per record costs one batch attempt per deterministic failure plus
+ *   n single-record calls (and `maxAttempts - 1` extra calls per poison record), with no backoff
+ *   between deterministic retries (waiting does not change a deterministic outcome). Handlers
+ *   that can spot poison in memory return it in `rejected`, which costs nothing extra; this path
+ *   is the safety net for what only the database notices.
+ * - Heartbeats between every attempt and during every wait, so a long isolation or outage never
+ *   makes the member miss its session timeout and leave the group.
  * - Restarts itself after a crash kafkajs does not recover from, and reports lag per partition.
+ * - With `stallAfterMs`, a background probe (admin API, independent of batches arriving) compares
+ *   the group's committed offsets with the high watermarks. "Has lag and has committed nothing for
+ *   `stallAfterMs`" marks the consumer stalled: a gauge, and a readiness check named
+ *   `kafka-consumer:<group>` that fails while it lasts.
  * - `stop()` finishes and commits the batch in progress before disconnecting (kafkajs'
  *   `disconnect()` alone does not commit work in flight).
  */
 import type {
+  Admin,
   Consumer,
   ConsumerConfig,
   EachBatchPayload,
@@ -22,8 +41,12 @@ import type {
 } from 'kafkajs';
 import { DLQ_HEADERS } from '@llmops/contracts';
 import type { Logger } from 'pino';
+import type { ComponentCheck } from '../health/health';
 import { contextFields, contextFromHeaders } from '../logging/context';
+import { classifyFailure, describeFailure, PoisonRecordError } from './consumer-failures';
 import type { ConsumerMetrics } from './kafka-metrics';
+
+export * from './consumer-failures';
 
 /** Header names of dead-lettered messages: defined once, in the event contracts. */
 export const DLQ_HEADER = DLQ_HEADERS;
@@ -44,7 +67,7 @@ export interface BatchContext {
   firstOffset: string;
   lastOffset: string;
   highWatermark: string;
-  /** 1 for the first try of this batch. */
+  /** 1 for the first try of this set of messages. */
   attempt: number;
 }
 
@@ -75,8 +98,24 @@ export interface BatchConsumerOptions {
   fromBeginning: boolean;
   handler: BatchHandler;
   deadLetterTopic: string;
+  /** Deterministic failures of one set of records before it is isolated / dead-lettered (default 3). */
   maxAttempts?: number;
+  /** First backoff; doubles per retry of a batch, capped by `maxRetryBackoffMs`. */
   retryBackoffMs?: number;
+  /** Cap of the backoff between retries of a transient failure (default 5 s). */
+  maxRetryBackoffMs?: number;
+  /**
+   * Lag with no commit for this long marks the consumer stalled (metric + readiness). Unset: no
+   * stall probe.
+   */
+  stallAfterMs?: number;
+  /** How often the stall probe reads committed offsets and high watermarks (default: a third of `stallAfterMs`, at most 10 s). */
+  lagProbeIntervalMs?: number;
+  /**
+   * The service's readiness checks (the platform's READINESS_CHECKS array): the consumer adds its
+   * own check when it starts and removes it when it stops.
+   */
+  readinessChecks?: ComponentCheck[];
   logger: Logger;
   metrics?: ConsumerMetrics;
   consumerConfig?: Partial<ConsumerConfig>;
@@ -86,20 +125,64 @@ export interface BatchConsumerOptions {
   afterCommit?: (info: CommitInfo) => void;
 }
 
+/** What the stall probe last saw. */
+export interface ConsumerProgress {
+  /** Messages between the committed offsets and the high watermarks (null: not measured yet). */
+  lag: number | null;
+  /** When this consumer last committed, or saw the group's committed offsets move or catch up. */
+  lastProgressAt: number;
+  stalled: boolean;
+}
+
+/** The parts of kafkajs' batch payload a retry loop needs. */
+interface RunControl {
+  heartbeat(): Promise<void>;
+  isRunning(): boolean;
+  isStale(): boolean;
+}
+
+type AttemptResult =
+  | { kind: 'ok' }
+  | { kind: 'aborted' }
+  | { kind: 'failed'; error: string; attempts: number; remaining: ConsumedMessage[] };
+
+/** The dead-letter producer is not there: a retry after reconnecting fixes it. */
+class DeadLetterUnavailableError extends Error {
+  override name = 'DeadLetterUnavailableError';
+  readonly transient = true;
+}
+
 export class BatchConsumer {
   private consumer?: Consumer;
   private dlqProducer?: Producer;
+  private admin?: Admin;
+  private probeTimer?: NodeJS.Timeout;
+  private probing = false;
+  private lastCommittedSum?: bigint;
   private stopping = false;
   private restarting = false;
   private readonly maxAttempts: number;
   private readonly backoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly check: ComponentCheck;
+  private readonly state: ConsumerProgress = { lag: null, lastProgressAt: Date.now(), stalled: false };
 
   constructor(
     private readonly kafka: Kafka,
     private readonly options: BatchConsumerOptions,
   ) {
-    this.maxAttempts = options.maxAttempts ?? 3;
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
     this.backoffMs = options.retryBackoffMs ?? 200;
+    this.maxBackoffMs = options.maxRetryBackoffMs ?? 5_000;
+    this.check = {
+      name: `kafka-consumer:${options.groupId}`,
+      // Reads what the background probe measured: never blocks a readiness probe.
+      check: async () => {
+        if (!this.state.stalled) return;
+        const idle = Math.round((Date.now() - this.state.lastProgressAt) / 1000);
+        throw new Error(`${this.state.lag} messages behind and nothing committed for ${idle} s`);
+      },
+    };
   }
 
   get groupId(): string {
@@ -108,6 +191,16 @@ export class BatchConsumer {
 
   get isRunning(): boolean {
     return this.consumer !== undefined && !this.stopping;
+  }
+
+  /** What the stall probe measured last (a copy). */
+  get progress(): ConsumerProgress {
+    return { ...this.state };
+  }
+
+  /** The readiness check of this consumer (`kafka-consumer:<group>`): fails while it is stalled. */
+  readinessCheck(): ComponentCheck {
+    return this.check;
   }
 
   async start(): Promise<void> {
@@ -137,6 +230,7 @@ export class BatchConsumer {
       if (!restart && !this.stopping) void this.restart();
     });
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      this.options.metrics?.groupJoins.inc({ group: this.groupId });
       this.options.logger.info(
         { group: this.groupId, memberId: event.payload.memberId, assignment: event.payload.memberAssignment },
         'kafka consumer joined group',
@@ -146,6 +240,9 @@ export class BatchConsumer {
     for (const topic of this.options.topics) {
       this.options.metrics?.deadLettered.inc({ group: this.groupId, topic }, 0);
     }
+    this.options.metrics?.restarts.inc({ group: this.groupId }, 0);
+    this.options.metrics?.groupJoins.inc({ group: this.groupId }, 0);
+    this.startProbe();
     await consumer.connect();
     await consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning });
     await consumer.run({
@@ -159,6 +256,7 @@ export class BatchConsumer {
   /** Finish and commit the batch in progress, then leave the group. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopProbe();
     const consumer = this.consumer;
     this.consumer = undefined;
     if (consumer) {
@@ -193,6 +291,7 @@ export class BatchConsumer {
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary } = payload;
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    const run: RunControl = { heartbeat, isRunning, isStale };
     const started = process.hrtime.bigint();
     const messages = batch.messages.map((m) => toConsumed(batch.topic, batch.partition, m));
     const ctx: Omit<BatchContext, 'attempt'> = {
@@ -203,17 +302,22 @@ export class BatchConsumer {
       highWatermark: batch.highWatermark,
     };
 
-    const ok = await this.processWithRetries(messages, ctx, heartbeat);
-    if (!ok) {
-      // Isolate the poison: each message on its own, dead-lettering those that keep failing.
-      for (const message of messages) {
-        if (!isRunning()) return;
-        const single = await this.processWithRetries(
-          [message],
-          { ...ctx, firstOffset: message.offset, lastOffset: message.offset },
-          heartbeat,
-        );
-        if (!single) await this.deadLetter(message, this.lastFailure ?? 'handler failed', this.maxAttempts);
+    const result = await this.attempt(messages, ctx, run, true);
+    // Not running any more (stop, rebalance) before the batch could be applied: commit nothing,
+    // the partition's next owner gets the whole batch again.
+    if (result.kind === 'aborted') return;
+    if (result.kind === 'failed') {
+      // Isolate the poison: each remaining record on its own, dead-lettering those that keep failing.
+      for (const message of result.remaining) {
+        const single = await this.attempt([message], ctx, run, false);
+        if (single.kind === 'aborted') return;
+        if (
+          single.kind === 'failed' &&
+          !(await this.deadLetterRetrying(message, single.error, single.attempts, run))
+        ) {
+          return;
+        }
+        await heartbeat();
       }
     }
 
@@ -236,6 +340,7 @@ export class BatchConsumer {
         { topic: batch.topic, partitions: [{ partition: batch.partition, offset: info.commitOffset }] },
       ],
     });
+    this.madeProgress();
     await heartbeat();
     const lag = BigInt(batch.highWatermark) - BigInt(info.commitOffset);
     this.options.metrics?.lag.set(
@@ -249,39 +354,119 @@ export class BatchConsumer {
     this.options.afterCommit?.(info);
   }
 
-  private lastFailure?: string;
-
-  private async processWithRetries(
+  /**
+   * Applies one set of records until it succeeds: transient failures are retried for as long as
+   * the consumer runs; `maxAttempts` deterministic failures end it with `failed`. A record named by
+   * a `PoisonRecordError` is dead-lettered and the rest retried without it.
+   */
+  private async attempt(
     messages: ConsumedMessage[],
-    ctx: Omit<BatchContext, 'attempt'>,
-    heartbeat: () => Promise<void>,
-  ): Promise<boolean> {
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+    base: Omit<BatchContext, 'attempt'>,
+    run: RunControl,
+    backoffOnDeterministic: boolean,
+  ): Promise<AttemptResult> {
+    let set = messages;
+    let deterministic = 0;
+    let transient = 0;
+    for (;;) {
+      if (!run.isRunning() || run.isStale()) return { kind: 'aborted' };
+      const attempt = deterministic + transient + 1;
+      let rejected: RejectedMessage[];
       try {
-        const result = await this.options.handler(messages, { ...ctx, attempt });
-        const rejected = result?.rejected ?? [];
-        for (const r of rejected) await this.deadLetter(r.message, r.error, attempt);
-        const okCount = messages.length - rejected.length;
-        if (okCount > 0) {
-          this.options.metrics?.processed.inc(
-            { group: this.groupId, topic: ctx.topic, outcome: 'ok' },
-            okCount,
-          );
-        }
-        return true;
+        const result = await this.options.handler(set, {
+          ...base,
+          firstOffset: set[0].offset,
+          lastOffset: set[set.length - 1].offset,
+          attempt,
+        });
+        rejected = result?.rejected ?? [];
       } catch (err) {
-        this.lastFailure = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        const error = describeFailure(err);
+        if (err instanceof PoisonRecordError && set.some((m) => m.offset === err.record.offset)) {
+          if (!(await this.deadLetterRetrying(err.record, error, attempt, run))) return { kind: 'aborted' };
+          set = set.filter((m) => m.offset !== err.record.offset);
+          deterministic = 0;
+          if (set.length === 0) return { kind: 'ok' };
+          continue;
+        }
+        const kind = classifyFailure(err);
         this.options.logger.warn(
-          { group: this.groupId, topic: ctx.topic, partition: ctx.partition, attempt, err: this.lastFailure },
+          {
+            group: this.groupId,
+            topic: base.topic,
+            partition: base.partition,
+            firstOffset: set[0].offset,
+            records: set.length,
+            attempt,
+            kind,
+            err: error,
+          },
           'batch handler failed',
         );
-        if (attempt < this.maxAttempts) {
-          await sleep(this.backoffMs * 2 ** (attempt - 1));
-          await heartbeat();
+        if (kind === 'transient') {
+          transient++;
+          if (!(await this.wait(this.backoff(transient), run))) return { kind: 'aborted' };
+          continue;
         }
+        deterministic++;
+        if (deterministic >= this.maxAttempts) {
+          return { kind: 'failed', error, attempts: deterministic, remaining: set };
+        }
+        if (backoffOnDeterministic && !(await this.wait(this.backoff(deterministic), run))) {
+          return { kind: 'aborted' };
+        }
+        await run.heartbeat();
+        continue;
+      }
+      for (const r of rejected) {
+        if (!(await this.deadLetterRetrying(r.message, r.error, attempt, run))) return { kind: 'aborted' };
+      }
+      const okCount = set.length - rejected.length;
+      if (okCount > 0) {
+        this.options.metrics?.processed.inc(
+          { group: this.groupId, topic: base.topic, outcome: 'ok' },
+          okCount,
+        );
+      }
+      return { kind: 'ok' };
+    }
+  }
+
+  private backoff(retry: number): number {
+    return Math.min(this.maxBackoffMs, this.backoffMs * 2 ** Math.min(retry - 1, 30));
+  }
+
+  /** Sleeps `ms`, heartbeating at least every second; false when the consumer stopped meanwhile. */
+  private async wait(ms: number, run: RunControl): Promise<boolean> {
+    const until = Date.now() + ms;
+    for (;;) {
+      await run.heartbeat();
+      if (!run.isRunning() || run.isStale()) return false;
+      const left = until - Date.now();
+      if (left <= 0) return true;
+      await sleep(Math.min(left, 1_000));
+    }
+  }
+
+  /** Dead-letters a record; while the broker refuses, retries like a transient failure. */
+  private async deadLetterRetrying(
+    message: ConsumedMessage,
+    error: string,
+    attempts: number,
+    run: RunControl,
+  ): Promise<boolean> {
+    for (let retry = 1; ; retry++) {
+      try {
+        await this.deadLetter(message, error, attempts);
+        return true;
+      } catch (err) {
+        this.options.logger.warn(
+          { group: this.groupId, topic: message.topic, offset: message.offset, err: describeFailure(err) },
+          'dead-letter topic unavailable; retrying',
+        );
+        if (!(await this.wait(this.backoff(retry), run))) return false;
       }
     }
-    return false;
   }
 
   private async deadLetter(message: ConsumedMessage, error: string, attempts: number): Promise<void> {
@@ -294,9 +479,10 @@ export class BatchConsumer {
       [DLQ_HEADER.attempts]: String(attempts),
       [DLQ_HEADER.consumerGroup]: this.groupId,
     };
-    // Must succeed before the offset is committed; if the DLQ is unavailable the batch is retried.
+    // Must succeed before the offset is committed; if the DLQ is unavailable the send is retried.
     const producer = this.dlqProducer;
-    if (!producer) throw new Error('dead-letter producer not connected (consumer not started)');
+    if (!producer)
+      throw new DeadLetterUnavailableError('dead-letter producer not connected (consumer not started)');
     await producer.send({
       topic: this.options.deadLetterTopic,
       acks: -1,
@@ -320,6 +506,118 @@ export class BatchConsumer {
       },
       'message sent to dead-letter topic',
     );
+  }
+
+  private madeProgress(): void {
+    this.state.lastProgressAt = Date.now();
+    this.setStalled(false);
+  }
+
+  private setStalled(stalled: boolean): void {
+    if (stalled !== this.state.stalled) {
+      this.state.stalled = stalled;
+      const idleSeconds = Math.round((Date.now() - this.state.lastProgressAt) / 1000);
+      if (stalled) {
+        this.options.logger.error(
+          { group: this.groupId, lag: this.state.lag, idleSeconds },
+          'kafka consumer stalled: lag and no commit',
+        );
+      } else {
+        this.options.logger.info({ group: this.groupId }, 'kafka consumer progressing again');
+      }
+    }
+    this.options.metrics?.stalled.set({ group: this.groupId }, this.state.stalled ? 1 : 0);
+  }
+
+  private startProbe(): void {
+    const stallAfterMs = this.options.stallAfterMs;
+    const checks = this.options.readinessChecks;
+    if (checks && !checks.includes(this.check)) checks.push(this.check);
+    if (stallAfterMs === undefined || this.probeTimer) return;
+    this.state.lastProgressAt = Date.now();
+    this.setStalled(false);
+    const interval =
+      this.options.lagProbeIntervalMs ?? Math.max(250, Math.min(10_000, Math.floor(stallAfterMs / 3)));
+    this.probeTimer = setInterval(() => void this.probe(stallAfterMs), interval);
+    this.probeTimer.unref();
+  }
+
+  private stopProbe(): void {
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
+    const checks = this.options.readinessChecks;
+    const at = checks?.indexOf(this.check) ?? -1;
+    if (checks && at >= 0) checks.splice(at, 1);
+    const admin = this.admin;
+    this.admin = undefined;
+    void admin?.disconnect().catch(() => undefined);
+  }
+
+  /**
+   * One probe round: the group's committed offsets against the high watermarks, through the admin
+   * API, so a member that receives no batches at all (out of its group, hung fetch) is measured too.
+   */
+  private async probe(stallAfterMs: number): Promise<void> {
+    if (this.probing || this.stopping) return;
+    this.probing = true;
+    try {
+      if (!this.admin) {
+        const admin = this.kafka.admin({ retry: { retries: 0 } });
+        await admin.connect();
+        this.admin = admin;
+      }
+      const admin = this.admin;
+      const committed = await admin.fetchOffsets({ groupId: this.groupId, topics: this.options.topics });
+      let lag = 0n;
+      let committedSum = 0n;
+      for (const topic of this.options.topics) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const done = new Map(
+          (committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [
+            p.partition,
+            BigInt(p.offset),
+          ]),
+        );
+        for (const end of ends) {
+          const high = BigInt(end.high);
+          const c = done.get(end.partition) ?? -1n;
+          // No commit yet: the group starts at the beginning (or at the end, which is no lag).
+          const position = c >= 0n ? c : this.options.fromBeginning ? BigInt(end.low) : high;
+          const behind = high > position ? high - position : 0n;
+          lag += behind;
+          committedSum += c >= 0n ? c : 0n;
+          this.options.metrics?.lag.set(
+            { group: this.groupId, topic, partition: String(end.partition) },
+            Number(behind),
+          );
+        }
+      }
+      // Caught up, or lag just appeared (the clock starts now), or another member of the group
+      // committed (this one may own no partition): not idle.
+      const lagAppeared = lag > 0n && (this.state.lag === null || this.state.lag === 0);
+      const othersCommitted = this.lastCommittedSum !== undefined && committedSum !== this.lastCommittedSum;
+      if (lag === 0n || lagAppeared || othersCommitted) {
+        this.state.lastProgressAt = Date.now();
+      }
+      this.lastCommittedSum = committedSum;
+      this.state.lag = Number(lag);
+      const idleMs = Date.now() - this.state.lastProgressAt;
+      this.options.metrics?.idleSeconds.set({ group: this.groupId }, lag === 0n ? 0 : idleMs / 1000);
+      this.setStalled(lag > 0n && idleMs >= stallAfterMs);
+    } catch (err) {
+      // Cannot measure (broker away): the last measured lag stands; the kafka check reports the broker.
+      this.options.logger.warn(
+        { group: this.groupId, err: describeFailure(err) },
+        'consumer lag probe failed',
+      );
+      const idleMs = Date.now() - this.state.lastProgressAt;
+      if (this.state.lag !== null && this.state.lag > 0) this.setStalled(idleMs >= stallAfterMs);
+      const admin = this.admin;
+      this.admin = undefined;
+      await admin?.disconnect().catch(() => undefined);
+    } finally {
+      this.probing = false;
+    }
   }
 }
 

@@ -12,6 +12,9 @@ export interface ConsumerMetrics {
   deadLettered: Counter<'group' | 'topic'>;
   batchSeconds: Histogram<'group'>;
   restarts: Counter<'group'>;
+  groupJoins: Counter<'group'>;
+  stalled: Gauge<'group'>;
+  idleSeconds: Gauge<'group'>;
 }
 
 function getOrCreate<T>(registry: Registry, name: string, create: () => T): T {
@@ -110,6 +113,39 @@ export function consumerMetrics(registry: Registry): ConsumerMetrics {
         new Counter({
           name: 'llmops_consumer_restarts_total',
           help: 'Consumer restarts after a crash',
+          labelNames: ['group'],
+          registers: [registry],
+        }),
+    ),
+    groupJoins: getOrCreate(
+      registry,
+      'llmops_consumer_group_joins_total',
+      () =>
+        new Counter({
+          name: 'llmops_consumer_group_joins_total',
+          help: 'Times the consumer (re)joined its group: more than one per start means it fell out of the group',
+          labelNames: ['group'],
+          registers: [registry],
+        }),
+    ),
+    stalled: getOrCreate(
+      registry,
+      'llmops_consumer_stalled',
+      () =>
+        new Gauge({
+          name: 'llmops_consumer_stalled',
+          help: '1 while the group has lag and nothing was committed for KAFKA_CONSUMER_STALL_SECONDS, else 0',
+          labelNames: ['group'],
+          registers: [registry],
+        }),
+    ),
+    idleSeconds: getOrCreate(
+      registry,
+      'llmops_consumer_idle_seconds',
+      () =>
+        new Gauge({
+          name: 'llmops_consumer_idle_seconds',
+          help: 'Seconds since the group last committed while it has lag (0 when caught up)',
           labelNames: ['group'],
           registers: [registry],
         }),
