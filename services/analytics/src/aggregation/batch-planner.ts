@@ -28,7 +28,7 @@ import {
   newSketch,
   type SourceKind,
 } from './bucket';
-import { feedbackDelta, feedbackValues, type FeedbackValues } from './feedback-values';
+import { feedbackDelta, feedbackValues, type FeedbackValues, limitScoreNames } from './feedback-values';
 import {
   messageId,
   type MessageId,
@@ -238,19 +238,20 @@ class Planner {
       }
       return 'parked';
     }
+    const kept = limitScoreNames(vals, this.state.scoreNamesOf(target.exp));
     const doc: RevisionDoc = {
       _id: `${fid}|${r}`,
       part: this.state.part,
       fid,
       r,
-      vals,
+      vals: kept,
       source,
       contributor: by.id,
       ...target,
     };
     this.state.addRevision(doc);
     this.plan.revisions.push(doc);
-    this.contribute(target.exp, target.arm, target.minute, by, feedbackDelta(latest?.vals ?? null, vals));
+    this.contribute(target.exp, target.arm, target.minute, by, feedbackDelta(latest?.vals ?? null, kept));
     return 'applied';
   }
 

@@ -27,7 +27,20 @@ export interface BucketValues {
   scores: Record<string, MeanAgg>;
   comments: number;
   corrections: number;
+  /**
+   * Score values of current feedback revisions that are not in `scores` because their name is
+   * beyond the per-experiment limit (see `limitScoreNames`). Absent while zero.
+   */
+  droppedScores?: number;
+  /**
+   * Some of those names (escaped), at most `DROPPED_NAMES_KEPT`, first seen first; only ever
+   * grows (an edit that removes a dropped value lowers `droppedScores`, not this list).
+   */
+  droppedScoreNames?: string[];
 }
+
+/** How many dropped score names a bucket (and a merge of buckets) remembers. */
+export const DROPPED_NAMES_KEPT = 20;
 
 export interface Bucket extends BucketValues {
   _id: string;
@@ -119,6 +132,14 @@ export function addValues(into: BucketValues, delta: BucketValues): void {
   }
   into.comments += delta.comments;
   into.corrections += delta.corrections;
+  if (delta.droppedScores) into.droppedScores = (into.droppedScores ?? 0) + delta.droppedScores;
+  if (delta.droppedScoreNames && delta.droppedScoreNames.length > 0) {
+    const names = (into.droppedScoreNames ??= []);
+    for (const name of delta.droppedScoreNames) {
+      if (names.length >= DROPPED_NAMES_KEPT) break;
+      if (!names.includes(name)) names.push(name);
+    }
+  }
 }
 
 export function minuteOf(iso: string): number {

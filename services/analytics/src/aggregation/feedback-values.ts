@@ -4,7 +4,13 @@
  * difference (a removed thumbs or comment moves its count down by one).
  */
 import type { FeedbackSubmittedData } from '@llmops/contracts';
-import { type BucketValues, emptyValues, escapeScoreName } from './bucket';
+import { type BucketValues, DROPPED_NAMES_KEPT, emptyValues, escapeScoreName } from './bucket';
+
+/**
+ * Most distinct score names aggregated per experiment and partition (see `limitScoreNames`); the
+ * results API and /metrics show at most this many per experiment.
+ */
+export const MAX_SCORE_NAMES_PER_EXPERIMENT = 50;
 
 export interface FeedbackValues {
   rating: number | null;
@@ -13,6 +19,10 @@ export interface FeedbackValues {
   scores: Record<string, number>;
   comment: boolean;
   correction: boolean;
+  /** How many scores of the event were left out of `scores` by `limitScoreNames` (absent: none). */
+  droppedScores?: number;
+  /** Their escaped names (at most `DROPPED_NAMES_KEPT`). */
+  droppedScoreNames?: string[];
 }
 
 export function feedbackValues(data: FeedbackSubmittedData): FeedbackValues {
@@ -26,6 +36,38 @@ export function feedbackValues(data: FeedbackSubmittedData): FeedbackValues {
   };
 }
 
+/**
+ * The values a revision is aggregated with, given the score names already tracked for its experiment
+ * in this partition (names of every recorded revision, see `PartitionState.scoreNamesOf`). A tracked
+ * name is kept; a new name is kept while fewer than `limit` names are tracked, in the event's key
+ * order; any other score is dropped and counted (`droppedScores`, a sample of names in
+ * `droppedScoreNames`). The result is what the revision document stores, so a redelivery re-applies
+ * exactly the same values, and a replay, seeing revisions in the same offset order, keeps the same
+ * names.
+ */
+export function limitScoreNames(
+  vals: FeedbackValues,
+  tracked: ReadonlySet<string>,
+  limit = MAX_SCORE_NAMES_PER_EXPERIMENT,
+): FeedbackValues {
+  let room = limit - tracked.size;
+  let dropped = 0;
+  const droppedNames: string[] = [];
+  const scores: Record<string, number> = {};
+  for (const [name, x] of Object.entries(vals.scores)) {
+    if (tracked.has(name)) scores[name] = x;
+    else if (room > 0) {
+      scores[name] = x;
+      room--;
+    } else {
+      dropped++;
+      if (droppedNames.length < DROPPED_NAMES_KEPT) droppedNames.push(name);
+    }
+  }
+  if (dropped === 0) return vals;
+  return { ...vals, scores, droppedScores: dropped, droppedScoreNames: droppedNames };
+}
+
 function contribution(v: FeedbackValues, sign: 1 | -1): BucketValues {
   const out = emptyValues();
   if (v.rating !== null) out.rating = { n: sign, sum: sign * v.rating, sumSq: sign * v.rating * v.rating };
@@ -36,6 +78,8 @@ function contribution(v: FeedbackValues, sign: 1 | -1): BucketValues {
   }
   out.comments = v.comment ? sign : 0;
   out.corrections = v.correction ? sign : 0;
+  if (v.droppedScores) out.droppedScores = sign * v.droppedScores;
+  if (sign > 0 && v.droppedScoreNames) out.droppedScoreNames = v.droppedScoreNames;
   return out;
 }
 
@@ -61,5 +105,8 @@ export function feedbackDelta(previous: FeedbackValues | null, next: FeedbackVal
   }
   out.comments = add.comments + sub.comments;
   out.corrections = add.corrections + sub.corrections;
+  const dropped = (add.droppedScores ?? 0) + (sub.droppedScores ?? 0);
+  if (dropped !== 0) out.droppedScores = dropped;
+  if (add.droppedScoreNames) out.droppedScoreNames = add.droppedScoreNames;
   return out;
 }

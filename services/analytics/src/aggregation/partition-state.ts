@@ -86,7 +86,20 @@ export class PartitionState {
 
   constructor(readonly part: number) {}
 
+  /** experiment -> escaped score names of its recorded revisions in this partition (see `limitScoreNames`). */
+  private readonly scoreNames = new Map<string, Set<string>>();
+
+  scoreNamesOf(exp: string): ReadonlySet<string> {
+    return this.scoreNames.get(exp) ?? new Set<string>();
+  }
+
   addRevision(doc: RevisionDoc): void {
+    let names = this.scoreNames.get(doc.exp);
+    if (!names) {
+      names = new Set<string>();
+      this.scoreNames.set(doc.exp, names);
+    }
+    for (const name of Object.keys(doc.vals.scores)) names.add(name);
     const list = this.revisions.get(doc.fid) ?? [];
     list.push(doc);
     list.sort((a, b) => a.r - b.r);
