@@ -22,6 +22,8 @@ export const analyticsConfigSchema = baseServiceConfig(3004, 'analytics').extend
   ANALYTICS_STOPPED_METRICS_RETENTION_MS: env.int(3_600_000, 0),
   /** Max experiments exported to Prometheus (bounds cardinality). */
   ANALYTICS_METRICS_MAX_EXPERIMENTS: env.int(200, 1, 10_000),
+  /** Max experiment/arm/score series exported in total (see `AnalyticsMetrics.publishAll`). */
+  ANALYTICS_METRICS_MAX_SERIES: env.int(1_000, 1, 100_000),
 });
 
 export type AnalyticsConfig = ReturnType<typeof loadAnalyticsConfig>;

@@ -1,8 +1,9 @@
 /**
- * Per experiment/arm gauges (labels `experiment`, `arm` only). Values are computed by the same use
- * case as the results API (window `all`), so /metrics and the API agree by construction. They are
- * rebuilt from MongoDB at start, refreshed periodically and after batches (debounced), and a
- * stopped experiment's series are removed once it has been stopped longer than the retention.
+ * Per experiment/arm gauges (labels `experiment`, `arm`, and `score` or `metric` where named). Values
+ * are computed by the same use case as the results API (window `all`), so /metrics and the API agree
+ * by construction. They are rebuilt from MongoDB at start, refreshed periodically and after batches
+ * (debounced), bounded by a series budget (`publishAll`), and a stopped experiment's series are
+ * removed once it has been stopped longer than the retention.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { BatchObserver } from '../aggregation/apply-batch.usecase';
@@ -29,7 +30,13 @@ export class AnalyticsMetrics implements BatchObserver {
   readonly mongoCommands: Counter<string>;
   readonly unattributed: Gauge<string>;
   readonly refreshSeconds: Gauge<string>;
-  private readonly exported = new Map<string, Set<string>>();
+  readonly scoreValuesDropped: Gauge<'experiment'>;
+  readonly seriesExported: Gauge<string>;
+  readonly seriesOmitted: Gauge<string>;
+  readonly experimentsOmitted: Gauge<string>;
+  /** The experiment series now exported, by series key. */
+  private exported = new Map<string, Series>();
+  private experiments = new Set<string>();
   private onChange?: () => void;
 
   constructor(registry: Registry) {
@@ -84,6 +91,27 @@ export class AnalyticsMetrics implements BatchObserver {
       labelNames: ['experiment', 'arm', 'metric'],
       registers: [registry],
     });
+    this.scoreValuesDropped = new Gauge({
+      name: 'llmops_experiment_score_values_dropped',
+      help: 'Score values (current feedback revisions, window all) not aggregated or not shown because their name is beyond the per-experiment score-name limit',
+      labelNames: ['experiment'],
+      registers: [registry],
+    });
+    this.seriesExported = new Gauge({
+      name: 'llmops_analytics_metrics_series',
+      help: 'Experiment series exported (bounded by ANALYTICS_METRICS_MAX_SERIES)',
+      registers: [registry],
+    });
+    this.seriesOmitted = new Gauge({
+      name: 'llmops_analytics_metrics_series_omitted',
+      help: 'Experiment series not exported because they did not fit in ANALYTICS_METRICS_MAX_SERIES',
+      registers: [registry],
+    });
+    this.experimentsOmitted = new Gauge({
+      name: 'llmops_analytics_metrics_experiments_omitted',
+      help: 'Experiments not exported because more than ANALYTICS_METRICS_MAX_EXPERIMENTS are running or recently stopped',
+      registers: [registry],
+    });
     this.events = new Counter({
       name: 'llmops_analytics_events_total',
       help: 'Consumed events by type and outcome (applied, duplicate, stale, parked, resolved, ignored, invalid)',
@@ -123,81 +151,117 @@ export class AnalyticsMetrics implements BatchObserver {
     this.onChange?.();
   }
 
-  /** Publishes one experiment's results (window all). */
-  publish(results: ExperimentResults): void {
+  /**
+   * Publishes the results (window `all`) of the experiments to export, most important first, within
+   * a budget of `maxSeries` experiment series; every series not published here is removed. Series
+   * are admitted in groups, never half an experiment's arms:
+   * 1. per experiment: the per-arm gauges, the SRM p-value and the dropped-score-values gauge;
+   * 2. per experiment: the sequential p-values of rating and thumbs;
+   * 3. per (experiment, score name), round robin over the experiments in score-name order: the score
+   *    means and the score's sequential p-values of every arm.
+   * A group that does not fit is omitted (later, smaller groups may still fit) and counted in
+   * `llmops_analytics_metrics_series_omitted`.
+   */
+  publishAll(all: readonly ExperimentResults[], maxSeries: number): { exported: number; omitted: number } {
+    const groups: Series[][] = [];
+    for (const r of all) groups.push(this.armSeries(r));
+    for (const r of all) groups.push(this.sequentialSeries(r, (metric) => !metric.startsWith('score:')));
+    const scoreGroups = all.map((r) => this.scoreSeries(r));
+    const longest = Math.max(0, ...scoreGroups.map((g) => g.length));
+    for (let i = 0; i < longest; i++) for (const g of scoreGroups) if (i < g.length) groups.push(g[i]);
+
+    const next = new Map<string, Series>();
+    let omitted = 0;
+    for (const group of groups) {
+      if (next.size + group.length > maxSeries) {
+        omitted += group.length;
+        continue;
+      }
+      for (const series of group) next.set(series.key, series);
+    }
+    for (const [key, old] of this.exported) if (!next.has(key)) old.gauge.remove(old.labels);
+    for (const series of next.values()) series.gauge.set(series.labels, series.value);
+    this.exported = next;
+    this.experiments = new Set(all.map((r) => r.experiment));
+    this.seriesExported.set(next.size);
+    this.seriesOmitted.set(omitted);
+    return { exported: next.size, omitted };
+  }
+
+  private armSeries(results: ExperimentResults): Series[] {
     const experiment = results.experiment;
-    const seen = new Set<string>();
-    const set = (g: Gauge<ArmLabels>, arm: string, v: number | null) => {
-      const labels = { experiment, arm };
-      if (v === null || !Number.isFinite(v)) g.remove(labels);
-      else g.set(labels, v);
+    const out: Series[] = [];
+    const add = (gauge: Gauge<string>, labels: Record<string, string>, v: number | null) => {
+      if (v !== null && Number.isFinite(v)) out.push(series(gauge, labels, v));
     };
     for (const a of results.arms) {
-      seen.add(a.arm);
-      set(this.exposures, a.arm, a.exposures);
-      set(this.generations, a.arm, a.generations);
-      set(this.ratingCount, a.arm, a.rating.n);
-      set(this.ratingMean, a.arm, a.rating.mean);
-      set(this.ratingCiLower, a.arm, a.rating.ci95?.[0] ?? null);
-      set(this.ratingCiUpper, a.arm, a.rating.ci95?.[1] ?? null);
-      set(this.thumbsUpRate, a.arm, a.thumbs.rate);
-      set(this.latencyP50, a.arm, a.latencyMs.p50);
-      set(this.latencyP95, a.arm, a.latencyMs.p95);
-      set(this.latencyP99, a.arm, a.latencyMs.p99);
-      set(this.costPerRequest, a.arm, a.costPerRequestUsd);
-      for (const [score, m] of Object.entries(a.scores)) {
-        seen.add(`${a.arm}\u0000${score}`);
-        if (m.mean !== null) this.scoreMean.set({ experiment, arm: a.arm, score }, m.mean);
-        else this.scoreMean.remove({ experiment, arm: a.arm, score });
-      }
+      const labels = { experiment, arm: a.arm };
+      add(this.exposures, labels, a.exposures);
+      add(this.generations, labels, a.generations);
+      add(this.ratingCount, labels, a.rating.n);
+      add(this.ratingMean, labels, a.rating.mean);
+      add(this.ratingCiLower, labels, a.rating.ci95?.[0] ?? null);
+      add(this.ratingCiUpper, labels, a.rating.ci95?.[1] ?? null);
+      add(this.thumbsUpRate, labels, a.thumbs.rate);
+      add(this.latencyP50, labels, a.latencyMs.p50);
+      add(this.latencyP95, labels, a.latencyMs.p95);
+      add(this.latencyP99, labels, a.latencyMs.p99);
+      add(this.costPerRequest, labels, a.costPerRequestUsd);
     }
+    add(this.srmPValue, { experiment }, results.srm.pValue);
+    add(this.scoreValuesDropped, { experiment }, results.scoreNames.droppedValues);
+    return out;
+  }
+
+  private sequentialSeries(results: ExperimentResults, metrics: (metric: string) => boolean): Series[] {
+    const out: Series[] = [];
     for (const c of results.comparisons) {
-      seen.add(`${c.arm}\u0000\u0000${c.metric}`);
-      const labels = { experiment, arm: c.arm, metric: c.metric };
-      if (c.sequential.pValue === null) this.sequentialPValue.remove(labels);
-      else this.sequentialPValue.set(labels, c.sequential.pValue);
+      if (c.sequential.pValue === null || !metrics(c.metric)) continue;
+      const labels = { experiment: results.experiment, arm: c.arm, metric: c.metric };
+      out.push(series(this.sequentialPValue, labels, c.sequential.pValue));
     }
-    if (results.srm.pValue === null) this.srmPValue.remove({ experiment });
-    else this.srmPValue.set({ experiment }, results.srm.pValue);
-    this.exported.set(experiment, seen);
+    return out;
   }
 
-  /** Drops every series of an experiment (stopped past retention, or no longer known). */
-  remove(experiment: string): void {
-    const series = this.exported.get(experiment);
-    for (const key of series ?? []) {
-      const [arm, score, metric] = key.split('\u0000');
-      if (metric !== undefined) {
-        this.sequentialPValue.remove({ experiment, arm, metric });
-        continue;
+  /** One group per score name, in name order. */
+  private scoreSeries(results: ExperimentResults): Series[][] {
+    const names = new Set<string>();
+    for (const a of results.arms) for (const name of Object.keys(a.scores)) names.add(name);
+    for (const c of results.comparisons) if (c.metric.startsWith('score:')) names.add(c.metric.slice(6));
+    return [...names].sort().map((score) => {
+      const out: Series[] = [];
+      for (const a of results.arms) {
+        const m = a.scores[score]?.mean;
+        if (m !== undefined && m !== null && Number.isFinite(m))
+          out.push(series(this.scoreMean, { experiment: results.experiment, arm: a.arm, score }, m));
       }
-      if (score !== undefined) {
-        this.scoreMean.remove({ experiment, arm, score });
-        continue;
-      }
-      for (const g of this.armGauges()) g.remove({ experiment, arm });
-    }
-    this.srmPValue.remove({ experiment });
-    this.exported.delete(experiment);
-  }
-
-  private armGauges(): Array<Gauge<ArmLabels>> {
-    return [
-      this.exposures,
-      this.generations,
-      this.ratingMean,
-      this.ratingCiLower,
-      this.ratingCiUpper,
-      this.ratingCount,
-      this.thumbsUpRate,
-      this.latencyP50,
-      this.latencyP95,
-      this.latencyP99,
-      this.costPerRequest,
-    ];
+      out.push(...this.sequentialSeries(results, (metric) => metric === `score:${score}`));
+      return out;
+    });
   }
 
   exportedExperiments(): string[] {
-    return [...this.exported.keys()];
+    return [...this.experiments];
   }
+}
+
+interface Series {
+  key: string;
+  gauge: Gauge<string>;
+  labels: Record<string, string>;
+  value: number;
+}
+
+const gaugeIds = new WeakMap<Gauge<string>, number>();
+let nextGaugeId = 0;
+
+function series(gauge: Gauge<string>, labels: Record<string, string>, value: number): Series {
+  let id = gaugeIds.get(gauge);
+  if (id === undefined) {
+    id = nextGaugeId++;
+    gaugeIds.set(gauge, id);
+  }
+  // JSON of the label values: unambiguous whatever characters they hold.
+  const key = `${id}${JSON.stringify(Object.values(labels))}`;
+  return { key, gauge, labels, value };
 }

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { ExperimentsRepository } from '../aggregation/persistence/experiments.repository';
 import type { AnalyticsConfig } from '../config/analytics.config';
 import { GetResultsUseCase } from '../results/get-results.usecase';
+import type { ExperimentResults } from '../results/dto/results.response';
 import { ListUnattributedUseCase } from '../results/list-unattributed.usecase';
 import { AnalyticsMetrics } from './analytics-metrics';
 
@@ -80,21 +81,23 @@ export class MetricsRefresher implements OnApplicationBootstrap, OnApplicationSh
     const started = process.hrtime.bigint();
     const now = Date.now();
     const all = await this.experiments.findAll();
-    const keep = all
+    const retained = all
       .filter(
         (e) =>
           e.status !== 'stopped' ||
           (e.stoppedAt !== null &&
             now - Date.parse(e.stoppedAt) < this.config.ANALYTICS_STOPPED_METRICS_RETENTION_MS),
       )
-      .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
-      .slice(0, this.config.ANALYTICS_METRICS_MAX_EXPERIMENTS);
-    const keepKeys = new Set(keep.map((e) => e._id));
-    for (const key of this.metrics.exportedExperiments()) if (!keepKeys.has(key)) this.metrics.remove(key);
+      // Most recently changed first: they get the series budget first (ties: by key, deterministic).
+      .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a._id.localeCompare(b._id));
+    const keep = retained.slice(0, this.config.ANALYTICS_METRICS_MAX_EXPERIMENTS);
+    const results: ExperimentResults[] = [];
     for (const e of keep) {
       if (this.closed) return;
-      this.metrics.publish(await this.results.forExperiment(e, { window: 'all' }));
+      results.push(await this.results.forExperiment(e, { window: 'all' }));
     }
+    this.metrics.publishAll(results, this.config.ANALYTICS_METRICS_MAX_SERIES);
+    this.metrics.experimentsOmitted.set(retained.length - keep.length);
     if (now - this.lastUnattributed >= UNATTRIBUTED_EVERY_MS) {
       this.lastUnattributed = now;
       this.metrics.unattributed.set((await this.unattributed.execute(0)).count);

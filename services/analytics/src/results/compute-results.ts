@@ -20,10 +20,12 @@ import {
   addValues,
   type Bucket,
   type BucketValues,
+  DROPPED_NAMES_KEPT,
   emptyValues,
   newSketch,
   unescapeScoreName,
 } from '../aggregation/bucket';
+import { MAX_SCORE_NAMES_PER_EXPERIMENT } from '../aggregation/feedback-values';
 import type { ExperimentDoc } from '../aggregation/persistence/experiments.repository';
 import type { ArmResult, ComparisonResult, ExperimentResults, MeanResult } from './dto/results.response';
 
@@ -83,6 +85,41 @@ export function mergeArms(buckets: Bucket[]): Map<string, ArmAgg> {
   return arms;
 }
 
+/**
+ * Which score names the results show: at most `MAX_SCORE_NAMES_PER_EXPERIMENT`. The aggregation
+ * bounds names per partition, so the union over partitions can be larger; then the names with the
+ * most values over all arms are kept (ties: by name). Everything else is reported, never hidden:
+ * values dropped by the aggregation plus values of the names cut here, and up to
+ * `DROPPED_NAMES_KEPT` of those names, sorted.
+ */
+function limitScores(arms: BucketValues[]): {
+  kept: Set<string>;
+  droppedValues: number;
+  droppedNames: string[];
+} {
+  const totals = new Map<string, number>();
+  const dropped = new Set<string>();
+  let droppedValues = 0;
+  for (const v of arms) {
+    for (const [escaped, agg] of Object.entries(v.scores))
+      totals.set(escaped, (totals.get(escaped) ?? 0) + agg.n);
+    droppedValues += v.droppedScores ?? 0;
+    for (const escaped of v.droppedScoreNames ?? []) dropped.add(escaped);
+  }
+  const ranked = [...totals.entries()].sort(([x, nx], [y, ny]) => ny - nx || (x < y ? -1 : x > y ? 1 : 0));
+  const kept = new Set(ranked.slice(0, MAX_SCORE_NAMES_PER_EXPERIMENT).map(([name]) => name));
+  for (const [name, n] of ranked.slice(MAX_SCORE_NAMES_PER_EXPERIMENT)) {
+    droppedValues += n;
+    dropped.add(name);
+  }
+  const droppedNames = [...dropped]
+    .filter((name) => !kept.has(name))
+    .map(unescapeScoreName)
+    .sort()
+    .slice(0, DROPPED_NAMES_KEPT);
+  return { kept, droppedValues, droppedNames };
+}
+
 function compareMeans(metric: string, arm: string, c: MeanStats, t: MeanStats): ComparisonResult {
   const w = welchTest(c, t);
   const s = sequentialTest(c, t);
@@ -133,13 +170,15 @@ export function computeResults(
   const empty = (): ArmAgg => ({ values: emptyValues(), latency: null });
   const aggOf = (name: string): ArmAgg => merged.get(name) ?? empty();
 
+  const scoreNames = limitScores([...merged.values()].map((a) => a.values));
+
   const arms: ArmResult[] = armNames.map((name) => {
     const { values: v, latency } = aggOf(name);
     const thumbsN = v.thumbsUp + v.thumbsDown;
     const wilson = wilsonInterval(thumbsN, v.thumbsUp);
     const scores: Record<string, MeanResult> = {};
     for (const [escaped, agg] of Object.entries(v.scores)) {
-      if (agg.n > 0) scores[unescapeScoreName(escaped)] = mean(agg);
+      if (agg.n > 0 && scoreNames.kept.has(escaped)) scores[unescapeScoreName(escaped)] = mean(agg);
     }
     return {
       arm: name,
@@ -177,8 +216,8 @@ export function computeResults(
     const t = aggOf(name);
     comparisons.push(compareMeans('rating', name, c.values.rating, t.values.rating));
     comparisons.push(compareThumbs(name, c, t));
-    const scoreNames = new Set([...Object.keys(c.values.scores), ...Object.keys(t.values.scores)]);
-    for (const escaped of [...scoreNames].sort()) {
+    const compared = new Set([...Object.keys(c.values.scores), ...Object.keys(t.values.scores)]);
+    for (const escaped of [...compared].filter((n) => scoreNames.kept.has(n)).sort()) {
       const zero = { n: 0, sum: 0, sumSq: 0 };
       comparisons.push(
         compareMeans(
@@ -245,6 +284,11 @@ export function computeResults(
     control,
     arms,
     comparisons,
+    scoreNames: {
+      limit: MAX_SCORE_NAMES_PER_EXPERIMENT,
+      droppedValues: scoreNames.droppedValues,
+      droppedNames: scoreNames.droppedNames,
+    },
     srm: srmResult,
     sampleSize: {
       metric: usesRating ? 'rating' : 'thumbs',

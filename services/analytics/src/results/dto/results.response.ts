@@ -60,6 +60,16 @@ export const resultsResponseSchema = z.object({
   control: z.string(),
   arms: z.array(armResultSchema),
   comparisons: z.array(comparisonSchema),
+  scoreNames: z
+    .object({
+      limit: z.number().int().describe('Most score names shown per experiment'),
+      droppedValues: z
+        .number()
+        .int()
+        .describe('Score values not aggregated or not shown because their name is beyond the limit'),
+      droppedNames: z.array(z.string()).describe('Some of those names (at most 20), sorted'),
+    })
+    .describe('Score names beyond the per-experiment limit: counted here, never silently lost'),
   srm: z.object({
     observed: z.record(z.string(), z.number()),
     expected: z.record(z.string(), z.number()).nullable(),
