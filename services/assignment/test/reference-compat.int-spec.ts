@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { OPAQUE_ID_PATTERN } from '@llmops/contracts';
 import { testInfra } from '@llmops/testing';
 import { type AssignmentApp, startAssignmentApp } from './support/assignment-app';
 import { createRunning, registeredArms } from './support/fixtures';
@@ -38,6 +39,16 @@ interface Fixture {
 const fixture = JSON.parse(
   readFileSync(path.resolve(__dirname, '../../../libs/hashing/fixtures/assignments.json'), 'utf8'),
 ) as Fixture;
+
+/**
+ * The fixture's user ids the API accepts, with their row index. The API refuses ids with control
+ * characters (tab, newline, NUL: see the contracts' id rules); the hashing lib's own spec still
+ * checks every row of the fixture, those included.
+ */
+const accepted = fixture.userIds
+  .map((userId, row) => ({ userId, row }))
+  .filter(({ userId }) => OPAQUE_ID_PATTERN.test(userId));
+const acceptedIds = accepted.map((a) => a.userId);
 
 type Item = { experiment: string; arm: string; inExperiment: boolean; reason: string };
 
@@ -70,6 +81,29 @@ describe('reference compatibility (hashVersion 1) through POST /v1/assign/batch'
     expect(fixture.userIds.length).toBeGreaterThanOrEqual(2_000);
     expect(fixture.userIds.some((u) => u.includes(':'))).toBe(true);
     expect(fixture.userIds.some((u) => [...u].some((c) => c.codePointAt(0)! > 0x7f))).toBe(true);
+    expect(accepted.length).toBeGreaterThanOrEqual(2_000);
+  });
+
+  it('refuses the fixture ids with control characters with 400 at their item path', async () => {
+    const refused = fixture.userIds.filter((u) => !OPAQUE_ID_PATTERN.test(u));
+    expect(refused.length).toBeGreaterThan(0);
+    for (const userId of refused) {
+      const res = await app.request<{ error: { details: { issues: Array<{ path: string }> } } }>(
+        'POST',
+        '/v1/assign/batch',
+        {
+          items: [
+            { experiment: 'any', userId: 'ok' },
+            { experiment: 'any', userId },
+          ],
+        },
+      );
+      expect([JSON.stringify(userId), res.status, res.body.error.details.issues.map((i) => i.path)]).toEqual([
+        JSON.stringify(userId),
+        400,
+        ['items.1.userId'],
+      ]);
+    }
   });
 
   it.each(fixture.reference.map((r, i) => [i, r.seed, r.trafficSplit] as const))(
@@ -82,12 +116,12 @@ describe('reference compatibility (hashVersion 1) through POST /v1/assign/batch'
         ['B', ref.weights[1]],
       ]);
       await createRunning(app, { key, seed: ref.seed, arms });
-      const items = await assignAll(app, key, fixture.userIds);
+      const items = await assignAll(app, key, acceptedIds);
       const mismatches = items
-        .map((item, u) => ({ user: fixture.userIds[u], got: item.arm, want: ref.rows[u][0], item }))
+        .map((item, k) => ({ user: acceptedIds[k], got: item.arm, want: ref.rows[accepted[k].row][0], item }))
         .filter((m) => m.got !== m.want || !m.item.inExperiment || m.item.reason !== 'hash');
       expect(mismatches).toEqual([]);
-      expect(items).toHaveLength(fixture.userIds.length);
+      expect(items).toHaveLength(acceptedIds.length);
     },
   );
 
@@ -109,13 +143,14 @@ describe('reference compatibility (hashVersion 1) through POST /v1/assign/batch'
         arms,
         ...(g.config.layer ? { layer: g.config.layer } : {}),
       });
-      const items = await assignAll(app, key, fixture.userIds);
+      const items = await assignAll(app, key, acceptedIds);
+      expect(items).toHaveLength(acceptedIds.length);
       const mismatches = items
-        .map((item, u) => {
-          const [armIndex, reason] = g.rows[u];
+        .map((item, k) => {
+          const [armIndex, reason] = g.rows[accepted[k].row];
           const want = { arm: `arm${armIndex ?? 0}`, inExperiment: armIndex !== null, reason };
           const got = { arm: item.arm, inExperiment: item.inExperiment, reason: item.reason };
-          return { user: fixture.userIds[u], want, got };
+          return { user: acceptedIds[k], want, got };
         })
         .filter((m) => JSON.stringify(m.want) !== JSON.stringify(m.got));
       expect(mismatches).toEqual([]);

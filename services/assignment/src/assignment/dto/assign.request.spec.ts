@@ -17,7 +17,10 @@ describe('parseAssignRequest', () => {
   const next = mulberry32(0x9e3779b9);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)];
 
-  const CHARS = ['a', 'Z', '7', ':', '-', 'é', '日', '\u{1F600}', '\uD800', '\uDC00', ' ', '"'];
+  const CHARS = [
+    ...['a', 'Z', '7', ':', '-', 'é', '日', '\u{1F600}'],
+    ...['\uD800', '\uDC00', ' ', '"', '\u0000', '\n', '\u007F', '\u0085'],
+  ];
   function text(): string {
     const length = pick([0, 1, 2, 8, 127, 128, 129, 511, 512, 513]);
     let out = '';
@@ -32,8 +35,15 @@ describe('parseAssignRequest', () => {
     while (out.length < length) out += pick(CHARS.slice(0, 8));
     return out;
   }
-  function value(): unknown {
-    if (next() < 0.75) return validText();
+  /** A key both accept: the experiment key pattern, 1 to 128 characters. */
+  function validKey(): string {
+    const length = pick([1, 2, 8, 128]);
+    let out = pick(['a', '7']);
+    while (out.length < length) out += pick(['a', 'z', '7', '.', '-', '_']);
+    return out;
+  }
+  function value(key: string): unknown {
+    if (next() < 0.75) return key === 'experiment' && next() < 0.9 ? validKey() : validText();
     return pick([text, () => 42, () => null, () => true, () => [text()], () => ({ a: text() })])();
   }
   function body(): unknown {
@@ -43,7 +53,7 @@ describe('parseAssignRequest', () => {
     for (const key of ['experiment', 'userId', 'attributes', 'extra']) {
       const p = next();
       if (key === 'attributes' || key === 'extra' ? p < 0.15 : p < 0.9) {
-        out[key] = key === 'attributes' && p < 0.1 ? { plan: pick(['pro', 'free']), seats: 3 } : value();
+        out[key] = key === 'attributes' && p < 0.1 ? { plan: pick(['pro', 'free']), seats: 3 } : value(key);
       }
     }
     return out;
@@ -103,6 +113,13 @@ describe('parseAssignRequest', () => {
     [{ experiment: 'e', userId: '' }, 'userId'],
     [{ experiment: 'e', userId: 'x'.repeat(513) }, 'userId'],
     [{ experiment: 'e', userId: 'a\uD800' }, 'userId'],
+    [{ experiment: 'e', userId: 'a\u0000' }, 'userId'],
+    [{ experiment: 'e', userId: '\u0085' }, 'userId'],
+    [{ experiment: 'e', userId: 'tab\t' }, 'userId'],
+    [{ experiment: 'E', userId: 'u' }, 'experiment'],
+    [{ experiment: 'e\u0000', userId: 'u' }, 'experiment'],
+    [{ experiment: 'e', userId: 'u', attributes: { 'a\u0000': 1 } }, 'attributes.a\u0000'],
+    [{ experiment: 'e', userId: 'u', attributes: { plan: 'p\uD800' } }, 'attributes.plan'],
     [{ experiment: '', userId: 'u' }, 'experiment'],
     [{ experiment: 'e'.repeat(129), userId: 'u' }, 'experiment'],
     [{ experiment: 'e', userId: 'u', extra: 1 }, 'extra'],

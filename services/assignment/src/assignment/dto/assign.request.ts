@@ -1,25 +1,28 @@
-import { isValidUserId, MAX_USER_ID_LENGTH } from '@llmops/hashing';
+import {
+  EXPERIMENT_KEY_PATTERN,
+  experimentKey,
+  isOpaqueId,
+  opaqueId,
+  text,
+  USER_ID_MAX_LENGTH,
+  userId,
+} from '@llmops/contracts';
 import { parseOrThrow, plainObjectWithin } from '@llmops/platform';
 import { z } from 'zod';
 
 /** Largest `items` array of POST /v1/assign/batch. */
 export const MAX_BATCH_ITEMS = 1_000;
 
-/** Longest experiment key (the key pattern allows 128 characters). */
-const MAX_EXPERIMENT_KEY = 128;
-
-export const userIdSchema = z
-  .string({ error: 'expected userId as a string' })
-  .min(1, { error: 'expected a non-empty userId' })
-  .max(MAX_USER_ID_LENGTH, { error: `expected a userId of at most ${MAX_USER_ID_LENGTH} characters` })
-  .refine(isValidUserId, {
-    error: 'expected well-formed UTF-16 (no lone surrogates): user ids are hashed as UTF-8',
-  });
+/**
+ * The contract's user id: any Unicode text of 1 to 512 UTF-16 code units without control
+ * characters or lone surrogates (hashed as UTF-8, like the reference formula).
+ */
+export const userIdSchema = userId();
 
 export const attributesSchema = z
   .record(
-    z.string().max(128, { error: 'expected attribute names of at most 128 characters' }),
-    z.union([z.string().max(1024), z.number(), z.boolean()], {
+    opaqueId('attribute name', 128),
+    z.union([text('a string', 1024), z.number(), z.boolean()], {
       error: 'expected a string (<= 1024 characters), number or boolean',
     }),
     { error: 'expected an object of attributes' },
@@ -27,10 +30,7 @@ export const attributesSchema = z
   .refine((a) => Object.keys(a).length <= 100, { error: 'expected at most 100 attributes' });
 
 export const assignRequestSchema = z.strictObject({
-  experiment: z
-    .string({ error: 'expected an experiment key' })
-    .min(1, { error: 'expected an experiment key' })
-    .max(MAX_EXPERIMENT_KEY),
+  experiment: experimentKey(),
   userId: userIdSchema,
   attributes: attributesSchema.optional(),
 });
@@ -51,12 +51,8 @@ function isPlainAssignRequest(body: unknown): body is AssignRequest {
   const { experiment, userId } = b;
   return (
     typeof experiment === 'string' &&
-    experiment.length >= 1 &&
-    experiment.length <= MAX_EXPERIMENT_KEY &&
-    typeof userId === 'string' &&
-    userId.length >= 1 &&
-    userId.length <= MAX_USER_ID_LENGTH &&
-    isValidUserId(userId)
+    EXPERIMENT_KEY_PATTERN.test(experiment) &&
+    isOpaqueId(userId, USER_ID_MAX_LENGTH)
   );
 }
 

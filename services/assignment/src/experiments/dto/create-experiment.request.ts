@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  armNameSchema,
   armsSchema,
   descriptionSchema,
   experimentKeySchema,
@@ -18,7 +19,7 @@ export const createExperimentRequestSchema = z
     description: descriptionSchema.default(''),
     arms: armsSchema,
     /** Name of the control arm; default: the first arm. */
-    control: z.string().min(1).max(128).optional(),
+    control: armNameSchema.optional(),
     trafficAllocation: trafficAllocationSchema.default(1),
     /** Hashed in place of the reference design's experiment name; default: `key`. */
     seed: seedSchema.optional(),

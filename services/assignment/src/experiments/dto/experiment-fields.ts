@@ -1,28 +1,21 @@
 /** Field schemas shared by the experiment request bodies. Every object is strict (unknown fields fail). */
-import { EXPERIMENT_KEY_PATTERN } from '@llmops/contracts';
-import { isValidUserId, MAX_USER_ID_LENGTH, SUPPORTED_HASH_VERSIONS } from '@llmops/hashing';
+import { armName, armWeight, experimentKey, opaqueId, promptName, text, userId } from '@llmops/contracts';
+import { SUPPORTED_HASH_VERSIONS } from '@llmops/hashing';
 import { z } from 'zod';
 
-export const experimentKeySchema = z
-  .string({ error: 'expected an experiment key' })
-  .regex(EXPERIMENT_KEY_PATTERN, { error: 'expected a key matching ^[a-z0-9][a-z0-9_.-]{0,127}$' });
+/** Ids, names, texts and numbers are the experiment snapshot contract's (`@llmops/contracts`). */
+export const experimentKeySchema = experimentKey();
 
-const armName = z
-  .string({ error: 'expected an arm name' })
-  .min(1, { error: 'expected a non-empty arm name' })
-  .max(128, { error: 'expected at most 128 characters' });
+/** An arm name (ARM_NAME_PATTERN), also what `control` and `forced` values name. */
+export const armNameSchema = armName();
 
 export const armSchema = z.strictObject({
-  name: armName,
-  weight: z
-    .number({ error: 'expected a finite weight >= 0' })
-    .min(0, { error: 'expected a finite weight >= 0' }),
+  name: armNameSchema,
+  weight: armWeight(),
   prompt: z.strictObject({
-    name: z.string({ error: 'expected a prompt name' }).min(1, { error: 'expected a prompt name' }).max(256),
-    ref: z
-      .string({ error: 'expected a prompt ref (alias, version number or hash)' })
-      .min(1, { error: 'expected a prompt ref (alias, version number or hash)' })
-      .max(256),
+    name: promptName(),
+    /** An alias, a version number or a hash of the prompt. */
+    ref: opaqueId('prompt ref (alias, version number or hash)', 256),
   }),
 });
 export type ArmInput = z.infer<typeof armSchema>;
@@ -54,11 +47,7 @@ export const trafficAllocationSchema = z
   .gt(0, { error: 'expected a number in (0, 1]' })
   .max(1, { error: 'expected a number in (0, 1]' });
 
-export const seedSchema = z
-  .string({ error: 'expected a non-empty seed string' })
-  .min(1, { error: 'expected a non-empty seed string' })
-  .max(256, { error: 'expected at most 256 characters' })
-  .refine((s) => isValidUserId(s), { error: 'expected well-formed UTF-16 (no lone surrogates)' });
+export const seedSchema = opaqueId('seed', 256);
 
 export const hashVersionSchema = z
   .int({ error: 'expected an integer hash version' })
@@ -73,24 +62,17 @@ const unit = (what: string) =>
     .max(1, { error: `expected ${what} in [0, 1]` });
 
 export const layerSchema = z.strictObject({
-  name: z
-    .string({ error: 'expected a layer name' })
-    .min(1, { error: 'expected a non-empty layer name' })
-    .max(128, { error: 'expected at most 128 characters' })
-    .refine((s) => isValidUserId(s), { error: 'expected well-formed UTF-16 (no lone surrogates)' }),
+  name: opaqueId('layer name', 128),
   range: z
     .tuple([unit('start'), unit('end')], { error: 'expected [start, end]' })
     .refine(([start, end]) => start < end, { error: 'expected 0 <= start < end <= 1' }),
 });
 
-const scalar = z.union([z.string(), z.number(), z.boolean()], {
+const scalar = z.union([text(), z.number(), z.boolean()], {
   error: 'expected a string, number or boolean',
 });
 
-const attributeName = z
-  .string({ error: 'expected an attribute name' })
-  .min(1, { error: 'expected a non-empty attribute name' })
-  .max(128, { error: 'expected at most 128 characters' });
+const attributeName = opaqueId('attribute name', 128);
 
 export const targetingRuleSchema = z.discriminatedUnion(
   'op',
@@ -112,17 +94,7 @@ export const targetingSchema = z
   .max(100, { error: 'expected at most 100 rules' });
 
 export const forcedSchema = z
-  .record(
-    z
-      .string()
-      .min(1, { error: 'expected a non-empty user id' })
-      .max(MAX_USER_ID_LENGTH, { error: `expected a user id of at most ${MAX_USER_ID_LENGTH} characters` })
-      .refine((s) => isValidUserId(s), { error: 'expected well-formed UTF-16 (no lone surrogates)' }),
-    armName,
-    { error: 'expected an object mapping user id to arm name' },
-  )
+  .record(userId(), armNameSchema, { error: 'expected an object mapping user id to arm name' })
   .refine((m) => Object.keys(m).length <= 10_000, { error: 'expected at most 10000 forced users' });
 
-export const descriptionSchema = z
-  .string({ error: 'expected a string' })
-  .max(4096, { error: 'expected at most 4096 characters' });
+export const descriptionSchema = text('a string', 4096);

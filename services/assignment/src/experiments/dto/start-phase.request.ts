@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  armNameSchema,
   armsSchema,
   hashVersionSchema,
   layerSchema,
@@ -14,7 +15,7 @@ import {
 export const startPhaseRequestSchema = z.strictObject({
   seed: seedSchema.optional(),
   arms: armsSchema.optional(),
-  control: z.string().min(1).max(128).optional(),
+  control: armNameSchema.optional(),
   hashVersion: hashVersionSchema.optional(),
   trafficAllocation: trafficAllocationSchema.optional(),
   layer: layerSchema.nullable().optional(),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  armNameSchema,
   armsSchema,
   descriptionSchema,
   forcedSchema,
@@ -19,7 +20,7 @@ export const updateExperimentRequestSchema = z
   .strictObject({
     description: descriptionSchema.optional(),
     arms: armsSchema.optional(),
-    control: z.string().min(1).max(128).optional(),
+    control: armNameSchema.optional(),
     trafficAllocation: trafficAllocationSchema.optional(),
     seed: seedSchema.optional(),
     hashVersion: hashVersionSchema.optional(),
