@@ -20,6 +20,14 @@ class CountCell {
 
 export type SnapshotSource = 'mongo' | 'local' | 'topic';
 
+/**
+ * Most (experiment, arm, reason) series of `llmops_assignments_total`. Label sets first bound past
+ * it are counted under `experiment="_other", arm="_other"` (one series per reason; no key or arm
+ * name starts with `_`), so every assignment is still counted and /metrics stays bounded however
+ * many experiments there are.
+ */
+export const MAX_ASSIGNMENT_SERIES = 2_000;
+
 export type ApplyResult = 'applied' | 'stale' | { invalid: string };
 
 @Injectable()
@@ -37,10 +45,18 @@ export class ExperimentStore {
     // compile time instead; scrapes copy the cells into the counter. Cells outlive recompiles, so
     // the totals stay monotonic across revisions.
     const cells = new Map<string, CountCell>();
+    const overflow = new Map<string, CountCell>();
     this.counter = (experiment, arm, reason) => {
       const id = `${experiment}\u0000${arm}\u0000${reason}`;
       let cell = cells.get(id);
-      if (!cell) {
+      if (!cell && cells.size >= MAX_ASSIGNMENT_SERIES) {
+        const other = `\u0000\u0000${reason}`;
+        cell = overflow.get(other);
+        if (!cell) {
+          cell = new CountCell({ experiment: '_other', arm: '_other', reason });
+          overflow.set(other, cell);
+        }
+      } else if (!cell) {
         cell = new CountCell({ experiment, arm, reason });
         cells.set(id, cell);
       }
@@ -54,6 +70,7 @@ export class ExperimentStore {
       collect() {
         this.reset();
         for (const cell of cells.values()) this.inc(cell.labels, cell.n);
+        for (const cell of overflow.values()) this.inc(cell.labels, cell.n);
       },
     });
     this.applied = new Counter({
