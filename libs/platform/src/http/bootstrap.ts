@@ -21,6 +21,8 @@ import { LOGGER } from '../platform.module';
 import { DirectRoutes } from './direct-routes';
 import { HttpErrorFilter, sendError } from './http-error.filter';
 import { DEFAULT_JSON_MAX_DEPTH, installJsonBodyParser } from './json-body';
+import { installMethodNotAllowed } from './method-not-allowed';
+import { finalizeOpenApiDocument } from './openapi-schema';
 import { installRequestContext } from './request-context';
 
 export interface ServiceAppOptions {
@@ -96,6 +98,7 @@ export async function createServiceApp(
   await app.register(helmet, SECURITY_HEADERS);
   const logger = app.get<Logger>(LOGGER);
   late.logger = logger;
+  installMethodNotAllowed(fastify, logger);
   const registry = app.get<Registry>(METRICS_REGISTRY);
   instrumentHttp(fastify, registry);
   app.useGlobalFilters(new HttpErrorFilter(logger));
@@ -111,6 +114,7 @@ export async function createServiceApp(
       .build(),
   );
   app.get(DirectRoutes).document(doc);
+  finalizeOpenApiDocument(doc);
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
   return app;
 }
