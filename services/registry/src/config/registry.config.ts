@@ -11,6 +11,16 @@ export const registryConfigSchema = baseServiceConfig(3001, 'registry').extend({
   REGISTRY_OUTBOX_BATCH_SIZE: env.int(200, 1, 10_000),
   /** Longest wait between publisher retries while the broker is unavailable. */
   REGISTRY_OUTBOX_MAX_BACKOFF_MS: env.int(5_000, 10, 600_000),
+  /**
+   * Failed publish attempts of one outbox record (its event fails its contract, cannot fit, or the
+   * broker refuses it) before it is quarantined. Broker outages do not count.
+   */
+  REGISTRY_OUTBOX_MAX_ATTEMPTS: env.int(5, 1, 1_000),
+  /**
+   * Largest serialized event (bytes). The broker refuses records over its message.max.bytes (1 MiB
+   * by default), so a write whose event could not fit is refused up front (413 event_too_large).
+   */
+  REGISTRY_MAX_EVENT_BYTES: env.int(900 * 1024, 1024, 100 * 1024 * 1024),
   /** Largest spec accepted (bytes of its canonical JSON); the request body may be 64 KiB larger. */
   REGISTRY_MAX_SPEC_BYTES: env.int(256 * 1024, 1024, 16 * 1024 * 1024),
   /** Largest render result: UTF-8 bytes of all rendered texts together (checked while rendering). */

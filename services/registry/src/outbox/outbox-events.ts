@@ -6,6 +6,8 @@
  */
 import {
   CLOUDEVENTS_CONTENT_TYPE,
+  type ContractIssue,
+  ContractValidationError,
   createEvent,
   EVENT_SOURCES,
   EVENT_TYPES,
@@ -64,4 +66,58 @@ export function aliasMoveMessage(m: UnpublishedAliasMove): OutgoingMessage {
     { source: EVENT_SOURCES.registry, id, time: m.movedAt, subject: m.name },
   );
   return { key: m.name, value: serializeEvent(event), headers: headers(id, m.correlationId, m.traceparent) };
+}
+
+export type NotPublishableReason = 'contract' | 'too_deep' | 'too_large';
+
+/** An outbox record whose event cannot be published: it fails its contract or cannot fit in Kafka. */
+export class EventNotPublishableError extends Error {
+  override readonly name = 'EventNotPublishableError';
+
+  constructor(
+    readonly reason: NotPublishableReason,
+    message: string,
+    /** Contract issues, paths from the envelope root (`data.spec...`). */
+    readonly issues: ContractIssue[] = [],
+    readonly bytes?: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The Kafka message of `record`, checked the way the broker and consumers will see it: the event
+ * passes its contract (createEvent validates it) and its serialized value fits in `maxBytes`.
+ * Throws EventNotPublishableError otherwise. The use cases call it before acknowledging a write,
+ * and the outbox publisher before sending, so a record that could never be published is refused
+ * at the edge, and one that got into the outbox anyway is recognised without a send.
+ */
+export function publishableMessage<T>(
+  record: T,
+  toMessage: (r: T) => OutgoingMessage,
+  maxBytes: number,
+): OutgoingMessage {
+  let message: OutgoingMessage;
+  try {
+    message = toMessage(record);
+  } catch (err) {
+    if (err instanceof ContractValidationError) {
+      throw new EventNotPublishableError('contract', err.message, err.issues);
+    }
+    if (err instanceof RangeError) {
+      // Validation and serialization recurse into the value: too deep for the call stack.
+      throw new EventNotPublishableError('too_deep', `the event is nested too deeply to be published`);
+    }
+    throw err;
+  }
+  const bytes = Buffer.byteLength(message.value);
+  if (bytes > maxBytes) {
+    throw new EventNotPublishableError(
+      'too_large',
+      `the event would be ${bytes} bytes; at most ${maxBytes} bytes can be published`,
+      [],
+      bytes,
+    );
+  }
+  return message;
 }

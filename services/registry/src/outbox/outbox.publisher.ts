@@ -7,7 +7,13 @@
  * is unavailable. Several instances may drain the same record concurrently; that only duplicates
  * (same id), it never loses.
  */
-import { BatchingProducer, LOGGER, type OutgoingMessage, SERVICE_CONFIG } from '@llmops/platform';
+import {
+  BatchingProducer,
+  isDatabaseUnavailable,
+  LOGGER,
+  type OutgoingMessage,
+  SERVICE_CONFIG,
+} from '@llmops/platform';
 import {
   type BeforeApplicationShutdown,
   Inject,
@@ -16,18 +22,43 @@ import {
 } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { RegistryConfig } from '../config/registry.config';
-import { AliasMoveRepository } from '../prompts/persistence/alias-move.repository';
+import { AliasMoveRepository, type UnpublishedAliasMove } from '../prompts/persistence/alias-move.repository';
+import type { OutboxEntry, OutboxFailure } from '../prompts/persistence/outbox-state';
 import { PromptSummaryRepository } from '../prompts/persistence/prompt-summary.repository';
-import { PromptVersionRepository } from '../prompts/persistence/prompt-version.repository';
+import {
+  PromptVersionRepository,
+  type UnpublishedVersion,
+} from '../prompts/persistence/prompt-version.repository';
 import { REGISTRY_METRICS, type RegistryMetrics } from '../prompts/registry.metrics';
 import { BrokerProbe } from './broker-probe';
-import { aliasMoveMessage, versionMessage } from './outbox-events';
+import { aliasMoveMessage, publishableMessage, versionMessage } from './outbox-events';
 import { registryTopics, type RegistryTopics } from './registry-topics';
 
-interface Prepared<T> {
-  records: T[];
-  messages: OutgoingMessage[];
+type Kind = 'version' | 'alias';
+
+interface Lane<T extends { id: string }> {
+  kind: Kind;
+  topic: string;
+  entries: OutboxEntry<T>[];
+  applyReadModel(record: T): Promise<void>;
+  toMessage(record: T): OutgoingMessage;
+  store: {
+    markPublished(ids: string[]): Promise<void>;
+    recordFailures(failures: readonly OutboxFailure[]): Promise<void>;
+  };
 }
+
+interface Ready {
+  entry: OutboxEntry<unknown>;
+  message: OutgoingMessage;
+}
+
+interface Failed {
+  entry: OutboxEntry<unknown>;
+  error: unknown;
+}
+
+const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 @Injectable()
 export class OutboxPublisher implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -75,71 +106,154 @@ export class OutboxPublisher implements OnApplicationBootstrap, BeforeApplicatio
   /** One round; resolves with the number of events acknowledged. Exposed for tests and tools. */
   async drainOnce(): Promise<number> {
     const limit = this.config.REGISTRY_OUTBOX_BATCH_SIZE;
+    const now = new Date();
     const [versions, moves] = await Promise.all([
-      this.versions.findUnpublished(limit),
-      this.moves.findUnpublished(limit),
+      this.versions.findUnpublished(limit, now),
+      this.moves.findUnpublished(limit, now),
     ]);
     if (versions.length === 0 && moves.length === 0) {
       this.metrics.outboxPending.set({ kind: 'version' }, 0);
       this.metrics.outboxPending.set({ kind: 'alias' }, 0);
       return 0;
     }
+    const lanes: Lane<{ id: string }>[] = [
+      {
+        kind: 'version',
+        topic: this.topics.versions,
+        entries: versions,
+        applyReadModel: (v) => this.summaries.applyVersion(v as UnpublishedVersion),
+        toMessage: (v) => versionMessage(v as UnpublishedVersion),
+        store: this.versions,
+      },
+      {
+        kind: 'alias',
+        topic: this.topics.aliases,
+        entries: moves,
+        applyReadModel: (m) => this.summaries.applyAliasMove(m as UnpublishedAliasMove),
+        toMessage: (m) => aliasMoveMessage(m as UnpublishedAliasMove),
+        store: this.moves,
+      },
+    ];
     // Read models first: once an event is marked published nothing would repair them any more.
-    for (const v of versions) await this.summaries.applyVersion(v);
-    for (const m of moves) await this.summaries.applyAliasMove(m);
+    // Records that fail for a reason of their own are set aside (backoff, then quarantine).
+    const ready: Ready[][] = [];
+    for (const lane of lanes) ready.push(await this.prepare(lane));
 
     // Never send into an outage (see BrokerProbe); the events simply stay pending.
     await this.probe.check([this.topics.versions, this.topics.aliases]);
-    const v = this.prepare(versions, versionMessage);
-    const m = this.prepare(moves, aliasMoveMessage);
-    const [vSent, mSent] = await Promise.allSettled([
-      v.messages.length ? this.producer.send(this.topics.versions, v.messages) : Promise.resolve(),
-      m.messages.length ? this.producer.send(this.topics.aliases, m.messages) : Promise.resolve(),
-    ]);
+    const sent = await Promise.allSettled(lanes.map((lane, i) => this.send(lane, ready[i])));
     let acked = 0;
-    if (vSent.status === 'fulfilled') {
-      await this.versions.markPublished(v.records.map((r) => r.id));
-      this.metrics.outboxPublished.inc({ kind: 'version' }, v.records.length);
-      acked += v.records.length;
-    }
-    if (mSent.status === 'fulfilled') {
-      await this.moves.markPublished(m.records.map((r) => r.id));
-      this.metrics.outboxPublished.inc({ kind: 'alias' }, m.records.length);
-      acked += m.records.length;
-    }
-    this.metrics.outboxPending.set(
-      { kind: 'version' },
-      versions.length - (vSent.status === 'fulfilled' ? v.records.length : 0),
-    );
-    this.metrics.outboxPending.set(
-      { kind: 'alias' },
-      moves.length - (mSent.status === 'fulfilled' ? m.records.length : 0),
-    );
-    const failed = [vSent, mSent].find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) {
-      // A timed-out batch may still be inside kafkajs' retries; let it settle before any resend, so
-      // two copies of one record are never in flight at once.
-      await this.producer.flush().catch(() => undefined);
-      throw failed.reason;
-    }
+    lanes.forEach((lane, i) => {
+      const result = sent[i];
+      const published = result.status === 'fulfilled' ? result.value : 0;
+      acked += published;
+      this.metrics.outboxPending.set({ kind: lane.kind }, lane.entries.length - published);
+    });
+    const failed = sent.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     return acked;
   }
 
-  private prepare<T extends { id: string }>(records: T[], toMessage: (r: T) => OutgoingMessage): Prepared<T> {
-    const out: Prepared<T> = { records: [], messages: [] };
-    for (const r of records) {
+  /** The messages of a lane's records; records that cannot become one are recorded as failures. */
+  private async prepare<T extends { id: string }>(lane: Lane<T>): Promise<Ready[]> {
+    const ready: Ready[] = [];
+    const failures: Failed[] = [];
+    for (const entry of lane.entries) {
+      if (!entry.record) {
+        failures.push({ entry, error: `the stored document cannot be read: ${errorMessage(entry.error)}` });
+        continue;
+      }
       try {
-        out.messages.push(toMessage(r));
-        out.records.push(r);
+        await lane.applyReadModel(entry.record);
       } catch (err) {
-        // Cannot happen for data this service validated; never let one record block the others.
-        this.logger.error(
-          { err, id: r.id },
-          'outbox record does not match the event contract; left unpublished',
-        );
+        // The database is away: the whole round waits (transient). Anything else is this record's.
+        if (isDatabaseUnavailable(err)) throw err;
+        failures.push({ entry, error: err });
+        continue;
+      }
+      try {
+        ready.push({
+          entry,
+          message: publishableMessage(entry.record, lane.toMessage, this.config.REGISTRY_MAX_EVENT_BYTES),
+        });
+      } catch (err) {
+        failures.push({ entry, error: err });
       }
     }
-    return out;
+    await this.recordFailures(lane, failures);
+    return ready;
+  }
+
+  /**
+   * Sends a lane's messages as one batch and marks them published after the broker's ack. When a
+   * reachable broker refuses the batch, each record is sent alone, so the ones it refuses are
+   * found and set aside while the others are published.
+   */
+  private async send<T extends { id: string }>(lane: Lane<T>, ready: Ready[]): Promise<number> {
+    if (ready.length === 0) return 0;
+    const topics = [this.topics.versions, this.topics.aliases];
+    const published: string[] = [];
+    const failures: Failed[] = [];
+    try {
+      try {
+        await this.producer.send(
+          lane.topic,
+          ready.map((r) => r.message),
+        );
+        published.push(...ready.map((r) => r.entry.id));
+        return published.length;
+      } catch (err) {
+        // A timed-out batch may still be inside the client's retries; let it settle before any
+        // resend, so two copies of one record are never in flight at once.
+        await this.producer.flush().catch(() => undefined);
+        await this.probe.check(topics).catch(() => Promise.reject(err));
+      }
+      for (const r of ready) {
+        try {
+          await this.producer.send(lane.topic, [r.message]);
+          published.push(r.entry.id);
+        } catch (err) {
+          await this.producer.flush().catch(() => undefined);
+          // The broker went away meanwhile: not this record's failure; the round is retried.
+          await this.probe.check(topics).catch(() => Promise.reject(err));
+          failures.push({ entry: r.entry, error: err });
+        }
+      }
+      return published.length;
+    } finally {
+      await lane.store.markPublished(published);
+      this.metrics.outboxPublished.inc({ kind: lane.kind }, published.length);
+      await this.recordFailures(lane, failures);
+    }
+  }
+
+  /** Backoff for records that failed on their own, quarantine after REGISTRY_OUTBOX_MAX_ATTEMPTS. */
+  private async recordFailures<T extends { id: string }>(lane: Lane<T>, failures: Failed[]): Promise<void> {
+    if (failures.length === 0) return;
+    const failedAt = new Date();
+    const out: OutboxFailure[] = failures.map(({ entry, error }) => {
+      const attempts = entry.attempts + 1;
+      const message = errorMessage(error);
+      const fields = { kind: lane.kind, id: entry.id, attempts, err: message };
+      if (attempts >= this.config.REGISTRY_OUTBOX_MAX_ATTEMPTS) {
+        this.metrics.outboxQuarantined.inc({ kind: lane.kind });
+        this.logger.error(fields, 'outbox record quarantined: it could not be published');
+        return { id: entry.id, attempts, error: message, failedAt };
+      }
+      const retryInMs = Math.min(
+        this.config.REGISTRY_OUTBOX_POLL_MS * 2 ** attempts,
+        this.config.REGISTRY_OUTBOX_MAX_BACKOFF_MS,
+      );
+      this.logger.warn({ ...fields, retryInMs }, 'outbox record could not be published; retrying it later');
+      return {
+        id: entry.id,
+        attempts,
+        error: message,
+        failedAt,
+        retryAt: new Date(failedAt.getTime() + retryInMs),
+      };
+    });
+    await lane.store.recordFailures(out);
   }
 
   private schedule(ms: number): void {

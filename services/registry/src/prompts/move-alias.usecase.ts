@@ -1,17 +1,21 @@
-import { contextFields, LOGGER, type RequestContext } from '@llmops/platform';
+import { EVENT_TYPES } from '@llmops/contracts';
+import { contextFields, LOGGER, type RequestContext, SERVICE_CONFIG } from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { RegistryCache } from '../cache/registry-cache';
+import type { RegistryConfig } from '../config/registry.config';
+import { aliasMoveMessage, EventNotPublishableError, publishableMessage } from '../outbox/outbox-events';
 import { OutboxPublisher } from '../outbox/outbox.publisher';
 import { aliasNameProblem, LATEST_ALIAS } from './domain/ref';
 import type { MoveAliasRequest } from './dto/move-alias.request';
 import type { AliasResponse } from './dto/version.response';
-import { AliasMoveRepository } from './persistence/alias-move.repository';
+import { AliasMoveRepository, type UnpublishedAliasMove } from './persistence/alias-move.repository';
 import { PromptSummaryRepository } from './persistence/prompt-summary.repository';
 import { shortHashOf } from './prompt-version';
 import {
   AliasConflictError,
   InvalidAliasError,
+  notPublishableError,
   ReservedAliasError,
   WriteContentionError,
 } from './prompts.errors';
@@ -35,6 +39,7 @@ export class MoveAliasUseCase {
     private readonly summaries: PromptSummaryRepository,
     private readonly cache: RegistryCache,
     private readonly outbox: OutboxPublisher,
+    @Inject(SERVICE_CONFIG) private readonly config: RegistryConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(REGISTRY_METRICS) private readonly metrics: RegistryMetrics,
   ) {}
@@ -86,6 +91,7 @@ export class MoveAliasUseCase {
         correlationId: ctx.correlationId,
         traceparent: ctx.traceparent,
       };
+      this.assertPublishable(move);
       if ((await this.moves.insert(move)) === 'inserted') {
         this.cache.setAlias(name, alias, target.hash);
         this.outbox.kick();
@@ -114,5 +120,18 @@ export class MoveAliasUseCase {
       // Another move took this rev: re-read (with `expected`, the check above now reports the conflict).
     }
     throw new WriteContentionError(`alias "${alias}" of "${name}"`);
+  }
+
+  /** Nothing is acknowledged that the outbox could not publish (prompt-alias-moved contract, size). */
+  private assertPublishable(move: Omit<UnpublishedAliasMove, 'id' | 'movedAt'> & { movedAt: Date }): void {
+    const max = this.config.REGISTRY_MAX_EVENT_BYTES;
+    try {
+      publishableMessage({ ...move, id: '', movedAt: move.movedAt.toISOString() }, aliasMoveMessage, max);
+    } catch (err) {
+      if (err instanceof EventNotPublishableError) {
+        throw notPublishableError(err, EVENT_TYPES.promptAliasMoved, max);
+      }
+      throw err;
+    }
   }
 }

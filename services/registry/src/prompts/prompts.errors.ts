@@ -1,4 +1,5 @@
-import { AppError, ConflictError, NotFoundError } from '@llmops/platform';
+import { AppError, ConflictError, NotFoundError, ValidationFailedError } from '@llmops/platform';
+import type { EventNotPublishableError } from '../outbox/outbox-events';
 
 export class InvalidNameError extends AppError {
   constructor(name: string) {
@@ -153,4 +154,37 @@ export class InvalidCursorError extends AppError {
       'The cursor is not valid: pass the nextCursor of the previous page unchanged.',
     );
   }
+}
+
+export class EventTooLargeError extends AppError {
+  constructor(bytes: number, max: number) {
+    super(
+      413,
+      'event_too_large',
+      `The resulting event would be ${bytes} bytes; at most ${max} bytes can be published. Make the spec smaller.`,
+      { bytes, maxBytes: max },
+    );
+  }
+}
+
+/**
+ * The HTTP error for a write whose event could not be published: 413 event_too_large, or 400
+ * validation_failed with the contract's issues at request paths (`data.spec.x` -> `spec.x`).
+ */
+export function notPublishableError(
+  err: EventNotPublishableError,
+  eventType: string,
+  maxBytes: number,
+): AppError {
+  if (err.reason === 'too_large') return new EventTooLargeError(err.bytes ?? 0, maxBytes);
+  const issues =
+    err.issues.length > 0
+      ? err.issues.map((i) => ({ path: i.path.replace(/^data\./, ''), message: i.message }))
+      : [{ path: '', message: err.message }];
+  return new ValidationFailedError(
+    issues,
+    `The request would produce a ${eventType} event that does not pass its contract: ${issues
+      .map((i) => `${i.path || '(body)'}: ${i.message}`)
+      .join('; ')}`,
+  );
 }

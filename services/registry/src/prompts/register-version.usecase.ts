@@ -1,3 +1,4 @@
+import { EVENT_TYPES } from '@llmops/contracts';
 import { CanonicalizationError, promptHash } from '@llmops/hashing';
 import {
   contextFields,
@@ -10,14 +11,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { RegistryCache } from '../cache/registry-cache';
 import type { RegistryConfig } from '../config/registry.config';
+import { EventNotPublishableError, publishableMessage, versionMessage } from '../outbox/outbox-events';
 import { OutboxPublisher } from '../outbox/outbox.publisher';
 import { LATEST_ALIAS } from './domain/ref';
 import type { RegisterVersionRequest } from './dto/register-version.request';
 import type { RegisterVersionResponse } from './dto/version.response';
 import { PromptSummaryRepository } from './persistence/prompt-summary.repository';
 import { PromptVersionRepository } from './persistence/prompt-version.repository';
-import type { PromptVersion } from './prompt-version';
-import { SpecTooLargeError, WriteContentionError } from './prompts.errors';
+import { type PromptVersion, shortHashOf } from './prompt-version';
+import { notPublishableError, SpecTooLargeError, WriteContentionError } from './prompts.errors';
 import { REGISTRY_METRICS, type RegistryMetrics } from './registry.metrics';
 import { assertPromptName } from './resolve-version.usecase';
 
@@ -71,6 +73,7 @@ export class RegisterVersionUseCase {
 
     const known = this.cache.getVersion(name, hash)?.version ?? (await this.versions.findByHash(name, hash));
     if (known) return this.existing(known);
+    this.assertPublishable(name, hash, canonical, request.metadata);
 
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const version = (await this.versions.latestNumber(name)) + 1;
@@ -115,6 +118,43 @@ export class RegisterVersionUseCase {
       await new Promise((r) => setTimeout(r, Math.random() * Math.min(2 + attempt * 2, 20)));
     }
     throw new WriteContentionError(`prompt "${name}"`);
+  }
+
+  /**
+   * Nothing is acknowledged that the outbox could not publish: the event this version will be
+   * published as must pass the prompt-version-registered contract and fit in a Kafka record.
+   */
+  private assertPublishable(
+    name: string,
+    hash: string,
+    canonical: string,
+    metadata: RegisterVersionRequest['metadata'],
+  ): void {
+    const max = this.config.REGISTRY_MAX_EVENT_BYTES;
+    try {
+      // Built the way the outbox publisher builds it, from the stored canonical JSON; the version
+      // number is not known yet, so the widest one is assumed.
+      publishableMessage(
+        canonical,
+        (c) =>
+          versionMessage({
+            id: '',
+            name,
+            hash,
+            shortHash: shortHashOf(hash),
+            version: Number.MAX_SAFE_INTEGER,
+            spec: JSON.parse(c) as PromptVersion['spec'],
+            ...(metadata ? { metadata } : {}),
+            createdAt: new Date().toISOString(),
+          }),
+        max,
+      );
+    } catch (err) {
+      if (err instanceof EventNotPublishableError) {
+        throw notPublishableError(err, EVENT_TYPES.promptVersionRegistered, max);
+      }
+      throw err;
+    }
   }
 
   private existing(v: PromptVersion): RegisterVersionResponse {

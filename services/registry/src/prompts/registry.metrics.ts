@@ -9,6 +9,7 @@ export interface RegistryMetrics {
   outboxPublished: Counter<'kind'>;
   outboxFailures: Counter<string>;
   outboxPending: Gauge<'kind'>;
+  outboxQuarantined: Counter<'kind'>;
 }
 
 export function registryMetrics(registry: Registry): RegistryMetrics {
@@ -45,6 +46,12 @@ export function registryMetrics(registry: Registry): RegistryMetrics {
     outboxPending: new Gauge({
       name: 'llmops_registry_outbox_pending',
       help: 'Events waiting in the outbox after the last publisher round, by kind',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    outboxQuarantined: new Counter({
+      name: 'llmops_registry_outbox_quarantined_total',
+      help: 'Outbox records quarantined because they could not be published after REGISTRY_OUTBOX_MAX_ATTEMPTS, by kind',
       labelNames: ['kind'],
       registers: [registry],
     }),

@@ -5,6 +5,15 @@ import type { AliasMove } from '../prompt-version';
 import { ALIAS_MOVE_INDEXES, ALIAS_MOVES_COLLECTION, type AliasMoveDocument } from './alias-move.schema';
 import { isDuplicateKeyError } from './mongo-errors';
 import { db, ensureIndexes } from './mongo-indexes';
+import {
+  markPublished,
+  type OutboxEntry,
+  type OutboxFailure,
+  pendingFilter,
+  pendingOrWaiting,
+  recordFailures,
+  toEntry,
+} from './outbox-state';
 
 export type NewAliasMove = Omit<AliasMoveDocument, '_id' | 'published' | 'publishedAt'>;
 
@@ -68,29 +77,35 @@ export class AliasMoveRepository {
     return docs.map(toAliasMove);
   }
 
-  async findUnpublished(limit: number): Promise<UnpublishedAliasMove[]> {
-    const docs = await this.moves.find({ published: false }).limit(limit).toArray();
+  /** Pending outbox records whose backoff has passed, oldest first per alias. */
+  async findUnpublished(limit: number, now = new Date()): Promise<OutboxEntry<UnpublishedAliasMove>[]> {
+    const docs = await this.moves.find(pendingFilter(now)).limit(limit).toArray();
     return docs
-      .map((d) => ({
-        ...toAliasMove(d),
-        id: d._id,
-        correlationId: d.correlationId,
-        traceparent: d.traceparent,
-      }))
-      .sort((a, b) =>
-        a.name === b.name && a.alias === b.alias ? a.rev - b.rev : a.movedAt.localeCompare(b.movedAt),
-      );
+      .map((d) =>
+        toEntry(d, (doc) => ({
+          ...toAliasMove(doc),
+          id: doc._id,
+          correlationId: doc.correlationId,
+          traceparent: doc.traceparent,
+        })),
+      )
+      .sort((x, y) => {
+        const [a, b] = [x.record, y.record];
+        if (!a || !b) return a ? 1 : b ? -1 : 0;
+        return a.name === b.name && a.alias === b.alias ? a.rev - b.rev : a.movedAt.localeCompare(b.movedAt);
+      });
   }
 
   async countUnpublished(): Promise<number> {
-    return this.moves.countDocuments({ published: false });
+    return this.moves.countDocuments(pendingOrWaiting());
   }
 
   async markPublished(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.moves.updateMany(
-      { _id: { $in: ids }, published: false },
-      { $set: { published: true, publishedAt: new Date() } },
-    );
+    await markPublished(this.moves, ids);
+  }
+
+  /** Backoff, or quarantine, for records that failed to publish for a reason of their own. */
+  async recordFailures(failures: readonly OutboxFailure[]): Promise<void> {
+    await recordFailures(this.moves, failures);
   }
 }

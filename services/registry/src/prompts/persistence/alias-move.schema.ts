@@ -1,4 +1,5 @@
 import type { mongo } from 'mongoose';
+import type { OutboxState } from './outbox-state';
 
 export const ALIAS_MOVES_COLLECTION = 'prompt_alias_moves';
 
@@ -9,7 +10,7 @@ export const ALIAS_MOVES_COLLECTION = 'prompt_alias_moves';
  * Each move is also its own outbox record (`published`), so the alias change, its history entry
  * and its event are one atomic write.
  */
-export interface AliasMoveDocument {
+export interface AliasMoveDocument extends OutboxState {
   /** `${name}/${alias}/${rev}` */
   _id: string;
   name: string;
@@ -21,8 +22,6 @@ export interface AliasMoveDocument {
   toVersion: number;
   actor: string;
   movedAt: Date;
-  published: boolean;
-  publishedAt?: Date;
   correlationId?: string;
   traceparent?: string;
 }

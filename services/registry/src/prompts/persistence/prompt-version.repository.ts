@@ -6,6 +6,15 @@ import { type PromptVersion, shortHashOf } from '../prompt-version';
 import { isDuplicateKeyError } from './mongo-errors';
 import { db, ensureIndexes } from './mongo-indexes';
 import {
+  markPublished,
+  type OutboxEntry,
+  type OutboxFailure,
+  pendingFilter,
+  pendingOrWaiting,
+  recordFailures,
+  toEntry,
+} from './outbox-state';
+import {
   PROMPT_VERSION_INDEXES,
   PROMPT_VERSIONS_COLLECTION,
   type PromptVersionDocument,
@@ -108,27 +117,35 @@ export class PromptVersionRepository {
     });
   }
 
-  async findUnpublished(limit: number): Promise<UnpublishedVersion[]> {
-    const docs = await this.versions.find({ published: false }).limit(limit).toArray();
+  /** Pending outbox records whose backoff has passed, oldest first per name. */
+  async findUnpublished(limit: number, now = new Date()): Promise<OutboxEntry<UnpublishedVersion>[]> {
+    const docs = await this.versions.find(pendingFilter(now)).limit(limit).toArray();
     return docs
-      .map((d) => ({
-        ...toPromptVersion(d),
-        id: d._id,
-        correlationId: d.correlationId,
-        traceparent: d.traceparent,
-      }))
-      .sort((a, b) => (a.name === b.name ? a.version - b.version : a.createdAt.localeCompare(b.createdAt)));
+      .map((d) =>
+        toEntry(d, (doc) => ({
+          ...toPromptVersion(doc),
+          id: doc._id,
+          correlationId: doc.correlationId,
+          traceparent: doc.traceparent,
+        })),
+      )
+      .sort((x, y) => {
+        const [a, b] = [x.record, y.record];
+        if (!a || !b) return a ? 1 : b ? -1 : 0;
+        return a.name === b.name ? a.version - b.version : a.createdAt.localeCompare(b.createdAt);
+      });
   }
 
   async countUnpublished(): Promise<number> {
-    return this.versions.countDocuments({ published: false });
+    return this.versions.countDocuments(pendingOrWaiting());
   }
 
   async markPublished(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.versions.updateMany(
-      { _id: { $in: ids }, published: false },
-      { $set: { published: true, publishedAt: new Date() } },
-    );
+    await markPublished(this.versions, ids);
+  }
+
+  /** Backoff, or quarantine, for records that failed to publish for a reason of their own. */
+  async recordFailures(failures: readonly OutboxFailure[]): Promise<void> {
+    await recordFailures(this.versions, failures);
   }
 }

@@ -1,4 +1,5 @@
 import type { mongo } from 'mongoose';
+import type { OutboxState } from './outbox-state';
 import type { PromptMetadata } from '../dto/prompt-spec';
 
 export const PROMPT_VERSIONS_COLLECTION = 'prompt_versions';
@@ -8,7 +9,7 @@ export const PROMPT_VERSIONS_COLLECTION = 'prompt_versions';
  * is inserted (in the same single-document, atomic write as the version itself) and set to true by
  * the outbox publisher after the broker acknowledged the prompt-version-registered event.
  */
-export interface PromptVersionDocument {
+export interface PromptVersionDocument extends OutboxState {
   /** `${name}/${hash}`: names and hashes cannot contain "/". */
   _id: string;
   name: string;
@@ -22,8 +23,6 @@ export interface PromptVersionDocument {
   specCanonical: string;
   metadata?: PromptMetadata;
   createdAt: Date;
-  published: boolean;
-  publishedAt?: Date;
   /** Context of the request that created it, carried into the event's Kafka headers. */
   correlationId?: string;
   traceparent?: string;
