@@ -116,6 +116,11 @@ export class PlatformModule {
               serverSelectionTimeoutMS: 5_000,
               // The monitor's heartbeats (and new connections) give up on a silent server after this.
               connectTimeoutMS: 5_000,
+              // Warm connections, and more of them opened at once (the driver's default is 2): a
+              // burst of requests would otherwise spend its operation deadline waiting for a
+              // connection to be established.
+              minPoolSize: 5,
+              maxConnecting: 10,
               // Fail fast instead of buffering commands while the database is away.
               bufferCommands: false,
             });
