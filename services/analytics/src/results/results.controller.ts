@@ -1,7 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { parseOrThrow } from '@llmops/platform';
-import { z } from 'zod';
+import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiQueryFrom, openApiSchema, parseOrThrow } from '@llmops/platform';
 import { resultsQuerySchema } from './dto/results.request';
 import { type ExperimentResults, resultsResponseSchema } from './dto/results.response';
 import { GetResultsUseCase } from './get-results.usecase';
@@ -18,10 +17,8 @@ export class ResultsController {
   @Get('experiments/:key/results')
   @ApiOperation({ summary: 'Per-arm aggregates, comparisons against control, SRM and sample-size status' })
   @ApiParam({ name: 'key', description: 'experiment key' })
-  @ApiQuery({ name: 'window', required: false, enum: ['1h', '24h', '7d', 'all'] })
-  @ApiQuery({ name: 'from', required: false, description: 'RFC 3339 start (instead of window)' })
-  @ApiQuery({ name: 'to', required: false, description: 'RFC 3339 end (default now)' })
-  @ApiResponse({ status: 200, schema: z.toJSONSchema(resultsResponseSchema) as object })
+  @ApiQueryFrom(resultsQuerySchema)
+  @ApiResponse({ status: 200, schema: openApiSchema(resultsResponseSchema, 'output') })
   @ApiResponse({ status: 404, description: 'experiment_not_found' })
   @ApiResponse({ status: 400, description: 'validation_failed' })
   results(@Param('key') key: string, @Query() query: unknown): Promise<ExperimentResults> {

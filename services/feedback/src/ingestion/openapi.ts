@@ -1,4 +1,4 @@
-import { openApiSchema, type OpenApiOperation } from '@llmops/platform';
+import { openApiErrorBody, openApiSchema, type OpenApiOperation } from '@llmops/platform';
 import { z } from 'zod';
 import { batchResponseSchema } from './batch-result';
 
@@ -63,7 +63,11 @@ export function batchOperation(opts: {
         description: 'At least one item accepted',
         content: json(openApiSchema(batchResponseSchema, 'output')),
       },
-      '400': { description: 'batch_rejected (no valid item) | validation_failed (envelope) | invalid_json' },
+      '400': {
+        description: 'batch_rejected (no valid item) | validation_failed (envelope) | invalid_json',
+        // batch_rejected answers the batch body (every item rejected, plus error); the others the error body.
+        content: json({ anyOf: [openApiSchema(batchResponseSchema, 'output'), openApiErrorBody()] }),
+      },
       '413': { description: 'payload_too_large (FEEDBACK_MAX_BATCH_BODY_BYTES) | too_many_items' },
       '415': { description: 'unsupported_media_type (send application/json)' },
       '503': { description: opts.unavailable },

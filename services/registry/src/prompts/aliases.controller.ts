@@ -1,6 +1,8 @@
-import { openApiSchema, parseOrThrow, type RequestContext, RequestCtx } from '@llmops/platform';
+import { ApiQueryFrom, openApiSchema, parseOrThrow, type RequestContext, RequestCtx } from '@llmops/platform';
 import { Body, Controller, Get, Headers, Param, Put, Query } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { LATEST_ALIAS } from './domain/ref';
+import { NAME_PATTERN } from './dto/prompt-spec';
 import { moveAliasRequestSchema } from './dto/move-alias.request';
 import { paginationQuerySchema } from './dto/pagination.request';
 import {
@@ -14,8 +16,25 @@ import { ReadAliasesUseCase } from './read-aliases.usecase';
 import { assertPromptName, ResolveVersionUseCase } from './resolve-version.usecase';
 import { AliasNotFoundError } from './prompts.errors';
 
-const NAME_PARAM = { name: 'name', description: 'Prompt name', example: 'summarizer' };
-const ALIAS_PARAM = { name: 'alias', description: 'Alias name, e.g. production', example: 'production' };
+const NAME_SCHEMA = { type: 'string' as const, pattern: NAME_PATTERN.source };
+const NAME_PARAM = { name: 'name', description: 'Prompt name', example: 'summarizer', schema: NAME_SCHEMA };
+const ALIAS_PARAM = {
+  name: 'alias',
+  description: 'Alias name, e.g. production',
+  example: 'production',
+  schema: NAME_SCHEMA,
+};
+/** An alias a client may set: what `aliasNameProblem` accepts. */
+const SETTABLE_ALIAS_PARAM = {
+  ...ALIAS_PARAM,
+  description: 'Alias name, e.g. production; not `latest`, not all digits, not 7+ hex characters',
+  schema: {
+    ...NAME_SCHEMA,
+    not: {
+      anyOf: [{ const: LATEST_ALIAS }, { pattern: '^[0-9]+$' }, { pattern: '^[0-9a-f]{7,}$' }],
+    },
+  },
+};
 
 @ApiTags('aliases')
 @Controller('v1/prompts/:name/aliases')
@@ -29,7 +48,7 @@ export class AliasesController {
   @Put(':alias')
   @ApiOperation({ summary: 'Move (or create) an alias; with `expected` it is compare-and-set' })
   @ApiParam(NAME_PARAM)
-  @ApiParam(ALIAS_PARAM)
+  @ApiParam(SETTABLE_ALIAS_PARAM)
   @ApiHeader({ name: 'x-actor', required: false, description: 'Who moves the alias (body.actor wins)' })
   @ApiBody({ schema: openApiSchema(moveAliasRequestSchema) })
   @ApiResponse({ status: 200, schema: openApiSchema(aliasResponseSchema, 'output') })
@@ -66,8 +85,7 @@ export class AliasesController {
   @ApiOperation({ summary: 'Every move of an alias, newest first: time, from, to, actor' })
   @ApiParam(NAME_PARAM)
   @ApiParam(ALIAS_PARAM)
-  @ApiQuery({ name: 'limit', required: false, description: '1-100, default 20' })
-  @ApiQuery({ name: 'cursor', required: false })
+  @ApiQueryFrom(paginationQuerySchema)
   @ApiResponse({ status: 200, schema: openApiSchema(aliasHistoryResponseSchema, 'output') })
   @ApiResponse({ status: 404, description: 'alias_not_found, prompt_not_found' })
   history(

@@ -1,9 +1,10 @@
-import { openApiSchema, parseOrThrow, type RequestContext, RequestCtx } from '@llmops/platform';
+import { ApiQueryFrom, openApiSchema, parseOrThrow, type RequestContext, RequestCtx } from '@llmops/platform';
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { type DiffResponse, DiffVersionsUseCase } from './diff-versions.usecase';
 import { diffQuerySchema, paginationQuerySchema } from './dto/pagination.request';
+import { NAME_PATTERN } from './dto/prompt-spec';
 import { registerVersionRequestSchema } from './dto/register-version.request';
 import { renderPromptRequestSchema } from './dto/render-prompt.request';
 import {
@@ -23,6 +24,7 @@ const NAME_PARAM = {
   name: 'name',
   description: 'Prompt name, ^[a-z0-9][a-z0-9_.-]{0,127}$',
   example: 'summarizer',
+  schema: { type: 'string', pattern: NAME_PATTERN.source },
 };
 const REF_DOC = 'Full hash, unique hash prefix (7+ hex), version number, or alias (e.g. production, latest)';
 
@@ -62,8 +64,7 @@ export class PromptsController {
 
   @Get()
   @ApiOperation({ summary: 'List prompt names with their newest version and aliases' })
-  @ApiQuery({ name: 'limit', required: false, description: '1-100, default 20' })
-  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
+  @ApiQueryFrom(paginationQuerySchema)
   @ApiResponse({ status: 200, schema: openApiSchema(promptListResponseSchema, 'output') })
   listPrompts(@Query() query: unknown) {
     const { limit, cursor } = parseOrThrow(paginationQuerySchema, query);
@@ -73,8 +74,7 @@ export class PromptsController {
   @Get(':name/versions')
   @ApiOperation({ summary: 'List versions of a prompt, newest first' })
   @ApiParam(NAME_PARAM)
-  @ApiQuery({ name: 'limit', required: false, description: '1-100, default 20' })
-  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
+  @ApiQueryFrom(paginationQuerySchema)
   @ApiResponse({ status: 200, schema: openApiSchema(versionListResponseSchema, 'output') })
   @ApiResponse({ status: 404, description: 'prompt_not_found' })
   listVersions(@Param('name') name: string, @Query() query: unknown) {
@@ -128,8 +128,7 @@ export class PromptsController {
   @Get(':name/diff')
   @ApiOperation({ summary: 'Structured diff of two versions: changed fields and line diffs of the texts' })
   @ApiParam(NAME_PARAM)
-  @ApiQuery({ name: 'from', description: REF_DOC })
-  @ApiQuery({ name: 'to', description: REF_DOC })
+  @ApiQueryFrom(diffQuerySchema)
   @ApiResponse({
     status: 200,
     description: '{ from, to, identical, changedFields, changes[], text{template,system,messages} }',

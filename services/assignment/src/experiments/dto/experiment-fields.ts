@@ -40,7 +40,9 @@ export const armsSchema = z
     if (arms.every((a) => a.weight === 0)) {
       ctx.addIssue({ code: 'custom', path: [], message: 'expected at least one arm with weight > 0' });
     }
-  });
+  })
+  // The weight rule above, for the JSON Schema of the API document (unique names cannot be said there).
+  .meta({ contains: { properties: { weight: { exclusiveMinimum: 0 } } } });
 
 export const trafficAllocationSchema = z
   .number({ error: 'expected a number in (0, 1]' })
@@ -53,7 +55,8 @@ export const hashVersionSchema = z
   .int({ error: 'expected an integer hash version' })
   .refine((v) => SUPPORTED_HASH_VERSIONS.includes(v), {
     error: `expected a supported hash version (${SUPPORTED_HASH_VERSIONS.join(', ')})`,
-  });
+  })
+  .meta({ enum: [...SUPPORTED_HASH_VERSIONS] });
 
 const unit = (what: string) =>
   z

@@ -90,6 +90,16 @@ export function buildSubmitFeedbackRequestSchema(scale: RatingScale) {
           message: 'expected at least one signal: rating, thumbs, comment, correction or a non-empty scores',
         });
       }
+    })
+    .meta({
+      // The rule above, for the JSON Schema of the API document.
+      anyOf: [
+        { required: ['rating'] },
+        { required: ['thumbs'] },
+        { required: ['comment'] },
+        { required: ['correction'] },
+        { required: ['scores'], properties: { scores: { minProperties: 1 } } },
+      ],
     });
 }
 

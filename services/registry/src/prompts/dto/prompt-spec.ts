@@ -58,7 +58,9 @@ export const promptSpecSchema = z
           : 'a spec needs a template (text) or messages (chat)',
       });
     }
-  });
+  })
+  // The rule above, for the JSON Schema of the API documents.
+  .meta({ oneOf: [{ required: ['template'] }, { required: ['messages'] }] });
 
 export type PromptSpec = z.infer<typeof promptSpecSchema>;
 export type PromptMessage = z.infer<typeof promptMessageSchema>;
