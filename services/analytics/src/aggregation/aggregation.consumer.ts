@@ -1,6 +1,7 @@
 /**
  * Thin Kafka edge: one consumer group over the four topics, one handler call per partition batch
- * (platform BatchConsumer: manual commit after success, retries, dead-letter topic).
+ * (platform BatchConsumer: manual commit after success, transient failures retried, poison isolated
+ * to the dead-letter topic, a stall probe behind the `kafka-consumer:<group>` readiness check).
  */
 import {
   Inject,
@@ -12,12 +13,14 @@ import { TOPICS, topicName } from '@llmops/contracts';
 import {
   BatchConsumer,
   type BatchContext,
+  type ComponentCheck,
   type ConsumedMessage,
   consumerMetrics,
   ensureTopics,
   KAFKA,
   LOGGER,
   METRICS_REGISTRY,
+  READINESS_CHECKS,
   SERVICE_CONFIG,
   type TopicSpec,
 } from '@llmops/platform';
@@ -58,6 +61,7 @@ export class AggregationConsumer implements OnApplicationBootstrap, BeforeApplic
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(METRICS_REGISTRY) private readonly registry: Registry,
+    @Inject(READINESS_CHECKS) private readonly readinessChecks: ComponentCheck[],
     private readonly applyBatch: ApplyBatchUseCase,
   ) {}
 
@@ -79,9 +83,12 @@ export class AggregationConsumer implements OnApplicationBootstrap, BeforeApplic
       deadLetterTopic: topicName(TOPICS.deadLetter, this.config.KAFKA_TOPIC_PREFIX),
       logger: this.logger,
       metrics: consumerMetrics(this.registry),
-      // Write conflicts resolve on the first retry (fresh state); a few more ride out short outages.
-      maxAttempts: 6,
+      // Write conflicts and outages are transient (retried while running); anything that fails twice
+      // the same way is poison. Most poison never gets here: the use case rejects it in memory.
+      maxAttempts: 2,
       retryBackoffMs: 200,
+      stallAfterMs: this.config.KAFKA_CONSUMER_STALL_SECONDS * 1_000,
+      readinessChecks: this.readinessChecks,
       consumerConfig: { partitionAssigners: [coPartitionAssigner], maxBytesPerPartition: 4 * 1024 * 1024 },
       handler: (messages: ConsumedMessage[], ctx: BatchContext) => {
         const role = roleOf.get(ctx.topic);

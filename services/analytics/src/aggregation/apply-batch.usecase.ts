@@ -2,9 +2,15 @@
  * Applies one consumed partition batch exactly once: parse -> plan (pure, in memory) -> one insert
  * per state collection + one insert of bucket versions. Any write conflict discards the partition's
  * cached state; the platform consumer retries the batch, which then plans against a fresh load.
+ *
+ * Poison is returned in `rejected` (the consumer dead-letters it, with the reason) whenever it can
+ * be recognised in memory: a record that fails its contract or throws while being parsed (e.g. a
+ * stack overflow on deep nesting), and one whose contribution the planner refuses (a non-finite
+ * aggregate). Only what the database alone notices makes the batch fail, and the consumer then
+ * isolates the record.
  */
 import { EVENT_TYPES, type AnyCloudEvent, safeParseEvent } from '@llmops/contracts';
-import type { ConsumedMessage, RejectedMessage } from '@llmops/platform';
+import { type ConsumedMessage, describeFailure, type RejectedMessage } from '@llmops/platform';
 import type { Logger } from 'pino';
 import type { SourceKind } from './bucket';
 import { type Outcome, type PlannedEvent, planBatch } from './batch-planner';
@@ -51,7 +57,13 @@ export class ApplyBatchUseCase {
     const rejected: RejectedMessage[] = [];
     const parsed: Array<{ message: ConsumedMessage; event: AnyCloudEvent }> = [];
     for (const message of input.messages) {
-      const result = message.value ? safeParseEvent(message.value, { tolerateUnknownFields: true }) : null;
+      let result: ReturnType<typeof safeParseEvent> | null;
+      try {
+        result = message.value ? safeParseEvent(message.value, { tolerateUnknownFields: true }) : null;
+      } catch (err) {
+        rejected.push({ message, error: describeFailure(err) });
+        continue;
+      }
       if (!result || !result.ok) {
         rejected.push({ message, error: result ? result.error.message : 'empty record value' });
         continue;
@@ -77,6 +89,13 @@ export class ApplyBatchUseCase {
         toPlanned(event, Number(message.offset)),
       );
       const plan = planBatch(state, events);
+      if (plan.rejected && plan.rejected.length > 0) {
+        const refused = new Map(plan.rejected.map((r) => [r.offset, r.reason]));
+        for (const { message } of parsed) {
+          const reason = refused.get(Number(message.offset));
+          if (reason !== undefined) rejected.push({ message, error: reason });
+        }
+      }
       const commands = await this.aggregation.write(plan);
       state.expected.set(input.role, last + 1);
       this.observer.commands(commands);

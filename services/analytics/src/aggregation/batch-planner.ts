@@ -13,10 +13,16 @@
  *   values(r) − values(previous applied revision). If revision r is already applied, the message
  *   that is recorded as its contributor recomputes the same delta (redelivery); anyone else adds 0.
  *
+ * - A message whose contribution would make a summary of its bucket non-finite (or whose latency
+ *   the sketch cannot index) is refused before it changes anything (`rejected`; the consumer
+ *   dead-letters it). Such poison costs no database round trip and no retry, and the rest of the
+ *   batch is applied as usual. See aggregate-guard.ts.
+ *
  * The state is mutated as the batch is planned (later messages of the batch see earlier ones); the
  * caller discards the whole partition state if the write fails.
  */
 import type { ExposureData, FeedbackSubmittedData, GenerationLoggedData } from '@llmops/contracts';
+import { latencyRefusal, nonFiniteField } from './aggregate-guard';
 import {
   addValues,
   type Bucket,
@@ -44,7 +50,7 @@ export type PlannedEvent =
   | { kind: 'g'; offset: number; data: GenerationLoggedData }
   | { kind: 'f'; offset: number; data: FeedbackSubmittedData };
 
-export type Outcome = 'applied' | 'duplicate' | 'stale' | 'parked' | 'resolved' | 'ignored';
+export type Outcome = 'applied' | 'duplicate' | 'stale' | 'parked' | 'resolved' | 'ignored' | 'rejected';
 
 export interface TouchedBucket {
   bucket: Bucket;
@@ -59,6 +65,8 @@ export interface BatchPlan {
   pending: PendingDoc[];
   buckets: TouchedBucket[];
   outcomes: Array<{ type: 'exposure' | 'generation' | 'feedback'; outcome: Outcome }>;
+  /** Messages refused before they changed anything (poison), by offset, with the reason (planBatch always sets it). */
+  rejected?: Array<{ offset: number; reason: string }>;
 }
 
 interface Contributor {
@@ -70,13 +78,14 @@ interface Contributor {
 
 class Planner {
   private readonly touched = new Map<string, TouchedBucket>();
-  readonly plan: BatchPlan = {
+  readonly plan: BatchPlan & { rejected: NonNullable<BatchPlan['rejected']> } = {
     seen: [],
     requests: [],
     revisions: [],
     pending: [],
     buckets: [],
     outcomes: [],
+    rejected: [],
   };
 
   constructor(private readonly state: PartitionState) {}
@@ -108,6 +117,36 @@ class Planner {
     }
     bucket.lastOffset = Math.max(bucket.lastOffset, by.offset);
     return true;
+  }
+
+  /**
+   * Why `delta` cannot go into its bucket (null: it can). Checked before the message changes any
+   * state, so a refused message leaves no trace. A message whose contribution an earlier attempt
+   * already included adds nothing and is never refused.
+   */
+  private refusal(
+    exp: string,
+    arm: string,
+    minute: number,
+    by: Contributor,
+    delta: BucketValues,
+    latencyMs?: number,
+  ): string | null {
+    const id = bucketId(exp, arm, minute, by.kind, by.part);
+    const bucket = this.state.buckets.get(id);
+    const includedUpTo = this.touched.get(id)?.previousLastOffset ?? bucket?.lastOffset ?? -1;
+    if (by.offset <= includedUpTo) return null;
+    if (latencyMs !== undefined) {
+      const refused = latencyRefusal(latencyMs);
+      if (refused) return refused;
+    }
+    const field = nonFiniteField(bucket, delta);
+    return field ? `aggregate ${field} of ${exp}/${arm} would not be a finite number` : null;
+  }
+
+  private reject(type: 'generation' | 'feedback', offset: number, reason: string): void {
+    this.plan.rejected.push({ offset, reason });
+    this.plan.outcomes.push({ type, outcome: 'rejected' });
   }
 
   exposure(offset: number, data: ExposureData): void {
@@ -145,6 +184,8 @@ class Planner {
       delta.costSum = data.costUsd ?? 0;
       delta.promptTokens = data.usage?.promptTokens ?? 0;
       delta.completionTokens = data.usage?.completionTokens ?? 0;
+      const refused = this.refusal(data.experiment, data.arm, minute, by, delta, data.latencyMs);
+      if (refused) return this.reject('generation', offset, refused);
       this.contribute(data.experiment, data.arm, minute, by, delta, data.latencyMs);
       this.plan.outcomes.push({ type: 'generation', outcome: 'applied' });
     } else {
@@ -173,6 +214,10 @@ class Planner {
   feedback(offset: number, data: FeedbackSubmittedData): void {
     const by = this.contributor('f', offset);
     const vals = feedbackValues(data);
+    // Its own contribution must be finite, even when it is parked until its generation arrives.
+    const field = nonFiniteField(undefined, feedbackDelta(null, vals));
+    if (field) return this.reject('feedback', offset, `feedback ${field} would not be a finite number`);
+    const refusals: string[] = [];
     const outcome = this.revision(
       data.feedbackId,
       data.revision,
@@ -184,7 +229,9 @@ class Planner {
       by.id,
       by,
       { receivedAt: data.receivedAt, offset },
+      refusals,
     );
+    if (outcome === 'rejected') return this.reject('feedback', offset, refusals[0]);
     this.plan.outcomes.push({ type: 'feedback', outcome });
   }
 
@@ -199,6 +246,7 @@ class Planner {
     source: MessageId,
     by: Contributor,
     parkInfo?: { receivedAt: string; offset: number },
+    refusals?: string[],
   ): Outcome {
     const revs = this.state.revisions.get(fid) ?? [];
     const own = revs.find((e) => e.r === r);
@@ -237,6 +285,18 @@ class Planner {
         this.plan.pending.push(doc);
       }
       return 'parked';
+    }
+    // Checked on the values as sent: the values kept for the aggregates are a subset of them.
+    const refused = this.refusal(
+      target.exp,
+      target.arm,
+      target.minute,
+      by,
+      feedbackDelta(latest?.vals ?? null, vals),
+    );
+    if (refused) {
+      refusals?.push(refused);
+      return 'rejected';
     }
     const kept = limitScoreNames(vals, this.state.scoreNamesOf(target.exp));
     const doc: RevisionDoc = {

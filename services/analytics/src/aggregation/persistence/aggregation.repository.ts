@@ -52,8 +52,13 @@ export const COLLECTIONS = {
   experiments: 'experiments',
 } as const;
 
-/** Another writer (a previous owner of the partition, or a redelivery) got there first. */
+/**
+ * Another writer (a previous owner of the partition, or a redelivery) got there first. Transient:
+ * the consumer retries, and the retry plans against freshly loaded state.
+ */
 export class WriteConflictError extends Error {
+  readonly transient = true;
+
   constructor(message: string) {
     super(message);
     this.name = 'WriteConflictError';
