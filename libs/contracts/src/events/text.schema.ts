@@ -19,11 +19,14 @@ import { z } from 'zod';
  */
 
 /**
- * An opaque id: one or more characters, none of them a control character (Unicode category Cc:
- * C0, DEL, C1) or a lone surrogate (category Cs under the `u` flag; a valid pair is one astral
- * code point and matches). The length limit is separate (see each field).
+ * An opaque id: one or more characters, none of them a control character (C0 U+0000-U+001F, DEL,
+ * C1 U+0080-U+009F) or a lone surrogate; a surrogate pair (an astral character such as an emoji)
+ * is fine. The length limit is separate (see each field). Written without `\p{...}` classes and
+ * without the `u` flag, so JSON Schema validators in other languages (Python's `re`, say) compile
+ * the same pattern from the committed JSON Schemas and agree with it.
  */
-export const OPAQUE_ID_PATTERN = /^[^\p{Cc}\p{Cs}]+$/u;
+export const OPAQUE_ID_PATTERN =
+  /^(?:[^\u0000-\u001f\u007f-\u009f\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])+$/;
 
 /** Experiment keys: lowercase, URL and topic-key safe. */
 export const EXPERIMENT_KEY_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,127}$/;
