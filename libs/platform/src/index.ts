@@ -22,3 +22,4 @@ export * from './metrics/http-metrics';
 export * from './metrics/metrics.controller';
 export * from './mongo/deadline';
 export * from './platform.module';
+export * from './http/page-cursor';

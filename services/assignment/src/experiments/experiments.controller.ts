@@ -1,5 +1,12 @@
-import { openApiSchema, parseOrThrow, type RequestContext, RequestCtx } from '@llmops/platform';
-import { Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import {
+  ApiQueryFrom,
+  openApiSchema,
+  pageQuerySchema,
+  parseOrThrow,
+  type RequestContext,
+  RequestCtx,
+} from '@llmops/platform';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ChangeStatusUseCase } from './change-status.usecase';
 import { CreateExperimentUseCase } from './create-experiment.usecase';
@@ -16,6 +23,9 @@ import { ExperimentNotFoundError } from './experiments.errors';
 import { ReadExperimentsUseCase } from './read-experiments.usecase';
 import { StartPhaseUseCase } from './start-phase.usecase';
 import { UpdateExperimentUseCase } from './update-experiment.usecase';
+
+/** `GET /v1/experiments`: `limit` 1-100 (default 20) and `cursor`; anything else is refused. */
+const experimentListQuerySchema = pageQuerySchema();
 
 function keyParam(key: string): string {
   // An invalid key can never exist: answer like for any unknown key.
@@ -47,10 +57,16 @@ export class ExperimentsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List experiments' })
+  @ApiOperation({ summary: 'List experiments in key order, one page at a time' })
+  @ApiQueryFrom(experimentListQuerySchema)
   @ApiResponse({ status: 200, schema: experimentListResponseJsonSchema })
-  async list(): Promise<{ items: ExperimentResponse[] }> {
-    return { items: await this.read.list() };
+  @ApiResponse({
+    status: 400,
+    description: 'validation_failed (bad limit, unknown parameter), invalid_cursor',
+  })
+  list(@Query() query: unknown): Promise<{ items: ExperimentResponse[]; nextCursor: string | null }> {
+    const { limit, cursor } = parseOrThrow(experimentListQuerySchema, query ?? {}, 'query');
+    return this.read.list(limit, cursor);
   }
 
   @Get(':key')

@@ -1,4 +1,6 @@
+import { decodeCursor, encodeCursor } from '@llmops/platform';
 import { Injectable } from '@nestjs/common';
+import { z } from 'zod';
 import type { ExperimentResponse } from './dto/experiment.response';
 import { toResponse } from './experiment-writer';
 import { ExperimentNotFoundError } from './experiments.errors';
@@ -9,8 +11,16 @@ import { ExperimentRepository } from './persistence/experiment.repository';
 export class ReadExperimentsUseCase {
   constructor(private readonly repository: ExperimentRepository) {}
 
-  async list(): Promise<ExperimentResponse[]> {
-    return (await this.repository.findAll()).map(toResponse);
+  /** Experiments in key order, one page at a time (`nextCursor` null on the last page). */
+  async list(
+    limit: number,
+    cursor?: string,
+  ): Promise<{ items: ExperimentResponse[]; nextCursor: string | null }> {
+    const after = decodeCursor(cursor, z.string());
+    const records = await this.repository.page(limit, after);
+    const items = records.map(toResponse);
+    const nextCursor = items.length === limit ? encodeCursor(items[items.length - 1].key) : null;
+    return { items, nextCursor };
   }
 
   async get(key: string): Promise<ExperimentResponse> {

@@ -1,8 +1,9 @@
-import { InvalidCursorError } from './prompts.errors';
+import { decodeCursor as decodePageCursor, encodeCursor as encodePageCursor } from '@llmops/platform';
+import { z } from 'zod';
 
-/** Opaque page cursors: base64url JSON, so clients cannot come to depend on their content. */
+/** Opaque page cursors (the platform's): a prompt name, or a version number. */
 export function encodeCursor(value: string | number): string {
-  return Buffer.from(JSON.stringify({ k: value }), 'utf8').toString('base64url');
+  return encodePageCursor(value);
 }
 
 export function decodeCursor(cursor: string | undefined, kind: 'string'): string | undefined;
@@ -11,13 +12,7 @@ export function decodeCursor(
   cursor: string | undefined,
   kind: 'string' | 'number',
 ): string | number | undefined {
-  if (cursor === undefined) return undefined;
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown };
-    if (kind === 'number' && typeof parsed.k === 'number' && Number.isInteger(parsed.k)) return parsed.k;
-    if (kind === 'string' && typeof parsed.k === 'string') return parsed.k;
-  } catch {
-    // fall through
-  }
-  throw new InvalidCursorError();
+  return kind === 'string'
+    ? decodePageCursor(cursor, z.string())
+    : decodePageCursor(cursor, z.number().int());
 }

@@ -146,16 +146,6 @@ export class WriteContentionError extends AppError {
   }
 }
 
-export class InvalidCursorError extends AppError {
-  constructor() {
-    super(
-      400,
-      'invalid_cursor',
-      'The cursor is not valid: pass the nextCursor of the previous page unchanged.',
-    );
-  }
-}
-
 export class EventTooLargeError extends AppError {
   constructor(bytes: number, max: number) {
     super(

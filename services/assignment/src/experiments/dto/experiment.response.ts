@@ -21,5 +21,11 @@ export const experimentResponseJsonSchema = (() => {
 
 export const experimentListResponseJsonSchema = {
   type: 'object',
-  properties: { items: { type: 'array', items: experimentResponseJsonSchema } },
+  properties: {
+    items: { type: 'array', items: experimentResponseJsonSchema },
+    nextCursor: {
+      anyOf: [{ type: 'string' }, { type: 'null' }],
+      description: 'cursor of the next page; null on the last page',
+    },
+  },
 };

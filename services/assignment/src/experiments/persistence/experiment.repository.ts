@@ -111,6 +111,16 @@ export class ExperimentRepository {
     return docs.map(toRecord);
   }
 
+  /** One page in key order: the first `limit` keys after `after`, read through the `_id` index. */
+  async page(limit: number, after?: string): Promise<ExperimentRecord[]> {
+    const docs = await this.collection
+      .find(after === undefined ? {} : { _id: { $gt: after } })
+      .sort({ _id: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map(toRecord);
+  }
+
   async findInLayer(layer: string): Promise<ExperimentSnapshot[]> {
     const docs = await this.collection.find({ 'snapshot.layer.name': layer }).toArray();
     return docs.map((d) => fromStored(d.snapshot));

@@ -52,5 +52,6 @@ export const EXPERIMENT_INDEXES: IndexDescription[] = [
   // Layer overlap check on writes: `find({ 'snapshot.layer.name': name })`.
   { key: { 'snapshot.layer.name': 1 }, name: 'snapshot_layer_name_1' },
 ];
-// `_id` (the experiment key) serves lookups by key and the conditional writes
-// `{ _id: key, 'snapshot.revision': expected }` (optimistic concurrency).
+// `_id` (the experiment key) serves lookups by key, the conditional writes
+// `{ _id: key, 'snapshot.revision': expected }` (optimistic concurrency), and the list's pages
+// `find({ _id: { $gt: cursor } }).sort({ _id: 1 }).limit(n)`.
