@@ -26,6 +26,8 @@ import { z } from 'zod';
  * the same pattern from the committed JSON Schemas and agree with it.
  */
 export const OPAQUE_ID_PATTERN =
+  // Naming control characters is the point of this pattern.
+  // eslint-disable-next-line no-control-regex
   /^(?:[^\u0000-\u001f\u007f-\u009f\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])+$/;
 
 /** Experiment keys: lowercase, URL and topic-key safe. */
