@@ -190,3 +190,65 @@ it('waits between the attempts of a failing record instead of retrying it every 
     (last?.quarantinedAt as Date).getTime() - (first?.lastAttemptAt as Date).getTime(),
   ).toBeGreaterThanOrEqual(POLL_MS * 2 + POLL_MS * 4);
 });
+
+describe('a record the broker refuses', () => {
+  let big: RegistryTestApp;
+
+  beforeAll(async () => {
+    // The service's own size check is set above the broker's limit (message.max.bytes, 1 MiB), so
+    // the oversized record reaches the broker and is refused there.
+    big = await startRegistry(
+      { ...infra, dbName: `${infra.dbName}_refused` },
+      {
+        REGISTRY_OUTBOX_POLL_MS: String(POLL_MS),
+        REGISTRY_OUTBOX_MAX_BACKOFF_MS: '400',
+        REGISTRY_OUTBOX_MAX_ATTEMPTS: '2',
+        REGISTRY_MAX_EVENT_BYTES: String(8 * 1024 * 1024),
+        KAFKA_PRODUCER_SEND_TIMEOUT_MS: '2000',
+        REGISTRY_CACHE_CONSUMER_ENABLED: 'false',
+      },
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await big?.close();
+  });
+
+  it('is found by sending record by record, quarantined, and the records sent with it are published', async () => {
+    const versions = big.app.get<Connection>(MONGO_CONNECTION).db!.collection('prompt_versions');
+    const hash = hashOf('d');
+    await versions.insertOne({
+      _id: `refused/${hash}` as never,
+      name: 'refused',
+      hash,
+      version: 1,
+      specCanonical: JSON.stringify({ model: 'm', template: 'x'.repeat(1_500_000) }),
+      createdAt: new Date(Date.now() - 60_000),
+      published: false,
+    });
+    const good: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await big.request<{ hash: string }>('POST', '/v1/prompts/next/versions', {
+        spec: { template: `Next ${i} {x}`, model: 'm' },
+      });
+      expect(res.status).toBe(201);
+      good.push(res.body.hash);
+    }
+    await expectEventually(
+      async () => {
+        expect((await versions.findOne({ _id: `refused/${hash}` as never }))?.quarantined).toBe(true);
+        const docs = await versions.find({ name: 'next' }).toArray();
+        expect(docs.map((d) => d.published)).toEqual([true, true, true]);
+      },
+      { timeoutMs: 40_000, intervalMs: 200 },
+    );
+    expect((await versions.findOne({ _id: `refused/${hash}` as never }))?.publishAttempts).toBe(2);
+    const ids = new Set(
+      (await readAll(infra.kafkaBrokers.split(','), registryTopics(big.config).versions)).map(
+        (e) => e.value.id,
+      ),
+    );
+    for (const h of good) expect(ids.has(`prompt-version/next/${h}`)).toBe(true);
+    expect(ids.has(`prompt-version/refused/${hash}`)).toBe(false);
+  }, 60_000);
+});

@@ -219,6 +219,12 @@ export class OutboxPublisher implements OnApplicationBootstrap, BeforeApplicatio
           failures.push({ entry: r.entry, error: err });
         }
       }
+      if (ready.length > 1 && failures.length === ready.length) {
+        // Every record refused alike: a broker-side problem (e.g. permissions), not the records'.
+        const [first] = failures;
+        failures.length = 0;
+        throw first.error;
+      }
       return published.length;
     } finally {
       await lane.store.markPublished(published);
