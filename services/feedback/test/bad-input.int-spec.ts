@@ -1,4 +1,14 @@
-import { EVENT_TYPES, isEventOfType, parseEvent, TOPICS, topicName } from '@llmops/contracts';
+import {
+  COST_USD_MAX,
+  EVENT_TYPES,
+  isEventOfType,
+  LATENCY_MS_MAX,
+  parseEvent,
+  SCORE_ABS_MAX,
+  TOKEN_COUNT_MAX,
+  TOPICS,
+  topicName,
+} from '@llmops/contracts';
 import { testInfra } from '@llmops/testing';
 import { randomUUID } from 'node:crypto';
 import { readTopic, startFeedbackApp, type FeedbackTestApp } from './support/feedback-app';
@@ -56,7 +66,7 @@ describe('400 with path-level messages', () => {
     [
       'negative latency',
       feedback({ latencyMs: -3 }),
-      [{ path: 'latencyMs', message: 'expected a finite number >= 0' }],
+      [{ path: 'latencyMs', message: `expected a finite number between 0 and ${LATENCY_MS_MAX}` }],
     ],
     [
       'bad thumbs',
@@ -89,19 +99,24 @@ describe('400 with path-level messages', () => {
     const raw = `{"requestId":"r","source":"judge","scores":{"relevance":1e999}}`;
     const res = await t.postRaw('/v1/feedback', raw);
     expect(res.status).toBe(400);
-    expect(issuesOf(res.body)).toEqual([{ path: 'scores.relevance', message: 'expected a finite number' }]);
+    expect(issuesOf(res.body)).toEqual([
+      {
+        path: 'scores.relevance',
+        message: `expected a finite number between -${SCORE_ABS_MAX} and ${SCORE_ABS_MAX}`,
+      },
+    ]);
   });
 
   it.each([
     [
       'negative cost',
       generation({ costUsd: -0.01 }),
-      [{ path: 'costUsd', message: 'expected a finite number >= 0' }],
+      [{ path: 'costUsd', message: `expected a finite number between 0 and ${COST_USD_MAX}` }],
     ],
     [
       'negative latency',
       generation({ latencyMs: -1 }),
-      [{ path: 'latencyMs', message: 'expected a finite number >= 0' }],
+      [{ path: 'latencyMs', message: `expected a finite number between 0 and ${LATENCY_MS_MAX}` }],
     ],
     [
       'unknown nested field',
@@ -156,6 +171,94 @@ describe('400 with path-level messages', () => {
     expect(issuesOf((await t.post('/v1/feedback/batch', { items: [feedback()], extra: 1 })).body)).toEqual([
       { path: 'extra', message: 'unknown field' },
     ]);
+  });
+});
+
+describe('numeric bounds, ids and text', () => {
+  const pathsOf = (body: unknown) => (issuesOf(body) as Array<{ path: string }>).map((i) => i.path);
+
+  it.each([
+    [
+      'a score of 1e200 (its square overflows)',
+      feedback({ source: 'judge', scores: { s: 1e200 } }),
+      'scores.s',
+    ],
+    ['a score beyond SCORE_ABS_MAX', feedback({ scores: { s: -SCORE_ABS_MAX - 1 } }), 'scores.s'],
+    ['a latency beyond LATENCY_MS_MAX', feedback({ latencyMs: 1e308 }), 'latencyMs'],
+    ['NUL in requestId', feedback({ requestId: 'r\u0000' }), 'requestId'],
+    ['a C1 control in feedbackId', feedback({ feedbackId: 'f\u0085' }), 'feedbackId'],
+    ['a tab in userId', feedback({ userId: 'u\t1' }), 'userId'],
+    ['a lone surrogate in feedbackId', feedback({ feedbackId: 'f\ud800' }), 'feedbackId'],
+    ['a lone surrogate in a comment', feedback({ comment: 'nice \udc00' }), 'comment'],
+    ['an arm name off the pattern', feedback({ arm: 'A B' }), 'arm'],
+    ['a score name off the pattern', feedback({ scores: { _s: 1 } }), 'scores._s'],
+  ])('feedback: %s is a 400 naming the field', async (_name, body, path) => {
+    const res = await t.post('/v1/feedback', body);
+    expect([res.status, pathsOf(res.body)]).toEqual([400, [path]]);
+  });
+
+  it.each([
+    ['a cost of 1e300', generation({ costUsd: 1e300 }), 'costUsd'],
+    ['a latency of 1e300', generation({ latencyMs: 1e300 }), 'latencyMs'],
+    [
+      'a token count beyond TOKEN_COUNT_MAX',
+      generation({ usage: { promptTokens: TOKEN_COUNT_MAX + 1, completionTokens: 1 } }),
+      'usage.promptTokens',
+    ],
+    [
+      'a fractional token count',
+      generation({ usage: { promptTokens: 1, completionTokens: 1.5 } }),
+      'usage.completionTokens',
+    ],
+    ['NUL in requestId', generation({ requestId: '\u0000' }), 'requestId'],
+    ['a model name with a space', generation({ model: 'gpt 4' }), 'model'],
+    ['a lone surrogate in the output', generation({ output: 'o\ud800' }), 'output'],
+    // The body check names a key it cannot print as written with an escape.
+    [
+      'a lone surrogate in a metadata key',
+      generation({ metadata: { 'k\udbff': 1 } }),
+      expect.stringMatching(/^metadata\.k/),
+    ],
+    ['a lone surrogate in a metadata value', generation({ metadata: { k: ['\udfff'] } }), 'metadata.k.0'],
+  ])('generation: %s is a 400 naming the field', async (_name, body, path) => {
+    const res = await t.post('/v1/generations', body);
+    expect([res.status, pathsOf(res.body)]).toEqual([400, [path]]);
+  });
+
+  it('accepts values at the bounds, and any Unicode user id', async () => {
+    const fb = await t.post(
+      '/v1/feedback',
+      feedback({
+        latencyMs: LATENCY_MS_MAX,
+        scores: { s: SCORE_ABS_MAX, 'judge.v2:tone': -SCORE_ABS_MAX },
+        userId: 'ü 日\u{1F600}',
+      }),
+    );
+    expect(fb.status).toBe(202);
+    const gen = await t.post(
+      '/v1/generations',
+      generation({
+        latencyMs: LATENCY_MS_MAX,
+        costUsd: COST_USD_MAX,
+        usage: { promptTokens: TOKEN_COUNT_MAX, completionTokens: 0 },
+        model: 'openai/gpt-4o-mini@2024:x',
+      }),
+    );
+    expect(gen.status).toBe(202);
+  });
+
+  it('feedback ids that differ only in a lone surrogate are refused, never merged into one item', async () => {
+    const id = `fb-${randomUUID()}`;
+    const requestId = randomUUID();
+    for (const bad of [`${id}\ud800`, `${id}\udbff`, `${id}\udc00`]) {
+      const res = await t.postRaw(
+        '/v1/feedback',
+        JSON.stringify({ feedbackId: bad, requestId, rating: 2, source: 'user' }),
+      );
+      expect([res.status, pathsOf(res.body)]).toEqual([400, ['feedbackId']]);
+    }
+    const first = await t.post('/v1/feedback', { feedbackId: id, requestId, rating: 4, source: 'user' });
+    expect([first.status, first.body]).toEqual([202, { feedbackId: id, revision: 1, outcome: 'new' }]);
   });
 });
 
