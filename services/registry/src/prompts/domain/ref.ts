@@ -4,6 +4,7 @@
  * refused when the alias is created (see `aliasNameProblem`), so a ref never means two things,
  * except digit-only refs of 7+ characters, which are tried as a prefix first, then as a number.
  */
+import { ALIAS_NAME_PATTERN } from '@llmops/contracts';
 import { NAME_PATTERN } from '../dto/prompt-spec';
 
 export const MIN_PREFIX_LENGTH = 7;
@@ -35,7 +36,7 @@ export function parseRef(ref: string): RefCandidate[] {
 
 /** Why `alias` cannot be set by a client, or undefined when it can. */
 export function aliasNameProblem(alias: string): string | undefined {
-  if (!NAME_PATTERN.test(alias)) return 'alias names must match ^[a-z0-9][a-z0-9_.-]{0,127}$';
+  if (!ALIAS_NAME_PATTERN.test(alias)) return `alias names must match ${ALIAS_NAME_PATTERN.source}`;
   if (alias === LATEST_ALIAS) return '"latest" is reserved: it always points at the newest version';
   if (/^[0-9]+$/.test(alias)) return 'an alias cannot be all digits (it would read as a version number)';
   if (/^[0-9a-f]{7,}$/.test(alias))

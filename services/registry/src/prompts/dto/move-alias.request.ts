@@ -1,10 +1,8 @@
+import { opaqueId } from '@llmops/contracts';
 import { z } from 'zod';
 
 export const moveAliasRequestSchema = z.strictObject({
-  ref: z
-    .string({ error: 'expected a version ref (hash, hash prefix, version number or alias)' })
-    .min(1, { error: 'expected a non-empty ref' })
-    .max(128, { error: 'expected at most 128 characters' }),
+  ref: opaqueId('version ref (hash, hash prefix, version number or alias)', 128),
   expected: z
     .string({ error: 'expected the full hash the alias points at now' })
     .regex(/^[0-9a-f]{64}$/, { error: 'expected 64 lowercase hex characters (the current full hash)' })
@@ -13,12 +11,7 @@ export const moveAliasRequestSchema = z.strictObject({
     .describe(
       'Compare-and-set: the full hash the alias must point at now; null = the alias must not exist yet.',
     ),
-  actor: z
-    .string()
-    .min(1)
-    .max(256)
-    .optional()
-    .describe('Who moves the alias (defaults to the x-actor header).'),
+  actor: opaqueId('actor', 256).optional().describe('Who moves the alias (defaults to the x-actor header).'),
 });
 
 export type MoveAliasRequest = z.infer<typeof moveAliasRequestSchema>;

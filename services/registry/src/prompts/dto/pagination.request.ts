@@ -1,3 +1,4 @@
+import { opaqueId } from '@llmops/contracts';
 import { z } from 'zod';
 
 export const paginationQuerySchema = z.strictObject({
@@ -7,12 +8,12 @@ export const paginationQuerySchema = z.strictObject({
     .min(1, { error: 'expected an integer 1-100' })
     .max(100, { error: 'expected an integer 1-100' })
     .default(20),
-  cursor: z.string().min(1).max(512).optional().describe('nextCursor of the previous page'),
+  cursor: opaqueId('cursor', 512).optional().describe('nextCursor of the previous page'),
 });
 
 const REF_DOC = 'Full hash, unique hash prefix (7+ hex), version number, or alias (e.g. production, latest)';
 
 export const diffQuerySchema = z.strictObject({
-  from: z.string({ error: 'expected a version ref' }).min(1).max(128).describe(REF_DOC),
-  to: z.string({ error: 'expected a version ref' }).min(1).max(128).describe(REF_DOC),
+  from: opaqueId('version ref', 128).describe(REF_DOC),
+  to: opaqueId('version ref', 128).describe(REF_DOC),
 });

@@ -5,27 +5,27 @@
  * providers keep adding sampling parameters. No defaults are applied: what the client sends (after
  * validation) is exactly what is hashed, so any client can compute the same id offline.
  */
-import { JsonObjectSchema } from '@llmops/contracts';
+import { JsonObjectSchema, modelName, nonEmptyText, PROMPT_NAME_PATTERN, text } from '@llmops/contracts';
 import { z } from 'zod';
 
-export const NAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,127}$/;
+/** Prompt names: the contracts' PROMPT_NAME_PATTERN (also the prompt topics' key). */
+export const NAME_PATTERN = PROMPT_NAME_PATTERN;
 
 export const MESSAGE_ROLES = ['system', 'user', 'assistant'] as const;
 
 export const promptMessageSchema = z.strictObject({
   role: z.enum(MESSAGE_ROLES, { error: 'expected "system", "user" or "assistant"' }),
-  content: z.string({ error: 'expected a string' }),
+  content: text(),
 });
 
 export const fewShotExampleSchema = z.strictObject({
-  input: z.string({ error: 'expected a string' }),
-  output: z.string({ error: 'expected a string' }),
+  input: text(),
+  output: text(),
 });
 
 export const promptSpecSchema = z
   .strictObject({
-    template: z
-      .string({ error: 'expected a string' })
+    template: text()
       .min(1, { error: 'the template must not be empty' })
       .optional()
       .describe('Text template with {variable} placeholders; {{ and }} are literal braces.'),
@@ -34,14 +34,11 @@ export const promptSpecSchema = z
       .min(1, { error: 'messages must hold at least one message' })
       .optional()
       .describe('Chat messages; content may use {variable} placeholders.'),
-    model: z
-      .string({ error: 'expected a model name' })
-      .min(1, { error: 'the model must not be empty' })
-      .max(256, { error: 'expected at most 256 characters' }),
+    model: modelName(),
     params: JsonObjectSchema.optional().describe(
       'Sampling parameters (temperature, max_tokens, top_p, stop, seed, ...), arbitrary JSON values.',
     ),
-    system: z.string({ error: 'expected a string' }).optional(),
+    system: text().optional(),
     fewShot: z.array(fewShotExampleSchema, { error: 'expected an array of { input, output }' }).optional(),
     responseFormat: JsonObjectSchema.optional(),
     tools: z.array(JsonObjectSchema, { error: 'expected an array of JSON objects' }).optional(),
@@ -67,16 +64,10 @@ export type PromptMessage = z.infer<typeof promptMessageSchema>;
 
 /** Stored with a version but NOT part of its identity. */
 export const promptMetadataSchema = z.strictObject({
-  author: z
-    .string({ error: 'expected a string' })
-    .max(256, { error: 'expected at most 256 characters' })
-    .optional(),
-  description: z
-    .string({ error: 'expected a string' })
-    .max(4096, { error: 'expected at most 4096 characters' })
-    .optional(),
+  author: text('a string', 256).optional(),
+  description: text('a string', 4096).optional(),
   tags: z
-    .array(z.string().min(1).max(64), { error: 'expected an array of strings' })
+    .array(nonEmptyText('tag', 64), { error: 'expected an array of strings' })
     .max(64, { error: 'expected at most 64 tags' })
     .optional(),
 });

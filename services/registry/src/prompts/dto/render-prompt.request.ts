@@ -1,12 +1,10 @@
+import { opaqueId, text } from '@llmops/contracts';
 import { z } from 'zod';
 
 export const renderPromptRequestSchema = z.strictObject({
-  ref: z
-    .string({ error: 'expected a version ref (hash, hash prefix, version number or alias)' })
-    .min(1, { error: 'expected a non-empty ref' })
-    .max(128, { error: 'expected at most 128 characters' }),
+  ref: opaqueId('version ref (hash, hash prefix, version number or alias)', 128),
   variables: z
-    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]), {
+    .record(text('a variable name'), z.union([text(), z.number(), z.boolean()]), {
       error: 'expected an object of string, number or boolean values',
     })
     .optional(),
