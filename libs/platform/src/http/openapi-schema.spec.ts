@@ -127,6 +127,27 @@ describe('portablePattern', () => {
     expect(portablePattern('^[a-z0-9][a-z0-9_.-]{0,127}$')).toBe('^[a-z0-9][a-z0-9_.-]{0,127}$');
   });
 
+  it('writes a UTF-16 "no controls, no lone surrogates" pattern over code points', () => {
+    const utf16 =
+      '^(?:[^\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff]|[\\ud800-\\udbff][\\udc00-\\udfff])+$';
+    const portable = portablePattern(utf16);
+    expect(portable).toBe('^(?:[^\\u0000-\\u001f\\u007f-\\u009f])+$');
+    const original = new RegExp(utf16);
+    const samples = [
+      'abc',
+      'é😀',
+      'a\u0000',
+      '\u001f',
+      'x\u007f',
+      '\u0085y',
+      '\u009f',
+      '\u00a0',
+      '\u200b',
+      '',
+    ];
+    for (const s of samples) expect([s, new RegExp(portable, 'u').test(s)]).toEqual([s, original.test(s)]);
+  });
+
   it('accepts and refuses the same well-formed strings as the original', () => {
     const original = /^[^\p{Cc}\p{Cs}]+$/u;
     const portable = new RegExp(portablePattern(original.source), 'u');

@@ -115,10 +115,11 @@ export function finalizeOpenApiDocument(doc: OpenAPIObject): OpenAPIObject {
 /**
  * Two rewrites to forms that every JSON Schema tool reads (JSON Schema recommends patterns without
  * Unicode property escapes; some OpenAPI tools mishandle closed tuples):
- *  - in a pattern's character class, `\p{Cc}` becomes its code point ranges and `\p{Cs}` (lone
- *    surrogates) is dropped: regex engines over Unicode scalar values (Rust's, Python's generators)
- *    cannot express surrogates, which are not characters. Whatever the pattern says, the services
- *    refuse text with a lone surrogate;
+ *  - a pattern is written over Unicode scalar values (see portablePattern): `\p{Cc}` becomes its
+ *    code point ranges, and surrogates (`\p{Cs}`, `\ud800-\udfff`, UTF-16 surrogate pairs) are
+ *    dropped. Regex engines over code points (Rust's, Python's generators) cannot express
+ *    surrogates, which are not characters. Whatever the pattern says, the services refuse text with
+ *    a lone surrogate;
  *  - a closed tuple of identical items (`prefixItems: [s, s]`, `items: false`) becomes
  *    `items: s` with `minItems` = `maxItems` = its length.
  */
@@ -144,12 +145,21 @@ const UNICODE_CLASSES: Record<string, string> = {
   '\\p{Cc}': '\\x00-\\x1f\\x7f-\\x9f',
   '\\p{Cs}': '',
 };
+/** A surrogate pair as UTF-16 code units: in a code point engine, no string holds one. */
+const SURROGATE_PAIR = /\|\[\\ud800-\\udbff\]\[\\udc00-\\udfff\]|\[\\ud800-\\udbff\]\[\\udc00-\\udfff\]\|/gi;
 
-/** `[^\p{Cc}\p{Cs}]` as `[^\x00-\x1f\x7f-\x9f]`; anything else stays. */
+/**
+ * The pattern over Unicode scalar values: `[^\p{Cc}\p{Cs}]` as `[^\x00-\x1f\x7f-\x9f]`, a
+ * surrogate range dropped from a character class, a surrogate-pair alternative dropped (a code point
+ * engine sees an astral character as one character, which the class then accepts). Anything else
+ * stays.
+ */
 export function portablePattern(pattern: string): string {
-  return pattern.replace(/\[(?:\\.|[^\]\\])*\]/g, (cls) =>
-    cls.replace(/\\p\{C[cs]\}/g, (escape) => UNICODE_CLASSES[escape]),
-  );
+  return pattern
+    .replace(SURROGATE_PAIR, '')
+    .replace(/\[(?:\\.|[^\]\\])*\]/g, (cls) =>
+      cls.replace(/\\p\{C[cs]\}/g, (escape) => UNICODE_CLASSES[escape]).replace(/\\ud800-\\udfff/gi, ''),
+    );
 }
 
 function documentPlatformErrors(op: OperationObject, parameters: unknown[]): void {
