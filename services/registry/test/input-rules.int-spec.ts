@@ -89,6 +89,15 @@ describe('registry input rules', () => {
       variables: { x: '\ud800' },
     });
     expect([badVariable.status, paths(badVariable.body)]).toEqual([400, ['variables.x']]);
+    const badHeader = await r.request<ErrorBody>(
+      'PUT',
+      '/v1/prompts/moves/aliases/production',
+      { ref: '1' },
+      {
+        'x-actor': 'ana\tbob',
+      },
+    );
+    expect([badHeader.status, paths(badHeader.body)]).toEqual([400, ['headers.x-actor']]);
     const ok = await r.request('PUT', '/v1/prompts/moves/aliases/production', { ref: '1', actor: 'ána 日' });
     expect(ok.status).toBe(200);
   });

@@ -3,7 +3,7 @@ import { Body, Controller, Get, Headers, Param, Put, Query } from '@nestjs/commo
 import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { LATEST_ALIAS } from './domain/ref';
 import { NAME_PATTERN } from './dto/prompt-spec';
-import { moveAliasRequestSchema } from './dto/move-alias.request';
+import { actorOf, moveAliasRequestSchema } from './dto/move-alias.request';
 import { paginationQuerySchema } from './dto/pagination.request';
 import {
   aliasHistoryResponseSchema,
@@ -63,7 +63,7 @@ export class AliasesController {
     @Headers('x-actor') actorHeader?: string,
   ): Promise<AliasResponse> {
     const request = parseOrThrow(moveAliasRequestSchema, body);
-    const actor = request.actor ?? (actorHeader ? actorHeader.slice(0, 256) : 'anonymous');
+    const actor = actorOf(request, actorHeader);
     return this.mover.execute(name, alias, request, actor, ctx);
   }
 

@@ -1,4 +1,5 @@
 import { opaqueId } from '@llmops/contracts';
+import { parseOrThrow } from '@llmops/platform';
 import { z } from 'zod';
 
 export const moveAliasRequestSchema = z.strictObject({
@@ -15,3 +16,13 @@ export const moveAliasRequestSchema = z.strictObject({
 });
 
 export type MoveAliasRequest = z.infer<typeof moveAliasRequestSchema>;
+
+/** The `x-actor` header (cut to 256 characters), an opaque id like the body's `actor`. */
+export const actorHeaderSchema = z.object({ headers: z.object({ 'x-actor': opaqueId('actor', 256) }) });
+
+/** The body's actor, else the `x-actor` header's, else `anonymous`; a 400 when the header is no id. */
+export function actorOf(request: MoveAliasRequest, header: string | undefined): string {
+  if (request.actor !== undefined) return request.actor;
+  if (header === undefined || header === '') return 'anonymous';
+  return parseOrThrow(actorHeaderSchema, { headers: { 'x-actor': header.slice(0, 256) } }).headers['x-actor'];
+}
