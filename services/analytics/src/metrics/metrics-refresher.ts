@@ -100,7 +100,7 @@ export class MetricsRefresher implements OnApplicationBootstrap, OnApplicationSh
     this.metrics.experimentsOmitted.set(retained.length - keep.length);
     if (now - this.lastUnattributed >= UNATTRIBUTED_EVERY_MS) {
       this.lastUnattributed = now;
-      this.metrics.unattributed.set((await this.unattributed.execute(0)).count);
+      this.metrics.unattributed.set(await this.unattributed.count());
     }
     this.metrics.refreshSeconds.set(Number(process.hrtime.bigint() - started) / 1e9);
   }

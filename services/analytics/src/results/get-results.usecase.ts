@@ -1,13 +1,20 @@
+import type { Bucket } from '../aggregation/bucket';
 import {
   type AggregationRepository,
   fromStored,
   latestVersions,
+  type StoredBucket,
 } from '../aggregation/persistence/aggregation.repository';
 import type { ExperimentDoc, ExperimentsRepository } from '../aggregation/persistence/experiments.repository';
 import { computeResults, type ResultsOptions } from './compute-results';
 import type { ResultsQuery } from './dto/results.request';
 import type { ExperimentResults } from './dto/results.response';
 import { ExperimentNotFoundError } from './results.errors';
+
+/** Buckets read or decoded between two turns of the event loop. */
+const SLICE = 250;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const WINDOW_MS: Record<'1h' | '24h' | '7d', number> = {
   '1h': 3_600_000,
@@ -54,9 +61,22 @@ export class GetResultsUseCase {
     // `all` without an explicit end has no upper bound (late clocks must not hide data).
     const open = (query.window ?? 'all') === 'all' && !query.from && !query.to;
     const toMinute = open ? Number.MAX_SAFE_INTEGER : Math.ceil(window.to.getTime() / 60_000);
-    const docs = await this.aggregation.buckets
+    // A long window holds thousands of buckets: read them in batches and decode them in slices,
+    // letting other requests (and /health/live) run in between instead of blocking the event loop.
+    const docs: StoredBucket[] = [];
+    const cursor = this.aggregation.buckets
       .find({ exp: experiment._id, minute: { $gte: fromMinute, $lt: toMinute } })
-      .toArray();
-    return computeResults(experiment, latestVersions(docs).map(fromStored), window, this.options);
+      .batchSize(SLICE);
+    for await (const doc of cursor) {
+      docs.push(doc);
+      if (docs.length % SLICE === 0) await nextTurn();
+    }
+    const latest = latestVersions(docs);
+    const buckets: Bucket[] = [];
+    for (const doc of latest) {
+      buckets.push(fromStored(doc));
+      if (buckets.length % SLICE === 0) await nextTurn();
+    }
+    return computeResults(experiment, buckets, window, this.options);
   }
 }

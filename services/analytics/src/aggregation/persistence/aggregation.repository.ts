@@ -192,6 +192,10 @@ export class AggregationRepository {
       this.requests.createIndex({ part: 1 }),
       this.revisions.createIndex({ part: 1 }),
       this.pending.createIndex({ part: 1 }),
+      // GET /v1/feedback/unattributed: pages of find({ (fid, r) > cursor }).sort({ fid, r, receivedAt }),
+      // and the applied revisions of a page's feedback ids: find({ fid: { $in } }).
+      this.pending.createIndex({ fid: 1, r: 1, receivedAt: 1 }),
+      this.revisions.createIndex({ fid: 1 }),
     ]);
   }
 
