@@ -4,7 +4,6 @@
  * headers, the stable error body (also for body-parser errors), request metrics, OpenAPI at /docs
  * and /docs-json (direct routes included), and graceful shutdown on SIGTERM/SIGINT.
  */
-import helmet from '@fastify/helmet';
 import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -24,6 +23,7 @@ import { DEFAULT_JSON_MAX_DEPTH, installJsonBodyParser } from './json-body';
 import { installMethodNotAllowed } from './method-not-allowed';
 import { finalizeOpenApiDocument } from './openapi-schema';
 import { installRequestContext } from './request-context';
+import { installSecurityHeaders } from './security-headers';
 
 export interface ServiceAppOptions {
   title: string;
@@ -45,16 +45,6 @@ class PlatformFastifyAdapter extends FastifyAdapter {
     return this.getInstance();
   }
 }
-
-/**
- * helmet's headers on every route, with its default Content-Security-Policy (scripts from the
- * service itself, inline styles, `data:` images), under which Swagger UI at /docs works, minus
- * `upgrade-insecure-requests`: services are also reached over plain HTTP inside a cluster, where it
- * would make a browser fetch /docs' own scripts over HTTPS.
- */
-const SECURITY_HEADERS = {
-  contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
-};
 
 export async function createServiceApp(
   module: Type<unknown>,
@@ -82,6 +72,7 @@ export async function createServiceApp(
   });
   const fastify = adapter.getInstance();
   installRequestContext(fastify);
+  installSecurityHeaders(fastify);
 
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: ['error', 'warn'],
@@ -95,7 +86,6 @@ export async function createServiceApp(
   installJsonBodyParser(fastify, {
     maxDepth: config.HTTP_JSON_MAX_DEPTH ?? DEFAULT_JSON_MAX_DEPTH,
   });
-  await app.register(helmet, SECURITY_HEADERS);
   const logger = app.get<Logger>(LOGGER);
   late.logger = logger;
   installMethodNotAllowed(fastify, logger);

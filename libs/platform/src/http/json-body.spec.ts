@@ -67,9 +67,9 @@ describe('findJsonBodyOffence', () => {
 });
 
 describe('assertJsonBodyAcceptable', () => {
-  const errorOf = (value: unknown, maxDepth: number): AppError => {
+  const errorOf = (value: unknown, maxDepth: number, text?: string): AppError => {
     try {
-      assertJsonBodyAcceptable(value, maxDepth);
+      assertJsonBodyAcceptable(value, maxDepth, text);
     } catch (err) {
       return err as AppError;
     }
@@ -86,6 +86,14 @@ describe('assertJsonBodyAcceptable', () => {
       path: 'items.0.meta',
       issues: [{ path: 'items.0.meta', message: 'nested more than 3 levels deep' }],
     });
+  });
+
+  it('looks at strings only when the text they were parsed from has a \\u escape', () => {
+    const text = '{"a":["x","\\ud800"]}';
+    expect(errorOf(JSON.parse(text), 64, text).details).toMatchObject({ path: 'a.1' });
+    // Without any escape, well-formed UTF-8 cannot hold a lone surrogate; depth is still checked.
+    expect(() => assertJsonBodyAcceptable({ a: '\ud800' }, 64, '{"a":"ok"}')).not.toThrow();
+    expect(errorOf([[[]]], 2, '[[[]]]').code).toBe('json_too_deep');
   });
 
   it('invalid_unicode: 400 with the path, the lone surrogate of a key written as an escape', () => {

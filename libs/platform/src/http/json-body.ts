@@ -32,24 +32,31 @@ export interface JsonBodyOffence {
  * The first offence in `value` in document order, or null: an array or object nested more than
  * `maxDepth` levels (the root container is level 1), or a string value or object key that is not
  * well-formed UTF-16. Recursion stops at `maxDepth + 1` levels, so any depth of input is safe for a
- * bounded `maxDepth`; the path is built only when an offence is found.
+ * bounded `maxDepth`; the path is built only when an offence is found. With `checkText` false the
+ * strings are not looked at (the caller knows they are well-formed).
  */
-export function findJsonBodyOffence(value: unknown, maxDepth: number): JsonBodyOffence | null {
-  return visit(value, 0, maxDepth);
+export function findJsonBodyOffence(
+  value: unknown,
+  maxDepth: number,
+  checkText = true,
+): JsonBodyOffence | null {
+  if (typeof value === 'string') {
+    return checkText && !isWellFormed(value) ? { code: 'invalid_unicode', path: [] } : null;
+  }
+  return typeof value === 'object' && value !== null ? visit(value, 0, maxDepth, checkText) : null;
 }
 
-function visit(value: unknown, depth: number, maxDepth: number): JsonBodyOffence | null {
-  if (typeof value === 'string') {
-    return isWellFormed(value) ? null : { code: 'invalid_unicode', path: [] };
-  }
-  if (typeof value !== 'object' || value === null) return null;
-  // `value` is a container at level depth + 1.
+/** `container` is at level depth + 1. */
+function visit(
+  container: object,
+  depth: number,
+  maxDepth: number,
+  checkText: boolean,
+): JsonBodyOffence | null {
   if (depth >= maxDepth) return { code: 'json_too_deep', path: [] };
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const item: unknown = value[i];
-      if (typeof item !== 'string' && (typeof item !== 'object' || item === null)) continue;
-      const found = visit(item, depth + 1, maxDepth);
+  if (Array.isArray(container)) {
+    for (let i = 0; i < container.length; i++) {
+      const found = visitItem(container[i], depth, maxDepth, checkText);
       if (found !== null) {
         found.path.unshift(i);
         return found;
@@ -57,17 +64,28 @@ function visit(value: unknown, depth: number, maxDepth: number): JsonBodyOffence
     }
     return null;
   }
-  const record = value as Record<string, unknown>;
+  const record = container as Record<string, unknown>;
   for (const key in record) {
-    if (!isWellFormed(key)) return { code: 'invalid_unicode', path: [key] };
-    const item = record[key];
-    if (typeof item !== 'string' && (typeof item !== 'object' || item === null)) continue;
-    const found = visit(item, depth + 1, maxDepth);
+    if (checkText && !isWellFormed(key)) return { code: 'invalid_unicode', path: [key] };
+    const found = visitItem(record[key], depth, maxDepth, checkText);
     if (found !== null) {
       found.path.unshift(key);
       return found;
     }
   }
+  return null;
+}
+
+/** An array item or property value of a container at level depth + 1. */
+function visitItem(
+  item: unknown,
+  depth: number,
+  maxDepth: number,
+  checkText: boolean,
+): JsonBodyOffence | null {
+  if (typeof item === 'object') return item === null ? null : visit(item, depth + 1, maxDepth, checkText);
+  if (checkText && typeof item === 'string' && !isWellFormed(item))
+    return { code: 'invalid_unicode', path: [] };
   return null;
 }
 
@@ -135,9 +153,13 @@ export class UnsupportedMediaTypeError extends AppError {
   }
 }
 
-/** Throws the platform's error for the first offence in a parsed body, if any. */
-export function assertJsonBodyAcceptable(value: unknown, maxDepth: number): void {
-  const offence = findJsonBodyOffence(value, maxDepth);
+/**
+ * Throws the platform's error for the first offence in a body parsed from `text`, if any. Only a
+ * `\u` escape can make a lone surrogate in JSON decoded from well-formed UTF-8, so without one in
+ * the text the strings are not looked at.
+ */
+export function assertJsonBodyAcceptable(value: unknown, maxDepth: number, text?: string): void {
+  const offence = findJsonBodyOffence(value, maxDepth, text === undefined || text.includes('\\u'));
   if (offence === null) return;
   throw offence.code === 'json_too_deep'
     ? new JsonTooDeepError(maxDepth, offence.path)
@@ -163,53 +185,62 @@ export interface JsonBodyParserOptions {
   maxDepth: number;
 }
 
+export type JsonBodyParser = (
+  request: FastifyRequest,
+  body: Buffer,
+  done: (err: Error | null, body?: unknown) => void,
+) => void;
+
+/** The platform's application/json parser (bytes in, checked value out), for `fastify`. */
+export function jsonBodyParser(fastify: FastifyInstance, options: JsonBodyParserOptions): JsonBodyParser {
+  const { maxDepth } = options;
+  // fastify's own JSON.parse with prototype-poisoning protection (what Nest's parser used).
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  return (request, body, done) => {
+    const charset = charsetOf(request.headers['content-type']);
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      done(
+        new UnsupportedMediaTypeError(
+          `Send the body as application/json in UTF-8 (charset=utf-8 or no charset), not charset=${charset}.`,
+        ),
+      );
+      return;
+    }
+    if (body.length === 0) {
+      done(null, undefined);
+      return;
+    }
+    if (!isUtf8(body)) {
+      done(new InvalidUtf8Error());
+      return;
+    }
+    const text = body.toString('utf8');
+    // Synchronous: it calls back before returning.
+    void parseJson(request, text, (err, value) => {
+      if (err) {
+        done(err);
+        return;
+      }
+      try {
+        assertJsonBodyAcceptable(value, maxDepth, text);
+      } catch (offence) {
+        done(offence as Error);
+        return;
+      }
+      done(null, value);
+    });
+  };
+}
+
 /**
  * Replaces every body parser of `fastify` (its JSON and text/plain defaults, and any other) with
  * the platform's JSON parser and a catch-all that answers 415 to a body of any other type. Call it
  * before routes are registered; per-route body limits still apply.
  */
 export function installJsonBodyParser(fastify: FastifyInstance, options: JsonBodyParserOptions): void {
-  const { maxDepth } = options;
-  // fastify's own JSON.parse with prototype-poisoning protection (what Nest's parser used).
-  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  const parser = jsonBodyParser(fastify, options);
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser(
-    'application/json',
-    { parseAs: 'buffer' },
-    (request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => {
-      const charset = charsetOf(request.headers['content-type']);
-      if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-        done(
-          new UnsupportedMediaTypeError(
-            `Send the body as application/json in UTF-8 (charset=utf-8 or no charset), not charset=${charset}.`,
-          ),
-        );
-        return;
-      }
-      if (body.length === 0) {
-        done(null, undefined);
-        return;
-      }
-      if (!isUtf8(body)) {
-        done(new InvalidUtf8Error());
-        return;
-      }
-      // Synchronous: it calls back before returning.
-      void parseJson(request, body.toString('utf8'), (err, value) => {
-        if (err) {
-          done(err);
-          return;
-        }
-        try {
-          assertJsonBodyAcceptable(value, maxDepth);
-        } catch (offence) {
-          done(offence as Error);
-          return;
-        }
-        done(null, value);
-      });
-    },
-  );
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, parser);
   // Every other type (and a body without a Content-Type): no body is fine, any body is a 415. The
   // body is not read: the error closes the connection.
   fastify.addContentTypeParser('*', (request: FastifyRequest, _payload: unknown, done) => {
