@@ -159,3 +159,23 @@ describe('diff limits', () => {
     expectLive(report);
   });
 });
+
+describe('query parameters', () => {
+  it('every GET that takes query parameters refuses unknown ones with 400', async () => {
+    await register('queried', { template: 'a', model: MODEL });
+    await register('queried', { template: 'b', model: MODEL });
+    const urls = [
+      '/v1/prompts?limit=5&sort=name',
+      '/v1/prompts/queried/versions?limit=5&offset=1',
+      '/v1/prompts/queried/diff?from=1&to=2&context=10',
+      '/v1/prompts/queried/aliases/latest/history?limit=5&page=2',
+    ];
+    for (const url of urls) {
+      const res = await r.request<ErrorBody>('GET', url);
+      expect([url, res.status, res.body.error.code]).toEqual([url, 400, 'validation_failed']);
+      expect(res.body.error.details?.issues).toEqual([
+        { path: expect.stringMatching(/(sort|offset|context|page)$/), message: 'unknown field' },
+      ]);
+    }
+  });
+});
