@@ -69,7 +69,9 @@ export class PromptVersionRepository {
   }
 
   async findByHash(name: string, hash: string): Promise<PromptVersion | null> {
-    const doc = await this.versions.findOne({ name, hash });
+    // By _id (`name/hash`, as inserted): a primary-key lookup even where secondary indexes are not
+    // used for queries (FerretDB's SQLite backend scans the collection otherwise).
+    const doc = await this.versions.findOne({ _id: `${name}/${hash}` });
     return doc ? toPromptVersion(doc) : null;
   }
 
