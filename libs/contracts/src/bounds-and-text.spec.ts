@@ -15,6 +15,8 @@ import {
   TOKEN_COUNT_MAX,
   toJsonSchema,
   USER_ID_MAX_LENGTH,
+  isOpaqueId,
+  opaqueId,
 } from './index';
 import { VALID_DATA } from './test-fixtures';
 
@@ -250,6 +252,49 @@ describe('ids and names', () => {
         expect(issuesOf(env).map((i) => i.path)).toEqual([field]);
       }
     }
+  });
+});
+
+describe('isOpaqueId (for hand-written fast paths)', () => {
+  it('agrees with opaqueId() on 20,000 random strings of controls, surrogates, pairs and text', () => {
+    // Seeded LCG (this lib depends on no other), so a failure reproduces.
+    let x = 0x5bd1e995;
+    const next = (): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return x / 2 ** 32;
+    };
+    const CHARS = [
+      'a',
+      '7',
+      '-',
+      ' ',
+      'é',
+      '日',
+      '\u{1F600}',
+      '\ud800',
+      '\udc00',
+      '\u0000',
+      '\t',
+      '\u007f',
+      '\u0085',
+      '\u00a0',
+    ];
+    const schema = opaqueId('id', 16);
+    let accepted = 0;
+    for (let i = 0; i < 20_000; i++) {
+      let s = '';
+      const length = Math.floor(next() * 20);
+      while (s.length < length) s += CHARS[Math.floor(next() * CHARS.length)];
+      const expected = schema.safeParse(s).success;
+      // Exact without pairs; with them, the fast check's UTF-16 count is only stricter (zod counts
+      // a pair once), so it may say no where the schema says yes, never the reverse.
+      const exact = s.length === [...s].length || s.length <= 16;
+      if (exact) expect({ s, ok: isOpaqueId(s, 16) }).toEqual({ s, ok: expected });
+      else if (isOpaqueId(s, 16)) expect({ s, ok: expected }).toEqual({ s, ok: true });
+      if (expected) accepted++;
+    }
+    expect(accepted).toBeGreaterThan(1_000);
+    expect(accepted).toBeLessThan(19_000);
   });
 });
 

@@ -8,7 +8,8 @@ import { z } from 'zod';
  * - **Opaque ids** (`requestId`, `feedbackId`, `userId`, event `id` and `subject`, `actor`, seeds,
  *   layer and attribute names, prompt refs): any Unicode text except control characters (C0
  *   U+0000-U+001F, DEL, C1 U+0080-U+009F) and lone surrogates. No trimming or normalisation: `abc`
- *   and `abc ` are two ids. Lengths are counted in UTF-16 code units, as `string.length` does.
+ *   and `abc ` are two ids. Lengths are counted as zod counts them: in code points (a surrogate
+ *   pair counts once).
  * - **Names** that become metric labels, topic keys or URL segments have ASCII patterns:
  *   {@link EXPERIMENT_KEY_PATTERN}, {@link PROMPT_NAME_PATTERN}, {@link ALIAS_NAME_PATTERN},
  *   {@link ARM_NAME_PATTERN}, {@link SCORE_NAME_PATTERN}, {@link MODEL_NAME_PATTERN}.
@@ -59,9 +60,23 @@ export function isWellFormedText(s: string): boolean {
   return (s as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
-/** True when `s` is an opaque id of 1 to `max` UTF-16 code units (see {@link OPAQUE_ID_PATTERN}). */
+// Any control character or surrogate code unit: most ids have none, and a search for one is
+// cheaper than matching OPAQUE_ID_PATTERN, which then decides only for the rest.
+// eslint-disable-next-line no-control-regex
+const CONTROL_OR_SURROGATE = /[\u0000-\u001f\u007f-\u009f\ud800-\udfff]/;
+
+/**
+ * True when `s` is an opaque id of 1 to `max` UTF-16 code units (see {@link OPAQUE_ID_PATTERN}),
+ * for hand-written fast paths; `opaqueId()` is the schema. Counting code units (not code points,
+ * as the schema does) makes it stricter on astral text, never more lenient.
+ */
 export function isOpaqueId(s: unknown, max: number): s is string {
-  return typeof s === 'string' && s.length <= max && OPAQUE_ID_PATTERN.test(s);
+  return (
+    typeof s === 'string' &&
+    s.length >= 1 &&
+    s.length <= max &&
+    (!CONTROL_OR_SURROGATE.test(s) || OPAQUE_ID_PATTERN.test(s))
+  );
 }
 
 const WELL_FORMED_ERROR = 'expected well-formed Unicode text (a lone surrogate has no UTF-8 encoding)';
