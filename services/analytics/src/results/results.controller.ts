@@ -37,6 +37,11 @@ export class ResultsController {
   })
   @ApiQueryFrom(unattributedQuerySchema)
   @ApiResponse({
+    status: 200,
+    description:
+      '{ items: [{ feedbackId, revision, requestId, receivedAt, reason: generation_not_seen | generation_not_in_experiment }], nextCursor: string | null }',
+  })
+  @ApiResponse({
     status: 400,
     description: 'validation_failed (bad limit, unknown parameter), invalid_cursor',
   })
