@@ -302,7 +302,11 @@ describe('batches', () => {
     expect(res.body).toMatchObject({
       accepted: [a],
       rejected: [
-        { index: 1, code: 'validation_failed', message: 'latencyMs: expected a finite number >= 0' },
+        {
+          index: 1,
+          code: 'validation_failed',
+          message: 'latencyMs: expected a finite number between 0 and 86400000',
+        },
         { index: 2, code: 'validation_failed' },
       ],
     });
