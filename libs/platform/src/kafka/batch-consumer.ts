@@ -307,18 +307,16 @@ export class BatchConsumer {
     // the partition's next owner gets the whole batch again.
     if (result.kind === 'aborted') return;
     if (result.kind === 'failed') {
-      // Isolate the poison: each remaining record on its own, dead-lettering those that keep failing.
+      // Isolate the poison: each remaining record on its own; those that keep failing are
+      // dead-lettered together (one broker round trip), before the batch is committed.
+      const poison: RejectedMessage[] = [];
       for (const message of result.remaining) {
         const single = await this.attempt([message], ctx, run, false);
         if (single.kind === 'aborted') return;
-        if (
-          single.kind === 'failed' &&
-          !(await this.deadLetterRetrying(message, single.error, single.attempts, run))
-        ) {
-          return;
-        }
+        if (single.kind === 'failed') poison.push({ message, error: single.error });
         await heartbeat();
       }
+      if (poison.length > 0 && !(await this.deadLetterRetrying(poison, this.maxAttempts, run))) return;
     }
 
     const last = messages[messages.length - 1];
@@ -383,7 +381,9 @@ export class BatchConsumer {
       } catch (err) {
         const error = describeFailure(err);
         if (err instanceof PoisonRecordError && set.some((m) => m.offset === err.record.offset)) {
-          if (!(await this.deadLetterRetrying(err.record, error, attempt, run))) return { kind: 'aborted' };
+          if (!(await this.deadLetterRetrying([{ message: err.record, error }], attempt, run))) {
+            return { kind: 'aborted' };
+          }
           set = set.filter((m) => m.offset !== err.record.offset);
           deterministic = 0;
           if (set.length === 0) return { kind: 'ok' };
@@ -418,8 +418,9 @@ export class BatchConsumer {
         await run.heartbeat();
         continue;
       }
-      for (const r of rejected) {
-        if (!(await this.deadLetterRetrying(r.message, r.error, attempt, run))) return { kind: 'aborted' };
+      // One send for all of them: a burst of rejected records costs one broker round trip.
+      if (rejected.length > 0 && !(await this.deadLetterRetrying(rejected, attempt, run))) {
+        return { kind: 'aborted' };
       }
       const okCount = set.length - rejected.length;
       if (okCount > 0) {
@@ -448,64 +449,100 @@ export class BatchConsumer {
     }
   }
 
-  /** Dead-letters a record; while the broker refuses, retries like a transient failure. */
+  /**
+   * Dead-letters records, in sends of at most DLQ_SEND_BYTES. While the broker is unavailable a
+   * send is retried like a transient failure. A record the broker refuses for good (larger than the
+   * topic's size limit once the headers are added) is dead-lettered without its value, its headers
+   * saying why, so that nothing can hold the partition.
+   */
   private async deadLetterRetrying(
-    message: ConsumedMessage,
-    error: string,
+    records: RejectedMessage[],
     attempts: number,
     run: RunControl,
   ): Promise<boolean> {
-    for (let retry = 1; ; retry++) {
-      try {
-        await this.deadLetter(message, error, attempts);
-        return true;
-      } catch (err) {
-        this.options.logger.warn(
-          { group: this.groupId, topic: message.topic, offset: message.offset, err: describeFailure(err) },
-          'dead-letter topic unavailable; retrying',
-        );
-        if (!(await this.wait(this.backoff(retry), run))) return false;
+    for (const chunk of chunksBySize(records)) {
+      for (let retry = 1; ; retry++) {
+        try {
+          await this.deadLetter(chunk, attempts);
+          break;
+        } catch (err) {
+          if (classifyFailure(err) === 'deterministic' && !(err instanceof DeadLetterUnavailableError)) {
+            if (chunk.length > 1) {
+              // Find the record the broker refuses: one send each.
+              for (const one of chunk)
+                if (!(await this.deadLetterRetrying([one], attempts, run))) return false;
+              break;
+            }
+            if (chunk[0].message.value !== null) {
+              const [{ message, error }] = chunk;
+              const dropped = `${error} (value of ${message.value?.length} bytes dropped: ${describeFailure(err)})`;
+              if (
+                !(await this.deadLetterRetrying(
+                  [{ message: { ...message, value: null }, error: dropped }],
+                  attempts,
+                  run,
+                ))
+              ) {
+                return false;
+              }
+              break;
+            }
+          }
+          this.options.logger.warn(
+            { group: this.groupId, records: chunk.length, err: describeFailure(err) },
+            'dead-letter topic unavailable; retrying',
+          );
+          if (!(await this.wait(this.backoff(retry), run))) return false;
+        }
       }
     }
+    return true;
   }
 
-  private async deadLetter(message: ConsumedMessage, error: string, attempts: number): Promise<void> {
-    const headers: IHeaders = {
-      ...message.headers,
-      [DLQ_HEADER.error]: error.slice(0, 4_000),
-      [DLQ_HEADER.originalTopic]: message.topic,
-      [DLQ_HEADER.originalPartition]: String(message.partition),
-      [DLQ_HEADER.originalOffset]: message.offset,
-      [DLQ_HEADER.attempts]: String(attempts),
-      [DLQ_HEADER.consumerGroup]: this.groupId,
-    };
+  /** Sends records to the dead-letter topic in one acknowledged (acks=-1) batch. */
+  private async deadLetter(records: RejectedMessage[], attempts: number): Promise<void> {
     // Must succeed before the offset is committed; if the DLQ is unavailable the send is retried.
     const producer = this.dlqProducer;
-    if (!producer)
+    if (!producer) {
       throw new DeadLetterUnavailableError('dead-letter producer not connected (consumer not started)');
+    }
     await producer.send({
       topic: this.options.deadLetterTopic,
       acks: -1,
-      messages: [{ key: message.key, value: message.value, headers }],
+      messages: records.map(({ message, error }) => ({
+        key: message.key,
+        value: message.value,
+        headers: {
+          ...message.headers,
+          [DLQ_HEADER.error]: error.slice(0, 4_000),
+          [DLQ_HEADER.originalTopic]: message.topic,
+          [DLQ_HEADER.originalPartition]: String(message.partition),
+          [DLQ_HEADER.originalOffset]: message.offset,
+          [DLQ_HEADER.attempts]: String(attempts),
+          [DLQ_HEADER.consumerGroup]: this.groupId,
+        } satisfies IHeaders,
+      })),
     });
-    this.options.metrics?.deadLettered.inc({ group: this.groupId, topic: message.topic });
-    this.options.metrics?.processed.inc({
-      group: this.groupId,
-      topic: message.topic,
-      outcome: 'dead_lettered',
-    });
-    this.options.logger.error(
-      {
-        // The ids of the request that produced the message, to find it in the producer's logs.
-        ...contextFields(contextFromHeaders(message.headers)),
+    for (const { message, error } of records) {
+      this.options.metrics?.deadLettered.inc({ group: this.groupId, topic: message.topic });
+      this.options.metrics?.processed.inc({
         group: this.groupId,
         topic: message.topic,
-        partition: message.partition,
-        offset: message.offset,
-        error,
-      },
-      'message sent to dead-letter topic',
-    );
+        outcome: 'dead_lettered',
+      });
+      this.options.logger.error(
+        {
+          // The ids of the request that produced the message, to find it in the producer's logs.
+          ...contextFields(contextFromHeaders(message.headers)),
+          group: this.groupId,
+          topic: message.topic,
+          partition: message.partition,
+          offset: message.offset,
+          error,
+        },
+        'message sent to dead-letter topic',
+      );
+    }
   }
 
   private madeProgress(): void {
@@ -631,6 +668,27 @@ function toConsumed(topic: string, partition: number, m: KafkaMessage): Consumed
     headers: m.headers ?? {},
     timestamp: m.timestamp,
   };
+}
+
+/** Largest sum of value sizes in one dead-letter send (the broker's default record batch limit is 1 MB). */
+const DLQ_SEND_BYTES = 256 * 1024;
+
+function chunksBySize(records: RejectedMessage[]): RejectedMessage[][] {
+  const chunks: RejectedMessage[][] = [];
+  let chunk: RejectedMessage[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    const size = (r.message.value?.length ?? 0) + (r.message.key?.length ?? 0) + 1_024;
+    if (chunk.length > 0 && bytes + size > DLQ_SEND_BYTES) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(r);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
 }
 
 function sleep(ms: number): Promise<void> {
