@@ -7,12 +7,13 @@
  *  - every error response (4xx/5xx) carries the platform's error body schema (`ErrorBody`);
  *  - every operation documents the errors the platform itself can answer: 400 (a malformed URL,
  *    invalid parameters), 500 and 503 everywhere, 404 where the path names a resource, and 400
- *    invalid_json, 413 and 415 where there is a request body.
+ *    invalid_json, 413 and 415 where there is a request body;
+ *  - patterns and tuples are written in forms every JSON Schema tool reads (see `portable`).
+ * `ApiQueryFrom` documents query parameters from the zod schema the handler parses them with.
  */
 import { createHash } from 'node:crypto';
 import { applyDecorators } from '@nestjs/common';
 import {
-  ApiParam,
   ApiQuery,
   type OpenAPIObject,
   type OperationObject,
@@ -66,14 +67,6 @@ export function ApiQueryFrom(schema: z.ZodObject): MethodDecorator {
   );
 }
 
-/** Documents a path parameter with the JSON Schema of the zod schema its handler validates with. */
-export function ApiParamFrom(
-  name: string,
-  schema: z.ZodType,
-  options: { description?: string; example?: string } = {},
-): MethodDecorator & ClassDecorator {
-  return ApiParam({ name, required: true, schema: openApiSchema(schema), ...options });
-}
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
 /** The errors the platform answers on every operation, whatever the route does. */
