@@ -1,4 +1,4 @@
-/** Response of GET /v1/experiments/{key}/results (shape fixed by issue 6; `reason` explains nulls). */
+/** Response of GET /v1/experiments/{key}/results (`reason` explains nulls). */
 import { z } from 'zod';
 
 const interval = z.tuple([z.number(), z.number()]).nullable();
