@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { LOGGER, METRICS_REGISTRY, MONGO_CONNECTION, SERVICE_CONFIG } from '@llmops/platform';
+import { LOGGER, METRICS_REGISTRY, MONGO_CONNECTION, requestDb, SERVICE_CONFIG } from '@llmops/platform';
 import type { Db } from 'mongodb';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
@@ -12,6 +12,12 @@ import { AggregationRepository } from './persistence/aggregation.repository';
 import { ExperimentsRepository } from './persistence/experiments.repository';
 
 export const ANALYTICS_DB = Symbol('ANALYTICS_DB');
+/**
+ * The same database for HTTP request paths: every operation has the platform's deadline
+ * (MONGODB_OPERATION_TIMEOUT_MS), so a frozen database answers 503 instead of holding the request.
+ * The consumer and the metrics refresher keep ANALYTICS_DB (background work, no deadline).
+ */
+export const ANALYTICS_REQUEST_DB = Symbol('ANALYTICS_REQUEST_DB');
 
 @Module({
   providers: [
@@ -19,6 +25,11 @@ export const ANALYTICS_DB = Symbol('ANALYTICS_DB');
       provide: ANALYTICS_DB,
       inject: [MONGO_CONNECTION],
       useFactory: (connection: Connection): Db => connection.db as unknown as Db,
+    },
+    {
+      provide: ANALYTICS_REQUEST_DB,
+      inject: [MONGO_CONNECTION],
+      useFactory: (connection: Connection): Db => requestDb(connection) as unknown as Db,
     },
     {
       provide: AggregationRepository,
@@ -49,6 +60,13 @@ export const ANALYTICS_DB = Symbol('ANALYTICS_DB');
     },
     AggregationConsumer,
   ],
-  exports: [ANALYTICS_DB, AggregationRepository, ExperimentsRepository, AnalyticsMetrics, ApplyBatchUseCase],
+  exports: [
+    ANALYTICS_DB,
+    ANALYTICS_REQUEST_DB,
+    AggregationRepository,
+    ExperimentsRepository,
+    AnalyticsMetrics,
+    ApplyBatchUseCase,
+  ],
 })
 export class AggregationModule {}

@@ -7,9 +7,10 @@ import { LOGGER, SERVICE_CONFIG } from '@llmops/platform';
 import type { Logger } from 'pino';
 import { ExperimentsRepository } from '../aggregation/persistence/experiments.repository';
 import type { AnalyticsConfig } from '../config/analytics.config';
-import { GetResultsUseCase } from '../results/get-results.usecase';
+import type { GetResultsUseCase } from '../results/get-results.usecase';
 import type { ExperimentResults } from '../results/dto/results.response';
-import { ListUnattributedUseCase } from '../results/list-unattributed.usecase';
+import type { ListUnattributedUseCase } from '../results/list-unattributed.usecase';
+import { BACKGROUND_RESULTS, BACKGROUND_UNATTRIBUTED } from '../results/results-tokens';
 import { AnalyticsMetrics } from './analytics-metrics';
 
 /** Post-batch refreshes wait at least this long after the previous one (FerretDB scans are not free). */
@@ -32,8 +33,8 @@ export class MetricsRefresher implements OnApplicationBootstrap, OnApplicationSh
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly metrics: AnalyticsMetrics,
     private readonly experiments: ExperimentsRepository,
-    private readonly results: GetResultsUseCase,
-    private readonly unattributed: ListUnattributedUseCase,
+    @Inject(BACKGROUND_RESULTS) private readonly results: GetResultsUseCase,
+    @Inject(BACKGROUND_UNATTRIBUTED) private readonly unattributed: ListUnattributedUseCase,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
