@@ -8,12 +8,14 @@ import { randomUUID } from 'node:crypto';
 import { EVENT_TYPES, safeParseEvent, TOPICS, topicName } from '@llmops/contracts';
 import {
   BatchConsumer,
+  type ComponentCheck,
   consumerMetrics,
   type ConsumedMessage,
   ensureTopics,
   KAFKA,
   LOGGER,
   METRICS_REGISTRY,
+  READINESS_CHECKS,
   type RejectedMessage,
   SERVICE_CONFIG,
 } from '@llmops/platform';
@@ -71,6 +73,7 @@ export class ExperimentsConsumer implements OnApplicationBootstrap, BeforeApplic
     @Inject(SERVICE_CONFIG) private readonly config: AssignmentConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(METRICS_REGISTRY) private readonly registry: Registry,
+    @Inject(READINESS_CHECKS) private readonly readinessChecks: ComponentCheck[],
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -89,6 +92,9 @@ export class ExperimentsConsumer implements OnApplicationBootstrap, BeforeApplic
       deadLetterTopic: topicName(TOPICS.deadLetter, this.config.KAFKA_TOPIC_PREFIX),
       logger: this.logger,
       metrics: consumerMetrics(this.registry),
+      // Lag with no commit for this long fails readiness (kafka-consumer:<group>) and sets the stall gauge.
+      stallAfterMs: this.config.KAFKA_CONSUMER_STALL_SECONDS * 1_000,
+      readinessChecks: this.readinessChecks,
       handler: (messages) => Promise.resolve({ rejected: applyExperimentMessages(this.store, messages) }),
     });
     await this.consumer.start();

@@ -8,12 +8,14 @@
 import { EVENT_TYPES, safeParseEvent } from '@llmops/contracts';
 import {
   BatchConsumer,
+  type ComponentCheck,
   type ConsumedMessage,
   consumerMetrics,
   ensureTopics,
   KAFKA,
   LOGGER,
   METRICS_REGISTRY,
+  READINESS_CHECKS,
   type RejectedMessage,
   SERVICE_CONFIG,
 } from '@llmops/platform';
@@ -41,6 +43,7 @@ export class CacheInvalidationConsumer implements OnApplicationBootstrap, Before
     @Inject(SERVICE_CONFIG) private readonly config: RegistryConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(METRICS_REGISTRY) private readonly registry: Registry,
+    @Inject(READINESS_CHECKS) private readonly readinessChecks: ComponentCheck[],
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -55,6 +58,9 @@ export class CacheInvalidationConsumer implements OnApplicationBootstrap, Before
       deadLetterTopic: topics.deadLetter,
       logger: this.logger,
       metrics: consumerMetrics(this.registry),
+      // Lag with no commit for this long fails readiness (kafka-consumer:<group>) and sets the stall gauge.
+      stallAfterMs: this.config.KAFKA_CONSUMER_STALL_SECONDS * 1_000,
+      readinessChecks: this.readinessChecks,
       handler: async (messages) => ({ rejected: this.handle(messages) }),
     });
     await this.consumer.start();
