@@ -10,10 +10,14 @@ import { expectEventually, testInfra } from '@llmops/testing';
 import { call, runScenario, type ArmTruth, type ScenarioResult } from '@llmops/local-infra';
 import { prometheusAvailable, type PrometheusProcess, startPrometheus } from '../support/prometheus-process';
 import { extractCurlExamples, retarget, runCurl } from '../support/readme-curl';
-import { httpJson, type ServiceProcess, startServiceProcess } from '../support/service-process';
+import {
+  httpJson,
+  SERVICE_NAMES as NAMES,
+  type ServiceProcess,
+  startAllServices,
+} from '../support/service-process';
 
 const root = join(__dirname, '..', '..');
-const NAMES = ['registry', 'assignment', 'feedback', 'analytics'] as const;
 const DEFAULT_PORTS: Record<(typeof NAMES)[number], number> = {
   registry: 3001,
   assignment: 3002,
@@ -59,40 +63,8 @@ describe('the whole platform end to end', () => {
   const url = (name: (typeof NAMES)[number]): string => services.get(name)!.url;
 
   beforeAll(async () => {
-    const common = {
-      KAFKA_BROKERS: infra.kafkaBrokers,
-      KAFKA_TOPIC_PREFIX: infra.topicPrefix,
-      MONGODB_URI: infra.mongoBaseUri,
-    };
-    const registry = await startServiceProcess('registry', {
-      ...common,
-      MONGODB_DB: `${infra.dbName}_registry`,
-    });
-    services.set('registry', registry);
-    const rest = await Promise.all([
-      startServiceProcess('assignment', {
-        ...common,
-        MONGODB_DB: `${infra.dbName}_assignment`,
-        REGISTRY_URL: registry.url,
-      }),
-      startServiceProcess('feedback', { ...common, MONGODB_DB: `${infra.dbName}_feedback` }),
-      startServiceProcess('analytics', {
-        ...common,
-        MONGODB_DB: `${infra.dbName}_analytics`,
-        ANALYTICS_CONSUMER_GROUP: `${infra.id}-analytics`,
-        ANALYTICS_METRICS_REFRESH_MS: '500',
-      }),
-    ]);
-    for (const s of rest) services.set(s.name, s);
-    for (const s of services.values()) {
-      await expectEventually(async () => expect((await httpJson(`${s.url}/health/ready`)).status).toBe(200), {
-        timeoutMs: 90_000,
-        intervalMs: 500,
-      }).catch((err: Error) => {
-        err.message += `\n--- ${s.name} output ---\n${s.output().slice(-4000)}`;
-        throw err;
-      });
-    }
+    const started = await startAllServices(infra, { analytics: { ANALYTICS_METRICS_REFRESH_MS: '500' } });
+    for (const [name, s] of started) services.set(name, s);
   }, 180_000);
 
   afterAll(async () => {

@@ -14,12 +14,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validate } from '@readme/openapi-parser';
-import { expectEventually, testInfra } from '@llmops/testing';
-import { httpJson, type ServiceProcess, startServiceProcess } from '../support/service-process';
+import { testInfra } from '@llmops/testing';
+import {
+  httpJson,
+  SERVICE_NAMES as NAMES,
+  type ServiceName as Name,
+  type ServiceProcess,
+  startAllServices,
+} from '../support/service-process';
 
 const root = join(__dirname, '..', '..');
-const NAMES = ['registry', 'assignment', 'feedback', 'analytics'] as const;
-type Name = (typeof NAMES)[number];
 
 /** Examples per operation and phase: enough to cover every documented constraint, few enough for CI. */
 const MAX_EXAMPLES = 10;
@@ -122,38 +126,8 @@ describe('OpenAPI documents and the schemathesis gate', () => {
   const docs = new Map<Name, Json>();
 
   beforeAll(async () => {
-    const common = {
-      KAFKA_BROKERS: infra.kafkaBrokers,
-      KAFKA_TOPIC_PREFIX: infra.topicPrefix,
-      MONGODB_URI: infra.mongoBaseUri,
-    };
-    const registry = await startServiceProcess('registry', {
-      ...common,
-      MONGODB_DB: `${infra.dbName}_registry`,
-    });
-    services.set('registry', registry);
-    const rest = await Promise.all([
-      startServiceProcess('assignment', {
-        ...common,
-        MONGODB_DB: `${infra.dbName}_assignment`,
-        REGISTRY_URL: registry.url,
-      }),
-      startServiceProcess('feedback', { ...common, MONGODB_DB: `${infra.dbName}_feedback` }),
-      startServiceProcess('analytics', {
-        ...common,
-        MONGODB_DB: `${infra.dbName}_analytics`,
-        ANALYTICS_CONSUMER_GROUP: `${infra.id}-analytics`,
-      }),
-    ]);
-    for (const s of rest) services.set(s.name as Name, s);
-    for (const [name, s] of services) {
-      await expectEventually(async () => expect((await httpJson(`${s.url}/health/ready`)).status).toBe(200), {
-        timeoutMs: 90_000,
-        intervalMs: 500,
-      }).catch((err: Error) => {
-        err.message += `\n--- ${name} output ---\n${s.output().slice(-4000)}`;
-        throw err;
-      });
+    for (const [name, s] of await startAllServices(infra)) {
+      services.set(name, s);
       const res = await httpJson(`${s.url}/docs-json`);
       expect(res.status).toBe(200);
       docs.set(name, res.body as Json);

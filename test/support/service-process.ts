@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort } from '@llmops/testing';
+import { expectEventually, freePort, type TestInfra } from '@llmops/testing';
 
 const root = join(__dirname, '..', '..');
 
@@ -63,4 +63,51 @@ export async function httpJson(
     /* not JSON */
   }
   return { status: res.status, body, headers: res.headers };
+}
+
+export const SERVICE_NAMES = ['registry', 'assignment', 'feedback', 'analytics'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/**
+ * Starts the four services against the test's own databases and topic prefix (assignment pointed at
+ * the registry), and waits until each one's /health/ready answers 200. `extra` adds environment
+ * variables per service.
+ */
+export async function startAllServices(
+  infra: TestInfra,
+  extra: Partial<Record<ServiceName, Record<string, string>>> = {},
+): Promise<Map<ServiceName, ServiceProcess>> {
+  const common = {
+    KAFKA_BROKERS: infra.kafkaBrokers,
+    KAFKA_TOPIC_PREFIX: infra.topicPrefix,
+    MONGODB_URI: infra.mongoBaseUri,
+  };
+  const envOf = (name: ServiceName, own: Record<string, string> = {}) => ({
+    ...common,
+    MONGODB_DB: `${infra.dbName}_${name}`,
+    ...own,
+    ...extra[name],
+  });
+  const services = new Map<ServiceName, ServiceProcess>();
+  const registry = await startServiceProcess('registry', envOf('registry'));
+  services.set('registry', registry);
+  const rest = await Promise.all([
+    startServiceProcess('assignment', envOf('assignment', { REGISTRY_URL: registry.url })),
+    startServiceProcess('feedback', envOf('feedback')),
+    startServiceProcess(
+      'analytics',
+      envOf('analytics', { ANALYTICS_CONSUMER_GROUP: `${infra.id}-analytics` }),
+    ),
+  ]);
+  for (const s of rest) services.set(s.name as ServiceName, s);
+  for (const s of services.values()) {
+    await expectEventually(async () => expect((await httpJson(`${s.url}/health/ready`)).status).toBe(200), {
+      timeoutMs: 90_000,
+      intervalMs: 500,
+    }).catch((err: Error) => {
+      err.message += `\n--- ${s.name} output ---\n${s.output().slice(-4000)}`;
+      throw err;
+    });
+  }
+  return services;
 }
