@@ -6,15 +6,13 @@ import {
   type StoredBucket,
 } from '../aggregation/persistence/aggregation.repository';
 import type { ExperimentDoc, ExperimentsRepository } from '../aggregation/persistence/experiments.repository';
-import { computeResults, type ResultsOptions } from './compute-results';
+import { computeResults, nextTurn, type ResultsOptions } from './compute-results';
 import type { ResultsQuery } from './dto/results.request';
 import type { ExperimentResults } from './dto/results.response';
 import { ExperimentNotFoundError } from './results.errors';
 
 /** Buckets read or decoded between two turns of the event loop. */
 const SLICE = 250;
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const WINDOW_MS: Record<'1h' | '24h' | '7d', number> = {
   '1h': 3_600_000,

@@ -34,7 +34,7 @@ const namesOf = (prefix: string, count: number, n: number): Record<string, numbe
   Object.fromEntries(Array.from({ length: count }, (_, i) => [`${prefix}${String(i).padStart(2, '0')}`, n]));
 
 describe('score names in results', () => {
-  it('shows at most 50 names: across partitions, those with the most values; the rest are reported', () => {
+  it('shows at most 50 names: across partitions, those with the most values; the rest are reported', async () => {
     // Partition 0 tracked s00..s49; partition 1 tracked x00..x29 first, then 20 of the s names.
     const buckets = [
       bucket('e', 'A', 0, namesOf('s', 50, 4)),
@@ -43,7 +43,7 @@ describe('score names in results', () => {
     ];
     buckets[0].droppedScores = 7;
     buckets[0].droppedScoreNames = ['late%2Ename', 'zz'];
-    const r = computeResults(experiment('e', ['A', 'B']), buckets, window, options);
+    const r = await computeResults(experiment('e', ['A', 'B']), buckets, window, options);
     const expectedNames = Object.keys(namesOf('s', 50, 0));
     expect(Object.keys(r.arms[0].scores).sort()).toEqual(expectedNames);
     expect(Object.keys(r.arms[1].scores).sort()).toEqual(expectedNames);
@@ -56,8 +56,8 @@ describe('score names in results', () => {
     });
   });
 
-  it('reports nothing dropped below the limit', () => {
-    const r = computeResults(
+  it('reports nothing dropped below the limit', async () => {
+    const r = await computeResults(
       experiment('e', ['A', 'B']),
       [bucket('e', 'A', 0, { relevance: 2 })],
       window,
@@ -66,17 +66,17 @@ describe('score names in results', () => {
     expect(r.scoreNames).toEqual({ limit: 50, droppedValues: 0, droppedNames: [] });
   });
 
-  it('20 arms x 50 names: the results body stays under 1 MB', () => {
+  it('20 arms x 50 names: the results body stays under 1 MB', async () => {
     const arms = Array.from({ length: 20 }, (_, i) => `arm-${i}`);
     const buckets = arms.map((arm, i) => bucket('e', arm, i % 6, namesOf('s', 50, 3)));
-    const r = computeResults(experiment('e', arms), buckets, window, options);
+    const r = await computeResults(experiment('e', arms), buckets, window, options);
     expect(r.comparisons).toHaveLength(19 * 52);
     expect(Buffer.byteLength(JSON.stringify(r))).toBeLessThan(1024 * 1024);
   });
 });
 
 describe('series budget of /metrics', () => {
-  const results = (key: string, arms: number, scores: number): ExperimentResults => {
+  const results = (key: string, arms: number, scores: number): Promise<ExperimentResults> => {
     const names = Array.from({ length: arms }, (_, i) => `arm-${i}`);
     const buckets = names.map((arm, i) => bucket(key, arm, i % 6, namesOf('s', scores, 3)));
     return computeResults(experiment(key, names), buckets, window, options);
@@ -87,7 +87,7 @@ describe('series budget of /metrics', () => {
   it('admits groups in priority order within the budget, counts what it omits, removes what left', async () => {
     const registry = new Registry();
     const metrics = new AnalyticsMetrics(registry);
-    const all = ['e1', 'e2', 'e3'].map((k) => results(k, 4, 50));
+    const all = await Promise.all(['e1', 'e2', 'e3'].map((k) => results(k, 4, 50)));
     // Per experiment: 4 arms x 3 gauges (exposures, generations, ratings: the others are null here)
     // + SRM p-value + dropped score values = 14; sequential rating/thumbs: none (n < 2); per score:
     // 4 means + 3 p-values.
