@@ -2,8 +2,13 @@
  * Poison checks of the aggregation, done in memory before a message changes anything. MongoDB-
  * compatible stores reject non-finite numbers (FerretDB) or keep them and turn every statistic
  * built on them into NaN (MongoDB), and the latency sketch cannot index every double: a message
- * whose contribution would produce either is refused and dead-lettered, at the cost of no database
- * round trip and no retry.
+ * whose own contribution is not finite, or whose latency the sketch cannot take, is refused and
+ * dead-lettered, at the cost of no database round trip and no retry.
+ *
+ * The check looks at the message alone, so a redelivered message is judged the same way. Sums of
+ * valid contributions cannot overflow: the contracts bound every summed value (a score's square is
+ * at most 1e12, a latency's 7.5e15), so even 1e12 events stay below 1e28, far from the largest
+ * double (1.8e308).
  */
 import { type BucketValues, newSketch, unescapeScoreName } from './bucket';
 
@@ -21,15 +26,13 @@ const FLAT_FIELDS = [
 
 const MEAN_FIELDS = ['n', 'sum', 'sumSq'] as const;
 
-/** The first summary of `into + delta` (or of `delta` itself) that is not a finite number, or null. */
-export function nonFiniteField(into: BucketValues | undefined, delta: BucketValues): string | null {
-  const bad = (a: number, d: number) => !Number.isFinite(d) || !Number.isFinite(a + d);
-  for (const f of FLAT_FIELDS) if (bad(into?.[f] ?? 0, delta[f])) return f;
-  for (const f of MEAN_FIELDS) if (bad(into?.rating[f] ?? 0, delta.rating[f])) return `rating.${f}`;
+/** The first summary of a contribution that is not a finite number, or null. */
+export function nonFiniteField(delta: BucketValues): string | null {
+  for (const f of FLAT_FIELDS) if (!Number.isFinite(delta[f])) return f;
+  for (const f of MEAN_FIELDS) if (!Number.isFinite(delta.rating[f])) return `rating.${f}`;
   for (const [name, agg] of Object.entries(delta.scores)) {
-    const target = into?.scores[name];
     for (const f of MEAN_FIELDS) {
-      if (bad(target?.[f] ?? 0, agg[f])) return `scores.${unescapeScoreName(name)}.${f}`;
+      if (!Number.isFinite(agg[f])) return `scores.${unescapeScoreName(name)}.${f}`;
     }
   }
   return null;

@@ -120,28 +120,19 @@ class Planner {
   }
 
   /**
-   * Why `delta` cannot go into its bucket (null: it can). Checked before the message changes any
-   * state, so a refused message leaves no trace. A message whose contribution an earlier attempt
-   * already included adds nothing and is never refused.
+   * Why `delta` cannot go into its bucket (null: it can). It depends on the message alone, never on
+   * the bucket: a redelivered message is judged as it was the first time, even after later records
+   * of its bucket were written (a refusal is not stored, so a bucket-dependent one could read a
+   * refused record as "already included" on redelivery). Summing can still not overflow: the
+   * contracts bound every summed value (see aggregate-guard.ts).
    */
-  private refusal(
-    exp: string,
-    arm: string,
-    minute: number,
-    by: Contributor,
-    delta: BucketValues,
-    latencyMs?: number,
-  ): string | null {
-    const id = bucketId(exp, arm, minute, by.kind, by.part);
-    const bucket = this.state.buckets.get(id);
-    const includedUpTo = this.touched.get(id)?.previousLastOffset ?? bucket?.lastOffset ?? -1;
-    if (by.offset <= includedUpTo) return null;
+  private refusal(exp: string, arm: string, delta: BucketValues, latencyMs?: number): string | null {
     if (latencyMs !== undefined) {
       const refused = latencyRefusal(latencyMs);
       if (refused) return refused;
     }
-    const field = nonFiniteField(bucket, delta);
-    return field ? `aggregate ${field} of ${exp}/${arm} would not be a finite number` : null;
+    const field = nonFiniteField(delta);
+    return field ? `${field} of ${exp}/${arm} is not a finite number` : null;
   }
 
   private reject(type: 'generation' | 'feedback', offset: number, reason: string): void {
@@ -184,7 +175,7 @@ class Planner {
       delta.costSum = data.costUsd ?? 0;
       delta.promptTokens = data.usage?.promptTokens ?? 0;
       delta.completionTokens = data.usage?.completionTokens ?? 0;
-      const refused = this.refusal(data.experiment, data.arm, minute, by, delta, data.latencyMs);
+      const refused = this.refusal(data.experiment, data.arm, delta, data.latencyMs);
       if (refused) return this.reject('generation', offset, refused);
       this.contribute(data.experiment, data.arm, minute, by, delta, data.latencyMs);
       this.plan.outcomes.push({ type: 'generation', outcome: 'applied' });
@@ -215,8 +206,8 @@ class Planner {
     const by = this.contributor('f', offset);
     const vals = feedbackValues(data);
     // Its own contribution must be finite, even when it is parked until its generation arrives.
-    const field = nonFiniteField(undefined, feedbackDelta(null, vals));
-    if (field) return this.reject('feedback', offset, `feedback ${field} would not be a finite number`);
+    const field = nonFiniteField(feedbackDelta(null, vals));
+    if (field) return this.reject('feedback', offset, `feedback ${field} is not a finite number`);
     const refusals: string[] = [];
     const outcome = this.revision(
       data.feedbackId,
@@ -287,13 +278,7 @@ class Planner {
       return 'parked';
     }
     // Checked on the values as sent: the values kept for the aggregates are a subset of them.
-    const refused = this.refusal(
-      target.exp,
-      target.arm,
-      target.minute,
-      by,
-      feedbackDelta(latest?.vals ?? null, vals),
-    );
+    const refused = this.refusal(target.exp, target.arm, feedbackDelta(latest?.vals ?? null, vals));
     if (refused) {
       refusals?.push(refused);
       return 'rejected';
