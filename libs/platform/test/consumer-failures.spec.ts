@@ -43,7 +43,7 @@ describe('classifyFailure', () => {
   });
 
   it('calls retryable server errors and labelled errors transient', () => {
-    for (const code of [91, 189, 10107, 11600, 50]) {
+    for (const code of [91, 189, 10107, 11600, 50, 24, 43, 202]) {
       expect(classifyFailure(new MongoServerError({ code, errmsg: 'x' }))).toBe('transient');
     }
     expect(

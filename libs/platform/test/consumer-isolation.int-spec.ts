@@ -42,6 +42,8 @@ describe('BatchConsumer isolates poison and rides out outages (real Kafka)', () 
   const appliedAt = new Map<string, number>();
   let databaseDown = false;
   let transientFailures = 0;
+  /** While set, a handler call waits for it (a database that holds a write without answering). */
+  let frozen: Promise<void> | undefined;
 
   const send = (values: string[]): Promise<void> =>
     producer.send(
@@ -77,6 +79,7 @@ describe('BatchConsumer isolates poison and rides out outages (real Kafka)', () 
         maxBytesPerPartition: 4 * 1024 * 1024,
       },
       handler: async (messages: ConsumedMessage[]) => {
+        if (frozen) await frozen;
         if (databaseDown) {
           transientFailures++;
           throw new MongoNetworkError('connection 3 to 127.0.0.1:27017 closed');
@@ -139,6 +142,29 @@ describe('BatchConsumer isolates poison and rides out outages (real Kafka)', () 
     );
   });
 
+  it('heartbeats while one handler call hangs past the session timeout, and applies its records once', async () => {
+    let thaw!: () => void;
+    frozen = new Promise<void>((resolve) => (thaw = resolve));
+    const hangStarted = Date.now();
+    await send(Array.from({ length: 10 }, (_, i) => `h${i}`));
+    // The call holds for longer than the 6 s session timeout.
+    await expectEventually(() => expect(Date.now() - hangStarted).toBeGreaterThan(8_000), {
+      timeoutMs: 20_000,
+      intervalMs: 250,
+    });
+    expect(applied.has('h0')).toBe(false);
+    frozen = undefined;
+    thaw();
+
+    await expectEventually(() => expect(applied.get('h9')).toBe(1), { timeoutMs: 20_000 });
+    expect(Array.from({ length: 10 }, (_, i) => applied.get(`h${i}`))).toEqual(Array(10).fill(1));
+    // The member stayed in its group while the call hung: still one join.
+    expect(await joins()).toBe(1);
+    await expectEventually(async () =>
+      expect((await committedOffsets(admin, groupId, topic)).get(0)).toBe(60),
+    );
+  });
+
   it('isolates scattered poison and a burst of 1,000, applying every good record once', async () => {
     const first: string[] = [];
     const poison: string[] = [];
@@ -175,7 +201,7 @@ describe('BatchConsumer isolates poison and rides out outages (real Kafka)', () 
       expect(r.headers[DLQ_HEADER.originalTopic]).toBe(topic);
     }
     await expectEventually(async () =>
-      expect((await committedOffsets(admin, groupId, topic)).get(0)).toBe(50 + first.length + 1_000 + 200),
+      expect((await committedOffsets(admin, groupId, topic)).get(0)).toBe(60 + first.length + 1_000 + 200),
     );
     expect(await joins()).toBe(1);
     console.log(`isolation: good records after a 1,000-poison burst applied ${delayMs} ms after it was sent`);

@@ -371,12 +371,14 @@ export class BatchConsumer {
       const attempt = deterministic + transient + 1;
       let rejected: RejectedMessage[];
       try {
-        const result = await this.options.handler(set, {
-          ...base,
-          firstOffset: set[0].offset,
-          lastOffset: set[set.length - 1].offset,
-          attempt,
-        });
+        const result = await this.whileHeartbeating(run, () =>
+          this.options.handler(set, {
+            ...base,
+            firstOffset: set[0].offset,
+            lastOffset: set[set.length - 1].offset,
+            attempt,
+          }),
+        );
         rejected = result?.rejected ?? [];
       } catch (err) {
         const error = describeFailure(err);
@@ -430,6 +432,21 @@ export class BatchConsumer {
         );
       }
       return { kind: 'ok' };
+    }
+  }
+
+  /**
+   * Runs one handler call while heartbeating every second: a call that waits long on its database
+   * (a slow or frozen one) must not make the member miss its session timeout and leave the group.
+   * kafkajs sends a heartbeat only when its interval has passed; failures (a rebalance) are left to
+   * the calls around this one, which check isRunning/isStale.
+   */
+  private async whileHeartbeating<T>(run: RunControl, call: () => Promise<T>): Promise<T> {
+    const timer = setInterval(() => void run.heartbeat().catch(() => undefined), 1_000);
+    try {
+      return await call();
+    } finally {
+      clearInterval(timer);
     }
   }
 
@@ -601,6 +618,11 @@ export class BatchConsumer {
       if (!this.admin) {
         const admin = this.kafka.admin({ retry: { retries: 0 } });
         await admin.connect();
+        // stop() may have run while it connected: it found no admin to close, so close it here.
+        if (this.stopping || !this.probeTimer) {
+          await admin.disconnect().catch(() => undefined);
+          return;
+        }
         this.admin = admin;
       }
       const admin = this.admin;

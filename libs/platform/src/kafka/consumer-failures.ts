@@ -64,9 +64,12 @@ const TRANSIENT_LABELS = [
 
 /**
  * Server error codes of the retryable-writes specification (network, shutdown, elections), plus
- * ExceededTimeLimit / MaxTimeMSExpired and the server's own WriteConflict.
+ * ExceededTimeLimit / MaxTimeMSExpired, the server's own WriteConflict, LockTimeout (24),
+ * CursorNotFound (43: a cursor killed under a long read) and NetworkInterfaceExceededTimeLimit (202).
  */
-const TRANSIENT_CODES = new Set([6, 7, 50, 89, 91, 112, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
+const TRANSIENT_CODES = new Set([
+  6, 7, 24, 43, 50, 89, 91, 112, 189, 202, 262, 9001, 10107, 11600, 11602, 13435, 13436,
+]);
 
 /** Node socket errors. */
 const TRANSIENT_SYSCALL_CODES = new Set([
