@@ -75,7 +75,9 @@ export class ExperimentRepository {
         .catch(() => []); // NamespaceNotFound: the collection does not exist yet
       const names = new Set(existing.map((i) => String(i.name)));
       const missing = EXPERIMENT_INDEXES.filter((i) => !names.has(String(i.name)));
-      if (missing.length > 0) await this.collection.createIndexes(missing);
+      // Boot-time work, not a request: no operation deadline (timeoutMS 0), since building an index
+      // on a large collection can take far longer than MONGODB_OPERATION_TIMEOUT_MS.
+      if (missing.length > 0) await this.collection.createIndexes(missing, { timeoutMS: 0 });
     })();
     return this.indexes;
   }
@@ -106,8 +108,9 @@ export class ExperimentRepository {
     return doc ? toRecord(doc) : null;
   }
 
+  /** Every experiment, at boot (not a request: no operation deadline, however many there are). */
   async findAll(): Promise<ExperimentRecord[]> {
-    const docs = await this.collection.find({}).sort({ _id: 1 }).toArray();
+    const docs = await this.collection.find({}, { timeoutMS: 0 }).sort({ _id: 1 }).toArray();
     return docs.map(toRecord);
   }
 

@@ -19,7 +19,9 @@ export async function ensureIndexes<T extends mongo.Document>(
   );
   for (const index of indexes) {
     if (index.name && existing.has(index.name)) continue;
-    await collection.createIndexes([index]);
+    // Boot-time work, not a request: no operation deadline (timeoutMS 0), since building an index on
+    // a large collection can take far longer than MONGODB_OPERATION_TIMEOUT_MS.
+    await collection.createIndexes([index], { timeoutMS: 0 });
   }
 }
 
