@@ -38,6 +38,10 @@ module.exports = {
   globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
   testTimeout: 120_000,
   maxWorkers: process.env.JEST_MAX_WORKERS ?? 2,
+  // A worker whose heap has grown past this after a file is replaced before the next one: a long-lived
+  // worker's large heap makes its garbage collections long, and the liveness tests that serve
+  // requests in-process would count those pauses against the service.
+  workerIdleMemoryLimit: '512MB',
   // Tests that start processes must stop them; this surfaces a leak instead of hanging CI.
   forceExit: false,
   verbose: false,
