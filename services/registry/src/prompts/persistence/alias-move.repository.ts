@@ -7,12 +7,11 @@ import { isDuplicateKeyError } from './mongo-errors';
 import { db, ensureIndexes } from './mongo-indexes';
 import {
   markPublished,
+  findPendingEntries,
   type OutboxEntry,
   type OutboxFailure,
-  pendingFilter,
   pendingOrWaiting,
   recordFailures,
-  toEntry,
 } from './outbox-state';
 
 export type NewAliasMove = Omit<AliasMoveDocument, '_id' | 'published' | 'publishedAt'>;
@@ -78,22 +77,10 @@ export class AliasMoveRepository {
   }
 
   /** Pending outbox records whose backoff has passed, oldest first per alias. */
-  async findUnpublished(limit: number, now = new Date()): Promise<OutboxEntry<UnpublishedAliasMove>[]> {
-    const docs = await this.moves.find(pendingFilter(now)).limit(limit).toArray();
-    return docs
-      .map((d) =>
-        toEntry(d, (doc) => ({
-          ...toAliasMove(doc),
-          id: doc._id,
-          correlationId: doc.correlationId,
-          traceparent: doc.traceparent,
-        })),
-      )
-      .sort((x, y) => {
-        const [a, b] = [x.record, y.record];
-        if (!a || !b) return a ? 1 : b ? -1 : 0;
-        return a.name === b.name && a.alias === b.alias ? a.rev - b.rev : a.movedAt.localeCompare(b.movedAt);
-      });
+  findUnpublished(limit: number, now = new Date()): Promise<OutboxEntry<UnpublishedAliasMove>[]> {
+    return findPendingEntries(this.moves, limit, now, toAliasMove, (a, b) =>
+      a.name === b.name && a.alias === b.alias ? a.rev - b.rev : a.movedAt.localeCompare(b.movedAt),
+    );
   }
 
   async countUnpublished(): Promise<number> {

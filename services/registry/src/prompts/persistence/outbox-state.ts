@@ -69,6 +69,45 @@ export function toEntry<D extends OutboxState & { _id: string }, T>(
   }
 }
 
+/** The request ids stored with an outbox document, carried onto the event it becomes. */
+export interface OutboxRequestIds {
+  readonly id: string;
+  readonly correlationId?: string;
+  readonly traceparent?: string;
+}
+
+/**
+ * Up to `limit` pending documents whose backoff has passed, read with `read` (an unreadable one
+ * becomes an entry with its error, ordered first so it is dealt with at once), the rest in
+ * `order`: each stream oldest first.
+ */
+export async function findPendingEntries<
+  D extends OutboxState & { _id: string; correlationId?: string; traceparent?: string },
+  T,
+>(
+  collection: mongo.Collection<D>,
+  limit: number,
+  now: Date,
+  read: (doc: D) => T,
+  order: (a: T, b: T) => number,
+): Promise<OutboxEntry<T & OutboxRequestIds>[]> {
+  const docs = (await collection.find(pendingFilter<D>(now)).limit(limit).toArray()) as D[];
+  return docs
+    .map((d) =>
+      toEntry(d, (doc) => ({
+        ...read(doc),
+        id: doc._id,
+        correlationId: doc.correlationId,
+        traceparent: doc.traceparent,
+      })),
+    )
+    .sort((x, y) => {
+      const [a, b] = [x.record, y.record];
+      if (!a || !b) return a ? 1 : b ? -1 : 0;
+      return order(a, b);
+    });
+}
+
 export async function recordFailures<D extends OutboxState & { _id: string }>(
   collection: mongo.Collection<D>,
   failures: readonly OutboxFailure[],

@@ -7,12 +7,11 @@ import { isDuplicateKeyError } from './mongo-errors';
 import { db, ensureIndexes } from './mongo-indexes';
 import {
   markPublished,
+  findPendingEntries,
   type OutboxEntry,
   type OutboxFailure,
-  pendingFilter,
   pendingOrWaiting,
   recordFailures,
-  toEntry,
 } from './outbox-state';
 import {
   PROMPT_VERSION_INDEXES,
@@ -120,22 +119,10 @@ export class PromptVersionRepository {
   }
 
   /** Pending outbox records whose backoff has passed, oldest first per name. */
-  async findUnpublished(limit: number, now = new Date()): Promise<OutboxEntry<UnpublishedVersion>[]> {
-    const docs = await this.versions.find(pendingFilter(now)).limit(limit).toArray();
-    return docs
-      .map((d) =>
-        toEntry(d, (doc) => ({
-          ...toPromptVersion(doc),
-          id: doc._id,
-          correlationId: doc.correlationId,
-          traceparent: doc.traceparent,
-        })),
-      )
-      .sort((x, y) => {
-        const [a, b] = [x.record, y.record];
-        if (!a || !b) return a ? 1 : b ? -1 : 0;
-        return a.name === b.name ? a.version - b.version : a.createdAt.localeCompare(b.createdAt);
-      });
+  findUnpublished(limit: number, now = new Date()): Promise<OutboxEntry<UnpublishedVersion>[]> {
+    return findPendingEntries(this.versions, limit, now, toPromptVersion, (a, b) =>
+      a.name === b.name ? a.version - b.version : a.createdAt.localeCompare(b.createdAt),
+    );
   }
 
   async countUnpublished(): Promise<number> {
