@@ -2,7 +2,6 @@ export * from './validation-error';
 export * from './event-types';
 export * from './headers';
 export * from './topics';
-export * from './uuid';
 export * from './events/common.schema';
 export * from './events/text.schema';
 export * from './events/bounds.schema';

@@ -2,6 +2,8 @@ export * from './config/config';
 export * from './logging/context';
 export * from './logging/logger';
 export * from './random/random-pool';
+export * from './random/uuidv7';
+export * from './time/event-time';
 export * from './errors/app-error';
 export * from './errors/validation';
 export * from './http/error-body';

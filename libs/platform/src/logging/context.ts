@@ -23,7 +23,7 @@ const TRACEPARENT_RE = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 /** A child span of `parent` (same trace id, new span id), or a new trace. */
 export function childTraceparent(parent?: string): string {
   const m = parent ? TRACEPARENT_RE.exec(parent) : null;
-  // Trace and span ids from the pool: one randomBytes() per request cost ~10 µs on the hot path.
+  // Trace and span ids from the pool: a randomBytes() call per request costs more than the rest.
   const random = pooledRandomHex(24);
   const traceId = m && m[1] !== '0'.repeat(32) ? m[1] : random.slice(0, 32);
   const flags = m ? m[3] : '01';

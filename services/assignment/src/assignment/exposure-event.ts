@@ -12,12 +12,10 @@ import {
   envelopeWriter,
   EVENT_SOURCES,
   EVENT_TYPES,
-  eventTime,
   exposureKey,
   HEADER_CONTENT_TYPE,
 } from '@llmops/contracts';
-import { type OutgoingMessage, pooledRandomBytes } from '@llmops/platform';
-import { v7 as uuidv7 } from 'uuid';
+import { eventTime, type OutgoingMessage, uuidv7 } from '@llmops/platform';
 import type { CompiledArm } from '../experiments/compiled-experiment';
 
 const TYPE = EVENT_TYPES.exposure;
@@ -30,11 +28,6 @@ export interface ExposureInput {
   arm: CompiledArm;
   reason: 'hash' | 'forced';
   userId: string;
-}
-
-/** A UUIDv7 of `ms`, its random bits from the platform's pool (uuid's own is refilled every 16 ids). */
-function eventId(ms: number): string {
-  return uuidv7({ msecs: ms, random: pooledRandomBytes(16) });
 }
 
 const writeEnvelope = envelopeWriter(TYPE, SOURCE);
@@ -66,7 +59,7 @@ export class ExposureTemplate {
     const data = `${this.dataHead}${JSON.stringify(userId)}${this.dataMiddle}"${time}"}`;
     return {
       key: exposureKey(this.experiment, userId),
-      value: writeEnvelope(eventId(ms), time, data),
+      value: writeEnvelope(uuidv7(ms), time, data),
       headers: { [HEADER_CONTENT_TYPE]: CLOUDEVENTS_CONTENT_TYPE, ...headers },
     };
   }

@@ -4,8 +4,8 @@
  * EXPERIMENTS_PUBLISH_WAIT_MS; past that (Kafka down) it answers anyway with
  * `publishedRevision < revision`, since the change is durable and the outbox loop will publish it.
  */
-import { EVENT_TYPES, type ExperimentSnapshot, type ExperimentStatus, uuidv7 } from '@llmops/contracts';
-import { contextFields, LOGGER, type RequestContext, SERVICE_CONFIG } from '@llmops/platform';
+import { EVENT_TYPES, type ExperimentSnapshot, type ExperimentStatus } from '@llmops/contracts';
+import { contextFields, LOGGER, type RequestContext, SERVICE_CONFIG, uuidv7 } from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { AssignmentConfig } from '../config/assignment.config';

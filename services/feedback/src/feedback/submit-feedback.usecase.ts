@@ -1,13 +1,6 @@
-import {
-  type CloudEvent,
-  type EVENT_TYPES,
-  eventTime,
-  serializeEvent,
-  TOPICS,
-  topicName,
-} from '@llmops/contracts';
+import { type CloudEvent, type EVENT_TYPES, serializeEvent, TOPICS, topicName } from '@llmops/contracts';
 import { CanonicalizationError } from '@llmops/hashing';
-import { KafkaUnavailableError, type RequestContext, SERVICE_CONFIG } from '@llmops/platform';
+import { eventTime, KafkaUnavailableError, type RequestContext, SERVICE_CONFIG } from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FeedbackConfig } from '../config/feedback.config';
 import { EventPublisher, type KeyedEvent } from '../ingestion/event-publisher';

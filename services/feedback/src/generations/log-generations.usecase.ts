@@ -1,5 +1,5 @@
-import { eventTime, TOPICS, topicName } from '@llmops/contracts';
-import { KafkaUnavailableError, type RequestContext, SERVICE_CONFIG } from '@llmops/platform';
+import { TOPICS, topicName } from '@llmops/contracts';
+import { eventTime, KafkaUnavailableError, type RequestContext, SERVICE_CONFIG } from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FeedbackConfig } from '../config/feedback.config';
 import { EventPublisher, type KeyedEvent } from '../ingestion/event-publisher';
