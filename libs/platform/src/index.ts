@@ -25,5 +25,7 @@ export * from './health/health.controller';
 export * from './metrics/http-metrics';
 export * from './metrics/metrics.controller';
 export * from './mongo/deadline';
+export * from './mongo/duplicate-key';
+export * from './mongo/ensure-indexes';
 export * from './platform.module';
 export * from './http/page-cursor';

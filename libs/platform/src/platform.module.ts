@@ -14,11 +14,12 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { type Kafka, logLevel } from 'kafkajs';
-import mongoose, { type Connection } from 'mongoose';
+import type { Kafka } from 'kafkajs';
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import type { BaseServiceConfig } from './config/config';
-import { kafkaCheck, mongoCheck, type ComponentCheck, ReadinessProbe } from './health/health';
+import { mongoCheck, type ComponentCheck, ReadinessProbe } from './health/health';
 import { HealthController, READINESS_CHECKS, readinessProbeProvider } from './health/health.controller';
 import { DirectRoutes } from './http/direct-routes';
 import { BatchingProducer } from './kafka/batching-producer';
@@ -30,7 +31,7 @@ import { createLogger } from './logging/logger';
 import { createRegistry } from './metrics/http-metrics';
 import { KAFKA, LOGGER, MONGO_CONNECTION, SERVICE_CONFIG, TOPICS_TO_ENSURE } from './platform.tokens';
 import { METRICS_REGISTRY, MetricsController } from './metrics/metrics.controller';
-import { setOperationTimeout } from './mongo/deadline';
+import { mongoConnectionModule } from './mongo/mongo-connection';
 
 export { KAFKA, LOGGER, MONGO_CONNECTION, SERVICE_CONFIG, TOPICS_TO_ENSURE } from './platform.tokens';
 
@@ -48,9 +49,7 @@ class PlatformLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
     @Inject(KAFKA) private readonly kafka: Kafka,
     private readonly producer: BatchingProducer,
     @Inject(TOPICS_TO_ENSURE) private readonly topics: TopicSpec[],
-    @Inject(READINESS_CHECKS) private readonly checks: ComponentCheck[],
     private readonly readiness: ReadinessProbe,
-    @Inject(MONGO_CONNECTION) private readonly mongo: Connection | null,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -65,8 +64,6 @@ class PlatformLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
     this.logger.info({ signal }, 'shutting down: flushing producer');
     await this.readiness.stop();
     await this.producer.close();
-    for (const c of this.checks) await (c as { close?: () => Promise<void> }).close?.();
-    await this.mongo?.close();
     this.logger.info('shutdown complete');
   }
 }
@@ -82,6 +79,8 @@ export class PlatformModule {
     const useMongo = options.mongo ?? true;
     return {
       module: PlatformModule,
+      // The MongoDB connection: @InjectConnection(), and models through MongooseModule.forFeature.
+      imports: useMongo ? [mongoConnectionModule(config)] : [],
       controllers: [HealthController, MetricsController],
       providers: [
         { provide: SERVICE_CONFIG, useValue: config },
@@ -107,46 +106,15 @@ export class PlatformModule {
               },
             ),
         },
-        {
-          provide: MONGO_CONNECTION,
-          useFactory: async (): Promise<Connection | null> => {
-            if (!useMongo) return null;
-            const connection = mongoose.createConnection(config.MONGODB_URI, {
-              dbName: config.MONGODB_DB,
-              serverSelectionTimeoutMS: 5_000,
-              // The monitor's heartbeats (and new connections) give up on a silent server after this.
-              connectTimeoutMS: 5_000,
-              // Warm connections, and more of them opened at once (the driver's default is 2): a
-              // burst of requests would otherwise spend its operation deadline waiting for a
-              // connection to be established.
-              minPoolSize: 5,
-              maxConnecting: 10,
-              // Fail fast instead of buffering commands while the database is away.
-              bufferCommands: false,
-            });
-            await connection.asPromise();
-            // Request paths read and write through requestDb(connection), bounded by this deadline.
-            setOperationTimeout(connection, config.MONGODB_OPERATION_TIMEOUT_MS);
-            return connection;
-          },
-        },
+        useMongo
+          ? { provide: MONGO_CONNECTION, useExisting: getConnectionToken() }
+          : { provide: MONGO_CONNECTION, useValue: null },
         {
           provide: READINESS_CHECKS,
-          inject: [MONGO_CONNECTION],
-          useFactory: (connection: Connection | null): ComponentCheck[] => [
-            // A client of its own: no retries and short timeouts, so a probe never outlives its round.
-            kafkaCheck(
-              createKafka({
-                brokers: config.KAFKA_BROKERS,
-                clientId: `${config.KAFKA_CLIENT_ID}-health`,
-                logger,
-                logLevel: logLevel.NOTHING,
-                connectionTimeout: Math.min(1_000, config.HEALTH_PROBE_TIMEOUT_MS),
-                requestTimeout: config.HEALTH_PROBE_TIMEOUT_MS,
-                retry: { retries: 0 },
-              }),
-              config.HEALTH_PROBE_TIMEOUT_MS,
-            ),
+          inject: [BatchingProducer, ...(useMongo ? [getConnectionToken()] : [])],
+          useFactory: (producer: BatchingProducer, connection?: Connection): ComponentCheck[] => [
+            // The client that produces is the one whose reach matters (see the README, "Kafka clients").
+            producer.readinessCheck(config.HEALTH_PROBE_TIMEOUT_MS),
             ...(connection ? [mongoCheck(connection, config.HEALTH_PROBE_TIMEOUT_MS)] : []),
           ],
         },

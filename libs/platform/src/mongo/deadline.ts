@@ -5,7 +5,7 @@
  * that ignores `maxTimeMS` or is frozen still cannot hold a request: the driver gives up at the
  * deadline with `MongoOperationTimeoutError`, which the error body maps to 503 `database_unavailable`.
  */
-import type { Connection, mongo } from 'mongoose';
+import type { Connection, Model, mongo } from 'mongoose';
 
 /** Default deadline of one request-path operation (`MONGODB_OPERATION_TIMEOUT_MS`). */
 export const DEFAULT_MONGODB_OPERATION_TIMEOUT_MS = 1_500;
@@ -39,4 +39,13 @@ export function requestDb(connection: Connection): mongo.Db {
     requestDbs.set(connection, db);
   }
   return db;
+}
+
+/**
+ * The native collection behind `model` on the request-path database: queries through it skip
+ * mongoose's document layer and are bounded by the connection's operation deadline. `model.collection`
+ * is the same collection without a deadline, for background work.
+ */
+export function requestCollection<T extends mongo.Document>(model: Model<T>): mongo.Collection<T> {
+  return requestDb(model.db).collection<T>(model.collection.collectionName);
 }
