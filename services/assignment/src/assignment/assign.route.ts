@@ -2,12 +2,12 @@
  * POST /v1/assign, the hot path, as a direct route (served by fastify, not through Nest's router;
  * see libs/platform DirectRoutes): same validation, error body, metrics and OpenAPI entry as the
  * controller routes, without Nest's per-request wrapping. The batch endpoint stays a controller
- * route.
+ * route. The body is checked by the request schema only.
  */
-import { contextOf, DirectRoutes, openApiSchema } from '@llmops/platform';
+import { contextOf, DirectRoutes, openApiSchema, parseOrThrow } from '@llmops/platform';
 import { Injectable } from '@nestjs/common';
 import { AssignUserUseCase } from './assign-user.usecase';
-import { assignRequestSchema, parseAssignRequest } from './dto/assign.request';
+import { assignRequestSchema } from './dto/assign.request';
 import { assignResponseJsonSchema } from './dto/assign.response';
 
 @Injectable()
@@ -17,7 +17,8 @@ export class AssignRoute {
       method: 'POST',
       url: '/v1/assign',
       status: 200,
-      handle: (body, request) => assignUser.assign(parseAssignRequest(body), contextOf(request)),
+      handle: (body, request) =>
+        assignUser.assign(parseOrThrow(assignRequestSchema, body), contextOf(request)),
       openApi: {
         tags: ['assignment'],
         operationId: 'assign',

@@ -1,5 +1,7 @@
-import { EVENT_SOURCES, EVENT_TYPES, parseEvent, trustedEvent } from '@llmops/contracts';
+import { createEvent, EVENT_SOURCES, EVENT_TYPES, parseEvent, serializeEvent } from '@llmops/contracts';
+import { uuidv7Time } from '@llmops/platform';
 import { mulberry32 } from '@llmops/stats';
+import { assignRequestSchema } from './dto/assign.request';
 import { ExposureTemplate, type ExposureInput } from './exposure-event';
 
 describe('exposure message', () => {
@@ -36,79 +38,71 @@ describe('exposure message', () => {
     });
   });
 
-  // Strings with everything JSON escapes or leaves alone: quotes, backslashes, control characters,
-  // U+2028, non-BMP characters, colons.
-  const ALPHABET = [
-    'a',
-    'Z',
-    '0',
-    ':',
-    '"',
-    '\\',
-    '\n',
-    '\u0000',
-    '\u001f',
-    '\u2028',
-    'é',
-    '日',
-    '\u{1F600}',
-    ' ',
-    '/',
-    '<',
-  ];
-  function randomString(next: () => number, min: number, max: number): string {
+  // User ids with everything JSON escapes or leaves alone: quotes, backslashes, U+2028, non-BMP
+  // characters, colons. Some get a control character, which the request schema refuses first.
+  const USER_ID_CHARS = ['a', 'Z', '0', ':', '"', '\\', '\u2028', 'é', '日', '\u{1F600}', ' ', '/', '<'];
+  const KEY_CHARS = [...'abcxyz0123456789_.-'];
+  const ARM_CHARS = [...KEY_CHARS, 'A', 'Z', ':'];
+  function randomString(next: () => number, chars: readonly string[], min: number, max: number): string {
     const length = min + Math.floor(next() * (max - min + 1));
     let out = '';
-    for (let i = 0; i < length; i++) out += ALPHABET[Math.floor(next() * ALPHABET.length)];
+    for (let i = 0; i < length; i++) out += chars[Math.floor(next() * chars.length)];
     return out;
   }
 
-  it('writes the same text as JSON.stringify of the event built with trustedEvent, for random inputs', () => {
+  it('writes the text of the schema path (createEvent + serializeEvent) for random valid inputs', () => {
     // Seeded, so a failure reproduces.
     const next = mulberry32(0x2545f491);
+    let compared = 0;
     for (let i = 0; i < 500; i++) {
       const fixed: Omit<ExposureInput, 'userId'> = {
-        experiment: randomString(next, 1, 20),
-        phase: Math.floor(next() * 1000),
+        experiment: `e${randomString(next, KEY_CHARS, 0, 127)}`,
+        phase: 1 + Math.floor(next() * 1000),
         hashVersion: 1 + Math.floor(next() * 3),
         arm: {
-          name: randomString(next, 1, 10),
-          prompt: { name: randomString(next, 1, 30), hash: 'ab'.repeat(32) },
+          name: `A${randomString(next, ARM_CHARS, 0, 127)}`,
+          prompt: {
+            name: `p${randomString(next, KEY_CHARS, 0, 127)}`,
+            hash: randomString(next, [...'0123456789abcdef'], 64, 64),
+          },
         },
         reason: next() < 0.5 ? 'hash' : 'forced',
       };
       const template = new ExposureTemplate(fixed);
       for (let k = 0; k < 3; k++) {
-        const userId = randomString(next, 1, 40);
+        const userId = randomString(next, USER_ID_CHARS, 1, 40) + (next() < 0.1 ? '\u0000' : '');
+        // The template only ever sees user ids the request schema accepted.
+        if (!assignRequestSchema.shape.userId.safeParse(userId).success) continue;
         const ms = Math.floor(next() * 4_102_444_800_000);
         const headers = { 'x-correlation-id': `c${i}`, traceparent: `t${k}` };
         const message = template.message(userId, headers, ms);
         const written = message.value as string;
         const id = (JSON.parse(written) as { id: string }).id;
         const time = new Date(ms).toISOString();
-        // The contract's field order, as the object form would be built on a slow path.
-        const data = {
-          experiment: fixed.experiment,
-          phase: fixed.phase,
-          arm: fixed.arm.name,
-          userId,
-          prompt: { name: fixed.arm.prompt.name, hash: fixed.arm.prompt.hash },
-          hashVersion: fixed.hashVersion,
-          reason: fixed.reason,
-          assignedAt: time,
-        };
-        const reference = trustedEvent(EVENT_TYPES.exposure, data, {
-          source: EVENT_SOURCES.assignment,
-          id,
-          time,
-        });
-        expect(written).toBe(JSON.stringify(reference));
+        // The schema path: the contract validates every field (a stricter contract fails here).
+        const reference = createEvent(
+          EVENT_TYPES.exposure,
+          {
+            experiment: fixed.experiment,
+            phase: fixed.phase,
+            arm: fixed.arm.name,
+            userId,
+            prompt: { name: fixed.arm.prompt.name, hash: fixed.arm.prompt.hash },
+            hashVersion: fixed.hashVersion,
+            reason: fixed.reason,
+            assignedAt: time,
+          },
+          { source: EVENT_SOURCES.assignment, id, time },
+        );
+        expect(written).toBe(serializeEvent(reference));
+        compared++;
         // The id is a new UUIDv7 of the exposure's millisecond.
         expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-        expect(parseInt(id.slice(0, 8) + id.slice(9, 13), 16)).toBe(ms);
+        expect(uuidv7Time(id)).toBe(ms);
         expect(message.key).toBe(`${fixed.experiment}:${userId}`);
         expect(message.headers).toEqual({ 'content-type': 'application/cloudevents+json', ...headers });
       }
     }
+    expect(compared).toBeGreaterThan(1_000);
   });
 });
