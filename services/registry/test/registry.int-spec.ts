@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promptHash } from '@llmops/hashing';
 import { expectEventually, testInfra } from '@llmops/testing';
-import { promptSpecSchema } from '../src/prompts/dto/prompt-spec';
+import { promptSpecSchema } from '../src/domain/prompt-spec';
 import { registryTopics } from '../src/outbox/registry-topics';
 import { type RegistryTestApp, startRegistry } from './support/registry-app';
 import { readAll } from './support/topic-reader';

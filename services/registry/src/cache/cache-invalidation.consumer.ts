@@ -29,7 +29,7 @@ import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { RegistryConfig } from '../config/registry.config';
-import { LATEST_ALIAS } from '../prompts/domain/ref';
+import { LATEST_ALIAS } from '../domain/ref';
 import { registryTopics, registryTopicSpecs } from '../outbox/registry-topics';
 import { RegistryCache } from './registry-cache';
 

@@ -1,4 +1,4 @@
-import type { PromptVersion } from '../prompts/prompt-version';
+import type { PromptVersion } from '../domain/prompt-version';
 import { RegistryCache } from './registry-cache';
 
 const version = (n: number): PromptVersion => ({

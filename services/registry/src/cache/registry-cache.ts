@@ -10,7 +10,7 @@
  *   the value it read after the invalidation ran.
  */
 import { toVersionResponse } from '../prompts/dto/version.response';
-import type { PromptVersion } from '../prompts/prompt-version';
+import type { PromptVersion } from '../domain/prompt-version';
 
 export interface CachedVersion {
   readonly version: PromptVersion;

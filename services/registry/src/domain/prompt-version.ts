@@ -1,5 +1,5 @@
 import { SHORT_HASH_LENGTH } from '@llmops/hashing';
-import type { PromptMetadata, PromptSpec } from './dto/prompt-spec';
+import type { PromptMetadata, PromptSpec } from './prompt-spec';
 
 /** A stored version as the rest of the service sees it (plain, immutable). */
 export interface PromptVersion {

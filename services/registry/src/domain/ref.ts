@@ -5,7 +5,7 @@
  * except digit-only refs of 7+ characters, which are tried as a prefix first, then as a number.
  */
 import { ALIAS_NAME_PATTERN } from '@llmops/contracts';
-import { NAME_PATTERN } from '../dto/prompt-spec';
+import { NAME_PATTERN } from './prompt-spec';
 
 export const MIN_PREFIX_LENGTH = 7;
 export const LATEST_ALIAS = 'latest';

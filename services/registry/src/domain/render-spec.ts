@@ -1,4 +1,4 @@
-import type { PromptMessage, PromptSpec } from '../dto/prompt-spec';
+import type { PromptMessage, PromptSpec } from './prompt-spec';
 import { RenderBudget, renderTemplateAsync, templateVariables, type TemplateVariables } from './template';
 
 export type JsonObject = NonNullable<PromptSpec['params']>;

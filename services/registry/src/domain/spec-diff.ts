@@ -8,7 +8,7 @@
  * of work, so even the largest allowed diff never blocks other requests.
  */
 import type { JsonValue } from '@llmops/contracts';
-import type { PromptMessage, PromptSpec } from '../dto/prompt-spec';
+import type { PromptMessage, PromptSpec } from './prompt-spec';
 import { diffLineTokensAsync, lineTokens, unifiedDiff } from './line-diff';
 
 export interface FieldChange {

@@ -1,6 +1,6 @@
 import { ContractValidationError } from '@llmops/contracts';
 import { ValidationFailedError } from '@llmops/platform';
-import type { UnpublishedVersion } from '../prompts/persistence/prompt-version.repository';
+import type { UnpublishedVersion } from '../persistence/prompt-version.repository';
 import { notPublishableError } from '../prompts/prompts.errors';
 import { EventNotPublishableError, publishableMessage, versionMessage } from './outbox-events';
 

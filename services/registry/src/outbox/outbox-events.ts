@@ -17,8 +17,8 @@ import {
   serializeEvent,
 } from '@llmops/contracts';
 import type { OutgoingMessage } from '@llmops/platform';
-import type { UnpublishedAliasMove } from '../prompts/persistence/alias-move.repository';
-import type { UnpublishedVersion } from '../prompts/persistence/prompt-version.repository';
+import type { UnpublishedAliasMove } from '../persistence/alias-move.repository';
+import type { UnpublishedVersion } from '../persistence/prompt-version.repository';
 
 export const versionEventId = (name: string, hash: string): string => `prompt-version/${name}/${hash}`;
 export const aliasMoveEventId = (name: string, alias: string, rev: number): string =>

@@ -22,14 +22,14 @@ import {
 } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { RegistryConfig } from '../config/registry.config';
-import { AliasMoveRepository, type UnpublishedAliasMove } from '../prompts/persistence/alias-move.repository';
-import type { OutboxEntry, OutboxFailure } from '../prompts/persistence/outbox-state';
-import { PromptSummaryRepository } from '../prompts/persistence/prompt-summary.repository';
+import { AliasMoveRepository, type UnpublishedAliasMove } from '../persistence/alias-move.repository';
+import type { OutboxEntry, OutboxFailure } from '../persistence/outbox-state';
+import { PromptSummaryRepository } from '../persistence/prompt-summary.repository';
 import {
   PromptVersionRepository,
   type UnpublishedVersion,
-} from '../prompts/persistence/prompt-version.repository';
-import { REGISTRY_METRICS, type RegistryMetrics } from '../prompts/registry.metrics';
+} from '../persistence/prompt-version.repository';
+import { REGISTRY_METRICS, type RegistryMetrics } from '../metrics/registry.metrics';
 import { BrokerProbe } from './broker-probe';
 import { aliasMoveMessage, publishableMessage, versionMessage } from './outbox-events';
 import { registryTopics, type RegistryTopics } from './registry-topics';

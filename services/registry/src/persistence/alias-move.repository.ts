@@ -1,7 +1,7 @@
 import { MONGO_CONNECTION } from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Connection, mongo } from 'mongoose';
-import type { AliasMove } from '../prompt-version';
+import type { AliasMove } from '../domain/prompt-version';
 import { ALIAS_MOVE_INDEXES, ALIAS_MOVES_COLLECTION, type AliasMoveDocument } from './alias-move.schema';
 import { isDuplicateKeyError } from './mongo-errors';
 import { db, ensureIndexes } from './mongo-indexes';

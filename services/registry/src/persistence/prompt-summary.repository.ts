@@ -1,7 +1,7 @@
 import { MONGO_CONNECTION } from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Connection, mongo } from 'mongoose';
-import type { AliasMove, PromptVersion } from '../prompt-version';
+import type { AliasMove, PromptVersion } from '../domain/prompt-version';
 import { isDuplicateKeyError } from './mongo-errors';
 import { db, ensureIndexes } from './mongo-indexes';
 import {

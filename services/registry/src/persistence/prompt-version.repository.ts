@@ -1,8 +1,8 @@
 import { MONGO_CONNECTION } from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Connection, mongo } from 'mongoose';
-import type { PromptSpec } from '../dto/prompt-spec';
-import { type PromptVersion, shortHashOf } from '../prompt-version';
+import type { PromptSpec } from '../domain/prompt-spec';
+import { type PromptVersion, shortHashOf } from '../domain/prompt-version';
 import { isDuplicateKeyError } from './mongo-errors';
 import { db, ensureIndexes } from './mongo-indexes';
 import {

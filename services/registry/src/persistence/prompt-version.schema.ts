@@ -1,6 +1,6 @@
 import type { mongo } from 'mongoose';
 import type { OutboxState } from './outbox-state';
-import type { PromptMetadata } from '../dto/prompt-spec';
+import type { PromptMetadata } from '../domain/prompt-spec';
 
 export const PROMPT_VERSIONS_COLLECTION = 'prompt_versions';
 

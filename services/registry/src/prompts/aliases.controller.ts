@@ -1,8 +1,8 @@
 import { ApiQueryFrom, openApiSchema, parseOrThrow, type RequestContext, RequestCtx } from '@llmops/platform';
 import { Body, Controller, Get, Headers, Param, Put, Query } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { LATEST_ALIAS } from './domain/ref';
-import { NAME_PATTERN } from './dto/prompt-spec';
+import { LATEST_ALIAS } from '../domain/ref';
+import { NAME_PATTERN } from '../domain/prompt-spec';
 import { actorOf, moveAliasRequestSchema } from './dto/move-alias.request';
 import { paginationQuerySchema } from './dto/pagination.request';
 import {

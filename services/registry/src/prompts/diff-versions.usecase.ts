@@ -7,7 +7,7 @@ import {
   type SpecDiff,
   TextTooDifferentToDiffError,
   TextTooLargeToDiffError,
-} from './domain/spec-diff';
+} from '../domain/spec-diff';
 import { DiffTooDifferentError, DiffTooLargeError } from './prompts.errors';
 import { ResolveVersionUseCase } from './resolve-version.usecase';
 

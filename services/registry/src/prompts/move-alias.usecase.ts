@@ -6,12 +6,12 @@ import { RegistryCache } from '../cache/registry-cache';
 import type { RegistryConfig } from '../config/registry.config';
 import { aliasMoveMessage, EventNotPublishableError, publishableMessage } from '../outbox/outbox-events';
 import { OutboxPublisher } from '../outbox/outbox.publisher';
-import { aliasNameProblem, LATEST_ALIAS } from './domain/ref';
+import { aliasNameProblem, LATEST_ALIAS } from '../domain/ref';
 import type { MoveAliasRequest } from './dto/move-alias.request';
 import type { AliasResponse } from './dto/version.response';
-import { AliasMoveRepository, type UnpublishedAliasMove } from './persistence/alias-move.repository';
-import { PromptSummaryRepository } from './persistence/prompt-summary.repository';
-import { shortHashOf } from './prompt-version';
+import { AliasMoveRepository, type UnpublishedAliasMove } from '../persistence/alias-move.repository';
+import { PromptSummaryRepository } from '../persistence/prompt-summary.repository';
+import { shortHashOf } from '../domain/prompt-version';
 import {
   AliasConflictError,
   InvalidAliasError,
@@ -19,7 +19,7 @@ import {
   ReservedAliasError,
   WriteContentionError,
 } from './prompts.errors';
-import { REGISTRY_METRICS, type RegistryMetrics } from './registry.metrics';
+import { REGISTRY_METRICS, type RegistryMetrics } from '../metrics/registry.metrics';
 import { ResolveVersionUseCase } from './resolve-version.usecase';
 
 const MAX_ATTEMPTS = 50;

@@ -4,7 +4,7 @@ import { ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/s
 import type { FastifyReply } from 'fastify';
 import { type DiffResponse, DiffVersionsUseCase } from './diff-versions.usecase';
 import { diffQuerySchema, paginationQuerySchema } from './dto/pagination.request';
-import { NAME_PATTERN } from './dto/prompt-spec';
+import { NAME_PATTERN } from '../domain/prompt-spec';
 import { registerVersionRequestSchema } from './dto/register-version.request';
 import { renderPromptRequestSchema } from './dto/render-prompt.request';
 import {
@@ -18,7 +18,7 @@ import { ReadPromptsUseCase } from './read-prompts.usecase';
 import { RegisterVersionUseCase } from './register-version.usecase';
 import { type RenderPromptResponse, RenderPromptUseCase } from './render-prompt.usecase';
 import { ResolveVersionUseCase } from './resolve-version.usecase';
-import { LATEST_ALIAS } from './domain/ref';
+import { LATEST_ALIAS } from '../domain/ref';
 
 const NAME_PARAM = {
   name: 'name',

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { decodeCursor, encodeCursor } from './cursor';
-import { LATEST_ALIAS } from './domain/ref';
+import { LATEST_ALIAS } from '../domain/ref';
 import type { AliasHistoryResponse } from './dto/version.response';
-import { AliasMoveRepository } from './persistence/alias-move.repository';
-import { PromptVersionRepository } from './persistence/prompt-version.repository';
+import { AliasMoveRepository } from '../persistence/alias-move.repository';
+import { PromptVersionRepository } from '../persistence/prompt-version.repository';
 import { AliasNotFoundError, PromptNotFoundError } from './prompts.errors';
 import { assertPromptName } from './resolve-version.usecase';
 

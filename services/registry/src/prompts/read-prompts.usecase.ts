@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { z } from 'zod';
 import { decodeCursor, encodeCursor } from './cursor';
 import type { promptListResponseSchema, versionListResponseSchema } from './dto/version.response';
-import { PromptSummaryRepository } from './persistence/prompt-summary.repository';
-import { PromptVersionRepository } from './persistence/prompt-version.repository';
+import { PromptSummaryRepository } from '../persistence/prompt-summary.repository';
+import { PromptVersionRepository } from '../persistence/prompt-version.repository';
 import { PromptNotFoundError } from './prompts.errors';
 import { assertPromptName } from './resolve-version.usecase';
 

@@ -1,7 +1,7 @@
 import { SERVICE_CONFIG } from '@llmops/platform';
 import type { Provider } from '@nestjs/common';
 import type { RegistryConfig } from '../config/registry.config';
-import { RegistryCache } from './registry-cache';
+import { RegistryCache } from '../cache/registry-cache';
 
 export const registryCacheProvider: Provider = {
   provide: RegistryCache,

@@ -1,17 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Counter } from 'prom-client';
 import { type CachedVersion, RegistryCache } from '../cache/registry-cache';
-import { LATEST_ALIAS, parseRef } from './domain/ref';
-import { NAME_PATTERN } from './dto/prompt-spec';
-import { AliasMoveRepository } from './persistence/alias-move.repository';
-import { PromptVersionRepository } from './persistence/prompt-version.repository';
+import { LATEST_ALIAS, parseRef } from '../domain/ref';
+import { NAME_PATTERN } from '../domain/prompt-spec';
+import { AliasMoveRepository } from '../persistence/alias-move.repository';
+import { PromptVersionRepository } from '../persistence/prompt-version.repository';
 import {
   AmbiguousRefError,
   InvalidNameError,
   PromptNotFoundError,
   VersionNotFoundError,
 } from './prompts.errors';
-import { REGISTRY_METRICS, type RegistryMetrics } from './registry.metrics';
+import { REGISTRY_METRICS, type RegistryMetrics } from '../metrics/registry.metrics';
 
 /** Candidates listed in an ambiguous-prefix error (and the most fetched for a prefix). */
 const MAX_PREFIX_CANDIDATES = 20;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { promptMetadataSchema, promptSpecSchema } from './prompt-spec';
+import { promptMetadataSchema, promptSpecSchema } from '../../domain/prompt-spec';
 
 export const registerVersionRequestSchema = z.strictObject({
   spec: promptSpecSchema,

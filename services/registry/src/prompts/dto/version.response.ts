@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { specVariables } from '../domain/render-spec';
-import type { PromptVersion } from '../prompt-version';
-import { promptMetadataSchema, promptSpecSchema } from './prompt-spec';
+import { specVariables } from '../../domain/render-spec';
+import type { PromptVersion } from '../../domain/prompt-version';
+import { promptMetadataSchema, promptSpecSchema } from '../../domain/prompt-spec';
 
 const hash = z.string().regex(/^[0-9a-f]{64}$/);
 const shortHash = z.string().regex(/^[0-9a-f]{12}$/);
