@@ -18,7 +18,7 @@
  *  - and, for the breakdown only, ours with the experiment paused (control served, no exposure,
  *    no Kafka): the cost of the HTTP/NestJS path alone.
  *
- * Run: node -r @swc-node/register test/bench/assignment-http.bench.ts
+ * Run: BENCH_ONLY=assignment-http npm run bench
  * Baseline, ours and bound are measured in BENCH_ROUNDS interleaved rounds; ratios use the medians.
  * Env: KAFKA_BROKERS (127.0.0.1:9092), MONGODB_URI (mongodb://127.0.0.1:27017), BENCH_PROFILE (dir),
  *      BENCH_CONNECTIONS (100), BENCH_SECONDS (6), BENCH_WARMUP_SECONDS (2), BENCH_ROUNDS (3).
@@ -26,7 +26,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import autocannon from 'autocannon';
+import type autocannon from 'autocannon';
 import Fastify from 'fastify';
 import {
   CLOUDEVENTS_CONTENT_TYPE,
@@ -37,23 +37,25 @@ import {
   topicName,
   trustedEvent,
 } from '@llmops/contracts';
-import { freePort } from '@llmops/testing';
 import {
-  measureRequests,
-  reportHalfLoadLatency,
   type BoundRoute,
-  runBench,
   KAFKA,
-  startNode,
-  startService,
-  stopChild,
-  waitUntil,
+  listen,
   measureAgainstBounds,
-  startBoundServers,
+  measureRequests,
+  postLoad,
+  reportHalfLoadLatency,
+  runBench,
+  runId,
+  setting,
+  startReadyService,
+  startRoleServers,
+  stopChild,
 } from './support/harness';
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
-const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+
+const CONNECTIONS = setting('BENCH_CONNECTIONS', 100);
+const SECONDS = setting('BENCH_SECONDS', 6);
+const WARMUP = setting('BENCH_WARMUP_SECONDS', 2);
 const GOAL = 0.75;
 const EXPERIMENT = 'bench-http';
 
@@ -116,25 +118,10 @@ function exposureTemplate(r: AssignResponse): string {
   );
 }
 
-async function load(url: string, seconds: number, overallRate?: number): Promise<autocannon.Result> {
+function load(url: string, seconds: number, overallRate?: number): Promise<autocannon.Result> {
   let i = 0;
-  return autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: seconds,
-    ...(overallRate ? { overallRate } : {}),
-    requests: [
-      {
-        method: 'POST',
-        path: '/v1/assign',
-        headers: { 'content-type': 'application/json' },
-        setupRequest: (req) => ({
-          ...req,
-          body: JSON.stringify({ experiment: EXPERIMENT, userId: `bench-user-${i++}` }),
-        }),
-      },
-    ],
-  });
+  const body = (): string => JSON.stringify({ experiment: EXPERIMENT, userId: `bench-user-${i++}` });
+  return postLoad({ url, path: '/v1/assign', body, connections: CONNECTIONS, seconds, overallRate });
 }
 
 function measure(name: string, url: string, pid?: number): Promise<number> {
@@ -142,7 +129,7 @@ function measure(name: string, url: string, pid?: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const run = `bench${Date.now().toString(36)}`;
+  const run = runId();
   // Prompt refs are resolved at creation only; a stub registry serves that one lookup.
   const registry = Fastify();
   registry.get<{ Params: { name: string; ref: string } }>('/v1/prompts/:name/versions/:ref', async (req) => ({
@@ -150,29 +137,16 @@ async function main(): Promise<void> {
     hash: createHash('sha256').update(req.params.ref).digest('hex'),
     version: 1,
   }));
-  await registry.listen({ port: 0, host: '127.0.0.1' });
-  const registryAddress = registry.server.address();
-  const registryPort = typeof registryAddress === 'object' && registryAddress ? registryAddress.port : 0;
-
-  const [svcPort, barePort] = [await freePort(), await freePort()];
-  const svcUrl = `http://127.0.0.1:${svcPort}`;
-  const service = startService('services/assignment/src/main.ts', {
-    port: svcPort,
-    run,
-    db: 'assignment',
-    env: { REGISTRY_URL: `http://127.0.0.1:${registryPort}` },
-  });
-  let bare: ChildProcess | undefined;
-  const bounds: ChildProcess[] = [];
+  const children: ChildProcess[] = [];
   try {
-    await waitUntil(
-      async () => (await fetch(`${svcUrl}/health/ready`)).ok,
-      'assignment service',
-      60_000,
-      service,
+    const registryUrl = await listen(registry);
+    const ours = await startReadyService(
+      'services/assignment/src/main.ts',
+      { run, db: 'assignment', env: { REGISTRY_URL: registryUrl } },
+      children,
     );
     const post = (p: string, body?: unknown) =>
-      fetch(`${svcUrl}${p}`, {
+      fetch(`${ours.url}${p}`, {
         method: 'POST',
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -190,28 +164,13 @@ async function main(): Promise<void> {
     const json = await sample.text();
     if (sample.status !== 200) throw new Error(`assign: ${sample.status} ${json}`);
 
-    bare = startNode(['test/bench/assignment-http.bench.ts'], {
-      BENCH_ROLE: 'bare',
-      PORT: String(barePort),
-      BENCH_JSON: json,
-    });
-    await waitUntil(
-      async () =>
-        (
-          await fetch(`http://127.0.0.1:${barePort}/v1/assign`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: '{}',
-          })
-        ).status === 200,
-      'bare fastify',
-      60_000,
-      bare,
-    );
-
-    const { bound, 'nest-bound': nestBound } = await startBoundServers(
+    const {
+      bare: baseline,
+      bound,
+      'nest-bound': nestBound,
+    } = await startRoleServers(
       'test/bench/assignment-http.bench.ts',
-      ['bound', 'nest-bound'],
+      ['bare', 'bound', 'nest-bound'],
       {
         BENCH_JSON: json,
         BENCH_TOPIC: topicName(TOPICS.exposures, `${run}.`),
@@ -226,33 +185,27 @@ async function main(): Promise<void> {
         });
         return r.status === 200;
       },
-      bounds,
+      children,
     );
 
     console.log(
       `assignment HTTP benchmark: ${CONNECTIONS} connections, ${SECONDS} s per measurement, response ${json}`,
     );
-    const { baseline, ours } = await measureAgainstBounds(
+    const m = await measureAgainstBounds(
+      'POST /v1/assign req/s, ours/bare Fastify',
       measure,
-      {
-        baseline: { url: `http://127.0.0.1:${barePort}`, pid: bare.pid },
-        ours: { url: svcUrl, pid: service.pid },
-        bound,
-        nestBound,
-      },
+      { baseline, ours, bound, nestBound },
       GOAL,
     );
-    await reportHalfLoadLatency(ours, (rate) => load(svcUrl, SECONDS, rate));
+    await reportHalfLoadLatency(m.ours, (rate) => load(ours.url, SECONDS, rate));
 
     await post(`/v1/experiments/${EXPERIMENT}/pause`);
-    const noExposure = await measure('ours, paused (no exposure, no Kafka)', svcUrl, service.pid);
+    const noExposure = await measure('ours, paused (no exposure, no Kafka)', ours.url, ours.pid);
     console.log(
-      `breakdown: HTTP/NestJS path alone = ${(noExposure / baseline).toFixed(2)}x baseline; the exposure ack costs the rest`,
+      `breakdown: HTTP/NestJS path alone = ${(noExposure / m.baseline).toFixed(2)}x baseline; the exposure ack costs the rest`,
     );
   } finally {
-    if (bare) await stopChild(bare);
-    for (const child of bounds) await stopChild(child);
-    await stopChild(service);
+    for (const child of children) await stopChild(child);
     await registry.close();
   }
 }

@@ -9,7 +9,7 @@
  *  - baseline: `crypto.hash('md5', seed + ':' + userId)` (hex), nothing else.
  * Each side runs ROUNDS times over the same ids, alternating; the median rate is reported.
  *
- * Run: node -r @swc-node/register test/bench/assignment-inprocess.bench.ts
+ * Run: BENCH_ONLY=assignment-inprocess npm run bench
  * Env: BENCH_USERS (500000), BENCH_ROUNDS (5).
  * Goal: ours >= 0.5x baseline assignments/s.
  */
@@ -20,16 +20,12 @@ import { Registry } from 'prom-client';
 // benchmarks (like the jest global setup) are the one place allowed to reach in by path.
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { ExperimentStore } from '../../services/assignment/src/experiments/experiment-store';
+import { median, reportRatio, runBench, setting } from './support/harness';
 
-const USERS = Number(process.env.BENCH_USERS ?? 500_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const USERS = setting('BENCH_USERS', 500_000);
+const ROUNDS = setting('BENCH_ROUNDS', 5);
 const GOAL = 0.5;
 const SEED = 'summarizer_prompt';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 function main(): void {
   const ids = Array.from({ length: USERS }, (_, i) =>
@@ -80,7 +76,6 @@ function main(): void {
   }
   const rb = median(b);
   const ro = median(o);
-  const ratio = ro / rb;
   console.log(
     `in-process assignment benchmark: ${USERS} user ids, ${ROUNDS} rounds (median), sink ${sink % 10}`,
   );
@@ -90,9 +85,7 @@ function main(): void {
   console.log(
     `ours      store.get().assign      ${(ro / 1e6).toFixed(3)} M/s  (${(1e9 / ro).toFixed(0)} ns each)`,
   );
-  console.log(
-    `ratio ours/baseline = ${ratio.toFixed(2)}x (goal >= ${GOAL}x): ${ratio >= GOAL ? 'MET' : 'NOT MET'}`,
-  );
+  reportRatio('assignments/s, ours/bare md5 loop', ro, rb, GOAL);
 }
 
-main();
+runBench(main);

@@ -29,7 +29,7 @@
  *  All report events/s; they are measured in BENCH_ROUNDS (3) rounds in rotating order, and the
  *  ratios use the medians. The ratio is ours/baseline. Goal >= 0.6x.
  *
- * Run: node -r @swc-node/register test/bench/feedback-batch.bench.ts
+ * Run: BENCH_ONLY=feedback-batch npm run bench
  * Env: KAFKA_BROKERS (127.0.0.1:9092), MONGODB_URI (mongodb://127.0.0.1:27017), BENCH_PROFILE (dir),
  *      BENCH_CONNECTIONS (8), BENCH_SECONDS (8), BENCH_WARMUP_SECONDS (2), BENCH_ROUNDS (3),
  *      BENCH_CLAIM_WRITERS (1) and BENCH_CLAIM_LINGER_MS (0): the claim-bound's writes in flight and
@@ -45,35 +45,35 @@ import {
   topicName,
 } from '@llmops/contracts';
 import type { ChildProcess } from 'node:child_process';
-import autocannon from 'autocannon';
+import type autocannon from 'autocannon';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { v7 as uuidv7 } from 'uuid';
 import { contextHeaders, newContext } from '@llmops/platform';
-import { freePort } from '@llmops/testing';
 import {
-  cpuPerUnit,
-  cpuSeconds,
   hostBusySince,
   hostCpu,
   KAFKA,
+  measureRequests,
   medianOfRounds,
   MONGO,
+  postLoad,
   reportRatio,
   type BoundRoute,
   type ClaimDocument,
   reportBounds,
   runBench,
-  startBoundServers,
-  startService,
+  runId,
+  setting,
+  startReadyService,
+  startRoleServers,
   stopChild,
-  waitUntil,
 } from './support/harness';
 import { claimDb, dropClaimDb, feedbackBoundEnv, smallestClaim } from './support/feedback-claims';
 
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
-const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+const CONNECTIONS = setting('BENCH_CONNECTIONS', 8);
+const SECONDS = setting('BENCH_SECONDS', 8);
+const WARMUP = setting('BENCH_WARMUP_SECONDS', 2);
 const ITEMS = 100;
 const PARTITIONS = 6;
 const GOAL = 0.6;
@@ -120,34 +120,13 @@ function serializedEvent(n: number): { key: string; value: string } {
 }
 
 function load(url: string, seconds: number): Promise<autocannon.Result> {
-  return autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: seconds,
-    timeout: 30,
-    requests: [
-      {
-        method: 'POST',
-        path: '/v1/feedback/batch',
-        headers: { 'content-type': 'application/json' },
-        setupRequest: (req) => ({ ...req, body: batchBody() }),
-      },
-    ],
-  });
+  const path = '/v1/feedback/batch';
+  return postLoad({ url, path, body: batchBody, connections: CONNECTIONS, seconds, timeoutSeconds: 30 });
 }
 
-async function measureHttp(name: string, url: string, pid?: number): Promise<number> {
-  await load(url, WARMUP);
-  const before = cpuSeconds(pid);
-  const host = hostCpu();
-  const r = await load(url, SECONDS);
-  const bad = r.non2xx + r.errors + r.timeouts;
-  const eventsPerSecond = (r['2xx'] * ITEMS) / SECONDS;
-  console.log(
-    `${name.padEnd(9)} ${eventsPerSecond.toFixed(0).padStart(7)} events/s  (${r.requests.average.toFixed(0)} batches/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${bad} non-2xx/errors)${cpuPerUnit(pid, before, r['2xx'] * ITEMS, 'event')}${hostBusySince(host)}`,
-  );
-  if (bad > 0) throw new Error(`${name}: ${bad} failed requests`);
-  return eventsPerSecond;
+function measureHttp(name: string, url: string, pid?: number): Promise<number> {
+  const perRequest = { count: ITEMS, unit: 'event' };
+  return measureRequests(name, (seconds) => load(url, seconds), WARMUP, SECONDS, pid, perRequest);
 }
 
 /** The bound server's route: every item published and acknowledged, then 202. */
@@ -270,22 +249,18 @@ async function measureClaimCeiling(client: MongoClient, dbName: string): Promise
 }
 
 async function main(): Promise<void> {
-  const run = `bench${Date.now().toString(36)}`;
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const run = runId();
   const children: ChildProcess[] = [];
   const mongo = new MongoClient(MONGO);
-  const service = startService('services/feedback/src/main.ts', {
-    port,
-    run,
-    db: 'feedback',
-    env: { KAFKA_TOPIC_PARTITIONS: String(PARTITIONS) },
-  });
   try {
-    await waitUntil(async () => (await fetch(`${url}/health/ready`)).ok, 'feedback service', 60_000, service);
+    const ours = await startReadyService(
+      'services/feedback/src/main.ts',
+      { run, db: 'feedback', env: { KAFKA_TOPIC_PARTITIONS: String(PARTITIONS) } },
+      children,
+    );
     await mongo.connect();
     // The service created its topics when it became ready; the bound publishes to the same one.
-    const { bound, 'claim-bound': claimBound } = await startBoundServers(
+    const { bound, 'claim-bound': claimBound } = await startRoleServers(
       'test/bench/feedback-batch.bench.ts',
       ['bound', 'claim-bound'],
       feedbackBoundEnv(run),
@@ -306,19 +281,18 @@ async function main(): Promise<void> {
     );
     const m = await medianOfRounds({
       baseline: () => measureBaseline(baselineTopic),
-      ours: () => measureHttp('ours', url, service.pid),
+      ours: () => measureHttp('ours', ours.url, ours.pid),
       bound: () => measureHttp('bound', bound.url, bound.pid),
       claimBound: () => measureHttp('claim-bound', claimBound.url, claimBound.pid),
       claims: () => measureClaimCeiling(mongo, claimDb(run)),
     });
-    reportRatio(m.ours, m.baseline, GOAL);
+    reportRatio('POST /v1/feedback/batch events/s, ours/bare kafkajs sendBatch', m.ours, m.baseline, GOAL);
     reportBounds(m);
     console.log(
       `claim ceiling (the database alone, the smallest claim per event, nothing else running) = ${(m.claims / m.baseline).toFixed(2)}x baseline; ours = ${(m.ours / m.claims).toFixed(2)}x claim ceiling`,
     );
   } finally {
     for (const child of children) await stopChild(child);
-    await stopChild(service);
     await mongo.close();
     await dropClaimDb(run);
   }

@@ -19,7 +19,7 @@
  *  - then ours at 50% of its measured maximum throughput (autocannon overallRate): p50/p99/p99.9.
  * Baseline, ours and the bounds are measured in BENCH_ROUNDS interleaved rounds; ratios use medians.
  *
- * Run: node -r @swc-node/register test/bench/feedback-single.bench.ts
+ * Run: BENCH_ONLY=feedback-single npm run bench
  * Env: KAFKA_BROKERS (127.0.0.1:9092), MONGODB_URI (mongodb://127.0.0.1:27017), BENCH_PROFILE (dir),
  *      BENCH_CONNECTIONS (50), BENCH_SECONDS (8), BENCH_WARMUP_SECONDS (2), BENCH_ROUNDS (3),
  *      BENCH_CLAIM_WRITERS (1) and BENCH_CLAIM_LINGER_MS (0): the claim-bound's writes in flight and
@@ -28,26 +28,27 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { CLOUDEVENTS_CONTENT_TYPE, HEADER_CONTENT_TYPE } from '@llmops/contracts';
-import autocannon from 'autocannon';
+import type autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
-import { freePort } from '@llmops/testing';
 import {
   type BoundRoute,
+  measureAgainstBounds,
   measureRequests,
+  postLoad,
   reportHalfLoadLatency,
   runBench,
-  startNode,
-  startService,
+  runId,
+  setting,
+  startReadyService,
+  startRoleServers,
   stopChild,
-  waitUntil,
-  measureAgainstBounds,
-  startBoundServers,
 } from './support/harness';
 import { dropClaimDb, feedbackBoundEnv, smallestClaim } from './support/feedback-claims';
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
-const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+
+const CONNECTIONS = setting('BENCH_CONNECTIONS', 50);
+const SECONDS = setting('BENCH_SECONDS', 8);
+const WARMUP = setting('BENCH_WARMUP_SECONDS', 2);
 const GOAL = 0.5;
 
 /** Child mode: the bare Fastify baseline (parses the JSON body, answers 202 { feedbackId }). */
@@ -75,35 +76,21 @@ const boundRoute: BoundRoute = {
 };
 
 let seq = 0;
-function load(url: string, seconds: number, overallRate?: number): Promise<autocannon.Result> {
-  return autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: seconds,
-    ...(overallRate ? { overallRate } : {}),
-    requests: [
-      {
-        method: 'POST',
-        path: '/v1/feedback',
-        headers: { 'content-type': 'application/json' },
-        setupRequest: (req) => {
-          const n = seq++;
-          return {
-            ...req,
-            body: JSON.stringify({
-              requestId: `bench-req-${n}`,
-              experiment: 'bench-feedback',
-              arm: n % 2 ? 'A' : 'B',
-              rating: (n % 5) + 1,
-              thumbs: n % 3 ? 'up' : 'down',
-              source: 'user',
-              latencyMs: 800 + (n % 100),
-            }),
-          };
-        },
-      },
-    ],
+function body(): string {
+  const n = seq++;
+  return JSON.stringify({
+    requestId: `bench-req-${n}`,
+    experiment: 'bench-feedback',
+    arm: n % 2 ? 'A' : 'B',
+    rating: (n % 5) + 1,
+    thumbs: n % 3 ? 'up' : 'down',
+    source: 'user',
+    latencyMs: 800 + (n % 100),
   });
+}
+
+function load(url: string, seconds: number, overallRate?: number): Promise<autocannon.Result> {
+  return postLoad({ url, path: '/v1/feedback', body, connections: CONNECTIONS, seconds, overallRate });
 }
 
 function measure(name: string, url: string, pid?: number): Promise<number> {
@@ -111,37 +98,19 @@ function measure(name: string, url: string, pid?: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const run = `bench${Date.now().toString(36)}`;
-  const [svcPort, barePort] = [await freePort(), await freePort()];
-  const svcUrl = `http://127.0.0.1:${svcPort}`;
-  const service = startService('services/feedback/src/main.ts', { port: svcPort, run, db: 'feedback' });
-  const bare = startNode(['test/bench/feedback-single.bench.ts'], {
-    BENCH_ROLE: 'bare',
-    PORT: String(barePort),
-  });
-  const bounds: ChildProcess[] = [];
+  const run = runId();
+  const children: ChildProcess[] = [];
   try {
-    await waitUntil(
-      async () => (await fetch(`${svcUrl}/health/ready`)).ok,
-      'feedback service',
-      60_000,
-      service,
-    );
-    await waitUntil(
-      async () =>
-        (await fetch(`http://127.0.0.1:${barePort}/v1/feedback`, { method: 'POST' })).status === 202,
-      'bare fastify',
-      60_000,
-      bare,
-    );
+    const ours = await startReadyService('services/feedback/src/main.ts', { run, db: 'feedback' }, children);
     // The service created its topics when it became ready; the bounds publish to the same one.
     const {
+      bare: baseline,
       bound,
       'nest-bound': nestBound,
       'claim-bound': claimBound,
-    } = await startBoundServers(
+    } = await startRoleServers(
       'test/bench/feedback-single.bench.ts',
-      ['bound', 'nest-bound', 'claim-bound'],
+      ['bare', 'bound', 'nest-bound', 'claim-bound'],
       feedbackBoundEnv(run),
       async (url) =>
         (
@@ -151,25 +120,18 @@ async function main(): Promise<void> {
             body: JSON.stringify({ requestId: 'probe' }),
           })
         ).status === 202,
-      bounds,
+      children,
     );
     console.log(`feedback single-item benchmark: ${CONNECTIONS} connections, ${SECONDS} s per measurement`);
-    const { ours } = await measureAgainstBounds(
+    const m = await measureAgainstBounds(
+      'POST /v1/feedback req/s, ours/bare Fastify',
       measure,
-      {
-        baseline: { url: `http://127.0.0.1:${barePort}`, pid: bare.pid },
-        ours: { url: svcUrl, pid: service.pid },
-        bound,
-        nestBound,
-        claimBound,
-      },
+      { baseline, ours, bound, nestBound, claimBound },
       GOAL,
     );
-    await reportHalfLoadLatency(ours, (rate) => load(svcUrl, SECONDS, rate));
+    await reportHalfLoadLatency(m.ours, (rate) => load(ours.url, SECONDS, rate));
   } finally {
-    for (const child of bounds) await stopChild(child);
-    await stopChild(bare);
-    await stopChild(service);
+    for (const child of children) await stopChild(child);
     await dropClaimDb(run);
   }
 }

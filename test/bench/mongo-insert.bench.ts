@@ -5,16 +5,18 @@
  * per claim is dominated by the per-command cost. Each group size writes closed-loop into its own
  * collection for BENCH_SECONDS after a warm-up; the baseline is the largest group.
  *
- * Run: node -r @swc-node/register test/bench/mongo-insert.bench.ts
+ * Run: BENCH_ONLY=mongo-insert npm run bench
+ * Reports, without a goal: the client CPU per claim in groups of 1 against groups of 100.
  * Env: MONGODB_URI (mongodb://127.0.0.1:27017), BENCH_SECONDS (4), BENCH_WARMUP_SECONDS (1).
  */
 import { MongoClient } from 'mongodb';
 import { v7 as uuidv7 } from 'uuid';
 import { smallestClaim } from './support/feedback-claims';
-import { type ClaimDocument, MONGO } from './support/harness';
+import { type ClaimDocument, MONGO, runBench, setting } from './support/harness';
+import { reportResult } from './support/result';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
-const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
+const SECONDS = setting('BENCH_SECONDS', 4);
+const WARMUP = setting('BENCH_WARMUP_SECONDS', 1);
 const GROUPS = [1, 5, 20, 100];
 
 async function main(): Promise<void> {
@@ -43,22 +45,21 @@ async function main(): Promise<void> {
         `insertMany of ${String(group).padStart(3)}: ${r.docsPerSecond.toFixed(0).padStart(6)} docs/s, client CPU ${r.cpuPerDoc.toFixed(0).padStart(4)} µs/doc, ${(r.cpuPerDoc * group).toFixed(0)} µs/command (includes building the claims)`,
       );
     }
-    const base = perDoc.get(GROUPS[GROUPS.length - 1])!;
+    const largest = GROUPS[GROUPS.length - 1];
+    const base = perDoc.get(largest)!;
     for (const group of GROUPS.slice(0, -1)) {
       console.log(
-        `client CPU per claim, groups of ${group} vs ${GROUPS[GROUPS.length - 1]}: ${(perDoc.get(group)! / base).toFixed(1)}x`,
+        `client CPU per claim, groups of ${group} vs ${largest}: ${(perDoc.get(group)! / base).toFixed(1)}x`,
       );
     }
+    reportResult({
+      measure: `insertMany client CPU per claim, groups of ${GROUPS[0]}/groups of ${largest}`,
+      value: perDoc.get(GROUPS[0])! / base,
+    });
   } finally {
     await db.dropDatabase();
     await client.close();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -9,7 +9,7 @@
  *    On the services' transport (PlatformaticTransport, @platformatic/kafka) unless
  *    BENCH_TRANSPORT=kafkajs.
  *
- * Run: node -r @swc-node/register test/bench/platform-producer.bench.ts
+ * Run: BENCH_ONLY=platform-producer npm run bench
  * Env: KAFKA_BROKERS (127.0.0.1:9092), BENCH_EVENTS (200000), BENCH_CALLERS (2000),
  *      BENCH_BATCH (500), BENCH_ROUNDS (3), BENCH_VALUE_BYTES (300), BENCH_TRANSPORT (platformatic).
  * Goal: ours >= 0.9x baseline events/s (median of the rounds).
@@ -17,13 +17,14 @@
 import { randomUUID } from 'node:crypto';
 import { BatchingProducer, createKafka, ensureTopics, PlatformaticTransport } from '@llmops/platform';
 import pino from 'pino';
+import { KAFKA, median, reportRatio, runBench, runId, setting } from './support/harness';
 
-const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
-const CALLERS = Number(process.env.BENCH_CALLERS ?? 2_000);
-const BATCH = Number(process.env.BENCH_BATCH ?? 500);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const VALUE_BYTES = Number(process.env.BENCH_VALUE_BYTES ?? 300);
+const brokers = KAFKA.split(',');
+const EVENTS = setting('BENCH_EVENTS', 200_000);
+const CALLERS = setting('BENCH_CALLERS', 2_000);
+const BATCH = setting('BENCH_BATCH', 500);
+const ROUNDS = setting('BENCH_ROUNDS', 3);
+const VALUE_BYTES = setting('BENCH_VALUE_BYTES', 300);
 const GOAL = 0.9;
 
 interface BenchMessage {
@@ -89,15 +90,10 @@ async function batching(
   return events.length / seconds;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 async function main(): Promise<void> {
   const logger = pino({ level: 'warn' });
   const kafka = createKafka({ brokers, clientId: 'bench-producer', logger });
-  const run = `bench.${Date.now().toString(36)}`;
+  const run = runId();
   const topics = { bare: `${run}.bare`, ours: `${run}.batching` };
   await ensureTopics(kafka, [
     { name: topics.bare, partitions: 6, retentionMs: 10 * 60_000 },
@@ -128,12 +124,10 @@ async function main(): Promise<void> {
   }
   const bareMedian = median(results.bare);
   const oursMedian = median(results.ours);
-  const ratio = oursMedian / bareMedian;
   console.log(`bare kafkajs sendBatch : ${bareMedian.toFixed(0)} events/s (median)`);
   console.log(`BatchingProducer       : ${oursMedian.toFixed(0)} events/s (median)`);
-  console.log(
-    `ratio                  : ${ratio.toFixed(2)}x (goal >= ${GOAL}x) ${ratio >= GOAL ? 'PASS' : 'BELOW GOAL'}`,
-  );
+  const transport = process.env.BENCH_TRANSPORT === 'kafkajs' ? 'kafkajs' : 'platformatic';
+  reportRatio(`producer events/s (${transport}), ours/bare kafkajs sendBatch`, oursMedian, bareMedian, GOAL);
 
   const admin = kafka.admin();
   await admin.connect();
@@ -141,7 +135,4 @@ async function main(): Promise<void> {
   await admin.disconnect();
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

@@ -3,11 +3,11 @@
  * Fastify, served from the in-memory cache) against a bare Fastify handler returning the same JSON,
  * in one run on 127.0.0.1. Goal: registry >= 0.7x the bare handler.
  *
- *   node -r @swc-node/register test/bench/registry-lookup.bench.ts
- *   (env: KAFKA_BROKERS, MONGODB_URI as for the service; BENCH_SECONDS per target, default 8)
+ * Run: BENCH_ONLY=registry-lookup npm run bench
+ * Env: KAFKA_BROKERS, MONGODB_URI as for the service; BENCH_SECONDS per target (8),
+ *      BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (50).
  */
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
 import { createServiceApp, MONGO_CONNECTION } from '@llmops/platform';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
@@ -17,24 +17,24 @@ import type { Connection } from 'mongoose';
 import { AppModule, registryAppOptions } from '../../services/registry/src/app.module';
 import { loadRegistryConfig } from '../../services/registry/src/config/registry.config';
 /* eslint-enable @nx/enforce-module-boundaries */
+import { listen, measureRequests, reportRatio, runBench, runId, setting } from './support/harness';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
-const CONNECTIONS = 50;
+const SECONDS = setting('BENCH_SECONDS', 8);
+const WARMUP = setting('BENCH_WARMUP_SECONDS', 2);
+const CONNECTIONS = setting('BENCH_CONNECTIONS', 50);
 const GOAL = 0.7;
 
-async function measure(url: string, seconds = SECONDS): Promise<number> {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, pipelining: 1 });
-  if (result.non2xx > 0 || result.errors > 0)
-    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return result.requests.average;
+function measure(name: string, url: string): Promise<number> {
+  const load = (seconds: number) => autocannon({ url, connections: CONNECTIONS, duration: seconds });
+  return measureRequests(name, load, WARMUP, SECONDS);
 }
 
 async function main(): Promise<void> {
-  const id = randomBytes(3).toString('hex');
+  const run = runId();
   const config = loadRegistryConfig({
     ...process.env,
-    MONGODB_DB: `bench_registry_${id}`,
-    KAFKA_TOPIC_PREFIX: `bench${id}.`,
+    MONGODB_DB: `${run}_registry`,
+    KAFKA_TOPIC_PREFIX: `${run}.`,
     KAFKA_TOPIC_PARTITIONS: '1',
     LOG_LEVEL: 'warn',
   });
@@ -66,35 +66,25 @@ async function main(): Promise<void> {
 
   const bare = Fastify({ logger: false });
   bare.get('/v1/prompts/:name/versions/:ref', async () => body);
-  await bare.listen({ port: 0, host: '127.0.0.1' });
-  const address = bare.server.address();
-  const bareUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const bareUrl = await listen(bare);
 
   const byHash = `${registryUrl}/v1/prompts/summarizer/versions/${hash}`;
   const byAlias = `${registryUrl}/v1/prompts/summarizer/versions/production`;
   const baseline = `${bareUrl}/v1/prompts/summarizer/versions/${hash}`;
 
-  // Warm-up (JIT, caches, connection pools), then each target in turn.
-  for (const url of [baseline, byHash, byAlias]) await measure(url, 2);
-  const bareRps = await measure(baseline);
-  const hashRps = await measure(byHash);
-  const aliasRps = await measure(byAlias);
-
-  const line = (label: string, rps: number) =>
-    `${label.padEnd(34)} ${rps.toFixed(0).padStart(8)} req/s   ${(rps / bareRps).toFixed(2)}x bare   goal >= ${GOAL}x  ${rps / bareRps >= GOAL ? 'OK' : 'BELOW GOAL'}`;
   console.log(
     `registry lookup benchmark (${CONNECTIONS} connections, ${SECONDS} s each, ${JSON.stringify(body).length} B body)`,
   );
-  console.log(`${'bare fastify (same JSON)'.padEnd(34)} ${bareRps.toFixed(0).padStart(8)} req/s`);
-  console.log(line('registry GET by full hash', hashRps));
-  console.log(line('registry GET by alias (production)', aliasRps));
+  // One target after the other, each after its own warm-up (JIT, caches, connection pools).
+  const bareRps = await measure('bare fastify (same JSON)', baseline);
+  const hashRps = await measure('registry GET by full hash', byHash);
+  const aliasRps = await measure('registry GET by alias (production)', byAlias);
+  reportRatio('GET version by hash req/s, registry/bare Fastify', hashRps, bareRps, GOAL);
+  reportRatio('GET version by alias req/s, registry/bare Fastify', aliasRps, bareRps, GOAL);
 
   await bare.close();
   await app.get<Connection>(MONGO_CONNECTION).dropDatabase();
   await app.close();
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

@@ -1,25 +1,49 @@
 /**
- * What the HTTP benchmarks share: starting a service (or a bare baseline) as a child process,
- * waiting for it, stopping it, and one autocannon measurement with the same printout everywhere.
+ * What the benchmarks share: their settings, starting a service (or a bare baseline) as a child
+ * process, waiting for it, stopping it, one autocannon load and measurement with the same printout
+ * everywhere, rounds and medians, and the ratio against the goal (reported to the runner through
+ * result.ts).
  */
 import 'reflect-metadata';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type autocannon from 'autocannon';
+import autocannon from 'autocannon';
 import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { MongoClient } from 'mongodb';
 import pino from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { BatchingProducer, type OutgoingMessage, PlatformaticTransport } from '@llmops/platform';
 import { freePort } from '@llmops/testing';
+import { type Comparison, reportResult } from './result';
 
 export const ROOT = path.resolve(__dirname, '../../..');
 export const KAFKA = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 export const MONGO = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017';
+
+/** The number in env `name` (a benchmark's knob, listed in its header), or `fallback`. */
+export function setting(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new Error(`${name} must be a number, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/** A fresh name for this run's databases and topic prefixes, so runs never see each other's data. */
+export function runId(): string {
+  return `bench${Date.now().toString(36)}`;
+}
+
+/** Starts an in-process Fastify server on a free local port; returns its URL. */
+export async function listen(app: FastifyInstance): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+}
 
 /**
  * `node -r @swc-node/register <args>` from the repo root with only PATH, HOME and `env`.
@@ -75,14 +99,17 @@ export async function stopChild(child: ChildProcess, graceMs = 30_000): Promise<
 }
 
 /**
- * Polls `check` every 200 ms; a throw counts as not ready yet. With `child`, fails as soon as that
- * process has exited instead of waiting out the timeout.
+ * Polls `check` every `intervalMs` (200); a throw counts as not ready yet. With `child`, fails as
+ * soon as that process has exited instead of waiting out the timeout (60 s).
  */
 export async function waitUntil(
   check: () => Promise<boolean>,
   what: string,
-  timeoutMs = 60_000,
-  child?: ChildProcess,
+  {
+    timeoutMs = 60_000,
+    intervalMs = 200,
+    child,
+  }: { timeoutMs?: number; intervalMs?: number; child?: ChildProcess } = {},
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -94,9 +121,56 @@ export async function waitUntil(
     } catch {
       // not up yet
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`${what} not ready within ${timeoutMs} ms`);
+}
+
+/**
+ * startService, then waits until its /health/ready answers 200. The child is pushed onto `children`
+ * at once, so the caller's `finally` stops it even when it never became ready.
+ */
+export async function startReadyService(
+  entry: string,
+  opts: { run: string; db: string; env?: Record<string, string> },
+  children: ChildProcess[],
+): Promise<Server> {
+  const port = await freePort();
+  const child = startService(entry, { ...opts, port });
+  children.push(child);
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil(async () => (await fetch(`${url}/health/ready`)).ok, `${opts.db} service`, { child });
+  return { url, pid: child.pid };
+}
+
+/**
+ * An autocannon load of POSTs of `body()` (a new body per request) with a JSON content type, for
+ * `seconds`; at `overallRate` requests/s when given, else as fast as `connections` allow.
+ */
+export function postLoad(o: {
+  url: string;
+  path: string;
+  body: () => string;
+  connections: number;
+  seconds: number;
+  overallRate?: number;
+  timeoutSeconds?: number;
+}): Promise<autocannon.Result> {
+  return autocannon({
+    url: o.url,
+    connections: o.connections,
+    duration: o.seconds,
+    ...(o.overallRate ? { overallRate: o.overallRate } : {}),
+    ...(o.timeoutSeconds ? { timeout: o.timeoutSeconds } : {}),
+    requests: [
+      {
+        method: 'POST',
+        path: o.path,
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req) => ({ ...req, body: o.body() }),
+      },
+    ],
+  });
 }
 
 /**
@@ -155,7 +229,8 @@ export function cpuPerUnit(
 
 /**
  * A warm-up run, then the measured run; prints req/s and latency (and, with `pid`, the server's CPU
- * time per request), fails on any non-2xx.
+ * time per request), fails on any non-2xx. Returns requests/s or, with `perRequest` (a batch
+ * endpoint), units/s: the successful requests times `perRequest.count`, over the run's seconds.
  */
 export async function measureRequests(
   name: string,
@@ -163,14 +238,25 @@ export async function measureRequests(
   warmupSeconds: number,
   seconds: number,
   pid?: number,
+  perRequest?: { count: number; unit: string },
 ): Promise<number> {
   await load(warmupSeconds);
   const before = cpuSeconds(pid);
   const host = hostCpu();
   const r = await load(seconds);
   const bad = r.non2xx + r.errors + r.timeouts;
+  const latency = `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`;
+  if (perRequest) {
+    const units = r['2xx'] * perRequest.count;
+    const rate = units / seconds;
+    console.log(
+      `${name.padEnd(9)} ${rate.toFixed(0).padStart(7)} ${perRequest.unit}s/s  (${r.requests.average.toFixed(0)} requests/s, ${latency}, ${bad} non-2xx/errors)${cpuPerUnit(pid, before, units, perRequest.unit)}${hostBusySince(host)}`,
+    );
+    if (bad > 0) throw new Error(`${name}: ${bad} failed requests`);
+    return rate;
+  }
   console.log(
-    `${name.padEnd(9)} ${r.requests.average.toFixed(0).padStart(7)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${r.requests.total} requests, ${bad} non-2xx/errors)${cpuPerUnit(pid, before, r.requests.total, 'req')}${hostBusySince(host)}`,
+    `${name.padEnd(9)} ${r.requests.average.toFixed(0).padStart(7)} req/s  ${latency}  (${r.requests.total} requests, ${bad} non-2xx/errors)${cpuPerUnit(pid, before, r.requests.total, 'req')}${hostBusySince(host)}`,
   );
   if (bad > 0) throw new Error(`${name}: ${bad} failed requests`);
   return r.requests.average;
@@ -220,7 +306,7 @@ export async function medianOfRounds<K extends string>(
   return medians;
 }
 
-function median(xs: readonly number[]): number {
+export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
@@ -232,14 +318,15 @@ export interface Server {
   pid?: number;
 }
 
-export type BoundRole = 'bound' | 'nest-bound' | 'claim-bound';
+export type Role = 'bare' | 'bound' | 'nest-bound' | 'claim-bound';
 
 /**
- * Starts the bound servers `roles` of the benchmark file `file` (runBench's BENCH_ROLE children)
- * with `env`, each on a free port, and waits until `probe(url)` answers true for each. The children
- * are pushed onto `children` as they start, so the caller's `finally` stops them even on failure.
+ * Starts the servers `roles` of the benchmark file `file` (runBench's BENCH_ROLE children: the bare
+ * baseline and the bounds) with `env`, each on a free port, and waits until `probe(url)` answers
+ * true for each. The children are pushed onto `children` as they start, so the caller's `finally`
+ * stops them even on failure.
  */
-export async function startBoundServers<R extends BoundRole>(
+export async function startRoleServers<R extends Role>(
   file: string,
   roles: readonly R[],
   env: Record<string, string>,
@@ -252,7 +339,7 @@ export async function startBoundServers<R extends BoundRole>(
     const child = startNode([file], { ...env, BENCH_ROLE: role, PORT: String(port) });
     children.push(child);
     const url = `http://127.0.0.1:${port}`;
-    await waitUntil(() => probe(url), role, 60_000, child);
+    await waitUntil(() => probe(url), role, { child });
     servers[role] = { url, pid: child.pid };
   }
   return servers;
@@ -263,6 +350,7 @@ export async function startBoundServers<R extends BoundRole>(
  * then ours against the goal and the bound lines. Returns the medians (requests/s).
  */
 export async function measureAgainstBounds(
+  measureName: string,
   measure: (name: string, url: string, pid?: number) => Promise<number>,
   s: { baseline: Server; ours: Server; bound: Server; nestBound: Server; claimBound?: Server },
   goal: number,
@@ -282,7 +370,7 @@ export async function measureAgainstBounds(
     nestBound: number;
     claimBound?: number;
   };
-  reportRatio(m.ours, m.baseline, goal);
+  reportRatio(measureName, m.ours, m.baseline, goal);
   reportBounds(m);
   return m;
 }
@@ -310,12 +398,24 @@ export function reportBounds(m: {
   }
 }
 
-/** Prints ours/baseline against the goal; returns the ratio. */
-export function reportRatio(ours: number, baseline: number, goal: number): number {
+/**
+ * Reports ours/baseline against the goal `>= goal` (printed, and handed to `npm run bench`);
+ * `goal` undefined: a figure without a goal. Returns the ratio.
+ */
+export function reportRatio(
+  measure: string,
+  ours: number,
+  baseline: number,
+  goal?: number,
+  op: Comparison = '>=',
+): number {
   const ratio = ours / baseline;
-  console.log(
-    `ratio ours/baseline = ${ratio.toFixed(2)}x (goal >= ${goal}x): ${ratio >= goal ? 'MET' : 'NOT MET'}`,
-  );
+  reportResult({
+    measure,
+    value: ratio,
+    unit: 'x',
+    ...(goal === undefined ? {} : { goal: { op, value: goal } }),
+  });
   return ratio;
 }
 
@@ -337,11 +437,12 @@ export async function reportHalfLoadLatency(
 }
 
 /**
- * Runs `main` (exit 0) or, with BENCH_ROLE=bare / bound / nest-bound, the baseline server `bare`
- * or the bound servers (runBareWithKafka / runNestWithKafka) of the route `bound`.
+ * A benchmark's entry: runs `main` (exit 0 when it resolves, 1 with the error when it throws) or,
+ * with BENCH_ROLE=bare / bound / nest-bound / claim-bound, the baseline server `bare` or the bound
+ * servers (runBareWithKafka / runNestWithKafka) of the route `bound`.
  */
 export function runBench(
-  main: () => Promise<void>,
+  main: () => Promise<void> | void,
   bare?: () => Promise<void>,
   bound?: BoundRoute | (() => BoundRoute),
 ): void {
@@ -351,8 +452,11 @@ export function runBench(
   };
   const route = typeof bound === 'function' ? bound : () => bound;
   const role = process.env.BENCH_ROLE;
-  if (role === undefined) main().then(() => process.exit(0), fail);
-  else if (role === 'bare' && bare) bare().catch(fail);
+  if (role === undefined) {
+    Promise.resolve()
+      .then(main)
+      .then(() => process.exit(0), fail);
+  } else if (role === 'bare' && bare) bare().catch(fail);
   else if (role === 'bound' && bound) runBareWithKafka(route() as BoundRoute).catch(fail);
   else if (role === 'nest-bound' && bound) runNestWithKafka(route() as BoundRoute).catch(fail);
   else if (role === 'claim-bound' && bound) runBareWithKafka(route() as BoundRoute, true).catch(fail);
