@@ -40,7 +40,7 @@ func main() {
 	// a crash of this process loses nothing acknowledged; only an OS crash or power loss can lose the
 	// commits since the last WAL checkpoint. Comparable to a standalone mongod's default (w:1 is
 	// acknowledged before it is journaled; the journal is flushed every 100 ms). FULL syncs on every
-	// commit and made inserts ~20% slower here.
+	// commit, which made inserts measurably slower (docs/perf/HISTORY.md).
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Logger:    logger,

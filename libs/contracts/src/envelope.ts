@@ -170,7 +170,7 @@ function envelopeOf<T extends EventType>(
 /**
  * The envelope `createEvent` builds, WITHOUT validating `data` (no zod parse, no defaults applied).
  * For hot paths whose input was already checked by a schema at least as strict as the contract, so
- * the second parse is pure cost (~20 µs for a feedback event). Every caller keeps a spec comparing
+ * the second parse is pure cost. Every caller keeps a spec comparing
  * its output with `createEvent`'s, byte for byte, so the two cannot drift apart.
  */
 export function trustedEvent<T extends EventType>(

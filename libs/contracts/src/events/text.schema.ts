@@ -55,7 +55,7 @@ export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:/@+-]{0,255}$/;
 /** A URI reference as CloudEvents `source` uses it: visible ASCII, no spaces. */
 export const URI_REFERENCE_PATTERN = /^[\x21-\x7e]+$/;
 
-/** True when `s` has no lone surrogate (so it has a UTF-8 encoding). Native, ~10x a regex. */
+/** True when `s` has no lone surrogate (so it has a UTF-8 encoding). Native, much faster than a regex. */
 export function isWellFormedText(s: string): boolean {
   return (s as string & { isWellFormed(): boolean }).isWellFormed();
 }

@@ -2,8 +2,8 @@
  * Direct routes: hot-path endpoints served by Fastify itself instead of through Nest's router.
  *
  * Nest's router wraps every handler in several layers (execution context, pipes, interceptors,
- * guards, response controller). Moving POST /v1/assign out of it served ~13% more requests in the
- * same benchmark run (median of five interleaved rounds; see the assignment README). A direct route
+ * guards, response controller). Moving POST /v1/assign out of it served more requests in the same
+ * benchmark run (median of five interleaved rounds; docs/perf/HISTORY.md). A direct route
  * keeps every platform convention that matters to callers and operators:
  *  - the same fastify hooks: correlation context, request metrics by route template;
  *  - the same JSON body parser and body limit as Nest's routes (set per route here);

@@ -3,7 +3,7 @@
  * as helmet writes them: helmet runs once at boot against a recording response, and one onRequest
  * hook copies the recorded headers to each reply. @fastify/helmet was measured and not kept: it
  * builds a new helmet middleware on every request (CSP directives parsed and validated again)
- * in two async hooks, ~20 µs of CPU per request against ~1 µs for the copy.
+ * in two async hooks, many times the CPU of the copy (`BENCH_ONLY=http-edge npm run bench`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';

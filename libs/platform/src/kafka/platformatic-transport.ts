@@ -4,7 +4,7 @@
  * Why: producing is the largest single cost of the ingestion paths. kafkajs (2.2.4, the last
  * release, February 2023) encodes every record and every header into its own zero-filled 512-byte
  * buffer; in a CPU profile of `POST /v1/feedback/batch` its producer and those allocations were
- * ~40% of the service's main thread. @platformatic/kafka needs about half the CPU per record for
+ * the largest share of the service's main thread. @platformatic/kafka needs less CPU per record for
  * the same batches (acks -1, three headers, 520-byte values; see the root README, "Kafka clients").
  * kafkajs stays for the admin client and the consumers.
  *

@@ -4,8 +4,8 @@
  * the events they produce (`contextHeaders`) and on their request-scoped log lines (`contextFields`).
  *
  * It is passed explicitly, not through AsyncLocalStorage: on Node 20 an AsyncLocalStorage in use
- * installs promise hooks that run for every promise of the process, and removing it served 1.08x
- * more requests in a same-run benchmark of POST /v1/feedback (see the feedback README).
+ * installs promise hooks that run for every promise of the process, and removing it served
+ * more requests in a same-run benchmark of POST /v1/feedback (docs/perf/HISTORY.md).
  */
 import { randomUUID } from 'node:crypto';
 import { pooledRandomHex } from '../random/random-pool';

@@ -38,7 +38,7 @@ export function feedbackContentHash(req: SubmitFeedbackRequest, scale: RatingSca
  * `canonicalize({ ...req, feedbackId: undefined, ratingScale: scale })` (stored claims hold these
  * hashes, so the bytes must never change). Hot path (every item): written out for the request's
  * fixed shape, members in RFC 8785 order, instead of the general canonicalizer's sorting, checks
- * and object spread (~5% of a single request's CPU). Anything the general one would reject or
+ * and object spread (a visible share of a single request's CPU). Anything the general one would reject or
  * treat specially (a surrogate in a string, a non-finite number, a non-plain `scores`) goes to
  * the general one, which produces the same output or the same error. feedback-event.spec.ts
  * compares both over thousands of varied requests.
@@ -113,8 +113,8 @@ const TYPE = EVENT_TYPES.feedbackSubmitted;
  * the contract refuses never claims a revision.
  *
  * Hot path (every item of every request), so the envelope is built by hand with `trustedEvent`
- * instead of `createEvent`, whose zod parse of the whole envelope cost ~20 µs per item, 4x the request
- * validation itself. That is sound because a request that passed `buildSubmitFeedbackRequestSchema`
+ * instead of `createEvent`, whose zod parse of the whole envelope cost several times the
+ * request validation itself. That is sound because a request that passed `buildSubmitFeedbackRequestSchema`
  * already satisfies every data rule of the contract except one: the contract caps the LENGTH of
  * `comment` and `correction`, which redaction can change ("a@b.io" -> "[email]"). Items over
  * those caps take the validating `createEvent` path, which reports the exact contract issue.

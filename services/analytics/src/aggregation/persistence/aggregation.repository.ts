@@ -6,8 +6,8 @@
  *   guarded upserts (E11000 = "already applied") are not used; documents are inserted with
  *   insertMany (which does continue past duplicate keys);
  * - only a `find` whose filter is exactly `{ _id: <string> }` reaches SQLite's index; every update
- *   and delete, even by `_id`, and every other read scans the whole collection. Under load one
- *   bucket `replaceOne` cost ~37 ms (analytics-consumer bench, 2026-11-27). So the hot path never
+ *   and delete, even by `_id`, and every other read scans the whole collection., so an update
+ *   costs a collection scan (figures in docs/perf/HISTORY.md). So the hot path never
  *   updates: buckets are VERSIONED and insert-only (see `versionId`), and it does no reads (the
  *   partition state is a cache).
  *
@@ -17,7 +17,7 @@
  * version collide on that unique `_id` (E11000 -> WriteConflictError, the batch is retried on a
  * fresh load): the compare-and-set the design needs, atomic on MongoDB and on FerretDB alike.
  * Superseded versions are deleted in bulk, at most one `deleteMany` per `bucketGcIntervalMs` (a
- * delete scans the collection on FerretDB too; one per batch cost ~86 ms under load). Until then,
+ * delete scans the collection on FerretDB too, too costly to run once per batch). Until then,
  * and after a crash, they are extra documents that readers skip; `loadPartition` queues any it
  * finds for deletion.
  *

@@ -128,7 +128,7 @@ const isOptionalId = (v: unknown, max: number): boolean => v === undefined || is
  * The request when `item` is a plain one (ids, experiment, arm, user, rating, thumbs, source and
  * latency only) that the schema of `scale` accepts as it is; undefined says nothing (the item may
  * still be valid) and the caller runs the schema, which stays the definition and the only source
- * of error messages. The zod parse cost ~4 µs of a single request's CPU in a profile;
+ * of error messages. The zod parse was a visible share of a single request's CPU in a profile;
  * submit-feedback.request.spec.ts checks on random items that both agree. Meant for decoded JSON
  * (data properties): a getter would be read once here and again by the caller.
  */

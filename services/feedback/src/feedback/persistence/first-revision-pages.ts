@@ -4,10 +4,8 @@
  *
  * Why pages instead of one `feedback_revisions` document per claim: every new piece of feedback
  * without a feedbackId needs such a claim, and on the MongoDB-wire server we run (FerretDB 1.24,
- * SQLite) a document costs its fixed overhead: 41 µs of database CPU per claim written one document
- * each, against 3.5 µs per claim as one line of a page's string (measured on the dev host, 20,000
- * claims in groups of 1,000). In the feedback benchmarks that overhead was a third of the host's
- * CPU. A page needs no read-modify-write: it is inserted once, whole, like a revision claim.
+ * SQLite) a document costs a fixed overhead many times that of one line of a page's string, and in the
+ * feedback benchmarks that overhead was a large share of the host's CPU (docs/perf/HISTORY.md). A page needs no read-modify-write: it is inserted once, whole, like a revision claim.
  *
  * Where a claim lives follows from its id alone, so an edit can find it without an index:
  *   _id = `<node>:<window>:<part>`
