@@ -6,7 +6,7 @@
  *   guarded upserts (E11000 = "already applied") are not used; documents are inserted with
  *   insertMany (which does continue past duplicate keys);
  * - only a `find` whose filter is exactly `{ _id: <string> }` reaches SQLite's index; every update
- *   and delete, even by `_id`, and every other read scans the whole collection., so an update
+ *   and delete, even by `_id`, and every other read scans the whole collection, so an update
  *   costs a collection scan (figures in docs/perf/HISTORY.md). So the hot path never
  *   updates: buckets are VERSIONED and insert-only (see `versionId`), and it does no reads (the
  *   partition state is a cache).
