@@ -16,6 +16,7 @@ export * from './http/security-headers';
 export * from './http/openapi-schema';
 export * from './kafka/batching-producer';
 export * from './kafka/batch-consumer';
+export * from './kafka/kafka-batch.server';
 export * from './kafka/kafka-client';
 export * from './kafka/kafka-metrics';
 export * from './kafka/platformatic-transport';

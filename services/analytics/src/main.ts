@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { ConfigError, createServiceApp, runService } from '@llmops/platform';
+import { aggregationConsumer } from './aggregation/aggregation.consumer';
 import { AppModule } from './app.module';
 import { loadAnalyticsConfig } from './config/analytics.config';
 
@@ -8,6 +9,7 @@ async function main(): Promise<void> {
   const app = await createServiceApp(AppModule.forRoot(config) as never, {
     title: 'LLMOps analytics service',
     description: 'analytics service API',
+    consumer: aggregationConsumer(config),
   });
   await runService(app, config);
 }

@@ -1,18 +1,22 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { PlatformModule } from '@llmops/platform';
+import { PlatformModule, type ServiceAppOptions } from '@llmops/platform';
 import { AssignmentModule } from './assignment/assignment.module';
 import type { AssignmentConfig } from './config/assignment.config';
 import { experimentTopics } from './experiments/experiment-topics';
+import { experimentsConsumer } from './experiments/experiments.consumer';
 import { ExperimentsModule } from './experiments/experiments.module';
 
 /** Options for createServiceApp (main.ts and in-process tests use the same). */
-export const ASSIGNMENT_APP_OPTIONS = {
-  title: 'LLMOps assignment service',
-  description:
-    'Experiments (prompt A/B tests) and deterministic, reference-compatible assignment of users to arms.',
-  // 1,000 batch items with 512-character user ids and attributes exceed the 1 MiB default.
-  bodyLimit: 4 * 1024 * 1024,
-};
+export function assignmentAppOptions(config: AssignmentConfig): ServiceAppOptions {
+  return {
+    title: 'LLMOps assignment service',
+    description:
+      'Experiments (prompt A/B tests) and deterministic, reference-compatible assignment of users to arms.',
+    // 1,000 batch items with 512-character user ids and attributes exceed the 1 MiB default.
+    bodyLimit: 4 * 1024 * 1024,
+    consumer: experimentsConsumer(config),
+  };
+}
 
 @Module({})
 export class AppModule {

@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { ConfigError, createServiceApp, runService } from '@llmops/platform';
-import { AppModule, ASSIGNMENT_APP_OPTIONS } from './app.module';
+import { AppModule, assignmentAppOptions } from './app.module';
 import { loadAssignmentConfig } from './config/assignment.config';
 
 async function main(): Promise<void> {
   const config = loadAssignmentConfig();
-  const app = await createServiceApp(AppModule.forRoot(config) as never, ASSIGNMENT_APP_OPTIONS);
+  const app = await createServiceApp(AppModule.forRoot(config) as never, assignmentAppOptions(config));
   await runService(app, config);
 }
 

@@ -1,17 +1,19 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { PlatformModule } from '@llmops/platform';
+import { PlatformModule, type ServiceAppOptions } from '@llmops/platform';
+import { cacheInvalidationConsumer } from './cache/cache-invalidation.consumer';
 import type { RegistryConfig } from './config/registry.config';
 import { registryTopicSpecs } from './outbox/registry-topics';
 import { PromptsModule } from './prompts/prompts.module';
 
 /** Options for createServiceApp (main.ts and in-process tests use the same). */
-export function registryAppOptions(config: RegistryConfig) {
+export function registryAppOptions(config: RegistryConfig): ServiceAppOptions {
   return {
     title: 'LLMOps prompt registry',
     description:
       'Content-addressed prompt versions (hash = SHA-256 of the RFC 8785 canonical spec), aliases with compare-and-set, rendering and diffs.',
     // Room for metadata around the largest spec; the spec itself is checked exactly (spec_too_large).
     bodyLimit: config.REGISTRY_MAX_SPEC_BYTES + 64 * 1024,
+    consumer: cacheInvalidationConsumer(config),
   };
 }
 

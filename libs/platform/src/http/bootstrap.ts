@@ -2,21 +2,32 @@
  * Creates a service's Nest application on Fastify with the platform's HTTP conventions:
  * correlation context per request, one JSON body parser for every route (json-body.ts), security
  * headers, the stable error body (also for body-parser errors), request metrics, OpenAPI at /docs
- * and /docs-json (direct routes included), and graceful shutdown on SIGTERM/SIGINT.
+ * and /docs-json (direct routes included), the service's Kafka consumer as a microservice
+ * (KafkaBatchServer, its handlers the `@EventPattern` methods of the service's controllers), and
+ * graceful shutdown on SIGTERM/SIGINT.
  */
 import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { MicroserviceOptions, NestMicroservice } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { BaseServiceConfig } from '../config/config';
+import type { ComponentCheck } from '../health/health';
+import { READINESS_CHECKS } from '../health/health.controller';
+import { consumerMetrics } from '../kafka/kafka-metrics';
+import {
+  KafkaBatchServer,
+  type KafkaBatchServerOptions,
+  RethrowHandlerErrors,
+} from '../kafka/kafka-batch.server';
 import { CORRELATION_HEADER } from '../logging/context';
 import { SERVICE_CONFIG } from '../platform.tokens';
 import { instrumentHttp } from '../metrics/http-metrics';
 import { METRICS_REGISTRY } from '../metrics/metrics.controller';
-import { LOGGER } from '../platform.module';
+import { KAFKA, LOGGER } from '../platform.module';
 import { DirectRoutes } from './direct-routes';
 import { HttpErrorFilter, sendError } from './http-error.filter';
 import { DEFAULT_JSON_MAX_DEPTH, installJsonBodyParser } from './json-body';
@@ -30,7 +41,15 @@ export interface ServiceAppOptions {
   description: string;
   /** Largest accepted request body in bytes (default 1 MiB). Routes may set their own. */
   bodyLimit?: number;
+  /** The service's Kafka consumer, when it has one (see connectKafkaConsumer). */
+  consumer?: ServiceConsumerOptions;
 }
+
+/** A consumer's own options; the Kafka client, logger, metrics and readiness come from the platform. */
+export type ServiceConsumerOptions = Omit<
+  KafkaBatchServerOptions,
+  'kafka' | 'logger' | 'metrics' | 'readinessChecks'
+>;
 
 /**
  * Nest's FastifyAdapter, except that Nest does not install its own fastify error handler: Nest's
@@ -106,7 +125,36 @@ export async function createServiceApp(
   app.get(DirectRoutes).document(doc);
   finalizeOpenApiDocument(doc);
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
+  if (options.consumer) connectKafkaConsumer(app, options.consumer);
   return app;
+}
+
+/**
+ * Connects the service's consumer: a KafkaBatchServer on the platform's Kafka client, logger, metrics
+ * and readiness checks, serving the `@EventPattern` handlers of the application's controllers. It
+ * starts with `app.startAllMicroservices()` (after `app.init()`: see runService) and stops when the
+ * application closes, after the HTTP server and before the producer and the database.
+ */
+export function connectKafkaConsumer(
+  app: INestApplication,
+  options: ServiceConsumerOptions,
+): KafkaBatchServer {
+  const strategy = new KafkaBatchServer({
+    ...options,
+    kafka: app.get(KAFKA),
+    logger: app.get<Logger>(LOGGER),
+    metrics: consumerMetrics(app.get<Registry>(METRICS_REGISTRY)),
+    readinessChecks: app.get<ComponentCheck[]>(READINESS_CHECKS),
+  });
+  // Handlers are registered at start, so that the filter applies to them; the application's own
+  // lifecycle hooks have run by then and must not run again for the microservice.
+  const microservice = app.connectMicroservice<MicroserviceOptions>(
+    { strategy },
+    { deferInitialization: true },
+  ) as NestMicroservice;
+  microservice.useGlobalFilters(new RethrowHandlerErrors());
+  microservice.setIsInitHookCalled(true);
+  return strategy;
 }
 
 /** Listens, logs where, and closes gracefully on SIGTERM/SIGINT within SHUTDOWN_TIMEOUT_MS. */
@@ -135,6 +183,8 @@ export async function runService(app: INestApplication, config: BaseServiceConfi
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+  await app.init();
+  await app.startAllMicroservices();
   await app.listen(config.PORT, config.HOST);
   logger.info({ port: config.PORT, host: config.HOST }, `${config.SERVICE_NAME} listening`);
 }

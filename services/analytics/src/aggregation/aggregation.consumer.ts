@@ -1,32 +1,14 @@
 /**
  * Thin Kafka edge: one consumer group over the four topics, one handler call per partition batch
- * (platform BatchConsumer: manual commit after success, transient failures retried, poison isolated
- * to the dead-letter topic, a stall probe behind the `kafka-consumer:<group>` readiness check).
+ * (the platform's KafkaBatchServer: manual commit after success, transient failures retried, poison
+ * isolated to the dead-letter topic, a stall probe behind the `kafka-consumer:<group>` readiness
+ * check). Generations and feedback are co-partitioned, and the group's assigner keeps their
+ * partitions of one number on one member.
  */
-import {
-  Inject,
-  Injectable,
-  type OnApplicationBootstrap,
-  type BeforeApplicationShutdown,
-} from '@nestjs/common';
+import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { TOPICS, topicName } from '@llmops/contracts';
-import {
-  BatchConsumer,
-  type BatchContext,
-  type ComponentCheck,
-  type ConsumedMessage,
-  consumerMetrics,
-  ensureTopics,
-  KAFKA,
-  LOGGER,
-  METRICS_REGISTRY,
-  READINESS_CHECKS,
-  SERVICE_CONFIG,
-  type TopicSpec,
-} from '@llmops/platform';
-import type { Kafka } from 'kafkajs';
-import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
+import type { ConsumedMessage, KafkaBatchContext, ServiceConsumerOptions, TopicSpec } from '@llmops/platform';
 import type { AnalyticsConfig } from '../config/analytics.config';
 import { ApplyBatchUseCase, type TopicRole } from './apply-batch.usecase';
 import { coPartitionAssigner } from './co-partition-assigner';
@@ -43,63 +25,49 @@ export function analyticsTopicSpecs(prefix: string, configuredPartitions: number
   ];
 }
 
-export function analyticsTopics(prefix: string): Record<TopicRole, string> {
+/** The consumer's options; none when ANALYTICS_CONSUMER_ENABLED is off (a results-only replica). */
+export function aggregationConsumer(config: AnalyticsConfig): ServiceConsumerOptions | undefined {
+  if (!config.ANALYTICS_CONSUMER_ENABLED) return undefined;
   return {
-    x: topicName(TOPICS.exposures, prefix),
-    g: topicName(TOPICS.generations, prefix),
-    f: topicName(TOPICS.feedback, prefix),
-    e: topicName(TOPICS.experiments, prefix),
+    groupId: config.ANALYTICS_CONSUMER_GROUP,
+    fromBeginning: config.ANALYTICS_FROM_BEGINNING,
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
+    topics: analyticsTopicSpecs(config.KAFKA_TOPIC_PREFIX, config.KAFKA_TOPIC_PARTITIONS),
+    deadLetterTopic: topicName(TOPICS.deadLetter, config.KAFKA_TOPIC_PREFIX),
+    // Write conflicts and outages are transient (retried while running); anything that fails twice
+    // the same way is poison. Most poison never gets here: the use case rejects it in memory.
+    maxAttempts: 2,
+    retryBackoffMs: 200,
+    stallAfterMs: config.KAFKA_CONSUMER_STALL_SECONDS * 1_000,
+    consumerConfig: { partitionAssigners: [coPartitionAssigner], maxBytesPerPartition: 4 * 1024 * 1024 },
   };
 }
 
-@Injectable()
-export class AggregationConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private consumer?: BatchConsumer;
+@Controller()
+export class AggregationConsumer {
+  constructor(private readonly applyBatch: ApplyBatchUseCase) {}
 
-  constructor(
-    @Inject(SERVICE_CONFIG) private readonly config: AnalyticsConfig,
-    @Inject(KAFKA) private readonly kafka: Kafka,
-    @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
-    @Inject(READINESS_CHECKS) private readonly readinessChecks: ComponentCheck[],
-    private readonly applyBatch: ApplyBatchUseCase,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    if (!this.config.ANALYTICS_CONSUMER_ENABLED) return;
-    // Subscribing before the topics exist would let the broker auto-create them with 1 partition.
-    await ensureTopics(
-      this.kafka,
-      analyticsTopicSpecs(this.config.KAFKA_TOPIC_PREFIX, this.config.KAFKA_TOPIC_PARTITIONS),
-    );
-    const topics = analyticsTopics(this.config.KAFKA_TOPIC_PREFIX);
-    const roleOf = new Map<string, TopicRole>(
-      Object.entries(topics).map(([role, name]) => [name, role as TopicRole]),
-    );
-    this.consumer = new BatchConsumer(this.kafka, {
-      groupId: this.config.ANALYTICS_CONSUMER_GROUP,
-      topics: Object.values(topics),
-      fromBeginning: this.config.ANALYTICS_FROM_BEGINNING,
-      deadLetterTopic: topicName(TOPICS.deadLetter, this.config.KAFKA_TOPIC_PREFIX),
-      logger: this.logger,
-      metrics: consumerMetrics(this.registry),
-      // Write conflicts and outages are transient (retried while running); anything that fails twice
-      // the same way is poison. Most poison never gets here: the use case rejects it in memory.
-      maxAttempts: 2,
-      retryBackoffMs: 200,
-      stallAfterMs: this.config.KAFKA_CONSUMER_STALL_SECONDS * 1_000,
-      readinessChecks: this.readinessChecks,
-      consumerConfig: { partitionAssigners: [coPartitionAssigner], maxBytesPerPartition: 4 * 1024 * 1024 },
-      handler: (messages: ConsumedMessage[], ctx: BatchContext) => {
-        const role = roleOf.get(ctx.topic);
-        if (!role) throw new Error(`not subscribed to ${ctx.topic}`);
-        return this.applyBatch.execute({ role, partition: ctx.partition, messages });
-      },
-    });
-    await this.consumer.start();
+  @EventPattern(TOPICS.exposures)
+  exposures(@Payload() messages: ConsumedMessage[], @Ctx() ctx: KafkaBatchContext) {
+    return this.apply('exposures', messages, ctx);
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.consumer?.stop();
+  @EventPattern(TOPICS.generations)
+  generations(@Payload() messages: ConsumedMessage[], @Ctx() ctx: KafkaBatchContext) {
+    return this.apply('generations', messages, ctx);
+  }
+
+  @EventPattern(TOPICS.feedback)
+  feedback(@Payload() messages: ConsumedMessage[], @Ctx() ctx: KafkaBatchContext) {
+    return this.apply('feedback', messages, ctx);
+  }
+
+  @EventPattern(TOPICS.experiments)
+  experiments(@Payload() messages: ConsumedMessage[], @Ctx() ctx: KafkaBatchContext) {
+    return this.apply('experiments', messages, ctx);
+  }
+
+  private apply(role: TopicRole, messages: ConsumedMessage[], ctx: KafkaBatchContext) {
+    return this.applyBatch.execute({ role, partition: ctx.getPartition(), messages });
   }
 }

@@ -58,8 +58,8 @@ export const ANALYTICS_REQUEST_DB = Symbol('ANALYTICS_REQUEST_DB');
       useFactory: (a: AggregationRepository, e: ExperimentsRepository, m: AnalyticsMetrics, l: Logger) =>
         new ApplyBatchUseCase(a, e, m, l),
     },
-    AggregationConsumer,
   ],
+  controllers: [AggregationConsumer],
   exports: [
     ANALYTICS_DB,
     ANALYTICS_REQUEST_DB,

@@ -18,7 +18,8 @@ import type { PartitionState } from './partition-state';
 import type { AggregationRepository } from './persistence/aggregation.repository';
 import type { ExperimentSnapshotInput, ExperimentsRepository } from './persistence/experiments.repository';
 
-export type TopicRole = SourceKind | 'e';
+/** The topic a batch was consumed from. */
+export type TopicRole = 'exposures' | 'generations' | 'feedback' | 'experiments';
 
 export interface BatchInput {
   role: TopicRole;
@@ -35,11 +36,16 @@ export interface BatchObserver {
   changed(): void;
 }
 
-const TYPE_OF_ROLE: Record<TopicRole, string> = {
-  x: EVENT_TYPES.exposure,
-  g: EVENT_TYPES.generationLogged,
-  f: EVENT_TYPES.feedbackSubmitted,
-  e: 'experiment',
+const TYPE_OF_ROLE: Record<Exclude<TopicRole, 'experiments'>, string> = {
+  exposures: EVENT_TYPES.exposure,
+  generations: EVENT_TYPES.generationLogged,
+  feedback: EVENT_TYPES.feedbackSubmitted,
+};
+
+const SOURCE_OF_ROLE: Record<Exclude<TopicRole, 'experiments'>, SourceKind> = {
+  exposures: 'x',
+  generations: 'g',
+  feedback: 'f',
 };
 
 export class ApplyBatchUseCase {
@@ -76,14 +82,15 @@ export class ApplyBatchUseCase {
     }
     if (rejected.length > 0) this.observer.event('invalid', 'invalid', rejected.length);
 
-    if (input.role === 'e') {
+    if (input.role === 'experiments') {
       await this.applyExperiments(parsed.map((p) => p.event));
       return { rejected };
     }
 
     const first = Number(input.messages[0].offset);
     const last = Number(input.messages[input.messages.length - 1].offset);
-    const state = await this.stateFor(input.partition, input.role, first);
+    const source = SOURCE_OF_ROLE[input.role];
+    const state = await this.stateFor(input.partition, source, first);
     try {
       const events: PlannedEvent[] = parsed.map(({ message, event }) =>
         toPlanned(event, Number(message.offset)),
@@ -97,7 +104,7 @@ export class ApplyBatchUseCase {
         }
       }
       const commands = await this.aggregation.write(plan);
-      state.expected.set(input.role, last + 1);
+      state.expected.set(source, last + 1);
       this.observer.commands(commands);
       const counts = new Map<string, number>();
       for (const o of plan.outcomes)
@@ -176,7 +183,7 @@ export class ApplyBatchUseCase {
 }
 
 function isExpected(role: TopicRole, event: AnyCloudEvent): boolean {
-  if (role === 'e') {
+  if (role === 'experiments') {
     return (
       event.type === EVENT_TYPES.experimentCreated ||
       event.type === EVENT_TYPES.experimentUpdated ||

@@ -7,27 +7,15 @@
 import { randomUUID } from 'node:crypto';
 import { EVENT_TYPES, safeParseEvent, TOPICS, topicName } from '@llmops/contracts';
 import {
-  BatchConsumer,
-  type ComponentCheck,
-  consumerMetrics,
   type ConsumedMessage,
-  ensureTopics,
-  KAFKA,
+  type KafkaBatchHandlerResult,
   LOGGER,
-  METRICS_REGISTRY,
-  READINESS_CHECKS,
   type RejectedMessage,
-  SERVICE_CONFIG,
+  type ServiceConsumerOptions,
 } from '@llmops/platform';
-import {
-  type BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
-import type { Kafka } from 'kafkajs';
+import { Controller, Inject, type OnApplicationBootstrap } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import type { AssignmentConfig } from '../config/assignment.config';
 import { ExperimentStore } from './experiment-store';
 import { experimentTopics } from './experiment-topics';
@@ -62,45 +50,37 @@ export function applyExperimentMessages(
   return rejected;
 }
 
-@Injectable()
-export class ExperimentsConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private consumer?: BatchConsumer;
+/** The consumer's options: a group of this replica's own, from the beginning of the compacted topic. */
+export function experimentsConsumer(config: AssignmentConfig): ServiceConsumerOptions {
+  const instance = config.INSTANCE_ID || randomUUID();
+  return {
+    groupId: `${config.KAFKA_CLIENT_ID}.experiments.${instance}`,
+    fromBeginning: true,
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
+    topics: experimentTopics(config),
+    deadLetterTopic: topicName(TOPICS.deadLetter, config.KAFKA_TOPIC_PREFIX),
+    // Lag with no commit for this long fails readiness (kafka-consumer:<group>) and sets the stall gauge.
+    stallAfterMs: config.KAFKA_CONSUMER_STALL_SECONDS * 1_000,
+  };
+}
 
+@Controller()
+export class ExperimentsConsumer implements OnApplicationBootstrap {
   constructor(
     private readonly store: ExperimentStore,
     private readonly repository: ExperimentRepository,
-    @Inject(KAFKA) private readonly kafka: Kafka,
-    @Inject(SERVICE_CONFIG) private readonly config: AssignmentConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
-    @Inject(READINESS_CHECKS) private readonly readinessChecks: ComponentCheck[],
   ) {}
 
+  /** Runs before the consumer starts (the application's bootstrap precedes its microservices). */
   async onApplicationBootstrap(): Promise<void> {
-    await this.repository.ensureIndexes();
     const records = await this.repository.findAll();
     for (const r of records) this.store.apply(r.snapshot, 'mongo');
     this.logger.info({ experiments: records.length }, 'experiments loaded from MongoDB');
-
-    // The platform lifecycle creates topics too, but its hook may run after this one.
-    await ensureTopics(this.kafka, experimentTopics(this.config));
-    const instance = this.config.INSTANCE_ID || randomUUID();
-    this.consumer = new BatchConsumer(this.kafka, {
-      groupId: `${this.config.KAFKA_CLIENT_ID}.experiments.${instance}`,
-      topics: [topicName(TOPICS.experiments, this.config.KAFKA_TOPIC_PREFIX)],
-      fromBeginning: true,
-      deadLetterTopic: topicName(TOPICS.deadLetter, this.config.KAFKA_TOPIC_PREFIX),
-      logger: this.logger,
-      metrics: consumerMetrics(this.registry),
-      // Lag with no commit for this long fails readiness (kafka-consumer:<group>) and sets the stall gauge.
-      stallAfterMs: this.config.KAFKA_CONSUMER_STALL_SECONDS * 1_000,
-      readinessChecks: this.readinessChecks,
-      handler: (messages) => Promise.resolve({ rejected: applyExperimentMessages(this.store, messages) }),
-    });
-    await this.consumer.start();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.consumer?.stop();
+  @EventPattern(TOPICS.experiments)
+  experiments(@Payload() messages: ConsumedMessage[]): KafkaBatchHandlerResult {
+    return { rejected: applyExperimentMessages(this.store, messages) };
   }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
 import { ChangeStatusUseCase } from './change-status.usecase';
 import { CreateExperimentUseCase } from './create-experiment.usecase';
 import { ExperimentPublisher } from './experiment-publisher';
@@ -7,19 +8,20 @@ import { ExperimentWriter } from './experiment-writer';
 import { ExperimentsConsumer } from './experiments.consumer';
 import { ExperimentsController } from './experiments.controller';
 import { ExperimentRepository } from './persistence/experiment.repository';
+import { EXPERIMENT_MODEL, ExperimentSchema } from './persistence/experiment.schema';
 import { PromptResolver } from './prompt-resolver';
 import { ReadExperimentsUseCase } from './read-experiments.usecase';
 import { StartPhaseUseCase } from './start-phase.usecase';
 import { UpdateExperimentUseCase } from './update-experiment.usecase';
 
 @Module({
-  controllers: [ExperimentsController],
+  imports: [MongooseModule.forFeature([{ name: EXPERIMENT_MODEL, schema: ExperimentSchema }])],
+  controllers: [ExperimentsController, ExperimentsConsumer],
   providers: [
     ExperimentRepository,
     ExperimentStore,
     ExperimentPublisher,
     ExperimentWriter,
-    ExperimentsConsumer,
     PromptResolver,
     CreateExperimentUseCase,
     UpdateExperimentUseCase,

@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { createServiceApp } from '@llmops/platform';
 import type { TestInfra } from '@llmops/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AppModule, ASSIGNMENT_APP_OPTIONS } from '../../src/app.module';
+import { AppModule, assignmentAppOptions } from '../../src/app.module';
 import { loadAssignmentConfig } from '../../src/config/assignment.config';
 
 export interface Reply<T = unknown> {
@@ -36,8 +36,9 @@ export async function startAssignmentApp(
     KAFKA_PRODUCER_LINGER_MS: '2',
     ...env,
   });
-  const app = await createServiceApp(AppModule.forRoot(config) as never, ASSIGNMENT_APP_OPTIONS);
+  const app = await createServiceApp(AppModule.forRoot(config) as never, assignmentAppOptions(config));
   await app.init();
+  await app.startAllMicroservices();
   const fastify = app.getHttpAdapter().getInstance();
   await fastify.ready();
   return {

@@ -5,86 +5,64 @@
  * the beginning of the topics: re-reading old events only drops entries, and it means no event
  * published after the instance started can be skipped while the group is still joining.
  */
-import { EVENT_TYPES, safeParseEvent } from '@llmops/contracts';
-import {
-  BatchConsumer,
-  type ComponentCheck,
-  type ConsumedMessage,
-  consumerMetrics,
-  ensureTopics,
-  KAFKA,
-  LOGGER,
-  METRICS_REGISTRY,
-  READINESS_CHECKS,
-  type RejectedMessage,
-  SERVICE_CONFIG,
+import { type CloudEvent, EVENT_TYPES, type EventType, safeParseEvent, TOPICS } from '@llmops/contracts';
+import type {
+  ConsumedMessage,
+  KafkaBatchHandlerResult,
+  RejectedMessage,
+  ServiceConsumerOptions,
 } from '@llmops/platform';
-import {
-  type BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
-import type { Kafka } from 'kafkajs';
-import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
+import { Controller } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
 import type { RegistryConfig } from '../config/registry.config';
 import { LATEST_ALIAS } from '../domain/ref';
 import { registryTopics, registryTopicSpecs } from '../outbox/registry-topics';
 import { RegistryCache } from './registry-cache';
 
-@Injectable()
-export class CacheInvalidationConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private consumer?: BatchConsumer;
+/** The consumer's options; none when REGISTRY_CACHE_CONSUMER_ENABLED is off. */
+export function cacheInvalidationConsumer(config: RegistryConfig): ServiceConsumerOptions | undefined {
+  if (!config.REGISTRY_CACHE_CONSUMER_ENABLED) return undefined;
+  return {
+    groupId: `${config.SERVICE_NAME}-cache-${config.REGISTRY_INSTANCE_ID}`,
+    fromBeginning: true,
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
+    topics: registryTopicSpecs(config),
+    deadLetterTopic: registryTopics(config).deadLetter,
+    // Lag with no commit for this long fails readiness (kafka-consumer:<group>) and sets the stall gauge.
+    stallAfterMs: config.KAFKA_CONSUMER_STALL_SECONDS * 1_000,
+  };
+}
 
-  constructor(
-    private readonly cache: RegistryCache,
-    @Inject(KAFKA) private readonly kafka: Kafka,
-    @Inject(SERVICE_CONFIG) private readonly config: RegistryConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
-    @Inject(READINESS_CHECKS) private readonly readinessChecks: ComponentCheck[],
-  ) {}
+@Controller()
+export class CacheInvalidationConsumer {
+  constructor(private readonly cache: RegistryCache) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    if (!this.config.REGISTRY_CACHE_CONSUMER_ENABLED) return;
-    // The platform creates the topics at bootstrap too, but hook order across modules is not ours to rely on.
-    await ensureTopics(this.kafka, registryTopicSpecs(this.config));
-    const topics = registryTopics(this.config);
-    this.consumer = new BatchConsumer(this.kafka, {
-      groupId: `${this.config.SERVICE_NAME}-cache-${this.config.REGISTRY_INSTANCE_ID}`,
-      topics: [topics.versions, topics.aliases],
-      fromBeginning: true,
-      deadLetterTopic: topics.deadLetter,
-      logger: this.logger,
-      metrics: consumerMetrics(this.registry),
-      // Lag with no commit for this long fails readiness (kafka-consumer:<group>) and sets the stall gauge.
-      stallAfterMs: this.config.KAFKA_CONSUMER_STALL_SECONDS * 1_000,
-      readinessChecks: this.readinessChecks,
-      handler: async (messages) => ({ rejected: this.handle(messages) }),
-    });
-    await this.consumer.start();
+  @EventPattern(TOPICS.promptVersions)
+  versionRegistered(@Payload() messages: ConsumedMessage[]): KafkaBatchHandlerResult {
+    return applyEvents(messages, EVENT_TYPES.promptVersionRegistered, (event) =>
+      this.cache.invalidateAlias(event.data.name, LATEST_ALIAS),
+    );
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.consumer?.stop();
+  @EventPattern(TOPICS.promptAliases)
+  aliasMoved(@Payload() messages: ConsumedMessage[]): KafkaBatchHandlerResult {
+    return applyEvents(messages, EVENT_TYPES.promptAliasMoved, (event) =>
+      this.cache.invalidateAlias(event.data.name, event.data.alias),
+    );
   }
+}
 
-  /** Applies a batch; returns the messages that are not registry events (dead-lettered). */
-  handle(messages: ConsumedMessage[]): RejectedMessage[] {
-    const rejected: RejectedMessage[] = [];
-    for (const message of messages) {
-      const parsed = safeParseEvent(message.value ?? '', { tolerateUnknownFields: true });
-      if (!parsed.ok) {
-        rejected.push({ message, error: parsed.error.message });
-        continue;
-      }
-      const event = parsed.event;
-      if (event.type === EVENT_TYPES.promptAliasMoved)
-        this.cache.invalidateAlias(event.data.name, event.data.alias);
-      else if (event.type === EVENT_TYPES.promptVersionRegistered)
-        this.cache.invalidateAlias(event.data.name, LATEST_ALIAS);
-    }
-    return rejected;
+/** Applies the events of `type` in a batch; records that are not registry events are dead-lettered. */
+function applyEvents<T extends EventType>(
+  messages: ConsumedMessage[],
+  type: T,
+  apply: (event: CloudEvent<T>) => void,
+): KafkaBatchHandlerResult {
+  const rejected: RejectedMessage[] = [];
+  for (const message of messages) {
+    const parsed = safeParseEvent(message.value ?? '', { tolerateUnknownFields: true });
+    if (!parsed.ok) rejected.push({ message, error: parsed.error.message });
+    else if (parsed.event.type === type) apply(parsed.event as CloudEvent<T>);
   }
+  return { rejected };
 }

@@ -22,7 +22,7 @@ import { RenderPromptUseCase } from './render-prompt.usecase';
 import { ResolveVersionUseCase } from './resolve-version.usecase';
 
 @Module({
-  controllers: [PromptsController, AliasesController],
+  controllers: [PromptsController, AliasesController, CacheInvalidationConsumer],
   providers: [
     {
       provide: REGISTRY_METRICS,
@@ -36,7 +36,6 @@ import { ResolveVersionUseCase } from './resolve-version.usecase';
     EnsureIndexes,
     BrokerProbe,
     OutboxPublisher,
-    CacheInvalidationConsumer,
     ResolveVersionUseCase,
     RegisterVersionUseCase,
     MoveAliasUseCase,

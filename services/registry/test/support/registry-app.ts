@@ -32,6 +32,7 @@ export async function startRegistry(
   });
   const app = await createServiceApp(AppModule.forRoot(config) as never, registryAppOptions(config));
   await app.init();
+  await app.startAllMicroservices();
   await app.getHttpAdapter().getInstance().ready();
   const fastify = app.getHttpAdapter().getInstance();
   return {
