@@ -19,6 +19,7 @@
 import type { Kafka, Message, Producer, ProducerConfig } from 'kafkajs';
 import type { Logger } from 'pino';
 import { KafkaUnavailableError } from '../errors/app-error';
+import type { ComponentCheck } from '../health/health';
 import type { ProducerMetrics } from './kafka-metrics';
 
 export interface OutgoingMessage {
@@ -30,11 +31,13 @@ export interface OutgoingMessage {
   partition?: number;
 }
 
-/** What the BatchingProducer needs of a Kafka client: connect, one acks -1 batch send, disconnect. */
+/** What the BatchingProducer needs of a Kafka client: connect, one acks -1 batch send, a probe, disconnect. */
 export interface SendBatchTransport {
   connect(): Promise<void>;
   /** Resolves when the broker acknowledged every message (acks -1) within `timeoutMs`. */
   sendBatch(topicMessages: { topic: string; messages: Message[] }[], timeoutMs: number): Promise<void>;
+  /** Resolves when the brokers answer a fresh metadata request for `topics` (the cluster for none). */
+  probe(topics: string[]): Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -50,6 +53,16 @@ export function kafkajsTransport(kafka: Kafka, producerConfig?: ProducerConfig):
     connect: () => producer.connect(),
     sendBatch: async (topicMessages, timeoutMs) => {
       await producer.sendBatch({ acks: -1, timeout: timeoutMs, topicMessages });
+    },
+    // kafkajs' producer has no metadata call of its own: an admin of the same client.
+    probe: async (topics) => {
+      const admin = kafka.admin({ retry: { retries: 0 } });
+      try {
+        await admin.connect();
+        await admin.fetchTopicMetadata({ topics });
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
     },
     disconnect: () => producer.disconnect(),
   };
@@ -143,6 +156,19 @@ export class BatchingProducer {
 
   get isConnected(): boolean {
     return this.connected && !this.closing;
+  }
+
+  /**
+   * A fresh metadata round trip through the client that sends: the `kafka` readiness check, and the
+   * outbox's "is the broker there" question before it sends.
+   */
+  probe(topics: string[] = []): Promise<void> {
+    return this.producer.probe(topics);
+  }
+
+  /** Readiness check `kafka`: the producing client reaches the brokers. */
+  readinessCheck(timeoutMs: number): ComponentCheck {
+    return { name: 'kafka', timeoutMs, check: () => this.probe() };
   }
 
   /** The last send failure within `withinMs`, for health checks. */

@@ -77,7 +77,7 @@ export class PlatformaticTransport implements SendBatchTransport {
 
   async connect(): Promise<void> {
     // The client connects lazily; asking for the cluster's metadata proves the brokers are reachable.
-    await this.producer.metadata({ topics: [] });
+    await this.probe([]);
   }
 
   async sendBatch(topicMessages: { topic: string; messages: Message[] }[]): Promise<void> {
@@ -96,6 +96,11 @@ export class PlatformaticTransport implements SendBatchTransport {
       }
     }
     await this.producer.send({ messages, acks: ProduceAcks.ALL });
+  }
+
+  async probe(topics: string[]): Promise<void> {
+    // Never the cached metadata: the question is whether the brokers answer now.
+    await this.producer.metadata({ topics, forceUpdate: true });
   }
 
   async disconnect(): Promise<void> {
