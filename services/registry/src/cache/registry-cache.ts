@@ -9,7 +9,6 @@
  *   A per-key generation counter stops a read that started before an invalidation from storing
  *   the value it read after the invalidation ran.
  */
-import { toVersionResponse } from '../prompts/dto/version.response';
 import type { PromptVersion } from '../domain/prompt-version';
 
 export interface CachedVersion {
@@ -26,6 +25,8 @@ interface AliasEntry {
 export interface RegistryCacheOptions {
   maxVersions: number;
   aliasTtlMs: number;
+  /** The JSON body of GET .../versions/{ref} for a version. */
+  serialize: (version: PromptVersion) => string;
   now?: () => number;
 }
 
@@ -51,7 +52,7 @@ export class RegistryCache {
   }
 
   putVersion(v: PromptVersion): CachedVersion {
-    const entry: CachedVersion = { version: v, json: JSON.stringify(toVersionResponse(v)) };
+    const entry: CachedVersion = { version: v, json: this.options.serialize(v) };
     if (this.options.maxVersions <= 0) return entry;
     const k = key(v.name, v.hash);
     if (!this.versions.has(k)) {

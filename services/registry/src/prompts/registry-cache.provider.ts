@@ -2,6 +2,7 @@ import { SERVICE_CONFIG } from '@llmops/platform';
 import type { Provider } from '@nestjs/common';
 import type { RegistryConfig } from '../config/registry.config';
 import { RegistryCache } from '../cache/registry-cache';
+import { toVersionResponse } from './dto/version.response';
 
 export const registryCacheProvider: Provider = {
   provide: RegistryCache,
@@ -10,5 +11,6 @@ export const registryCacheProvider: Provider = {
     new RegistryCache({
       maxVersions: config.REGISTRY_VERSION_CACHE_MAX,
       aliasTtlMs: config.REGISTRY_ALIAS_CACHE_TTL_MS,
+      serialize: (version) => JSON.stringify(toVersionResponse(version)),
     }),
 };
