@@ -7,9 +7,9 @@
 import { type DedicatedKafka, expectEventually, startDedicatedKafka, testInfra } from '@llmops/testing';
 import type { Admin, Kafka } from 'kafkajs';
 import { KafkaUnavailableError } from '../src/errors/app-error';
-import { kafkaCheck } from '../src/health/health';
 import { BatchConsumer } from '../src/kafka/batch-consumer';
 import { BatchingProducer, ProducerClosedError } from '../src/kafka/batching-producer';
+import { PlatformaticTransport } from '../src/kafka/platformatic-transport';
 import { createTopics, messagesInTopic, testKafka, testLogger } from './support/kafka-test-kit';
 
 type Outcome = { ok: true } | { ok: false; error: unknown };
@@ -126,14 +126,21 @@ describe('BatchingProducer failure semantics (real Kafka)', () => {
       const producer = new BatchingProducer(dk, { sendTimeoutMs, maxBatchMessages: 50, logger });
       await producer.connect();
       cleanup.push(() => producer.close());
-      // Readiness checks ride along: one connected before the outage, one first used during it.
-      const healthBefore = kafkaCheck(dk);
-      await healthBefore.check();
-      const healthDuring = kafkaCheck(dk);
-      cleanup.push(
-        () => healthBefore.close(),
-        () => healthDuring.close(),
+      // Readiness checks ride along, each probing the client that produces: the services' producer
+      // (@platformatic/kafka) connected before the outage, and this producer's, first used during it.
+      const servicesProducer = new BatchingProducer(
+        new PlatformaticTransport({
+          brokers: dedicated.brokers.split(','),
+          clientId: infra.id,
+          sendTimeoutMs,
+        }),
+        { logger },
       );
+      await servicesProducer.connect();
+      cleanup.push(() => servicesProducer.close());
+      const healthBefore = servicesProducer.readinessCheck(1_500);
+      await healthBefore.check();
+      const healthDuring = producer.readinessCheck(1_500);
       // A consumer running across the outage must resume by itself (kafkajs consumers are known
       // to go idle after broker maintenance).
       const stored = new Set<number>();

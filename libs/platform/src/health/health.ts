@@ -1,4 +1,3 @@
-import type { Admin, Kafka } from 'kafkajs';
 import type { Connection, mongo } from 'mongoose';
 import { deadlineDb } from '../mongo/deadline';
 
@@ -131,36 +130,5 @@ export function mongoCheck(connection: Connection, timeoutMs = 1_000): Component
       db ??= deadlineDb(connection, timeoutMs);
       await db.command({ ping: 1 });
     },
-  };
-}
-
-/**
- * Kafka readiness: a metadata round trip on a long-lived admin connection. After a failure the
- * connection is dropped and the next probe opens a new one.
- */
-export function kafkaCheck(kafka: Kafka, timeoutMs = 1_500): ComponentCheck & { close(): Promise<void> } {
-  let admin: Admin | undefined;
-  const reset = async (): Promise<void> => {
-    const old = admin;
-    admin = undefined;
-    await old?.disconnect().catch(() => undefined);
-  };
-  return {
-    name: 'kafka',
-    timeoutMs,
-    async check() {
-      try {
-        if (!admin) {
-          admin = kafka.admin({ retry: { retries: 0 } });
-          await withTimeout(admin.connect(), timeoutMs, 'kafka connect');
-        }
-        const cluster = await withTimeout(admin.describeCluster(), timeoutMs, 'kafka metadata');
-        if (cluster.brokers.length === 0) throw new Error('no brokers in cluster metadata');
-      } catch (err) {
-        void reset();
-        throw err;
-      }
-    },
-    close: reset,
   };
 }
