@@ -21,8 +21,8 @@ import {
   type TopicRole,
 } from '../../services/analytics/src/aggregation/apply-batch.usecase';
 import { coPartitionAssigner } from '../../services/analytics/src/aggregation/co-partition-assigner';
-import { AggregationRepository } from '../../services/analytics/src/aggregation/persistence/aggregation.repository';
-import { ExperimentsRepository } from '../../services/analytics/src/aggregation/persistence/experiments.repository';
+import { AggregationRepository } from '../../services/analytics/src/persistence/aggregation.repository';
+import { ExperimentsRepository } from '../../services/analytics/src/persistence/experiments.repository';
 import { GetResultsUseCase } from '../../services/analytics/src/results/get-results.usecase';
 import {
   createTopics,

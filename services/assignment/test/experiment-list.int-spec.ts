@@ -2,13 +2,12 @@
  * GET /v1/experiments (real Kafka + MongoDB): pages of `limit` in key order with an opaque cursor,
  * unknown query parameters refused, and /health/live responsive while the largest page is served.
  */
+import { requestCollection } from '@llmops/platform';
 import { expectEventually, type LivenessReport, measureLiveness, testInfra } from '@llmops/testing';
-import { MongoClient } from 'mongodb';
+import { getModelToken } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
 import { MAX_ARMS_PER_EXPERIMENT } from '../src/experiments/dto/experiment-fields';
-import {
-  EXPERIMENTS_COLLECTION,
-  type ExperimentDocument,
-} from '../src/experiments/persistence/experiment.schema';
+import { EXPERIMENT_MODEL, type ExperimentDocument } from '../src/experiments/persistence/experiment.schema';
 import { type AssignmentApp, startAssignmentApp } from './support/assignment-app';
 import { type ArmSpec, registeredArms } from './support/fixtures';
 import type { RegistryHandle } from './support/registry';
@@ -27,7 +26,6 @@ describe('GET /v1/experiments', () => {
   const infra = testInfra();
   let registry: RegistryHandle;
   let app: AssignmentApp;
-  let mongo: MongoClient | undefined;
   const keys: string[] = [];
 
   beforeAll(async () => {
@@ -49,8 +47,9 @@ describe('GET /v1/experiments', () => {
     // keys (creating 100 through the API, each resolving prompt refs, is slow on a loaded machine).
     const res = await app.request('POST', '/v1/experiments', { key: keys[0], arms });
     expect(res.status).toBe(201);
-    mongo = await MongoClient.connect(infra.mongoBaseUri);
-    const collection = mongo.db(infra.dbName).collection<ExperimentDocument>(EXPERIMENTS_COLLECTION);
+    const collection = requestCollection(
+      app.app.get<Model<ExperimentDocument>>(getModelToken(EXPERIMENT_MODEL)),
+    );
     const stored = await expectEventually(async () => {
       const doc = await collection.findOne({ _id: keys[0] });
       expect(doc?.unpublished).toBe(false);
@@ -63,7 +62,6 @@ describe('GET /v1/experiments', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await mongo?.close();
     await app?.close();
     await registry?.stop();
   });

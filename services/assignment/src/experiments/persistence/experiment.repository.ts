@@ -1,11 +1,10 @@
 import type { ExperimentSnapshot } from '@llmops/contracts';
-import { MONGO_CONNECTION, requestDb } from '@llmops/platform';
-import { Inject, Injectable } from '@nestjs/common';
-import type { Collection } from 'mongodb';
-import type { Connection } from 'mongoose';
+import { ensureIndexes, isDuplicateKey, requestCollection } from '@llmops/platform';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model, mongo } from 'mongoose';
 import {
-  EXPERIMENT_INDEXES,
-  EXPERIMENTS_COLLECTION,
+  EXPERIMENT_MODEL,
   type ExperimentDocument,
   type PendingEvent,
   type StoredSnapshot,
@@ -53,33 +52,20 @@ function toRecord(doc: ExperimentDocument): ExperimentRecord {
 export type DuplicateKey = { duplicate: true };
 
 @Injectable()
-export class ExperimentRepository {
-  private readonly collection: Collection<ExperimentDocument>;
-  private indexes?: Promise<void>;
+export class ExperimentRepository implements OnModuleInit {
+  /**
+   * The model's native collection: plain objects in and out, no mongoose document overhead. Every
+   * operation is bounded by MONGODB_OPERATION_TIMEOUT_MS (a frozen database gives 503, not a hang).
+   */
+  private readonly collection: mongo.Collection<ExperimentDocument>;
 
-  constructor(@Inject(MONGO_CONNECTION) connection: Connection) {
-    // The native collection: plain objects in and out, no mongoose document overhead. Every
-    // operation is bounded by MONGODB_OPERATION_TIMEOUT_MS (a frozen database gives 503, not a hang).
-    this.collection = requestDb(connection).collection<ExperimentDocument>(
-      EXPERIMENTS_COLLECTION,
-    ) as unknown as Collection<ExperimentDocument>;
+  constructor(@InjectModel(EXPERIMENT_MODEL) private readonly experiments: Model<ExperimentDocument>) {
+    this.collection = requestCollection(experiments);
   }
 
-  ensureIndexes(): Promise<void> {
-    this.indexes ??= (async () => {
-      // Only the missing ones: FerretDB 1.24 closes the connection when createIndexes is asked
-      // for an index that already exists (MongoDB treats that as a no-op).
-      const existing = await this.collection
-        .listIndexes()
-        .toArray()
-        .catch(() => []); // NamespaceNotFound: the collection does not exist yet
-      const names = new Set(existing.map((i) => String(i.name)));
-      const missing = EXPERIMENT_INDEXES.filter((i) => !names.has(String(i.name)));
-      // Boot-time work, not a request: no operation deadline (timeoutMS 0), since building an index
-      // on a large collection can take far longer than MONGODB_OPERATION_TIMEOUT_MS.
-      if (missing.length > 0) await this.collection.createIndexes(missing, { timeoutMS: 0 });
-    })();
-    return this.indexes;
+  /** The schema's indexes exist before the experiments are loaded and any request is served. */
+  onModuleInit(): Promise<void> {
+    return ensureIndexes(this.experiments);
   }
 
   /** Inserts a new experiment; `{ duplicate: true }` when the key is taken. */
@@ -97,7 +83,7 @@ export class ExperimentRepository {
     try {
       await this.collection.insertOne(doc);
     } catch (err) {
-      if ((err as { code?: number }).code === 11000) return { duplicate: true };
+      if (isDuplicateKey(err)) return { duplicate: true };
       throw err;
     }
     return toRecord(doc);

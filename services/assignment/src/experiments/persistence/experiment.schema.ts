@@ -7,9 +7,9 @@
  * publisher clears `unpublished` once Kafka acknowledged that revision. No transactions needed.
  */
 import type { EventType, ExperimentSnapshot, ExperimentStatus } from '@llmops/contracts';
-import type { IndexDescription } from 'mongodb';
+import { Schema } from 'mongoose';
 
-export const EXPERIMENTS_COLLECTION = 'experiments';
+export const EXPERIMENT_MODEL = 'Experiment';
 
 /** What the experiment event of the current revision says besides the snapshot. */
 export interface PendingEvent {
@@ -46,12 +46,24 @@ export interface ExperimentDocument {
   publishedRevision: number;
 }
 
-export const EXPERIMENT_INDEXES: IndexDescription[] = [
-  // Outbox scan: `find({ unpublished: true })` by the publisher loop.
-  { key: { unpublished: 1 }, name: 'unpublished_1' },
-  // Layer overlap check on writes: `find({ 'snapshot.layer.name': name })`.
-  { key: { 'snapshot.layer.name': 1 }, name: 'snapshot_layer_name_1' },
-];
+/**
+ * The model's schema. Reads and writes go through the native collection (plain objects): the
+ * snapshot's shape is the contract's, validated before it is written, so it is stored as is.
+ */
+export const ExperimentSchema = new Schema<ExperimentDocument>(
+  {
+    _id: { type: String, required: true },
+    snapshot: { type: Schema.Types.Mixed, required: true },
+    pendingEvent: { type: Schema.Types.Mixed, required: true },
+    unpublished: { type: Boolean, required: true },
+    publishedRevision: { type: Number, required: true },
+  },
+  { collection: 'experiments', versionKey: false },
+);
 // `_id` (the experiment key) serves lookups by key, the conditional writes
 // `{ _id: key, 'snapshot.revision': expected }` (optimistic concurrency), and the list's pages
 // `find({ _id: { $gt: cursor } }).sort({ _id: 1 }).limit(n)`.
+// Outbox scan: `find({ unpublished: true })` by the publisher loop.
+ExperimentSchema.index({ unpublished: 1 }, { name: 'unpublished_1' });
+// Layer overlap check on writes: `find({ 'snapshot.layer.name': name })`.
+ExperimentSchema.index({ 'snapshot.layer.name': 1 }, { name: 'snapshot_layer_name_1' });
