@@ -1,5 +1,6 @@
-// Command ferretdb-embedded runs FerretDB v1.24 (SQLite backend) as a local MongoDB-wire server
-// for development and tests on machines without mongod or Docker.
+// Command ferretdb-embedded runs FerretDB v1.24 as a local MongoDB-wire server for development and
+// tests on machines without mongod or Docker. Its backend is SQLite by default, or PostgreSQL
+// (-handler postgresql -postgresql-url ...), which deploy/local/src/measure-mongo-backends.ts compares.
 //
 // Why not `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.x`: that binary panics at
 // start because the module's embedded build/version/version.txt is empty outside FerretDB's own
@@ -22,6 +23,8 @@ func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
 	dataDir := flag.String("data-dir", "data", "directory for the SQLite databases")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
+	handler := flag.String("handler", "sqlite", "backend: sqlite or postgresql")
+	postgresURL := flag.String("postgresql-url", "", "PostgreSQL URL for -handler postgresql")
 	flag.Parse()
 
 	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
@@ -42,10 +45,11 @@ func main() {
 	// acknowledged before it is journaled; the journal is flushed every 100 ms). FULL syncs on every
 	// commit, which made inserts measurably slower (docs/perf/HISTORY.md).
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + *dataDir + "/?_pragma=synchronous(normal)",
+		Listener:      ferretdb.ListenerConfig{TCP: *listen},
+		Logger:        logger,
+		Handler:       *handler,
+		SQLiteURL:     "file:" + *dataDir + "/?_pragma=synchronous(normal)",
+		PostgreSQLURL: *postgresURL,
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ferretdb: %v\n", err)

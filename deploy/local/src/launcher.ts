@@ -337,7 +337,7 @@ export function ensureFerretBinary(log: Log = silent): string {
     join(FERRET_SRC_DIR, 'main.go'),
   );
   if (existsSync(FERRET_BIN) && existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return FERRET_BIN;
-  log('mongodb: mongod not on PATH; building FerretDB v1.24 (SQLite backend) with go build (first run only)');
+  log('mongodb: mongod not on PATH; building FerretDB v1.24 with go build (first run only)');
   ensureDir(join(LOCAL_DIR, 'bin'));
   execFileSync('go', ['build', '-trimpath', '-o', FERRET_BIN, '.'], {
     cwd: FERRET_SRC_DIR,
@@ -367,7 +367,67 @@ export interface MongoOptions {
   fresh?: boolean;
   /** Force an engine; by default mongod when on the PATH, else FerretDB. */
   engine?: 'mongod' | 'ferretdb';
+  /**
+   * FerretDB's storage: SQLite files (the default, see the root README's measurements) or a
+   * PostgreSQL 15 cluster that the launcher creates and starts beside it (Debian: postgresql-15).
+   */
+  ferretBackend?: 'sqlite' | 'postgresql';
   log?: Log;
+}
+
+const POSTGRES_BIN = ['/usr/lib/postgresql/15/bin', ...(process.env.PATH ?? '').split(':')].find((dir) =>
+  existsSync(join(dir, 'initdb')),
+);
+
+/** PostgreSQL refuses to run as root; the Debian package's `postgres` user runs it then. */
+function asPostgresUser(cmd: string, args: string[]): void {
+  const root = process.getuid?.() === 0;
+  execFileSync(root ? 'runuser' : cmd, root ? ['-u', 'postgres', '--', cmd, ...args] : args, {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+/** Creates (first time) and starts a PostgreSQL cluster for FerretDB; returns its URL. */
+function startPostgres(name: string, port: number, dataDir: string, log: Log): string {
+  if (!POSTGRES_BIN)
+    throw new Error('PostgreSQL 15 is not installed (Debian: apt-get install postgresql-15)');
+  const dir = join(dataDir, 'postgresql');
+  const created = !existsSync(join(dir, 'PG_VERSION'));
+  if (created) {
+    ensureDir(dir);
+    if (process.getuid?.() === 0) execFileSync('chown', ['-R', 'postgres', dataDir]);
+    asPostgresUser(join(POSTGRES_BIN, 'initdb'), ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
+  }
+  const logFile = join(dataDir, 'postgresql.log');
+  asPostgresUser(join(POSTGRES_BIN, 'pg_ctl'), [
+    '-D',
+    dir,
+    '-w',
+    '-l',
+    logFile,
+    '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
+    'start',
+  ]);
+  log(`mongodb: PostgreSQL for ${name} on 127.0.0.1:${port}; logs: ${logFile}`);
+  if (created) {
+    execFileSync(
+      'psql',
+      ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-c', 'CREATE DATABASE ferretdb'],
+      {
+        stdio: 'ignore',
+      },
+    );
+  }
+  return `postgres://postgres@127.0.0.1:${port}/ferretdb`;
+}
+
+/** Stops the PostgreSQL cluster of a FerretDB started with `ferretBackend: 'postgresql'`. */
+export function stopPostgres(dataDir: string): void {
+  const dir = join(dataDir, 'postgresql');
+  if (POSTGRES_BIN && existsSync(join(dir, 'postmaster.pid'))) {
+    asPostgresUser(join(POSTGRES_BIN, 'pg_ctl'), ['-D', dir, '-w', '-m', 'fast', 'stop']);
+  }
 }
 
 /** Starts (or reuses) a MongoDB-wire server and waits until it answers `ping`. */
@@ -405,7 +465,11 @@ export async function startMongo(opts: MongoOptions = {}): Promise<MongoComponen
     ]);
   } else {
     const bin = ensureFerretBinary(log);
-    pid = spawnDetached(name, bin, ['-listen-addr', `127.0.0.1:${port}`, '-data-dir', dataDir]);
+    const backend =
+      opts.ferretBackend === 'postgresql'
+        ? ['-handler', 'postgresql', '-postgresql-url', startPostgres(name, port + 1000, dataDir, log)]
+        : [];
+    pid = spawnDetached(name, bin, ['-listen-addr', `127.0.0.1:${port}`, '-data-dir', dataDir, ...backend]);
   }
   log(`mongodb: starting ${engine} ${name} on ${uri} (pid ${pid}); logs: ${logFile}`);
   await waitFor(
