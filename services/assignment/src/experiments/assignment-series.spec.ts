@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { ExperimentStore, MAX_ASSIGNMENT_SERIES } from './experiment-store';
-import { snapshot } from './test-snapshot';
+import { snapshot } from '../../test/support/snapshots';
 
 const seriesOf = async (registry: Registry): Promise<string[]> =>
   (await registry.metrics()).split('\n').filter((l) => l.startsWith('llmops_assignments_total{'));

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CompiledExperiment } from './compiled-experiment';
-import { HASH_A, HASH_B, snapshot, threeArms } from './test-snapshot';
+import { HASH_A, HASH_B, snapshot, threeArms } from '../../test/support/snapshots';
 
 /** scipy.stats.chi2.isf(0.001, 2): the statistic above which p < 0.001 with 3 arms. */
 const CHI2_CRIT_DF2_P001 = 13.815510557964274;
