@@ -1,5 +1,5 @@
-import { v7 as uuidv7 } from 'uuid';
-import { ServerFeedbackIds, uuidV7Time } from './server-feedback-ids';
+import { uuidv7, uuidv7Time } from '@llmops/platform';
+import { ServerFeedbackIds } from './server-feedback-ids';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -40,8 +40,8 @@ describe('ServerFeedbackIds', () => {
       }
     }
     // The time field moved on when a millisecond's counter was spent (at least 2,048 per ms).
-    expect(uuidV7Time(issued[0]!)).toBe(1_700_000_000_000);
-    const last = uuidV7Time(issued.at(-1)!);
+    expect(uuidv7Time(issued[0]!)).toBe(1_700_000_000_000);
+    const last = uuidv7Time(issued.at(-1)!);
     expect(last).toBeGreaterThan(1_700_000_000_000 + 4);
     expect(last).toBeLessThanOrEqual(1_700_000_000_000 + 20_000 / 2_048);
   });
@@ -52,7 +52,7 @@ describe('ServerFeedbackIds', () => {
     const a = ids.next();
     t = 1_000;
     const b = ids.next();
-    expect(uuidV7Time(b)).toBe(2_000);
+    expect(uuidv7Time(b)).toBe(2_000);
     expect(b.slice(0, 18) > a.slice(0, 18)).toBe(true);
     expect(ids.isServerIssued(b)).toBe(true);
   });

@@ -92,11 +92,6 @@ export class ServerFeedbackIds {
   }
 }
 
-/** The Unix time in milliseconds a UUIDv7 carries (its first 48 bits). */
-export function uuidV7Time(id: string): number {
-  return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
-}
-
 /** 8 hex digits. (A hex digest is faster than a Buffer one in Node 20.) */
 function tagOf(input: Buffer, idBytes: Buffer): string {
   idBytes.copy(input, input.length - 12, 0, 12);

@@ -1,6 +1,12 @@
 import { type CloudEvent, type EVENT_TYPES, serializeEvent, TOPICS, topicName } from '@llmops/contracts';
 import { CanonicalizationError } from '@llmops/hashing';
-import { eventTime, KafkaUnavailableError, type RequestContext, SERVICE_CONFIG } from '@llmops/platform';
+import {
+  eventTime,
+  KafkaUnavailableError,
+  type RequestContext,
+  SERVICE_CONFIG,
+  uuidv7Time,
+} from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FeedbackConfig } from '../config/feedback.config';
 import { EventPublisher, type KeyedEvent } from '../ingestion/event-publisher';
@@ -26,7 +32,7 @@ import { FeedbackRevisionRepository, type RevisionStore } from './persistence/fe
 import { FirstRevisionWriter } from './persistence/first-revision-writer';
 import { type ReservationRequest, reserveRevisions } from './reserve-revisions';
 import { type ChainPlan, isPlanned, type Outcome, planChain, type RevisionState } from './revision-plan';
-import { ServerFeedbackIds, uuidV7Time } from './server-feedback-ids';
+import { ServerFeedbackIds } from './server-feedback-ids';
 
 export type FeedbackOutcome =
   | { ok: true; feedbackId: string; revision: number; outcome: Outcome }
@@ -224,7 +230,7 @@ export class SubmitFeedbackUseCase {
     const issued = req.feedbackId === undefined;
     const feedbackId = req.feedbackId ?? this.ids.next();
     const recognised = !issued && this.ids.isServerIssued(feedbackId);
-    if (recognised && uuidV7Time(feedbackId) > Date.now() + this.config.FEEDBACK_ID_MAX_CLOCK_SKEW_MS) {
+    if (recognised && uuidv7Time(feedbackId) > Date.now() + this.config.FEEDBACK_ID_MAX_CLOCK_SKEW_MS) {
       return {
         rejection: validationRejection([
           {

@@ -1,5 +1,6 @@
+import { uuidv7Time } from '@llmops/platform';
 import type { RevisionState } from '../revision-plan';
-import { ServerFeedbackIds, uuidV7Time } from '../server-feedback-ids';
+import { ServerFeedbackIds } from '../server-feedback-ids';
 import { claimLine, findClaim, PAGE_WINDOW_MS, pageId, pageWindowOf } from './first-revision-pages';
 
 const claim = (feedbackId: string, requestId: string): RevisionState => ({
@@ -24,7 +25,7 @@ describe('first-revision pages', () => {
     expect(pageWindowOf(ids.next())).toEqual(w);
     expect(pageWindowOf(new ServerFeedbackIds(['k'], () => t).next()).node).not.toBe(w.node);
     expect(pageId(w, 2)).toBe(`${w.node}:${w.window}:2`);
-    expect(uuidV7Time(id)).toBe(t);
+    expect(uuidv7Time(id)).toBe(t);
   });
 
   it('find exactly the line of an id, whatever the requestId holds', () => {

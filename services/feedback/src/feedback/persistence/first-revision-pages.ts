@@ -24,7 +24,7 @@
  * timestamp] (revision 1, no previous revision). JSON never contains a raw newline.
  */
 import type { RevisionState } from '../revision-plan';
-import { uuidV7Time } from '../server-feedback-ids';
+import { uuidv7Time } from '@llmops/platform';
 
 export const FIRST_REVISION_PAGES_COLLECTION = 'feedback_first_revision_pages';
 
@@ -51,7 +51,7 @@ export interface PageWindow {
 export function pageWindowOf(feedbackId: string): PageWindow {
   return {
     node: feedbackId.slice(19, 23) + feedbackId.slice(24, 28),
-    window: Math.floor(uuidV7Time(feedbackId) / PAGE_WINDOW_MS),
+    window: Math.floor(uuidv7Time(feedbackId) / PAGE_WINDOW_MS),
   };
 }
 
