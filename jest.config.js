@@ -33,6 +33,7 @@ module.exports = {
   moduleNameMapper: {
     '^@llmops/(contracts|platform|testing|hashing|stats)$': '<rootDir>/libs/$1/src/index.ts',
     '^@llmops/local-infra$': '<rootDir>/deploy/local/src/index.ts',
+    '^@llmops/demo$': '<rootDir>/tools/demo/src/index.ts',
   },
   globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
   globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expectEventually, testInfra } from '@llmops/testing';
-import { call, runScenario, type ArmTruth, type ScenarioResult } from '@llmops/local-infra';
+import { call, runScenario, type ArmTruth, type ScenarioResult } from '@llmops/demo';
 import { prometheusAvailable, type PrometheusProcess, startPrometheus } from '../support/prometheus-process';
 import { extractCurlExamples, retarget, runCurl } from '../support/readme-curl';
 import {

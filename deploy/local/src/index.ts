@@ -1,3 +1,2 @@
 export * from './launcher';
 export * from './infra';
-export * from './scenario';
