@@ -6,7 +6,7 @@
  * a bounded number of times, then quarantined and counted, while the records behind them are
  * published.
  */
-import { MONGO_CONNECTION } from '@llmops/platform';
+import { getConnectionToken } from '@nestjs/mongoose';
 import { expectEventually, testInfra } from '@llmops/testing';
 import type { Connection } from 'mongoose';
 import { OutboxPublisher } from '../src/outbox/outbox.publisher';
@@ -37,7 +37,7 @@ afterAll(async () => {
   await r?.close();
 });
 
-const collection = (name: string) => r.app.get<Connection>(MONGO_CONNECTION).db!.collection(name);
+const collection = (name: string) => r.app.get<Connection>(getConnectionToken()).db!.collection(name);
 const hashOf = (c: string) => c.repeat(64);
 
 async function quarantinedMetric(kind: string): Promise<number> {
@@ -215,7 +215,7 @@ describe('a record the broker refuses', () => {
   });
 
   it('is found by sending record by record, quarantined, and the records sent with it are published', async () => {
-    const versions = big.app.get<Connection>(MONGO_CONNECTION).db!.collection('prompt_versions');
+    const versions = big.app.get<Connection>(getConnectionToken()).db!.collection('prompt_versions');
     const hash = hashOf('d');
     await versions.insertOne({
       _id: `refused/${hash}` as never,

@@ -3,7 +3,7 @@
  * registration and an alias move still succeed (the events wait in MongoDB), and after the broker
  * is back each event is on its topic exactly once.
  */
-import { MONGO_CONNECTION } from '@llmops/platform';
+import { getConnectionToken } from '@nestjs/mongoose';
 import { type DedicatedKafka, expectEventually, startDedicatedKafka, testInfra } from '@llmops/testing';
 import type { Connection } from 'mongoose';
 import { registryTopics } from '../src/outbox/registry-topics';
@@ -37,7 +37,7 @@ it('a version registered while the broker is down is published exactly once afte
   const topics = registryTopics(r.config);
   const published = (collection: string, id: string) =>
     r.app
-      .get<Connection>(MONGO_CONNECTION)
+      .get<Connection>(getConnectionToken())
       .db!.collection(collection)
       .findOne({ _id: id as never });
 

@@ -1,10 +1,9 @@
-import { MONGO_CONNECTION } from '@llmops/platform';
-import { Inject, Injectable } from '@nestjs/common';
-import type { Connection, mongo } from 'mongoose';
+import { ensureIndexes, isDuplicateKey, requestCollection } from '@llmops/platform';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model, mongo } from 'mongoose';
 import type { AliasMove } from '../domain/prompt-version';
-import { ALIAS_MOVE_INDEXES, ALIAS_MOVES_COLLECTION, type AliasMoveDocument } from './alias-move.schema';
-import { isDuplicateKeyError } from './mongo-errors';
-import { db, ensureIndexes } from './mongo-indexes';
+import { AliasMoveDocument } from './alias-move.schema';
 import {
   markPublished,
   findPendingEntries,
@@ -37,15 +36,17 @@ function toAliasMove(d: AliasMoveDocument): AliasMove {
 }
 
 @Injectable()
-export class AliasMoveRepository {
-  constructor(@Inject(MONGO_CONNECTION) private readonly connection: Connection) {}
+export class AliasMoveRepository implements OnModuleInit {
+  /** Request paths: every operation has the operation deadline. */
+  private readonly moves: mongo.Collection<AliasMoveDocument>;
 
-  private get moves(): mongo.Collection<AliasMoveDocument> {
-    return db(this.connection).collection<AliasMoveDocument>(ALIAS_MOVES_COLLECTION);
+  constructor(@InjectModel(AliasMoveDocument.name) private readonly model: Model<AliasMoveDocument>) {
+    this.moves = requestCollection(model);
   }
 
-  async ensureIndexes(): Promise<void> {
-    await ensureIndexes(this.moves, ALIAS_MOVE_INDEXES);
+  /** The unique index is the alias compare-and-set, so it exists before the first request. */
+  onModuleInit(): Promise<void> {
+    return ensureIndexes(this.model);
   }
 
   /** The alias's current target: its move with the highest rev. */
@@ -64,7 +65,7 @@ export class AliasMoveRepository {
       });
       return 'inserted';
     } catch (err) {
-      if (isDuplicateKeyError(err)) return 'conflict';
+      if (isDuplicateKey(err)) return 'conflict';
       throw err;
     }
   }

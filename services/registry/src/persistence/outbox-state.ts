@@ -6,21 +6,31 @@
  * read again before then and never holds back the records behind it; after the last allowed
  * attempt it is `quarantined` and left alone until an operator clears the flag.
  */
+import { Prop } from '@nestjs/mongoose';
 import type { mongo } from 'mongoose';
 
-export interface OutboxState {
-  published: boolean;
+/** The outbox fields, inherited by the schemas of version and alias-move documents. */
+export class OutboxState {
+  @Prop({ type: Boolean, required: true })
+  published!: boolean;
+  @Prop({ type: Date })
   publishedAt?: Date;
   /** Failed publish attempts of this record (its own failures, not broker outages). */
+  @Prop({ type: Number })
   publishAttempts?: number;
   /** When the last of those attempts failed. */
+  @Prop({ type: Date })
   lastAttemptAt?: Date;
   /** Not read by the publisher before this time. */
+  @Prop({ type: Date })
   nextAttemptAt?: Date;
   /** The last failure, as logged. */
+  @Prop({ type: String })
   publishError?: string;
   /** Never read by the publisher again (until an operator unsets it). */
+  @Prop({ type: Boolean })
   quarantined?: boolean;
+  @Prop({ type: Date })
   quarantinedAt?: Date;
 }
 

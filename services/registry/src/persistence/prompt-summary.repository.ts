@@ -1,16 +1,9 @@
-import { MONGO_CONNECTION } from '@llmops/platform';
-import { Inject, Injectable } from '@nestjs/common';
-import type { Connection, mongo } from 'mongoose';
+import { ensureIndexes, isDuplicateKey, requestCollection } from '@llmops/platform';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model, mongo } from 'mongoose';
 import type { AliasMove, PromptVersion } from '../domain/prompt-version';
-import { isDuplicateKeyError } from './mongo-errors';
-import { db, ensureIndexes } from './mongo-indexes';
-import {
-  PROMPT_ALIAS_INDEXES,
-  PROMPT_ALIASES_COLLECTION,
-  PROMPTS_COLLECTION,
-  type PromptAliasDocument,
-  type PromptDocument,
-} from './prompt-summary.schema';
+import { PromptAliasDocument, PromptDocument } from './prompt-summary.schema';
 
 export interface PromptSummary {
   name: string;
@@ -19,19 +12,21 @@ export interface PromptSummary {
 }
 
 @Injectable()
-export class PromptSummaryRepository {
-  constructor(@Inject(MONGO_CONNECTION) private readonly connection: Connection) {}
+export class PromptSummaryRepository implements OnModuleInit {
+  /** Request paths: every operation has the operation deadline. */
+  private readonly prompts: mongo.Collection<PromptDocument>;
+  private readonly aliases: mongo.Collection<PromptAliasDocument>;
 
-  private get prompts(): mongo.Collection<PromptDocument> {
-    return db(this.connection).collection<PromptDocument>(PROMPTS_COLLECTION);
+  constructor(
+    @InjectModel(PromptDocument.name) promptModel: Model<PromptDocument>,
+    @InjectModel(PromptAliasDocument.name) private readonly aliasModel: Model<PromptAliasDocument>,
+  ) {
+    this.prompts = requestCollection(promptModel);
+    this.aliases = requestCollection(aliasModel);
   }
 
-  private get aliases(): mongo.Collection<PromptAliasDocument> {
-    return db(this.connection).collection<PromptAliasDocument>(PROMPT_ALIASES_COLLECTION);
-  }
-
-  async ensureIndexes(): Promise<void> {
-    await ensureIndexes(this.aliases, PROMPT_ALIAS_INDEXES);
+  onModuleInit(): Promise<void> {
+    return ensureIndexes(this.aliasModel);
   }
 
   /** Idempotent; never moves `latest` back to an older version. */
@@ -44,7 +39,7 @@ export class PromptSummaryRepository {
       );
     } catch (err) {
       // The upsert collided with a document that already holds this or a newer version.
-      if (!isDuplicateKeyError(err)) throw err;
+      if (!isDuplicateKey(err)) throw err;
     }
   }
 
@@ -68,7 +63,7 @@ export class PromptSummaryRepository {
         { upsert: true },
       );
     } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
+      if (!isDuplicateKey(err)) throw err;
     }
   }
 

@@ -1,35 +1,49 @@
-import type { mongo } from 'mongoose';
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 
-/**
+/*
  * Read models for `GET /v1/prompts` (FerretDB cannot $group with $max/$first, so the newest
  * version and the alias targets per name are kept as documents). They are derived data: the request
  * path updates them best-effort and the outbox publisher re-applies every event before marking it
  * published, so a crash between the two writes only delays them. Updates are guarded by
  * version/rev, so re-applying or applying out of order never moves them backwards.
  */
-export const PROMPTS_COLLECTION = 'prompts';
-export const PROMPT_ALIASES_COLLECTION = 'prompt_aliases';
 
-export interface PromptDocument {
+/** A prompt name with its newest version. */
+@Schema({ collection: 'prompts', versionKey: false })
+export class PromptDocument {
   /** The prompt name (list pages are ranges on _id). */
-  _id: string;
-  latestVersion: number;
-  latestHash: string;
-  latestCreatedAt: Date;
+  @Prop({ type: String })
+  _id!: string;
+  @Prop({ type: Number, required: true })
+  latestVersion!: number;
+  @Prop({ type: String, required: true })
+  latestHash!: string;
+  @Prop({ type: Date, required: true })
+  latestCreatedAt!: Date;
 }
 
-export interface PromptAliasDocument {
+export const PromptSchema = SchemaFactory.createForClass(PromptDocument);
+
+/** The current target of one alias. */
+@Schema({ collection: 'prompt_aliases', versionKey: false })
+export class PromptAliasDocument {
   /** `${name}/${alias}` */
-  _id: string;
-  name: string;
-  alias: string;
-  hash: string;
-  version: number;
-  rev: number;
-  movedAt: Date;
+  @Prop({ type: String })
+  _id!: string;
+  @Prop({ type: String, required: true })
+  name!: string;
+  @Prop({ type: String, required: true })
+  alias!: string;
+  @Prop({ type: String, required: true })
+  hash!: string;
+  @Prop({ type: Number, required: true })
+  version!: number;
+  @Prop({ type: Number, required: true })
+  rev!: number;
+  @Prop({ type: Date, required: true })
+  movedAt!: Date;
 }
 
-export const PROMPT_ALIAS_INDEXES: mongo.IndexDescription[] = [
-  // Aliases of the names on one page of GET /v1/prompts: { name: { $in: [...] } }.
-  { key: { name: 1 }, name: 'name' },
-];
+export const PromptAliasSchema = SchemaFactory.createForClass(PromptAliasDocument);
+// Aliases of the names on one page of GET /v1/prompts: { name: { $in: [...] } }.
+PromptAliasSchema.index({ name: 1 }, { name: 'name' });

@@ -1,10 +1,9 @@
-import { MONGO_CONNECTION } from '@llmops/platform';
-import { Inject, Injectable } from '@nestjs/common';
-import type { Connection, mongo } from 'mongoose';
+import { ensureIndexes, isDuplicateKey, requestCollection } from '@llmops/platform';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model, mongo } from 'mongoose';
 import type { PromptSpec } from '../domain/prompt-spec';
 import { type PromptVersion, shortHashOf } from '../domain/prompt-version';
-import { isDuplicateKeyError } from './mongo-errors';
-import { db, ensureIndexes } from './mongo-indexes';
 import {
   markPublished,
   findPendingEntries,
@@ -13,11 +12,7 @@ import {
   pendingOrWaiting,
   recordFailures,
 } from './outbox-state';
-import {
-  PROMPT_VERSION_INDEXES,
-  PROMPT_VERSIONS_COLLECTION,
-  type PromptVersionDocument,
-} from './prompt-version.schema';
+import { PromptVersionDocument } from './prompt-version.schema';
 
 export type NewVersion = Omit<PromptVersionDocument, '_id' | 'published' | 'publishedAt'>;
 
@@ -45,15 +40,17 @@ export function toPromptVersion(doc: StoredVersion): PromptVersion {
 }
 
 @Injectable()
-export class PromptVersionRepository {
-  constructor(@Inject(MONGO_CONNECTION) private readonly connection: Connection) {}
+export class PromptVersionRepository implements OnModuleInit {
+  /** Request paths: every operation has the operation deadline. */
+  private readonly versions: mongo.Collection<PromptVersionDocument>;
 
-  private get versions(): mongo.Collection<PromptVersionDocument> {
-    return db(this.connection).collection<PromptVersionDocument>(PROMPT_VERSIONS_COLLECTION);
+  constructor(@InjectModel(PromptVersionDocument.name) private readonly model: Model<PromptVersionDocument>) {
+    this.versions = requestCollection(model);
   }
 
-  async ensureIndexes(): Promise<void> {
-    await ensureIndexes(this.versions, PROMPT_VERSION_INDEXES);
+  /** The unique indexes make registration race-safe, so they exist before the first request. */
+  onModuleInit(): Promise<void> {
+    return ensureIndexes(this.model);
   }
 
   /** Inserts version and outbox record in one document; 'duplicate' when the hash or number is taken. */
@@ -62,7 +59,7 @@ export class PromptVersionRepository {
       await this.versions.insertOne({ ...version, _id: `${version.name}/${version.hash}`, published: false });
       return 'inserted';
     } catch (err) {
-      if (isDuplicateKeyError(err)) return 'duplicate';
+      if (isDuplicateKey(err)) return 'duplicate';
       throw err;
     }
   }

@@ -9,10 +9,7 @@ import { OutboxPublisher } from '../outbox/outbox.publisher';
 import { AliasesController } from './aliases.controller';
 import { DiffVersionsUseCase } from './diff-versions.usecase';
 import { MoveAliasUseCase } from './move-alias.usecase';
-import { AliasMoveRepository } from '../persistence/alias-move.repository';
-import { EnsureIndexes } from '../persistence/ensure-indexes';
-import { PromptSummaryRepository } from '../persistence/prompt-summary.repository';
-import { PromptVersionRepository } from '../persistence/prompt-version.repository';
+import { PersistenceModule } from '../persistence/persistence.module';
 import { PromptsController } from './prompts.controller';
 import { ReadAliasesUseCase } from './read-aliases.usecase';
 import { ReadPromptsUseCase } from './read-prompts.usecase';
@@ -22,6 +19,7 @@ import { RenderPromptUseCase } from './render-prompt.usecase';
 import { ResolveVersionUseCase } from './resolve-version.usecase';
 
 @Module({
+  imports: [PersistenceModule],
   controllers: [PromptsController, AliasesController, CacheInvalidationConsumer],
   providers: [
     {
@@ -30,10 +28,6 @@ import { ResolveVersionUseCase } from './resolve-version.usecase';
       useFactory: (r: Registry) => registryMetrics(r),
     },
     registryCacheProvider,
-    PromptVersionRepository,
-    AliasMoveRepository,
-    PromptSummaryRepository,
-    EnsureIndexes,
     BrokerProbe,
     OutboxPublisher,
     ResolveVersionUseCase,
