@@ -68,7 +68,7 @@ describe('docker-compose.yml', () => {
     it('builds its own Dockerfile target, which exists and exposes the service port', () => {
       expect(service.build?.target).toBe(name);
       const stage = new RegExp(
-        `FROM base AS ${name}\\nENV PORT=(\\d+)\\nEXPOSE (\\d+)\\nCMD \\[.*services/${name}/src/main\\.ts"\\]`,
+        `FROM base AS ${name}\\nCOPY --from=build \\S+ \\S+\\nENV PORT=(\\d+)\\nEXPOSE (\\d+)\\nCMD \\[.*"dist/services/${name}/src/main\\.js"\\]`,
       );
       const match = stage.exec(dockerfile);
       expect(match).not.toBeNull();

@@ -29,6 +29,7 @@ interface K8sObject {
 interface Container {
   name: string;
   image: string;
+  command?: string[];
   ports: Array<{ name: string; containerPort: number }>;
   envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>;
   env?: Array<{ name: string; value?: string }>;
@@ -93,6 +94,14 @@ describe('kubernetes manifests', () => {
       expect((service.spec as { selector: Record<string, string> }).selector).toEqual(
         (deployment.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels,
       );
+    });
+
+    it('runs the built JavaScript with source maps, as the image does', () => {
+      expect(container?.command).toEqual([
+        'node',
+        '--enable-source-maps',
+        `dist/services/${name}/src/main.js`,
+      ]);
     });
 
     it('probes /health/live and /health/ready', () => {

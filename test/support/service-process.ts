@@ -1,6 +1,8 @@
 /**
- * Runs a service as a real process (`node -r @swc-node/register services/<name>/src/main.ts`),
- * exactly as `npm start` and the Docker image do, without importing its code.
+ * Runs a service as a real process without importing its code: from its TypeScript sources
+ * (`node -r @swc-node/register services/<name>/src/main.ts`, as `npm start` does) or from the
+ * built JavaScript (`node --enable-source-maps dist/services/<name>/src/main.js`, as the Docker
+ * image and the Kubernetes manifests do; `npm run build` writes it).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -19,21 +21,28 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** `source`: the TypeScript through @swc-node/register; `built`: the compiled JavaScript in dist/. */
+export type ServiceCode = 'source' | 'built';
+
+/** The node arguments that run a service's code. */
+export function serviceArgs(name: string, code: ServiceCode): string[] {
+  return code === 'built'
+    ? ['--enable-source-maps', join('dist', 'services', name, 'src', 'main.js')]
+    : ['-r', '@swc-node/register', join('services', name, 'src', 'main.ts')];
+}
+
 export async function startServiceProcess(
   name: 'registry' | 'assignment' | 'feedback' | 'analytics',
   env: Record<string, string>,
+  code: ServiceCode = 'source',
 ): Promise<ServiceProcess> {
   const port = await freePort();
   let out = '';
-  const child = spawn(
-    process.execPath,
-    ['-r', '@swc-node/register', join('services', name, 'src', 'main.ts')],
-    {
-      cwd: root,
-      env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, serviceArgs(name, code), {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -71,11 +80,12 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
 /**
  * Starts the four services against the test's own databases and topic prefix (assignment pointed at
  * the registry), and waits until each one's /health/ready answers 200. `extra` adds environment
- * variables per service.
+ * variables per service; `code` chooses sources or built output.
  */
 export async function startAllServices(
   infra: TestInfra,
   extra: Partial<Record<ServiceName, Record<string, string>>> = {},
+  code: ServiceCode = 'source',
 ): Promise<Map<ServiceName, ServiceProcess>> {
   const common = {
     KAFKA_BROKERS: infra.kafkaBrokers,
@@ -89,14 +99,15 @@ export async function startAllServices(
     ...extra[name],
   });
   const services = new Map<ServiceName, ServiceProcess>();
-  const registry = await startServiceProcess('registry', envOf('registry'));
+  const registry = await startServiceProcess('registry', envOf('registry'), code);
   services.set('registry', registry);
   const rest = await Promise.all([
-    startServiceProcess('assignment', envOf('assignment', { REGISTRY_URL: registry.url })),
-    startServiceProcess('feedback', envOf('feedback')),
+    startServiceProcess('assignment', envOf('assignment', { REGISTRY_URL: registry.url }), code),
+    startServiceProcess('feedback', envOf('feedback'), code),
     startServiceProcess(
       'analytics',
       envOf('analytics', { ANALYTICS_CONSUMER_GROUP: `${infra.id}-analytics` }),
+      code,
     ),
   ]);
   for (const s of rest) services.set(s.name as ServiceName, s);
