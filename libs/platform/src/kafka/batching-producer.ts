@@ -19,7 +19,7 @@
 import type { Kafka, Message, Producer, ProducerConfig } from 'kafkajs';
 import type { Logger } from 'pino';
 import { KafkaUnavailableError } from '../errors/app-error';
-import type { ComponentCheck } from '../health/health';
+import { type ComponentCheck, withTimeout } from '../health/health';
 import type { ProducerMetrics } from './kafka-metrics';
 
 export interface OutgoingMessage {
@@ -166,9 +166,9 @@ export class BatchingProducer {
     return this.producer.probe(topics);
   }
 
-  /** Readiness check `kafka`: the producing client reaches the brokers. */
+  /** Readiness check `kafka`: the producing client reaches the brokers within `timeoutMs`. */
   readinessCheck(timeoutMs: number): ComponentCheck {
-    return { name: 'kafka', timeoutMs, check: () => this.probe() };
+    return { name: 'kafka', timeoutMs, check: () => withTimeout(this.probe(), timeoutMs, 'kafka metadata') };
   }
 
   /** The last send failure within `withinMs`, for health checks. */
