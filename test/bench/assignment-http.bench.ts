@@ -26,7 +26,6 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import type autocannon from 'autocannon';
 import Fastify from 'fastify';
 import {
   CLOUDEVENTS_CONTENT_TYPE,
@@ -40,22 +39,17 @@ import {
 import {
   type BoundRoute,
   KAFKA,
+  httpBench,
   listen,
   measureAgainstBounds,
-  measureRequests,
-  postLoad,
   reportHalfLoadLatency,
   runBench,
   runId,
-  setting,
   startReadyService,
   startRoleServers,
   stopChild,
 } from './support/harness';
 
-const CONNECTIONS = setting('BENCH_CONNECTIONS', 100);
-const SECONDS = setting('BENCH_SECONDS', 6);
-const WARMUP = setting('BENCH_WARMUP_SECONDS', 2);
 const GOAL = 0.75;
 const EXPERIMENT = 'bench-http';
 
@@ -118,15 +112,12 @@ function exposureTemplate(r: AssignResponse): string {
   );
 }
 
-function load(url: string, seconds: number, overallRate?: number): Promise<autocannon.Result> {
-  let i = 0;
-  const body = (): string => JSON.stringify({ experiment: EXPERIMENT, userId: `bench-user-${i++}` });
-  return postLoad({ url, path: '/v1/assign', body, connections: CONNECTIONS, seconds, overallRate });
-}
-
-function measure(name: string, url: string, pid?: number): Promise<number> {
-  return measureRequests(name, (seconds) => load(url, seconds), WARMUP, SECONDS, pid);
-}
+let users = 0;
+const { connections, seconds, load, measure } = httpBench({
+  defaults: { connections: 100, seconds: 6, warmupSeconds: 2 },
+  path: '/v1/assign',
+  body: () => JSON.stringify({ experiment: EXPERIMENT, userId: `bench-user-${users++}` }),
+});
 
 async function main(): Promise<void> {
   const run = runId();
@@ -189,7 +180,7 @@ async function main(): Promise<void> {
     );
 
     console.log(
-      `assignment HTTP benchmark: ${CONNECTIONS} connections, ${SECONDS} s per measurement, response ${json}`,
+      `assignment HTTP benchmark: ${connections} connections, ${seconds} s per measurement, response ${json}`,
     );
     const m = await measureAgainstBounds(
       'POST /v1/assign req/s, ours/bare Fastify',
@@ -197,7 +188,7 @@ async function main(): Promise<void> {
       { baseline, ours, bound, nestBound },
       GOAL,
     );
-    await reportHalfLoadLatency(m.ours, (rate) => load(ours.url, SECONDS, rate));
+    await reportHalfLoadLatency(m.ours, (rate) => load(ours.url, seconds, rate));
 
     await post(`/v1/experiments/${EXPERIMENT}/pause`);
     const noExposure = await measure('ours, paused (no exposure, no Kafka)', ours.url, ours.pid);

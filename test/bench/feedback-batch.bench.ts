@@ -45,7 +45,6 @@ import {
   topicName,
 } from '@llmops/contracts';
 import type { ChildProcess } from 'node:child_process';
-import type autocannon from 'autocannon';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { v7 as uuidv7 } from 'uuid';
@@ -53,27 +52,22 @@ import { contextHeaders, newContext } from '@llmops/platform';
 import {
   hostBusySince,
   hostCpu,
+  httpBench,
   KAFKA,
-  measureRequests,
   medianOfRounds,
   MONGO,
-  postLoad,
   reportRatio,
   type BoundRoute,
   type ClaimDocument,
   reportBounds,
   runBench,
   runId,
-  setting,
   startReadyService,
   startRoleServers,
   stopChild,
 } from './support/harness';
 import { claimDb, dropClaimDb, feedbackBoundEnv, smallestClaim } from './support/feedback-claims';
 
-const CONNECTIONS = setting('BENCH_CONNECTIONS', 8);
-const SECONDS = setting('BENCH_SECONDS', 8);
-const WARMUP = setting('BENCH_WARMUP_SECONDS', 2);
 const ITEMS = 100;
 const PARTITIONS = 6;
 const GOAL = 0.6;
@@ -119,15 +113,18 @@ function serializedEvent(n: number): { key: string; value: string } {
   return { key: it.requestId, value: serializeEvent(event) };
 }
 
-function load(url: string, seconds: number): Promise<autocannon.Result> {
-  const path = '/v1/feedback/batch';
-  return postLoad({ url, path, body: batchBody, connections: CONNECTIONS, seconds, timeoutSeconds: 30 });
-}
-
-function measureHttp(name: string, url: string, pid?: number): Promise<number> {
-  const perRequest = { count: ITEMS, unit: 'event' };
-  return measureRequests(name, (seconds) => load(url, seconds), WARMUP, SECONDS, pid, perRequest);
-}
+const {
+  connections: CONNECTIONS,
+  seconds: SECONDS,
+  warmupSeconds: WARMUP,
+  measure: measureHttp,
+} = httpBench({
+  defaults: { connections: 8, seconds: 8, warmupSeconds: 2 },
+  path: '/v1/feedback/batch',
+  body: batchBody,
+  perRequest: { count: ITEMS, unit: 'event' },
+  timeoutSeconds: 30,
+});
 
 /** The bound server's route: every item published and acknowledged, then 202. */
 function boundRoute(): BoundRoute {

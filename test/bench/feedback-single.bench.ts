@@ -28,27 +28,21 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { CLOUDEVENTS_CONTENT_TYPE, HEADER_CONTENT_TYPE } from '@llmops/contracts';
-import type autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
 import {
   type BoundRoute,
+  httpBench,
   measureAgainstBounds,
-  measureRequests,
-  postLoad,
   reportHalfLoadLatency,
   runBench,
   runId,
-  setting,
   startReadyService,
   startRoleServers,
   stopChild,
 } from './support/harness';
 import { dropClaimDb, feedbackBoundEnv, smallestClaim } from './support/feedback-claims';
 
-const CONNECTIONS = setting('BENCH_CONNECTIONS', 50);
-const SECONDS = setting('BENCH_SECONDS', 8);
-const WARMUP = setting('BENCH_WARMUP_SECONDS', 2);
 const GOAL = 0.5;
 
 /** Child mode: the bare Fastify baseline (parses the JSON body, answers 202 { feedbackId }). */
@@ -89,13 +83,11 @@ function body(): string {
   });
 }
 
-function load(url: string, seconds: number, overallRate?: number): Promise<autocannon.Result> {
-  return postLoad({ url, path: '/v1/feedback', body, connections: CONNECTIONS, seconds, overallRate });
-}
-
-function measure(name: string, url: string, pid?: number): Promise<number> {
-  return measureRequests(name, (seconds) => load(url, seconds), WARMUP, SECONDS, pid);
-}
+const { connections, seconds, load, measure } = httpBench({
+  defaults: { connections: 50, seconds: 8, warmupSeconds: 2 },
+  path: '/v1/feedback',
+  body,
+});
 
 async function main(): Promise<void> {
   const run = runId();
@@ -122,14 +114,14 @@ async function main(): Promise<void> {
         ).status === 202,
       children,
     );
-    console.log(`feedback single-item benchmark: ${CONNECTIONS} connections, ${SECONDS} s per measurement`);
+    console.log(`feedback single-item benchmark: ${connections} connections, ${seconds} s per measurement`);
     const m = await measureAgainstBounds(
       'POST /v1/feedback req/s, ours/bare Fastify',
       measure,
       { baseline, ours, bound, nestBound, claimBound },
       GOAL,
     );
-    await reportHalfLoadLatency(m.ours, (rate) => load(ours.url, SECONDS, rate));
+    await reportHalfLoadLatency(m.ours, (rate) => load(ours.url, seconds, rate));
   } finally {
     for (const child of children) await stopChild(child);
     await dropClaimDb(run);

@@ -9,7 +9,6 @@
  */
 import 'reflect-metadata';
 import { createServiceApp, MONGO_CONNECTION } from '@llmops/platform';
-import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import type { Connection } from 'mongoose';
 /* eslint-disable @nx/enforce-module-boundaries -- a benchmark boots the service in-process next to
@@ -17,17 +16,12 @@ import type { Connection } from 'mongoose';
 import { AppModule, registryAppOptions } from '../../services/registry/src/app.module';
 import { loadRegistryConfig } from '../../services/registry/src/config/registry.config';
 /* eslint-enable @nx/enforce-module-boundaries */
-import { listen, measureRequests, reportRatio, runBench, runId, setting } from './support/harness';
+import { httpBench, listen, reportRatio, runBench, runId } from './support/harness';
 
-const SECONDS = setting('BENCH_SECONDS', 8);
-const WARMUP = setting('BENCH_WARMUP_SECONDS', 2);
-const CONNECTIONS = setting('BENCH_CONNECTIONS', 50);
 const GOAL = 0.7;
-
-function measure(name: string, url: string): Promise<number> {
-  const load = (seconds: number) => autocannon({ url, connections: CONNECTIONS, duration: seconds });
-  return measureRequests(name, load, WARMUP, SECONDS);
-}
+const { connections, seconds, measure } = httpBench({
+  defaults: { connections: 50, seconds: 8, warmupSeconds: 2 },
+});
 
 async function main(): Promise<void> {
   const run = runId();
@@ -73,7 +67,7 @@ async function main(): Promise<void> {
   const baseline = `${bareUrl}/v1/prompts/summarizer/versions/${hash}`;
 
   console.log(
-    `registry lookup benchmark (${CONNECTIONS} connections, ${SECONDS} s each, ${JSON.stringify(body).length} B body)`,
+    `registry lookup benchmark (${connections} connections, ${seconds} s each, ${JSON.stringify(body).length} B body)`,
   );
   // One target after the other, each after its own warm-up (JIT, caches, connection pools).
   const bareRps = await measure('bare fastify (same JSON)', baseline);

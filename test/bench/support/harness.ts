@@ -143,34 +143,54 @@ export async function startReadyService(
   return { url, pid: child.pid };
 }
 
-/**
- * An autocannon load of POSTs of `body()` (a new body per request) with a JSON content type, for
- * `seconds`; at `overallRate` requests/s when given, else as fast as `connections` allow.
- */
-export function postLoad(o: {
-  url: string;
-  path: string;
-  body: () => string;
+/** An HTTP benchmark's load and measurement, with its settings resolved (httpBench). */
+export interface HttpBench {
   connections: number;
   seconds: number;
-  overallRate?: number;
+  warmupSeconds: number;
+  /** autocannon for `seconds` against `url`; at `overallRate` requests/s when given. */
+  load: (url: string, seconds: number, overallRate?: number) => Promise<autocannon.Result>;
+  /** measureRequests of `load` at `url`: warm-up, then BENCH_SECONDS measured. */
+  measure: (name: string, url: string, pid?: number) => Promise<number>;
+}
+
+/**
+ * The load every HTTP benchmark runs, with the common settings BENCH_CONNECTIONS, BENCH_SECONDS
+ * and BENCH_WARMUP_SECONDS (`defaults` per benchmark). With `body`, each request is a POST to
+ * `path` of a new `body()` as JSON; without, a GET of the URL itself. `perRequest`: a batch
+ * endpoint's units per request (measureRequests).
+ */
+export function httpBench(o: {
+  defaults: { connections: number; seconds: number; warmupSeconds: number };
+  path?: string;
+  body?: () => string;
+  perRequest?: { count: number; unit: string };
   timeoutSeconds?: number;
-}): Promise<autocannon.Result> {
-  return autocannon({
-    url: o.url,
-    connections: o.connections,
-    duration: o.seconds,
-    ...(o.overallRate ? { overallRate: o.overallRate } : {}),
-    ...(o.timeoutSeconds ? { timeout: o.timeoutSeconds } : {}),
-    requests: [
-      {
-        method: 'POST',
-        path: o.path,
-        headers: { 'content-type': 'application/json' },
-        setupRequest: (req) => ({ ...req, body: o.body() }),
-      },
-    ],
-  });
+}): HttpBench {
+  const connections = setting('BENCH_CONNECTIONS', o.defaults.connections);
+  const seconds = setting('BENCH_SECONDS', o.defaults.seconds);
+  const warmup = setting('BENCH_WARMUP_SECONDS', o.defaults.warmupSeconds);
+  const { body, path: route = '/' } = o;
+  const requests: autocannon.Request[] | undefined = body && [
+    {
+      method: 'POST',
+      path: route,
+      headers: { 'content-type': 'application/json' },
+      setupRequest: (req) => ({ ...req, body: body() }),
+    },
+  ];
+  const load = (url: string, duration: number, overallRate?: number): Promise<autocannon.Result> =>
+    autocannon({
+      url,
+      connections,
+      duration,
+      ...(overallRate ? { overallRate } : {}),
+      ...(o.timeoutSeconds ? { timeout: o.timeoutSeconds } : {}),
+      ...(requests ? { requests } : {}),
+    });
+  const measure = (name: string, url: string, pid?: number): Promise<number> =>
+    measureRequests(name, (duration) => load(url, duration), warmup, seconds, pid, o.perRequest);
+  return { connections, seconds, warmupSeconds: warmup, load, measure };
 }
 
 /**

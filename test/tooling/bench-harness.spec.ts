@@ -1,0 +1,54 @@
+import Fastify from 'fastify';
+import { httpBench, listen, setting } from '../bench/support/harness';
+
+// The benchmarks' shared load (test/bench/support/harness.ts), against an in-process server.
+describe('benchmark harness', () => {
+  const app = Fastify({ logger: false });
+  const bodies: unknown[] = [];
+  let url: string;
+
+  beforeAll(async () => {
+    app.post('/v1/items', async (req, reply) => {
+      bodies.push(req.body);
+      return reply.status(202).send({});
+    });
+    app.get('/v1/thing', async () => ({ ok: true }));
+    url = await listen(app);
+  });
+
+  afterAll(() => app.close());
+
+  it('POSTs a new JSON body per request and counts a batch endpoint in its units', async () => {
+    let n = 0;
+    const bench = httpBench({
+      defaults: { connections: 2, seconds: 1, warmupSeconds: 1 },
+      path: '/v1/items',
+      body: () => JSON.stringify({ n: n++ }),
+      perRequest: { count: 10, unit: 'item' },
+    });
+    const itemsPerSecond = await bench.measure('items', url);
+    const ids = bodies.map((b) => (b as { n: number }).n);
+    expect(ids.length).toBeGreaterThan(0);
+    expect(new Set(ids).size).toBe(ids.length); // a new body for every request
+    expect(itemsPerSecond).toBeGreaterThan(0);
+    expect(Number.isInteger(itemsPerSecond / 10)).toBe(true); // 2xx responses x 10 items, over 1 s
+  });
+
+  it('GETs the URL itself without a body', async () => {
+    const bench = httpBench({ defaults: { connections: 1, seconds: 1, warmupSeconds: 1 } });
+    const r = await bench.load(`${url}/v1/thing`, 1);
+    expect(r['2xx']).toBe(r.requests.total);
+    expect(r.requests.total).toBeGreaterThan(0);
+  });
+
+  it('reads a numeric setting from the environment and refuses anything else', () => {
+    process.env.BENCH_TEST_SETTING = '3';
+    expect(setting('BENCH_TEST_SETTING', 8)).toBe(3);
+    process.env.BENCH_TEST_SETTING = 'three';
+    expect(() => setting('BENCH_TEST_SETTING', 8)).toThrow(
+      'BENCH_TEST_SETTING must be a number, got "three"',
+    );
+    delete process.env.BENCH_TEST_SETTING;
+    expect(setting('BENCH_TEST_SETTING', 8)).toBe(8);
+  });
+});
