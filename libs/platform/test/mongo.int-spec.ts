@@ -5,12 +5,10 @@
  * fails here first.
  */
 import { testInfra } from '@llmops/testing';
-import type { AnyBulkWriteOperation } from 'mongodb';
-import mongoose, { type Connection, Schema } from 'mongoose';
+import mongoose, { type Connection, type mongo, Schema } from 'mongoose';
 import { mongoCheck } from '../src/health/health';
 
-// mongoose ships its own copy of the driver (6.20 vs the root 6.22): error classes must come
-// from mongoose.mongo, or instanceof fails. Services should match on `code === 11000`.
+// The driver is mongoose's own copy: its error classes come from mongoose.mongo.
 const { MongoBulkWriteError, MongoServerError } = mongoose.mongo;
 type MongoServerError = InstanceType<typeof MongoServerError>;
 type MongoBulkWriteError = InstanceType<typeof MongoBulkWriteError>;
@@ -70,7 +68,7 @@ describe('MongoDB via mongoose (real MongoDB-wire server)', () => {
   it('applies an unordered bulkWrite of $inc upserts exactly', async () => {
     const counters = connection.collection<Counter>('counters');
     await counters.insertOne({ _id: 'existing', n: 10, sum: 100, createdBy: 'seed' });
-    const inc = (id: string, n: number, sum: number, max: number): AnyBulkWriteOperation<Counter> => ({
+    const inc = (id: string, n: number, sum: number, max: number): mongo.AnyBulkWriteOperation<Counter> => ({
       updateOne: {
         filter: { _id: id },
         update: { $inc: { n, sum }, $max: { max }, $setOnInsert: { createdBy: 'bulk' } },
