@@ -53,16 +53,10 @@ import {
 const GOAL = 0.75;
 const EXPERIMENT = 'bench-http';
 
-/** Child mode: the bare Fastify baseline. */
-async function runBare(): Promise<void> {
-  const body = process.env.BENCH_JSON ?? '{}';
-  const response = JSON.parse(body) as Record<string, unknown>;
-  const app = Fastify({ logger: false });
-  app.post('/v1/assign', async () => response);
-  await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
-}
-
-/** The bound servers' route: answer the same JSON after an awaited exposure-sized message. */
+/**
+ * The route of the baseline (the same JSON, nothing else) and of the bound servers (the same JSON
+ * after an awaited exposure-sized message).
+ */
 function boundRoute(): BoundRoute {
   const response = JSON.parse(process.env.BENCH_JSON ?? '{}') as Record<string, unknown>;
   // An exposure event of the same size; only the user id and the event id change per request.
@@ -201,4 +195,4 @@ async function main(): Promise<void> {
   }
 }
 
-runBench(main, runBare, boundRoute);
+runBench(main, boundRoute);

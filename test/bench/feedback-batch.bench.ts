@@ -295,4 +295,4 @@ async function main(): Promise<void> {
   }
 }
 
-runBench(main, undefined, boundRoute);
+runBench(main, boundRoute);

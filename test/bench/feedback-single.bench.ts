@@ -28,7 +28,6 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { CLOUDEVENTS_CONTENT_TYPE, HEADER_CONTENT_TYPE } from '@llmops/contracts';
-import Fastify from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
 import {
   type BoundRoute,
@@ -45,16 +44,10 @@ import { dropClaimDb, feedbackBoundEnv, smallestClaim } from './support/feedback
 
 const GOAL = 0.5;
 
-/** Child mode: the bare Fastify baseline (parses the JSON body, answers 202 { feedbackId }). */
-async function runBare(): Promise<void> {
-  const app = Fastify({ logger: false });
-  app.post('/v1/feedback', async (_req, reply) =>
-    reply.status(202).send({ feedbackId: uuidv7(), revision: 1, outcome: 'new' }),
-  );
-  await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
-}
-
-/** The bound servers' route: the body published and acknowledged, then 202 with a new UUIDv7. */
+/**
+ * The route of the baseline (parses the JSON body, answers 202 with a new UUIDv7) and of the bound
+ * servers (the body published and acknowledged first).
+ */
 const boundRoute: BoundRoute = {
   path: '/v1/feedback',
   status: 202,
@@ -128,4 +121,4 @@ async function main(): Promise<void> {
   }
 }
 
-runBench(main, runBare, boundRoute);
+runBench(main, boundRoute);

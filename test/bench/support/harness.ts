@@ -458,29 +458,40 @@ export async function reportHalfLoadLatency(
 
 /**
  * A benchmark's entry: runs `main` (exit 0 when it resolves, 1 with the error when it throws) or,
- * with BENCH_ROLE=bare / bound / nest-bound / claim-bound, the baseline server `bare` or the bound
- * servers (runBareWithKafka / runNestWithKafka) of the route `bound`.
+ * with BENCH_ROLE, one of the servers of `route` that startRoleServers starts: `bare` (the
+ * baseline: runBare), `bound`, `claim-bound` (runBareWithKafka) or `nest-bound` (runNestWithKafka).
  */
-export function runBench(
-  main: () => Promise<void> | void,
-  bare?: () => Promise<void>,
-  bound?: BoundRoute | (() => BoundRoute),
-): void {
+export function runBench(main: () => Promise<void> | void, route?: BoundRoute | (() => BoundRoute)): void {
   const fail = (err: unknown): void => {
     console.error(err);
     process.exit(1);
   };
-  const route = typeof bound === 'function' ? bound : () => bound;
   const role = process.env.BENCH_ROLE;
   if (role === undefined) {
     Promise.resolve()
       .then(main)
       .then(() => process.exit(0), fail);
-  } else if (role === 'bare' && bare) bare().catch(fail);
-  else if (role === 'bound' && bound) runBareWithKafka(route() as BoundRoute).catch(fail);
-  else if (role === 'nest-bound' && bound) runNestWithKafka(route() as BoundRoute).catch(fail);
-  else if (role === 'claim-bound' && bound) runBareWithKafka(route() as BoundRoute, true).catch(fail);
+    return;
+  }
+  if (!route) return fail(new Error(`BENCH_ROLE=${role}: this benchmark has no servers`));
+  const r = typeof route === 'function' ? route() : route;
+  if (role === 'bare') runBare(r).catch(fail);
+  else if (role === 'bound') runBareWithKafka(r).catch(fail);
+  else if (role === 'nest-bound') runNestWithKafka(r).catch(fail);
+  else if (role === 'claim-bound') runBareWithKafka(r, true).catch(fail);
   else fail(new Error(`BENCH_ROLE=${role}: this benchmark has no such server`));
+}
+
+/**
+ * Child mode for the baseline: bare Fastify with the route's one POST, answering `status` with
+ * `response(body)` and doing nothing else (no Kafka, no MongoDB).
+ */
+export async function runBare(route: BoundRoute): Promise<void> {
+  const app = Fastify({ logger: false });
+  app.post(route.path, async (req, reply) =>
+    reply.status(route.status).send(route.response((req.body ?? {}) as Record<string, unknown>)),
+  );
+  await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
 }
 
 export interface BoundRoute {
