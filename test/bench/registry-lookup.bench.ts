@@ -8,7 +8,8 @@
  *      BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (50).
  */
 import 'reflect-metadata';
-import { createServiceApp, MONGO_CONNECTION } from '@llmops/platform';
+import { createServiceApp } from '@llmops/platform';
+import { getConnectionToken } from '@nestjs/mongoose';
 import Fastify from 'fastify';
 import type { Connection } from 'mongoose';
 /* eslint-disable @nx/enforce-module-boundaries -- a benchmark boots the service in-process next to
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
   reportRatio('GET version by alias req/s, registry/bare Fastify', aliasRps, bareRps, GOAL);
 
   await bare.close();
-  await app.get<Connection>(MONGO_CONNECTION).dropDatabase();
+  await app.get<Connection>(getConnectionToken()).dropDatabase();
   await app.close();
 }
 
