@@ -46,7 +46,7 @@ import {
 } from '@llmops/contracts';
 import type { ChildProcess } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
-import { MongoClient } from 'mongodb';
+import { mongo as driver } from 'mongoose';
 import { v7 as uuidv7 } from 'uuid';
 import { contextHeaders, newContext } from '@llmops/platform';
 import {
@@ -211,7 +211,7 @@ function claimGroup(seq: { n: number }): ClaimDocument[] {
  * its next group while the previous insert is in flight, so the document building stays off the
  * measured path as far as one thread allows.
  */
-async function measureClaimCeiling(client: MongoClient, dbName: string): Promise<number> {
+async function measureClaimCeiling(client: driver.MongoClient, dbName: string): Promise<number> {
   const seq = { n: 0 };
   const run = async (writers: number, seconds: number): Promise<number> => {
     const collection = client.db(dbName).collection<ClaimDocument>(`claims_${uuidv7()}`);
@@ -248,7 +248,7 @@ async function measureClaimCeiling(client: MongoClient, dbName: string): Promise
 async function main(): Promise<void> {
   const run = runId();
   const children: ChildProcess[] = [];
-  const mongo = new MongoClient(MONGO);
+  const mongo = new driver.MongoClient(MONGO);
   try {
     const ours = await startReadyService(
       'services/feedback/src/main.ts',

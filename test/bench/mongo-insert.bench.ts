@@ -9,7 +9,7 @@
  * Reports, without a goal: the client CPU per claim in groups of 1 against groups of 100.
  * Env: MONGODB_URI (mongodb://127.0.0.1:27017), BENCH_SECONDS (4), BENCH_WARMUP_SECONDS (1).
  */
-import { MongoClient } from 'mongodb';
+import { mongo as driver } from 'mongoose';
 import { v7 as uuidv7 } from 'uuid';
 import { smallestClaim } from './support/feedback-claims';
 import { type ClaimDocument, MONGO, runBench, setting } from './support/harness';
@@ -20,7 +20,7 @@ const WARMUP = setting('BENCH_WARMUP_SECONDS', 1);
 const GROUPS = [1, 5, 20, 100];
 
 async function main(): Promise<void> {
-  const client = await new MongoClient(MONGO).connect();
+  const client = await new driver.MongoClient(MONGO).connect();
   const db = client.db(`bench_insert_${uuidv7().replace(/-/g, '')}`);
   try {
     const perDoc = new Map<number, number>();

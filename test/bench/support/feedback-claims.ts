@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { TOPICS, topicName } from '@llmops/contracts';
-import { MongoClient } from 'mongodb';
+import { mongo as driver } from 'mongoose';
 import { v7 as uuidv7 } from 'uuid';
 import { type ClaimDocument, KAFKA, MONGO } from './harness';
 
@@ -51,7 +51,7 @@ export function claimDb(run: string): string {
 
 /** Drops run `run`'s claim database (best effort: the benchmark's result does not depend on it). */
 export async function dropClaimDb(run: string): Promise<void> {
-  const mongo = new MongoClient(MONGO);
+  const mongo = new driver.MongoClient(MONGO);
   try {
     await mongo.db(claimDb(run)).dropDatabase();
   } catch {

@@ -13,7 +13,7 @@ import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { MongoClient } from 'mongodb';
+import { mongo as driver } from 'mongoose';
 import pino from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { BatchingProducer, type OutgoingMessage, PlatformaticTransport } from '@llmops/platform';
@@ -521,7 +521,7 @@ class ClaimWriter {
   private timer?: NodeJS.Timeout;
 
   constructor(
-    private readonly client: MongoClient,
+    private readonly client: driver.MongoClient,
     private readonly collection: string,
     private readonly maxInFlight: number,
     private readonly lingerMs: number,
@@ -611,11 +611,11 @@ async function boundProducer(): Promise<{ producer: BatchingProducer; topic: str
 export async function runBareWithKafka(route: BoundRoute, withClaims = false): Promise<void> {
   const { producer, topic } = await boundProducer();
   let claims: ClaimWriter | undefined;
-  let mongo: MongoClient | undefined;
+  let mongo: driver.MongoClient | undefined;
   const parallel = process.env.BENCH_CLAIM_PARALLEL === '1';
   if (withClaims) {
     if (!route.claims) throw new Error('claim-bound: this benchmark defines no claims');
-    mongo = await new MongoClient(MONGO).connect();
+    mongo = await new driver.MongoClient(MONGO).connect();
     claims = new ClaimWriter(
       mongo,
       `claims_${uuidv7()}`,
