@@ -11,30 +11,18 @@ import { OutboxState } from './outbox-state';
 @Schema({ collection: 'prompt_alias_moves', versionKey: false })
 export class AliasMoveDocument extends OutboxState {
   /** `${name}/${alias}/${rev}` */
-  @Prop({ type: String })
-  _id!: string;
-  @Prop({ type: String, required: true })
-  name!: string;
-  @Prop({ type: String, required: true })
-  alias!: string;
-  @Prop({ type: Number, required: true })
-  rev!: number;
-  @Prop({ type: String })
-  from!: string | null;
-  @Prop({ type: Number })
-  fromVersion!: number | null;
-  @Prop({ type: String, required: true })
-  to!: string;
-  @Prop({ type: Number, required: true })
-  toVersion!: number;
-  @Prop({ type: String, required: true })
-  actor!: string;
-  @Prop({ type: Date, required: true })
-  movedAt!: Date;
-  @Prop({ type: String })
-  correlationId?: string;
-  @Prop({ type: String })
-  traceparent?: string;
+  @Prop({ type: String }) _id!: string;
+  @Prop({ type: String, required: true }) name!: string;
+  @Prop({ type: String, required: true }) alias!: string;
+  @Prop({ type: Number, required: true }) rev!: number;
+  @Prop({ type: String }) from!: string | null;
+  @Prop({ type: Number }) fromVersion!: number | null;
+  @Prop({ type: String, required: true }) to!: string;
+  @Prop({ type: Number, required: true }) toVersion!: number;
+  @Prop({ type: String, required: true }) actor!: string;
+  @Prop({ type: Date, required: true }) movedAt!: Date;
+  @Prop({ type: String }) correlationId?: string;
+  @Prop({ type: String }) traceparent?: string;
 }
 
 export const AliasMoveSchema = SchemaFactory.createForClass(AliasMoveDocument);

@@ -11,27 +11,19 @@ import type { mongo } from 'mongoose';
 
 /** The outbox fields, inherited by the schemas of version and alias-move documents. */
 export class OutboxState {
-  @Prop({ type: Boolean, required: true })
-  published!: boolean;
-  @Prop({ type: Date })
-  publishedAt?: Date;
+  @Prop({ type: Boolean, required: true }) published!: boolean;
+  @Prop({ type: Date }) publishedAt?: Date;
   /** Failed publish attempts of this record (its own failures, not broker outages). */
-  @Prop({ type: Number })
-  publishAttempts?: number;
+  @Prop({ type: Number }) publishAttempts?: number;
   /** When the last of those attempts failed. */
-  @Prop({ type: Date })
-  lastAttemptAt?: Date;
+  @Prop({ type: Date }) lastAttemptAt?: Date;
   /** Not read by the publisher before this time. */
-  @Prop({ type: Date })
-  nextAttemptAt?: Date;
+  @Prop({ type: Date }) nextAttemptAt?: Date;
   /** The last failure, as logged. */
-  @Prop({ type: String })
-  publishError?: string;
+  @Prop({ type: String }) publishError?: string;
   /** Never read by the publisher again (until an operator unsets it). */
-  @Prop({ type: Boolean })
-  quarantined?: boolean;
-  @Prop({ type: Date })
-  quarantinedAt?: Date;
+  @Prop({ type: Boolean }) quarantined?: boolean;
+  @Prop({ type: Date }) quarantinedAt?: Date;
 }
 
 /** What the publisher reads: a record, or the reason its document cannot be read as one. */

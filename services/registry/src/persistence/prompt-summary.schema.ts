@@ -12,14 +12,10 @@ import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 @Schema({ collection: 'prompts', versionKey: false })
 export class PromptDocument {
   /** The prompt name (list pages are ranges on _id). */
-  @Prop({ type: String })
-  _id!: string;
-  @Prop({ type: Number, required: true })
-  latestVersion!: number;
-  @Prop({ type: String, required: true })
-  latestHash!: string;
-  @Prop({ type: Date, required: true })
-  latestCreatedAt!: Date;
+  @Prop({ type: String }) _id!: string;
+  @Prop({ type: Number, required: true }) latestVersion!: number;
+  @Prop({ type: String, required: true }) latestHash!: string;
+  @Prop({ type: Date, required: true }) latestCreatedAt!: Date;
 }
 
 export const PromptSchema = SchemaFactory.createForClass(PromptDocument);
@@ -28,20 +24,13 @@ export const PromptSchema = SchemaFactory.createForClass(PromptDocument);
 @Schema({ collection: 'prompt_aliases', versionKey: false })
 export class PromptAliasDocument {
   /** `${name}/${alias}` */
-  @Prop({ type: String })
-  _id!: string;
-  @Prop({ type: String, required: true })
-  name!: string;
-  @Prop({ type: String, required: true })
-  alias!: string;
-  @Prop({ type: String, required: true })
-  hash!: string;
-  @Prop({ type: Number, required: true })
-  version!: number;
-  @Prop({ type: Number, required: true })
-  rev!: number;
-  @Prop({ type: Date, required: true })
-  movedAt!: Date;
+  @Prop({ type: String }) _id!: string;
+  @Prop({ type: String, required: true }) name!: string;
+  @Prop({ type: String, required: true }) alias!: string;
+  @Prop({ type: String, required: true }) hash!: string;
+  @Prop({ type: Number, required: true }) version!: number;
+  @Prop({ type: Number, required: true }) rev!: number;
+  @Prop({ type: Date, required: true }) movedAt!: Date;
 }
 
 export const PromptAliasSchema = SchemaFactory.createForClass(PromptAliasDocument);

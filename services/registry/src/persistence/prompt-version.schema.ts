@@ -10,30 +10,21 @@ import { OutboxState } from './outbox-state';
 @Schema({ collection: 'prompt_versions', versionKey: false })
 export class PromptVersionDocument extends OutboxState {
   /** `${name}/${hash}`: names and hashes cannot contain "/". */
-  @Prop({ type: String })
-  _id!: string;
-  @Prop({ type: String, required: true })
-  name!: string;
-  @Prop({ type: String, required: true })
-  hash!: string;
-  @Prop({ type: Number, required: true })
-  version!: number;
+  @Prop({ type: String }) _id!: string;
+  @Prop({ type: String, required: true }) name!: string;
+  @Prop({ type: String, required: true }) hash!: string;
+  @Prop({ type: Number, required: true }) version!: number;
   /**
    * The spec as its RFC 8785 canonical JSON text, exactly the bytes that were hashed. Stored as a
    * string, not a sub-document: specs are arbitrary JSON and FerretDB rejects nested arrays
    * (e.g. `params.stop: [["a"]]`); it also lets anyone re-verify the hash from the database.
    */
-  @Prop({ type: String, required: true })
-  specCanonical!: string;
-  @Prop({ type: Object })
-  metadata?: PromptMetadata;
-  @Prop({ type: Date, required: true })
-  createdAt!: Date;
+  @Prop({ type: String, required: true }) specCanonical!: string;
+  @Prop({ type: Object }) metadata?: PromptMetadata;
+  @Prop({ type: Date, required: true }) createdAt!: Date;
   /** Context of the request that created it, carried into the event's Kafka headers. */
-  @Prop({ type: String })
-  correlationId?: string;
-  @Prop({ type: String })
-  traceparent?: string;
+  @Prop({ type: String }) correlationId?: string;
+  @Prop({ type: String }) traceparent?: string;
 }
 
 export const PromptVersionSchema = SchemaFactory.createForClass(PromptVersionDocument);
