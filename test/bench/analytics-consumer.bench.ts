@@ -14,15 +14,12 @@ import { randomBytes } from 'node:crypto';
 import { TOPICS, topicName } from '@llmops/contracts';
 import { BatchConsumer, consumerMetrics, createLogger } from '@llmops/platform';
 import { Kafka, logLevel } from 'kafkajs';
-import { MongoClient } from 'mongodb';
 import { Registry } from 'prom-client';
 import {
   ApplyBatchUseCase,
   type TopicRole,
 } from '../../services/analytics/src/aggregation/apply-batch.usecase';
 import { coPartitionAssigner } from '../../services/analytics/src/aggregation/co-partition-assigner';
-import { AggregationRepository } from '../../services/analytics/src/persistence/aggregation.repository';
-import { ExperimentsRepository } from '../../services/analytics/src/persistence/experiments.repository';
 import { GetResultsUseCase } from '../../services/analytics/src/results/get-results.usecase';
 import {
   createTopics,
@@ -32,6 +29,7 @@ import {
   produce,
   topicsFor,
 } from '../../services/analytics/test/support/scenario';
+import { openPersistence } from '../../services/analytics/test/support/persistence';
 import { KAFKA, MONGO, runBench, setting, waitUntil } from './support/harness';
 import { reportResult } from './support/result';
 
@@ -80,18 +78,15 @@ async function main(): Promise<void> {
   await bare.disconnect();
 
   // 1b) Ours: the aggregation use case behind the platform BatchConsumer, same events.
-  const client = new MongoClient(MONGO, { monitorCommands: true });
-  await client.connect();
-  const db = client.db(`bench_${id}`);
+  const persistence = await openPersistence(MONGO, `bench_${id}`, { monitorCommands: true });
   let commands = 0;
   let countFrom = Number.POSITIVE_INFINITY;
   let processed = 0;
-  client.on('commandStarted', () => {
+  persistence.connection.getClient().on('commandStarted', () => {
     if (processed >= countFrom) commands++;
   });
-  const aggregation = new AggregationRepository(db);
-  await aggregation.ensureIndexes();
-  const experiments = new ExperimentsRepository(db);
+  const aggregation = persistence.aggregation();
+  const experiments = persistence.experiments;
   const logger = createLogger('bench', 'warn');
   const ignore = (): undefined => undefined;
   const useCase = new ApplyBatchUseCase(
@@ -143,8 +138,8 @@ async function main(): Promise<void> {
 
   // 3) Freshness at ~50% of our throughput: background events + probes.
   const results = new GetResultsUseCase(aggregation, experiments, {
-    minimumPerArm: 200,
-    recommendedPerArm: 500,
+    ANALYTICS_MIN_PER_ARM: 200,
+    ANALYTICS_RECOMMENDED_PER_ARM: 500,
   });
   const background = mixedScenario('bench-bg', Math.floor(ourRate * 0.5 * 25), 9).events;
   let bgIndex = 0;
@@ -186,8 +181,8 @@ async function main(): Promise<void> {
   clearInterval(bgTimer);
   await consumer.stop();
   await producer.disconnect();
-  await db.dropDatabase();
-  await client.close();
+  await persistence.connection.dropDatabase();
+  await persistence.connection.close();
 
   const perHundred = (steadyCommands / Math.max(1, steadyProcessed)) * 100;
   console.log('\n== analytics consumer benchmark ==');

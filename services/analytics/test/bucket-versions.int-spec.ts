@@ -4,15 +4,17 @@
  * superseded versions.
  */
 import { testInfra } from '@llmops/testing';
-import { type Db, MongoClient } from 'mongodb';
-import { type Bucket, emptyBucket } from '../src/aggregation/bucket';
-import type { BatchPlan } from '../src/aggregation/batch-planner';
+import type { Connection, Model } from 'mongoose';
+import type { BatchPlan } from '../src/domain/batch-planner';
+import { type Bucket, emptyBucket } from '../src/domain/bucket';
 import {
-  AggregationRepository,
+  type AggregationRepository,
   latestVersions,
-  type StoredBucket,
   WriteConflictError,
-} from '../src/aggregation/persistence/aggregation.repository';
+} from '../src/persistence/aggregation.repository';
+import type { StoredBucket } from '../src/persistence/analytics.schemas';
+import { collectionFor } from '../src/persistence/read-path';
+import { openPersistence } from './support/persistence';
 
 function planOf(...buckets: Array<{ bucket: Bucket; previousLastOffset: number }>): BatchPlan {
   return { seen: [], requests: [], revisions: [], pending: [], buckets, outcomes: [] };
@@ -24,31 +26,32 @@ function bucketAt(lastOffset: number, exposures: number): Bucket {
 
 describe('bucket versions (insert-only, compare-and-set by version id)', () => {
   const infra = testInfra();
-  let client: MongoClient;
-  let db: Db;
+  let connection: Connection;
+  let buckets: Model<StoredBucket>;
+  let newRepository: () => AggregationRepository;
   let repo: AggregationRepository;
 
   beforeAll(async () => {
-    client = await MongoClient.connect(infra.mongoUri);
-    db = client.db(infra.dbName);
+    const persistence = await openPersistence(infra.mongoBaseUri, infra.dbName);
+    ({ connection, buckets } = persistence);
     // Superseded versions are deleted after every write here (the service batches the deletes).
-    repo = new AggregationRepository(db, { bucketGcIntervalMs: 0 });
-    await repo.ensureIndexes();
+    newRepository = () => persistence.aggregation(0);
+    repo = newRepository();
   });
 
   afterAll(async () => {
-    await db?.dropDatabase();
-    await client?.close();
+    await connection?.dropDatabase();
+    await connection?.close();
   });
 
-  const stored = () => repo.buckets.find({}).toArray();
+  const stored = () => collectionFor(buckets, 'background').find({}).toArray();
 
   it('chains versions by unique id, refuses a writer one version behind, and keeps one document', async () => {
     const id = 'exp|A|29000000|x|3';
     const write = (previousLastOffset: number, lastOffset: number, exposures: number, by = repo) =>
       by.write(planOf({ bucket: bucketAt(lastOffset, exposures), previousLastOffset }));
     // Another instance of the service, with its own knowledge of the versions it wrote.
-    const other = new AggregationRepository(db, { bucketGcIntervalMs: 0 });
+    const other = newRepository();
     const versions = async () =>
       (await stored())
         .map((d) => [d._id, d.lastOffset, d.exposures])
@@ -84,9 +87,9 @@ describe('bucket versions (insert-only, compare-and-set by version id)', () => {
 
   it('readers keep the version with the highest base per bucket, in bucket-id order', () => {
     const doc = (b: string, p: number, lastOffset: number) =>
-      ({ _id: `${b}^${p}`, b, p, lastOffset }) as unknown as StoredBucket;
+      ({ _id: `${b}^${p}`, bucketId: b, previousLastOffset: p, lastOffset }) as unknown as StoredBucket;
     const latest = latestVersions([doc('q', -1, 1), doc('p', 2, 5), doc('p', 5, 9), doc('p', 1, 70)]);
-    expect(latest.map((d) => [d.b, d.p, d.lastOffset])).toEqual([
+    expect(latest.map((d) => [d.bucketId, d.previousLastOffset, d.lastOffset])).toEqual([
       ['p', 5, 9],
       ['q', -1, 1],
     ]);
@@ -95,12 +98,16 @@ describe('bucket versions (insert-only, compare-and-set by version id)', () => {
   it('a bucket stored before versioning (its _id is the bucket id) is read and then superseded', async () => {
     const id = 'exp|B|29000001|g|4';
     const legacy = { ...bucketAt(7, 2), _id: id, arm: 'B', minute: 29_000_001, kind: 'g' as const, part: 4 };
-    await repo.buckets.insertOne({ ...legacy, latency: null });
+    await collectionFor(buckets, 'background').insertOne({ ...legacy, latency: null });
     const state = await repo.loadPartition(4);
     expect(state.buckets.get(id)).toMatchObject({ _id: id, lastOffset: 7, exposures: 2 });
     await repo.write(planOf({ bucket: { ...legacy, lastOffset: 9, exposures: 3 }, previousLastOffset: 7 }));
-    expect((await repo.buckets.find({ part: 4 }).toArray()).map((d) => [d._id, d.b, d.lastOffset])).toEqual([
-      [`${id}^7`, id, 9],
-    ]);
+    expect(
+      (await collectionFor(buckets, 'background').find({ part: 4 }).toArray()).map((d) => [
+        d._id,
+        d.bucketId,
+        d.lastOffset,
+      ]),
+    ).toEqual([[`${id}^7`, id, 9]]);
   });
 });

@@ -9,14 +9,16 @@
  * aggregate). Only what the database alone notices makes the batch fail, and the consumer then
  * isolates the record.
  */
+import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_TYPES, type AnyCloudEvent, safeParseEvent } from '@llmops/contracts';
-import { type ConsumedMessage, describeFailure, type RejectedMessage } from '@llmops/platform';
+import { type ConsumedMessage, describeFailure, LOGGER, type RejectedMessage } from '@llmops/platform';
 import type { Logger } from 'pino';
-import type { SourceKind } from './bucket';
-import { type Outcome, type PlannedEvent, planBatch } from './batch-planner';
-import type { PartitionState } from './partition-state';
-import type { AggregationRepository } from './persistence/aggregation.repository';
-import type { ExperimentSnapshotInput, ExperimentsRepository } from './persistence/experiments.repository';
+import { type Outcome, type PlannedEvent, planBatch } from '../domain/batch-planner';
+import type { SourceKind } from '../domain/bucket';
+import type { PartitionState } from '../domain/partition-state';
+import { AnalyticsMetrics } from '../metrics/analytics-metrics';
+import { AggregationRepository } from '../persistence/aggregation.repository';
+import { type ExperimentSnapshotInput, ExperimentsRepository } from '../persistence/experiments.repository';
 
 /** The topic a batch was consumed from. */
 export type TopicRole = 'exposures' | 'generations' | 'feedback' | 'experiments';
@@ -48,6 +50,7 @@ const SOURCE_OF_ROLE: Record<Exclude<TopicRole, 'experiments'>, SourceKind> = {
   feedback: 'f',
 };
 
+@Injectable()
 export class ApplyBatchUseCase {
   private readonly states = new Map<number, PartitionState>();
   private readonly loading = new Map<number, Promise<PartitionState>>();
@@ -55,8 +58,8 @@ export class ApplyBatchUseCase {
   constructor(
     private readonly aggregation: AggregationRepository,
     private readonly experiments: ExperimentsRepository,
-    private readonly observer: BatchObserver,
-    private readonly logger: Logger,
+    @Inject(AnalyticsMetrics) private readonly observer: BatchObserver,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async execute(input: BatchInput): Promise<{ rejected: RejectedMessage[] }> {

@@ -6,7 +6,7 @@
  * - A message contributes to a bucket only if its offset is above the bucket's `lastOffset` as it was
  *   before this batch. A bucket belongs to one (topic, partition), so offsets are comparable.
  * - Exposure: +1 distinct user iff the seen-document of (experiment, arm, user) was created by this
- *   message (`by`), whether just now or by an earlier attempt that crashed before the bucket write.
+ *   message (`createdBy`), whether just now or by an earlier attempt that crashed before the bucket write.
  * - Generation: counted per message; records requestId -> (experiment, arm) for the join and
  *   resolves feedback parked for that requestId, contributing it to ITS (generation) bucket.
  * - Feedback revision r of feedbackId f: applied iff no revision >= r is applied yet; its delta is
@@ -94,28 +94,28 @@ class Planner {
     exp: string,
     arm: string,
     minute: number,
-    by: Contributor,
+    message: Contributor,
     delta: BucketValues,
     latencyMs?: number,
   ): boolean {
-    const id = bucketId(exp, arm, minute, by.kind, by.part);
+    const id = bucketId(exp, arm, minute, message.kind, message.part);
     let bucket = this.state.buckets.get(id);
     let touched = this.touched.get(id);
     if (!bucket) {
-      bucket = emptyBucket(exp, arm, minute, by.kind, by.part);
+      bucket = emptyBucket(exp, arm, minute, message.kind, message.part);
       this.state.buckets.set(id, bucket);
     }
     if (!touched) {
       touched = { bucket, previousLastOffset: bucket.lastOffset };
       this.touched.set(id, touched);
     }
-    if (by.offset <= touched.previousLastOffset) return false; // already included by an earlier attempt
+    if (message.offset <= touched.previousLastOffset) return false; // already included by an earlier attempt
     addValues(bucket, delta);
     if (latencyMs !== undefined) {
       bucket.latency ??= newSketch();
       bucket.latency.accept(latencyMs);
     }
-    bucket.lastOffset = Math.max(bucket.lastOffset, by.offset);
+    bucket.lastOffset = Math.max(bucket.lastOffset, message.offset);
     return true;
   }
 
@@ -141,7 +141,7 @@ class Planner {
   }
 
   exposure(offset: number, data: ExposureData): void {
-    const by = this.contributor('x', offset);
+    const message = this.contributor('x', offset);
     const key = `${data.experiment}|${data.arm}|${data.userId}`;
     let seen = this.state.seen.get(key);
     if (!seen) {
@@ -151,23 +151,23 @@ class Planner {
         exp: data.experiment,
         arm: data.arm,
         minute: minuteOf(data.assignedAt),
-        by: by.id,
+        createdBy: message.id,
       };
       this.state.seen.set(key, seen);
       this.plan.seen.push(seen);
     }
-    if (seen.by !== by.id) {
+    if (seen.createdBy !== message.id) {
       this.plan.outcomes.push({ type: 'exposure', outcome: 'duplicate' });
       return;
     }
     const delta = emptyValues();
     delta.exposures = 1;
-    this.contribute(seen.exp, seen.arm, seen.minute, by, delta);
+    this.contribute(seen.exp, seen.arm, seen.minute, message, delta);
     this.plan.outcomes.push({ type: 'exposure', outcome: 'applied' });
   }
 
   generation(offset: number, data: GenerationLoggedData): void {
-    const by = this.contributor('g', offset);
+    const message = this.contributor('g', offset);
     const minute = minuteOf(data.timestamp);
     if (data.experiment && data.arm) {
       const delta = emptyValues();
@@ -177,7 +177,7 @@ class Planner {
       delta.completionTokens = data.usage?.completionTokens ?? 0;
       const refused = this.refusal(data.experiment, data.arm, delta, data.latencyMs);
       if (refused) return this.reject('generation', offset, refused);
-      this.contribute(data.experiment, data.arm, minute, by, delta, data.latencyMs);
+      this.contribute(data.experiment, data.arm, minute, message, delta, data.latencyMs);
       this.plan.outcomes.push({ type: 'generation', outcome: 'applied' });
     } else {
       this.plan.outcomes.push({ type: 'generation', outcome: 'ignored' });
@@ -189,36 +189,46 @@ class Planner {
         exp: data.experiment ?? null,
         arm: data.arm ?? null,
         minute,
-        by: by.id,
+        createdBy: message.id,
       };
       this.state.requests.set(data.requestId, doc);
       this.plan.requests.push(doc);
     }
     // Feedback that arrived before this generation: apply it now, as part of this message.
     for (const p of this.state.pendingByRequest.get(data.requestId) ?? []) {
-      const outcome = this.revision(p.fid, p.r, p.vals, p.requestId, p.minute, null, null, p._id, by);
+      const outcome = this.revision(
+        p.feedbackId,
+        p.revision,
+        p.values,
+        p.requestId,
+        p.minute,
+        null,
+        null,
+        p._id,
+        message,
+      );
       if (outcome !== 'parked')
         this.plan.outcomes.push({ type: 'feedback', outcome: outcome === 'applied' ? 'resolved' : outcome });
     }
   }
 
   feedback(offset: number, data: FeedbackSubmittedData): void {
-    const by = this.contributor('f', offset);
-    const vals = feedbackValues(data);
+    const message = this.contributor('f', offset);
+    const values = feedbackValues(data);
     // Its own contribution must be finite, even when it is parked until its generation arrives.
-    const field = nonFiniteField(feedbackDelta(null, vals));
+    const field = nonFiniteField(feedbackDelta(null, values));
     if (field) return this.reject('feedback', offset, `feedback ${field} is not a finite number`);
     const refusals: string[] = [];
     const outcome = this.revision(
       data.feedbackId,
       data.revision,
-      vals,
+      values,
       data.requestId,
       minuteOf(data.timestamp),
       data.experiment ?? null,
       data.arm ?? null,
-      by.id,
-      by,
+      message.id,
+      message,
       { receivedAt: data.receivedAt, offset },
       refusals,
     );
@@ -227,30 +237,30 @@ class Planner {
   }
 
   private revision(
-    fid: string,
-    r: number,
-    vals: FeedbackValues,
+    feedbackId: string,
+    revision: number,
+    values: FeedbackValues,
     requestId: string,
     minute: number,
     exp: string | null,
     arm: string | null,
     source: MessageId,
-    by: Contributor,
+    message: Contributor,
     parkInfo?: { receivedAt: string; offset: number },
     refusals?: string[],
   ): Outcome {
-    const revs = this.state.revisions.get(fid) ?? [];
-    const own = revs.find((e) => e.r === r);
+    const revs = this.state.revisions.get(feedbackId) ?? [];
+    const own = revs.find((e) => e.revision === revision);
     if (own) {
       // Only the very message that applied it (same source, same contributor) re-derives its delta:
       // a duplicate parked copy resolved by the same generation must add nothing.
-      if (own.contributor !== by.id || own.source !== source) return 'duplicate';
-      const prev = revs.filter((e) => e.r < r).pop() ?? null;
-      this.contribute(own.exp, own.arm, own.minute, by, feedbackDelta(prev?.vals ?? null, own.vals));
+      if (own.contributor !== message.id || own.source !== source) return 'duplicate';
+      const prev = revs.filter((e) => e.revision < revision).pop() ?? null;
+      this.contribute(own.exp, own.arm, own.minute, message, feedbackDelta(prev?.values ?? null, own.values));
       return 'applied';
     }
     const latest = revs.length > 0 ? revs[revs.length - 1] : null;
-    if (latest && latest.r > r) return 'stale';
+    if (latest && latest.revision > revision) return 'stale';
     let target: { exp: string; arm: string; minute: number } | null = null;
     if (latest) target = { exp: latest.exp, arm: latest.arm, minute: latest.minute };
     else if (exp && arm) target = { exp, arm, minute };
@@ -264,10 +274,10 @@ class Planner {
         const doc: PendingDoc = {
           _id: source,
           part: this.state.part,
-          fid,
-          r,
+          feedbackId,
+          revision,
           requestId,
-          vals,
+          values,
           minute,
           receivedAt: parkInfo.receivedAt,
           offset: parkInfo.offset,
@@ -278,25 +288,31 @@ class Planner {
       return 'parked';
     }
     // Checked on the values as sent: the values kept for the aggregates are a subset of them.
-    const refused = this.refusal(target.exp, target.arm, feedbackDelta(latest?.vals ?? null, vals));
+    const refused = this.refusal(target.exp, target.arm, feedbackDelta(latest?.values ?? null, values));
     if (refused) {
       refusals?.push(refused);
       return 'rejected';
     }
-    const kept = limitScoreNames(vals, this.state.scoreNamesOf(target.exp));
+    const kept = limitScoreNames(values, this.state.scoreNamesOf(target.exp));
     const doc: RevisionDoc = {
-      _id: `${fid}|${r}`,
+      _id: `${feedbackId}|${revision}`,
       part: this.state.part,
-      fid,
-      r,
-      vals: kept,
+      feedbackId,
+      revision,
+      values: kept,
       source,
-      contributor: by.id,
+      contributor: message.id,
       ...target,
     };
     this.state.addRevision(doc);
     this.plan.revisions.push(doc);
-    this.contribute(target.exp, target.arm, target.minute, by, feedbackDelta(latest?.vals ?? null, kept));
+    this.contribute(
+      target.exp,
+      target.arm,
+      target.minute,
+      message,
+      feedbackDelta(latest?.values ?? null, kept),
+    );
     return 'applied';
   }
 

@@ -46,7 +46,7 @@ export function feedbackValues(data: FeedbackSubmittedData): FeedbackValues {
  * names.
  */
 export function limitScoreNames(
-  vals: FeedbackValues,
+  values: FeedbackValues,
   tracked: ReadonlySet<string>,
   limit = MAX_SCORE_NAMES_PER_EXPERIMENT,
 ): FeedbackValues {
@@ -54,7 +54,7 @@ export function limitScoreNames(
   let dropped = 0;
   const droppedNames: string[] = [];
   const scores: Record<string, number> = {};
-  for (const [name, x] of Object.entries(vals.scores)) {
+  for (const [name, x] of Object.entries(values.scores)) {
     if (tracked.has(name)) scores[name] = x;
     else if (room > 0) {
       scores[name] = x;
@@ -64,8 +64,8 @@ export function limitScoreNames(
       if (droppedNames.length < DROPPED_NAMES_KEPT) droppedNames.push(name);
     }
   }
-  if (dropped === 0) return vals;
-  return { ...vals, scores, droppedScores: dropped, droppedScoreNames: droppedNames };
+  if (dropped === 0) return values;
+  return { ...values, scores, droppedScores: dropped, droppedScoreNames: droppedNames };
 }
 
 function contribution(v: FeedbackValues, sign: 1 | -1): BucketValues {

@@ -6,7 +6,7 @@
  * the hot path never reads MongoDB.
  *
  * The state collections are INSERT-ONLY with deterministic ids and record which message created each
- * document (`by` / `contributor`). That is what makes a redelivered message recognisable: after a
+ * document (`createdBy` / `contributor`). That is what makes a redelivered message recognisable: after a
  * crash between the state write and the aggregate write, the reloaded state shows "created by this
  * very message", and the message's aggregate contribution is recomputed from it.
  */
@@ -28,7 +28,7 @@ export interface SeenDoc {
   arm: string;
   minute: number;
   /** The exposure message that first exposed this user to this arm: only it counts the user. */
-  by: MessageId;
+  createdBy: MessageId;
 }
 
 export interface RequestDoc {
@@ -38,16 +38,16 @@ export interface RequestDoc {
   exp: string | null;
   arm: string | null;
   minute: number;
-  by: MessageId;
+  createdBy: MessageId;
 }
 
 export interface RevisionDoc {
   /** `${feedbackId}|${revision}` */
   _id: string;
   part: number;
-  fid: string;
-  r: number;
-  vals: FeedbackValues;
+  feedbackId: string;
+  revision: number;
+  values: FeedbackValues;
   /** The feedback message that carried this revision. */
   source: MessageId;
   /** The message whose aggregate bucket received this revision's delta (the feedback itself, or the
@@ -63,10 +63,10 @@ export interface PendingDoc {
   /** The feedback message id (source). */
   _id: MessageId;
   part: number;
-  fid: string;
-  r: number;
+  feedbackId: string;
+  revision: number;
   requestId: string;
-  vals: FeedbackValues;
+  values: FeedbackValues;
   minute: number;
   receivedAt: string;
   offset: number;
@@ -99,11 +99,11 @@ export class PartitionState {
       names = new Set<string>();
       this.scoreNames.set(doc.exp, names);
     }
-    for (const name of Object.keys(doc.vals.scores)) names.add(name);
-    const list = this.revisions.get(doc.fid) ?? [];
+    for (const name of Object.keys(doc.values.scores)) names.add(name);
+    const list = this.revisions.get(doc.feedbackId) ?? [];
     list.push(doc);
-    list.sort((a, b) => a.r - b.r);
-    this.revisions.set(doc.fid, list);
+    list.sort((a, b) => a.revision - b.revision);
+    this.revisions.set(doc.feedbackId, list);
   }
 
   addPending(doc: PendingDoc): void {

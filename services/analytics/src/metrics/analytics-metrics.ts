@@ -5,13 +5,16 @@
  * (debounced), bounded by a series budget (`publishAll`), and a stopped experiment's series are
  * removed once it has been stopped longer than the retention.
  */
+import { Inject, Injectable } from '@nestjs/common';
+import { METRICS_REGISTRY } from '@llmops/platform';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { BatchObserver } from '../aggregation/apply-batch.usecase';
 import type { ExperimentResults } from '../results/dto/results.response';
 
 type ArmLabels = 'experiment' | 'arm';
 
-export class AnalyticsMetrics implements BatchObserver {
+/** Also the aggregation's batch observer (events, commands, changes). */
+@Injectable()
+export class AnalyticsMetrics {
   readonly exposures: Gauge<ArmLabels>;
   readonly generations: Gauge<ArmLabels>;
   readonly ratingMean: Gauge<ArmLabels>;
@@ -39,7 +42,7 @@ export class AnalyticsMetrics implements BatchObserver {
   private experiments = new Set<string>();
   private onChange?: () => void;
 
-  constructor(registry: Registry) {
+  constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     const gauge = (name: string, help: string) =>
       new Gauge<ArmLabels>({ name, help, labelNames: ['experiment', 'arm'], registers: [registry] });
     this.exposures = gauge('llmops_experiment_exposed_users', 'Distinct exposed users per arm (window all)');

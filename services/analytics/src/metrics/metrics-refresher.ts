@@ -5,12 +5,11 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { LOGGER, SERVICE_CONFIG } from '@llmops/platform';
 import type { Logger } from 'pino';
-import { ExperimentsRepository } from '../aggregation/persistence/experiments.repository';
 import type { AnalyticsConfig } from '../config/analytics.config';
-import type { GetResultsUseCase } from '../results/get-results.usecase';
+import { ExperimentsRepository } from '../persistence/experiments.repository';
+import { GetResultsUseCase } from '../results/get-results.usecase';
 import type { ExperimentResults } from '../results/dto/results.response';
-import type { ListUnattributedUseCase } from '../results/list-unattributed.usecase';
-import { BACKGROUND_RESULTS, BACKGROUND_UNATTRIBUTED } from '../results/results-tokens';
+import { ListUnattributedUseCase } from '../results/list-unattributed.usecase';
 import { AnalyticsMetrics } from './analytics-metrics';
 
 /** Post-batch refreshes wait at least this long after the previous one (FerretDB scans are not free). */
@@ -33,8 +32,8 @@ export class MetricsRefresher implements OnApplicationBootstrap, OnApplicationSh
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly metrics: AnalyticsMetrics,
     private readonly experiments: ExperimentsRepository,
-    @Inject(BACKGROUND_RESULTS) private readonly results: GetResultsUseCase,
-    @Inject(BACKGROUND_UNATTRIBUTED) private readonly unattributed: ListUnattributedUseCase,
+    private readonly results: GetResultsUseCase,
+    private readonly unattributed: ListUnattributedUseCase,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -81,7 +80,7 @@ export class MetricsRefresher implements OnApplicationBootstrap, OnApplicationSh
   private async doRefresh(): Promise<void> {
     const started = process.hrtime.bigint();
     const now = Date.now();
-    const all = await this.experiments.findAll();
+    const all = await this.experiments.findAll('background');
     const retained = all
       .filter(
         (e) =>
@@ -95,7 +94,7 @@ export class MetricsRefresher implements OnApplicationBootstrap, OnApplicationSh
     const results: ExperimentResults[] = [];
     for (const e of keep) {
       if (this.closed) return;
-      results.push(await this.results.forExperiment(e, { window: 'all' }));
+      results.push(await this.results.forExperiment(e, { window: 'all' }, 'background'));
     }
     this.metrics.publishAll(results, this.config.ANALYTICS_METRICS_MAX_SERIES);
     this.metrics.experimentsOmitted.set(retained.length - keep.length);

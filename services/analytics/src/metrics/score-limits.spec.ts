@@ -1,9 +1,9 @@
 import { Registry } from 'prom-client';
-import { type Bucket, emptyBucket } from '../aggregation/bucket';
-import type { ExperimentDoc } from '../aggregation/persistence/experiments.repository';
-import { AnalyticsMetrics } from '../metrics/analytics-metrics';
-import { computeResults } from './compute-results';
-import type { ExperimentResults } from './dto/results.response';
+import { type Bucket, emptyBucket } from '../domain/bucket';
+import type { ExperimentDoc } from '../persistence/analytics.schemas';
+import { AnalyticsMetrics } from './analytics-metrics';
+import { computeResults } from '../results/compute-results';
+import type { ExperimentResults } from '../results/dto/results.response';
 
 const options = { minimumPerArm: 200, recommendedPerArm: 500 };
 const window = { from: new Date(0), to: new Date(3_600_000) };

@@ -1,5 +1,6 @@
 /**
- * MongoDB side of the aggregation (native driver: the hot path never goes through mongoose).
+ * MongoDB side of the aggregation: the partition state and the versioned buckets. The hot path uses
+ * the native collections behind the models, never mongoose documents.
  *
  * FerretDB (SQLite) facts this is built around, measured before writing it:
  * - an error inside a bulk UPDATE stops the rest of that bulk and its counts are unreliable, so
@@ -12,7 +13,7 @@
  *   partition state is a cache).
  *
  * Bucket versions. A bucket's new state is inserted as a new document whose `_id` names the
- * version it supersedes: `${bucketId}^${base}`, where `base` (also stored as `p`) is the lastOffset
+ * version it supersedes: `${bucketId}^${base}`, where `base` (stored as `previousLastOffset`) is the lastOffset
  * of the superseded version (-1 for a bucket's first version). Two writers extending the same
  * version collide on that unique `_id` (E11000 -> WriteConflictError, the batch is retried on a
  * fresh load): the compare-and-set the design needs, atomic on MongoDB and on FerretDB alike.
@@ -32,25 +33,23 @@
  * notices the rebalance could extend its own fork past the chain (see the README's limitations).
  */
 import { DDSketch } from '@datadog/sketches-js';
-import { Binary, type Collection, type Db, MongoBulkWriteError, MongoServerError } from 'mongodb';
-import type { Bucket } from '../bucket';
-import type { BatchPlan } from '../batch-planner';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { isDuplicateKey, SERVICE_CONFIG } from '@llmops/platform';
+import { type Model, mongo } from 'mongoose';
+import type { AnalyticsConfig } from '../config/analytics.config';
+import type { BatchPlan } from '../domain/batch-planner';
+import type { Bucket } from '../domain/bucket';
+import { nextTurn } from '../domain/next-turn';
 import {
   PartitionState,
   type PendingDoc,
   type RequestDoc,
   type RevisionDoc,
   type SeenDoc,
-} from '../partition-state';
-
-export const COLLECTIONS = {
-  buckets: 'buckets',
-  seen: 'exposures_seen',
-  requests: 'requests',
-  revisions: 'feedback_revisions',
-  pending: 'pending_feedback',
-  experiments: 'experiments',
-} as const;
+} from '../domain/partition-state';
+import { BUCKET, PENDING, REQUEST, REVISION, SEEN, type StoredBucket } from './analytics.schemas';
+import { collectionFor, type ReadPath } from './read-path';
 
 /**
  * Another writer (a previous owner of the partition, or a redelivery) got there first. Transient:
@@ -65,19 +64,6 @@ export class WriteConflictError extends Error {
   }
 }
 
-export interface StoredBucket extends Omit<Bucket, 'latency'> {
-  /** The version id, `${b}^${p}` (see `versionId`). */
-  _id: string;
-  /** Base: lastOffset of the version this one superseded (-1: first version). Absent before versioning. */
-  p?: number;
-  /**
-   * The bucket id (`bucketId`): every version of one bucket shares it. Absent in documents written
-   * before buckets were versioned (their `_id` is the bucket id); read through `bucketOf`.
-   */
-  b?: string;
-  latency: Binary | null;
-}
-
 /** Id of the version that supersedes the one whose lastOffset was `previousLastOffset`. */
 export function versionId(bucketId: string, previousLastOffset: number): string {
   return `${bucketId}^${previousLastOffset}`;
@@ -87,19 +73,19 @@ export function toStored(bucket: Bucket, previousLastOffset: number): StoredBuck
   return {
     ...bucket,
     _id: versionId(bucket._id, previousLastOffset),
-    b: bucket._id,
-    p: previousLastOffset,
-    latency: bucket.latency ? new Binary(Buffer.from(bucket.latency.toProto())) : null,
+    bucketId: bucket._id,
+    previousLastOffset,
+    latency: bucket.latency ? new mongo.Binary(Buffer.from(bucket.latency.toProto())) : null,
   };
 }
 
 /** The bucket a stored version belongs to (a pre-versioning document is its own bucket). */
 export function bucketOf(doc: StoredBucket): string {
-  return doc.b ?? doc._id;
+  return doc.bucketId ?? doc._id;
 }
 
 export function fromStored(doc: StoredBucket): Bucket {
-  const { b: _b, p: _p, ...rest } = doc;
+  const { bucketId: _bucketId, previousLastOffset: _previous, ...rest } = doc;
   return {
     ...rest,
     _id: bucketOf(doc),
@@ -109,7 +95,7 @@ export function fromStored(doc: StoredBucket): Bucket {
 
 /** Base of a stored version (a document stored before versioning counts as a first version). */
 function baseOf(doc: StoredBucket): number {
-  return doc.p ?? -1;
+  return doc.previousLastOffset ?? -1;
 }
 
 /** Whether `a` is a later version of its bucket than `b` (see the header; ties: deterministic). */
@@ -144,20 +130,11 @@ function refOf(doc: StoredBucket): VersionRef {
   return { id: doc._id, base: baseOf(doc), lastOffset: doc.lastOffset };
 }
 
-function isDuplicateKey(err: unknown): boolean {
-  if (err instanceof MongoBulkWriteError) {
-    const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-    return errors.length > 0 && errors.every((e) => e.code === 11000);
-  }
-  return err instanceof MongoServerError && err.code === 11000;
-}
+/** Buckets read or decoded between two turns of the event loop. */
+const SLICE = 250;
 
+@Injectable()
 export class AggregationRepository {
-  readonly buckets: Collection<StoredBucket>;
-  private readonly seen: Collection<SeenDoc>;
-  private readonly requests: Collection<RequestDoc>;
-  private readonly revisions: Collection<RevisionDoc>;
-  private readonly pending: Collection<PendingDoc>;
   /**
    * Current version of each bucket this instance wrote or loaded (what its next write supersedes).
    * Entries of partitions this instance no longer owns stay until it loads them again; the partition
@@ -171,43 +148,26 @@ export class AggregationRepository {
    */
   private readonly superseded = new Set<string>();
   private lastGcAt = 0;
-  private readonly bucketGcIntervalMs: number;
 
-  constructor(db: Db, options: { bucketGcIntervalMs?: number } = {}) {
-    this.bucketGcIntervalMs = options.bucketGcIntervalMs ?? 2_000;
-    this.buckets = db.collection<StoredBucket>(COLLECTIONS.buckets);
-    this.seen = db.collection<SeenDoc>(COLLECTIONS.seen);
-    this.requests = db.collection<RequestDoc>(COLLECTIONS.requests);
-    this.revisions = db.collection<RevisionDoc>(COLLECTIONS.revisions);
-    this.pending = db.collection<PendingDoc>(COLLECTIONS.pending);
-  }
-
-  async ensureIndexes(): Promise<void> {
-    await Promise.all([
-      // Results API: buckets of one experiment in a time window.
-      this.buckets.createIndex({ exp: 1, minute: 1 }),
-      // Partition state load after (re)assignment: find({ part }).
-      this.buckets.createIndex({ part: 1 }),
-      this.seen.createIndex({ part: 1 }),
-      this.requests.createIndex({ part: 1 }),
-      this.revisions.createIndex({ part: 1 }),
-      this.pending.createIndex({ part: 1 }),
-      // GET /v1/feedback/unattributed: pages of find({ (fid, r) > cursor }).sort({ fid, r, receivedAt }),
-      // and the applied revisions of a page's feedback ids: find({ fid: { $in } }).
-      this.pending.createIndex({ fid: 1, r: 1, receivedAt: 1 }),
-      this.revisions.createIndex({ fid: 1 }),
-    ]);
-  }
+  constructor(
+    @InjectModel(BUCKET) private readonly buckets: Model<StoredBucket>,
+    @InjectModel(SEEN) private readonly seen: Model<SeenDoc>,
+    @InjectModel(REQUEST) private readonly requests: Model<RequestDoc>,
+    @InjectModel(REVISION) private readonly revisions: Model<RevisionDoc>,
+    @InjectModel(PENDING) private readonly pending: Model<PendingDoc>,
+    @Inject(SERVICE_CONFIG)
+    private readonly config: Pick<AnalyticsConfig, 'ANALYTICS_BUCKET_GC_INTERVAL_MS'>,
+  ) {}
 
   /** Loads everything partition number `part` owns (five reads; only on (re)assignment or conflict). */
   async loadPartition(part: number): Promise<PartitionState> {
     const state = new PartitionState(part);
     const [buckets, seen, requests, revisions, pending] = await Promise.all([
-      this.buckets.find({ part }).toArray(),
-      this.seen.find({ part }).toArray(),
-      this.requests.find({ part }).toArray(),
-      this.revisions.find({ part }).toArray(),
-      this.pending.find({ part }).toArray(),
+      collectionFor(this.buckets, 'background').find({ part }).toArray(),
+      collectionFor(this.seen, 'background').find({ part }).toArray(),
+      collectionFor(this.requests, 'background').find({ part }).toArray(),
+      collectionFor(this.revisions, 'background').find({ part }).toArray(),
+      collectionFor(this.pending, 'background').find({ part }).toArray(),
     ]);
     const latest = latestVersions(buckets);
     for (const b of latest) {
@@ -226,34 +186,57 @@ export class AggregationRepository {
   }
 
   /**
+   * The current version of every bucket of `experiment` whose minute is in [fromMinute, toMinute),
+   * read in batches and decoded in slices, letting other requests run in between.
+   */
+  async bucketsInWindow(
+    experiment: string,
+    fromMinute: number,
+    toMinute: number,
+    path: ReadPath,
+  ): Promise<Bucket[]> {
+    const docs: StoredBucket[] = [];
+    const cursor = collectionFor(this.buckets, path)
+      .find({ exp: experiment, minute: { $gte: fromMinute, $lt: toMinute } })
+      .batchSize(SLICE);
+    for await (const doc of cursor) {
+      docs.push(doc);
+      if (docs.length % SLICE === 0) await nextTurn();
+    }
+    const buckets: Bucket[] = [];
+    for (const doc of latestVersions(docs)) {
+      buckets.push(fromStored(doc));
+      if (buckets.length % SLICE === 0) await nextTurn();
+    }
+    return buckets;
+  }
+
+  /**
    * Writes a plan: the insert-only state documents first, then the buckets. A crash between the two
    * is repaired on redelivery (the state then names this batch's messages as creators, and their
    * contributions are recomputed). Returns the number of MongoDB commands sent.
    */
   async write(plan: BatchPlan): Promise<number> {
     let commands = 0;
-    const insertAll = <T extends { _id: string }>(
-      col: Collection<T>,
-      docs: T[],
-      what: string,
-    ): Array<Promise<void>> => {
+    const insertAll = <T extends mongo.Document>(model: Model<T>, docs: T[]): Array<Promise<void>> => {
       if (docs.length === 0) return [];
       commands++;
       return [
-        col
-          .insertMany(docs as unknown as Parameters<Collection<T>['insertMany']>[0], { ordered: false })
+        collectionFor(model, 'background')
+          .insertMany(docs as mongo.OptionalUnlessRequiredId<T>[], { ordered: false })
           .then(() => undefined)
           .catch((err: unknown) => {
-            if (isDuplicateKey(err)) throw new WriteConflictError(`${what}: a document already exists`);
+            if (isDuplicateKey(err))
+              throw new WriteConflictError(`${model.collection.collectionName}: a document already exists`);
             throw err;
           }),
       ];
     };
     await settleAll([
-      ...insertAll(this.seen, plan.seen, COLLECTIONS.seen),
-      ...insertAll(this.requests, plan.requests, COLLECTIONS.requests),
-      ...insertAll(this.revisions, plan.revisions, COLLECTIONS.revisions),
-      ...insertAll(this.pending, plan.pending, COLLECTIONS.pending),
+      ...insertAll(this.seen, plan.seen),
+      ...insertAll(this.requests, plan.requests),
+      ...insertAll(this.revisions, plan.revisions),
+      ...insertAll(this.pending, plan.pending),
     ]);
 
     if (plan.buckets.length > 0) {
@@ -262,7 +245,6 @@ export class AggregationRepository {
         insertAll(
           this.buckets,
           plan.buckets.map((t) => toStored(t.bucket, t.previousLastOffset)),
-          COLLECTIONS.buckets,
         ),
       );
       for (const t of plan.buckets) {
@@ -281,11 +263,14 @@ export class AggregationRepository {
         this.versions.set(t.bucket._id, written);
       }
     }
-    if (this.superseded.size > 0 && Date.now() - this.lastGcAt >= this.bucketGcIntervalMs) {
+    if (
+      this.superseded.size > 0 &&
+      Date.now() - this.lastGcAt >= this.config.ANALYTICS_BUCKET_GC_INTERVAL_MS
+    ) {
       const ids = [...this.superseded];
       commands++;
       // `$in` on `_id`: one scan on FerretDB, half the cost of an `$or` of per-id conditions.
-      await this.buckets.deleteMany({ _id: { $in: ids } });
+      await collectionFor(this.buckets, 'background').deleteMany({ _id: { $in: ids } });
       for (const id of ids) this.superseded.delete(id);
       this.lastGcAt = Date.now();
     }

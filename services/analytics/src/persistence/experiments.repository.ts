@@ -2,23 +2,12 @@
  * Experiment snapshots from the compacted experiments topic: the newest revision per key wins
  * (an older or repeated snapshot, e.g. after a replay, changes nothing).
  */
-import type { Collection, Db } from 'mongodb';
-import { COLLECTIONS } from './aggregation.repository';
-
-export interface ExperimentDoc {
-  /** experiment key */
-  _id: string;
-  revision: number;
-  status: 'draft' | 'running' | 'paused' | 'stopped';
-  control: string;
-  arms: Array<{ name: string; weight: number }>;
-  phase: number;
-  /** When the current phase began (null: phase never changed while we watched; use all data). */
-  phaseStartedAt: string | null;
-  /** When the experiment was stopped (drives removal of its metrics). */
-  stoppedAt: string | null;
-  updatedAt: string;
-}
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { isDuplicateKey } from '@llmops/platform';
+import type { Model } from 'mongoose';
+import { EXPERIMENT, type ExperimentDoc } from './analytics.schemas';
+import { collectionFor, type ReadPath } from './read-path';
 
 export interface ExperimentSnapshotInput {
   key: string;
@@ -30,19 +19,16 @@ export interface ExperimentSnapshotInput {
   changedAt: string;
 }
 
+@Injectable()
 export class ExperimentsRepository {
-  private readonly col: Collection<ExperimentDoc>;
+  constructor(@InjectModel(EXPERIMENT) private readonly experiments: Model<ExperimentDoc>) {}
 
-  constructor(db: Db) {
-    this.col = db.collection<ExperimentDoc>(COLLECTIONS.experiments);
+  findByKey(key: string, path: ReadPath): Promise<ExperimentDoc | null> {
+    return collectionFor(this.experiments, path).findOne({ _id: key });
   }
 
-  findByKey(key: string): Promise<ExperimentDoc | null> {
-    return this.col.findOne({ _id: key });
-  }
-
-  findAll(): Promise<ExperimentDoc[]> {
-    return this.col.find({}).toArray();
+  findAll(path: ReadPath): Promise<ExperimentDoc[]> {
+    return collectionFor(this.experiments, path).find({}).toArray();
   }
 
   /** Applies the newest snapshot per key of one batch: insert the unknown, compare-and-set the known. */
@@ -54,8 +40,9 @@ export class ExperimentsRepository {
     }
     if (newest.size === 0) return;
     // The experiments collection is tiny (one document per experiment), so reading it is cheap.
+    const col = collectionFor(this.experiments, 'background');
     const current = new Map(
-      (await this.col.find({ _id: { $in: [...newest.keys()] } }).toArray()).map((d) => [d._id, d]),
+      (await col.find({ _id: { $in: [...newest.keys()] } }).toArray()).map((d) => [d._id, d]),
     );
     const inserts: ExperimentDoc[] = [];
     const updates: Array<{ doc: ExperimentDoc; previous: number }> = [];
@@ -79,12 +66,12 @@ export class ExperimentsRepository {
     if (inserts.length > 0) {
       // A concurrent instance may insert the same key; its snapshot is as new or newer, so a
       // duplicate key is simply ignored (FerretDB continues unordered inserts past it).
-      await this.col.insertMany(inserts, { ordered: false }).catch((err: unknown) => {
-        if (!(err instanceof Error && /E11000|duplicate key/i.test(err.message))) throw err;
+      await col.insertMany(inserts, { ordered: false }).catch((err: unknown) => {
+        if (!isDuplicateKey(err)) throw err;
       });
     }
     if (updates.length > 0) {
-      await this.col.bulkWrite(
+      await col.bulkWrite(
         updates.map(({ doc, previous }) => {
           const { _id, ...rest } = doc;
           return { replaceOne: { filter: { _id, revision: previous }, replacement: rest } };

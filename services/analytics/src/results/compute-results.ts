@@ -24,9 +24,10 @@ import {
   emptyValues,
   newSketch,
   unescapeScoreName,
-} from '../aggregation/bucket';
-import { MAX_SCORE_NAMES_PER_EXPERIMENT } from '../aggregation/feedback-values';
-import type { ExperimentDoc } from '../aggregation/persistence/experiments.repository';
+} from '../domain/bucket';
+import { MAX_SCORE_NAMES_PER_EXPERIMENT } from '../domain/feedback-values';
+import { nextTurn } from '../domain/next-turn';
+import type { ExperimentDoc } from '../persistence/analytics.schemas';
 import type { ArmResult, ComparisonResult, ExperimentResults, MeanResult } from './dto/results.response';
 
 export interface ResultsOptions {
@@ -157,9 +158,6 @@ function compareThumbs(arm: string, c: ArmAgg, t: ArmAgg): ComparisonResult {
       : { pValue: null, ci95: null, method: 'mSPRT-normal-mixture', reason: s.reason },
   };
 }
-
-/** Lets other requests (and /health/live) run between slices of a long computation. */
-export const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * The results of one experiment. With 20 arms and 50 score names this is ~1,000 comparisons

@@ -1,18 +1,14 @@
-import type { Bucket } from '../aggregation/bucket';
-import {
-  type AggregationRepository,
-  fromStored,
-  latestVersions,
-  type StoredBucket,
-} from '../aggregation/persistence/aggregation.repository';
-import type { ExperimentDoc, ExperimentsRepository } from '../aggregation/persistence/experiments.repository';
-import { computeResults, nextTurn, type ResultsOptions } from './compute-results';
+import { Inject, Injectable } from '@nestjs/common';
+import { SERVICE_CONFIG } from '@llmops/platform';
+import type { AnalyticsConfig } from '../config/analytics.config';
+import { AggregationRepository } from '../persistence/aggregation.repository';
+import type { ExperimentDoc } from '../persistence/analytics.schemas';
+import { ExperimentsRepository } from '../persistence/experiments.repository';
+import type { ReadPath } from '../persistence/read-path';
+import { computeResults } from './compute-results';
 import type { ResultsQuery } from './dto/results.request';
 import type { ExperimentResults } from './dto/results.response';
 import { ExperimentNotFoundError } from './results.errors';
-
-/** Buckets read or decoded between two turns of the event loop. */
-const SLICE = 250;
 
 const WINDOW_MS: Record<'1h' | '24h' | '7d', number> = {
   '1h': 3_600_000,
@@ -33,22 +29,26 @@ export function resolveWindow(
   return { from: new Date(to.getTime() - WINDOW_MS[window]), to };
 }
 
+@Injectable()
 export class GetResultsUseCase {
   constructor(
     private readonly aggregation: AggregationRepository,
     private readonly experiments: ExperimentsRepository,
-    private readonly options: ResultsOptions,
+    @Inject(SERVICE_CONFIG)
+    private readonly config: Pick<AnalyticsConfig, 'ANALYTICS_MIN_PER_ARM' | 'ANALYTICS_RECOMMENDED_PER_ARM'>,
   ) {}
 
+  /** The results API: reads with the request deadline. */
   async execute(key: string, query: ResultsQuery, now = new Date()): Promise<ExperimentResults> {
-    const experiment = await this.experiments.findByKey(key);
+    const experiment = await this.experiments.findByKey(key, 'request');
     if (!experiment) throw new ExperimentNotFoundError(key);
-    return this.forExperiment(experiment, query, now);
+    return this.forExperiment(experiment, query, 'request', now);
   }
 
   async forExperiment(
     experiment: ExperimentDoc,
     query: ResultsQuery,
+    path: ReadPath,
     now = new Date(),
   ): Promise<ExperimentResults> {
     const window = resolveWindow(query, experiment, now);
@@ -59,22 +59,10 @@ export class GetResultsUseCase {
     // `all` without an explicit end has no upper bound (late clocks must not hide data).
     const open = (query.window ?? 'all') === 'all' && !query.from && !query.to;
     const toMinute = open ? Number.MAX_SAFE_INTEGER : Math.ceil(window.to.getTime() / 60_000);
-    // A long window holds thousands of buckets: read them in batches and decode them in slices,
-    // letting other requests (and /health/live) run in between instead of blocking the event loop.
-    const docs: StoredBucket[] = [];
-    const cursor = this.aggregation.buckets
-      .find({ exp: experiment._id, minute: { $gte: fromMinute, $lt: toMinute } })
-      .batchSize(SLICE);
-    for await (const doc of cursor) {
-      docs.push(doc);
-      if (docs.length % SLICE === 0) await nextTurn();
-    }
-    const latest = latestVersions(docs);
-    const buckets: Bucket[] = [];
-    for (const doc of latest) {
-      buckets.push(fromStored(doc));
-      if (buckets.length % SLICE === 0) await nextTurn();
-    }
-    return computeResults(experiment, buckets, window, this.options);
+    const buckets = await this.aggregation.bucketsInWindow(experiment._id, fromMinute, toMinute, path);
+    return computeResults(experiment, buckets, window, {
+      minimumPerArm: this.config.ANALYTICS_MIN_PER_ARM,
+      recommendedPerArm: this.config.ANALYTICS_RECOMMENDED_PER_ARM,
+    });
   }
 }

@@ -6,14 +6,14 @@
  * The parked documents are keyed by the message that carried them, so one (feedbackId, revision)
  * can be parked several times: a client that sent the same feedback twice, or a producer retry,
  * gives two messages. Listing therefore reads in (feedbackId, revision) order, where such copies
- * are adjacent, and lists each pair once. Pages are read through the `{ fid, r, receivedAt }`
- * index after the cursor's pair, never the whole collection.
+ * are adjacent, and lists each pair once. Pages are read after the cursor's pair through an index,
+ * never the whole collection.
  */
+import { Injectable } from '@nestjs/common';
 import { decodeCursor, encodeCursor } from '@llmops/platform';
-import type { Db, Filter } from 'mongodb';
 import { z } from 'zod';
-import { COLLECTIONS } from '../aggregation/persistence/aggregation.repository';
-import type { PendingDoc, RequestDoc, RevisionDoc } from '../aggregation/partition-state';
+import { type ParkedFeedback, ParkedFeedbackRepository } from '../persistence/parked-feedback.repository';
+import type { ReadPath } from '../persistence/read-path';
 
 export interface UnattributedFeedback {
   feedbackId: string;
@@ -45,7 +45,6 @@ export const unattributedQuerySchema = z.strictObject({
 
 /** A cursor is the last (feedbackId, revision) pair a page examined. */
 const cursorKey = z.tuple([z.string(), z.number().int()]);
-type Key = z.infer<typeof cursorKey>;
 
 /**
  * Parked documents one page may examine, as a multiple of its limit: resolved and duplicate
@@ -53,17 +52,9 @@ type Key = z.infer<typeof cursorKey>;
  */
 const EXAMINE_FACTOR = 4;
 
-const PROJECTION = { fid: 1, r: 1, requestId: 1, receivedAt: 1 } as const;
-type Parked = Pick<PendingDoc, 'fid' | 'r' | 'requestId' | 'receivedAt'>;
-
-function after(key: Key | undefined): Filter<PendingDoc> {
-  if (key === undefined) return {};
-  const [fid, r] = key;
-  return { $or: [{ fid: { $gt: fid } }, { fid, r: { $gt: r } }] };
-}
-
+@Injectable()
 export class ListUnattributedUseCase {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly parked: ParkedFeedbackRepository) {}
 
   /** One page in (feedbackId, revision) order; it may hold fewer than `limit` items while nextCursor is set. */
   async page(limit: number, cursor?: string): Promise<UnattributedPage> {
@@ -73,24 +64,17 @@ export class ListUnattributedUseCase {
     let examined = 0;
     for (;;) {
       const batch = Math.min(limit * 2, budget - examined);
-      // batchSize = limit: one round trip, no server cursor left open between requests.
-      const docs = await this.db
-        .collection<PendingDoc>(COLLECTIONS.pending)
-        .find(after(position), { projection: PROJECTION })
-        .sort({ fid: 1, r: 1, receivedAt: 1 })
-        .limit(batch)
-        .batchSize(batch)
-        .toArray();
+      const docs = await this.parked.parkedAfter(position, batch, 'request');
       examined += docs.length;
       // Copies of one pair are adjacent; the first has the earliest receivedAt.
-      const firsts: Parked[] = [];
+      const firsts: ParkedFeedback[] = [];
       for (const d of docs) {
         const last = firsts[firsts.length - 1];
-        if (!last || last.fid !== d.fid || last.r !== d.r) firsts.push(d);
+        if (!last || last.feedbackId !== d.feedbackId || last.revision !== d.revision) firsts.push(d);
       }
-      const listed = await this.unresolved(firsts);
+      const listed = await this.unresolved(firsts, 'request');
       for (const p of firsts) {
-        position = [p.fid, p.r];
+        position = [p.feedbackId, p.revision];
         const item = listed.get(p);
         if (item) items.push(item);
         if (items.length === limit) return { items, nextCursor: encodeCursor(position) };
@@ -100,43 +84,33 @@ export class ListUnattributedUseCase {
     }
   }
 
-  /** Every parked (feedbackId, revision) still unattributed: a full read, for the metric. */
+  /** Every parked (feedbackId, revision) still unattributed: a full read, for the metric (no request deadline). */
   async count(): Promise<number> {
-    const docs = await this.db
-      .collection<PendingDoc>(COLLECTIONS.pending)
-      .find({}, { projection: PROJECTION })
-      .toArray();
-    const distinct = new Map<string, Parked>();
-    for (const d of docs) distinct.set(`${d.r}|${d.fid}`, d);
-    return (await this.unresolved([...distinct.values()])).size;
+    const distinct = new Map<string, ParkedFeedback>();
+    for (const d of await this.parked.allParked('background'))
+      distinct.set(`${d.revision}|${d.feedbackId}`, d);
+    return (await this.unresolved([...distinct.values()], 'background')).size;
   }
 
   /** The parked pairs that are still unattributed, with the reason. */
-  private async unresolved(parked: Parked[]): Promise<Map<Parked, UnattributedFeedback>> {
-    const out = new Map<Parked, UnattributedFeedback>();
+  private async unresolved(
+    parked: ParkedFeedback[],
+    path: ReadPath,
+  ): Promise<Map<ParkedFeedback, UnattributedFeedback>> {
+    const out = new Map<ParkedFeedback, UnattributedFeedback>();
     if (parked.length === 0) return out;
-    const requestIds = [...new Set(parked.map((p) => p.requestId))];
-    const fids = [...new Set(parked.map((p) => p.fid))];
-    const [requests, revisions] = await Promise.all([
-      this.db
-        .collection<RequestDoc>(COLLECTIONS.requests)
-        .find({ _id: { $in: requestIds } }, { projection: { exp: 1, arm: 1 } })
-        .toArray(),
-      this.db
-        .collection<RevisionDoc>(COLLECTIONS.revisions)
-        .find({ fid: { $in: fids } }, { projection: { fid: 1, r: 1 } })
-        .toArray(),
-    ]);
-    const byRequest = new Map(requests.map((r) => [r._id, r]));
-    const maxRevision = new Map<string, number>();
-    for (const r of revisions) maxRevision.set(r.fid, Math.max(maxRevision.get(r.fid) ?? 0, r.r));
+    const { requests, latestRevision } = await this.parked.attribution(
+      [...new Set(parked.map((p) => p.requestId))],
+      [...new Set(parked.map((p) => p.feedbackId))],
+      path,
+    );
     for (const p of parked) {
-      const req = byRequest.get(p.requestId);
+      const req = requests.get(p.requestId);
       if (req?.exp && req.arm) continue;
-      if ((maxRevision.get(p.fid) ?? 0) >= p.r) continue;
+      if ((latestRevision.get(p.feedbackId) ?? 0) >= p.revision) continue;
       out.set(p, {
-        feedbackId: p.fid,
-        revision: p.r,
+        feedbackId: p.feedbackId,
+        revision: p.revision,
         requestId: p.requestId,
         receivedAt: p.receivedAt,
         reason: req ? 'generation_not_in_experiment' : 'generation_not_seen',

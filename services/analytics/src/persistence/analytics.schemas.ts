@@ -1,0 +1,131 @@
+/**
+ * The analytics documents as mongoose models. The hot path reads and writes the native collection
+ * behind each model (`model.collection`, or `requestCollection(model)` with the request deadline);
+ * the schemas name the collections, the identifying fields and the indexes, each beside the query it
+ * serves. Summaries inside buckets and feedback values are written as they are (`strict: false`).
+ */
+import type { ModelDefinition } from '@nestjs/mongoose';
+import { type mongo, Schema } from 'mongoose';
+import type { Bucket } from '../domain/bucket';
+import type { PendingDoc, RequestDoc, RevisionDoc, SeenDoc } from '../domain/partition-state';
+
+/** One stored version of a bucket (see aggregation.repository.ts, "Bucket versions"). */
+export interface StoredBucket extends Omit<Bucket, 'latency'> {
+  /** The version id, `${bucketId}^${previousLastOffset}`. */
+  _id: string;
+  /** The bucket every version of it shares. Absent before buckets were versioned (then `_id`). */
+  bucketId?: string;
+  /** lastOffset of the version this one supersedes (-1: first version; absent before versioning). */
+  previousLastOffset?: number;
+  latency: mongo.Binary | null;
+}
+
+export interface ExperimentDoc {
+  /** experiment key */
+  _id: string;
+  revision: number;
+  status: 'draft' | 'running' | 'paused' | 'stopped';
+  control: string;
+  arms: Array<{ name: string; weight: number }>;
+  phase: number;
+  /** When the current phase began (null: phase never changed while we watched; use all data). */
+  phaseStartedAt: string | null;
+  /** When the experiment was stopped (drives removal of its metrics). */
+  stoppedAt: string | null;
+  updatedAt: string;
+}
+
+const options = { versionKey: false, strict: false } as const;
+const partitionOwned = { _id: String, part: Number };
+
+export const BucketSchema = new Schema<StoredBucket>(
+  {
+    ...partitionOwned,
+    bucketId: String,
+    previousLastOffset: Number,
+    exp: String,
+    arm: String,
+    minute: Number,
+  },
+  { ...options, collection: 'buckets' },
+);
+// Results: the buckets of one experiment in a time window.
+BucketSchema.index({ exp: 1, minute: 1 });
+// Partition load after (re)assignment: find({ part }); the same for every state collection below.
+BucketSchema.index({ part: 1 });
+
+export const SeenSchema = new Schema<SeenDoc>(
+  { ...partitionOwned, exp: String, arm: String, minute: Number, createdBy: String },
+  { ...options, collection: 'exposures_seen' },
+);
+SeenSchema.index({ part: 1 });
+
+export const RequestSchema = new Schema<RequestDoc>(
+  { ...partitionOwned, exp: String, arm: String, minute: Number, createdBy: String },
+  { ...options, collection: 'requests' },
+);
+RequestSchema.index({ part: 1 });
+
+export const RevisionSchema = new Schema<RevisionDoc>(
+  {
+    ...partitionOwned,
+    feedbackId: String,
+    revision: Number,
+    source: String,
+    contributor: String,
+    exp: String,
+    arm: String,
+    minute: Number,
+  },
+  { ...options, collection: 'feedback_revisions' },
+);
+RevisionSchema.index({ part: 1 });
+// Unattributed feedback: the applied revisions of a page's feedback ids, find({ feedbackId: { $in } }).
+RevisionSchema.index({ feedbackId: 1 });
+
+export const PendingSchema = new Schema<PendingDoc>(
+  {
+    ...partitionOwned,
+    feedbackId: String,
+    revision: Number,
+    requestId: String,
+    minute: Number,
+    receivedAt: String,
+    offset: Number,
+  },
+  { ...options, collection: 'pending_feedback' },
+);
+PendingSchema.index({ part: 1 });
+// Unattributed feedback pages: find({ (feedbackId, revision) > cursor }).sort({ feedbackId, revision, receivedAt }).
+PendingSchema.index({ feedbackId: 1, revision: 1, receivedAt: 1 });
+
+export const ExperimentSchema = new Schema<ExperimentDoc>(
+  {
+    _id: String,
+    revision: Number,
+    status: String,
+    control: String,
+    arms: [{ _id: false, name: String, weight: Number }],
+    phase: Number,
+    phaseStartedAt: String,
+    stoppedAt: String,
+    updatedAt: String,
+  },
+  { versionKey: false, collection: 'experiments' },
+);
+
+export const BUCKET = 'Bucket';
+export const SEEN = 'ExposureSeen';
+export const REQUEST = 'Request';
+export const REVISION = 'FeedbackRevision';
+export const PENDING = 'PendingFeedback';
+export const EXPERIMENT = 'Experiment';
+
+export const ANALYTICS_MODELS: ModelDefinition[] = [
+  { name: BUCKET, schema: BucketSchema },
+  { name: SEEN, schema: SeenSchema },
+  { name: REQUEST, schema: RequestSchema },
+  { name: REVISION, schema: RevisionSchema },
+  { name: PENDING, schema: PendingSchema },
+  { name: EXPERIMENT, schema: ExperimentSchema },
+];

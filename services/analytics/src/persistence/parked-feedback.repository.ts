@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model, mongo } from 'mongoose';
+import type { PendingDoc, RequestDoc, RevisionDoc } from '../domain/partition-state';
+import { PENDING, REQUEST, REVISION } from './analytics.schemas';
+import { collectionFor, type ReadPath } from './read-path';
+
+/** What listing needs of a parked feedback document. */
+export type ParkedFeedback = Pick<PendingDoc, 'feedbackId' | 'revision' | 'requestId' | 'receivedAt'>;
+
+const PARKED = { feedbackId: 1, revision: 1, requestId: 1, receivedAt: 1 } as const;
+
+/** Reads of feedback parked until its generation arrives, and of what would attribute it. */
+@Injectable()
+export class ParkedFeedbackRepository {
+  constructor(
+    @InjectModel(PENDING) private readonly pending: Model<PendingDoc>,
+    @InjectModel(REQUEST) private readonly requests: Model<RequestDoc>,
+    @InjectModel(REVISION) private readonly revisions: Model<RevisionDoc>,
+  ) {}
+
+  /**
+   * Up to `limit` parked documents after the (feedbackId, revision) pair `after`, in (feedbackId,
+   * revision, receivedAt) order, through that index, in one round trip (no server cursor stays open).
+   */
+  parkedAfter(after: [string, number] | undefined, limit: number, path: ReadPath): Promise<ParkedFeedback[]> {
+    const filter: mongo.Filter<PendingDoc> = after
+      ? { $or: [{ feedbackId: { $gt: after[0] } }, { feedbackId: after[0], revision: { $gt: after[1] } }] }
+      : {};
+    return collectionFor(this.pending, path)
+      .find(filter, { projection: PARKED })
+      .sort({ feedbackId: 1, revision: 1, receivedAt: 1 })
+      .limit(limit)
+      .batchSize(limit)
+      .toArray();
+  }
+
+  /** Every parked document (a full read). */
+  allParked(path: ReadPath): Promise<ParkedFeedback[]> {
+    return collectionFor(this.pending, path).find({}, { projection: PARKED }).toArray();
+  }
+
+  /** The experiment/arm of the generations seen among `requestIds`, and the latest applied revision of `feedbackIds`. */
+  async attribution(
+    requestIds: string[],
+    feedbackIds: string[],
+    path: ReadPath,
+  ): Promise<{
+    requests: Map<string, Pick<RequestDoc, 'exp' | 'arm'>>;
+    latestRevision: Map<string, number>;
+  }> {
+    const [requests, revisions] = await Promise.all([
+      collectionFor(this.requests, path)
+        .find({ _id: { $in: requestIds } }, { projection: { exp: 1, arm: 1 } })
+        .toArray(),
+      collectionFor(this.revisions, path)
+        .find({ feedbackId: { $in: feedbackIds } }, { projection: { feedbackId: 1, revision: 1 } })
+        .toArray(),
+    ]);
+    const latestRevision = new Map<string, number>();
+    for (const r of revisions)
+      latestRevision.set(r.feedbackId, Math.max(latestRevision.get(r.feedbackId) ?? 0, r.revision));
+    return { requests: new Map(requests.map((r) => [r._id, r])), latestRevision };
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Builds before 0.2.0 stored one-letter field names. At boot, before the consumer starts and the
+ * API listens, every document still carrying one is renamed with `$rename` (one `updateMany` per
+ * collection that matches only old-shape documents, so running it again changes nothing), and the
+ * indexes on the old names are dropped (ensureIndexes then creates the new ones).
+ */
+import type { Connection } from 'mongoose';
+import { BUCKET, PENDING, REQUEST, REVISION, SEEN } from './analytics.schemas';
+
+const RENAMES: Array<{ model: string; fields: Record<string, string>; oldIndexes: string[] }> = [
+  { model: BUCKET, fields: { b: 'bucketId', p: 'previousLastOffset' }, oldIndexes: [] },
+  { model: SEEN, fields: { by: 'createdBy' }, oldIndexes: [] },
+  { model: REQUEST, fields: { by: 'createdBy' }, oldIndexes: [] },
+  { model: REVISION, fields: { fid: 'feedbackId', r: 'revision', vals: 'values' }, oldIndexes: ['fid_1'] },
+  {
+    model: PENDING,
+    fields: { fid: 'feedbackId', r: 'revision', vals: 'values' },
+    oldIndexes: ['fid_1_r_1_receivedAt_1'],
+  },
+];
+
+/** Renames the old fields of every analytics collection; returns how many documents changed. */
+export async function migrateStoredFields(connection: Connection): Promise<number> {
+  let renamed = 0;
+  for (const { model, fields, oldIndexes } of RENAMES) {
+    const collection = connection.model(model).collection;
+    const oldShape = { $or: Object.keys(fields).map((field) => ({ [field]: { $exists: true } })) };
+    // A large collection may take longer than a request deadline: none here.
+    const result = await collection.updateMany(oldShape, { $rename: fields }, { timeoutMS: 0 });
+    renamed += result.modifiedCount;
+    const existing = await collection
+      .listIndexes({ timeoutMS: 0 })
+      .toArray()
+      .catch(() => []); // the collection does not exist yet
+    for (const index of existing) {
+      if (oldIndexes.includes(String(index.name)))
+        await collection.dropIndex(String(index.name), { timeoutMS: 0 });
+    }
+  }
+  return renamed;
+}

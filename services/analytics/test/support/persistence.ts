@@ -1,0 +1,50 @@
+/**
+ * The analytics repositories on a mongoose connection of their own, outside Nest: repository tests
+ * and the consumer benchmark drive them directly. Boots like the service does: stored-field
+ * migration, then the indexes.
+ */
+import { ensureIndexes } from '@llmops/platform';
+import { type ConnectOptions, createConnection, type Model } from 'mongoose';
+import type { PendingDoc, RequestDoc, RevisionDoc, SeenDoc } from '../../src/domain/partition-state';
+import { AggregationRepository } from '../../src/persistence/aggregation.repository';
+import {
+  ANALYTICS_MODELS,
+  BUCKET,
+  EXPERIMENT,
+  type ExperimentDoc,
+  PENDING,
+  REQUEST,
+  REVISION,
+  SEEN,
+  type StoredBucket,
+} from '../../src/persistence/analytics.schemas';
+import { ExperimentsRepository } from '../../src/persistence/experiments.repository';
+import { migrateStoredFields } from '../../src/persistence/stored-fields.migration';
+
+export async function openPersistence(
+  uri: string,
+  dbName: string,
+  options: ConnectOptions = {},
+  gcIntervalMs = 2_000,
+) {
+  const connection = await createConnection(uri, { dbName, ...options }).asPromise();
+  for (const { name, schema } of ANALYTICS_MODELS) connection.model(name, schema);
+  await migrateStoredFields(connection);
+  for (const { name } of ANALYTICS_MODELS) await ensureIndexes(connection.model(name));
+  const model = <T>(name: string): Model<T> => connection.model<T>(name);
+  const buckets = model<StoredBucket>(BUCKET);
+  return {
+    connection,
+    buckets,
+    aggregation: (intervalMs = gcIntervalMs) =>
+      new AggregationRepository(
+        buckets,
+        model<SeenDoc>(SEEN),
+        model<RequestDoc>(REQUEST),
+        model<RevisionDoc>(REVISION),
+        model<PendingDoc>(PENDING),
+        { ANALYTICS_BUCKET_GC_INTERVAL_MS: intervalMs },
+      ),
+    experiments: new ExperimentsRepository(model<ExperimentDoc>(EXPERIMENT)),
+  };
+}
