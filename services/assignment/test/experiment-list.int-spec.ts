@@ -83,6 +83,14 @@ describe('GET /v1/experiments', () => {
     expect(pages).toBe(6);
   });
 
+  it('has the schema indexes after boot, under the names every version uses', async () => {
+    const experiments = requestCollection(
+      app.app.get<Model<ExperimentDocument>>(getModelToken(EXPERIMENT_MODEL)),
+    );
+    const names = (await experiments.listIndexes().toArray()).map((i) => String(i.name));
+    expect(names.sort()).toEqual(['_id_', 'snapshot_layer_name_1', 'unpublished_1']);
+  });
+
   it('honours limit, and the next page starts after the last key', async () => {
     const first = await app.request<Page>('GET', '/v1/experiments?limit=7');
     expect(first.body.items.map((e) => e.key)).toEqual(keys.slice(0, 7));
