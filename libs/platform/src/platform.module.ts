@@ -29,11 +29,11 @@ import { producerMetrics } from './kafka/kafka-metrics';
 import { ensureTopics, type TopicSpec } from './kafka/topics';
 import { createLogger } from './logging/logger';
 import { createRegistry } from './metrics/http-metrics';
-import { KAFKA, LOGGER, MONGO_CONNECTION, SERVICE_CONFIG, TOPICS_TO_ENSURE } from './platform.tokens';
+import { KAFKA, LOGGER, SERVICE_CONFIG, TOPICS_TO_ENSURE } from './platform.tokens';
 import { METRICS_REGISTRY, MetricsController } from './metrics/metrics.controller';
 import { mongoConnectionModule } from './mongo/mongo-connection';
 
-export { KAFKA, LOGGER, MONGO_CONNECTION, SERVICE_CONFIG, TOPICS_TO_ENSURE } from './platform.tokens';
+export { KAFKA, LOGGER, SERVICE_CONFIG, TOPICS_TO_ENSURE } from './platform.tokens';
 
 export interface PlatformModuleOptions {
   config: BaseServiceConfig;
@@ -106,9 +106,6 @@ export class PlatformModule {
               },
             ),
         },
-        useMongo
-          ? { provide: MONGO_CONNECTION, useExisting: getConnectionToken() }
-          : { provide: MONGO_CONNECTION, useValue: null },
         {
           provide: READINESS_CHECKS,
           inject: [BatchingProducer, ...(useMongo ? [getConnectionToken()] : [])],
@@ -131,7 +128,6 @@ export class PlatformModule {
         METRICS_REGISTRY,
         KAFKA,
         BatchingProducer,
-        MONGO_CONNECTION,
         READINESS_CHECKS,
         ReadinessProbe,
         DirectRoutes,

@@ -1,5 +1,4 @@
 export const LOGGER = Symbol('LOGGER');
 export const KAFKA = Symbol('KAFKA');
-export const MONGO_CONNECTION = Symbol('MONGO_CONNECTION');
 export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
 export const TOPICS_TO_ENSURE = Symbol('TOPICS_TO_ENSURE');

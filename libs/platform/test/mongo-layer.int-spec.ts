@@ -15,7 +15,7 @@ import { baseServiceConfig, loadConfig } from '../src/config/config';
 import { deadlineDb, requestCollection } from '../src/mongo/deadline';
 import { isDuplicateKey } from '../src/mongo/duplicate-key';
 import { ensureIndexes } from '../src/mongo/ensure-indexes';
-import { MONGO_CONNECTION, PlatformModule } from '../src/platform.module';
+import { PlatformModule } from '../src/platform.module';
 
 interface Widget {
   _id: string;
@@ -72,7 +72,6 @@ describe('MongoDB layer of PlatformModule (real MongoDB-wire server)', () => {
     const connection = app.get<Connection>(getConnectionToken());
     expect(app.get(getModelToken('Widget'))).toBe(widgets);
     expect(widgets.db).toBe(connection);
-    expect(app.get(MONGO_CONNECTION)).toBe(connection);
     expect(connection.db!.databaseName).toBe(infra.dbName);
     expect(requestCollection(widgets).timeoutMS).toBe(1234);
     expect(requestCollection(widgets).collectionName).toBe(widgets.collection.collectionName);
