@@ -115,8 +115,10 @@ export async function startAllServices(
     await expectEventually(async () => expect((await httpJson(`${s.url}/health/ready`)).status).toBe(200), {
       timeoutMs: 90_000,
       intervalMs: 500,
-    }).catch((err: Error) => {
+    }).catch(async (err: Error) => {
       err.message += `\n--- ${s.name} output ---\n${s.output().slice(-4000)}`;
+      // The caller never gets the map, so nothing else would stop the ones that did start.
+      await Promise.all([...services.values()].map((p) => p.stop('SIGKILL')));
       throw err;
     });
   }
