@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } 
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { MongoClient } from 'mongodb';
+import { mongo } from 'mongoose';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 export const LOCAL_DIR = join(REPO_ROOT, '.local');
@@ -349,7 +349,7 @@ export function ensureFerretBinary(log: Log = silent): string {
 }
 
 async function mongoAnswers(uri: string): Promise<boolean> {
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 1000, connectTimeoutMS: 1000 });
+  const client = new mongo.MongoClient(uri, { serverSelectionTimeoutMS: 1000, connectTimeoutMS: 1000 });
   try {
     await client.connect();
     const res = await client.db('admin').command({ ping: 1 });

@@ -3,7 +3,7 @@
  * MongoDB or Kafka is transient (retried, never dead-lettered); anything else is deterministic.
  */
 import { Kafka, logLevel } from 'kafkajs';
-import { MongoClient, MongoNetworkError, MongoServerError } from 'mongodb';
+import { mongo } from 'mongoose';
 import { classifyFailure, describeFailure, PoisonRecordError } from '../src/kafka/consumer-failures';
 
 /** A port nothing listens on. */
@@ -20,12 +20,12 @@ async function thrown(p: Promise<unknown>): Promise<unknown> {
 
 describe('classifyFailure', () => {
   it('calls an unreachable MongoDB transient (server selection, network)', async () => {
-    const client = new MongoClient(`mongodb://${CLOSED}`, { serverSelectionTimeoutMS: 200 });
+    const client = new mongo.MongoClient(`mongodb://${CLOSED}`, { serverSelectionTimeoutMS: 200 });
     const err = await thrown(client.db('x').collection('y').insertOne({ a: 1 }));
     await client.close();
     expect((err as Error).name).toBe('MongoServerSelectionError');
     expect(classifyFailure(err)).toBe('transient');
-    expect(classifyFailure(new MongoNetworkError('connection reset'))).toBe('transient');
+    expect(classifyFailure(new mongo.MongoNetworkError('connection reset'))).toBe('transient');
   });
 
   it('calls an unreachable Kafka transient', async () => {
@@ -44,10 +44,12 @@ describe('classifyFailure', () => {
 
   it('calls retryable server errors and labelled errors transient', () => {
     for (const code of [91, 189, 10107, 11600, 50, 24, 43, 202]) {
-      expect(classifyFailure(new MongoServerError({ code, errmsg: 'x' }))).toBe('transient');
+      expect(classifyFailure(new mongo.MongoServerError({ code, errmsg: 'x' }))).toBe('transient');
     }
     expect(
-      classifyFailure(new MongoServerError({ code: 2, errmsg: 'x', errorLabels: ['RetryableWriteError'] })),
+      classifyFailure(
+        new mongo.MongoServerError({ code: 2, errmsg: 'x', errorLabels: ['RetryableWriteError'] }),
+      ),
     ).toBe('transient');
     expect(classifyFailure(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(
       'transient',
@@ -59,7 +61,7 @@ describe('classifyFailure', () => {
       readonly transient = true;
     }
     expect(classifyFailure(new WriteConflictError('bucket version taken'))).toBe('transient');
-    expect(classifyFailure(new Error('wrapped', { cause: new MongoNetworkError('reset') }))).toBe(
+    expect(classifyFailure(new Error('wrapped', { cause: new mongo.MongoNetworkError('reset') }))).toBe(
       'transient',
     );
   });
@@ -77,10 +79,10 @@ describe('classifyFailure', () => {
     expect(classifyFailure(new TypeError("Cannot read properties of undefined (reading 'x')"))).toBe(
       'deterministic',
     );
-    expect(classifyFailure(new MongoServerError({ code: 2, errmsg: 'invalid value: +Inf' }))).toBe(
+    expect(classifyFailure(new mongo.MongoServerError({ code: 2, errmsg: 'invalid value: +Inf' }))).toBe(
       'deterministic',
     );
-    expect(classifyFailure(new MongoServerError({ code: 10334, errmsg: 'BSONObjTooLarge' }))).toBe(
+    expect(classifyFailure(new mongo.MongoServerError({ code: 10334, errmsg: 'BSONObjTooLarge' }))).toBe(
       'deterministic',
     );
     const record = {
@@ -93,7 +95,7 @@ describe('classifyFailure', () => {
       timestamp: '0',
     };
     expect(
-      classifyFailure(new PoisonRecordError(record, 'bad', { cause: new MongoNetworkError('reset') })),
+      classifyFailure(new PoisonRecordError(record, 'bad', { cause: new mongo.MongoNetworkError('reset') })),
     ).toBe('deterministic');
     expect(classifyFailure('a string')).toBe('deterministic');
     expect(classifyFailure(undefined)).toBe('deterministic');

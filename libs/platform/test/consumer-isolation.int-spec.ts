@@ -10,7 +10,7 @@
  */
 import { expectEventually, startTopicReader, testInfra, type TopicReader } from '@llmops/testing';
 import type { Admin, Kafka } from 'kafkajs';
-import { MongoNetworkError } from 'mongodb';
+import { mongo } from 'mongoose';
 import { Registry } from 'prom-client';
 import { BatchConsumer, type ConsumedMessage, DLQ_HEADER } from '../src/kafka/batch-consumer';
 import { BatchingProducer } from '../src/kafka/batching-producer';
@@ -82,7 +82,7 @@ describe('BatchConsumer isolates poison and rides out outages (real Kafka)', () 
         if (frozen) await frozen;
         if (databaseDown) {
           transientFailures++;
-          throw new MongoNetworkError('connection 3 to 127.0.0.1:27017 closed');
+          throw new mongo.MongoNetworkError('connection 3 to 127.0.0.1:27017 closed');
         }
         // Records the handler recognises as bad itself: dead-lettered at once.
         const rejected = messages

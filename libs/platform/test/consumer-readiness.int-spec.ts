@@ -9,7 +9,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { NestFactory } from '@nestjs/core';
 import { expectEventually, testInfra } from '@llmops/testing';
 import type { Kafka } from 'kafkajs';
-import { MongoNetworkTimeoutError } from 'mongodb';
+import { mongo } from 'mongoose';
 import type { Registry } from 'prom-client';
 import { baseServiceConfig, loadConfig } from '../src/config/config';
 import type { ComponentCheck } from '../src/health/health';
@@ -86,7 +86,7 @@ describe('readiness of a stalled consumer (real Kafka, HTTP)', () => {
       readinessChecks: checks,
       handler: async (messages) => {
         // The database is unreachable: a transient failure, retried for as long as it lasts.
-        if (blocked) throw new MongoNetworkTimeoutError('connection 4 to 127.0.0.1:27017 timed out');
+        if (blocked) throw new mongo.MongoNetworkTimeoutError('connection 4 to 127.0.0.1:27017 timed out');
         applied += messages.length;
       },
     });
