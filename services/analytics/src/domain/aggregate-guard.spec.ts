@@ -1,34 +1,13 @@
-import type { FeedbackSubmittedData, GenerationLoggedData } from '@llmops/contracts';
+import { feedbackData, generationData } from '../../test/support/planner';
 import { latencyRefusal, nonFiniteField } from './aggregate-guard';
 import { planBatch } from './batch-planner';
 import { emptyValues } from './bucket';
 import { PartitionState } from './partition-state';
 
-const T = '2025-01-01T10:00:30.000Z';
-const generation = (requestId: string, costUsd: number, latencyMs = 100): GenerationLoggedData => ({
-  requestId,
-  experiment: 'e',
-  arm: 'a',
-  model: 'm',
-  output: 'o',
-  latencyMs,
-  costUsd,
-  usage: { promptTokens: 3, completionTokens: 4 },
-  timestamp: T,
-  receivedAt: T,
-});
-const feedback = (fid: string, scores: Record<string, number>, named = true): FeedbackSubmittedData => ({
-  feedbackId: fid,
-  requestId: `r-${fid}`,
-  ...(named ? { experiment: 'e', arm: 'a' } : {}),
-  scores,
-  ratingScale: { min: 1, max: 5 },
-  source: 'judge',
-  timestamp: T,
-  receivedAt: T,
-  revision: 1,
-  edit: null,
-});
+const generation = (requestId: string, costUsd: number, latencyMs = 100) =>
+  generationData(requestId, { experiment: 'e', arm: 'a', costUsd, latencyMs });
+const feedback = (fid: string, scores: Record<string, number>, named = true) =>
+  feedbackData(fid, { scores }, named);
 
 describe('nonFiniteField', () => {
   it('accepts a finite contribution and names its first summary that is not finite', () => {

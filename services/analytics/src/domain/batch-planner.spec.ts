@@ -1,92 +1,10 @@
-import type { ExposureData, FeedbackSubmittedData, GenerationLoggedData } from '@llmops/contracts';
+import { f, FakeStore, feedbackData, generationData, x } from '../../test/support/planner';
 import { type PlannedEvent, planBatch } from './batch-planner';
-import type { Bucket } from './bucket';
-import { PartitionState } from './partition-state';
 
-const T = '2025-01-01T10:00:30.000Z';
-const exposure = (userId: string, arm = 'a'): ExposureData => ({
-  experiment: 'e',
-  phase: 1,
-  arm,
-  userId,
-  prompt: { name: 'p', hash: 'a'.repeat(64) },
-  hashVersion: 1,
-  reason: 'hash',
-  assignedAt: T,
-});
-const generation = (requestId: string, arm?: string): GenerationLoggedData => ({
-  requestId,
-  ...(arm ? { experiment: 'e', arm } : {}),
-  model: 'm',
-  output: 'o',
-  latencyMs: 100,
-  costUsd: 0.5,
-  usage: { promptTokens: 3, completionTokens: 4 },
-  timestamp: T,
-  receivedAt: T,
-});
-const feedback = (
-  fid: string,
-  revision: number,
-  rating: number,
-  named = true,
-  requestId = `r-${fid}`,
-): FeedbackSubmittedData => ({
-  feedbackId: fid,
-  requestId,
-  ...(named ? { experiment: 'e', arm: 'a' } : {}),
-  rating,
-  ratingScale: { min: 1, max: 5 },
-  source: 'user',
-  timestamp: T,
-  receivedAt: T,
-  revision,
-  edit: revision === 1 ? null : { previousRevision: revision - 1 },
-});
-
-/** Simulates MongoDB: what was durably written, from which a fresh state can be loaded. */
-class FakeStore {
-  buckets = new Map<string, Bucket>();
-  state = new PartitionState(0);
-  load(): PartitionState {
-    const s = new PartitionState(0);
-    for (const [id, b] of this.buckets) s.buckets.set(id, structuredClone({ ...b, latency: null }));
-    for (const [k, v] of this.state.seen) s.seen.set(k, v);
-    for (const [k, v] of this.state.requests) s.requests.set(k, v);
-    for (const list of this.state.revisions.values()) list.forEach((r) => s.addRevision(r));
-    for (const list of this.state.pendingByRequest.values()) list.forEach((p) => s.addPending(p));
-    return s;
-  }
-  /** Applies a plan; `crashBeforeBuckets` keeps only the state inserts (crash between the two writes). */
-  apply(plan: ReturnType<typeof planBatch>, crashBeforeBuckets = false): void {
-    plan.seen.forEach((d) => this.state.seen.set(d._id, d));
-    plan.requests.forEach((d) => this.state.requests.set(d._id, d));
-    plan.revisions.forEach((d) => this.state.addRevision(d));
-    plan.pending.forEach((d) => this.state.addPending(d));
-    if (crashBeforeBuckets) return;
-    for (const t of plan.buckets) {
-      const stored = this.buckets.get(t.bucket._id);
-      // The compare-and-set: a version extends exactly the stored one (its id names that base).
-      expect(stored?.lastOffset ?? -1).toBe(t.previousLastOffset);
-      this.buckets.set(t.bucket._id, structuredClone({ ...t.bucket, latency: null }));
-    }
-  }
-  total(field: 'exposures' | 'generations'): number {
-    return [...this.buckets.values()].reduce((s, b) => s + b[field], 0);
-  }
-  rating(): { n: number; sum: number } {
-    let n = 0;
-    let sum = 0;
-    for (const b of this.buckets.values()) {
-      n += b.rating.n;
-      sum += b.rating.sum;
-    }
-    return { n, sum };
-  }
-}
-
-const x = (offset: number, userId: string): PlannedEvent => ({ kind: 'x', offset, data: exposure(userId) });
-const f = (offset: number, data: FeedbackSubmittedData): PlannedEvent => ({ kind: 'f', offset, data });
+const generation = (requestId: string, arm?: string) =>
+  generationData(requestId, arm ? { experiment: 'e', arm } : {});
+const feedback = (fid: string, revision: number, rating: number, named = true, requestId = `r-${fid}`) =>
+  feedbackData(fid, { revision, rating, requestId }, named);
 
 describe('planBatch (exactly-once core)', () => {
   it('counts distinct users once, also when a crash hit between the state and the bucket write', () => {

@@ -1,63 +1,21 @@
-import type { FeedbackSubmittedData } from '@llmops/contracts';
-import { type BatchPlan, type PlannedEvent, planBatch } from './batch-planner';
-import { addValues, type Bucket, type BucketValues, emptyValues } from './bucket';
+import { f, FakeStore, feedbackData } from '../../test/support/planner';
+import { planBatch } from './batch-planner';
 import { feedbackValues, limitScoreNames, MAX_SCORE_NAMES_PER_EXPERIMENT } from './feedback-values';
-import { PartitionState, type RevisionDoc } from './partition-state';
 
-const T = '2025-01-01T10:00:30.000Z';
 const names = (prefix: string, from: number, to: number): string[] =>
   Array.from({ length: to - from }, (_, i) => `${prefix}${String(from + i).padStart(2, '0')}`);
-
-function feedback(
-  fid: string,
-  scores: string[],
-  { revision = 1, exp = 'e', arm = 'a', value = 1 } = {},
-): FeedbackSubmittedData {
-  return {
-    feedbackId: fid,
-    requestId: `r-${fid}`,
+const feedback = (fid: string, scores: string[], { revision = 1, exp = 'e', arm = 'a', value = 1 } = {}) =>
+  feedbackData(fid, {
+    revision,
     experiment: exp,
     arm,
     scores: Object.fromEntries(scores.map((s) => [s, value])),
-    ratingScale: { min: 1, max: 5 },
-    source: 'judge',
-    timestamp: T,
-    receivedAt: T,
-    revision,
-    edit: revision === 1 ? null : { previousRevision: revision - 1 },
-  };
-}
-
-/** What MongoDB holds: revision documents and the latest bucket versions. */
-class Store {
-  revisions: RevisionDoc[] = [];
-  buckets = new Map<string, Bucket>();
-  load(): PartitionState {
-    const s = new PartitionState(0);
-    for (const [id, b] of this.buckets) s.buckets.set(id, structuredClone(b));
-    for (const r of this.revisions) s.addRevision(r);
-    return s;
-  }
-  apply(plan: BatchPlan, crashBeforeBuckets = false): void {
-    this.revisions.push(...plan.revisions);
-    if (crashBeforeBuckets) return;
-    for (const t of plan.buckets)
-      this.buckets.set(t.bucket._id, structuredClone({ ...t.bucket, latency: null }));
-  }
-  /** The buckets of one experiment merged: what the results read. */
-  merged(exp = 'e'): BucketValues {
-    const out = emptyValues();
-    for (const b of this.buckets.values()) if (b.exp === exp) addValues(out, b);
-    return out;
-  }
-}
-
-const f = (offset: number, data: FeedbackSubmittedData): PlannedEvent => ({ kind: 'f', offset, data });
+  });
 
 describe('score names per experiment (aggregation)', () => {
   it('keeps the first 50 names in offset order, drops later new names and counts them', () => {
     expect(MAX_SCORE_NAMES_PER_EXPERIMENT).toBe(50);
-    const store = new Store();
+    const store = new FakeStore();
     store.apply(
       planBatch(store.load(), [
         f(0, feedback('f0', names('s', 0, 20))),
@@ -84,10 +42,10 @@ describe('score names per experiment (aggregation)', () => {
     const events = Array.from({ length: 12 }, (_, i) =>
       f(i, feedback(`f${i}`, names(i % 2 === 0 ? 's' : 'x', (i >> 1) * 10, (i >> 1) * 10 + 10))),
     );
-    const once = new Store();
+    const once = new FakeStore();
     once.apply(planBatch(once.load(), events));
 
-    const replay = new Store();
+    const replay = new FakeStore();
     replay.apply(planBatch(replay.load(), events.slice(0, 5)));
     replay.apply(planBatch(replay.load(), events.slice(5, 7)), true); // crash: revisions stored, buckets not
     replay.apply(planBatch(replay.load(), events.slice(5, 9))); // redelivery with other boundaries
@@ -99,7 +57,7 @@ describe('score names per experiment (aggregation)', () => {
   });
 
   it('an edit re-evaluates names: a dropped score stays dropped, removing it lowers the count', () => {
-    const store = new Store();
+    const store = new FakeStore();
     store.apply(planBatch(store.load(), [f(0, feedback('full', names('s', 0, 50)))]));
     store.apply(planBatch(store.load(), [f(1, feedback('fb', ['s00', 'late'], { value: 2 }))]));
     expect(store.merged().droppedScores).toBe(1);
@@ -112,10 +70,10 @@ describe('score names per experiment (aggregation)', () => {
   });
 
   it('limitScoreNames returns the values unchanged when nothing is dropped', () => {
-    const vals = feedbackValues(feedback('f', ['a', 'b.c']));
-    expect(limitScoreNames(vals, new Set(['a']), 2)).toBe(vals);
-    expect(limitScoreNames(vals, new Set(['z']), 2)).toEqual({
-      ...vals,
+    const values = feedbackValues(feedback('f', ['a', 'b.c']));
+    expect(limitScoreNames(values, new Set(['a']), 2)).toBe(values);
+    expect(limitScoreNames(values, new Set(['z']), 2)).toEqual({
+      ...values,
       scores: { a: 1 },
       droppedScores: 1,
       droppedScoreNames: ['b%2Ec'],

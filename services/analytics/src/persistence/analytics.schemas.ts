@@ -35,19 +35,14 @@ export interface ExperimentDoc {
   updatedAt: string;
 }
 
-const options = { versionKey: false, strict: false } as const;
-const partitionOwned = { _id: String, part: Number };
+const options = (collection: string) => ({ collection, versionKey: false, strict: false }) as const;
+const owned = { _id: String, part: Number };
+const placed = { exp: String, arm: String, minute: Number };
+const feedback = { feedbackId: String, revision: Number };
 
 export const BucketSchema = new Schema<StoredBucket>(
-  {
-    ...partitionOwned,
-    bucketId: String,
-    previousLastOffset: Number,
-    exp: String,
-    arm: String,
-    minute: Number,
-  },
-  { ...options, collection: 'buckets' },
+  { ...owned, ...placed, bucketId: String, previousLastOffset: Number, kind: String, lastOffset: Number },
+  options('buckets'),
 );
 // Results: the buckets of one experiment in a time window.
 BucketSchema.index({ exp: 1, minute: 1 });
@@ -55,48 +50,31 @@ BucketSchema.index({ exp: 1, minute: 1 });
 BucketSchema.index({ part: 1 });
 
 export const SeenSchema = new Schema<SeenDoc>(
-  { ...partitionOwned, exp: String, arm: String, minute: Number, createdBy: String },
-  { ...options, collection: 'exposures_seen' },
+  { ...owned, ...placed, createdBy: String },
+  options('exposures_seen'),
 );
 SeenSchema.index({ part: 1 });
 
 export const RequestSchema = new Schema<RequestDoc>(
-  { ...partitionOwned, exp: String, arm: String, minute: Number, createdBy: String },
-  { ...options, collection: 'requests' },
+  { ...owned, ...placed, createdBy: String },
+  options('requests'),
 );
 RequestSchema.index({ part: 1 });
 
 export const RevisionSchema = new Schema<RevisionDoc>(
-  {
-    ...partitionOwned,
-    feedbackId: String,
-    revision: Number,
-    source: String,
-    contributor: String,
-    exp: String,
-    arm: String,
-    minute: Number,
-  },
-  { ...options, collection: 'feedback_revisions' },
+  { ...owned, ...placed, ...feedback, source: String, contributor: String },
+  options('feedback_revisions'),
 );
 RevisionSchema.index({ part: 1 });
 // Unattributed feedback: the applied revisions of a page's feedback ids, find({ feedbackId: { $in } }).
 RevisionSchema.index({ feedbackId: 1 });
 
 export const PendingSchema = new Schema<PendingDoc>(
-  {
-    ...partitionOwned,
-    feedbackId: String,
-    revision: Number,
-    requestId: String,
-    minute: Number,
-    receivedAt: String,
-    offset: Number,
-  },
-  { ...options, collection: 'pending_feedback' },
+  { ...owned, ...feedback, requestId: String, minute: Number, receivedAt: String, offset: Number },
+  options('pending_feedback'),
 );
 PendingSchema.index({ part: 1 });
-// Unattributed feedback pages: find({ (feedbackId, revision) > cursor }).sort({ feedbackId, revision, receivedAt }).
+// Unattributed pages: find({ (feedbackId, revision) > cursor }).sort({ feedbackId, revision, receivedAt }).
 PendingSchema.index({ feedbackId: 1, revision: 1, receivedAt: 1 });
 
 export const ExperimentSchema = new Schema<ExperimentDoc>(

@@ -1,0 +1,106 @@
+/**
+ * Fixtures of the planner specs: event data of experiment `e`, arm `a` at one instant, and a fake of
+ * what MongoDB durably holds, from which a fresh partition state is loaded.
+ */
+import type { ExposureData, FeedbackSubmittedData, GenerationLoggedData } from '@llmops/contracts';
+import type { BatchPlan, PlannedEvent } from '../../src/domain/batch-planner';
+import { addValues, type Bucket, type BucketValues, emptyValues } from '../../src/domain/bucket';
+import { PartitionState } from '../../src/domain/partition-state';
+
+export const T = '2025-01-01T10:00:30.000Z';
+
+export const exposureData = (userId: string, arm = 'a'): ExposureData => ({
+  experiment: 'e',
+  phase: 1,
+  arm,
+  userId,
+  prompt: { name: 'p', hash: 'a'.repeat(64) },
+  hashVersion: 1,
+  reason: 'hash',
+  assignedAt: T,
+});
+
+export const generationData = (
+  requestId: string,
+  fields: Partial<GenerationLoggedData> = {},
+): GenerationLoggedData => ({
+  requestId,
+  model: 'm',
+  output: 'o',
+  latencyMs: 100,
+  costUsd: 0.5,
+  usage: { promptTokens: 3, completionTokens: 4 },
+  timestamp: T,
+  receivedAt: T,
+  ...fields,
+});
+
+/** Revision 1 unless `fields` says otherwise; `named`: it names experiment `e` and arm `a`. */
+export function feedbackData(
+  feedbackId: string,
+  fields: Partial<FeedbackSubmittedData> = {},
+  named = true,
+): FeedbackSubmittedData {
+  const revision = fields.revision ?? 1;
+  return {
+    feedbackId,
+    requestId: `r-${feedbackId}`,
+    ...(named ? { experiment: 'e', arm: 'a' } : {}),
+    ratingScale: { min: 1, max: 5 },
+    source: 'user',
+    timestamp: T,
+    receivedAt: T,
+    revision,
+    edit: revision === 1 ? null : { previousRevision: revision - 1 },
+    ...fields,
+  };
+}
+
+export const x = (offset: number, userId: string): PlannedEvent => ({
+  kind: 'x',
+  offset,
+  data: exposureData(userId),
+});
+export const f = (offset: number, data: FeedbackSubmittedData): PlannedEvent => ({ kind: 'f', offset, data });
+
+/** Simulates MongoDB: what was durably written, from which a fresh state can be loaded. */
+export class FakeStore {
+  buckets = new Map<string, Bucket>();
+  state = new PartitionState(0);
+  load(): PartitionState {
+    const s = new PartitionState(0);
+    for (const [id, b] of this.buckets) s.buckets.set(id, structuredClone({ ...b, latency: null }));
+    for (const [k, v] of this.state.seen) s.seen.set(k, v);
+    for (const [k, v] of this.state.requests) s.requests.set(k, v);
+    for (const list of this.state.revisions.values()) list.forEach((r) => s.addRevision(r));
+    for (const list of this.state.pendingByRequest.values()) list.forEach((p) => s.addPending(p));
+    return s;
+  }
+  /** Applies a plan; `crashBeforeBuckets` keeps only the state inserts (crash between the two writes). */
+  apply(plan: BatchPlan, crashBeforeBuckets = false): void {
+    plan.seen.forEach((d) => this.state.seen.set(d._id, d));
+    plan.requests.forEach((d) => this.state.requests.set(d._id, d));
+    plan.revisions.forEach((d) => this.state.addRevision(d));
+    plan.pending.forEach((d) => this.state.addPending(d));
+    if (crashBeforeBuckets) return;
+    for (const t of plan.buckets) {
+      const stored = this.buckets.get(t.bucket._id);
+      // The compare-and-set: a version extends exactly the stored one (its id names that base).
+      expect(stored?.lastOffset ?? -1).toBe(t.previousLastOffset);
+      this.buckets.set(t.bucket._id, structuredClone({ ...t.bucket, latency: null }));
+    }
+  }
+  total(field: 'exposures' | 'generations'): number {
+    return [...this.buckets.values()].reduce((s, b) => s + b[field], 0);
+  }
+  rating(): { n: number; sum: number } {
+    const { n, sum } = this.merged().rating;
+    return { n, sum };
+  }
+  /** The buckets of one experiment merged: what the results read. */
+  merged(exp = 'e'): BucketValues {
+    const out = emptyValues();
+    for (const b of this.buckets.values()) if (b.exp === exp) addValues(out, b);
+    return out;
+  }
+}
