@@ -144,7 +144,7 @@ describe('KafkaBatchServer: @EventPattern handlers on the batch consumer (real K
   it('creates its topics in listen() and subscribes to the topics of its handlers', async () => {
     const { topics } = await admin.fetchTopicMetadata({ topics: [topic, dlq] });
     expect(topics.find((t) => t.name === topic)?.partitions).toHaveLength(2);
-    expect(server.batchConsumer?.isRunning).toBe(true);
+    expect(server.unwrap()?.isRunning).toBe(true);
     expect(checks.map((c) => c.name)).toEqual([`kafka-consumer:${groupId}`]);
   });
 
@@ -191,7 +191,7 @@ describe('KafkaBatchServer: @EventPattern handlers on the batch consumer (real K
       timeoutMs: 20_000,
     });
     await app.close();
-    expect(server.batchConsumer).toBeUndefined();
+    expect(server.unwrap()).toBeUndefined();
     expect(checks).toEqual([]);
     expect((await committedOffsets(admin, groupId, topic)).get(1)).toBe(5);
     const { members } = await admin.describeGroups([groupId]).then((d) => d.groups[0]);

@@ -198,11 +198,6 @@ export class BatchConsumer {
     return { ...this.state };
   }
 
-  /** The readiness check of this consumer (`kafka-consumer:<group>`): fails while it is stalled. */
-  readinessCheck(): ComponentCheck {
-    return this.check;
-  }
-
   async start(): Promise<void> {
     this.stopping = false;
     if (!this.dlqProducer) {

@@ -16,7 +16,7 @@
  * dropped, so nothing that was refused is sent later; if it was in flight the broker may still
  * take it, which is why consumers deduplicate by event id.
  */
-import type { Kafka, Message, Producer, ProducerConfig } from 'kafkajs';
+import type { Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { KafkaUnavailableError } from '../errors/app-error';
 import { type ComponentCheck, withTimeout } from '../health/health';
@@ -42,12 +42,11 @@ export interface SendBatchTransport {
 }
 
 /** kafkajs's producer as a transport (tests and tools; the services use PlatformaticTransport). */
-export function kafkajsTransport(kafka: Kafka, producerConfig?: ProducerConfig): SendBatchTransport {
+export function kafkajsTransport(kafka: Kafka): SendBatchTransport {
   const producer: Producer = kafka.producer({
     allowAutoTopicCreation: false,
     // Retries stay inside the send timeout; the caller gets a 503 rather than a long hang.
     retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
-    ...producerConfig,
   });
   return {
     connect: () => producer.connect(),
@@ -75,7 +74,6 @@ export interface BatchingProducerOptions {
   maxInFlight?: number;
   logger?: Logger;
   metrics?: ProducerMetrics;
-  producerConfig?: ProducerConfig;
 }
 
 interface Waiter {
@@ -134,8 +132,6 @@ export class BatchingProducer {
   /** The next pump may dispatch the head batch without waiting for linger. */
   private drainNow = false;
   private closing = false;
-  private connected = false;
-  private lastError?: { at: number; message: string };
 
   /** `kafka`: a kafkajs client (its producer is used) or a transport (PlatformaticTransport). */
   constructor(
@@ -146,16 +142,11 @@ export class BatchingProducer {
     this.lingerMs = options.lingerMs ?? 5;
     this.sendTimeoutMs = options.sendTimeoutMs ?? 10_000;
     this.maxInFlight = options.maxInFlight ?? 1;
-    this.producer = 'sendBatch' in kafka ? kafka : kafkajsTransport(kafka, options.producerConfig);
+    this.producer = 'sendBatch' in kafka ? kafka : kafkajsTransport(kafka);
   }
 
   async connect(): Promise<void> {
     await this.producer.connect();
-    this.connected = true;
-  }
-
-  get isConnected(): boolean {
-    return this.connected && !this.closing;
   }
 
   /**
@@ -169,11 +160,6 @@ export class BatchingProducer {
   /** Readiness check `kafka`: the producing client reaches the brokers within `timeoutMs`. */
   readinessCheck(timeoutMs: number): ComponentCheck {
     return { name: 'kafka', timeoutMs, check: () => withTimeout(this.probe(), timeoutMs, 'kafka metadata') };
-  }
-
-  /** The last send failure within `withinMs`, for health checks. */
-  recentFailure(withinMs = 30_000): string | undefined {
-    return this.lastError && Date.now() - this.lastError.at < withinMs ? this.lastError.message : undefined;
   }
 
   /** Resolves when the broker has acknowledged (acks: -1) the batch holding these messages. */
@@ -213,7 +199,6 @@ export class BatchingProducer {
     await this.flush();
     if (this.timer) clearTimeout(this.timer);
     await this.producer.disconnect();
-    this.connected = false;
   }
 
   private newBatch(): Batch {
@@ -228,7 +213,6 @@ export class BatchingProducer {
     const queued = this.queue.indexOf(batch);
     if (queued >= 0) this.queue.splice(queued, 1);
     this.options.metrics?.failures.inc({ reason: 'timeout' });
-    this.noteError(`no acknowledgement within ${this.sendTimeoutMs} ms`);
     batch.settle(
       new KafkaUnavailableError(
         `The event broker did not acknowledge within ${this.sendTimeoutMs} ms; nothing is guaranteed to be stored. Retry later.`,
@@ -297,14 +281,9 @@ export class BatchingProducer {
       batch.settle();
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      this.noteError(message);
       this.options.metrics?.failures.inc({ reason: 'send_error' });
       this.options.logger?.warn({ err: message, messages: batch.count }, 'kafka batch send failed');
       batch.settle(new KafkaUnavailableError(undefined, err));
     }
-  }
-
-  private noteError(message: string): void {
-    this.lastError = { at: Date.now(), message };
   }
 }

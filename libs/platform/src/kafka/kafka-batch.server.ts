@@ -87,10 +87,6 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     super();
   }
 
-  get batchConsumer(): BatchConsumer | undefined {
-    return this.consumer;
-  }
-
   async listen(callback: (err?: unknown) => void): Promise<void> {
     try {
       await this.start();
@@ -110,7 +106,8 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     throw new Error('KafkaBatchServer has no events to listen to');
   }
 
-  unwrap<T>(): T {
+  /** The BatchConsumer while the transport runs (undefined before listen() and after close()). */
+  unwrap<T = BatchConsumer | undefined>(): T {
     return this.consumer as T;
   }
 
