@@ -10,6 +10,8 @@ import {
   validateEvent,
 } from '@llmops/contracts';
 import { canonicalize, CanonicalizationError } from '@llmops/hashing';
+import { mulberry32 } from '@llmops/stats';
+import { variedFeedbackBodies } from '../../test/support/varied-requests';
 import { createRedactor } from '../ingestion/redaction';
 import { buildSubmitFeedbackRequestSchema, type SubmitFeedbackRequest } from './dto/submit-feedback.request';
 import {
@@ -40,14 +42,7 @@ describe('feedback events', () => {
   });
 
   it('the hand-written canonical content is byte-identical to the general canonicalizer (5,000 varied requests)', () => {
-    // A seeded generator (mulberry32), so a failure reproduces.
-    let seed = 20261127;
-    const rnd = (): number => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    const rnd = mulberry32(20261127); // seeded, so a failure reproduces
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
     const pieces = [
       'a',
@@ -153,50 +148,12 @@ describe('feedback events', () => {
   });
 });
 
-/** Deterministic pseudo-random requests covering every optional field and awkward values. */
-function variedRequests(count: number): unknown[] {
-  let x = 12345;
-  const next = (n: number): number => {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    return x % n;
-  };
-  const texts = ['ok', 'mail me at jane@example.com', 'call +49 170 1234567', 'ünïcødé ✓ 😀', 'a:b"c\\d\n'];
-  const out: unknown[] = [];
-  for (let i = 0; i < count; i++) {
-    const body: Record<string, unknown> = {
-      requestId: `req-${i}:${texts[next(5)].trimEnd()}`, // ids hold no control characters (the newline)
-      source: ['user', 'judge', 'reviewer'][next(3)],
-    };
-    if (next(2)) body.feedbackId = `fb-${i}`;
-    if (next(2)) body.experiment = `exp-${next(3)}.v2`;
-    if (next(2)) body.arm = ['A', 'B', 'control'][next(3)];
-    if (next(2)) body.userId = `user ${texts[next(5)].trimEnd()}`;
-    if (next(2)) body.rating = 1 + next(5);
-    if (next(2)) body.thumbs = next(2) ? 'up' : 'down';
-    if (next(2)) body.comment = texts[next(5)];
-    if (next(3) === 0) body.correction = texts[next(5)].repeat(1 + next(50));
-    if (next(2)) body.scores = { relevance: next(100) / 100, 'judge.v2_x-y': -next(7) };
-    if (next(2)) body.latencyMs = next(5000) + next(10) / 10;
-    if (next(3) === 0) body.timestamp = '2025-03-01T10:00:01.250+01:00';
-    if (!(
-      'rating' in body ||
-      'thumbs' in body ||
-      'comment' in body ||
-      'correction' in body ||
-      'scores' in body
-    ))
-      body.thumbs = 'up';
-    out.push(body);
-  }
-  return out;
-}
-
 describe('hand-built draft (no contract parse on the hot path)', () => {
   it.each([false, true])(
     'equals what createEvent builds and validates, for 500 varied requests (redaction %s)',
     (redaction) => {
       const redact = createRedactor(redaction);
-      for (const [i, body] of variedRequests(500).entries()) {
+      for (const [i, body] of variedFeedbackBodies(500).entries()) {
         const req = parse(body);
         const feedbackId = `f${i}`;
         const draft = draftFeedbackEvent(req, feedbackId, scale, AT, redact);
