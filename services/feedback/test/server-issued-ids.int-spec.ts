@@ -1,16 +1,21 @@
 /**
- * Server-issued feedbackIds: revision 1 is published without a claim and claimed after the ack, in
- * pages (FirstRevisionWriter). Real Kafka and MongoDB; replicas share one database and one key.
+ * Server-issued feedbackIds in the paged design (PagedFeedbackRevisions): revision 1 is published
+ * without a claim and claimed after the ack, in pages (FirstRevisionWriter). Real Kafka and MongoDB; replicas share one database and one key.
  */
 import { parseEvent, TOPICS, topicName } from '@llmops/contracts';
-import { MONGO_CONNECTION } from '@llmops/platform';
+import { requestCollection } from '@llmops/platform';
 import { expectEventually, testInfra } from '@llmops/testing';
-import type { Connection } from 'mongoose';
+import { getModelToken } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
 import { randomUUID } from 'node:crypto';
 import { FeedbackRevisionRepository } from '../src/feedback/persistence/feedback-revision.repository';
-import { FEEDBACK_REVISIONS_COLLECTION } from '../src/feedback/persistence/feedback-revision.schema';
 import {
-  FIRST_REVISION_PAGES_COLLECTION,
+  FEEDBACK_REVISION_MODEL,
+  type FeedbackRevisionDocument,
+} from '../src/feedback/persistence/feedback-revision.schema';
+import {
+  FIRST_REVISION_PAGE_MODEL,
+  type FirstRevisionPageDocument,
   pageWindowOf,
 } from '../src/feedback/persistence/first-revision-pages';
 import { ServerFeedbackIds } from '../src/feedback/server-feedback-ids';
@@ -26,6 +31,8 @@ const env = {
   KAFKA_TOPIC_PREFIX: infra.topicPrefix,
   KAFKA_PRODUCER_LINGER_MS: '2',
   FEEDBACK_ID_KEYS: KEY,
+  // The design under test, whichever server runs (`auto` picks it on FerretDB only).
+  FEEDBACK_REVISION_STORE: 'paged',
 };
 let a: FeedbackTestApp;
 let b: FeedbackTestApp;
@@ -54,9 +61,9 @@ async function submit(t: FeedbackTestApp, body: Record<string, unknown>): Promis
 }
 
 function claims(t: FeedbackTestApp) {
-  return t.app
-    .get<Connection>(MONGO_CONNECTION)
-    .db!.collection<{ _id: string }>(FEEDBACK_REVISIONS_COLLECTION);
+  return requestCollection(
+    t.app.get<Model<FeedbackRevisionDocument>>(getModelToken(FEEDBACK_REVISION_MODEL)),
+  );
 }
 
 /** The revision-1 claim of a server-issued id as its replicas read it: from the pages. */
@@ -182,10 +189,12 @@ describe('server-issued feedbackIds', () => {
       },
       { timeoutMs: 5_000, intervalMs: 50 },
     );
-    const pages = await b.app
-      .get<Connection>(MONGO_CONNECTION)
-      .db!.collection<{ _id: string }>(FIRST_REVISION_PAGES_COLLECTION)
-      .find({ _id: { $in: [...windows].map((w) => `${JSON.parse(w).node}:${JSON.parse(w).window}:0`) } })
+    const pages = await requestCollection(
+      b.app.get<Model<FirstRevisionPageDocument>>(getModelToken(FIRST_REVISION_PAGE_MODEL)),
+    )
+      .find({
+        _id: { $in: [...windows].map((w) => `${JSON.parse(w).node}:${JSON.parse(w).window}:0`) },
+      })
       .toArray();
     expect(pages).toHaveLength(windows.size);
     // Far fewer documents than claims: the point of pages.

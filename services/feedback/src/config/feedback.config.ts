@@ -55,6 +55,12 @@ export const feedbackConfigSchema = baseServiceConfig(3003, 'feedback')
     FEEDBACK_FIRST_CLAIM_LINGER_MS: env.int(50, 0, 10_000),
     FEEDBACK_FIRST_CLAIM_MAX_GROUP: env.int(1_000, 1, 100_000),
     FEEDBACK_FIRST_CLAIM_MAX_PENDING: env.int(200_000, 1, 10_000_000),
+    /**
+     * How revisions are claimed (see FeedbackRevisions): `plain` claims every revision before
+     * publishing; `paged` claims revision 1 of server-issued ids after the ack, in pages. `auto`
+     * picks `plain` on MongoDB and `paged` on FerretDB.
+     */
+    FEEDBACK_REVISION_STORE: z.enum(['auto', 'plain', 'paged']).default('auto'),
     /** How often a feedback revision is re-planned after losing a concurrent compare-and-set. */
     FEEDBACK_REVISION_MAX_ATTEMPTS: env.int(5, 1, 100),
     /** Only `production` matters here (the Dockerfile sets it): see FEEDBACK_ID_KEYS. */

@@ -1,38 +1,6 @@
-import type { RevisionStore } from './persistence/feedback-revision.repository';
+import { InMemoryRevisionStore } from '../../test/support/in-memory-revision-store';
 import { reserveRevisions } from './reserve-revisions';
 import type { RevisionState } from './revision-plan';
-
-/** In-memory store with the same semantics as the MongoDB one: a claim is a unique-key insert. */
-class FakeRevisionStore implements RevisionStore {
-  readonly claims = new Map<string, RevisionState>();
-  /** Runs before each claim call: lets a test simulate a concurrent request winning. */
-  beforeClaim?: () => void;
-  reads = 0;
-
-  claimNow(s: RevisionState): boolean {
-    const key = `${s.feedbackId}#${s.revision}`;
-    if (this.claims.has(key)) return false;
-    this.claims.set(key, s);
-    return true;
-  }
-
-  async claim(states: readonly RevisionState[]): Promise<Set<string>> {
-    this.beforeClaim?.();
-    const taken = new Set<string>();
-    for (const s of states) if (!this.claimNow(s)) taken.add(s.feedbackId);
-    return taken;
-  }
-
-  async latest(feedbackId: string, firstMayBeMissing = false): Promise<RevisionState | null> {
-    this.reads++;
-    let found: RevisionState | null = null;
-    for (let r = firstMayBeMissing && !this.claims.has(`${feedbackId}#1`) ? 2 : 1; ; r++) {
-      const s = this.claims.get(`${feedbackId}#${r}`);
-      if (!s) return found;
-      found = s;
-    }
-  }
-}
 
 const AT = '2025-03-01T00:00:00.000Z';
 const state = (feedbackId: string, revision: number, contentHash: string): RevisionState => ({
@@ -47,7 +15,7 @@ const state = (feedbackId: string, revision: number, contentHash: string): Revis
 
 describe('reserveRevisions', () => {
   it('new ids are claimed without any read', async () => {
-    const store = new FakeRevisionStore();
+    const store = new InMemoryRevisionStore();
     const res = await reserveRevisions(
       store,
       [
@@ -64,7 +32,7 @@ describe('reserveRevisions', () => {
   });
 
   it('an existing id is read and planned as duplicate or edit', async () => {
-    const store = new FakeRevisionStore();
+    const store = new InMemoryRevisionStore();
     store.claimNow(state('a', 1, 'x'));
     store.claimNow(state('b', 1, 'x'));
     const res = await reserveRevisions(
@@ -87,7 +55,7 @@ describe('reserveRevisions', () => {
   });
 
   it('losing a race re-reads and re-plans; a revision is never bound to two contents', async () => {
-    const store = new FakeRevisionStore();
+    const store = new InMemoryRevisionStore();
     store.claimNow(state('a', 1, 'x'));
     let raced = false;
     store.beforeClaim = () => {
@@ -112,7 +80,7 @@ describe('reserveRevisions', () => {
   });
 
   it('gives up with 409 revision_conflict after maxAttempts', async () => {
-    const store = new FakeRevisionStore();
+    const store = new InMemoryRevisionStore();
     let n = 0;
     store.beforeClaim = () => {
       n++;
@@ -132,7 +100,7 @@ describe('reserveRevisions', () => {
     const issued = (id: string): boolean => id.startsWith('srv-');
 
     it('an edit before the revision-1 claim is readable becomes revision 2, never a second revision 1', async () => {
-      const store = new FakeRevisionStore();
+      const store = new InMemoryRevisionStore();
       const res = await reserveRevisions(
         store,
         [{ feedbackId: 'srv-1', submissions: [{ requestId: 'r', contentHash: 'edited' }] }],
@@ -159,7 +127,7 @@ describe('reserveRevisions', () => {
     });
 
     it('with the claim readable, duplicates, edits and requestId checks work as for any id', async () => {
-      const store = new FakeRevisionStore();
+      const store = new InMemoryRevisionStore();
       store.claimNow(state('srv-1', 1, 'x'));
       store.claimNow(state('srv-2', 1, 'x'));
       store.claimNow(state('srv-3', 1, 'x'));
@@ -187,7 +155,7 @@ describe('reserveRevisions', () => {
     });
 
     it('a lost race on revision 2 re-reads past the missing revision 1', async () => {
-      const store = new FakeRevisionStore();
+      const store = new InMemoryRevisionStore();
       let raced = false;
       store.beforeClaim = () => {
         if (!raced) {
@@ -210,7 +178,7 @@ describe('reserveRevisions', () => {
     });
 
     it('ids that are not server-issued keep the optimistic first claim (no read)', async () => {
-      const store = new FakeRevisionStore();
+      const store = new InMemoryRevisionStore();
       await reserveRevisions(
         store,
         [{ feedbackId: 'client-1', submissions: [{ requestId: 'r', contentHash: 'x' }] }],

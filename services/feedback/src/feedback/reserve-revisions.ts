@@ -52,8 +52,10 @@ export async function reserveRevisions(
     if (!isServerIssued(feedbackId)) return store.latest(feedbackId);
     return (await store.latest(feedbackId, true)) ?? unknownFirstRevision(feedbackId);
   };
-  const serverIssued = pending.filter((r) => isServerIssued(r.feedbackId));
-  await Promise.all(serverIssued.map(async (r) => stored.set(r.feedbackId, await read(r.feedbackId))));
+  // Read first: server-issued ids, and ids with several submissions (an optimistic claim of revision
+  // 1 that is taken can still bind revision 2 to a later submission planned as an edit of it).
+  const readFirst = pending.filter((r) => r.submissions.length > 1 || isServerIssued(r.feedbackId));
+  await Promise.all(readFirst.map(async (r) => stored.set(r.feedbackId, await read(r.feedbackId))));
 
   for (let attempt = 1; pending.length > 0 && attempt <= maxAttempts; attempt++) {
     const claims: RevisionState[] = [];

@@ -1,26 +1,11 @@
 /**
- * Server-issued feedback ids: UUIDv7 (RFC 9562) that the service can later recognise as its own.
- *
- * Why: a feedbackId the server generated is known to the client only from the 202, so its
- * revision-1 claim is written AFTER the broker ack, in large groups (see FirstRevisionWriter and the
- * README, "Server-issued ids"). An edit of such an id can arrive before that claim is readable (on
- * another replica, or after a crash lost it). Recognising the id tells the planner that revision 1
- * exists even when no claim is found, so the edit becomes revision 2 and never a second revision 1.
- *
- * Layout (16 bytes, RFC 9562 section 5.7 with method 1, a dedicated counter, in rand_a):
- *   bytes 0-5   unix time in milliseconds (48 bits, big-endian)
- *   byte  6-7   version 7 (4 bits) + a 12-bit counter, started at a random value below 2,048 every
- *               millisecond and incremented (RFC 9562 section 6.2 method 1, with a guard bit)
- *   byte  8-11  variant 0b10 (2 bits) + a 30-bit random node id, fixed per generator (process)
- *   bytes 12-15 tag: the first 32 bits of SHA-256(key || bytes 0-11)
- *
- * - Unique and ordered within a process: the counter only counts up inside one millisecond; when it
- *   is spent, the time field moves on to the next millisecond. Across processes, two ids can only
- *   be equal when the processes drew the same 30-bit node id (odds of 1 in 2^30 per pair) and
- *   their counters meet in the same millisecond.
- * - Recognisable: a string is server-issued when it is a lowercase UUIDv7 whose tag matches. The
- *   message has a fixed length, so the keyed hash cannot be extended; without the key, a forged or
- *   accidental id passes with odds of 1 in 2^32. All replicas must share FEEDBACK_ID_KEYS.
+ * Server-issued feedback ids of the paged design: UUIDv7s (RFC 9562) that the service recognises as
+ * its own, so that an edit arriving before the id's revision-1 claim is readable is planned as
+ * revision 2, never as a second revision 1. Layout (README, "Recognising the service's own ids"):
+ * 48-bit ms time, version, a 12-bit counter (method 1: random start below 2,048 each millisecond,
+ * counting up), variant + a 30-bit node id per process, and a 32-bit tag, the first bits of
+ * SHA-256(key || bytes 0-11). The message has a fixed length, so the keyed hash cannot be extended;
+ * without the key an id passes with odds of 1 in 2^32. All replicas must share FEEDBACK_ID_KEYS.
  */
 import { hash, randomInt } from 'node:crypto';
 

@@ -4,38 +4,21 @@
  */
 import { KafkaUnavailableError, newContext, type RequestContext } from '@llmops/platform';
 import { Registry } from 'prom-client';
+import { InMemoryRevisionStore } from '../../test/support/in-memory-revision-store';
 import { loadFeedbackConfig } from '../config/feedback.config';
 import type { EventPublisher, KeyedEvent } from '../ingestion/event-publisher';
 import { IngestionMetrics } from '../ingestion/ingestion.metrics';
-import type { RevisionStore } from './persistence/feedback-revision.repository';
+import { PagedFeedbackRevisions } from './paged-feedback-revisions';
 import type { FirstRevisionWriter } from './persistence/first-revision-writer';
+import { PlainFeedbackRevisions } from './plain-feedback-revisions';
 import type { RevisionState } from './revision-plan';
 import type { ServerFeedbackIds } from './server-feedback-ids';
 import { type FeedbackOutcome, SubmitFeedbackUseCase } from './submit-feedback.usecase';
 
-function setup(env: Record<string, string> = {}, issue = ['issued-1', 'issued-2']) {
+/** The use case over the FerretDB design (PagedFeedbackRevisions) with fake ids and writer, or the plain one. */
+function setup(env: Record<string, string> = {}, design: 'paged' | 'plain' = 'paged') {
   const log: string[] = [];
-  const claimed = new Map<string, RevisionState>();
-  const store: RevisionStore = {
-    async claim(states) {
-      const taken = new Set<string>();
-      for (const s of states) {
-        const key = `${s.feedbackId}#${s.revision}`;
-        if (claimed.has(key)) taken.add(s.feedbackId);
-        else claimed.set(key, s);
-        log.push(`claim ${key}`);
-      }
-      return taken;
-    },
-    async latest(feedbackId, firstMayBeMissing) {
-      let found: RevisionState | null = null;
-      for (let r = firstMayBeMissing && !claimed.has(`${feedbackId}#1`) ? 2 : 1; ; r++) {
-        const s = claimed.get(`${feedbackId}#${r}`);
-        if (!s) return found;
-        found = s;
-      }
-    },
-  };
+  const store = new InMemoryRevisionStore(log);
   let brokerDown = false;
   const publisher = {
     async publish(_topic: string, events: readonly KeyedEvent[], context: RequestContext) {
@@ -43,7 +26,7 @@ function setup(env: Record<string, string> = {}, issue = ['issued-1', 'issued-2'
       for (const e of events) log.push(`publish ${e.event.id} (${context.correlationId})`);
     },
   } as unknown as EventPublisher;
-  const queue = [...issue];
+  const queue = ['issued-1', 'issued-2'];
   const ids = {
     next: () => queue.shift() ?? 'out-of-ids',
     isServerIssued: (id: string) => id.startsWith('issued-'),
@@ -54,13 +37,20 @@ function setup(env: Record<string, string> = {}, issue = ['issued-1', 'issued-2'
     },
     settled: () => undefined,
   } as unknown as FirstRevisionWriter;
+  const config = loadFeedbackConfig({ LOG_LEVEL: 'silent', ...env });
+  const revisions =
+    design === 'plain'
+      ? new PlainFeedbackRevisions(store, config.FEEDBACK_REVISION_MAX_ATTEMPTS)
+      : new PagedFeedbackRevisions(store, ids, firstRevisions, {
+          firstClaimAfterAck: config.FEEDBACK_FIRST_CLAIM_AFTER_ACK,
+          maxClockSkewMs: config.FEEDBACK_ID_MAX_CLOCK_SKEW_MS,
+          maxAttempts: config.FEEDBACK_REVISION_MAX_ATTEMPTS,
+        });
   const useCase = new SubmitFeedbackUseCase(
-    loadFeedbackConfig({ LOG_LEVEL: 'silent', ...env }),
-    store,
+    config,
+    revisions,
     publisher,
     new IngestionMetrics(new Registry()),
-    ids,
-    firstRevisions,
   );
   return { useCase, log, setBrokerDown: (down: boolean) => (brokerDown = down) };
 }
@@ -118,5 +108,22 @@ describe('SubmitFeedbackUseCase: server-issued ids', () => {
     const [out] = await useCase.execute([item({ feedbackId: 'issued-9' })], ctx);
     expect(accepted(out)).toEqual(['issued-9', 2, 'edit']);
     expect(log).toEqual(['claim issued-9#2', 'publish fb:issued-9:2 (spec-correlation)']);
+  });
+});
+
+describe('SubmitFeedbackUseCase: plain design (MongoDB)', () => {
+  it('claims revision 1 of an issued UUIDv7 before publishing; a resubmission is a duplicate, a change an edit', async () => {
+    const { useCase, log } = setup({}, 'plain');
+    const [first] = await useCase.execute([item()], ctx);
+    expect(first).toMatchObject({ ok: true, revision: 1, outcome: 'new' });
+    const feedbackId = first?.ok ? first.feedbackId : '';
+    expect(feedbackId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+    expect(log).toEqual([`claim ${feedbackId}#1`, `publish fb:${feedbackId}:1 (spec-correlation)`]);
+    const [again, changed] = await useCase.execute(
+      [item({ feedbackId }), item({ feedbackId, rating: 1 })],
+      ctx,
+    );
+    expect(accepted(again)).toEqual([feedbackId, 1, 'duplicate']);
+    expect(accepted(changed)).toEqual([feedbackId, 2, 'edit']);
   });
 });

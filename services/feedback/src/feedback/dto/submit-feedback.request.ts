@@ -103,8 +103,21 @@ export function buildSubmitFeedbackRequestSchema(scale: RatingScale) {
     });
 }
 
-export type SubmitFeedbackRequestSchema = ReturnType<typeof buildSubmitFeedbackRequestSchema>;
-export type SubmitFeedbackRequest = z.infer<SubmitFeedbackRequestSchema>;
+export type SubmitFeedbackRequest = z.infer<ReturnType<typeof buildSubmitFeedbackRequestSchema>>;
+
+/**
+ * The parser of one item for `scale`: the schema's result, with plain items (the common shape)
+ * accepted by `plainFeedbackRequest` without running the schema.
+ */
+export function submitFeedbackRequestParser(
+  scale: RatingScale,
+): (item: unknown) => z.ZodSafeParseResult<SubmitFeedbackRequest> {
+  const schema = buildSubmitFeedbackRequestSchema(scale);
+  return (item) => {
+    const plain = plainFeedbackRequest(item, scale);
+    return plain ? { success: true, data: plain } : schema.safeParse(item);
+  };
+}
 
 /** Fields the hand check below understands; any other field (text, scores, timestamp, unknown) goes to the schema. */
 const PLAIN_FIELDS: ReadonlySet<string> = new Set([
@@ -127,7 +140,7 @@ const isOptionalId = (v: unknown, max: number): boolean => v === undefined || is
 /**
  * The request when `item` is a plain one (ids, experiment, arm, user, rating, thumbs, source and
  * latency only) that the schema of `scale` accepts as it is; undefined says nothing (the item may
- * still be valid) and the caller runs the schema, which stays the definition and the only source
+ * still be valid) and submitFeedbackRequestParser runs the schema, which stays the definition and the only source
  * of error messages. The zod parse was a visible share of a single request's CPU in a profile;
  * submit-feedback.request.spec.ts checks on random items that both agree. Meant for decoded JSON
  * (data properties): a getter would be read once here and again by the caller.

@@ -1,23 +1,22 @@
-import { isDatabaseUnavailable, MONGO_CONNECTION, requestDb } from '@llmops/platform';
-import { Inject, Injectable } from '@nestjs/common';
-// The driver mongoose bundles (not the top-level `mongodb` package): error classes must come from it.
-import { type Connection, mongo } from 'mongoose';
+import { isDatabaseUnavailable, isDuplicateKey, requestCollection } from '@llmops/platform';
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
 import { RevisionStoreUnavailableError } from '../feedback.errors';
 import type { RevisionState } from '../revision-plan';
 import {
+  FEEDBACK_REVISION_MODEL,
+  type FeedbackRevisionDocument,
+  revisionKey,
+} from './feedback-revision.schema';
+import {
   findClaim,
-  FIRST_REVISION_PAGES_COLLECTION,
+  FIRST_REVISION_PAGE_MODEL,
   type FirstRevisionPageDocument,
   pageId,
   pageWindowOf,
 } from './first-revision-pages';
-import {
-  FEEDBACK_REVISIONS_COLLECTION,
-  type FeedbackRevisionDocument,
-  revisionKey,
-} from './feedback-revision.schema';
 
-const DUPLICATE_KEY = 11000;
 /** Upper bound of one grouped insertMany (a single request may exceed it; it then goes alone). */
 const MAX_CLAIMS_PER_WRITE = 2_000;
 
@@ -75,23 +74,24 @@ export interface FirstRevisionPageStore {
   page(id: string): Promise<FirstRevisionPageDocument | null>;
 }
 
-/** Native driver on the hot path (mongoose documents are much slower for bulk writes). */
+/**
+ * The native collections behind the models on the hot path (mongoose documents are much slower for
+ * bulk writes), each operation bounded by MONGODB_OPERATION_TIMEOUT_MS: a frozen database gives 503,
+ * never a hang.
+ */
 @Injectable()
 export class FeedbackRevisionRepository implements RevisionStore, FirstRevisionPageStore {
-  constructor(@Inject(MONGO_CONNECTION) private readonly connection: Connection) {}
+  constructor(
+    @InjectModel(FEEDBACK_REVISION_MODEL) private readonly revisions: Model<FeedbackRevisionDocument>,
+    @InjectModel(FIRST_REVISION_PAGE_MODEL) private readonly pageModel: Model<FirstRevisionPageDocument>,
+  ) {}
 
-  /** Every operation bounded by MONGODB_OPERATION_TIMEOUT_MS: a frozen database gives 503, never a hang. */
-  private get db(): mongo.Db {
-    if (!this.connection.db) throw new RevisionStoreUnavailableError();
-    return requestDb(this.connection);
+  private get collection() {
+    return requestCollection(this.revisions);
   }
 
-  private get collection(): mongo.Collection<FeedbackRevisionDocument> {
-    return this.db.collection<FeedbackRevisionDocument>(FEEDBACK_REVISIONS_COLLECTION);
-  }
-
-  private get pages(): mongo.Collection<FirstRevisionPageDocument> {
-    return this.db.collection<FirstRevisionPageDocument>(FIRST_REVISION_PAGES_COLLECTION);
+  private get pages() {
+    return requestCollection(this.pageModel);
   }
 
   /**
@@ -157,18 +157,10 @@ export class FeedbackRevisionRepository implements RevisionStore, FirstRevisionP
     try {
       await this.collection.insertMany(states.map(toDocument), { ordered: false });
     } catch (err) {
-      if (err instanceof mongo.MongoBulkWriteError) {
-        const writeErrors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-        if (writeErrors.length === 0) throw new RevisionStoreUnavailableError(err);
-        for (const w of writeErrors) {
-          if (w.code !== DUPLICATE_KEY) throw new RevisionStoreUnavailableError(err);
-          taken.add(w.index);
-        }
-      } else if (err instanceof mongo.MongoServerError && err.code === DUPLICATE_KEY && states.length === 1) {
-        taken.add(0);
-      } else {
-        throw new RevisionStoreUnavailableError(err);
-      }
+      if (!isDuplicateKey(err)) throw new RevisionStoreUnavailableError(err);
+      const { writeErrors } = err as { writeErrors?: { index: number } | { index: number }[] };
+      if (writeErrors === undefined && states.length !== 1) throw new RevisionStoreUnavailableError(err);
+      for (const w of [writeErrors ?? { index: 0 }].flat()) taken.add(w.index);
     }
     return taken;
   }
@@ -178,7 +170,7 @@ export class FeedbackRevisionRepository implements RevisionStore, FirstRevisionP
       await this.pages.insertOne(page);
       return true;
     } catch (err) {
-      if (err instanceof mongo.MongoServerError && err.code === DUPLICATE_KEY) return false;
+      if (isDuplicateKey(err)) return false;
       throw new RevisionStoreUnavailableError(err);
     }
   }

@@ -1,19 +1,19 @@
 /**
- * `feedback_revisions`: one document per CLAIMED (feedbackId, revision), append-only.
- *
- * Why not one document per feedbackId moved with a compare-and-set `updateOne({ _id, revision })`:
- * the MongoDB-wire server we run (FerretDB 1.24, SQLite backend) does not execute conditional
- * updates atomically; with 5 concurrent CAS updates several "won" (measured: up to 5 of 5). Unique-key
- * INSERTS are atomic there as in MongoDB (measured: always exactly 1 winner), so a revision is
- * claimed by inserting `_id = "<feedbackId>#<revision>"`: exactly one content ever owns a revision.
+ * `feedback_revisions`: one document per CLAIMED (feedbackId, revision), append-only. A revision is
+ * claimed by inserting `_id = "<feedbackId>#<revision>"`, so exactly one content ever owns it: the
+ * unique `_id` is the concurrency control, as MongoDB guarantees for any unique index. A
+ * compare-and-set `updateOne` on one document per feedbackId would need the server to apply the
+ * filter and the update atomically, which FerretDB 1.24 does not (it reads, then writes by `_id`).
  * (`#` + a decimal revision at the end keeps the mapping injective for any feedbackId.)
  *
- * Indexes: only the built-in unique `_id`. It serves every query: the claim insert (uniqueness is
- * the concurrency control) and `findOne({ _id: "<feedbackId>#<n>" })`, which walks revisions
- * 1, 2, ... to find the latest one of a feedbackId (feedback is rarely edited more than a few times,
- * and FerretDB does not push down `$in`, range or sort queries, while point reads on `_id` are fast).
+ * Indexes: only the built-in unique `_id`. It serves every query: the claim insert and
+ * `findOne({ _id: "<feedbackId>#<n>" })`, which walks revisions 1, 2, ... to find the latest one of
+ * a feedbackId (feedback is rarely edited more than a few times, and FerretDB does not push down
+ * `$in`, range or sort queries, while point reads on `_id` are fast).
  */
-export const FEEDBACK_REVISIONS_COLLECTION = 'feedback_revisions';
+import { Schema } from 'mongoose';
+
+export const FEEDBACK_REVISION_MODEL = 'FeedbackRevision';
 
 export interface FeedbackRevisionDocument {
   /** `<feedbackId>#<revision>` */
@@ -28,6 +28,20 @@ export interface FeedbackRevisionDocument {
   receivedAt: string;
   timestamp: string;
 }
+
+export const FeedbackRevisionSchema = new Schema<FeedbackRevisionDocument>(
+  {
+    _id: String,
+    feedbackId: String,
+    revision: Number,
+    requestId: String,
+    contentHash: String,
+    previousRevision: Number,
+    receivedAt: String,
+    timestamp: String,
+  },
+  { collection: 'feedback_revisions', versionKey: false },
+);
 
 export function revisionKey(feedbackId: string, revision: number): string {
   return `${feedbackId}#${revision}`;

@@ -1,32 +1,17 @@
 /**
- * `feedback_first_revision_pages`: the revision-1 claims of SERVER-ISSUED feedback ids, many per
- * document (FirstRevisionWriter writes them after the broker ack; see the README, "Server-issued ids").
- *
- * Why pages instead of one `feedback_revisions` document per claim: every new piece of feedback
- * without a feedbackId needs such a claim, and on the MongoDB-wire server we run (FerretDB 1.24,
- * SQLite) a document costs a fixed overhead many times that of one line of a page's string, and in the
- * feedback benchmarks that overhead was a large share of the host's CPU (docs/perf/HISTORY.md). A page needs no read-modify-write: it is inserted once, whole, like a revision claim.
- *
- * Where a claim lives follows from its id alone, so an edit can find it without an index:
- *   _id = `<node>:<window>:<part>`
- *   - node: the 8 hex digits of the issuing generator's node id (bytes 8-11 of the UUIDv7, fixed per
- *     process, see server-feedback-ids.ts);
- *   - window: the id's millisecond time divided by PAGE_WINDOW_MS (100 ms), rounded down;
- *   - part: 0, 1, 2, ... in the order the pages of one window are written. A window needs more than
- *     one part when its claims exceed a group (FEEDBACK_FIRST_CLAIM_MAX_GROUP), when an ack arrives
- *     after its window's page was written, or when another process with the same node id (odds of
- *     1 in 2^30 per pair) took the part.
- * A reader tries part 0, 1, ... and stops at the first part that does not exist: the writer writes
- * the parts of a window in order and reuses a part number whose page it gave up on, so a missing
- * part means there are no later ones.
- *
- * `claims` holds one JSON array per line: [feedbackId, requestId, contentHash, receivedAt,
- * timestamp] (revision 1, no previous revision). JSON never contains a raw newline.
+ * `feedback_first_revision_pages`: the revision-1 claims of server-issued feedback ids in the paged
+ * design, many per document (one document per claim costs FerretDB's SQLite backend far more CPU).
+ * Where a claim lives follows from its id alone, so an edit finds it without an index:
+ * `_id = <node>:<window>:<part>` (the UUIDv7's node id, its time / PAGE_WINDOW_MS, and the part, 0, 1,
+ * ... in write order). A reader stops at the first missing part: the writer writes a window's parts
+ * in order and reuses a part it gave up on. `claims` holds one JSON array per line (JSON never holds
+ * a raw newline): [feedbackId, requestId, contentHash, receivedAt, timestamp]. See the README, "Pages".
  */
-import type { RevisionState } from '../revision-plan';
 import { uuidv7Time } from '@llmops/platform';
+import { Schema } from 'mongoose';
+import type { RevisionState } from '../revision-plan';
 
-export const FIRST_REVISION_PAGES_COLLECTION = 'feedback_first_revision_pages';
+export const FIRST_REVISION_PAGE_MODEL = 'FirstRevisionPage';
 
 /** The time span of one page window (ids are sorted into windows by the time they carry). */
 export const PAGE_WINDOW_MS = 100;
@@ -41,6 +26,12 @@ export interface FirstRevisionPageDocument {
   claims: string;
   count: number;
 }
+
+/** Indexes: only `_id` (pages are inserted whole and read by `_id`). */
+export const FirstRevisionPageSchema = new Schema<FirstRevisionPageDocument>(
+  { _id: String, claims: String, count: Number },
+  { collection: 'feedback_first_revision_pages', versionKey: false },
+);
 
 export interface PageWindow {
   node: string;

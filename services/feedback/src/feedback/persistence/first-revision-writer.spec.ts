@@ -1,14 +1,8 @@
 import pino from 'pino';
 import type { RevisionState } from '../revision-plan';
 import { ServerFeedbackIds } from '../server-feedback-ids';
-import type { FirstRevisionPageStore } from './feedback-revision.repository';
-import {
-  findClaim,
-  type FirstRevisionPageDocument,
-  PAGE_WINDOW_MS,
-  pageId,
-  pageWindowOf,
-} from './first-revision-pages';
+import { InMemoryPageStore } from '../../../test/support/in-memory-page-store';
+import { PAGE_WINDOW_MS, pageId, pageWindowOf } from './first-revision-pages';
 import { FirstRevisionWriter, type FirstRevisionWriterOptions } from './first-revision-writer';
 
 const AT = '2025-03-01T00:00:00.000Z';
@@ -22,50 +16,6 @@ const first = (feedbackId: string): RevisionState => ({
   timestamp: AT,
 });
 
-class FakeStore implements FirstRevisionPageStore {
-  readonly pages = new Map<string, FirstRevisionPageDocument>();
-  /** Page ids in the order they were stored. */
-  readonly writes: string[] = [];
-  failures = 0;
-  /** Inserts store the page and THEN fail (a write whose outcome the client never saw). */
-  failAfterWrite = 0;
-
-  async insertPage(page: FirstRevisionPageDocument): Promise<boolean> {
-    if (this.failures > 0) {
-      this.failures--;
-      throw new Error('database away');
-    }
-    if (this.pages.has(page._id)) return false;
-    this.pages.set(page._id, page);
-    this.writes.push(page._id);
-    if (this.failAfterWrite > 0) {
-      this.failAfterWrite--;
-      throw new Error('timed out after the write');
-    }
-    return true;
-  }
-
-  async page(id: string): Promise<FirstRevisionPageDocument | null> {
-    return this.pages.get(id) ?? null;
-  }
-
-  /** The feedbackIds stored in page `id`, in order. */
-  idsIn(id: string): string[] {
-    return (this.pages.get(id)?.claims.split('\n') ?? []).map((l) => (JSON.parse(l) as string[])[0]!);
-  }
-
-  /** What the repository's reader does: parts 0, 1, ... of the id's window until one is missing. */
-  lookup(feedbackId: string): RevisionState | null {
-    const w = pageWindowOf(feedbackId);
-    for (let part = 0; ; part++) {
-      const page = this.pages.get(pageId(w, part));
-      if (!page) return null;
-      const claim = findClaim(page.claims, feedbackId);
-      if (claim) return claim;
-    }
-  }
-}
-
 /** Ids of one generator (one node) at a settable clock. */
 function idsAt(start = Date.now()) {
   const clock = { now: start };
@@ -74,7 +24,7 @@ function idsAt(start = Date.now()) {
 }
 
 function setup(options: Partial<FirstRevisionWriterOptions> = {}) {
-  const store = new FakeStore();
+  const store = new InMemoryPageStore();
   const counts = { written: 0, dropped: 0, failures: 0 };
   const logged: string[] = [];
   const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(line) });
@@ -212,7 +162,7 @@ describe('FirstRevisionWriter', () => {
     const a = idsAt().next();
     writer.record([first(a)]);
     const settled = writer.settled(a);
-    await writer.onApplicationShutdown();
+    await writer.flush();
     await settled;
     expect(counts.dropped).toBe(1);
     expect(writer.pendingCount).toBe(0);

@@ -1,26 +1,14 @@
 /**
- * Writes the revision-1 claims of SERVER-ISSUED feedback ids after the broker acknowledged their
- * events, as pages of many claims and off the request path (see the README, "Server-issued ids", and
- * first-revision-pages.ts for the page layout).
- *
- * Why after the ack is safe for those ids, and only for them: nobody else can hold a fresh
- * server-issued id, so no other content can ever claim its revision 1 (edits of a server-issued id
- * never claim revision 1: reserveRevisions plans them from the stored revision or from
- * `unknownFirstRevision`). The claim is needed later only to tell an identical resubmission
- * (duplicate) from an edit, and to keep an id on its requestId. When it is late or lost (crash,
- * database outage), an edit still becomes revision 2; only those two checks are skipped for it.
- *
- * - Grouping: claims are grouped by the page window of their id (its time, PAGE_WINDOW_MS). A
- *   window's group is written `lingerMs` after the window ended (acks of its last ids arrive in the
- *   meantime), or at once when it holds `maxGroup` claims or MAX_PAGE_BYTES. One write in flight
- *   at a time, in the order the groups were opened. Each group is one page: parts 0, 1, ... of its
- *   window, in order.
- * - Same-replica edits wait for the claim (`settled`), so on one replica they are planned exactly.
- * - Database errors: the group is retried with backoff (250 ms doubling to 5 s), and dropped after
- *   `maxAttempts`. A retry that finds its own page (the failed attempt did store it) counts it as
- *   written. Claims beyond `maxPending` are dropped and counted, never buffered without bound.
- * - Shutdown: pending claims are written before the MongoDB connection closes (the platform's own
- *   shutdown hook runs after this module's), within `flushTimeoutMs`.
+ * Writes the revision-1 claims of server-issued ids after the broker acknowledged their events, as
+ * pages (first-revision-pages.ts), off the request path. Safe for those ids only: nobody else can
+ * hold a fresh server-issued id, so no other content can claim its revision 1, and edits of such an
+ * id never claim revision 1 (see PagedFeedbackRevisions).
+ * - A window's group is written `lingerMs` after the window ended, or at once when it holds
+ *   `maxGroup` claims or MAX_PAGE_BYTES; one write in flight, in the order the groups were opened.
+ * - Same-replica edits wait for the claim (`settled`).
+ * - Failed writes are retried with backoff and dropped after `maxAttempts`; a retry that finds its
+ *   own page counts it as written. Claims beyond `maxPending` are dropped and counted.
+ * - `flush` (shutdown) writes what is queued within `flushTimeoutMs`.
  */
 import type { Logger } from 'pino';
 import type { RevisionState } from '../revision-plan';
@@ -139,11 +127,6 @@ export class FirstRevisionWriter {
 
   get pendingCount(): number {
     return this.pending;
-  }
-
-  /** Nest calls it after the HTTP server stopped and before the platform closes MongoDB. */
-  async onApplicationShutdown(): Promise<void> {
-    await this.flush();
   }
 
   /** Writes everything queued (shutdown); claims still unwritten after `flushTimeoutMs` are dropped. */
