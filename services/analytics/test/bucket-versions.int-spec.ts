@@ -7,12 +7,9 @@ import { testInfra } from '@llmops/testing';
 import type { Connection, Model } from 'mongoose';
 import type { BatchPlan } from '../src/domain/batch-planner';
 import { type Bucket, emptyBucket } from '../src/domain/bucket';
-import {
-  type AggregationRepository,
-  latestVersions,
-  WriteConflictError,
-} from '../src/persistence/aggregation.repository';
+import type { AggregationRepository } from '../src/persistence/aggregation.repository';
 import type { StoredBucket } from '../src/persistence/analytics.schemas';
+import { latestVersions, WriteConflictError } from '../src/persistence/bucket-store';
 import { collectionFor } from '../src/persistence/read-path';
 import { openPersistence } from './support/persistence';
 
@@ -35,7 +32,7 @@ describe('bucket versions (insert-only, compare-and-set by version id)', () => {
     const persistence = await openPersistence(infra.mongoBaseUri, infra.dbName);
     ({ connection, buckets } = persistence);
     // Superseded versions are deleted after every write here (the service batches the deletes).
-    newRepository = () => persistence.aggregation(0);
+    newRepository = () => persistence.aggregation(0, 'versioned');
     repo = newRepository();
   });
 

@@ -1,5 +1,6 @@
 /** The only place this service reads process.env: validated at boot, every bad variable listed. */
 import { baseServiceConfig, env, type EnvSource, loadConfig } from '@llmops/platform';
+import { z } from 'zod';
 
 export const analyticsConfigSchema = baseServiceConfig(3004, 'analytics').extend({
   /** One consumer group reads exposures, generations, feedback and experiments. */
@@ -11,6 +12,12 @@ export const analyticsConfigSchema = baseServiceConfig(3004, 'analytics').extend
    * versions; readers skip superseded ones meanwhile). A delete scans the collection on FerretDB.
    */
   ANALYTICS_BUCKET_GC_INTERVAL_MS: env.int(2_000, 0, 3_600_000),
+  /**
+   * How bucket states are written (see persistence/bucket-store.ts): `plain` needs a server that
+   * makes a conditional update atomic (MongoDB), `versioned` works on FerretDB too, `auto` asks the
+   * server at boot.
+   */
+  ANALYTICS_BUCKET_STORE: z.enum(['auto', 'plain', 'versioned']).default('auto'),
   /** Run the Kafka consumer in this process (false: API-only replica). */
   ANALYTICS_CONSUMER_ENABLED: env.bool(true),
   /** Sample-size guidance per arm (reference design: 200 minimum, 500 recommended). */

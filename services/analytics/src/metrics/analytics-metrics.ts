@@ -43,78 +43,66 @@ export class AnalyticsMetrics {
   private onChange?: () => void;
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
-    const gauge = (name: string, help: string) =>
-      new Gauge<ArmLabels>({ name, help, labelNames: ['experiment', 'arm'], registers: [registry] });
-    this.exposures = gauge('llmops_experiment_exposed_users', 'Distinct exposed users per arm (window all)');
-    this.generations = gauge('llmops_experiment_generations', 'Generations per arm (window all)');
-    this.ratingMean = gauge('llmops_experiment_rating_mean', 'Mean rating per arm');
-    this.ratingCiLower = gauge(
+    const gauge = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
+      new Gauge<L>({ name, help, labelNames, registers: [registry] });
+    const arm = (name: string, help: string) => gauge<ArmLabels>(name, help, ['experiment', 'arm']);
+    this.exposures = arm('llmops_experiment_exposed_users', 'Distinct exposed users per arm (window all)');
+    this.generations = arm('llmops_experiment_generations', 'Generations per arm (window all)');
+    this.ratingMean = arm('llmops_experiment_rating_mean', 'Mean rating per arm');
+    this.ratingCiLower = arm(
       'llmops_experiment_rating_ci95_lower',
       'Lower bound of the Student t 95% CI of the mean rating',
     );
-    this.ratingCiUpper = gauge(
+    this.ratingCiUpper = arm(
       'llmops_experiment_rating_ci95_upper',
       'Upper bound of the Student t 95% CI of the mean rating',
     );
-    this.ratingCount = gauge('llmops_experiment_ratings', 'Number of ratings per arm (current revisions)');
-    this.thumbsUpRate = gauge(
+    this.ratingCount = arm('llmops_experiment_ratings', 'Number of ratings per arm (current revisions)');
+    this.thumbsUpRate = arm(
       'llmops_experiment_thumbs_up_ratio',
       'Thumbs-up share of thumbs feedback per arm',
     );
-    this.latencyP50 = gauge(
+    this.latencyP50 = arm(
       'llmops_experiment_latency_p50_milliseconds',
       'Generation latency median (DDSketch, 1% relative accuracy)',
     );
-    this.latencyP95 = gauge(
-      'llmops_experiment_latency_p95_milliseconds',
-      'Generation latency p95 (DDSketch)',
-    );
-    this.latencyP99 = gauge(
-      'llmops_experiment_latency_p99_milliseconds',
-      'Generation latency p99 (DDSketch)',
-    );
-    this.costPerRequest = gauge('llmops_experiment_cost_per_request_usd', 'Mean cost per generation in USD');
+    this.latencyP95 = arm('llmops_experiment_latency_p95_milliseconds', 'Generation latency p95 (DDSketch)');
+    this.latencyP99 = arm('llmops_experiment_latency_p99_milliseconds', 'Generation latency p99 (DDSketch)');
+    this.costPerRequest = arm('llmops_experiment_cost_per_request_usd', 'Mean cost per generation in USD');
     // The score name is a bounded, author-chosen label (like arm), never a user or request id.
-    this.scoreMean = new Gauge({
-      name: 'llmops_experiment_score_mean',
-      help: 'Mean of a named feedback score per arm',
-      labelNames: ['experiment', 'arm', 'score'],
-      registers: [registry],
-    });
-    this.srmPValue = new Gauge({
-      name: 'llmops_experiment_srm_p_value',
-      help: 'Sample-ratio-mismatch chi-square p-value of distinct exposed users against the weights',
-      labelNames: ['experiment'],
-      registers: [registry],
-    });
+    this.scoreMean = gauge('llmops_experiment_score_mean', 'Mean of a named feedback score per arm', [
+      'experiment',
+      'arm',
+      'score',
+    ]);
+    this.srmPValue = gauge(
+      'llmops_experiment_srm_p_value',
+      'Sample-ratio-mismatch chi-square p-value of distinct exposed users against the weights',
+      ['experiment'],
+    );
     // `metric` is rating, thumbs or score:<name>: bounded like the score label.
-    this.sequentialPValue = new Gauge({
-      name: 'llmops_experiment_sequential_p_value',
-      help: 'Always-valid (mSPRT) p-value of each arm against the control, per compared metric',
-      labelNames: ['experiment', 'arm', 'metric'],
-      registers: [registry],
-    });
-    this.scoreValuesDropped = new Gauge({
-      name: 'llmops_experiment_score_values_dropped',
-      help: 'Score values (current feedback revisions, window all) not aggregated or not shown because their name is beyond the per-experiment score-name limit',
-      labelNames: ['experiment'],
-      registers: [registry],
-    });
-    this.seriesExported = new Gauge({
-      name: 'llmops_analytics_metrics_series',
-      help: 'Experiment series exported (bounded by ANALYTICS_METRICS_MAX_SERIES)',
-      registers: [registry],
-    });
-    this.seriesOmitted = new Gauge({
-      name: 'llmops_analytics_metrics_series_omitted',
-      help: 'Experiment series not exported because they did not fit in ANALYTICS_METRICS_MAX_SERIES',
-      registers: [registry],
-    });
-    this.experimentsOmitted = new Gauge({
-      name: 'llmops_analytics_metrics_experiments_omitted',
-      help: 'Experiments not exported because more than ANALYTICS_METRICS_MAX_EXPERIMENTS are running or recently stopped',
-      registers: [registry],
-    });
+    this.sequentialPValue = gauge(
+      'llmops_experiment_sequential_p_value',
+      'Always-valid (mSPRT) p-value of each arm against the control, per compared metric',
+      ['experiment', 'arm', 'metric'],
+    );
+    this.scoreValuesDropped = gauge(
+      'llmops_experiment_score_values_dropped',
+      'Score values (current feedback revisions, window all) not aggregated or not shown because their name is beyond the per-experiment score-name limit',
+      ['experiment'],
+    );
+    this.seriesExported = gauge(
+      'llmops_analytics_metrics_series',
+      'Experiment series exported (bounded by ANALYTICS_METRICS_MAX_SERIES)',
+    );
+    this.seriesOmitted = gauge(
+      'llmops_analytics_metrics_series_omitted',
+      'Experiment series not exported because they did not fit in ANALYTICS_METRICS_MAX_SERIES',
+    );
+    this.experimentsOmitted = gauge(
+      'llmops_analytics_metrics_experiments_omitted',
+      'Experiments not exported because more than ANALYTICS_METRICS_MAX_EXPERIMENTS are running or recently stopped',
+    );
     this.events = new Counter({
       name: 'llmops_analytics_events_total',
       help: 'Consumed events by type and outcome (applied, duplicate, stale, parked, resolved, ignored, invalid)',
@@ -126,16 +114,14 @@ export class AnalyticsMetrics {
       help: 'MongoDB write commands sent by the aggregation (one insert per collection per batch at most, plus the periodic delete of superseded bucket versions)',
       registers: [registry],
     });
-    this.unattributed = new Gauge({
-      name: 'llmops_analytics_feedback_unattributed',
-      help: 'Feedback naming no arm whose generation has not been seen (parked, listed by GET /v1/feedback/unattributed)',
-      registers: [registry],
-    });
-    this.refreshSeconds = new Gauge({
-      name: 'llmops_analytics_metrics_refresh_seconds',
-      help: 'Duration of the last recomputation of the per-arm gauges from MongoDB',
-      registers: [registry],
-    });
+    this.unattributed = gauge(
+      'llmops_analytics_feedback_unattributed',
+      'Feedback naming no arm whose generation has not been seen (parked, listed by GET /v1/feedback/unattributed)',
+    );
+    this.refreshSeconds = gauge(
+      'llmops_analytics_metrics_refresh_seconds',
+      'Duration of the last recomputation of the per-arm gauges from MongoDB',
+    );
   }
 
   setChangeListener(listener: () => void): void {

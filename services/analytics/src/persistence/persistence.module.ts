@@ -1,20 +1,36 @@
 import { Inject, Module, type OnModuleInit } from '@nestjs/common';
-import { InjectConnection, MongooseModule } from '@nestjs/mongoose';
-import { ensureIndexes, LOGGER } from '@llmops/platform';
-import type { Connection } from 'mongoose';
+import { getModelToken, InjectConnection, MongooseModule } from '@nestjs/mongoose';
+import { ensureIndexes, LOGGER, mongoServerKind, SERVICE_CONFIG } from '@llmops/platform';
+import type { Connection, Model } from 'mongoose';
 import type { Logger } from 'pino';
+import type { AnalyticsConfig } from '../config/analytics.config';
 import { AggregationRepository } from './aggregation.repository';
-import { ANALYTICS_MODELS } from './analytics.schemas';
+import { ANALYTICS_MODELS, BUCKET, type StoredBucket } from './analytics.schemas';
+import { BUCKET_STORE, type BucketStore } from './bucket-store';
 import { ExperimentsRepository } from './experiments.repository';
 import { ParkedFeedbackRepository } from './parked-feedback.repository';
+import { PlainBucketStore } from './plain-bucket.store';
 import { migrateStoredFields } from './stored-fields.migration';
+import { VersionedBucketStore } from './versioned-bucket.store';
 
 const repositories = [AggregationRepository, ExperimentsRepository, ParkedFeedbackRepository];
+
+/** The bucket store the server supports, chosen once at boot (see BucketStore). */
+async function bucketStore(buckets: Model<StoredBucket>, config: AnalyticsConfig): Promise<BucketStore> {
+  let kind = config.ANALYTICS_BUCKET_STORE;
+  if (kind === 'auto') kind = (await mongoServerKind(buckets.db)) === 'mongodb' ? 'plain' : 'versioned';
+  return kind === 'plain'
+    ? new PlainBucketStore(buckets)
+    : new VersionedBucketStore(buckets, config.ANALYTICS_BUCKET_GC_INTERVAL_MS);
+}
 
 /** The analytics models and repositories. At boot: stored-field migration, then the indexes. */
 @Module({
   imports: [MongooseModule.forFeature(ANALYTICS_MODELS)],
-  providers: repositories,
+  providers: [
+    ...repositories,
+    { provide: BUCKET_STORE, inject: [getModelToken(BUCKET), SERVICE_CONFIG], useFactory: bucketStore },
+  ],
   exports: repositories,
 })
 export class PersistenceModule implements OnModuleInit {

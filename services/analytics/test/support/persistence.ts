@@ -3,7 +3,7 @@
  * and the consumer benchmark drive them directly. Boots like the service does: stored-field
  * migration, then the indexes.
  */
-import { ensureIndexes } from '@llmops/platform';
+import { ensureIndexes, mongoServerKind } from '@llmops/platform';
 import { type ConnectOptions, createConnection, type Model } from 'mongoose';
 import type { PendingDoc, RequestDoc, RevisionDoc, SeenDoc } from '../../src/domain/partition-state';
 import { AggregationRepository } from '../../src/persistence/aggregation.repository';
@@ -19,7 +19,9 @@ import {
   type StoredBucket,
 } from '../../src/persistence/analytics.schemas';
 import { ExperimentsRepository } from '../../src/persistence/experiments.repository';
+import { PlainBucketStore } from '../../src/persistence/plain-bucket.store';
 import { migrateStoredFields } from '../../src/persistence/stored-fields.migration';
+import { VersionedBucketStore } from '../../src/persistence/versioned-bucket.store';
 
 export async function openPersistence(
   uri: string,
@@ -33,17 +35,19 @@ export async function openPersistence(
   for (const { name } of ANALYTICS_MODELS) await ensureIndexes(connection.model(name));
   const model = <T>(name: string): Model<T> => connection.model<T>(name);
   const buckets = model<StoredBucket>(BUCKET);
+  // The store the service would pick (ANALYTICS_BUCKET_STORE=auto).
+  const serverStore = (await mongoServerKind(connection)) === 'mongodb' ? 'plain' : 'versioned';
   return {
     connection,
     buckets,
-    aggregation: (intervalMs = gcIntervalMs) =>
+    aggregation: (intervalMs = gcIntervalMs, store: 'plain' | 'versioned' = serverStore) =>
       new AggregationRepository(
         buckets,
         model<SeenDoc>(SEEN),
         model<RequestDoc>(REQUEST),
         model<RevisionDoc>(REVISION),
         model<PendingDoc>(PENDING),
-        { ANALYTICS_BUCKET_GC_INTERVAL_MS: intervalMs },
+        store === 'plain' ? new PlainBucketStore(buckets) : new VersionedBucketStore(buckets, intervalMs),
       ),
     experiments: new ExperimentsRepository(model<ExperimentDoc>(EXPERIMENT)),
   };

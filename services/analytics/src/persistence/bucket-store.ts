@@ -1,0 +1,98 @@
+/**
+ * How bucket states are written: each write is a compare-and-set on the bucket's `lastOffset`, the
+ * exactly-once guard. Two implementations, chosen once at boot by the server (`ANALYTICS_BUCKET_STORE`,
+ * default `auto`), behind this one interface, so nothing above the repository knows which runs:
+ * - `PlainBucketStore` (MongoDB): one document per bucket, updated with a conditional `replaceOne`;
+ * - `VersionedBucketStore` (FerretDB, which neither makes a conditional update atomic nor updates
+ *   without scanning the collection): insert-only versions whose unique `_id` is the compare-and-set.
+ *
+ * Both store the same shape and readers treat them alike: per bucket (`bucketId`, or `_id` for a
+ * document stored before versioning) the document with the highest `previousLastOffset` (the
+ * lastOffset it extended) is current.
+ */
+import { DDSketch } from '@datadog/sketches-js';
+import { mongo } from 'mongoose';
+import type { TouchedBucket } from '../domain/batch-planner';
+import type { Bucket } from '../domain/bucket';
+import type { StoredBucket } from './analytics.schemas';
+
+export interface BucketStore {
+  /** Takes note of every stored document of a partition that was just loaded. */
+  loaded(docs: readonly StoredBucket[]): Promise<void>;
+  /**
+   * Stores each bucket's new state iff its stored lastOffset is still `previousLastOffset`; throws
+   * `WriteConflictError` when another writer got there first. Returns the MongoDB commands sent.
+   */
+  write(touched: readonly TouchedBucket[]): Promise<number>;
+}
+
+export const BUCKET_STORE = Symbol('BUCKET_STORE');
+
+/**
+ * Another writer (a previous owner of the partition, or a redelivery) got there first. Transient:
+ * the consumer retries, and the retry plans against freshly loaded state.
+ */
+export class WriteConflictError extends Error {
+  readonly transient = true;
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'WriteConflictError';
+  }
+}
+
+/** Id of the version that supersedes the one whose lastOffset was `previousLastOffset`. */
+export function versionId(bucketId: string, previousLastOffset: number): string {
+  return `${bucketId}^${previousLastOffset}`;
+}
+
+export function toStored(bucket: Bucket, previousLastOffset: number): StoredBucket {
+  return {
+    ...bucket,
+    _id: versionId(bucket._id, previousLastOffset),
+    bucketId: bucket._id,
+    previousLastOffset,
+    latency: bucket.latency ? new mongo.Binary(Buffer.from(bucket.latency.toProto())) : null,
+  };
+}
+
+/** The bucket a stored version belongs to (a pre-versioning document is its own bucket). */
+export function bucketOf(doc: StoredBucket): string {
+  return doc.bucketId ?? doc._id;
+}
+
+export function fromStored(doc: StoredBucket): Bucket {
+  const { bucketId: _bucketId, previousLastOffset: _previous, ...rest } = doc;
+  return {
+    ...rest,
+    _id: bucketOf(doc),
+    latency: doc.latency ? DDSketch.fromProto(doc.latency.buffer) : null,
+  };
+}
+
+/** Base of a stored version (a document stored before versioning counts as a first version). */
+export function baseOf(doc: StoredBucket): number {
+  return doc.previousLastOffset ?? -1;
+}
+
+/** Whether `a` is a later version of its bucket than `b` (ties: deterministic). */
+function isNewer(a: StoredBucket, b: StoredBucket): boolean {
+  if (baseOf(a) !== baseOf(b)) return baseOf(a) > baseOf(b);
+  if (a.lastOffset !== b.lastOffset) return a.lastOffset > b.lastOffset;
+  return a._id > b._id;
+}
+
+/**
+ * Per bucket, the current version (highest base; superseded versions and stale forks may linger
+ * until deleted), in bucket-id order: the store returns documents in insertion order, which moves
+ * with every new version, and merging floating-point sums in a different order changes the last
+ * digits.
+ */
+export function latestVersions(docs: readonly StoredBucket[]): StoredBucket[] {
+  const latest = new Map<string, StoredBucket>();
+  for (const doc of docs) {
+    const current = latest.get(bucketOf(doc));
+    if (!current || isNewer(doc, current)) latest.set(bucketOf(doc), doc);
+  }
+  return [...latest.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([, doc]) => doc);
+}

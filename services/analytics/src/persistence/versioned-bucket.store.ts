@@ -1,0 +1,110 @@
+/**
+ * The bucket store for FerretDB, where every update and delete scans the collection and a
+ * conditional update is not atomic: buckets are insert-only VERSIONS. A new state is a new document
+ * whose `_id` names the version it supersedes, `${bucketId}^${base}` (`base` = that version's
+ * lastOffset, stored as `previousLastOffset`; -1 for a first version), so two writers extending the
+ * same version collide on the unique `_id` (E11000 -> WriteConflictError, the batch is retried on a
+ * fresh load). Superseded versions are deleted in bulk, at most once per `gcIntervalMs` (a delete
+ * scans too); until then, and after a crash, readers skip them and a load queues them for deletion.
+ *
+ * The current version is the one with the highest base, not the highest lastOffset: bases strictly
+ * increase along the chain. A deleted version's id is free again, so a zombie writer two versions
+ * behind can store a fork on it; its base is lower than the chain's, so readers ignore it and the
+ * next load deletes it. A zombie that kept winning the state-document races for several batches
+ * before noticing the rebalance could extend its fork past the chain (see the README's limitations).
+ */
+import { isDuplicateKey } from '@llmops/platform';
+import type { Model } from 'mongoose';
+import type { TouchedBucket } from '../domain/batch-planner';
+import type { StoredBucket } from './analytics.schemas';
+import {
+  baseOf,
+  bucketOf,
+  type BucketStore,
+  latestVersions,
+  toStored,
+  versionId,
+  WriteConflictError,
+} from './bucket-store';
+import { collectionFor } from './read-path';
+
+interface VersionRef {
+  id: string;
+  base: number;
+  lastOffset: number;
+}
+
+function refOf(doc: StoredBucket): VersionRef {
+  return { id: doc._id, base: baseOf(doc), lastOffset: doc.lastOffset };
+}
+
+export class VersionedBucketStore implements BucketStore {
+  /**
+   * Current version of each bucket this instance wrote or loaded (what its next write supersedes).
+   * Entries of partitions this instance no longer owns stay until it loads them again; the partition
+   * state caches the buckets themselves, so this adds one small entry per cached bucket.
+   */
+  private readonly versions = new Map<string, VersionRef>();
+  /**
+   * Superseded version ids waiting for the next bulk delete. Deleting by id alone cannot remove a
+   * bucket's current version: an id names its base, a queued id's base is below a base this instance
+   * saw, and a document re-inserted later under a freed id is a fork, never current.
+   */
+  private readonly superseded = new Set<string>();
+  private lastGcAt = 0;
+
+  constructor(
+    private readonly buckets: Model<StoredBucket>,
+    private readonly gcIntervalMs: number,
+  ) {}
+
+  async loaded(docs: readonly StoredBucket[]): Promise<void> {
+    const latest = latestVersions(docs);
+    for (const doc of latest) this.versions.set(bucketOf(doc), refOf(doc));
+    if (latest.length < docs.length) {
+      const kept = new Set(latest.map((d) => d._id));
+      for (const doc of docs) if (!kept.has(doc._id)) this.superseded.add(doc._id);
+    }
+  }
+
+  async write(touched: readonly TouchedBucket[]): Promise<number> {
+    let commands = 0;
+    if (touched.length > 0) {
+      commands++;
+      // New versions, inserted only: a taken version id means another writer got there first.
+      await collectionFor(this.buckets, 'background')
+        .insertMany(
+          touched.map((t) => toStored(t.bucket, t.previousLastOffset)),
+          { ordered: false },
+        )
+        .catch((err: unknown) => {
+          if (isDuplicateKey(err)) throw new WriteConflictError('buckets: a version already exists');
+          throw err;
+        });
+      for (const t of touched) {
+        const written: VersionRef = {
+          id: versionId(t.bucket._id, t.previousLastOffset),
+          base: t.previousLastOffset,
+          lastOffset: t.bucket.lastOffset,
+        };
+        const previous = this.versions.get(t.bucket._id);
+        if (previous && previous.base >= written.base) {
+          // A fork below what this instance knows (see the header): it is the one to go.
+          this.superseded.add(written.id);
+          continue;
+        }
+        if (previous) this.superseded.add(previous.id);
+        this.versions.set(t.bucket._id, written);
+      }
+    }
+    if (this.superseded.size > 0 && Date.now() - this.lastGcAt >= this.gcIntervalMs) {
+      const ids = [...this.superseded];
+      commands++;
+      // `$in` on `_id`: one scan on FerretDB, half the cost of an `$or` of per-id conditions.
+      await collectionFor(this.buckets, 'background').deleteMany({ _id: { $in: ids } });
+      for (const id of ids) this.superseded.delete(id);
+      this.lastGcAt = Date.now();
+    }
+    return commands;
+  }
+}
