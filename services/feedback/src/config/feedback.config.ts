@@ -57,8 +57,8 @@ export const feedbackConfigSchema = baseServiceConfig(3003, 'feedback')
     FEEDBACK_FIRST_CLAIM_MAX_PENDING: env.int(200_000, 1, 10_000_000),
     /**
      * How revisions are claimed (see FeedbackRevisions): `plain` claims every revision before
-     * publishing; `paged` claims revision 1 of server-issued ids after the ack, in pages. `auto`
-     * picks `plain` on MongoDB and `paged` on FerretDB.
+     * publishing; `paged` claims revision 1 of server-issued ids after the ack, in pages. `auto`:
+     * see revisionStoreDesign.
      */
     FEEDBACK_REVISION_STORE: z.enum(['auto', 'plain', 'paged']).default('auto'),
     /** How often a feedback revision is re-planned after losing a concurrent compare-and-set. */

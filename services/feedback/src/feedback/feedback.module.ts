@@ -7,7 +7,7 @@ import type { FeedbackConfig } from '../config/feedback.config';
 import { IngestionMetrics } from '../ingestion/ingestion.metrics';
 import { IngestionModule } from '../ingestion/ingestion.module';
 import { FeedbackRoutes } from './feedback.routes';
-import { FeedbackRevisions } from './feedback-revisions';
+import { FeedbackRevisions, revisionStoreDesign } from './feedback-revisions';
 import { PagedFeedbackRevisions } from './paged-feedback-revisions';
 import { FeedbackRevisionRepository } from './persistence/feedback-revision.repository';
 import { FEEDBACK_REVISION_MODEL, FeedbackRevisionSchema } from './persistence/feedback-revision.schema';
@@ -25,9 +25,10 @@ async function feedbackRevisions(
   metrics: IngestionMetrics,
   logger: Logger,
 ): Promise<FeedbackRevisions> {
-  let design = config.FEEDBACK_REVISION_STORE;
-  if (design === 'auto') design = (await mongoServerKind(connection)) === 'mongodb' ? 'plain' : 'paged';
-  if (design === 'plain') {
+  const auto = config.FEEDBACK_REVISION_STORE === 'auto';
+  const server = auto ? await mongoServerKind(connection) : 'mongodb';
+  const holdsPages = auto && server === 'mongodb' && (await store.holdsPages());
+  if (revisionStoreDesign(config.FEEDBACK_REVISION_STORE, server, holdsPages) === 'plain') {
     return new PlainFeedbackRevisions(store, config.FEEDBACK_REVISION_MAX_ATTEMPTS);
   }
   const writer = new FirstRevisionWriter(

@@ -165,6 +165,11 @@ export class FeedbackRevisionRepository implements RevisionStore, FirstRevisionP
     return taken;
   }
 
+  /** Whether any page of the paged design exists (read once, at boot: no request deadline). */
+  async holdsPages(): Promise<boolean> {
+    return (await this.pageModel.collection.findOne({}, { projection: { _id: 1 } })) !== null;
+  }
+
   async insertPage(page: FirstRevisionPageDocument): Promise<boolean> {
     try {
       await this.pages.insertOne(page);
