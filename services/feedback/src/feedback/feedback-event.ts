@@ -34,14 +34,10 @@ export function feedbackContentHash(req: SubmitFeedbackRequest, scale: RatingSca
 }
 
 /**
- * The canonical JSON that feedbackContentHash hashes: exactly
- * `canonicalize({ ...req, feedbackId: undefined, ratingScale: scale })` (stored claims hold these
- * hashes, so the bytes must never change). Hot path (every item): written out for the request's
- * fixed shape, members in RFC 8785 order, instead of the general canonicalizer's sorting, checks
- * and object spread (a visible share of a single request's CPU). Anything the general one would reject or
- * treat specially (a surrogate in a string, a non-finite number, a non-plain `scores`) goes to
- * the general one, which produces the same output or the same error. feedback-event.spec.ts
- * compares both over thousands of varied requests.
+ * Exactly `canonicalize({ ...req, feedbackId: undefined, ratingScale: scale })` (stored claims hold
+ * these hashes, so the bytes must never change), written out for the request's fixed shape on the
+ * hot path; whatever the general canonicalizer would reject or treat specially goes to it.
+ * feedback-event.spec.ts compares both on random requests (README, "Hot paths").
  */
 export function canonicalFeedbackContent(req: SubmitFeedbackRequest, scale: RatingScale): string {
   return (
@@ -109,16 +105,11 @@ function fastCanonicalContent(req: SubmitFeedbackRequest, scale: RatingScale): s
 const TYPE = EVENT_TYPES.feedbackSubmitted;
 
 /**
- * Builds the event as a first revision. Run BEFORE the revision is reserved in MongoDB, so an item
- * the contract refuses never claims a revision.
- *
- * Hot path (every item of every request), so the envelope is built by hand with `trustedEvent`
- * instead of `createEvent`, whose zod parse of the whole envelope cost several times the
- * request validation itself. That is sound because a request that passed `buildSubmitFeedbackRequestSchema`
- * already satisfies every data rule of the contract except one: the contract caps the LENGTH of
- * `comment` and `correction`, which redaction can change ("a@b.io" -> "[email]"). Items over
- * those caps take the validating `createEvent` path, which reports the exact contract issue.
- * feedback-event.spec.ts checks hand-built drafts against the contract over many varied requests.
+ * Builds the event as a first revision, before the revision is reserved, so an item the contract
+ * refuses never claims one. The envelope is built with `trustedEvent`: a request that passed its
+ * schema satisfies every data rule of the contract except the length caps of `comment` and
+ * `correction`, which redaction can change, so items over them take the validating `createEvent`.
+ * feedback-event.spec.ts compares the drafts with `createEvent`'s byte for byte (README, "Hot paths").
  */
 export function draftFeedbackEvent(
   req: SubmitFeedbackRequest,

@@ -1,14 +1,11 @@
 import { revisionStoreDesign } from './feedback-revisions';
 
-describe('revisionStoreDesign', () => {
-  it('auto: plain on a MongoDB without pages; paged on FerretDB and on a MongoDB that holds pages', () => {
-    expect(revisionStoreDesign('auto', 'mongodb', false)).toBe('plain');
-    expect(revisionStoreDesign('auto', 'mongodb', true)).toBe('paged');
-    expect(revisionStoreDesign('auto', 'ferretdb', false)).toBe('paged');
-  });
-
-  it('an explicit setting wins', () => {
-    expect(revisionStoreDesign('paged', 'mongodb', false)).toBe('paged');
-    expect(revisionStoreDesign('plain', 'ferretdb', true)).toBe('plain');
-  });
+it.each([
+  ['auto', 'mongodb', false, 'plain'],
+  ['auto', 'mongodb', true, 'paged'], // the plain design cannot read the pages
+  ['auto', 'ferretdb', false, 'paged'],
+  ['paged', 'mongodb', false, 'paged'],
+  ['plain', 'ferretdb', true, 'plain'],
+] as const)('revisionStoreDesign(%s, %s, holds pages: %s) is %s', (setting, server, holdsPages, design) => {
+  expect(revisionStoreDesign(setting, server, holdsPages)).toBe(design);
 });

@@ -8,12 +8,10 @@ import { reserveRevisions } from './reserve-revisions';
 import { type ChainPlan, planChain, type RevisionState } from './revision-plan';
 import type { ServerFeedbackIds } from './server-feedback-ids';
 
+/** FEEDBACK_FIRST_CLAIM_AFTER_ACK, FEEDBACK_ID_MAX_CLOCK_SKEW_MS, FEEDBACK_REVISION_MAX_ATTEMPTS */
 export interface PagedFeedbackRevisionsOptions {
-  /** FEEDBACK_FIRST_CLAIM_AFTER_ACK: false claims revision 1 of issued ids before publishing too. */
   firstClaimAfterAck: boolean;
-  /** FEEDBACK_ID_MAX_CLOCK_SKEW_MS */
   maxClockSkewMs: number;
-  /** FEEDBACK_REVISION_MAX_ATTEMPTS */
   maxAttempts: number;
 }
 

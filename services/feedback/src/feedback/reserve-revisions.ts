@@ -1,16 +1,10 @@
 /**
- * Claims revisions in the store BEFORE anything is published (see the README, "Why the revision is
- * claimed before the broker ack"). Optimistic: every feedbackId is first assumed new and its
- * revision 1 claimed in one unordered insertMany (no read for the common case). Ids whose claim was
- * taken are read (latest claimed revision), re-planned and claimed again, up to `maxAttempts`.
- *
- * Invariant: each (feedbackId, revision) is bound to exactly one content hash (a unique-key insert)
- * before an event with id `fb:<feedbackId>:<revision>` can be published.
- *
- * Server-issued ids (`isServerIssued`) are the exception for revision 1 only: it was published when
- * the id was issued, and its claim is written after the ack (FirstRevisionWriter). So they are never
- * claimed optimistically as revision 1: they are read first, and when nothing is readable the plan
- * starts from `unknownFirstRevision` (the submission becomes revision 2).
+ * Claims revisions BEFORE anything is published (README, "Why the revision is claimed before the
+ * broker ack"): each (feedbackId, revision) is bound to one content hash by a unique-key insert.
+ * Optimistic: a feedbackId is first assumed new and its revision 1 claimed without a read; ids whose
+ * claim was taken are read, re-planned and claimed again, up to `maxAttempts`. Ids `isServerIssued`
+ * recognises (paged design) are read first and, with nothing readable, planned from
+ * `unknownFirstRevision` (revision 2), since their revision 1 is claimed after the ack.
  */
 import type { ItemRejection } from '../ingestion/item-rejection';
 import type { RevisionStore } from './persistence/feedback-revision.repository';

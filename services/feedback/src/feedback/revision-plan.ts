@@ -1,17 +1,10 @@
 /**
- * Pure revision planning for one feedbackId: given what the store holds (or nothing) and the
- * submissions of one request for that id (in order), decide each submission's revision and which
- * new revisions must be claimed in the store.
- *
- * - no record            -> revision 1 (`new`)
- * - same content hash    -> `duplicate`: the SAME revision, receivedAt and timestamp as stored, so
- *                           the re-published event has the same id AND the same value
- * - different content    -> `edit`: revision + 1, `previousRevision` = the stored revision
- * - different requestId  -> rejected (409): revisions of one feedbackId must share the partition key
- *
- * A server-issued id whose revision-1 claim is not readable (written after the ack, see
- * FirstRevisionWriter) is planned from `unknownFirstRevision`: revision 1 exists but its content and
- * requestId are unknown, so any submission is an edit (revision 2) and is never a second revision 1.
+ * Pure revision planning for one feedbackId: from what the store holds (or nothing) and the
+ * request's submissions for that id, in order: no record -> revision 1 (`new`); same content hash ->
+ * `duplicate` (the stored revision, receivedAt and timestamp: same event id, same value); other
+ * content -> `edit` (revision + 1); another requestId -> 409 (revisions share the partition key).
+ * `unknownFirstRevision` (paged design: revision 1 exists but is not readable) makes any submission
+ * an edit, revision 2, never a second revision 1.
  */
 import type { ItemRejection } from '../ingestion/item-rejection';
 
