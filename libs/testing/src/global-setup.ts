@@ -11,6 +11,9 @@ import { existsSync } from 'node:fs';
 // do not apply here: import the launcher by relative path.
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { infraUp } from '../../../deploy/local/src/infra';
+import mongoose from 'mongoose';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { mongoServerKind } from '../../platform/src/mongo/server-kind';
 
 interface Stoppable {
   stop(): Promise<unknown>;
@@ -52,6 +55,7 @@ export default async function globalSetup(): Promise<void> {
   if (process.env.LLMOPS_SKIP_INFRA === '1') return;
   if (process.env.KAFKA_BROKERS && process.env.MONGODB_URI) {
     log(`using KAFKA_BROKERS=${process.env.KAFKA_BROKERS} MONGODB_URI=${process.env.MONGODB_URI}`);
+    await noteServerKind(process.env.MONGODB_URI);
     return;
   }
   const started = Date.now();
@@ -62,5 +66,20 @@ export default async function globalSetup(): Promise<void> {
       : await infraUp(process.env, log);
   process.env.KAFKA_BROKERS = endpoints.kafkaBrokers;
   process.env.MONGODB_URI = endpoints.mongoUri;
+  await noteServerKind(endpoints.mongoUri);
   log(`infrastructure ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/**
+ * LLMOPS_MONGO_SERVER_KIND ('mongodb' | 'ferretdb') for the test files, which must decide at load
+ * time whether a test that needs a real mongod runs or is reported as skipped.
+ */
+async function noteServerKind(uri: string): Promise<void> {
+  const connection = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 30_000 }).asPromise();
+  try {
+    process.env.LLMOPS_MONGO_SERVER_KIND = await mongoServerKind(connection);
+  } finally {
+    await connection.close();
+  }
+  log(`MongoDB-wire server: ${process.env.LLMOPS_MONGO_SERVER_KIND}`);
 }
