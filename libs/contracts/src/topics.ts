@@ -101,7 +101,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     compacted: false,
     key: 'Prompt name: all versions of a prompt on one partition, in registration order.',
     producer: 'registry',
-    consumers: ['assignment', 'analytics'],
+    consumers: ['registry'],
     events: [EVENT_TYPES.promptVersionRegistered],
   },
   {
@@ -110,7 +110,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     compacted: false,
     key: 'Prompt name: all alias moves of a prompt are ordered; the last per (name, alias) wins.',
     producer: 'registry',
-    consumers: ['assignment', 'analytics'],
+    consumers: ['registry'],
     events: [EVENT_TYPES.promptAliasMoved],
   },
   {
@@ -119,7 +119,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     compacted: true,
     key: 'Experiment key: changes of an experiment are ordered; compaction keeps the newest full snapshot per key.',
     producer: 'assignment',
-    consumers: ['analytics', 'feedback'],
+    consumers: ['assignment', 'analytics'],
     events: [
       EVENT_TYPES.experimentCreated,
       EVENT_TYPES.experimentUpdated,
