@@ -11,7 +11,7 @@ import {
   TOPICS,
   toJsonSchemas,
 } from './index';
-import { VALID_DATA } from './test-fixtures';
+import { VALID_DATA } from '../test/support/fixtures';
 
 const LIB_ROOT = join(__dirname, '..');
 const REGENERATE = 'node -r @swc-node/register libs/contracts/scripts/write-asyncapi.ts';

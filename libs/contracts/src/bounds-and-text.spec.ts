@@ -18,7 +18,7 @@ import {
   isOpaqueId,
   opaqueId,
 } from './index';
-import { VALID_DATA } from './test-fixtures';
+import { VALID_DATA } from '../test/support/fixtures';
 
 const source = '/llmops/test';
 type Json = Record<string, unknown>;

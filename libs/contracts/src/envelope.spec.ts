@@ -17,7 +17,7 @@ import {
   validateEvent,
 } from './index';
 import { v7 as uuidv7 } from 'uuid';
-import { VALID_DATA } from './test-fixtures';
+import { VALID_DATA } from '../test/support/fixtures';
 
 const source = '/llmops/test';
 

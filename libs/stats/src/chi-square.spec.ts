@@ -1,7 +1,7 @@
 import { chiSquareCdf, chiSquareSf } from './chi-square';
 import { gammaFn, logBeta, logGamma, regularizedGammaP, regularizedGammaQ } from './gamma';
 import { regularizedBeta } from './beta';
-import { expectClose, reference } from './test-support';
+import { expectClose, reference } from '../test/support/tolerance';
 
 describe('chi-square and gamma functions', () => {
   it.each(reference.chiSquare)('chi-square sf at x = $x, k = $k matches SciPy', ({ x, k, sf }) => {

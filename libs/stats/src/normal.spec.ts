@@ -1,5 +1,5 @@
 import { normalCdf, normalIsf, normalPdf, normalQuantile, normalSf } from './normal';
-import { expectClose, reference } from './test-support';
+import { expectClose, reference } from '../test/support/tolerance';
 
 describe('standard normal', () => {
   it.each(reference.normal)('cdf and sf at x = $x match SciPy', ({ x, cdf, sf }) => {

@@ -1,5 +1,5 @@
 import { sampleSize, sampleSizeStatus, type SampleSizeInput } from './sample-size';
-import { expectClose, reference, unwrap } from './test-support';
+import { expectClose, reference, unwrap } from '../test/support/tolerance';
 
 function field(o: object, key: string): number {
   const v: unknown = (o as Record<string, unknown>)[key];

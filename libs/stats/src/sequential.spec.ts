@@ -6,7 +6,7 @@ import {
   sequentialTestProportions,
   type SequentialResult,
 } from './sequential';
-import { expectClose, expectNoNaN, expectPair, reference, unwrap } from './test-support';
+import { expectClose, expectNoNaN, expectPair, reference, unwrap } from '../test/support/tolerance';
 
 describe('sequentialTest (mSPRT, normal mixture)', () => {
   it.each(reference.msprt)('$name matches the closed form', (c) => {

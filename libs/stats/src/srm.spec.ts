@@ -1,5 +1,5 @@
 import { sampleRatioMismatch } from './srm';
-import { expectClose, reference, unwrap } from './test-support';
+import { expectClose, reference, unwrap } from '../test/support/tolerance';
 
 describe('sampleRatioMismatch', () => {
   it.each(reference.srm)('$observed on weights $weights matches scipy chisquare', (c) => {

@@ -1,5 +1,5 @@
 import { studentTCdf, studentTPdf, studentTQuantile, studentTSf, studentTTwoSidedP } from './student-t';
-import { expectClose, reference } from './test-support';
+import { expectClose, reference } from '../test/support/tolerance';
 
 describe('Student t', () => {
   it.each(reference.studentT)('cdf and sf at t = $t, df = $df match SciPy', ({ t, df, cdf, sf }) => {

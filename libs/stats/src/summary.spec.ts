@@ -1,6 +1,6 @@
 import { summarizeMean } from './summary';
 import { mergeMeanStats, moments } from './sufficient-stats';
-import { expectClose, expectPair, reference, unwrap } from './test-support';
+import { expectClose, expectPair, reference, unwrap } from '../test/support/tolerance';
 
 describe('summarizeMean', () => {
   it.each(reference.summaries)(

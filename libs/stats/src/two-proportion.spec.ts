@@ -1,5 +1,5 @@
 import { twoProportionZTest } from './two-proportion';
-import { expectClose, expectNoNaN, expectPair, reference, unwrap } from './test-support';
+import { expectClose, expectNoNaN, expectPair, reference, unwrap } from '../test/support/tolerance';
 
 describe('twoProportionZTest(control, treatment)', () => {
   it.each(reference.twoProportion)(

@@ -1,5 +1,5 @@
 import { welchTest } from './welch';
-import { expectClose, expectNoNaN, expectPair, reference, unwrap } from './test-support';
+import { expectClose, expectNoNaN, expectPair, reference, unwrap } from '../test/support/tolerance';
 
 describe('welchTest(control, treatment)', () => {
   it.each(reference.welch)('$name matches scipy ttest_ind_from_stats', (c) => {

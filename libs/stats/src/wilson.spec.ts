@@ -1,5 +1,5 @@
 import { wilsonInterval } from './wilson';
-import { expectClose, expectNoNaN, expectPair, reference, unwrap } from './test-support';
+import { expectClose, expectNoNaN, expectPair, reference, unwrap } from '../test/support/tolerance';
 
 describe('wilsonInterval', () => {
   it.each(reference.wilson)('n=$n successes=$successes at $confidence matches the textbook formula', (c) => {

@@ -1,6 +1,6 @@
 // Valid sample data for every event type; used by the specs (not exported from the package entry).
-import type { EventDataInputMap } from './catalog';
-import { EVENT_TYPES, type EventType } from './event-types';
+import type { EventDataInputMap } from '../../src/catalog';
+import { EVENT_TYPES, type EventType } from '../../src/event-types';
 
 const HASH_A = 'a'.repeat(64);
 const HASH_B = '0123456789abcdef'.repeat(4);

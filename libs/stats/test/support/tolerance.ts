@@ -1,6 +1,6 @@
 /** Test-only helpers shared by the *.spec.ts files; not exported from the package. */
-import reference from '../fixtures/reference.json';
-import type { StatResult } from './result';
+import reference from '../../fixtures/reference.json';
+import type { StatResult } from '../../src/result';
 
 export { reference };
 
