@@ -40,7 +40,7 @@ import {
   startRoleServers,
   stopChild,
 } from './support/harness';
-import { dropClaimDb, feedbackBoundEnv, smallestClaim } from './support/feedback-claims';
+import { dropClaimDb, feedbackBoundEnv, singleFeedbackItem, smallestClaim } from './support/feedback-claims';
 
 const GOAL = 0.5;
 
@@ -64,16 +64,7 @@ const boundRoute: BoundRoute = {
 
 let seq = 0;
 function body(): string {
-  const n = seq++;
-  return JSON.stringify({
-    requestId: `bench-req-${n}`,
-    experiment: 'bench-feedback',
-    arm: n % 2 ? 'A' : 'B',
-    rating: (n % 5) + 1,
-    thumbs: n % 3 ? 'up' : 'down',
-    source: 'user',
-    latencyMs: 800 + (n % 100),
-  });
+  return JSON.stringify(singleFeedbackItem(seq++));
 }
 
 const { connections, seconds, load, measure } = httpBench({

@@ -27,6 +27,7 @@ import {
   type LogGenerationRequest,
 } from '../../services/feedback/src/generations/dto/log-generation.request';
 import { buildGenerationEvent } from '../../services/feedback/src/generations/generation-event';
+import { singleFeedbackItem } from './support/feedback-claims';
 import { median, runBench, setting } from './support/harness';
 import { reportResult } from './support/result';
 
@@ -41,18 +42,9 @@ const at = new Date().toISOString();
 const noRedaction = (s: string): string => s;
 const feedbackId = uuidv7();
 
+// Decoded JSON, as the service gets it.
 const bodies: unknown[] = Array.from({ length: ITEMS }, (_, n) =>
-  JSON.parse(
-    JSON.stringify({
-      requestId: `bench-req-${n}`,
-      experiment: 'bench-feedback',
-      arm: n % 2 ? 'A' : 'B',
-      rating: (n % 5) + 1,
-      thumbs: n % 3 ? 'up' : 'down',
-      source: 'user',
-      latencyMs: 800 + (n % 100),
-    }),
-  ),
+  JSON.parse(JSON.stringify(singleFeedbackItem(n))),
 );
 const requests: SubmitFeedbackRequest[] = bodies.map((b) => schema.parse(b));
 const generations: LogGenerationRequest[] = Array.from({ length: ITEMS }, (_, i) =>

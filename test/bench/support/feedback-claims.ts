@@ -60,3 +60,16 @@ export async function dropClaimDb(run: string): Promise<void> {
     await mongo.close();
   }
 }
+
+/** The n-th item of the single-feedback workload: the common plain shape, varied by n. */
+export function singleFeedbackItem(n: number): Record<string, unknown> {
+  return {
+    requestId: `bench-req-${n}`,
+    experiment: 'bench-feedback',
+    arm: n % 2 ? 'A' : 'B',
+    rating: (n % 5) + 1,
+    thumbs: n % 3 ? 'up' : 'down',
+    source: 'user',
+    latencyMs: 800 + (n % 100),
+  };
+}
