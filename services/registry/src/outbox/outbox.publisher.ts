@@ -25,10 +25,7 @@ import type { RegistryConfig } from '../config/registry.config';
 import { AliasMoveRepository, type UnpublishedAliasMove } from '../persistence/alias-move.repository';
 import type { OutboxEntry, OutboxFailure } from '../persistence/outbox-state';
 import { PromptSummaryRepository } from '../persistence/prompt-summary.repository';
-import {
-  PromptVersionRepository,
-  type UnpublishedVersion,
-} from '../persistence/prompt-version.repository';
+import { PromptVersionRepository, type UnpublishedVersion } from '../persistence/prompt-version.repository';
 import { REGISTRY_METRICS, type RegistryMetrics } from '../metrics/registry.metrics';
 import { BrokerProbe } from './broker-probe';
 import { aliasMoveMessage, publishableMessage, versionMessage } from './outbox-events';
