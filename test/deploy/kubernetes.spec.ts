@@ -16,6 +16,9 @@ import { registryConfigSchema } from '../../services/registry/src/config/registr
 /* eslint-enable @nx/enforce-module-boundaries */
 
 const dir = join(__dirname, '..', '..', 'deploy', 'k8s');
+const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+  version: string;
+};
 
 interface K8sObject {
   apiVersion: string;
@@ -96,6 +99,10 @@ describe('kubernetes manifests', () => {
       );
     });
 
+    it('runs the image of this version (package.json), which holds the built JavaScript', () => {
+      expect(container?.image).toBe(`ghcr.io/llmops-platform/${name}:${version}`);
+    });
+
     it('runs the built JavaScript with source maps, as the image does', () => {
       expect(container?.command).toEqual([
         'node',
@@ -152,6 +159,22 @@ describe('kubernetes manifests', () => {
       expect(spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name });
       expect(spec.minReplicas).toBeGreaterThanOrEqual(1);
       expect(spec.maxReplicas).toBeGreaterThanOrEqual(spec.minReplicas);
+    });
+  });
+
+  it('replaces the analytics replicas all at once: a version that changes stored documents never runs beside an older one', () => {
+    expect((find('Deployment', 'analytics')!.spec as { strategy: { type: string } }).strategy).toEqual({
+      type: 'Recreate',
+    });
+  });
+
+  it('pins the feedback revision design, so replicas of different versions never mix designs during a roll', () => {
+    const feedback = find('Deployment', 'feedback')!.spec as {
+      template: { spec: { containers: Container[] } };
+    };
+    expect(feedback.template.spec.containers[0].env).toContainEqual({
+      name: 'FEEDBACK_REVISION_STORE',
+      value: 'paged',
     });
   });
 

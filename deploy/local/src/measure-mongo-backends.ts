@@ -151,6 +151,9 @@ async function targets(): Promise<{ name: string; uri: string; stop?: () => Prom
       ferretBackend: backend,
       port: port++,
       fresh: true,
+    }).catch(async (err: unknown) => {
+      for (const s of started) await s.stop(); // the backend started before this one
+      throw err;
     });
     const stop = async (): Promise<void> => {
       await stopComponent(name);

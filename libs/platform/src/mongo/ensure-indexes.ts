@@ -46,7 +46,12 @@ export async function ensureIndexes(
       .listIndexes({ timeoutMS: 0 })
       .toArray()
       .then((list) => list.map((i) => String(i.name)))
-      .catch(() => [] as string[]), // the collection does not exist yet
+      .catch((err: unknown) => {
+        // NamespaceNotFound: the collection does not exist yet. Anything else (a timeout, a dropped
+        // connection) fails the boot rather than re-creating indexes that may already exist.
+        if ((err as { code?: unknown }).code === 26) return [] as string[];
+        throw err;
+      }),
   );
   for (const index of wanted) {
     const name = indexName(index);
