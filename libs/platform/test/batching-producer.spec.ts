@@ -159,3 +159,26 @@ describe('BatchingProducer scheduling (fake kafkajs producer)', () => {
     expect(fake.sent.map((b) => b.values)).toEqual([['stuck']]);
   });
 });
+
+describe('BatchingProducer readiness check', () => {
+  it('keeps one metadata probe in flight: rounds that time out do not queue more on the sending client', async () => {
+    let probes = 0;
+    let answer: () => void = () => undefined;
+    const producer = new BatchingProducer({
+      connect: async () => undefined,
+      sendBatch: async () => undefined,
+      disconnect: async () => undefined,
+      probe: () => {
+        probes++;
+        return new Promise<void>((resolve) => (answer = resolve));
+      },
+    });
+    const check = producer.readinessCheck(20);
+    for (let round = 0; round < 3; round++) await expect(check.check()).rejects.toThrow(/kafka metadata/);
+    expect(probes).toBe(1);
+    answer(); // the broker answers the probe still in flight
+    await turn();
+    await expect(Promise.race([check.check(), Promise.resolve('pending')])).resolves.toBe('pending');
+    expect(probes).toBe(2); // a new round, after the previous probe ended, probes again
+  });
+});

@@ -132,6 +132,7 @@ export class BatchingProducer {
   /** The next pump may dispatch the head batch without waiting for linger. */
   private drainNow = false;
   private closing = false;
+  private probing?: Promise<void>;
 
   /** `kafka`: a kafkajs client (its producer is used) or a transport (PlatformaticTransport). */
   constructor(
@@ -159,7 +160,13 @@ export class BatchingProducer {
 
   /** Readiness check `kafka`: the producing client reaches the brokers within `timeoutMs`. */
   readinessCheck(timeoutMs: number): ComponentCheck {
-    return { name: 'kafka', timeoutMs, check: () => withTimeout(this.probe(), timeoutMs, 'kafka metadata') };
+    // One probe in flight: a probe the timeout gave up on keeps running, and during an outage each
+    // round would otherwise queue another metadata request on the client that sends.
+    const probeOnce = (): Promise<void> =>
+      (this.probing ??= this.probe().finally(() => {
+        this.probing = undefined;
+      }));
+    return { name: 'kafka', timeoutMs, check: () => withTimeout(probeOnce(), timeoutMs, 'kafka metadata') };
   }
 
   /** Resolves when the broker has acknowledged (acks: -1) the batch holding these messages. */

@@ -115,6 +115,13 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     const { kafka, topicPrefix = '', topics = [], ...consumerOptions } = this.options;
     const patternOf = new Map([...this.messageHandlers.keys()].map((p) => [topicName(p, topicPrefix), p]));
     if (patternOf.size === 0) return;
+    // Nest chains a second handler of a pattern behind the first and merges their results, which
+    // would hide a handler's `rejected` records: one handler per topic.
+    const shared = [...this.messageHandlers]
+      .filter(([, handler]) => handler.next)
+      .map(([pattern]) => pattern);
+    if (shared.length > 0)
+      throw new Error(`more than one @EventPattern handler for topic(s) ${shared.join(', ')}`);
     await ensureTopics(kafka, topics);
     this.consumer = new BatchConsumer(kafka, {
       ...consumerOptions,
