@@ -11,9 +11,7 @@ import { existsSync } from 'node:fs';
 // do not apply here: import the launcher by relative path.
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { infraUp } from '../../../deploy/local/src/infra';
-import mongoose from 'mongoose';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { mongoServerKind } from '../../platform/src/mongo/server-kind';
+import { mongo } from 'mongoose';
 
 interface Stoppable {
   stop(): Promise<unknown>;
@@ -75,11 +73,13 @@ export default async function globalSetup(): Promise<void> {
  * time whether a test that needs a real mongod runs or is reported as skipped.
  */
 async function noteServerKind(uri: string): Promise<void> {
-  const connection = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 30_000 }).asPromise();
+  const client = await mongo.MongoClient.connect(uri, { serverSelectionTimeoutMS: 30_000 });
   try {
-    process.env.LLMOPS_MONGO_SERVER_KIND = await mongoServerKind(connection);
+    // The question mongoServerKind() (@llmops/platform) asks; the platform's own tests use this lib.
+    const info = await client.db('admin').command({ buildInfo: 1 });
+    process.env.LLMOPS_MONGO_SERVER_KIND = 'ferretdbVersion' in info ? 'ferretdb' : 'mongodb';
   } finally {
-    await connection.close();
+    await client.close();
   }
   log(`MongoDB-wire server: ${process.env.LLMOPS_MONGO_SERVER_KIND}`);
 }
