@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import { type SchemaKit, STRICT_KIT, TOLERANT_KIT } from './events/common.schema';
+import { buildApiKeyUpdatedData } from './events/api-key-updated.event';
+import { buildAuditRecordedData } from './events/audit-recorded.event';
 import { buildExperimentCreatedData } from './events/experiment-created.event';
 import { buildExperimentStatusChangedData } from './events/experiment-status-changed.event';
 import { buildExperimentUpdatedData } from './events/experiment-updated.event';
@@ -9,6 +11,7 @@ import { buildGenerationLoggedData } from './events/generation-logged.event';
 import { buildPromptAliasMovedData } from './events/prompt-alias-moved.event';
 import { buildPromptVersionRegisteredData } from './events/prompt-version-registered.event';
 import { ALL_EVENT_TYPES, EVENT_TYPES, type EventType } from './event-types';
+import { DEFAULT_PROJECT } from './project';
 import { TOPICS, type TopicBaseName } from './topics';
 
 /**
@@ -29,7 +32,7 @@ import { TOPICS, type TopicBaseName } from './topics';
  */
 export const CONTRACTS_VERSION = '1.0.0';
 
-export type ServiceName = 'registry' | 'assignment' | 'feedback' | 'analytics';
+export type ServiceName = 'registry' | 'assignment' | 'feedback' | 'analytics' | 'identity';
 
 /** CloudEvents `source` of each producing service. */
 export const EVENT_SOURCES = {
@@ -37,6 +40,7 @@ export const EVENT_SOURCES = {
   assignment: '/llmops/assignment',
   feedback: '/llmops/feedback',
   analytics: '/llmops/analytics',
+  identity: '/llmops/identity',
 } as const satisfies Record<ServiceName, string>;
 
 const builders = {
@@ -48,6 +52,8 @@ const builders = {
   [EVENT_TYPES.exposure]: buildExposureData,
   [EVENT_TYPES.generationLogged]: buildGenerationLoggedData,
   [EVENT_TYPES.feedbackSubmitted]: buildFeedbackSubmittedData,
+  [EVENT_TYPES.apiKeyUpdated]: buildApiKeyUpdatedData,
+  [EVENT_TYPES.auditRecorded]: buildAuditRecordedData,
 } as const satisfies Record<EventType, (k: SchemaKit) => z.ZodType>;
 
 type DataSchemas = { [T in EventType]: ReturnType<(typeof builders)[T]> };
@@ -71,7 +77,9 @@ export type EventDataInputMap = { [T in EventType]: z.input<DataSchemas[T]> };
 export interface EventDefinition<T extends EventType = EventType> {
   type: T;
   topic: TopicBaseName;
-  producer: ServiceName;
+  /** The producing service; `'every service'` for events each service publishes about itself. */
+  producer: ServiceName | 'every service';
+  /** CloudEvents `source` of the producer; for `'every service'` a pattern (`/llmops/<service>`). */
   source: string;
   /** AsyncAPI component message name, e.g. `FeedbackSubmitted`. */
   messageName: string;
@@ -80,12 +88,12 @@ export interface EventDefinition<T extends EventType = EventType> {
   summary: string;
   /** Description of the Kafka record key. */
   keyDescription: string;
-  /** The Kafka record key for an event's data. */
-  partitionKey: (data: EventDataMap[T]) => string;
+  /** The Kafka record key of an event with this data in `project` (the envelope's, default `default`). */
+  partitionKey: (data: EventDataMap[T], project: string) => string;
 }
 
 const experimentKeyDescription =
-  'Experiment key (`data.experiment.key`); compaction keeps the newest full snapshot per key.';
+  '`data.experiment.key` in project default, `<project>/<data.experiment.key>` otherwise (see experimentTopicKey); compaction keeps the newest full snapshot per key.';
 
 export const EVENT_CATALOG: { readonly [T in EventType]: EventDefinition<T> } = {
   [EVENT_TYPES.promptVersionRegistered]: {
@@ -119,7 +127,7 @@ export const EVENT_CATALOG: { readonly [T in EventType]: EventDefinition<T> } = 
     operationId: 'assignment.publishExperimentCreated',
     summary: 'An experiment was created (full snapshot).',
     keyDescription: experimentKeyDescription,
-    partitionKey: (d) => d.experiment.key,
+    partitionKey: (d, project) => experimentTopicKey(d.experiment.key, project),
   },
   [EVENT_TYPES.experimentUpdated]: {
     type: EVENT_TYPES.experimentUpdated,
@@ -130,7 +138,7 @@ export const EVENT_CATALOG: { readonly [T in EventType]: EventDefinition<T> } = 
     operationId: 'assignment.publishExperimentUpdated',
     summary: 'An experiment was changed (full snapshot after the change).',
     keyDescription: experimentKeyDescription,
-    partitionKey: (d) => d.experiment.key,
+    partitionKey: (d, project) => experimentTopicKey(d.experiment.key, project),
   },
   [EVENT_TYPES.experimentStatusChanged]: {
     type: EVENT_TYPES.experimentStatusChanged,
@@ -141,7 +149,7 @@ export const EVENT_CATALOG: { readonly [T in EventType]: EventDefinition<T> } = 
     operationId: 'assignment.publishExperimentStatusChanged',
     summary: 'An experiment changed status (full snapshot after the change).',
     keyDescription: experimentKeyDescription,
-    partitionKey: (d) => d.experiment.key,
+    partitionKey: (d, project) => experimentTopicKey(d.experiment.key, project),
   },
   [EVENT_TYPES.exposure]: {
     type: EVENT_TYPES.exposure,
@@ -180,6 +188,29 @@ export const EVENT_CATALOG: { readonly [T in EventType]: EventDefinition<T> } = 
       '`data.requestId`: same key and partition count as llmops.generations.v1 (co-partitioned join); all revisions of a feedbackId are ordered.',
     partitionKey: (d) => d.requestId,
   },
+  [EVENT_TYPES.apiKeyUpdated]: {
+    type: EVENT_TYPES.apiKeyUpdated,
+    topic: TOPICS.apiKeys,
+    producer: 'identity',
+    source: EVENT_SOURCES.identity,
+    messageName: 'ApiKeyUpdated',
+    operationId: 'identity.publishApiKeyUpdated',
+    summary:
+      'An API key was created or changed (revoked, its project deleted): the full state of the key, the newest per keyId wins.',
+    keyDescription: '`data.keyId`: compaction keeps the newest full state of each key.',
+    partitionKey: (d) => d.keyId,
+  },
+  [EVENT_TYPES.auditRecorded]: {
+    type: EVENT_TYPES.auditRecorded,
+    topic: TOPICS.audit,
+    producer: 'every service',
+    source: '/llmops/<service>',
+    messageName: 'AuditRecorded',
+    operationId: 'anyService.publishAuditRecorded',
+    summary: 'A change made through an API (who did what to which resource), recorded after it succeeded.',
+    keyDescription: "`data.project`: one project's audit trail is on one partition, in order.",
+    partitionKey: (d) => d.project,
+  },
 };
 
 /** Partition key of `llmops.exposures.v1`. */
@@ -187,8 +218,25 @@ export function exposureKey(experiment: string, userId: string): string {
   return `${experiment}:${userId}`;
 }
 
-/** The Kafka record key for a (validated) event's data. */
-export function partitionKeyFor<T extends EventType>(type: T, data: EventDataMap[T]): string {
+/**
+ * Key of an experiment on the compacted `llmops.experiments.v1`: the experiment key in project
+ * `default` (unchanged from before projects existed), `<project>/<experiment key>` in any other.
+ * Experiment keys cannot contain `/`, so two projects' experiments never share a key (and never
+ * compact together).
+ */
+export function experimentTopicKey(experimentKey: string, project: string = DEFAULT_PROJECT): string {
+  return project === DEFAULT_PROJECT ? experimentKey : `${project}/${experimentKey}`;
+}
+
+/**
+ * The Kafka record key for a (validated) event's data; `project` is the event's project (the
+ * envelope's `project`, `default` when absent).
+ */
+export function partitionKeyFor<T extends EventType>(
+  type: T,
+  data: EventDataMap[T],
+  project: string = DEFAULT_PROJECT,
+): string {
   const def: EventDefinition<T> = EVENT_CATALOG[type];
-  return def.partitionKey(data);
+  return def.partitionKey(data, project);
 }

@@ -16,6 +16,7 @@ import {
 } from './events/common.schema';
 import { opaqueId, patterned, URI_REFERENCE_PATTERN } from './events/text.schema';
 import { ALL_EVENT_TYPES, type EventType, isEventType } from './event-types';
+import { DEFAULT_PROJECT, projectId } from './project';
 import { ContractValidationError, fromZodIssues, type ContractIssue } from './validation-error';
 
 /**
@@ -30,6 +31,9 @@ import { ContractValidationError, fromZodIssues, type ContractIssue } from './va
  * - `time`: RFC 3339 timestamp of the occurrence.
  * - `source`: the producing service, e.g. `/llmops/registry` (see `EVENT_SOURCES`).
  * - `subject`: optional, free (producers may set the partition key).
+ * - `project`: CloudEvents extension attribute, the project the event belongs to
+ *   (`PROJECT_ID_PATTERN`). Optional in the schema so events written before projects existed stay
+ *   valid; producers always set it; consumers read it with {@link projectOf} (absent = `default`).
  */
 export interface CloudEvent<T extends EventType = EventType> {
   specversion: '1.0';
@@ -40,6 +44,7 @@ export interface CloudEvent<T extends EventType = EventType> {
   datacontenttype: 'application/json';
   dataschema: string;
   subject?: string;
+  project?: string;
   data: EventDataMap[T];
 }
 
@@ -73,6 +78,10 @@ function envelopeShape<T extends EventType, D extends z.ZodType>(type: T, data: 
     datacontenttype: z.literal(DATA_CONTENT_TYPE, { error: `expected "${DATA_CONTENT_TYPE}"` }),
     dataschema: z.literal(dataSchemaUri(type), { error: `expected "${dataSchemaUri(type)}"` }),
     subject: opaqueId('subject', 1024).optional(),
+    project: doc(
+      projectId(),
+      'CloudEvents extension attribute: the project of the event; absent = default.',
+    ).optional(),
     data,
   };
 }
@@ -114,6 +123,8 @@ export interface CreateEventOptions {
   /** RFC 3339; defaults to now. A Date is converted with toISOString(). */
   time?: string | Date;
   subject?: string;
+  /** The event's project (envelope extension attribute `project`). Producers always set it. */
+  project?: string;
 }
 
 export interface ParseEventOptions {
@@ -161,8 +172,11 @@ function envelopeOf<T extends EventType>(
     time,
     datacontenttype: DATA_CONTENT_TYPE,
     dataschema: dataSchemaUri(type),
-    data,
   };
+  // `project` before `data`, in the schema's key order, so a project event serializes the same
+  // whether it went through createEvent (zod output) or trustedEvent / envelopeWriter.
+  if (options.project !== undefined) envelope.project = options.project;
+  envelope.data = data;
   if (options.subject !== undefined) envelope.subject = options.subject;
   return envelope;
 }
@@ -182,21 +196,28 @@ export function trustedEvent<T extends EventType>(
 }
 
 /**
- * The JSON text of `serializeEvent(trustedEvent(type, <data>, { source, id, time }))` for a `data`
- * whose JSON text the caller wrote itself: for hot paths that keep the constant part of their
+ * The JSON text of `serializeEvent(trustedEvent(type, <data>, { source, id, time, project }))` for a
+ * `data` whose JSON text the caller wrote itself: for hot paths that keep the constant part of their
  * events as precomputed JSON fragments instead of building and stringifying objects per event.
- * Byte for byte the same text (envelope.spec.ts); `dataJson` must be one JSON object.
+ * Byte for byte the same text (envelope.spec.ts); `dataJson` must be one JSON object. `project` is
+ * written as given (not validated): pass a `PROJECT_ID_PATTERN` id, or omit it.
  */
 export function envelopeWriter(
   type: EventType,
   source: string,
-): (id: string, time: string, dataJson: string) => string {
+): (id: string, time: string, dataJson: string, project?: string) => string {
   const j = JSON.stringify;
   // The key order of envelopeOf's object.
   const head = `{"specversion":${j(CLOUDEVENTS_SPEC_VERSION)},"id":`;
   const middle = `,"source":${j(source)},"type":${j(type)},"time":`;
-  const tail = `,"datacontenttype":${j(DATA_CONTENT_TYPE)},"dataschema":${j(dataSchemaUri(type))},"data":`;
-  return (id, time, dataJson) => `${head}${j(id)}${middle}${j(time)}${tail}${dataJson}}`;
+  const tail = `,"datacontenttype":${j(DATA_CONTENT_TYPE)},"dataschema":${j(dataSchemaUri(type))}`;
+  return (id, time, dataJson, project) =>
+    `${head}${j(id)}${middle}${j(time)}${tail}${project === undefined ? '' : `,"project":${j(project)}`},"data":${dataJson}}`;
+}
+
+/** The project of an event: its `project` extension attribute, `default` when absent. */
+export function projectOf(event: { readonly project?: string }): string {
+  return event.project ?? DEFAULT_PROJECT;
 }
 
 /** JSON text of an event (the Kafka record value). */

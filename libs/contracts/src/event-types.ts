@@ -1,3 +1,5 @@
+import { API_KEY_UPDATED } from './events/api-key-updated.event';
+import { AUDIT_RECORDED } from './events/audit-recorded.event';
 import { EXPERIMENT_CREATED } from './events/experiment-created.event';
 import { EXPERIMENT_STATUS_CHANGED } from './events/experiment-status-changed.event';
 import { EXPERIMENT_UPDATED } from './events/experiment-updated.event';
@@ -17,6 +19,8 @@ export const EVENT_TYPES = {
   exposure: EXPOSURE,
   generationLogged: GENERATION_LOGGED,
   feedbackSubmitted: FEEDBACK_SUBMITTED,
+  apiKeyUpdated: API_KEY_UPDATED,
+  auditRecorded: AUDIT_RECORDED,
 } as const;
 
 export type EventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];

@@ -1,4 +1,6 @@
 export * from './validation-error';
+export * from './project';
+export * from './auth';
 export * from './event-types';
 export * from './headers';
 export * from './topics';
@@ -14,6 +16,8 @@ export * from './events/experiment-status-changed.event';
 export * from './events/exposure.event';
 export * from './events/generation-logged.event';
 export * from './events/feedback-submitted.event';
+export * from './events/api-key-updated.event';
+export * from './events/audit-recorded.event';
 export * from './catalog';
 export * from './envelope';
 export * from './json-schema';

@@ -19,6 +19,8 @@ describe('topics', () => {
       generations: 'llmops.generations.v1',
       feedback: 'llmops.feedback.v1',
       deadLetter: 'llmops.dead-letter.v1',
+      apiKeys: 'llmops.identity.api-keys.v1',
+      audit: 'llmops.audit.v1',
     });
     expect(topicName(TOPICS.feedback)).toBe('llmops.feedback.v1');
     expect(topicName(TOPICS.feedback, 't123.')).toBe('t123.llmops.feedback.v1');
@@ -27,7 +29,10 @@ describe('topics', () => {
   it('specs cover every topic and every event type exactly once', () => {
     expect(TOPIC_SPECS.map((t) => t.name).sort()).toEqual(Object.values(TOPICS).sort());
     expect(TOPIC_SPECS.flatMap((t) => t.events).sort()).toEqual([...ALL_EVENT_TYPES].sort());
-    expect(TOPIC_SPECS.filter((t) => t.compacted).map((t) => t.name)).toEqual([TOPICS.experiments]);
+    expect(TOPIC_SPECS.filter((t) => t.compacted).map((t) => t.name)).toEqual([
+      TOPICS.experiments,
+      TOPICS.apiKeys,
+    ]);
     for (const spec of TOPIC_SPECS) expect(spec.partitions).toBe(DEFAULT_PARTITIONS);
   });
 

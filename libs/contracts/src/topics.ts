@@ -28,7 +28,9 @@ export const TOPICS = {
   promptAliases: 'llmops.prompt-aliases.v1',
   /**
    * Experiment snapshots. Producer: assignment. Consumers: analytics (arms, control, phase), feedback.
-   * Key: experiment key. COMPACTED (`cleanup.policy=compact`): every event carries the full snapshot,
+   * Key: the experiment key in project `default`, `<project>/<experiment key>` in any other project
+   * (see `experimentTopicKey`; experiment keys cannot contain `/`), so experiments of two projects
+   * never compact together. COMPACTED (`cleanup.policy=compact`): every event carries the full snapshot,
    * so the newest record per key is enough to rebuild state; the key keeps an experiment's changes in
    * order and is what compaction deduplicates on.
    * Events: experiment created / updated / status-changed `.v1`.
@@ -69,6 +71,23 @@ export const TOPICS = {
    * Retention: delete, long (until triaged).
    */
   deadLetter: 'llmops.dead-letter.v1',
+  /**
+   * API keys. Producer: identity service (after every change of a key). Consumers: every service
+   * (each one's key directory reads the whole topic at boot and follows it; authentication never
+   * makes a network call).
+   * Key: keyId. COMPACTED: every event is the full state of the key, so the newest record per keyId is
+   * the key; a revoked key stays on the topic (with `revokedAt`) so no service can resurrect it.
+   * Events: `io.llmops.identity.api-key.updated.v1`.
+   */
+  apiKeys: 'llmops.identity.api-keys.v1',
+  /**
+   * Audit trail: one event per change made through an API. Producers: every service (the one that
+   * made the change, after it succeeded). Consumers: identity service (stores the trail and serves
+   * `GET /v1/audit`).
+   * Key: project, so one project's trail is on one partition, in order. Retention: delete, long.
+   * Events: `io.llmops.audit.recorded.v1`.
+   */
+  audit: 'llmops.audit.v1',
 } as const;
 
 export type TopicKey = keyof typeof TOPICS;
@@ -117,7 +136,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     name: TOPICS.experiments,
     partitions: DEFAULT_PARTITIONS,
     compacted: true,
-    key: 'Experiment key: changes of an experiment are ordered; compaction keeps the newest full snapshot per key.',
+    key: 'Experiment key (`<project>/<experiment key>` outside project default): changes of an experiment are ordered; compaction keeps the newest full snapshot per key.',
     producer: 'assignment',
     consumers: ['assignment', 'analytics'],
     events: [
@@ -161,6 +180,24 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     producer: 'any consumer',
     consumers: ['operators', 'replay tooling'],
     events: [],
+  },
+  {
+    name: TOPICS.apiKeys,
+    partitions: DEFAULT_PARTITIONS,
+    compacted: true,
+    key: 'keyId: compaction keeps the newest full state of each key.',
+    producer: 'identity',
+    consumers: ['registry', 'assignment', 'feedback', 'analytics', 'identity'],
+    events: [EVENT_TYPES.apiKeyUpdated],
+  },
+  {
+    name: TOPICS.audit,
+    partitions: DEFAULT_PARTITIONS,
+    compacted: false,
+    key: "Project: one project's audit trail is on one partition, in order.",
+    producer: 'every service',
+    consumers: ['identity'],
+    events: [EVENT_TYPES.auditRecorded],
   },
 ];
 
