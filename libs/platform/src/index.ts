@@ -31,3 +31,4 @@ export * from './mongo/ensure-indexes';
 export * from './mongo/server-kind';
 export * from './platform.module';
 export * from './http/page-cursor';
+export * from './auth';

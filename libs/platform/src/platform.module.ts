@@ -15,10 +15,13 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
+import { TOPICS, topicName } from '@llmops/contracts';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
-import type { BaseServiceConfig } from './config/config';
+import { AuditTrail } from './auth/audit-trail';
+import { KeyDirectory } from './auth/key-directory';
+import { type BaseServiceConfig, ConfigError } from './config/config';
 import { mongoCheck, type ComponentCheck, ReadinessProbe } from './health/health';
 import { HealthController, READINESS_CHECKS, readinessProbeProvider } from './health/health.controller';
 import { DirectRoutes } from './http/direct-routes';
@@ -51,10 +54,12 @@ class PlatformLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
     @Inject(TOPICS_TO_ENSURE) private readonly topics: TopicSpec[],
     private readonly readiness: ReadinessProbe,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(KeyDirectory) private readonly keys: KeyDirectory | null,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await ensureTopics(this.kafka, this.topics);
+    await this.keys?.start();
     await this.producer.connect();
     // The first round starts now, so readiness turns 200 as soon as the dependencies answer.
     this.readiness.start();
@@ -63,6 +68,7 @@ class PlatformLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
   async onApplicationShutdown(signal?: string): Promise<void> {
     this.logger.info({ signal }, 'shutting down: flushing producer');
     await this.readiness.stop();
+    await this.keys?.stop();
     await this.producer.close();
     this.logger.info('shutdown complete');
   }
@@ -77,6 +83,31 @@ export class PlatformModule {
     const registry = createRegistry(config.SERVICE_NAME);
     const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
     const useMongo = options.mongo ?? true;
+    const pepper = config.LLMOPS_KEY_PEPPER;
+    if (config.AUTH_ENABLED && !pepper) {
+      throw new ConfigError([
+        'LLMOPS_KEY_PEPPER: required (at least 32 characters, the same in every service) unless AUTH_ENABLED=false (unset)',
+      ]);
+    }
+    const keys =
+      config.AUTH_ENABLED && pepper
+        ? new KeyDirectory({
+            kafka,
+            topicPrefix: config.KAFKA_TOPIC_PREFIX,
+            pepper,
+            serviceName: config.SERVICE_NAME,
+            logger,
+          })
+        : null;
+    // Every service reads the API keys and writes the audit trail.
+    const platformTopics: TopicSpec[] = [
+      { name: topicName(TOPICS.apiKeys, config.KAFKA_TOPIC_PREFIX), partitions: 1, compacted: true },
+      { name: topicName(TOPICS.audit, config.KAFKA_TOPIC_PREFIX), partitions: config.KAFKA_TOPIC_PARTITIONS },
+    ];
+    const topics = [
+      ...options.topics,
+      ...platformTopics.filter((p) => !options.topics.some((t) => t.name === p.name)),
+    ];
     return {
       module: PlatformModule,
       // The MongoDB connection: @InjectConnection(), and models through MongooseModule.forFeature.
@@ -87,7 +118,9 @@ export class PlatformModule {
         { provide: LOGGER, useValue: logger },
         { provide: METRICS_REGISTRY, useValue: registry },
         { provide: KAFKA, useValue: kafka },
-        { provide: TOPICS_TO_ENSURE, useValue: options.topics },
+        { provide: TOPICS_TO_ENSURE, useValue: topics },
+        { provide: KeyDirectory, useValue: keys },
+        AuditTrail,
         {
           provide: BatchingProducer,
           useFactory: () =>
@@ -113,6 +146,7 @@ export class PlatformModule {
             // The client that produces is the one whose reach matters (see the README, "Kafka clients").
             producer.readinessCheck(config.HEALTH_PROBE_TIMEOUT_MS),
             ...(connection ? [mongoCheck(connection, config.HEALTH_PROBE_TIMEOUT_MS)] : []),
+            ...(keys ? [keys.readinessCheck] : []),
           ],
         },
         readinessProbeProvider({
@@ -131,6 +165,8 @@ export class PlatformModule {
         READINESS_CHECKS,
         ReadinessProbe,
         DirectRoutes,
+        KeyDirectory,
+        AuditTrail,
       ],
     };
   }

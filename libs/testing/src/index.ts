@@ -3,3 +3,4 @@ export * from './expect-eventually';
 export * from './dedicated-infra';
 export * from './topic-reader';
 export * from './liveness';
+export * from './api-keys';

@@ -109,6 +109,19 @@ export function baseServiceConfig(defaultPort: number, serviceName: string) {
     SHUTDOWN_TIMEOUT_MS: env.int(15_000, 0, 600_000),
     // Deepest nesting of arrays and objects accepted in a JSON request body (json-body.ts).
     HTTP_JSON_MAX_DEPTH: env.int(64, 1, 1_000),
+    /**
+     * Server-side pepper of API key hashes (HMAC-SHA-256), the same in every service; at least 32
+     * characters. Required unless AUTH_ENABLED=false.
+     */
+    LLMOPS_KEY_PEPPER: z.string().min(32, 'expected at least 32 characters').optional(),
+    /** Benchmarks only: false serves every request as a key with every scope in `default`. */
+    AUTH_ENABLED: env.bool(true),
+    /** Rate limits: requests per key and route class in one window, per replica (README, "Rate limits"). */
+    RATE_LIMIT_WINDOW_MS: env.int(1_000, 100, 3_600_000),
+    RATE_LIMIT_ASSIGN: env.int(10_000, 1, 10_000_000),
+    RATE_LIMIT_INGEST: env.int(5_000, 1, 10_000_000),
+    RATE_LIMIT_WRITE: env.int(100, 1, 10_000_000),
+    RATE_LIMIT_READ: env.int(1_000, 1, 10_000_000),
   });
 }
 

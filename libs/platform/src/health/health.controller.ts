@@ -1,5 +1,6 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { PublicRoute } from '../auth/route-auth';
 import type { FastifyReply } from 'fastify';
 import { type ComponentCheck, ReadinessProbe } from './health';
 
@@ -21,11 +22,13 @@ type Indicator = Record<string, { status: 'up' | 'down'; message?: string }>;
 export class HealthController {
   constructor(private readonly probe: ReadinessProbe) {}
 
+  @PublicRoute()
   @Get('live')
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
+  @PublicRoute()
   @Get('ready')
   async ready(@Res() reply: FastifyReply): Promise<void> {
     const info: Indicator = {};

@@ -14,7 +14,9 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { BaseServiceConfig } from '../config/config';
+import { installAuth } from '../auth/auth-hook';
+import { KeyDirectory } from '../auth/key-directory';
+import { type BaseServiceConfig, baseServiceConfig } from '../config/config';
 import type { ComponentCheck } from '../health/health';
 import { READINESS_CHECKS } from '../health/health.controller';
 import { consumerMetrics } from '../kafka/kafka-metrics';
@@ -107,6 +109,12 @@ export async function createServiceApp(
   });
   const logger = app.get<Logger>(LOGGER);
   late.logger = logger;
+  await installAuth(fastify, {
+    directory: app.get(KeyDirectory, { strict: false }) ?? undefined,
+    // A module without the platform's config (tests of the platform itself): the defaults.
+    config: { ...baseServiceConfig(0, 'service').parse({}), ...config },
+    logger,
+  });
   installMethodNotAllowed(fastify, logger);
   const registry = app.get<Registry>(METRICS_REGISTRY);
   instrumentHttp(fastify, registry);
@@ -123,6 +131,10 @@ export async function createServiceApp(
       .build(),
   );
   app.get(DirectRoutes).document(doc);
+  // The API documents are public, like the probes.
+  fastify.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...route.config, auth: 'public' };
+  });
   finalizeOpenApiDocument(doc);
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
   if (options.consumer) connectKafkaConsumer(app, options.consumer);

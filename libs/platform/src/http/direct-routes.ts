@@ -21,6 +21,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { LOGGER } from '../platform.tokens';
 import { sendError } from './http-error.filter';
+import { type RouteAuth, routeAuthOpenApi } from '../auth/route-auth';
 
 export type OpenApiOperation = OperationObject;
 
@@ -29,6 +30,8 @@ export interface DirectRoute {
   url: string;
   /** Status of a successful answer; `handle` may set another one with `reply.code()`. */
   status: number;
+  /** The scope a key needs and the rate-limit class (see auth/route-auth.ts); required. */
+  auth: RouteAuth;
   /** Largest accepted body in bytes; the application's default when absent. */
   bodyLimit?: number;
   /** The answer's body; throw an AppError (or any error) for the platform's error body. */
@@ -60,6 +63,7 @@ export class DirectRoutes implements OnModuleInit {
       fastify.route({
         method: route.method,
         url: route.url,
+        config: { auth: route.auth },
         ...(route.bodyLimit === undefined ? {} : { bodyLimit: route.bodyLimit }),
         handler: async (request: FastifyRequest, reply: FastifyReply) => {
           try {
@@ -80,7 +84,13 @@ export class DirectRoutes implements OnModuleInit {
   document(doc: OpenAPIObject): void {
     for (const route of this.routes) {
       const path = route.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
-      doc.paths[path] = { ...doc.paths[path], [route.method.toLowerCase()]: route.openApi };
+      const auth = routeAuthOpenApi(route.auth);
+      const operation = {
+        ...route.openApi,
+        security: auth.security,
+        responses: { ...route.openApi.responses, ...auth.responses },
+      };
+      doc.paths[path] = { ...doc.paths[path], [route.method.toLowerCase()]: operation };
     }
   }
 }
