@@ -152,7 +152,7 @@ async function main(): Promise<void> {
   const freshnessEnd = Date.now() + FRESHNESS_SECONDS * 1000;
   let probe = 0;
   while (Date.now() < freshnessEnd) {
-    const before = (await results.execute('bench-exp', { window: 'all' })).arms.find(
+    const before = (await results.execute('default', 'bench-exp', { window: 'all' })).arms.find(
       (a) => a.arm === 'control',
     )!.rating.n;
     const t0 = Date.now();
@@ -171,8 +171,9 @@ async function main(): Promise<void> {
     probe++;
     await waitFor(
       async () =>
-        (await results.execute('bench-exp', { window: 'all' })).arms.find((a) => a.arm === 'control')!.rating
-          .n > before,
+        (await results.execute('default', 'bench-exp', { window: 'all' })).arms.find(
+          (a) => a.arm === 'control',
+        )!.rating.n > before,
       'freshness probe',
       30_000,
     );

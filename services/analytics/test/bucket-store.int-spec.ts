@@ -16,7 +16,7 @@ import { openPersistence } from './support/persistence';
 
 const infra = testInfra();
 const bucketAt = (part: number, lastOffset: number, exposures: number): Bucket => ({
-  ...emptyBucket('exp', 'A', 29_000_000, 'x', part),
+  ...emptyBucket('default', 'exp', 'A', 29_000_000, 'x', part),
   lastOffset,
   exposures,
 });
@@ -25,6 +25,7 @@ const plan = (bucket: Bucket, previousLastOffset: number) => ({
   requests: [],
   revisions: [],
   pending: [],
+  arms: [],
   buckets: [{ bucket, previousLastOffset }],
   outcomes: [],
 });
@@ -66,7 +67,7 @@ describe.each(['versioned', 'plain'] as const)('BucketStore contract: %s store',
       lastOffset: 30,
       exposures: 4,
     });
-    const window = await repo.bucketsInWindow('exp', 29_000_000, 29_000_001, 'request');
+    const window = await repo.bucketsInWindow('default', 'exp', 29_000_000, 29_000_001, 'request');
     expect(window.filter((b) => b.part === part)).toEqual([
       expect.objectContaining({ lastOffset: 30, exposures: 4 }),
     ]);

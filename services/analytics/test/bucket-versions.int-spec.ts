@@ -14,11 +14,11 @@ import { collectionFor } from '../src/persistence/read-path';
 import { openPersistence } from './support/persistence';
 
 function planOf(...buckets: Array<{ bucket: Bucket; previousLastOffset: number }>): BatchPlan {
-  return { seen: [], requests: [], revisions: [], pending: [], buckets, outcomes: [] };
+  return { seen: [], requests: [], revisions: [], pending: [], arms: [], buckets, outcomes: [] };
 }
 
 function bucketAt(lastOffset: number, exposures: number): Bucket {
-  return { ...emptyBucket('exp', 'A', 29_000_000, 'x', 3), lastOffset, exposures };
+  return { ...emptyBucket('default', 'exp', 'A', 29_000_000, 'x', 3), lastOffset, exposures };
 }
 
 describe('bucket versions (insert-only, compare-and-set by version id)', () => {

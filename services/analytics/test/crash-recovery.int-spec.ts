@@ -69,10 +69,10 @@ describe('analytics crash recovery (SIGKILL x3)', () => {
     console.log(
       `[crash-recovery] ${scenario.events.length} events, 3 kills, lag 0 after ${seconds.toFixed(1)} s`,
     );
-    const port = service.port;
+    const { port, headers } = service;
     const res = await expectEventually(
       async () => {
-        const r = await getJson(port, `/v1/experiments/${exp}/results?window=all`);
+        const r = await getJson(port, `/v1/experiments/${exp}/results?window=all`, headers);
         expect(r.status).toBe(200);
         return r.body as { arms: Array<Record<string, unknown> & { arm: string }> };
       },

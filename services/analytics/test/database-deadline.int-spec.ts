@@ -13,7 +13,7 @@ let app: TestApp;
 
 async function timed(url: string) {
   const started = performance.now();
-  const res = await fetch(`http://127.0.0.1:${app.process.port}${url}`);
+  const res = await fetch(`http://127.0.0.1:${app.process.port}${url}`, { headers: app.process.headers });
   const body = (await res.json()) as unknown;
   return {
     ms: performance.now() - started,

@@ -10,7 +10,7 @@
  * isolates the record.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import { EVENT_TYPES, type AnyCloudEvent, safeParseEvent } from '@llmops/contracts';
+import { EVENT_TYPES, type AnyCloudEvent, projectOf, safeParseEvent } from '@llmops/contracts';
 import { type ConsumedMessage, describeFailure, LOGGER, type RejectedMessage } from '@llmops/platform';
 import type { Logger } from 'pino';
 import { type Outcome, type PlannedEvent, planBatch } from '../domain/batch-planner';
@@ -167,6 +167,7 @@ export class ApplyBatchUseCase {
       ) {
         const x = e.data.experiment;
         snapshots.push({
+          project: projectOf(e),
           key: x.key,
           revision: x.revision,
           status: x.status,
@@ -197,13 +198,14 @@ function isExpected(role: TopicRole, event: AnyCloudEvent): boolean {
 }
 
 function toPlanned(event: AnyCloudEvent, offset: number): PlannedEvent {
+  const project = projectOf(event);
   switch (event.type) {
     case EVENT_TYPES.exposure:
-      return { kind: 'x', offset, data: event.data };
+      return { kind: 'x', offset, project, data: event.data };
     case EVENT_TYPES.generationLogged:
-      return { kind: 'g', offset, data: event.data };
+      return { kind: 'g', offset, project, data: event.data };
     case EVENT_TYPES.feedbackSubmitted:
-      return { kind: 'f', offset, data: event.data };
+      return { kind: 'f', offset, project, data: event.data };
     default:
       throw new Error(`unexpected event type ${event.type}`);
   }

@@ -36,11 +36,11 @@ describe('planBatch refuses poison before it changes anything', () => {
   it('rejects a generation whose own cost or latency is not finite, and applies the rest', () => {
     const state = new PartitionState(0);
     const plan = planBatch(state, [
-      { kind: 'g', offset: 0, data: generation('r0', 1) },
-      { kind: 'g', offset: 1, data: generation('r1', Infinity) },
-      { kind: 'g', offset: 2, data: generation('r2', NaN) },
-      { kind: 'g', offset: 3, data: generation('r3', 1, Infinity) },
-      { kind: 'g', offset: 4, data: generation('r4', 2) },
+      { kind: 'g', offset: 0, project: 'default', data: generation('r0', 1) },
+      { kind: 'g', offset: 1, project: 'default', data: generation('r1', Infinity) },
+      { kind: 'g', offset: 2, project: 'default', data: generation('r2', NaN) },
+      { kind: 'g', offset: 3, project: 'default', data: generation('r3', 1, Infinity) },
+      { kind: 'g', offset: 4, project: 'default', data: generation('r4', 2) },
     ]);
     expect(plan.rejected?.map((r) => r.offset)).toEqual([1, 2, 3]);
     expect(plan.rejected?.[0].reason).toBe('costSum of e/a is not a finite number');
@@ -63,9 +63,9 @@ describe('planBatch refuses poison before it changes anything', () => {
   it('rejects feedback whose own scores are not finite, named or parked, without state documents', () => {
     const state = new PartitionState(0);
     const plan = planBatch(state, [
-      { kind: 'f', offset: 0, data: feedback('f0', { s: 1e200 }) },
-      { kind: 'f', offset: 1, data: feedback('f1', { s: 1e200 }, false) },
-      { kind: 'f', offset: 2, data: feedback('f2', { s: 0.5 }) },
+      { kind: 'f', offset: 0, project: 'default', data: feedback('f0', { s: 1e200 }) },
+      { kind: 'f', offset: 1, project: 'default', data: feedback('f1', { s: 1e200 }, false) },
+      { kind: 'f', offset: 2, project: 'default', data: feedback('f2', { s: 0.5 }) },
     ]);
     expect(plan.rejected).toEqual([
       { offset: 0, reason: 'feedback scores.s.sumSq is not a finite number' },
@@ -81,10 +81,10 @@ describe('planBatch refuses poison before it changes anything', () => {
     // As after a crash between the write and the commit: the same batch again, on the state the
     // first attempt left (the bucket's lastOffset is already past the refused records).
     const batch = () => [
-      { kind: 'g' as const, offset: 0, data: generation('r0', Infinity) },
-      { kind: 'f' as const, offset: 1, data: feedback('f1', { s: 1e200 }) },
-      { kind: 'g' as const, offset: 2, data: generation('r2', 1) },
-      { kind: 'f' as const, offset: 3, data: feedback('f3', { s: 0.5 }) },
+      { kind: 'g' as const, offset: 0, project: 'default', data: generation('r0', Infinity) },
+      { kind: 'f' as const, offset: 1, project: 'default', data: feedback('f1', { s: 1e200 }) },
+      { kind: 'g' as const, offset: 2, project: 'default', data: generation('r2', 1) },
+      { kind: 'f' as const, offset: 3, project: 'default', data: feedback('f3', { s: 0.5 }) },
     ];
     const state = new PartitionState(0);
     const first = planBatch(state, batch());

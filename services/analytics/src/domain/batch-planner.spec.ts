@@ -1,5 +1,7 @@
-import { f, FakeStore, feedbackData, generationData, x } from '../../test/support/planner';
+import { exposureData, f, FakeStore, feedbackData, generationData, T, x } from '../../test/support/planner';
 import { type PlannedEvent, planBatch } from './batch-planner';
+import { minuteOf } from './bucket';
+import { PartitionState } from './partition-state';
 
 const generation = (requestId: string, arm?: string) =>
   generationData(requestId, arm ? { experiment: 'e', arm } : {});
@@ -21,7 +23,12 @@ describe('planBatch (exactly-once core)', () => {
 
   it('never applies a message twice to a bucket (offset guard)', () => {
     const store = new FakeStore();
-    const g = (offset: number): PlannedEvent => ({ kind: 'g', offset, data: generation(`r${offset}`, 'a') });
+    const g = (offset: number): PlannedEvent => ({
+      kind: 'g',
+      offset,
+      project: 'default',
+      data: generation(`r${offset}`, 'a'),
+    });
     store.apply(planBatch(store.load(), [g(0), g(1), g(2)]));
     store.apply(planBatch(store.load(), [g(1), g(2), g(3)]));
     expect(store.total('generations')).toBe(4);
@@ -41,10 +48,62 @@ describe('planBatch (exactly-once core)', () => {
     const fb = feedback('late', 1, 4, false, 'req-1');
     store.apply(planBatch(store.load(), [f(0, fb), f(1, fb)]));
     expect(store.rating().n).toBe(0);
-    const gen: PlannedEvent = { kind: 'g', offset: 0, data: generation('req-1', 'b') };
+    const gen: PlannedEvent = { kind: 'g', offset: 0, project: 'default', data: generation('req-1', 'b') };
     store.apply(planBatch(store.load(), [gen]), true); // crash after the revision was recorded
     store.apply(planBatch(store.load(), [gen]));
     expect(store.rating()).toEqual({ n: 1, sum: 4 });
     expect([...store.buckets.values()].find((b) => b.rating.n === 1)?.arm).toBe('b');
+  });
+
+  it('keeps projects apart: the same experiment, arm, user, request and feedback ids in two projects', () => {
+    const state = new PartitionState(0);
+    const of = (project: string, offset: number): PlannedEvent[] => [
+      { kind: 'x', offset, project, data: exposureData('u1') },
+      { kind: 'g', offset: offset + 1, project, data: generation('req', 'a') },
+      { kind: 'f', offset: offset + 2, project, data: feedback('fb', 1, 5) },
+    ];
+    const plan = planBatch(state, [...of('default', 0), ...of('acme', 3)]);
+    expect(plan.outcomes.every((o) => o.outcome === 'applied')).toBe(true);
+    expect(plan.seen.map((d) => [d.project, d._id])).toEqual([
+      ['default', 'e|a|u1'],
+      ['acme', 'acme/e|a|u1'],
+    ]);
+    expect(plan.requests.map((d) => d._id)).toEqual(['req', 'acme\u001freq']);
+    expect(plan.revisions.map((d) => d._id)).toEqual(['fb|1', 'acme\u001ffb|1']);
+    const buckets = plan.buckets.map((t) => t.bucket);
+    expect(buckets.map((b) => [b.project, b._id])).toEqual([
+      ['default', `e|a|${minuteOf(T)}|x|0`],
+      ['default', `e|a|${minuteOf(T)}|g|0`],
+      ['default', `e|a|${minuteOf(T)}|f|0`],
+      ['acme', `acme/e|a|${minuteOf(T)}|x|0`],
+      ['acme', `acme/e|a|${minuteOf(T)}|g|0`],
+      ['acme', `acme/e|a|${minuteOf(T)}|f|0`],
+    ]);
+    expect(buckets.map((b) => b.exposures + b.generations + b.rating.n)).toEqual([1, 1, 1, 1, 1, 1]);
+    // The arms directory: one entry per (project, experiment, arm) and partition.
+    expect(plan.arms.map((d) => d._id)).toEqual(['e|a|0', 'acme/e|a|0']);
+  });
+
+  it("never joins feedback to another project's generation of the same requestId", () => {
+    const store = new FakeStore();
+    const parked: PlannedEvent = {
+      kind: 'f',
+      offset: 0,
+      project: 'acme',
+      data: feedback('fb', 1, 5, false, 'req'),
+    };
+    store.apply(planBatch(store.load(), [parked]));
+    const other: PlannedEvent = { kind: 'g', offset: 0, project: 'default', data: generation('req', 'a') };
+    const plan = planBatch(store.load(), [other]);
+    expect(plan.outcomes).toEqual([{ type: 'generation', outcome: 'applied' }]);
+    store.apply(plan);
+    expect(store.rating().n).toBe(0);
+    const own: PlannedEvent = { kind: 'g', offset: 1, project: 'acme', data: generation('req', 'b') };
+    store.apply(planBatch(store.load(), [own]));
+    expect(store.rating()).toEqual({ n: 1, sum: 5 });
+    expect([...store.buckets.values()].find((b) => b.rating.n === 1)).toMatchObject({
+      project: 'acme',
+      arm: 'b',
+    });
   });
 });

@@ -3,6 +3,9 @@
  * to insert and (b) the aggregate buckets to write, given the partition's state.
  *
  * Rules (see README "Exactly-once design"):
+ * - Everything is per project (the event's envelope `project`): bucket, seen, request and revision
+ *   ids are scoped by it (project-scope.ts), so two projects' same names never meet. Whether an arm
+ *   exists in its experiment is decided when results are read, not here (see compute-results.ts).
  * - A message contributes to a bucket only if its offset is above the bucket's `lastOffset` as it was
  *   before this batch. A bucket belongs to one (topic, partition), so offsets are comparable.
  * - Exposure: +1 distinct user iff the seen-document of (experiment, arm, user) was created by this
@@ -36,6 +39,7 @@ import {
 } from './bucket';
 import { feedbackDelta, feedbackValues, type FeedbackValues, limitScoreNames } from './feedback-values';
 import {
+  type ArmSeenDoc,
   messageId,
   type MessageId,
   type PartitionState,
@@ -44,11 +48,13 @@ import {
   type RevisionDoc,
   type SeenDoc,
 } from './partition-state';
+import { experimentScope, idScope } from './project-scope';
 
+/** A consumed event with the project of its envelope (`projectOf`): every id it touches is scoped by it. */
 export type PlannedEvent =
-  | { kind: 'x'; offset: number; data: ExposureData }
-  | { kind: 'g'; offset: number; data: GenerationLoggedData }
-  | { kind: 'f'; offset: number; data: FeedbackSubmittedData };
+  | { kind: 'x'; offset: number; project: string; data: ExposureData }
+  | { kind: 'g'; offset: number; project: string; data: GenerationLoggedData }
+  | { kind: 'f'; offset: number; project: string; data: FeedbackSubmittedData };
 
 export type Outcome = 'applied' | 'duplicate' | 'stale' | 'parked' | 'resolved' | 'ignored' | 'rejected';
 
@@ -63,6 +69,7 @@ export interface BatchPlan {
   requests: RequestDoc[];
   revisions: RevisionDoc[];
   pending: PendingDoc[];
+  arms: ArmSeenDoc[];
   buckets: TouchedBucket[];
   outcomes: Array<{ type: 'exposure' | 'generation' | 'feedback'; outcome: Outcome }>;
   /** Messages refused before they changed anything (poison), by offset, with the reason (planBatch always sets it). */
@@ -83,6 +90,7 @@ class Planner {
     requests: [],
     revisions: [],
     pending: [],
+    arms: [],
     buckets: [],
     outcomes: [],
     rejected: [],
@@ -91,6 +99,7 @@ class Planner {
   constructor(private readonly state: PartitionState) {}
 
   private contribute(
+    project: string,
     exp: string,
     arm: string,
     minute: number,
@@ -98,12 +107,18 @@ class Planner {
     delta: BucketValues,
     latencyMs?: number,
   ): boolean {
-    const id = bucketId(exp, arm, minute, message.kind, message.part);
+    const scope = experimentScope(project, exp);
+    const id = bucketId(scope, arm, minute, message.kind, message.part);
     let bucket = this.state.buckets.get(id);
     let touched = this.touched.get(id);
     if (!bucket) {
-      bucket = emptyBucket(exp, arm, minute, message.kind, message.part);
+      bucket = emptyBucket(project, exp, arm, minute, message.kind, message.part);
       this.state.buckets.set(id, bucket);
+      const armId = `${scope}|${arm}|${message.part}`;
+      if (!this.state.arms.has(armId)) {
+        this.state.arms.add(armId);
+        this.plan.arms.push({ _id: armId, part: message.part, project, exp, arm });
+      }
     }
     if (!touched) {
       touched = { bucket, previousLastOffset: bucket.lastOffset };
@@ -140,14 +155,15 @@ class Planner {
     this.plan.outcomes.push({ type, outcome: 'rejected' });
   }
 
-  exposure(offset: number, data: ExposureData): void {
+  exposure(offset: number, project: string, data: ExposureData): void {
     const message = this.contributor('x', offset);
-    const key = `${data.experiment}|${data.arm}|${data.userId}`;
+    const key = `${experimentScope(project, data.experiment)}|${data.arm}|${data.userId}`;
     let seen = this.state.seen.get(key);
     if (!seen) {
       seen = {
         _id: key,
         part: this.state.part,
+        project,
         exp: data.experiment,
         arm: data.arm,
         minute: minuteOf(data.assignedAt),
@@ -162,11 +178,11 @@ class Planner {
     }
     const delta = emptyValues();
     delta.exposures = 1;
-    this.contribute(seen.exp, seen.arm, seen.minute, message, delta);
+    this.contribute(project, seen.exp, seen.arm, seen.minute, message, delta);
     this.plan.outcomes.push({ type: 'exposure', outcome: 'applied' });
   }
 
-  generation(offset: number, data: GenerationLoggedData): void {
+  generation(offset: number, project: string, data: GenerationLoggedData): void {
     const message = this.contributor('g', offset);
     const minute = minuteOf(data.timestamp);
     if (data.experiment && data.arm) {
@@ -177,26 +193,29 @@ class Planner {
       delta.completionTokens = data.usage?.completionTokens ?? 0;
       const refused = this.refusal(data.experiment, data.arm, delta, data.latencyMs);
       if (refused) return this.reject('generation', offset, refused);
-      this.contribute(data.experiment, data.arm, minute, message, delta, data.latencyMs);
+      this.contribute(project, data.experiment, data.arm, minute, message, delta, data.latencyMs);
       this.plan.outcomes.push({ type: 'generation', outcome: 'applied' });
     } else {
       this.plan.outcomes.push({ type: 'generation', outcome: 'ignored' });
     }
-    if (!this.state.requests.has(data.requestId)) {
+    const request = idScope(project, data.requestId);
+    if (!this.state.requests.has(request)) {
       const doc: RequestDoc = {
-        _id: data.requestId,
+        _id: request,
         part: this.state.part,
+        project,
         exp: data.experiment ?? null,
         arm: data.arm ?? null,
         minute,
         createdBy: message.id,
       };
-      this.state.requests.set(data.requestId, doc);
+      this.state.requests.set(request, doc);
       this.plan.requests.push(doc);
     }
     // Feedback that arrived before this generation: apply it now, as part of this message.
-    for (const p of this.state.pendingByRequest.get(data.requestId) ?? []) {
+    for (const p of this.state.pendingByRequest.get(request) ?? []) {
       const outcome = this.revision(
+        project,
         p.feedbackId,
         p.revision,
         p.values,
@@ -212,7 +231,7 @@ class Planner {
     }
   }
 
-  feedback(offset: number, data: FeedbackSubmittedData): void {
+  feedback(offset: number, project: string, data: FeedbackSubmittedData): void {
     const message = this.contributor('f', offset);
     const values = feedbackValues(data);
     // Its own contribution must be finite, even when it is parked until its generation arrives.
@@ -220,6 +239,7 @@ class Planner {
     if (field) return this.reject('feedback', offset, `feedback ${field} is not a finite number`);
     const refusals: string[] = [];
     const outcome = this.revision(
+      project,
       data.feedbackId,
       data.revision,
       values,
@@ -237,6 +257,7 @@ class Planner {
   }
 
   private revision(
+    project: string,
     feedbackId: string,
     revision: number,
     values: FeedbackValues,
@@ -249,14 +270,16 @@ class Planner {
     parkInfo?: { receivedAt: string; offset: number },
     refusals?: string[],
   ): Outcome {
-    const revs = this.state.revisions.get(feedbackId) ?? [];
+    const scopedFeedbackId = idScope(project, feedbackId);
+    const revs = this.state.revisions.get(scopedFeedbackId) ?? [];
     const own = revs.find((e) => e.revision === revision);
     if (own) {
       // Only the very message that applied it (same source, same contributor) re-derives its delta:
       // a duplicate parked copy resolved by the same generation must add nothing.
       if (own.contributor !== message.id || own.source !== source) return 'duplicate';
       const prev = revs.filter((e) => e.revision < revision).pop() ?? null;
-      this.contribute(own.exp, own.arm, own.minute, message, feedbackDelta(prev?.values ?? null, own.values));
+      const delta = feedbackDelta(prev?.values ?? null, own.values);
+      this.contribute(project, own.exp, own.arm, own.minute, message, delta);
       return 'applied';
     }
     const latest = revs.length > 0 ? revs[revs.length - 1] : null;
@@ -265,7 +288,7 @@ class Planner {
     if (latest) target = { exp: latest.exp, arm: latest.arm, minute: latest.minute };
     else if (exp && arm) target = { exp, arm, minute };
     else {
-      const req = this.state.requests.get(requestId);
+      const req = this.state.requests.get(idScope(project, requestId));
       // An explicit experiment without an arm still takes the arm from the generation.
       if (req?.exp && req.arm && (!exp || exp === req.exp)) target = { exp: req.exp, arm: req.arm, minute };
     }
@@ -274,6 +297,7 @@ class Planner {
         const doc: PendingDoc = {
           _id: source,
           part: this.state.part,
+          project,
           feedbackId,
           revision,
           requestId,
@@ -293,10 +317,11 @@ class Planner {
       refusals?.push(refused);
       return 'rejected';
     }
-    const kept = limitScoreNames(values, this.state.scoreNamesOf(target.exp));
+    const kept = limitScoreNames(values, this.state.scoreNamesOf(experimentScope(project, target.exp)));
     const doc: RevisionDoc = {
-      _id: `${feedbackId}|${revision}`,
+      _id: `${scopedFeedbackId}|${revision}`,
       part: this.state.part,
+      project,
       feedbackId,
       revision,
       values: kept,
@@ -307,6 +332,7 @@ class Planner {
     this.state.addRevision(doc);
     this.plan.revisions.push(doc);
     this.contribute(
+      project,
       target.exp,
       target.arm,
       target.minute,
@@ -331,9 +357,9 @@ class Planner {
 export function planBatch(state: PartitionState, events: PlannedEvent[]): BatchPlan {
   const planner = new Planner(state);
   for (const e of events) {
-    if (e.kind === 'x') planner.exposure(e.offset, e.data);
-    else if (e.kind === 'g') planner.generation(e.offset, e.data);
-    else planner.feedback(e.offset, e.data);
+    if (e.kind === 'x') planner.exposure(e.offset, e.project, e.data);
+    else if (e.kind === 'g') planner.generation(e.offset, e.project, e.data);
+    else planner.feedback(e.offset, e.project, e.data);
   }
   return planner.finish();
 }

@@ -1,10 +1,11 @@
 /**
- * The aggregate document: one per (experiment, arm, minute, source topic, partition). Every field
+ * The aggregate document: one per (project, experiment, arm, minute, source topic, partition). Every field
  * is a mergeable summary (counts, sums, sums of squares, a DDSketch), so any set of buckets merges
  * by addition at read time. `lastOffset` is the highest offset of the owning (topic, partition)
  * whose contribution is included: the exactly-once guard.
  */
 import { DDSketch } from '@datadog/sketches-js';
+import { experimentScope } from './project-scope';
 
 export type SourceKind = 'x' | 'g' | 'f';
 
@@ -44,6 +45,7 @@ export const DROPPED_NAMES_KEPT = 20;
 
 export interface Bucket extends BucketValues {
   _id: string;
+  project: string;
   exp: string;
   arm: string;
   /** Epoch minute (ms / 60000, floored) of the event time. */
@@ -77,11 +79,13 @@ export function emptyValues(): BucketValues {
   };
 }
 
-export function bucketId(exp: string, arm: string, minute: number, kind: SourceKind, part: number): string {
-  return `${exp}|${arm}|${minute}|${kind}|${part}`;
+/** `<experiment scope>|arm|minute|kind|part` (see `experimentScope`). */
+export function bucketId(scope: string, arm: string, minute: number, kind: SourceKind, part: number): string {
+  return `${scope}|${arm}|${minute}|${kind}|${part}`;
 }
 
 export function emptyBucket(
+  project: string,
   exp: string,
   arm: string,
   minute: number,
@@ -89,7 +93,8 @@ export function emptyBucket(
   part: number,
 ): Bucket {
   return {
-    _id: bucketId(exp, arm, minute, kind, part),
+    _id: bucketId(experimentScope(project, exp), arm, minute, kind, part),
+    project,
     exp,
     arm,
     minute,

@@ -12,6 +12,7 @@
  */
 import type { Bucket, SourceKind } from './bucket';
 import type { FeedbackValues } from './feedback-values';
+import { experimentScope, idScope } from './project-scope';
 
 /** `${kind}:${partition}:${offset}`: a message's identity within this service's topics. */
 export type MessageId = string;
@@ -21,9 +22,10 @@ export function messageId(kind: SourceKind, part: number, offset: number): Messa
 }
 
 export interface SeenDoc {
-  /** `${experiment}|${arm}|${userId}` */
+  /** `${experiment scope}|${arm}|${userId}` (see project-scope.ts) */
   _id: string;
   part: number;
+  project: string;
   exp: string;
   arm: string;
   minute: number;
@@ -32,9 +34,10 @@ export interface SeenDoc {
 }
 
 export interface RequestDoc {
-  /** requestId */
+  /** requestId, scoped by its project (`idScope`) */
   _id: string;
   part: number;
+  project: string;
   exp: string | null;
   arm: string | null;
   minute: number;
@@ -42,9 +45,10 @@ export interface RequestDoc {
 }
 
 export interface RevisionDoc {
-  /** `${feedbackId}|${revision}` */
+  /** `${feedbackId scoped by its project}|${revision}` */
   _id: string;
   part: number;
+  project: string;
   feedbackId: string;
   revision: number;
   values: FeedbackValues;
@@ -63,6 +67,7 @@ export interface PendingDoc {
   /** The feedback message id (source). */
   _id: MessageId;
   part: number;
+  project: string;
   feedbackId: string;
   revision: number;
   requestId: string;
@@ -72,46 +77,67 @@ export interface PendingDoc {
   offset: number;
 }
 
+/**
+ * Which (project, experiment, arm) this partition holds buckets of: one document per triple and
+ * partition, inserted with the triple's first bucket. Results count only the arms an experiment
+ * has; this directory is how the others are found (`GET /v1/arms/uncounted`) without reading the
+ * buckets.
+ */
+export interface ArmSeenDoc {
+  /** `${experiment scope}|${arm}|${part}` */
+  _id: string;
+  part: number;
+  project: string;
+  exp: string;
+  arm: string;
+}
+
 export class PartitionState {
   readonly buckets = new Map<string, Bucket>();
   readonly seen = new Map<string, SeenDoc>();
+  /** By scoped requestId (`idScope`), like the documents' ids. */
   readonly requests = new Map<string, RequestDoc>();
-  /** feedbackId -> applied revisions, ascending by revision. */
+  /** scoped feedbackId -> applied revisions, ascending by revision. */
   readonly revisions = new Map<string, RevisionDoc[]>();
-  /** requestId -> parked feedback, ascending by offset. */
+  /** scoped requestId -> parked feedback, ascending by offset. */
   readonly pendingByRequest = new Map<string, PendingDoc[]>();
+  /** Ids of the ArmSeenDocs of this partition. */
+  readonly arms = new Set<string>();
   readonly pendingIds = new Set<string>();
   /** Next offset this instance expects per source topic; a gap means someone else processed it. */
   readonly expected = new Map<SourceKind, number>();
 
   constructor(readonly part: number) {}
 
-  /** experiment -> escaped score names of its recorded revisions in this partition (see `limitScoreNames`). */
+  /** experiment scope -> escaped score names of its recorded revisions in this partition (see `limitScoreNames`). */
   private readonly scoreNames = new Map<string, Set<string>>();
 
-  scoreNamesOf(exp: string): ReadonlySet<string> {
-    return this.scoreNames.get(exp) ?? new Set<string>();
+  scoreNamesOf(scope: string): ReadonlySet<string> {
+    return this.scoreNames.get(scope) ?? new Set<string>();
   }
 
   addRevision(doc: RevisionDoc): void {
-    let names = this.scoreNames.get(doc.exp);
+    const scope = experimentScope(doc.project, doc.exp);
+    let names = this.scoreNames.get(scope);
     if (!names) {
       names = new Set<string>();
-      this.scoreNames.set(doc.exp, names);
+      this.scoreNames.set(scope, names);
     }
     for (const name of Object.keys(doc.values.scores)) names.add(name);
-    const list = this.revisions.get(doc.feedbackId) ?? [];
+    const key = idScope(doc.project, doc.feedbackId);
+    const list = this.revisions.get(key) ?? [];
     list.push(doc);
     list.sort((a, b) => a.revision - b.revision);
-    this.revisions.set(doc.feedbackId, list);
+    this.revisions.set(key, list);
   }
 
   addPending(doc: PendingDoc): void {
     if (this.pendingIds.has(doc._id)) return;
     this.pendingIds.add(doc._id);
-    const list = this.pendingByRequest.get(doc.requestId) ?? [];
+    const key = idScope(doc.project, doc.requestId);
+    const list = this.pendingByRequest.get(key) ?? [];
     list.push(doc);
     list.sort((a, b) => a.offset - b.offset);
-    this.pendingByRequest.set(doc.requestId, list);
+    this.pendingByRequest.set(key, list);
   }
 }

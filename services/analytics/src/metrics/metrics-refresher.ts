@@ -94,7 +94,10 @@ export class MetricsRefresher implements OnApplicationBootstrap, OnApplicationSh
     const results: ExperimentResults[] = [];
     for (const e of keep) {
       if (this.closed) return;
-      results.push(await this.results.forExperiment(e, { window: 'all' }, 'background'));
+      const r = await this.results.forExperiment(e, { window: 'all' }, 'background');
+      // The `experiment` label is the scoped key (`<project>/<key>`, the bare key in `default`), so
+      // two projects' experiments of one key never share a series.
+      results.push({ ...r, experiment: e._id });
     }
     this.metrics.publishAll(results, this.config.ANALYTICS_METRICS_MAX_SERIES);
     this.metrics.experimentsOmitted.set(retained.length - keep.length);

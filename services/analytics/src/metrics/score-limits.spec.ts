@@ -11,6 +11,8 @@ const window = { from: new Date(0), to: new Date(3_600_000) };
 function experiment(key: string, arms: string[]): ExperimentDoc {
   return {
     _id: key,
+    project: 'default',
+    key,
     revision: 1,
     status: 'running',
     control: arms[0],
@@ -24,7 +26,7 @@ function experiment(key: string, arms: string[]): ExperimentDoc {
 
 /** One bucket of `arm` whose every score name in `counts` has n values of 1 and 3 (mean 2). */
 function bucket(exp: string, arm: string, part: number, counts: Record<string, number>): Bucket {
-  const b = emptyBucket(exp, arm, 0, 'f', part);
+  const b = emptyBucket('default', exp, arm, 0, 'f', part);
   b.exposures = 10;
   for (const [name, n] of Object.entries(counts)) b.scores[name] = { n, sum: 2 * n, sumSq: 5 * n };
   return b;

@@ -15,13 +15,14 @@ import type { BatchPlan } from '../domain/batch-planner';
 import type { Bucket } from '../domain/bucket';
 import { nextTurn } from '../domain/next-turn';
 import {
+  type ArmSeenDoc,
   PartitionState,
   type PendingDoc,
   type RequestDoc,
   type RevisionDoc,
   type SeenDoc,
 } from '../domain/partition-state';
-import { BUCKET, PENDING, REQUEST, REVISION, SEEN, type StoredBucket } from './analytics.schemas';
+import { ARM_SEEN, BUCKET, PENDING, REQUEST, REVISION, SEEN, type StoredBucket } from './analytics.schemas';
 import {
   BUCKET_STORE,
   bucketOf,
@@ -43,18 +44,22 @@ export class AggregationRepository {
     @InjectModel(REQUEST) private readonly requests: Model<RequestDoc>,
     @InjectModel(REVISION) private readonly revisions: Model<RevisionDoc>,
     @InjectModel(PENDING) private readonly pending: Model<PendingDoc>,
+    @InjectModel(ARM_SEEN) private readonly arms: Model<ArmSeenDoc>,
     @Inject(BUCKET_STORE) private readonly store: BucketStore,
   ) {}
 
-  /** Loads everything partition number `part` owns (five reads; only on (re)assignment or conflict). */
+  /** Loads everything partition number `part` owns (six reads; only on (re)assignment or conflict). */
   async loadPartition(part: number): Promise<PartitionState> {
     const state = new PartitionState(part);
-    const [buckets, seen, requests, revisions, pending] = await Promise.all([
+    const [buckets, seen, requests, revisions, pending, arms] = await Promise.all([
       collectionFor(this.buckets, 'background').find({ part }).toArray(),
       collectionFor(this.seen, 'background').find({ part }).toArray(),
       collectionFor(this.requests, 'background').find({ part }).toArray(),
       collectionFor(this.revisions, 'background').find({ part }).toArray(),
       collectionFor(this.pending, 'background').find({ part }).toArray(),
+      collectionFor(this.arms, 'background')
+        .find({ part }, { projection: { _id: 1 } })
+        .toArray(),
     ]);
     for (const b of latestVersions(buckets)) state.buckets.set(bucketOf(b), fromStored(b));
     await this.store.loaded(buckets);
@@ -62,22 +67,31 @@ export class AggregationRepository {
     for (const r of requests) state.requests.set(r._id, r);
     for (const r of revisions) state.addRevision(r);
     for (const p of pending) state.addPending(p);
+    for (const a of arms) state.arms.add(a._id);
     return state;
   }
 
   /**
-   * The current version of every bucket of `experiment` whose minute is in [fromMinute, toMinute),
-   * read in batches and decoded in slices, letting other requests run in between.
+   * The current version of every bucket of `experiment` of `project` whose minute is in
+   * [fromMinute, toMinute) (and of `arm` only, when given), read in batches and decoded in slices,
+   * letting other requests run in between.
    */
   async bucketsInWindow(
+    project: string,
     experiment: string,
     fromMinute: number,
     toMinute: number,
     path: ReadPath,
+    arm?: string,
   ): Promise<Bucket[]> {
     const docs: StoredBucket[] = [];
     const cursor = collectionFor(this.buckets, path)
-      .find({ exp: experiment, minute: { $gte: fromMinute, $lt: toMinute } })
+      .find({
+        project,
+        exp: experiment,
+        minute: { $gte: fromMinute, $lt: toMinute },
+        ...(arm === undefined ? {} : { arm }),
+      })
       .batchSize(SLICE);
     for await (const doc of cursor) {
       docs.push(doc);
@@ -89,6 +103,27 @@ export class AggregationRepository {
       if (buckets.length % SLICE === 0) await nextTurn();
     }
     return buckets;
+  }
+
+  /**
+   * Up to `limit` directory documents of `project` after the (experiment, arm) pair `after`, in
+   * (experiment, arm) order (one per partition that holds the pair), in one round trip.
+   */
+  armsAfter(
+    project: string,
+    after: [string, string] | undefined,
+    limit: number,
+    path: ReadPath,
+  ): Promise<ArmSeenDoc[]> {
+    const filter: mongo.Filter<ArmSeenDoc> = after
+      ? { project, $or: [{ exp: { $gt: after[0] } }, { exp: after[0], arm: { $gt: after[1] } }] }
+      : { project };
+    return collectionFor(this.arms, path)
+      .find(filter)
+      .sort({ exp: 1, arm: 1 })
+      .limit(limit)
+      .batchSize(limit)
+      .toArray();
   }
 
   /**
@@ -117,6 +152,7 @@ export class AggregationRepository {
       ...insertAll(this.requests, plan.requests),
       ...insertAll(this.revisions, plan.revisions),
       ...insertAll(this.pending, plan.pending),
+      ...insertAll(this.arms, plan.arms),
     ]);
 
     commands += await this.store.write(plan.buckets);

@@ -7,7 +7,7 @@
 import type { ModelDefinition } from '@nestjs/mongoose';
 import { type mongo, Schema } from 'mongoose';
 import type { Bucket } from '../domain/bucket';
-import type { PendingDoc, RequestDoc, RevisionDoc, SeenDoc } from '../domain/partition-state';
+import type { ArmSeenDoc, PendingDoc, RequestDoc, RevisionDoc, SeenDoc } from '../domain/partition-state';
 
 /** One stored version of a bucket (see aggregation.repository.ts, "Bucket versions"). */
 export interface StoredBucket extends Omit<Bucket, 'latency'> {
@@ -21,8 +21,10 @@ export interface StoredBucket extends Omit<Bucket, 'latency'> {
 }
 
 export interface ExperimentDoc {
-  /** experiment key */
+  /** `experimentScope(project, key)` */
   _id: string;
+  project: string;
+  key: string;
   revision: number;
   status: 'draft' | 'running' | 'paused' | 'stopped';
   control: string;
@@ -36,7 +38,7 @@ export interface ExperimentDoc {
 }
 
 const options = (collection: string) => ({ collection, versionKey: false, strict: false }) as const;
-const owned = { _id: String, part: Number };
+const owned = { _id: String, part: Number, project: String };
 const placed = { exp: String, arm: String, minute: Number };
 const feedback = { feedbackId: String, revision: Number };
 
@@ -44,8 +46,8 @@ export const BucketSchema = new Schema<StoredBucket>(
   { ...owned, ...placed, bucketId: String, previousLastOffset: Number, kind: String, lastOffset: Number },
   options('buckets'),
 );
-// Results: the buckets of one experiment in a time window.
-BucketSchema.index({ exp: 1, minute: 1 });
+// Results: the buckets of one experiment of a project in a time window; uncounted arms: their buckets.
+BucketSchema.index({ project: 1, exp: 1, minute: 1 });
 // Partition load after (re)assignment: find({ part }); the same for every state collection below.
 BucketSchema.index({ part: 1 });
 
@@ -66,20 +68,30 @@ export const RevisionSchema = new Schema<RevisionDoc>(
   options('feedback_revisions'),
 );
 RevisionSchema.index({ part: 1 });
-// Unattributed feedback: the applied revisions of a page's feedback ids, find({ feedbackId: { $in } }).
-RevisionSchema.index({ feedbackId: 1 });
+// Unattributed feedback: the applied revisions of a page's feedback ids, find({ project, feedbackId: { $in } }).
+RevisionSchema.index({ project: 1, feedbackId: 1 });
 
 export const PendingSchema = new Schema<PendingDoc>(
   { ...owned, ...feedback, requestId: String, minute: Number, receivedAt: String, offset: Number },
   options('pending_feedback'),
 );
 PendingSchema.index({ part: 1 });
-// Unattributed pages: find({ (feedbackId, revision) > cursor }).sort({ feedbackId, revision, receivedAt }).
-PendingSchema.index({ feedbackId: 1, revision: 1, receivedAt: 1 });
+// Unattributed pages: find({ project, (feedbackId, revision) > cursor }).sort({ feedbackId, revision, receivedAt }).
+PendingSchema.index({ project: 1, feedbackId: 1, revision: 1, receivedAt: 1 });
+
+export const ArmSeenSchema = new Schema<ArmSeenDoc>(
+  { ...owned, exp: String, arm: String },
+  options('arms_seen'),
+);
+ArmSeenSchema.index({ part: 1 });
+// Uncounted arms: a project's (experiment, arm) pairs in order, find({ project, (exp, arm) > cursor }).sort({ exp, arm }).
+ArmSeenSchema.index({ project: 1, exp: 1, arm: 1 });
 
 export const ExperimentSchema = new Schema<ExperimentDoc>(
   {
     _id: String,
+    project: String,
+    key: String,
     revision: Number,
     status: String,
     control: String,
@@ -91,6 +103,8 @@ export const ExperimentSchema = new Schema<ExperimentDoc>(
   },
   { versionKey: false, collection: 'experiments' },
 );
+// Uncounted arms and the metrics: the experiments of one project, find({ project }).
+ExperimentSchema.index({ project: 1 });
 
 export const BUCKET = 'Bucket';
 export const SEEN = 'ExposureSeen';
@@ -98,6 +112,7 @@ export const REQUEST = 'Request';
 export const REVISION = 'FeedbackRevision';
 export const PENDING = 'PendingFeedback';
 export const EXPERIMENT = 'Experiment';
+export const ARM_SEEN = 'ArmSeen';
 
 export const ANALYTICS_MODELS: ModelDefinition[] = [
   { name: BUCKET, schema: BucketSchema },
@@ -105,5 +120,6 @@ export const ANALYTICS_MODELS: ModelDefinition[] = [
   { name: REQUEST, schema: RequestSchema },
   { name: REVISION, schema: RevisionSchema },
   { name: PENDING, schema: PendingSchema },
+  { name: ARM_SEEN, schema: ArmSeenSchema },
   { name: EXPERIMENT, schema: ExperimentSchema },
 ];

@@ -1,15 +1,18 @@
 /**
- * Experiment snapshots from the compacted experiments topic: the newest revision per key wins
- * (an older or repeated snapshot, e.g. after a replay, changes nothing).
+ * Experiment snapshots from the compacted experiments topic: the newest revision per (project, key)
+ * wins (an older or repeated snapshot, e.g. after a replay, changes nothing). A document's id is
+ * `experimentScope(project, key)`.
  */
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { isDuplicateKey } from '@llmops/platform';
 import type { Model } from 'mongoose';
+import { experimentScope } from '../domain/project-scope';
 import { EXPERIMENT, type ExperimentDoc } from './analytics.schemas';
 import { collectionFor, type ReadPath } from './read-path';
 
 export interface ExperimentSnapshotInput {
+  project: string;
   key: string;
   revision: number;
   status: ExperimentDoc['status'];
@@ -23,8 +26,13 @@ export interface ExperimentSnapshotInput {
 export class ExperimentsRepository {
   constructor(@InjectModel(EXPERIMENT) private readonly experiments: Model<ExperimentDoc>) {}
 
-  findByKey(key: string, path: ReadPath): Promise<ExperimentDoc | null> {
-    return collectionFor(this.experiments, path).findOne({ _id: key });
+  /** The experiment `key` of `project` (null: none, or only another project has one by that key). */
+  findByKey(project: string, key: string, path: ReadPath): Promise<ExperimentDoc | null> {
+    return collectionFor(this.experiments, path).findOne({ _id: experimentScope(project, key) });
+  }
+
+  findByProject(project: string, path: ReadPath): Promise<ExperimentDoc[]> {
+    return collectionFor(this.experiments, path).find({ project }).toArray();
   }
 
   findAll(path: ReadPath): Promise<ExperimentDoc[]> {
@@ -35,8 +43,9 @@ export class ExperimentsRepository {
   async applySnapshots(snapshots: ExperimentSnapshotInput[]): Promise<void> {
     const newest = new Map<string, ExperimentSnapshotInput>();
     for (const s of snapshots) {
-      const seen = newest.get(s.key);
-      if (!seen || s.revision > seen.revision) newest.set(s.key, s);
+      const id = experimentScope(s.project, s.key);
+      const seen = newest.get(id);
+      if (!seen || s.revision > seen.revision) newest.set(id, s);
     }
     if (newest.size === 0) return;
     // The experiments collection is tiny (one document per experiment), so reading it is cheap.
@@ -46,11 +55,13 @@ export class ExperimentsRepository {
     );
     const inserts: ExperimentDoc[] = [];
     const updates: Array<{ doc: ExperimentDoc; previous: number }> = [];
-    for (const s of newest.values()) {
-      const prev = current.get(s.key);
+    for (const [id, s] of newest) {
+      const prev = current.get(id);
       if (prev && prev.revision >= s.revision) continue;
       const doc: ExperimentDoc = {
-        _id: s.key,
+        _id: id,
+        project: s.project,
+        key: s.key,
         revision: s.revision,
         status: s.status,
         control: s.control,

@@ -2,13 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model, mongo } from 'mongoose';
 import type { PendingDoc, RequestDoc, RevisionDoc } from '../domain/partition-state';
+import { idScope } from '../domain/project-scope';
 import { PENDING, REQUEST, REVISION } from './analytics.schemas';
 import { collectionFor, type ReadPath } from './read-path';
 
 /** What listing needs of a parked feedback document. */
-export type ParkedFeedback = Pick<PendingDoc, 'feedbackId' | 'revision' | 'requestId' | 'receivedAt'>;
+export type ParkedFeedback = Pick<
+  PendingDoc,
+  'project' | 'feedbackId' | 'revision' | 'requestId' | 'receivedAt'
+>;
 
-const PARKED = { feedbackId: 1, revision: 1, requestId: 1, receivedAt: 1 } as const;
+const PARKED = { project: 1, feedbackId: 1, revision: 1, requestId: 1, receivedAt: 1 } as const;
 
 /** Reads of feedback parked until its generation arrives, and of what would attribute it. */
 @Injectable()
@@ -20,13 +24,22 @@ export class ParkedFeedbackRepository {
   ) {}
 
   /**
-   * Up to `limit` parked documents after the (feedbackId, revision) pair `after`, in (feedbackId,
-   * revision, receivedAt) order, through that index, in one round trip (no server cursor stays open).
+   * Up to `limit` parked documents of `project` after the (feedbackId, revision) pair `after`, in
+   * (feedbackId, revision, receivedAt) order, through that index, in one round trip (no server
+   * cursor stays open).
    */
-  parkedAfter(after: [string, number] | undefined, limit: number, path: ReadPath): Promise<ParkedFeedback[]> {
+  parkedAfter(
+    project: string,
+    after: [string, number] | undefined,
+    limit: number,
+    path: ReadPath,
+  ): Promise<ParkedFeedback[]> {
     const filter: mongo.Filter<PendingDoc> = after
-      ? { $or: [{ feedbackId: { $gt: after[0] } }, { feedbackId: after[0], revision: { $gt: after[1] } }] }
-      : {};
+      ? {
+          project,
+          $or: [{ feedbackId: { $gt: after[0] } }, { feedbackId: after[0], revision: { $gt: after[1] } }],
+        }
+      : { project };
     return collectionFor(this.pending, path)
       .find(filter, { projection: PARKED })
       .sort({ feedbackId: 1, revision: 1, receivedAt: 1 })
@@ -35,13 +48,17 @@ export class ParkedFeedbackRepository {
       .toArray();
   }
 
-  /** Every parked document (a full read). */
+  /** Every parked document of every project (a full read). */
   allParked(path: ReadPath): Promise<ParkedFeedback[]> {
     return collectionFor(this.pending, path).find({}, { projection: PARKED }).toArray();
   }
 
-  /** The experiment/arm of the generations seen among `requestIds`, and the latest applied revision of `feedbackIds`. */
+  /**
+   * Of `project`: the experiment/arm of the generations seen among `requestIds`, and the latest
+   * applied revision of `feedbackIds` (both keyed by the ids as given).
+   */
   async attribution(
+    project: string,
     requestIds: string[],
     feedbackIds: string[],
     path: ReadPath,
@@ -49,17 +66,18 @@ export class ParkedFeedbackRepository {
     requests: Map<string, Pick<RequestDoc, 'exp' | 'arm'>>;
     latestRevision: Map<string, number>;
   }> {
+    const scoped = new Map(requestIds.map((id) => [idScope(project, id), id]));
     const [requests, revisions] = await Promise.all([
       collectionFor(this.requests, path)
-        .find({ _id: { $in: requestIds } }, { projection: { exp: 1, arm: 1 } })
+        .find({ _id: { $in: [...scoped.keys()] } }, { projection: { exp: 1, arm: 1 } })
         .toArray(),
       collectionFor(this.revisions, path)
-        .find({ feedbackId: { $in: feedbackIds } }, { projection: { feedbackId: 1, revision: 1 } })
+        .find({ project, feedbackId: { $in: feedbackIds } }, { projection: { feedbackId: 1, revision: 1 } })
         .toArray(),
     ]);
     const latestRevision = new Map<string, number>();
     for (const r of revisions)
       latestRevision.set(r.feedbackId, Math.max(latestRevision.get(r.feedbackId) ?? 0, r.revision));
-    return { requests: new Map(requests.map((r) => [r._id, r])), latestRevision };
+    return { requests: new Map(requests.map((r) => [scoped.get(r._id) ?? r._id, r])), latestRevision };
   }
 }

@@ -10,6 +10,7 @@ import { BUCKET_STORE, type BucketStore } from './bucket-store';
 import { ExperimentsRepository } from './experiments.repository';
 import { ParkedFeedbackRepository } from './parked-feedback.repository';
 import { PlainBucketStore } from './plain-bucket.store';
+import { migrateToProjects } from './projects.migration';
 import { migrateStoredFields } from './stored-fields.migration';
 import { VersionedBucketStore } from './versioned-bucket.store';
 
@@ -24,7 +25,7 @@ async function bucketStore(buckets: Model<StoredBucket>, config: AnalyticsConfig
     : new VersionedBucketStore(buckets, config.ANALYTICS_BUCKET_GC_INTERVAL_MS);
 }
 
-/** The analytics models and repositories. At boot: stored-field migration, then the indexes. */
+/** The analytics models and repositories. At boot: stored-field and project migrations, then the indexes. */
 @Module({
   imports: [MongooseModule.forFeature(ANALYTICS_MODELS)],
   providers: [
@@ -42,6 +43,9 @@ export class PersistenceModule implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     const renamed = await migrateStoredFields(this.connection);
     if (renamed > 0) this.logger.info({ renamed }, 'renamed the one-letter fields of older documents');
+    const moved = await migrateToProjects(this.connection);
+    if (moved > 0)
+      this.logger.info({ moved }, "moved documents written before projects to project 'default'");
     for (const { name } of ANALYTICS_MODELS) await ensureIndexes(this.connection.model(name));
   }
 }

@@ -38,9 +38,17 @@ export class GetResultsUseCase {
     private readonly config: Pick<AnalyticsConfig, 'ANALYTICS_MIN_PER_ARM' | 'ANALYTICS_RECOMMENDED_PER_ARM'>,
   ) {}
 
-  /** The results API: reads with the request deadline. */
-  async execute(key: string, query: ResultsQuery, now = new Date()): Promise<ExperimentResults> {
-    const experiment = await this.experiments.findByKey(key, 'request');
+  /**
+   * The results API: reads with the request deadline. Another project's experiment is not found,
+   * exactly like a key no project has.
+   */
+  async execute(
+    project: string,
+    key: string,
+    query: ResultsQuery,
+    now = new Date(),
+  ): Promise<ExperimentResults> {
+    const experiment = await this.experiments.findByKey(project, key, 'request');
     if (!experiment) throw new ExperimentNotFoundError(key);
     return this.forExperiment(experiment, query, 'request', now);
   }
@@ -59,7 +67,13 @@ export class GetResultsUseCase {
     // `all` without an explicit end has no upper bound (late clocks must not hide data).
     const open = (query.window ?? 'all') === 'all' && !query.from && !query.to;
     const toMinute = open ? Number.MAX_SAFE_INTEGER : Math.ceil(window.to.getTime() / 60_000);
-    const buckets = await this.aggregation.bucketsInWindow(experiment._id, fromMinute, toMinute, path);
+    const buckets = await this.aggregation.bucketsInWindow(
+      experiment.project,
+      experiment.key,
+      fromMinute,
+      toMinute,
+      path,
+    );
     return computeResults(experiment, buckets, window, {
       minimumPerArm: this.config.ANALYTICS_MIN_PER_ARM,
       recommendedPerArm: this.config.ANALYTICS_RECOMMENDED_PER_ARM,

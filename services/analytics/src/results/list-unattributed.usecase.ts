@@ -1,6 +1,6 @@
 /**
- * Feedback that names no experiment/arm and whose generation has not arrived (or names no
- * experiment): parked, never dropped. Superseded parked revisions (a newer revision of the same
+ * Feedback of the caller's project that names no experiment/arm and whose generation has not
+ * arrived (or names no experiment): parked, never dropped. Superseded parked revisions (a newer revision of the same
  * feedbackId was applied) are not listed.
  *
  * The parked documents are keyed by the message that carried them, so one (feedbackId, revision)
@@ -56,15 +56,15 @@ const EXAMINE_FACTOR = 4;
 export class ListUnattributedUseCase {
   constructor(private readonly parked: ParkedFeedbackRepository) {}
 
-  /** One page in (feedbackId, revision) order; it may hold fewer than `limit` items while nextCursor is set. */
-  async page(limit: number, cursor?: string): Promise<UnattributedPage> {
+  /** One page of `project` in (feedbackId, revision) order; it may hold fewer than `limit` items while nextCursor is set. */
+  async page(project: string, limit: number, cursor?: string): Promise<UnattributedPage> {
     let position = decodeCursor(cursor, cursorKey);
     const items: UnattributedFeedback[] = [];
     const budget = limit * EXAMINE_FACTOR;
     let examined = 0;
     for (;;) {
       const batch = Math.min(limit * 2, budget - examined);
-      const docs = await this.parked.parkedAfter(position, batch, 'request');
+      const docs = await this.parked.parkedAfter(project, position, batch, 'request');
       examined += docs.length;
       // Copies of one pair are adjacent; the first has the earliest receivedAt.
       const firsts: ParkedFeedback[] = [];
@@ -72,7 +72,7 @@ export class ListUnattributedUseCase {
         const last = firsts[firsts.length - 1];
         if (!last || last.feedbackId !== d.feedbackId || last.revision !== d.revision) firsts.push(d);
       }
-      const listed = await this.unresolved(firsts, 'request');
+      const listed = await this.unresolved(project, firsts, 'request');
       for (const p of firsts) {
         position = [p.feedbackId, p.revision];
         const item = listed.get(p);
@@ -84,22 +84,33 @@ export class ListUnattributedUseCase {
     }
   }
 
-  /** Every parked (feedbackId, revision) still unattributed: a full read, for the metric (no request deadline). */
+  /**
+   * Every parked (feedbackId, revision) still unattributed, of every project: a full read, for the
+   * metric (no request deadline).
+   */
   async count(): Promise<number> {
-    const distinct = new Map<string, ParkedFeedback>();
-    for (const d of await this.parked.allParked('background'))
+    const byProject = new Map<string, Map<string, ParkedFeedback>>();
+    for (const d of await this.parked.allParked('background')) {
+      let distinct = byProject.get(d.project);
+      if (!distinct) byProject.set(d.project, (distinct = new Map()));
       distinct.set(`${d.revision}|${d.feedbackId}`, d);
-    return (await this.unresolved([...distinct.values()], 'background')).size;
+    }
+    let total = 0;
+    for (const [project, distinct] of byProject)
+      total += (await this.unresolved(project, [...distinct.values()], 'background')).size;
+    return total;
   }
 
-  /** The parked pairs that are still unattributed, with the reason. */
+  /** The parked pairs of `project` that are still unattributed, with the reason. */
   private async unresolved(
+    project: string,
     parked: ParkedFeedback[],
     path: ReadPath,
   ): Promise<Map<ParkedFeedback, UnattributedFeedback>> {
     const out = new Map<ParkedFeedback, UnattributedFeedback>();
     if (parked.length === 0) return out;
     const { requests, latestRevision } = await this.parked.attribution(
+      project,
       [...new Set(parked.map((p) => p.requestId))],
       [...new Set(parked.map((p) => p.feedbackId))],
       path,

@@ -56,12 +56,19 @@ async function killGracefully(p: ServiceProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/** GET `url` with the default key (or with `headers` instead: `{}` sends no key). */
 export async function inject(
   app: TestApp,
   url: string,
-): Promise<{ status: number; body: unknown; text: string }> {
-  const res = await fetch(`http://127.0.0.1:${app.process.port}${url}`);
+  headers: Record<string, string> = app.process.headers,
+): Promise<{ status: number; body: unknown; text: string; headers: Headers }> {
+  const res = await fetch(`http://127.0.0.1:${app.process.port}${url}`, { headers });
   const text = await res.text();
   const json = res.headers.get('content-type')?.includes('json') ?? false;
-  return { status: res.status, body: json && text ? (JSON.parse(text) as unknown) : null, text };
+  return {
+    status: res.status,
+    body: json && text ? (JSON.parse(text) as unknown) : null,
+    text,
+    headers: res.headers,
+  };
 }

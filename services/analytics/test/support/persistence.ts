@@ -5,10 +5,17 @@
  */
 import { ensureIndexes, mongoServerKind } from '@llmops/platform';
 import { type ConnectOptions, createConnection, type Model } from 'mongoose';
-import type { PendingDoc, RequestDoc, RevisionDoc, SeenDoc } from '../../src/domain/partition-state';
+import type {
+  ArmSeenDoc,
+  PendingDoc,
+  RequestDoc,
+  RevisionDoc,
+  SeenDoc,
+} from '../../src/domain/partition-state';
 import { AggregationRepository } from '../../src/persistence/aggregation.repository';
 import {
   ANALYTICS_MODELS,
+  ARM_SEEN,
   BUCKET,
   EXPERIMENT,
   type ExperimentDoc,
@@ -20,6 +27,7 @@ import {
 } from '../../src/persistence/analytics.schemas';
 import { ExperimentsRepository } from '../../src/persistence/experiments.repository';
 import { PlainBucketStore } from '../../src/persistence/plain-bucket.store';
+import { migrateToProjects } from '../../src/persistence/projects.migration';
 import { migrateStoredFields } from '../../src/persistence/stored-fields.migration';
 import { VersionedBucketStore } from '../../src/persistence/versioned-bucket.store';
 
@@ -32,6 +40,7 @@ export async function openPersistence(
   const connection = await createConnection(uri, { dbName, ...options }).asPromise();
   for (const { name, schema } of ANALYTICS_MODELS) connection.model(name, schema);
   await migrateStoredFields(connection);
+  await migrateToProjects(connection);
   for (const { name } of ANALYTICS_MODELS) await ensureIndexes(connection.model(name));
   const model = <T>(name: string): Model<T> => connection.model<T>(name);
   const buckets = model<StoredBucket>(BUCKET);
@@ -47,6 +56,7 @@ export async function openPersistence(
         model<RequestDoc>(REQUEST),
         model<RevisionDoc>(REVISION),
         model<PendingDoc>(PENDING),
+        model<ArmSeenDoc>(ARM_SEEN),
         store === 'plain' ? new PlainBucketStore(buckets) : new VersionedBucketStore(buckets, intervalMs),
       ),
     experiments: new ExperimentsRepository(model<ExperimentDoc>(EXPERIMENT)),

@@ -59,9 +59,15 @@ export function feedbackData(
 export const x = (offset: number, userId: string): PlannedEvent => ({
   kind: 'x',
   offset,
+  project: 'default',
   data: exposureData(userId),
 });
-export const f = (offset: number, data: FeedbackSubmittedData): PlannedEvent => ({ kind: 'f', offset, data });
+export const f = (offset: number, data: FeedbackSubmittedData): PlannedEvent => ({
+  kind: 'f',
+  offset,
+  project: 'default',
+  data,
+});
 
 /** Simulates MongoDB: what was durably written, from which a fresh state can be loaded. */
 export class FakeStore {
