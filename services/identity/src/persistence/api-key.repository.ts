@@ -1,0 +1,156 @@
+import { ensureIndexes, isDuplicateKey, requestCollection } from '@llmops/platform';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model, mongo } from 'mongoose';
+import { ApiKeyDocument } from './api-key.schema';
+
+/** A stored key as the service's use cases see it (never the secret, which is not stored). */
+export interface ApiKey {
+  keyId: string;
+  project: string;
+  name: string;
+  scopes: string[];
+  /** Aliases the key may move with prompts:promote; undefined = any. */
+  aliases?: string[];
+  secretHash: string;
+  createdAt: string;
+  createdBy: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+export type NewApiKey = Omit<ApiKey, 'revokedAt' | 'lastUsedAt'>;
+
+function toApiKey(d: ApiKeyDocument): ApiKey {
+  return {
+    keyId: d._id,
+    project: d.project,
+    name: d.name,
+    scopes: d.scopes,
+    ...(d.aliases ? { aliases: d.aliases } : {}),
+    secretHash: d.secretHash,
+    createdAt: d.createdAt.toISOString(),
+    createdBy: d.createdBy,
+    expiresAt: d.expiresAt ? d.expiresAt.toISOString() : null,
+    revokedAt: d.revokedAt ? d.revokedAt.toISOString() : null,
+    lastUsedAt: d.lastUsedAt ? d.lastUsedAt.toISOString() : null,
+  };
+}
+
+function toDocument(key: NewApiKey): ApiKeyDocument {
+  return {
+    _id: key.keyId,
+    project: key.project,
+    name: key.name,
+    scopes: key.scopes,
+    ...(key.aliases ? { aliases: key.aliases } : {}),
+    secretHash: key.secretHash,
+    createdAt: new Date(key.createdAt),
+    createdBy: key.createdBy,
+    expiresAt: key.expiresAt ? new Date(key.expiresAt) : null,
+    revokedAt: null,
+    lastUsedAt: null,
+  };
+}
+
+@Injectable()
+export class ApiKeyRepository implements OnModuleInit {
+  /** Request paths: every operation has the operation deadline. */
+  private readonly keys: mongo.Collection<ApiKeyDocument>;
+  /** Background work (boot, the consumer): no request deadline. */
+  private readonly background: mongo.Collection<ApiKeyDocument>;
+
+  constructor(@InjectModel(ApiKeyDocument.name) private readonly model: Model<ApiKeyDocument>) {
+    this.keys = requestCollection(model);
+    this.background = model.db
+      .getClient()
+      .db(model.db.name)
+      .collection<ApiKeyDocument>(model.collection.collectionName);
+  }
+
+  onModuleInit(): Promise<void> {
+    return ensureIndexes(this.model);
+  }
+
+  /** Stores a new key; a key id is 80 random bits, so a collision is an error, not a case to handle. */
+  async insert(key: NewApiKey): Promise<ApiKey> {
+    const doc = toDocument(key);
+    await this.keys.insertOne(doc);
+    return toApiKey(doc);
+  }
+
+  /**
+   * The bootstrap admin key: created, or its project, scopes and hash brought to what the
+   * configuration says. A revocation through the API stays (replace the key to re-enable an admin).
+   */
+  async upsertBootstrap(key: NewApiKey): Promise<{ key: ApiKey; created: boolean }> {
+    const { _id, createdAt, createdBy, revokedAt, lastUsedAt, ...fields } = toDocument(key);
+    let created: boolean;
+    try {
+      const result = await this.background.updateOne(
+        { _id },
+        {
+          $set: fields,
+          ...(fields.aliases ? {} : { $unset: { aliases: '' } }),
+          $setOnInsert: { createdAt, createdBy, revokedAt, lastUsedAt },
+        },
+        { upsert: true },
+      );
+      created = result.upsertedCount > 0;
+    } catch (err) {
+      // Two replicas booting at once: the other one's insert won, so update the existing document.
+      if (!isDuplicateKey(err)) throw err;
+      return this.upsertBootstrap(key);
+    }
+    const stored = await this.background.findOne({ _id });
+    if (!stored) throw new Error(`bootstrap key ${_id} vanished after its upsert`);
+    return { key: toApiKey(stored), created };
+  }
+
+  /** The key of `project`, or null (a key of another project is as missing as an unknown one). */
+  async find(project: string, keyId: string): Promise<ApiKey | null> {
+    const doc = await this.keys.findOne({ _id: keyId, project });
+    return doc ? toApiKey(doc) : null;
+  }
+
+  /** A page of a project's keys by key id, after `afterKeyId`. */
+  async list(project: string, limit: number, afterKeyId?: string): Promise<ApiKey[]> {
+    const filter = afterKeyId === undefined ? { project } : { project, _id: { $gt: afterKeyId } };
+    const docs = await this.keys.find(filter).sort({ _id: 1 }).limit(limit).toArray();
+    return docs.map(toApiKey);
+  }
+
+  /** Marks the key revoked; `revoked` is false when it already was (the first time stays). */
+  async revoke(project: string, keyId: string, at: Date): Promise<{ key: ApiKey; revoked: boolean } | null> {
+    const result = await this.keys.updateOne(
+      { _id: keyId, project, revokedAt: null },
+      { $set: { revokedAt: at } },
+    );
+    const key = await this.find(project, keyId);
+    return key ? { key, revoked: result.modifiedCount > 0 } : null;
+  }
+
+  /** Every key of a project (deletion republishes them); background work, no request deadline. */
+  async allOfProject(project: string): Promise<ApiKey[]> {
+    const docs = await this.background.find({ project }).sort({ _id: 1 }).toArray();
+    return docs.map(toApiKey);
+  }
+
+  /** Every stored key, in pages of `pageSize` (boot: the topic is refilled from the store). */
+  async *all(pageSize = 500): AsyncGenerator<ApiKey[]> {
+    let after: string | undefined;
+    for (;;) {
+      const filter = after === undefined ? {} : { _id: { $gt: after } };
+      const docs = await this.background.find(filter).sort({ _id: 1 }).limit(pageSize).toArray();
+      if (docs.length === 0) return;
+      yield docs.map(toApiKey);
+      after = docs[docs.length - 1]._id;
+    }
+  }
+
+  /** Moves the key's last-used time forward to `at` (never back). */
+  async touch(keyId: string, at: Date): Promise<void> {
+    await this.background.updateOne({ _id: keyId }, { $max: { lastUsedAt: at } });
+  }
+}
