@@ -1,0 +1,86 @@
+/**
+ * Boot of the identity service against real Kafka and MongoDB: the operator's LLMOPS_ADMIN_KEY
+ * becomes a working platform:admin key of `default`, and every stored key is published again, so
+ * an empty apiKeys topic (a new cluster, a wiped topic) is refilled from the store.
+ */
+import { generateApiKey } from '@llmops/hashing';
+import { KeyDirectory } from '@llmops/platform';
+import { expectEventually, testInfra } from '@llmops/testing';
+import { type IdentityTestApp, startIdentity } from './support/identity-app';
+
+interface AuditItem {
+  actor: string;
+  action: string;
+  resource: string;
+}
+
+const infra = testInfra();
+const bootstrap = generateApiKey();
+let first: IdentityTestApp | undefined;
+let second: IdentityTestApp | undefined;
+
+afterAll(async () => {
+  await first?.close();
+  await second?.close();
+});
+
+describe('boot', () => {
+  it('stores LLMOPS_ADMIN_KEY as a platform:admin key of default and records its creation', async () => {
+    first = await startIdentity(infra, { LLMOPS_ADMIN_KEY: bootstrap.key });
+    await first.app.get(KeyDirectory).waitFor(bootstrap.keyId);
+
+    const project = await first.request('GET', '/v1/projects/default', undefined, bootstrap.key);
+    expect(project.status).toBe(200);
+    expect(project.body).toMatchObject({ id: 'default', createdBy: 'system:identity' });
+    expect((await first.request('POST', '/v1/projects', { id: 'ops' }, bootstrap.key)).status).toBe(201);
+    const key = await first.request<{ scopes: string[]; project: string }>(
+      'GET',
+      `/v1/projects/default/keys/${bootstrap.keyId}`,
+      undefined,
+      bootstrap.key,
+    );
+    expect(key.body.project).toBe('default');
+    expect(key.body.scopes).toContain('platform:admin');
+    expect(key.body.scopes).toContain('admin');
+
+    await expectEventually(async () => {
+      const answer = await first!.request<{ items: AuditItem[] }>('GET', '/v1/audit?project=default');
+      expect(answer.body.items).toContainEqual(
+        expect.objectContaining({
+          actor: 'system:identity',
+          action: 'key.created',
+          resource: bootstrap.keyId,
+        }),
+      );
+    });
+  });
+
+  it('publishes every stored key again at boot: a new topic is refilled, revocations included', async () => {
+    const live = await first!.request<{ key: string; keyId: string }>('POST', '/v1/projects/ops/keys', {
+      name: 'live',
+      scopes: ['admin'],
+    });
+    const revoked = await first!.request<{ key: string; keyId: string }>('POST', '/v1/projects/ops/keys', {
+      name: 'revoked',
+      scopes: ['admin'],
+    });
+    expect((await first!.request('DELETE', `/v1/projects/ops/keys/${revoked.body.keyId}`)).status).toBe(204);
+    await first!.close();
+    first = undefined;
+
+    // Same database, a topic prefix nobody has written to: only the boot republication can fill it.
+    second = await startIdentity(infra, {
+      LLMOPS_ADMIN_KEY: bootstrap.key,
+      KAFKA_TOPIC_PREFIX: `${infra.topicPrefix}refill.`,
+      IDENTITY_AUDIT_CONSUMER_GROUP: `${infra.id}-audit-refill`,
+    });
+    const directory = second.app.get(KeyDirectory);
+    await directory.waitFor(live.body.keyId);
+    await directory.waitFor(revoked.body.keyId);
+    await expectEventually(async () => {
+      expect((await second!.request('GET', '/v1/projects/ops', undefined, live.body.key)).status).toBe(200);
+    });
+    expect((await second.request('GET', '/v1/projects/ops', undefined, revoked.body.key)).status).toBe(401);
+    expect((await second.request('GET', '/v1/projects/ops', undefined, bootstrap.key)).status).toBe(200);
+  });
+});
