@@ -8,7 +8,7 @@ const KAFKA_BINDING_VERSION = '0.5.0';
 
 export const ASYNCAPI_DESCRIPTION = [
   'Event catalog of the LLMOps experimentation platform (prompt registry, experiments, exposures,',
-  'generations, feedback). Every Kafka record value is a CloudEvents 1.0 structured-mode JSON envelope',
+  'generations, feedback, API keys, audit trail). Every Kafka record value is a CloudEvents 1.0 structured-mode JSON envelope',
   `(content-type \`${CLOUDEVENTS_CONTENT_TYPE}\`); headers \`${TRACING_HEADERS.correlationId}\` and W3C`,
   `\`${TRACING_HEADERS.traceparent}\` carry tracing.`,
   '',
@@ -16,6 +16,10 @@ export const ASYNCAPI_DESCRIPTION = [
   'major version only additive, optional fields are added; consumers must ignore fields they do not know',
   '(`parseEvent(raw, { tolerateUnknownFields: true })`). A breaking change creates a new type (`.v2`)',
   'and, if the key or partitioning changes, a new topic; both are published side by side during the migration.',
+  '',
+  'Projects: the envelope extension attribute `project` names the project of the event; it is optional and',
+  'absent means `default` (`projectOf(event)`). The compacted experiments topic is keyed by the experiment key',
+  'in project `default` and by `<project>/<experiment key>` in any other project.',
   '',
   'Feedback edits: the same feedbackId with a higher revision REPLACES the earlier values; the same',
   'feedbackId and revision is a duplicate and is ignored.',

@@ -30,7 +30,7 @@ import { TOPICS, type TopicBaseName } from './topics';
  *   changes it also gets a new topic (`llmops.feedback.v2`). During a migration the producer publishes
  *   v1 and v2 side by side until every consumer has moved, then v1 is retired.
  */
-export const CONTRACTS_VERSION = '1.0.0';
+export const CONTRACTS_VERSION = '1.1.0';
 
 export type ServiceName = 'registry' | 'assignment' | 'feedback' | 'analytics' | 'identity';
 

@@ -348,6 +348,18 @@ describe('trustedEvent', () => {
     },
   );
 
+  it.each(ALL_EVENT_TYPES)(
+    'with a project: the same envelope and the same JSON text as createEvent for %s',
+    (type) => {
+      const options = { source, id: 'evt-1', time: '2025-03-01T10:00:00.000Z', project: 'checkout-team' };
+      const reference = createEvent(type, VALID_DATA[type], options);
+      const trusted = trustedEvent(type, reference.data, options);
+      expect(trusted).toEqual(reference);
+      expect(serializeEvent(trusted)).toBe(serializeEvent(reference));
+      expect(validateEvent(JSON.parse(serializeEvent(trusted)))).toEqual(reference);
+    },
+  );
+
   it("does not validate: checking the data is the caller's job (and its spec's)", () => {
     const bad = { ...VALID_DATA[EVENT_TYPES.feedbackSubmitted], rating: 99 } as never;
     expect(() => trustedEvent(EVENT_TYPES.feedbackSubmitted, bad, { source })).not.toThrow();
@@ -367,6 +379,10 @@ describe('envelopeWriter', () => {
     ]) {
       const reference = serializeEvent(trustedEvent(type, data, { source: src, id, time }));
       expect(envelopeWriter(type, src)(id, time, JSON.stringify(data))).toBe(reference);
+      for (const project of ['default', 'checkout-team']) {
+        const withProject = serializeEvent(trustedEvent(type, data, { source: src, id, time, project }));
+        expect(envelopeWriter(type, src)(id, time, JSON.stringify(data), project)).toBe(withProject);
+      }
     }
   });
 });

@@ -1,5 +1,6 @@
 import {
   ALL_EVENT_TYPES,
+  API_KEYS_PARTITIONS,
   DEFAULT_PARTITIONS,
   DLQ_HEADERS,
   TOPIC_SPECS,
@@ -33,7 +34,10 @@ describe('topics', () => {
       TOPICS.experiments,
       TOPICS.apiKeys,
     ]);
-    for (const spec of TOPIC_SPECS) expect(spec.partitions).toBe(DEFAULT_PARTITIONS);
+    for (const spec of TOPIC_SPECS) {
+      expect(spec.partitions).toBe(spec.name === TOPICS.apiKeys ? API_KEYS_PARTITIONS : DEFAULT_PARTITIONS);
+    }
+    expect(API_KEYS_PARTITIONS).toBe(1);
   });
 
   it('generations and feedback are co-partitioned', () => {

@@ -4,6 +4,12 @@ import { EVENT_TYPES, type EventType } from './event-types';
 export const DEFAULT_PARTITIONS = 6;
 
 /**
+ * Partition count of the API keys topic: one, so every key change is in one total order. Small
+ * reference data that every service reads whole; nothing to spread.
+ */
+export const API_KEYS_PARTITIONS = 1;
+
+/**
  * Kafka topic base names. The `.v1` suffix is the topic's major version: it only changes when the key
  * or partitioning changes (see the versioning rule in `catalog.ts`). Use {@link topicName} to apply a
  * deployment prefix.
@@ -77,6 +83,7 @@ export const TOPICS = {
    * makes a network call).
    * Key: keyId. COMPACTED: every event is the full state of the key, so the newest record per keyId is
    * the key; a revoked key stays on the topic (with `revokedAt`) so no service can resurrect it.
+   * Partitions: `API_KEYS_PARTITIONS` (1).
    * Events: `io.llmops.identity.api-key.updated.v1`.
    */
   apiKeys: 'llmops.identity.api-keys.v1',
@@ -183,7 +190,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   },
   {
     name: TOPICS.apiKeys,
-    partitions: DEFAULT_PARTITIONS,
+    partitions: API_KEYS_PARTITIONS,
     compacted: true,
     key: 'keyId: compaction keeps the newest full state of each key.',
     producer: 'identity',
