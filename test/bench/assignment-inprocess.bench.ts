@@ -14,6 +14,7 @@
  * Goal: ours >= 0.5x baseline assignments/s.
  */
 import { hash } from 'node:crypto';
+import { DEFAULT_PROJECT } from '@llmops/contracts';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 // Measuring the service's own in-memory path needs its code; services have no import alias, and
@@ -33,6 +34,7 @@ function main(): void {
   );
   const store = new ExperimentStore(new Registry(), pino({ level: 'warn' }));
   store.apply(
+    DEFAULT_PROJECT,
     {
       key: 'bench',
       description: '',
@@ -61,7 +63,8 @@ function main(): void {
   };
   const ours = (): number => {
     const t = process.hrtime.bigint();
-    for (let i = 0; i < ids.length; i++) sink += store.get('bench')!.assign(ids[i]).response.arm.length;
+    for (let i = 0; i < ids.length; i++)
+      sink += store.get(DEFAULT_PROJECT, 'bench')!.assign(ids[i]).response.arm.length;
     return ids.length / (Number(process.hrtime.bigint() - t) / 1e9);
   };
 

@@ -83,12 +83,17 @@ describe('GET /v1/experiments', () => {
     expect(pages).toBe(6);
   });
 
-  it('has the schema indexes after boot, under the names every version uses', async () => {
+  it('has the schema indexes after boot, and not the one the per-project layer index replaced', async () => {
     const experiments = requestCollection(
       app.app.get<Model<ExperimentDocument>>(getModelToken(EXPERIMENT_MODEL)),
     );
     const names = (await experiments.listIndexes().toArray()).map((i) => String(i.name));
-    expect(names.sort()).toEqual(['_id_', 'snapshot_layer_name_1', 'unpublished_1']);
+    expect(names.sort()).toEqual([
+      '_id_',
+      'project_1__id_1',
+      'project_1_snapshot_layer_name_1',
+      'unpublished_1',
+    ]);
   });
 
   it('honours limit, and the next page starts after the last key', async () => {

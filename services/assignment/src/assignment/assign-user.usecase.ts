@@ -1,5 +1,6 @@
 /**
- * Assignment: in-memory only (no MongoDB, no registry). Users in the experiment produce an
+ * Assignment: in-memory only (no MongoDB, no registry), among the experiments of the caller's
+ * project (another project's experiment key is unknown here). Users in the experiment produce an
  * exposure event; the caller gets the answer only after the broker acknowledged it (through the
  * micro-batching producer), so an answered assignment is never missing from the analysis. If the
  * broker cannot acknowledge, the producer rejects with KafkaUnavailableError: 503 + Retry-After.
@@ -30,7 +31,7 @@ export class AssignUserUseCase {
   private readonly topic: string;
   /**
    * The exposure template of each in-experiment Assignment. A CompiledExperiment makes one frozen
-   * Assignment per (arm, reason) of one snapshot, so experiment, phase, hashVersion, arm and reason
+   * Assignment per (arm, reason) of one snapshot, so project, experiment, phase, hashVersion, arm and reason
    * are fixed for each key; a recompiled experiment has new Assignments, and the old ones (with
    * their templates) are collected.
    */
@@ -45,15 +46,18 @@ export class AssignUserUseCase {
   }
 
   /** The pure part, without exposure: what `userId` gets. Throws ExperimentNotFoundError. */
-  decide(request: AssignRequest): { experiment: CompiledExperiment; assignment: Assignment } {
-    const experiment = this.store.get(request.experiment);
+  decide(
+    project: string,
+    request: AssignRequest,
+  ): { experiment: CompiledExperiment; assignment: Assignment } {
+    const experiment = this.store.get(project, request.experiment);
     if (!experiment) throw new ExperimentNotFoundError(request.experiment);
     return { experiment, assignment: experiment.assign(request.userId, request.attributes) };
   }
 
   /** The exposure carries `ctx` (the request's correlation id and traceparent) in its headers. */
-  async assign(request: AssignRequest, ctx: RequestContext): Promise<AssignResponse> {
-    const { experiment, assignment } = this.decide(request);
+  async assign(project: string, request: AssignRequest, ctx: RequestContext): Promise<AssignResponse> {
+    const { experiment, assignment } = this.decide(project, request);
     if (isExposed(assignment)) {
       await this.producer.send(this.topic, [
         this.exposure(experiment, assignment, request.userId, contextHeaders(ctx), Date.now()),
@@ -63,12 +67,16 @@ export class AssignUserUseCase {
   }
 
   /** Per-item results in order; all exposures of the batch go out in one producer call. */
-  async assignBatch(items: readonly AssignRequest[], ctx: RequestContext): Promise<AssignBatchResponse> {
+  async assignBatch(
+    project: string,
+    items: readonly AssignRequest[],
+    ctx: RequestContext,
+  ): Promise<AssignBatchResponse> {
     const headers = contextHeaders(ctx);
     const now = Date.now();
     const exposures: OutgoingMessage[] = [];
     const results: AssignBatchResponse['items'] = items.map((item) => {
-      const experiment = this.store.get(item.experiment);
+      const experiment = this.store.get(project, item.experiment);
       if (!experiment) {
         const err = new ExperimentNotFoundError(item.experiment);
         return {
@@ -97,6 +105,7 @@ export class AssignUserUseCase {
     if (!template) {
       const s = experiment.snapshot;
       template = new ExposureTemplate({
+        project: experiment.project,
         experiment: s.key,
         phase: s.phase,
         hashVersion: s.hashVersion,

@@ -1,12 +1,20 @@
-import { createEvent, EVENT_SOURCES, EVENT_TYPES, parseEvent, serializeEvent } from '@llmops/contracts';
+import {
+  createEvent,
+  DEFAULT_PROJECT,
+  EVENT_SOURCES,
+  EVENT_TYPES,
+  parseEvent,
+  serializeEvent,
+} from '@llmops/contracts';
 import { uuidv7Time } from '@llmops/platform';
 import { mulberry32 } from '@llmops/stats';
 import { assignRequestSchema } from './dto/assign.request';
 import { ExposureTemplate, type ExposureInput } from './exposure-event';
 
 describe('exposure message', () => {
-  it('is a valid io.llmops.exposure.v1 event keyed by experiment:userId', () => {
+  it('is a valid io.llmops.exposure.v1 event of its project, keyed by experiment:userId', () => {
     const template = new ExposureTemplate({
+      project: 'team-b',
       experiment: 'exp',
       phase: 2,
       hashVersion: 1,
@@ -26,6 +34,7 @@ describe('exposure message', () => {
     // Strict parse: unknown or missing fields would fail.
     const event = parseEvent(message.value as string);
     expect(event.type).toBe(EVENT_TYPES.exposure);
+    expect(event.project).toBe('team-b');
     expect(event.data).toEqual({
       experiment: 'exp',
       phase: 2,
@@ -43,6 +52,7 @@ describe('exposure message', () => {
   const USER_ID_CHARS = ['a', 'Z', '0', ':', '"', '\\', '\u2028', 'é', '日', '\u{1F600}', ' ', '/', '<'];
   const KEY_CHARS = [...'abcxyz0123456789_.-'];
   const ARM_CHARS = [...KEY_CHARS, 'A', 'Z', ':'];
+  const PROJECT_CHARS = [...'abcxyz0123456789-'];
   function randomString(next: () => number, chars: readonly string[], min: number, max: number): string {
     const length = min + Math.floor(next() * (max - min + 1));
     let out = '';
@@ -56,6 +66,8 @@ describe('exposure message', () => {
     let compared = 0;
     for (let i = 0; i < 500; i++) {
       const fixed: Omit<ExposureInput, 'userId'> = {
+        // Half in `default`, half in a random other project.
+        project: next() < 0.5 ? DEFAULT_PROJECT : `p${randomString(next, PROJECT_CHARS, 1, 62)}`,
         experiment: `e${randomString(next, KEY_CHARS, 0, 127)}`,
         phase: 1 + Math.floor(next() * 1000),
         hashVersion: 1 + Math.floor(next() * 3),
@@ -92,7 +104,7 @@ describe('exposure message', () => {
             reason: fixed.reason,
             assignedAt: time,
           },
-          { source: EVENT_SOURCES.assignment, id, time },
+          { source: EVENT_SOURCES.assignment, id, time, project: fixed.project },
         );
         expect(written).toBe(serializeEvent(reference));
         compared++;

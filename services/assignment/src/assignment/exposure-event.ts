@@ -21,6 +21,8 @@ const TYPE = EVENT_TYPES.exposure;
 const SOURCE = EVENT_SOURCES.assignment;
 
 export interface ExposureInput {
+  /** The experiment's project: the envelope's `project`. */
+  project: string;
   experiment: string;
   phase: number;
   hashVersion: number;
@@ -33,6 +35,7 @@ const writeEnvelope = envelopeWriter(TYPE, SOURCE);
 
 /** The exposures of one arm, reason and phase of one experiment, from precomputed JSON. */
 export class ExposureTemplate {
+  private readonly project: string;
   private readonly experiment: string;
   /** `data` up to the user id's value, and from after it to the assignment time's value. */
   private readonly dataHead: string;
@@ -40,6 +43,7 @@ export class ExposureTemplate {
 
   constructor(fixed: Omit<ExposureInput, 'userId'>) {
     const j = JSON.stringify;
+    this.project = fixed.project;
     this.experiment = fixed.experiment;
     this.dataHead = `{"experiment":${j(fixed.experiment)},"phase":${j(fixed.phase)},"arm":${j(fixed.arm.name)},"userId":`;
     this.dataMiddle =
@@ -58,7 +62,7 @@ export class ExposureTemplate {
     const data = `${this.dataHead}${JSON.stringify(userId)}${this.dataMiddle}"${time}"}`;
     return {
       key: exposureKey(this.experiment, userId),
-      value: writeEnvelope(uuidv7(ms), time, data),
+      value: writeEnvelope(uuidv7(ms), time, data, this.project),
       headers: { [HEADER_CONTENT_TYPE]: CLOUDEVENTS_CONTENT_TYPE, ...headers },
     };
   }

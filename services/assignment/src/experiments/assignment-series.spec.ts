@@ -1,3 +1,4 @@
+import { DEFAULT_PROJECT } from '@llmops/contracts';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { ExperimentStore, MAX_ASSIGNMENT_SERIES } from './experiment-store';
@@ -18,11 +19,15 @@ describe('llmops_assignments_total series', () => {
     const registry = new Registry();
     const store = new ExperimentStore(registry, pino({ level: 'silent' }));
     for (let i = 0; i < 50; i++)
-      store.apply(snapshot({ key: `exp-${i}`, seed: `exp-${i}`, arms: arms(20), control: 'arm-0' }), 'topic');
+      store.apply(
+        DEFAULT_PROJECT,
+        snapshot({ key: `exp-${i}`, seed: `exp-${i}`, arms: arms(20), control: 'arm-0' }),
+        'topic',
+      );
 
     let served = 0;
     for (let i = 0; i < 50; i++) {
-      const e = store.get(`exp-${i}`)!;
+      const e = store.get(DEFAULT_PROJECT, `exp-${i}`)!;
       for (let u = 0; u < 20; u++, served++) e.assign(`user-${u}`);
     }
     const series = await seriesOf(registry);

@@ -1,6 +1,6 @@
-import type { RequestContext } from '@llmops/platform';
 import { Injectable } from '@nestjs/common';
 import type { ExperimentResponse } from './dto/experiment.response';
+import type { ExperimentCaller } from './experiment-caller';
 import { applyTransition, type LifecycleAction } from './experiment-rules';
 import { ExperimentWriter } from './experiment-writer';
 
@@ -10,12 +10,12 @@ export class ChangeStatusUseCase {
   constructor(private readonly writer: ExperimentWriter) {}
 
   execute(
+    caller: ExperimentCaller,
     key: string,
     action: LifecycleAction,
-    ctx: RequestContext,
     now = new Date(),
   ): Promise<ExperimentResponse> {
-    return this.writer.mutate(key, ctx, (current) => {
+    return this.writer.mutate(caller.principal, key, caller.ctx, (current) => {
       const t = applyTransition(current, action, now.toISOString());
       return t && { next: t.next, event: { type: 'status-changed', previousStatus: t.previousStatus } };
     });

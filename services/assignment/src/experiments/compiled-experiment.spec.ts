@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DEFAULT_PROJECT } from '@llmops/contracts';
 import { CompiledExperiment } from './compiled-experiment';
 import { HASH_A, HASH_B, snapshot, threeArms } from '../../test/support/snapshots';
 
@@ -20,6 +21,7 @@ describe('CompiledExperiment', () => {
   it('hashVersion 1 with arms [A: 1-s, B: s] is the reference formula', () => {
     const s = 0.3;
     const exp = new CompiledExperiment(
+      DEFAULT_PROJECT,
       snapshot({
         seed: 'summarizer_prompt',
         arms: [
@@ -36,7 +38,7 @@ describe('CompiledExperiment', () => {
   });
 
   it('returns the documented response shape, control with inExperiment false outside', () => {
-    const running = new CompiledExperiment(snapshot({ trafficAllocation: 0.5 }));
+    const running = new CompiledExperiment(DEFAULT_PROJECT, snapshot({ trafficAllocation: 0.5 }));
     const outcomes = users(200).map((u) => running.assign(u));
     const inside = outcomes.find((o) => o.response.inExperiment)!;
     const outside = outcomes.find((o) => !o.response.inExperiment)!;
@@ -62,7 +64,10 @@ describe('CompiledExperiment', () => {
 
   it('serves the control arm (also when it is not the first arm) with reason not-running unless running', () => {
     for (const status of ['draft', 'paused', 'stopped'] as const) {
-      const exp = new CompiledExperiment(snapshot({ status, control: 'B', forced: { qa: 'A' } }));
+      const exp = new CompiledExperiment(
+        DEFAULT_PROJECT,
+        snapshot({ status, control: 'B', forced: { qa: 'A' } }),
+      );
       for (const u of ['u1', 'u2', 'qa']) {
         expect(exp.assign(u).response).toMatchObject({
           arm: 'B',
@@ -75,6 +80,7 @@ describe('CompiledExperiment', () => {
 
   it('forced users get their arm regardless of targeting, allocation and layer', () => {
     const exp = new CompiledExperiment(
+      DEFAULT_PROJECT,
       snapshot({
         forced: { 'qa-1': 'B', 'qa:2': 'A' },
         trafficAllocation: 0.01,
@@ -89,6 +95,7 @@ describe('CompiledExperiment', () => {
 
   it('targeting misses get the control with reason targeting', () => {
     const exp = new CompiledExperiment(
+      DEFAULT_PROJECT,
       snapshot({ targeting: [{ attribute: 'country', op: 'in', values: ['DE'] }] }),
     );
     expect(exp.assign('u1', { country: 'US' }).response).toMatchObject({
@@ -102,7 +109,10 @@ describe('CompiledExperiment', () => {
 
   it('balance: 100,000 users at 0.2/0.3/0.5 pass chi-square at p > 0.001', () => {
     const weights: [number, number, number] = [0.2, 0.3, 0.5];
-    const exp = new CompiledExperiment(snapshot({ control: 'control', arms: threeArms(weights) }));
+    const exp = new CompiledExperiment(
+      DEFAULT_PROJECT,
+      snapshot({ control: 'control', arms: threeArms(weights) }),
+    );
     const index: Record<string, number> = { control: 0, short: 1, long: 2 };
     const counts = [0, 0, 0];
     for (const u of users(100_000)) counts[index[exp.assign(u).response.arm]]++;
@@ -116,6 +126,7 @@ describe('CompiledExperiment', () => {
     let previous = new Map<string, string>();
     for (const allocation of [0.1, 0.5, 1.0]) {
       const exp = new CompiledExperiment(
+        DEFAULT_PROJECT,
         snapshot({
           control: 'control',
           arms: threeArms(weights),
@@ -142,9 +153,11 @@ describe('CompiledExperiment', () => {
 
   it('two experiments in one layer with disjoint ranges never share a user', () => {
     const left = new CompiledExperiment(
+      DEFAULT_PROJECT,
       snapshot({ key: 'left', seed: 'left', layer: { name: 'homepage', range: [0, 0.5] } }),
     );
     const right = new CompiledExperiment(
+      DEFAULT_PROJECT,
       snapshot({ key: 'right', seed: 'right', layer: { name: 'homepage', range: [0.5, 1] } }),
     );
     let inLeft = 0;
@@ -171,10 +184,14 @@ describe('CompiledExperiment', () => {
 
   it('counts every assignment on the pre-bound counter of its (arm, reason)', () => {
     const seen: string[] = [];
-    const exp = new CompiledExperiment(snapshot({ status: 'paused' }), (e, arm, reason) => ({
-      inc: () => seen.push(`${e}/${arm}/${reason}`),
-    }));
+    const exp = new CompiledExperiment(
+      'team-b',
+      snapshot({ status: 'paused' }),
+      (project, e, arm, reason) => ({
+        inc: () => seen.push(`${project}/${e}/${arm}/${reason}`),
+      }),
+    );
     exp.assign('u');
-    expect(seen).toEqual(['exp/A/not-running']);
+    expect(seen).toEqual(['team-b/exp/A/not-running']);
   });
 });

@@ -39,7 +39,12 @@ export interface Assignment {
 }
 
 /** Counts assignments per (arm, reason); children are bound once per experiment compile. */
-export type AssignmentCounter = (experiment: string, arm: string, reason: AssignReason) => { inc(): void };
+export type AssignmentCounter = (
+  project: string,
+  experiment: string,
+  arm: string,
+  reason: AssignReason,
+) => { inc(): void };
 
 const NOOP = { inc: () => undefined };
 
@@ -61,6 +66,7 @@ export class CompiledExperiment {
 
   /** Throws the hashing lib's errors when the snapshot cannot be bucketed (e.g. unknown hashVersion). */
   constructor(
+    readonly project: string,
     readonly snapshot: Readonly<ExperimentSnapshot>,
     counter?: AssignmentCounter,
   ) {
@@ -92,7 +98,7 @@ export class CompiledExperiment {
         }),
         ...(inExperiment ? { exposed: arm } : {}),
       }),
-      counter: counter?.(snapshot.key, arm.name, reason) ?? NOOP,
+      counter: counter?.(project, snapshot.key, arm.name, reason) ?? NOOP,
     });
     this.byHash = arms.map((a) => outcome(a, 'hash', true));
     this.byForce = arms.map((a) => outcome(a, 'forced', true));

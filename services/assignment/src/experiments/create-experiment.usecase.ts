@@ -1,15 +1,18 @@
 import type { ExperimentSnapshot } from '@llmops/contracts';
-import type { RequestContext } from '@llmops/platform';
 import { Injectable } from '@nestjs/common';
 import type { CreateExperimentRequest } from './dto/create-experiment.request';
 import type { ExperimentResponse } from './dto/experiment.response';
+import type { ExperimentCaller } from './experiment-caller';
 import { checkSnapshot, layerOverlaps, resolvedArms } from './experiment-rules';
 import { ExperimentWriter } from './experiment-writer';
 import { LayerOverlapError } from './experiments.errors';
 import { ExperimentRepository } from './persistence/experiment.repository';
 import { PromptResolver } from './prompt-resolver';
 
-/** Creates a draft: resolves every arm's prompt ref to a full hash, checks the layer, stores, publishes. */
+/**
+ * Creates a draft in the caller's project: resolves every arm's prompt ref to a full hash (in that
+ * project), checks the layer (the project's), stores, publishes.
+ */
 @Injectable()
 export class CreateExperimentUseCase {
   constructor(
@@ -19,13 +22,13 @@ export class CreateExperimentUseCase {
   ) {}
 
   async execute(
+    caller: ExperimentCaller,
     request: CreateExperimentRequest,
-    ctx: RequestContext,
     now = new Date(),
   ): Promise<ExperimentResponse> {
     const hashes = await this.resolver.resolve(
       request.arms.map((a) => ({ arm: a.name, prompt: a.prompt })),
-      ctx,
+      caller,
     );
     const at = now.toISOString();
     const snapshot: ExperimentSnapshot = {
@@ -46,21 +49,24 @@ export class CreateExperimentUseCase {
       updatedAt: at,
     };
     const checked = checkSnapshot(snapshot);
-    if (checked.layer) await assertLayerFree(this.repository, checked.key, checked.layer);
-    return this.writer.create(checked, ctx);
+    const { project } = caller.principal;
+    if (checked.layer) await assertLayerFree(this.repository, project, checked.key, checked.layer);
+    return this.writer.create(caller.principal, checked, caller.ctx);
   }
 }
 
 /**
- * Rejects a layer range that overlaps another live experiment of the same layer. Checked against
+ * Rejects a layer range that overlaps another live experiment of the same layer in the project
+ * (layers are per project: another project's experiments never share its users). Checked against
  * MongoDB at write time; two concurrent writes to one layer could still race (rare, operator
  * action), which a later write or a look at GET /v1/experiments reveals.
  */
 export async function assertLayerFree(
   repository: ExperimentRepository,
+  project: string,
   key: string,
   layer: NonNullable<ExperimentSnapshot['layer']>,
 ): Promise<void> {
-  const overlaps = layerOverlaps(key, layer, await repository.findInLayer(layer.name));
+  const overlaps = layerOverlaps(key, layer, await repository.findInLayer(project, layer.name));
   if (overlaps.length > 0) throw new LayerOverlapError(layer.name, layer.range, overlaps);
 }

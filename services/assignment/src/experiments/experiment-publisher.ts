@@ -1,5 +1,7 @@
 /**
- * Outbox publisher of experiment changes to the COMPACTED experiments topic (key = experiment key).
+ * Outbox publisher of experiment changes to the COMPACTED experiments topic (record key =
+ * `experimentTopicKey(key, project)`: the key in project `default`, `<project>/<key>` otherwise, so
+ * two projects' experiments never compact together). Every event carries its `project`.
  *
  * Every write stores the new snapshot with `unpublished: true` (see persistence/experiment.schema).
  * `publish(key)` sends the event of the document's current revision and then clears the flag only
@@ -7,6 +9,9 @@
  * for it up to EXPERIMENTS_PUBLISH_WAIT_MS) and from a loop every EXPERIMENTS_OUTBOX_INTERVAL_MS,
  * which picks up whatever a Kafka outage or a crash between the MongoDB write and the send left
  * behind. Sending twice is harmless: same event id, same revision, consumers keep the highest.
+ *
+ * The audit events of the changes (`pendingAudits`) go to the audit topic with the experiment event,
+ * with the ids they got when the change was written, so a re-send is recognisably the same event.
  *
  * Compaction keeps the LAST record per key, so a stale snapshot must never be last in the log.
  * If the revision moved on while we were sending (the flag-clearing update matches nothing), the
@@ -18,6 +23,7 @@ import {
   createEvent,
   EVENT_SOURCES,
   EVENT_TYPES,
+  experimentTopicKey,
   HEADER_CONTENT_TYPE,
   serializeEvent,
   TOPICS,
@@ -49,7 +55,13 @@ const MAX_ROUNDS = 5;
 
 export function experimentEvent(record: ExperimentRecord): AnyCloudEvent {
   const { snapshot, pendingEvent: e } = record;
-  const options = { source: EVENT_SOURCES.assignment, id: e.id, time: e.changedAt, subject: snapshot.key };
+  const options = {
+    source: EVENT_SOURCES.assignment,
+    id: e.id,
+    time: e.changedAt,
+    subject: snapshot.key,
+    project: record.project,
+  };
   switch (e.type) {
     case EVENT_TYPES.experimentCreated:
       return createEvent(e.type, { experiment: snapshot, changedAt: e.changedAt }, options);
@@ -81,6 +93,7 @@ function storedContext(record: ExperimentRecord): RequestContext {
 @Injectable()
 export class ExperimentPublisher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly topic: string;
+  private readonly auditTopic: string;
   private readonly chains = new Map<string, Promise<boolean>>();
   private timer?: NodeJS.Timeout;
   private draining?: Promise<void>;
@@ -95,6 +108,7 @@ export class ExperimentPublisher implements OnApplicationBootstrap, BeforeApplic
     @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
     this.topic = topicName(TOPICS.experiments, config.KAFKA_TOPIC_PREFIX);
+    this.auditTopic = topicName(TOPICS.audit, config.KAFKA_TOPIC_PREFIX);
     this.published = new Counter({
       name: 'llmops_experiment_events_published_total',
       help: 'Experiment events sent to the experiments topic, by outcome (ok, failed)',
@@ -125,17 +139,18 @@ export class ExperimentPublisher implements OnApplicationBootstrap, BeforeApplic
   }
 
   /**
-   * Publishes the newest revision of `key` if not yet published. Resolves true once the newest
-   * revision is acknowledged; rejects when Kafka is unavailable (the loop retries later).
-   * Calls for one key are serialized within this replica. The event carries the context stored
-   * with the revision (that of the request that made it).
+   * Publishes the newest revision of the project's experiment `key` if not yet published.
+   * Resolves true once the newest revision is acknowledged; rejects when Kafka is unavailable (the
+   * loop retries later). Calls for one experiment are serialized within this replica. The event
+   * carries the context stored with the revision (that of the request that made it).
    */
-  publish(key: string): Promise<boolean> {
-    const previous = this.chains.get(key) ?? Promise.resolve(true);
-    const next = previous.catch(() => false).then(() => this.publishNewest(key));
-    this.chains.set(key, next);
+  publish(project: string, key: string): Promise<boolean> {
+    const id = experimentTopicKey(key, project);
+    const previous = this.chains.get(id) ?? Promise.resolve(true);
+    const next = previous.catch(() => false).then(() => this.publishNewest(project, key, id));
+    this.chains.set(id, next);
     const cleanup = (): void => {
-      if (this.chains.get(key) === next) this.chains.delete(key);
+      if (this.chains.get(id) === next) this.chains.delete(id);
     };
     next.then(cleanup, cleanup);
     return next;
@@ -149,7 +164,7 @@ export class ExperimentPublisher implements OnApplicationBootstrap, BeforeApplic
         const pending = await this.repository.findUnpublished();
         for (const record of pending) {
           if (this.stopped) break;
-          await this.publish(record.snapshot.key);
+          await this.publish(record.project, record.snapshot.key);
         }
       } catch (err) {
         this.logger.warn(
@@ -163,33 +178,40 @@ export class ExperimentPublisher implements OnApplicationBootstrap, BeforeApplic
     return this.draining;
   }
 
-  private async publishNewest(key: string): Promise<boolean> {
+  /** `id`: the experiment's record key on the topic. */
+  private async publishNewest(project: string, key: string, id: string): Promise<boolean> {
     let mustResend = false;
     let ctx: RequestContext | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const record = await this.repository.findByKey(key);
+      const record = await this.repository.findByKey(project, key);
       if (!record) return false;
       if (!record.unpublished && !mustResend) return true;
       const event = experimentEvent(record);
       ctx = storedContext(record);
+      const headers = { [HEADER_CONTENT_TYPE]: CLOUDEVENTS_CONTENT_TYPE, ...contextHeaders(ctx) };
       try {
-        await this.producer.send(this.topic, [
-          {
-            key,
-            value: serializeEvent(event),
-            headers: { [HEADER_CONTENT_TYPE]: CLOUDEVENTS_CONTENT_TYPE, ...contextHeaders(ctx) },
-          },
+        await Promise.all([
+          this.producer.send(this.topic, [{ key: id, value: serializeEvent(event), headers }]),
+          record.pendingAudits.length > 0 &&
+            this.producer.send(
+              this.auditTopic,
+              record.pendingAudits.map((audit) => ({
+                key: audit.data.project,
+                value: serializeEvent(audit),
+                headers,
+              })),
+            ),
         ]);
       } catch (err) {
         this.published.inc({ outcome: 'failed' });
         throw err;
       }
       this.published.inc({ outcome: 'ok' });
-      if (await this.repository.markPublished(key, record.snapshot.revision)) return true;
+      if (await this.repository.markPublished(project, key, record.snapshot.revision)) return true;
       mustResend = true;
     }
     this.logger.warn(
-      { key, ...(ctx ? contextFields(ctx) : {}) },
+      { project, key, ...(ctx ? contextFields(ctx) : {}) },
       'experiment kept changing while publishing; the outbox loop will finish it',
     );
     return false;

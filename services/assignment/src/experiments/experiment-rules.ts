@@ -2,7 +2,12 @@
  * Pure rules of the experiment lifecycle: what may change when, and the next snapshot. No I/O:
  * prompt refs arrive already resolved. Use cases call these and persist the result.
  */
-import { ExperimentSnapshotSchema, type ExperimentSnapshot, type ExperimentStatus } from '@llmops/contracts';
+import {
+  DEFAULT_PROJECT,
+  ExperimentSnapshotSchema,
+  type ExperimentSnapshot,
+  type ExperimentStatus,
+} from '@llmops/contracts';
 import { zodIssues } from '@llmops/platform';
 import { CompiledExperiment } from './compiled-experiment';
 import type { ArmInput } from './dto/experiment-fields';
@@ -114,7 +119,7 @@ export function checkSnapshot(snapshot: ExperimentSnapshot): ExperimentSnapshot 
     );
   }
   try {
-    new CompiledExperiment(parsed.data);
+    new CompiledExperiment(DEFAULT_PROJECT, parsed.data);
   } catch (err) {
     throw new InvalidExperimentError(err instanceof Error ? err.message : String(err));
   }

@@ -1,7 +1,8 @@
 /**
  * The in-memory experiment state of this replica, the only thing the assignment path reads.
  * Fed by MongoDB at boot, by this replica's own writes, and by the experiments topic; for each
- * key the snapshot with the highest `revision` wins, whatever the order of arrival.
+ * (project, key) the snapshot with the highest `revision` wins, whatever the order of arrival.
+ * Experiments are held per project, so a lookup never sees another project's experiment.
  */
 import type { ExperimentSnapshot } from '@llmops/contracts';
 import { LOGGER, METRICS_REGISTRY } from '@llmops/platform';
@@ -12,7 +13,7 @@ import { type AssignmentCounter, CompiledExperiment } from './compiled-experimen
 
 class CountCell {
   n = 0;
-  constructor(readonly labels: { experiment: string; arm: string; reason: string }) {}
+  constructor(readonly labels: { project: string; experiment: string; arm: string; reason: string }) {}
   inc(): void {
     this.n++;
   }
@@ -21,10 +22,10 @@ class CountCell {
 export type SnapshotSource = 'mongo' | 'local' | 'topic';
 
 /**
- * Most (experiment, arm, reason) series of `llmops_assignments_total`. Label sets first bound past
- * it are counted under `experiment="_other", arm="_other"` (one series per reason; no key or arm
- * name starts with `_`), so every assignment is still counted and /metrics stays bounded however
- * many experiments there are.
+ * Most (project, experiment, arm, reason) series of `llmops_assignments_total`. Label sets first
+ * bound past it are counted under `project="_other", experiment="_other", arm="_other"` (one series
+ * per reason; no project, key or arm name starts with `_`), so every assignment is still counted
+ * and /metrics stays bounded however many experiments there are.
  */
 export const MAX_ASSIGNMENT_SERIES = 2_000;
 
@@ -32,7 +33,8 @@ export type ApplyResult = 'applied' | 'stale' | { invalid: string };
 
 @Injectable()
 export class ExperimentStore {
-  private readonly experiments = new Map<string, CompiledExperiment>();
+  /** project -> experiment key -> compiled experiment. */
+  private readonly projects = new Map<string, Map<string, CompiledExperiment>>();
   private readonly counter: AssignmentCounter;
   private readonly applied: Counter<'source' | 'outcome'>;
 
@@ -46,26 +48,25 @@ export class ExperimentStore {
     // the totals stay monotonic across revisions.
     const cells = new Map<string, CountCell>();
     const overflow = new Map<string, CountCell>();
-    this.counter = (experiment, arm, reason) => {
-      const id = `${experiment}\u0000${arm}\u0000${reason}`;
+    this.counter = (project, experiment, arm, reason) => {
+      const id = `${project}\u0000${experiment}\u0000${arm}\u0000${reason}`;
       let cell = cells.get(id);
       if (!cell && cells.size >= MAX_ASSIGNMENT_SERIES) {
-        const other = `\u0000\u0000${reason}`;
-        cell = overflow.get(other);
+        cell = overflow.get(reason);
         if (!cell) {
-          cell = new CountCell({ experiment: '_other', arm: '_other', reason });
-          overflow.set(other, cell);
+          cell = new CountCell({ project: '_other', experiment: '_other', arm: '_other', reason });
+          overflow.set(reason, cell);
         }
       } else if (!cell) {
-        cell = new CountCell({ experiment, arm, reason });
+        cell = new CountCell({ project, experiment, arm, reason });
         cells.set(id, cell);
       }
       return cell;
     };
     new Counter({
       name: 'llmops_assignments_total',
-      help: 'Assignments served, by experiment, arm and reason',
-      labelNames: ['experiment', 'arm', 'reason'],
+      help: 'Assignments served, by project, experiment, arm and reason',
+      labelNames: ['project', 'experiment', 'arm', 'reason'],
       registers: [registry],
       collect() {
         this.reset();
@@ -79,7 +80,7 @@ export class ExperimentStore {
       labelNames: ['source', 'outcome'],
       registers: [registry],
     });
-    const experiments = this.experiments;
+    const projects = this.projects;
     new Gauge({
       name: 'llmops_experiments_in_memory',
       help: 'Experiments held in memory by this replica, by status',
@@ -87,42 +88,41 @@ export class ExperimentStore {
       registers: [registry],
       collect() {
         this.reset();
-        for (const e of experiments.values()) this.inc({ status: e.snapshot.status });
+        for (const experiments of projects.values())
+          for (const e of experiments.values()) this.inc({ status: e.snapshot.status });
       },
     });
   }
 
-  get(key: string): CompiledExperiment | undefined {
-    return this.experiments.get(key);
+  /** The project's experiment `key`; undefined for a key only another project has. */
+  get(project: string, key: string): CompiledExperiment | undefined {
+    return this.projects.get(project)?.get(key);
   }
 
-  revisionOf(key: string): number {
-    return this.experiments.get(key)?.revision ?? 0;
-  }
-
-  snapshots(): ExperimentSnapshot[] {
-    return [...this.experiments.values()].map((e) => e.snapshot);
-  }
-
-  apply(snapshot: ExperimentSnapshot, source: SnapshotSource): ApplyResult {
-    const current = this.experiments.get(snapshot.key);
+  apply(project: string, snapshot: ExperimentSnapshot, source: SnapshotSource): ApplyResult {
+    let experiments = this.projects.get(project);
+    const current = experiments?.get(snapshot.key);
     if (current && current.revision >= snapshot.revision) {
       this.applied.inc({ source, outcome: 'stale' });
       return 'stale';
     }
     let compiled: CompiledExperiment;
     try {
-      compiled = new CompiledExperiment(Object.freeze(snapshot), this.counter);
+      compiled = new CompiledExperiment(project, Object.freeze(snapshot), this.counter);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.applied.inc({ source, outcome: 'invalid' });
       this.logger.error(
-        { key: snapshot.key, revision: snapshot.revision, source, err: message },
+        { project, key: snapshot.key, revision: snapshot.revision, source, err: message },
         'experiment snapshot cannot be compiled; keeping the previous state',
       );
       return { invalid: message };
     }
-    this.experiments.set(snapshot.key, compiled);
+    if (!experiments) {
+      experiments = new Map();
+      this.projects.set(project, experiments);
+    }
+    experiments.set(snapshot.key, compiled);
     this.applied.inc({ source, outcome: 'applied' });
     return 'applied';
   }

@@ -3,9 +3,26 @@
  * this replica's memory, then publish. The response waits for the publication up to
  * EXPERIMENTS_PUBLISH_WAIT_MS; past that (Kafka down) it answers anyway with
  * `publishedRevision < revision`, since the change is durable and the outbox loop will publish it.
+ *
+ * Every change is made in the caller's project and records its audit event (actor: the caller's
+ * key id) in the same outbox write, so the audit trail has every change that was made, Kafka
+ * outage or crash in between included, and nothing that was not.
  */
-import { EVENT_TYPES, type ExperimentSnapshot, type ExperimentStatus } from '@llmops/contracts';
-import { contextFields, LOGGER, type RequestContext, SERVICE_CONFIG, uuidv7 } from '@llmops/platform';
+import {
+  type AuditAction,
+  EVENT_TYPES,
+  type ExperimentSnapshot,
+  type ExperimentStatus,
+} from '@llmops/contracts';
+import {
+  auditEvent,
+  contextFields,
+  LOGGER,
+  type Principal,
+  type RequestContext,
+  SERVICE_CONFIG,
+  uuidv7,
+} from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { AssignmentConfig } from '../config/assignment.config';
@@ -18,7 +35,7 @@ import {
   ExperimentNotFoundError,
 } from './experiments.errors';
 import { type ExperimentRecord, ExperimentRepository } from './persistence/experiment.repository';
-import type { PendingEvent } from './persistence/experiment.schema';
+import type { AuditEvent, PendingEvent } from './persistence/experiment.schema';
 
 const MAX_ATTEMPTS = 3;
 
@@ -28,6 +45,13 @@ export type Mutation = {
   event:
     { type: 'updated'; changes: string[] } | { type: 'status-changed'; previousStatus: ExperimentStatus };
 } | null;
+
+const STATUS_ACTIONS: Record<ExperimentStatus, AuditAction> = {
+  draft: 'experiment.updated',
+  running: 'experiment.started',
+  paused: 'experiment.paused',
+  stopped: 'experiment.stopped',
+};
 
 export function toResponse(
   record: Pick<ExperimentRecord, 'snapshot' | 'publishedRevision'>,
@@ -45,18 +69,27 @@ export class ExperimentWriter {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  /** `ctx` (the request's context) is stored with the revision; its event carries it. */
-  async create(snapshot: ExperimentSnapshot, ctx: RequestContext): Promise<ExperimentResponse> {
+  /**
+   * Creates the experiment in the caller's project. `ctx` (the request's context) is stored with
+   * the revision; its event carries it.
+   */
+  async create(
+    principal: Principal,
+    snapshot: ExperimentSnapshot,
+    ctx: RequestContext,
+  ): Promise<ExperimentResponse> {
+    const { project } = principal;
     const pending: PendingEvent = {
       id: uuidv7(),
       type: EVENT_TYPES.experimentCreated,
       changedAt: snapshot.createdAt,
       ...contextFields(ctx),
     };
-    const inserted = await this.repository.insert(snapshot, pending);
+    const audit = this.audit(principal, 'experiment.created', snapshot, { status: snapshot.status });
+    const inserted = await this.repository.insert(project, snapshot, pending, [audit]);
     if ('duplicate' in inserted) throw new ExperimentExistsError(snapshot.key);
-    this.store.apply(snapshot, 'local');
-    return this.afterWrite(inserted.snapshot, 0, ctx);
+    this.store.apply(project, snapshot, 'local');
+    return this.afterWrite(project, inserted.snapshot, 0, ctx);
   }
 
   /**
@@ -65,12 +98,14 @@ export class ExperimentWriter {
    * concurrent change, decides again on the newer state.
    */
   async mutate(
+    principal: Principal,
     key: string,
     ctx: RequestContext,
     decide: (current: ExperimentSnapshot) => Promise<Mutation> | Mutation,
   ): Promise<ExperimentResponse> {
+    const { project } = principal;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const current = await this.repository.findByKey(key);
+      const current = await this.repository.findByKey(project, key);
       if (!current) throw new ExperimentNotFoundError(key);
       const mutation = await decide(current.snapshot);
       if (!mutation) return toResponse(current);
@@ -91,30 +126,60 @@ export class ExperimentWriter {
               previousStatus: event.previousStatus,
               ...contextFields(ctx),
             };
+      const audit =
+        event.type === 'status-changed'
+          ? this.audit(principal, STATUS_ACTIONS[next.status], next, {
+              previousStatus: event.previousStatus,
+              status: next.status,
+            })
+          : next.phase !== current.snapshot.phase
+            ? this.audit(principal, 'experiment.phase-started', next, {
+                phase: next.phase,
+                changes: event.changes.join(','),
+              })
+            : this.audit(principal, 'experiment.updated', next, { changes: event.changes.join(',') });
       if (
         await this.repository.replaceIfRevision(
+          project,
           current.snapshot.revision,
           next,
           pending,
+          [...current.pendingAudits, audit],
           current.publishedRevision,
         )
       ) {
-        this.store.apply(next, 'local');
-        return this.afterWrite(next, current.publishedRevision, ctx);
+        this.store.apply(project, next, 'local');
+        return this.afterWrite(project, next, current.publishedRevision, ctx);
       }
     }
     throw new ConcurrentModificationError(key);
   }
 
+  /** The audit event of the change that made `snapshot` (resource: the experiment key). */
+  private audit(
+    principal: Principal,
+    action: AuditAction,
+    snapshot: ExperimentSnapshot,
+    details: Record<string, string | number>,
+  ): AuditEvent {
+    return auditEvent(
+      principal,
+      { action, resource: snapshot.key, details: { ...details, revision: snapshot.revision } },
+      this.config.SERVICE_NAME,
+    );
+  }
+
   private async afterWrite(
+    project: string,
     snapshot: ExperimentSnapshot,
     publishedBefore: number,
     ctx: RequestContext,
   ): Promise<ExperimentResponse> {
-    const published = this.publisher.publish(snapshot.key).catch((err: unknown) => {
+    const published = this.publisher.publish(project, snapshot.key).catch((err: unknown) => {
       this.logger.warn(
         {
           ...contextFields(ctx),
+          project,
           key: snapshot.key,
           revision: snapshot.revision,
           err: err instanceof Error ? err.message : String(err),

@@ -5,7 +5,7 @@
  * are full, so applying "highest revision wins" in any order converges.
  */
 import { randomUUID } from 'node:crypto';
-import { EVENT_TYPES, safeParseEvent, TOPICS, topicName } from '@llmops/contracts';
+import { EVENT_TYPES, projectOf, safeParseEvent, TOPICS, topicName } from '@llmops/contracts';
 import {
   type ConsumedMessage,
   type KafkaBatchHandlerResult,
@@ -21,7 +21,10 @@ import { ExperimentStore } from './experiment-store';
 import { experimentTopics } from './experiment-topics';
 import { ExperimentRepository } from './persistence/experiment.repository';
 
-/** Applies one partition batch of experiment events; schema-invalid records are dead-lettered. */
+/**
+ * Applies one partition batch of experiment events, each to its project's experiments (the
+ * envelope's `project`; absent = `default`); schema-invalid records are dead-lettered.
+ */
 export function applyExperimentMessages(
   store: ExperimentStore,
   messages: ConsumedMessage[],
@@ -40,7 +43,7 @@ export function applyExperimentMessages(
       event.type === EVENT_TYPES.experimentUpdated ||
       event.type === EVENT_TYPES.experimentStatusChanged
     ) {
-      const result = store.apply(event.data.experiment, 'topic');
+      const result = store.apply(projectOf(event), event.data.experiment, 'topic');
       if (typeof result === 'object')
         rejected.push({ message, error: `cannot apply snapshot: ${result.invalid}` });
     } else {
@@ -75,7 +78,7 @@ export class ExperimentsConsumer implements OnApplicationBootstrap {
   /** Runs before the consumer starts (the application's bootstrap precedes its microservices). */
   async onApplicationBootstrap(): Promise<void> {
     const records = await this.repository.findAll();
-    for (const r of records) this.store.apply(r.snapshot, 'mongo');
+    for (const r of records) this.store.apply(r.project, r.snapshot, 'mongo');
     this.logger.info({ experiments: records.length }, 'experiments loaded from MongoDB');
   }
 

@@ -6,25 +6,29 @@ import { toResponse } from './experiment-writer';
 import { ExperimentNotFoundError } from './experiments.errors';
 import { ExperimentRepository } from './persistence/experiment.repository';
 
-/** Reads go to MongoDB (the source of truth, and it knows what is published), not to memory. */
+/**
+ * Reads go to MongoDB (the source of truth, and it knows what is published), not to memory, and
+ * see only the caller's project: another project's experiment is not found.
+ */
 @Injectable()
 export class ReadExperimentsUseCase {
   constructor(private readonly repository: ExperimentRepository) {}
 
-  /** Experiments in key order, one page at a time (`nextCursor` null on the last page). */
+  /** The project's experiments in key order, one page at a time (`nextCursor` null on the last page). */
   async list(
+    project: string,
     limit: number,
     cursor?: string,
   ): Promise<{ items: ExperimentResponse[]; nextCursor: string | null }> {
     const after = decodeCursor(cursor, z.string());
-    const records = await this.repository.page(limit, after);
+    const records = await this.repository.page(project, limit, after);
     const items = records.map(toResponse);
     const nextCursor = items.length === limit ? encodeCursor(items[items.length - 1].key) : null;
     return { items, nextCursor };
   }
 
-  async get(key: string): Promise<ExperimentResponse> {
-    const record = await this.repository.findByKey(key);
+  async get(project: string, key: string): Promise<ExperimentResponse> {
+    const record = await this.repository.findByKey(project, key);
     if (!record) throw new ExperimentNotFoundError(key);
     return toResponse(record);
   }

@@ -1,7 +1,7 @@
-import type { RequestContext } from '@llmops/platform';
 import { Injectable } from '@nestjs/common';
 import type { ExperimentResponse } from './dto/experiment.response';
 import type { StartPhaseRequest } from './dto/start-phase.request';
+import type { ExperimentCaller } from './experiment-caller';
 import { applyPhase, type Arm, assertPhaseAllowed, resolvedArms } from './experiment-rules';
 import { ExperimentWriter } from './experiment-writer';
 import { ExperimentRepository } from './persistence/experiment.repository';
@@ -21,24 +21,26 @@ export class StartPhaseUseCase {
   ) {}
 
   execute(
+    caller: ExperimentCaller,
     key: string,
     request: StartPhaseRequest,
-    ctx: RequestContext,
     now = new Date(),
   ): Promise<ExperimentResponse> {
-    return this.writer.mutate(key, ctx, async (current) => {
+    const { principal, ctx } = caller;
+    return this.writer.mutate(principal, key, ctx, async (current) => {
       // Validate status and seed before calling the registry.
       assertPhaseAllowed(current, request);
       let arms: Arm[] | undefined;
       if (request.arms) {
         const hashes = await this.resolver.resolve(
           request.arms.map((a) => ({ arm: a.name, prompt: a.prompt })),
-          ctx,
+          caller,
         );
         arms = resolvedArms(request.arms, hashes);
       }
       const { next, changes } = applyPhase(current, request, arms, now.toISOString());
-      if (changes.includes('layer') && next.layer) await assertLayerFree(this.repository, key, next.layer);
+      if (changes.includes('layer') && next.layer)
+        await assertLayerFree(this.repository, principal.project, key, next.layer);
       return { next, event: { type: 'updated', changes } };
     });
   }

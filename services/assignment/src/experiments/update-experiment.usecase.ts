@@ -1,7 +1,7 @@
-import type { RequestContext } from '@llmops/platform';
 import { Injectable } from '@nestjs/common';
 import type { ExperimentResponse } from './dto/experiment.response';
 import type { UpdateExperimentRequest } from './dto/update-experiment.request';
+import type { ExperimentCaller } from './experiment-caller';
 import { applyUpdate, assertUpdateAllowed, changedFields, type Arm, resolvedArms } from './experiment-rules';
 import { ExperimentWriter } from './experiment-writer';
 import { ExperimentRepository } from './persistence/experiment.repository';
@@ -22,12 +22,13 @@ export class UpdateExperimentUseCase {
   ) {}
 
   execute(
+    caller: ExperimentCaller,
     key: string,
     request: UpdateExperimentRequest,
-    ctx: RequestContext,
     now = new Date(),
   ): Promise<ExperimentResponse> {
-    return this.writer.mutate(key, ctx, async (current) => {
+    const { principal, ctx } = caller;
+    return this.writer.mutate(principal, key, ctx, async (current) => {
       const changes = changedFields(current, request);
       assertUpdateAllowed(current, request, changes);
       if (changes.length === 0) return null;
@@ -35,12 +36,13 @@ export class UpdateExperimentUseCase {
       if (changes.includes('arms') && request.arms) {
         const hashes = await this.resolver.resolve(
           request.arms.map((a) => ({ arm: a.name, prompt: a.prompt })),
-          ctx,
+          caller,
         );
         arms = resolvedArms(request.arms, hashes);
       }
       const next = applyUpdate(current, request, arms, now.toISOString());
-      if (changes.includes('layer') && next.layer) await assertLayerFree(this.repository, key, next.layer);
+      if (changes.includes('layer') && next.layer)
+        await assertLayerFree(this.repository, principal.project, key, next.layer);
       return { next, event: { type: 'updated', changes } };
     });
   }

@@ -1,22 +1,38 @@
 /**
  * The registry dependency of integration tests: the REAL registry service started as a child
  * process (`node -r @swc-node/register services/registry/src/main.ts`), with its own database and
- * this test's topic prefix. Prompt versions are registered through its HTTP API.
+ * this test's topic prefix (so it reads the test's API keys). Prompt versions are registered
+ * through its HTTP API, with a key of its own (every scope in `default`) or the one given.
  * A tiny in-test stub serving the one GET route is kept for tests that need a registry that can
  * be made unreachable on purpose.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { freePort, type TestInfra } from '@llmops/testing';
+import {
+  expectEventually,
+  freePort,
+  type IssuedTestKey,
+  issueTestKey,
+  TEST_KEY_PEPPER,
+  type TestInfra,
+} from '@llmops/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 
 export interface RegistryHandle {
   url: string;
-  /** Registers `{ template, model }` and returns its full hash. */
-  register(name: string, template: string, model?: string): Promise<string>;
+  /**
+   * Registers `{ template, model }` in the project of `as` (default: the handle's own key, in
+   * `default`) and returns its full hash. Retries while the registry does not know the key yet.
+   */
+  register(
+    name: string,
+    template: string,
+    model?: string,
+    as?: Pick<IssuedTestKey, 'header'>,
+  ): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -56,6 +72,7 @@ export async function startRealRegistry(infra: TestInfra, timeoutMs = 60_000): P
       KAFKA_BROKERS: infra.kafkaBrokers,
       KAFKA_TOPIC_PREFIX: infra.topicPrefix,
       LOG_LEVEL: 'warn',
+      LLMOPS_KEY_PEPPER: TEST_KEY_PEPPER,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -73,7 +90,10 @@ export async function startRealRegistry(infra: TestInfra, timeoutMs = 60_000): P
     await exited;
     clearTimeout(timer);
   };
+  let own: IssuedTestKey;
   try {
+    // Issued before the registry is ready: its readiness waits until it has read the keys topic.
+    own = await issueTestKey(infra, { name: 'assignment tests: registry' });
     await waitReady(url, child, () => log, timeoutMs);
   } catch (err) {
     await stop();
@@ -82,11 +102,17 @@ export async function startRealRegistry(infra: TestInfra, timeoutMs = 60_000): P
   return {
     url,
     stop,
-    async register(name, template, model = 'gpt-4o-mini') {
-      const res = await fetch(`${url}/v1/prompts/${encodeURIComponent(name)}/versions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ spec: { template, model } }),
+    async register(name, template, model = 'gpt-4o-mini', as = own) {
+      const post = () =>
+        fetch(`${url}/v1/prompts/${encodeURIComponent(name)}/versions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...as.header },
+          body: JSON.stringify({ spec: { template, model } }),
+        });
+      const res = await expectEventually(async () => {
+        const r = await post();
+        expect(r.status).not.toBe(401);
+        return r;
       });
       const body = (await res.json()) as { hash?: string };
       if (!res.ok || typeof body.hash !== 'string') {

@@ -1,19 +1,25 @@
-import type { ExperimentSnapshot } from '@llmops/contracts';
-import { ensureIndexes, isDuplicateKey, requestCollection } from '@llmops/platform';
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { DEFAULT_PROJECT, experimentTopicKey, type ExperimentSnapshot } from '@llmops/contracts';
+import { ensureIndexes, isDuplicateKey, LOGGER, requestCollection } from '@llmops/platform';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model, mongo } from 'mongoose';
+import type { Logger } from 'pino';
 import {
+  type AuditEvent,
   EXPERIMENT_MODEL,
   type ExperimentDocument,
   type PendingEvent,
+  REPLACED_INDEXES,
   type StoredSnapshot,
 } from './experiment.schema';
 
 /** A stored experiment as plain objects. */
 export interface ExperimentRecord {
+  project: string;
   snapshot: ExperimentSnapshot;
   pendingEvent: PendingEvent;
+  /** Audit events not yet acknowledged by Kafka (published with `pendingEvent`). */
+  pendingAudits: AuditEvent[];
   unpublished: boolean;
   publishedRevision: number;
 }
@@ -42,14 +48,30 @@ export function fromStored(stored: StoredSnapshot): ExperimentSnapshot {
 
 function toRecord(doc: ExperimentDocument): ExperimentRecord {
   return {
+    project: doc.project ?? DEFAULT_PROJECT,
     snapshot: fromStored(doc.snapshot),
     pendingEvent: doc.pendingEvent,
+    pendingAudits: doc.pendingAudits ?? [],
     unpublished: doc.unpublished,
     publishedRevision: doc.publishedRevision,
   };
 }
 
 export type DuplicateKey = { duplicate: true };
+
+/**
+ * The documents of one project. In `default` also those without `project`: a replica of the
+ * previous version may still write one during a rolling upgrade, after this version's boot
+ * migration ran.
+ */
+function inProject(project: string): mongo.Filter<ExperimentDocument> {
+  return project === DEFAULT_PROJECT
+    ? { $or: [{ project: DEFAULT_PROJECT }, { project: { $exists: false } }] }
+    : { project };
+}
+
+/** MongoDB's IndexNotFound: dropping an index that is already gone. */
+const INDEX_NOT_FOUND = 27;
 
 @Injectable()
 export class ExperimentRepository implements OnModuleInit {
@@ -59,24 +81,49 @@ export class ExperimentRepository implements OnModuleInit {
    */
   private readonly collection: mongo.Collection<ExperimentDocument>;
 
-  constructor(@InjectModel(EXPERIMENT_MODEL) private readonly experiments: Model<ExperimentDocument>) {
+  constructor(
+    @InjectModel(EXPERIMENT_MODEL) private readonly experiments: Model<ExperimentDocument>,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
     this.collection = requestCollection(experiments);
   }
 
-  /** The schema's indexes exist before the experiments are loaded and any request is served. */
-  onModuleInit(): Promise<void> {
-    return ensureIndexes(this.experiments);
+  /**
+   * Before the experiments are loaded and any request is served: documents written before
+   * projects existed move to `default` (their `_id`, the key, is already `default`'s), the schema's
+   * indexes exist, and the indexes they replace are gone. Idempotent; no deadline (boot).
+   */
+  async onModuleInit(): Promise<void> {
+    const migrated = await this.experiments.collection.updateMany(
+      { project: { $exists: false } },
+      { $set: { project: DEFAULT_PROJECT } },
+      { timeoutMS: 0 },
+    );
+    if (migrated.modifiedCount > 0)
+      this.logger.info({ experiments: migrated.modifiedCount }, 'experiments moved to project default');
+    await ensureIndexes(this.experiments);
+    for (const name of REPLACED_INDEXES) {
+      await this.experiments.collection.dropIndex(name, { timeoutMS: 0 }).catch((err: unknown) => {
+        const code = (err as { code?: unknown }).code;
+        // No such index (already dropped), or no collection yet.
+        if (code !== INDEX_NOT_FOUND && code !== 26) throw err;
+      });
+    }
   }
 
-  /** Inserts a new experiment; `{ duplicate: true }` when the key is taken. */
+  /** Inserts a new experiment; `{ duplicate: true }` when the project has one with that key. */
   async insert(
+    project: string,
     snapshot: ExperimentSnapshot,
     pendingEvent: PendingEvent,
+    pendingAudits: AuditEvent[],
   ): Promise<ExperimentRecord | DuplicateKey> {
     const doc: ExperimentDocument = {
-      _id: snapshot.key,
+      _id: experimentTopicKey(snapshot.key, project),
+      project,
       snapshot: toStored(snapshot),
       pendingEvent,
+      pendingAudits,
       unpublished: true,
       publishedRevision: 0,
     };
@@ -89,8 +136,9 @@ export class ExperimentRepository implements OnModuleInit {
     return toRecord(doc);
   }
 
-  async findByKey(key: string): Promise<ExperimentRecord | null> {
-    const doc = await this.collection.findOne({ _id: key });
+  /** The project's experiment `key` (another project's never: its `_id` differs). */
+  async findByKey(project: string, key: string): Promise<ExperimentRecord | null> {
+    const doc = await this.collection.findOne({ _id: experimentTopicKey(key, project) });
     return doc ? toRecord(doc) : null;
   }
 
@@ -100,18 +148,27 @@ export class ExperimentRepository implements OnModuleInit {
     return docs.map(toRecord);
   }
 
-  /** One page in key order: the first `limit` keys after `after`, read through the `_id` index. */
-  async page(limit: number, after?: string): Promise<ExperimentRecord[]> {
+  /**
+   * One page of a project's experiments in key order: the first `limit` keys after `after`. Within
+   * a project every `_id` is the key behind the same prefix, so `_id` order is key order.
+   */
+  async page(project: string, limit: number, after?: string): Promise<ExperimentRecord[]> {
     const docs = await this.collection
-      .find(after === undefined ? {} : { _id: { $gt: after } })
+      .find({
+        ...inProject(project),
+        ...(after === undefined ? {} : { _id: { $gt: experimentTopicKey(after, project) } }),
+      })
       .sort({ _id: 1 })
       .limit(limit)
       .toArray();
     return docs.map(toRecord);
   }
 
-  async findInLayer(layer: string): Promise<ExperimentSnapshot[]> {
-    const docs = await this.collection.find({ 'snapshot.layer.name': layer }).toArray();
+  /** The project's experiments in `layer` (layers are per project). */
+  async findInLayer(project: string, layer: string): Promise<ExperimentSnapshot[]> {
+    const docs = await this.collection
+      .find({ ...inProject(project), 'snapshot.layer.name': layer })
+      .toArray();
     return docs.map((d) => fromStored(d.snapshot));
   }
 
@@ -125,26 +182,36 @@ export class ExperimentRepository implements OnModuleInit {
    * transactions on this server). Returns false when someone else changed it first.
    */
   async replaceIfRevision(
+    project: string,
     expectedRevision: number,
     snapshot: ExperimentSnapshot,
     pendingEvent: PendingEvent,
+    pendingAudits: AuditEvent[],
     publishedRevision: number,
   ): Promise<boolean> {
     const result = await this.collection.replaceOne(
-      { _id: snapshot.key, 'snapshot.revision': expectedRevision },
-      { snapshot: toStored(snapshot), pendingEvent, unpublished: true, publishedRevision },
+      { _id: experimentTopicKey(snapshot.key, project), 'snapshot.revision': expectedRevision },
+      {
+        project,
+        snapshot: toStored(snapshot),
+        pendingEvent,
+        pendingAudits,
+        unpublished: true,
+        publishedRevision,
+      },
     );
     return result.matchedCount === 1;
   }
 
   /**
-   * Records that `revision` is on the topic. Matches only while the document is still at that
-   * revision: false means a newer change exists (which the caller must make sure gets published).
+   * Records that `revision` and its pending audits are on Kafka. Matches only while the document
+   * is still at that revision (every change of `pendingAudits` is a new revision, so they are the
+   * ones sent): false means a newer change exists (which the caller must make sure gets published).
    */
-  async markPublished(key: string, revision: number): Promise<boolean> {
+  async markPublished(project: string, key: string, revision: number): Promise<boolean> {
     const result = await this.collection.updateOne(
-      { _id: key, 'snapshot.revision': revision },
-      { $set: { unpublished: false }, $max: { publishedRevision: revision } },
+      { _id: experimentTopicKey(key, project), 'snapshot.revision': revision },
+      { $set: { unpublished: false, pendingAudits: [] }, $max: { publishedRevision: revision } },
     );
     return result.matchedCount === 1;
   }

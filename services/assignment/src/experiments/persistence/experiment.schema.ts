@@ -1,12 +1,21 @@
 /**
  * MongoDB layout of the `experiments` collection (this service owns it).
  *
- * One document per experiment, `_id` = experiment key. The document is also the outbox: every
+ * One document per experiment of a project, `_id` = `experimentTopicKey(key, project)`: the experiment
+ * key in project `default` (every document written before projects existed keeps its `_id`) and
+ * `<project>/<key>` in any other project (keys cannot contain `/`), so a key is unique per project
+ * and the `_id` is also the experiment's record key on the compacted topic. The document is also the outbox: every
  * write replaces the snapshot, bumps `revision`, records the event describing that revision in
  * `pendingEvent` and sets `unpublished: true` in the same single-document (atomic) write. The
  * publisher clears `unpublished` once Kafka acknowledged that revision. No transactions needed.
  */
-import type { EventType, ExperimentSnapshot, ExperimentStatus } from '@llmops/contracts';
+import type {
+  CloudEvent,
+  EVENT_TYPES,
+  EventType,
+  ExperimentSnapshot,
+  ExperimentStatus,
+} from '@llmops/contracts';
 import { Schema } from 'mongoose';
 
 export const EXPERIMENT_MODEL = 'Experiment';
@@ -28,6 +37,9 @@ export interface PendingEvent {
   traceparent?: string;
 }
 
+/** An audit event (`io.llmops.audit.recorded.v1`), built when its change was written. */
+export type AuditEvent = CloudEvent<typeof EVENT_TYPES.auditRecorded>;
+
 /**
  * The snapshot as stored. `forced` is a list of pairs because user ids are arbitrary strings
  * (dots, `$`) that do not belong in MongoDB field names.
@@ -38,9 +50,17 @@ export type StoredSnapshot = Omit<ExperimentSnapshot, 'forced'> & {
 
 export interface ExperimentDocument {
   _id: string;
+  /** The owning project (documents written before projects get `default` at boot). */
+  project: string;
   snapshot: StoredSnapshot;
   pendingEvent: PendingEvent;
-  /** True until the event of `snapshot.revision` was acknowledged by Kafka. */
+  /**
+   * The audit events of the changes whose publication is pending, oldest first: written with the
+   * change (atomically, like `pendingEvent`), published with it, and carried over by a later
+   * change until then, so a change is never without its audit event. Absent = none.
+   */
+  pendingAudits?: AuditEvent[];
+  /** True until the event of `snapshot.revision` (and the pending audits) were acknowledged by Kafka. */
   unpublished: boolean;
   /** Newest revision acknowledged by Kafka (0 = none yet). */
   publishedRevision: number;
@@ -53,17 +73,23 @@ export interface ExperimentDocument {
 export const ExperimentSchema = new Schema<ExperimentDocument>(
   {
     _id: { type: String, required: true },
+    project: { type: String, required: true },
     snapshot: { type: Schema.Types.Mixed, required: true },
     pendingEvent: { type: Schema.Types.Mixed, required: true },
+    pendingAudits: { type: [Schema.Types.Mixed], default: undefined },
     unpublished: { type: Boolean, required: true },
     publishedRevision: { type: Number, required: true },
   },
   { collection: 'experiments', versionKey: false },
 );
-// `_id` (the experiment key) serves lookups by key, the conditional writes
-// `{ _id: key, 'snapshot.revision': expected }` (optimistic concurrency), and the list's pages
-// `find({ _id: { $gt: cursor } }).sort({ _id: 1 }).limit(n)`.
+// `_id` serves lookups by (project, key), the conditional writes
+// `{ _id, 'snapshot.revision': expected }` (optimistic concurrency) and the outbox's publishes.
+// One project's list pages: `find({ project, _id: { $gt: cursor } }).sort({ _id: 1 }).limit(n)`.
+ExperimentSchema.index({ project: 1, _id: 1 }, { name: 'project_1__id_1' });
 // Outbox scan: `find({ unpublished: true })` by the publisher loop.
 ExperimentSchema.index({ unpublished: 1 }, { name: 'unpublished_1' });
-// Layer overlap check on writes: `find({ 'snapshot.layer.name': name })`.
-ExperimentSchema.index({ 'snapshot.layer.name': 1 }, { name: 'snapshot_layer_name_1' });
+// Layer overlap check on writes, within a project: `find({ project, 'snapshot.layer.name': name })`.
+ExperimentSchema.index({ project: 1, 'snapshot.layer.name': 1 }, { name: 'project_1_snapshot_layer_name_1' });
+
+/** Indexes of earlier versions that a current one replaces; dropped at boot. */
+export const REPLACED_INDEXES = ['snapshot_layer_name_1'];
