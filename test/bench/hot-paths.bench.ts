@@ -60,6 +60,7 @@ const generations: LogGenerationRequest[] = Array.from({ length: ITEMS }, (_, i)
   }),
 );
 const exposure = {
+  project: 'bench-project',
   experiment: 'bench-exp',
   phase: 1,
   hashVersion: 1,
@@ -110,10 +111,16 @@ const pairs: Pair[] = [
       };
       const id = `fb:${feedbackId}:1`;
       return serializeEvent(
-        createEvent(EVENT_TYPES.feedbackSubmitted, data, { source: EVENT_SOURCES.feedback, id, time: at }),
+        createEvent(EVENT_TYPES.feedbackSubmitted, data, {
+          source: EVENT_SOURCES.feedback,
+          id,
+          time: at,
+          project: 'default',
+        }),
       );
     },
-    fast: (i) => serializeEvent(draftFeedbackEvent(requests[i]!, feedbackId, scale, at, noRedaction)),
+    fast: (i) =>
+      serializeEvent(draftFeedbackEvent(requests[i]!, feedbackId, scale, at, noRedaction, 'default')),
   },
   {
     name: 'generation event JSON',
@@ -121,10 +128,15 @@ const pairs: Pair[] = [
       const data = { ...generations[i]!, timestamp: at, receivedAt: at };
       const id = `gen:${data.requestId}`;
       return serializeEvent(
-        createEvent(EVENT_TYPES.generationLogged, data, { source: EVENT_SOURCES.feedback, id, time: at }),
+        createEvent(EVENT_TYPES.generationLogged, data, {
+          source: EVENT_SOURCES.feedback,
+          id,
+          time: at,
+          project: 'default',
+        }),
       );
     },
-    fast: (i) => buildGenerationEvent(generations[i]!, at, noRedaction).value,
+    fast: (i) => buildGenerationEvent(generations[i]!, at, noRedaction, 'default').value,
   },
   {
     name: 'exposure message',
@@ -142,7 +154,12 @@ const pairs: Pair[] = [
         assignedAt: time,
       };
       return serializeEvent(
-        createEvent(EVENT_TYPES.exposure, data, { source: EVENT_SOURCES.assignment, id: uuidv7(ms), time }),
+        createEvent(EVENT_TYPES.exposure, data, {
+          source: EVENT_SOURCES.assignment,
+          id: uuidv7(ms),
+          time,
+          project: exposure.project,
+        }),
       );
     },
     fast: (i) => template.message(`user-${i}`, headers, Date.now()).value,

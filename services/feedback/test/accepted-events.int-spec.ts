@@ -15,15 +15,18 @@ const infra = testInfra();
 let t: FeedbackTestApp;
 
 beforeAll(async () => {
-  t = await startFeedbackApp({
-    KAFKA_BROKERS: infra.kafkaBrokers,
-    MONGODB_URI: infra.mongoUri,
-    MONGODB_DB: infra.dbName,
-    KAFKA_TOPIC_PREFIX: infra.topicPrefix,
-    KAFKA_PRODUCER_LINGER_MS: '2',
-    // Redaction rewrites text after validation: its output must still pass the contract.
-    FEEDBACK_REDACT_PII: 'true',
-  });
+  t = await startFeedbackApp(
+    {
+      KAFKA_BROKERS: infra.kafkaBrokers,
+      MONGODB_URI: infra.mongoUri,
+      MONGODB_DB: infra.dbName,
+      KAFKA_TOPIC_PREFIX: infra.topicPrefix,
+      KAFKA_PRODUCER_LINGER_MS: '2',
+      // Redaction rewrites text after validation: its output must still pass the contract.
+      FEEDBACK_REDACT_PII: 'true',
+    },
+    { experiments: ['exp-a'] },
+  );
 });
 
 afterAll(async () => {

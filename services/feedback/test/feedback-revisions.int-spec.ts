@@ -35,10 +35,17 @@ describe.each(['plain', 'paged'] as const)('FeedbackRevisions contract: %s desig
   afterAll(() => t?.close());
 
   /** Reserves one submission, as the use case does, and reports the broker ack right away. */
-  async function submit(feedbackId: string, requestId: string, contentHash: string, issued = false) {
+  async function submit(
+    feedbackId: string,
+    requestId: string,
+    contentHash: string,
+    issued = false,
+    project = 'default',
+  ) {
     const reservation = await revisions.reserve(
       [{ feedbackId, issued, submissions: [{ requestId, contentHash }] }],
       new Date().toISOString(),
+      project,
     );
     reservation.acknowledged();
     return reservation.conflicts.get(feedbackId) ?? reservation.plans.get(feedbackId)?.items[0];

@@ -56,7 +56,12 @@ it('a form-encoded, text/plain, multipart or untyped body is a 415 on every inge
       ]);
       expect(errorOf(res.body).message).toContain('application/json');
     }
-    const bare = await fastify.inject({ method: 'POST', url, payload: Buffer.from(body) });
+    const bare = await fastify.inject({
+      method: 'POST',
+      url,
+      payload: Buffer.from(body),
+      headers: t.key.header,
+    });
     expect([url, bare.statusCode]).toEqual([url, 415]);
   }
 });
@@ -81,7 +86,7 @@ it('malformed UTF-8 is a 400 invalid_utf8, never accepted with U+FFFD', async ()
   const res = await fastify.inject({
     method: 'POST',
     url: '/v1/feedback',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...t.key.header, 'content-type': 'application/json' },
     payload: bytes,
   });
   expect([res.statusCode, res.json<ErrorBody>().error.code]).toEqual([400, 'invalid_utf8']);

@@ -9,13 +9,16 @@ const generationsTopic = topicName(TOPICS.generations, infra.topicPrefix);
 const feedbackTopic = topicName(TOPICS.feedback, infra.topicPrefix);
 
 beforeAll(async () => {
-  t = await startFeedbackApp({
-    KAFKA_BROKERS: infra.kafkaBrokers,
-    MONGODB_URI: infra.mongoUri,
-    MONGODB_DB: infra.dbName,
-    KAFKA_TOPIC_PREFIX: infra.topicPrefix,
-    KAFKA_PRODUCER_LINGER_MS: '2',
-  });
+  t = await startFeedbackApp(
+    {
+      KAFKA_BROKERS: infra.kafkaBrokers,
+      MONGODB_URI: infra.mongoUri,
+      MONGODB_DB: infra.dbName,
+      KAFKA_TOPIC_PREFIX: infra.topicPrefix,
+      KAFKA_PRODUCER_LINGER_MS: '2',
+    },
+    { experiments: ['summarizer-prompt'] },
+  );
 });
 
 afterAll(async () => {

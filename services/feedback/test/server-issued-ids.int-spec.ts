@@ -68,7 +68,7 @@ function claims(t: FeedbackTestApp) {
 
 /** The revision-1 claim of a server-issued id as its replicas read it: from the pages. */
 function firstClaim(t: FeedbackTestApp, feedbackId: string) {
-  return t.app.get(FeedbackRevisionRepository).firstRevision(feedbackId);
+  return t.app.get(FeedbackRevisionRepository).firstRevision('default', feedbackId);
 }
 
 async function eventsOf(feedbackId: string, count: number): Promise<TopicRecord[]> {

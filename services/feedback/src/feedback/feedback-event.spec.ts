@@ -127,7 +127,7 @@ describe('feedback events', () => {
       comment: 'see jane@example.com',
       source: 'reviewer',
     });
-    const draft = draftFeedbackEvent(req, 'f', scale, AT, createRedactor(true));
+    const draft = draftFeedbackEvent(req, 'f', scale, AT, createRedactor(true), 'default');
     const keyed = finalizeFeedbackEvent(draft, {
       outcome: 'edit',
       revision: 3,
@@ -149,14 +149,19 @@ describe('feedback events', () => {
 });
 
 describe('hand-built draft (no contract parse on the hot path)', () => {
-  it.each([false, true])(
-    'equals what createEvent builds and validates, for 500 varied requests (redaction %s)',
-    (redaction) => {
+  it.each([
+    [false, 'default'],
+    [true, 'default'],
+    [false, 'team-b'],
+    [true, 'team-b'],
+  ])(
+    'equals what createEvent builds and validates, for 500 varied requests (redaction %s, project %s)',
+    (redaction, project) => {
       const redact = createRedactor(redaction);
       for (const [i, body] of variedFeedbackBodies(500).entries()) {
         const req = parse(body);
         const feedbackId = `f${i}`;
-        const draft = draftFeedbackEvent(req, feedbackId, scale, AT, redact);
+        const draft = draftFeedbackEvent(req, feedbackId, scale, AT, redact, project);
         const { feedbackId: _f, ...fields } = req;
         const reference = createEvent(
           EVENT_TYPES.feedbackSubmitted,
@@ -171,8 +176,9 @@ describe('hand-built draft (no contract parse on the hot path)', () => {
             revision: 1,
             edit: null,
           },
-          { source: EVENT_SOURCES.feedback, id: `fb:${feedbackId}:1`, time: req.timestamp ?? AT },
+          { source: EVENT_SOURCES.feedback, id: `fb:${feedbackId}:1`, time: req.timestamp ?? AT, project },
         );
+        expect(draft.project).toBe(project);
         expect(validateEvent(JSON.parse(serializeEvent(draft)))).toEqual(reference);
         expect(draft).toEqual(reference);
         // Byte for byte (key order included): a retry re-publishes exactly the same value.
@@ -185,16 +191,18 @@ describe('hand-built draft (no contract parse on the hot path)', () => {
     const comment = 'a@b.io '.repeat(Math.floor(FEEDBACK_COMMENT_MAX_LENGTH / 7));
     expect(comment.length).toBeLessThanOrEqual(FEEDBACK_COMMENT_MAX_LENGTH);
     const req = parse({ requestId: 'r', comment, source: 'user' });
-    expect(() => draftFeedbackEvent(req, 'f', scale, AT, createRedactor(true))).toThrow(
+    expect(() => draftFeedbackEvent(req, 'f', scale, AT, createRedactor(true), 'default')).toThrow(
       ContractValidationError,
     );
-    expect(draftFeedbackEvent(req, 'f', scale, AT, createRedactor(false)).data.comment).toBe(comment);
+    expect(draftFeedbackEvent(req, 'f', scale, AT, createRedactor(false), 'default').data.comment).toBe(
+      comment,
+    );
   });
 });
 
 describe('finalize', () => {
   const req = parse({ requestId: 'r', rating: 4, source: 'user' });
-  const draft = draftFeedbackEvent(req, 'f', scale, AT, createRedactor(false));
+  const draft = draftFeedbackEvent(req, 'f', scale, AT, createRedactor(false), 'team-b');
   const draftValue = serializeEvent(draft);
   const first = {
     outcome: 'new' as const,
@@ -219,10 +227,21 @@ describe('finalize', () => {
       receivedAt: AT,
       timestamp: AT,
     };
-    expect(parseEvent(finalizeFeedbackEvent(draft, edit, draftValue).value)).toMatchObject({
+    const edited = finalizeFeedbackEvent(draft, edit, draftValue);
+    expect(parseEvent(edited.value)).toMatchObject({
       id: 'fb:f:2',
+      project: 'team-b',
       data: { revision: 2, edit: { previousRevision: 1 } },
     });
+    // The same envelope as createEvent's, byte for byte, with the project kept in its place.
+    const editedData = { ...draft.data, revision: 2, edit: { previousRevision: 1 } };
+    const reference = createEvent(EVENT_TYPES.feedbackSubmitted, editedData, {
+      source: EVENT_SOURCES.feedback,
+      id: 'fb:f:2',
+      time: AT,
+      project: 'team-b',
+    });
+    expect(edited.value).toBe(serializeEvent(reference));
   });
 });
 

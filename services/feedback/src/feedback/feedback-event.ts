@@ -7,6 +7,7 @@ import {
   FEEDBACK_CORRECTION_MAX_LENGTH,
   type FeedbackSubmittedData,
   partitionKeyFor,
+  projectOf,
   serializeEvent,
   trustedEvent,
 } from '@llmops/contracts';
@@ -105,7 +106,7 @@ function fastCanonicalContent(req: SubmitFeedbackRequest, scale: RatingScale): s
 const TYPE = EVENT_TYPES.feedbackSubmitted;
 
 /**
- * Builds the event as a first revision, before the revision is reserved, so an item the contract
+ * Builds the event of `project` as a first revision, before the revision is reserved, so an item the contract
  * refuses never claims one. The envelope is built with `trustedEvent`: a request that passed its
  * schema satisfies every data rule of the contract except the length caps of `comment` and
  * `correction`, which redaction can change, so items over them take the validating `createEvent`.
@@ -117,6 +118,7 @@ export function draftFeedbackEvent(
   scale: RatingScale,
   receivedAt: string,
   redact: Redactor,
+  project: string,
 ): FeedbackEvent {
   // Fields in the contract's order, as createEvent's parse outputs them: a retry re-publishes the
   // same bytes even across versions of this service. Absent optional fields stay undefined, which
@@ -145,9 +147,9 @@ export function draftFeedbackEvent(
     (data.comment?.length ?? 0) > FEEDBACK_COMMENT_MAX_LENGTH ||
     (data.correction?.length ?? 0) > FEEDBACK_CORRECTION_MAX_LENGTH
   ) {
-    return createEvent(TYPE, data, { source: EVENT_SOURCES.feedback, id, time: data.timestamp });
+    return createEvent(TYPE, data, { source: EVENT_SOURCES.feedback, id, time: data.timestamp, project });
   }
-  return trustedEvent(TYPE, data, { source: EVENT_SOURCES.feedback, id, time: data.timestamp });
+  return trustedEvent(TYPE, data, { source: EVENT_SOURCES.feedback, id, time: data.timestamp, project });
 }
 
 /**
@@ -167,7 +169,7 @@ export function finalizeFeedbackEvent(
     plan.receivedAt === draft.data.receivedAt &&
     plan.timestamp === draft.data.timestamp;
   if (unchanged && draftValue !== undefined) {
-    return { key: partitionKeyFor(TYPE, draft.data), event: draft, value: draftValue };
+    return { key: partitionKeyFor(TYPE, draft.data, projectOf(draft)), event: draft, value: draftValue };
   }
   const data: FeedbackSubmittedData = {
     ...draft.data,
@@ -182,5 +184,5 @@ export function finalizeFeedbackEvent(
     time: plan.timestamp,
     data,
   };
-  return { key: partitionKeyFor(TYPE, data), event, value: serializeEvent(event) };
+  return { key: partitionKeyFor(TYPE, data, projectOf(event)), event, value: serializeEvent(event) };
 }

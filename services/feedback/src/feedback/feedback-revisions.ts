@@ -36,9 +36,13 @@ export abstract class FeedbackRevisions {
   /** A new feedbackId for an item that has none. */
   abstract issueId(): string;
   /**
-   * Plans the submissions of each id (new, duplicate, edit) and claims the revisions that must be
-   * bound before publishing. Ids refused as a whole (lost races, ids that cannot exist) are in
-   * `conflicts`.
+   * Plans the submissions of each id of `project` (new, duplicate, edit) and claims the revisions
+   * that must be bound before publishing. Ids refused as a whole (lost races, ids that cannot exist)
+   * are in `conflicts`.
    */
-  abstract reserve(requests: readonly RevisionRequest[], receivedAt: string): Promise<Reservation>;
+  abstract reserve(
+    requests: readonly RevisionRequest[],
+    receivedAt: string,
+    project: string,
+  ): Promise<Reservation>;
 }

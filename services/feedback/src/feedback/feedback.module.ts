@@ -13,11 +13,15 @@ import { FeedbackRevisionRepository } from './persistence/feedback-revision.repo
 import { FEEDBACK_REVISION_MODEL, FeedbackRevisionSchema } from './persistence/feedback-revision.schema';
 import { FIRST_REVISION_PAGE_MODEL, FirstRevisionPageSchema } from './persistence/first-revision-pages';
 import { FirstRevisionWriter } from './persistence/first-revision-writer';
+import { migrateRevisionsToProjects } from './persistence/project.migration';
 import { PlainFeedbackRevisions } from './plain-feedback-revisions';
 import { ServerFeedbackIds } from './server-feedback-ids';
 import { SubmitFeedbackUseCase } from './submit-feedback.usecase';
 
-/** The revisions design the server supports, chosen once at boot (see FeedbackRevisions). */
+/**
+ * The revisions design the server supports, chosen once at boot (see FeedbackRevisions), after the
+ * claims written before projects were moved to `default` (project.migration.ts).
+ */
 async function feedbackRevisions(
   connection: Connection,
   store: FeedbackRevisionRepository,
@@ -25,6 +29,8 @@ async function feedbackRevisions(
   metrics: IngestionMetrics,
   logger: Logger,
 ): Promise<FeedbackRevisions> {
+  const migrated = await migrateRevisionsToProjects(connection);
+  if (migrated > 0) logger.info({ claims: migrated }, 'feedback revision claims moved to project default');
   const auto = config.FEEDBACK_REVISION_STORE === 'auto';
   const server = auto ? await mongoServerKind(connection) : 'mongodb';
   const holdsPages = auto && server === 'mongodb' && (await store.holdsPages());

@@ -23,7 +23,7 @@ export class FeedbackRoutes {
       url: '/v1/feedback',
       operationId: 'submitFeedback',
       tag: 'feedback',
-      execute: (items, ctx) => submitFeedback.execute(items, ctx),
+      execute: (items, ctx, project) => submitFeedback.execute(items, ctx, project),
       singleAnswer: (o): SubmitFeedbackResponse => ({
         feedbackId: o.feedbackId,
         revision: o.revision,
@@ -39,6 +39,7 @@ export class FeedbackRoutes {
         response: submitFeedbackResponseSchema,
         errors: {
           '400': 'validation_failed | invalid_json',
+          '404': "experiment_not_found: `experiment` names no experiment of the key's project",
           '409': 'feedback_id_conflict (id used for another requestId) | revision_conflict',
           '413': 'payload_too_large (FEEDBACK_MAX_BODY_BYTES) | field_too_large | event_too_large',
           '415': 'unsupported_media_type (send application/json)',

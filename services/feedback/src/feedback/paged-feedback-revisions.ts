@@ -2,7 +2,7 @@ import { uuidv7Time } from '@llmops/platform';
 import type { ItemRejection } from '../ingestion/item-rejection';
 import { validationRejection } from '../ingestion/item-rejection';
 import { FeedbackRevisions, type Reservation, type RevisionRequest } from './feedback-revisions';
-import type { RevisionStore } from './persistence/feedback-revision.repository';
+import type { RevisionStores } from './persistence/feedback-revision.repository';
 import type { FirstRevisionWriter } from './persistence/first-revision-writer';
 import { reserveRevisions } from './reserve-revisions';
 import { type ChainPlan, planChain, type RevisionState } from './revision-plan';
@@ -32,7 +32,7 @@ const SETTLE_WAIT_MS = 1_000;
  */
 export class PagedFeedbackRevisions extends FeedbackRevisions {
   constructor(
-    private readonly store: RevisionStore,
+    private readonly stores: RevisionStores,
     private readonly ids: ServerFeedbackIds,
     private readonly firstRevisions: FirstRevisionWriter,
     private readonly options: PagedFeedbackRevisionsOptions,
@@ -44,7 +44,11 @@ export class PagedFeedbackRevisions extends FeedbackRevisions {
     return this.ids.next();
   }
 
-  async reserve(requests: readonly RevisionRequest[], receivedAt: string): Promise<Reservation> {
+  async reserve(
+    requests: readonly RevisionRequest[],
+    receivedAt: string,
+    project: string,
+  ): Promise<Reservation> {
     const issuedPlans = new Map<string, ChainPlan>();
     const firstClaims: RevisionState[] = [];
     const refused = new Map<string, ItemRejection>();
@@ -70,12 +74,13 @@ export class PagedFeedbackRevisions extends FeedbackRevisions {
       }
     }
     if (waits.length > 0) await settledOrTimeout(waits, SETTLE_WAIT_MS);
-    const result = await reserveRevisions(this.store, toClaim, receivedAt, this.options.maxAttempts, (id) =>
+    const store = this.stores.forProject(project);
+    const result = await reserveRevisions(store, toClaim, receivedAt, this.options.maxAttempts, (id) =>
       recognised.has(id),
     );
     for (const [id, plan] of issuedPlans) result.plans.set(id, plan);
     for (const [id, rejection] of refused) result.conflicts.set(id, rejection);
-    return { ...result, acknowledged: () => this.firstRevisions.record(firstClaims) };
+    return { ...result, acknowledged: () => this.firstRevisions.record(firstClaims, project) };
   }
 
   /** Nest calls it after the HTTP server stopped and before the MongoDB connection closes. */

@@ -3,11 +3,13 @@ import { CanonicalizationError } from '@llmops/hashing';
 import { eventTime, KafkaUnavailableError, type RequestContext, SERVICE_CONFIG } from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FeedbackConfig } from '../config/feedback.config';
+import { ExperimentDirectory } from '../experiments/experiment-directory';
 import { EventPublisher, type KeyedEvent } from '../ingestion/event-publisher';
 import { checkEventSize, checkTextLimits } from '../ingestion/field-limits';
 import { IngestionMetrics } from '../ingestion/ingestion.metrics';
 import {
   contractRejection,
+  experimentNotFound,
   isContractValidationError,
   type ItemRejection,
   validationRejection,
@@ -49,8 +51,9 @@ interface Chain {
 }
 
 /**
- * Feedback intake (single = a batch of one):
- * 1. validate each item (schema, text limits, contract), hash its content and draft its event;
+ * Feedback intake of one project (single = a batch of one):
+ * 1. validate each item (schema, its experiment in the project, text limits, contract), hash its
+ *    content and draft its event;
  * 2. group the items by feedbackId (an item without one gets a new id of its own);
  * 3. reserve the revisions (new / duplicate / edit) in FeedbackRevisions before publishing;
  * 4. publish every accepted item in ONE producer send and wait for the broker ack (acks -1);
@@ -71,6 +74,7 @@ export class SubmitFeedbackUseCase {
     private readonly revisions: FeedbackRevisions,
     private readonly publisher: EventPublisher,
     private readonly metrics: IngestionMetrics,
+    private readonly experiments: ExperimentDirectory,
   ) {
     this.topic = topicName(TOPICS.feedback, config.KAFKA_TOPIC_PREFIX);
     this.scale = { min: config.FEEDBACK_RATING_MIN, max: config.FEEDBACK_RATING_MAX };
@@ -78,12 +82,13 @@ export class SubmitFeedbackUseCase {
     this.redact = createRedactor(config.FEEDBACK_REDACT_PII);
   }
 
-  async execute(items: readonly unknown[], ctx: RequestContext): Promise<FeedbackOutcome[]> {
+  /** The items of `project` (the caller's): its revisions, its experiments, its events. */
+  async execute(items: readonly unknown[], ctx: RequestContext, project: string): Promise<FeedbackOutcome[]> {
     const receivedAt = eventTime();
     const outcomes = new Array<FeedbackOutcome>(items.length);
-    const candidates = this.validateItems(items, receivedAt, outcomes);
+    const candidates = this.validateItems(items, receivedAt, project, outcomes);
     const chains = this.groupByFeedbackId(candidates, outcomes);
-    const reservation = await this.reserveRevisions(chains, receivedAt);
+    const reservation = await this.reserveRevisions(chains, receivedAt, project);
     const events = this.finalizeEvents(chains, reservation, outcomes);
     await this.publish(events, ctx);
     reservation.acknowledged();
@@ -99,11 +104,12 @@ export class SubmitFeedbackUseCase {
   private validateItems(
     items: readonly unknown[],
     receivedAt: string,
+    project: string,
     outcomes: FeedbackOutcome[],
   ): Candidate[] {
     const candidates: Candidate[] = [];
     items.forEach((item, index) => {
-      const candidate = this.validateItem(item, index, receivedAt);
+      const candidate = this.validateItem(item, index, receivedAt, project);
       if ('rejection' in candidate) this.reject(outcomes, index, candidate.rejection);
       else candidates.push(candidate);
     });
@@ -114,6 +120,7 @@ export class SubmitFeedbackUseCase {
     item: unknown,
     index: number,
     receivedAt: string,
+    project: string,
   ): Candidate | { rejection: ItemRejection } {
     const parsed = this.parse(item);
     if (!parsed.success) return { rejection: zodRejection(parsed.error) };
@@ -135,12 +142,16 @@ export class SubmitFeedbackUseCase {
     if (tooLarge) return { rejection: tooLarge };
     const feedbackId = req.feedbackId ?? this.revisions.issueId();
     try {
-      const draft = draftFeedbackEvent(req, feedbackId, this.scale, receivedAt, this.redact);
+      const draft = draftFeedbackEvent(req, feedbackId, this.scale, receivedAt, this.redact, project);
       // Checked on the draft, before a revision is claimed; the final event differs only by the
       // revision number and the small `edit` object, hence the margin.
       const draftValue = serializeEvent(draft);
       const tooBig = checkEventSize(draftValue, this.config.FEEDBACK_MAX_EVENT_BYTES - EDIT_MARGIN_BYTES);
       if (tooBig) return { rejection: tooBig };
+      // Last, so that an item gets the same answer for its own faults in every project.
+      if (req.experiment !== undefined && !this.experiments.has(project, req.experiment)) {
+        return { rejection: experimentNotFound(req.experiment) };
+      }
       const contentHash = feedbackContentHash(req, this.scale);
       return { index, feedbackId, req, contentHash, draft, draftValue };
     } catch (err) {
@@ -178,7 +189,11 @@ export class SubmitFeedbackUseCase {
     });
   }
 
-  private async reserveRevisions(chains: readonly Chain[], receivedAt: string): Promise<Reservation> {
+  private async reserveRevisions(
+    chains: readonly Chain[],
+    receivedAt: string,
+    project: string,
+  ): Promise<Reservation> {
     const requests: RevisionRequest[] = chains.map((chain) => ({
       feedbackId: chain.feedbackId,
       issued: chain.issued,
@@ -188,7 +203,7 @@ export class SubmitFeedbackUseCase {
         timestamp: c.req.timestamp,
       })),
     }));
-    const reservation = await this.revisions.reserve(requests, receivedAt);
+    const reservation = await this.revisions.reserve(requests, receivedAt, project);
     if (reservation.raceLosses > 0) this.metrics.revisionConflicts.inc(reservation.raceLosses);
     return reservation;
   }

@@ -31,7 +31,7 @@ export function redactGeneration(req: LogGenerationRequest, redact: Redactor): L
 const TYPE = EVENT_TYPES.generationLogged;
 
 /**
- * Builds the `io.llmops.generation.logged.v1` event of a validated request. The envelope is built by
+ * Builds the `io.llmops.generation.logged.v1` event of a validated request of `project`. The envelope is built by
  * hand, without a second zod parse (the hot path of every logged LLM call): the request schema IS
  * the contract's data schema minus the server-set `receivedAt` (see log-generation.request.ts), and
  * redaction only rewrites strings the contract does not limit. generation-event.spec.ts compares
@@ -41,6 +41,7 @@ export function buildGenerationEvent(
   req: LogGenerationRequest,
   receivedAt: string,
   redact: Redactor,
+  project: string,
 ): KeyedEvent {
   const data: GenerationLoggedData = {
     ...redactGeneration(req, redact),
@@ -51,6 +52,7 @@ export function buildGenerationEvent(
     source: EVENT_SOURCES.feedback,
     id: generationEventId(req.requestId),
     time: data.timestamp,
+    project,
   });
-  return { key: partitionKeyFor(TYPE, data), event, value: serializeEvent(event) };
+  return { key: partitionKeyFor(TYPE, data, project), event, value: serializeEvent(event) };
 }

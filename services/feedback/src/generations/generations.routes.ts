@@ -20,7 +20,7 @@ export class GenerationsRoutes {
       url: '/v1/generations',
       operationId: 'logGeneration',
       tag: 'generations',
-      execute: (items, ctx) => logGenerations.execute(items, ctx),
+      execute: (items, ctx, project) => logGenerations.execute(items, ctx, project),
       singleAnswer: (o): LogGenerationResponse => ({ requestId: o.id }),
       idOf: (o) => o.id,
       single: {
@@ -31,6 +31,7 @@ export class GenerationsRoutes {
         response: logGenerationResponseSchema,
         errors: {
           '400': 'validation_failed | invalid_json',
+          '404': "experiment_not_found: `experiment` names no experiment of the key's project",
           '413': 'payload_too_large (FEEDBACK_MAX_BODY_BYTES) | field_too_large | event_too_large',
           '415': 'unsupported_media_type (send application/json)',
           '503': UNAVAILABLE,

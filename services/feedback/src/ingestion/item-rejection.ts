@@ -41,6 +41,19 @@ export function isContractValidationError(err: unknown): err is ContractValidati
   return err instanceof ContractValidationError;
 }
 
+/**
+ * An item naming an experiment that does not exist in the caller's project. An experiment of
+ * another project gets exactly this answer: nothing tells it apart from a missing one.
+ */
+export function experimentNotFound(key: string): ItemRejection {
+  return {
+    status: 404,
+    code: 'experiment_not_found',
+    message: `No experiment with key "${key}". Create it with POST /v1/experiments (assignment service); ingestion knows it within moments.`,
+    details: { key },
+  };
+}
+
 export function toAppError(rejection: ItemRejection): AppError {
   const details = {
     ...(rejection.issues ? { issues: rejection.issues } : {}),

@@ -1,7 +1,11 @@
-import { createServiceApp } from '@llmops/platform';
+import { DEFAULT_PROJECT } from '@llmops/contracts';
+import { createServiceApp, KeyDirectory } from '@llmops/platform';
+import { expectEventually, type IssuedTestKey, issueTestKey, TEST_KEY_PEPPER } from '@llmops/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule, feedbackAppOptions } from '../../src/app.module';
 import { type FeedbackConfig, loadFeedbackConfig } from '../../src/config/feedback.config';
+import { ExperimentDirectory } from '../../src/experiments/experiment-directory';
+import { publishExperiments, type TestExperiment } from './experiments';
 
 export interface InjectResult {
   status: number;
@@ -12,6 +16,11 @@ export interface InjectResult {
 export interface FeedbackTestApp {
   app: NestFastifyApplication;
   config: FeedbackConfig;
+  /** The app's default key: every scope, in project `default`. */
+  key: IssuedTestKey;
+  /**
+   * Sends the default key unless `headers.authorization` is given (an empty one sends none).
+   */
   post(url: string, payload: unknown, headers?: Record<string, string>): Promise<InjectResult>;
   /** Raw body (for malformed JSON and size tests). */
   postRaw(
@@ -20,26 +29,58 @@ export interface FeedbackTestApp {
     contentType?: string,
     headers?: Record<string, string>,
   ): Promise<InjectResult>;
+  /** Publishes experiments (a bare key is one of `default`) and waits until the app knows them. */
+  addExperiments(experiments: readonly (string | TestExperiment)[]): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startFeedbackApp(env: Record<string, string>): Promise<FeedbackTestApp> {
-  const config = loadFeedbackConfig({ LOG_LEVEL: 'warn', ...env });
+export interface FeedbackTestOptions {
+  /** Experiments the items of the test name (see `addExperiments`). */
+  experiments?: readonly (string | TestExperiment)[];
+}
+
+/**
+ * The service in-process, with its experiments consumer running, caught up with the experiments
+ * topic, and a default key it has read.
+ */
+export async function startFeedbackApp(
+  env: Record<string, string>,
+  options: FeedbackTestOptions = {},
+): Promise<FeedbackTestApp> {
+  const config = loadFeedbackConfig({ LOG_LEVEL: 'warn', LLMOPS_KEY_PEPPER: TEST_KEY_PEPPER, ...env });
   const app = await createServiceApp(AppModule.forRoot(config) as never, feedbackAppOptions(config));
   await app.init();
+  await app.startAllMicroservices();
   const fastify = app.getHttpAdapter().getInstance();
   await fastify.ready();
+  const infra = { kafkaBrokers: config.KAFKA_BROKERS.join(','), topicPrefix: config.KAFKA_TOPIC_PREFIX };
+  const key = await issueTestKey(infra);
+  await app.get(KeyDirectory).waitFor(key.keyId);
+  const directory = app.get(ExperimentDirectory);
+  await expectEventually(async () => expect(await directory.catchUp()).toBe(true));
+
+  const addExperiments = async (list: readonly (string | TestExperiment)[]): Promise<void> => {
+    const experiments = list.map((e) => (typeof e === 'string' ? { key: e } : e));
+    await publishExperiments(infra.kafkaBrokers, infra.topicPrefix, experiments);
+    await expectEventually(() => {
+      for (const e of experiments)
+        expect([e, directory.has(e.project ?? DEFAULT_PROJECT, e.key)]).toEqual([e, true]);
+    });
+  };
+  await addExperiments(options.experiments ?? []);
+
   const postRaw = async (
     url: string,
     raw: string,
     contentType = 'application/json',
     headers: Record<string, string> = {},
   ): Promise<InjectResult> => {
+    const { authorization = key.header.authorization, ...rest } = headers;
     const res = await fastify.inject({
       method: 'POST',
       url,
       payload: raw,
-      headers: { ...headers, 'content-type': contentType },
+      headers: { ...rest, ...(authorization ? { authorization } : {}), 'content-type': contentType },
     });
     let body: unknown = res.body;
     try {
@@ -52,8 +93,10 @@ export async function startFeedbackApp(env: Record<string, string>): Promise<Fee
   return {
     app,
     config,
+    key,
     post: (url, payload, headers) => postRaw(url, JSON.stringify(payload), 'application/json', headers),
     postRaw,
+    addExperiments,
     close: () => app.close(),
   };
 }

@@ -41,12 +41,12 @@ export class InMemoryPageStore implements FirstRevisionPageStore {
   }
 
   /** What the repository's reader does: parts 0, 1, ... of the id's window until one is missing. */
-  lookup(feedbackId: string): RevisionState | null {
+  lookup(feedbackId: string, project = 'default'): RevisionState | null {
     const w = pageWindowOf(feedbackId);
     for (let part = 0; ; part++) {
       const page = this.pages.get(pageId(w, part));
       if (!page) return null;
-      const claim = findClaim(page.claims, feedbackId);
+      const claim = findClaim(page.claims, feedbackId, project);
       if (claim) return claim;
     }
   }

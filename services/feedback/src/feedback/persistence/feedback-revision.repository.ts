@@ -21,14 +21,16 @@ import {
 const MAX_CLAIMS_PER_WRITE = 2_000;
 
 interface PendingClaim {
+  project: string;
   states: readonly RevisionState[];
   resolve: (taken: Set<string>) => void;
   reject: (err: Error) => void;
 }
 
-function toDocument(s: RevisionState): FeedbackRevisionDocument {
+function toDocument(project: string, s: RevisionState): FeedbackRevisionDocument {
   return {
-    _id: revisionKey(s.feedbackId, s.revision),
+    _id: revisionKey(project, s.feedbackId, s.revision),
+    project,
     feedbackId: s.feedbackId,
     revision: s.revision,
     requestId: s.requestId,
@@ -51,7 +53,10 @@ function toState(d: FeedbackRevisionDocument): RevisionState {
   };
 }
 
-/** The port the use case depends on (an in-memory fake implements it in unit tests). */
+/**
+ * The claims of one project, the port revision planning depends on (an in-memory fake implements
+ * it in unit tests).
+ */
 export interface RevisionStore {
   /**
    * Claims each (feedbackId, revision) for its content. Returns the feedbackIds of which at least one
@@ -67,6 +72,11 @@ export interface RevisionStore {
   latest(feedbackId: string, firstMayBeMissing?: boolean): Promise<RevisionState | null>;
 }
 
+/** The revision stores of every project (the same feedbackId in two projects is two items). */
+export interface RevisionStores {
+  forProject(project: string): RevisionStore;
+}
+
 /** What FirstRevisionWriter needs: pages inserted whole, and read back to check a retry. */
 export interface FirstRevisionPageStore {
   /** Inserts the page; false when a page with its `_id` exists already (nothing is changed then). */
@@ -80,7 +90,9 @@ export interface FirstRevisionPageStore {
  * never a hang.
  */
 @Injectable()
-export class FeedbackRevisionRepository implements RevisionStore, FirstRevisionPageStore {
+export class FeedbackRevisionRepository implements RevisionStores, FirstRevisionPageStore {
+  private readonly projects = new Map<string, RevisionStore>();
+
   constructor(
     @InjectModel(FEEDBACK_REVISION_MODEL) private readonly revisions: Model<FeedbackRevisionDocument>,
     @InjectModel(FIRST_REVISION_PAGE_MODEL) private readonly pageModel: Model<FirstRevisionPageDocument>,
@@ -94,17 +106,29 @@ export class FeedbackRevisionRepository implements RevisionStore, FirstRevisionP
     return requestCollection(this.pageModel);
   }
 
+  forProject(project: string): RevisionStore {
+    let store = this.projects.get(project);
+    if (!store) {
+      store = {
+        claim: (states) => this.claim(project, states),
+        latest: (feedbackId, firstMayBeMissing) => this.latest(project, feedbackId, firstMayBeMissing),
+      };
+      this.projects.set(project, store);
+    }
+    return store;
+  }
+
   /**
-   * Group commit: claims of concurrent requests are written together, one unordered insertMany at a
+   * Group commit: claims of concurrent requests (of any project) are written together, one unordered insertMany at a
    * time; while one is in flight the next fills up (like the platform's producer). FerretDB (SQLite)
    * serialises writes, so one insert per request would cap intake at the database's write rate; grouped,
    * one write carries many claims for little more than the cost of one. Uniqueness is unaffected: two requests claiming the same
    * revision in one insertMany still get exactly one winner (duplicate-key error for the other).
    */
-  claim(states: readonly RevisionState[]): Promise<Set<string>> {
+  private claim(project: string, states: readonly RevisionState[]): Promise<Set<string>> {
     if (states.length === 0) return Promise.resolve(new Set<string>());
     return new Promise<Set<string>>((resolve, reject) => {
-      this.pendingClaims.push({ states, resolve, reject });
+      this.pendingClaims.push({ project, states, resolve, reject });
       this.pumpClaims();
     });
   }
@@ -123,7 +147,7 @@ export class FeedbackRevisionRepository implements RevisionStore, FirstRevisionP
       docs += next.states.length;
     }
     this.claimInFlight = true;
-    const all = group.flatMap((g) => g.states);
+    const all = group.flatMap((g) => g.states.map((s) => toDocument(g.project, s)));
     this.insertClaims(all)
       .then((takenIndexes) => {
         let offset = 0;
@@ -151,15 +175,15 @@ export class FeedbackRevisionRepository implements RevisionStore, FirstRevisionP
       });
   }
 
-  /** Returns the indexes (into `states`) whose claim already existed. */
-  private async insertClaims(states: readonly RevisionState[]): Promise<Set<number>> {
+  /** Returns the indexes (into `docs`) whose claim already existed. */
+  private async insertClaims(docs: FeedbackRevisionDocument[]): Promise<Set<number>> {
     const taken = new Set<number>();
     try {
-      await this.collection.insertMany(states.map(toDocument), { ordered: false });
+      await this.collection.insertMany(docs, { ordered: false });
     } catch (err) {
       if (!isDuplicateKey(err)) throw new RevisionStoreUnavailableError(err);
       const { writeErrors } = err as { writeErrors?: { index: number } | { index: number }[] };
-      if (writeErrors === undefined && states.length !== 1) throw new RevisionStoreUnavailableError(err);
+      if (writeErrors === undefined && docs.length !== 1) throw new RevisionStoreUnavailableError(err);
       for (const w of [writeErrors ?? { index: 0 }].flat()) taken.add(w.index);
     }
     return taken;
@@ -189,24 +213,28 @@ export class FeedbackRevisionRepository implements RevisionStore, FirstRevisionP
   }
 
   /**
-   * The revision-1 claim of a server-issued id from its window's pages (parts 0, 1, ... up to the
-   * first missing one), or null when it is not written (yet, or at all).
+   * The revision-1 claim of a server-issued id in `project` from its window's pages (parts 0, 1, ...
+   * up to the first missing one), or null when it is not written (yet, or at all).
    */
-  async firstRevision(feedbackId: string): Promise<RevisionState | null> {
+  async firstRevision(project: string, feedbackId: string): Promise<RevisionState | null> {
     const w = pageWindowOf(feedbackId);
     for (let part = 0; ; part++) {
       const page = await this.page(pageId(w, part));
       if (!page) return null;
-      const claim = findClaim(page.claims, feedbackId);
+      const claim = findClaim(page.claims, feedbackId, project);
       if (claim) return claim;
     }
   }
 
-  async latest(feedbackId: string, firstMayBeMissing = false): Promise<RevisionState | null> {
+  private async latest(
+    project: string,
+    feedbackId: string,
+    firstMayBeMissing = false,
+  ): Promise<RevisionState | null> {
     let found: FeedbackRevisionDocument | null = null;
     try {
       for (let revision = 1; ; revision++) {
-        const doc = await this.collection.findOne({ _id: revisionKey(feedbackId, revision) });
+        const doc = await this.collection.findOne({ _id: revisionKey(project, feedbackId, revision) });
         if (!doc && !(revision === 1 && firstMayBeMissing)) break;
         found = doc ?? found;
       }
@@ -215,6 +243,6 @@ export class FeedbackRevisionRepository implements RevisionStore, FirstRevisionP
     }
     if (found) return toState(found);
     // Nothing claimed in feedback_revisions: revision 1 of a server-issued id lives in a page.
-    return firstMayBeMissing ? this.firstRevision(feedbackId) : null;
+    return firstMayBeMissing ? this.firstRevision(project, feedbackId) : null;
   }
 }

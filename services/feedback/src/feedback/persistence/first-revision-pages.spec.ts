@@ -32,16 +32,36 @@ describe('first-revision pages', () => {
     const ids = new ServerFeedbackIds(['k']);
     const [a, b, c] = [ids.next(), ids.next(), ids.next()];
     const tricky = `r\n["${c}","x"]\t"quoted"\\`;
-    const text = [claim(a, 'r-a'), claim(b, tricky)].map(claimLine).join('\n');
-    expect(findClaim(text, a)).toEqual(claim(a, 'r-a'));
-    expect(findClaim(text, b)).toEqual(claim(b, tricky));
+    const text = [claim(a, 'r-a'), claim(b, tricky)].map((s) => claimLine(s, 'default')).join('\n');
+    expect(findClaim(text, a, 'default')).toEqual(claim(a, 'r-a'));
+    expect(findClaim(text, b, 'default')).toEqual(claim(b, tricky));
     // c occurs only inside b's (escaped) requestId, never at the start of a line.
-    expect(findClaim(text, c)).toBeNull();
+    expect(findClaim(text, c, 'default')).toBeNull();
+  });
+
+  it('keep the claims of each project apart; a default claim keeps the five fields older versions read', () => {
+    const ids = new ServerFeedbackIds(['k']);
+    const [a, b] = [ids.next(), ids.next()];
+    const c = claim(a, 'r');
+    const fields = [a, 'r', c.contentHash, c.receivedAt, c.timestamp];
+    expect(JSON.parse(claimLine(c, 'default'))).toEqual(fields);
+    expect(JSON.parse(claimLine(c, 'team-b'))).toEqual([...fields, 'team-b']);
+    // The same id in two projects (a client of team-b naming an id issued to default): two claims.
+    const text = [
+      claimLine(claim(a, 'r-default'), 'default'),
+      claimLine(claim(b, 'r-b'), 'team-b'),
+      claimLine(claim(a, 'r-team-b'), 'team-b'),
+    ].join('\n');
+    expect(findClaim(text, a, 'default')).toEqual(claim(a, 'r-default'));
+    expect(findClaim(text, a, 'team-b')).toEqual(claim(a, 'r-team-b'));
+    expect(findClaim(text, b, 'team-b')).toEqual(claim(b, 'r-b'));
+    expect(findClaim(text, b, 'default')).toBeNull();
+    expect(findClaim(text, a, 'team-c')).toBeNull();
   });
 
   it('treat a malformed line as no claim (the edit is then planned as without one)', () => {
     const id = new ServerFeedbackIds(['k']).next();
-    expect(findClaim(`["${id}",1,2]`, id)).toBeNull();
-    expect(findClaim(`["${id}", broken`, id)).toBeNull();
+    expect(findClaim(`["${id}",1,2]`, id, 'default')).toBeNull();
+    expect(findClaim(`["${id}", broken`, id, 'default')).toBeNull();
   });
 });

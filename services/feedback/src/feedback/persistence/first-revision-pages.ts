@@ -5,8 +5,11 @@
  * `_id = <node>:<window>:<part>` (the UUIDv7's node id, its time / PAGE_WINDOW_MS, and the part, 0, 1,
  * ... in write order). A reader stops at the first missing part: the writer writes a window's parts
  * in order and reuses a part it gave up on. `claims` holds one JSON array per line (JSON never holds
- * a raw newline): [feedbackId, requestId, contentHash, receivedAt, timestamp]. See the README, "Pages".
+ * a raw newline): [feedbackId, requestId, contentHash, receivedAt, timestamp], plus the project as a
+ * sixth element when it is not `default` (a page holds the claims of every project). See the
+ * README, "Pages".
  */
+import { DEFAULT_PROJECT } from '@llmops/contracts';
 import { uuidv7Time } from '@llmops/platform';
 import { Schema } from 'mongoose';
 import type { RevisionState } from '../revision-plan';
@@ -50,35 +53,53 @@ export function pageId(w: PageWindow, part: number): string {
   return `${w.node}:${w.window}:${part}`;
 }
 
-/** One line of a page. */
-export function claimLine(s: RevisionState): string {
-  return JSON.stringify([s.feedbackId, s.requestId, s.contentHash, s.receivedAt, s.timestamp]);
+/** One line of a page: a claim of `project`. */
+export function claimLine(s: RevisionState, project: string): string {
+  const fields = [s.feedbackId, s.requestId, s.contentHash, s.receivedAt, s.timestamp];
+  // Default claims keep the five fields every version reads.
+  return JSON.stringify(project === DEFAULT_PROJECT ? fields : [...fields, project]);
 }
 
 /**
- * The revision-1 claim of `feedbackId` in a page's `claims`, or null (also for a line that does not
- * parse: the edit is then planned as for a claim that was never written, which is safe).
+ * The revision-1 claim of `feedbackId` in `project` in a page's `claims`, or null (also for a line
+ * that does not parse: the edit is then planned as for a claim that was never written, which is
+ * safe). A claim of the same id in another project is not this one.
  */
-export function findClaim(claims: string, feedbackId: string): RevisionState | null {
+export function findClaim(claims: string, feedbackId: string, project: string): RevisionState | null {
   // The id is a fixed-format UUID (no characters JSON escapes), so its line starts like this.
   const prefix = `["${feedbackId}",`;
-  let start = 0;
-  if (!claims.startsWith(prefix)) {
-    const at = claims.indexOf(`\n${prefix}`);
-    if (at < 0) return null;
-    start = at + 1;
+  for (let start = claims.startsWith(prefix) ? 0 : nextLine(claims, prefix, 0); start >= 0;) {
+    const end = claims.indexOf('\n', start);
+    const claim = parseClaim(claims.slice(start, end < 0 ? undefined : end), feedbackId, project);
+    if (claim) return claim;
+    start = end < 0 ? -1 : nextLine(claims, prefix, end);
   }
-  const end = claims.indexOf('\n', start);
+  return null;
+}
+
+/** The start of the next line after `from` that begins with `prefix`, or -1. */
+function nextLine(claims: string, prefix: string, from: number): number {
+  const at = claims.indexOf(`\n${prefix}`, from);
+  return at < 0 ? -1 : at + 1;
+}
+
+function parseClaim(line: string, feedbackId: string, project: string): RevisionState | null {
   let fields: unknown;
   try {
-    fields = JSON.parse(claims.slice(start, end < 0 ? undefined : end));
+    fields = JSON.parse(line);
   } catch {
     return null;
   }
-  if (!Array.isArray(fields) || fields.length !== 5 || !fields.every((f) => typeof f === 'string')) {
+  if (
+    !Array.isArray(fields) ||
+    (fields.length !== 5 && fields.length !== 6) ||
+    !fields.every((f) => typeof f === 'string')
+  ) {
     return null;
   }
-  const [, requestId, contentHash, receivedAt, timestamp] = fields as string[];
+  const [, requestId, contentHash, receivedAt, timestamp, claimProject = DEFAULT_PROJECT] =
+    fields as string[];
+  if (claimProject !== project) return null;
   return {
     feedbackId,
     requestId: requestId as string,

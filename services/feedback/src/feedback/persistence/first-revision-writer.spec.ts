@@ -45,8 +45,8 @@ describe('FirstRevisionWriter', () => {
     const { store, counts, writer } = setup();
     const { next } = idsAt();
     const [a, b, c] = [next(), next(), next()];
-    writer.record([first(a), first(b)]);
-    writer.record([first(c)]);
+    writer.record([first(a), first(b)], 'default');
+    writer.record([first(c)], 'default');
     const settled = writer.settled(b);
     expect(settled).toBeDefined();
     expect(writer.settled(next())).toBeUndefined();
@@ -68,7 +68,7 @@ describe('FirstRevisionWriter', () => {
     const early = next();
     clock.now += PAGE_WINDOW_MS;
     const later = next();
-    writer.record([first(early), first(later)]);
+    writer.record([first(early), first(later)], 'default');
     await writer.settled(later);
     expect(store.writes).toEqual([pageId(pageWindowOf(early), 0), pageId(pageWindowOf(later), 0)]);
     expect(pageWindowOf(later).window).toBe(pageWindowOf(early).window + 1);
@@ -80,7 +80,7 @@ describe('FirstRevisionWriter', () => {
     const { store, writer } = setup({ maxGroup: 2, lingerMs: 10_000 });
     const { next } = idsAt();
     const [a, b, c] = [next(), next(), next()];
-    writer.record([first(a), first(b), first(c)]);
+    writer.record([first(a), first(b), first(c)], 'default');
     await writer.settled(a);
     const w = pageWindowOf(a);
     expect(store.writes).toEqual([pageId(w, 0)]);
@@ -96,9 +96,9 @@ describe('FirstRevisionWriter', () => {
     const { store, logged, writer } = setup({ lingerMs: 0 });
     const { next } = idsAt(Date.now() - 10 * PAGE_WINDOW_MS);
     const [a, late] = [next(), next()];
-    writer.record([first(a)]);
+    writer.record([first(a)], 'default');
     await writer.settled(a);
-    writer.record([first(late)]);
+    writer.record([first(late)], 'default');
     await writer.settled(late);
     const w = pageWindowOf(a);
     expect(store.writes).toEqual([pageId(w, 0), pageId(w, 1)]);
@@ -111,7 +111,7 @@ describe('FirstRevisionWriter', () => {
     const { store, counts, logged, writer } = setup({ lingerMs: 0 });
     store.failures = 2;
     const a = idsAt().next();
-    writer.record([first(a)]);
+    writer.record([first(a)], 'default');
     await writer.settled(a);
     expect(store.writes).toEqual([pageId(pageWindowOf(a), 0)]);
     expect(counts).toMatchObject({ failures: 2, written: 1, dropped: 0 });
@@ -123,7 +123,7 @@ describe('FirstRevisionWriter', () => {
     store.failAfterWrite = 1;
     const { next } = idsAt();
     const [a, b] = [next(), next()];
-    writer.record([first(a), first(b)]);
+    writer.record([first(a), first(b)], 'default');
     await writer.settled(a);
     expect(store.writes).toEqual([pageId(pageWindowOf(a), 0)]);
     expect(counts).toMatchObject({ failures: 1, written: 2 });
@@ -135,7 +135,7 @@ describe('FirstRevisionWriter', () => {
     const a = idsAt().next();
     const taken = pageId(pageWindowOf(a), 0);
     store.pages.set(taken, { _id: taken, claims: '["someone-else","r","h","t","t"]', count: 1 });
-    writer.record([first(a)]);
+    writer.record([first(a)], 'default');
     await writer.settled(a);
     expect(store.writes).toEqual([pageId(pageWindowOf(a), 1)]);
     expect(store.lookup(a)).toEqual(first(a));
@@ -147,8 +147,8 @@ describe('FirstRevisionWriter', () => {
     const { store, counts, logged, writer } = setup({ maxPending: 2, lingerMs: 10_000 });
     const { next } = idsAt();
     const [a, b, c] = [next(), next(), next()];
-    writer.record([first(a), first(b)]);
-    writer.record([first(c)]);
+    writer.record([first(a), first(b)], 'default');
+    writer.record([first(c)], 'default');
     expect(counts.dropped).toBe(1);
     expect(writer.settled(c)).toBeUndefined();
     expect(logged.some((l) => l.includes('FEEDBACK_FIRST_CLAIM_MAX_PENDING'))).toBe(true);
@@ -160,7 +160,7 @@ describe('FirstRevisionWriter', () => {
     const { store, counts, writer } = setup({ lingerMs: 0, flushTimeoutMs: 100 });
     store.failures = 100;
     const a = idsAt().next();
-    writer.record([first(a)]);
+    writer.record([first(a)], 'default');
     const settled = writer.settled(a);
     await writer.flush();
     await settled;
@@ -173,9 +173,9 @@ describe('FirstRevisionWriter', () => {
     store.failures = 2;
     const { next } = idsAt(Date.now() - 10 * PAGE_WINDOW_MS);
     const [a, b] = [next(), next()];
-    writer.record([first(a)]);
+    writer.record([first(a)], 'default');
     await writer.settled(a);
-    writer.record([first(b)]);
+    writer.record([first(b)], 'default');
     await writer.settled(b);
     expect(counts).toMatchObject({ failures: 2, dropped: 1, written: 1 });
     // No gap: a reader stops at the first missing part.
@@ -188,7 +188,7 @@ describe('FirstRevisionWriter', () => {
     const { store, counts, writer } = setup({ lingerMs: 0, flushTimeoutMs: 150 });
     store.failures = 1;
     const a = idsAt(Date.now() - 10 * PAGE_WINDOW_MS).next();
-    writer.record([first(a)]);
+    writer.record([first(a)], 'default');
     // Let the first attempt fail: the group now waits 250 ms, longer than the flush budget.
     for (let i = 0; i < 1_000 && counts.failures === 0; i++) await new Promise((r) => setImmediate(r));
     expect(counts.failures).toBe(1);
@@ -200,7 +200,7 @@ describe('FirstRevisionWriter', () => {
     const { store, counts, writer } = setup();
     await writer.flush();
     const late = idsAt().next();
-    writer.record([first(late)]);
+    writer.record([first(late)], 'default');
     expect(writer.settled(late)).toBeUndefined();
     expect(writer.pendingCount).toBe(0);
     expect(counts.dropped).toBe(1);

@@ -86,8 +86,8 @@ export class FirstRevisionWriter {
     private readonly logger: Logger,
   ) {}
 
-  /** Queues revision-1 claims whose events the broker has acknowledged. Never throws. */
-  record(states: readonly RevisionState[]): void {
+  /** Queues revision-1 claims of `project` whose events the broker has acknowledged. Never throws. */
+  record(states: readonly RevisionState[], project: string): void {
     if (states.length === 0) return;
     if (this.closed) {
       this.metrics.claims('dropped', states.length);
@@ -102,7 +102,7 @@ export class FirstRevisionWriter {
     for (const s of states) {
       const window = pageWindowOf(s.feedbackId);
       const windowKey = `${window.node}:${window.window}`;
-      const line = claimLine(s);
+      const line = claimLine(s, project);
       let group = this.open.get(windowKey);
       if (!group || group.bytes + line.length + 1 > MAX_PAGE_BYTES) {
         group = this.newGroup(window, windowKey);
