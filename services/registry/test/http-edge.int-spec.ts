@@ -38,7 +38,7 @@ it('register, render and alias moves answer 415 to form-encoded, text/plain and 
       const res = await fastify.inject({
         method,
         url,
-        headers: { 'content-type': type, origin: 'https://attacker.example' },
+        headers: { ...r.key.header, 'content-type': type, origin: 'https://attacker.example' },
         payload: JSON.stringify(body),
       });
       expect([url, type, res.statusCode, res.json<ErrorBody>().error.code]).toEqual([
@@ -48,7 +48,12 @@ it('register, render and alias moves answer 415 to form-encoded, text/plain and 
         'unsupported_media_type',
       ]);
     }
-    const bare = await fastify.inject({ method, url, payload: Buffer.from(JSON.stringify(body)) });
+    const bare = await fastify.inject({
+      method,
+      url,
+      headers: r.key.header,
+      payload: Buffer.from(JSON.stringify(body)),
+    });
     expect([url, bare.statusCode]).toEqual([url, 415]);
     // The same body as JSON works.
     const ok = await r.request(method, url, body);
@@ -106,7 +111,7 @@ it('a lone surrogate anywhere in the body is a 400 invalid_unicode with the path
 
 it('security headers are on the API, its errors, health and /docs', async () => {
   for (const url of ['/v1/prompts/edge/versions', '/v1/prompts/none/versions', '/health/live', '/docs']) {
-    const res = await fastify.inject({ method: 'GET', url });
+    const res = await fastify.inject({ method: 'GET', url, headers: r.key.header });
     expect([url, res.headers['x-content-type-options']]).toEqual([url, 'nosniff']);
     expect([url, res.headers['x-frame-options']]).toEqual([url, 'SAMEORIGIN']);
     expect(String(res.headers['content-security-policy'])).toContain("default-src 'self'");

@@ -1,6 +1,6 @@
 /**
  * The registry's request fields follow the contracts' definitions: model names follow
- * MODEL_NAME_PATTERN, refs, actors and cursors refuse control characters and lone surrogates,
+ * MODEL_NAME_PATTERN, refs and cursors refuse control characters and lone surrogates, notes lone surrogates,
  * and every text and JSON string or key of a spec must be well-formed. Each refusal is a 400
  * naming the field, and nothing is stored.
  */
@@ -64,7 +64,7 @@ describe('registry input rules', () => {
     }
   });
 
-  it('refs and actors of an alias move, and render refs, refuse control characters', async () => {
+  it('refs of an alias move and render refs refuse control characters; notes refuse lone surrogates', async () => {
     expect(
       (await r.request('POST', '/v1/prompts/moves/versions', { spec: { template: 't {x}', model: 'm' } }))
         .status,
@@ -73,11 +73,22 @@ describe('registry input rules', () => {
       ref: '1\u0000',
     });
     expect([badRef.status, paths(badRef.body)]).toEqual([400, ['ref']]);
-    const badActor = await r.request<ErrorBody>('PUT', '/v1/prompts/moves/aliases/production', {
+    const badNote = await r.request<ErrorBody>('PUT', '/v1/prompts/moves/aliases/production', {
       ref: '1',
-      actor: 'ana\u0085',
+      note: 'ana\ud800',
     });
-    expect([badActor.status, paths(badActor.body)]).toEqual([400, ['actor']]);
+    expect([badNote.status, paths(badNote.body)]).toEqual([400, ['note']]);
+    const longNote = await r.request<ErrorBody>('PUT', '/v1/prompts/moves/aliases/production', {
+      ref: '1',
+      note: 'n'.repeat(257),
+    });
+    expect([longNote.status, paths(longNote.body)]).toEqual([400, ['note']]);
+    // The actor is the key: a claimed one is an unknown field.
+    const claimed = await r.request<ErrorBody>('PUT', '/v1/prompts/moves/aliases/production', {
+      ref: '1',
+      actor: 'ana',
+    });
+    expect([claimed.status, paths(claimed.body)]).toEqual([400, ['actor']]);
     expect((await r.request('GET', '/v1/prompts/moves/aliases/production')).status).toBe(404);
     const badRender = await r.request<ErrorBody>('POST', '/v1/prompts/moves/render', {
       ref: 'latest\u0000',
@@ -89,16 +100,13 @@ describe('registry input rules', () => {
       variables: { x: '\ud800' },
     });
     expect([badVariable.status, paths(badVariable.body)]).toEqual([400, ['variables.x']]);
-    const badHeader = await r.request<ErrorBody>(
+    // An x-actor header means nothing: the move is the key's.
+    const ok = await r.request<{ actor: string; note: string }>(
       'PUT',
       '/v1/prompts/moves/aliases/production',
-      { ref: '1' },
-      {
-        'x-actor': 'ana\tbob',
-      },
+      { ref: '1', note: 'ána 日\tok' },
+      { 'x-actor': 'ana\tbob' },
     );
-    expect([badHeader.status, paths(badHeader.body)]).toEqual([400, ['headers.x-actor']]);
-    const ok = await r.request('PUT', '/v1/prompts/moves/aliases/production', { ref: '1', actor: 'ána 日' });
-    expect(ok.status).toBe(200);
+    expect([ok.status, ok.body.actor, ok.body.note]).toEqual([200, r.key.keyId, 'ána 日\tok']);
   });
 });

@@ -205,8 +205,7 @@ describe('aliases', () => {
     const created = await r.request<Record<string, unknown>>(
       'PUT',
       '/v1/prompts/aliased/aliases/production',
-      { ref: '1' },
-      { 'x-actor': 'ada' },
+      { ref: '1', note: 'first release' },
     );
     expect(created.status).toBe(200);
     expect(created.body).toMatchObject({
@@ -215,7 +214,8 @@ describe('aliases', () => {
       version: 1,
       previous: null,
       rev: 1,
-      actor: 'ada',
+      actor: r.key.keyId,
+      note: 'first release',
       moved: true,
     });
 
@@ -226,10 +226,16 @@ describe('aliases', () => {
     const moved = await r.request<Record<string, unknown>>('PUT', '/v1/prompts/aliased/aliases/production', {
       ref: v2.shortHash,
       expected: v1.hash,
-      actor: 'bob',
     });
     expect(moved.status).toBe(200);
-    expect(moved.body).toMatchObject({ hash: v2.hash, previous: v1.hash, rev: 2, actor: 'bob', moved: true });
+    expect(moved.body).toMatchObject({
+      hash: v2.hash,
+      previous: v1.hash,
+      rev: 2,
+      actor: r.key.keyId,
+      moved: true,
+    });
+    expect(moved.body).not.toHaveProperty('note');
     expect((await r.request<Registered>('GET', '/v1/prompts/aliased/versions/production')).body.version).toBe(
       2,
     );
@@ -255,7 +261,7 @@ describe('aliases', () => {
         fromVersion: 1,
         to: v2.hash,
         toVersion: 2,
-        actor: 'bob',
+        actor: r.key.keyId,
       },
       {
         rev: 1,
@@ -264,7 +270,8 @@ describe('aliases', () => {
         fromVersion: null,
         to: v1.hash,
         toVersion: 1,
-        actor: 'ada',
+        actor: r.key.keyId,
+        note: 'first release',
       },
     ]);
     const page = await r.request<{ items: { rev: number }[]; nextCursor: string | null }>(
@@ -325,10 +332,11 @@ describe('aliases', () => {
       'GET',
       '/v1/prompts/aliased/aliases/latest/history',
     );
+    // Each registration moved it: the actor is the key that registered the version.
     expect(history.body.items.map((i) => [i.fromVersion, i.toVersion, i.actor])).toEqual([
-      [2, 3, 'cy'],
-      [1, 2, 'registry'],
-      [null, 1, 'registry'],
+      [2, 3, r.key.keyId],
+      [1, 2, r.key.keyId],
+      [null, 1, r.key.keyId],
     ]);
   });
 

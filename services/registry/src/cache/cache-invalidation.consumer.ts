@@ -1,11 +1,19 @@
 /**
  * Keeps cached alias targets honest across instances: every instance consumes the registry's own
  * topics in a group of its own (`<SERVICE_NAME>-cache-<REGISTRY_INSTANCE_ID>`), so each one sees
- * every alias move (drop that alias) and every new version (drop `latest`). The group starts from
+ * every alias move (drop that alias) and every new version (drop `latest`), in the event's project
+ * (`projectOf`: events written before projects belong to `default`). The group starts from
  * the beginning of the topics: re-reading old events only drops entries, and it means no event
  * published after the instance started can be skipped while the group is still joining.
  */
-import { type CloudEvent, EVENT_TYPES, type EventType, safeParseEvent, TOPICS } from '@llmops/contracts';
+import {
+  type CloudEvent,
+  EVENT_TYPES,
+  type EventType,
+  projectOf,
+  safeParseEvent,
+  TOPICS,
+} from '@llmops/contracts';
 import type {
   ConsumedMessage,
   KafkaBatchHandlerResult,
@@ -40,14 +48,14 @@ export class CacheInvalidationConsumer {
   @EventPattern(TOPICS.promptVersions)
   versionRegistered(@Payload() messages: ConsumedMessage[]): KafkaBatchHandlerResult {
     return applyEvents(messages, EVENT_TYPES.promptVersionRegistered, (event) =>
-      this.cache.invalidateAlias(event.data.name, LATEST_ALIAS),
+      this.cache.invalidateAlias(projectOf(event), event.data.name, LATEST_ALIAS),
     );
   }
 
   @EventPattern(TOPICS.promptAliases)
   aliasMoved(@Payload() messages: ConsumedMessage[]): KafkaBatchHandlerResult {
     return applyEvents(messages, EVENT_TYPES.promptAliasMoved, (event) =>
-      this.cache.invalidateAlias(event.data.name, event.data.alias),
+      this.cache.invalidateAlias(projectOf(event), event.data.name, event.data.alias),
     );
   }
 }

@@ -1,5 +1,5 @@
 /**
- * In-memory read cache.
+ * In-memory read cache, keyed by project: two projects' prompts of the same name never share an entry.
  * - Versions are immutable, so an entry (with its pre-serialized GET body) is valid forever; the
  *   map is capped (oldest inserted evicted first) only to bound memory.
  * - Version numbers never change their hash: cached forever too.
@@ -30,7 +30,7 @@ export interface RegistryCacheOptions {
   now?: () => number;
 }
 
-const key = (name: string, part: string): string => `${name}\n${part}`;
+const key = (project: string, name: string, part: string): string => `${project}\n${name}\n${part}`;
 
 export class RegistryCache {
   private readonly versions = new Map<string, CachedVersion>();
@@ -43,32 +43,33 @@ export class RegistryCache {
     this.now = options.now ?? Date.now;
   }
 
-  getVersion(name: string, hash: string): CachedVersion | undefined {
-    return this.versions.get(key(name, hash));
+  getVersion(project: string, name: string, hash: string): CachedVersion | undefined {
+    return this.versions.get(key(project, name, hash));
   }
 
-  getHashByNumber(name: string, version: number): string | undefined {
-    return this.numbers.get(key(name, `#${version}`));
+  getHashByNumber(project: string, name: string, version: number): string | undefined {
+    return this.numbers.get(key(project, name, `#${version}`));
   }
 
   putVersion(v: PromptVersion): CachedVersion {
     const entry: CachedVersion = { version: v, json: this.options.serialize(v) };
     if (this.options.maxVersions <= 0) return entry;
-    const k = key(v.name, v.hash);
+    const k = key(v.project, v.name, v.hash);
     if (!this.versions.has(k)) {
       while (this.versions.size >= this.options.maxVersions) {
         const [oldest, evicted] = this.versions.entries().next().value as [string, CachedVersion];
         this.versions.delete(oldest);
-        this.numbers.delete(key(evicted.version.name, `#${evicted.version.version}`));
+        const e = evicted.version;
+        this.numbers.delete(key(e.project, e.name, `#${e.version}`));
       }
     }
     this.versions.set(k, entry);
-    this.numbers.set(key(v.name, `#${v.version}`), v.hash);
+    this.numbers.set(key(v.project, v.name, `#${v.version}`), v.hash);
     return entry;
   }
 
-  getAlias(name: string, alias: string): string | undefined {
-    const k = key(name, alias);
+  getAlias(project: string, name: string, alias: string): string | undefined {
+    const k = key(project, name, alias);
     const entry = this.aliases.get(k);
     if (!entry) return undefined;
     if (entry.expiresAt <= this.now()) {
@@ -79,27 +80,27 @@ export class RegistryCache {
   }
 
   /** Take before reading an alias from the database; pass to `putAlias` afterwards. */
-  aliasToken(name: string, alias: string): number {
-    return this.generations.get(key(name, alias)) ?? 0;
+  aliasToken(project: string, name: string, alias: string): number {
+    return this.generations.get(key(project, name, alias)) ?? 0;
   }
 
   /** Stores a value read from the database unless the alias was invalidated since `token`. */
-  putAlias(name: string, alias: string, hash: string, token: number): void {
-    const k = key(name, alias);
+  putAlias(project: string, name: string, alias: string, hash: string, token: number): void {
+    const k = key(project, name, alias);
     if ((this.generations.get(k) ?? 0) !== token || this.options.aliasTtlMs <= 0) return;
     this.aliases.set(k, { hash, expiresAt: this.now() + this.options.aliasTtlMs });
   }
 
   /** A value this instance just wrote: replaces anything cached and outdates reads in flight. */
-  setAlias(name: string, alias: string, hash: string): void {
-    const k = key(name, alias);
+  setAlias(project: string, name: string, alias: string, hash: string): void {
+    const k = key(project, name, alias);
     this.bump(k);
     if (this.options.aliasTtlMs > 0)
       this.aliases.set(k, { hash, expiresAt: this.now() + this.options.aliasTtlMs });
   }
 
-  invalidateAlias(name: string, alias: string): void {
-    const k = key(name, alias);
+  invalidateAlias(project: string, name: string, alias: string): void {
+    const k = key(project, name, alias);
     this.bump(k);
     this.aliases.delete(k);
   }

@@ -3,6 +3,7 @@ import type { PromptMetadata, PromptSpec } from './prompt-spec';
 
 /** A stored version as the rest of the service sees it (plain, immutable). */
 export interface PromptVersion {
+  readonly project: string;
   readonly name: string;
   readonly hash: string;
   readonly shortHash: string;
@@ -10,9 +11,12 @@ export interface PromptVersion {
   readonly spec: PromptSpec;
   readonly metadata?: PromptMetadata;
   readonly createdAt: string;
+  /** The key id that registered it; absent for versions registered before API keys. */
+  readonly actor?: string;
 }
 
 export interface AliasMove {
+  readonly project: string;
   readonly name: string;
   readonly alias: string;
   readonly rev: number;
@@ -20,8 +24,14 @@ export interface AliasMove {
   readonly fromVersion: number | null;
   readonly to: string;
   readonly toVersion: number;
+  /** The key id that moved it (`unauthenticated` for moves made before API keys). */
   readonly actor: string;
+  /** Free text the caller gave with the move. */
+  readonly note?: string;
   readonly movedAt: string;
 }
+
+/** The actor of changes recorded before API keys existed (their claimed actor became a `note`). */
+export const UNAUTHENTICATED_ACTOR = 'unauthenticated';
 
 export const shortHashOf = (hash: string): string => hash.slice(0, SHORT_HASH_LENGTH);

@@ -1,7 +1,8 @@
 /**
  * Drains the outbox: version and alias-move documents inserted with `published: false`. Each round
- * re-applies the read models, sends the events through the micro-batching producer (acks: -1), and
- * only after the broker acknowledged marks them published. A crash anywhere in between leaves them
+ * re-applies the read models, sends the events (each record's registry event and its audit record)
+ * through the micro-batching producer (acks: -1), and only after the broker acknowledged all of a
+ * record's events marks it published. A crash anywhere in between leaves them
  * unpublished, so they are sent again (same deterministic event id): at-least-once, never lost.
  * Runs every REGISTRY_OUTBOX_POLL_MS, right after each write (kick), and backs off while the broker
  * is unavailable. Several instances may drain the same record concurrently; that only duplicates
@@ -28,17 +29,33 @@ import { PromptSummaryRepository } from '../persistence/prompt-summary.repositor
 import { PromptVersionRepository, type UnpublishedVersion } from '../persistence/prompt-version.repository';
 import { REGISTRY_METRICS, type RegistryMetrics } from '../metrics/registry.metrics';
 import { BrokerProbe } from './broker-probe';
-import { aliasMoveMessage, publishableMessage, versionMessage } from './outbox-events';
+import {
+  aliasMoveAuditMessage,
+  aliasMoveMessage,
+  publishableMessage,
+  versionAuditMessage,
+  versionMessage,
+} from './outbox-events';
 import { registryTopics, type RegistryTopics } from './registry-topics';
 
 type Kind = 'version' | 'alias';
 
+/** One event of a record: null when the record has none of this kind. */
+interface LaneEvent<T> {
+  topic: string;
+  toMessage(record: T): OutgoingMessage | null;
+}
+
+interface TopicMessage {
+  topic: string;
+  message: OutgoingMessage;
+}
+
 interface Lane<T extends { id: string }> {
   kind: Kind;
-  topic: string;
   entries: OutboxEntry<T>[];
   applyReadModel(record: T): Promise<void>;
-  toMessage(record: T): OutgoingMessage;
+  events: LaneEvent<T>[];
   store: {
     markPublished(ids: string[]): Promise<void>;
     recordFailures(failures: readonly OutboxFailure[]): Promise<void>;
@@ -47,7 +64,7 @@ interface Lane<T extends { id: string }> {
 
 interface Ready {
   entry: OutboxEntry<unknown>;
-  message: OutgoingMessage;
+  messages: TopicMessage[];
 }
 
 interface Failed {
@@ -116,18 +133,22 @@ export class OutboxPublisher implements OnApplicationBootstrap, BeforeApplicatio
     const lanes: Lane<{ id: string }>[] = [
       {
         kind: 'version',
-        topic: this.topics.versions,
         entries: versions,
         applyReadModel: (v) => this.summaries.applyVersion(v as UnpublishedVersion),
-        toMessage: (v) => versionMessage(v as UnpublishedVersion),
+        events: [
+          { topic: this.topics.versions, toMessage: (v) => versionMessage(v as UnpublishedVersion) },
+          { topic: this.topics.audit, toMessage: (v) => versionAuditMessage(v as UnpublishedVersion) },
+        ],
         store: this.versions,
       },
       {
         kind: 'alias',
-        topic: this.topics.aliases,
         entries: moves,
         applyReadModel: (m) => this.summaries.applyAliasMove(m as UnpublishedAliasMove),
-        toMessage: (m) => aliasMoveMessage(m as UnpublishedAliasMove),
+        events: [
+          { topic: this.topics.aliases, toMessage: (m) => aliasMoveMessage(m as UnpublishedAliasMove) },
+          { topic: this.topics.audit, toMessage: (m) => aliasMoveAuditMessage(m as UnpublishedAliasMove) },
+        ],
         store: this.moves,
       },
     ];
@@ -137,7 +158,7 @@ export class OutboxPublisher implements OnApplicationBootstrap, BeforeApplicatio
     for (const lane of lanes) ready.push(await this.prepare(lane));
 
     // Never send into an outage (see BrokerProbe); the events simply stay pending.
-    await this.probe.check([this.topics.versions, this.topics.aliases]);
+    await this.probe.check(this.probedTopics());
     const sent = await Promise.allSettled(lanes.map((lane, i) => this.send(lane, ready[i])));
     let acked = 0;
     lanes.forEach((lane, i) => {
@@ -169,10 +190,12 @@ export class OutboxPublisher implements OnApplicationBootstrap, BeforeApplicatio
         continue;
       }
       try {
-        ready.push({
-          entry,
-          message: publishableMessage(entry.record, lane.toMessage, this.config.REGISTRY_MAX_EVENT_BYTES),
-        });
+        const messages: TopicMessage[] = [];
+        for (const { topic, toMessage } of lane.events) {
+          const message = publishableMessage(entry.record, toMessage, this.config.REGISTRY_MAX_EVENT_BYTES);
+          if (message) messages.push({ topic, message });
+        }
+        ready.push({ entry, messages });
       } catch (err) {
         failures.push({ entry, error: err });
       }
@@ -181,22 +204,34 @@ export class OutboxPublisher implements OnApplicationBootstrap, BeforeApplicatio
     return ready;
   }
 
+  private probedTopics(): string[] {
+    return [this.topics.versions, this.topics.aliases, this.topics.audit];
+  }
+
+  /** Sends messages, one batch per topic; resolves once the broker acknowledged them all. */
+  private async sendAll(messages: TopicMessage[]): Promise<void> {
+    const byTopic = new Map<string, OutgoingMessage[]>();
+    for (const { topic, message } of messages) {
+      const batch = byTopic.get(topic);
+      if (batch) batch.push(message);
+      else byTopic.set(topic, [message]);
+    }
+    await Promise.all([...byTopic].map(([topic, batch]) => this.producer.send(topic, batch)));
+  }
+
   /**
-   * Sends a lane's messages as one batch and marks them published after the broker's ack. When a
-   * reachable broker refuses the batch, each record is sent alone, so the ones it refuses are
-   * found and set aside while the others are published.
+   * Sends a lane's messages as one batch per topic and marks the records published after the
+   * broker's acks. When a reachable broker refuses a batch, each record is sent alone, so the ones
+   * it refuses are found and set aside while the others are published.
    */
   private async send<T extends { id: string }>(lane: Lane<T>, ready: Ready[]): Promise<number> {
     if (ready.length === 0) return 0;
-    const topics = [this.topics.versions, this.topics.aliases];
+    const topics = this.probedTopics();
     const published: string[] = [];
     const failures: Failed[] = [];
     try {
       try {
-        await this.producer.send(
-          lane.topic,
-          ready.map((r) => r.message),
-        );
+        await this.sendAll(ready.flatMap((r) => r.messages));
         published.push(...ready.map((r) => r.entry.id));
         return published.length;
       } catch (err) {
@@ -207,7 +242,7 @@ export class OutboxPublisher implements OnApplicationBootstrap, BeforeApplicatio
       }
       for (const r of ready) {
         try {
-          await this.producer.send(lane.topic, [r.message]);
+          await this.sendAll(r.messages);
           published.push(r.entry.id);
         } catch (err) {
           await this.producer.flush().catch(() => undefined);

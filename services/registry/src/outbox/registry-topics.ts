@@ -6,6 +6,8 @@ export interface RegistryTopics {
   versions: string;
   aliases: string;
   deadLetter: string;
+  /** The platform's audit trail (created by the platform module). */
+  audit: string;
 }
 
 export function registryTopics(config: Pick<RegistryConfig, 'KAFKA_TOPIC_PREFIX'>): RegistryTopics {
@@ -13,6 +15,7 @@ export function registryTopics(config: Pick<RegistryConfig, 'KAFKA_TOPIC_PREFIX'
     versions: topicName(TOPICS.promptVersions, config.KAFKA_TOPIC_PREFIX),
     aliases: topicName(TOPICS.promptAliases, config.KAFKA_TOPIC_PREFIX),
     deadLetter: topicName(TOPICS.deadLetter, config.KAFKA_TOPIC_PREFIX),
+    audit: topicName(TOPICS.audit, config.KAFKA_TOPIC_PREFIX),
   };
 }
 

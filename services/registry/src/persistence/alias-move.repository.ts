@@ -2,8 +2,10 @@ import { ensureIndexes, isDuplicateKey, requestCollection } from '@llmops/platfo
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model, mongo } from 'mongoose';
-import type { AliasMove } from '../domain/prompt-version';
-import { AliasMoveDocument } from './alias-move.schema';
+import { DEFAULT_PROJECT } from '@llmops/contracts';
+import { scopedId } from '../domain/project-scope';
+import { type AliasMove, UNAUTHENTICATED_ACTOR } from '../domain/prompt-version';
+import { AliasMoveDocument, OBSOLETE_ALIAS_MOVE_INDEXES } from './alias-move.schema';
 import {
   markPublished,
   findPendingEntries,
@@ -12,6 +14,7 @@ import {
   pendingOrWaiting,
   recordFailures,
 } from './outbox-state';
+import { adoptIntoDefaultProject } from './project-migration';
 
 export type NewAliasMove = Omit<AliasMoveDocument, '_id' | 'published' | 'publishedAt'>;
 
@@ -23,6 +26,8 @@ export interface UnpublishedAliasMove extends AliasMove {
 
 function toAliasMove(d: AliasMoveDocument): AliasMove {
   return {
+    // Only a document written by the previous version of this service after the migration lacks it.
+    project: d.project ?? DEFAULT_PROJECT,
     name: d.name,
     alias: d.alias,
     rev: d.rev,
@@ -30,7 +35,8 @@ function toAliasMove(d: AliasMoveDocument): AliasMove {
     fromVersion: d.fromVersion,
     to: d.to,
     toVersion: d.toVersion,
-    actor: d.actor,
+    actor: d.actor ?? UNAUTHENTICATED_ACTOR,
+    ...(d.note !== undefined ? { note: d.note } : {}),
     movedAt: d.movedAt.toISOString(),
   };
 }
@@ -44,14 +50,18 @@ export class AliasMoveRepository implements OnModuleInit {
     this.moves = requestCollection(model);
   }
 
-  /** The unique index is the alias compare-and-set, so it exists before the first request. */
-  onModuleInit(): Promise<void> {
-    return ensureIndexes(this.model);
+  /**
+   * The unique index is the alias compare-and-set, so it exists before the first request. Moves
+   * recorded before API keys keep the actor they claimed as their note: it was never authenticated.
+   */
+  async onModuleInit(): Promise<void> {
+    await adoptIntoDefaultProject(this.model.collection, OBSOLETE_ALIAS_MOVE_INDEXES, { actor: 'note' });
+    await ensureIndexes(this.model);
   }
 
   /** The alias's current target: its move with the highest rev. */
-  async current(name: string, alias: string): Promise<AliasMove | null> {
-    const [doc] = await this.moves.find({ name, alias }).sort({ rev: -1 }).limit(1).toArray();
+  async current(project: string, name: string, alias: string): Promise<AliasMove | null> {
+    const [doc] = await this.moves.find({ project, name, alias }).sort({ rev: -1 }).limit(1).toArray();
     return doc ? toAliasMove(doc) : null;
   }
 
@@ -60,7 +70,7 @@ export class AliasMoveRepository implements OnModuleInit {
     try {
       await this.moves.insertOne({
         ...move,
-        _id: `${move.name}/${move.alias}/${move.rev}`,
+        _id: scopedId(move.project, move.name, move.alias, move.rev),
         published: false,
       });
       return 'inserted';
@@ -71,8 +81,15 @@ export class AliasMoveRepository implements OnModuleInit {
   }
 
   /** Newest first; `beforeRev` = only older moves. */
-  async history(name: string, alias: string, limit: number, beforeRev?: number): Promise<AliasMove[]> {
-    const filter = beforeRev === undefined ? { name, alias } : { name, alias, rev: { $lt: beforeRev } };
+  async history(
+    project: string,
+    name: string,
+    alias: string,
+    limit: number,
+    beforeRev?: number,
+  ): Promise<AliasMove[]> {
+    const filter =
+      beforeRev === undefined ? { project, name, alias } : { project, name, alias, rev: { $lt: beforeRev } };
     const docs = await this.moves.find(filter).sort({ rev: -1 }).limit(limit).toArray();
     return docs.map(toAliasMove);
   }
@@ -80,7 +97,9 @@ export class AliasMoveRepository implements OnModuleInit {
   /** Pending outbox records whose backoff has passed, oldest first per alias. */
   findUnpublished(limit: number, now = new Date()): Promise<OutboxEntry<UnpublishedAliasMove>[]> {
     return findPendingEntries(this.moves, limit, now, toAliasMove, (a, b) =>
-      a.name === b.name && a.alias === b.alias ? a.rev - b.rev : a.movedAt.localeCompare(b.movedAt),
+      a.project === b.project && a.name === b.name && a.alias === b.alias
+        ? a.rev - b.rev
+        : a.movedAt.localeCompare(b.movedAt),
     );
   }
 

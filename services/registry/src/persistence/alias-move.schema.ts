@@ -10,8 +10,9 @@ import { OutboxState } from './outbox-state';
  */
 @Schema({ collection: 'prompt_alias_moves', versionKey: false })
 export class AliasMoveDocument extends OutboxState {
-  /** `${name}/${alias}/${rev}` */
+  /** `scopedId(project, name, alias, rev)` */
   @Prop({ type: String }) _id!: string;
+  @Prop({ type: String, required: true }) project!: string;
   @Prop({ type: String, required: true }) name!: string;
   @Prop({ type: String, required: true }) alias!: string;
   @Prop({ type: Number, required: true }) rev!: number;
@@ -19,7 +20,13 @@ export class AliasMoveDocument extends OutboxState {
   @Prop({ type: Number }) fromVersion!: number | null;
   @Prop({ type: String, required: true }) to!: string;
   @Prop({ type: Number, required: true }) toVersion!: number;
-  @Prop({ type: String, required: true }) actor!: string;
+  /**
+   * The key id that moved it. Moves recorded before API keys have none: the actor they claimed is
+   * their `note`.
+   */
+  @Prop({ type: String }) actor?: string;
+  /** Free text given with the move (at most 256 characters). */
+  @Prop({ type: String }) note?: string;
   @Prop({ type: Date, required: true }) movedAt!: Date;
   @Prop({ type: String }) correlationId?: string;
   @Prop({ type: String }) traceparent?: string;
@@ -27,6 +34,11 @@ export class AliasMoveDocument extends OutboxState {
 
 export const AliasMoveSchema = SchemaFactory.createForClass(AliasMoveDocument);
 // Current target (highest rev), history (newest first) and the CAS on the next rev.
-AliasMoveSchema.index({ name: 1, alias: 1, rev: -1 }, { name: 'name_alias_rev_unique', unique: true });
+AliasMoveSchema.index(
+  { project: 1, name: 1, alias: 1, rev: -1 },
+  { name: 'project_name_alias_rev_unique', unique: true },
+);
+/** The per-name unique index of the moves before projects, dropped at boot. */
+export const OBSOLETE_ALIAS_MOVE_INDEXES = ['name_alias_rev_unique'] as const;
 // The outbox publisher's poll: { published: false }.
 AliasMoveSchema.index({ published: 1 }, { name: 'published' });

@@ -11,20 +11,24 @@ import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 /** A prompt name with its newest version. */
 @Schema({ collection: 'prompts', versionKey: false })
 export class PromptDocument {
-  /** The prompt name (list pages are ranges on _id). */
+  /** `scopedId(project, name)` (list pages are ranges on _id within a project). */
   @Prop({ type: String }) _id!: string;
+  @Prop({ type: String, required: true }) project!: string;
   @Prop({ type: Number, required: true }) latestVersion!: number;
   @Prop({ type: String, required: true }) latestHash!: string;
   @Prop({ type: Date, required: true }) latestCreatedAt!: Date;
 }
 
 export const PromptSchema = SchemaFactory.createForClass(PromptDocument);
+// A page of GET /v1/prompts: { project, _id: { $gt: after } } sorted by _id.
+PromptSchema.index({ project: 1, _id: 1 }, { name: 'project_id' });
 
 /** The current target of one alias. */
 @Schema({ collection: 'prompt_aliases', versionKey: false })
 export class PromptAliasDocument {
-  /** `${name}/${alias}` */
+  /** `scopedId(project, name, alias)` */
   @Prop({ type: String }) _id!: string;
+  @Prop({ type: String, required: true }) project!: string;
   @Prop({ type: String, required: true }) name!: string;
   @Prop({ type: String, required: true }) alias!: string;
   @Prop({ type: String, required: true }) hash!: string;
@@ -34,5 +38,7 @@ export class PromptAliasDocument {
 }
 
 export const PromptAliasSchema = SchemaFactory.createForClass(PromptAliasDocument);
-// Aliases of the names on one page of GET /v1/prompts: { name: { $in: [...] } }.
-PromptAliasSchema.index({ name: 1 }, { name: 'name' });
+// Aliases of the names on one page of GET /v1/prompts: { project, name: { $in: [...] } }.
+PromptAliasSchema.index({ project: 1, name: 1 }, { name: 'project_name' });
+/** The index of the alias read model before projects, dropped at boot. */
+export const OBSOLETE_PROMPT_ALIAS_INDEXES = ['name'] as const;

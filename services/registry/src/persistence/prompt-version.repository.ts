@@ -2,6 +2,8 @@ import { ensureIndexes, isDuplicateKey, requestCollection } from '@llmops/platfo
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model, mongo } from 'mongoose';
+import { DEFAULT_PROJECT } from '@llmops/contracts';
+import { scopedId } from '../domain/project-scope';
 import type { PromptSpec } from '../domain/prompt-spec';
 import { type PromptVersion, shortHashOf } from '../domain/prompt-version';
 import {
@@ -12,11 +14,15 @@ import {
   pendingOrWaiting,
   recordFailures,
 } from './outbox-state';
-import { PromptVersionDocument } from './prompt-version.schema';
+import { adoptIntoDefaultProject } from './project-migration';
+import { OBSOLETE_VERSION_INDEXES, PromptVersionDocument } from './prompt-version.schema';
 
 export type NewVersion = Omit<PromptVersionDocument, '_id' | 'published' | 'publishedAt'>;
 
-type StoredVersion = Omit<PromptVersionDocument, 'specCanonical'> & { specCanonical?: string };
+type StoredVersion = Omit<PromptVersionDocument, 'specCanonical' | 'project'> & {
+  specCanonical?: string;
+  project?: string;
+};
 
 export interface UnpublishedVersion extends PromptVersion {
   readonly id: string;
@@ -28,6 +34,8 @@ const LIST_PROJECTION = { specCanonical: 0 } as const;
 
 export function toPromptVersion(doc: StoredVersion): PromptVersion {
   return {
+    // Only a document written by the previous version of this service after the migration lacks it.
+    project: doc.project ?? DEFAULT_PROJECT,
     name: doc.name,
     hash: doc.hash,
     shortHash: shortHashOf(doc.hash),
@@ -36,6 +44,7 @@ export function toPromptVersion(doc: StoredVersion): PromptVersion {
     spec: (doc.specCanonical === undefined ? undefined : JSON.parse(doc.specCanonical)) as PromptSpec,
     ...(doc.metadata ? { metadata: doc.metadata } : {}),
     createdAt: doc.createdAt.toISOString(),
+    ...(doc.actor ? { actor: doc.actor } : {}),
   };
 }
 
@@ -49,14 +58,19 @@ export class PromptVersionRepository implements OnModuleInit {
   }
 
   /** The unique indexes make registration race-safe, so they exist before the first request. */
-  onModuleInit(): Promise<void> {
-    return ensureIndexes(this.model);
+  async onModuleInit(): Promise<void> {
+    await adoptIntoDefaultProject(this.model.collection, OBSOLETE_VERSION_INDEXES);
+    await ensureIndexes(this.model);
   }
 
   /** Inserts version and outbox record in one document; 'duplicate' when the hash or number is taken. */
   async insert(version: NewVersion): Promise<'inserted' | 'duplicate'> {
     try {
-      await this.versions.insertOne({ ...version, _id: `${version.name}/${version.hash}`, published: false });
+      await this.versions.insertOne({
+        ...version,
+        _id: scopedId(version.project, version.name, version.hash),
+        published: false,
+      });
       return 'inserted';
     } catch (err) {
       if (isDuplicateKey(err)) return 'duplicate';
@@ -64,37 +78,37 @@ export class PromptVersionRepository implements OnModuleInit {
     }
   }
 
-  async findByHash(name: string, hash: string): Promise<PromptVersion | null> {
-    // By _id (`name/hash`, as inserted): a primary-key lookup even where secondary indexes are not
-    // used for queries (FerretDB's SQLite backend scans the collection otherwise).
-    const doc = await this.versions.findOne({ _id: `${name}/${hash}` });
+  async findByHash(project: string, name: string, hash: string): Promise<PromptVersion | null> {
+    // By _id (as inserted): a primary-key lookup even where secondary indexes are not used for
+    // queries (FerretDB's SQLite backend scans the collection otherwise).
+    const doc = await this.versions.findOne({ _id: scopedId(project, name, hash) });
     return doc ? toPromptVersion(doc) : null;
   }
 
-  async findByNumber(name: string, version: number): Promise<PromptVersion | null> {
-    const doc = await this.versions.findOne({ name, version });
+  async findByNumber(project: string, name: string, version: number): Promise<PromptVersion | null> {
+    const doc = await this.versions.findOne({ project, name, version });
     return doc ? toPromptVersion(doc) : null;
   }
 
   /** Versions whose hash starts with `prefix` (at most `limit`), as a range scan on the hash index. */
-  async findByPrefix(name: string, prefix: string, limit: number): Promise<PromptVersion[]> {
+  async findByPrefix(project: string, name: string, prefix: string, limit: number): Promise<PromptVersion[]> {
     const upper = prefix + 'g'; // 'g' sorts after every hex digit
     const docs = await this.versions
-      .find({ name, hash: { $gte: prefix, $lt: upper } })
+      .find({ project, name, hash: { $gte: prefix, $lt: upper } })
       .sort({ hash: 1 })
       .limit(limit)
       .toArray();
     return docs.map(toPromptVersion);
   }
 
-  async findLatest(name: string): Promise<PromptVersion | null> {
-    const [doc] = await this.versions.find({ name }).sort({ version: -1 }).limit(1).toArray();
+  async findLatest(project: string, name: string): Promise<PromptVersion | null> {
+    const [doc] = await this.versions.find({ project, name }).sort({ version: -1 }).limit(1).toArray();
     return doc ? toPromptVersion(doc) : null;
   }
 
-  async latestNumber(name: string): Promise<number> {
+  async latestNumber(project: string, name: string): Promise<number> {
     const [doc] = await this.versions
-      .find({ name }, { projection: { version: 1 } })
+      .find({ project, name }, { projection: { version: 1 } })
       .sort({ version: -1 })
       .limit(1)
       .toArray();
@@ -102,8 +116,13 @@ export class PromptVersionRepository implements OnModuleInit {
   }
 
   /** Newest first; `before` = only versions with a smaller number. Specs are left out. */
-  async list(name: string, limit: number, before?: number): Promise<Omit<PromptVersion, 'spec'>[]> {
-    const filter = before === undefined ? { name } : { name, version: { $lt: before } };
+  async list(
+    project: string,
+    name: string,
+    limit: number,
+    before?: number,
+  ): Promise<Omit<PromptVersion, 'spec'>[]> {
+    const filter = before === undefined ? { project, name } : { project, name, version: { $lt: before } };
     const docs = await this.versions
       .find(filter, { projection: LIST_PROJECTION })
       .sort({ version: -1 })
@@ -118,7 +137,9 @@ export class PromptVersionRepository implements OnModuleInit {
   /** Pending outbox records whose backoff has passed, oldest first per name. */
   findUnpublished(limit: number, now = new Date()): Promise<OutboxEntry<UnpublishedVersion>[]> {
     return findPendingEntries(this.versions, limit, now, toPromptVersion, (a, b) =>
-      a.name === b.name ? a.version - b.version : a.createdAt.localeCompare(b.createdAt),
+      a.project === b.project && a.name === b.name
+        ? a.version - b.version
+        : a.createdAt.localeCompare(b.createdAt),
     );
   }
 

@@ -9,8 +9,9 @@ import { OutboxState } from './outbox-state';
  */
 @Schema({ collection: 'prompt_versions', versionKey: false })
 export class PromptVersionDocument extends OutboxState {
-  /** `${name}/${hash}`: names and hashes cannot contain "/". */
+  /** `scopedId(project, name, hash)`: `${name}/${hash}` in project `default`, else `${project}/${name}/${hash}`. */
   @Prop({ type: String }) _id!: string;
+  @Prop({ type: String, required: true }) project!: string;
   @Prop({ type: String, required: true }) name!: string;
   @Prop({ type: String, required: true }) hash!: string;
   @Prop({ type: Number, required: true }) version!: number;
@@ -22,15 +23,25 @@ export class PromptVersionDocument extends OutboxState {
   @Prop({ type: String, required: true }) specCanonical!: string;
   @Prop({ type: Object }) metadata?: PromptMetadata;
   @Prop({ type: Date, required: true }) createdAt!: Date;
+  /** The key id that registered it (absent on versions registered before API keys). */
+  @Prop({ type: String }) actor?: string;
   /** Context of the request that created it, carried into the event's Kafka headers. */
   @Prop({ type: String }) correlationId?: string;
   @Prop({ type: String }) traceparent?: string;
 }
 
 export const PromptVersionSchema = SchemaFactory.createForClass(PromptVersionDocument);
-// Lookup by full hash and by hash prefix (range on hash); unique = a spec is registered once per name.
-PromptVersionSchema.index({ name: 1, hash: 1 }, { name: 'name_hash_unique', unique: true });
+// Lookup by hash prefix (range on hash); unique = a spec is registered once per name and project.
+PromptVersionSchema.index(
+  { project: 1, name: 1, hash: 1 },
+  { name: 'project_name_hash_unique', unique: true },
+);
 // Version-number allocation (insert with max+1 fails on a race), lookup by number, newest-first lists.
-PromptVersionSchema.index({ name: 1, version: -1 }, { name: 'name_version_unique', unique: true });
+PromptVersionSchema.index(
+  { project: 1, name: 1, version: -1 },
+  { name: 'project_name_version_unique', unique: true },
+);
+/** The per-name unique indexes of the versions before projects, dropped at boot. */
+export const OBSOLETE_VERSION_INDEXES = ['name_hash_unique', 'name_version_unique'] as const;
 // The outbox publisher's poll: { published: false }.
 PromptVersionSchema.index({ published: 1 }, { name: 'published' });

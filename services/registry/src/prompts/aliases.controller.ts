@@ -1,9 +1,18 @@
-import { ApiQueryFrom, openApiSchema, parseOrThrow, type RequestContext, RequestCtx } from '@llmops/platform';
-import { Body, Controller, Get, Headers, Param, Put, Query } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiQueryFrom,
+  Authorize,
+  CurrentPrincipal,
+  openApiSchema,
+  parseOrThrow,
+  type Principal,
+  type RequestContext,
+  RequestCtx,
+} from '@llmops/platform';
+import { Body, Controller, Get, Param, Put, Query } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { LATEST_ALIAS } from '../domain/ref';
 import { NAME_PATTERN } from '../domain/prompt-spec';
-import { actorOf, moveAliasRequestSchema } from './dto/move-alias.request';
+import { moveAliasRequestSchema } from './dto/move-alias.request';
 import { paginationQuerySchema } from './dto/pagination.request';
 import {
   aliasHistoryResponseSchema,
@@ -46,54 +55,63 @@ export class AliasesController {
   ) {}
 
   @Put(':alias')
-  @ApiOperation({ summary: 'Move (or create) an alias; with `expected` it is compare-and-set' })
+  @Authorize('prompts:promote', 'write')
+  @ApiOperation({
+    summary:
+      'Move (or create) an alias; with `expected` it is compare-and-set. A key limited to some aliases gets 403 for the others.',
+  })
   @ApiParam(NAME_PARAM)
   @ApiParam(SETTABLE_ALIAS_PARAM)
-  @ApiHeader({ name: 'x-actor', required: false, description: 'Who moves the alias (body.actor wins)' })
   @ApiBody({ schema: openApiSchema(moveAliasRequestSchema) })
   @ApiResponse({ status: 200, schema: openApiSchema(aliasResponseSchema, 'output') })
   @ApiResponse({ status: 400, description: 'validation_failed, invalid_alias, reserved_alias (latest)' })
   @ApiResponse({ status: 404, description: 'prompt_not_found, version_not_found (the ref)' })
   @ApiResponse({ status: 409, description: 'alias_conflict (expected does not match), ambiguous_ref' })
   move(
+    @CurrentPrincipal() principal: Principal,
     @Param('name') name: string,
     @Param('alias') alias: string,
     @Body() body: unknown,
     @RequestCtx() ctx: RequestContext,
-    @Headers('x-actor') actorHeader?: string,
   ): Promise<AliasResponse> {
     const request = parseOrThrow(moveAliasRequestSchema, body);
-    const actor = actorOf(request, actorHeader);
-    return this.mover.execute(name, alias, request, actor, ctx);
+    return this.mover.execute(principal, name, alias, request, ctx);
   }
 
   @Get(':alias')
+  @Authorize('prompts:read', 'read')
   @ApiOperation({ summary: 'Where an alias points now' })
   @ApiParam(NAME_PARAM)
   @ApiParam(ALIAS_PARAM)
   @ApiResponse({ status: 200, description: '{ name, alias, hash, shortHash, version }' })
   @ApiResponse({ status: 404, description: 'alias_not_found, prompt_not_found' })
-  async get(@Param('name') name: string, @Param('alias') alias: string) {
+  async get(
+    @CurrentPrincipal() { project }: Principal,
+    @Param('name') name: string,
+    @Param('alias') alias: string,
+  ) {
     assertPromptName(name);
-    const hash = await this.resolver.aliasTarget(name, alias);
+    const hash = await this.resolver.aliasTarget(project, name, alias);
     if (hash === null) throw new AliasNotFoundError(name, alias);
-    const { version } = await this.resolver.resolve(name, hash);
+    const { version } = await this.resolver.resolve(project, name, hash);
     return { name, alias, hash, shortHash: version.shortHash, version: version.version };
   }
 
   @Get(':alias/history')
-  @ApiOperation({ summary: 'Every move of an alias, newest first: time, from, to, actor' })
+  @Authorize('prompts:read', 'read')
+  @ApiOperation({ summary: 'Every move of an alias, newest first: time, from, to, actor (key id), note' })
   @ApiParam(NAME_PARAM)
   @ApiParam(ALIAS_PARAM)
   @ApiQueryFrom(paginationQuerySchema)
   @ApiResponse({ status: 200, schema: openApiSchema(aliasHistoryResponseSchema, 'output') })
   @ApiResponse({ status: 404, description: 'alias_not_found, prompt_not_found' })
   history(
+    @CurrentPrincipal() { project }: Principal,
     @Param('name') name: string,
     @Param('alias') alias: string,
     @Query() query: unknown,
   ): Promise<AliasHistoryResponse> {
     const { limit, cursor } = parseOrThrow(paginationQuerySchema, query);
-    return this.reader.history(name, alias, limit, cursor);
+    return this.reader.history(project, name, alias, limit, cursor);
   }
 }

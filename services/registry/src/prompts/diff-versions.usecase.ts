@@ -38,10 +38,10 @@ export class DiffVersionsUseCase {
     };
   }
 
-  async execute(name: string, fromRef: string, toRef: string): Promise<DiffResponse> {
+  async execute(project: string, name: string, fromRef: string, toRef: string): Promise<DiffResponse> {
     const [{ version: from }, { version: to }] = await Promise.all([
-      this.resolver.resolve(name, fromRef),
-      this.resolver.resolve(name, toRef),
+      this.resolver.resolve(project, name, fromRef),
+      this.resolver.resolve(project, name, toRef),
     ]);
     let diff: SpecDiff;
     try {

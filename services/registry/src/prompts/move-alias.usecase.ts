@@ -1,5 +1,12 @@
 import { EVENT_TYPES } from '@llmops/contracts';
-import { contextFields, LOGGER, type RequestContext, SERVICE_CONFIG } from '@llmops/platform';
+import {
+  assertMayMoveAlias,
+  contextFields,
+  LOGGER,
+  type Principal,
+  type RequestContext,
+  SERVICE_CONFIG,
+} from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { RegistryCache } from '../cache/registry-cache';
@@ -29,7 +36,7 @@ const MAX_ATTEMPTS = 50;
  * The move is appended to the alias's log with rev = current rev + 1; the unique index on
  * (name, alias, rev) lets only one of two concurrent moves from the same state succeed, which
  * makes the `expected` check atomic with the write. The same document is the history entry and
- * the outbox record of the alias-moved event.
+ * the outbox record of the alias-moved event and of its audit record (actor = the caller's key id).
  */
 @Injectable()
 export class MoveAliasUseCase {
@@ -45,19 +52,22 @@ export class MoveAliasUseCase {
   ) {}
 
   async execute(
+    principal: Principal,
     name: string,
     alias: string,
     request: MoveAliasRequest,
-    actor: string,
     ctx: RequestContext,
   ): Promise<AliasResponse> {
+    // About the key, not the prompt: answered before anything is looked up.
+    assertMayMoveAlias(principal, alias);
     if (alias === LATEST_ALIAS) throw new ReservedAliasError(alias);
     const problem = aliasNameProblem(alias);
     if (problem) throw new InvalidAliasError(alias, problem);
-    const target = (await this.resolver.resolve(name, request.ref)).version;
+    const { project, keyId: actor } = principal;
+    const target = (await this.resolver.resolve(project, name, request.ref)).version;
 
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const current = await this.moves.current(name, alias);
+      const current = await this.moves.current(project, name, alias);
       const currentHash = current?.to ?? null;
       if (request.expected !== undefined && request.expected !== currentHash) {
         this.metrics.aliasMoves.inc({ outcome: 'conflict' });
@@ -75,10 +85,12 @@ export class MoveAliasUseCase {
           rev: current.rev,
           movedAt: current.movedAt,
           actor: current.actor,
+          ...(current.note !== undefined ? { note: current.note } : {}),
           moved: false,
         };
       }
       const move = {
+        project,
         name,
         alias,
         rev: (current?.rev ?? 0) + 1,
@@ -87,19 +99,20 @@ export class MoveAliasUseCase {
         to: target.hash,
         toVersion: target.version,
         actor,
+        ...(request.note !== undefined ? { note: request.note } : {}),
         movedAt: new Date(),
         correlationId: ctx.correlationId,
         traceparent: ctx.traceparent,
       };
       this.assertPublishable(move);
       if ((await this.moves.insert(move)) === 'inserted') {
-        this.cache.setAlias(name, alias, target.hash);
+        this.cache.setAlias(project, name, alias, target.hash);
         this.outbox.kick();
         await this.summaries
           .applyAliasMove({ ...move, movedAt: move.movedAt.toISOString() })
           .catch((err: unknown) =>
             this.logger.warn(
-              { ...contextFields(ctx), err, name, alias },
+              { ...contextFields(ctx), err, project, name, alias },
               'alias summary update failed; the outbox publisher will repair it',
             ),
           );
@@ -114,6 +127,7 @@ export class MoveAliasUseCase {
           rev: move.rev,
           movedAt: move.movedAt.toISOString(),
           actor,
+          ...(request.note !== undefined ? { note: request.note } : {}),
           moved: true,
         };
       }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { decodeCursor, encodeCursor } from './cursor';
+import { UNAUTHENTICATED_ACTOR } from '../domain/prompt-version';
 import { LATEST_ALIAS } from '../domain/ref';
 import type { AliasHistoryResponse } from './dto/version.response';
 import { AliasMoveRepository } from '../persistence/alias-move.repository';
@@ -18,15 +19,21 @@ export class ReadAliasesUseCase {
 
   /**
    * Every move, newest first. `latest` has no stored moves: each registration moved it, so its
-   * history is derived from the versions (actor = the version's metadata.author, else "registry").
+   * history is derived from the versions (actor = the key that registered the version).
    */
-  async history(name: string, alias: string, limit: number, cursor?: string): Promise<AliasHistoryResponse> {
+  async history(
+    project: string,
+    name: string,
+    alias: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<AliasHistoryResponse> {
     assertPromptName(name);
     const before = decodeCursor(cursor, 'number');
     let items: HistoryItem[];
     if (alias === LATEST_ALIAS) {
       // One extra version: the `from` of the oldest item on the page.
-      const page = await this.versions.list(name, limit + 1, before);
+      const page = await this.versions.list(project, name, limit + 1, before);
       items = page.slice(0, limit).map((v, i) => {
         const previous = page[i + 1];
         return {
@@ -36,11 +43,11 @@ export class ReadAliasesUseCase {
           fromVersion: previous?.version ?? null,
           to: v.hash,
           toVersion: v.version,
-          actor: v.metadata?.author ?? 'registry',
+          actor: v.actor ?? UNAUTHENTICATED_ACTOR,
         };
       });
     } else {
-      const moves = await this.moves.history(name, alias, limit, before);
+      const moves = await this.moves.history(project, name, alias, limit, before);
       items = moves.map((m) => ({
         rev: m.rev,
         movedAt: m.movedAt,
@@ -49,10 +56,11 @@ export class ReadAliasesUseCase {
         to: m.to,
         toVersion: m.toVersion,
         actor: m.actor,
+        ...(m.note !== undefined ? { note: m.note } : {}),
       }));
     }
     if (items.length === 0 && before === undefined) {
-      if ((await this.versions.latestNumber(name)) === 0) throw new PromptNotFoundError(name);
+      if ((await this.versions.latestNumber(project, name)) === 0) throw new PromptNotFoundError(name);
       throw new AliasNotFoundError(name, alias);
     }
     const last = items[items.length - 1];

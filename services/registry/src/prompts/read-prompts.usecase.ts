@@ -14,23 +14,28 @@ export class ReadPromptsUseCase {
     private readonly versions: PromptVersionRepository,
   ) {}
 
-  /** Names in ascending order with their newest version and aliases. */
-  async listPrompts(limit: number, cursor?: string): Promise<z.infer<typeof promptListResponseSchema>> {
+  /** The project's names in ascending order with their newest version and aliases. */
+  async listPrompts(
+    project: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<z.infer<typeof promptListResponseSchema>> {
     const after = decodeCursor(cursor, 'string');
-    const items = await this.summaries.list(limit, after);
+    const items = await this.summaries.list(project, limit, after);
     const nextCursor = items.length === limit ? encodeCursor(items[items.length - 1].name) : null;
     return { items, nextCursor };
   }
 
   /** Versions newest first (without their specs). */
   async listVersions(
+    project: string,
     name: string,
     limit: number,
     cursor?: string,
   ): Promise<z.infer<typeof versionListResponseSchema>> {
     assertPromptName(name);
     const before = decodeCursor(cursor, 'number');
-    const items = await this.versions.list(name, limit, before);
+    const items = await this.versions.list(project, name, limit, before);
     if (items.length === 0 && before === undefined) throw new PromptNotFoundError(name);
     const last = items[items.length - 1];
     const nextCursor = items.length === limit && last.version > 1 ? encodeCursor(last.version) : null;

@@ -3,6 +3,7 @@ import { CanonicalizationError, promptHash } from '@llmops/hashing';
 import {
   contextFields,
   LOGGER,
+  type Principal,
   type RequestContext,
   SERVICE_CONFIG,
   ValidationFailedError,
@@ -45,7 +46,9 @@ function hashSpec(spec: RegisterVersionRequest['spec']): ReturnType<typeof promp
  * races. On a duplicate-key error the spec is looked up again: if someone else registered the same
  * spec it is returned (200); otherwise another spec took the number, so we retry with the next one.
  * Only inserted documents hold numbers, so numbers are consecutive (1, 2, 3 ...) and never skipped.
- * The insert also writes the outbox record (the document's `published: false`), atomically.
+ * The insert also writes the outbox record (the document's `published: false`) of the
+ * version-registered event and of its audit record (actor = the caller's key id), atomically.
+ * Names, numbers and hashes are per project: the caller's.
  */
 @Injectable()
 export class RegisterVersionUseCase {
@@ -61,35 +64,42 @@ export class RegisterVersionUseCase {
 
   /** The version document keeps `ctx` (the request's ids); its outbox event carries them. */
   async execute(
+    principal: Principal,
     name: string,
     request: RegisterVersionRequest,
     ctx: RequestContext,
   ): Promise<RegisterVersionResponse> {
     assertPromptName(name);
+    const { project, keyId: actor } = principal;
     const { hash, canonical } = hashSpec(request.spec);
     const bytes = Buffer.byteLength(canonical, 'utf8');
     if (bytes > this.config.REGISTRY_MAX_SPEC_BYTES)
       throw new SpecTooLargeError(bytes, this.config.REGISTRY_MAX_SPEC_BYTES);
 
-    const known = this.cache.getVersion(name, hash)?.version ?? (await this.versions.findByHash(name, hash));
+    const known =
+      this.cache.getVersion(project, name, hash)?.version ??
+      (await this.versions.findByHash(project, name, hash));
     if (known) return this.existing(known);
-    this.assertPublishable(name, hash, canonical, request.metadata);
+    this.assertPublishable(project, name, hash, canonical, request.metadata);
 
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const version = (await this.versions.latestNumber(name)) + 1;
+      const version = (await this.versions.latestNumber(project, name)) + 1;
       const createdAt = new Date();
       const outcome = await this.versions.insert({
+        project,
         name,
         hash,
         version,
         specCanonical: canonical,
         ...(request.metadata ? { metadata: request.metadata } : {}),
         createdAt,
+        actor,
         correlationId: ctx.correlationId,
         traceparent: ctx.traceparent,
       });
       if (outcome === 'inserted') {
         const created = this.cache.putVersion({
+          project,
           name,
           hash,
           shortHash: hash.slice(0, 12),
@@ -97,22 +107,23 @@ export class RegisterVersionUseCase {
           spec: request.spec,
           ...(request.metadata ? { metadata: request.metadata } : {}),
           createdAt: createdAt.toISOString(),
+          actor,
         }).version;
-        this.cache.invalidateAlias(name, LATEST_ALIAS);
+        this.cache.invalidateAlias(project, name, LATEST_ALIAS);
         this.outbox.kick();
         // Best effort: the outbox publisher re-applies it before the event is marked published.
         await this.summaries
           .applyVersion(created)
           .catch((err: unknown) =>
             this.logger.warn(
-              { ...contextFields(ctx), err, name },
+              { ...contextFields(ctx), err, project, name },
               'prompt summary update failed; the outbox publisher will repair it',
             ),
           );
         this.metrics.registrations.inc({ outcome: 'created' });
         return { ...this.view(created), created: true };
       }
-      const winner = await this.versions.findByHash(name, hash);
+      const winner = await this.versions.findByHash(project, name, hash);
       if (winner) return this.existing(winner);
       // Another spec took this number: retry with the next one, jittered so racers spread out.
       await new Promise((r) => setTimeout(r, Math.random() * Math.min(2 + attempt * 2, 20)));
@@ -125,6 +136,7 @@ export class RegisterVersionUseCase {
    * published as must pass the prompt-version-registered contract and fit in a Kafka record.
    */
   private assertPublishable(
+    project: string,
     name: string,
     hash: string,
     canonical: string,
@@ -139,6 +151,7 @@ export class RegisterVersionUseCase {
         (c) =>
           versionMessage({
             id: '',
+            project,
             name,
             hash,
             shortHash: shortHashOf(hash),

@@ -8,6 +8,7 @@ describe('registryCacheProvider', () => {
     const { useFactory } = registryCacheProvider as FactoryProvider<RegistryCache>;
     const cache = useFactory(loadRegistryConfig({})) as RegistryCache;
     const entry = cache.putVersion({
+      project: 'default',
       name: 'p',
       hash: '1'.padStart(64, '0'),
       shortHash: '1'.padStart(12, '0'),

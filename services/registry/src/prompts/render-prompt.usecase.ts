@@ -21,8 +21,8 @@ export class RenderPromptUseCase {
     @Inject(SERVICE_CONFIG) private readonly config: RegistryConfig,
   ) {}
 
-  async execute(name: string, request: RenderPromptRequest): Promise<RenderPromptResponse> {
-    const { version } = await this.resolver.resolve(name, request.ref);
+  async execute(project: string, name: string, request: RenderPromptRequest): Promise<RenderPromptResponse> {
+    const { version } = await this.resolver.resolve(project, name, request.ref);
     const max = this.config.REGISTRY_MAX_RENDERED_BYTES;
     let rendered: Awaited<ReturnType<typeof renderSpec>>;
     try {

@@ -41,76 +41,84 @@ export class ResolveVersionUseCase {
     this.aliasMiss = metrics.cacheLookups.labels('alias', 'miss');
   }
 
-  /** Throws InvalidNameError, AmbiguousRefError, PromptNotFoundError or VersionNotFoundError. */
-  async resolve(name: string, ref: string): Promise<CachedVersion> {
+  /**
+   * `ref` of prompt `name` in `project`. Throws InvalidNameError, AmbiguousRefError,
+   * PromptNotFoundError or VersionNotFoundError (a prompt of another project is not found).
+   */
+  async resolve(project: string, name: string, ref: string): Promise<CachedVersion> {
     assertPromptName(name);
     for (const candidate of parseRef(ref)) {
       let found: CachedVersion | null = null;
       switch (candidate.kind) {
         case 'hash':
-          found = await this.byHash(name, candidate.hash);
+          found = await this.byHash(project, name, candidate.hash);
           break;
         case 'prefix':
-          found = await this.byPrefix(name, candidate.prefix, ref);
+          found = await this.byPrefix(project, name, candidate.prefix, ref);
           break;
         case 'number':
-          found = await this.byNumber(name, candidate.version);
+          found = await this.byNumber(project, name, candidate.version);
           break;
         case 'alias': {
-          const hash = await this.aliasTarget(name, candidate.alias);
-          found = hash ? await this.byHash(name, hash) : null;
+          const hash = await this.aliasTarget(project, name, candidate.alias);
+          found = hash ? await this.byHash(project, name, hash) : null;
           break;
         }
       }
       if (found) return found;
     }
-    if ((await this.versions.latestNumber(name)) === 0) throw new PromptNotFoundError(name);
+    if ((await this.versions.latestNumber(project, name)) === 0) throw new PromptNotFoundError(name);
     throw new VersionNotFoundError(name, ref);
   }
 
   /** Hash an alias points at now (`latest` = the newest version), or null. */
-  async aliasTarget(name: string, alias: string): Promise<string | null> {
-    const cached = this.cache.getAlias(name, alias);
+  async aliasTarget(project: string, name: string, alias: string): Promise<string | null> {
+    const cached = this.cache.getAlias(project, name, alias);
     if (cached !== undefined) {
       this.aliasHit.inc();
       return cached;
     }
     this.aliasMiss.inc();
-    const token = this.cache.aliasToken(name, alias);
+    const token = this.cache.aliasToken(project, name, alias);
     let hash: string | null;
     if (alias === LATEST_ALIAS) {
-      const latest = await this.versions.findLatest(name);
+      const latest = await this.versions.findLatest(project, name);
       if (latest) this.cache.putVersion(latest);
       hash = latest?.hash ?? null;
     } else {
-      hash = (await this.moves.current(name, alias))?.to ?? null;
+      hash = (await this.moves.current(project, name, alias))?.to ?? null;
     }
-    if (hash !== null) this.cache.putAlias(name, alias, hash, token);
+    if (hash !== null) this.cache.putAlias(project, name, alias, hash, token);
     return hash;
   }
 
-  private async byHash(name: string, hash: string): Promise<CachedVersion | null> {
-    const cached = this.cache.getVersion(name, hash);
+  private async byHash(project: string, name: string, hash: string): Promise<CachedVersion | null> {
+    const cached = this.cache.getVersion(project, name, hash);
     if (cached) {
       this.versionHit.inc();
       return cached;
     }
     this.versionMiss.inc();
-    const v = await this.versions.findByHash(name, hash);
+    const v = await this.versions.findByHash(project, name, hash);
     return v ? this.cache.putVersion(v) : null;
   }
 
-  private async byNumber(name: string, version: number): Promise<CachedVersion | null> {
-    const hash = this.cache.getHashByNumber(name, version);
-    if (hash) return this.byHash(name, hash);
+  private async byNumber(project: string, name: string, version: number): Promise<CachedVersion | null> {
+    const hash = this.cache.getHashByNumber(project, name, version);
+    if (hash) return this.byHash(project, name, hash);
     this.versionMiss.inc();
-    const v = await this.versions.findByNumber(name, version);
+    const v = await this.versions.findByNumber(project, name, version);
     return v ? this.cache.putVersion(v) : null;
   }
 
   /** Never cached: a later registration can make a unique prefix ambiguous. */
-  private async byPrefix(name: string, prefix: string, ref: string): Promise<CachedVersion | null> {
-    const matches = await this.versions.findByPrefix(name, prefix, MAX_PREFIX_CANDIDATES);
+  private async byPrefix(
+    project: string,
+    name: string,
+    prefix: string,
+    ref: string,
+  ): Promise<CachedVersion | null> {
+    const matches = await this.versions.findByPrefix(project, name, prefix, MAX_PREFIX_CANDIDATES);
     if (matches.length === 0) return null;
     if (matches.length > 1) {
       throw new AmbiguousRefError(
@@ -119,6 +127,6 @@ export class ResolveVersionUseCase {
         matches.map((m) => ({ hash: m.hash, shortHash: m.shortHash, version: m.version })),
       );
     }
-    return this.cache.getVersion(name, matches[0].hash) ?? this.cache.putVersion(matches[0]);
+    return this.cache.getVersion(project, name, matches[0].hash) ?? this.cache.putVersion(matches[0]);
   }
 }

@@ -1,5 +1,4 @@
-import { opaqueId } from '@llmops/contracts';
-import { parseOrThrow } from '@llmops/platform';
+import { AUDIT_NOTE_MAX_LENGTH, opaqueId, text } from '@llmops/contracts';
 import { z } from 'zod';
 
 export const moveAliasRequestSchema = z.strictObject({
@@ -12,17 +11,9 @@ export const moveAliasRequestSchema = z.strictObject({
     .describe(
       'Compare-and-set: the full hash the alias must point at now; null = the alias must not exist yet.',
     ),
-  actor: opaqueId('actor', 256).optional().describe('Who moves the alias (defaults to the x-actor header).'),
+  note: text('a note', AUDIT_NOTE_MAX_LENGTH)
+    .optional()
+    .describe('Free text kept with the move in its history and audit record, e.g. why it was moved.'),
 });
 
 export type MoveAliasRequest = z.infer<typeof moveAliasRequestSchema>;
-
-/** The `x-actor` header (cut to 256 characters), an opaque id like the body's `actor`. */
-export const actorHeaderSchema = z.object({ headers: z.object({ 'x-actor': opaqueId('actor', 256) }) });
-
-/** The body's actor, else the `x-actor` header's, else `anonymous`; a 400 when the header is no id. */
-export function actorOf(request: MoveAliasRequest, header: string | undefined): string {
-  if (request.actor !== undefined) return request.actor;
-  if (header === undefined || header === '') return 'anonymous';
-  return parseOrThrow(actorHeaderSchema, { headers: { 'x-actor': header.slice(0, 256) } }).headers['x-actor'];
-}

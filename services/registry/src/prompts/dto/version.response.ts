@@ -68,7 +68,8 @@ export const aliasResponseSchema = z.object({
   previous: hash.nullable(),
   rev: z.number().describe('Move number of this alias (1 = created)'),
   movedAt: z.iso.datetime(),
-  actor: z.string(),
+  actor: z.string().describe('The id of the API key that moved it'),
+  note: z.string().optional().describe('Free text given with the move'),
   moved: z.boolean().describe('false when the alias already pointed at the target (nothing recorded)'),
 });
 export type AliasResponse = z.infer<typeof aliasResponseSchema>;
@@ -84,7 +85,15 @@ export const aliasHistoryResponseSchema = z.object({
       fromVersion: z.number().nullable(),
       to: hash,
       toVersion: z.number(),
-      actor: z.string(),
+      actor: z
+        .string()
+        .describe(
+          'The id of the API key that made the move (`unauthenticated` for moves recorded before API keys)',
+        ),
+      note: z
+        .string()
+        .optional()
+        .describe('Free text given with the move (for older moves: the actor they claimed)'),
     }),
   ),
   nextCursor: z.string().nullable(),
