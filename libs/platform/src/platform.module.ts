@@ -15,7 +15,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { TOPICS, topicName } from '@llmops/contracts';
+import { API_KEYS_PARTITIONS, TOPICS, topicName } from '@llmops/contracts';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
@@ -101,7 +101,11 @@ export class PlatformModule {
         : null;
     // Every service reads the API keys and writes the audit trail.
     const platformTopics: TopicSpec[] = [
-      { name: topicName(TOPICS.apiKeys, config.KAFKA_TOPIC_PREFIX), partitions: 1, compacted: true },
+      {
+        name: topicName(TOPICS.apiKeys, config.KAFKA_TOPIC_PREFIX),
+        partitions: API_KEYS_PARTITIONS,
+        compacted: true,
+      },
       { name: topicName(TOPICS.audit, config.KAFKA_TOPIC_PREFIX), partitions: config.KAFKA_TOPIC_PARTITIONS },
     ];
     const topics = [

@@ -7,6 +7,7 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import {
+  API_KEYS_PARTITIONS,
   CLOUDEVENTS_CONTENT_TYPE,
   createEvent,
   DEFAULT_PROJECT,
@@ -59,7 +60,11 @@ async function publish(infra: Pick<TestInfra, 'kafkaBrokers' | 'topicPrefix'>, k
         .createTopics({
           waitForLeaders: true,
           topics: [
-            { topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+            {
+              topic,
+              numPartitions: API_KEYS_PARTITIONS,
+              configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+            },
           ],
         })
         .catch(() => undefined); // created concurrently by a service under test
