@@ -54,6 +54,7 @@ export function experimentEvent(
   control = arms[0].name,
   revision = 1,
   status: 'running' | 'stopped' = 'running',
+  project?: string,
 ): Produced {
   const t = '2024-01-01T00:00:00.000Z';
   const ev = createEvent(
@@ -75,12 +76,18 @@ export function experimentEvent(
       },
       changedAt: new Date().toISOString(),
     },
-    SRC,
+    { ...SRC, project },
   );
-  return { topic: 'e', key, value: serializeEvent(ev) };
+  return { topic: 'e', key: project ? `${project}/${key}` : key, value: serializeEvent(ev) };
 }
 
-export function exposureEvent(exp: string, arm: string, userId: string, at: Date): Produced {
+export function exposureEvent(
+  exp: string,
+  arm: string,
+  userId: string,
+  at: Date,
+  project?: string,
+): Produced {
   const ev = createEvent(
     EVENT_TYPES.exposure,
     {
@@ -93,7 +100,7 @@ export function exposureEvent(exp: string, arm: string, userId: string, at: Date
       reason: 'hash',
       assignedAt: at.toISOString(),
     },
-    SRC,
+    { ...SRC, project },
   );
   return { topic: 'x', key: `${exp}:${userId}`, value: serializeEvent(ev) };
 }
@@ -106,6 +113,7 @@ export function generationEvent(
   latencyMs: number,
   costUsd: number,
   tokens: [number, number],
+  project?: string,
 ): Produced {
   const ev = createEvent(
     EVENT_TYPES.generationLogged,
@@ -121,19 +129,20 @@ export function generationEvent(
       timestamp: at.toISOString(),
       receivedAt: at.toISOString(),
     },
-    SRC,
+    { ...SRC, project },
   );
   return { topic: 'g', key: requestId, value: serializeEvent(ev) };
 }
 
 export function feedbackEvent(
   data: Omit<FeedbackSubmittedInput, 'source' | 'timestamp' | 'receivedAt'> & { at: Date },
+  project?: string,
 ): Produced {
   const { at, ...rest } = data;
   const ev = createEvent(
     EVENT_TYPES.feedbackSubmitted,
     { ...rest, source: 'user', timestamp: at.toISOString(), receivedAt: at.toISOString() },
-    SRC,
+    { ...SRC, project },
   );
   return { topic: 'f', key: data.requestId, value: serializeEvent(ev) };
 }
