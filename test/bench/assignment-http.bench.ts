@@ -18,6 +18,10 @@
  *  - and, for the breakdown only, ours with the experiment paused (control served, no exposure,
  *    no Kafka): the cost of the HTTP/NestJS path alone.
  *
+ * Every request to ours sends an API key with the `assign` and `experiments:*` scopes (issued to
+ * the run's keys topic, as the identity service would), so the measurement includes authentication
+ * and the per-key rate limit (set far above what the run can reach).
+ *
  * Run: BENCH_ONLY=assignment-http npm run bench
  * Baseline, ours and bound are measured in BENCH_ROUNDS interleaved rounds; ratios use the medians.
  * Env: KAFKA_BROKERS (127.0.0.1:9092), MONGODB_URI (mongodb://127.0.0.1:27017), BENCH_PROFILE (dir),
@@ -27,6 +31,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import Fastify from 'fastify';
+import { type IssuedTestKey, issueTestKey, TEST_KEY_PEPPER } from '@llmops/testing';
 import {
   CLOUDEVENTS_CONTENT_TYPE,
   EVENT_SOURCES,
@@ -107,10 +112,12 @@ function exposureTemplate(r: AssignResponse): string {
 }
 
 let users = 0;
+let key: IssuedTestKey | undefined;
 const { connections, seconds, load, measure } = httpBench({
   defaults: { connections: 100, seconds: 6, warmupSeconds: 2 },
   path: '/v1/assign',
   body: () => JSON.stringify({ experiment: EXPERIMENT, userId: `bench-user-${users++}` }),
+  headers: () => key?.header ?? {},
 });
 
 async function main(): Promise<void> {
@@ -125,15 +132,34 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   try {
     const registryUrl = await listen(registry);
+    const issued = await issueTestKey(
+      { kafkaBrokers: KAFKA, topicPrefix: `${run}.` },
+      {
+        name: 'assignment benchmark',
+        scopes: ['assign', 'experiments:read', 'experiments:write', 'prompts:read'],
+      },
+    );
+    key = issued;
     const ours = await startReadyService(
       'services/assignment/src/main.ts',
-      { run, db: 'assignment', env: { REGISTRY_URL: registryUrl } },
+      {
+        run,
+        db: 'assignment',
+        env: {
+          REGISTRY_URL: registryUrl,
+          LLMOPS_KEY_PEPPER: TEST_KEY_PEPPER,
+          RATE_LIMIT_ASSIGN: '10000000',
+        },
+      },
       children,
     );
     const post = (p: string, body?: unknown) =>
       fetch(`${ours.url}${p}`, {
         method: 'POST',
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: {
+          ...issued.header,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     const created = await post('/v1/experiments', {

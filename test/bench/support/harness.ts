@@ -166,19 +166,22 @@ export function httpBench(o: {
   body?: () => string;
   perRequest?: { count: number; unit: string };
   timeoutSeconds?: number;
+  /** Headers every request sends besides `content-type` (e.g. an API key), read at each load. */
+  headers?: () => Record<string, string>;
 }): HttpBench {
   const connections = setting('BENCH_CONNECTIONS', o.defaults.connections);
   const seconds = setting('BENCH_SECONDS', o.defaults.seconds);
   const warmup = setting('BENCH_WARMUP_SECONDS', o.defaults.warmupSeconds);
   const { body, path: route = '/' } = o;
-  const requests: autocannon.Request[] | undefined = body && [
-    {
-      method: 'POST',
-      path: route,
-      headers: { 'content-type': 'application/json' },
-      setupRequest: (req) => ({ ...req, body: body() }),
-    },
-  ];
+  const requests = (): autocannon.Request[] | undefined =>
+    body && [
+      {
+        method: 'POST',
+        path: route,
+        headers: { 'content-type': 'application/json', ...o.headers?.() },
+        setupRequest: (req) => ({ ...req, body: body() }),
+      },
+    ];
   const load = (url: string, duration: number, overallRate?: number): Promise<autocannon.Result> =>
     autocannon({
       url,
@@ -186,7 +189,8 @@ export function httpBench(o: {
       duration,
       ...(overallRate ? { overallRate } : {}),
       ...(o.timeoutSeconds ? { timeout: o.timeoutSeconds } : {}),
-      ...(requests ? { requests } : {}),
+      ...(body ? { requests: requests() } : {}),
+      ...(!body && o.headers ? { headers: o.headers() } : {}),
     });
   const measure = (name: string, url: string, pid?: number): Promise<number> =>
     measureRequests(name, (duration) => load(url, duration), warmup, seconds, pid, o.perRequest);
