@@ -21,7 +21,7 @@ import {
   keyResponseSchema,
   type KeyResponse,
 } from './dto/key.response';
-import { PROJECT_PARAM, projectParam } from './projects.controller';
+import { PROJECT_PARAM, projectParam } from './dto/project-param';
 import { ReadKeysUseCase } from './read-keys.usecase';
 import { RevokeKeyUseCase } from './revoke-key.usecase';
 

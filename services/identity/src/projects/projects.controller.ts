@@ -9,24 +9,12 @@ import {
 } from '@llmops/platform';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { PROJECT_ID_PATTERN } from '@llmops/contracts';
 import { CreateProjectUseCase } from './create-project.usecase';
 import { DeleteProjectUseCase } from './delete-project.usecase';
-import { createProjectRequestSchema, projectParamsSchema } from './dto/create-project.request';
+import { createProjectRequestSchema } from './dto/create-project.request';
+import { PROJECT_PARAM, projectParam } from './dto/project-param';
 import { projectResponseSchema, type ProjectResponse, toProjectResponse } from './dto/project.response';
 import { ProjectAccess } from './project-access';
-
-export const PROJECT_PARAM = {
-  name: 'project',
-  description: 'Project id',
-  example: 'checkout',
-  schema: { type: 'string' as const, pattern: PROJECT_ID_PATTERN.source },
-};
-
-/** A project id from the path: 400 when malformed (no project can have it). */
-export function projectParam(project: string): string {
-  return parseOrThrow(projectParamsSchema, { project }).project;
-}
 
 @ApiTags('projects')
 @Controller('v1/projects')

@@ -7,6 +7,3 @@ export const createProjectRequestSchema = z.strictObject({
 });
 
 export type CreateProjectRequest = z.infer<typeof createProjectRequestSchema>;
-
-/** A project id in a path: malformed is a 400, well-formed but unknown (or not yours) a 404. */
-export const projectParamsSchema = z.strictObject({ project: projectId() });
