@@ -2,14 +2,16 @@ import { TOPICS, topicName } from '@llmops/contracts';
 import type { ServiceConsumerOptions, TopicSpec } from '@llmops/platform';
 import type { IdentityConfig } from '../config/identity.config';
 
-/** Created at boot when missing: the keys this service publishes, the audit trail it stores. */
+/**
+ * Created at boot when missing, besides the platform's own (the API keys topic, with the contract's
+ * partition count, and the audit topic): the dead-letter topic of the audit consumer.
+ */
 export function identityTopicSpecs(config: IdentityConfig): TopicSpec[] {
-  const name = (topic: string) => topicName(topic, config.KAFKA_TOPIC_PREFIX);
-  const partitions = config.KAFKA_TOPIC_PARTITIONS;
   return [
-    { name: name(TOPICS.apiKeys), partitions, compacted: true },
-    { name: name(TOPICS.audit), partitions },
-    { name: name(TOPICS.deadLetter), partitions },
+    {
+      name: topicName(TOPICS.deadLetter, config.KAFKA_TOPIC_PREFIX),
+      partitions: config.KAFKA_TOPIC_PARTITIONS,
+    },
   ];
 }
 
@@ -24,7 +26,10 @@ export function auditConsumer(config: IdentityConfig): ServiceConsumerOptions | 
     groupId: config.IDENTITY_AUDIT_CONSUMER_GROUP,
     fromBeginning: true,
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
-    topics: identityTopicSpecs(config),
+    topics: [
+      { name: topicName(TOPICS.audit, config.KAFKA_TOPIC_PREFIX), partitions: config.KAFKA_TOPIC_PARTITIONS },
+      ...identityTopicSpecs(config),
+    ],
     deadLetterTopic: topicName(TOPICS.deadLetter, config.KAFKA_TOPIC_PREFIX),
     // Lag with no commit for this long fails readiness (kafka-consumer:<group>) and sets the stall gauge.
     stallAfterMs: config.KAFKA_CONSUMER_STALL_SECONDS * 1_000,
