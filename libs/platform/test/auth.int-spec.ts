@@ -184,6 +184,18 @@ describe('route protection (API keys, scopes, rate limits)', () => {
     ).toBe(200);
   });
 
+  it('documents each route scope and rate-limit class as OpenAPI extensions, on Nest and direct routes', async () => {
+    const res = await app.getHttpAdapter().getInstance().inject({ method: 'GET', url: '/docs-json' });
+    const paths = (res.json() as { paths: Record<string, Record<string, Record<string, unknown>>> }).paths;
+    const declared = (path: string, method: string) => ({
+      scope: paths[path][method]['x-llmops-scope'],
+      class: paths[path][method]['x-llmops-route-class'],
+    });
+    expect(declared('/v1/things', 'get')).toEqual({ scope: 'prompts:read', class: 'read' });
+    expect(declared('/v1/things', 'post')).toEqual({ scope: 'prompts:write', class: 'write' });
+    expect(declared('/v1/fast', 'post')).toEqual({ scope: 'ingest', class: 'ingest' });
+  });
+
   it('limits each key on its own: a flooded key gets 429 with Retry-After, another key of the project does not', async () => {
     const flooded = await issue({ project: 'team-b', scopes: ['prompts:write'] });
     const other = await issue({ project: 'team-b', scopes: ['prompts:write'] });

@@ -7,7 +7,7 @@
  */
 import { applyDecorators } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
-import { ApiBearerAuth, ApiResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtension, ApiResponse } from '@nestjs/swagger';
 import type { Scope } from '@llmops/contracts';
 
 /** Rate-limit classes: each key has one budget per class (README, "Rate limits"). */
@@ -27,12 +27,18 @@ export type RouteAuthConfig = RouteAuth | 'public';
 /** The OpenAPI security scheme name of API keys. */
 export const API_KEY_SECURITY = 'apiKey';
 
+/** OpenAPI operation extensions with the declaration, for tools (the route table, the route matrix test). */
+export const OPENAPI_SCOPE_EXTENSION = 'x-llmops-scope';
+export const OPENAPI_ROUTE_CLASS_EXTENSION = 'x-llmops-route-class';
+
 /** A Nest handler callable with a key holding `scope`; it draws from the key's `routeClass` budget. */
 export function Authorize(scope: Scope, routeClass: RouteClass): MethodDecorator {
   const auth: RouteAuth = { scope, class: routeClass };
   return applyDecorators(
     RouteConfig({ auth }),
     ApiBearerAuth(API_KEY_SECURITY),
+    ApiExtension(OPENAPI_SCOPE_EXTENSION, scope),
+    ApiExtension(OPENAPI_ROUTE_CLASS_EXTENSION, routeClass),
     ApiResponse({ status: 401, description: 'Missing, malformed, unknown, expired or revoked API key.' }),
     ApiResponse({ status: 403, description: `The key lacks the \`${scope}\` scope.` }),
     ApiResponse({
@@ -51,9 +57,13 @@ export function PublicRoute(): MethodDecorator {
 export function routeAuthOpenApi(auth: RouteAuth): {
   security: Array<Record<string, string[]>>;
   responses: Record<string, { description: string }>;
+  [OPENAPI_SCOPE_EXTENSION]: Scope;
+  [OPENAPI_ROUTE_CLASS_EXTENSION]: RouteClass;
 } {
   return {
     security: [{ [API_KEY_SECURITY]: [] }],
+    [OPENAPI_SCOPE_EXTENSION]: auth.scope,
+    [OPENAPI_ROUTE_CLASS_EXTENSION]: auth.class,
     responses: {
       '401': { description: 'Missing, malformed, unknown, expired or revoked API key.' },
       '403': { description: `The key lacks the \`${auth.scope}\` scope.` },

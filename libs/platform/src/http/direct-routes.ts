@@ -87,7 +87,7 @@ export class DirectRoutes implements OnModuleInit {
       const auth = routeAuthOpenApi(route.auth);
       const operation = {
         ...route.openApi,
-        security: auth.security,
+        ...auth,
         responses: { ...route.openApi.responses, ...auth.responses },
       };
       doc.paths[path] = { ...doc.paths[path], [route.method.toLowerCase()]: operation };
