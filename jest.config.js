@@ -34,6 +34,7 @@ module.exports = {
     '^@llmops/(contracts|platform|testing|hashing|stats)$': '<rootDir>/libs/$1/src/index.ts',
     '^@llmops/local-infra$': '<rootDir>/deploy/local/src/index.ts',
     '^@llmops/demo$': '<rootDir>/tools/demo/src/index.ts',
+    '^@llmops/route-table$': '<rootDir>/tools/route-table/src/index.ts',
   },
   globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
   globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
