@@ -5,6 +5,7 @@
  */
 import { type Scope, TOPICS, topicName } from '@llmops/contracts';
 import { auditEvent, BatchingProducer, KeyDirectory } from '@llmops/platform';
+import { validate } from '@readme/openapi-parser';
 import { expectEventually, readTopicUntil, testInfra } from '@llmops/testing';
 import { type Answer, type IdentityTestApp, startIdentity } from './support/identity-app';
 
@@ -417,5 +418,39 @@ describe('audit trail', () => {
       return answer.body;
     });
     expect(page.items.every((i) => i.project === 'own-trail')).toBe(true);
+  });
+});
+
+describe('OpenAPI', () => {
+  it('documents every route with its key requirement in a valid OpenAPI 3.1 document', async () => {
+    const doc = await identity.request<{
+      openapi: string;
+      paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
+    }>('GET', '/docs-json', undefined, null);
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toBe('3.1.0');
+    const result = await validate(structuredClone(doc.body) as never);
+    expect(result.valid ? [] : result.errors).toEqual([]);
+    const operations = Object.entries(doc.body.paths)
+      .filter(([path]) => path.startsWith('/v1/'))
+      .flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ path, method, op })));
+    expect(operations.map((o) => `${o.method.toUpperCase()} ${o.path}`).sort()).toEqual([
+      'DELETE /v1/projects/{project}',
+      'DELETE /v1/projects/{project}/keys/{keyId}',
+      'GET /v1/audit',
+      'GET /v1/projects/{project}',
+      'GET /v1/projects/{project}/keys',
+      'GET /v1/projects/{project}/keys/{keyId}',
+      'POST /v1/projects',
+      'POST /v1/projects/{project}/keys',
+    ]);
+    for (const { path, method, op } of operations) {
+      expect({ path, method, security: op.security, has401: '401' in op.responses }).toEqual({
+        path,
+        method,
+        security: [{ apiKey: [] }],
+        has401: true,
+      });
+    }
   });
 });
