@@ -48,13 +48,14 @@ export async function startFeedbackApp(
   options: FeedbackTestOptions = {},
 ): Promise<FeedbackTestApp> {
   const config = loadFeedbackConfig({ LOG_LEVEL: 'warn', LLMOPS_KEY_PEPPER: TEST_KEY_PEPPER, ...env });
+  const infra = { kafkaBrokers: config.KAFKA_BROKERS.join(','), topicPrefix: config.KAFKA_TOPIC_PREFIX };
+  // Before the app: the keys topic then exists, with its leader, when the app reads it.
+  const key = await issueTestKey(infra);
   const app = await createServiceApp(AppModule.forRoot(config) as never, feedbackAppOptions(config));
   await app.init();
   await app.startAllMicroservices();
   const fastify = app.getHttpAdapter().getInstance();
   await fastify.ready();
-  const infra = { kafkaBrokers: config.KAFKA_BROKERS.join(','), topicPrefix: config.KAFKA_TOPIC_PREFIX };
-  const key = await issueTestKey(infra);
   await app.get(KeyDirectory).waitFor(key.keyId);
   const directory = app.get(ExperimentDirectory);
   await expectEventually(async () => expect(await directory.catchUp()).toBe(true));
