@@ -1,14 +1,18 @@
 /**
  * Benchmark: GET a prompt version by full hash and by alias through the registry (NestJS on
  * Fastify, served from the in-memory cache) against a bare Fastify handler returning the same JSON,
- * in one run on 127.0.0.1. Goal: registry >= 0.7x the bare handler.
+ * in one run on 127.0.0.1. Goal: registry >= 0.7x the bare handler. Every request sends an API key
+ * (issued to the run's keys topic, as the identity service would; the bare handler ignores it), so
+ * the registry's figures include authentication and the per-key rate limit (set far above what the
+ * run reaches).
  *
  * Run: BENCH_ONLY=registry-lookup npm run bench
  * Env: KAFKA_BROKERS, MONGODB_URI as for the service; BENCH_SECONDS per target (8),
  *      BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (50).
  */
 import 'reflect-metadata';
-import { createServiceApp } from '@llmops/platform';
+import { createServiceApp, KeyDirectory } from '@llmops/platform';
+import { type IssuedTestKey, issueTestKey, TEST_KEY_PEPPER } from '@llmops/testing';
 import { getConnectionToken } from '@nestjs/mongoose';
 import Fastify from 'fastify';
 import type { Connection } from 'mongoose';
@@ -20,8 +24,10 @@ import { loadRegistryConfig } from '../../services/registry/src/config/registry.
 import { httpBench, listen, reportRatio, runBench, runId } from './support/harness';
 
 const GOAL = 0.7;
+let key: IssuedTestKey | undefined;
 const { connections, seconds, measure } = httpBench({
   defaults: { connections: 50, seconds: 8, warmupSeconds: 2 },
+  headers: () => key?.header ?? {},
 });
 
 async function main(): Promise<void> {
@@ -32,9 +38,16 @@ async function main(): Promise<void> {
     KAFKA_TOPIC_PREFIX: `${run}.`,
     KAFKA_TOPIC_PARTITIONS: '1',
     LOG_LEVEL: 'warn',
+    LLMOPS_KEY_PEPPER: TEST_KEY_PEPPER,
+    RATE_LIMIT_READ: '10000000',
   });
+  key = await issueTestKey(
+    { kafkaBrokers: config.KAFKA_BROKERS.join(','), topicPrefix: config.KAFKA_TOPIC_PREFIX },
+    { name: 'registry benchmark', scopes: ['prompts:read', 'prompts:write', 'prompts:promote'] },
+  );
   const app = await createServiceApp(AppModule.forRoot(config) as never, registryAppOptions(config));
   await app.listen(0, '127.0.0.1');
+  await app.get(KeyDirectory).waitFor(key.keyId);
   const base = await app.getUrl();
   const registryUrl = base.replace('[::1]', '127.0.0.1');
 
@@ -46,17 +59,17 @@ async function main(): Promise<void> {
   };
   const reg = await fetch(`${registryUrl}/v1/prompts/summarizer/versions`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...key.header, 'content-type': 'application/json' },
     body: JSON.stringify({ spec, metadata: { author: 'bench' } }),
   });
   const { hash } = (await reg.json()) as { hash: string };
   await fetch(`${registryUrl}/v1/prompts/summarizer/aliases/production`, {
     method: 'PUT',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...key.header, 'content-type': 'application/json' },
     body: JSON.stringify({ ref: hash }),
   });
   const body = (await (
-    await fetch(`${registryUrl}/v1/prompts/summarizer/versions/${hash}`)
+    await fetch(`${registryUrl}/v1/prompts/summarizer/versions/${hash}`, { headers: key.header })
   ).json()) as unknown;
 
   const bare = Fastify({ logger: false });
