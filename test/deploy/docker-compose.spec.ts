@@ -129,6 +129,10 @@ describe('docker-compose.yml', () => {
     ).not.toThrow();
   });
 
+  it('never turns authentication off (AUTH_ENABLED=false is for benchmarks only)', () => {
+    expect(composeText).not.toContain('AUTH_ENABLED');
+  });
+
   it('has Prometheus scrape every service at its port', () => {
     const config = parse(readFileSync(join(root, 'deploy/prometheus/prometheus.docker.yml'), 'utf8')) as {
       scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }>;

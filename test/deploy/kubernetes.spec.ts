@@ -246,6 +246,11 @@ describe('kubernetes manifests', () => {
     expect(literal.filter((name) => name in operatorAuth)).toEqual([]);
   });
 
+  it('never turns authentication off (AUTH_ENABLED=false is for benchmarks only)', () => {
+    const texts = readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8'));
+    expect(texts.filter((t) => t.includes('AUTH_ENABLED'))).toEqual([]);
+  });
+
   it('exposes every service inside the cluster only (ClusterIP): /health and /metrics need no key', () => {
     const services = objects.filter((o) => o.kind === 'Service');
     expect(services.length).toBe(Object.keys(schemas).length);
