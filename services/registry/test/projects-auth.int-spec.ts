@@ -5,8 +5,8 @@
  * for a key without the route's scope or for an alias its key may not move; and one audit record
  * per change, whose actor is the key id.
  */
-import type { IssuedTestKey } from '@llmops/testing';
-import { testInfra } from '@llmops/testing';
+import { KeyDirectory } from '@llmops/platform';
+import { expectEventually, type IssuedTestKey, testInfra } from '@llmops/testing';
 import { registryTopics } from '../src/outbox/registry-topics';
 import { type RegistryTestApp, startRegistry } from './support/registry-app';
 import { readAll, readTopic, type ReadRecord } from './support/topic-reader';
@@ -148,6 +148,36 @@ describe('two projects', () => {
       as(teamA),
     );
     expect(history.body.items).toHaveLength(1);
+  });
+
+  it("another instance's cache follows an alias moved in a project (its event carries the project)", async () => {
+    const other = await startRegistry(infra);
+    try {
+      await other.app.get(KeyDirectory).waitFor(teamA.keyId);
+      await r.request('POST', '/v1/prompts/cached/versions', { spec: S1 }, as(teamA));
+      const v2 = await r.request<{ hash: string }>(
+        'POST',
+        '/v1/prompts/cached/versions',
+        { spec: S2 },
+        as(teamA),
+      );
+      await r.request('PUT', '/v1/prompts/cached/aliases/production', { ref: '1' }, as(teamA));
+      const get = () =>
+        other.request<{ version: number; hash: string }>(
+          'GET',
+          '/v1/prompts/cached/versions/production',
+          undefined,
+          as(teamA),
+        );
+      expect((await get()).body.version).toBe(1); // now cached on the other instance
+      await r.request('PUT', '/v1/prompts/cached/aliases/production', { ref: '2' }, as(teamA));
+      // The alias TTL is 30 s: only the event explains a fast change.
+      await expectEventually(async () => expect((await get()).body.hash).toBe(v2.body.hash), {
+        timeoutMs: 20_000,
+      });
+    } finally {
+      await other.close();
+    }
   });
 });
 
