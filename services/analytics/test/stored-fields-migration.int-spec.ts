@@ -112,7 +112,8 @@ it('renames the one-letter fields at boot, once, and drops the indexes on them',
   const indexes = async (name: string) =>
     (await db.collection(name).listIndexes().toArray()).map((i) => String(i.name));
   expect(await indexes('pending_feedback')).toEqual(
-    expect.arrayContaining(['feedbackId_1_revision_1_receivedAt_1']),
+    // On the renamed fields (led by `project` since projects: see projects-migration.int-spec.ts).
+    expect.arrayContaining(['project_1_feedbackId_1_revision_1_receivedAt_1']),
   );
   expect(await indexes('pending_feedback')).not.toContain('fid_1_r_1_receivedAt_1');
   expect(await indexes('feedback_revisions')).not.toContain('fid_1');
