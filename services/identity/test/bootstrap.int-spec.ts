@@ -6,6 +6,8 @@
 import { generateApiKey } from '@llmops/hashing';
 import { KeyDirectory } from '@llmops/platform';
 import { expectEventually, testInfra } from '@llmops/testing';
+import { ApiKeyRepository } from '../src/persistence/api-key.repository';
+import { SYSTEM_ACTOR } from '../src/projects/identity-bootstrap';
 import { type IdentityTestApp, startIdentity } from './support/identity-app';
 
 interface AuditItem {
@@ -82,5 +84,31 @@ describe('boot', () => {
     });
     expect((await second.request('GET', '/v1/projects/ops', undefined, revoked.body.key)).status).toBe(401);
     expect((await second.request('GET', '/v1/projects/ops', undefined, bootstrap.key)).status).toBe(200);
+  });
+
+  it('never turns a key issued through the API into the bootstrap admin key', async () => {
+    const list = await second!.request<{ items: { keyId: string; name: string }[] }>(
+      'GET',
+      '/v1/projects/ops/keys',
+    );
+    const live = list.body.items.find((k) => k.name === 'live')!;
+    const keys = second!.app.get(ApiKeyRepository);
+    await expect(
+      keys.upsertBootstrap({
+        keyId: live.keyId,
+        project: 'default',
+        name: 'bootstrap admin (LLMOPS_ADMIN_KEY)',
+        scopes: ['admin', 'platform:admin'],
+        secretHash: 'x'.repeat(43),
+        createdAt: new Date().toISOString(),
+        createdBy: SYSTEM_ACTOR,
+        expiresAt: null,
+      }),
+    ).rejects.toThrow(/issued through the API/);
+    const unchanged = await second!.request<{ project: string; scopes: string[] }>(
+      'GET',
+      `/v1/projects/ops/keys/${live.keyId}`,
+    );
+    expect(unchanged.body).toMatchObject({ project: 'ops', scopes: ['admin'] });
   });
 });

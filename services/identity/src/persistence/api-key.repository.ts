@@ -83,25 +83,28 @@ export class ApiKeyRepository implements OnModuleInit {
   /**
    * The bootstrap admin key: created, or its project, scopes and hash brought to what the
    * configuration says. A revocation through the API stays (replace the key to re-enable an admin).
+   * Only a key the bootstrap itself created (same `createdBy`) is ever updated: configuring the key
+   * of an API-issued key fails instead of silently granting that key `platform:admin`.
    */
   async upsertBootstrap(key: NewApiKey): Promise<{ key: ApiKey; created: boolean }> {
     const { _id, createdAt, createdBy, revokedAt, lastUsedAt, ...fields } = toDocument(key);
-    let created: boolean;
+    const filter = { _id, createdBy };
+    const update = {
+      $set: fields,
+      ...(fields.aliases ? {} : { $unset: { aliases: '' as const } }),
+      $setOnInsert: { createdAt, revokedAt, lastUsedAt },
+    };
+    let created = false;
     try {
-      const result = await this.background.updateOne(
-        { _id },
-        {
-          $set: fields,
-          ...(fields.aliases ? {} : { $unset: { aliases: '' } }),
-          $setOnInsert: { createdAt, createdBy, revokedAt, lastUsedAt },
-        },
-        { upsert: true },
-      );
-      created = result.upsertedCount > 0;
+      created = (await this.background.updateOne(filter, update, { upsert: true })).upsertedCount > 0;
     } catch (err) {
-      // Two replicas booting at once: the other one's insert won, so update the existing document.
+      // The id exists with another creator, or another replica booting at once inserted it first.
       if (!isDuplicateKey(err)) throw err;
-      return this.upsertBootstrap(key);
+      if ((await this.background.updateOne(filter, update)).matchedCount === 0) {
+        throw new Error(
+          `LLMOPS_ADMIN_KEY names key ${_id}, which was issued through the API: configure a newly generated key instead`,
+        );
+      }
     }
     const stored = await this.background.findOne({ _id });
     if (!stored) throw new Error(`bootstrap key ${_id} vanished after its upsert`);
