@@ -1,7 +1,8 @@
 /**
  * Kafka outage on a broker of this test's own: assignments that need an exposure get 503 +
  * Retry-After (never a silent drop); experiment writes stay durable in MongoDB and the outbox
- * publishes them once the broker is back.
+ * publishes them, and their audit events, once the broker is back. The registry runs on the same
+ * broker, so it reads the same API keys.
  */
 import { parseEvent, TOPICS, topicName } from '@llmops/contracts';
 import {
@@ -25,10 +26,8 @@ describe('broker outage', () => {
   let app: AssignmentApp;
 
   beforeAll(async () => {
-    [kafka, registry] = await Promise.all([
-      startDedicatedKafka(`assignment-${infra.id}`),
-      startTestRegistry(infra),
-    ]);
+    kafka = await startDedicatedKafka(`assignment-${infra.id}`);
+    registry = await startTestRegistry({ ...infra, kafkaBrokers: kafka.brokers });
     app = await startAssignmentApp(infra, {
       KAFKA_BROKERS: kafka.brokers,
       REGISTRY_URL: registry.url,
@@ -108,6 +107,25 @@ describe('broker outage', () => {
       );
     } finally {
       await reader.stop();
+    }
+    // The change made during the outage has its audit event, made by the app's key: one event (a
+    // send the outage interrupted may be repeated, with the same event id, which the trail dedupes).
+    const audit = await startTopicReader(kafka.brokers, topicName(TOPICS.audit, infra.topicPrefix));
+    try {
+      await expectEventually(
+        () => {
+          const updates = new Map<string, string>();
+          for (const r of audit.records) {
+            const event = parseEvent(r.value);
+            const d = event.data as { action: string; actor: string; resource: string };
+            if (d.resource === 'outage' && d.action === 'experiment.updated') updates.set(event.id, d.actor);
+          }
+          expect([...updates.values()]).toEqual([app.key.keyId]);
+        },
+        { timeoutMs: 20_000 },
+      );
+    } finally {
+      await audit.stop();
     }
     await expectEventually(
       async () =>
