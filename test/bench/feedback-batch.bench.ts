@@ -66,7 +66,17 @@ import {
   startRoleServers,
   stopChild,
 } from './support/harness';
-import { claimDb, dropClaimDb, feedbackBoundEnv, smallestClaim } from './support/feedback-claims';
+import {
+  BENCH_EXPERIMENT,
+  claimDb,
+  dropClaimDb,
+  FEEDBACK_BENCH_ENV,
+  feedbackBoundEnv,
+  issueFeedbackBenchKey,
+  publishBenchExperiment,
+  smallestClaim,
+} from './support/feedback-claims';
+import type { IssuedTestKey } from '@llmops/testing';
 
 const ITEMS = 100;
 const PARTITIONS = 6;
@@ -75,7 +85,7 @@ const GOAL = 0.6;
 function item(n: number) {
   return {
     requestId: `bench-req-${n}`,
-    experiment: 'bench-feedback',
+    experiment: BENCH_EXPERIMENT,
     arm: n % 2 ? 'A' : 'B',
     rating: (n % 5) + 1,
     thumbs: n % 3 ? ('up' as const) : ('down' as const),
@@ -87,6 +97,8 @@ function item(n: number) {
 }
 
 let seq = 0;
+/** The run's key, sent with every request (the bound servers ignore it). */
+let key: IssuedTestKey | undefined;
 function batchBody(): string {
   const items = Array.from({ length: ITEMS }, () => item(seq++));
   return JSON.stringify({ items });
@@ -124,6 +136,7 @@ const {
   body: batchBody,
   perRequest: { count: ITEMS, unit: 'event' },
   timeoutSeconds: 30,
+  headers: () => key?.header ?? {},
 });
 
 /** The bound server's route: every item published and acknowledged, then 202. */
@@ -250,11 +263,13 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   const mongo = new driver.MongoClient(MONGO);
   try {
+    key = await issueFeedbackBenchKey(run);
     const ours = await startReadyService(
       'services/feedback/src/main.ts',
-      { run, db: 'feedback', env: { KAFKA_TOPIC_PARTITIONS: String(PARTITIONS) } },
+      { run, db: 'feedback', env: { ...FEEDBACK_BENCH_ENV, KAFKA_TOPIC_PARTITIONS: String(PARTITIONS) } },
       children,
     );
+    await publishBenchExperiment(run, ours.url, key);
     await mongo.connect();
     // The service created its topics when it became ready; the bound publishes to the same one.
     const { bound, 'claim-bound': claimBound } = await startRoleServers(

@@ -40,7 +40,16 @@ import {
   startRoleServers,
   stopChild,
 } from './support/harness';
-import { dropClaimDb, feedbackBoundEnv, singleFeedbackItem, smallestClaim } from './support/feedback-claims';
+import {
+  dropClaimDb,
+  FEEDBACK_BENCH_ENV,
+  feedbackBoundEnv,
+  issueFeedbackBenchKey,
+  publishBenchExperiment,
+  singleFeedbackItem,
+  smallestClaim,
+} from './support/feedback-claims';
+import type { IssuedTestKey } from '@llmops/testing';
 
 const GOAL = 0.5;
 
@@ -63,6 +72,8 @@ const boundRoute: BoundRoute = {
 };
 
 let seq = 0;
+/** The run's key, sent with every request (the baseline and bound servers ignore it). */
+let key: IssuedTestKey | undefined;
 function body(): string {
   return JSON.stringify(singleFeedbackItem(seq++));
 }
@@ -71,13 +82,20 @@ const { connections, seconds, load, measure } = httpBench({
   defaults: { connections: 50, seconds: 8, warmupSeconds: 2 },
   path: '/v1/feedback',
   body,
+  headers: () => key?.header ?? {},
 });
 
 async function main(): Promise<void> {
   const run = runId();
   const children: ChildProcess[] = [];
   try {
-    const ours = await startReadyService('services/feedback/src/main.ts', { run, db: 'feedback' }, children);
+    key = await issueFeedbackBenchKey(run);
+    const ours = await startReadyService(
+      'services/feedback/src/main.ts',
+      { run, db: 'feedback', env: FEEDBACK_BENCH_ENV },
+      children,
+    );
+    await publishBenchExperiment(run, ours.url, key);
     // The service created its topics when it became ready; the bounds publish to the same one.
     const {
       bare: baseline,

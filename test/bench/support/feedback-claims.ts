@@ -1,8 +1,47 @@
 import { createHash } from 'node:crypto';
 import { TOPICS, topicName } from '@llmops/contracts';
+import { type IssuedTestKey, issueTestKey, TEST_KEY_PEPPER } from '@llmops/testing';
 import { mongo as driver } from 'mongoose';
 import { v7 as uuidv7 } from 'uuid';
-import { type ClaimDocument, KAFKA, MONGO } from './harness';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the experiment record the service's own tests publish
+import { publishExperiments } from '../../../services/feedback/test/support/experiments';
+import { type ClaimDocument, KAFKA, MONGO, waitUntil } from './harness';
+
+/** The experiment the benchmarks' items name (it must exist in the key's project). */
+export const BENCH_EXPERIMENT = 'bench-feedback';
+
+/**
+ * The feedback service's environment in the benchmarks: the test pepper (keys from
+ * `issueFeedbackBenchKey`) and an ingest limit per key above what a run reaches.
+ */
+export const FEEDBACK_BENCH_ENV = { LLMOPS_KEY_PEPPER: TEST_KEY_PEPPER, RATE_LIMIT_INGEST: '10000000' };
+
+/** A key with the ingest scope in project default, on run `run`'s keys topic. */
+export function issueFeedbackBenchKey(run: string): Promise<IssuedTestKey> {
+  return issueTestKey(
+    { kafkaBrokers: KAFKA, topicPrefix: `${run}.` },
+    { name: 'feedback benchmark', scopes: ['ingest'] },
+  );
+}
+
+/**
+ * Publishes BENCH_EXPERIMENT to run `run`'s experiments topic (as the assignment service would) and
+ * waits until the service at `url` takes an item naming it with `key`.
+ */
+export async function publishBenchExperiment(run: string, url: string, key: IssuedTestKey): Promise<void> {
+  await publishExperiments(KAFKA, `${run}.`, [{ key: BENCH_EXPERIMENT }]);
+  await waitUntil(
+    async () =>
+      (
+        await fetch(`${url}/v1/feedback`, {
+          method: 'POST',
+          headers: { ...key.header, 'content-type': 'application/json' },
+          body: JSON.stringify({ ...singleFeedbackItem(0), requestId: 'bench-probe' }),
+        })
+      ).status === 202,
+    'the benchmark experiment reaching the feedback service',
+  );
+}
 
 /**
  * The smallest revision claim a design can store for a new feedback item: the unique `_id`
@@ -65,7 +104,7 @@ export async function dropClaimDb(run: string): Promise<void> {
 export function singleFeedbackItem(n: number): Record<string, unknown> {
   return {
     requestId: `bench-req-${n}`,
-    experiment: 'bench-feedback',
+    experiment: BENCH_EXPERIMENT,
     arm: n % 2 ? 'A' : 'B',
     rating: (n % 5) + 1,
     thumbs: n % 3 ? 'up' : 'down',
