@@ -4,7 +4,7 @@
  * input, cross-project 404s and the audit trail.
  */
 import { type Scope, TOPICS, topicName } from '@llmops/contracts';
-import { auditEvent, BatchingProducer, KeyDirectory } from '@llmops/platform';
+import { AuditTrail, auditEvent, BatchingProducer, KeyDirectory } from '@llmops/platform';
 import { validate } from '@readme/openapi-parser';
 import { expectEventually, readTopicUntil, testInfra } from '@llmops/testing';
 import { type Answer, type IdentityTestApp, startIdentity } from './support/identity-app';
@@ -406,6 +406,30 @@ describe('audit trail', () => {
       400,
     );
     expect((await identity.request<ErrorBody>('GET', '/v1/audit?since=yesterday')).status).toBe(400);
+  });
+
+  it('keeps details whose names are not valid MongoDB field names, and the note', async () => {
+    const details = { 'spec.model': 'gpt-4o-mini', $where: 1, ok: true, none: null };
+    await identity.app
+      .get(AuditTrail)
+      .record(
+        { keyId: 'cccccccccccccccccccc', project: 'details', scopes: new Set<Scope>() },
+        { action: 'alias.moved', resource: 'summarizer/production', details, note: 'rollback' },
+      );
+    const item = await expectEventually(async () => {
+      const answer = await identity.request<Page<AuditItem & { note?: string }>>(
+        'GET',
+        '/v1/audit?project=details',
+      );
+      expect(answer.body.items).toHaveLength(1);
+      return answer.body.items[0];
+    });
+    expect(item).toMatchObject({
+      action: 'alias.moved',
+      details,
+      note: 'rollback',
+      actor: 'cccccccccccccccccccc',
+    });
   });
 
   it("defaults to the key's own project", async () => {

@@ -39,7 +39,7 @@ function toRecord(d: AuditRecordDocument): AuditRecord {
     action: d.action,
     resource: d.resource,
     source: d.source,
-    ...(d.details ? { details: d.details } : {}),
+    ...(d.details ? { details: Object.fromEntries(d.details.map((x) => [x.name, x.value])) } : {}),
     ...(d.note !== undefined ? { note: d.note } : {}),
     ...(d.correlationId !== undefined ? { correlationId: d.correlationId } : {}),
   };
@@ -71,10 +71,18 @@ export class AuditRecordRepository implements OnModuleInit {
   async store(records: readonly AuditRecord[]): Promise<void> {
     if (records.length === 0) return;
     await this.background.bulkWrite(
-      records.map(({ id, time, ...rest }) => ({
+      records.map(({ id, time, details, ...rest }) => ({
         updateOne: {
           filter: { _id: id },
-          update: { $setOnInsert: { ...rest, time: new Date(time) } },
+          update: {
+            $setOnInsert: {
+              ...rest,
+              time: new Date(time),
+              ...(details
+                ? { details: Object.entries(details).map(([name, value]) => ({ name, value })) }
+                : {}),
+            },
+          },
           upsert: true,
         },
       })),

@@ -1,5 +1,10 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 
+export interface AuditDetail {
+  name: string;
+  value: string | number | boolean | null;
+}
+
 /** One stored `io.llmops.audit.recorded.v1` event; `_id` is the event id, so a redelivery stores nothing new. */
 @Schema({ collection: 'audit_records', versionKey: false })
 export class AuditRecordDocument {
@@ -12,7 +17,11 @@ export class AuditRecordDocument {
   @Prop({ type: String, required: true }) resource!: string;
   /** The producing service (the event's `source`). */
   @Prop({ type: String, required: true }) source!: string;
-  @Prop({ type: Object, default: undefined }) details?: Record<string, string | number | boolean | null>;
+  /**
+   * The event's details as name/value pairs: detail names are free text (a `.` or a leading `$`
+   * included), which MongoDB and FerretDB do not all accept as field names.
+   */
+  @Prop({ type: [Object], default: undefined }) details?: AuditDetail[];
   @Prop({ type: String, default: undefined }) note?: string;
   @Prop({ type: String, default: undefined }) correlationId?: string;
 }
