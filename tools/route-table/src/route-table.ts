@@ -94,8 +94,8 @@ export function routeTableSection(documents: Record<ServiceName, OpenApiDocument
   return [
     'Every operation of every service, the scope its API key needs and the per-key rate-limit class it',
     "draws from, generated from the services' OpenAPI documents by `npm run docs:routes` (do not edit it",
-    'by hand: the route matrix test, `test/security/route-matrix.int-spec.ts`, fails when it differs from',
-    'the code). `/health/*`, `/metrics` and `/docs` need no key.',
+    'by hand: the route matrix test, [`test/security`](test/security), fails when it differs from the',
+    'code). `/health/*`, `/metrics` and `/docs` need no key.',
     '',
     routeTable(documents),
   ].join('\n');

@@ -14,7 +14,7 @@ import { freePort } from '@llmops/testing';
 import { type OpenApiDocument, SERVICES, type ServiceName } from './route-table';
 
 const ROOT = join(__dirname, '..', '..', '..');
-const READY_TIMEOUT_MS = 90_000;
+const READY_TIMEOUT_MS = 120_000;
 
 export interface Infrastructure {
   kafkaBrokers: string;
@@ -39,7 +39,9 @@ async function fetchDocument(
     } catch {
       /* not listening yet */
     }
-    if (Date.now() > deadline) throw new Error(`no document at ${url} within ${READY_TIMEOUT_MS} ms`);
+    if (Date.now() > deadline) {
+      throw new Error(`no document at ${url} within ${READY_TIMEOUT_MS} ms:\n${output().slice(-4000)}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -94,11 +96,12 @@ export async function collectServiceDocuments(
       OpenApiDocument
     >;
   } finally {
-    await removeData(infra, topicPrefix, SERVICES.map(dbOf));
+    await removeData(infra, id, SERVICES.map(dbOf));
   }
 }
 
-async function removeData(infra: Infrastructure, topicPrefix: string, databases: string[]): Promise<void> {
+async function removeData(infra: Infrastructure, runId: string, databases: string[]): Promise<void> {
+  const topicPrefix = `${runId}.`;
   const kafka = new Kafka({
     brokers: infra.kafkaBrokers.split(','),
     clientId: 'route-table',
@@ -109,6 +112,9 @@ async function removeData(infra: Infrastructure, topicPrefix: string, databases:
   try {
     const topics = (await admin.listTopics()).filter((t) => t.startsWith(topicPrefix));
     if (topics.length > 0) await admin.deleteTopics({ topics });
+    // The consumer groups named after the run (the ones that commit offsets).
+    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(runId));
+    if (groups.length > 0) await admin.deleteGroups(groups);
   } finally {
     await admin.disconnect();
   }
