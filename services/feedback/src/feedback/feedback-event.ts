@@ -106,11 +106,12 @@ function fastCanonicalContent(req: SubmitFeedbackRequest, scale: RatingScale): s
 const TYPE = EVENT_TYPES.feedbackSubmitted;
 
 /**
- * Builds the event of `project` as a first revision, before the revision is reserved, so an item the contract
- * refuses never claims one. The envelope is built with `trustedEvent`: a request that passed its
- * schema satisfies every data rule of the contract except the length caps of `comment` and
- * `correction`, which redaction can change, so items over them take the validating `createEvent`.
- * feedback-event.spec.ts compares the drafts with `createEvent`'s byte for byte (README, "Hot paths").
+ * Builds the event of `project` as a first revision, before the revision is reserved, so an item
+ * the contract refuses never claims one. The envelope is built with `trustedEvent`: a request that
+ * passed its schema satisfies every data rule of the contract except the length caps of `comment`
+ * and `correction`, which redaction can change, so items over them take the validating
+ * `createEvent`. feedback-event.spec.ts compares the drafts with `createEvent`'s byte for byte
+ * (README, "Hot paths").
  */
 export function draftFeedbackEvent(
   req: SubmitFeedbackRequest,

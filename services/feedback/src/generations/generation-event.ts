@@ -31,11 +31,12 @@ export function redactGeneration(req: LogGenerationRequest, redact: Redactor): L
 const TYPE = EVENT_TYPES.generationLogged;
 
 /**
- * Builds the `io.llmops.generation.logged.v1` event of a validated request of `project`. The envelope is built by
- * hand, without a second zod parse (the hot path of every logged LLM call): the request schema IS
- * the contract's data schema minus the server-set `receivedAt` (see log-generation.request.ts), and
- * redaction only rewrites strings the contract does not limit. generation-event.spec.ts compares
- * the result with the validating `createEvent` over many varied requests.
+ * Builds the `io.llmops.generation.logged.v1` event of a validated request of `project`. The
+ * envelope is built by hand, without a second zod parse (the hot path of every logged LLM call):
+ * the request schema IS the contract's data schema minus the server-set `receivedAt` (see
+ * log-generation.request.ts), and redaction only rewrites strings the contract does not limit.
+ * generation-event.spec.ts compares the result with the validating `createEvent` over many varied
+ * requests, in the default project and another.
  */
 export function buildGenerationEvent(
   req: LogGenerationRequest,

@@ -14,9 +14,10 @@ import { buildGenerationEvent } from './generation-event';
 export type ItemOutcome = { ok: true; id: string } | { ok: false; rejection: ItemRejection };
 
 /**
- * Validates each item (an item naming an experiment needs it in the caller's project), publishes every valid one in ONE producer send (one broker ack for the whole
- * request) and reports per item. Throws KafkaUnavailableError (503) when the broker does not ack:
- * then nothing of the request is promised.
+ * Validates each item (one naming an experiment needs it in the caller's project), publishes every
+ * valid one in ONE producer send (one broker ack for the whole request) and reports per item.
+ * Throws KafkaUnavailableError (503) when the broker does not ack: then nothing of the request is
+ * promised.
  */
 @Injectable()
 export class LogGenerationsUseCase {

@@ -119,8 +119,9 @@ export class FeedbackRevisionRepository implements RevisionStores, FirstRevision
   }
 
   /**
-   * Group commit: claims of concurrent requests (of any project) are written together, one unordered insertMany at a
-   * time; while one is in flight the next fills up (like the platform's producer). FerretDB (SQLite)
+   * Group commit: claims of concurrent requests (of any project) are written together, one
+   * unordered insertMany at a time; while one is in flight the next fills up (like the platform's
+   * producer). FerretDB (SQLite)
    * serialises writes, so one insert per request would cap intake at the database's write rate; grouped,
    * one write carries many claims for little more than the cost of one. Uniqueness is unaffected: two requests claiming the same
    * revision in one insertMany still get exactly one winner (duplicate-key error for the other).

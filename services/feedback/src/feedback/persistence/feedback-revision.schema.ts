@@ -7,9 +7,9 @@
  * The same feedbackId in two projects is two items, with revisions of their own.
  *
  * Indexes: only the built-in unique `_id`. It serves every query: the claim insert and
- * `findOne({ _id: revisionKey(project, feedbackId, n) })`, which walks revisions 1, 2, ... to find the latest one of
- * a feedbackId (feedback is rarely edited more than a few times, and FerretDB does not push down
- * `$in`, range or sort queries, while point reads on `_id` are fast).
+ * `findOne({ _id: revisionKey(project, feedbackId, n) })`, which walks revisions 1, 2, ... to
+ * find the latest one of a feedbackId (feedback is rarely edited more than a few times, and
+ * FerretDB does not push down `$in`, range or sort queries, while point reads on `_id` are fast).
  */
 import { DEFAULT_PROJECT } from '@llmops/contracts';
 import { Schema } from 'mongoose';
