@@ -37,7 +37,12 @@ describe('assignment HTTP edge', () => {
     body: ErrorBody & Record<string, unknown>;
     headers: Record<string, unknown>;
   }> => {
-    const res = await fastify.inject({ method, url, headers, ...(payload === undefined ? {} : { payload }) });
+    const res = await fastify.inject({
+      method,
+      url,
+      headers: { ...app.key.header, ...headers },
+      ...(payload === undefined ? {} : { payload }),
+    });
     return {
       status: res.statusCode,
       body: res.body ? JSON.parse(res.body) : undefined,
@@ -115,7 +120,12 @@ describe('assignment HTTP edge', () => {
           ]);
         }
         // A body without any Content-Type.
-        const bare = await fastify.inject({ method, url, payload: Buffer.from('{"userId":"u"}') });
+        const bare = await fastify.inject({
+          method,
+          url,
+          headers: app.key.header,
+          payload: Buffer.from('{"userId":"u"}'),
+        });
         expect([url, bare.statusCode]).toEqual([url, 415]);
       }
     });

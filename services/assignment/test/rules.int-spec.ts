@@ -157,7 +157,7 @@ describe('experiment rules over HTTP', () => {
         .inject({
           method: 'POST',
           url: '/v1/experiments/life/start',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          headers: { ...app.key.header, 'content-type': 'application/x-www-form-urlencoded' },
           payload: '',
         });
       expect(curlStyle.statusCode).toBe(200);
@@ -434,7 +434,11 @@ describe('experiment rules over HTTP', () => {
       const malformed = await fastify.inject({
         method: 'POST',
         url: '/v1/assign',
-        headers: { 'content-type': 'application/json', 'x-correlation-id': 'direct-route-1' },
+        headers: {
+          ...app.key.header,
+          'content-type': 'application/json',
+          'x-correlation-id': 'direct-route-1',
+        },
         payload: '{"experiment": "frozen", "userId": ',
       });
       expect(malformed.statusCode).toBe(400);
@@ -444,7 +448,7 @@ describe('experiment rules over HTTP', () => {
       const tooLarge = await fastify.inject({
         method: 'POST',
         url: '/v1/assign',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...app.key.header, 'content-type': 'application/json' },
         payload: JSON.stringify({ experiment: 'frozen', userId: 'x'.repeat(5 * 1024 * 1024) }),
       });
       expect([tooLarge.statusCode, tooLarge.json<ErrorBody>().error.code]).toEqual([
@@ -455,7 +459,11 @@ describe('experiment rules over HTTP', () => {
       const ok = await fastify.inject({
         method: 'POST',
         url: '/v1/assign',
-        headers: { 'content-type': 'application/json', 'x-correlation-id': 'direct-route-2' },
+        headers: {
+          ...app.key.header,
+          'content-type': 'application/json',
+          'x-correlation-id': 'direct-route-2',
+        },
         payload: JSON.stringify({ experiment: 'frozen', userId: 'conventions' }),
       });
       expect(ok.statusCode).toBe(200);
