@@ -12,7 +12,9 @@
 import { DEFAULT_PROJECT } from '@llmops/contracts';
 import { isDuplicateKey } from '@llmops/platform';
 import type { Connection } from 'mongoose';
+import type { ArmSeenDoc } from '../domain/partition-state';
 import { ARM_SEEN, BUCKET, EXPERIMENT, PENDING, REQUEST, REVISION, SEEN } from './analytics.schemas';
+import { collectionFor } from './read-path';
 
 const OLD_INDEXES: Record<string, string[]> = {
   [BUCKET]: ['exp_1_minute_1'],
@@ -27,7 +29,7 @@ const NO_DEADLINE = { timeoutMS: 0 };
 /** Moves every document without a project to `default`; returns how many documents changed. */
 export async function migrateToProjects(connection: Connection): Promise<number> {
   const buckets = connection.model(BUCKET).collection;
-  const pairs = new Map<string, { _id: string; part: number; project: string; exp: string; arm: string }>();
+  const pairs = new Map<string, ArmSeenDoc>();
   for await (const b of buckets.find(WITHOUT_PROJECT, {
     projection: { exp: 1, arm: 1, part: 1 },
     ...NO_DEADLINE,
@@ -37,9 +39,8 @@ export async function migrateToProjects(connection: Connection): Promise<number>
     pairs.set(_id, { _id, project: DEFAULT_PROJECT, ...doc });
   }
   if (pairs.size > 0) {
-    await connection
-      .model(ARM_SEEN)
-      .collection.insertMany([...pairs.values()] as never[], { ordered: false, ...NO_DEADLINE })
+    await collectionFor(connection.model<ArmSeenDoc>(ARM_SEEN), 'background')
+      .insertMany([...pairs.values()], { ordered: false, ...NO_DEADLINE })
       .catch((err: unknown) => {
         if (!isDuplicateKey(err)) throw err;
       });
