@@ -41,8 +41,16 @@ export type AuditActor = Principal | { system: string; project: string };
 
 type AuditEvent = CloudEvent<typeof EVENT_TYPES.auditRecorded>;
 
-/** The audit event of one change (for services that write it through an outbox). */
-export function auditEvent(actor: AuditActor, entry: AuditEntry, serviceName: string): AuditEvent {
+/**
+ * The audit event of one change (for services that write it through an outbox). `options.id` and
+ * `options.time` make a re-published record the same event (consumers dedupe by id).
+ */
+export function auditEvent(
+  actor: AuditActor,
+  entry: AuditEntry,
+  serviceName: string,
+  options: { id?: string; time?: string | Date } = {},
+): AuditEvent {
   const project = actor.project;
   return createEvent(
     EVENT_TYPES.auditRecorded,
@@ -54,7 +62,7 @@ export function auditEvent(actor: AuditActor, entry: AuditEntry, serviceName: st
       ...(entry.details ? { details: entry.details } : {}),
       ...(entry.note ? { note: entry.note } : {}),
     },
-    { source: `/llmops/${serviceName}`, project },
+    { source: `/llmops/${serviceName}`, project, ...options },
   );
 }
 

@@ -90,7 +90,7 @@ function auditMessage(
 ): OutgoingMessage {
   const actor = { keyId, project: record.project, scopes: new Set<Scope>() };
   const id = `audit/${changeId}`;
-  const event = { ...auditEvent(actor, entry, AUDIT_SOURCE_SERVICE), id, time };
+  const event = auditEvent(actor, entry, AUDIT_SOURCE_SERVICE, { id, time });
   return {
     key: record.project,
     value: serializeEvent(event),
