@@ -7,14 +7,15 @@
  *    `x-llmops-scope`);
  *  - another project's resource answers exactly what a missing one answers (404), and listings
  *    of another project name none of its resources (route-matrix.fixtures.ts says which applies);
- *  - success with a key holding only the operation's scope.
+ *  - success with a key holding only the operation's scope, drawing from the rate-limit budget of
+ *    the document's `x-llmops-route-class`.
  * An operation without a fixture fails, so a new route fails CI until it is classified; and the
  * README's route table must be the one the documents declare (`npm run docs:routes`).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SCOPES, type Scope } from '@llmops/contracts';
-import { ROUTE_CLASSES } from '@llmops/platform';
+import { ROUTE_CLASSES, type RouteClass } from '@llmops/platform';
 import {
   operationName,
   operationsOf,
@@ -46,12 +47,22 @@ const PROJECT_A = 'matrix-a';
 const PROJECT_B = 'matrix-b';
 /** A third project, for the routes that create in the caller's own project. */
 const PROJECT_C = 'matrix-c';
-/** Far above what the matrix sends: the per-key limits have tests of their own. */
-const NO_LIMIT = '1000000';
+/**
+ * Per-key limits far above what the matrix sends (the limits have tests of their own), one per
+ * route class, so an answer's RateLimit-Limit header tells which budget the route drew from.
+ */
+const LIMITS: Record<RouteClass, number> = {
+  assign: 1_000_001,
+  ingest: 1_000_002,
+  write: 1_000_003,
+  read: 1_000_004,
+};
 
 interface Answer {
   status: number;
   body: unknown;
+  /** The RateLimit-Limit header: the limit of the budget the request drew from. */
+  limit?: string | null;
 }
 
 const scopeSetName = (scopes: readonly Scope[]) => [...scopes].sort().join(' ');
@@ -95,7 +106,7 @@ describe('route matrix: every operation of every service, with and without the r
       headers: { ...headers, ...(withBody ? { 'content-type': 'application/json' } : {}) },
       ...(withBody ? { body: JSON.stringify(request.body) } : {}),
     });
-    return { status: res.status, body: res.body };
+    return { status: res.status, body: res.body, limit: res.headers.get('ratelimit-limit') };
   };
 
   /** Setup calls with the all-scopes key of project A; anything but 2xx fails with the answer. */
@@ -143,10 +154,10 @@ describe('route matrix: every operation of every service, with and without the r
       MONGODB_URI: infra.mongoBaseUri,
       MONGODB_DB: `${infra.dbName}_${name}`,
       LLMOPS_KEY_PEPPER: TEST_KEY_PEPPER,
-      RATE_LIMIT_ASSIGN: NO_LIMIT,
-      RATE_LIMIT_INGEST: NO_LIMIT,
-      RATE_LIMIT_WRITE: NO_LIMIT,
-      RATE_LIMIT_READ: NO_LIMIT,
+      RATE_LIMIT_ASSIGN: String(LIMITS.assign),
+      RATE_LIMIT_INGEST: String(LIMITS.ingest),
+      RATE_LIMIT_WRITE: String(LIMITS.write),
+      RATE_LIMIT_READ: String(LIMITS.read),
       ...own,
     });
     const registry = await startServiceProcess('registry', env('registry'));
@@ -357,6 +368,11 @@ describe('route matrix: every operation of every service, with and without the r
       with: scopes,
       status: fixture.success,
       body: '',
+    });
+    // It drew from the budget of the class the document declares.
+    expect({ class: op.routeClass, limit: success.limit }).toEqual({
+      class: op.routeClass,
+      limit: String(LIMITS[op.routeClass as RouteClass]),
     });
   };
 
