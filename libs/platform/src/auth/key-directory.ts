@@ -9,7 +9,7 @@
  * before that, a valid key could still answer 401.
  */
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import {
   type CloudEvent,
@@ -51,11 +51,14 @@ export class KeyDirectory {
   /** Per partition, the offset the copy must reach to be caught up (removed once reached). */
   private pending = new Map<number, bigint>();
   private caughtUp = false;
+  /** Why the consumer stopped for good: the copy no longer follows revocations. */
+  private failure: string | undefined;
   private readonly topic: string;
 
   readonly readinessCheck: ComponentCheck = {
     name: 'keys',
     check: async () => {
+      if (this.failure) throw new Error(`no longer following the API keys topic: ${this.failure}`);
       if (!this.caughtUp) throw new Error('still reading the API keys topic');
     },
   };
@@ -69,7 +72,7 @@ export class KeyDirectory {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      for (const p of await admin.fetchTopicOffsets(this.topic)) {
+      for (const p of await fetchOffsets(admin, this.topic)) {
         if (BigInt(p.high) > BigInt(p.low)) this.pending.set(p.partition, BigInt(p.high));
       }
     } finally {
@@ -82,6 +85,15 @@ export class KeyDirectory {
       groupId: `llmops-keys.${serviceName}.${randomUUID()}`,
       maxWaitTimeInMs: 250,
       allowAutoTopicCreation: false,
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      // kafkajs restarts the consumer after a retriable error; after any other, the copy is stale,
+      // so the replica reports not ready instead of honouring revoked keys.
+      if (!payload.restart) this.failure = payload.error.message;
+      this.options.logger.error(
+        { topic: this.topic, err: payload.error.message, restart: payload.restart },
+        'the API keys consumer crashed',
+      );
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
@@ -161,6 +173,25 @@ export class KeyDirectory {
     if (waiting) {
       this.waiters.delete(record.keyId);
       for (const resolve of waiting) resolve();
+    }
+  }
+}
+
+/**
+ * The topic's offsets. A topic created moments ago may not have settled its leaders yet ("not the
+ * leader for that topic-partition"): retried for up to 30 s.
+ */
+async function fetchOffsets(
+  admin: Admin,
+  topic: string,
+): Promise<Awaited<ReturnType<Admin['fetchTopicOffsets']>>> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 }
