@@ -2,9 +2,9 @@
  * Production runs the compiled JavaScript (`npm run build`; the Docker image and the Kubernetes
  * manifests start `node --enable-source-maps dist/services/<name>/src/main.js`), while the other
  * end-to-end tests run the TypeScript sources. This test builds (through Nx, so an unchanged tree
- * is a cache hit), starts the four built services on real Kafka and MongoDB and checks that each
- * is ready, serves its OpenAPI document (built from the decorators' metadata) and answers an API
- * call, so a broken build fails `npm test`.
+ * is a cache hit), starts the five built services on real Kafka and MongoDB and checks that each
+ * is ready, serves its OpenAPI document (built from the decorators' metadata) and answers API
+ * calls with keys, so a broken build fails `npm test`.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -12,9 +12,9 @@ import { promisify } from 'node:util';
 import { testInfra } from '@llmops/testing';
 import {
   httpJson,
+  type RunningPlatform,
   SERVICE_NAMES,
   type ServiceName,
-  type ServiceProcess,
   startAllServices,
 } from '../support/service-process';
 
@@ -22,8 +22,8 @@ const root = join(__dirname, '..', '..');
 
 describe('the built services', () => {
   const infra = testInfra();
-  let services = new Map<ServiceName, ServiceProcess>();
-  const url = (name: ServiceName): string => services.get(name)!.url;
+  let platform: RunningPlatform;
+  const url = (name: ServiceName): string => platform.url(name);
 
   beforeAll(async () => {
     const nx = join(root, 'node_modules', '.bin', 'nx');
@@ -33,16 +33,16 @@ describe('the built services', () => {
         throw err;
       },
     );
-    services = await startAllServices(infra, {}, 'built');
+    platform = await startAllServices(infra, {}, 'built');
   }, 180_000);
 
   afterAll(async () => {
-    await Promise.all([...services.values()].map((s) => s.stop('SIGTERM')));
+    await platform?.stop('SIGTERM');
   });
 
   it('run from dist/ and are ready on Kafka and MongoDB', async () => {
     for (const name of SERVICE_NAMES) {
-      const s = services.get(name)!;
+      const s = platform.services.get(name)!;
       expect(s.child.spawnargs.slice(1)).toEqual([
         '--enable-source-maps',
         join('dist', 'services', name, 'src', 'main.js'),
@@ -60,15 +60,23 @@ describe('the built services', () => {
     }
   });
 
-  it('answer API calls: a prompt version registered, then read back', async () => {
+  it('answer API calls with keys: a key created by identity registers a prompt version and reads it back', async () => {
+    const key = await platform.identity.createKey('default', {
+      name: 'built smoke',
+      scopes: ['prompts:write', 'prompts:read'],
+    });
     const created = await httpJson(`${url('registry')}/v1/prompts/built-smoke/versions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...key.header, 'content-type': 'application/json' },
       body: JSON.stringify({ spec: { template: 'Summarize: {text}', model: 'gpt-4o-mini' } }),
     });
     expect(created.status).toBe(201);
     const { shortHash } = created.body as { shortHash: string };
-    const read = await httpJson(`${url('registry')}/v1/prompts/built-smoke/versions/${shortHash}`);
+    const read = await httpJson(`${url('registry')}/v1/prompts/built-smoke/versions/${shortHash}`, {
+      headers: key.header,
+    });
     expect(read).toMatchObject({ status: 200, body: { name: 'built-smoke', shortHash } });
+    const anonymous = await httpJson(`${url('registry')}/v1/prompts/built-smoke/versions/${shortHash}`);
+    expect(anonymous.status).toBe(401);
   });
 });

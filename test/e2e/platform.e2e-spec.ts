@@ -1,30 +1,37 @@
 /**
- * The whole platform as a team would use it: four service processes on real Kafka and MongoDB,
- * the reference story over the public APIs (2,000 users, B better by design), results checked
- * against ground truth computed here from what was sent, a real Prometheus scraping every
- * service, every Grafana panel query answered, and every README curl example run.
+ * The whole platform as a team would use it: five service processes on real Kafka and MongoDB,
+ * a project and one key per step with only that step's scopes, created through the identity
+ * service's API with the operator's key, the reference story over the public APIs (2,000 users,
+ * B better by design), results checked against ground truth computed here from what was sent,
+ * `npm run demo` with a key, a real Prometheus scraping every service, every Grafana panel query
+ * answered, and every README curl example run with a key.
  */
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expectEventually, testInfra } from '@llmops/testing';
-import { call, runScenario, type ArmTruth, type ScenarioResult } from '@llmops/demo';
+import {
+  call,
+  runScenario,
+  type ArmTruth,
+  SCENARIO_SCOPES,
+  type ScenarioKeys,
+  type ScenarioResult,
+} from '@llmops/demo';
 import { prometheusAvailable, type PrometheusProcess, startPrometheus } from '../support/prometheus-process';
 import { extractCurlExamples, retarget, runCurl } from '../support/readme-curl';
 import {
+  DEFAULT_PORTS,
   httpJson,
+  type RunningPlatform,
   SERVICE_NAMES as NAMES,
-  type ServiceProcess,
   startAllServices,
 } from '../support/service-process';
 
 const root = join(__dirname, '..', '..');
-const DEFAULT_PORTS: Record<(typeof NAMES)[number], number> = {
-  registry: 3001,
-  assignment: 3002,
-  feedback: 3003,
-  analytics: 3004,
-};
 const USERS = 2_000;
+/** The story's project: created through identity, like a team's. */
+const PROJECT = 'story';
 
 interface ArmResult {
   arm: string;
@@ -56,32 +63,45 @@ function quantile(sorted: number[], q: number): number {
 
 describe('the whole platform end to end', () => {
   const infra = testInfra();
-  const services = new Map<string, ServiceProcess>();
+  let platform: RunningPlatform;
+  let keys: ScenarioKeys;
   let scenario: ScenarioResult;
   let results: Results;
   let prometheus: PrometheusProcess | undefined;
-  const url = (name: (typeof NAMES)[number]): string => services.get(name)!.url;
+  const url = (name: (typeof NAMES)[number]): string => platform.url(name);
+  const urls = () => ({
+    registry: url('registry'),
+    assignment: url('assignment'),
+    feedback: url('feedback'),
+    analytics: url('analytics'),
+  });
 
   beforeAll(async () => {
-    const started = await startAllServices(infra, { analytics: { ANALYTICS_METRICS_REFRESH_MS: '500' } });
-    for (const [name, s] of started) services.set(name, s);
+    platform = await startAllServices(infra, { analytics: { ANALYTICS_METRICS_REFRESH_MS: '500' } });
+    await platform.identity.createProject(PROJECT, 'The reference story');
+    const steps = Object.keys(SCENARIO_SCOPES) as Array<keyof ScenarioKeys>;
+    const created = await Promise.all(
+      steps.map((step) =>
+        platform.identity.createKey(PROJECT, { name: `story ${step}`, scopes: SCENARIO_SCOPES[step] }),
+      ),
+    );
+    keys = Object.fromEntries(steps.map((step, i) => [step, created[i].key])) as unknown as ScenarioKeys;
   }, 180_000);
 
   afterAll(async () => {
     await prometheus?.stop();
-    await Promise.all([...services.values()].map((s) => s.stop('SIGTERM')));
+    await platform?.stop('SIGTERM');
   });
 
   it('runs the reference story: two prompts, a 50/50 experiment, 2,000 users with generations and feedback', async () => {
-    scenario = await runScenario(
-      {
-        registry: url('registry'),
-        assignment: url('assignment'),
-        feedback: url('feedback'),
-        analytics: url('analytics'),
-      },
-      { users: USERS, seed: 7, experiment: `e2e-${infra.id}`, promptName: 'summarizer', chunkSize: 500 },
-    );
+    scenario = await runScenario(urls(), {
+      keys,
+      users: USERS,
+      seed: 7,
+      experiment: `e2e-${infra.id}`,
+      promptName: 'summarizer',
+      chunkSize: 500,
+    });
     expect(scenario.notInExperiment).toBe(0);
     expect(scenario.truth.A.users.size + scenario.truth.B.users.size).toBe(USERS);
   }, 180_000);
@@ -94,6 +114,7 @@ describe('the whole platform end to end', () => {
         const r = await call<Results>(
           'GET',
           `${url('analytics')}/v1/experiments/${scenario.experiment}/results?window=all`,
+          { key: keys.results },
         );
         expect(sum(r.arms.map((a) => a.rating.n))).toBe(expectedRatings);
         expect(sum(r.arms.map((a) => a.exposures))).toBe(USERS);
@@ -131,16 +152,63 @@ describe('the whole platform end to end', () => {
     expect(results.srm.mismatch).toBe(false);
   });
 
+  it('every step key holds only its scopes: the traffic key cannot read results or register prompts', async () => {
+    const results = await httpJson(`${url('analytics')}/v1/experiments/${scenario.experiment}/results`, {
+      headers: { authorization: `Bearer ${keys.traffic}` },
+    });
+    expect({ status: results.status, body: results.body }).toMatchObject({
+      status: 403,
+      body: { error: { code: 'forbidden' } },
+    });
+    const register = await httpJson(`${url('registry')}/v1/prompts/summarizer/versions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${keys.traffic}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ spec: { template: 'Hijack: {text}', model: 'gpt-4o-mini' } }),
+    });
+    expect(register.status).toBe(403);
+  });
+
+  it('npm run demo plays the story with the key in LLMOPS_API_KEY', async () => {
+    const demo = spawn(
+      process.execPath,
+      ['-r', '@swc-node/register', join('tools', 'demo', 'src', 'demo.ts')],
+      {
+        cwd: root,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '',
+          LLMOPS_API_KEY: platform.admin.key,
+          REGISTRY_URL: url('registry'),
+          ASSIGNMENT_URL: url('assignment'),
+          FEEDBACK_URL: url('feedback'),
+          ANALYTICS_URL: url('analytics'),
+          DEMO_USERS: '200',
+          DEMO_EXPERIMENT: `demo-${infra.id}`,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    demo.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    demo.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await new Promise<number | null>((resolve) => demo.once('exit', resolve));
+    expect({ code, output }).toMatchObject({ code: 0, output: expect.stringContaining('Verdict: ') });
+    expect(output).toContain(`API key ${platform.admin.keyId} (from LLMOPS_API_KEY)`);
+    // The key itself is never printed.
+    expect(output).not.toContain(platform.admin.key);
+    expect(output).toMatch(/A \(control\)\s+\d+/);
+  }, 120_000);
+
   const withPrometheus = prometheusAvailable ? it : it.skip;
 
   withPrometheus(
-    'a real Prometheus scrapes all four services and sees the per-arm series',
+    'a real Prometheus scrapes all five services and sees the per-arm series',
     async () => {
-      prometheus = await startPrometheus([...services.values()].map((s) => `127.0.0.1:${s.port}`));
+      prometheus = await startPrometheus([...platform.services.values()].map((s) => `127.0.0.1:${s.port}`));
       await expectEventually(
         async () => {
           const up = await prometheus!.query('up{job="llmops"}');
-          expect(up.filter((s) => s.value[1] === '1')).toHaveLength(4);
+          expect(up.filter((s) => s.value[1] === '1')).toHaveLength(5);
           const byArm = await prometheus!.query(
             `llmops_experiment_ratings{experiment="${scenario.experiment}"}`,
           );
@@ -181,7 +249,7 @@ describe('the whole platform end to end', () => {
       }
       expect(queries.length).toBeGreaterThanOrEqual(15);
       // A little traffic so request-rate panels have two samples within their window.
-      await httpJson(`${url('registry')}/v1/prompts`);
+      await httpJson(`${url('registry')}/v1/prompts`, { headers: platform.admin.header });
       await expectEventually(
         async () => {
           const empty: string[] = [];
@@ -202,21 +270,24 @@ describe('the whole platform end to end', () => {
     90_000,
   );
 
-  it('every curl example in the READMEs works as documented', async () => {
+  it('every curl example in the READMEs works as documented, with the operator key', async () => {
     const ports = Object.fromEntries(NAMES.map((n) => [DEFAULT_PORTS[n], url(n)]));
+    // What a reader who ran `npm start` has: LLMOPS_API_KEY=$(cat .local/dev-admin-key).
+    const vars = { LLMOPS_API_KEY: platform.admin.key };
     const files = [
       'README.md',
       'services/registry/README.md',
       'services/assignment/README.md',
       'services/feedback/README.md',
       'services/analytics/README.md',
+      'services/identity/README.md',
     ].map((f) => join(root, f));
     const examples = files.flatMap(extractCurlExamples);
     expect(examples.length).toBeGreaterThanOrEqual(30);
     for (const ex of examples) {
       const where = `${ex.file.replace(`${root}/`, '')}:${ex.line}`;
       const run = async () => {
-        const { status, stderr } = await runCurl(retarget(ex.command, ports));
+        const { status, stderr } = await runCurl(retarget(ex.command, ports), vars);
         const ok = ex.expectStatus === undefined ? status >= 200 && status < 300 : status === ex.expectStatus;
         expect({ where, status, ok, stderr }).toMatchObject({ where, ok: true });
       };

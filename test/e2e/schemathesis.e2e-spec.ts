@@ -1,10 +1,12 @@
 /**
- * The API gate. Four service processes on real Kafka and MongoDB; for each one:
+ * The API gate. The five service processes on real Kafka and MongoDB; for each one:
  *  - its OpenAPI document (GET /docs-json) is valid OpenAPI 3.1 (@readme/openapi-parser), every
  *    `$ref` resolves inside it, and every operation documents the platform's errors with the error
  *    body schema;
  *  - schemathesis (`st run`, every check, every phase) finds 0 failures against it, with a bounded
- *    number of examples per operation, a fixed seed and a wall-clock cap. The exceptions, per
+ *    number of examples per operation, a fixed seed and a wall-clock cap. Its requests carry the
+ *    operator's key (every scope in `default` plus `platform:admin`), so every operation is
+ *    reachable, and its `ignored_auth` check sends them without it too. The exceptions, per
  *    operation and per check, are in schemathesis.toml with the reason for each.
  * .ci/run installs schemathesis into .local/venv; on a developer machine without it the schemathesis
  * tests are skipped (they say so), in CI (CI=true) its absence is a failure.
@@ -15,11 +17,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validate } from '@readme/openapi-parser';
 import { testInfra } from '@llmops/testing';
+import type { ApiKey } from '../support/keys';
 import {
   httpJson,
+  type RunningPlatform,
   SERVICE_NAMES as NAMES,
   type ServiceName as Name,
-  type ServiceProcess,
   startAllServices,
 } from '../support/service-process';
 
@@ -30,6 +33,14 @@ const MAX_EXAMPLES = 10;
 const SEED = 20261206;
 /** Wall-clock cap of one service's run; a run normally takes well under a minute. */
 const RUN_CAP_MS = 240_000;
+/** The gate tests the API, not the per-key limits (they have tests of their own): far above its rate. */
+const NO_LIMIT = '1000000';
+const NO_LIMITS = {
+  RATE_LIMIT_ASSIGN: NO_LIMIT,
+  RATE_LIMIT_INGEST: NO_LIMIT,
+  RATE_LIMIT_WRITE: NO_LIMIT,
+  RATE_LIMIT_READ: NO_LIMIT,
+};
 
 /** `st` from .ci/run's venv, else on the PATH (checked to be schemathesis, not another `st`). */
 function findSchemathesis(): string | undefined {
@@ -56,7 +67,7 @@ interface RunResult {
   ms: number;
 }
 
-function runSchemathesis(bin: string, docUrl: string): Promise<RunResult> {
+function runSchemathesis(bin: string, docUrl: string, key: ApiKey): Promise<RunResult> {
   // Its own working directory: schemathesis and hypothesis write state folders there.
   const cwd = mkdtempSync(join(tmpdir(), 'schemathesis-'));
   const started = Date.now();
@@ -78,6 +89,8 @@ function runSchemathesis(bin: string, docUrl: string): Promise<RunResult> {
     '1',
     '--generation-database',
     'none',
+    '--header',
+    `Authorization: ${key.header.authorization}`,
   ];
   return new Promise((resolve) => {
     let output = '';
@@ -122,12 +135,15 @@ function resolvePointer(doc: Json, ref: string): unknown {
 
 describe('OpenAPI documents and the schemathesis gate', () => {
   const infra = testInfra();
-  const services = new Map<Name, ServiceProcess>();
+  let platform: RunningPlatform;
   const docs = new Map<Name, Json>();
 
   beforeAll(async () => {
-    for (const [name, s] of await startAllServices(infra)) {
-      services.set(name, s);
+    platform = await startAllServices(
+      infra,
+      Object.fromEntries(NAMES.map((name) => [name, NO_LIMITS])) as Record<Name, typeof NO_LIMITS>,
+    );
+    for (const [name, s] of platform.services) {
       const res = await httpJson(`${s.url}/docs-json`);
       expect(res.status).toBe(200);
       docs.set(name, res.body as Json);
@@ -135,7 +151,7 @@ describe('OpenAPI documents and the schemathesis gate', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await Promise.all([...services.values()].map((s) => s.stop('SIGTERM')));
+    await platform?.stop('SIGTERM');
   });
 
   it('has schemathesis available in CI', () => {
@@ -156,44 +172,51 @@ describe('OpenAPI documents and the schemathesis gate', () => {
     }
   });
 
-  it.each(NAMES)('%s: every operation documents its success and its errors (with the error body)', (name) => {
-    const doc = docs.get(name)!;
-    const errorBody = (doc.components as Json).schemas as Json;
-    expect(errorBody.ErrorBody).toMatchObject({ required: ['error'] });
-    const problems: string[] = [];
-    for (const [path, item] of Object.entries(doc.paths as Json)) {
-      for (const [method, op] of Object.entries(item as Json)) {
-        const operation = op as {
-          parameters?: Array<{ in: string }>;
-          requestBody?: unknown;
-          responses: Json;
-        };
-        const expected = ['400', '500', '503'];
-        if (operation.parameters?.some((p) => p.in === 'path')) expected.push('404');
-        if (operation.requestBody) expected.push('413', '415');
-        for (const status of expected) {
-          if (!operation.responses[status]) problems.push(`${method.toUpperCase()} ${path}: no ${status}`);
-        }
-        // Nest documents a default 200 only for a handler without any @ApiResponse.
-        if (!Object.keys(operation.responses).some((status) => /^[23]/.test(status))) {
-          problems.push(`${method.toUpperCase()} ${path}: no success response`);
-        }
-        for (const [status, response] of Object.entries(operation.responses)) {
-          const content = (response as { content?: Json }).content;
-          if (/^[45]/.test(status) && !content?.['application/json']) {
-            problems.push(`${method.toUpperCase()} ${path}: ${status} has no application/json body schema`);
+  it.each(NAMES)(
+    '%s: every operation takes a key and documents its success and its errors (with the error body)',
+    (name) => {
+      const doc = docs.get(name)!;
+      const errorBody = (doc.components as Json).schemas as Json;
+      expect(errorBody.ErrorBody).toMatchObject({ required: ['error'] });
+      const problems: string[] = [];
+      for (const [path, item] of Object.entries(doc.paths as Json)) {
+        for (const [method, op] of Object.entries(item as Json)) {
+          const operation = op as {
+            parameters?: Array<{ in: string }>;
+            requestBody?: unknown;
+            responses: Json;
+            security?: unknown[];
+          };
+          const expected = ['400', '500', '503'];
+          // Every API operation takes a key: its answers without one, without the scope, over the limit.
+          if (!operation.security?.length) problems.push(`${method.toUpperCase()} ${path}: no security`);
+          else expected.push('401', '403', '429');
+          if (operation.parameters?.some((p) => p.in === 'path')) expected.push('404');
+          if (operation.requestBody) expected.push('413', '415');
+          for (const status of expected) {
+            if (!operation.responses[status]) problems.push(`${method.toUpperCase()} ${path}: no ${status}`);
+          }
+          // Nest documents a default 200 only for a handler without any @ApiResponse.
+          if (!Object.keys(operation.responses).some((status) => /^[23]/.test(status))) {
+            problems.push(`${method.toUpperCase()} ${path}: no success response`);
+          }
+          for (const [status, response] of Object.entries(operation.responses)) {
+            const content = (response as { content?: Json }).content;
+            if (/^[45]/.test(status) && !content?.['application/json']) {
+              problems.push(`${method.toUpperCase()} ${path}: ${status} has no application/json body schema`);
+            }
           }
         }
       }
-    }
-    expect(problems).toEqual([]);
-  });
+      expect(problems).toEqual([]);
+    },
+  );
 
   // One service at a time: the machine has two cores, and the services share them with schemathesis.
   withSchemathesis.each(NAMES)(
     '%s: schemathesis finds 0 failures',
     async (name) => {
-      const result = await runSchemathesis(schemathesis!, `${services.get(name)!.url}/docs-json`);
+      const result = await runSchemathesis(schemathesis!, `${platform.url(name)}/docs-json`, platform.admin);
       console.log(`schemathesis against ${name}: exit ${result.code} in ${(result.ms / 1000).toFixed(1)} s`);
       if (result.code !== 0 || result.timedOut) {
         throw new Error(

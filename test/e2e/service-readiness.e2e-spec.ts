@@ -2,15 +2,22 @@
  * Every service boots as a real process against the real infrastructure: /health/ready is 200,
  * then 503 naming `mongodb` once its database is stopped; SIGTERM shuts it down cleanly (exit 0).
  */
+import { generateApiKey } from '@llmops/hashing';
 import { expectEventually, type DedicatedMongo, startDedicatedMongo, testInfra } from '@llmops/testing';
-import { httpJson, type ServiceProcess, startServiceProcess } from '../support/service-process';
-
-const NAMES = ['registry', 'assignment', 'feedback', 'analytics'] as const;
+import { type ApiKey, apiKey, IdentityClient } from '../support/keys';
+import {
+  httpJson,
+  SERVICE_NAMES as NAMES,
+  type ServiceName,
+  type ServiceProcess,
+  startServiceProcess,
+} from '../support/service-process';
 
 describe('service readiness against real Kafka and MongoDB', () => {
   const infra = testInfra();
   let mongo: DedicatedMongo;
   const services: ServiceProcess[] = [];
+  const admin = apiKey(generateApiKey().key, 'default');
 
   beforeAll(async () => {
     mongo = await startDedicatedMongo(`readiness-${infra.id}`);
@@ -22,6 +29,8 @@ describe('service readiness against real Kafka and MongoDB', () => {
           MONGODB_URI: mongo.uri,
           MONGODB_DB: `${infra.dbName}_${name}`,
           ANALYTICS_CONSUMER_GROUP: `${infra.id}-analytics`,
+          IDENTITY_AUDIT_CONSUMER_GROUP: `${infra.id}-identity-audit`,
+          ...(name === 'identity' ? { LLMOPS_ADMIN_KEY: admin.key } : {}),
         }),
       );
     }
@@ -53,6 +62,21 @@ describe('service readiness against real Kafka and MongoDB', () => {
     }
   });
 
+  let writer: ApiKey;
+
+  it('a key created through identity works at the registry while the database is up', async () => {
+    const byName = new Map(services.map((s) => [s.name as ServiceName, s]));
+    const identity = new IdentityClient(byName.get('identity')!.url, admin, byName);
+    writer = await identity.createKey('default', { name: 'readiness writer', scopes: ['prompts:write'] });
+    const registry = byName.get('registry')!;
+    const write = await httpJson(`${registry.url}/v1/prompts/before-outage/versions`, {
+      method: 'POST',
+      headers: { ...writer.header, 'content-type': 'application/json' },
+      body: JSON.stringify({ spec: { template: 'Summarize: {text}', model: 'm' } }),
+    });
+    expect(write.status).toBe(201);
+  });
+
   it('readiness turns 503 naming mongodb when the database is stopped', async () => {
     await mongo.stop();
     for (const s of services) {
@@ -75,7 +99,7 @@ describe('service readiness against real Kafka and MongoDB', () => {
     const registry = services.find((s) => s.name === 'registry')!;
     const write = await httpJson(`${registry.url}/v1/prompts/outage/versions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...writer.header, 'content-type': 'application/json' },
       body: JSON.stringify({ spec: { template: 'Summarize: {text}', model: 'm' } }),
     });
     expect({ status: write.status, body: write.body }).toMatchObject({

@@ -4,7 +4,10 @@
  *  - examples live in ```bash or ```sh fences and target http://localhost:<default port>;
  *  - a comment line `# expect: 409` right before a curl states its expected status (else 2xx);
  *  - backslash line continuations and multi-line single-quoted bodies are joined;
- *  - a trailing pipe (`| jq .`) is dropped: the test checks the HTTP status, not the formatting.
+ *  - a trailing pipe (`| jq .`) is dropped: the test checks the HTTP status, not the formatting;
+ *  - examples authenticate with `-H "Authorization: Bearer $LLMOPS_API_KEY"`: runCurl is given the
+ *    variables to set, and a variable it was not given fails the example (bash -u), so an example
+ *    never runs with an empty key by accident.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -82,11 +85,20 @@ export function retarget(command: string, ports: Record<number, string>): string
   );
 }
 
-/** Runs a curl example as written (through bash) and returns the HTTP status of its response. */
-export function runCurl(command: string): Promise<{ status: number; stderr: string }> {
+/**
+ * Runs a curl example as written (through `bash -u`, with `vars` set, e.g. `LLMOPS_API_KEY`) and
+ * returns the HTTP status of its response.
+ */
+export function runCurl(
+  command: string,
+  vars: Record<string, string> = {},
+): Promise<{ status: number; stderr: string }> {
   const instrumented = command.replace(/^curl\s/, `curl -sS -o /dev/null -w '%{http_code}' --max-time 20 `);
   return new Promise((resolve) => {
-    const child = spawn('bash', ['-c', instrumented], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-u', '-c', instrumented], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...vars },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -2,11 +2,16 @@
  * Runs a service as a real process without importing its code: from its TypeScript sources
  * (`node -r @swc-node/register services/<name>/src/main.ts`, as `npm start` does) or from the
  * built JavaScript (`node --enable-source-maps dist/services/<name>/src/main.js`, as the Docker
- * image and the Kubernetes manifests do; `npm run build` writes it).
+ * image and the Kubernetes manifests do; `npm run build` writes it). Every service gets the test
+ * pepper (`LLMOPS_KEY_PEPPER`), so keys the identity service issues work everywhere.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { expectEventually, freePort, type TestInfra } from '@llmops/testing';
+import { DEFAULT_PROJECT } from '@llmops/contracts';
+import { generateApiKey } from '@llmops/hashing';
+import { expectEventually, freePort, TEST_KEY_PEPPER, type TestInfra } from '@llmops/testing';
+import { httpJson } from './http';
+import { type ApiKey, apiKey, IdentityClient, untilKeyKnown } from './keys';
 
 const root = join(__dirname, '..', '..');
 
@@ -32,7 +37,7 @@ export function serviceArgs(name: string, code: ServiceCode): string[] {
 }
 
 export async function startServiceProcess(
-  name: 'registry' | 'assignment' | 'feedback' | 'analytics',
+  name: ServiceName,
   env: Record<string, string>,
   code: ServiceCode = 'source',
 ): Promise<ServiceProcess> {
@@ -40,7 +45,14 @@ export async function startServiceProcess(
   let out = '';
   const child = spawn(process.execPath, serviceArgs(name, code), {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      LLMOPS_KEY_PEPPER: TEST_KEY_PEPPER,
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -59,34 +71,47 @@ export async function startServiceProcess(
   };
 }
 
-export async function httpJson(
-  url: string,
-  init?: RequestInit,
-): Promise<{ status: number; body: unknown; headers: Headers }> {
-  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    /* not JSON */
-  }
-  return { status: res.status, body, headers: res.headers };
-}
+export { httpJson };
 
-export const SERVICE_NAMES = ['registry', 'assignment', 'feedback', 'analytics'] as const;
+export const SERVICE_NAMES = ['registry', 'assignment', 'feedback', 'analytics', 'identity'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
+/** Where each service listens by default (`npm start`, the READMEs' examples). */
+export const DEFAULT_PORTS: Record<ServiceName, number> = {
+  registry: 3001,
+  assignment: 3002,
+  feedback: 3003,
+  analytics: 3004,
+  identity: 3005,
+};
+
+/** The five services as processes, and the operator's key identity was started with. */
+export interface RunningPlatform {
+  services: Map<ServiceName, ServiceProcess>;
+  url(name: ServiceName): string;
+  /**
+   * Identity's `LLMOPS_ADMIN_KEY` (what `npm start` writes to `.local/dev-admin-key`): every scope
+   * in project `default` plus `platform:admin`. Known to every service once startAllServices returns.
+   */
+  admin: ApiKey;
+  /** Creates keys and projects through identity's HTTP API with `admin`. */
+  identity: IdentityClient;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
 /**
- * Starts the four services against the test's own databases and topic prefix (assignment pointed at
- * the registry), and waits until each one's /health/ready answers 200. `extra` adds environment
- * variables per service; `code` chooses sources or built output.
+ * Starts the five services against the test's own databases and topic prefix (assignment pointed
+ * at the registry, every service with the test pepper, identity with a fresh `LLMOPS_ADMIN_KEY`),
+ * waits until each one's /health/ready answers 200 and the admin key works everywhere. `extra` adds
+ * environment variables per service; `code` chooses sources or built output.
  */
 export async function startAllServices(
   infra: TestInfra,
   extra: Partial<Record<ServiceName, Record<string, string>>> = {},
   code: ServiceCode = 'source',
-): Promise<Map<ServiceName, ServiceProcess>> {
+): Promise<RunningPlatform> {
+  const generated = generateApiKey();
+  const admin = apiKey(generated.key, DEFAULT_PROJECT);
   const common = {
     KAFKA_BROKERS: infra.kafkaBrokers,
     KAFKA_TOPIC_PREFIX: infra.topicPrefix,
@@ -99,9 +124,20 @@ export async function startAllServices(
     ...extra[name],
   });
   const services = new Map<ServiceName, ServiceProcess>();
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    await Promise.all([...services.values()].map((p) => p.stop(signal)));
+  };
   const registry = await startServiceProcess('registry', envOf('registry'), code);
   services.set('registry', registry);
   const rest = await Promise.all([
+    startServiceProcess(
+      'identity',
+      envOf('identity', {
+        LLMOPS_ADMIN_KEY: admin.key,
+        IDENTITY_AUDIT_CONSUMER_GROUP: `${infra.id}-identity-audit`,
+      }),
+      code,
+    ),
     startServiceProcess('assignment', envOf('assignment', { REGISTRY_URL: registry.url }), code),
     startServiceProcess('feedback', envOf('feedback'), code),
     startServiceProcess(
@@ -111,16 +147,22 @@ export async function startAllServices(
     ),
   ]);
   for (const s of rest) services.set(s.name as ServiceName, s);
-  for (const s of services.values()) {
-    await expectEventually(async () => expect((await httpJson(`${s.url}/health/ready`)).status).toBe(200), {
-      timeoutMs: 90_000,
-      intervalMs: 500,
-    }).catch(async (err: Error) => {
-      err.message += `\n--- ${s.name} output ---\n${s.output().slice(-4000)}`;
-      // The caller never gets the map, so nothing else would stop the ones that did start.
-      await Promise.all([...services.values()].map((p) => p.stop('SIGKILL')));
-      throw err;
-    });
+  try {
+    for (const s of services.values()) {
+      await expectEventually(async () => expect((await httpJson(`${s.url}/health/ready`)).status).toBe(200), {
+        timeoutMs: 90_000,
+        intervalMs: 500,
+      }).catch((err: Error) => {
+        err.message += `\n--- ${s.name} output ---\n${s.output().slice(-4000)}`;
+        throw err;
+      });
+    }
+    await untilKeyKnown(services.values(), admin);
+  } catch (err) {
+    // The caller never gets the platform, so nothing else would stop the ones that did start.
+    await stop('SIGKILL');
+    throw err;
   }
-  return services;
+  const url = (name: ServiceName) => services.get(name)!.url;
+  return { services, url, admin, identity: new IdentityClient(url('identity'), admin, services), stop };
 }

@@ -3,8 +3,15 @@
  * Registers two summarizer prompts, starts a 50/50 experiment, simulates users (B truly better,
  * slightly slower) with a progress bar, waits for analytics to catch up, and prints the results
  * with a plain-language verdict. Seeded (DEMO_SEED), so reruns produce the same traffic.
+ *
+ * Every call sends an API key: `LLMOPS_API_KEY`, else the key `npm start` writes to
+ * `.local/dev-admin-key`. Any key of a project with the scopes of SCENARIO_SCOPES works; the
+ * prompts, experiment and results then belong to that key's project.
  */
-import { call, type PlatformUrls, runScenario } from './scenario';
+import { existsSync, readFileSync } from 'node:fs';
+import { parseApiKey } from '@llmops/hashing';
+import { DEV_ADMIN_KEY_PATH, shown } from '@llmops/local-infra';
+import { call, HttpError, type PlatformUrls, runScenario, SCENARIO_SCOPES, sameKey } from './scenario';
 
 interface Interval {
   n?: number;
@@ -47,6 +54,31 @@ export interface Results {
 }
 
 const env = process.env;
+
+/** A problem the user fixes (no key, a refused key): printed without the generic hint. */
+class DemoError extends Error {}
+
+/** The demo's key: LLMOPS_API_KEY, else npm start's dev admin key file; never printed. */
+export function demoKey(
+  source: Record<string, string | undefined> = env,
+  file: string = DEV_ADMIN_KEY_PATH,
+): { key: string; keyId: string; from: string } {
+  const fromEnv = source.LLMOPS_API_KEY;
+  const found =
+    fromEnv !== undefined && fromEnv !== ''
+      ? { key: fromEnv.trim(), from: 'LLMOPS_API_KEY' }
+      : existsSync(file)
+        ? { key: readFileSync(file, 'utf8').trim(), from: shown(file) }
+        : undefined;
+  if (!found) {
+    throw new DemoError(
+      `no API key: set LLMOPS_API_KEY, or run \`npm start\` once (it writes the local admin key to ${shown(file)}).`,
+    );
+  }
+  const parts = parseApiKey(found.key);
+  if (!parts) throw new DemoError(`the key in ${found.from} is not an API key (llmk_<keyId>_<secret>).`);
+  return { ...found, keyId: parts.keyId };
+}
 const urls: PlatformUrls = {
   registry: env.REGISTRY_URL ?? 'http://127.0.0.1:3001',
   assignment: env.ASSIGNMENT_URL ?? 'http://127.0.0.1:3002',
@@ -117,11 +149,14 @@ async function main(): Promise<void> {
   const seed = Number(env.DEMO_SEED ?? 42);
   const users = Number(env.DEMO_USERS ?? 1000);
   const experiment = env.DEMO_EXPERIMENT ?? `summarizer-demo-${Date.now().toString(36)}`;
+  const { key, keyId, from } = demoKey();
   console.log(`LLMOps demo: experiment "${experiment}", ${users} simulated users, seed ${seed}`);
+  console.log(`  API key ${keyId} (from ${from})`);
   console.log('  1. registering two summarizer prompt versions');
   console.log('  2. creating and starting a 50/50 experiment');
   console.log('  3. simulating users: assignment, generation, feedback');
   const result = await runScenario(urls, {
+    keys: sameKey(key),
     users,
     seed,
     experiment,
@@ -137,8 +172,10 @@ async function main(): Promise<void> {
     results = await call<Results>(
       'GET',
       `${urls.analytics}/v1/experiments/${experiment}/results?window=all`,
-      undefined,
-      [200, 404],
+      {
+        key,
+        ok: [200, 404],
+      },
     );
     const seen = results?.arms?.reduce((s, a) => s + (a.rating?.n ?? 0), 0) ?? 0;
     if (seen >= expected) break;
@@ -150,10 +187,22 @@ async function main(): Promise<void> {
   console.log(renderResults(results));
 }
 
+/** What to tell the user about a failure: what went wrong, then what to do. */
+export function explain(err: unknown): string {
+  const message = `demo failed: ${err instanceof Error ? err.message : String(err)}`;
+  if (err instanceof DemoError) return message;
+  if (err instanceof HttpError && err.status === 401) {
+    return `${message}\nThe platform does not accept the key: it is unknown to this stack (another pepper or a key of another stack), revoked or expired. Use the key \`npm start\` printed, or create one through the identity service.`;
+  }
+  if (err instanceof HttpError && err.status === 403) {
+    return `${message}\nThe key lacks a scope the demo needs: ${[...new Set(Object.values(SCENARIO_SCOPES).flat())].join(', ')}.`;
+  }
+  return `${message}\nIs the platform running? Start it with \`npm start\` in another terminal.`;
+}
+
 if (require.main === module) {
   main().catch((err: unknown) => {
-    console.error(`\ndemo failed: ${err instanceof Error ? err.message : String(err)}`);
-    console.error('Is the platform running? Start it with `npm start` in another terminal.');
+    console.error(`\n${explain(err)}`);
     process.exit(1);
   });
 }

@@ -2,8 +2,10 @@
  * The reference design's story, played against a running platform over its public HTTP APIs:
  * two `summarizer` prompt versions, a 50/50 experiment, simulated users whose generations and
  * feedback make B truly better in rating (and slightly slower). Used by `npm run demo` and by
- * the end-to-end test, which also keeps the ground truth this module returns.
+ * the end-to-end test, which also keeps the ground truth this module returns. Every call sends an
+ * API key; each step can use its own key with only the scopes it needs (SCENARIO_SCOPES).
  */
+import type { Scope } from '@llmops/contracts';
 import { mulberry32 } from '@llmops/stats';
 
 export interface PlatformUrls {
@@ -13,7 +15,33 @@ export interface PlatformUrls {
   analytics: string;
 }
 
+/** The API key (`llmk_...`) each step of the story sends. */
+export interface ScenarioKeys {
+  /** Registers the prompt versions. */
+  prompts: string;
+  /** Creates and starts the experiment (assignment resolves the arms' prompt refs with it). */
+  experiments: string;
+  /** Assigns the users and logs their generations and feedback. */
+  traffic: string;
+  /** Reads the results. */
+  results: string;
+}
+
+/** The least each step's key needs (a key with more, like npm start's admin key, works too). */
+export const SCENARIO_SCOPES: Record<keyof ScenarioKeys, readonly Scope[]> = {
+  prompts: ['prompts:write'],
+  experiments: ['experiments:write', 'prompts:read'],
+  traffic: ['assign', 'ingest'],
+  results: ['results:read'],
+};
+
+/** One key for every step. */
+export function sameKey(key: string): ScenarioKeys {
+  return { prompts: key, experiments: key, traffic: key, results: key };
+}
+
 export interface ScenarioOptions {
+  keys: ScenarioKeys;
   users: number;
   seed: number;
   experiment: string;
@@ -60,16 +88,23 @@ export class HttpError extends Error {
   }
 }
 
-export async function call<T>(
-  method: string,
-  url: string,
-  body?: unknown,
-  okStatuses = [200, 201, 202],
-): Promise<T> {
+export interface CallOptions {
+  /** The API key sent as `Authorization: Bearer <key>`. */
+  key: string;
+  body?: unknown;
+  /** Statuses that are an answer, not a failure (default 200, 201, 202). */
+  ok?: number[];
+}
+
+export async function call<T>(method: string, url: string, o: CallOptions): Promise<T> {
+  const { body, ok = [200, 201, 202] } = o;
   for (let attempt = 1; ; attempt++) {
     const res = await fetch(url, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${o.key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(30_000),
     });
@@ -80,7 +115,7 @@ export async function call<T>(
       await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 1) * 1000));
       continue;
     }
-    if (!okStatuses.includes(res.status)) throw new HttpError(res.status, parsed, `${method} ${url}`);
+    if (!ok.includes(res.status)) throw new HttpError(res.status, parsed, `${method} ${url}`);
     return parsed as T;
   }
 }
@@ -116,45 +151,76 @@ function emptyTruth(): ArmTruth {
 export async function registerPrompts(
   urls: PlatformUrls,
   promptName: string,
+  apiKey: string,
 ): Promise<{ A: string; B: string }> {
   const model = 'gpt-4o-mini';
-  const a = await call<RegisteredVersion>('POST', `${urls.registry}/v1/prompts/${promptName}/versions`, {
-    spec: { template: 'Summarize: {text}', model, params: { temperature: 0.7, max_tokens: 256 } },
-    metadata: { author: 'demo', description: 'reference v1' },
-  });
-  const b = await call<RegisteredVersion>('POST', `${urls.registry}/v1/prompts/${promptName}/versions`, {
-    spec: {
-      template: 'Provide a concise summary of: {text}',
-      model,
-      params: { temperature: 0.7, max_tokens: 256 },
-    },
-    metadata: { author: 'demo', description: 'reference v2' },
-  });
+  const register = (template: string, description: string) =>
+    call<RegisteredVersion>('POST', `${urls.registry}/v1/prompts/${promptName}/versions`, {
+      key: apiKey,
+      body: {
+        spec: { template, model, params: { temperature: 0.7, max_tokens: 256 } },
+        metadata: { author: 'demo', description },
+      },
+    });
+  const a = await register('Summarize: {text}', 'reference v1');
+  const b = await register('Provide a concise summary of: {text}', 'reference v2');
   return { A: a.hash, B: b.hash };
 }
 
 export async function createAndStartExperiment(
   urls: PlatformUrls,
-  key: string,
+  experiment: string,
   promptName: string,
   hashes: { A: string; B: string },
+  apiKey: string,
 ): Promise<void> {
   await call('POST', `${urls.assignment}/v1/experiments`, {
-    key,
-    description: 'Which summarizer prompt do users rate higher?',
-    arms: [
-      { name: 'A', weight: 0.5, prompt: { name: promptName, ref: hashes.A } },
-      { name: 'B', weight: 0.5, prompt: { name: promptName, ref: hashes.B } },
-    ],
+    key: apiKey,
+    body: {
+      key: experiment,
+      description: 'Which summarizer prompt do users rate higher?',
+      arms: [
+        { name: 'A', weight: 0.5, prompt: { name: promptName, ref: hashes.A } },
+        { name: 'B', weight: 0.5, prompt: { name: promptName, ref: hashes.B } },
+      ],
+    },
   });
-  await call('POST', `${urls.assignment}/v1/experiments/${key}/start`, {});
+  await call('POST', `${urls.assignment}/v1/experiments/${experiment}/start`, { key: apiKey, body: {} });
+}
+
+interface BatchAnswer {
+  accepted?: string[];
+  rejected?: Array<{ index: number; code: string; message: string }>;
+  error?: { code: string; message: string };
+}
+
+/**
+ * Posts an ingestion batch and makes sure every item was accepted. Items naming an experiment the
+ * feedback service has not learned yet (404 `experiment_not_found`: a new experiment reaches it
+ * within milliseconds, see its README) are sent again after a second; any other rejection fails.
+ */
+async function ingest(url: string, items: unknown[], key: string): Promise<void> {
+  let pending = items;
+  for (let attempt = 1; ; attempt++) {
+    const answer = await call<BatchAnswer>('POST', url, { key, body: { items: pending }, ok: [202, 400] });
+    if (answer.error) throw new HttpError(400, answer, `POST ${url}`);
+    const rejected = answer.rejected ?? [];
+    if (rejected.length === 0) return;
+    if (attempt === 5 || rejected.some((r) => r.code !== 'experiment_not_found')) {
+      throw new Error(
+        `POST ${url} rejected ${rejected.length} items: ${JSON.stringify(rejected.slice(0, 3))}`,
+      );
+    }
+    pending = rejected.map((r) => pending[r.index]);
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
 }
 
 /** Runs the whole story and returns the ground truth of what was sent. */
 export async function runScenario(urls: PlatformUrls, o: ScenarioOptions): Promise<ScenarioResult> {
   const rand = mulberry32(o.seed);
-  const hashes = await registerPrompts(urls, o.promptName);
-  await createAndStartExperiment(urls, o.experiment, o.promptName, hashes);
+  const hashes = await registerPrompts(urls, o.promptName, o.keys.prompts);
+  await createAndStartExperiment(urls, o.experiment, o.promptName, hashes, o.keys.experiments);
 
   const truth: Record<string, ArmTruth> = { A: emptyTruth(), B: emptyTruth() };
   let notInExperiment = 0;
@@ -165,7 +231,8 @@ export async function runScenario(urls: PlatformUrls, o: ScenarioOptions): Promi
       (_, i) => `user-${o.seed}-${start + i}`,
     );
     const assigned = await call<{ items: AssignResult[] }>('POST', `${urls.assignment}/v1/assign/batch`, {
-      items: ids.map((userId) => ({ experiment: o.experiment, userId })),
+      key: o.keys.traffic,
+      body: { items: ids.map((userId) => ({ experiment: o.experiment, userId })) },
     });
     const generations: unknown[] = [];
     const feedback: unknown[] = [];
@@ -221,8 +288,8 @@ export async function runScenario(urls: PlatformUrls, o: ScenarioOptions): Promi
       if (withComment) t.comments++;
       if (withCorrection) t.corrections++;
     });
-    await call('POST', `${urls.feedback}/v1/generations/batch`, { items: generations });
-    await call('POST', `${urls.feedback}/v1/feedback/batch`, { items: feedback });
+    await ingest(`${urls.feedback}/v1/generations/batch`, generations, o.keys.traffic);
+    await ingest(`${urls.feedback}/v1/feedback/batch`, feedback, o.keys.traffic);
     o.onProgress?.(Math.min(start + chunk, o.users), o.users);
   }
   return { experiment: o.experiment, hashes, truth, notInExperiment };
