@@ -1,10 +1,11 @@
 import Fastify from 'fastify';
-import { httpBench, listen, setting } from '../bench/support/harness';
+import { httpBench, listen, quantile, setting } from '../bench/support/harness';
 
 // The benchmarks' shared load (test/bench/support/harness.ts), against an in-process server.
 describe('benchmark harness', () => {
   const app = Fastify({ logger: false });
   const bodies: unknown[] = [];
+  const seen: Array<string | undefined> = [];
   let url: string;
 
   beforeAll(async () => {
@@ -13,6 +14,10 @@ describe('benchmark harness', () => {
       return reply.status(202).send({});
     });
     app.get('/v1/thing', async () => ({ ok: true }));
+    app.post('/v1/keyed', async (req, reply) => {
+      seen.push(req.headers.authorization);
+      return reply.status(202).send({});
+    });
     url = await listen(app);
   });
 
@@ -39,6 +44,30 @@ describe('benchmark harness', () => {
     const r = await bench.load(`${url}/v1/thing`, 1);
     expect(r['2xx']).toBe(r.requests.total);
     expect(r.requests.total).toBeGreaterThan(0);
+  });
+
+  it('sends the headers on every request and records each response latency below a millisecond', async () => {
+    const bench = httpBench({
+      defaults: { connections: 2, seconds: 1, warmupSeconds: 1 },
+      path: '/v1/keyed',
+      body: () => '{}',
+      headers: () => ({ authorization: 'Bearer k' }),
+    });
+    const { result, sortedMs } = await bench.latencies(url, 1, 200);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(new Set(seen)).toEqual(new Set(['Bearer k']));
+    expect(sortedMs).toHaveLength(result['2xx']);
+    expect(sortedMs).toEqual([...sortedMs].sort((a, b) => a - b));
+    // The client's timer, not whole milliseconds.
+    expect(sortedMs.some((ms) => !Number.isInteger(ms))).toBe(true);
+  });
+
+  it('takes quantiles by nearest rank', () => {
+    const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(quantile(sorted, 0.5)).toBe(50);
+    expect(quantile(sorted, 0.99)).toBe(99);
+    expect(quantile(sorted, 1)).toBe(100);
+    expect(quantile([7], 0.99)).toBe(7);
   });
 
   it('reads a numeric setting from the environment and refuses anything else', () => {

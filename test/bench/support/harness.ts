@@ -150,8 +150,20 @@ export interface HttpBench {
   warmupSeconds: number;
   /** autocannon for `seconds` against `url`; at `overallRate` requests/s when given. */
   load: (url: string, seconds: number, overallRate?: number) => Promise<autocannon.Result>;
-  /** measureRequests of `load` at `url`: warm-up, then BENCH_SECONDS measured. */
-  measure: (name: string, url: string, pid?: number) => Promise<number>;
+  /**
+   * measureRequests of `load` at `url`: warm-up, then BENCH_SECONDS measured. With `pid` and
+   * `cpuSink`, the server's CPU µs per request (or unit) is also pushed onto `cpuSink`.
+   */
+  measure: (name: string, url: string, pid?: number, cpuSink?: number[]) => Promise<number>;
+  /**
+   * `load` at `overallRate`, also returning every successful response's latency in ms, sorted, at
+   * the client's timer resolution (autocannon's own percentiles are whole milliseconds).
+   */
+  latencies: (
+    url: string,
+    seconds: number,
+    overallRate: number,
+  ) => Promise<{ result: autocannon.Result; sortedMs: number[] }>;
 }
 
 /**
@@ -182,19 +194,31 @@ export function httpBench(o: {
         setupRequest: (req) => ({ ...req, body: body() }),
       },
     ];
+  const options = (url: string, duration: number, overallRate?: number): autocannon.Options => ({
+    url,
+    connections,
+    duration,
+    ...(overallRate ? { overallRate } : {}),
+    ...(o.timeoutSeconds ? { timeout: o.timeoutSeconds } : {}),
+    ...(body ? { requests: requests() } : {}),
+    ...(!body && o.headers ? { headers: o.headers() } : {}),
+  });
   const load = (url: string, duration: number, overallRate?: number): Promise<autocannon.Result> =>
-    autocannon({
-      url,
-      connections,
-      duration,
-      ...(overallRate ? { overallRate } : {}),
-      ...(o.timeoutSeconds ? { timeout: o.timeoutSeconds } : {}),
-      ...(body ? { requests: requests() } : {}),
-      ...(!body && o.headers ? { headers: o.headers() } : {}),
+    autocannon(options(url, duration, overallRate));
+  const measure = (name: string, url: string, pid?: number, cpuSink?: number[]): Promise<number> =>
+    measureRequests(name, (duration) => load(url, duration), warmup, seconds, pid, o.perRequest, cpuSink);
+  const latencies = (url: string, duration: number, overallRate: number) =>
+    new Promise<{ result: autocannon.Result; sortedMs: number[] }>((resolve, reject) => {
+      const ms: number[] = [];
+      autocannon(options(url, duration, overallRate), (err: unknown, result: autocannon.Result) =>
+        err
+          ? reject(err instanceof Error ? err : new Error(String(err)))
+          : resolve({ result, sortedMs: ms.sort((a, b) => a - b) }),
+      ).on('response', (_client, status, _bytes, time) => {
+        if (status < 300) ms.push(time);
+      });
     });
-  const measure = (name: string, url: string, pid?: number): Promise<number> =>
-    measureRequests(name, (duration) => load(url, duration), warmup, seconds, pid, o.perRequest);
-  return { connections, seconds, warmupSeconds: warmup, load, measure };
+  return { connections, seconds, warmupSeconds: warmup, load, measure, latencies };
 }
 
 /**
@@ -263,11 +287,17 @@ export async function measureRequests(
   seconds: number,
   pid?: number,
   perRequest?: { count: number; unit: string },
+  cpuSink?: number[],
 ): Promise<number> {
   await load(warmupSeconds);
   const before = cpuSeconds(pid);
   const host = hostCpu();
   const r = await load(seconds);
+  const after = cpuSeconds(pid);
+  const units = perRequest ? r['2xx'] * perRequest.count : r.requests.total;
+  if (cpuSink && before !== undefined && after !== undefined && units > 0) {
+    cpuSink.push(((after - before) * 1e6) / units);
+  }
   const bad = r.non2xx + r.errors + r.timeouts;
   const latency = `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`;
   if (perRequest) {
@@ -330,6 +360,11 @@ export async function medianOfRounds<K extends string>(
   return medians;
 }
 
+/** The `q` quantile (0..1) of sorted values, nearest rank. */
+export function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
@@ -376,9 +411,24 @@ export async function startRoleServers<R extends Role>(
 export async function measureAgainstBounds(
   measureName: string,
   measure: (name: string, url: string, pid?: number) => Promise<number>,
-  s: { baseline: Server; ours: Server; bound: Server; nestBound: Server; claimBound?: Server },
+  s: {
+    baseline: Server;
+    ours: Server;
+    bound: Server;
+    nestBound: Server;
+    claimBound?: Server;
+    /** More servers measured in the same rounds (e.g. ours with a feature off); medians in `also`. */
+    also?: Record<string, Server>;
+  },
   goal: number,
-): Promise<{ baseline: number; ours: number; bound: number; nestBound: number; claimBound?: number }> {
+): Promise<{
+  baseline: number;
+  ours: number;
+  bound: number;
+  nestBound: number;
+  claimBound?: number;
+  also: Record<string, number>;
+}> {
   const entries: Record<string, () => Promise<number>> = {
     baseline: () => measure('baseline', s.baseline.url, s.baseline.pid),
     ours: () => measure('ours', s.ours.url, s.ours.pid),
@@ -387,12 +437,17 @@ export async function measureAgainstBounds(
   };
   const { claimBound } = s;
   if (claimBound) entries.claimBound = () => measure('claim-bound', claimBound.url, claimBound.pid);
-  const m = (await medianOfRounds(entries)) as {
-    baseline: number;
-    ours: number;
-    bound: number;
-    nestBound: number;
-    claimBound?: number;
+  for (const [name, server] of Object.entries(s.also ?? {})) {
+    entries[name] = () => measure(name, server.url, server.pid);
+  }
+  const medians = await medianOfRounds(entries);
+  const m = {
+    baseline: medians.baseline,
+    ours: medians.ours,
+    bound: medians.bound,
+    nestBound: medians.nestBound,
+    ...(claimBound ? { claimBound: medians.claimBound } : {}),
+    also: Object.fromEntries(Object.keys(s.also ?? {}).map((name) => [name, medians[name]])),
   };
   reportRatio(measureName, m.ours, m.baseline, goal);
   reportBounds(m);
