@@ -8,6 +8,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   expectEventually,
   issueTestKey,
+  republishTestKey,
   revokeTestKey,
   TEST_KEY_PEPPER,
   testInfra,
@@ -23,6 +24,7 @@ import {
   LOGGER,
   PlatformModule,
   type Principal,
+  STALE_AFTER_MS,
 } from '../src';
 
 @Controller('v1/things')
@@ -158,6 +160,34 @@ describe('route protection (API keys, scopes, rate limits)', () => {
         timeoutMs: 5_000,
       },
     );
+  });
+
+  it('keeps a revoked key dead when an older snapshot of it is read again', async () => {
+    const key = await issue({ scopes: ['prompts:read'] });
+    await revokeTestKey(infra, key);
+    await expectEventually(
+      async () => expect((await call('GET', '/v1/things', key.header)).status).toBe(401),
+      {
+        timeoutMs: 5_000,
+      },
+    );
+    // The snapshot from before the revocation, read after it (a re-read from the earliest offset).
+    await republishTestKey(infra, key);
+    const marker = await issue({ scopes: ['prompts:read'] }); // published after it: read after it too
+    expect((await call('GET', '/v1/things', marker.header)).status).toBe(200);
+    expect((await call('GET', '/v1/things', key.header)).status).toBe(401);
+  });
+
+  it('reports the copy of the keys ready once read, and not ready when it stops hearing from the broker', async () => {
+    const directory = app.get(KeyDirectory);
+    await expect(directory.readinessCheck.check()).resolves.toBeUndefined();
+    const now = Date.now;
+    try {
+      Date.now = () => now() + STALE_AFTER_MS + 5_000;
+      await expect(directory.readinessCheck.check()).rejects.toThrow(/no fetch from the API keys topic/);
+    } finally {
+      Date.now = now;
+    }
   });
 
   it('answers 403 for a key without the route scope, on Nest and direct routes', async () => {

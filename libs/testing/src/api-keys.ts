@@ -123,6 +123,14 @@ export async function issueTestKey(
   };
 }
 
+/** Publishes the key's snapshot as issued again (an older snapshot read after a newer one). */
+export async function republishTestKey(
+  infra: Pick<TestInfra, 'kafkaBrokers' | 'topicPrefix'>,
+  issued: IssuedTestKey,
+): Promise<void> {
+  await publish(infra, issued.keyId, issued.snapshot);
+}
+
 /** Publishes the key's revocation (what the identity service does on DELETE). */
 export async function revokeTestKey(
   infra: Pick<TestInfra, 'kafkaBrokers' | 'topicPrefix'>,

@@ -77,9 +77,17 @@ export class AuditTrail {
     this.topic = topicName(TOPICS.audit, config.KAFKA_TOPIC_PREFIX);
   }
 
-  /** Records one change; resolves once the broker has the event (throws 503 when it is unavailable). */
-  async record(actor: AuditActor, entry: AuditEntry, ctx?: RequestContext): Promise<void> {
-    const event = auditEvent(actor, entry, this.config.SERVICE_NAME);
+  /**
+   * Records one change; resolves once the broker has the event (throws 503 when it is unavailable).
+   * `options` as in {@link auditEvent}: a deterministic id makes a repeated record the same event.
+   */
+  async record(
+    actor: AuditActor,
+    entry: AuditEntry,
+    ctx?: RequestContext,
+    options?: { id?: string; time?: string | Date },
+  ): Promise<void> {
+    const event = auditEvent(actor, entry, this.config.SERVICE_NAME, options);
     await this.producer.send(this.topic, [
       {
         key: event.data.project,

@@ -59,6 +59,11 @@ export async function installAuth(
   options: { directory: KeyDirectory | undefined; config: AuthConfig; logger: Logger },
 ): Promise<void> {
   const { directory, config, logger } = options;
+  if (config.AUTH_ENABLED && !directory) {
+    throw new Error(
+      'authentication is enabled but the service has no KeyDirectory (PlatformModule provides it)',
+    );
+  }
   fastify.decorateRequest('principal', null);
   const fail = (request: FastifyRequest, reply: FastifyReply, error: AppError): void => {
     if (error.status === 401) void reply.header('www-authenticate', 'Bearer');
@@ -76,7 +81,7 @@ export async function installAuth(
         new AppError(500, 'route_unclassified', 'This route declares no scope; it is refused until it does.'),
       );
     }
-    if (!config.AUTH_ENABLED || !directory) {
+    if (!directory) {
       request.principal = AUTH_DISABLED_PRINCIPAL;
       return done();
     }
@@ -122,6 +127,8 @@ export async function installAuth(
     // Public routes and requests the auth hook answered carry no principal.
     allowList: (request) => request.principal === null || !config.AUTH_ENABLED,
     enableDraftSpec: true,
+    // Counters kept per replica (least recently used beyond): one per active key and route class.
+    cache: 100_000,
     errorResponseBuilder: (request, context) => {
       const seconds = Math.max(1, Math.ceil(context.ttl / 1000));
       return new AppError(

@@ -5,8 +5,11 @@
  * a revocation reaches every replica within the consumer's fetch wait. A request costs one map
  * lookup and one HMAC, with no network call.
  *
- * Readiness (`keys`) turns up once the copy has reached the high watermarks the topic had at start:
- * before that, a valid key could still answer 401.
+ * Readiness (`keys`) turns up once the copy has reached the high watermarks the topic had at start
+ * (before that, a valid key could still answer 401), and turns down while the copy has not heard from
+ * the broker for `STALE_AFTER_MS` (it may then miss revocations). A revoked key, or a key of a deleted
+ * project, stays dead in the copy whatever older snapshot is read again (a re-read from the earliest
+ * offset after a rebalance, or an older snapshot not yet compacted away).
  */
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
@@ -44,6 +47,13 @@ export interface KeyDirectoryOptions {
 
 const KNOWN_SCOPES = new Set<string>(SCOPES);
 
+/** A copy that has not completed a fetch for this long reports not ready. */
+export const STALE_AFTER_MS = 10_000;
+/** Pause before a consumer that stopped for good is replaced. */
+const RESTART_DELAY_MS = 1_000;
+/** What an unknown or dead key's secret is checked against, so every presented key costs one HMAC. */
+const NO_HASH = 'A'.repeat(43);
+
 export class KeyDirectory {
   private readonly keys = new Map<string, KnownKey>();
   private readonly waiters = new Map<string, Array<() => void>>();
@@ -51,15 +61,21 @@ export class KeyDirectory {
   /** Per partition, the offset the copy must reach to be caught up (removed once reached). */
   private pending = new Map<number, bigint>();
   private caughtUp = false;
-  /** Why the consumer stopped for good: the copy no longer follows revocations. */
+  /** Why the consumer stopped for good (until its replacement runs). */
   private failure: string | undefined;
+  private lastFetchAt = 0;
+  private stopped = false;
   private readonly topic: string;
 
   readonly readinessCheck: ComponentCheck = {
     name: 'keys',
     check: async () => {
-      if (this.failure) throw new Error(`no longer following the API keys topic: ${this.failure}`);
+      if (this.failure) throw new Error(`not following the API keys topic: ${this.failure}`);
       if (!this.caughtUp) throw new Error('still reading the API keys topic');
+      const silentMs = Date.now() - this.lastFetchAt;
+      if (silentMs > STALE_AFTER_MS) {
+        throw new Error(`no fetch from the API keys topic for ${silentMs} ms; revocations may be missed`);
+      }
     },
   };
 
@@ -68,7 +84,7 @@ export class KeyDirectory {
   }
 
   async start(): Promise<void> {
-    const { kafka, serviceName } = this.options;
+    const { kafka } = this.options;
     const admin = kafka.admin();
     await admin.connect();
     try {
@@ -79,25 +95,39 @@ export class KeyDirectory {
       await admin.disconnect();
     }
     this.caughtUp = this.pending.size === 0;
+    this.lastFetchAt = Date.now();
+    await this.follow();
+  }
+
+  /** Starts a consumer that reads the topic from the beginning and follows it. */
+  private async follow(): Promise<void> {
+    const { kafka, serviceName } = this.options;
     // A group of this replica alone: every replica reads every partition. Nothing is committed, so
     // the group holds no offsets and disappears when the replica leaves.
-    this.consumer = kafka.consumer({
+    const consumer = kafka.consumer({
       groupId: `llmops-keys.${serviceName}.${randomUUID()}`,
       maxWaitTimeInMs: 250,
       allowAutoTopicCreation: false,
     });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      // kafkajs restarts the consumer after a retriable error; after any other, the copy is stale,
-      // so the replica reports not ready instead of honouring revoked keys.
-      if (!payload.restart) this.failure = payload.error.message;
+    this.consumer = consumer;
+    consumer.on(consumer.events.FETCH, () => {
+      this.lastFetchAt = Date.now();
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.options.logger.error(
         { topic: this.topic, err: payload.error.message, restart: payload.restart },
         'the API keys consumer crashed',
       );
+      // kafkajs restarts the consumer after a retriable error; after any other, a new consumer
+      // replaces it, and readiness is down meanwhile.
+      if (!payload.restart && !this.stopped) {
+        this.failure = payload.error.message;
+        setTimeout(() => void this.replace(consumer), RESTART_DELAY_MS).unref();
+      }
     });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
-    await this.consumer.run({
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await consumer.run({
       autoCommit: false,
       eachMessage: async ({ partition, message }) => {
         this.apply(message.key?.toString('utf8'), message.value);
@@ -110,7 +140,24 @@ export class KeyDirectory {
     });
   }
 
+  private async replace(crashed: Consumer): Promise<void> {
+    if (this.stopped || this.consumer !== crashed) return;
+    await crashed.disconnect().catch(() => undefined);
+    try {
+      await this.follow();
+      this.failure = undefined;
+    } catch (err) {
+      this.failure = err instanceof Error ? err.message : String(err);
+      this.options.logger.error(
+        { topic: this.topic, err: this.failure },
+        'could not restart the API keys consumer',
+      );
+      setTimeout(() => void this.replace(this.consumer ?? crashed), RESTART_DELAY_MS).unref();
+    }
+  }
+
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.consumer?.disconnect();
     this.consumer = undefined;
   }
@@ -145,8 +192,10 @@ export class KeyDirectory {
     const parts = parseApiKey(presented);
     if (!parts) return undefined;
     const known = this.keys.get(parts.keyId);
-    if (!known || known.dead || (known.expiresAt !== null && known.expiresAt <= now)) return undefined;
-    return verifyKeySecret(parts.secret, this.options.pepper, known.secretHash) ? known.principal : undefined;
+    const usable = known !== undefined && !known.dead && (known.expiresAt === null || known.expiresAt > now);
+    // One HMAC whatever the key id, so the answer's timing does not tell whether it exists.
+    const matches = verifyKeySecret(parts.secret, this.options.pepper, usable ? known.secretHash : NO_HASH);
+    return usable && matches ? known.principal : undefined;
   }
 
   private apply(key: string | undefined, value: Buffer | null): void {
@@ -168,7 +217,8 @@ export class KeyDirectory {
       return;
     }
     const record = parsed.event.data as KeyRecord;
-    this.keys.set(record.keyId, toKnownKey(record));
+    // Never resurrected: a snapshot older than the revocation may be read after it.
+    if (!this.keys.get(record.keyId)?.dead) this.keys.set(record.keyId, toKnownKey(record));
     const waiting = this.waiters.get(record.keyId);
     if (waiting) {
       this.waiters.delete(record.keyId);

@@ -133,7 +133,7 @@ export async function createServiceApp(
   app.get(DirectRoutes).document(doc);
   // The API documents are public, like the probes.
   fastify.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/docs')) route.config = { ...route.config, auth: 'public' };
+    if (/^\/docs(?:-json|-yaml|\/.*)?$/.test(route.url)) route.config = { ...route.config, auth: 'public' };
   });
   finalizeOpenApiDocument(doc);
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
