@@ -5,9 +5,11 @@
  *  - a comment line `# expect: 409` right before a curl states its expected status (else 2xx);
  *  - backslash line continuations and multi-line single-quoted bodies are joined;
  *  - a trailing pipe (`| jq .`) is dropped: the test checks the HTTP status, not the formatting;
- *  - examples authenticate with `-H "Authorization: Bearer $LLMOPS_API_KEY"`: runCurl is given the
- *    variables to set, and a variable it was not given fails the example (bash -u), so an example
- *    never runs with an empty key by accident.
+ *  - examples authenticate with the operator key as a reader who ran `npm start` has it: in
+ *    `$LLMOPS_API_KEY`, or in a variable an earlier line of the same README sets (`KEY=$(cat
+ *    .local/dev-admin-key)`). The README's variable assignments run before each later curl, as in
+ *    a reader's shell, in a folder holding `.local/dev-admin-key` (runCurl's `cwd`), and a variable
+ *    nobody set fails the example (bash -u), so an example never runs with an empty key by accident.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -17,6 +19,8 @@ export interface CurlExample {
   line: number;
   command: string;
   expectStatus?: number;
+  /** The README's variable assignments before this curl, run before it. */
+  setup: string[];
 }
 
 export function extractCurlExamples(file: string): CurlExample[] {
@@ -24,6 +28,7 @@ export function extractCurlExamples(file: string): CurlExample[] {
   const examples: CurlExample[] = [];
   let inShell = false;
   let expectStatus: number | undefined;
+  const setup: string[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     const fence = /^\s*```\s*(\w*)/.exec(line);
@@ -39,6 +44,10 @@ export function extractCurlExamples(file: string): CurlExample[] {
       continue;
     }
     const start = line.replace(/^\s*\$\s*/, '');
+    if (isAssignmentLine(start)) {
+      setup.push(start);
+      continue;
+    }
     if (!/^curl\s/.test(start)) continue;
     let command = start;
     const first = i;
@@ -47,10 +56,26 @@ export function extractCurlExamples(file: string): CurlExample[] {
       else if (openQuote(command)) command = `${command}\n${lines[++i]}`;
       else break;
     }
-    examples.push({ file, line: first + 1, command: stripPipe(command), expectStatus });
+    examples.push({ file, line: first + 1, command: stripPipe(command), expectStatus, setup: [...setup] });
     expectStatus = undefined;
   }
   return examples;
+}
+
+const VALUE = String.raw`(?:"[^"]*"|'[^']*'|\$\([^)]*\)|[^\s;'"#])*`;
+const ASSIGNMENT = new RegExp(String.raw`^(?:export\s+)?[A-Za-z_]\w*=${VALUE}$`);
+
+/**
+ * A line of variable assignments only (`KEY=$(cat .local/dev-admin-key); AUTH="..."  # comment`),
+ * not a command with an environment prefix (`BENCH_ONLY=x npm run bench`).
+ */
+export function isAssignmentLine(line: string): boolean {
+  const parts = line
+    .replace(/\s+#.*$/, '')
+    .split(';')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  return parts.length > 0 && parts.every((p) => ASSIGNMENT.test(p));
 }
 
 /** True while a single or double quote opened in `text` is not closed yet. */
@@ -86,17 +111,23 @@ export function retarget(command: string, ports: Record<number, string>): string
 }
 
 /**
- * Runs a curl example as written (through `bash -u`, with `vars` set, e.g. `LLMOPS_API_KEY`) and
- * returns the HTTP status of its response.
+ * Runs a curl example as written, after its fence's assignments (through `bash -u`, in `cwd`, with
+ * only `vars` set besides PATH and HOME, e.g. `LLMOPS_API_KEY`), and returns the HTTP status of its
+ * response.
  */
 export function runCurl(
-  command: string,
-  vars: Record<string, string> = {},
+  example: Pick<CurlExample, 'command' | 'setup'>,
+  o: { vars?: Record<string, string>; cwd?: string } = {},
 ): Promise<{ status: number; stderr: string }> {
-  const instrumented = command.replace(/^curl\s/, `curl -sS -o /dev/null -w '%{http_code}' --max-time 20 `);
+  const instrumented = example.command.replace(
+    /^curl\s/,
+    `curl -sS -o /dev/null -w '%{http_code}' --max-time 20 `,
+  );
+  const script = [...example.setup, instrumented].join('\n');
   return new Promise((resolve) => {
-    const child = spawn('bash', ['-u', '-c', instrumented], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...vars },
+    const child = spawn('bash', ['-u', '-c', script], {
+      cwd: o.cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...o.vars },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
