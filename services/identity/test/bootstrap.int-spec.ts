@@ -8,7 +8,9 @@ import { KeyDirectory } from '@llmops/platform';
 import { expectEventually, testInfra } from '@llmops/testing';
 import { ApiKeyRepository } from '../src/persistence/api-key.repository';
 import { SYSTEM_ACTOR } from '../src/projects/identity-bootstrap';
+import { KeyPublisher } from '../src/projects/key-publisher';
 import { type IdentityTestApp, startIdentity } from './support/identity-app';
+import { lastKeySnapshots } from './support/key-topic';
 
 interface AuditItem {
   actor: string;
@@ -20,10 +22,12 @@ const infra = testInfra();
 const bootstrap = generateApiKey();
 let first: IdentityTestApp | undefined;
 let second: IdentityTestApp | undefined;
+let third: IdentityTestApp | undefined;
 
 afterAll(async () => {
   await first?.close();
   await second?.close();
+  await third?.close();
 });
 
 describe('boot', () => {
@@ -84,6 +88,50 @@ describe('boot', () => {
     });
     expect((await second.request('GET', '/v1/projects/ops', undefined, revoked.body.key)).status).toBe(401);
     expect((await second.request('GET', '/v1/projects/ops', undefined, bootstrap.key)).status).toBe(200);
+  });
+
+  it('a key revoked, or a project deleted, by another replica during the boot stays dead on the topic', async () => {
+    const prefix = `${infra.topicPrefix}refill.`;
+    const revoked = await second!.request<{ keyId: string }>('POST', '/v1/projects/ops/keys', {
+      name: 'revoked during a boot',
+      scopes: ['admin'],
+    });
+    expect((await second!.request('POST', '/v1/projects', { id: 'doomed' })).status).toBe(201);
+    const orphan = await second!.request<{ keyId: string }>('POST', '/v1/projects/doomed/keys', {
+      name: 'of a project deleted during a boot',
+      scopes: ['admin'],
+    });
+
+    // Another replica boots; its republication of the stored keys is held after it read them.
+    let holding = false;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const booting = startIdentity(
+      infra,
+      {
+        LLMOPS_ADMIN_KEY: bootstrap.key,
+        KAFKA_TOPIC_PREFIX: prefix,
+        IDENTITY_AUDIT_CONSUMER_GROUP: `${infra.id}-audit-refill`,
+      },
+      (app) => {
+        const publisher = app.get(KeyPublisher);
+        const publish = publisher.publish.bind(publisher);
+        jest.spyOn(publisher, 'publish').mockImplementationOnce(async (...args) => {
+          holding = true;
+          await released;
+          return publish(...args);
+        });
+      },
+    );
+    await expectEventually(() => expect(holding).toBe(true));
+    expect((await second!.request('DELETE', `/v1/projects/ops/keys/${revoked.body.keyId}`)).status).toBe(204);
+    expect((await second!.request('DELETE', '/v1/projects/doomed')).status).toBe(204);
+    release();
+    third = await booting;
+
+    const last = await lastKeySnapshots(infra.kafkaBrokers, prefix);
+    expect(last.get(revoked.body.keyId)?.revokedAt).not.toBeNull();
+    expect(last.get(orphan.body.keyId)?.projectDeleted).toBe(true);
   });
 
   it('never turns a key issued through the API into the bootstrap admin key', async () => {

@@ -141,10 +141,22 @@ export class ApiKeyRepository implements OnModuleInit {
   }
 
   /** Every stored key, in pages of `pageSize` (boot: the topic is refilled from the store). */
-  async *all(pageSize = 500): AsyncGenerator<ApiKey[]> {
+  all(pageSize = 500): AsyncGenerator<ApiKey[]> {
+    return this.pages({}, pageSize);
+  }
+
+  /** Every revoked key and every key of `deletedProjects`, in pages (boot, after `all`). */
+  dead(deletedProjects: Iterable<string>, pageSize = 500): AsyncGenerator<ApiKey[]> {
+    return this.pages(
+      { $or: [{ revokedAt: { $ne: null } }, { project: { $in: [...deletedProjects] } }] },
+      pageSize,
+    );
+  }
+
+  private async *pages(where: mongo.Filter<ApiKeyDocument>, pageSize: number): AsyncGenerator<ApiKey[]> {
     let after: string | undefined;
     for (;;) {
-      const filter = after === undefined ? {} : { _id: { $gt: after } };
+      const filter = after === undefined ? where : { $and: [where, { _id: { $gt: after } }] };
       const docs = await this.background.find(filter).sort({ _id: 1 }).limit(pageSize).toArray();
       if (docs.length === 0) return;
       yield docs.map(toApiKey);

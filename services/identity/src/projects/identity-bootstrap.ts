@@ -2,7 +2,8 @@
  * At boot, before the service is ready: the `default` project exists (everything written before
  * projects belongs to it), the configured admin key (LLMOPS_ADMIN_KEY) is stored with every scope in
  * `default` plus `platform:admin`, and every stored key is published again, so a new or wiped apiKeys
- * topic is refilled from the store. Republishing is idempotent (whole snapshots, compacted by key id).
+ * topic is refilled from the store, dead keys (revoked, or of a deleted project) last. Republishing
+ * is idempotent (whole snapshots, compacted by key id).
  */
 import { DEFAULT_PROJECT, SCOPES } from '@llmops/contracts';
 import { hashKeySecret, parseApiKey } from '@llmops/hashing';
@@ -52,12 +53,22 @@ export class IdentityBootstrap implements OnApplicationBootstrap {
       }
       this.logger.info({ keyId: adminKey.keyId, created }, 'bootstrap admin key stored');
     }
-    const deleted = await this.projects.deletedIds();
     let published = 0;
     for await (const page of this.keys.all()) {
+      const deleted = await this.projects.deletedIds();
       await this.publisher.publish(page, (project) => deleted.has(project));
       published += page.length;
     }
-    this.logger.info({ keys: published }, 'every stored API key republished');
+    // A key another replica revoked (or whose project it deleted) after a page above was read may
+    // have its dead snapshot overtaken by that page's older live one. So every dead key goes out
+    // once more, read after the loop: the last snapshot of a dead key on the topic is dead. A key
+    // that dies after this read gets its dead snapshot from that change, after this replica's.
+    const deleted = await this.projects.deletedIds();
+    let dead = 0;
+    for await (const page of this.keys.dead(deleted)) {
+      await this.publisher.publish(page, (project) => deleted.has(project));
+      dead += page.length;
+    }
+    this.logger.info({ keys: published, dead }, 'every stored API key republished');
   }
 }

@@ -27,9 +27,11 @@ export interface IdentityTestApp {
   close(): Promise<void>;
 }
 
+/** `beforeInit`: runs on the created app before its boot (e.g. to hold a provider's publish). */
 export async function startIdentity(
   infra: TestInfra,
   env: Record<string, string> = {},
+  beforeInit?: (app: NestFastifyApplication) => void,
 ): Promise<IdentityTestApp> {
   const config = loadIdentityConfig({
     KAFKA_BROKERS: infra.kafkaBrokers,
@@ -47,6 +49,7 @@ export async function startIdentity(
     { name: 'test platform admin' },
   );
   const app = await createServiceApp(AppModule.forRoot(config) as never, identityAppOptions(config));
+  beforeInit?.(app);
   await app.init();
   await app.startAllMicroservices();
   await app.getHttpAdapter().getInstance().ready();
