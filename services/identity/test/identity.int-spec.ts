@@ -7,7 +7,10 @@ import { type Scope, TOPICS, topicName } from '@llmops/contracts';
 import { AuditTrail, auditEvent, BatchingProducer, KeyDirectory } from '@llmops/platform';
 import { validate } from '@readme/openapi-parser';
 import { expectEventually, readTopicUntil, testInfra } from '@llmops/testing';
+import type { ApiKey } from '../src/persistence/api-key.repository';
+import { KeyPublisher } from '../src/projects/key-publisher';
 import { type Answer, type IdentityTestApp, startIdentity } from './support/identity-app';
+import { lastKeySnapshots } from './support/key-topic';
 
 interface ErrorBody {
   error: { code: string; message: string; details?: { issues?: { path: string; message: string }[] } };
@@ -197,6 +200,35 @@ describe('projects and keys', () => {
     expect(protectedDefault.status).toBe(409);
     expect(protectedDefault.body.error.code).toBe('project_protected');
     expect((await identity.request('DELETE', '/v1/projects/never-existed')).status).toBe(404);
+  });
+
+  it('a key created while its project is deleted answers 404 and is dead on the topic', async () => {
+    await createProject('vanishing');
+    // The creation's publish is held until the deletion (which republishes the stored keys) is done.
+    const publisher = identity.app.get(KeyPublisher);
+    const publish = publisher.publish.bind(publisher);
+    let held: readonly ApiKey[] | undefined;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const spy = jest.spyOn(publisher, 'publish').mockImplementationOnce(async (...args) => {
+      held = args[0];
+      await released;
+      return publish(...args);
+    });
+    try {
+      const creating = createKey('vanishing', { name: 'late', scopes: ['admin'] });
+      await expectEventually(() => expect(held).toBeDefined());
+      expect((await identity.request('DELETE', '/v1/projects/vanishing')).status).toBe(204);
+      release();
+      const created = (await creating) as Answer<unknown> as Answer<ErrorBody>;
+      expect(created.status).toBe(404);
+      expect(created.body.error.code).toBe('project_not_found');
+    } finally {
+      release();
+      spy.mockRestore();
+    }
+    const last = await lastKeySnapshots(infra.kafkaBrokers, identity.config.KAFKA_TOPIC_PREFIX);
+    expect(last.get(held![0].keyId)?.projectDeleted).toBe(true);
   });
 
   it('a key without a key, with a malformed one or without the scope gets 401/403', async () => {

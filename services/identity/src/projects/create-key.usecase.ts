@@ -10,16 +10,19 @@ import {
 import { Inject, Injectable } from '@nestjs/common';
 import type { IdentityConfig } from '../config/identity.config';
 import { ApiKeyRepository } from '../persistence/api-key.repository';
+import { ProjectRepository } from '../persistence/project.repository';
 import type { CreateKeyRequest } from './dto/create-key.request';
 import { type CreatedKeyResponse } from './dto/key.response';
 import { KeyPublisher } from './key-publisher';
 import { isPlatformAdmin, ProjectAccess } from './project-access';
+import { ProjectNotFoundError } from './projects.errors';
 
 @Injectable()
 export class CreateKeyUseCase {
   constructor(
     private readonly access: ProjectAccess,
     private readonly keys: ApiKeyRepository,
+    private readonly projects: ProjectRepository,
     private readonly publisher: KeyPublisher,
     private readonly audit: AuditTrail,
     @Inject(SERVICE_CONFIG) private readonly config: IdentityConfig,
@@ -57,6 +60,14 @@ export class CreateKeyUseCase {
       expiresAt: request.expiresAt ? new Date(request.expiresAt).toISOString() : null,
     });
     await this.publisher.publish([stored], () => false, ctx);
+    // A deletion of the project since the access check may have republished its keys before this
+    // one was stored or before its snapshot above: the key is sent again as deleted, and the answer
+    // is that of a missing project (nobody ever sees its secret).
+    const current = await this.projects.find(project);
+    if (!current || current.deletedAt !== null) {
+      await this.publisher.publish([stored], () => true, ctx);
+      throw new ProjectNotFoundError(project);
+    }
     await this.audit.record(
       { ...principal, project },
       {
