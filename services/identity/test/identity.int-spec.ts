@@ -4,7 +4,13 @@
  * input, cross-project 404s and the audit trail.
  */
 import { type Scope, TOPICS, topicName } from '@llmops/contracts';
-import { AuditTrail, auditEvent, BatchingProducer, KeyDirectory } from '@llmops/platform';
+import {
+  AuditTrail,
+  auditEvent,
+  BatchingProducer,
+  KafkaUnavailableError,
+  KeyDirectory,
+} from '@llmops/platform';
 import { validate } from '@readme/openapi-parser';
 import { expectEventually, readTopicUntil, testInfra } from '@llmops/testing';
 import type { ApiKey } from '../src/persistence/api-key.repository';
@@ -375,6 +381,54 @@ describe('audit trail', () => {
     expect(page.items.every((i) => i.actor === identity.admin.keyId && i.project === 'audited')).toBe(true);
     expect(page.items[0]).toMatchObject({ resource: key.keyId, source: '/llmops/identity' });
     expect(page.items[2]).toMatchObject({ resource: 'audited' });
+  });
+
+  it('a change whose audit event failed is recorded once by the retry (project, key, deletion)', async () => {
+    const producer = identity.app.get(BatchingProducer);
+    const send = producer.send.bind(producer);
+    const auditTopic = topicName(TOPICS.audit, identity.config.KAFKA_TOPIC_PREFIX);
+    /** The next send to the audit topic fails like a broker that does not acknowledge. */
+    async function withAuditFailure(request: () => Promise<Answer<unknown>>): Promise<number> {
+      let failed = false;
+      const spy = jest.spyOn(producer, 'send').mockImplementation(async (topic, messages) => {
+        if (topic !== auditTopic || failed) return send(topic, messages);
+        failed = true;
+        throw new KafkaUnavailableError();
+      });
+      try {
+        return (await request()).status;
+      } finally {
+        spy.mockRestore();
+      }
+    }
+
+    expect(await withAuditFailure(() => createProject('retried'))).toBe(503);
+    expect((await createProject('retried')).status).toBe(409);
+    const key = await usableKey('retried', { name: 'retried admin', scopes: ['admin'] });
+    const revoke = () => identity.request('DELETE', `/v1/projects/retried/keys/${key.keyId}`);
+    expect(await withAuditFailure(revoke)).toBe(503);
+    expect((await revoke()).status).toBe(204);
+    expect((await revoke()).status).toBe(204);
+    const remove = () => identity.request('DELETE', '/v1/projects/retried');
+    expect(await withAuditFailure(remove)).toBe(503);
+    expect((await remove()).status).toBe(204);
+    expect((await remove()).status).toBe(204);
+
+    const items = await expectEventually(async () => {
+      const answer = await identity.request<Page<AuditItem>>('GET', '/v1/audit?project=retried');
+      expect(answer.body.items.map((i) => i.action)).toEqual([
+        'project.deleted',
+        'key.revoked',
+        'key.created',
+        'project.created',
+      ]);
+      return answer.body.items;
+    });
+    expect(items.every((i) => i.actor === identity.admin.keyId)).toBe(true);
+    expect(items[1]).toMatchObject({ resource: key.keyId });
+    const last = await lastKeySnapshots(infra.kafkaBrokers, identity.config.KAFKA_TOPIC_PREFIX);
+    expect(last.get(key.keyId)).toMatchObject({ projectDeleted: true });
+    expect(last.get(key.keyId)?.revokedAt).not.toBeNull();
   });
 
   it('stores each event once, pages newest first and filters by project, actor and time', async () => {

@@ -18,9 +18,11 @@ export interface ApiKey {
   expiresAt: string | null;
   revokedAt: string | null;
   lastUsedAt: string | null;
+  /** False while the revocation's audit event still has to be sent. */
+  revokeAudited: boolean;
 }
 
-export type NewApiKey = Omit<ApiKey, 'revokedAt' | 'lastUsedAt'>;
+export type NewApiKey = Omit<ApiKey, 'revokedAt' | 'lastUsedAt' | 'revokeAudited'>;
 
 function toApiKey(d: ApiKeyDocument): ApiKey {
   return {
@@ -35,6 +37,7 @@ function toApiKey(d: ApiKeyDocument): ApiKey {
     expiresAt: d.expiresAt ? d.expiresAt.toISOString() : null,
     revokedAt: d.revokedAt ? d.revokedAt.toISOString() : null,
     lastUsedAt: d.lastUsedAt ? d.lastUsedAt.toISOString() : null,
+    revokeAudited: d.revokeAudited !== false,
   };
 }
 
@@ -124,14 +127,21 @@ export class ApiKeyRepository implements OnModuleInit {
     return docs.map(toApiKey);
   }
 
-  /** Marks the key revoked; `revoked` is false when it already was (the first time stays). */
-  async revoke(project: string, keyId: string, at: Date): Promise<{ key: ApiKey; revoked: boolean } | null> {
-    const result = await this.keys.updateOne(
+  /**
+   * Marks the key revoked with its audit event pending (the first revocation's time stays); the key
+   * as stored now, or null when the project has no such key.
+   */
+  async revoke(project: string, keyId: string, at: Date): Promise<ApiKey | null> {
+    await this.keys.updateOne(
       { _id: keyId, project, revokedAt: null },
-      { $set: { revokedAt: at } },
+      { $set: { revokedAt: at, revokeAudited: false } },
     );
-    const key = await this.find(project, keyId);
-    return key ? { key, revoked: result.modifiedCount > 0 } : null;
+    return this.find(project, keyId);
+  }
+
+  /** The revocation's audit event is on the audit topic. */
+  async markRevokeAudited(keyId: string): Promise<void> {
+    await this.keys.updateOne({ _id: keyId }, { $unset: { revokeAudited: '' } });
   }
 
   /** Every key of a project (deletion republishes them); background work, no request deadline. */

@@ -19,6 +19,11 @@ export class ApiKeyDocument {
   @Prop({ type: String, required: true }) createdBy!: string;
   @Prop({ type: Date, default: null }) expiresAt!: Date | null;
   @Prop({ type: Date, default: null }) revokedAt!: Date | null;
+  /**
+   * false while the revocation's audit event is not on the audit topic yet (the next revocation
+   * call sends it); absent once it is, and on keys revoked before this field existed.
+   */
+  @Prop({ type: Boolean, default: undefined }) revokeAudited?: boolean;
   /** Coarse: written by the identity service for requests it serves itself (see the README). */
   @Prop({ type: Date, default: null }) lastUsedAt!: Date | null;
 }

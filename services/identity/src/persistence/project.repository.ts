@@ -10,7 +10,13 @@ export interface Project {
   createdAt: string;
   createdBy: string;
   deletedAt: string | null;
+  /** False while the creation's audit event still has to be sent. */
+  createAudited: boolean;
+  /** False while the deletion's audit event still has to be sent. */
+  deleteAudited: boolean;
 }
+
+export type ProjectAudit = 'createAudited' | 'deleteAudited';
 
 function toProject(d: ProjectDocument): Project {
   return {
@@ -19,6 +25,8 @@ function toProject(d: ProjectDocument): Project {
     createdAt: d.createdAt.toISOString(),
     createdBy: d.createdBy,
     deletedAt: d.deletedAt ? d.deletedAt.toISOString() : null,
+    createAudited: d.createAudited !== false,
+    deleteAudited: d.deleteAudited !== false,
   };
 }
 
@@ -41,7 +49,10 @@ export class ProjectRepository implements OnModuleInit {
     return ensureIndexes(this.model);
   }
 
-  /** 'exists' when the id is taken, also by a deleted project (ids are never reused). */
+  /**
+   * Stores the project with its creation's audit event pending; 'exists' when the id is taken, also
+   * by a deleted project (ids are never reused).
+   */
   async create(project: { id: string; name: string; createdBy: string; createdAt: Date }) {
     try {
       await this.projects.insertOne({
@@ -50,6 +61,7 @@ export class ProjectRepository implements OnModuleInit {
         createdAt: project.createdAt,
         createdBy: project.createdBy,
         deletedAt: null,
+        createAudited: false,
       });
       return 'created' as const;
     } catch (err) {
@@ -73,10 +85,21 @@ export class ProjectRepository implements OnModuleInit {
     return doc ? toProject(doc) : null;
   }
 
-  /** Marks the project deleted (the first deletion's time stays); null when it never existed. */
+  /**
+   * Marks the project deleted with its audit event pending (the first deletion's time stays); the
+   * project as stored now, or null when it never existed.
+   */
   async markDeleted(id: string, at: Date): Promise<Project | null> {
-    await this.projects.updateOne({ _id: id, deletedAt: null }, { $set: { deletedAt: at } });
+    await this.projects.updateOne(
+      { _id: id, deletedAt: null },
+      { $set: { deletedAt: at, deleteAudited: false } },
+    );
     return this.find(id);
+  }
+
+  /** The creation's (deletion's) audit event is on the audit topic. */
+  async markAudited(id: string, change: ProjectAudit): Promise<void> {
+    await this.projects.updateOne({ _id: id }, { $unset: { [change]: '' } });
   }
 
   /** Ids of every deleted project (boot: republishing keys with `projectDeleted`). */

@@ -13,6 +13,12 @@ export class ProjectDocument {
   /** Key id that created it, or `system:identity` for the bootstrap `default` project. */
   @Prop({ type: String, required: true }) createdBy!: string;
   @Prop({ type: Date, default: null }) deletedAt!: Date | null;
+  /**
+   * false while the creation's (deletion's) audit event is not on the audit topic yet: the next
+   * call that finds the project created (deleted) sends it. Absent = recorded.
+   */
+  @Prop({ type: Boolean, default: undefined }) createAudited?: boolean;
+  @Prop({ type: Boolean, default: undefined }) deleteAudited?: boolean;
 }
 
 export const ProjectSchema = SchemaFactory.createForClass(ProjectDocument);
