@@ -12,14 +12,14 @@
  */
 import rateLimit from '@fastify/rate-limit';
 import { SCOPES } from '@llmops/contracts';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Logger } from 'pino';
 import type { BaseServiceConfig } from '../config/config';
 import { AppError } from '../errors/app-error';
 import { sendError } from '../http/http-error.filter';
 import type { KeyDirectory } from './key-directory';
 import type { Principal } from './principal';
-import type { RouteAuthConfig, RouteClass } from './route-auth';
+import type { RouteAuth, RouteClass } from './route-auth';
 
 export type AuthConfig = Pick<
   BaseServiceConfig,
@@ -50,8 +50,14 @@ export class UnauthenticatedError extends AppError {
   }
 }
 
-function routeAuth(request: FastifyRequest): RouteAuthConfig | undefined {
-  return request.routeOptions.config?.auth;
+/** SwaggerModule's routes: `/docs`, `/docs/...`, `/docs-json`, `/docs-yaml`. */
+const API_DOCUMENT_ROUTE = /^\/docs(?:-json|-yaml|\/.*)?$/;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The rate-limit class of the route, set by its auth hook. */
+    routeClass: RouteClass | null;
+  }
 }
 
 export async function installAuth(
@@ -65,46 +71,57 @@ export async function installAuth(
     );
   }
   fastify.decorateRequest('principal', null);
+  fastify.decorateRequest('routeClass', null);
   const fail = (request: FastifyRequest, reply: FastifyReply, error: AppError): void => {
     if (error.status === 401) void reply.header('www-authenticate', 'Bearer');
     sendError(reply, request, error, logger);
   };
-  fastify.addHook('onRequest', (request, reply, done) => {
-    // No route matched (404/405 answers): nothing to protect, and the routes are public knowledge.
-    if (request.is404) return done();
-    const auth = routeAuth(request);
-    if (auth === 'public') return done();
-    if (auth === undefined) {
-      return fail(
-        request,
-        reply,
-        new AppError(500, 'route_unclassified', 'This route declares no scope; it is refused until it does.'),
-      );
-    }
-    if (!directory) {
-      request.principal = AUTH_DISABLED_PRINCIPAL;
-      return done();
-    }
-    const header = request.headers.authorization;
-    const principal =
-      typeof header === 'string' && header.startsWith(BEARER)
-        ? directory.verify(header.slice(BEARER.length).trim())
-        : undefined;
-    if (!principal) return fail(request, reply, new UnauthenticatedError());
-    const granted =
-      principal.scopes.has(auth.scope) || (auth.scope === 'admin' && principal.scopes.has('platform:admin'));
-    if (!granted) {
-      return fail(
-        request,
-        reply,
-        new AppError(403, 'forbidden', `This API key lacks the "${auth.scope}" scope this route needs.`, {
-          keyId: principal.keyId,
-          requiredScope: auth.scope,
-        }),
-      );
-    }
-    request.principal = principal;
-    done();
+  const unclassified: onRequestHookHandler = (request, reply) => {
+    fail(
+      request,
+      reply,
+      new AppError(500, 'route_unclassified', 'This route declares no scope; it is refused until it does.'),
+    );
+  };
+  /** The hook of a route that needs `auth`, with the declaration in its closure. */
+  const guard = (auth: RouteAuth): onRequestHookHandler => {
+    const { scope } = auth;
+    return (request, reply, done) => {
+      request.routeClass = auth.class;
+      if (!directory) {
+        request.principal = AUTH_DISABLED_PRINCIPAL;
+        return done();
+      }
+      const header = request.headers.authorization;
+      const principal =
+        typeof header === 'string' && header.startsWith(BEARER)
+          ? directory.verify(header.slice(BEARER.length).trim())
+          : undefined;
+      if (!principal) return fail(request, reply, new UnauthenticatedError());
+      if (!(principal.scopes.has(scope) || (scope === 'admin' && principal.scopes.has('platform:admin')))) {
+        return fail(
+          request,
+          reply,
+          new AppError(403, 'forbidden', `This API key lacks the "${scope}" scope this route needs.`, {
+            keyId: principal.keyId,
+            requiredScope: scope,
+          }),
+        );
+      }
+      request.principal = principal;
+      done();
+    };
+  };
+  // Each route gets its own first onRequest hook, from its declaration. No route matched (a 404 or
+  // 405 answer): no hook, since nothing is protected there and routes are public knowledge.
+  fastify.addHook('onRoute', (route) => {
+    // The API documents (SwaggerModule's routes) are public, like the probes.
+    if (API_DOCUMENT_ROUTE.test(route.url)) route.config = { ...route.config, auth: 'public' };
+    const auth = route.config?.auth;
+    if (auth === 'public') return;
+    const hook = auth === undefined ? unclassified : guard(auth);
+    const existing = route.onRequest === undefined ? [] : [route.onRequest].flat();
+    route.onRequest = [hook, ...existing];
   });
 
   const limits: Record<RouteClass, number> = {
@@ -113,17 +130,13 @@ export async function installAuth(
     write: config.RATE_LIMIT_WRITE,
     read: config.RATE_LIMIT_READ,
   };
-  const classOf = (request: FastifyRequest): RouteClass | undefined => {
-    const auth = routeAuth(request);
-    return auth && auth !== 'public' ? auth.class : undefined;
-  };
   // Registered (and loaded) before the application declares its routes: the plugin adds its hook
   // to every route declared after it, and that hook runs after the auth hook above.
   await fastify.register(rateLimit, {
     global: true,
     timeWindow: config.RATE_LIMIT_WINDOW_MS,
-    max: (request) => limits[classOf(request) ?? 'read'],
-    keyGenerator: (request) => `${request.principal?.keyId ?? ''}:${classOf(request) ?? ''}`,
+    max: (request) => limits[request.routeClass ?? 'read'],
+    keyGenerator: (request) => `${request.principal?.keyId ?? ''}:${request.routeClass ?? ''}`,
     // Public routes and requests the auth hook answered carry no principal.
     allowList: (request) => request.principal === null || !config.AUTH_ENABLED,
     enableDraftSpec: true,
@@ -134,7 +147,7 @@ export async function installAuth(
       return new AppError(
         429,
         'rate_limited',
-        `This API key is over its "${classOf(request) ?? 'read'}" limit of ${context.max} requests per ${config.RATE_LIMIT_WINDOW_MS} ms; retry after ${seconds} s.`,
+        `This API key is over its "${request.routeClass ?? 'read'}" limit of ${context.max} requests per ${config.RATE_LIMIT_WINDOW_MS} ms; retry after ${seconds} s.`,
         { limit: context.max, windowMs: config.RATE_LIMIT_WINDOW_MS },
         seconds,
       );

@@ -131,10 +131,6 @@ export async function createServiceApp(
       .build(),
   );
   app.get(DirectRoutes).document(doc);
-  // The API documents are public, like the probes.
-  fastify.addHook('onRoute', (route) => {
-    if (/^\/docs(?:-json|-yaml|\/.*)?$/.test(route.url)) route.config = { ...route.config, auth: 'public' };
-  });
   finalizeOpenApiDocument(doc);
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
   if (options.consumer) connectKafkaConsumer(app, options.consumer);
