@@ -40,7 +40,7 @@ export const unattributedQuerySchema = z.strictObject({
     .max(UNATTRIBUTED_MAX_LIMIT, { error: `expected an integer 1-${UNATTRIBUTED_MAX_LIMIT}` })
     .default(100)
     .describe(`1-${UNATTRIBUTED_MAX_LIMIT}, default 100`),
-  cursor: z.string().min(1).max(2_048).optional().describe('nextCursor of the previous page'),
+  cursor: z.string().min(1).max(1_024).optional().describe('nextCursor of the previous page'),
 });
 
 /** A cursor is the last (feedbackId, revision) pair a page examined. */

@@ -47,7 +47,7 @@ export const uncountedQuerySchema = z.strictObject({
     .max(UNCOUNTED_MAX_LIMIT, limitError)
     .default(20)
     .describe(`1-${UNCOUNTED_MAX_LIMIT}, default 20`),
-  cursor: z.string().min(1).max(2_048).optional().describe('nextCursor of the previous page'),
+  cursor: z.string().min(1).max(1_024).optional().describe('nextCursor of the previous page'),
 });
 
 /** A cursor is the last (experiment, arm) pair a page examined. */

@@ -39,6 +39,17 @@ export class ReadPromptsUseCase {
     if (items.length === 0 && before === undefined) throw new PromptNotFoundError(name);
     const last = items[items.length - 1];
     const nextCursor = items.length === limit && last.version > 1 ? encodeCursor(last.version) : null;
-    return { items, nextCursor };
+    // The documented fields only: the project is the caller's, and who registered it is in history.
+    return {
+      items: items.map((v) => ({
+        name: v.name,
+        hash: v.hash,
+        shortHash: v.shortHash,
+        version: v.version,
+        createdAt: v.createdAt,
+        ...(v.metadata ? { metadata: v.metadata } : {}),
+      })),
+      nextCursor,
+    };
   }
 }
