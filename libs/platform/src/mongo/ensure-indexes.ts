@@ -41,21 +41,40 @@ export async function ensureIndexes(
   const isModel = 'schema' in target;
   const collection = isModel ? target.collection : target;
   const wanted = isModel ? schemaIndexes(target) : (indexes ?? []);
-  const existing = new Set(
-    await collection
-      .listIndexes({ timeoutMS: 0 })
-      .toArray()
-      .then((list) => list.map((i) => String(i.name)))
-      .catch((err: unknown) => {
-        // NamespaceNotFound: the collection does not exist yet. Anything else (a timeout, a dropped
-        // connection) fails the boot rather than re-creating indexes that may already exist.
-        if ((err as { code?: unknown }).code === 26) return [] as string[];
-        throw err;
-      }),
-  );
+  const existing = new Set(await indexNames(collection));
   for (const index of wanted) {
     const name = indexName(index);
     if (existing.has(name)) continue;
     await collection.createIndexes([{ ...index, name }], { timeoutMS: 0 });
+  }
+}
+
+/**
+ * The names of a collection's indexes; none when the collection does not exist yet
+ * (NamespaceNotFound). Anything else (a timeout, a dropped connection) is thrown, so a boot fails
+ * rather than acting on a wrong list. No operation deadline, like index creation.
+ */
+async function indexNames<T extends mongo.Document>(collection: mongo.Collection<T>): Promise<string[]> {
+  return collection
+    .listIndexes({ timeoutMS: 0 })
+    .toArray()
+    .then((list) => list.map((i) => String(i.name)))
+    .catch((err: unknown) => {
+      if ((err as { code?: unknown }).code === 26) return [];
+      throw err;
+    });
+}
+
+/**
+ * Drops the named indexes a collection has (an upgrade replacing indexes); names it does not have
+ * are skipped, so a second boot, or a second replica, changes nothing.
+ */
+export async function dropIndexes<T extends mongo.Document>(
+  collection: mongo.Collection<T>,
+  names: readonly string[],
+): Promise<void> {
+  const existing = await indexNames(collection);
+  for (const name of names) {
+    if (existing.includes(name)) await collection.dropIndex(name, { timeoutMS: 0 });
   }
 }

@@ -10,7 +10,7 @@
  *    the per-project ones).
  */
 import { DEFAULT_PROJECT } from '@llmops/contracts';
-import { isDuplicateKey } from '@llmops/platform';
+import { dropIndexes, isDuplicateKey } from '@llmops/platform';
 import type { Connection } from 'mongoose';
 import type { ArmSeenDoc } from '../domain/partition-state';
 import { ARM_SEEN, BUCKET, EXPERIMENT, PENDING, REQUEST, REVISION, SEEN } from './analytics.schemas';
@@ -69,15 +69,7 @@ export async function migrateToProjects(connection: Connection): Promise<number>
   }
 
   for (const [name, oldIndexes] of Object.entries(OLD_INDEXES)) {
-    const collection = connection.model(name).collection;
-    const existing = await collection
-      .listIndexes(NO_DEADLINE)
-      .toArray()
-      .catch(() => []); // the collection does not exist yet
-    for (const index of existing) {
-      if (oldIndexes.includes(String(index.name)))
-        await collection.dropIndex(String(index.name), NO_DEADLINE);
-    }
+    await dropIndexes(connection.model(name).collection, oldIndexes);
   }
   return changed;
 }

@@ -4,6 +4,7 @@
  * collection that matches only old-shape documents, so running it again changes nothing), and the
  * indexes on the old names are dropped (ensureIndexes then creates the new ones).
  */
+import { dropIndexes } from '@llmops/platform';
 import type { Connection } from 'mongoose';
 import { BUCKET, PENDING, REQUEST, REVISION, SEEN } from './analytics.schemas';
 
@@ -28,14 +29,7 @@ export async function migrateStoredFields(connection: Connection): Promise<numbe
     // A large collection may take longer than a request deadline: none here.
     const result = await collection.updateMany(oldShape, { $rename: fields }, { timeoutMS: 0 });
     renamed += result.modifiedCount;
-    const existing = await collection
-      .listIndexes({ timeoutMS: 0 })
-      .toArray()
-      .catch(() => []); // the collection does not exist yet
-    for (const index of existing) {
-      if (oldIndexes.includes(String(index.name)))
-        await collection.dropIndex(String(index.name), { timeoutMS: 0 });
-    }
+    await dropIndexes(collection, oldIndexes);
   }
   return renamed;
 }

@@ -6,6 +6,7 @@
  * no longer matches, and an index already dropped is skipped.
  */
 import { DEFAULT_PROJECT } from '@llmops/contracts';
+import { dropIndexes } from '@llmops/platform';
 import type { mongo } from 'mongoose';
 
 export async function adoptIntoDefaultProject(
@@ -19,16 +20,5 @@ export async function adoptIntoDefaultProject(
     { $set: { project: DEFAULT_PROJECT }, ...(rename ? { $rename: rename } : {}) },
     { timeoutMS: 0 },
   );
-  const existing = await collection
-    .listIndexes({ timeoutMS: 0 })
-    .toArray()
-    .then((list) => list.map((i) => String(i.name)))
-    .catch((err: unknown) => {
-      // NamespaceNotFound: nothing stored yet, so nothing to drop.
-      if ((err as { code?: unknown }).code === 26) return [] as string[];
-      throw err;
-    });
-  for (const name of obsoleteIndexes) {
-    if (existing.includes(name)) await collection.dropIndex(name, { timeoutMS: 0 });
-  }
+  await dropIndexes(collection, obsoleteIndexes);
 }

@@ -1,5 +1,5 @@
 import { DEFAULT_PROJECT, experimentTopicKey, type ExperimentSnapshot } from '@llmops/contracts';
-import { ensureIndexes, isDuplicateKey, LOGGER, requestCollection } from '@llmops/platform';
+import { dropIndexes, ensureIndexes, isDuplicateKey, LOGGER, requestCollection } from '@llmops/platform';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model, mongo } from 'mongoose';
@@ -70,9 +70,6 @@ function inProject(project: string): mongo.Filter<ExperimentDocument> {
     : { project };
 }
 
-/** MongoDB's IndexNotFound: dropping an index that is already gone. */
-const INDEX_NOT_FOUND = 27;
-
 @Injectable()
 export class ExperimentRepository implements OnModuleInit {
   /**
@@ -102,13 +99,7 @@ export class ExperimentRepository implements OnModuleInit {
     if (migrated.modifiedCount > 0)
       this.logger.info({ experiments: migrated.modifiedCount }, 'experiments moved to project default');
     await ensureIndexes(this.experiments);
-    for (const name of REPLACED_INDEXES) {
-      await this.experiments.collection.dropIndex(name, { timeoutMS: 0 }).catch((err: unknown) => {
-        const code = (err as { code?: unknown }).code;
-        // No such index (already dropped), or no collection yet.
-        if (code !== INDEX_NOT_FOUND && code !== 26) throw err;
-      });
-    }
+    await dropIndexes(this.experiments.collection, REPLACED_INDEXES);
   }
 
   /** Inserts a new experiment; `{ duplicate: true }` when the project has one with that key. */
