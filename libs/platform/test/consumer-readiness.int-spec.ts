@@ -7,7 +7,7 @@
 import { Module } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { NestFactory } from '@nestjs/core';
-import { expectEventually, testInfra } from '@llmops/testing';
+import { expectEventually, TEST_KEY_PEPPER, testInfra } from '@llmops/testing';
 import type { Kafka } from 'kafkajs';
 import { mongo } from 'mongoose';
 import type { Registry } from 'prom-client';
@@ -43,6 +43,8 @@ describe('readiness of a stalled consumer (real Kafka, HTTP)', () => {
     await producer.connect();
     const config = loadConfig(baseServiceConfig(3999, 'readiness-test'), {
       KAFKA_BROKERS: infra.kafkaBrokers,
+      KAFKA_TOPIC_PREFIX: infra.topicPrefix,
+      LLMOPS_KEY_PEPPER: TEST_KEY_PEPPER,
       LOG_LEVEL: 'silent',
       HEALTH_PROBE_INTERVAL_MS: '200',
     });

@@ -9,7 +9,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { getConnectionToken, getModelToken, InjectModel, MongooseModule } from '@nestjs/mongoose';
-import { testInfra } from '@llmops/testing';
+import { TEST_KEY_PEPPER, testInfra } from '@llmops/testing';
 import { type Connection, type Model, Schema } from 'mongoose';
 import { baseServiceConfig, loadConfig } from '../src/config/config';
 import { deadlineDb, requestCollection } from '../src/mongo/deadline';
@@ -44,6 +44,8 @@ describe('MongoDB layer of PlatformModule (real MongoDB-wire server)', () => {
       MONGODB_URI: infra.mongoBaseUri,
       MONGODB_DB: infra.dbName,
       MONGODB_OPERATION_TIMEOUT_MS: '1234',
+      KAFKA_TOPIC_PREFIX: infra.topicPrefix,
+      LLMOPS_KEY_PEPPER: TEST_KEY_PEPPER,
       LOG_LEVEL: 'silent',
     });
     @Module({
