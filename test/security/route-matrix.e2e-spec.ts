@@ -205,6 +205,8 @@ describe('route matrix: every operation of every service, with and without the r
       runningToPause: 'exp-to-pause',
       runningToStop: 'exp-to-stop',
       runningForPhase: 'exp-for-phase',
+      parkedRequest: 'matrix-parked-request',
+      uncountedArm: 'matrix-uncounted-arm',
       keyId: '',
       keyToRevoke: '',
       projectToCreate: 'matrix-created',
@@ -254,6 +256,14 @@ describe('route matrix: every operation of every service, with and without the r
         ).toBe(202),
       { timeoutMs: 30_000, intervalMs: 200 },
     );
+    // What the analytics listings hold for project A: feedback whose generation never comes (parked,
+    // unattributed) and a generation of an arm the experiment does not have (uncounted).
+    const { experiment: _experiment, arm: _arm, ...unattributed } = bodies.feedback(w, w.parkedRequest);
+    await setup('feedback', 'POST', '/v1/feedback', unattributed);
+    await setup('feedback', 'POST', '/v1/generations', {
+      ...bodies.generation(w, 'matrix-uncounted'),
+      arm: w.uncountedArm,
+    });
     await expectEventually(
       async () =>
         expect(
@@ -347,8 +357,17 @@ describe('route matrix: every operation of every service, with and without the r
       expect(answer.status).toBe(cross.status ?? 404);
       expect(answer).toEqual(missing);
     } else if (cross.kind === 'listing') {
+      const item = expect.objectContaining(cross.item(world)) as unknown;
+      const itemsOf = (answer: Answer) => (answer.body as { items?: unknown[] }).items;
+      // Not empty by construction: project A's own key lists its item (analytics is asynchronous).
+      await expectEventually(
+        async () => expect(itemsOf(await send(keys.setup.header))).toContainEqual(item),
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
       const answer = await send(other);
       expect(answer.status).toBe(fixture.success);
+      expect(itemsOf(answer)).toEqual(expect.any(Array));
+      expect(itemsOf(answer)).not.toContainEqual(item);
       const text = JSON.stringify(answer.body);
       const named = Object.entries(world).filter(([, value]) => text.includes(value));
       expect(named.map(([field]) => field)).toEqual([]);

@@ -23,6 +23,10 @@ export interface World {
   runningToPause: string;
   runningToStop: string;
   runningForPhase: string;
+  /** The requestId of a feedback item without a generation: analytics parks it (unattributed). */
+  parkedRequest: string;
+  /** An arm `experiment` does not have, named by one of its generations (uncounted). */
+  uncountedArm: string;
   /** Ids of keys of the project (stored by the identity service). */
   keyId: string;
   keyToRevoke: string;
@@ -44,6 +48,8 @@ export const MISSING_WORLD: World = {
   runningToPause: 'nowhere-pause',
   runningToStop: 'nowhere-stop',
   runningForPhase: 'nowhere-phase',
+  parkedRequest: 'nowhere-parked',
+  uncountedArm: 'nowhere-arm',
   keyId: '0'.repeat(20),
   keyToRevoke: '1'.repeat(20),
   projectToCreate: 'matrix-nowhere-new',
@@ -62,13 +68,14 @@ export interface MatrixRequest {
  * from this project's world:
  *  - `as-missing`: exactly what the same request naming resources that exist nowhere answers
  *    (status and error body, the names aside), and that status is `status` (404 unless said);
- *  - `listing`: a success that names none of this project's resources;
+ *  - `listing`: this project's own key lists `item` (so the listing is not empty by construction),
+ *    and another project's key gets a success without it that names none of this project's resources;
  *  - `own-project`: the request acts in the caller's own project and succeeds with `status`;
  *  - `platform-wide`: `platform:admin` routes act on any project by design.
  */
 export type CrossProject =
   | { kind: 'as-missing'; status?: number }
-  | { kind: 'listing' }
+  | { kind: 'listing'; item(world: World): Record<string, unknown> }
   | { kind: 'own-project'; status: number }
   | { kind: 'platform-wide' };
 
@@ -128,7 +135,7 @@ export const FIXTURES: Record<ServiceName, Record<string, RouteFixture>> = {
     'GET /v1/prompts': {
       request: () => ({}),
       success: 200,
-      crossProject: { kind: 'listing' },
+      crossProject: { kind: 'listing', item: (w) => ({ name: w.prompt }) },
     },
     'GET /v1/prompts/{name}/versions': {
       request: (w) => ({ params: { name: w.prompt } }),
@@ -183,7 +190,7 @@ export const FIXTURES: Record<ServiceName, Record<string, RouteFixture>> = {
     'GET /v1/experiments': {
       request: () => ({}),
       success: 200,
-      crossProject: { kind: 'listing' },
+      crossProject: { kind: 'listing', item: (w) => ({ key: w.experiment }) },
     },
     'GET /v1/experiments/{key}': {
       request: (w) => ({ params: { key: w.experiment } }),
@@ -260,12 +267,18 @@ export const FIXTURES: Record<ServiceName, Record<string, RouteFixture>> = {
     'GET /v1/feedback/unattributed': {
       request: () => ({}),
       success: 200,
-      crossProject: { kind: 'listing' },
+      crossProject: {
+        kind: 'listing',
+        item: (w) => ({ requestId: w.parkedRequest }),
+      },
     },
     'GET /v1/arms/uncounted': {
       request: () => ({}),
       success: 200,
-      crossProject: { kind: 'listing' },
+      crossProject: {
+        kind: 'listing',
+        item: (w) => ({ experiment: w.experiment, arm: w.uncountedArm, reason: 'arm_not_in_experiment' }),
+      },
     },
   },
   identity: {
