@@ -55,6 +55,26 @@ describe('planBatch (exactly-once core)', () => {
     expect([...store.buckets.values()].find((b) => b.rating.n === 1)?.arm).toBe('b');
   });
 
+  it("gives each arm its own score-name budget, so another arm's names never push a counted arm's out", () => {
+    const names = (prefix: string) =>
+      Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`${prefix}${i}`, 1]));
+    const store = new FakeStore();
+    // 50 names on arm z (which the experiment may not have: not counted at read), in three items.
+    const junk = Object.entries(names('junk'));
+    const zItems = [0, 1, 2].map((i) =>
+      f(i, feedbackData(`z${i}`, { arm: 'z', scores: Object.fromEntries(junk.slice(i * 20, i * 20 + 20)) })),
+    );
+    store.apply(planBatch(store.load(), zItems));
+    store.apply(planBatch(store.load(), [f(3, feedbackData('a1', { arm: 'a', scores: { quality: 4 } }))]));
+    const armA = [...store.buckets.values()].filter((b) => b.arm === 'a');
+    expect(armA.map((b) => b.scores.quality?.n ?? 0).reduce((x, y) => x + y, 0)).toBe(1);
+    expect(armA.every((b) => !b.droppedScores)).toBe(true);
+    // Within one arm the budget still holds: a 51st name is dropped and counted.
+    store.apply(planBatch(store.load(), [f(4, feedbackData('z3', { arm: 'z', scores: { late: 1 } }))]));
+    const armZ = [...store.buckets.values()].filter((b) => b.arm === 'z');
+    expect(armZ.reduce((n, b) => n + (b.droppedScores ?? 0), 0)).toBe(1);
+  });
+
   it('keeps projects apart: the same experiment, arm, user, request and feedback ids in two projects', () => {
     const state = new PartitionState(0);
     const of = (project: string, offset: number): PlannedEvent[] => [

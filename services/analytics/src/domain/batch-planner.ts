@@ -317,7 +317,10 @@ class Planner {
       refusals?.push(refused);
       return 'rejected';
     }
-    const kept = limitScoreNames(values, this.state.scoreNamesOf(experimentScope(project, target.exp)));
+    const kept = limitScoreNames(
+      values,
+      this.state.scoreNamesOf(experimentScope(project, target.exp), target.arm),
+    );
     const doc: RevisionDoc = {
       _id: `${scopedFeedbackId}|${revision}`,
       part: this.state.part,

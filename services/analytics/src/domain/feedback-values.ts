@@ -7,7 +7,7 @@ import type { FeedbackSubmittedData } from '@llmops/contracts';
 import { type BucketValues, DROPPED_NAMES_KEPT, emptyValues, escapeScoreName } from './bucket';
 
 /**
- * Most distinct score names aggregated per experiment and partition (see `limitScoreNames`); the
+ * Most distinct score names aggregated per experiment, arm and partition (see `limitScoreNames`); the
  * results API and /metrics show at most this many per experiment.
  */
 export const MAX_SCORE_NAMES_PER_EXPERIMENT = 50;
@@ -38,7 +38,7 @@ export function feedbackValues(data: FeedbackSubmittedData): FeedbackValues {
 
 /**
  * The values a revision is aggregated with, given the score names already tracked for its experiment
- * in this partition (names of every recorded revision, see `PartitionState.scoreNamesOf`). A tracked
+ * and arm in this partition (names of every recorded revision, see `PartitionState.scoreNamesOf`). A tracked
  * name is kept; a new name is kept while fewer than `limit` names are tracked, in the event's key
  * order; any other score is dropped and counted (`droppedScores`, a sample of names in
  * `droppedScoreNames`). The result is what the revision document stores, so a redelivery re-applies

@@ -109,19 +109,28 @@ export class PartitionState {
 
   constructor(readonly part: number) {}
 
-  /** experiment scope -> escaped score names of its recorded revisions in this partition (see `limitScoreNames`). */
-  private readonly scoreNames = new Map<string, Set<string>>();
+  /**
+   * experiment scope -> arm -> escaped score names of its recorded revisions in this partition (see
+   * `limitScoreNames`). Per arm: an arm the experiment does not have is not counted in its results,
+   * and its items must not use up the names of the arms that are.
+   */
+  private readonly scoreNames = new Map<string, Map<string, Set<string>>>();
 
-  scoreNamesOf(scope: string): ReadonlySet<string> {
-    return this.scoreNames.get(scope) ?? new Set<string>();
+  scoreNamesOf(scope: string, arm: string): ReadonlySet<string> {
+    return this.scoreNames.get(scope)?.get(arm) ?? new Set<string>();
   }
 
   addRevision(doc: RevisionDoc): void {
     const scope = experimentScope(doc.project, doc.exp);
-    let names = this.scoreNames.get(scope);
+    let arms = this.scoreNames.get(scope);
+    if (!arms) {
+      arms = new Map();
+      this.scoreNames.set(scope, arms);
+    }
+    let names = arms.get(doc.arm);
     if (!names) {
       names = new Set<string>();
-      this.scoreNames.set(scope, names);
+      arms.set(doc.arm, names);
     }
     for (const name of Object.keys(doc.values.scores)) names.add(name);
     const key = idScope(doc.project, doc.feedbackId);
