@@ -18,7 +18,7 @@ import type { BaseServiceConfig } from '../config/config';
 import { AppError } from '../errors/app-error';
 import { sendError } from '../http/http-error.filter';
 import type { KeyDirectory } from './key-directory';
-import type { Principal } from './principal';
+import { ForbiddenError, type Principal } from './principal';
 import type { RouteAuth, RouteClass } from './route-auth';
 
 export type AuthConfig = Pick<
@@ -102,7 +102,7 @@ export async function installAuth(
         return fail(
           request,
           reply,
-          new AppError(403, 'forbidden', `This API key lacks the "${scope}" scope this route needs.`, {
+          new ForbiddenError(`This API key lacks the "${scope}" scope this route needs.`, {
             keyId: principal.keyId,
             requiredScope: scope,
           }),

@@ -162,11 +162,6 @@ export class KeyDirectory {
     this.consumer = undefined;
   }
 
-  /** Whether the directory holds a record of this key id (tests wait for their keys with `waitFor`). */
-  has(keyId: string): boolean {
-    return this.keys.has(keyId);
-  }
-
   /** Resolves once a record of `keyId` has been read (rejects after `timeoutMs`). */
   waitFor(keyId: string, timeoutMs = 30_000): Promise<void> {
     if (this.keys.has(keyId)) return Promise.resolve();
