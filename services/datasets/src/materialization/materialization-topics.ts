@@ -1,0 +1,32 @@
+/** The topics this service reads and creates, and its consumer's options. */
+import { TOPICS, topicName } from '@llmops/contracts';
+import type { ServiceConsumerOptions, TopicSpec } from '@llmops/platform';
+import type { DatasetsConfig } from '../config/datasets.config';
+
+/** Topics this service creates when missing; generations and feedback need equal partition counts. */
+export function datasetsTopicSpecs(config: DatasetsConfig): TopicSpec[] {
+  const prefix = config.KAFKA_TOPIC_PREFIX;
+  const partitions = Math.max(6, config.KAFKA_TOPIC_PARTITIONS);
+  return [
+    { name: topicName(TOPICS.generations, prefix), partitions },
+    { name: topicName(TOPICS.feedback, prefix), partitions },
+    { name: topicName(TOPICS.promptAliases, prefix), partitions },
+    { name: topicName(TOPICS.deadLetter, prefix), partitions },
+  ];
+}
+
+/** The consumer's options; none when DATASETS_CONSUMER_ENABLED is off (an API-only replica). */
+export function materializationConsumer(config: DatasetsConfig): ServiceConsumerOptions | undefined {
+  if (!config.DATASETS_CONSUMER_ENABLED) return undefined;
+  const prefix = config.KAFKA_TOPIC_PREFIX;
+  return {
+    groupId: config.DATASETS_CONSUMER_GROUP,
+    fromBeginning: config.DATASETS_FROM_BEGINNING,
+    topicPrefix: prefix,
+    topics: datasetsTopicSpecs(config).filter((t) => t.name !== topicName(TOPICS.deadLetter, prefix)),
+    deadLetterTopic: topicName(TOPICS.deadLetter, prefix),
+    maxAttempts: 2,
+    retryBackoffMs: 200,
+    stallAfterMs: config.KAFKA_CONSUMER_STALL_SECONDS * 1_000,
+  };
+}
