@@ -1,0 +1,104 @@
+import { isDuplicateKey, requestCollection } from '@llmops/platform';
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model, mongo } from 'mongoose';
+import { SNAPSHOT, SNAPSHOT_RECORD, type SnapshotDoc, type SnapshotRecordDoc } from './datasets.schemas';
+
+/** A snapshot ref: its 64-hex content id, its sequence number, or `latest`. */
+export const SNAPSHOT_ID = /^[0-9a-f]{64}$/;
+const SEQUENCE = /^[1-9][0-9]{0,15}$/;
+
+/**
+ * Snapshots and their records. Reads and single-document writes are request-path operations (with
+ * the operation deadline); writing and deleting records is bulk work without one (a snapshot may
+ * hold millions of records).
+ */
+@Injectable()
+export class SnapshotRepository {
+  private readonly snapshots: mongo.Collection<SnapshotDoc>;
+  private readonly background: mongo.Collection<SnapshotDoc>;
+  private readonly records: mongo.Collection<SnapshotRecordDoc>;
+
+  constructor(
+    @InjectModel(SNAPSHOT) model: Model<SnapshotDoc>,
+    @InjectModel(SNAPSHOT_RECORD) recordModel: Model<SnapshotRecordDoc>,
+  ) {
+    this.snapshots = requestCollection(model);
+    this.background = model.collection as unknown as mongo.Collection<SnapshotDoc>;
+    this.records = recordModel.collection as unknown as mongo.Collection<SnapshotRecordDoc>;
+  }
+
+  /** The dataset's snapshot named by `ref` (64-hex id, sequence number or `latest`), or null. */
+  resolve(project: string, dataset: string, ref: string): Promise<SnapshotDoc | null> {
+    const scope = { project, dataset };
+    if (ref === 'latest') {
+      return this.snapshots.findOne(scope, { sort: { sequence: -1 } }) as Promise<SnapshotDoc | null>;
+    }
+    if (SNAPSHOT_ID.test(ref))
+      return this.snapshots.findOne({ ...scope, id: ref }) as Promise<SnapshotDoc | null>;
+    if (SEQUENCE.test(ref)) {
+      return this.snapshots.findOne({ ...scope, sequence: Number(ref) }) as Promise<SnapshotDoc | null>;
+    }
+    return Promise.resolve(null);
+  }
+
+  /** The dataset's snapshots in sequence order after `after`, at most `limit`. */
+  page(project: string, dataset: string, limit: number, after?: number): Promise<SnapshotDoc[]> {
+    return this.snapshots
+      .find({ project, dataset, ...(after === undefined ? {} : { sequence: { $gt: after } }) })
+      .sort({ sequence: 1 })
+      .limit(limit)
+      .toArray() as Promise<SnapshotDoc[]>;
+  }
+
+  /** The highest sequence number of the dataset's snapshots (0 when it has none). */
+  async lastSequence(project: string, dataset: string): Promise<number> {
+    const last = await this.resolve(project, dataset, 'latest');
+    return last?.sequence ?? 0;
+  }
+
+  /**
+   * Stores a snapshot; 'conflict' when the dataset already has one with its content id or its
+   * sequence number (a concurrent build won: the caller looks again).
+   */
+  async insert(doc: SnapshotDoc): Promise<'created' | 'conflict'> {
+    try {
+      await this.snapshots.insertOne(doc);
+      return 'created';
+    } catch (err) {
+      if (isDuplicateKey(err)) return 'conflict';
+      throw err;
+    }
+  }
+
+  async markPublished(_id: string): Promise<void> {
+    await this.snapshots.updateOne({ _id }, { $set: { published: true } });
+  }
+
+  /** Snapshots whose creation event is not on Kafka yet (boot re-publication). */
+  unpublished(): Promise<SnapshotDoc[]> {
+    return this.background.find({ published: false }).sort({ createdAt: 1 }).toArray() as Promise<
+      SnapshotDoc[]
+    >;
+  }
+
+  /** Writes one chunk of a build's records (unordered: ids are unique by construction). */
+  async insertRecords(records: SnapshotRecordDoc[]): Promise<void> {
+    if (records.length > 0) await this.records.insertMany(records, { ordered: false });
+  }
+
+  /** Deletes the records of a build (failed builds, builds that matched an existing snapshot). */
+  async deleteRecords(build: string): Promise<void> {
+    await this.records.deleteMany({ build });
+  }
+
+  /** Deletes every snapshot of a dataset and their records. */
+  async deleteDataset(project: string, dataset: string): Promise<number> {
+    const docs = await this.background
+      .find({ project, dataset }, { projection: { _id: 1, build: 1 } })
+      .toArray();
+    for (const { build } of docs) await this.deleteRecords(build);
+    await this.background.deleteMany({ project, dataset });
+    return docs.length;
+  }
+}
