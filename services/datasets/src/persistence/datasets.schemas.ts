@@ -54,10 +54,23 @@ export interface SnapshotRecordDoc {
   record: Record<string, unknown>;
 }
 
+/** Where an alias of a prompt points now (the last `io.llmops.prompt.alias.moved.v1` seen for it). */
+export interface PromptAliasDoc {
+  /** `${exampleId-style scope of the prompt name}/${alias}` (names and aliases never hold `/`). */
+  _id: string;
+  project: string;
+  name: string;
+  alias: string;
+  /** The prompt hash the alias points at. */
+  hash: string;
+  version: number;
+}
+
 export const EXAMPLE = 'Example';
 export const DATASET = 'Dataset';
 export const SNAPSHOT = 'Snapshot';
 export const SNAPSHOT_RECORD = 'SnapshotRecord';
+export const PROMPT_ALIAS = 'PromptAlias';
 
 const options = (collection: string) => ({ collection, versionKey: false, strict: false }) as const;
 
@@ -103,9 +116,16 @@ export const SnapshotRecordSchema = new Schema<SnapshotRecordDoc>(
 // Downloads: one split of a snapshot in order.
 SnapshotRecordSchema.index({ build: 1, split: 1, i: 1 });
 
+// Snapshots resolve a filter's `prompt.alias` by `_id`; alias moves are blind upserts by `_id`.
+export const PromptAliasSchema = new Schema<PromptAliasDoc>(
+  { _id: String, project: String, name: String, alias: String, hash: String, version: Number },
+  options('prompt_aliases'),
+);
+
 export const DATASETS_MODELS: ModelDefinition[] = [
   { name: EXAMPLE, schema: ExampleSchema },
   { name: DATASET, schema: DatasetSchema },
   { name: SNAPSHOT, schema: SnapshotSchema },
   { name: SNAPSHOT_RECORD, schema: SnapshotRecordSchema },
+  { name: PROMPT_ALIAS, schema: PromptAliasSchema },
 ];
