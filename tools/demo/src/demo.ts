@@ -2,7 +2,9 @@
  * `npm run demo` (against a running `npm start`): the reference design's story in one command.
  * Registers two summarizer prompts, starts a 50/50 experiment, simulates users (B truly better,
  * slightly slower) with a progress bar, waits for analytics to catch up, and prints the results
- * with a plain-language verdict. Seeded (DEMO_SEED), so reruns produce the same traffic.
+ * with a plain-language verdict. Then it curates a preference dataset from that traffic, snapshots
+ * it, and ends with the command that downloads the pairs. Seeded (DEMO_SEED), so reruns produce the
+ * same traffic.
  *
  * Every call sends an API key: `LLMOPS_API_KEY`, else the key `npm start` writes to
  * `.local/dev-admin-key`. Any key of a project with the scopes of SCENARIO_SCOPES works; the
@@ -11,6 +13,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseApiKey } from '@llmops/hashing';
 import { DEV_ADMIN_KEY_PATH, shown } from '@llmops/local-infra';
+import { createPreferenceDataset, downloadInstructions, settledSnapshot } from './flywheel';
 import { call, HttpError, type PlatformUrls, runScenario, SCENARIO_SCOPES, sameKey } from './scenario';
 
 interface Interval {
@@ -85,6 +88,9 @@ const urls: PlatformUrls = {
   feedback: env.FEEDBACK_URL ?? 'http://127.0.0.1:3003',
   analytics: env.ANALYTICS_URL ?? 'http://127.0.0.1:3004',
 };
+const datasetsUrl = env.DATASETS_URL ?? 'http://127.0.0.1:3006';
+/** Outputs of one input whose ratings differ by at least this much make a preference pair. */
+const RATING_MARGIN = 2;
 
 function bar(done: number, total: number): void {
   const width = 30;
@@ -185,6 +191,25 @@ async function main(): Promise<void> {
   process.stderr.write('\n\n');
   if (!results?.arms) throw new Error('analytics returned no results; is the analytics service running?');
   console.log(renderResults(results));
+
+  // Names follow DATASET_NAME_PATTERN: lowercase, at most 63 characters.
+  const dataset = `${experiment.toLowerCase().slice(0, 57)}-pairs`;
+  await createPreferenceDataset(datasetsUrl, key, {
+    name: dataset,
+    experiment,
+    ratingMargin: RATING_MARGIN,
+    validation: 0.1,
+  });
+  process.stderr.write(
+    `\n  5. curating preference dataset "${dataset}" from the traffic (rating margin ${RATING_MARGIN}), snapshotting`,
+  );
+  const snapshot = await settledSnapshot(datasetsUrl, key, dataset, {
+    intervalMs: 2_000,
+    timeoutMs: 60_000,
+    onWait: () => process.stderr.write('.'),
+  });
+  process.stderr.write('\n\n');
+  console.log(downloadInstructions({ datasetsUrl, dataset, snapshot, keyFrom: from }));
 }
 
 /** What to tell the user about a failure: what went wrong, then what to do. */

@@ -1,2 +1,3 @@
 export * from './scenario';
+export * from './flywheel';
 export { demoKey, explain } from './demo';

@@ -25,6 +25,8 @@ export interface ScenarioKeys {
   traffic: string;
   /** Reads the results. */
   results: string;
+  /** Curates a dataset from the traffic, snapshots it and downloads it. */
+  datasets: string;
 }
 
 /** The least each step's key needs (a key with more, like npm start's admin key, works too). */
@@ -33,11 +35,12 @@ export const SCENARIO_SCOPES: Record<keyof ScenarioKeys, readonly Scope[]> = {
   experiments: ['experiments:write', 'prompts:read'],
   traffic: ['assign', 'ingest'],
   results: ['results:read'],
+  datasets: ['datasets:write', 'datasets:read'],
 };
 
 /** One key for every step. */
 export function sameKey(key: string): ScenarioKeys {
-  return { prompts: key, experiments: key, traffic: key, results: key };
+  return { prompts: key, experiments: key, traffic: key, results: key, datasets: key };
 }
 
 export interface ScenarioOptions {
@@ -65,10 +68,22 @@ export interface ArmTruth {
   corrections: number;
 }
 
+/** One generation as sent, with the feedback sent for it. */
+export interface ExampleTruth {
+  requestId: string;
+  arm: string;
+  input: string;
+  output: string;
+  rating: number;
+  correction?: string;
+}
+
 export interface ScenarioResult {
   experiment: string;
   hashes: { A: string; B: string };
   truth: Record<string, ArmTruth>;
+  /** Every generation in the order it was sent. */
+  examples: ExampleTruth[];
   /** Users the assignment service put outside the experiment (0 with full allocation). */
   notInExperiment: number;
 }
@@ -223,6 +238,7 @@ export async function runScenario(urls: PlatformUrls, o: ScenarioOptions): Promi
   await createAndStartExperiment(urls, o.experiment, o.promptName, hashes, o.keys.experiments);
 
   const truth: Record<string, ArmTruth> = { A: emptyTruth(), B: emptyTruth() };
+  const examples: ExampleTruth[] = [];
   let notInExperiment = 0;
   const chunk = o.chunkSize ?? 250;
   for (let start = 0; start < o.users; start += chunk) {
@@ -250,6 +266,8 @@ export async function runScenario(urls: PlatformUrls, o: ScenarioOptions): Promi
       const promptTokens = 400 + Math.floor(rand() * 200);
       const completionTokens = 80 + Math.floor(rand() * 60);
       const costUsd = Math.round((promptTokens * 0.15 + completionTokens * 0.6) * 1e-6 * 1e8) / 1e8;
+      const input = 'A long article about data flywheels...';
+      const output = `Summary for ${userId}`;
       generations.push({
         requestId,
         experiment: o.experiment,
@@ -257,8 +275,8 @@ export async function runScenario(urls: PlatformUrls, o: ScenarioOptions): Promi
         userId,
         prompt: a.prompt,
         model: 'gpt-4o-mini',
-        input: 'A long article about data flywheels...',
-        output: `Summary for ${userId}`,
+        input,
+        output,
         latencyMs,
         usage: { promptTokens, completionTokens },
         costUsd,
@@ -268,6 +286,7 @@ export async function runScenario(urls: PlatformUrls, o: ScenarioOptions): Promi
       const thumbs = rating >= 4 ? 'up' : 'down';
       const withComment = rand() < 0.1;
       const withCorrection = rating <= 2 && rand() < 0.5;
+      const correction = withCorrection ? 'A better summary.' : undefined;
       feedback.push({
         requestId,
         userId,
@@ -275,7 +294,15 @@ export async function runScenario(urls: PlatformUrls, o: ScenarioOptions): Promi
         thumbs,
         source: 'user',
         ...(withComment ? { comment: 'thanks' } : {}),
-        ...(withCorrection ? { correction: 'A better summary.' } : {}),
+        ...(correction === undefined ? {} : { correction }),
+      });
+      examples.push({
+        requestId,
+        arm: a.arm,
+        input,
+        output,
+        rating,
+        ...(correction === undefined ? {} : { correction }),
       });
       t.generations++;
       t.latencies.push(latencyMs);
@@ -292,5 +319,5 @@ export async function runScenario(urls: PlatformUrls, o: ScenarioOptions): Promi
     await ingest(`${urls.feedback}/v1/feedback/batch`, feedback, o.keys.traffic);
     o.onProgress?.(Math.min(start + chunk, o.users), o.users);
   }
-  return { experiment: o.experiment, hashes, truth, notInExperiment };
+  return { experiment: o.experiment, hashes, truth, examples, notInExperiment };
 }
