@@ -1,5 +1,5 @@
 /**
- * The route matrix: the five services as processes on real Kafka and MongoDB, and for every
+ * The route matrix: the six services as processes on real Kafka and MongoDB, and for every
  * operation of every service's OpenAPI document (GET /docs-json), the platform's route protection
  * as a caller meets it:
  *  - 401 without a key, and with a malformed, a revoked and an expired key;
@@ -173,6 +173,7 @@ describe('route matrix: every operation of every service, with and without the r
         'identity',
         env('identity', { IDENTITY_AUDIT_CONSUMER_GROUP: `${infra.id}-identity` }),
       ),
+      startServiceProcess('datasets', env('datasets', { DATASETS_CONSUMER_GROUP: `${infra.id}-datasets` })),
     ]);
     for (const s of others) services.set(s.name as ServiceName, s);
     await Promise.all(
@@ -211,6 +212,11 @@ describe('route matrix: every operation of every service, with and without the r
       keyToRevoke: '',
       projectToCreate: 'matrix-created',
       projectToDelete: 'matrix-deleted',
+      dataset: 'support-pairs',
+      snapshot: '',
+      datasetToCreate: 'support-pairs-new',
+      datasetToSnapshot: 'support-pairs-fresh',
+      datasetToDelete: 'support-pairs-old',
     };
     for (const id of [PROJECT_A, PROJECT_B, PROJECT_C, w.projectToDelete]) {
       await setup('identity', 'POST', '/v1/projects', { id });
@@ -239,6 +245,10 @@ describe('route matrix: every operation of every service, with and without the r
     for (const key of [w.experiment, w.runningToPause, w.runningToStop, w.runningForPhase]) {
       await setup('assignment', 'POST', `/v1/experiments/${key}/start`, {});
     }
+    for (const name of [w.dataset, w.datasetToSnapshot, w.datasetToDelete]) {
+      await setup('datasets', 'POST', '/v1/datasets', bodies.dataset(w, name));
+    }
+    w.snapshot = (await setup('datasets', 'POST', `/v1/datasets/${w.dataset}/snapshots`)).id as string;
     world = w;
     // Feedback and analytics learn experiments from the experiments topic.
     await expectEventually(
@@ -285,7 +295,7 @@ describe('route matrix: every operation of every service, with and without the r
     await Promise.all([...services.values()].map((s) => s.stop('SIGTERM')));
   });
 
-  it('has a fixture for every operation of the five documents, and every fixture names an operation', () => {
+  it('has a fixture for every operation of the six documents, and every fixture names an operation', () => {
     const operations = SERVICES.flatMap((s) => operationsOf(s, documents[s]));
     const unclassified = operations
       .filter((op) => !FIXTURES[op.service][operationName(op)])

@@ -33,6 +33,13 @@ export interface World {
   /** Projects the platform-wide routes create and delete. */
   projectToCreate: string;
   projectToDelete: string;
+  /** A dataset with one snapshot (`snapshot`, its 64-hex id): reads and downloads use them. */
+  dataset: string;
+  snapshot: string;
+  /** Datasets the create, snapshot and delete routes use (so their order does not matter). */
+  datasetToCreate: string;
+  datasetToSnapshot: string;
+  datasetToDelete: string;
 }
 
 /** What a world of resources that do not exist anywhere looks like (same shapes, other values). */
@@ -54,6 +61,11 @@ export const MISSING_WORLD: World = {
   keyToRevoke: '1'.repeat(20),
   projectToCreate: 'matrix-nowhere-new',
   projectToDelete: 'matrix-nowhere-old',
+  dataset: 'nowhere-dataset',
+  snapshot: 'd'.repeat(64),
+  datasetToCreate: 'nowhere-dataset-new',
+  datasetToSnapshot: 'nowhere-dataset-fresh',
+  datasetToDelete: 'nowhere-dataset-old',
 };
 
 export interface MatrixRequest {
@@ -119,6 +131,13 @@ export const bodies = {
     userId: 'user-1',
     rating: 4,
     source: 'user',
+  }),
+  /** Preference pairs of the world's experiment. */
+  dataset: (w: World, name: string) => ({
+    name,
+    format: 'preference',
+    filter: { experiment: w.experiment },
+    split: { validation: 0.1 },
   }),
 };
 
@@ -322,6 +341,53 @@ export const FIXTURES: Record<ServiceName, Record<string, RouteFixture>> = {
     },
     'GET /v1/audit': {
       request: (w) => ({ query: { project: w.project } }),
+      success: 200,
+      crossProject: notFound,
+    },
+  },
+  datasets: {
+    'POST /v1/datasets': {
+      request: (w) => ({ body: bodies.dataset(w, w.datasetToCreate) }),
+      success: 201,
+      // Names are per project: the other project creates a dataset of its own under the same name.
+      crossProject: { kind: 'own-project', status: 201 },
+    },
+    'GET /v1/datasets': {
+      request: () => ({}),
+      success: 200,
+      crossProject: { kind: 'listing', item: (w) => ({ name: w.dataset }) },
+    },
+    'GET /v1/datasets/{name}': {
+      request: (w) => ({ params: { name: w.dataset } }),
+      success: 200,
+      crossProject: notFound,
+    },
+    'DELETE /v1/datasets/{name}': {
+      request: (w) => ({ params: { name: w.datasetToDelete } }),
+      success: 204,
+      crossProject: notFound,
+    },
+    'POST /v1/datasets/{name}/snapshots': {
+      request: (w) => ({ params: { name: w.datasetToSnapshot } }),
+      // Its first snapshot (a snapshot equal to an existing one answers 200).
+      success: 201,
+      crossProject: notFound,
+    },
+    'GET /v1/datasets/{name}/snapshots': {
+      request: (w) => ({ params: { name: w.dataset } }),
+      success: 200,
+      crossProject: notFound,
+    },
+    'GET /v1/datasets/{name}/snapshots/{ref}': {
+      request: (w) => ({ params: { name: w.dataset, ref: w.snapshot } }),
+      success: 200,
+      crossProject: notFound,
+    },
+    'GET /v1/datasets/{name}/snapshots/{ref}/download': {
+      request: (w) => ({
+        params: { name: w.dataset, ref: w.snapshot },
+        query: { split: 'train', format: 'trl-dpo' },
+      }),
       success: 200,
       crossProject: notFound,
     },

@@ -5,7 +5,7 @@
  * root README holds it between two markers; `npm run docs:routes` rewrites it and the route matrix
  * test fails when the README differs from what the code declares.
  */
-export const SERVICES = ['registry', 'assignment', 'feedback', 'analytics', 'identity'] as const;
+export const SERVICES = ['registry', 'assignment', 'feedback', 'analytics', 'identity', 'datasets'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 /** What the route table reads of an OpenAPI 3 document. */

@@ -85,6 +85,7 @@ export async function collectServiceDocuments(
     LLMOPS_KEY_PEPPER: randomBytes(32).toString('base64url'),
     ANALYTICS_CONSUMER_GROUP: `${id}-analytics`,
     IDENTITY_AUDIT_CONSUMER_GROUP: `${id}-identity`,
+    DATASETS_CONSUMER_GROUP: `${id}-datasets`,
   };
   const dbOf = (name: ServiceName) => `${id}_${name}`;
   try {
