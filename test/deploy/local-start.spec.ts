@@ -23,12 +23,15 @@ import {
    own validated config schemas; nothing else of a service is imported here. */
 import { analyticsConfigSchema } from '../../services/analytics/src/config/analytics.config';
 import { assignmentConfigSchema } from '../../services/assignment/src/config/assignment.config';
+import { datasetsConfigSchema } from '../../services/datasets/src/config/datasets.config';
 import { feedbackConfigSchema } from '../../services/feedback/src/config/feedback.config';
 import { identityConfigSchema } from '../../services/identity/src/config/identity.config';
 import { registryConfigSchema } from '../../services/registry/src/config/registry.config';
 /* eslint-enable @nx/enforce-module-boundaries */
 
 const PEPPER = 'p'.repeat(40);
+const pick = (env: Record<string, string | undefined>, keys: string[]) =>
+  Object.fromEntries(keys.map((k) => [k, env[k]]));
 const ADMIN_KEY = 'llmk_0123456789abcdef0123_' + 'A'.repeat(43);
 
 describe('npm start: local secrets', () => {
@@ -97,7 +100,7 @@ describe('npm start: services', () => {
   const secrets = ensureLocalSecrets({ LLMOPS_KEY_PEPPER: PEPPER, LLMOPS_ADMIN_KEY: ADMIN_KEY });
   const envOf = (name: string, env: Record<string, string | undefined> = {}) =>
     serviceEnv(
-      localServices().find((s) => s.name === name)!,
+      localServices(env).find((s) => s.name === name)!,
       {
         env,
         hosts: localHosts(env),
@@ -108,19 +111,55 @@ describe('npm start: services', () => {
       },
     );
 
-  it('runs the five services on their config default ports', () => {
+  it('runs the six services on their config default ports', () => {
     const schemas = {
       identity: identityConfigSchema,
       registry: registryConfigSchema,
       assignment: assignmentConfigSchema,
       feedback: feedbackConfigSchema,
       analytics: analyticsConfigSchema,
+      datasets: datasetsConfigSchema,
     };
     expect(Object.fromEntries(localServices({}).map((s) => [s.name, s.port]))).toEqual(
       Object.fromEntries(
         Object.entries(schemas).map(([name, schema]) => [name, schema.shape.PORT.parse(undefined)]),
       ),
     );
+  });
+
+  it('moves each port with its <SERVICE>_PORT variable', () => {
+    const env = {
+      IDENTITY_PORT: '4005',
+      REGISTRY_PORT: '4001',
+      ASSIGNMENT_PORT: '4002',
+      FEEDBACK_PORT: '4003',
+      ANALYTICS_PORT: '4004',
+      DATASETS_PORT: '4006',
+    };
+    expect(Object.fromEntries(localServices(env).map((s) => [s.name, s.port]))).toEqual({
+      identity: 4005,
+      registry: 4001,
+      assignment: 4002,
+      feedback: 4003,
+      analytics: 4004,
+      datasets: 4006,
+    });
+    expect(envOf('datasets', env).PORT).toBe('4006');
+  });
+
+  it('points every service at the same Kafka, MongoDB and registry', () => {
+    for (const { name } of localServices()) {
+      expect({
+        name,
+        ...pick(envOf(name), ['KAFKA_BROKERS', 'MONGODB_URI', 'REGISTRY_URL', 'HOST']),
+      }).toEqual({
+        name,
+        KAFKA_BROKERS: '127.0.0.1:9092',
+        MONGODB_URI: 'mongodb://127.0.0.1:27017',
+        REGISTRY_URL: 'http://127.0.0.1:3001',
+        HOST: '127.0.0.1',
+      });
+    }
   });
 
   it('gives every service the pepper, and the admin key to identity only', () => {

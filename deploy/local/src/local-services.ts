@@ -1,11 +1,11 @@
 /**
- * What `npm start` runs: the five services, where they listen and the environment each one gets.
+ * What `npm start` runs: the six services, where they listen and the environment each one gets.
  * Pure functions of the environment, so their rules are tested without starting anything.
  */
 import type { LocalSecrets } from './local-secrets';
 
 export interface LocalService {
-  name: 'identity' | 'registry' | 'assignment' | 'feedback' | 'analytics';
+  name: 'identity' | 'registry' | 'assignment' | 'feedback' | 'analytics' | 'datasets';
   port: number;
   /** ANSI colour of its log prefix. */
   color: number;
@@ -20,6 +20,7 @@ export function localServices(env: Env = process.env): LocalService[] {
     { name: 'assignment', port: Number(env.ASSIGNMENT_PORT ?? 3002), color: 35 },
     { name: 'feedback', port: Number(env.FEEDBACK_PORT ?? 3003), color: 33 },
     { name: 'analytics', port: Number(env.ANALYTICS_PORT ?? 3004), color: 32 },
+    { name: 'datasets', port: Number(env.DATASETS_PORT ?? 3006), color: 94 },
   ];
 }
 

@@ -3,7 +3,7 @@
  *  - infrastructure through the local launchers (or KAFKA_BROKERS / MONGODB_URI),
  *  - the local secrets: the key pepper and the dev admin key in `.local/`, created on the first run
  *    (local-secrets.ts),
- *  - the five services, with one combined log stream prefixed by service, bound to HOST (127.0.0.1
+ *  - the six services, with one combined log stream prefixed by service, bound to HOST (127.0.0.1
  *    unless set: /health and /metrics answer without a key),
  *  - a local Prometheus scraping every service when the `prometheus` binary is installed,
  * then prints every URL. Ctrl-C (or SIGTERM) stops the services gracefully, then Prometheus and
