@@ -15,6 +15,7 @@ import { z } from 'zod';
    services' own validated config schemas; nothing else of a service is imported here. */
 import { analyticsConfigSchema } from '../../services/analytics/src/config/analytics.config';
 import { assignmentConfigSchema } from '../../services/assignment/src/config/assignment.config';
+import { datasetsConfigSchema } from '../../services/datasets/src/config/datasets.config';
 import { feedbackConfigSchema } from '../../services/feedback/src/config/feedback.config';
 import { identityConfigSchema } from '../../services/identity/src/config/identity.config';
 import { registryConfigSchema } from '../../services/registry/src/config/registry.config';
@@ -52,6 +53,7 @@ const apps: Record<string, z.ZodObject> = {
   assignment: assignmentConfigSchema,
   feedback: feedbackConfigSchema,
   analytics: analyticsConfigSchema,
+  datasets: datasetsConfigSchema,
 };
 
 /** A service's environment as written in the file (with `${VAR:?…}` references). */
@@ -76,11 +78,12 @@ function hostPort(value: string): { host: string; port: number } {
 }
 
 describe('docker-compose.yml', () => {
-  it('runs Kafka (KRaft), MongoDB 7+, Prometheus, Grafana and the five services', () => {
+  it('runs Kafka (KRaft), MongoDB 7+, Prometheus, Grafana and the six services', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
       [
         'analytics',
         'assignment',
+        'datasets',
         'feedback',
         'grafana',
         'identity',
@@ -102,7 +105,7 @@ describe('docker-compose.yml', () => {
     const published = Object.entries(compose.services).flatMap(([name, s]) =>
       (s.ports ?? []).map((port) => ({ name, port })),
     );
-    expect(published.length).toBeGreaterThanOrEqual(9);
+    expect(published.length).toBeGreaterThanOrEqual(10);
     expect(published.filter(({ port }) => !port.startsWith('127.0.0.1:'))).toEqual([]);
   });
 

@@ -19,7 +19,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
 const nx = JSON.parse(readFileSync(join(root, 'nx.json'), 'utf8')) as {
   targetDefaults: { build: { options: { command: string } } };
 };
-const SERVICES = ['registry', 'assignment', 'feedback', 'analytics', 'identity'];
+const SERVICES = ['registry', 'assignment', 'feedback', 'analytics', 'identity', 'datasets'];
 const COMPILERS = ['typescript', '@swc/core', '@swc/cli', '@swc-node/register', 'ts-node', 'tsx', 'esbuild'];
 
 /** Each `FROM <image> AS <name>` stage and its instructions, one logical line each. */
