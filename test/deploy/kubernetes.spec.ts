@@ -1,7 +1,7 @@
 /**
  * Structural checks of deploy/k8s: every service has a Deployment and a Service with probes on
  * /health/*, resource requests and limits, config from the ConfigMap and the Secrets, an HPA, and
- * the analytics consumer never scales past the number of topic partitions. The key pepper and the
+ * the consumer groups (analytics, datasets) never scale past the number of topic partitions. The key pepper and the
  * admin key come from the generated Secret llmops-auth, whose values never sit in the manifests.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -15,6 +15,7 @@ import type { z } from 'zod';
    services' own validated config schemas; nothing else of a service is imported here. */
 import { analyticsConfigSchema } from '../../services/analytics/src/config/analytics.config';
 import { assignmentConfigSchema } from '../../services/assignment/src/config/assignment.config';
+import { datasetsConfigSchema } from '../../services/datasets/src/config/datasets.config';
 import { feedbackConfigSchema } from '../../services/feedback/src/config/feedback.config';
 import { identityConfigSchema } from '../../services/identity/src/config/identity.config';
 import { registryConfigSchema } from '../../services/registry/src/config/registry.config';
@@ -83,6 +84,7 @@ const schemas: Record<string, z.ZodObject> = {
   assignment: assignmentConfigSchema,
   feedback: feedbackConfigSchema,
   analytics: analyticsConfigSchema,
+  datasets: datasetsConfigSchema,
 };
 
 const configMap = find('ConfigMap', 'llmops-config')!;
@@ -283,7 +285,7 @@ describe('kubernetes manifests', () => {
         const names = [...String(rendered.stdout).matchAll(/name: (llmops-auth\S*)/g)].map((m) => m[1]);
         expect(new Set(names).size).toBe(1);
         expect(names[0]).toMatch(/^llmops-auth-[a-z0-9]+$/);
-        // 1 Secret + the pepper in five Deployments + identity's admin key.
+        // 1 Secret + the pepper in every Deployment + identity's admin key.
         expect(names).toHaveLength(1 + Object.keys(schemas).length + 1);
       } finally {
         rmSync(copy, { recursive: true, force: true });
@@ -307,12 +309,24 @@ describe('kubernetes manifests', () => {
     });
   });
 
-  it('never scales the analytics consumer past the topic partitions', () => {
-    const partitions = Number(configMap.data?.KAFKA_TOPIC_PARTITIONS);
-    expect(partitions).toBeGreaterThanOrEqual(6);
-    const hpa = find('HorizontalPodAutoscaler', 'analytics')!.spec as { maxReplicas: number };
-    const deployment = find('Deployment', 'analytics')!.spec as { replicas: number };
-    expect(hpa.maxReplicas).toBeLessThanOrEqual(partitions);
-    expect(deployment.replicas).toBeLessThanOrEqual(partitions);
+  it.each(['analytics', 'datasets'])(
+    'never scales the %s consumer group past the topic partitions',
+    (name) => {
+      const partitions = Number(configMap.data?.KAFKA_TOPIC_PARTITIONS);
+      expect(partitions).toBeGreaterThanOrEqual(6);
+      const hpa = find('HorizontalPodAutoscaler', name)!.spec as { maxReplicas: number };
+      const deployment = find('Deployment', name)!.spec as { replicas: number };
+      expect(hpa.maxReplicas).toBeLessThanOrEqual(partitions);
+      expect(deployment.replicas).toBeLessThanOrEqual(partitions);
+    },
+  );
+
+  it('runs every datasets replica in the one consumer group, pinned to its name', () => {
+    const spec = find('Deployment', 'datasets')!.spec as { template: { spec: { containers: Container[] } } };
+    const env = spec.template.spec.containers[0].env ?? [];
+    expect(env).toContainEqual({ name: 'DATASETS_CONSUMER_GROUP', value: 'llmops-datasets' });
+    // Materializing is not switched off in the Deployment: every replica is a member of the group.
+    expect(env.map((e) => e.name)).not.toContain('DATASETS_CONSUMER_ENABLED');
+    expect(datasetsConfigSchema.shape.DATASETS_CONSUMER_GROUP.parse(undefined)).toBe('llmops-datasets');
   });
 });
