@@ -2,7 +2,7 @@
  * Production runs the compiled JavaScript (`npm run build`; the Docker image and the Kubernetes
  * manifests start `node --enable-source-maps dist/services/<name>/src/main.js`), while the other
  * end-to-end tests run the TypeScript sources. This test builds (through Nx, so an unchanged tree
- * is a cache hit), starts the five built services on real Kafka and MongoDB and checks that each
+ * is a cache hit), starts the six built services on real Kafka and MongoDB and checks that each
  * is ready, serves its OpenAPI document (built from the decorators' metadata) and answers API
  * calls with keys, so a broken build fails `npm test`.
  */

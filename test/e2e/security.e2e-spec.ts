@@ -1,5 +1,5 @@
 /**
- * Identity across the platform, as operators and teams meet it: the five services as processes on
+ * Identity across the platform, as operators and teams meet it: the six services as processes on
  * real Kafka and MongoDB, two projects and their keys created through the identity service's API
  * with the operator's key, then
  *  - revocation: a key that works at every service answers 401 everywhere within 5 s of its
@@ -80,7 +80,7 @@ describe('identity across the platform: revocation, audit trail, tenancy', () =>
   it('a revoked key answers 401 at every service within 5 s of its revocation through identity', async () => {
     const key = await platform.identity.createKey(A, {
       name: 'revocation probe',
-      scopes: ['prompts:read', 'experiments:read', 'ingest', 'results:read'],
+      scopes: ['prompts:read', 'experiments:read', 'ingest', 'results:read', 'datasets:read'],
     });
     // What the key does at each service: 2xx while it is valid (identity: 403, it has no admin scope).
     const use: Record<ServiceName, () => Promise<number>> = {
@@ -98,9 +98,17 @@ describe('identity across the platform: revocation, audit trail, tenancy', () =>
       analytics: async () =>
         (await send(key, 'analytics', 'GET', '/v1/feedback/unattributed?limit=1')).status,
       identity: () => probeKey(platform.services.get('identity')!, key),
+      datasets: async () => (await send(key, 'datasets', 'GET', '/v1/datasets')).status,
     };
     const before = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (s) => [s, await use[s]()])));
-    expect(before).toEqual({ registry: 200, assignment: 200, feedback: 202, analytics: 200, identity: 403 });
+    expect(before).toEqual({
+      registry: 200,
+      assignment: 200,
+      feedback: 202,
+      analytics: 200,
+      identity: 403,
+      datasets: 200,
+    });
 
     const revokedAt = performance.now();
     await platform.identity.revokeKey(key);

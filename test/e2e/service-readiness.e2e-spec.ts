@@ -30,6 +30,7 @@ describe('service readiness against real Kafka and MongoDB', () => {
           MONGODB_DB: `${infra.dbName}_${name}`,
           ANALYTICS_CONSUMER_GROUP: `${infra.id}-analytics`,
           IDENTITY_AUDIT_CONSUMER_GROUP: `${infra.id}-identity-audit`,
+          DATASETS_CONSUMER_GROUP: `${infra.id}-datasets`,
           ...(name === 'identity' ? { LLMOPS_ADMIN_KEY: admin.key } : {}),
         }),
       );

@@ -33,6 +33,7 @@ export const KEY_PROBES: Record<ServiceName, { method: string; path: string }> =
   feedback: { method: 'POST', path: '/v1/feedback' },
   analytics: { method: 'GET', path: '/v1/feedback/unattributed?limit=1' },
   identity: { method: 'GET', path: '/v1/audit?limit=1' },
+  datasets: { method: 'GET', path: '/v1/datasets' },
 };
 
 /** The status `service` answers its key probe with `key` (401: it does not accept the key). */

@@ -73,7 +73,14 @@ export async function startServiceProcess(
 
 export { httpJson };
 
-export const SERVICE_NAMES = ['registry', 'assignment', 'feedback', 'analytics', 'identity'] as const;
+export const SERVICE_NAMES = [
+  'registry',
+  'assignment',
+  'feedback',
+  'analytics',
+  'identity',
+  'datasets',
+] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** Where each service listens by default (`npm start`, the READMEs' examples). */
@@ -83,9 +90,10 @@ export const DEFAULT_PORTS: Record<ServiceName, number> = {
   feedback: 3003,
   analytics: 3004,
   identity: 3005,
+  datasets: 3006,
 };
 
-/** The five services as processes, and the operator's key identity was started with. */
+/** The six services as processes, and the operator's key identity was started with. */
 export interface RunningPlatform {
   services: Map<ServiceName, ServiceProcess>;
   url(name: ServiceName): string;
@@ -100,7 +108,7 @@ export interface RunningPlatform {
 }
 
 /**
- * Starts the five services against the test's own databases and topic prefix (assignment pointed
+ * Starts the six services against the test's own databases and topic prefix (assignment pointed
  * at the registry, every service with the test pepper, identity with a fresh `LLMOPS_ADMIN_KEY`),
  * waits until each one's /health/ready answers 200 and the admin key works everywhere. `extra` adds
  * environment variables per service; `code` chooses sources or built output.
@@ -143,6 +151,11 @@ export async function startAllServices(
     startServiceProcess(
       'analytics',
       envOf('analytics', { ANALYTICS_CONSUMER_GROUP: `${infra.id}-analytics` }),
+      code,
+    ),
+    startServiceProcess(
+      'datasets',
+      envOf('datasets', { DATASETS_CONSUMER_GROUP: `${infra.id}-datasets` }),
       code,
     ),
   ]);
