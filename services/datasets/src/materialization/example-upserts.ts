@@ -1,0 +1,81 @@
+/**
+ * The upsert of `examples` each generation or feedback event becomes. Every upsert is
+ * unconditional: it sets fields that only this event (or a duplicate of it) ever sets, and lowers
+ * `firstSeenAt`. Applied in any order, any number of times, they leave the same document, so a
+ * batch re-consumed after a crash or a replay changes nothing (exactly-once effects without reads).
+ * An edit also removes the revision it replaces; a stale revision that arrives after its edit is
+ * stored beside it and loses at read time (`latestRevisions`: the highest revision wins).
+ */
+import type { FeedbackSubmittedData, GenerationLoggedData } from '@llmops/contracts';
+import { canonicalize, sha256Hex } from '@llmops/hashing';
+import {
+  type ExampleGeneration,
+  exampleId,
+  type FeedbackRevision,
+  feedbackKey,
+  revisionKey,
+} from '../domain/example';
+import type { ExampleUpsert } from '../persistence/example-writer';
+
+/** Drops the keys whose value is undefined (MongoDB would store them as null). */
+function defined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** The stored generation: the contract's fields only (unknown ones tolerated on read are dropped). */
+export function toGeneration(data: GenerationLoggedData): ExampleGeneration {
+  return defined<ExampleGeneration>({
+    input: data.input,
+    inputHash: data.input === undefined ? undefined : sha256Hex(canonicalize(data.input)),
+    output: data.output,
+    prompt: data.prompt && { name: data.prompt.name, hash: data.prompt.hash },
+    model: data.model,
+    experiment: data.experiment,
+    arm: data.arm,
+    userId: data.userId,
+    latencyMs: data.latencyMs,
+    usage: data.usage && {
+      promptTokens: data.usage.promptTokens,
+      completionTokens: data.usage.completionTokens,
+    },
+    costUsd: data.costUsd,
+    metadata: data.metadata,
+    timestamp: data.timestamp,
+    receivedAt: data.receivedAt,
+  });
+}
+
+/** The stored revision of a piece of feedback. */
+export function toRevision(data: FeedbackSubmittedData): FeedbackRevision {
+  return defined<FeedbackRevision>({
+    feedbackId: data.feedbackId,
+    revision: data.revision,
+    source: data.source,
+    rating: data.rating,
+    ratingScale: { min: data.ratingScale.min, max: data.ratingScale.max },
+    thumbs: data.thumbs,
+    comment: data.comment,
+    correction: data.correction,
+    scores: data.scores,
+    timestamp: data.timestamp,
+    receivedAt: data.receivedAt,
+  });
+}
+
+export function generationUpsert(project: string, data: GenerationLoggedData): ExampleUpsert {
+  return {
+    _id: exampleId(project, data.requestId),
+    $set: { project, requestId: data.requestId, generation: toGeneration(data) },
+    firstSeenAt: new Date(data.receivedAt),
+  };
+}
+
+export function feedbackUpsert(project: string, data: FeedbackSubmittedData): ExampleUpsert {
+  const item = `feedback.${feedbackKey(data.feedbackId)}`;
+  return {
+    _id: exampleId(project, data.requestId),
+    $set: { project, requestId: data.requestId, [`${item}.${revisionKey(data.revision)}`]: toRevision(data) },
+    ...(data.edit ? { $unset: { [`${item}.${revisionKey(data.edit.previousRevision)}`]: '' as const } } : {}),
+    firstSeenAt: new Date(data.receivedAt),
+  };
+}

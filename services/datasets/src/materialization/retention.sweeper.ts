@@ -1,0 +1,54 @@
+/**
+ * Deletes the examples first seen more than DATASETS_RETENTION_DAYS ago: at boot and every
+ * DATASETS_RETENTION_SWEEP_MS, on the replicas that run the consumer. Events that old are skipped by
+ * the consumer, so a purged example is not brought back by a replay.
+ */
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { LOGGER, SERVICE_CONFIG } from '@llmops/platform';
+import type { Logger } from 'pino';
+import type { DatasetsConfig } from '../config/datasets.config';
+import { DatasetsMetrics } from '../metrics/datasets-metrics';
+import { ExampleWriter } from '../persistence/example-writer';
+import { PeriodicTask } from './periodic-task';
+
+const DAY_MS = 86_400_000;
+
+@Injectable()
+export class RetentionSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly task: PeriodicTask;
+
+  constructor(
+    @Inject(SERVICE_CONFIG) private readonly config: DatasetsConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly examples: ExampleWriter,
+    private readonly metrics: DatasetsMetrics,
+  ) {
+    this.task = new PeriodicTask(
+      'retention sweep',
+      config.DATASETS_RETENTION_SWEEP_MS,
+      async () => {
+        await this.sweep();
+      },
+      logger,
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.config.DATASETS_CONSUMER_ENABLED) this.task.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.task.stop();
+  }
+
+  /** One sweep; returns how many examples it deleted. */
+  async sweep(): Promise<number> {
+    const horizon = new Date(Date.now() - this.config.DATASETS_RETENTION_DAYS * DAY_MS);
+    const purged = await this.examples.purgeFirstSeenBefore(horizon);
+    if (purged > 0) {
+      this.metrics.purged.inc(purged);
+      this.logger.info({ purged, horizon: horizon.toISOString() }, 'retention sweep purged examples');
+    }
+    return purged;
+  }
+}
