@@ -1,18 +1,24 @@
 /**
- * The whole platform as a team would use it: five service processes on real Kafka and MongoDB,
+ * The whole platform as a team would use it: six service processes on real Kafka and MongoDB,
  * a project and one key per step with only that step's scopes, created through the identity
  * service's API with the operator's key, the reference story over the public APIs (2,000 users,
  * B better by design), results checked against ground truth computed here from what was sent,
- * `npm run demo` with a key, a real Prometheus scraping every service, every Grafana panel query
- * answered, and every README curl example run with a key.
+ * the same traffic curated by the datasets service into snapshots whose JSONL downloads equal
+ * ground truth, `npm run demo` with a key down to the preference pairs it says how to download,
+ * a real Prometheus scraping every service, every Grafana panel query answered, and every README
+ * curl example run with a key.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expectEventually, testInfra } from '@llmops/testing';
 import {
   call,
+  downloadUrl,
+  type DatasetSnapshot,
+  type ExampleTruth,
   runScenario,
   type ArmTruth,
   SCENARIO_SCOPES,
@@ -64,6 +70,56 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
+/**
+ * The split the datasets service documents for an example: the first 52 bits of sha256 of its id
+ * (`<project>\u001f<requestId>` outside `default`) as a number in [0, 1), on the cumulative
+ * fractions of the named splits in name order; the rest is `train`.
+ */
+function splitOf(requestId: string, split: Record<string, number>): string {
+  const x = parseInt(
+    createHash('sha256').update(`${PROJECT}\u001f${requestId}`).digest('hex').slice(0, 13),
+    16,
+  );
+  let upTo = 0;
+  for (const name of Object.keys(split).sort()) {
+    upTo += split[name];
+    if (x / 2 ** 52 < upTo) return name;
+  }
+  return 'train';
+}
+
+/**
+ * The preference pairs of a set of examples, as the datasets service defines them: per input,
+ * each correction over its output, then the rated outputs by (rating desc, request id asc), the
+ * i-th best over the i-th worst while their ratings differ by at least `margin`. A pair is in the
+ * split of its preferred example. Each as `split, preferred, rejected` (one line of text).
+ */
+function preferencePairs(examples: ExampleTruth[], margin: number, split: Record<string, number>): string[] {
+  const pairs: string[] = [];
+  const byInput = new Map<string, ExampleTruth[]>();
+  for (const e of examples) byInput.set(e.input, [...(byInput.get(e.input) ?? []), e]);
+  for (const group of byInput.values()) {
+    for (const e of group) {
+      if (e.correction !== undefined)
+        pairs.push([splitOf(e.requestId, split), e.correction, e.output].join('|'));
+    }
+    const rated = [...group].sort(
+      (a, b) => b.rating - a.rating || (a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : 0),
+    );
+    for (let i = 0; i < Math.floor(rated.length / 2); i++) {
+      const [best, worst] = [rated[i], rated[rated.length - 1 - i]];
+      if (best.rating - worst.rating < margin) break;
+      pairs.push([splitOf(best.requestId, split), best.output, worst.output].join('|'));
+    }
+  }
+  return pairs.sort();
+}
+
+const countBy = (xs: string[]): Record<string, number> =>
+  xs.reduce<Record<string, number>>((acc, x) => ({ ...acc, [x]: (acc[x] ?? 0) + 1 }), {});
+
+type Message = { role: string; content: string };
+
 describe('the whole platform end to end', () => {
   const infra = testInfra();
   let platform: RunningPlatform;
@@ -78,6 +134,25 @@ describe('the whole platform end to end', () => {
     feedback: url('feedback'),
     analytics: url('analytics'),
   });
+
+  /** A split of a snapshot in an export format, over HTTP: each line parsed. */
+  const download = async <T>(dataset: string, ref: string, split: string, format: string): Promise<T[]> => {
+    const res = await fetch(downloadUrl(url('datasets'), dataset, ref, split, format), {
+      headers: { authorization: `Bearer ${keys.datasets}` },
+      signal: AbortSignal.timeout(60_000),
+    });
+    const text = await res.text();
+    expect({ status: res.status, type: res.headers.get('content-type') }).toEqual({
+      status: 200,
+      type: expect.stringMatching(/^application\/x-ndjson/) as unknown,
+    });
+    return text === ''
+      ? []
+      : text
+          .trimEnd()
+          .split('\n')
+          .map((line) => JSON.parse(line) as T);
+  };
 
   beforeAll(async () => {
     platform = await startAllServices(infra, { analytics: { ANALYTICS_METRICS_REFRESH_MS: '500' } });
@@ -155,6 +230,100 @@ describe('the whole platform end to end', () => {
     expect(results.srm.mismatch).toBe(false);
   });
 
+  it('curates the traffic into datasets: snapshots and their JSONL downloads equal what was sent', async () => {
+    const experiment = scenario.experiment;
+    const datasets = url('datasets');
+    const snapshotOf = (name: string) =>
+      call<DatasetSnapshot>('POST', `${datasets}/v1/datasets/${name}/snapshots`, { key: keys.datasets });
+    const create = (body: unknown) => call('POST', `${datasets}/v1/datasets`, { key: keys.datasets, body });
+
+    // Fine-tuning conversations: every generation of the experiment with a rating (each has one).
+    const sftSplit = { validation: 0.2 };
+    await create({
+      name: 'story-sft',
+      format: 'chat',
+      filter: { experiment, minRating: 1 },
+      split: sftSplit,
+    });
+    // The datasets service consumes generations and feedback on its own: once a snapshot holds
+    // every rated generation, all of the traffic is materialized.
+    const sft = await expectEventually(
+      async () => {
+        const snapshot = await snapshotOf('story-sft');
+        expect(snapshot.records).toBe(USERS);
+        return snapshot;
+      },
+      { timeoutMs: 120_000, intervalMs: 2_000 },
+    );
+    const sftTruth = countBy(scenario.examples.map((e) => splitOf(e.requestId, sftSplit)));
+    expect(sft.splits).toEqual(sftTruth);
+    const turns: string[] = [];
+    for (const split of ['train', 'validation']) {
+      const lines = await download<{ messages: Message[] }>('story-sft', sft.id, split, 'openai-chat');
+      expect(lines).toHaveLength(sftTruth[split]);
+      for (const { messages } of lines) {
+        expect(messages[0]).toEqual({ role: 'user', content: 'A long article about data flywheels...' });
+        expect(messages).toHaveLength(2);
+        expect(messages[1].role).toBe('assistant');
+        turns.push(`${split}|${messages[1].content}`);
+      }
+    }
+    // The assistant turn is the correction where there is one, else the output.
+    const corrected = scenario.examples.filter((e) => e.correction !== undefined);
+    expect(corrected.length).toBeGreaterThan(0);
+    expect(turns.sort()).toEqual(
+      scenario.examples.map((e) => `${splitOf(e.requestId, sftSplit)}|${e.correction ?? e.output}`).sort(),
+    );
+    expect(turns.filter((t) => t.endsWith('|A better summary.'))).toHaveLength(corrected.length);
+
+    // Preference pairs: corrections over their outputs, and outputs rated at least 2 apart.
+    const pairSplit = { validation: 0.1 };
+    await create({
+      name: 'story-pairs',
+      format: 'preference',
+      filter: { experiment },
+      split: pairSplit,
+      preference: { ratingMargin: 2 },
+    });
+    const pairs = await snapshotOf('story-pairs');
+    const pairTruth = preferencePairs(scenario.examples, 2, pairSplit);
+    expect(pairs).toMatchObject({ sequence: 1, records: pairTruth.length });
+    expect(pairs.splits).toEqual(countBy(pairTruth.map((p) => p.split('|')[0])));
+    const downloaded: string[] = [];
+    for (const split of ['train', 'validation']) {
+      type Line = {
+        input: { messages: Message[] };
+        preferred_output: Message[];
+        non_preferred_output: Message[];
+      };
+      const lines = await download<Line>('story-pairs', pairs.id, split, 'openai-preference');
+      for (const line of lines) {
+        expect(line.input).toEqual({
+          messages: [{ role: 'user', content: 'A long article about data flywheels...' }],
+        });
+        expect(line.preferred_output[0].role).toBe('assistant');
+        downloaded.push(
+          [split, line.preferred_output[0].content, line.non_preferred_output[0].content].join('|'),
+        );
+      }
+      // TRL's format: the same pairs, in the same order.
+      const dpo = await download<{ chosen: Message[]; rejected: Message[] }>(
+        'story-pairs',
+        'latest',
+        split,
+        'trl-dpo',
+      );
+      expect(dpo.map((l) => [l.chosen[0].content, l.rejected[0].content])).toEqual(
+        lines.map((l) => [l.preferred_output[0].content, l.non_preferred_output[0].content]),
+      );
+    }
+    expect(downloaded.sort()).toEqual(pairTruth);
+    expect(downloaded.filter((p) => p.split('|')[1] === 'A better summary.')).toHaveLength(corrected.length);
+
+    // Nothing new: snapshotting again returns the same snapshot.
+    expect(await snapshotOf('story-pairs')).toMatchObject({ id: pairs.id, sequence: 1 });
+  }, 240_000);
+
   it('every step key holds only its scopes: the traffic key cannot read results or register prompts', async () => {
     const results = await httpJson(`${url('analytics')}/v1/experiments/${scenario.experiment}/results`, {
       headers: { authorization: `Bearer ${keys.traffic}` },
@@ -185,6 +354,7 @@ describe('the whole platform end to end', () => {
           ASSIGNMENT_URL: url('assignment'),
           FEEDBACK_URL: url('feedback'),
           ANALYTICS_URL: url('analytics'),
+          DATASETS_URL: url('datasets'),
           DEMO_USERS: '200',
           DEMO_EXPERIMENT: `demo-${infra.id}`,
         },
@@ -200,18 +370,68 @@ describe('the whole platform end to end', () => {
     // The key itself is never printed.
     expect(output).not.toContain(platform.admin.key);
     expect(output).toMatch(/A \(control\)\s+\d+/);
-  }, 120_000);
+
+    // It ends by saying how to download its preference pairs: pasted as printed, the commands work.
+    const ending = output.slice(output.indexOf("Download the demo's preference pairs"));
+    expect(output.indexOf('Verdict: ')).toBeLessThan(output.indexOf(ending));
+    const printed =
+      /dataset "([^"]+)", snapshot \d+ \((\d+) pairs: train (\d+), validation (\d+)\)\n {2}snapshot id ([0-9a-f]{64})/.exec(
+        ending,
+      );
+    expect(printed).not.toBeNull();
+    const [, dataset, records, train, validation, snapshotId] = printed!;
+    expect(Number(records)).toBeGreaterThan(0);
+    expect(Number(train) + Number(validation)).toBe(Number(records));
+    const commands = ending.split('\n').filter((l) => l.startsWith('  curl '));
+    expect(commands).toHaveLength(2);
+    const cwd = mkdtempSync(join(tmpdir(), 'demo-pairs-'));
+    for (const command of commands) {
+      expect(command).toContain(snapshotId);
+      const run = spawnSync('bash', ['-u', '-c', command], {
+        cwd,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '',
+          LLMOPS_API_KEY: platform.admin.key,
+        },
+        encoding: 'utf8',
+      });
+      expect({ command, status: run.status, stderr: run.stderr }).toEqual({ command, status: 0, stderr: '' });
+    }
+    for (const [split, n] of [
+      ['train', train],
+      ['validation', validation],
+    ]) {
+      const lines = readFileSync(join(cwd, `${dataset}.${split}.jsonl`), 'utf8')
+        .split('\n')
+        .filter(Boolean);
+      expect(lines).toHaveLength(Number(n));
+      for (const line of lines) {
+        expect(JSON.parse(line)).toEqual({
+          input: { messages: [{ role: 'user', content: expect.any(String) as unknown }] },
+          preferred_output: [{ role: 'assistant', content: expect.any(String) as unknown }],
+          non_preferred_output: [{ role: 'assistant', content: expect.any(String) as unknown }],
+        });
+      }
+    }
+    rmSync(cwd, { recursive: true, force: true });
+    // The demo snapshotted once the datasets service had all of its traffic: nothing new since.
+    const again = await call<DatasetSnapshot>('POST', `${url('datasets')}/v1/datasets/${dataset}/snapshots`, {
+      key: platform.admin.key,
+    });
+    expect(again.id).toBe(snapshotId);
+  }, 180_000);
 
   const withPrometheus = prometheusAvailable ? it : it.skip;
 
   withPrometheus(
-    'a real Prometheus scrapes all five services and sees the per-arm series',
+    'a real Prometheus scrapes every service and sees the per-arm series',
     async () => {
       prometheus = await startPrometheus([...platform.services.values()].map((s) => `127.0.0.1:${s.port}`));
       await expectEventually(
         async () => {
           const up = await prometheus!.query('up{job="llmops"}');
-          expect(up.filter((s) => s.value[1] === '1')).toHaveLength(5);
+          expect(up.filter((s) => s.value[1] === '1')).toHaveLength(platform.services.size);
           const byArm = await prometheus!.query(
             `llmops_experiment_ratings{experiment="${seriesOf(scenario.experiment)}"}`,
           );
@@ -288,6 +508,7 @@ describe('the whole platform end to end', () => {
       'services/feedback/README.md',
       'services/analytics/README.md',
       'services/identity/README.md',
+      'services/datasets/README.md',
     ].map((f) => join(root, f));
     const examples = files.flatMap(extractCurlExamples);
     expect(examples.length).toBeGreaterThanOrEqual(30);
