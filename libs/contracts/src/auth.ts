@@ -7,6 +7,8 @@
  * - `assign`: ask for assignments (assignment's hot path).
  * - `ingest`: log generations and feedback (feedback).
  * - `results:read`: read experiment results (analytics).
+ * - `datasets:read` / `datasets:write`: read datasets, their snapshots and downloads / define and
+ *   delete datasets and build snapshots (datasets).
  * - `admin`: manage the keys and read the audit trail of the key's own project (identity).
  * - `platform:admin`: create and delete projects, and act on any project (identity).
  */
@@ -19,6 +21,8 @@ export const SCOPES = [
   'assign',
   'ingest',
   'results:read',
+  'datasets:read',
+  'datasets:write',
   'admin',
   'platform:admin',
 ] as const;
@@ -43,6 +47,9 @@ export const AUDIT_ACTIONS = [
   'key.revoked',
   'project.created',
   'project.deleted',
+  'dataset.created',
+  'dataset.deleted',
+  'dataset.snapshot-created',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { type SchemaKit, STRICT_KIT, TOLERANT_KIT } from './events/common.schema';
 import { buildApiKeyUpdatedData } from './events/api-key-updated.event';
 import { buildAuditRecordedData } from './events/audit-recorded.event';
+import { buildDatasetSnapshotCreatedData } from './events/dataset-snapshot-created.event';
 import { buildExperimentCreatedData } from './events/experiment-created.event';
 import { buildExperimentStatusChangedData } from './events/experiment-status-changed.event';
 import { buildExperimentUpdatedData } from './events/experiment-updated.event';
@@ -30,9 +31,9 @@ import { TOPICS, type TopicBaseName } from './topics';
  *   changes it also gets a new topic (`llmops.feedback.v2`). During a migration the producer publishes
  *   v1 and v2 side by side until every consumer has moved, then v1 is retired.
  */
-export const CONTRACTS_VERSION = '1.1.0';
+export const CONTRACTS_VERSION = '1.2.0';
 
-export type ServiceName = 'registry' | 'assignment' | 'feedback' | 'analytics' | 'identity';
+export type ServiceName = 'registry' | 'assignment' | 'feedback' | 'analytics' | 'identity' | 'datasets';
 
 /** CloudEvents `source` of each producing service. */
 export const EVENT_SOURCES = {
@@ -41,6 +42,7 @@ export const EVENT_SOURCES = {
   feedback: '/llmops/feedback',
   analytics: '/llmops/analytics',
   identity: '/llmops/identity',
+  datasets: '/llmops/datasets',
 } as const satisfies Record<ServiceName, string>;
 
 const builders = {
@@ -54,6 +56,7 @@ const builders = {
   [EVENT_TYPES.feedbackSubmitted]: buildFeedbackSubmittedData,
   [EVENT_TYPES.apiKeyUpdated]: buildApiKeyUpdatedData,
   [EVENT_TYPES.auditRecorded]: buildAuditRecordedData,
+  [EVENT_TYPES.datasetSnapshotCreated]: buildDatasetSnapshotCreatedData,
 } as const satisfies Record<EventType, (k: SchemaKit) => z.ZodType>;
 
 type DataSchemas = { [T in EventType]: ReturnType<(typeof builders)[T]> };
@@ -211,6 +214,19 @@ export const EVENT_CATALOG: { readonly [T in EventType]: EventDefinition<T> } = 
     keyDescription: "`data.project`: one project's audit trail is on one partition, in order.",
     partitionKey: (d) => d.project,
   },
+  [EVENT_TYPES.datasetSnapshotCreated]: {
+    type: EVENT_TYPES.datasetSnapshotCreated,
+    topic: TOPICS.datasetSnapshots,
+    producer: 'datasets',
+    source: EVENT_SOURCES.datasets,
+    messageName: 'DatasetSnapshotCreated',
+    operationId: 'datasets.publishDatasetSnapshotCreated',
+    summary:
+      'A new immutable snapshot of a dataset was built (content-addressed by snapshotId; its records are downloaded over HTTP).',
+    keyDescription:
+      "`data.dataset` in project default, `<project>/<data.dataset>` otherwise (see datasetTopicKey): one dataset's snapshots are ordered.",
+    partitionKey: (d, project) => datasetTopicKey(project, d.dataset),
+  },
 };
 
 /** Partition key of `llmops.exposures.v1`. */
@@ -226,6 +242,15 @@ export function exposureKey(experiment: string, userId: string): string {
  */
 export function experimentTopicKey(experimentKey: string, project: string = DEFAULT_PROJECT): string {
   return project === DEFAULT_PROJECT ? experimentKey : `${project}/${experimentKey}`;
+}
+
+/**
+ * Key of a dataset's events on `llmops.dataset-snapshots.v1`: the dataset name in project `default`,
+ * `<project>/<dataset name>` in any other (like {@link experimentTopicKey}; dataset names cannot
+ * contain `/`, so two projects' datasets never share a key).
+ */
+export function datasetTopicKey(project: string, name: string): string {
+  return project === DEFAULT_PROJECT ? name : `${project}/${name}`;
 }
 
 /**

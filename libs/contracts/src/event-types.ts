@@ -1,5 +1,6 @@
 import { API_KEY_UPDATED } from './events/api-key-updated.event';
 import { AUDIT_RECORDED } from './events/audit-recorded.event';
+import { DATASET_SNAPSHOT_CREATED } from './events/dataset-snapshot-created.event';
 import { EXPERIMENT_CREATED } from './events/experiment-created.event';
 import { EXPERIMENT_STATUS_CHANGED } from './events/experiment-status-changed.event';
 import { EXPERIMENT_UPDATED } from './events/experiment-updated.event';
@@ -21,6 +22,7 @@ export const EVENT_TYPES = {
   feedbackSubmitted: FEEDBACK_SUBMITTED,
   apiKeyUpdated: API_KEY_UPDATED,
   auditRecorded: AUDIT_RECORDED,
+  datasetSnapshotCreated: DATASET_SNAPSHOT_CREATED,
 } as const;
 
 export type EventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];

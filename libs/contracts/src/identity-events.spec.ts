@@ -39,6 +39,8 @@ describe('scopes and audit actions', () => {
       'assign',
       'ingest',
       'results:read',
+      'datasets:read',
+      'datasets:write',
       'admin',
       'platform:admin',
     ]);
@@ -60,6 +62,9 @@ describe('scopes and audit actions', () => {
       'key.revoked',
       'project.created',
       'project.deleted',
+      'dataset.created',
+      'dataset.deleted',
+      'dataset.snapshot-created',
     ]);
   });
 });

@@ -53,7 +53,8 @@ export const TOPICS = {
    */
   exposures: 'llmops.exposures.v1',
   /**
-   * Logged LLM generations. Producer: feedback service (ingestion API). Consumers: analytics.
+   * Logged LLM generations. Producer: feedback service (ingestion API). Consumers: analytics,
+   * datasets (the examples that dataset snapshots are built from).
    * Key: `requestId`. Same key and same partition count as `llmops.feedback.v1`, so a generation and
    * its feedback are co-partitioned: a downstream join reads both from the same partition number
    * and sees each in order. Retention: delete.
@@ -62,7 +63,7 @@ export const TOPICS = {
   generations: 'llmops.generations.v1',
   /**
    * Feedback (ratings, thumbs, comments, corrections, scores) and its edits. Producer: feedback
-   * service. Consumers: analytics.
+   * service. Consumers: analytics, datasets.
    * Key: `requestId` (NOT feedbackId): the SAME key as generations and the same partition count, so
    * feedback is co-partitioned with the generation it rates, and all revisions of one feedbackId
    * (same requestId) are ordered. Retention: delete.
@@ -95,6 +96,17 @@ export const TOPICS = {
    * Events: `io.llmops.audit.recorded.v1`.
    */
   audit: 'llmops.audit.v1',
+  /**
+   * Dataset snapshots (a new immutable, versioned training or eval set was frozen). Producer: datasets
+   * service. Consumers: training and evaluation pipelines outside the platform (they download the
+   * snapshot's records over HTTP).
+   * Key: the dataset name in project `default`, `<project>/<dataset name>` in any other project (see
+   * `datasetTopicKey`; dataset names cannot contain `/`), so one dataset's snapshots are on one
+   * partition, in sequence order. Retention: delete (the datasets service's database is the source
+   * of truth and re-publishes snapshots it could not announce).
+   * Events: `io.llmops.dataset.snapshot.created.v1`.
+   */
+  datasetSnapshots: 'llmops.dataset-snapshots.v1',
 } as const;
 
 export type TopicKey = keyof typeof TOPICS;
@@ -167,7 +179,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     compacted: false,
     key: 'requestId: same key and partition count as llmops.feedback.v1, so generations and their feedback are co-partitioned.',
     producer: 'feedback',
-    consumers: ['analytics'],
+    consumers: ['analytics', 'datasets'],
     events: [EVENT_TYPES.generationLogged],
   },
   {
@@ -176,7 +188,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     compacted: false,
     key: 'requestId: same key and partition count as llmops.generations.v1 (co-partitioned join); all revisions of a feedbackId are ordered.',
     producer: 'feedback',
-    consumers: ['analytics'],
+    consumers: ['analytics', 'datasets'],
     events: [EVENT_TYPES.feedbackSubmitted],
   },
   {
@@ -194,7 +206,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     compacted: true,
     key: 'keyId: compaction keeps the newest full state of each key.',
     producer: 'identity',
-    consumers: ['registry', 'assignment', 'feedback', 'analytics', 'identity'],
+    consumers: ['registry', 'assignment', 'feedback', 'analytics', 'identity', 'datasets'],
     events: [EVENT_TYPES.apiKeyUpdated],
   },
   {
@@ -205,6 +217,15 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     producer: 'every service',
     consumers: ['identity'],
     events: [EVENT_TYPES.auditRecorded],
+  },
+  {
+    name: TOPICS.datasetSnapshots,
+    partitions: DEFAULT_PARTITIONS,
+    compacted: false,
+    key: "Dataset name (`<project>/<dataset name>` outside project default): one dataset's snapshots are on one partition, in sequence order.",
+    producer: 'datasets',
+    consumers: ['training and evaluation pipelines'],
+    events: [EVENT_TYPES.datasetSnapshotCreated],
   },
 ];
 

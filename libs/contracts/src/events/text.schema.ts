@@ -12,7 +12,8 @@ import { z } from 'zod';
  *   pair counts once).
  * - **Names** that become metric labels, topic keys or URL segments have ASCII patterns:
  *   {@link EXPERIMENT_KEY_PATTERN}, {@link PROMPT_NAME_PATTERN}, {@link ALIAS_NAME_PATTERN},
- *   {@link ARM_NAME_PATTERN}, {@link SCORE_NAME_PATTERN}, {@link MODEL_NAME_PATTERN}.
+ *   {@link ARM_NAME_PATTERN}, {@link SCORE_NAME_PATTERN}, {@link MODEL_NAME_PATTERN},
+ *   {@link DATASET_NAME_PATTERN}, {@link SPLIT_NAME_PATTERN}.
  * - **Free text** (comments, corrections, generation input and output, descriptions, every string
  *   and key inside JSON metadata, specs and params): anything well-formed, i.e. without lone
  *   surrogates, because a lone surrogate has no UTF-8 encoding (Node silently writes U+FFFD,
@@ -51,6 +52,12 @@ export const SCORE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
  * `anthropic.claude-3-sonnet-20240229-v1:0`, `claude-3-5-sonnet@20240620`.
  */
 export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:/@+-]{0,255}$/;
+
+/** Dataset names (the datasets service's URL segment and part of the dataset-snapshots topic key). */
+export const DATASET_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+/** Split names of a dataset (`train`, `validation`, `test`): a record field and a download parameter. */
+export const SPLIT_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
 
 /** A URI reference as CloudEvents `source` uses it: visible ASCII, no spaces. */
 export const URI_REFERENCE_PATTERN = /^[\x21-\x7e]+$/;
@@ -120,3 +127,5 @@ export const aliasName = () => patterned('an alias name', ALIAS_NAME_PATTERN);
 export const armName = () => patterned('an arm name', ARM_NAME_PATTERN);
 export const scoreName = () => patterned('a score name', SCORE_NAME_PATTERN);
 export const modelName = () => patterned('a model name', MODEL_NAME_PATTERN);
+export const datasetName = () => patterned('a dataset name', DATASET_NAME_PATTERN);
+export const splitName = () => patterned('a split name', SPLIT_NAME_PATTERN);

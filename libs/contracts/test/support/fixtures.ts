@@ -138,4 +138,21 @@ export const VALID_DATA: { [T in EventType]: EventDataInputMap[T] } = {
     details: { from: HASH_A.slice(0, 12), to: HASH_B.slice(0, 12), toVersion: 7 },
     note: 'ana: release 2025-03',
   },
+  [EVENT_TYPES.datasetSnapshotCreated]: {
+    dataset: 'support-sft',
+    snapshotId: HASH_B,
+    sequence: 3,
+    format: 'chat',
+    records: 1200,
+    splits: { train: 1080, validation: 120 },
+    createdAt: T0,
+    definition: {
+      name: 'support-sft',
+      format: 'chat',
+      filter: { prompt: { name: 'checkout', alias: 'production' }, minRating: 4 },
+      split: { validation: 0.1 },
+      dedupe: true,
+      redact: true,
+    },
+  },
 };
