@@ -4,6 +4,7 @@ export * from './logging/logger';
 export * from './random/random-pool';
 export * from './random/uuidv7';
 export * from './time/event-time';
+export * from './text/redaction';
 export * from './errors/app-error';
 export * from './errors/validation';
 export * from './http/error-body';

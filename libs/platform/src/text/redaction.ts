@@ -1,7 +1,8 @@
 /**
- * Optional PII masking of free text (FEEDBACK_REDACT_PII, off by default). Applied to the event
- * only, after validation and after the idempotency hash, so a retry with the same raw text is still
- * recognised as a duplicate.
+ * PII masking of free text, shared by the services that offer it: feedback masks the text of the
+ * events it publishes (`FEEDBACK_REDACT_PII`, after validation and after the idempotency hash, so a
+ * retry with the same raw text is still recognised as a duplicate), datasets masks every text of a
+ * snapshot's records when the dataset asks for it (`redact: true`).
  *
  * It is deliberately conservative about what it leaves alone, not about what it masks:
  * - e-mail: `local@domain.tld` (RFC 5322 "dot-atom" shapes, which is what people type).

@@ -10,9 +10,9 @@ import {
   validateEvent,
 } from '@llmops/contracts';
 import { canonicalize, CanonicalizationError } from '@llmops/hashing';
+import { createRedactor } from '@llmops/platform';
 import { mulberry32 } from '@llmops/stats';
 import { variedFeedbackBodies } from '../../test/support/varied-requests';
-import { createRedactor } from '../ingestion/redaction';
 import { buildSubmitFeedbackRequestSchema, type SubmitFeedbackRequest } from './dto/submit-feedback.request';
 import {
   canonicalFeedbackContent,

@@ -12,8 +12,8 @@ import {
   trustedEvent,
 } from '@llmops/contracts';
 import { canonicalize, sha256Hex } from '@llmops/hashing';
+import type { Redactor } from '@llmops/platform';
 import type { KeyedEvent } from '../ingestion/event-publisher';
-import type { Redactor } from '../ingestion/redaction';
 import type { RatingScale, SubmitFeedbackRequest } from './dto/submit-feedback.request';
 import type { PlannedRevision } from './revision-plan';
 

@@ -1,6 +1,13 @@
 import { serializeEvent, TOPICS, topicName } from '@llmops/contracts';
 import { CanonicalizationError } from '@llmops/hashing';
-import { eventTime, KafkaUnavailableError, type RequestContext, SERVICE_CONFIG } from '@llmops/platform';
+import {
+  createRedactor,
+  eventTime,
+  KafkaUnavailableError,
+  type Redactor,
+  type RequestContext,
+  SERVICE_CONFIG,
+} from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FeedbackConfig } from '../config/feedback.config';
 import { ExperimentDirectory } from '../experiments/experiment-directory';
@@ -15,7 +22,6 @@ import {
   validationRejection,
   zodRejection,
 } from '../ingestion/item-rejection';
-import { createRedactor, type Redactor } from '../ingestion/redaction';
 import {
   type RatingScale,
   type SubmitFeedbackRequest,

@@ -1,5 +1,5 @@
 import { createEvent, EVENT_SOURCES, EVENT_TYPES, parseEvent, serializeEvent } from '@llmops/contracts';
-import { createRedactor } from '../ingestion/redaction';
+import { createRedactor } from '@llmops/platform';
 import { variedGenerationBodies } from '../../test/support/varied-requests';
 import { logGenerationRequestSchema } from './dto/log-generation.request';
 import { buildGenerationEvent, redactGeneration } from './generation-event';

@@ -6,8 +6,8 @@ import {
   serializeEvent,
   trustedEvent,
 } from '@llmops/contracts';
+import type { Redactor } from '@llmops/platform';
 import type { KeyedEvent } from '../ingestion/event-publisher';
-import type { Redactor } from '../ingestion/redaction';
 import type { LogGenerationRequest } from './dto/log-generation.request';
 
 /**

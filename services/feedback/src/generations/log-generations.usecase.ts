@@ -1,5 +1,12 @@
 import { TOPICS, topicName } from '@llmops/contracts';
-import { eventTime, KafkaUnavailableError, type RequestContext, SERVICE_CONFIG } from '@llmops/platform';
+import {
+  createRedactor,
+  eventTime,
+  KafkaUnavailableError,
+  type Redactor,
+  type RequestContext,
+  SERVICE_CONFIG,
+} from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FeedbackConfig } from '../config/feedback.config';
 import { EventPublisher, type KeyedEvent } from '../ingestion/event-publisher';
@@ -7,7 +14,6 @@ import { checkEventSize, checkTextLimits } from '../ingestion/field-limits';
 import { IngestionMetrics } from '../ingestion/ingestion.metrics';
 import { ExperimentDirectory } from '../experiments/experiment-directory';
 import { experimentNotFound, type ItemRejection, zodRejection } from '../ingestion/item-rejection';
-import { createRedactor, type Redactor } from '../ingestion/redaction';
 import { logGenerationRequestSchema } from './dto/log-generation.request';
 import { buildGenerationEvent } from './generation-event';
 
