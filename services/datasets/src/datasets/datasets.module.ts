@@ -1,10 +1,30 @@
 import { Module } from '@nestjs/common';
+import { AliasRepository } from '../persistence/alias.repository';
 import { DatasetRepository } from '../persistence/dataset.repository';
+import { ExampleReader } from '../persistence/example-reader';
 import { SnapshotRepository } from '../persistence/snapshot.repository';
+import { CreateSnapshotUseCase } from './create-snapshot.usecase';
+import { DatasetsController } from './datasets.controller';
+import { ManageDatasetsUseCase } from './manage-datasets.usecase';
+import { ReadSnapshotsUseCase } from './read-snapshots.usecase';
+import { SnapshotPublisher } from './snapshot-publisher';
 
-/** Dataset definitions and their snapshots; exports the repositories the export module reads. */
+/**
+ * Dataset definitions and their snapshots (API, builder, announcements); exports the repositories
+ * the export module reads.
+ */
 @Module({
-  providers: [DatasetRepository, SnapshotRepository],
+  controllers: [DatasetsController],
+  providers: [
+    DatasetRepository,
+    SnapshotRepository,
+    ExampleReader,
+    AliasRepository,
+    SnapshotPublisher,
+    ManageDatasetsUseCase,
+    CreateSnapshotUseCase,
+    ReadSnapshotsUseCase,
+  ],
   exports: [DatasetRepository, SnapshotRepository],
 })
 export class DatasetsModule {}

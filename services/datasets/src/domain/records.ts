@@ -257,8 +257,7 @@ function preferencePairs(
     }
   }
   const rated = group
-    .filter((e) => e.signals.rating !== undefined)
-    .map((e) => ({ doc: e.doc, rating: e.signals.rating!.value }))
+    .flatMap((e) => (e.signals.rating ? [{ doc: e.doc, rating: e.signals.rating.value }] : []))
     .sort((a, b) => b.rating - a.rating || compareText(a.doc.requestId, b.doc.requestId));
   for (let i = 0; i < Math.floor(rated.length / 2); i++) {
     const best = rated[i];

@@ -12,6 +12,8 @@ export function datasetsTopicSpecs(config: DatasetsConfig): TopicSpec[] {
     { name: topicName(TOPICS.feedback, prefix), partitions },
     { name: topicName(TOPICS.promptAliases, prefix), partitions },
     { name: topicName(TOPICS.deadLetter, prefix), partitions },
+    // Produced (snapshot announcements), not consumed.
+    { name: topicName(TOPICS.datasetSnapshots, prefix), partitions: config.KAFKA_TOPIC_PARTITIONS },
   ];
 }
 
@@ -23,7 +25,11 @@ export function materializationConsumer(config: DatasetsConfig): ServiceConsumer
     groupId: config.DATASETS_CONSUMER_GROUP,
     fromBeginning: config.DATASETS_FROM_BEGINNING,
     topicPrefix: prefix,
-    topics: datasetsTopicSpecs(config).filter((t) => t.name !== topicName(TOPICS.deadLetter, prefix)),
+    topics: datasetsTopicSpecs(config).filter(
+      (t) =>
+        t.name !== topicName(TOPICS.deadLetter, prefix) &&
+        t.name !== topicName(TOPICS.datasetSnapshots, prefix),
+    ),
     deadLetterTopic: topicName(TOPICS.deadLetter, prefix),
     maxAttempts: 2,
     retryBackoffMs: 200,

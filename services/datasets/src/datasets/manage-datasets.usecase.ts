@@ -1,0 +1,83 @@
+import {
+  AuditTrail,
+  decodeCursor,
+  encodeCursor,
+  type Principal,
+  type RequestContext,
+} from '@llmops/platform';
+import { Injectable } from '@nestjs/common';
+import { z } from 'zod';
+import { DatasetRepository, datasetDocId } from '../persistence/dataset.repository';
+import { SnapshotRepository } from '../persistence/snapshot.repository';
+import type { DatasetDefinition } from './dto/dataset-definition.request';
+import { type DatasetResponse, toDatasetResponse } from './dto/dataset.response';
+import { DatasetExistsError, DatasetNotFoundError } from './datasets.errors';
+
+/** Dataset definitions of the caller's project: create, read, list, delete (with their snapshots). */
+@Injectable()
+export class ManageDatasetsUseCase {
+  constructor(
+    private readonly datasets: DatasetRepository,
+    private readonly snapshots: SnapshotRepository,
+    private readonly audit: AuditTrail,
+  ) {}
+
+  async create(
+    principal: Principal,
+    request: DatasetDefinition,
+    ctx: RequestContext,
+  ): Promise<DatasetResponse> {
+    const { name, ...definition } = request;
+    const doc = {
+      _id: datasetDocId(principal.project, name),
+      project: principal.project,
+      name,
+      definition,
+      createdAt: new Date(),
+      createdBy: principal.keyId,
+    };
+    if ((await this.datasets.create(doc)) === 'exists') throw new DatasetExistsError(name);
+    await this.audit.record(
+      principal,
+      { action: 'dataset.created', resource: name, details: { format: request.format } },
+      ctx,
+    );
+    return toDatasetResponse(doc);
+  }
+
+  async get(project: string, name: string): Promise<DatasetResponse> {
+    const doc = await this.datasets.get(project, name);
+    if (!doc) throw new DatasetNotFoundError(name);
+    return toDatasetResponse(doc);
+  }
+
+  /** The project's datasets in name order, one page at a time (`nextCursor` null on the last page). */
+  async list(
+    project: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<{ items: DatasetResponse[]; nextCursor: string | null }> {
+    const after = decodeCursor(cursor, z.string());
+    const docs = await this.datasets.page(project, limit, after);
+    return {
+      items: docs.map(toDatasetResponse),
+      nextCursor: docs.length === limit ? encodeCursor(docs[docs.length - 1].name) : null,
+    };
+  }
+
+  /**
+   * Deletes the snapshots and their records first, then the definition: a failure half way leaves
+   * the dataset in place (deleting again finishes), never snapshots without their dataset that a new
+   * dataset of the same name would inherit.
+   */
+  async delete(principal: Principal, name: string, ctx: RequestContext): Promise<void> {
+    if (!(await this.datasets.get(principal.project, name))) throw new DatasetNotFoundError(name);
+    const snapshots = await this.snapshots.deleteDataset(principal.project, name);
+    if (!(await this.datasets.delete(principal.project, name))) throw new DatasetNotFoundError(name);
+    await this.audit.record(
+      principal,
+      { action: 'dataset.deleted', resource: name, details: { snapshots } },
+      ctx,
+    );
+  }
+}
