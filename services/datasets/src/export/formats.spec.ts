@@ -21,7 +21,10 @@ const chat: ChatRecordFields = {
   model: 'gpt-4o-mini',
   experiment: 'summarizer-v2',
   arm: 'B',
-  signals: { correction: { source: 'reviewer' }, rating: { source: 'user' } },
+  signals: {
+    correction: { value: 'Evacuate, then call facilities.', source: 'reviewer', feedbackId: 'f-2' },
+    rating: { value: 2, source: 'user', feedbackId: 'f-1' },
+  },
 };
 
 const pair: PreferenceRecordFields = {
@@ -68,7 +71,7 @@ describe('export formats', () => {
         input: 'Capital of France?',
         output: 'Paris.',
         model: 'm',
-        signals: { rating: { source: 'judge' } },
+        signals: { rating: { value: 5, source: 'judge', feedbackId: 'f-3' } },
       }),
     ).toBe(
       '{"input":[{"role":"user","content":"Capital of France?"}],"expected":"Paris.","metadata":{"id":"req-2","model":"m","expectedFrom":"rating","source":"judge"}}\n',

@@ -7,26 +7,17 @@
  */
 import type { DatasetFormat, ExportFormat, GenerationMessage } from '@llmops/contracts';
 import type { ExampleInput } from '../domain/example';
+import type { ChatRecord, PreferenceRecord } from '../domain/records';
+import type { Signals } from '../domain/signals';
 
 /** The part of a stored chat or eval record the formats read. */
-export interface ChatRecordFields {
-  id: string;
-  input: ExampleInput;
-  output: string;
-  correction?: string;
-  prompt?: { name: string; hash: string };
-  model: string;
-  experiment?: string;
-  arm?: string;
-  signals?: { correction?: { source?: string }; rating?: { source?: string } };
-}
+export type ChatRecordFields = Pick<
+  ChatRecord,
+  'id' | 'input' | 'output' | 'correction' | 'prompt' | 'model' | 'experiment' | 'arm'
+> & { signals?: Pick<Signals, 'correction' | 'rating'> };
 
 /** The part of a stored preference record the formats read. */
-export interface PreferenceRecordFields {
-  input: ExampleInput;
-  preferred: string;
-  rejected: string;
-}
+export type PreferenceRecordFields = Pick<PreferenceRecord, 'input' | 'preferred' | 'rejected'>;
 
 type AssistantTurn = [{ role: 'assistant'; content: string }];
 

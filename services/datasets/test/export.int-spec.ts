@@ -1,0 +1,342 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { KeyDirectory } from '@llmops/platform';
+import { expectEventually, issueTestKey, type TestInfra, testInfra } from '@llmops/testing';
+import { getModelToken } from '@nestjs/mongoose';
+import type { Model, mongo } from 'mongoose';
+import { evalLine, openAiChatLine, openAiPreferenceLine, trlDpoLine } from '../src/export/formats';
+import { DatasetsMetrics } from '../src/metrics/datasets-metrics';
+import {
+  SNAPSHOT_RECORD,
+  type SnapshotDoc,
+  type SnapshotRecordDoc,
+} from '../src/persistence/datasets.schemas';
+import { type DatasetsTestApp, startDatasets } from './support/datasets-app';
+import { seedSnapshot } from './support/snapshot-seed';
+
+/** Collects garbage (V8's gc exposed at run time) and answers the heap in use. */
+function collectGarbage(): () => number {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  return () => {
+    gc();
+    return process.memoryUsage().heapUsed;
+  };
+}
+
+type Seeded = Record<string, unknown> & { split: string };
+
+const chatRecord = (n: number, split: string, pad = ''): Seeded => ({
+  id: `req-${n}`,
+  split,
+  input:
+    n % 2 === 0
+      ? `Question ${n}?${pad}`
+      : [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'user', content: `Question ${n}?${pad}` },
+        ],
+  output: `Answer ${n}.`,
+  ...(n % 3 === 0 ? { correction: `Better answer ${n}.` } : {}),
+  model: 'gpt-4o-mini',
+  latencyMs: 100 + n,
+  timestamp: '2026-12-01T00:00:00.000Z',
+  signals: {},
+});
+
+const preferenceRecord = (n: number, split: string): Seeded => ({
+  id: `req-${n}`,
+  split,
+  kind: n % 2 === 0 ? 'correction' : 'rating',
+  input: `Prompt ${n}`,
+  preferred: `Good ${n}`,
+  rejected: `Bad ${n}`,
+  examples: [`req-${n}`],
+  model: 'gpt-4o-mini',
+});
+
+const evalRecord = (n: number, split: string): Seeded => ({
+  ...chatRecord(n, split),
+  signals: { rating: { value: 5, source: 'judge', feedbackId: `f-${n}` } },
+});
+
+/** Records of the snapshot that clients leave in the middle of. */
+const BIG = 3_000;
+
+const lines = (raw: string): string[] => (raw === '' ? [] : raw.split(/(?<=\n)/));
+const url = (dataset: string, ref: string, query = '') =>
+  `/v1/datasets/${dataset}/snapshots/${ref}/download${query ? `?${query}` : ''}`;
+
+describe('snapshot downloads', () => {
+  let infra: TestInfra;
+  let svc: DatasetsTestApp;
+  let metrics: DatasetsMetrics;
+  let chat: SnapshotDoc;
+  let chatRecords: Seeded[];
+  let preference: Seeded[];
+  let evals: Seeded[];
+
+  const gauge = async (): Promise<number> => (await metrics.exportsInProgress.get()).values[0]?.value ?? 0;
+  const exported = async (format: string): Promise<number> =>
+    (await metrics.exportBytes.get()).values.find((v) => v.labels.format === format)?.value ?? 0;
+
+  beforeAll(async () => {
+    infra = await testInfra('datasets-export');
+    svc = await startDatasets(infra, { DATASETS_CONSUMER_ENABLED: 'false' });
+    metrics = svc.app.get(DatasetsMetrics);
+
+    // More records than one cursor batch, stored out of order: downloads follow `i`, not insertion.
+    chatRecords = Array.from({ length: 1_234 }, (_, n) =>
+      chatRecord(n, n % 10 === 0 ? 'validation' : 'train'),
+    );
+    await seedSnapshot(svc.app, {
+      dataset: 'support-sft',
+      format: 'chat',
+      split: { validation: 0.1 },
+      records: chatRecords.slice(0, 10),
+      sequence: 1,
+    });
+    chat = await seedSnapshot(svc.app, {
+      dataset: 'support-sft',
+      format: 'chat',
+      split: { validation: 0.1 },
+      records: chatRecords,
+      sequence: 2,
+      chunk: 97,
+    });
+    preference = Array.from({ length: 40 }, (_, n) => preferenceRecord(n, n < 30 ? 'train' : 'test'));
+    await seedSnapshot(svc.app, {
+      dataset: 'prefs',
+      format: 'preference',
+      split: { test: 0.25 },
+      records: preference,
+    });
+    evals = Array.from({ length: 25 }, (_, n) => evalRecord(n, 'train'));
+    await seedSnapshot(svc.app, {
+      dataset: 'evals',
+      format: 'eval',
+      split: { holdout: 0.05 },
+      records: evals,
+    });
+    await seedSnapshot(svc.app, { dataset: 'empty', format: 'chat', records: [] });
+  }, 120_000);
+
+  afterAll(async () => {
+    await svc?.close();
+  });
+
+  it('streams a chat split as openai-chat JSONL in snapshot order, by id, sequence or latest', async () => {
+    const train = chatRecords.filter((r) => r.split === 'train');
+    const expected = train.map((r) => openAiChatLine(r as never)).join('');
+    for (const ref of [chat.id, '2', 'latest']) {
+      const res = await svc.request('GET', url('support-sft', ref, 'split=train&format=openai-chat'));
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('application/x-ndjson');
+      expect(res.headers['x-llmops-snapshot-id']).toBe(chat.id);
+      expect(res.headers['content-disposition']).toBe(
+        'attachment; filename="support-sft-2-train.openai-chat.jsonl"',
+      );
+      expect(lines(res.raw)).toHaveLength(train.length);
+      expect(res.raw).toBe(expected);
+    }
+    // Defaults: split train, the dataset format's first download format.
+    expect((await svc.request('GET', url('support-sft', 'latest'))).raw).toBe(expected);
+  });
+
+  it('serves each split of each snapshot and counts the bytes it sends', async () => {
+    const before = await exported('openai-chat');
+    const validation = await svc.request('GET', url('support-sft', 'latest', 'split=validation'));
+    expect(validation.status).toBe(200);
+    expect(validation.raw).toBe(
+      chatRecords
+        .filter((r) => r.split === 'validation')
+        .map((r) => openAiChatLine(r as never))
+        .join(''),
+    );
+    expect((await exported('openai-chat')) - before).toBe(Buffer.byteLength(validation.raw));
+
+    const first = await svc.request('GET', url('support-sft', '1', 'split=validation'));
+    expect(first.headers['x-llmops-snapshot-id']).not.toBe(chat.id);
+    expect(lines(first.raw)).toHaveLength(1);
+  });
+
+  it('writes preference pairs as openai-preference (default) or trl-dpo, and eval cases as eval', async () => {
+    for (const [query, write] of [
+      ['split=train', openAiPreferenceLine],
+      ['split=train&format=openai-preference', openAiPreferenceLine],
+      ['split=test&format=trl-dpo', trlDpoLine],
+      ['split=train&format=trl-dpo', trlDpoLine],
+    ] as const) {
+      const split = /split=(\w+)/.exec(query)?.[1];
+      const res = await svc.request('GET', url('prefs', 'latest', query));
+      expect(res.status).toBe(200);
+      expect(res.raw).toBe(
+        preference
+          .filter((r) => r.split === split)
+          .map((r) => write(r as never))
+          .join(''),
+      );
+    }
+    const evalRes = await svc.request('GET', url('evals', '1', 'format=eval'));
+    expect(evalRes.status).toBe(200);
+    expect(evalRes.headers['content-disposition']).toBe('attachment; filename="evals-1-train.eval.jsonl"');
+    expect(evalRes.raw).toBe(evals.map((r) => evalLine(r as never)).join(''));
+  });
+
+  it('answers an empty body for a split without records', async () => {
+    for (const [dataset, query] of [
+      ['empty', ''],
+      ['evals', 'split=holdout'],
+    ]) {
+      const res = await svc.request('GET', url(dataset, 'latest', query));
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('application/x-ndjson');
+      expect(res.raw).toBe('');
+    }
+  });
+
+  it("answers 404 for an unknown dataset or snapshot, and the same for another project's", async () => {
+    const unknownDataset = await svc.request<{ error: { code: string } }>('GET', url('nope', 'latest'));
+    expect(unknownDataset.status).toBe(404);
+    expect(unknownDataset.body.error.code).toBe('dataset_not_found');
+    for (const ref of ['3', '0', 'first', 'f'.repeat(64), chat.id.slice(0, 12)]) {
+      const res = await svc.request<{ error: { code: string } }>('GET', url('support-sft', ref));
+      expect(res.status).toBe(404);
+      expect(res.body.error.code).toBe('snapshot_not_found');
+    }
+
+    const other = await issueTestKey(
+      { kafkaBrokers: infra.kafkaBrokers, topicPrefix: svc.config.KAFKA_TOPIC_PREFIX },
+      { project: 'other', name: 'other project' },
+    );
+    await svc.app.get(KeyDirectory).waitFor(other.keyId);
+    const theirs = await svc.request<{ error: { code: string; message: string } }>(
+      'GET',
+      url('support-sft', 'latest'),
+      undefined,
+      other.key,
+    );
+    const missing = await svc.request('GET', url('nope', 'latest'), undefined, other.key);
+    expect(theirs.status).toBe(404);
+    expect(theirs.body.error.code).toBe('dataset_not_found');
+    expect(theirs.raw.replaceAll('support-sft', 'nope')).toBe(missing.raw);
+  });
+
+  it('answers 400 for an unknown format or parameter, a bad split name, a foreign format or split', async () => {
+    const cases: Array<[string, string, string, string?]> = [
+      ['support-sft', 'format=csv', 'validation_failed', 'query.format'],
+      ['support-sft', 'split=Train', 'validation_failed', 'query.split'],
+      ['support-sft', 'split=', 'validation_failed', 'query.split'],
+      ['support-sft', 'limit=10', 'validation_failed', 'query.limit'],
+      ['support-sft', 'format=trl-dpo', 'format_mismatch'],
+      ['prefs', 'format=openai-chat', 'format_mismatch'],
+      ['evals', 'format=openai-chat', 'format_mismatch'],
+      ['support-sft', 'split=test', 'unknown_split'],
+    ];
+    for (const [dataset, query, code, path] of cases) {
+      const res = await svc.request<{
+        error: { code: string; details: { issues?: Array<{ path: string }> } };
+      }>('GET', url(dataset, 'latest', query));
+      expect({ query, status: res.status, code: res.body.error.code }).toEqual({ query, status: 400, code });
+      if (path) expect(res.body.error.details.issues?.map((i) => i.path)).toContain(path);
+    }
+  });
+
+  describe('a client that disconnects mid-download over a real socket', () => {
+    let port: number;
+    let bodyBytes: number;
+    let cursors: mongo.FindCursor[];
+    let findSpy: jest.SpyInstance;
+
+    beforeAll(async () => {
+      // About 6 MB of JSONL: more than the socket buffers hold, so the server is held by backpressure.
+      const big = Array.from({ length: BIG }, (_, n) => chatRecord(n, 'train', ' lorem ipsum'.repeat(160)));
+      await seedSnapshot(svc.app, { dataset: 'big', format: 'chat', records: big });
+      bodyBytes = big.reduce((sum, r) => sum + Buffer.byteLength(openAiChatLine(r as never)), 0);
+      await svc.app.listen(0, '127.0.0.1');
+      port = (svc.app.getHttpServer().address() as AddressInfo).port;
+
+      const collection = svc.app.get<Model<SnapshotRecordDoc>>(getModelToken(SNAPSHOT_RECORD)).collection;
+      cursors = [];
+      const find = collection.find.bind(collection);
+      findSpy = jest.spyOn(collection, 'find').mockImplementation(((...args: Parameters<typeof find>) => {
+        const cursor = find(...args);
+        cursors.push(cursor);
+        return cursor;
+      }) as typeof collection.find);
+    }, 120_000);
+
+    afterAll(() => findSpy?.mockRestore());
+
+    /** Starts the download, waits for its first bytes, then leaves with the rest unread; its cursor id. */
+    const abortedDownload = async (): Promise<mongo.Long> => {
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            path: url('big', 'latest'),
+            headers: { authorization: `Bearer ${svc.key.key}` },
+          },
+          resolve,
+        );
+        req.once('error', reject);
+        req.end();
+      });
+      expect(res.statusCode).toBe(200);
+      await new Promise((resolve) => res.once('data', resolve));
+      res.pause();
+      const id = cursors.at(-1)?.id;
+      res.destroy();
+      return id!;
+    };
+
+    it('closes the cursor on the server and keeps nothing', async () => {
+      const gc = collectGarbage();
+      // Warm-up (lazy initialisation is not a leak), then the heap with nothing in progress.
+      await abortedDownload();
+      await expectEventually(async () => expect(await gauge()).toBe(0), { timeoutMs: 20_000 });
+      cursors.length = 0;
+      const heapBefore = gc();
+      const before = await exported('openai-chat');
+
+      const rounds = 6;
+      const ids: mongo.Long[] = [];
+      for (let round = 0; round < rounds; round++) ids.push(await abortedDownload());
+      await expectEventually(async () => expect(await gauge()).toBe(0), { timeoutMs: 20_000 });
+      const heapAfter = gc();
+
+      expect(cursors).toHaveLength(rounds);
+      const db = svc.app.get<Model<SnapshotRecordDoc>>(getModelToken(SNAPSHOT_RECORD)).db.db!;
+      for (const [k, cursor] of cursors.entries()) {
+        // The cursor was open on the server when the client left (more batches to come)...
+        expect(ids[k].isZero()).toBe(false);
+        // ...and was killed then, not left for the server to time out.
+        expect(cursor.killed).toBe(true);
+        await expect(
+          db.command({ getMore: ids[k], collection: 'snapshot_records', batchSize: 1 }),
+        ).rejects.toMatchObject({ code: 43 });
+      }
+      // Each download stopped long before the end of its split.
+      const sent = (await exported('openai-chat')) - before;
+      expect(sent).toBeLessThan((rounds * bodyBytes) / 2);
+      // A download kept alive would hold its cursor's batch (500 records of about 2 KB) and buffers.
+      expect(heapAfter - heapBefore).toBeLessThan(rounds * 512 * 1024);
+    });
+
+    it('leaves a download that reads to the end unaffected', async () => {
+      const before = await exported('openai-chat');
+      const res = await fetch(`http://127.0.0.1:${port}${url('big', 'latest')}`, {
+        headers: { authorization: `Bearer ${svc.key.key}` },
+      });
+      const text = await res.text();
+      expect(res.status).toBe(200);
+      expect(Buffer.byteLength(text)).toBe(bodyBytes);
+      expect(lines(text)).toHaveLength(BIG);
+      expect((await exported('openai-chat')) - before).toBe(bodyBytes);
+      await expectEventually(async () => expect(await gauge()).toBe(0), { timeoutMs: 10_000 });
+    });
+  });
+});
