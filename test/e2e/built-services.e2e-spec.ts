@@ -4,12 +4,13 @@
  * end-to-end tests run the TypeScript sources. This test builds (through Nx, so an unchanged tree
  * is a cache hit), starts the six built services on real Kafka and MongoDB and checks that each
  * is ready, serves its OpenAPI document (built from the decorators' metadata) and answers API
- * calls with keys, so a broken build fails `npm test`.
+ * calls with keys, and that a generation logged at the built feedback service comes out of the
+ * built datasets service as a JSONL line, so a broken build fails `npm test`.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { testInfra } from '@llmops/testing';
+import { expectEventually, testInfra } from '@llmops/testing';
 import {
   httpJson,
   type RunningPlatform,
@@ -79,4 +80,70 @@ describe('the built services', () => {
     const anonymous = await httpJson(`${url('registry')}/v1/prompts/built-smoke/versions/${shortHash}`);
     expect(anonymous.status).toBe(401);
   });
+
+  it('carry a generation and its correction through Kafka into a dataset snapshot downloaded as JSONL', async () => {
+    const key = await platform.identity.createKey('default', {
+      name: 'built datasets',
+      scopes: ['ingest', 'datasets:read', 'datasets:write'],
+    });
+    const post = (service: ServiceName, path: string, body?: unknown) =>
+      httpJson(`${url(service)}${path}`, {
+        method: 'POST',
+        headers: { ...key.header, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const generation = {
+      requestId: 'built-1',
+      model: 'gpt-4o-mini',
+      input: 'Summarize: a built service',
+      output: 'Built.',
+      latencyMs: 120,
+    };
+    expect((await post('feedback', '/v1/generations', generation)).status).toBe(202);
+    const feedback = {
+      requestId: 'built-1',
+      rating: 2,
+      correction: 'A built service runs dist/.',
+      source: 'user',
+    };
+    expect((await post('feedback', '/v1/feedback', feedback)).status).toBe(202);
+    expect(
+      (
+        await post('datasets', '/v1/datasets', {
+          name: 'built-sft',
+          format: 'chat',
+          filter: { hasCorrection: true },
+        })
+      ).status,
+    ).toBe(201);
+    // Snapshot until the consumer has materialized both events (earlier snapshots are empty).
+    await expectEventually(
+      async () => {
+        const snapshot = await post('datasets', '/v1/datasets/built-sft/snapshots');
+        expect(snapshot.body).toMatchObject({ records: 1, splits: { train: 1 } });
+      },
+      { timeoutMs: 60_000, intervalMs: 1_000 },
+    );
+    const download = await fetch(
+      `${url('datasets')}/v1/datasets/built-sft/snapshots/latest/download?split=train`,
+      {
+        headers: key.header,
+        signal: AbortSignal.timeout(10_000),
+      },
+    );
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+    const lines = (await download.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
+    expect(lines).toEqual([
+      {
+        messages: [
+          { role: 'user', content: generation.input },
+          { role: 'assistant', content: feedback.correction },
+        ],
+      },
+    ]);
+  }, 90_000);
 });

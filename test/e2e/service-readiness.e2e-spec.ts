@@ -65,10 +65,13 @@ describe('service readiness against real Kafka and MongoDB', () => {
 
   let writer: ApiKey;
 
-  it('a key created through identity works at the registry while the database is up', async () => {
+  it('a key created through identity writes at the registry and the datasets service while the database is up', async () => {
     const byName = new Map(services.map((s) => [s.name as ServiceName, s]));
     const identity = new IdentityClient(byName.get('identity')!.url, admin, byName);
-    writer = await identity.createKey('default', { name: 'readiness writer', scopes: ['prompts:write'] });
+    writer = await identity.createKey('default', {
+      name: 'readiness writer',
+      scopes: ['prompts:write', 'datasets:write'],
+    });
     const registry = byName.get('registry')!;
     const write = await httpJson(`${registry.url}/v1/prompts/before-outage/versions`, {
       method: 'POST',
@@ -76,6 +79,12 @@ describe('service readiness against real Kafka and MongoDB', () => {
       body: JSON.stringify({ spec: { template: 'Summarize: {text}', model: 'm' } }),
     });
     expect(write.status).toBe(201);
+    const dataset = await httpJson(`${byName.get('datasets')!.url}/v1/datasets`, {
+      method: 'POST',
+      headers: { ...writer.header, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'before-outage', format: 'chat' }),
+    });
+    expect(dataset.status).toBe(201);
   });
 
   it('readiness turns 503 naming mongodb when the database is stopped', async () => {
@@ -108,6 +117,17 @@ describe('service readiness against real Kafka and MongoDB', () => {
       body: { error: { code: 'database_unavailable' } },
     });
     expect(write.headers.get('retry-after')).toBe('5');
+    const datasets = services.find((s) => s.name === 'datasets')!;
+    const dataset = await httpJson(`${datasets.url}/v1/datasets`, {
+      method: 'POST',
+      headers: { ...writer.header, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'outage', format: 'chat' }),
+    });
+    expect({ status: dataset.status, body: dataset.body }).toMatchObject({
+      status: 503,
+      body: { error: { code: 'database_unavailable' } },
+    });
+    expect(dataset.headers.get('retry-after')).toBe('5');
   });
 
   it('SIGTERM shuts every service down cleanly', async () => {
