@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalize } from '@llmops/hashing';
-import { type Principal, type RequestContext, uuidv7 } from '@llmops/platform';
+import { type Principal, type RequestContext, redactText, uuidv7 } from '@llmops/platform';
 import { Injectable } from '@nestjs/common';
 import { buildRecords, exampleQuery } from '../domain/records';
 import { DatasetsMetrics } from '../metrics/datasets-metrics';
@@ -116,7 +116,7 @@ export class CreateSnapshotUseCase {
     let chunk: SnapshotRecordDoc[] = [];
     let i = 0;
     try {
-      for await (const record of buildRecords(cursor, definition, { aliasHash })) {
+      for await (const record of buildRecords(cursor, definition, { redact: redactText })) {
         hash.update(i === 0 ? canonicalize(record) : `,${canonicalize(record)}`);
         splits[record.split] = (splits[record.split] ?? 0) + 1;
         chunk.push({ _id: `${build}:${i}`, build, i, split: record.split, record: { ...record } });
