@@ -8,6 +8,7 @@ import {
   type TopicReader,
 } from '@llmops/testing';
 import { KeyDirectory } from '@llmops/platform';
+import { validate } from '@readme/openapi-parser';
 import { getModelToken } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import {
@@ -172,5 +173,31 @@ describe('datasets API', () => {
         'default:dataset.created',
       ]),
     );
+  });
+
+  it('documents its routes with their scopes in a valid OpenAPI 3.1 document', async () => {
+    const doc = await svc.request<{
+      openapi: string;
+      paths: Record<string, Record<string, Record<string, unknown>>>;
+    }>('GET', '/docs-json', undefined, null);
+    expect(doc.status).toBe(200);
+    const result = await validate(structuredClone(doc.body) as never);
+    expect(result.valid ? [] : result.errors).toEqual([]);
+    const scopes = Object.entries(doc.body.paths)
+      .filter(([path]) => path.startsWith('/v1/datasets') && !path.endsWith('/download'))
+      .flatMap(([path, item]) =>
+        Object.entries(item).map(
+          ([method, op]) => `${method.toUpperCase()} ${path} ${String(op['x-llmops-scope'])}`,
+        ),
+      );
+    expect(scopes.sort()).toEqual([
+      'DELETE /v1/datasets/{name} datasets:write',
+      'GET /v1/datasets datasets:read',
+      'GET /v1/datasets/{name} datasets:read',
+      'GET /v1/datasets/{name}/snapshots datasets:read',
+      'GET /v1/datasets/{name}/snapshots/{ref} datasets:read',
+      'POST /v1/datasets datasets:write',
+      'POST /v1/datasets/{name}/snapshots datasets:write',
+    ]);
   });
 });
