@@ -45,11 +45,17 @@ describe('datasets API', () => {
     await svc?.close();
   });
 
-  const auditActions = (resource: string) =>
-    audit.records
-      .map((r) => parseEvent(r.value))
-      .filter((e) => e.type === EVENT_TYPES.auditRecorded && e.data.resource === resource)
-      .map((e) => (e.type === EVENT_TYPES.auditRecorded ? `${e.data.project}:${e.data.action}` : ''));
+  /** The audit trail of a resource as the identity service stores it: one entry per event id. */
+  const auditActions = (resource: string) => {
+    const byId = new Map<string, string>();
+    for (const r of audit.records) {
+      const e = parseEvent(r.value);
+      if (e.type === EVENT_TYPES.auditRecorded && e.data.resource === resource) {
+        byId.set(e.id, `${e.data.project}:${e.data.action}`);
+      }
+    }
+    return [...byId.values()];
+  };
 
   it('creates a dataset (201), reads it back as defined, refuses the same name (409), audits the creation', async () => {
     const definition = {

@@ -8,7 +8,9 @@ import {
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { DatasetRepository, datasetDocId } from '../persistence/dataset.repository';
+import type { DatasetDoc } from '../persistence/datasets.schemas';
 import { SnapshotRepository } from '../persistence/snapshot.repository';
+import { changeEventId } from './change-event-id';
 import type { DatasetDefinition } from './dto/dataset-definition.request';
 import { type DatasetResponse, toDatasetResponse } from './dto/dataset.response';
 import { DatasetExistsError, DatasetNotFoundError } from './datasets.errors';
@@ -36,13 +38,25 @@ export class ManageDatasetsUseCase {
       createdAt: new Date(),
       createdBy: principal.keyId,
     };
-    if ((await this.datasets.create(doc)) === 'exists') throw new DatasetExistsError(name);
-    await this.audit.record(
-      principal,
-      { action: 'dataset.created', resource: name, details: { format: request.format } },
-      ctx,
-    );
+    if ((await this.datasets.create(doc)) === 'exists') {
+      // The creation's audit event may have failed after the dataset was stored: send it again
+      // (same event id, so the trail holds it once) before refusing.
+      const existing = await this.datasets.get(principal.project, name);
+      if (existing) await this.recordCreation(principal, existing, ctx);
+      throw new DatasetExistsError(name);
+    }
+    await this.recordCreation(principal, doc, ctx);
     return toDatasetResponse(doc);
+  }
+
+  private recordCreation(principal: Principal, doc: DatasetDoc, ctx: RequestContext): Promise<void> {
+    const createdAt = doc.createdAt.toISOString();
+    return this.audit.record(
+      { ...principal, keyId: doc.createdBy },
+      { action: 'dataset.created', resource: doc.name, details: { format: String(doc.definition.format) } },
+      ctx,
+      { id: changeEventId('dataset.created', `${doc._id}@${createdAt}`), time: createdAt },
+    );
   }
 
   async get(project: string, name: string): Promise<DatasetResponse> {

@@ -27,16 +27,14 @@ import {
 } from '@llmops/platform';
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { v5 } from 'uuid';
 import type { DatasetsConfig } from '../config/datasets.config';
 import type { SnapshotDoc } from '../persistence/datasets.schemas';
 import { SnapshotRepository } from '../persistence/snapshot.repository';
-
-const NAMESPACE = '5b0f2a57-3c1e-4a39-9a43-7f1f0d6c2e11';
+import { changeEventId } from './change-event-id';
 
 /** The id of an event about a snapshot (`kind`: the event or its audit record). */
 function snapshotEventId(kind: string, snapshot: SnapshotDoc): string {
-  return v5(`${kind}:${snapshot.project}/${snapshot.dataset}@${snapshot.sequence}:${snapshot.id}`, NAMESPACE);
+  return changeEventId(kind, `${snapshot.project}/${snapshot.dataset}@${snapshot.sequence}:${snapshot.id}`);
 }
 
 @Injectable()
