@@ -5,12 +5,8 @@ import { DatasetRepository } from '../persistence/dataset.repository';
 import type { SnapshotDoc } from '../persistence/datasets.schemas';
 import { SnapshotRepository } from '../persistence/snapshot.repository';
 import type { DownloadQuery } from './dto/download.request';
-import {
-  DatasetNotFoundError,
-  FormatMismatchError,
-  SnapshotNotFoundError,
-  UnknownSplitError,
-} from './export.errors';
+import { DatasetNotFoundError, SnapshotNotFoundError } from '../datasets/datasets.errors';
+import { FormatMismatchError, UnknownSplitError } from './export.errors';
 import { FORMATS_OF } from './formats';
 import { SnapshotLines } from './snapshot-lines';
 
