@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EVENT_TYPES, parseEvent, TOPICS, topicName } from '@llmops/contracts';
 import { canonicalize } from '@llmops/hashing';
+import { uuidv7 } from '@llmops/platform';
 import {
   expectEventually,
   startTopicReader,
@@ -409,7 +410,7 @@ describe('dataset snapshots', () => {
     expect(stored?.published).toBe(true);
   });
 
-  it('re-sends at boot the snapshots whose announcement did not go out', async () => {
+  it('at boot, re-sends the snapshots whose announcement did not go out and drops abandoned builds', async () => {
     const name = await define({ format: 'chat', filter: { experiment: 'none-such' } });
     await snapshotsCollection().insertOne({
       _id: `${datasetDocId('default', name)}@1`,
@@ -426,12 +427,26 @@ describe('dataset snapshots', () => {
       createdBy: svc.key.keyId,
       published: false,
     } as never);
+    // Records of builds no snapshot owns: one abandoned two days ago, one that may still be running.
+    const abandoned = uuidv7(Date.now() - 2 * 86_400_000);
+    const running = uuidv7();
+    await recordsCollection().insertMany(
+      [abandoned, running].map((build) => ({
+        _id: `${build}:0`,
+        build,
+        i: 0,
+        split: 'train',
+        record: { id: 'orphan' },
+      })) as never,
+    );
     const replica = await startDatasets(infra, { DATASETS_CONSUMER_ENABLED: 'false' });
     try {
       await expectEventually(async () => {
         expect(events.records.filter((r) => r.key === name)).toHaveLength(1);
         expect((await snapshotsCollection().findOne({ dataset: name }))?.published).toBe(true);
+        expect(await recordsCollection().countDocuments({ build: abandoned })).toBe(0);
       });
+      expect(await recordsCollection().countDocuments({ build: running })).toBe(1);
     } finally {
       await replica.close();
     }

@@ -8,6 +8,7 @@ import { DatasetsController } from './datasets.controller';
 import { ManageDatasetsUseCase } from './manage-datasets.usecase';
 import { ReadSnapshotsUseCase } from './read-snapshots.usecase';
 import { SnapshotPublisher } from './snapshot-publisher';
+import { SnapshotRecovery } from './snapshot-recovery';
 
 /**
  * Dataset definitions and their snapshots (API, builder, announcements); exports the repositories
@@ -21,6 +22,7 @@ import { SnapshotPublisher } from './snapshot-publisher';
     ExampleReader,
     AliasRepository,
     SnapshotPublisher,
+    SnapshotRecovery,
     ManageDatasetsUseCase,
     CreateSnapshotUseCase,
     ReadSnapshotsUseCase,

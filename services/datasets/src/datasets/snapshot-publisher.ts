@@ -21,12 +21,10 @@ import {
   AuditTrail,
   BatchingProducer,
   contextHeaders,
-  LOGGER,
   type RequestContext,
   SERVICE_CONFIG,
 } from '@llmops/platform';
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Logger } from 'pino';
+import { Inject, Injectable } from '@nestjs/common';
 import type { DatasetsConfig } from '../config/datasets.config';
 import type { SnapshotDoc } from '../persistence/datasets.schemas';
 import { SnapshotRepository } from '../persistence/snapshot.repository';
@@ -38,7 +36,7 @@ function snapshotEventId(kind: string, snapshot: SnapshotDoc): string {
 }
 
 @Injectable()
-export class SnapshotPublisher implements OnApplicationBootstrap {
+export class SnapshotPublisher {
   private readonly topic: string;
 
   constructor(
@@ -46,21 +44,11 @@ export class SnapshotPublisher implements OnApplicationBootstrap {
     private readonly audit: AuditTrail,
     private readonly snapshots: SnapshotRepository,
     @Inject(SERVICE_CONFIG) config: DatasetsConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.topic = topicName(TOPICS.datasetSnapshots, config.KAFKA_TOPIC_PREFIX);
   }
 
-  /** Re-sends what a broker outage or a crash left unannounced (in the background: boot does not wait). */
-  onApplicationBootstrap(): void {
-    void this.republish().catch((err: unknown) =>
-      this.logger.warn(
-        { err: err instanceof Error ? err.message : String(err) },
-        'snapshot re-publication failed; the next boot retries',
-      ),
-    );
-  }
-
+  /** Announces every snapshot whose announcement a broker outage or a crash left pending. */
   async republish(): Promise<number> {
     const pending = await this.snapshots.unpublished();
     for (const snapshot of pending) await this.publish(snapshot);

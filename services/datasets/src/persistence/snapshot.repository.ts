@@ -1,4 +1,4 @@
-import { isDuplicateKey, requestCollection } from '@llmops/platform';
+import { isDuplicateKey, requestCollection, uuidv7Time } from '@llmops/platform';
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model, mongo } from 'mongoose';
@@ -90,6 +90,19 @@ export class SnapshotRepository {
   /** Deletes the records of a build (failed builds, builds that matched an existing snapshot). */
   async deleteRecords(build: string): Promise<void> {
     await this.records.deleteMany({ build });
+  }
+
+  /**
+   * Builds whose records no snapshot owns, among those started before `before` (build ids are
+   * UUIDv7s: they carry their start time), so a build still streaming elsewhere is never taken.
+   */
+  async orphanBuilds(before: Date): Promise<string[]> {
+    const builds = (await this.records.distinct('build')) as string[];
+    const old = builds.filter((b) => uuidv7Time(b) < before.getTime());
+    if (old.length === 0) return [];
+    const owned = await this.background.find({ build: { $in: old } }, { projection: { build: 1 } }).toArray();
+    const ownedBuilds = new Set(owned.map((s) => s.build));
+    return old.filter((b) => !ownedBuilds.has(b));
   }
 
   /** Deletes every snapshot of a dataset and their records. */
