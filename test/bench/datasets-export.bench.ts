@@ -22,6 +22,7 @@ import 'reflect-metadata';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { get as httpGet, type IncomingMessage } from 'node:http';
 import os from 'node:os';
 import { freePort, issueTestKey, TEST_KEY_PEPPER } from '@llmops/testing';
 import { mongo } from 'mongoose';
@@ -164,16 +165,22 @@ async function download(
   }, SAMPLE_MS);
   const started = performance.now();
   try {
-    const res = await fetch(`${url}/v1/datasets/${DATASET}/snapshots/latest/download?split=train`, {
-      headers: { authorization: `Bearer ${key}` },
+    // node:http, not fetch: fetch gives up on a body that sends nothing for 300 s, and a database
+    // without sort pushdown reads the whole split before its first batch.
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpGet(
+        `${url}/v1/datasets/${DATASET}/snapshots/latest/download?split=train`,
+        { headers: { authorization: `Bearer ${key}` } },
+        resolve,
+      );
+      req.once('error', reject);
     });
-    if (res.status !== 200 || !res.body)
-      throw new Error(`download answered ${res.status}: ${await res.text()}`);
+    if (res.statusCode !== 200) throw new Error(`download answered ${res.statusCode}`);
     let records = 0;
     let bytes = 0;
-    for await (const chunk of res.body) {
+    for await (const chunk of res as AsyncIterable<Buffer>) {
       bytes += chunk.length;
-      for (const byte of chunk) if (byte === 10) records++;
+      for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) records++;
     }
     return { records, bytes, seconds: (performance.now() - started) / 1000, peakRssMb };
   } finally {

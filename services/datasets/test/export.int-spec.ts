@@ -244,11 +244,13 @@ describe('snapshot downloads', () => {
     }
   });
 
-  describe('a client that disconnects mid-download over a real socket', () => {
+  describe('downloads over a real socket', () => {
     let port: number;
     let bodyBytes: number;
     let cursors: mongo.FindCursor[];
     let findSpy: jest.SpyInstance;
+    /** While set, cursors hand out no record until it resolves (a database still sorting). */
+    let firstBatch: Promise<void> | undefined;
 
     beforeAll(async () => {
       // About 6 MB of JSONL: more than the socket buffers hold, so the server is held by backpressure.
@@ -264,15 +266,23 @@ describe('snapshot downloads', () => {
       findSpy = jest.spyOn(collection, 'find').mockImplementation(((...args: Parameters<typeof find>) => {
         const cursor = find(...args);
         cursors.push(cursor);
+        const gate = firstBatch;
+        if (gate) {
+          const iterate = cursor[Symbol.asyncIterator].bind(cursor);
+          cursor[Symbol.asyncIterator] = async function* () {
+            await gate;
+            yield* iterate();
+          };
+        }
         return cursor;
       }) as typeof collection.find);
     }, 120_000);
 
     afterAll(() => findSpy?.mockRestore());
 
-    /** Starts the download, waits for its first bytes, then leaves with the rest unread; its cursor id. */
-    const abortedDownload = async (): Promise<mongo.Long> => {
-      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    /** The response to a download of the big snapshot, once its status and headers are in. */
+    const get = (): Promise<IncomingMessage> =>
+      new Promise<IncomingMessage>((resolve, reject) => {
         const req = httpRequest(
           {
             host: '127.0.0.1',
@@ -285,6 +295,10 @@ describe('snapshot downloads', () => {
         req.once('error', reject);
         req.end();
       });
+
+    /** Starts the download, waits for its first bytes, then leaves with the rest unread; its cursor id. */
+    const abortedDownload = async (): Promise<mongo.Long> => {
+      const res = await get();
       expect(res.statusCode).toBe(200);
       await new Promise((resolve) => res.once('data', resolve));
       res.pause();
@@ -324,6 +338,27 @@ describe('snapshot downloads', () => {
       expect(sent).toBeLessThan((rounds * bodyBytes) / 2);
       // A download kept alive would hold its cursor's batch (500 records of about 2 KB) and buffers.
       expect(heapAfter - heapBefore).toBeLessThan(rounds * 512 * 1024);
+    });
+
+    it('sends the status and headers before the first records are read', async () => {
+      let release!: () => void;
+      firstBatch = new Promise<void>((resolve) => (release = resolve));
+      try {
+        const res = await get();
+        expect(res.statusCode).toBe(200);
+        expect(res.headers['content-type']).toBe('application/x-ndjson');
+        expect(res.headers['x-llmops-snapshot-id']).toMatch(/^[0-9a-f]{64}$/);
+        let received = 0;
+        res.on('data', (chunk: Buffer) => (received += chunk.length));
+        const ended = new Promise((resolve) => res.once('end', resolve));
+        expect(received).toBe(0);
+        release();
+        await ended;
+        expect(received).toBe(bodyBytes);
+      } finally {
+        release();
+        firstBatch = undefined;
+      }
     });
 
     it('leaves a download that reads to the end unaffected', async () => {

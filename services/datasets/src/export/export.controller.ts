@@ -57,6 +57,11 @@ export class ExportController {
   ): Promise<void> {
     const parsed = parseOrThrow(downloadQuerySchema, query ?? {}, 'query');
     const { snapshot, filename, body } = await this.download.execute(principal.project, name, ref, parsed);
+    // The status and headers go out as soon as the body starts to flow, before the first records
+    // are read: a database that sorts a large split first must not keep the client waiting for them.
+    body.once('resume', () => {
+      if (!reply.raw.headersSent) reply.raw.flushHeaders();
+    });
     await reply
       .type(NDJSON)
       .header('content-disposition', `attachment; filename="${filename}"`)
