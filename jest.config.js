@@ -31,7 +31,8 @@ module.exports = {
     '/node_modules/(?!(content-disposition|@platformatic/kafka|@platformatic/dynamic-buffer|@platformatic/wasm-utils|scule)/)',
   ],
   moduleNameMapper: {
-    '^@llmops/(contracts|platform|testing|hashing|stats)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@llmops/(contracts|platform|testing|hashing|stats|experiments|prompts)$':
+      '<rootDir>/libs/$1/src/index.ts',
     '^@llmops/local-infra$': '<rootDir>/deploy/local/src/index.ts',
     '^@llmops/demo$': '<rootDir>/tools/demo/src/index.ts',
     '^@llmops/route-table$': '<rootDir>/tools/route-table/src/index.ts',

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_PROJECT } from '@llmops/contracts';
 import { CompiledExperiment } from './compiled-experiment';
-import { HASH_A, HASH_B, snapshot, threeArms } from '../../test/support/snapshots';
+import { HASH_A, HASH_B, snapshot, threeArms } from '@llmops/testing';
 
 /** scipy.stats.chi2.isf(0.001, 2): the statistic above which p < 0.001 with 3 arms. */
 const CHI2_CRIT_DF2_P001 = 13.815510557964274;

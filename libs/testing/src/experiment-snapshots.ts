@@ -4,7 +4,7 @@ export const HASH_A = 'a'.repeat(64);
 export const HASH_B = 'b'.repeat(64);
 export const HASH_C = 'c'.repeat(64);
 
-/** A valid snapshot for unit tests (arms A/B by default). */
+/** A valid experiment snapshot for unit tests (arms A/B by default). */
 export function snapshot(overrides: Partial<ExperimentSnapshot> = {}): ExperimentSnapshot {
   return {
     key: 'exp',

@@ -4,3 +4,4 @@ export * from './dedicated-infra';
 export * from './topic-reader';
 export * from './liveness';
 export * from './api-keys';
+export * from './experiment-snapshots';

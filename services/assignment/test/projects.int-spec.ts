@@ -11,6 +11,7 @@ import { KeyDirectory, uuidv7 } from '@llmops/platform';
 import {
   expectEventually,
   type IssuedTestKey,
+  snapshot,
   startTopicReader,
   testInfra,
   type TopicReader,
@@ -19,7 +20,6 @@ import mongoose from 'mongoose';
 import { type AssignmentApp, startAssignmentApp } from './support/assignment-app';
 import { createRunning } from './support/fixtures';
 import type { RegistryHandle } from './support/registry';
-import { snapshot } from './support/snapshots';
 import { startTestRegistry } from './support/test-registry';
 
 type Experiment = {

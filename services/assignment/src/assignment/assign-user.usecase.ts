@@ -6,6 +6,7 @@
  * broker cannot acknowledge, the producer rejects with KafkaUnavailableError: 503 + Retry-After.
  */
 import { TOPICS, topicName } from '@llmops/contracts';
+import type { Assignment, CompiledArm, CompiledExperiment } from '@llmops/experiments';
 import {
   BatchingProducer,
   contextHeaders,
@@ -15,7 +16,6 @@ import {
 } from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { AssignmentConfig } from '../config/assignment.config';
-import type { Assignment, CompiledArm, CompiledExperiment } from '../experiments/compiled-experiment';
 import { ExperimentStore } from '../experiments/experiment-store';
 import { ExperimentNotFoundError } from './assignment.errors';
 import type { AssignRequest } from './dto/assign.request';

@@ -14,8 +14,8 @@ import {
   exposureKey,
   HEADER_CONTENT_TYPE,
 } from '@llmops/contracts';
+import type { CompiledArm } from '@llmops/experiments';
 import { eventTime, type OutgoingMessage, uuidv7 } from '@llmops/platform';
-import type { CompiledArm } from '../experiments/compiled-experiment';
 
 const TYPE = EVENT_TYPES.exposure;
 const SOURCE = EVENT_SOURCES.assignment;

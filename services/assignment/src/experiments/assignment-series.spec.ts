@@ -2,7 +2,7 @@ import { DEFAULT_PROJECT } from '@llmops/contracts';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { ExperimentStore, MAX_ASSIGNMENT_SERIES } from './experiment-store';
-import { snapshot } from '../../test/support/snapshots';
+import { snapshot } from '@llmops/testing';
 
 const seriesOf = async (registry: Registry): Promise<string[]> =>
   (await registry.metrics()).split('\n').filter((l) => l.startsWith('llmops_assignments_total{'));

@@ -8,7 +8,7 @@ import {
   changedFields,
   layerOverlaps,
 } from './experiment-rules';
-import { snapshot } from '../../test/support/snapshots';
+import { snapshot } from '@llmops/testing';
 
 const NOW = '2025-02-01T00:00:00.000Z';
 

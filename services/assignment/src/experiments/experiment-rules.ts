@@ -8,8 +8,8 @@ import {
   type ExperimentSnapshot,
   type ExperimentStatus,
 } from '@llmops/contracts';
+import { CompiledExperiment } from '@llmops/experiments';
 import { zodIssues } from '@llmops/platform';
-import { CompiledExperiment } from './compiled-experiment';
 import type { ArmInput } from './dto/experiment-fields';
 import type { StartPhaseRequest } from './dto/start-phase.request';
 import type { UpdateExperimentRequest } from './dto/update-experiment.request';

@@ -2,7 +2,7 @@ import { DEFAULT_PROJECT } from '@llmops/contracts';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { ExperimentStore } from './experiment-store';
-import { HASH_C, snapshot } from '../../test/support/snapshots';
+import { HASH_C, snapshot } from '@llmops/testing';
 
 describe('ExperimentStore', () => {
   const newStore = () => new ExperimentStore(new Registry(), pino({ level: 'silent' }));

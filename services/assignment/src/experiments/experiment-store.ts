@@ -5,11 +5,11 @@
  * Experiments are held per project, so a lookup never sees another project's experiment.
  */
 import type { ExperimentSnapshot } from '@llmops/contracts';
+import { type AssignmentCounter, CompiledExperiment } from '@llmops/experiments';
 import { LOGGER, METRICS_REGISTRY } from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { type AssignmentCounter, CompiledExperiment } from './compiled-experiment';
 
 class CountCell {
   n = 0;

@@ -1,4 +1,4 @@
-import { ASSIGN_REASONS, type AssignResponse } from '../../experiments/compiled-experiment';
+import { ASSIGN_REASONS, type AssignResponse } from '@llmops/experiments';
 
 export type { AssignResponse };
 
