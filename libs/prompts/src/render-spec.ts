@@ -1,7 +1,27 @@
-import type { PromptMessage, PromptSpec } from './prompt-spec';
+import type { JsonValue } from '@llmops/contracts';
 import { RenderBudget, renderTemplateAsync, templateVariables, type TemplateVariables } from './template';
 
-export type JsonObject = NonNullable<PromptSpec['params']>;
+export type JsonObject = { [key: string]: JsonValue };
+
+export interface PromptMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/**
+ * The fields of a prompt spec that rendering reads. The registry validates specs (its schema is
+ * the authority); any validated spec is assignable to this type.
+ */
+export interface RenderableSpec {
+  model: string;
+  template?: string;
+  messages?: PromptMessage[];
+  params?: JsonObject;
+  system?: string;
+  fewShot?: Array<{ input: string; output: string }>;
+  responseFormat?: JsonObject;
+  tools?: JsonObject[];
+}
 
 /** What a client sends to an LLM provider. */
 export interface RenderedPrompt {
@@ -14,7 +34,7 @@ export interface RenderedPrompt {
 }
 
 /** Every placeholder of the spec (template or messages, system prompt, few-shot examples). */
-export function specVariables(spec: PromptSpec): string[] {
+export function specVariables(spec: RenderableSpec): string[] {
   const texts = [
     spec.system ?? '',
     ...(spec.fewShot ?? []).flatMap((e) => [e.input, e.output]),
@@ -34,7 +54,7 @@ export function specVariables(spec: PromptSpec): string[] {
  * event loop between slices of placeholders, so a large render never blocks other requests.
  */
 export async function renderSpec(
-  spec: PromptSpec,
+  spec: RenderableSpec,
   variables: TemplateVariables,
   maxRenderedBytes = Number.POSITIVE_INFINITY,
 ): Promise<{ prompt: RenderedPrompt; missing: string[] }> {

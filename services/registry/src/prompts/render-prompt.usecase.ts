@@ -1,8 +1,7 @@
 import { SERVICE_CONFIG } from '@llmops/platform';
+import { RenderBudgetExceededError, renderSpec, type RenderedPrompt } from '@llmops/prompts';
 import { Inject, Injectable } from '@nestjs/common';
 import type { RegistryConfig } from '../config/registry.config';
-import { renderSpec, type RenderedPrompt } from '../domain/render-spec';
-import { RenderBudgetExceededError } from '../domain/template';
 import type { RenderPromptRequest } from './dto/render-prompt.request';
 import { MissingVariablesError, RenderedTooLargeError } from './prompts.errors';
 import { ResolveVersionUseCase } from './resolve-version.usecase';

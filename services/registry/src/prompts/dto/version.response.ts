@@ -1,5 +1,5 @@
+import { specVariables } from '@llmops/prompts';
 import { z } from 'zod';
-import { specVariables } from '../../domain/render-spec';
 import type { PromptVersion } from '../../domain/prompt-version';
 import { promptMetadataSchema, promptSpecSchema } from '../../domain/prompt-spec';
 
