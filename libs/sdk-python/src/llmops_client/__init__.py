@@ -1,0 +1,29 @@
+"""Python client of the LLMOps platform: prompts, local assignment, buffered ingestion."""
+
+from ._http import RetryPolicy
+from .client import Client
+from .errors import LlmopsError, LlmopsHttpError, LlmopsUnavailableError, LlmopsValidationError
+from .experiments import Assignment, CompiledExperiment
+from .hashing import BucketResult, create_bucketer, prompt_hash, uuid7
+from .ingestion import BufferOptions
+from .prompts import PromptVersion, RegisteredVersion
+
+__version__ = "0.3.0"
+
+__all__ = [
+    "Assignment",
+    "BucketResult",
+    "BufferOptions",
+    "Client",
+    "CompiledExperiment",
+    "LlmopsError",
+    "LlmopsHttpError",
+    "LlmopsUnavailableError",
+    "LlmopsValidationError",
+    "PromptVersion",
+    "RegisteredVersion",
+    "RetryPolicy",
+    "create_bucketer",
+    "prompt_hash",
+    "uuid7",
+]

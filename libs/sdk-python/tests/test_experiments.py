@@ -1,0 +1,240 @@
+"""Local assignment rules over snapshot dicts (the contracts' ExperimentSnapshot), and the snapshot store."""
+
+import hashlib
+import json
+import threading
+import time
+
+import httpx
+import pytest
+
+from llmops_client import BufferOptions, Client, CompiledExperiment, LlmopsValidationError, RetryPolicy
+from llmops_client.experiments import compile_targeting
+
+H1, H2 = "a" * 64, "b" * 64
+
+
+def snapshot(**over):
+    base = {
+        "key": "summarizer",
+        "description": "",
+        "status": "running",
+        "phase": 2,
+        "seed": "summarizer_prompt",
+        "hashVersion": 1,
+        "trafficAllocation": 1,
+        "control": "A",
+        "arms": [
+            {"name": "A", "weight": 0.5, "prompt": {"name": "p", "ref": "1", "hash": H1}},
+            {"name": "B", "weight": 0.5, "prompt": {"name": "p", "ref": "2", "hash": H2}},
+        ],
+        "revision": 3,
+        "createdAt": "2026-12-01T00:00:00.000Z",
+        "updatedAt": "2026-12-01T00:00:00.000Z",
+    }
+    base.update(over)
+    return base
+
+
+def test_hash_assignment_equals_the_reference_formula():
+    exp = CompiledExperiment(snapshot())
+    for i in range(2000):
+        user = f"user_{i}"
+        h = hashlib.md5(f"summarizer_prompt:{user}".encode()).hexdigest()
+        expected = "B" if int(h[:8], 16) / 0xFFFFFFFF < 0.5 else "A"
+        a = exp.assign(user)
+        assert (a.arm, a.reason, a.in_experiment, a.phase) == (expected, "hash", True, 2)
+        assert a.prompt == {"name": "p", "hash": H1 if expected == "A" else H2}
+
+
+def test_rule_order_lifecycle_forced_targeting_then_bucketing():
+    rules = [{"attribute": "country", "op": "in", "values": ["DE"]}]
+    paused = CompiledExperiment(snapshot(status="paused", forced={"qa": "B"}))
+    assert paused.assign("qa").to_api()["reason"] == "not-running"
+    exp = CompiledExperiment(
+        snapshot(
+            forced={"qa": "B", "ghost": "Z"},
+            targeting=rules,
+            layer={"name": "home", "range": [0, 0.5]},
+            trafficAllocation=0.5,
+        )
+    )
+    forced = exp.assign("qa")  # forced wins over targeting, layer and allocation
+    assert (forced.arm, forced.reason, forced.in_experiment) == ("B", "forced", True)
+    outside = exp.assign("user_1", {"country": "US"})
+    assert (outside.arm, outside.reason, outside.in_experiment) == ("A", "targeting", False)
+    reasons = {exp.assign(f"u{i}", {"country": "DE"}).reason for i in range(500)}
+    assert reasons == {"layer", "not-in-allocation", "hash"}
+    assert exp.assign("ghost", {"country": "DE"}).reason != "forced"  # a forced arm that does not exist
+
+
+def test_control_arm_is_served_outside_the_experiment_even_when_not_first():
+    exp = CompiledExperiment(snapshot(control="B", status="draft"))
+    a = exp.assign("u")
+    assert (a.arm, a.prompt["hash"], a.in_experiment) == ("B", H2, False)
+
+
+def test_targeting_is_strict_like_javascript():
+    assert compile_targeting(None)(None)
+    eq = compile_targeting([{"attribute": "plan", "op": "equals", "value": 1}])
+    assert eq({"plan": 1}) and eq({"plan": 1.0})
+    assert not eq({"plan": "1"}) and not eq({"plan": True}) and not eq({}) and not eq(None)
+    flag = compile_targeting([{"attribute": "beta", "op": "equals", "value": True}])
+    assert flag({"beta": True}) and not flag({"beta": 1})
+    inside = compile_targeting([{"attribute": "c", "op": "in", "values": ["DE", 1]}])
+    not_in = compile_targeting([{"attribute": "c", "op": "notIn", "values": ["DE", False]}])
+    assert inside({"c": "DE"}) and inside({"c": 1}) and not inside({"c": True}) and not inside({})
+    assert not not_in({"c": "DE"}) and not_in({"c": 0}) and not_in({}) and not not_in({"c": False})
+
+
+class FakeAssignment:
+    """An assignment service: the snapshot route (ETag, 304, long poll), /v1/assign and /v1/exposures."""
+
+    def __init__(self, experiments, serves_snapshots=True):
+        self.experiments = experiments
+        self.version = 1
+        self.serves_snapshots = serves_snapshots
+        self.exposures = []
+        self.assign_calls = 0
+        self.changed = threading.Event()
+        self.released = threading.Event()  # the snapshot route answers once released
+        self.released.set()
+        self.exposures_answered = threading.Event()  # /v1/exposures answers once set
+        self.exposures_answered.set()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/experiments/snapshots":
+            if not self.serves_snapshots:
+                return httpx.Response(404, json={"error": {"code": "not_found", "message": "Route not found"}})
+            self.released.wait(5)
+            wait = float(request.url.params.get("wait", 0))
+            if request.headers.get("if-none-match") == f'"{self.version}"':
+                self.changed.wait(wait)
+                self.changed.clear()
+                if request.headers.get("if-none-match") == f'"{self.version}"':
+                    return httpx.Response(304)
+            body = {"project": "default", "version": str(self.version), "experiments": self.experiments}
+            return httpx.Response(200, json=body, headers={"etag": f'"{self.version}"'})
+        if request.url.path == "/v1/assign":
+            self.assign_calls += 1
+            body = json.loads(request.content)
+            a = CompiledExperiment(self.experiments[0]).assign(body["userId"], body.get("attributes")).to_api()
+            return httpx.Response(200, json=a)
+        if request.url.path == "/v1/exposures":
+            self.exposures_answered.wait(30)
+            items = json.loads(request.content)["items"]
+            self.exposures += items
+            return httpx.Response(202, json={"items": [{"status": "accepted"} for _ in items]})
+        return httpx.Response(404, json={"error": {"code": "not_found", "message": "no"}})
+
+    def change(self, experiments):
+        self.experiments = experiments
+        self.version += 1
+        self.changed.set()
+
+
+def client_for(fake, **kw):
+    return Client(
+        api_key="llmk_x_y",
+        urls={"assignment": "http://assignment.test"},
+        http=httpx.Client(transport=httpx.MockTransport(fake)),
+        snapshot_wait=2,
+        retry=RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02),
+        **kw,
+    )
+
+
+def until(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
+
+
+def test_remote_until_the_first_snapshot_then_local_with_buffered_exposures():
+    fake = FakeAssignment([snapshot()])
+    fake.released.clear()
+    with client_for(fake) as client:
+        first = client.experiments.assign("summarizer", "user_1")
+        fake.released.set()
+        until(lambda: client.experiments.snapshots.ready)
+        second = client.experiments.assign("summarizer", "user_1")
+        assert (first.source, second.source) == ("remote", "local")
+        assert first.to_api() == second.to_api()
+        client.flush()
+        assert [(e["experiment"], e["userId"], e["arm"], e["phase"]) for e in fake.exposures] == [
+            ("summarizer", "user_1", second.arm, 2)
+        ]
+        assert fake.exposures[0]["assignedAt"].endswith("Z")
+
+
+def test_a_change_reaches_the_client_through_the_long_poll():
+    fake = FakeAssignment([snapshot()])
+    with client_for(fake) as client:
+        client.experiments.assign("summarizer", "u")
+        until(lambda: client.experiments.snapshots.ready)
+        assert client.experiments.assign("summarizer", "u").reason == "hash"
+        fake.change([snapshot(status="stopped", revision=4)])
+        until(lambda: client.experiments.assign("summarizer", "u").reason == "not-running", timeout=2)
+        assert client.experiments.snapshots.version == "2"
+
+
+def test_without_the_snapshot_route_every_assignment_is_remote():
+    fake = FakeAssignment([snapshot()], serves_snapshots=False)
+    with client_for(fake) as client:
+        client.experiments.assign("summarizer", "u")
+        until(lambda: client.experiments.snapshots.unsupported)
+        assert client.experiments.assign("summarizer", "u").source == "remote"
+        assert fake.assign_calls == 2
+
+
+def test_arguments_are_checked_before_anything_is_sent():
+    fake = FakeAssignment([snapshot()])
+    with client_for(fake) as client:
+        with pytest.raises(LlmopsValidationError, match="user_id"):
+            client.experiments.assign("summarizer", "")
+        with pytest.raises(LlmopsValidationError, match="attributes.country"):
+            client.experiments.assign("summarizer", "u", {"country": ["DE"]})
+        with pytest.raises(LlmopsValidationError, match="key"):
+            client.experiments.assign("", "u")
+    assert fake.assign_calls == 0
+
+
+def test_local_assign_is_at_least_half_as_fast_as_a_bare_md5_loop():
+    """Through the client (user id checked, exposure buffered), over distinct users, no network call
+    per assignment. The exposure route holds its answer during the timing, so the sending thread
+    waits instead of running; every exposure arrives afterwards."""
+    fake = FakeAssignment([snapshot()])
+    client = client_for(fake, buffer=BufferOptions(max_items=400_000, max_batch=1000, flush_interval=600))
+    client.experiments.assign("summarizer", "warm-up")
+    until(lambda: client.experiments.snapshots.ready)
+    users = [f"user_{i}" for i in range(20_000)]
+    md5 = hashlib.md5
+
+    def bare():
+        for u in users:
+            int(md5(f"summarizer_prompt:{u}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+
+    def local():
+        assign = client.experiments.assign
+        for u in users:
+            assign("summarizer", u)
+
+    # Short rounds, alternated, best of each, in CPU time of this thread: the machine is shared.
+    times = {bare: [], local: []}
+    calls = fake.assign_calls
+    fake.exposures_answered.clear()
+    for _ in range(15):
+        for fn in (bare, local):
+            t = time.thread_time()
+            fn()
+            times[fn].append(time.thread_time() - t)
+    fake.exposures_answered.set()
+    ratio = min(times[bare]) / min(times[local])
+    print(f"local assign vs bare md5 loop: {ratio:.2f}x")
+    assert ratio >= 0.5
+    assert fake.assign_calls == calls
+    client.close()
+    # Everyone is in this experiment: one exposure per local assignment (the warm-up may have been remote).
+    assert client.metrics()["sent"] == len(fake.exposures) in (15 * 20_000, 15 * 20_000 + 1)
+    assert client.metrics()["pending"] == 0

@@ -1,0 +1,173 @@
+"""Buffered generations and feedback against a fake feedback service (httpx.MockTransport)."""
+
+import json
+import threading
+import time
+import uuid
+
+import httpx
+import pytest
+
+from llmops_client import BufferOptions, Client, LlmopsUnavailableError, LlmopsValidationError, RetryPolicy
+from llmops_client._http import RetryPolicy as Policy
+
+
+class FakeFeedback:
+    """The batch routes; ``script`` gives the status of the next requests (then 202)."""
+
+    def __init__(self, script=(), retry_after=None):
+        self.script = list(script)
+        self.retry_after = retry_after
+        self.requests = []
+        self.stored = {}  # id -> item: what reached the "broker", by client-side id
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.gate.wait(30)
+        items = json.loads(request.content)["items"]
+        self.requests.append((request.url.path, len(items)))
+        step = self.script.pop(0) if self.script else 202
+        if step == "down":
+            raise httpx.ConnectError("connection refused", request=request)
+        if step != 202:
+            headers = {"retry-after": self.retry_after} if self.retry_after is not None else {}
+            return httpx.Response(step, headers=headers, json={"error": {"code": "broker_unavailable", "message": "no ack"}})
+        id_field = "feedbackId" if request.url.path.startswith("/v1/feedback") else "requestId"
+        accepted, rejected = [], []
+        for index, item in enumerate(items):
+            if item.get("rating") == 9:
+                rejected.append({"index": index, "code": "validation_failed", "message": "rating: expected 1..5"})
+            else:
+                self.stored.setdefault(item[id_field], item)
+                accepted.append(item[id_field])
+        return httpx.Response(202, json={"accepted": accepted, "rejected": rejected})
+
+
+def client_for(fake, buffer=None, attempts=3):
+    return Client(
+        api_key="llmk_x_y",
+        urls={"feedback": "http://feedback.test"},
+        http=httpx.Client(transport=httpx.MockTransport(fake)),
+        buffer=buffer or BufferOptions(max_items=10_000, max_batch=1000, flush_interval=60),
+        retry=RetryPolicy(max_attempts=attempts, base_delay=0.001, max_delay=0.01),
+    )
+
+
+def test_items_are_sent_in_batches_with_client_side_ids():
+    fake = FakeFeedback()
+    with client_for(fake) as client:
+        ids = [client.generations.log(model="gpt-4o-mini", output=f"o{i}", latency_ms=12) for i in range(2500)]
+        fids = [client.feedback.log(rid, rating=4, thumbs="up", comment="ok") for rid in ids[:10]]
+        client.flush()
+        assert client.metrics() == {"sent": 2510, "rejected": 0, "dropped": 0, "retried": 0, "pending": 0}
+    assert sorted(n for path, n in fake.requests if path == "/v1/generations/batch") == [500, 1000, 1000]
+    assert all(uuid.UUID(i).version == 7 for i in ids + fids)
+    assert set(fake.stored) == set(ids) | set(fids)
+    item = fake.stored[fids[0]]
+    assert (item["requestId"], item["rating"], item["thumbs"], item["source"]) == (ids[0], 4, "up", "user")
+    assert item["timestamp"].endswith("Z")
+
+
+def test_a_full_batch_is_sent_without_waiting_for_the_interval():
+    fake = FakeFeedback()
+    with client_for(fake, BufferOptions(max_items=100, max_batch=10, flush_interval=600)) as client:
+        for i in range(10):
+            client.feedback.log(f"r{i}", thumbs="down")
+        deadline = time.monotonic() + 5
+        while client.metrics()["sent"] < 10:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+
+
+def test_429_and_503_are_retried_with_the_same_ids_honouring_retry_after():
+    fake = FakeFeedback(script=[503, 429], retry_after="0")
+    with client_for(fake) as client:
+        fid = client.feedback.log("r1", rating=5, feedback_id="fb-1")
+        client.flush()
+        assert client.metrics()["retried"] == 2
+    assert fid == "fb-1" and list(fake.stored) == ["fb-1"]
+    assert [n for _, n in fake.requests] == [1, 1, 1]
+
+
+def test_retry_delay_is_retry_after_else_full_jitter_backoff():
+    policy = Policy(max_attempts=5, base_delay=0.1, max_delay=1.0)
+    assert policy.delay(0, 3.0) == 3.0
+    for attempt in range(6):
+        delays = [policy.delay(attempt, None) for _ in range(200)]
+        assert 0 <= min(delays) and max(delays) <= min(1.0, 0.1 * 2**attempt)
+
+
+def test_an_outage_keeps_the_items_until_the_service_is_back_then_sends_each_once():
+    fake = FakeFeedback(script=["down"] * 3 + [503] * 2)
+    with client_for(fake, attempts=3) as client:
+        ids = [client.feedback.log(f"r{i}", rating=3) for i in range(900)]  # under a full batch
+        with pytest.raises(LlmopsUnavailableError):
+            client.flush()  # 3 attempts, all refused: nothing acknowledged, nothing lost
+        assert client.metrics()["pending"] == 900
+        client.flush()  # 503, 503, then 202
+        assert client.metrics()["pending"] == 0 and client.metrics()["sent"] == 900
+    assert sorted(fake.stored) == sorted(ids)
+
+
+def test_items_refused_one_by_one_are_counted_not_retried():
+    fake = FakeFeedback()
+    with client_for(fake) as client:
+        client.feedback.log("r1", rating=9)
+        client.feedback.log("r2", rating=2)
+        client.flush()
+        assert client.metrics()["rejected"] == 1 and client.metrics()["sent"] == 1
+    assert len(fake.requests) == 1
+
+
+def test_drop_oldest_keeps_the_newest_and_counts_the_dropped():
+    fake = FakeFeedback()
+    fake.gate.clear()  # the service does not answer yet
+    client = client_for(fake, BufferOptions(max_items=20, max_batch=10, flush_interval=600))
+    ids = [client.feedback.log(f"r{i}", thumbs="up") for i in range(60)]
+    fake.gate.set()
+    client.close()
+    # At most one batch in flight (10) and the buffer (20) survive; the buffer keeps the newest.
+    assert client.metrics()["dropped"] >= 30
+    assert client.metrics()["sent"] + client.metrics()["dropped"] == 60
+    assert set(ids[-20:]) <= set(fake.stored)
+
+
+def test_block_waits_for_room_and_loses_nothing():
+    fake = FakeFeedback()
+    fake.gate.clear()
+    client = client_for(fake, BufferOptions(max_items=20, max_batch=10, flush_interval=600, overflow="block"))
+    done = threading.Event()
+
+    def producer():
+        for i in range(100):
+            client.feedback.log(f"r{i}", thumbs="up", feedback_id=f"fb-{i}")
+        done.set()
+
+    threading.Thread(target=producer).start()
+    assert not done.wait(0.3)  # blocked: the buffer is full and nothing is acknowledged
+    fake.gate.set()
+    assert done.wait(10)
+    client.close()
+    assert client.metrics()["dropped"] == 0 and sorted(fake.stored) == sorted(f"fb-{i}" for i in range(100))
+
+
+@pytest.mark.parametrize(
+    "call, field",
+    [
+        (lambda c: c.feedback.log("r1"), "rating"),
+        (lambda c: c.feedback.log("r1", rating=True), "rating"),
+        (lambda c: c.feedback.log("r1", thumbs="sideways"), "thumbs"),
+        (lambda c: c.feedback.log("", rating=1), "request_id"),
+        (lambda c: c.feedback.log("r1", rating=1, source="bot"), "source"),
+        (lambda c: c.generations.log(model="", output="o", latency_ms=1), "model"),
+        (lambda c: c.generations.log(model="m", output="o", latency_ms=-1), "latency_ms"),
+    ],
+)
+def test_arguments_are_checked_before_buffering(call, field):
+    fake = FakeFeedback()
+    with client_for(fake) as client:
+        with pytest.raises(LlmopsValidationError) as err:
+            call(client)
+        assert err.value.field == field and client.metrics()["pending"] == 0
+    assert fake.requests == []
