@@ -1,0 +1,107 @@
+/**
+ * One HTTP request with the SDK's retry policy: network failures, timeouts and 429/502/503/504 are
+ * retried with backoff (honouring Retry-After) up to `retry.maxAttempts`; any other non-2xx answer
+ * becomes an LlmopsHttpError at once. Requests go through openapi-fetch clients typed by the
+ * generated OpenAPI types; this only decides what an answer means.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LlmopsError, LlmopsHttpError, LlmopsUnavailableError } from './errors';
+import { backoffDelay, isRetryableStatus, type RetryOptions, retryAfterMs } from './retry';
+
+/** What an openapi-fetch call resolves to. */
+export interface FetchOutcome<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+/** Counters shared by every request of one client. */
+export interface TransportCounters {
+  retried: number;
+}
+
+export interface SendOptions {
+  /** Aborts the request and any wait between attempts (then rejects with code `aborted`). */
+  signal?: AbortSignal;
+  /** Statuses that are answers, not errors (e.g. 304, or a batch's 400 with per-item results). */
+  accept?: (status: number) => boolean;
+  /** Per attempt; defaults to the client's timeoutMs. */
+  timeoutMs?: number;
+  /** Attempts for this request; defaults to retry.maxAttempts. */
+  maxAttempts?: number;
+}
+
+interface ErrorBody {
+  error?: { code?: unknown; message?: unknown; details?: unknown; correlationId?: unknown };
+}
+
+/** The typed error of a non-2xx answer, from the platform's `{ error: { code, message, details } }` body. */
+export function errorOf(what: string, response: Response, body: unknown): LlmopsError {
+  const e = (typeof body === 'object' && body !== null ? (body as ErrorBody).error : undefined) ?? {};
+  const code = typeof e.code === 'string' ? e.code : `http_${response.status}`;
+  const message = `${what}: ${typeof e.message === 'string' ? e.message : `HTTP ${response.status}`}`;
+  if (isRetryableStatus(response.status)) {
+    return new LlmopsUnavailableError(
+      message,
+      code,
+      response.status,
+      e.details,
+      retryAfterMs(response.headers.get('retry-after')),
+    );
+  }
+  const correlationId =
+    typeof e.correlationId === 'string'
+      ? e.correlationId
+      : (response.headers.get('x-correlation-id') ?? undefined);
+  return new LlmopsHttpError(message, code, response.status, e.details, correlationId);
+}
+
+function abortedError(what: string, cause: unknown): LlmopsError {
+  return new LlmopsError(`${what}: aborted`, 'aborted', undefined, undefined, { cause });
+}
+
+export class Transport {
+  constructor(
+    private readonly retry: RetryOptions,
+    private readonly timeoutMs: number,
+    private readonly counters: TransportCounters,
+  ) {}
+
+  /** Runs `attempt` (one request) until it answers, fails for good, or the attempts run out. */
+  async send<T>(
+    what: string,
+    attempt: (signal: AbortSignal) => Promise<FetchOutcome<T>>,
+    options: SendOptions = {},
+  ): Promise<FetchOutcome<T>> {
+    const maxAttempts = options.maxAttempts ?? this.retry.maxAttempts;
+    for (let n = 1; ; n++) {
+      let failure: LlmopsError;
+      try {
+        const timeout = AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs);
+        const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+        const outcome = await attempt(signal);
+        if (outcome.response.ok || options.accept?.(outcome.response.status)) return outcome;
+        failure = errorOf(what, outcome.response, outcome.error);
+      } catch (err) {
+        if (options.signal?.aborted) throw abortedError(what, err);
+        const timedOut = err instanceof DOMException && err.name === 'TimeoutError';
+        const reason = timedOut ? 'timed out' : err instanceof Error ? err.message : String(err);
+        failure = new LlmopsUnavailableError(
+          `${what}: ${reason}`,
+          timedOut ? 'timeout' : 'unreachable',
+          undefined,
+          undefined,
+          undefined,
+          { cause: err },
+        );
+      }
+      if (!(failure instanceof LlmopsUnavailableError) || n >= maxAttempts) throw failure;
+      this.counters.retried++;
+      try {
+        await sleep(backoffDelay(n, this.retry, failure.retryAfterMs), undefined, { signal: options.signal });
+      } catch (err) {
+        throw abortedError(what, err);
+      }
+    }
+  }
+}
