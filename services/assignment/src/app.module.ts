@@ -5,6 +5,7 @@ import type { AssignmentConfig } from './config/assignment.config';
 import { experimentTopics } from './experiments/experiment-topics';
 import { experimentsConsumer } from './experiments/experiments.consumer';
 import { ExperimentsModule } from './experiments/experiments.module';
+import { SnapshotsModule } from './snapshots/snapshots.module';
 
 /** Options for createServiceApp (main.ts and in-process tests use the same). */
 export function assignmentAppOptions(config: AssignmentConfig): ServiceAppOptions {
@@ -27,6 +28,7 @@ export class AppModule {
         PlatformModule.forRoot({ config, topics: experimentTopics(config) }),
         ExperimentsModule,
         AssignmentModule,
+        SnapshotsModule,
       ],
     };
   }

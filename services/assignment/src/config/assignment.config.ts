@@ -22,6 +22,11 @@ export const assignmentConfigSchema = baseServiceConfig(3002, 'assignment').exte
    * Names this replica's consumer group for the experiments topic (each replica reads the whole
    * topic, so every replica needs its own group). Empty = a random id per process start.
    */
+  /**
+   * Most `GET /v1/experiments/snapshots?wait=` requests this replica holds at once; past it a long
+   * poll answers 503 with Retry-After (plain reads are not limited).
+   */
+  SNAPSHOTS_MAX_WAITERS: env.int(1_000, 1, 100_000),
   INSTANCE_ID: z
     .string()
     .regex(/^[a-zA-Z0-9._-]*$/, 'expected letters, digits, ".", "_" or "-"')

@@ -190,6 +190,7 @@ describe('create request', () => {
 
   it.each([
     [{ key: 'Bad Key', arms }, 'key'],
+    [{ key: 'snapshots', arms }, 'key'],
     [{ key: 'k', arms: arms.slice(0, 1) }, 'arms'],
     [{ key: 'k', arms: [arms[0], arms[0]] }, 'arms.1.name'],
     [{ key: 'k', arms: arms.map((a) => ({ ...a, weight: 0 })) }, 'arms'],

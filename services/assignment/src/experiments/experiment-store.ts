@@ -37,6 +37,7 @@ export class ExperimentStore {
   private readonly projects = new Map<string, Map<string, CompiledExperiment>>();
   private readonly counter: AssignmentCounter;
   private readonly applied: Counter<'source' | 'outcome'>;
+  private readonly listeners = new Set<(project: string) => void>();
 
   constructor(
     @Inject(METRICS_REGISTRY) registry: Registry,
@@ -99,6 +100,17 @@ export class ExperimentStore {
     return this.projects.get(project)?.get(key);
   }
 
+  /** Every experiment of the project (any status), in no particular order. */
+  list(project: string): CompiledExperiment[] {
+    return [...(this.projects.get(project)?.values() ?? [])];
+  }
+
+  /** Calls `listener(project)` after every snapshot applied to that project; returns the unsubscribe. */
+  onApplied(listener: (project: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   apply(project: string, snapshot: ExperimentSnapshot, source: SnapshotSource): ApplyResult {
     let experiments = this.projects.get(project);
     const current = experiments?.get(snapshot.key);
@@ -124,6 +136,7 @@ export class ExperimentStore {
     }
     experiments.set(snapshot.key, compiled);
     this.applied.inc({ source, outcome: 'applied' });
+    for (const listener of this.listeners) listener(project);
     return 'applied';
   }
 }

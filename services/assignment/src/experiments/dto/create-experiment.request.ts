@@ -15,7 +15,10 @@ import { checkArmReferences } from './arm-references';
 
 export const createExperimentRequestSchema = z
   .strictObject({
-    key: experimentKeySchema,
+    // `GET /v1/experiments/snapshots` is the snapshots route: an experiment of that key could not be read.
+    key: experimentKeySchema.refine((k) => k !== 'snapshots', {
+      error: '"snapshots" is reserved (GET /v1/experiments/snapshots); choose another key',
+    }),
     description: descriptionSchema.default(''),
     arms: armsSchema,
     /** Name of the control arm; default: the first arm. */
