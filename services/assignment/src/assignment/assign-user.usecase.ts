@@ -6,7 +6,7 @@
  * broker cannot acknowledge, the producer rejects with KafkaUnavailableError: 503 + Retry-After.
  */
 import { TOPICS, topicName } from '@llmops/contracts';
-import type { Assignment, CompiledArm, CompiledExperiment } from '@llmops/experiments';
+import type { Assignment, CompiledExperiment } from '@llmops/experiments';
 import {
   BatchingProducer,
   contextHeaders,
@@ -20,26 +20,16 @@ import { ExperimentStore } from '../experiments/experiment-store';
 import { ExperimentNotFoundError } from './assignment.errors';
 import type { AssignRequest } from './dto/assign.request';
 import type { AssignBatchResponse, AssignResponse } from './dto/assign.response';
-import { ExposureTemplate } from './exposure-event';
-
-function isExposed(a: Assignment): a is Assignment & { exposed: CompiledArm } {
-  return a.exposed !== undefined;
-}
+import { ExposureMessages, isExposed } from './exposure-event';
 
 @Injectable()
 export class AssignUserUseCase {
   private readonly topic: string;
-  /**
-   * The exposure template of each in-experiment Assignment. A CompiledExperiment makes one frozen
-   * Assignment per (arm, reason) of one snapshot, so project, experiment, phase, hashVersion, arm and reason
-   * are fixed for each key; a recompiled experiment has new Assignments, and the old ones (with
-   * their templates) are collected.
-   */
-  private readonly templates = new WeakMap<Assignment, ExposureTemplate>();
 
   constructor(
     private readonly store: ExperimentStore,
     private readonly producer: BatchingProducer,
+    private readonly exposures: ExposureMessages,
     @Inject(SERVICE_CONFIG) config: AssignmentConfig,
   ) {
     this.topic = topicName(TOPICS.exposures, config.KAFKA_TOPIC_PREFIX);
@@ -60,7 +50,7 @@ export class AssignUserUseCase {
     const { experiment, assignment } = this.decide(project, request);
     if (isExposed(assignment)) {
       await this.producer.send(this.topic, [
-        this.exposure(experiment, assignment, request.userId, contextHeaders(ctx), Date.now()),
+        this.exposures.message(experiment, assignment, request.userId, contextHeaders(ctx), Date.now()),
       ]);
     }
     return assignment.response;
@@ -87,33 +77,10 @@ export class AssignUserUseCase {
       }
       const assignment = experiment.assign(item.userId, item.attributes);
       if (isExposed(assignment))
-        exposures.push(this.exposure(experiment, assignment, item.userId, headers, now));
+        exposures.push(this.exposures.message(experiment, assignment, item.userId, headers, now));
       return assignment.response;
     });
     if (exposures.length > 0) await this.producer.send(this.topic, exposures);
     return { items: results };
-  }
-
-  private exposure(
-    experiment: CompiledExperiment,
-    assignment: Assignment & { exposed: CompiledArm },
-    userId: string,
-    headers: Record<string, string>,
-    ms: number,
-  ): OutgoingMessage {
-    let template = this.templates.get(assignment);
-    if (!template) {
-      const s = experiment.snapshot;
-      template = new ExposureTemplate({
-        project: experiment.project,
-        experiment: s.key,
-        phase: s.phase,
-        hashVersion: s.hashVersion,
-        arm: assignment.exposed,
-        reason: assignment.response.reason === 'forced' ? 'forced' : 'hash',
-      });
-      this.templates.set(assignment, template);
-    }
-    return template.message(userId, headers, ms);
   }
 }

@@ -14,8 +14,9 @@ import {
   exposureKey,
   HEADER_CONTENT_TYPE,
 } from '@llmops/contracts';
-import type { CompiledArm } from '@llmops/experiments';
+import type { Assignment, CompiledArm, CompiledExperiment } from '@llmops/experiments';
 import { eventTime, type OutgoingMessage, uuidv7 } from '@llmops/platform';
+import { Injectable } from '@nestjs/common';
 
 const TYPE = EVENT_TYPES.exposure;
 const SOURCE = EVENT_SOURCES.assignment;
@@ -65,5 +66,50 @@ export class ExposureTemplate {
       value: writeEnvelope(uuidv7(ms), time, data, this.project),
       headers: { [HEADER_CONTENT_TYPE]: CLOUDEVENTS_CONTENT_TYPE, ...headers },
     };
+  }
+}
+
+/** An assignment whose user is in the experiment: it has an exposure. */
+export type ExposedAssignment = Assignment & { exposed: CompiledArm };
+
+export function isExposed(a: Assignment): a is ExposedAssignment {
+  return a.exposed !== undefined;
+}
+
+/**
+ * The exposure record of an in-experiment assignment, for server-side assignments and verified
+ * client-side exposures alike, so both are the same record.
+ */
+@Injectable()
+export class ExposureMessages {
+  /**
+   * The exposure template of each in-experiment Assignment. A CompiledExperiment makes one frozen
+   * Assignment per (arm, reason) of one snapshot, so project, experiment, phase, hashVersion, arm
+   * and reason are fixed for each key; a recompiled experiment has new Assignments, and the old ones
+   * (with their templates) are collected.
+   */
+  private readonly templates = new WeakMap<Assignment, ExposureTemplate>();
+
+  message(
+    experiment: CompiledExperiment,
+    assignment: ExposedAssignment,
+    userId: string,
+    headers: Record<string, string>,
+    ms: number,
+  ): OutgoingMessage {
+    let template = this.templates.get(assignment);
+    if (!template) {
+      const s = experiment.snapshot;
+      template = new ExposureTemplate({
+        project: experiment.project,
+        experiment: s.key,
+        phase: s.phase,
+        hashVersion: s.hashVersion,
+        arm: assignment.exposed,
+        reason: assignment.response.reason === 'forced' ? 'forced' : 'hash',
+      });
+      this.templates.set(assignment, template);
+    }
+    return template.message(userId, headers, ms);
   }
 }

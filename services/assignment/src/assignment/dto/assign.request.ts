@@ -4,7 +4,8 @@ import { z } from 'zod';
 /** Largest `items` array of POST /v1/assign/batch. */
 export const MAX_BATCH_ITEMS = 1_000;
 
-const attributes = z
+/** Targeting attributes of an assignment. */
+export const attributesSchema = z
   .record(
     opaqueId('attribute name', 128),
     z.union([text('a string', 1024), z.number(), z.boolean()], {
@@ -21,7 +22,7 @@ export const assignRequestSchema = z.strictObject({
    * characters or lone surrogates (hashed as UTF-8, like the reference formula).
    */
   userId: userId(),
-  attributes: attributes.optional(),
+  attributes: attributesSchema.optional(),
 });
 export type AssignRequest = z.infer<typeof assignRequestSchema>;
 
