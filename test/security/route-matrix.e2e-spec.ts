@@ -9,14 +9,18 @@
  *    of another project name none of its resources (route-matrix.fixtures.ts says which applies);
  *  - success with a key holding only the operation's scope, drawing from the rate-limit budget of
  *    the document's `x-llmops-route-class`.
- * An operation without a fixture fails, so a new route fails CI until it is classified; and the
- * README's route table must be the one the documents declare (`npm run docs:routes`).
+ * An operation without a fixture fails, so a new route fails CI until it is classified; the
+ * README's route table must be the one the documents declare (`npm run docs:routes`), and each
+ * service must serve the document committed as services/<name>/openapi.json (`npm run docs:openapi`).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SCOPES, type Scope } from '@llmops/contracts';
 import { ROUTE_CLASSES, type RouteClass } from '@llmops/platform';
 import {
+  OPENAPI_REGENERATE,
+  openApiDocumentDrift,
+  openApiDocumentFile,
   operationName,
   operationsOf,
   type OpenApiDocument,
@@ -315,6 +319,21 @@ describe('route matrix: every operation of every service, with and without the r
   it('finds in the README the route table the documents declare (npm run docs:routes writes it)', () => {
     const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
     expect(readmeRouteTable(readme)).toBe(routeTableSection(documents));
+  });
+
+  it(`serves the OpenAPI documents committed as services/<name>/openapi.json (${OPENAPI_REGENERATE} writes them)`, () => {
+    const committed = (name: ServiceName): string | undefined => {
+      try {
+        return readFileSync(join(__dirname, '..', '..', openApiDocumentFile(name)), 'utf8');
+      } catch {
+        return undefined;
+      }
+    };
+    const drift = SERVICES.flatMap(
+      (name) => openApiDocumentDrift(name, committed(name), documents[name]) ?? [],
+    );
+    // Thrown rather than compared, so that the diff reads as the diff it is.
+    if (drift.length > 0) throw new Error(drift.join('\n'));
   });
 
   /** The answer with the world's names replaced by placeholders (what "the same answer" compares). */

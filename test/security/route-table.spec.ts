@@ -1,10 +1,15 @@
 /**
  * The route table generator's pure parts: what it reads from OpenAPI documents, the table it
- * writes (as Prettier formats it, so `npm run lint` accepts the README), and the README section.
+ * writes (as Prettier formats it, so `npm run lint` accepts the README), and the README section;
+ * and how a committed OpenAPI document is compared with the one a service serves.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
+  OPENAPI_REGENERATE,
+  openApiDocumentDrift,
+  openApiDocumentFile,
+  openApiDocumentJson,
   type OpenApiDocument,
   operationsOf,
   readmeRouteTable,
@@ -103,5 +108,50 @@ describe('route table', () => {
     expect(readmeRouteTable(updated)).toBe('new table');
     expect(withRouteTable(updated, 'new table')).toBe(updated);
     expect(() => readmeRouteTable('## Security\n')).toThrow(/route-scopes:start/);
+  });
+});
+
+describe('committed OpenAPI documents', () => {
+  const served = {
+    openapi: '3.1.0',
+    paths: { '/v1/audit': { get: declared('admin', 'read') } },
+    info: { title: 'identity', version: '1.0' },
+  };
+
+  it('lives beside the service and is 2-space JSON with a trailing newline, keys in their order', () => {
+    expect(openApiDocumentFile('identity')).toBe('services/identity/openapi.json');
+    expect(openApiDocumentJson({ b: [1], a: {} })).toBe('{\n  "b": [\n    1\n  ],\n  "a": {}\n}\n');
+  });
+
+  it('accepts the served document in any formatting (Prettier writes the committed file)', () => {
+    expect(openApiDocumentDrift('identity', openApiDocumentJson(served), served)).toBeUndefined();
+    expect(openApiDocumentDrift('identity', JSON.stringify(served), served)).toBeUndefined();
+  });
+
+  it('shows a changed value as a unified diff, with the command that updates the file', () => {
+    const committed = openApiDocumentJson({ ...served, info: { title: 'identity', version: '0.9' } });
+    const drift = openApiDocumentDrift('identity', committed, served)!;
+    expect(drift).toContain(
+      `services/identity/openapi.json differs from the document the identity service serves: run \`${OPENAPI_REGENERATE}\``,
+    );
+    expect(drift).toContain('--- services/identity/openapi.json (committed)');
+    expect(drift).toContain('+++ identity /docs-json (served)');
+    expect(drift).toContain('\n-    "version": "0.9"\n+    "version": "1.0"\n');
+  });
+
+  it('counts a different key order as a difference', () => {
+    const { info, ...rest } = served;
+    expect(openApiDocumentDrift('identity', openApiDocumentJson({ info, ...rest }), served)).toContain(
+      'differs from the document',
+    );
+  });
+
+  it('says when the file is missing or not JSON', () => {
+    expect(openApiDocumentDrift('datasets', undefined, served)).toBe(
+      `services/datasets/openapi.json does not exist: run \`${OPENAPI_REGENERATE}\` and commit the result`,
+    );
+    expect(openApiDocumentDrift('datasets', '{"openapi": ', served)).toMatch(
+      /^services\/datasets\/openapi.json is not JSON \(.+\): run `npm run docs:openapi/,
+    );
   });
 });

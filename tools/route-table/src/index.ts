@@ -1,2 +1,3 @@
+export * from './openapi-documents';
 export * from './route-table';
 export * from './service-documents';

@@ -14,7 +14,8 @@ import { freePort } from '@llmops/testing';
 import { type OpenApiDocument, SERVICES, type ServiceName } from './route-table';
 
 const ROOT = join(__dirname, '..', '..', '..');
-const READY_TIMEOUT_MS = 120_000;
+// Six services boot at once, each compiling its sources on the fly: generous on a busy machine.
+const READY_TIMEOUT_MS = 300_000;
 
 export interface Infrastructure {
   kafkaBrokers: string;
