@@ -5,9 +5,11 @@ import re
 import time
 import uuid
 
+import httpx
 import pytest
 
 from llmops_client import LlmopsValidationError, create_bucketer, prompt_hash, uuid7
+from llmops_client._http import body_of
 from llmops_client.hashing import arm_for_bucket, arm_ranges, reference_bucket, user_id_problem
 
 
@@ -115,3 +117,12 @@ def test_uuid7_is_a_time_ordered_version_7_uuid():
     ms = int(ids[0].replace("-", "")[:12], 16)
     assert abs(ms - time.time() * 1000) < 5_000
     assert len(set(ids)) == 100
+
+
+def test_a_spec_read_back_from_the_server_hashes_to_its_id(prompt_hash_cases):
+    """The server writes 2**60 as 1152921504606847000; read as JavaScript reads it (a double), it
+    canonicalizes to the same text instead of an rfc8785 integer-domain error."""
+    case = next(c for c in prompt_hash_cases if c["name"] == "large-and-small-numbers")
+    served = httpx.Response(200, content=json.dumps(case["spec"]).replace("1.152921504606847e+18", "1152921504606847000"))
+    assert b"1152921504606847000" in served.content
+    assert prompt_hash(body_of(served)).hash == case["hash"]

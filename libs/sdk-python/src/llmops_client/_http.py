@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from dataclasses import dataclass
@@ -25,6 +26,21 @@ class RetryPolicy:
         if retry_after is not None:
             return min(retry_after, self.max_delay * 12)
         return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
+
+
+_MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def _js_int(text: str) -> int | float:
+    """JSON numbers are doubles on the server: an integer beyond 2^53 - 1 is that double (as JSON.parse
+    reads it), so hashing it again gives the server's canonical form instead of an rfc8785 error."""
+    value = int(text)
+    return value if -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER else float(value)
+
+
+def body_of(response: httpx.Response) -> Any:
+    """The response's JSON, numbers read as JavaScript reads them."""
+    return json.loads(response.content, parse_int=_js_int)
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
-from ._http import Transport
+from ._http import Transport, body_of
 from .errors import LlmopsError, LlmopsHttpError, LlmopsValidationError
 from .hashing import compile_arm_picker, validate_user_id
 from .ingestion import Ingestion
@@ -179,7 +179,7 @@ class SnapshotStore:
             raise
         if response.status_code == 304:
             return False
-        body = response.json()
+        body = body_of(response)
         compiled: dict[str, CompiledExperiment] = {}
         for snapshot in body["experiments"]:
             try:
@@ -273,7 +273,7 @@ class Experiments:
         body: dict[str, Any] = {"experiment": key, "userId": user_id}
         if attributes:
             body["attributes"] = dict(attributes)
-        r = self._transport.request("POST", f"{self._url}/v1/assign", json=body).json()
+        r = body_of(self._transport.request("POST", f"{self._url}/v1/assign", json=body))
         return Assignment(
             r["experiment"], r["arm"], r["prompt"], r["inExperiment"], r["reason"], r["phase"], "remote"
         )

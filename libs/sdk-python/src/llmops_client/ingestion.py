@@ -15,7 +15,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
-from ._http import Transport
+from ._http import Transport, body_of
 from .errors import LlmopsError, LlmopsHttpError, LlmopsUnavailableError, LlmopsValidationError
 
 log = logging.getLogger("llmops_client")
@@ -155,7 +155,7 @@ class BatchQueue:
             try:
                 body = {"items": [self._encode(i) for i in batch] if self._encode else batch}
                 response = transport.request("POST", self.url, json=body)
-                accepted, rejected = _batch_outcome(response.json())
+                accepted, rejected = _batch_outcome(body_of(response))
             except LlmopsUnavailableError as err:
                 self._give_back(batch)
                 self.last_error = err

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 from urllib.parse import quote
 
-from ._http import Transport
+from ._http import Transport, body_of
 from .errors import LlmopsError, LlmopsUnavailableError, LlmopsValidationError
 from .hashing import prompt_hash
 
@@ -86,7 +86,7 @@ class Prompts:
         body: dict[str, Any] = {"spec": spec}
         if metadata:
             body["metadata"] = dict(metadata)
-        r = self._transport.request("POST", f"{self._path(name)}/versions", json=body).json()
+        r = body_of(self._transport.request("POST", f"{self._path(name)}/versions", json=body))
         if r["hash"] != local.hash:
             raise LlmopsError(
                 f"the registry's hash {r['hash']} differs from the client-side hash {local.hash}",
@@ -106,7 +106,7 @@ class Prompts:
         if cached and now - cached[0] < self._ttl:
             return _served(cached[1], "cache")
         try:
-            r = self._transport.request("GET", f"{self._path(name)}/versions/{quote(str(ref), safe='')}").json()
+            r = body_of(self._transport.request("GET", f"{self._path(name)}/versions/{quote(str(ref), safe='')}"))
         except LlmopsUnavailableError:
             if cached:
                 return _served(cached[1], "stale")
