@@ -87,7 +87,12 @@ export interface MatrixRequest {
  */
 export type CrossProject =
   | { kind: 'as-missing'; status?: number }
-  | { kind: 'listing'; item(world: World): Record<string, unknown> }
+  | {
+      kind: 'listing';
+      item(world: World): Record<string, unknown>;
+      /** The body's field holding the list (default `items`). */
+      list?: string;
+    }
   | { kind: 'own-project'; status: number }
   | { kind: 'platform-wide' };
 
@@ -251,6 +256,19 @@ export const FIXTURES: Record<ServiceName, Record<string, RouteFixture>> = {
       success: 200,
       // Per item: the item answers what an item of a missing experiment answers.
       crossProject: { kind: 'as-missing', status: 200 },
+    },
+    'GET /v1/experiments/snapshots': {
+      request: () => ({}),
+      success: 200,
+      crossProject: { kind: 'listing', list: 'experiments', item: (w) => ({ key: w.experiment }) },
+    },
+    'POST /v1/exposures': {
+      request: (w) => ({
+        body: { items: [{ experiment: w.experiment, userId: 'user-1', arm: 'A', phase: 1 }] },
+      }),
+      success: 202,
+      // Per item: the item is rejected as an item of a missing experiment is.
+      crossProject: { kind: 'as-missing', status: 202 },
     },
   },
   feedback: {
