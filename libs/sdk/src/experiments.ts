@@ -1,0 +1,241 @@
+/**
+ * Local assignment: the experiments of the key's project, long-polled from the assignment service's
+ * `GET /v1/experiments/snapshots` (ETag / If-None-Match, `?wait=`), each compiled with the service's
+ * own CompiledExperiment (@llmops/experiments), so `assign` answers what `POST /v1/assign` answers
+ * with no request. Users in an experiment are exposed: the exposure is buffered and sent in batches
+ * to `POST /v1/exposures`, which checks it against the service's own assignment. Until the first
+ * snapshot arrives, and for an experiment the snapshot does not know (yet), `assign` asks
+ * `POST /v1/assign` (which records the exposure itself).
+ */
+import type { ExperimentSnapshot } from '@llmops/contracts';
+import { type AssignResponse, type Attributes, CompiledExperiment } from '@llmops/experiments';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client } from 'openapi-fetch';
+import { LlmopsError } from './errors';
+import type { paths as AssignmentPaths } from './generated/assignment';
+import type { IngestionQueue, RefusedIndex } from './ingestion-queue';
+import { backoffDelay, type RetryOptions } from './retry';
+import { type FetchOutcome, type Transport } from './transport';
+import { checkAttributes, requireText, requireUserId } from './validate';
+
+export type AssignResult = AssignResponse & { source: 'local' | 'remote' };
+
+export interface SnapshotsResponse {
+  project: string;
+  version: string;
+  experiments: ExperimentSnapshot[];
+}
+
+/** A client-side exposure, as `POST /v1/exposures` takes it. */
+export interface ExposureItem {
+  experiment: string;
+  userId: string;
+  arm: string;
+  phase: number;
+  assignedAt: string;
+}
+
+/** Seconds one snapshot request is held by the service when nothing changes. */
+const WAIT_SECONDS = 25;
+/** Exposures already queued, remembered so a user assigned again is not sent again. */
+const MAX_REMEMBERED_EXPOSURES = 100_000;
+
+async function jsonOutcome<T>(response: Response): Promise<FetchOutcome<T>> {
+  const text = response.status === 304 ? '' : await response.text();
+  let body: unknown;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  return response.ok ? { data: body as T, response } : { error: body, response };
+}
+
+/** Keeps the compiled experiments of the key's project current. */
+export class SnapshotPoller {
+  private experiments = new Map<string, CompiledExperiment>();
+  private version?: string;
+  private running?: Promise<void>;
+  private readonly stopping = new AbortController();
+  private firstLoad?: { promise: Promise<void>; resolve: () => void };
+
+  constructor(
+    private readonly url: string,
+    private readonly fetchImpl: typeof fetch,
+    private readonly headers: Record<string, string>,
+    private readonly transport: Transport,
+    private readonly retry: RetryOptions,
+    private readonly timeoutMs: number,
+  ) {}
+
+  get loaded(): boolean {
+    return this.version !== undefined;
+  }
+
+  get(key: string): CompiledExperiment | undefined {
+    return this.experiments.get(key);
+  }
+
+  /** Starts polling (once); resolves when the first snapshot is loaded or `timeoutMs` passed. */
+  async ready(timeoutMs = 10_000): Promise<boolean> {
+    this.start();
+    if (this.loaded) return true;
+    if (!this.firstLoad) {
+      let resolve!: () => void;
+      this.firstLoad = { promise: new Promise<void>((r) => (resolve = r)), resolve };
+    }
+    const timer = sleep(timeoutMs, undefined, { ref: false }).catch(() => undefined);
+    await Promise.race([this.firstLoad.promise, timer]);
+    return this.loaded;
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    const signal = this.stopping.signal;
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        await this.poll(signal);
+        failures = 0;
+      } catch {
+        if (signal.aborted) return;
+        // Unreachable or refused: the last snapshot stays in use; try again after a backoff.
+        failures++;
+        await sleep(backoffDelay(Math.min(failures, 10), this.retry), undefined, { signal }).catch(
+          () => undefined,
+        );
+      }
+    }
+  }
+
+  private async poll(signal: AbortSignal): Promise<void> {
+    const wait = this.version === undefined ? '' : `?wait=${WAIT_SECONDS}`;
+    const headers: Record<string, string> = { ...this.headers };
+    if (this.version !== undefined) headers['if-none-match'] = `"${this.version}"`;
+    const { data, response } = await this.transport.send<SnapshotsResponse>(
+      'get experiment snapshots',
+      async (s) =>
+        jsonOutcome<SnapshotsResponse>(
+          await this.fetchImpl(`${this.url}/v1/experiments/snapshots${wait}`, { headers, signal: s }),
+        ),
+      {
+        signal,
+        accept: (status) => status === 304,
+        timeoutMs: this.timeoutMs + WAIT_SECONDS * 1000,
+        maxAttempts: 1,
+      },
+    );
+    if (response.status === 304 || data === undefined) return;
+    const compiled = new Map<string, CompiledExperiment>();
+    for (const snapshot of data.experiments) {
+      try {
+        compiled.set(snapshot.key, new CompiledExperiment(data.project, snapshot));
+      } catch {
+        // An experiment this SDK cannot bucket (e.g. a newer hashVersion) is assigned remotely.
+      }
+    }
+    this.experiments = compiled;
+    this.version = data.version;
+    this.firstLoad?.resolve();
+  }
+}
+
+/** `client.experiments` */
+export interface ExperimentsApi {
+  assign(key: string, userId: string, attributes?: Attributes): Promise<AssignResult>;
+  ready(timeoutMs?: number): Promise<boolean>;
+}
+
+export class ExperimentsClient implements ExperimentsApi {
+  private readonly exposed = new Set<string>();
+
+  constructor(
+    private readonly poller: SnapshotPoller,
+    private readonly http: Client<AssignmentPaths>,
+    private readonly transport: Transport,
+    private readonly exposures: IngestionQueue<ExposureItem>,
+  ) {}
+
+  /**
+   * The arm of `userId` in experiment `key`: locally from the snapshot when there is one
+   * (`source: 'local'`), else from `POST /v1/assign` (`source: 'remote'`).
+   */
+  async assign(key: string, userId: string, attributes?: Attributes): Promise<AssignResult> {
+    requireText('key', key, 128);
+    requireUserId('userId', userId);
+    checkAttributes(attributes);
+    this.poller.start();
+    const experiment = this.poller.get(key);
+    if (!experiment) return this.remote(key, userId, attributes);
+    const { response, exposed } = experiment.assign(userId, attributes);
+    if (exposed) await this.expose(key, userId, exposed.name, response.phase);
+    return { ...response, source: 'local' };
+  }
+
+  /** Waits (up to `timeoutMs`) for the first snapshot; false if none arrived. */
+  ready(timeoutMs?: number): Promise<boolean> {
+    return this.poller.ready(timeoutMs);
+  }
+
+  private async expose(experiment: string, userId: string, arm: string, phase: number): Promise<void> {
+    const id = `${experiment}\u0000${phase}\u0000${arm}\u0000${userId}`;
+    if (this.exposed.has(id)) return;
+    if (this.exposed.size >= MAX_REMEMBERED_EXPOSURES) this.exposed.clear();
+    this.exposed.add(id);
+    await this.exposures.push({ experiment, userId, arm, phase, assignedAt: new Date().toISOString() });
+  }
+
+  private async remote(key: string, userId: string, attributes?: Attributes): Promise<AssignResult> {
+    const { data } = await this.transport.send(`assign ${key}`, (signal) =>
+      this.http.POST('/v1/assign', {
+        body: { experiment: key, userId, ...(attributes ? { attributes: { ...attributes } } : {}) },
+        signal,
+      }),
+    );
+    if (data === undefined) throw new LlmopsError(`assign ${key}: empty answer`, 'invalid_response');
+    return { ...(data as AssignResponse), source: 'remote' };
+  }
+}
+
+interface ExposuresAnswer {
+  items?: Array<{ status: string; error?: { code?: string; message?: string } }>;
+}
+
+/** Sends one batch of exposures; the service answers per item. */
+export function exposureSender(
+  url: string,
+  fetchImpl: typeof fetch,
+  headers: Record<string, string>,
+  transport: Transport,
+): (items: ExposureItem[]) => Promise<RefusedIndex[]> {
+  return async (items) => {
+    const { data } = await transport.send<ExposuresAnswer>('send exposures', async (signal) =>
+      jsonOutcome<ExposuresAnswer>(
+        await fetchImpl(`${url}/v1/exposures`, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: JSON.stringify({ items }),
+          signal,
+        }),
+      ),
+    );
+    const refused: RefusedIndex[] = [];
+    data?.items?.forEach((r, index) => {
+      if (r.status !== 'accepted')
+        refused.push({
+          index,
+          code: r.error?.code ?? 'rejected',
+          message: r.error?.message ?? 'exposure rejected',
+        });
+    });
+    return refused;
+  };
+}

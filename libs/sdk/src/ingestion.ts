@@ -1,0 +1,163 @@
+/**
+ * `generations.log` and `feedback.log`: validated here, given their id here (requestId /
+ * feedbackId, UUIDv7, when absent) so that a retried batch is deduplicated by the platform, then
+ * buffered (IngestionQueue) and sent in batches to `POST /v1/generations/batch` and
+ * `POST /v1/feedback/batch`.
+ */
+import type { Client } from 'openapi-fetch';
+import { v7 as uuidv7 } from 'uuid';
+import type { paths as FeedbackPaths } from './generated/feedback';
+import { LlmopsValidationError } from './errors';
+import type { IngestionQueue, RefusedIndex } from './ingestion-queue';
+import { errorOf, type Transport } from './transport';
+import { optionalNumber, optionalText, requireObject, requireText, requireUserId } from './validate';
+
+type Body<P extends keyof FeedbackPaths> = FeedbackPaths[P] extends {
+  post: { requestBody?: { content: { 'application/json': infer B } } };
+}
+  ? B
+  : never;
+
+/** A generation as `POST /v1/generations` takes it. */
+export type Generation = Body<'/v1/generations'>;
+/**
+ * Feedback as `POST /v1/feedback` takes it. Written out here because the generated type of that
+ * body is `unknown`: the document states "at least one signal" as an `anyOf`, which
+ * openapi-typescript turns into `{...} | unknown`.
+ */
+export interface Feedback {
+  feedbackId?: string;
+  requestId: string;
+  experiment?: string;
+  arm?: string;
+  userId?: string;
+  rating?: number;
+  thumbs?: 'up' | 'down';
+  comment?: string;
+  correction?: string;
+  scores?: Record<string, number>;
+  source: 'user' | 'judge' | 'reviewer';
+  latencyMs?: number;
+  timestamp?: string;
+}
+
+/** What `generations.log` takes: `requestId` and `timestamp` are set here when absent. */
+export type GenerationInput = Omit<Generation, 'requestId'> & { requestId?: string };
+/** What `feedback.log` takes: `feedbackId` and `timestamp` are set here when absent, `source` defaults to `user`. */
+export type FeedbackInput = Omit<Feedback, 'feedbackId' | 'source'> & {
+  feedbackId?: string;
+  source?: Feedback['source'];
+};
+
+const ID_MAX = 256;
+const THUMBS: readonly string[] = ['up', 'down'];
+const SOURCES: readonly string[] = ['user', 'judge', 'reviewer'];
+
+interface BatchAnswer {
+  accepted?: string[];
+  rejected?: RefusedIndex[];
+}
+
+type BatchPath = '/v1/generations/batch' | '/v1/feedback/batch';
+
+/** Sends one batch; a 400 whose body lists per-item rejections means every item was refused. */
+export function batchSender<T>(
+  http: Client<FeedbackPaths>,
+  transport: Transport,
+  path: BatchPath,
+): (items: T[]) => Promise<RefusedIndex[]> {
+  return async (items) => {
+    const outcome = await transport.send<BatchAnswer>(
+      `POST ${path}`,
+      (signal) =>
+        (
+          http.POST as unknown as (
+            p: string,
+            init: object,
+          ) => Promise<{ data?: BatchAnswer; error?: unknown; response: Response }>
+        )(path, { body: { items }, signal }),
+      { accept: (status) => status === 400 },
+    );
+    const body = (outcome.data ?? outcome.error) as BatchAnswer | undefined;
+    if (!outcome.response.ok && !Array.isArray(body?.rejected))
+      throw errorOf(`POST ${path}`, outcome.response, outcome.error);
+    return body?.rejected ?? [];
+  };
+}
+
+/** `client.generations` */
+export interface GenerationsApi {
+  log(input: GenerationInput): Promise<string>;
+}
+
+/** `client.feedback` */
+export interface FeedbackApi {
+  log(input: FeedbackInput): Promise<string>;
+}
+
+export class GenerationsClient implements GenerationsApi {
+  constructor(private readonly queue: IngestionQueue<Generation>) {}
+
+  /** Validates and buffers a generation; resolves with its requestId once buffered. */
+  async log(input: GenerationInput): Promise<string> {
+    requireObject('generation', input);
+    if (input.requestId !== undefined) requireText('requestId', input.requestId, ID_MAX);
+    requireText('model', input.model, 256);
+    if (typeof input.output !== 'string') throw new LlmopsValidationError('output', 'expected a string');
+    optionalNumber('latencyMs', input.latencyMs);
+    if (input.latencyMs === undefined)
+      throw new LlmopsValidationError('latencyMs', 'expected a finite number >= 0');
+    optionalNumber('costUsd', input.costUsd);
+    if (input.userId !== undefined) requireUserId('userId', input.userId);
+    optionalText('experiment', input.experiment, 128);
+    optionalText('arm', input.arm, 64);
+    const item = {
+      ...input,
+      requestId: input.requestId ?? uuidv7(),
+      timestamp: input.timestamp ?? new Date().toISOString(),
+    } as Generation;
+    await this.queue.push(item);
+    return item.requestId;
+  }
+}
+
+export class FeedbackClient implements FeedbackApi {
+  constructor(private readonly queue: IngestionQueue<Feedback>) {}
+
+  /** Validates and buffers feedback on a generation; resolves with its feedbackId once buffered. */
+  async log(input: FeedbackInput): Promise<string> {
+    requireObject('feedback', input);
+    requireText('requestId', input.requestId, ID_MAX);
+    if (input.feedbackId !== undefined) requireText('feedbackId', input.feedbackId, ID_MAX);
+    optionalNumber('rating', input.rating, Number.MIN_SAFE_INTEGER, true);
+    if (input.thumbs !== undefined && !THUMBS.includes(input.thumbs))
+      throw new LlmopsValidationError('thumbs', "expected 'up' or 'down'");
+    if (input.source !== undefined && !SOURCES.includes(input.source))
+      throw new LlmopsValidationError('source', 'expected one of user, judge, reviewer');
+    optionalText('comment', input.comment);
+    optionalText('correction', input.correction);
+    if (input.userId !== undefined) requireUserId('userId', input.userId);
+    optionalNumber('latencyMs', input.latencyMs);
+    const hasScores =
+      input.scores !== undefined && Object.keys(requireObject('scores', input.scores)).length > 0;
+    if (
+      input.rating === undefined &&
+      input.thumbs === undefined &&
+      input.comment === undefined &&
+      input.correction === undefined &&
+      !hasScores
+    )
+      throw new LlmopsValidationError(
+        'feedback',
+        'expected at least one signal: rating, thumbs, comment, correction or scores',
+      );
+    const item = {
+      ...input,
+      feedbackId: input.feedbackId ?? uuidv7(),
+      source: input.source ?? 'user',
+      timestamp: input.timestamp ?? new Date().toISOString(),
+    } as Feedback;
+    await this.queue.push(item);
+    return item.feedbackId as string;
+  }
+}
