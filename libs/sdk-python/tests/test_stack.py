@@ -185,7 +185,9 @@ def test_parity_fixture_local_equals_the_server_for_every_user(client, api):
         client.prompts.register(p["name"], **fields)
     fields = ("key", "description", "arms", "control", "trafficAllocation", "seed", "hashVersion", "layer", "targeting", "forced")
     for e in fixture["experiments"]:
-        r = api.post(f"{url('assignment')}/v1/experiments", json={k: e[k] for k in fields if k in e})
+        body = {k: e[k] for k in fields if k in e}
+        body["arms"] = [{**a, "prompt": {"name": a["prompt"]["name"], "ref": a["prompt"]["ref"]}} for a in e["arms"]]
+        r = api.post(f"{url('assignment')}/v1/experiments", json=body)
         assert r.status_code == 201, r.text
         assert api.post(f"{url('assignment')}/v1/experiments/{e['key']}/start").status_code == 200
         if e["status"] == "paused":
