@@ -3,14 +3,15 @@
  * empty folder (its one dependency, openapi-fetch, from the npm cache), then a script there that
  * requires `@llmops/client`, configured only by environment variables, against real registry and
  * feedback processes; a TypeScript file type-checks against the installed declarations; the
- * bundle holds none of the platform's server dependencies.
+ * bundle holds none of the platform's server dependencies. The README's TypeScript quick start runs
+ * there too.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TOPICS, topicName } from '@llmops/contracts';
-import { readTopicUntil } from '@llmops/testing';
+import { expectEventually, readTopicUntil } from '@llmops/testing';
 import { api, type Stack, startStack } from './support/stack';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -25,6 +26,14 @@ function newest(dir: string): number {
       e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
     ),
   );
+}
+
+/** The ```ts block of the root README's "TypeScript SDK" quick start. */
+function readmeExample(): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const match = /```ts\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('### TypeScript SDK')));
+  if (!match) throw new Error('README.md: no ```ts block under "### TypeScript SDK"');
+  return match[1];
 }
 
 let stack: Stack;
@@ -47,7 +56,7 @@ beforeAll(async () => {
       timeout: 300_000,
     });
   folder = mkdtempSync(join(tmpdir(), 'llmops-client-'));
-  stack = await startStack(['registry', 'feedback']);
+  stack = await startStack(['registry', 'assignment', 'feedback']);
 }, 600_000);
 
 afterAll(async () => {
@@ -182,3 +191,54 @@ export const isPlatformError = (e: unknown): string | undefined => (e instanceof
     },
   );
 }, 600_000);
+
+it("runs the README's TypeScript quick start from the installed package", async () => {
+  // What the reader has from the assignment service's quick start: experiment summarizer-prompt.
+  for (const template of ['Summarize the following text:\n{text}', 'Write a 2-sentence summary:\n{text}'])
+    expect(
+      (
+        await api(stack, 'registry', 'POST', '/v1/prompts/summarizer/versions', {
+          spec: { template, model: 'gpt-4o-mini' },
+        })
+      ).status,
+    ).toBe(201);
+  const arm = (name: string, ref: string) => ({ name, weight: 0.5, prompt: { name: 'summarizer', ref } });
+  const created = await api(stack, 'assignment', 'POST', '/v1/experiments', {
+    key: 'summarizer-prompt',
+    arms: [arm('A', '1'), arm('B', '2')],
+    targeting: [{ attribute: 'country', op: 'in', values: ['DE', 'FR', 'US'] }],
+  });
+  expect(created.status).toBe(201);
+  expect((await api(stack, 'assignment', 'POST', '/v1/experiments/summarizer-prompt/start')).status).toBe(
+    200,
+  );
+  // The feedback service learns experiments from Kafka: wait until it accepts a generation naming it.
+  await expectEventually(async () =>
+    expect(
+      (
+        await api(stack, 'feedback', 'POST', '/v1/generations', {
+          requestId: 'readme-probe',
+          experiment: 'summarizer-prompt',
+          model: 'm',
+          output: 'o',
+          latencyMs: 1,
+        })
+      ).status,
+    ).toBe(202),
+  );
+
+  writeFileSync(join(folder, 'readme.mjs'), readmeExample());
+  const out = execFileSync(process.execPath, ['readme.mjs'], {
+    cwd: folder,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: {
+      PATH: process.env.PATH,
+      LLMOPS_API_KEY: stack.key.key,
+      LLMOPS_REGISTRY_URL: stack.urls.registry,
+      LLMOPS_ASSIGNMENT_URL: stack.urls.assignment,
+      LLMOPS_FEEDBACK_URL: stack.urls.feedback,
+    },
+  });
+  expect(out).toMatch(/^[AB] hash fresh \{ rejected: \[\] \}\n$/);
+}, 120_000);
