@@ -63,6 +63,7 @@ export class LlmopsClient {
       createClient<P>({ baseUrl, headers, fetch: o.fetch });
     const transport = new Transport(o.retry, o.timeoutMs, this.counters);
     const feedbackHttp = http<FeedbackPaths>(o.urls.feedback);
+    const assignmentHttp = http<AssignmentPaths>(o.urls.assignment);
     const queue = <T>(kind: string, send: BatchSender<T>, idOf: (item: T) => string) =>
       new IngestionQueue<T>(kind, o.buffer, send, idOf, this.counters, o.retry.maxDelayMs);
     this.queues = {
@@ -78,7 +79,7 @@ export class LlmopsClient {
       ),
       exposures: queue<ExposureItem>(
         'exposure',
-        exposureSender(o.urls.assignment, o.fetch, headers, transport),
+        exposureSender(assignmentHttp, transport),
         (e) => `${e.experiment}:${e.userId}`,
       ),
     };
@@ -88,14 +89,9 @@ export class LlmopsClient {
       o.prompts.ttlMs,
       o.prompts.fallbacks,
     );
-    const poller = new SnapshotPoller(o.urls.assignment, o.fetch, headers, transport, o.retry, o.timeoutMs);
+    const poller = new SnapshotPoller(assignmentHttp, transport, o.retry, o.timeoutMs);
     this.poller = poller;
-    this.experiments = new ExperimentsClient(
-      poller,
-      http<AssignmentPaths>(o.urls.assignment),
-      transport,
-      this.queues.exposures,
-    );
+    this.experiments = new ExperimentsClient(poller, assignmentHttp, transport, this.queues.exposures);
     this.generations = new GenerationsClient(this.queues.generations);
     this.feedback = new FeedbackClient(this.queues.feedback);
   }

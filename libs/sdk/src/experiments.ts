@@ -15,41 +15,19 @@ import { LlmopsError } from './errors';
 import type { paths as AssignmentPaths } from './generated/assignment';
 import type { IngestionQueue, RefusedIndex } from './ingestion-queue';
 import { backoffDelay, type RetryOptions } from './retry';
-import { type FetchOutcome, type Transport } from './transport';
+import type { Transport } from './transport';
 import { checkAttributes, requireText, requireUserId } from './validate';
 
 export type AssignResult = AssignResponse & { source: 'local' | 'remote' };
 
-export interface SnapshotsResponse {
-  project: string;
-  version: string;
-  experiments: ExperimentSnapshot[];
-}
-
+type ExposuresBody = AssignmentPaths['/v1/exposures']['post']['requestBody']['content']['application/json'];
 /** A client-side exposure, as `POST /v1/exposures` takes it. */
-export interface ExposureItem {
-  experiment: string;
-  userId: string;
-  arm: string;
-  phase: number;
-  assignedAt: string;
-}
+export type ExposureItem = ExposuresBody['items'][number];
 
 /** Seconds one snapshot request is held by the service when nothing changes. */
 const WAIT_SECONDS = 25;
 /** Exposures already queued, remembered so a user assigned again is not sent again. */
 const MAX_REMEMBERED_EXPOSURES = 100_000;
-
-async function jsonOutcome<T>(response: Response): Promise<FetchOutcome<T>> {
-  const text = response.status === 304 ? '' : await response.text();
-  let body: unknown;
-  try {
-    body = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    body = text;
-  }
-  return response.ok ? { data: body as T, response } : { error: body, response };
-}
 
 /** Keeps the compiled experiments of the key's project current. */
 export class SnapshotPoller {
@@ -60,9 +38,7 @@ export class SnapshotPoller {
   private firstLoad?: { promise: Promise<void>; resolve: () => void };
 
   constructor(
-    private readonly url: string,
-    private readonly fetchImpl: typeof fetch,
-    private readonly headers: Record<string, string>,
+    private readonly http: Client<AssignmentPaths>,
     private readonly transport: Transport,
     private readonly retry: RetryOptions,
     private readonly timeoutMs: number,
@@ -117,15 +93,17 @@ export class SnapshotPoller {
   }
 
   private async poll(signal: AbortSignal): Promise<void> {
-    const wait = this.version === undefined ? '' : `?wait=${WAIT_SECONDS}`;
-    const headers: Record<string, string> = { ...this.headers };
-    if (this.version !== undefined) headers['if-none-match'] = `"${this.version}"`;
-    const { data, response } = await this.transport.send<SnapshotsResponse>(
+    const held = this.version;
+    const { data, response } = await this.transport.send(
       'get experiment snapshots',
-      async (s) =>
-        jsonOutcome<SnapshotsResponse>(
-          await this.fetchImpl(`${this.url}/v1/experiments/snapshots${wait}`, { headers, signal: s }),
-        ),
+      (s) =>
+        this.http.GET('/v1/experiments/snapshots', {
+          params:
+            held === undefined
+              ? {}
+              : { query: { wait: WAIT_SECONDS }, header: { 'If-None-Match': `"${held}"` } },
+          signal: s,
+        }),
       {
         signal,
         accept: (status) => status === 304,
@@ -137,7 +115,7 @@ export class SnapshotPoller {
     const compiled = new Map<string, CompiledExperiment>();
     for (const snapshot of data.experiments) {
       try {
-        compiled.set(snapshot.key, new CompiledExperiment(data.project, snapshot));
+        compiled.set(snapshot.key, new CompiledExperiment(data.project, snapshot as ExperimentSnapshot));
       } catch {
         // An experiment this SDK cannot bucket (e.g. a newer hashVersion) is assigned remotely.
       }
@@ -176,7 +154,12 @@ export class ExperimentsClient implements ExperimentsApi {
     const experiment = this.poller.get(key);
     if (!experiment) return this.remote(key, userId, attributes);
     const { response, exposed } = experiment.assign(userId, attributes);
-    if (exposed) await this.expose(key, userId, exposed.name, response.phase);
+    if (exposed) {
+      // The service checks an exposure against its own assignment, which needs the attributes
+      // when the experiment targets.
+      const targeted = (experiment.snapshot.targeting?.length ?? 0) > 0;
+      await this.expose(key, userId, exposed.name, response.phase, targeted ? attributes : undefined);
+    }
     return { ...response, source: 'local' };
   }
 
@@ -185,12 +168,25 @@ export class ExperimentsClient implements ExperimentsApi {
     return this.poller.ready(timeoutMs);
   }
 
-  private async expose(experiment: string, userId: string, arm: string, phase: number): Promise<void> {
+  private async expose(
+    experiment: string,
+    userId: string,
+    arm: string,
+    phase: number,
+    attributes: Attributes | undefined,
+  ): Promise<void> {
     const id = `${experiment}\u0000${phase}\u0000${arm}\u0000${userId}`;
     if (this.exposed.has(id)) return;
     if (this.exposed.size >= MAX_REMEMBERED_EXPOSURES) this.exposed.clear();
     this.exposed.add(id);
-    await this.exposures.push({ experiment, userId, arm, phase, assignedAt: new Date().toISOString() });
+    await this.exposures.push({
+      experiment,
+      userId,
+      arm,
+      phase,
+      assignedAt: new Date().toISOString(),
+      ...(attributes ? { attributes: { ...attributes } } : {}),
+    });
   }
 
   private async remote(key: string, userId: string, attributes?: Attributes): Promise<AssignResult> {
@@ -205,30 +201,17 @@ export class ExperimentsClient implements ExperimentsApi {
   }
 }
 
-interface ExposuresAnswer {
-  items?: Array<{ status: string; error?: { code?: string; message?: string } }>;
-}
-
 /** Sends one batch of exposures; the service answers per item. */
 export function exposureSender(
-  url: string,
-  fetchImpl: typeof fetch,
-  headers: Record<string, string>,
+  http: Client<AssignmentPaths>,
   transport: Transport,
 ): (items: ExposureItem[]) => Promise<RefusedIndex[]> {
   return async (items) => {
-    const { data } = await transport.send<ExposuresAnswer>('send exposures', async (signal) =>
-      jsonOutcome<ExposuresAnswer>(
-        await fetchImpl(`${url}/v1/exposures`, {
-          method: 'POST',
-          headers: { ...headers, 'content-type': 'application/json' },
-          body: JSON.stringify({ items }),
-          signal,
-        }),
-      ),
+    const { data } = await transport.send('send exposures', (signal) =>
+      http.POST('/v1/exposures', { body: { items }, signal }),
     );
     const refused: RefusedIndex[] = [];
-    data?.items?.forEach((r, index) => {
+    data?.items.forEach((r, index) => {
       if (r.status !== 'accepted')
         refused.push({
           index,

@@ -137,13 +137,19 @@ it('assigns locally exactly what POST /v1/assign/batch answers, for all 100,000 
   expect(compared).toBe(fixture.users.count * fixture.experiments.length);
 }, 600_000);
 
-it('sends local exposures in batches; they are on the exposures topic keyed experiment:userId', async () => {
+it('sends local exposures in batches (with attributes where the experiment targets); they are on the exposures topic keyed experiment:userId', async () => {
   const c = client();
   expect(await c.experiments.ready()).toBe(true);
   const users = Array.from({ length: 50 }, (_, i) => `exposed-${i}`);
   for (const u of users) expect((await c.experiments.assign('parity-halves', u)).inExperiment).toBe(true);
-  expect(await c.flush()).toEqual({ rejected: [] });
   const keys = users.map((u) => `parity-halves:${u}`);
+  // A targeted experiment: the exposure carries the attributes the service checks it with.
+  for (let i = 0; i < 200; i++) {
+    const a = await c.experiments.assign('parity-targeted', `user-${i}`, attributesOf(i));
+    if (a.inExperiment) keys.push(`parity-targeted:user-${i}`);
+  }
+  expect(keys.length).toBeGreaterThan(users.length);
+  expect(await c.flush()).toEqual({ rejected: [] });
   const records = await readTopicUntil(
     stack.infra.kafkaBrokers,
     topicName(TOPICS.exposures, stack.infra.topicPrefix),
