@@ -115,19 +115,26 @@ export class CreateSnapshotUseCase {
     const splits: Record<string, number> = {};
     let chunk: SnapshotRecordDoc[] = [];
     let i = 0;
+    // One chunk is written while the next is read and built (at most one write in flight).
+    let writing: Promise<void> = Promise.resolve();
+    const flush = async () => {
+      await writing;
+      writing = this.snapshots.insertRecords(chunk);
+      writing.catch(() => undefined); // awaited before the next flush and at the end
+      chunk = [];
+    };
     try {
       for await (const record of buildRecords(cursor, definition, { redact: redactText })) {
         hash.update(i === 0 ? canonicalize(record) : `,${canonicalize(record)}`);
         splits[record.split] = (splits[record.split] ?? 0) + 1;
         chunk.push({ _id: `${build}:${i}`, build, i, split: record.split, record: { ...record } });
         i++;
-        if (chunk.length >= RECORD_CHUNK) {
-          await this.snapshots.insertRecords(chunk);
-          chunk = [];
-        }
+        if (chunk.length >= RECORD_CHUNK) await flush();
       }
-      await this.snapshots.insertRecords(chunk);
+      await flush();
+      await writing;
     } finally {
+      await writing.catch(() => undefined);
       await cursor.close();
     }
     return { id: hash.update(']').digest('hex'), records: i, splits };
