@@ -79,3 +79,25 @@ export function feedbackUpsert(project: string, data: FeedbackSubmittedData): Ex
     firstSeenAt: new Date(data.receivedAt),
   };
 }
+
+/**
+ * One upsert per example: the batch's upserts of one `_id` merged in batch order (later `$set`s of
+ * a path win, the earliest `firstSeenAt` wins). A revision that an edit of the same batch removes is
+ * not set at all (the edit's own revision is set by the same update). One update per document also
+ * keeps the unordered bulk write free of writes racing each other on one document.
+ */
+export function mergeUpserts(upserts: ExampleUpsert[]): ExampleUpsert[] {
+  const merged = new Map<string, ExampleUpsert>();
+  for (const u of upserts) {
+    const into = merged.get(u._id);
+    if (!into) {
+      merged.set(u._id, { ...u, $set: { ...u.$set }, ...(u.$unset ? { $unset: { ...u.$unset } } : {}) });
+      continue;
+    }
+    Object.assign(into.$set, u.$set);
+    if (u.$unset) into.$unset = { ...into.$unset, ...u.$unset };
+    if (u.firstSeenAt < into.firstSeenAt) into.firstSeenAt = u.firstSeenAt;
+  }
+  for (const u of merged.values()) for (const path of Object.keys(u.$unset ?? {})) delete u.$set[path];
+  return [...merged.values()];
+}

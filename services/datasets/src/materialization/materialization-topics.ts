@@ -34,5 +34,8 @@ export function materializationConsumer(config: DatasetsConfig): ServiceConsumer
     maxAttempts: 2,
     retryBackoffMs: 200,
     stallAfterMs: config.KAFKA_CONSUMER_STALL_SECONDS * 1_000,
+    // A batch is one bulk write of up to one upsert per record: bounded, so that a write stays short
+    // on servers that apply upserts one by one (FerretDB).
+    consumerConfig: { maxBytesPerPartition: 256 * 1024 },
   };
 }
