@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EVENT_TYPES, parseEvent, TOPICS, topicName } from '@llmops/contracts';
-import { canonicalize } from '@llmops/hashing';
+import { canonicalize, sha256Hex } from '@llmops/hashing';
 import { uuidv7 } from '@llmops/platform';
 import {
   expectEventually,
@@ -22,7 +22,7 @@ import {
   type SnapshotRecordDoc,
 } from '../src/persistence/datasets.schemas';
 import { type DatasetsTestApp, startDatasets } from './support/datasets-app';
-import { type SeedExample, seedExamples } from './support/example-seed';
+import { exampleDoc, examplesOf, type SeedExample, seedExamples } from './support/example-seed';
 
 interface SnapshotBody {
   dataset: string;
@@ -450,6 +450,49 @@ describe('dataset snapshots', () => {
     } finally {
       await replica.close();
     }
+  });
+
+  it('concurrent requests for the same records make one snapshot; the other build leaves nothing', async () => {
+    await seedExamples(
+      svc.app,
+      Array.from({ length: 30 }, (_, i) => ({ requestId: `conc-${i}`, generation: { experiment: 'conc' } })),
+    );
+    const name = await define({ format: 'chat', filter: { experiment: 'conc' } });
+    const before = await recordsCollection().countDocuments();
+    const answers = await Promise.all(
+      [1, 2, 3].map(() => svc.request<SnapshotBody>('POST', `/v1/datasets/${name}/snapshots`)),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 201]);
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+    expect(answers.every((a) => a.body.sequence === 1)).toBe(true);
+    expect(await snapshotsCollection().countDocuments({ dataset: name })).toBe(1);
+    expect(await recordsCollection().countDocuments()).toBe(before + 30);
+  });
+
+  it('a build that fails half way leaves no records and no snapshot', async () => {
+    // 600 good examples, then (last in input-hash order, after a chunk was written) one whose
+    // stored cost is not a number the records can hold.
+    const good = Array.from({ length: 600 }, (_, i) => ({
+      requestId: `fail-${i}`,
+      generation: { experiment: 'fail', input: `q-${i}` },
+    }));
+    let last = 0;
+    while (!sha256Hex(canonicalize(`bad-${last}`)).startsWith('fff')) last++;
+    await examplesOf(svc.app).insertMany(good.map(exampleDoc));
+    const bad = exampleDoc({
+      requestId: 'fail-bad',
+      generation: { experiment: 'fail', input: `bad-${last}` },
+    });
+    await examplesOf(svc.app).insertOne({
+      ...bad,
+      generation: { ...bad.generation!, costUsd: new Date() as never },
+    });
+    const name = await define({ format: 'chat', filter: { experiment: 'fail' } });
+    const before = await recordsCollection().countDocuments();
+    const res = await svc.request<{ error: { code: string } }>('POST', `/v1/datasets/${name}/snapshots`);
+    expect(res.status).toBe(500);
+    expect(await snapshotsCollection().countDocuments({ dataset: name })).toBe(0);
+    expect(await recordsCollection().countDocuments()).toBe(before);
   });
 
   it('an unknown snapshot ref is a 404 snapshot_not_found', async () => {
