@@ -462,7 +462,12 @@ describe('dataset snapshots', () => {
     const answers = await Promise.all(
       [1, 2, 3].map(() => svc.request<SnapshotBody>('POST', `/v1/datasets/${name}/snapshots`)),
     );
-    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 201]);
+    // toEqual on the bodies too: a failure shows what each request answered.
+    expect(answers.map((a) => `${a.status} ${a.raw}`).sort()).toEqual([
+      `200 ${answers.find((a) => a.status === 201)?.raw}`,
+      `200 ${answers.find((a) => a.status === 201)?.raw}`,
+      `201 ${answers.find((a) => a.status === 201)?.raw}`,
+    ]);
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
     expect(answers.every((a) => a.body.sequence === 1)).toBe(true);
     expect(await snapshotsCollection().countDocuments({ dataset: name })).toBe(1);

@@ -77,6 +77,12 @@ export class CreateSnapshotUseCase {
         published: false,
       };
       if ((await this.snapshots.insert(snapshot)) === 'created') {
+        // Deleted (and maybe re-created) while this build ran: the snapshot must not outlive it.
+        const now = await this.datasets.get(project, name);
+        if (now?.createdAt.getTime() !== dataset.createdAt.getTime()) {
+          await this.snapshots.remove(snapshot);
+          throw new DatasetNotFoundError(name);
+        }
         this.metrics.snapshots.inc({ format: snapshot.format });
         this.metrics.snapshotRecords.observe({ format: snapshot.format }, snapshot.records);
         await this.publisher.publish(snapshot, ctx);

@@ -7,13 +7,14 @@
 import { sha256Hex } from '@llmops/hashing';
 import type { mongo } from 'mongoose';
 import type { DatasetDefinition, DatasetFilter } from '../datasets/dto/dataset-definition.request';
-import {
-  DEFAULT_EVAL_MIN_RATING,
-  DEFAULT_RATING_MARGIN,
-  TRAIN_SPLIT,
-} from '../datasets/dto/dataset-definition.request';
 import type { ExampleDoc, ExampleGeneration, ExampleInput } from './example';
 import { deriveSignals, latestRevisions, type Signals } from './signals';
+
+/** The split every record not in a named split falls in (so no split may be named so). */
+export const TRAIN_SPLIT = 'train';
+/** The defaults of the format options. */
+export const DEFAULT_RATING_MARGIN = 1;
+export const DEFAULT_EVAL_MIN_RATING = 4;
 
 /** A chat or eval record: the generation, its correction and its current signals. */
 export interface ChatRecord {

@@ -105,6 +105,12 @@ export class SnapshotRepository {
     return old.filter((b) => !ownedBuilds.has(b));
   }
 
+  /** Deletes one snapshot and its records. */
+  async remove(snapshot: Pick<SnapshotDoc, '_id' | 'build'>): Promise<void> {
+    await this.deleteRecords(snapshot.build);
+    await this.background.deleteOne({ _id: snapshot._id });
+  }
+
   /** Deletes every snapshot of a dataset and their records. */
   async deleteDataset(project: string, dataset: string): Promise<number> {
     const docs = await this.background
