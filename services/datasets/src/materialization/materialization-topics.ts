@@ -34,8 +34,8 @@ export function materializationConsumer(config: DatasetsConfig): ServiceConsumer
     maxAttempts: 2,
     retryBackoffMs: 200,
     stallAfterMs: config.KAFKA_CONSUMER_STALL_SECONDS * 1_000,
-    // A batch is one bulk write of up to one upsert per record: bounded, so that a write stays short
-    // on servers that apply upserts one by one (FerretDB).
-    consumerConfig: { maxBytesPerPartition: 256 * 1024 },
+    // A batch is one bulk write of up to one upsert per record. Small batches keep each write short:
+    // FerretDB applies the updates of a bulk write one by one and stalls on large ones.
+    consumerConfig: { maxBytesPerPartition: 32 * 1024 },
   };
 }
