@@ -224,6 +224,32 @@ describe('snapshot downloads', () => {
     expect(theirs.raw.replaceAll('support-sft', 'nope')).toBe(missing.raw);
   });
 
+  it('documents the download with its scope, route class, parameters and media type', async () => {
+    const doc = await svc.request<{ paths: Record<string, Record<string, Record<string, unknown>>> }>(
+      'GET',
+      '/docs-json',
+      undefined,
+      null,
+    );
+    const op = doc.body.paths['/v1/datasets/{name}/snapshots/{ref}/download'].get as {
+      'x-llmops-scope': string;
+      'x-llmops-route-class': string;
+      parameters: Array<{ name: string; in: string; required?: boolean }>;
+      responses: Record<string, { content?: Record<string, unknown>; headers?: Record<string, unknown> }>;
+    };
+    expect(op['x-llmops-scope']).toBe('datasets:read');
+    expect(op['x-llmops-route-class']).toBe('read');
+    expect(op.parameters.map((p) => `${p.in} ${p.name} ${p.required === true}`).sort()).toEqual([
+      'path name true',
+      'path ref true',
+      'query format false',
+      'query split false',
+    ]);
+    expect(Object.keys(op.responses['200'].content ?? {})).toEqual(['application/x-ndjson']);
+    expect(Object.keys(op.responses['200'].headers ?? {})).toContain('x-llmops-snapshot-id');
+    expect(Object.keys(op.responses).sort()).toEqual(expect.arrayContaining(['200', '400', '404']));
+  });
+
   it('answers 400 for an unknown format or parameter, a bad split name, a foreign format or split', async () => {
     const cases: Array<[string, string, string, string?]> = [
       ['support-sft', 'format=csv', 'validation_failed', 'query.format'],
@@ -289,6 +315,8 @@ describe('snapshot downloads', () => {
             port,
             path: url('big', 'latest'),
             headers: { authorization: `Bearer ${svc.key.key}` },
+            // One connection per download, closed with it: nothing pooled outlives the test.
+            agent: false,
           },
           resolve,
         );
@@ -307,6 +335,7 @@ describe('snapshot downloads', () => {
       return id!;
     };
 
+    // Seven downloads, each sorted in full by FerretDB before its first batch: slow on a busy host.
     it('closes the cursor on the server and keeps nothing', async () => {
       const gc = collectGarbage();
       // Warm-up (lazy initialisation is not a leak), then the heap with nothing in progress.
@@ -338,7 +367,7 @@ describe('snapshot downloads', () => {
       expect(sent).toBeLessThan((rounds * bodyBytes) / 2);
       // A download kept alive would hold its cursor's batch (500 records of about 2 KB) and buffers.
       expect(heapAfter - heapBefore).toBeLessThan(rounds * 512 * 1024);
-    });
+    }, 300_000);
 
     it('sends the status and headers before the first records are read', async () => {
       let release!: () => void;
@@ -363,11 +392,11 @@ describe('snapshot downloads', () => {
 
     it('leaves a download that reads to the end unaffected', async () => {
       const before = await exported('openai-chat');
-      const res = await fetch(`http://127.0.0.1:${port}${url('big', 'latest')}`, {
-        headers: { authorization: `Bearer ${svc.key.key}` },
-      });
-      const text = await res.text();
-      expect(res.status).toBe(200);
+      const res = await get();
+      expect(res.statusCode).toBe(200);
+      let text = '';
+      res.setEncoding('utf8');
+      for await (const chunk of res) text += chunk as string;
       expect(Buffer.byteLength(text)).toBe(bodyBytes);
       expect(lines(text)).toHaveLength(BIG);
       expect((await exported('openai-chat')) - before).toBe(bodyBytes);
