@@ -15,12 +15,8 @@ import {
   feedbackKey,
   revisionKey,
 } from '../domain/example';
+import { defined } from '../domain/util';
 import type { ExampleUpsert } from '../persistence/example-writer';
-
-/** Drops the keys whose value is undefined (MongoDB would store them as null). */
-function defined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
 
 /** The stored generation: the contract's fields only (unknown ones tolerated on read are dropped). */
 export function toGeneration(data: GenerationLoggedData): ExampleGeneration {

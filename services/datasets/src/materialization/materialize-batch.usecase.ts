@@ -21,6 +21,7 @@ import {
   SERVICE_CONFIG,
 } from '@llmops/platform';
 import type { DatasetsConfig } from '../config/datasets.config';
+import { DAY_MS } from '../domain/util';
 import { DatasetsMetrics } from '../metrics/datasets-metrics';
 import { AliasRepository, promptAliasId } from '../persistence/alias.repository';
 import type { PromptAliasDoc } from '../persistence/datasets.schemas';
@@ -35,8 +36,6 @@ const EXPECTED: Record<MaterializationTopic, { type: EventType; label: string }>
   feedback: { type: EVENT_TYPES.feedbackSubmitted, label: 'feedback' },
   aliases: { type: EVENT_TYPES.promptAliasMoved, label: 'alias' },
 };
-
-const DAY_MS = 86_400_000;
 
 @Injectable()
 export class MaterializeBatchUseCase {

@@ -7,11 +7,10 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import { LOGGER, SERVICE_CONFIG } from '@llmops/platform';
 import type { Logger } from 'pino';
 import type { DatasetsConfig } from '../config/datasets.config';
+import { DAY_MS } from '../domain/util';
 import { DatasetsMetrics } from '../metrics/datasets-metrics';
 import { ExampleWriter } from '../persistence/example-writer';
 import { PeriodicTask } from './periodic-task';
-
-const DAY_MS = 86_400_000;
 
 @Injectable()
 export class RetentionSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
