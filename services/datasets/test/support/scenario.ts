@@ -113,25 +113,40 @@ export async function createTopics(kafka: Kafka, prefix: string, partitions = 6)
   }
 }
 
-/** Total lag of the group over generations, feedback and aliases (0 = everything committed). */
-export async function groupLag(kafka: Kafka, groupId: string, prefix: string): Promise<number> {
+/**
+ * Where the group stands over generations, feedback and aliases: the sum of its committed offsets
+ * (0 for a partition it never committed) and its total lag (0 = everything committed).
+ */
+export async function groupProgress(
+  kafka: Kafka,
+  groupId: string,
+  prefix: string,
+): Promise<{ committed: number; lag: number }> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const topics = Object.values(topicsFor(prefix));
-    const committed = await admin.fetchOffsets({ groupId, topics });
+    const offsets = await admin.fetchOffsets({ groupId, topics });
+    let committed = 0;
     let lag = 0;
     for (const t of topics) {
-      const c = committed.find((x) => x.topic === t);
+      const c = offsets.find((x) => x.topic === t);
       for (const p of await admin.fetchTopicOffsets(t)) {
         const co = c?.partitions.find((x) => x.partition === p.partition);
-        lag += Number(p.high) - (co && Number(co.offset) >= 0 ? Number(co.offset) : 0);
+        const at = co && Number(co.offset) >= 0 ? Number(co.offset) : 0;
+        committed += at;
+        lag += Number(p.high) - at;
       }
     }
-    return lag;
+    return { committed, lag };
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Total lag of the group over generations, feedback and aliases (0 = everything committed). */
+export async function groupLag(kafka: Kafka, groupId: string, prefix: string): Promise<number> {
+  return (await groupProgress(kafka, groupId, prefix)).lag;
 }
 
 /** A stored example as read back (the fields the tests look at). */
@@ -249,7 +264,8 @@ export function mixedScenario(total: number, seed: number): MixedScenario {
         timestamp: new Date(Date.parse(receivedAt) - 100).toISOString(),
         receivedAt,
       };
-      const { requestId: _, ...generation } = data;
+      // Stored without its metadata (no record reads it; its keys may hold dots).
+      const { requestId: _, metadata: _metadata, ...generation } = data;
       expected.generation = {
         ...generation,
         ...(input === undefined ? {} : { inputHash: sha256Hex(canonicalize(input)) }),
@@ -297,7 +313,18 @@ export function mixedScenario(total: number, seed: number): MixedScenario {
           first = event;
           firstReceivedAt = receivedAt;
         }
-        if (rev === revisions) expected.feedback[feedbackId] = revision;
+        if (rev === revisions) {
+          // Scores are stored as [{name, value}] sorted by name (names may hold dots).
+          const { scores, ...rest } = revision as typeof revision & { scores?: Record<string, number> };
+          expected.feedback[feedbackId] = scores
+            ? {
+                ...rest,
+                scores: Object.keys(scores)
+                  .sort()
+                  .map((name) => ({ name, value: scores[name] })),
+              }
+            : rest;
+        }
       }
       // A stale first revision re-delivered after its edit: it must not win.
       if (first && revisions > 1 && r() < 0.05) emit(last + 5, first, firstReceivedAt);

@@ -10,6 +10,8 @@ import { TEST_KEY_PEPPER } from '@llmops/testing';
 export interface ServiceProcess {
   child: ChildProcess;
   exited: Promise<number | null>;
+  /** Its HTTP port on 127.0.0.1. */
+  port: number;
   /** The last 20,000 characters it wrote (stdout and stderr). */
   output(): string;
 }
@@ -48,10 +50,28 @@ export async function startService(env: Record<string, string>): Promise<Service
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited, output: () => out };
+  return { child, exited, port, output: () => out };
 }
 
 export async function killHard(p: ServiceProcess): Promise<void> {
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
   await p.exited;
+}
+
+/**
+ * The records it has consumed since it started (every outcome of `llmops_datasets_events_total`),
+ * or undefined when it does not answer (not listening yet, or gone).
+ */
+export async function consumedEvents(p: ServiceProcess): Promise<number | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${p.port}/metrics`, { signal: AbortSignal.timeout(2_000) });
+    if (!res.ok) return undefined;
+    let total = 0;
+    for (const line of (await res.text()).split('\n'))
+      if (line.startsWith('llmops_datasets_events_total{'))
+        total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    return total;
+  } catch {
+    return undefined;
+  }
 }
