@@ -140,7 +140,7 @@ describe('datasets materialization', () => {
     // The edit removed the revision it replaces.
     expect(Object.values(doc.feedback ?? {}).map((item) => Object.keys(item))).toEqual([['r2']]);
     expect(latestRevisions(doc)).toEqual([
-      expect.objectContaining({ revision: 2, thumbs: 'up', scores: { tone: 0.9 } }),
+      expect.objectContaining({ revision: 2, thumbs: 'up', scores: [{ name: 'tone', value: 0.9 }] }),
     ]);
     expect(latestRevisions(doc)[0]).not.toHaveProperty('rating');
     expect(latestRevisions(doc)[0]).not.toHaveProperty('comment');
@@ -155,6 +155,26 @@ describe('datasets materialization', () => {
     const after = (await example('edited'))!;
     expect(latestRevisions(after)).toEqual(latestRevisions(doc));
     expect(deriveSignals(after)).toEqual(signals);
+  });
+
+  it('materializes score names and metadata keys holding dots (not field names once stored)', async () => {
+    await send(
+      generationEvent({ ...generation('dotted'), metadata: { 'a.b': 1, nested: { 'c.d': 'x' } } }),
+      feedbackEvent(feedback('dotted', 'fb.dotted', 1, { scores: { 'tone.friendly': 0.75, helpful: 1 } })),
+    );
+    await settle();
+    const doc = (await example('dotted'))!;
+    expect(doc.generation).toMatchObject({ output: 'answer to dotted', model: 'gpt-x' });
+    expect(doc.generation).not.toHaveProperty('metadata');
+    expect(latestRevisions(doc)[0].scores).toEqual([
+      { name: 'helpful', value: 1 },
+      { name: 'tone.friendly', value: 0.75 },
+    ]);
+    expect(deriveSignals(doc).scores).toEqual({
+      helpful: { value: 1, source: 'user', feedbackId: 'fb.dotted' },
+      'tone.friendly': { value: 0.75, source: 'user', feedbackId: 'fb.dotted' },
+    });
+    expect(dead.records.filter((d) => String(d.value).includes('dotted'))).toEqual([]);
   });
 
   it('dead-letters invalid JSON, a wrong event type and a contract-invalid record with the reason, and applies the rest', async () => {

@@ -68,9 +68,7 @@ export function deriveSignals(doc: Pick<ExampleDoc, 'feedback'>): Signals {
     if (item.thumbs != null) signals.thumbs = { value: item.thumbs, ...from };
     if (item.comment != null) signals.comment = { value: item.comment, ...from };
     if (item.correction != null) signals.correction = { value: item.correction, ...from };
-    for (const [name, value] of Object.entries(item.scores ?? {})) {
-      signals.scores[name] = { value, ...from };
-    }
+    for (const { name, value } of item.scores ?? []) signals.scores[name] = { value, ...from };
   }
   return signals;
 }

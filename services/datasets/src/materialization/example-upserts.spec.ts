@@ -56,6 +56,22 @@ describe('example upserts', () => {
     expect((stored as { prompt: unknown }).prompt).toEqual({ name: 'p', hash: 'b'.repeat(64) });
   });
 
+  it('stores no field name from the event: scores as an array sorted by name, no metadata', () => {
+    const gen = generationUpsert('default', { ...generation, metadata: { 'a.b': 1, $c: 2 } });
+    expect(gen.$set.generation).toEqual(expect.not.objectContaining({ metadata: expect.anything() }));
+    const up = feedbackUpsert('default', {
+      ...feedback,
+      scores: { 'tone.friendly': 0.8, $x: 1, helpful: 0 },
+    });
+    expect(up.$set[`feedback.${feedbackKey('fb.1')}.r1`]).toMatchObject({
+      scores: [
+        { name: '$x', value: 1 },
+        { name: 'helpful', value: 0 },
+        { name: 'tone.friendly', value: 0.8 },
+      ],
+    });
+  });
+
   it('scopes example ids by project', () => {
     expect(generationUpsert('acme', generation)._id).toBe('acme\u001freq/1');
     expect(feedbackUpsert('acme', feedback)._id).toBe('acme\u001freq/1');

@@ -14,11 +14,15 @@ import {
   type FeedbackRevision,
   feedbackKey,
   revisionKey,
+  type StoredScore,
 } from '../domain/example';
-import { defined } from '../domain/util';
+import { compareText, defined } from '../domain/util';
 import type { ExampleUpsert } from '../persistence/example-writer';
 
-/** The stored generation: the contract's fields only (unknown ones tolerated on read are dropped). */
+/**
+ * The stored generation: the contract's fields only (unknown ones tolerated on read are dropped),
+ * without `metadata` (no record reads it, and its keys may hold `.`).
+ */
 export function toGeneration(data: GenerationLoggedData): ExampleGeneration {
   return defined<ExampleGeneration>({
     input: data.input,
@@ -35,7 +39,6 @@ export function toGeneration(data: GenerationLoggedData): ExampleGeneration {
       completionTokens: data.usage.completionTokens,
     },
     costUsd: data.costUsd,
-    metadata: data.metadata,
     timestamp: data.timestamp,
     receivedAt: data.receivedAt,
   });
@@ -52,10 +55,17 @@ export function toRevision(data: FeedbackSubmittedData): FeedbackRevision {
     thumbs: data.thumbs,
     comment: data.comment,
     correction: data.correction,
-    scores: data.scores,
+    scores: data.scores && storedScores(data.scores),
     timestamp: data.timestamp,
     receivedAt: data.receivedAt,
   });
+}
+
+/** Scores as `[{name, value}]` sorted by name: names may hold `.`, so they cannot be field names. */
+export function storedScores(scores: Record<string, number>): StoredScore[] {
+  return Object.keys(scores)
+    .sort(compareText)
+    .map((name) => ({ name, value: scores[name] }));
 }
 
 export function generationUpsert(project: string, data: GenerationLoggedData): ExampleUpsert {

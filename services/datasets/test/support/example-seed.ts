@@ -14,6 +14,7 @@ import {
   type FeedbackRevision,
   revisionKey,
 } from '../../src/domain/example';
+import { storedScores } from '../../src/materialization/example-upserts';
 import { EXAMPLE } from '../../src/persistence/datasets.schemas';
 
 export interface SeedExample {
@@ -21,8 +22,8 @@ export interface SeedExample {
   project?: string;
   /** Omit the generation: feedback only (parked). null input: a generation without input. */
   generation?: Partial<Omit<ExampleGeneration, 'input'>> & { input?: ExampleGeneration['input'] | null };
-  /** Feedback revisions (feedbackId, revision and source default per item). */
-  feedback?: Array<Partial<FeedbackRevision>>;
+  /** Feedback revisions (feedbackId, revision and source default per item; scores as sent). */
+  feedback?: Array<Partial<Omit<FeedbackRevision, 'scores'>> & { scores?: Record<string, number> }>;
 }
 
 const T = '2026-03-01T12:00:00.000Z';
@@ -49,7 +50,7 @@ export function exampleDoc(seed: SeedExample): ExampleDoc {
   }
   if (seed.feedback?.length) {
     const feedback: NonNullable<ExampleDoc['feedback']> = (doc.feedback = {});
-    seed.feedback.forEach((f, n) => {
+    seed.feedback.forEach(({ scores, ...f }, n) => {
       const revision: FeedbackRevision = {
         feedbackId: `${seed.requestId}-fb${n}`,
         revision: 1,
@@ -58,6 +59,7 @@ export function exampleDoc(seed: SeedExample): ExampleDoc {
         timestamp: T,
         receivedAt: T,
         ...f,
+        ...(scores ? { scores: storedScores(scores) } : {}),
       };
       (feedback[feedbackKey(revision.feedbackId)] ??= {})[revisionKey(revision.revision)] = revision;
     });
