@@ -82,7 +82,7 @@ describe('dataset snapshots', () => {
   async function recordsOf(name: string, id: string): Promise<Rec[]> {
     const doc = await snapshotsCollection().findOne({ dataset: name, id });
     const records = await recordsCollection().find({ build: doc?.build }).sort({ i: 1 }).toArray();
-    return records.map((r) => r.record as Rec);
+    return records.map((r) => JSON.parse(r.json) as Rec);
   }
 
   /** The ids of the records a definition's first snapshot holds, sorted. */
@@ -436,7 +436,7 @@ describe('dataset snapshots', () => {
         build,
         i: 0,
         split: 'train',
-        record: { id: 'orphan' },
+        json: JSON.stringify({ id: 'orphan' }),
       })) as never,
     );
     const replica = await startDatasets(infra, { DATASETS_CONSUMER_ENABLED: 'false' });

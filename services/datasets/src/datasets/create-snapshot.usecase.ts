@@ -131,9 +131,10 @@ export class CreateSnapshotUseCase {
     };
     try {
       for await (const record of buildRecords(cursor, definition, { redact: redactText })) {
-        hash.update(i === 0 ? canonicalize(record) : `,${canonicalize(record)}`);
+        const json = canonicalize(record);
+        hash.update(i === 0 ? json : `,${json}`);
         splits[record.split] = (splits[record.split] ?? 0) + 1;
-        chunk.push({ _id: `${build}:${i}`, build, i, split: record.split, record: { ...record } });
+        chunk.push({ _id: `${build}:${i}`, build, i, split: record.split, json });
         i++;
         if (chunk.length >= RECORD_CHUNK) await flush();
       }

@@ -1,8 +1,8 @@
 /**
  * The datasets service's documents as mongoose models. Hot paths use the native collection behind
  * each model; the schemas name the collections and the indexes, each beside the query it serves.
- * Nested values (generations, feedback revisions, records, definitions) are stored as they are
- * (`strict: false`).
+ * Nested values (generations, feedback revisions, definitions) are stored as they are
+ * (`strict: false`); snapshot records as their canonical JSON text.
  */
 import type { ModelDefinition } from '@nestjs/mongoose';
 import { Schema } from 'mongoose';
@@ -44,14 +44,19 @@ export interface SnapshotDoc {
   published: boolean;
 }
 
-/** One record of a snapshot, in snapshot order `i`. */
+/**
+ * One record of a snapshot, in snapshot order `i`, stored as text: its canonical JSON, the exact
+ * bytes the snapshot id hashes. Records carry user-given keys (score names) that FerretDB refuses
+ * as field names (`.`), and text round-trips every record unchanged.
+ */
 export interface SnapshotRecordDoc {
   /** `${build}:${i}` */
   _id: string;
   build: string;
   i: number;
   split: string;
-  record: Record<string, unknown>;
+  /** `canonicalize(record)` */
+  json: string;
 }
 
 /** Where an alias of a prompt points now (the last `io.llmops.prompt.alias.moved.v1` seen for it). */
@@ -110,7 +115,7 @@ SnapshotSchema.index({ project: 1, dataset: 1, sequence: 1 }, { unique: true });
 SnapshotSchema.index({ published: 1 });
 
 export const SnapshotRecordSchema = new Schema<SnapshotRecordDoc>(
-  { _id: String, build: String, i: Number, split: String },
+  { _id: String, build: String, i: Number, split: String, json: String },
   options('snapshot_records'),
 );
 // Downloads: one split of a snapshot in order.

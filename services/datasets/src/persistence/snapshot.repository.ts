@@ -82,9 +82,27 @@ export class SnapshotRepository {
     >;
   }
 
-  /** Writes one chunk of a build's records (unordered: ids are unique by construction). */
+  /**
+   * Writes one chunk of a build's records (unordered: ids are unique by construction), each as its
+   * canonical JSON text (`json`), the bytes the snapshot id hashes.
+   */
   async insertRecords(records: SnapshotRecordDoc[]): Promise<void> {
     if (records.length > 0) await this.records.insertMany(records, { ordered: false });
+  }
+
+  /**
+   * A cursor over the canonical JSON of one split of a build's records, in snapshot order, `batchSize`
+   * per round trip, without an operation deadline (a download lasts as long as the client reads).
+   */
+  readRecords(
+    build: string,
+    split: string,
+    batchSize: number,
+  ): mongo.FindCursor<Pick<SnapshotRecordDoc, 'json'>> {
+    return this.records.find<Pick<SnapshotRecordDoc, 'json'>>(
+      { build, split },
+      { sort: { i: 1 }, projection: { _id: 0, json: 1 }, batchSize },
+    );
   }
 
   /** Deletes the records of a build (failed builds, builds that matched an existing snapshot). */
