@@ -12,9 +12,11 @@ import {
 import { getModelToken } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { exampleId } from '../src/domain/example';
+import { RECORD_CHUNK_BYTES } from '../src/datasets/create-snapshot.usecase';
 import { splitOf } from '../src/domain/records';
 import { AliasRepository } from '../src/persistence/alias.repository';
 import { datasetDocId } from '../src/persistence/dataset.repository';
+import { SnapshotRepository } from '../src/persistence/snapshot.repository';
 import {
   SNAPSHOT,
   SNAPSHOT_RECORD,
@@ -203,10 +205,46 @@ describe('dataset snapshots', () => {
     const again = await snapshot(name, 200);
     expect(again).toEqual(first);
     // The repeated build left no records behind.
-    expect(await recordsCollection().countDocuments({ 'record.id': 'same-0' })).toBe(1);
+    expect(await recordsCollection().countDocuments({ json: { $regex: '"id":"same-0"' } })).toBe(1);
     for (const ref of [first.id, '1', 'latest']) {
       const read = await svc.request<SnapshotBody>('GET', `/v1/datasets/${name}/snapshots/${ref}`);
       expect(read).toMatchObject({ status: 200, body: first });
+    }
+  });
+
+  it('a request with nothing new writes nothing: a first pass only hashes the records', async () => {
+    await seedExamples(svc.app, [
+      { requestId: 'quiet-1', generation: { experiment: 'quiet' } },
+      { requestId: 'quiet-2', generation: { experiment: 'quiet' } },
+    ]);
+    const name = await define({ format: 'chat', filter: { experiment: 'quiet' } });
+    const first = await snapshot(name, 201);
+    const writes = jest.spyOn(svc.app.get(SnapshotRepository, { strict: false }), 'insertRecords');
+    try {
+      expect(await snapshot(name, 200)).toEqual(first);
+      expect(writes).not.toHaveBeenCalled();
+    } finally {
+      writes.mockRestore();
+    }
+  });
+
+  it('writes records in chunks bounded by bytes as well as by count', async () => {
+    const big = 'x'.repeat(Math.ceil(RECORD_CHUNK_BYTES / 2.5));
+    await seedExamples(
+      svc.app,
+      [1, 2, 3, 4].map((i) => ({
+        requestId: `big-${i}`,
+        generation: { experiment: 'big', output: `${i}${big}` },
+      })),
+    );
+    const name = await define({ format: 'chat', filter: { experiment: 'big' } });
+    const writes = jest.spyOn(svc.app.get(SnapshotRepository, { strict: false }), 'insertRecords');
+    try {
+      expect(await snapshot(name, 201)).toMatchObject({ records: 4 });
+      // Three records pass the byte bound: that chunk goes out, the fourth record is the next one.
+      expect(writes.mock.calls.map(([chunk]) => chunk.length)).toEqual([3, 1]);
+    } finally {
+      writes.mockRestore();
     }
   });
 

@@ -9,9 +9,11 @@ export const SNAPSHOT_ID = /^[0-9a-f]{64}$/;
 const SEQUENCE = /^[1-9][0-9]{0,15}$/;
 
 /**
- * Snapshots and their records. Reads and single-document writes are request-path operations (with
- * the operation deadline); writing and deleting records is bulk work without one (a snapshot may
- * hold millions of records).
+ * Snapshots and their records. The reads of the read routes (`resolve`, `page`) are request-path
+ * operations with the operation deadline. Everything a snapshot build does (content id lookup,
+ * sequence lookup, insert, publication mark) has none: a build is a long operation, and a loaded
+ * database must not fail it after its records are written. Writing and deleting records is bulk work
+ * without one either (a snapshot may hold millions of records).
  */
 @Injectable()
 export class SnapshotRepository {
@@ -51,9 +53,14 @@ export class SnapshotRepository {
       .toArray() as Promise<SnapshotDoc[]>;
   }
 
-  /** The highest sequence number of the dataset's snapshots (0 when it has none). */
+  /** The dataset's snapshot with content id `id`, or null (snapshot builds: no deadline). */
+  withContent(project: string, dataset: string, id: string): Promise<SnapshotDoc | null> {
+    return this.background.findOne({ project, dataset, id }) as Promise<SnapshotDoc | null>;
+  }
+
+  /** The highest sequence number of the dataset's snapshots (0 when it has none; no deadline). */
   async lastSequence(project: string, dataset: string): Promise<number> {
-    const last = await this.resolve(project, dataset, 'latest');
+    const last = await this.background.findOne({ project, dataset }, { sort: { sequence: -1 } });
     return last?.sequence ?? 0;
   }
 
@@ -63,7 +70,7 @@ export class SnapshotRepository {
    */
   async insert(doc: SnapshotDoc): Promise<'created' | 'conflict'> {
     try {
-      await this.snapshots.insertOne(doc);
+      await this.background.insertOne(doc);
       return 'created';
     } catch (err) {
       if (isDuplicateKey(err)) return 'conflict';
@@ -72,7 +79,7 @@ export class SnapshotRepository {
   }
 
   async markPublished(_id: string): Promise<void> {
-    await this.snapshots.updateOne({ _id }, { $set: { published: true } });
+    await this.background.updateOne({ _id }, { $set: { published: true } });
   }
 
   /** Snapshots whose creation event is not on Kafka yet (boot re-publication). */
