@@ -232,5 +232,15 @@ describe('datasets API', () => {
       'POST /v1/datasets datasets:write',
       'POST /v1/datasets/{name}/snapshots datasets:write',
     ]);
+    // Both answers of a snapshot request are a snapshot; a database outage is documented.
+    const responses = doc.body.paths['/v1/datasets/{name}/snapshots'].post.responses as Record<
+      string,
+      { description: string; content?: Record<string, { schema: unknown }> }
+    >;
+    expect(responses['200'].content?.['application/json'].schema).toEqual(
+      responses['201'].content?.['application/json'].schema,
+    );
+    expect(responses['200'].content?.['application/json'].schema).toBeDefined();
+    expect(responses['503'].description).toContain('database_unavailable');
   });
 });
