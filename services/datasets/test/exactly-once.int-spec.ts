@@ -81,7 +81,7 @@ describe('datasets exactly-once (SIGKILL x3, replay, duplicates)', () => {
       console.log(service?.output());
       throw err;
     });
-  const stored = () => db.examples.find({}).sort({ _id: 1 }).toArray() as Promise<StoredExample[]>;
+  const stored = (): Promise<StoredExample[]> => db.stored();
 
   it(
     `${EVENTS} events, ${KILLS} kills while consuming: every example equals ground truth`,

@@ -14,8 +14,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { canonicalize, sha256Hex } from '@llmops/hashing';
 import { type TestInfra, testInfra } from '@llmops/testing';
-import { getModelToken } from '@nestjs/mongoose';
-import type { Model } from 'mongoose';
 import {
   type ExampleDoc,
   type ExampleInput,
@@ -23,8 +21,8 @@ import {
   feedbackKey,
   revisionKey,
 } from '../src/domain/example';
-import { EXAMPLE } from '../src/persistence/datasets.schemas';
 import { type DatasetsTestApp, startDatasets } from './support/datasets-app';
+import { storeExampleDocs } from './support/example-seed';
 
 const HF_DATASETS_VERSION = '5.2.0';
 const root = join(__dirname, '..', '..', '..');
@@ -275,11 +273,7 @@ withHf('downloads loaded with Hugging Face datasets', () => {
     infra = await testInfra('datasets-huggingface');
     svc = await startDatasets(infra, { DATASETS_CONSUMER_ENABLED: 'false' });
     dir = await mkdtemp(join(tmpdir(), 'llmops-hf-'));
-    const examples = svc.app.get<Model<ExampleDoc>>(getModelToken(EXAMPLE)).collection;
-    await examples.insertMany([
-      ...Array.from({ length: N }, (_, n) => exampleDoc(n)),
-      ...mixedDocs(),
-    ] as never[]);
+    await storeExampleDocs(svc.app, [...Array.from({ length: N }, (_, n) => exampleDoc(n)), ...mixedDocs()]);
     for (const kind of ['chat', 'preference', 'eval']) {
       const created = await svc.request('POST', '/v1/datasets', {
         name: `hf-${kind}`,

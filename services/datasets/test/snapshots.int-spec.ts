@@ -24,7 +24,7 @@ import {
   type SnapshotRecordDoc,
 } from '../src/persistence/datasets.schemas';
 import { type DatasetsTestApp, startDatasets } from './support/datasets-app';
-import { exampleDoc, examplesOf, type SeedExample, seedExamples } from './support/example-seed';
+import { exampleDoc, type SeedExample, seedExamples, storeExampleDocs } from './support/example-seed';
 
 interface SnapshotBody {
   dataset: string;
@@ -521,15 +521,14 @@ describe('dataset snapshots', () => {
     }));
     let last = 0;
     while (!sha256Hex(canonicalize(`bad-${last}`)).startsWith('fff')) last++;
-    await examplesOf(svc.app).insertMany(good.map(exampleDoc));
+    await storeExampleDocs(svc.app, good.map(exampleDoc));
     const bad = exampleDoc({
       requestId: 'fail-bad',
       generation: { experiment: 'fail', input: `bad-${last}` },
     });
-    await examplesOf(svc.app).insertOne({
-      ...bad,
-      generation: { ...bad.generation!, costUsd: new Date() as never },
-    });
+    await storeExampleDocs(svc.app, [
+      { ...bad, generation: { ...bad.generation!, costUsd: new Date() as never } },
+    ]);
     const name = await define({ format: 'chat', filter: { experiment: 'fail' } });
     const before = await recordsCollection().countDocuments();
     const res = await svc.request<{ error: { code: string } }>('POST', `/v1/datasets/${name}/snapshots`);

@@ -7,6 +7,7 @@
 import type { ModelDefinition } from '@nestjs/mongoose';
 import { Schema } from 'mongoose';
 import type { ExampleDoc } from '../domain/example';
+import type { ExampleFact } from '../domain/example-facts';
 
 /** A dataset: a named, stored definition (filter, format, split...) of the project. */
 export interface DatasetDoc {
@@ -72,6 +73,7 @@ export interface PromptAliasDoc {
 }
 
 export const EXAMPLE = 'Example';
+export const EXAMPLE_FACT = 'ExampleFact';
 export const DATASET = 'Dataset';
 export const SNAPSHOT = 'Snapshot';
 export const SNAPSHOT_RECORD = 'SnapshotRecord';
@@ -87,6 +89,17 @@ export const ExampleSchema = new Schema<ExampleDoc>(
 ExampleSchema.index({ project: 1, 'generation.inputHash': 1, _id: 1 });
 // Retention sweep.
 ExampleSchema.index({ firstSeenAt: 1 });
+
+// The `facts` layout of examples (see example-writer.ts): insert-only documents folded on read.
+export const ExampleFactSchema = new Schema<ExampleFact>(
+  { _id: String, example: String, project: String, requestId: String, path: String, at: Date },
+  options('example_facts'),
+);
+// Snapshots: a project's generations in (input hash, example) order; then the feedback of a chunk.
+ExampleFactSchema.index({ project: 1, 'generation.inputHash': 1, example: 1 });
+ExampleFactSchema.index({ example: 1 });
+// Retention sweep.
+ExampleFactSchema.index({ at: 1 });
 
 export const DatasetSchema = new Schema<DatasetDoc>(
   { _id: String, project: String, name: String, createdAt: Date, createdBy: String },
@@ -129,6 +142,7 @@ export const PromptAliasSchema = new Schema<PromptAliasDoc>(
 
 export const DATASETS_MODELS: ModelDefinition[] = [
   { name: EXAMPLE, schema: ExampleSchema },
+  { name: EXAMPLE_FACT, schema: ExampleFactSchema },
   { name: DATASET, schema: DatasetSchema },
   { name: SNAPSHOT, schema: SnapshotSchema },
   { name: SNAPSHOT_RECORD, schema: SnapshotRecordSchema },

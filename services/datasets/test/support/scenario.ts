@@ -15,6 +15,7 @@ import {
   topicName,
 } from '@llmops/contracts';
 import { canonicalize, sha256Hex } from '@llmops/hashing';
+import { type ExampleFact, foldFacts } from '../../src/domain/example-facts';
 import type { TestInfra } from '@llmops/testing';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { createConnection, type mongo } from 'mongoose';
@@ -163,8 +164,25 @@ export interface StoredExample {
 export async function openDatabase(infra: TestInfra) {
   const connection = await createConnection(infra.mongoBaseUri, { dbName: infra.dbName }).asPromise();
   const db = connection.getClient().db(infra.dbName);
+  const examples = db.collection<StoredExample>('examples') as mongo.Collection<StoredExample>;
+  const facts = db.collection<ExampleFact>('example_facts') as mongo.Collection<ExampleFact>;
+  /** Every stored example by id, whichever layout the service chose (facts folded here). */
+  const stored = async (): Promise<StoredExample[]> => {
+    const byExample = new Map<string, ExampleFact[]>();
+    for (const f of await facts.find({}).toArray()) {
+      const list = byExample.get(f.example);
+      if (list) list.push(f);
+      else byExample.set(f.example, [f]);
+    }
+    const all = [
+      ...(await examples.find({}).toArray()),
+      ...[...byExample.values()].map((list) => foldFacts(list) as unknown as StoredExample),
+    ];
+    return all.sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
+  };
   return {
-    examples: db.collection<StoredExample>('examples') as mongo.Collection<StoredExample>,
+    stored,
+    one: async (id: string) => (await stored()).find((e) => e._id === id) ?? null,
     close: () => connection.close(),
   };
 }
