@@ -20,7 +20,7 @@ export const DEFAULT_EVAL_MIN_RATING = 4;
  * Most rated or corrected examples of one input a preference build pairs: the first ones in
  * snapshot order (id order); the input's other examples are left out of its pairs.
  */
-export const PREFERENCE_GROUP_CAP = 1_000;
+export const PREFERENCE_GROUP_CAP = 10_000;
 
 /**
  * A rating on the default 1..5 scale (`1 + 4 * (r - min) / (max - min)`), so that ratings given on
