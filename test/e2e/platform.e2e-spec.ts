@@ -389,8 +389,10 @@ describe('the whole platform end to end', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'demo-pairs-'));
     for (const command of commands) {
       expect(command).toContain(snapshotId);
+      // stdin is not a socket (libuv's pipes are): bash would then source the system bashrc.
       const run = spawnSync('bash', ['-u', '-c', command], {
         cwd,
+        stdio: ['ignore', 'pipe', 'pipe'],
         env: {
           PATH: process.env.PATH ?? '',
           HOME: process.env.HOME ?? '',
