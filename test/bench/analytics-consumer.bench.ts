@@ -12,14 +12,13 @@
    to count MongoDB commands with the driver's command monitoring; benches are not product code. */
 import { randomBytes } from 'node:crypto';
 import { TOPICS, topicName } from '@llmops/contracts';
-import { BatchConsumer, consumerMetrics, createLogger } from '@llmops/platform';
+import { BatchConsumer, coPartitionAssigner, consumerMetrics, createLogger } from '@llmops/platform';
 import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
 import {
   ApplyBatchUseCase,
   type TopicRole,
 } from '../../services/analytics/src/aggregation/apply-batch.usecase';
-import { coPartitionAssigner } from '../../services/analytics/src/aggregation/co-partition-assigner';
 import { GetResultsUseCase } from '../../services/analytics/src/results/get-results.usecase';
 import {
   createTopics,

@@ -24,6 +24,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import os from 'node:os';
+import { canonicalize } from '@llmops/hashing';
 import { freePort, issueTestKey, TEST_KEY_PEPPER } from '@llmops/testing';
 import { mongo } from 'mongoose';
 /* eslint-disable @nx/enforce-module-boundaries -- the baseline writes the service's own lines from
@@ -109,7 +110,7 @@ async function seed(db: mongo.Db, build: string): Promise<void> {
   for (let start = 0; start < RECORDS; start += SEED_CHUNK) {
     const docs = [];
     for (let i = start; i < Math.min(RECORDS, start + SEED_CHUNK); i++) {
-      docs.push({ _id: `${build}:${i}` as never, build, i, split: 'train', record: record(i) });
+      docs.push({ _id: `${build}:${i}` as never, build, i, split: 'train', json: canonicalize(record(i)) });
     }
     await records.insertMany(docs, { ordered: false });
   }
@@ -141,13 +142,13 @@ async function readCursor(
   let records = 0;
   let bytes = 0;
   const cursor = db
-    .collection<{ record: Record<string, unknown> }>('snapshot_records')
+    .collection<{ json: string }>('snapshot_records')
     .find(
       { build, split: 'train' },
-      { sort: { i: 1 }, projection: { _id: 0, record: 1 }, batchSize: EXPORT_BATCH_SIZE },
+      { sort: { i: 1 }, projection: { _id: 0, json: 1 }, batchSize: EXPORT_BATCH_SIZE },
     );
-  for await (const { record } of cursor) {
-    bytes += Buffer.byteLength(toLine(record));
+  for await (const { json } of cursor) {
+    bytes += Buffer.byteLength(toLine(JSON.parse(json) as Record<string, unknown>));
     records++;
   }
   return { records, bytes, seconds: (performance.now() - started) / 1000 };

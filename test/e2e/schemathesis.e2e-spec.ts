@@ -1,5 +1,5 @@
 /**
- * The API gate. The five service processes on real Kafka and MongoDB; for each one:
+ * The API gate. Every service as a process on real Kafka and MongoDB; for each one:
  *  - its OpenAPI document (GET /docs-json) is valid OpenAPI 3.1 (@readme/openapi-parser), every
  *    `$ref` resolves inside it, and every operation documents the platform's errors with the error
  *    body schema;

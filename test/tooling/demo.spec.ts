@@ -4,12 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  completeSnapshot,
   demoKey,
   downloadInstructions,
   downloadUrl,
+  type ExampleTruth,
   explain,
   HttpError,
-  settledSnapshot,
+  preferencePairCount,
 } from '@llmops/demo';
 import { generateApiKey } from '@llmops/hashing';
 
@@ -101,29 +103,61 @@ describe('the demo ending: downloading the preference pairs', () => {
     );
   });
 
-  it('snapshots until two snapshots in a row are the same one (the service has caught up)', async () => {
-    const ids = ['1', '2', '3', '3'].map((c) => c.repeat(64));
+  it('counts the pairs the datasets service makes: corrections, then best with worst while ratings differ by the margin', () => {
+    const example = (
+      requestId: string,
+      rating: number,
+      input = 'doc',
+      correction?: string,
+    ): ExampleTruth => ({
+      requestId,
+      arm: 'A',
+      input,
+      output: `out ${requestId}`,
+      rating,
+      ...(correction === undefined ? {} : { correction }),
+    });
+    // Input "doc" rated 5, 5, 4, 3, 1, 1: 5/1 and 5/1 differ by 4, 4/3 by 1 (under the margin).
+    const doc = [5, 5, 4, 3, 1, 1].map((r, i) => example(`d${i}`, r));
+    expect(preferencePairCount(doc, 2)).toBe(2);
+    expect(preferencePairCount(doc, 1)).toBe(3);
+    expect(preferencePairCount(doc, 5)).toBe(0);
+    // A correction is a pair of its own; ratings pair only within one input.
+    const other = [example('o1', 5, 'other', 'better'), example('o2', 2, 'other')];
+    expect(preferencePairCount([...doc, ...other], 2)).toBe(2 + 1 + 1);
+    expect(preferencePairCount([example('x', 5), example('y', 1, 'elsewhere')], 1)).toBe(0);
+  });
+
+  it('snapshots until the snapshot holds the expected records, or says it is incomplete', async () => {
+    const records = [0, 3, 5];
     const seen: string[] = [];
     const server = createServer((req, res) => {
       seen.push(`${req.method} ${req.url} ${req.headers.authorization}`);
-      const id = ids[Math.min(seen.length - 1, ids.length - 1)];
-      res.writeHead(seen.length === 4 ? 200 : 201, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id, sequence: 3, records: 5, splits: { train: 5 } }));
+      const n = records[Math.min(seen.length - 1, records.length - 1)];
+      res.writeHead(201, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({ id: String(n).repeat(64), sequence: seen.length, records: n, splits: { train: n } }),
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     let waits = 0;
     try {
-      const settled = await settledSnapshot(`http://127.0.0.1:${port}`, 'llmk_k_s', 'pairs', {
+      const done = await completeSnapshot(base, 'llmk_k_s', 'pairs', 5, {
         intervalMs: 1,
         timeoutMs: 10_000,
         onWait: () => waits++,
       });
-      expect(settled.id).toBe('3'.repeat(64));
+      expect(done).toEqual({
+        snapshot: expect.objectContaining({ records: 5, sequence: 3 }),
+        complete: true,
+      });
+      expect(seen).toEqual(Array(3).fill('POST /v1/datasets/pairs/snapshots Bearer llmk_k_s'));
+      expect(waits).toBe(2);
+      const late = await completeSnapshot(base, 'llmk_k_s', 'pairs', 6, { intervalMs: 1, timeoutMs: 0 });
+      expect(late).toEqual({ snapshot: expect.objectContaining({ records: 5 }), complete: false });
     } finally {
       server.close();
     }
-    expect(seen).toEqual(Array(4).fill('POST /v1/datasets/pairs/snapshots Bearer llmk_k_s'));
-    expect(waits).toBe(2);
   });
 });

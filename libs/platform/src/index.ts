@@ -17,6 +17,7 @@ export * from './http/security-headers';
 export * from './http/openapi-schema';
 export * from './kafka/batching-producer';
 export * from './kafka/batch-consumer';
+export * from './kafka/co-partition-assigner';
 export * from './kafka/kafka-batch.server';
 export * from './kafka/kafka-client';
 export * from './kafka/kafka-metrics';

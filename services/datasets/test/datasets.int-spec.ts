@@ -17,6 +17,8 @@ import {
   type SnapshotDoc,
   type SnapshotRecordDoc,
 } from '../src/persistence/datasets.schemas';
+import { DatasetRepository } from '../src/persistence/dataset.repository';
+import { SnapshotRepository } from '../src/persistence/snapshot.repository';
 import { type DatasetsTestApp, startDatasets } from './support/datasets-app';
 import { seedExamples } from './support/example-seed';
 
@@ -181,6 +183,31 @@ describe('datasets API', () => {
     );
   });
 
+  it('DELETE removes the definition first (a build finishing meanwhile sees it gone); leftovers are not inherited', async () => {
+    await seedExamples(svc.app, [{ requestId: 'half-1', generation: {} }]);
+    expect((await svc.request('POST', '/v1/datasets', { name: 'half', format: 'chat' })).status).toBe(201);
+    expect((await svc.request('POST', '/v1/datasets/half/snapshots')).status).toBe(201);
+    const definitions = jest.spyOn(svc.app.get(DatasetRepository, { strict: false }), 'delete');
+    const snapshots = jest
+      .spyOn(svc.app.get(SnapshotRepository, { strict: false }), 'deleteDataset')
+      .mockRejectedValueOnce(new Error('connection lost'));
+    try {
+      expect((await svc.request('DELETE', '/v1/datasets/half')).status).toBe(500);
+      expect(definitions.mock.invocationCallOrder[0]).toBeLessThan(snapshots.mock.invocationCallOrder[0]);
+    } finally {
+      definitions.mockRestore();
+      snapshots.mockRestore();
+    }
+    expect((await svc.request('GET', '/v1/datasets/half')).status).toBe(404);
+    const stored = svc.app.get<Model<SnapshotDoc>>(getModelToken(SNAPSHOT)).collection;
+    expect(await stored.countDocuments({ dataset: 'half' })).toBe(1);
+    // Re-created, the name starts without the snapshot its deletion left behind.
+    expect((await svc.request('POST', '/v1/datasets', { name: 'half', format: 'chat' })).status).toBe(201);
+    expect(await stored.countDocuments({ dataset: 'half' })).toBe(0);
+    const snap = await svc.request<{ sequence: number }>('POST', '/v1/datasets/half/snapshots');
+    expect(snap).toMatchObject({ status: 201, body: { sequence: 1 } });
+  });
+
   it('documents its routes with their scopes in a valid OpenAPI 3.1 document', async () => {
     const doc = await svc.request<{
       openapi: string;
@@ -205,5 +232,15 @@ describe('datasets API', () => {
       'POST /v1/datasets datasets:write',
       'POST /v1/datasets/{name}/snapshots datasets:write',
     ]);
+    // Both answers of a snapshot request are a snapshot; a database outage is documented.
+    const responses = doc.body.paths['/v1/datasets/{name}/snapshots'].post.responses as Record<
+      string,
+      { description: string; content?: Record<string, { schema: unknown }> }
+    >;
+    expect(responses['200'].content?.['application/json'].schema).toEqual(
+      responses['201'].content?.['application/json'].schema,
+    );
+    expect(responses['200'].content?.['application/json'].schema).toBeDefined();
+    expect(responses['503'].description).toContain('database_unavailable');
   });
 });

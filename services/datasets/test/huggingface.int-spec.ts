@@ -14,8 +14,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { canonicalize, sha256Hex } from '@llmops/hashing';
 import { type TestInfra, testInfra } from '@llmops/testing';
-import { getModelToken } from '@nestjs/mongoose';
-import type { Model } from 'mongoose';
 import {
   type ExampleDoc,
   type ExampleInput,
@@ -23,8 +21,8 @@ import {
   feedbackKey,
   revisionKey,
 } from '../src/domain/example';
-import { EXAMPLE } from '../src/persistence/datasets.schemas';
 import { type DatasetsTestApp, startDatasets } from './support/datasets-app';
+import { storeExampleDocs } from './support/example-seed';
 
 const HF_DATASETS_VERSION = '5.2.0';
 const root = join(__dirname, '..', '..', '..');
@@ -55,18 +53,26 @@ interface Loaded {
 }
 
 /** Runs the loader offline, with a scratch HF_HOME (nothing read from or written to the user's cache). */
-async function loadWithHf(dir: string, files: Record<string, Record<string, string>>): Promise<Loaded> {
-  const { stdout } = await promisify(execFile)(python, [script, JSON.stringify(files)], {
-    env: {
-      ...process.env,
-      HF_HOME: join(dir, 'hf-home'),
-      HF_DATASETS_OFFLINE: '1',
-      HF_HUB_OFFLINE: '1',
-      HF_HUB_DISABLE_TELEMETRY: '1',
+async function loadWithHf(
+  dir: string,
+  files: Record<string, Record<string, string>>,
+  options: Record<string, unknown> = {},
+): Promise<Loaded> {
+  const { stdout } = await promisify(execFile)(
+    python,
+    [script, JSON.stringify(files), JSON.stringify(options)],
+    {
+      env: {
+        ...process.env,
+        HF_HOME: join(dir, 'hf-home'),
+        HF_DATASETS_OFFLINE: '1',
+        HF_HUB_OFFLINE: '1',
+        HF_HUB_DISABLE_TELEMETRY: '1',
+      },
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: 120_000,
     },
-    maxBuffer: 16 * 1024 * 1024,
-    timeout: 120_000,
-  });
+  );
   return JSON.parse(stdout) as Loaded;
 }
 
@@ -176,6 +182,56 @@ function exampleDoc(n: number): ExampleDoc {
   };
 }
 
+/**
+ * Eval cases of their own model, each a distinct input rated 5: in snapshot order (input hash), the
+ * first and every other one lack experiment, arm and prompt. Loaded in chunks of about one line,
+ * the first chunk has none of those values: Hugging Face `datasets` must still read later lines
+ * that have them.
+ */
+const MIXED = 30;
+const MIXED_MODEL = 'mixed-model';
+function mixedDocs(): ExampleDoc[] {
+  const inputs = Array.from({ length: MIXED }, (_, n) => `Mixed question ${n}?`);
+  const order = [...inputs].sort((a, b) =>
+    sha256Hex(canonicalize(a)) < sha256Hex(canonicalize(b)) ? -1 : 1,
+  );
+  return inputs.map((input, n) => {
+    const requestId = `hfm-${n}`;
+    const at = new Date(Date.UTC(2026, 11, 2, 0, n)).toISOString();
+    const bare = order.indexOf(input) % 2 === 0;
+    const feedbackId = `${requestId}-rating`;
+    return {
+      _id: exampleId('default', requestId),
+      project: 'default',
+      requestId,
+      generation: {
+        input,
+        inputHash: sha256Hex(canonicalize(input)),
+        output: `Mixed answer ${n}.`,
+        ...(bare ? {} : { prompt: { name: 'support', hash: 'b'.repeat(64) }, experiment: 'mixed', arm: 'A' }),
+        model: MIXED_MODEL,
+        latencyMs: 100,
+        timestamp: at,
+        receivedAt: at,
+      },
+      feedback: {
+        [feedbackKey(feedbackId)]: {
+          [revisionKey(1)]: {
+            feedbackId,
+            revision: 1,
+            source: 'judge',
+            rating: 5,
+            ratingScale: { min: 1, max: 5 },
+            timestamp: at,
+            receivedAt: at,
+          } as never,
+        },
+      },
+      firstSeenAt: new Date(),
+    };
+  });
+}
+
 // --- the test ---------------------------------------------------------------------------------
 
 const MESSAGES = "List({'role': Value('string'), 'content': Value('string')})";
@@ -217,8 +273,7 @@ withHf('downloads loaded with Hugging Face datasets', () => {
     infra = await testInfra('datasets-huggingface');
     svc = await startDatasets(infra, { DATASETS_CONSUMER_ENABLED: 'false' });
     dir = await mkdtemp(join(tmpdir(), 'llmops-hf-'));
-    const examples = svc.app.get<Model<ExampleDoc>>(getModelToken(EXAMPLE)).collection;
-    await examples.insertMany(Array.from({ length: N }, (_, n) => exampleDoc(n)) as never[]);
+    await storeExampleDocs(svc.app, [...Array.from({ length: N }, (_, n) => exampleDoc(n)), ...mixedDocs()]);
     for (const kind of ['chat', 'preference', 'eval']) {
       const created = await svc.request('POST', '/v1/datasets', {
         name: `hf-${kind}`,
@@ -234,6 +289,13 @@ withHf('downloads loaded with Hugging Face datasets', () => {
       expect(snapshot.status).toBe(201);
       snapshots[`hf-${kind}`] = snapshot.body;
     }
+    const mixed = await svc.request('POST', '/v1/datasets', {
+      name: 'hf-eval-mixed',
+      format: 'eval',
+      filter: { model: MIXED_MODEL },
+    });
+    expect(mixed.status).toBe(201);
+    expect((await svc.request('POST', '/v1/datasets/hf-eval-mixed/snapshots')).status).toBe(201);
   }, 180_000);
 
   afterAll(async () => {
@@ -284,6 +346,34 @@ withHf('downloads loaded with Hugging Face datasets', () => {
         }
       }
     }
+  });
+
+  it('loads eval cases whose first lines lack experiment, arm and prompt, a chunk at a time', async () => {
+    const res = await svc.request('GET', '/v1/datasets/hf-eval-mixed/snapshots/latest/download');
+    expect(res.status).toBe(200);
+    const rows = res.raw
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { metadata: Record<string, unknown> });
+    expect(rows).toHaveLength(MIXED);
+    // The case under test: the first line has none of the values that later lines have.
+    const values = (r: (typeof rows)[number]) => [
+      r.metadata.experiment,
+      r.metadata.arm,
+      (r.metadata.prompt as { name?: string } | null | undefined)?.name,
+    ];
+    expect(values(rows[0]).map((v) => v || undefined)).toEqual([undefined, undefined, undefined]);
+    expect(values(rows[1])).toEqual(['mixed', 'A', 'support']);
+    const path = join(dir, 'eval-mixed.jsonl');
+    await writeFile(path, res.raw);
+    // Chunks of one line (a chunk is completed to the end of its line): the first is the first line.
+    const loaded = await loadWithHf(dir, { eval: { train: path } }, { chunksize: 64 });
+    const got = loaded.files.eval.train;
+    expect(got.rows).toBe(MIXED);
+    expect(got.features.metadata).toBe(
+      "{'id': Value('string'), 'model': Value('string'), 'prompt': {'name': Value('string'), 'hash': Value('string')}, 'experiment': Value('string'), 'arm': Value('string'), 'expectedFrom': Value('string'), 'source': Value('string')}",
+    );
+    expect(got.first).toEqual(rows[0]);
   });
 
   it('loads what was written: the first chat row, pair and eval case as downloaded', async () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EVENT_TYPES, parseEvent, TOPICS, topicName } from '@llmops/contracts';
-import { canonicalize } from '@llmops/hashing';
+import { canonicalize, sha256Hex } from '@llmops/hashing';
 import { uuidv7 } from '@llmops/platform';
 import {
   expectEventually,
@@ -12,9 +12,11 @@ import {
 import { getModelToken } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { exampleId } from '../src/domain/example';
+import { RECORD_CHUNK_BYTES } from '../src/datasets/create-snapshot.usecase';
 import { splitOf } from '../src/domain/records';
 import { AliasRepository } from '../src/persistence/alias.repository';
 import { datasetDocId } from '../src/persistence/dataset.repository';
+import { SnapshotRepository } from '../src/persistence/snapshot.repository';
 import {
   SNAPSHOT,
   SNAPSHOT_RECORD,
@@ -22,7 +24,7 @@ import {
   type SnapshotRecordDoc,
 } from '../src/persistence/datasets.schemas';
 import { type DatasetsTestApp, startDatasets } from './support/datasets-app';
-import { type SeedExample, seedExamples } from './support/example-seed';
+import { exampleDoc, type SeedExample, seedExamples, storeExampleDocs } from './support/example-seed';
 
 interface SnapshotBody {
   dataset: string;
@@ -82,7 +84,7 @@ describe('dataset snapshots', () => {
   async function recordsOf(name: string, id: string): Promise<Rec[]> {
     const doc = await snapshotsCollection().findOne({ dataset: name, id });
     const records = await recordsCollection().find({ build: doc?.build }).sort({ i: 1 }).toArray();
-    return records.map((r) => r.record as Rec);
+    return records.map((r) => JSON.parse(r.json) as Rec);
   }
 
   /** The ids of the records a definition's first snapshot holds, sorted. */
@@ -203,10 +205,46 @@ describe('dataset snapshots', () => {
     const again = await snapshot(name, 200);
     expect(again).toEqual(first);
     // The repeated build left no records behind.
-    expect(await recordsCollection().countDocuments({ 'record.id': 'same-0' })).toBe(1);
+    expect(await recordsCollection().countDocuments({ json: { $regex: '"id":"same-0"' } })).toBe(1);
     for (const ref of [first.id, '1', 'latest']) {
       const read = await svc.request<SnapshotBody>('GET', `/v1/datasets/${name}/snapshots/${ref}`);
       expect(read).toMatchObject({ status: 200, body: first });
+    }
+  });
+
+  it('a request with nothing new writes nothing: a first pass only hashes the records', async () => {
+    await seedExamples(svc.app, [
+      { requestId: 'quiet-1', generation: { experiment: 'quiet' } },
+      { requestId: 'quiet-2', generation: { experiment: 'quiet' } },
+    ]);
+    const name = await define({ format: 'chat', filter: { experiment: 'quiet' } });
+    const first = await snapshot(name, 201);
+    const writes = jest.spyOn(svc.app.get(SnapshotRepository, { strict: false }), 'insertRecords');
+    try {
+      expect(await snapshot(name, 200)).toEqual(first);
+      expect(writes).not.toHaveBeenCalled();
+    } finally {
+      writes.mockRestore();
+    }
+  });
+
+  it('writes records in chunks bounded by bytes as well as by count', async () => {
+    const big = 'x'.repeat(Math.ceil(RECORD_CHUNK_BYTES / 2.5));
+    await seedExamples(
+      svc.app,
+      [1, 2, 3, 4].map((i) => ({
+        requestId: `big-${i}`,
+        generation: { experiment: 'big', output: `${i}${big}` },
+      })),
+    );
+    const name = await define({ format: 'chat', filter: { experiment: 'big' } });
+    const writes = jest.spyOn(svc.app.get(SnapshotRepository, { strict: false }), 'insertRecords');
+    try {
+      expect(await snapshot(name, 201)).toMatchObject({ records: 4 });
+      // Three records pass the byte bound: that chunk goes out, the fourth record is the next one.
+      expect(writes.mock.calls.map(([chunk]) => chunk.length)).toEqual([3, 1]);
+    } finally {
+      writes.mockRestore();
     }
   });
 
@@ -436,7 +474,7 @@ describe('dataset snapshots', () => {
         build,
         i: 0,
         split: 'train',
-        record: { id: 'orphan' },
+        json: JSON.stringify({ id: 'orphan' }),
       })) as never,
     );
     const replica = await startDatasets(infra, { DATASETS_CONSUMER_ENABLED: 'false' });
@@ -450,6 +488,53 @@ describe('dataset snapshots', () => {
     } finally {
       await replica.close();
     }
+  });
+
+  it('concurrent requests for the same records make one snapshot; the other build leaves nothing', async () => {
+    await seedExamples(
+      svc.app,
+      Array.from({ length: 30 }, (_, i) => ({ requestId: `conc-${i}`, generation: { experiment: 'conc' } })),
+    );
+    const name = await define({ format: 'chat', filter: { experiment: 'conc' } });
+    const before = await recordsCollection().countDocuments();
+    const answers = await Promise.all(
+      [1, 2, 3].map(() => svc.request<SnapshotBody>('POST', `/v1/datasets/${name}/snapshots`)),
+    );
+    // toEqual on the bodies too: a failure shows what each request answered.
+    expect(answers.map((a) => `${a.status} ${a.raw}`).sort()).toEqual([
+      `200 ${answers.find((a) => a.status === 201)?.raw}`,
+      `200 ${answers.find((a) => a.status === 201)?.raw}`,
+      `201 ${answers.find((a) => a.status === 201)?.raw}`,
+    ]);
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+    expect(answers.every((a) => a.body.sequence === 1)).toBe(true);
+    expect(await snapshotsCollection().countDocuments({ dataset: name })).toBe(1);
+    expect(await recordsCollection().countDocuments()).toBe(before + 30);
+  });
+
+  it('a build that fails half way leaves no records and no snapshot', async () => {
+    // 600 good examples, then (last in input-hash order, after a chunk was written) one whose
+    // stored cost is not a number the records can hold.
+    const good = Array.from({ length: 600 }, (_, i) => ({
+      requestId: `fail-${i}`,
+      generation: { experiment: 'fail', input: `q-${i}` },
+    }));
+    let last = 0;
+    while (!sha256Hex(canonicalize(`bad-${last}`)).startsWith('fff')) last++;
+    await storeExampleDocs(svc.app, good.map(exampleDoc));
+    const bad = exampleDoc({
+      requestId: 'fail-bad',
+      generation: { experiment: 'fail', input: `bad-${last}` },
+    });
+    await storeExampleDocs(svc.app, [
+      { ...bad, generation: { ...bad.generation!, costUsd: new Date() as never } },
+    ]);
+    const name = await define({ format: 'chat', filter: { experiment: 'fail' } });
+    const before = await recordsCollection().countDocuments();
+    const res = await svc.request<{ error: { code: string } }>('POST', `/v1/datasets/${name}/snapshots`);
+    expect(res.status).toBe(500);
+    expect(await snapshotsCollection().countDocuments({ dataset: name })).toBe(0);
+    expect(await recordsCollection().countDocuments()).toBe(before);
   });
 
   it('an unknown snapshot ref is a 404 snapshot_not_found', async () => {

@@ -13,7 +13,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseApiKey } from '@llmops/hashing';
 import { DEV_ADMIN_KEY_PATH, shown } from '@llmops/local-infra';
-import { createPreferenceDataset, downloadInstructions, settledSnapshot } from './flywheel';
+import {
+  completeSnapshot,
+  createPreferenceDataset,
+  downloadInstructions,
+  preferencePairCount,
+} from './flywheel';
 import { call, HttpError, type PlatformUrls, runScenario, SCENARIO_SCOPES, sameKey } from './scenario';
 
 interface Interval {
@@ -203,12 +208,18 @@ async function main(): Promise<void> {
   process.stderr.write(
     `\n  5. curating preference dataset "${dataset}" from the traffic (rating margin ${RATING_MARGIN}), snapshotting`,
   );
-  const snapshot = await settledSnapshot(datasetsUrl, key, dataset, {
+  const pairs = preferencePairCount(result.examples, RATING_MARGIN);
+  const { snapshot, complete } = await completeSnapshot(datasetsUrl, key, dataset, pairs, {
     intervalMs: 2_000,
-    timeoutMs: 60_000,
+    timeoutMs: 120_000,
     onWait: () => process.stderr.write('.'),
   });
   process.stderr.write('\n\n');
+  if (!complete) {
+    console.log(
+      `The datasets service has not consumed all of the demo's traffic yet: ${snapshot.records} of ${pairs} pairs so far. Take a new snapshot later (POST ${datasetsUrl}/v1/datasets/${dataset}/snapshots).\n`,
+    );
+  }
   console.log(downloadInstructions({ datasetsUrl, dataset, snapshot, keyFrom: from }));
 }
 

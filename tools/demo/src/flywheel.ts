@@ -4,7 +4,7 @@
  * outputs, and outputs of the same input whose ratings differ by at least a margin), an immutable
  * snapshot of it, and the command that downloads its pairs as fine-tuning JSONL.
  */
-import { call } from './scenario';
+import { call, type ExampleTruth } from './scenario';
 
 /** What the demo reads of a snapshot (POST /v1/datasets/{name}/snapshots). */
 export interface DatasetSnapshot {
@@ -51,24 +51,46 @@ export const takeSnapshot = (datasetsUrl: string, key: string, name: string): Pr
   });
 
 /**
- * A snapshot once the datasets service has materialized the traffic: the service consumes it from
- * Kafka on its own, so the demo snapshots until two snapshots `intervalMs` apart are the same one
- * (a snapshot's id is the hash of its records, and taking one again with nothing new returns it).
+ * How many preference pairs the datasets service makes of the demo's examples: per input, one per
+ * correction (over its output), then the rated outputs by rating, best with worst, second best with
+ * second worst, and so on while the ratings differ by at least `margin`. The demo waits for them.
  */
-export async function settledSnapshot(
+export function preferencePairCount(examples: readonly ExampleTruth[], margin: number): number {
+  const ratingsByInput = new Map<string, number[]>();
+  let pairs = 0;
+  for (const e of examples) {
+    if (e.correction !== undefined && e.correction !== e.output) pairs++;
+    ratingsByInput.set(e.input, [...(ratingsByInput.get(e.input) ?? []), e.rating]);
+  }
+  for (const ratings of ratingsByInput.values()) {
+    ratings.sort((a, b) => b - a);
+    for (let i = 0; i < Math.floor(ratings.length / 2); i++) {
+      if (ratings[i] - ratings[ratings.length - 1 - i] < margin) break;
+      pairs++;
+    }
+  }
+  return pairs;
+}
+
+/**
+ * A snapshot once the datasets service has materialized the traffic: it consumes the traffic from
+ * Kafka on its own, so the demo snapshots until the snapshot holds the `expected` records (taking
+ * a snapshot again with nothing new returns the same one), or the time is up (`complete: false`).
+ */
+export async function completeSnapshot(
   datasetsUrl: string,
   key: string,
   name: string,
+  expected: number,
   o: { intervalMs: number; timeoutMs: number; onWait?: () => void },
-): Promise<DatasetSnapshot> {
+): Promise<{ snapshot: DatasetSnapshot; complete: boolean }> {
   const deadline = Date.now() + o.timeoutMs;
-  let last = await takeSnapshot(datasetsUrl, key, name);
   for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, o.intervalMs));
-    const next = await takeSnapshot(datasetsUrl, key, name);
-    if (next.id === last.id || Date.now() > deadline) return next;
+    const snapshot = await takeSnapshot(datasetsUrl, key, name);
+    if (snapshot.records >= expected) return { snapshot, complete: true };
+    if (Date.now() > deadline) return { snapshot, complete: false };
     o.onWait?.();
-    last = next;
+    await new Promise((resolve) => setTimeout(resolve, o.intervalMs));
   }
 }
 

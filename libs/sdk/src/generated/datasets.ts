@@ -263,7 +263,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description service_unavailable | database_unavailable | broker_unavailable (Retry-After) */
+      /** @description database_unavailable (the database did not answer within the operation deadline), broker_unavailable (changes: the audit event was not sent), service_unavailable; Retry-After */
       503: {
         headers: {
           [name: string]: unknown;
@@ -509,7 +509,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description service_unavailable | database_unavailable | broker_unavailable (Retry-After) */
+      /** @description database_unavailable (the database did not answer within the operation deadline), broker_unavailable (changes: the audit event was not sent), service_unavailable; Retry-After */
       503: {
         headers: {
           [name: string]: unknown;
@@ -667,7 +667,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description service_unavailable | database_unavailable | broker_unavailable (Retry-After) */
+      /** @description database_unavailable (the database did not answer within the operation deadline), broker_unavailable (changes: the audit event was not sent), service_unavailable; Retry-After */
       503: {
         headers: {
           [name: string]: unknown;
@@ -751,7 +751,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description service_unavailable | database_unavailable | broker_unavailable (Retry-After) */
+      /** @description database_unavailable (the database did not answer within the operation deadline), broker_unavailable (changes: the audit event was not sent), service_unavailable; Retry-After */
       503: {
         headers: {
           [name: string]: unknown;
@@ -863,7 +863,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description service_unavailable | database_unavailable | broker_unavailable (Retry-After) */
+      /** @description database_unavailable (the database did not answer within the operation deadline), broker_unavailable (changes: the audit event was not sent), service_unavailable; Retry-After */
       503: {
         headers: {
           [name: string]: unknown;
@@ -891,7 +891,29 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            dataset: string;
+            /** @description SHA-256 (hex) of the canonical JSON of the ordered records */
+            id: string;
+            /** @description The snapshot's number in its dataset, from 1 */
+            sequence: number;
+            format: string;
+            records: number;
+            /** @description Records per split */
+            splits: {
+              [key: string]: number;
+            };
+            /** @description The definition the snapshot was built from */
+            definition: {
+              [key: string]: unknown;
+            };
+            /** @description ISO 8601 */
+            createdAt: string;
+            /** @description Key id that took the snapshot */
+            createdBy: string;
+          };
+        };
       };
       /** @description New snapshot */
       201: {
@@ -985,7 +1007,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description service_unavailable | database_unavailable | broker_unavailable (Retry-After) */
+      /** @description database_unavailable (the database cannot be reached; a build has no operation deadline, so a slow database makes it slower, not failed), broker_unavailable (the announcement was not sent; the same request again finishes it), service_unavailable; Retry-After */
       503: {
         headers: {
           [name: string]: unknown;
@@ -1092,7 +1114,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description service_unavailable | database_unavailable | broker_unavailable (Retry-After) */
+      /** @description database_unavailable (the database did not answer within the operation deadline), broker_unavailable (changes: the audit event was not sent), service_unavailable; Retry-After */
       503: {
         headers: {
           [name: string]: unknown;

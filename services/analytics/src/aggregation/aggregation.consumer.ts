@@ -8,10 +8,15 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { TOPICS, topicName } from '@llmops/contracts';
-import type { ConsumedMessage, KafkaBatchContext, ServiceConsumerOptions, TopicSpec } from '@llmops/platform';
+import {
+  coPartitionAssigner,
+  type ConsumedMessage,
+  type KafkaBatchContext,
+  type ServiceConsumerOptions,
+  type TopicSpec,
+} from '@llmops/platform';
 import type { AnalyticsConfig } from '../config/analytics.config';
 import { ApplyBatchUseCase, type TopicRole } from './apply-batch.usecase';
-import { coPartitionAssigner } from './co-partition-assigner';
 
 /** Topics this service creates when missing; generations and feedback need equal partition counts. */
 export function analyticsTopicSpecs(prefix: string, configuredPartitions: number): TopicSpec[] {

@@ -1,5 +1,6 @@
 /** The only place this service reads process.env: validated at boot, every bad variable listed. */
 import { baseServiceConfig, env, type EnvSource, loadConfig } from '@llmops/platform';
+import { z } from 'zod';
 
 export const datasetsConfigSchema = baseServiceConfig(3006, 'datasets').extend({
   /** Run the Kafka consumer that materializes examples in this process (false: API-only replica). */
@@ -12,6 +13,12 @@ export const datasetsConfigSchema = baseServiceConfig(3006, 'datasets').extend({
   DATASETS_RETENTION_DAYS: env.int(90, 1, 36_500),
   /** How often the retention sweep runs. */
   DATASETS_RETENTION_SWEEP_MS: env.int(3_600_000, 1_000, 86_400_000),
+  /**
+   * How examples are stored (see persistence/example-writer.ts): `documents` (one document per
+   * example, updated in place: MongoDB), `facts` (insert-only facts folded on read: FerretDB, whose
+   * updates scan the collection), `auto` asks the server at boot.
+   */
+  DATASETS_EXAMPLE_LAYOUT: z.enum(['auto', 'documents', 'facts']).default('auto'),
   /** How often the example gauges (materialized, parked) are recounted. */
   DATASETS_METRICS_REFRESH_MS: env.int(30_000, 100, 3_600_000),
 });

@@ -36,6 +36,13 @@ const snapshotRequestSchema = z.strictObject({});
 
 const NAME_PARAM = { name: 'name', description: 'Dataset name' };
 const REF_PARAM = { name: 'ref', description: 'Snapshot id (64 hex), sequence number, or latest' };
+/** Every route reads or writes the database. */
+const UNAVAILABLE = {
+  status: 503,
+  description:
+    'database_unavailable (the database did not answer within the operation deadline), ' +
+    'broker_unavailable (changes: the audit event was not sent), service_unavailable; Retry-After',
+};
 
 /** A name that cannot exist answers like any missing dataset. */
 function nameParam(name: string): string {
@@ -63,6 +70,7 @@ export class DatasetsController {
   @ApiResponse({ status: 201, schema: openApiSchema(datasetResponseSchema, 'output') })
   @ApiResponse({ status: 400, description: 'validation_failed (details.issues names every field path)' })
   @ApiResponse({ status: 409, description: 'dataset_exists' })
+  @ApiResponse(UNAVAILABLE)
   create(
     @Body() body: unknown,
     @CurrentPrincipal() principal: Principal,
@@ -80,6 +88,7 @@ export class DatasetsController {
     status: 400,
     description: 'validation_failed (bad limit, unknown parameter), invalid_cursor',
   })
+  @ApiResponse(UNAVAILABLE)
   list(@Query() query: unknown, @CurrentPrincipal() principal: Principal) {
     const { limit, cursor } = parseOrThrow(listQuerySchema, query ?? {}, 'query');
     return this.datasets.list(principal.project, limit, cursor);
@@ -91,6 +100,7 @@ export class DatasetsController {
   @ApiParam(NAME_PARAM)
   @ApiResponse({ status: 200, schema: openApiSchema(datasetResponseSchema, 'output') })
   @ApiResponse({ status: 404, description: 'dataset_not_found' })
+  @ApiResponse(UNAVAILABLE)
   get(@Param('name') name: string, @CurrentPrincipal() principal: Principal): Promise<DatasetResponse> {
     return this.datasets.get(principal.project, nameParam(name));
   }
@@ -102,6 +112,7 @@ export class DatasetsController {
   @ApiParam(NAME_PARAM)
   @ApiResponse({ status: 204, description: 'Deleted' })
   @ApiResponse({ status: 404, description: 'dataset_not_found' })
+  @ApiResponse(UNAVAILABLE)
   async delete(
     @Param('name') name: string,
     @CurrentPrincipal() principal: Principal,
@@ -125,9 +136,20 @@ export class DatasetsController {
     description: 'New snapshot',
     schema: openApiSchema(snapshotResponseSchema, 'output'),
   })
-  @ApiResponse({ status: 200, description: 'The records equal an existing snapshot, which is the answer' })
+  @ApiResponse({
+    status: 200,
+    description: 'The records equal an existing snapshot, which is the answer',
+    schema: openApiSchema(snapshotResponseSchema, 'output'),
+  })
   @ApiResponse({ status: 404, description: 'dataset_not_found' })
   @ApiResponse({ status: 422, description: 'prompt_alias_not_found (the filter names an alias never seen)' })
+  @ApiResponse({
+    status: 503,
+    description:
+      'database_unavailable (the database cannot be reached; a build has no operation deadline, so a ' +
+      'slow database makes it slower, not failed), broker_unavailable (the announcement was not sent; ' +
+      'the same request again finishes it), service_unavailable; Retry-After',
+  })
   async snapshot(
     @Param('name') name: string,
     @Body() body: unknown,
@@ -149,6 +171,7 @@ export class DatasetsController {
   @ApiQueryFrom(listQuerySchema)
   @ApiResponse({ status: 200, schema: openApiSchema(snapshotListResponseSchema, 'output') })
   @ApiResponse({ status: 404, description: 'dataset_not_found' })
+  @ApiResponse(UNAVAILABLE)
   listSnapshots(
     @Param('name') name: string,
     @Query() query: unknown,
@@ -165,6 +188,7 @@ export class DatasetsController {
   @ApiParam(REF_PARAM)
   @ApiResponse({ status: 200, schema: openApiSchema(snapshotResponseSchema, 'output') })
   @ApiResponse({ status: 404, description: 'dataset_not_found, snapshot_not_found' })
+  @ApiResponse(UNAVAILABLE)
   getSnapshot(
     @Param('name') name: string,
     @Param('ref') ref: string,

@@ -30,6 +30,10 @@ export class ManageDatasetsUseCase {
     ctx: RequestContext,
   ): Promise<DatasetResponse> {
     const { name, ...definition } = request;
+    // Snapshots of a deleted dataset of this name that its deletion left behind are not inherited.
+    if (!(await this.datasets.get(principal.project, name))) {
+      await this.snapshots.deleteDataset(principal.project, name);
+    }
     const doc = {
       _id: datasetDocId(principal.project, name),
       project: principal.project,
@@ -80,14 +84,13 @@ export class ManageDatasetsUseCase {
   }
 
   /**
-   * Deletes the snapshots and their records first, then the definition: a failure half way leaves
-   * the dataset in place (deleting again finishes), never snapshots without their dataset that a new
-   * dataset of the same name would inherit.
+   * Deletes the definition first, then the snapshots and their records: a snapshot build finishing
+   * in between finds its dataset gone and removes its own snapshot. Snapshots a failure half way
+   * leaves behind are removed by the next creation of the name (`create`).
    */
   async delete(principal: Principal, name: string, ctx: RequestContext): Promise<void> {
-    if (!(await this.datasets.get(principal.project, name))) throw new DatasetNotFoundError(name);
-    const snapshots = await this.snapshots.deleteDataset(principal.project, name);
     if (!(await this.datasets.delete(principal.project, name))) throw new DatasetNotFoundError(name);
+    const snapshots = await this.snapshots.deleteDataset(principal.project, name);
     await this.audit.record(
       principal,
       { action: 'dataset.deleted', resource: name, details: { snapshots } },

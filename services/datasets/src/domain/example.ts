@@ -9,7 +9,11 @@ import { sha256Hex } from '@llmops/hashing';
 
 export type ExampleInput = NonNullable<GenerationLoggedData['input']>;
 
-/** The generation as logged, plus the hash of its input (dedupe and preference pairs group by it). */
+/**
+ * The generation as logged, plus the hash of its input (dedupe and preference pairs group by it).
+ * Its `metadata` is not stored: no record carries it, and its keys may hold `.`, which FerretDB
+ * refuses in field names.
+ */
 export interface ExampleGeneration {
   input?: ExampleInput;
   /** sha256Hex(canonicalize(input)); absent when the generation has no input. */
@@ -23,12 +27,20 @@ export interface ExampleGeneration {
   latencyMs: number;
   usage?: { promptTokens: number; completionTokens: number };
   costUsd?: number;
-  metadata?: Record<string, unknown>;
   timestamp: string;
   receivedAt: string;
 }
 
-/** One revision of one piece of feedback, as submitted. */
+/** One named score of a feedback revision. */
+export interface StoredScore {
+  name: string;
+  value: number;
+}
+
+/**
+ * One revision of one piece of feedback, as submitted, except its scores: an array sorted by name
+ * (score names may hold `.`, which FerretDB refuses in field names).
+ */
 export type FeedbackRevision = Pick<
   FeedbackSubmittedData,
   | 'feedbackId'
@@ -39,10 +51,9 @@ export type FeedbackRevision = Pick<
   | 'thumbs'
   | 'comment'
   | 'correction'
-  | 'scores'
   | 'timestamp'
   | 'receivedAt'
->;
+> & { scores?: StoredScore[] };
 
 export interface ExampleDoc {
   /** `exampleId(project, requestId)` */

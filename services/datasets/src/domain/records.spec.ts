@@ -1,7 +1,15 @@
 import { canonicalize, sha256Hex } from '@llmops/hashing';
 import type { DatasetDefinition } from '../datasets/dto/dataset-definition.request';
 import { type ExampleDoc, exampleId, feedbackKey, type FeedbackRevision } from './example';
-import { buildRecords, exampleQuery, type PreferenceRecord, type SnapshotRecord, splitOf } from './records';
+import {
+  buildRecords,
+  exampleQuery,
+  normalizedRating,
+  PREFERENCE_GROUP_CAP,
+  type PreferenceRecord,
+  type SnapshotRecord,
+  splitOf,
+} from './records';
 
 const T = '2026-01-01T00:00:00.000Z';
 
@@ -176,5 +184,74 @@ describe('buildRecords', () => {
       output: 'ok [email]',
       correction: 'x [email]',
     });
+  });
+
+  it('compares ratings on the 1..5 scale whatever scale they were given on', async () => {
+    const tenScale = { ratingScale: { min: 0, max: 10 } };
+    expect(normalizedRating({ value: 10, source: 'user', feedbackId: 'f', scale: { min: 0, max: 10 } })).toBe(
+      5,
+    );
+    expect(normalizedRating({ value: 4, source: 'user', feedbackId: 'f' })).toBe(4);
+    const docs = [
+      example('a', 'i1', 'o', [{ rating: 9, ...tenScale }]), // 4.6
+      example('b', 'i2', 'o', [{ rating: 5, ...tenScale }]), // 3
+      example('c', 'i3', 'o', [{ rating: 4 }]),
+    ];
+    const ids = async (d: Partial<DatasetDefinition>) =>
+      (await build(docs, { name: 'x', format: 'chat', ...d } as DatasetDefinition)).map((r) => r.id).sort();
+    expect(await ids({ filter: { minRating: 4 } })).toEqual(['a', 'c']);
+    expect(await ids({ filter: { maxRating: 3 } })).toEqual(['b']);
+    expect(await ids({ format: 'eval' })).toEqual(['a', 'c']);
+    // The raw rating and its scale stay on the record.
+    const [a] = await build([docs[0]], { name: 'x', format: 'chat' });
+    expect(a).toMatchObject({ signals: { rating: { value: 9, scale: { min: 0, max: 10 } } } });
+    // 10/10 vs 5/10 is 5 vs 3 on the default scale: a margin of 3 pairs nothing, 2 pairs them.
+    const group = [
+      example('p', 'q', 'best', [{ rating: 10, ...tenScale }]),
+      example('r', 'q', 'worst', [{ rating: 5, ...tenScale }]),
+    ];
+    expect(await build(group, { name: 'x', format: 'preference', preference: { ratingMargin: 3 } })).toEqual(
+      [],
+    );
+    expect(
+      (await build(group, { name: 'x', format: 'preference', preference: { ratingMargin: 2 } })).map(
+        (r) => r.id,
+      ),
+    ).toEqual(['p>r']);
+  });
+
+  it('preference: keeps the first PREFERENCE_GROUP_CAP rated or corrected examples of an input', async () => {
+    const docs = [example('000-unrated', 'q', 'o', [{ thumbs: 'up' }])];
+    for (let i = 0; i <= PREFERENCE_GROUP_CAP; i++) {
+      docs.push(example(`r${String(i).padStart(5, '0')}`, 'q', `out ${i}`, [{ rating: i % 2 ? 5 : 1 }]));
+    }
+    const pairs = (await build(docs, { name: 'p', format: 'preference' })) as PreferenceRecord[];
+    expect(pairs).toHaveLength(PREFERENCE_GROUP_CAP / 2);
+    const used = new Set(pairs.flatMap((p) => p.examples));
+    expect(used.has(`r${String(PREFERENCE_GROUP_CAP).padStart(5, '0')}`)).toBe(false);
+    expect(used.has('r00000')).toBe(true);
+  });
+
+  it('redact: pairs and dedupe compare the redacted texts; userId is redacted too', async () => {
+    const mask = (s: string) => s.replace(/\S+@\S+/g, '[email]');
+    const pairDocs = [
+      example('a', 'q', 'write to a@b.co', [{ rating: 5 }]),
+      example('b', 'q', 'write to c@d.co', [{ rating: 1 }]),
+    ];
+    expect(await build(pairDocs, { name: 'p', format: 'preference' }, mask)).toHaveLength(1);
+    expect(await build(pairDocs, { name: 'p', format: 'preference', redact: true }, mask)).toEqual([]);
+    const chatDocs = [
+      example('x', 'I am x@y.co', 'hi'),
+      example('y', 'hello', 'hi'),
+      example('z', 'I am z@w.co', 'hi'),
+    ];
+    chatDocs[0].generation!.userId = 'x@y.co';
+    const plain = await build(chatDocs, { name: 'c', format: 'chat', dedupe: true }, mask);
+    expect(plain).toHaveLength(3);
+    const masked = await build(chatDocs, { name: 'c', format: 'chat', dedupe: true, redact: true }, mask);
+    expect(masked.map((r) => r.id).sort()).toEqual(['y', expect.any(String)]);
+    expect(masked.find((r) => r.id === 'x' || r.id === 'z')).toMatchObject({ input: 'I am [email]' });
+    const [x] = await build([chatDocs[0]], { name: 'c', format: 'chat', redact: true }, mask);
+    expect(x).toMatchObject({ userId: '[email]' });
   });
 });

@@ -4,16 +4,33 @@
  * filter (see `exampleQuery`); the feedback part, dedupe, preference pairs, limit, split and
  * redaction happen here, one example (or one input's group, for pairs) at a time.
  */
-import { sha256Hex } from '@llmops/hashing';
+import { canonicalize, sha256Hex } from '@llmops/hashing';
 import type { mongo } from 'mongoose';
 import type { DatasetDefinition, DatasetFilter } from '../datasets/dto/dataset-definition.request';
-import {
-  DEFAULT_EVAL_MIN_RATING,
-  DEFAULT_RATING_MARGIN,
-  TRAIN_SPLIT,
-} from '../datasets/dto/dataset-definition.request';
 import type { ExampleDoc, ExampleGeneration, ExampleInput } from './example';
-import { deriveSignals, latestRevisions, type Signals } from './signals';
+import { deriveSignals, latestRevisions, type RatingSignal, type Signals } from './signals';
+import { compareText, DAY_MS, defined } from './util';
+
+/** The split every record not in a named split falls in (so no split may be named so). */
+export const TRAIN_SPLIT = 'train';
+/** The defaults of the format options. */
+export const DEFAULT_RATING_MARGIN = 1;
+export const DEFAULT_EVAL_MIN_RATING = 4;
+/**
+ * Most rated or corrected examples of one input a preference build pairs: the first ones in
+ * snapshot order (id order); the input's other examples are left out of its pairs.
+ */
+export const PREFERENCE_GROUP_CAP = 10_000;
+
+/**
+ * A rating on the default 1..5 scale (`1 + 4 * (r - min) / (max - min)`), so that ratings given on
+ * different scales compare: rating filters, `eval.minRating` and `preference.ratingMargin` use it.
+ */
+export function normalizedRating(rating: RatingSignal | undefined): number | undefined {
+  if (!rating) return undefined;
+  const { min, max } = rating.scale ?? { min: 1, max: 5 };
+  return max > min ? 1 + (4 * (rating.value - min)) / (max - min) : rating.value;
+}
 
 /** A chat or eval record: the generation, its correction and its current signals. */
 export interface ChatRecord {
@@ -76,8 +93,6 @@ export function splitOf(exampleId: string, split: Record<string, number> | undef
   return TRAIN_SPLIT;
 }
 
-const DAY_MS = 86_400_000;
-
 /**
  * The database part of a filter. Timestamps are stored as sent (RFC 3339, any offset), so the time
  * range is a string range on the dates, widened by a day each side (no offset reaches a day), and
@@ -118,7 +133,7 @@ export function matches(doc: ExampleDoc, signals: Signals, filter: DatasetFilter
   const at = Date.parse(g.timestamp);
   if (filter.from !== undefined && !(at >= Date.parse(filter.from))) return false;
   if (filter.to !== undefined && !(at < Date.parse(filter.to))) return false;
-  const rating = signals.rating?.value;
+  const rating = normalizedRating(signals.rating);
   if (filter.minRating !== undefined && !(rating !== undefined && rating >= filter.minRating)) return false;
   if (filter.maxRating !== undefined && !(rating !== undefined && rating <= filter.maxRating)) return false;
   if (filter.thumbs !== undefined && signals.thumbs?.value !== filter.thumbs) return false;
@@ -147,51 +162,88 @@ export async function* buildRecords(
 ): AsyncGenerator<SnapshotRecord> {
   const limit = definition.limit ?? Infinity;
   if (limit <= 0) return;
-  const redact = definition.redact && options.redact ? redactor(options.redact) : <T>(r: T) => r;
-  let emitted = 0;
-  let lastHash: string | undefined;
-  const out = function* (records: Iterable<SnapshotRecord>, hash: string) {
-    for (const record of records) {
-      if (definition.dedupe && hash === lastHash) return;
-      lastHash = hash;
-      emitted++;
-      yield redact(record);
-      if (emitted >= limit) return;
-    }
+  const redact = definition.redact && options.redact ? options.redact : undefined;
+  const redactInput = (i: ExampleInput): ExampleInput =>
+    !redact ? i : typeof i === 'string' ? redact(i) : i.map((m) => ({ ...m, content: redact(m.content) }));
+  // Dedupe compares inputs as the records carry them (redacted). Examples arrive sorted by the
+  // hash of the stored input, so equal inputs are adjacent, except inputs that redaction changed:
+  // their keys are remembered.
+  let lastKey: string | undefined;
+  const redactedKeys = new Set<string>();
+  const duplicate = (hash: string, input: ExampleInput): boolean => {
+    if (!definition.dedupe) return false;
+    const key = redact ? sha256Hex(canonicalize(input)) : hash;
+    if (key === lastKey || redactedKeys.has(key)) return true;
+    lastKey = key;
+    if (key !== hash) redactedKeys.add(key);
+    return false;
   };
+  let emitted = 0;
 
   if (definition.format === 'preference') {
     const margin = definition.preference?.ratingMargin ?? DEFAULT_RATING_MARGIN;
-    let group: Array<{ doc: Usable; signals: Signals }> = [];
+    let group: PairGroup | undefined;
+    const flush = function* (g: PairGroup) {
+      for (const record of preferencePairs(g, definition, margin)) {
+        // One record per input with dedupe: the input's first pair.
+        if (duplicate(g.hash, record.input)) return;
+        emitted++;
+        yield record;
+        if (emitted >= limit) return;
+      }
+    };
     for await (const doc of examples) {
       const signals = deriveSignals(doc);
       if (!matches(doc, signals, definition.filter)) continue;
-      if (group.length > 0 && group[0].doc.generation.inputHash !== doc.generation.inputHash) {
-        yield* out(preferencePairs(group, definition, margin), group[0].doc.generation.inputHash);
+      const hash = doc.generation.inputHash;
+      if (group && group.hash !== hash) {
+        yield* flush(group);
         if (emitted >= limit) return;
-        group = [];
+        group = undefined;
       }
-      group.push({ doc, signals });
+      group ??= { hash, input: redactInput(doc.generation.input), members: [] };
+      const rating = normalizedRating(signals.rating);
+      const correction = signals.correction?.value;
+      if (
+        (rating === undefined && correction === undefined) ||
+        group.members.length >= PREFERENCE_GROUP_CAP
+      ) {
+        continue;
+      }
+      const g = doc.generation;
+      group.members.push(
+        defined({
+          _id: doc._id,
+          id: doc.requestId,
+          rating,
+          output: redact ? redact(g.output) : g.output,
+          correction: correction !== undefined && redact ? redact(correction) : correction,
+          prompt: g.prompt ?? undefined,
+          model: g.model,
+        }),
+      );
     }
-    if (group.length > 0) {
-      yield* out(preferencePairs(group, definition, margin), group[0].doc.generation.inputHash);
-    }
+    if (group) yield* flush(group);
     return;
   }
 
   const minRating = definition.eval?.minRating ?? DEFAULT_EVAL_MIN_RATING;
+  const redactRecord = redact ? redactor(redact, redactInput) : (r: ChatRecord) => r;
   for await (const doc of examples) {
     const signals = deriveSignals(doc);
     if (!matches(doc, signals, definition.filter)) continue;
     if (definition.format === 'eval' && !hasExpected(signals, minRating)) continue;
-    yield* out([chatRecord(doc, signals, definition)], doc.generation.inputHash);
+    const record = redactRecord(chatRecord(doc, signals, definition));
+    if (duplicate(doc.generation.inputHash, record.input)) continue;
+    emitted++;
+    yield record;
     if (emitted >= limit) return;
   }
 }
 
 /** An eval case needs an expected answer: a correction, or an output rated at least `minRating`. */
 function hasExpected(signals: Signals, minRating: number): boolean {
-  return signals.correction !== undefined || (signals.rating?.value ?? -Infinity) >= minRating;
+  return signals.correction !== undefined || (normalizedRating(signals.rating) ?? -Infinity) >= minRating;
 }
 
 function chatRecord(doc: Usable, signals: Signals, definition: DatasetDefinition): ChatRecord {
@@ -215,14 +267,33 @@ function chatRecord(doc: Usable, signals: Signals, definition: DatasetDefinition
   });
 }
 
+/** What pairing keeps of one input's rated or corrected examples (texts already redacted). */
+interface PairMember {
+  _id: string;
+  id: string;
+  /** On the default 1..5 scale. */
+  rating?: number;
+  output: string;
+  correction?: string;
+  prompt?: { name: string; hash: string };
+  model: string;
+}
+
+interface PairGroup {
+  hash: string;
+  input: ExampleInput;
+  /** At most PREFERENCE_GROUP_CAP, in id order. */
+  members: PairMember[];
+}
+
 /**
  * The pairs of one input's examples (sorted by id): first each correction over its output, then
  * rating pairs: rated examples by (rating desc, id asc), the i-th best with the i-th worst while
- * their ratings differ by at least `margin`. A pair whose two texts are equal teaches nothing and
- * is left out.
+ * their ratings differ by at least `margin`. A pair whose two texts are equal (once redacted)
+ * teaches nothing and is left out.
  */
 function preferencePairs(
-  group: Array<{ doc: Usable; signals: Signals }>,
+  group: PairGroup,
   definition: DatasetDefinition,
   margin: number,
 ): PreferenceRecord[] {
@@ -230,7 +301,7 @@ function preferencePairs(
   const pair = (
     kind: PreferenceRecord['kind'],
     id: string,
-    best: Usable,
+    best: PairMember,
     preferred: string,
     rejected: string,
     examples: string[],
@@ -241,53 +312,43 @@ function preferencePairs(
         id,
         split: splitOf(best._id, definition.split),
         kind,
-        input: best.generation.input,
+        input: group.input,
         preferred,
         rejected,
         examples,
-        prompt: best.generation.prompt ?? undefined,
-        model: best.generation.model,
+        prompt: best.prompt,
+        model: best.model,
       }),
     );
   };
-  for (const { doc, signals } of group) {
-    const correction = signals.correction?.value;
-    if (correction !== undefined) {
-      pair('correction', doc.requestId, doc, correction, doc.generation.output, [doc.requestId]);
+  for (const member of group.members) {
+    if (member.correction !== undefined) {
+      pair('correction', member.id, member, member.correction, member.output, [member.id]);
     }
   }
-  const rated = group
-    .flatMap((e) => (e.signals.rating ? [{ doc: e.doc, rating: e.signals.rating.value }] : []))
-    .sort((a, b) => b.rating - a.rating || compareText(a.doc.requestId, b.doc.requestId));
+  const rated = group.members
+    .filter((m): m is PairMember & { rating: number } => m.rating !== undefined)
+    .sort((a, b) => b.rating - a.rating || compareText(a.id, b.id));
   for (let i = 0; i < Math.floor(rated.length / 2); i++) {
     const best = rated[i];
     const worst = rated[rated.length - 1 - i];
     if (best.rating - worst.rating < margin) break;
-    const ids = [best.doc.requestId, worst.doc.requestId];
-    pair('rating', ids.join('>'), best.doc, best.doc.generation.output, worst.doc.generation.output, ids);
+    const ids = [best.id, worst.id];
+    pair('rating', ids.join('>'), best, best.output, worst.output, ids);
   }
   return pairs;
 }
 
-/** Applies `redact` to every text of a record (input, output, correction, pair texts, comment). */
-function redactor(redact: (text: string) => string) {
-  const input = (i: ExampleInput): ExampleInput =>
-    typeof i === 'string' ? redact(i) : i.map((m) => ({ ...m, content: redact(m.content) }));
-  return (record: SnapshotRecord): SnapshotRecord => {
-    if ('kind' in record) {
-      return {
-        ...record,
-        input: input(record.input),
-        preferred: redact(record.preferred),
-        rejected: redact(record.rejected),
-      };
-    }
+/** Applies `redact` to every text of a chat or eval record (input, output, correction, comment, userId). */
+function redactor(redact: (text: string) => string, input: (i: ExampleInput) => ExampleInput) {
+  return (record: ChatRecord): ChatRecord => {
     const s = record.signals;
     return defined({
       ...record,
       input: input(record.input),
       output: redact(record.output),
       correction: record.correction === undefined ? undefined : redact(record.correction),
+      userId: record.userId === undefined ? undefined : redact(record.userId),
       signals: defined({
         ...s,
         comment: s.comment && { ...s.comment, value: redact(s.comment.value) },
@@ -295,14 +356,4 @@ function redactor(redact: (text: string) => string) {
       }),
     });
   };
-}
-
-/** The object without its undefined members (stored records hold no nulls for absent fields). */
-function defined<T extends object>(o: T): T {
-  for (const key of Object.keys(o) as (keyof T)[]) if (o[key] === undefined) delete o[key];
-  return o;
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -51,7 +51,7 @@ describe('deriveSignals', () => {
 
   it('an edit replaces every value of the earlier revision (a dropped signal is gone)', () => {
     const doc = example(
-      rev('fb', 1, { rating: 2, comment: 'meh', scores: { helpful: 0.2 } }),
+      rev('fb', 1, { rating: 2, comment: 'meh', scores: [{ name: 'helpful', value: 0.2 }] }),
       rev('fb', 2, { rating: 5, timestamp: '2026-01-01T00:01:00.000Z' }),
     );
     expect(deriveSignals(doc)).toEqual({
@@ -66,13 +66,17 @@ describe('deriveSignals', () => {
       rev('judge-1', 1, {
         source: 'judge',
         rating: 2,
-        scores: { helpful: 0.9, safe: 1 },
+        scores: [
+          { name: 'helpful', value: 0.9 },
+          { name: 'safe', value: 1 },
+          { name: 'tone.friendly', value: 0.3 },
+        ],
         timestamp: '2026-01-01T00:00:02.000Z',
       }),
       rev('review-1', 1, {
         source: 'reviewer',
         correction: 'Better answer',
-        scores: { helpful: 0.5 },
+        scores: [{ name: 'helpful', value: 0.5 }],
         timestamp: '2026-01-01T00:00:03.000Z',
       }),
     );
@@ -83,6 +87,7 @@ describe('deriveSignals', () => {
       scores: {
         helpful: { value: 0.5, source: 'reviewer', feedbackId: 'review-1' },
         safe: { value: 1, source: 'judge', feedbackId: 'judge-1' },
+        'tone.friendly': { value: 0.3, source: 'judge', feedbackId: 'judge-1' },
       },
     });
   });

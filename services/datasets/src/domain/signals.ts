@@ -3,6 +3,7 @@
  * revision they received (writes are blind upserts), so "the latest" is decided here.
  */
 import type { ExampleDoc, FeedbackRevision } from './example';
+import { compareText } from './util';
 
 export type FeedbackSource = FeedbackRevision['source'];
 
@@ -13,8 +14,13 @@ export interface Signal<T> {
   feedbackId: string;
 }
 
+/** A rating on its own scale: `scale` is there when the scale is not the default 1..5. */
+export interface RatingSignal extends Signal<number> {
+  scale?: { min: number; max: number };
+}
+
 export interface Signals {
-  rating?: Signal<number>;
+  rating?: RatingSignal;
   thumbs?: Signal<'up' | 'down'>;
   comment?: Signal<string>;
   correction?: Signal<string>;
@@ -50,18 +56,19 @@ export function deriveSignals(doc: Pick<ExampleDoc, 'feedback'>): Signals {
   // Oldest first: a later item overwrites what an earlier one said.
   for (const item of ordered) {
     const from = { source: item.source, feedbackId: item.feedbackId };
-    if (item.rating != null) signals.rating = { value: item.rating, ...from };
+    if (item.rating != null) {
+      const scale = item.ratingScale;
+      const custom = scale && (scale.min !== 1 || scale.max !== 5);
+      signals.rating = {
+        value: item.rating,
+        ...from,
+        ...(custom ? { scale: { min: scale.min, max: scale.max } } : {}),
+      };
+    }
     if (item.thumbs != null) signals.thumbs = { value: item.thumbs, ...from };
     if (item.comment != null) signals.comment = { value: item.comment, ...from };
     if (item.correction != null) signals.correction = { value: item.correction, ...from };
-    for (const [name, value] of Object.entries(item.scores ?? {})) {
-      signals.scores[name] = { value, ...from };
-    }
+    for (const { name, value } of item.scores ?? []) signals.scores[name] = { value, ...from };
   }
   return signals;
-}
-
-/** Code unit order (locale-independent, the order MongoDB sorts strings in). */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -47,7 +47,7 @@ export class DownloadSnapshotUseCase {
       format,
       split: query.split,
       filename: `${name}-${snapshot.sequence}-${query.split}.${format}.jsonl`,
-      body: this.lines.open(snapshot.build, query.split, format),
+      body: this.lines.open(snapshot, query.split, format),
     };
   }
 }

@@ -64,7 +64,7 @@ describe('export formats', () => {
     );
   });
 
-  it('eval: without a correction the rated output is expected; absent fields are left out', () => {
+  it('eval: without a correction the rated output is expected; absent values are empty strings', () => {
     expect(
       evalLine({
         id: 'req-2',
@@ -74,7 +74,26 @@ describe('export formats', () => {
         signals: { rating: { value: 5, source: 'judge', feedbackId: 'f-3' } },
       }),
     ).toBe(
-      '{"input":[{"role":"user","content":"Capital of France?"}],"expected":"Paris.","metadata":{"id":"req-2","model":"m","expectedFrom":"rating","source":"judge"}}\n',
+      '{"input":[{"role":"user","content":"Capital of France?"}],"expected":"Paris.","metadata":{"id":"req-2","model":"m","prompt":{"name":"","hash":""},"experiment":"","arm":"","expectedFrom":"rating","source":"judge"}}\n',
+    );
+  });
+
+  it('eval: every line has the same metadata keys, whatever the record lacks', () => {
+    const keys = (line: string): string[] => {
+      const { metadata } = JSON.parse(line) as { metadata: Record<string, unknown> };
+      return Object.entries(metadata).flatMap(([k, v]) =>
+        typeof v === 'object' && v !== null ? Object.keys(v).map((n) => `${k}.${n}`) : [k],
+      );
+    };
+    const bare = evalLine({ id: 'r', input: 'q', output: 'a', model: 'm' });
+    expect(keys(bare)).toEqual(keys(evalLine(chat)));
+    expect(bare).not.toContain('null');
+  });
+
+  it('writes input messages as role and content only, so every line has the same columns', () => {
+    const input = [{ role: 'user' as const, content: 'Hi', name: 'extra' }];
+    expect(openAiChatLine({ id: 'r', input, output: 'Hello', model: 'm' })).toBe(
+      '{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello"}]}\n',
     );
   });
 

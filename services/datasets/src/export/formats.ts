@@ -2,8 +2,12 @@
  * The download formats: each turns one stored snapshot record into one line of JSONL. Pure
  * functions of the record, so a snapshot downloads byte-identically every time. Every format that
  * carries a conversation writes it as chat messages (a string input is one user message, input
- * messages, system ones included, stay as given), so every line of a file has the same columns and
- * column types, which columnar readers (Hugging Face `datasets`, pandas) need.
+ * messages, system ones included, stay as given, each as `{role, content}`). Every line of a file
+ * has the same keys, nested ones included, with values of the same type: a value a record lacks is
+ * written as an empty string (never a valid name), not left out and not null. Columnar readers
+ * need this: Hugging Face `datasets` infers a file's columns from its first 10 MB, fails on a later
+ * key it did not see there, and types a key that is null throughout them as null, which fails on a
+ * later string.
  */
 import type { DatasetFormat, ExportFormat, GenerationMessage } from '@llmops/contracts';
 import type { ExampleInput } from '../domain/example';
@@ -30,7 +34,9 @@ export const FORMATS_OF: Readonly<Record<DatasetFormat, readonly ExportFormat[]>
 
 /** The input as chat messages: a string is one user message; messages stay as given. */
 export function inputMessages(input: ExampleInput): GenerationMessage[] {
-  return typeof input === 'string' ? [{ role: 'user', content: input }] : input;
+  return typeof input === 'string'
+    ? [{ role: 'user', content: input }]
+    : input.map(({ role, content }) => ({ role, content }));
 }
 
 const assistant = (content: string): AssistantTurn => [{ role: 'assistant', content }];
@@ -60,10 +66,15 @@ export function trlDpoLine(record: PreferenceRecordFields): string {
   })}\n`;
 }
 
+/** What an eval line writes for a value the record lacks. */
+export const ABSENT = '';
+
 /**
  * An eval case: the input, the expected answer (the correction, else the output, which the
  * snapshot admitted for its rating) and where it comes from: `expectedFrom` (`correction` or
- * `rating`) and `source`, the feedback source (user, judge, reviewer) of that signal.
+ * `rating`) and `source`, the feedback source (user, judge, reviewer) of that signal. Every
+ * metadata key is always there; `prompt`, `experiment`, `arm` and `source` hold ABSENT (`prompt`:
+ * `{name: '', hash: ''}`) when the record has none.
  */
 export function evalLine(record: ChatRecordFields): string {
   const fromCorrection = record.correction !== undefined;
@@ -74,11 +85,11 @@ export function evalLine(record: ChatRecordFields): string {
     metadata: {
       id: record.id,
       model: record.model,
-      prompt: record.prompt,
-      experiment: record.experiment,
-      arm: record.arm,
+      prompt: { name: record.prompt?.name ?? ABSENT, hash: record.prompt?.hash ?? ABSENT },
+      experiment: record.experiment ?? ABSENT,
+      arm: record.arm ?? ABSENT,
       expectedFrom: fromCorrection ? 'correction' : 'rating',
-      source: signal?.source,
+      source: signal?.source ?? ABSENT,
     },
   })}\n`;
 }

@@ -3,15 +3,16 @@
  * in record order. Memory stays bounded whatever the snapshot's size: the cursor fetches one batch
  * at a time, and the next is only asked for when the reader has taken the lines already made (the
  * stream is pulled: a slow client slows the cursor down instead of filling a buffer). Destroying
- * the stream (the client went away) closes the cursor on the server.
+ * the stream (the client went away) closes the cursor on the server. A split that ends before the
+ * snapshot's count for it (the snapshot was deleted while it streamed) fails the stream, so the
+ * client sees an aborted transfer instead of a complete-looking short file.
  */
 import { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
 import type { ExportFormat } from '@llmops/contracts';
-import type { Model } from 'mongoose';
 import { DatasetsMetrics } from '../metrics/datasets-metrics';
-import { SNAPSHOT_RECORD, type SnapshotRecordDoc } from '../persistence/datasets.schemas';
+import type { SnapshotDoc } from '../persistence/datasets.schemas';
+import { SnapshotRepository } from '../persistence/snapshot.repository';
 import { lineWriter } from './formats';
 
 /** Records fetched per round trip. */
@@ -19,34 +20,42 @@ export const EXPORT_BATCH_SIZE = 500;
 /** Lines are sent in chunks of about this many bytes (one socket write each). */
 const CHUNK_CHARS = 64 * 1024;
 
+/** The records of a split ran out before the snapshot's count for it. */
+export class ShortSplitError extends Error {
+  constructor(build: string, split: string, sent: number, expected: number) {
+    super(`split ${split} of build ${build} ended after ${sent} of ${expected} records (snapshot deleted?)`);
+  }
+}
+
 @Injectable()
 export class SnapshotLines {
   constructor(
-    @InjectModel(SNAPSHOT_RECORD) private readonly records: Model<SnapshotRecordDoc>,
+    private readonly snapshots: SnapshotRepository,
     private readonly metrics: DatasetsMetrics,
   ) {}
 
   /**
-   * The records of `split` of the snapshot stored under `build`, in order, one line each in
-   * `format`. The cursor opens at the first read and has no operation deadline (a download lasts
-   * as long as the client reads); it closes at the end, on an error, or when the stream is destroyed.
+   * The records of `split` of the snapshot, in order, one line each in `format`. The cursor opens
+   * at the first read and has no operation deadline (a download lasts as long as the client
+   * reads); it closes at the end, on an error, or when the stream is destroyed. The stream fails
+   * (and the response is aborted) when fewer records than `snapshot.splits[split]` are found.
    */
-  open(build: string, split: string, format: ExportFormat): Readable {
-    // The collection without a request deadline: a download is as long as the snapshot.
-    const collection = this.records.collection;
+  open(snapshot: Pick<SnapshotDoc, 'build' | 'splits'>, split: string, format: ExportFormat): Readable {
+    const { build } = snapshot;
+    const expected = snapshot.splits?.[split] ?? 0;
+    const snapshots = this.snapshots;
     const toLine = lineWriter(format);
     const bytes = this.metrics.exportBytes.labels(format);
     const inProgress = this.metrics.exportsInProgress;
 
     async function* chunks(): AsyncGenerator<Buffer> {
-      const cursor = collection.find<Pick<SnapshotRecordDoc, 'record'>>(
-        { build, split },
-        { sort: { i: 1 }, projection: { _id: 0, record: 1 }, batchSize: EXPORT_BATCH_SIZE },
-      );
+      const cursor = snapshots.readRecords(build, split, EXPORT_BATCH_SIZE);
       try {
         let text = '';
-        for await (const { record } of cursor) {
-          text += toLine(record);
+        let sent = 0;
+        for await (const { json } of cursor) {
+          text += toLine(JSON.parse(json) as Record<string, unknown>);
+          sent++;
           if (text.length >= CHUNK_CHARS) {
             const chunk = Buffer.from(text);
             text = '';
@@ -54,6 +63,8 @@ export class SnapshotLines {
             yield chunk;
           }
         }
+        // The last lines are held back until the count is known to be complete.
+        if (sent < expected) throw new ShortSplitError(build, split, sent, expected);
         if (text) {
           const chunk = Buffer.from(text);
           bytes.inc(chunk.length);

@@ -1,7 +1,7 @@
 import type { FeedbackSubmittedData, GenerationLoggedData } from '@llmops/contracts';
 import { canonicalize, sha256Hex } from '@llmops/hashing';
 import { feedbackKey } from '../domain/example';
-import { feedbackUpsert, generationUpsert } from './example-upserts';
+import { feedbackUpsert, generationUpsert, mergeUpserts } from './example-upserts';
 
 const generation: GenerationLoggedData = {
   requestId: 'req/1',
@@ -56,6 +56,22 @@ describe('example upserts', () => {
     expect((stored as { prompt: unknown }).prompt).toEqual({ name: 'p', hash: 'b'.repeat(64) });
   });
 
+  it('stores no field name from the event: scores as an array sorted by name, no metadata', () => {
+    const gen = generationUpsert('default', { ...generation, metadata: { 'a.b': 1, $c: 2 } });
+    expect(gen.$set.generation).toEqual(expect.not.objectContaining({ metadata: expect.anything() }));
+    const up = feedbackUpsert('default', {
+      ...feedback,
+      scores: { 'tone.friendly': 0.8, $x: 1, helpful: 0 },
+    });
+    expect(up.$set[`feedback.${feedbackKey('fb.1')}.r1`]).toMatchObject({
+      scores: [
+        { name: '$x', value: 1 },
+        { name: 'helpful', value: 0 },
+        { name: 'tone.friendly', value: 0.8 },
+      ],
+    });
+  });
+
   it('scopes example ids by project', () => {
     expect(generationUpsert('acme', generation)._id).toBe('acme\u001freq/1');
     expect(feedbackUpsert('acme', feedback)._id).toBe('acme\u001freq/1');
@@ -94,5 +110,23 @@ describe('example upserts', () => {
     expect(up.$set[`feedback.${key}.r3`]).toEqual(expect.objectContaining({ revision: 3, thumbs: 'down' }));
     expect(up.$set[`feedback.${key}.r3`]).not.toHaveProperty('rating');
     expect(up.$unset).toEqual({ [`feedback.${key}.r2`]: '' });
+  });
+
+  it('merges the upserts of one example: one update per document, edits drop what they replace', () => {
+    const key = `feedback.${feedbackKey('fb.1')}`;
+    const later = { ...feedback, receivedAt: '2026-01-01T00:02:00.000Z' };
+    const merged = mergeUpserts([
+      feedbackUpsert('default', later),
+      generationUpsert('default', generation),
+      feedbackUpsert('default', { ...later, revision: 2, edit: { previousRevision: 1 } }),
+      feedbackUpsert('default', { ...later, revision: 3, edit: { previousRevision: 2 } }),
+      feedbackUpsert('acme', feedback),
+    ]);
+    expect(merged.map((u) => u._id)).toEqual(['req/1', 'acme\u001freq/1']);
+    const [mine] = merged;
+    expect(Object.keys(mine.$set).sort()).toEqual([`${key}.r3`, 'generation', 'project', 'requestId']);
+    expect(mine.$unset).toEqual({ [`${key}.r1`]: '', [`${key}.r2`]: '' });
+    expect(mine.firstSeenAt).toEqual(new Date(generation.receivedAt));
+    expect(merged[1]).toEqual(feedbackUpsert('acme', feedback));
   });
 });

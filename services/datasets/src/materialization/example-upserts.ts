@@ -14,15 +14,15 @@ import {
   type FeedbackRevision,
   feedbackKey,
   revisionKey,
+  type StoredScore,
 } from '../domain/example';
+import { compareText, defined } from '../domain/util';
 import type { ExampleUpsert } from '../persistence/example-writer';
 
-/** Drops the keys whose value is undefined (MongoDB would store them as null). */
-function defined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
-
-/** The stored generation: the contract's fields only (unknown ones tolerated on read are dropped). */
+/**
+ * The stored generation: the contract's fields only (unknown ones tolerated on read are dropped),
+ * without `metadata` (no record reads it, and its keys may hold `.`).
+ */
 export function toGeneration(data: GenerationLoggedData): ExampleGeneration {
   return defined<ExampleGeneration>({
     input: data.input,
@@ -39,7 +39,6 @@ export function toGeneration(data: GenerationLoggedData): ExampleGeneration {
       completionTokens: data.usage.completionTokens,
     },
     costUsd: data.costUsd,
-    metadata: data.metadata,
     timestamp: data.timestamp,
     receivedAt: data.receivedAt,
   });
@@ -56,10 +55,17 @@ export function toRevision(data: FeedbackSubmittedData): FeedbackRevision {
     thumbs: data.thumbs,
     comment: data.comment,
     correction: data.correction,
-    scores: data.scores,
+    scores: data.scores && storedScores(data.scores),
     timestamp: data.timestamp,
     receivedAt: data.receivedAt,
   });
+}
+
+/** Scores as `[{name, value}]` sorted by name: names may hold `.`, so they cannot be field names. */
+export function storedScores(scores: Record<string, number>): StoredScore[] {
+  return Object.keys(scores)
+    .sort(compareText)
+    .map((name) => ({ name, value: scores[name] }));
 }
 
 export function generationUpsert(project: string, data: GenerationLoggedData): ExampleUpsert {
@@ -78,4 +84,26 @@ export function feedbackUpsert(project: string, data: FeedbackSubmittedData): Ex
     ...(data.edit ? { $unset: { [`${item}.${revisionKey(data.edit.previousRevision)}`]: '' as const } } : {}),
     firstSeenAt: new Date(data.receivedAt),
   };
+}
+
+/**
+ * One upsert per example: the batch's upserts of one `_id` merged in batch order (later `$set`s of
+ * a path win, the earliest `firstSeenAt` wins). A revision that an edit of the same batch removes is
+ * not set at all (the edit's own revision is set by the same update). One update per document also
+ * keeps the unordered bulk write free of writes racing each other on one document.
+ */
+export function mergeUpserts(upserts: ExampleUpsert[]): ExampleUpsert[] {
+  const merged = new Map<string, ExampleUpsert>();
+  for (const u of upserts) {
+    const into = merged.get(u._id);
+    if (!into) {
+      merged.set(u._id, { ...u, $set: { ...u.$set }, ...(u.$unset ? { $unset: { ...u.$unset } } : {}) });
+      continue;
+    }
+    Object.assign(into.$set, u.$set);
+    if (u.$unset) into.$unset = { ...into.$unset, ...u.$unset };
+    if (u.firstSeenAt < into.firstSeenAt) into.firstSeenAt = u.firstSeenAt;
+  }
+  for (const u of merged.values()) for (const path of Object.keys(u.$unset ?? {})) delete u.$set[path];
+  return [...merged.values()];
 }

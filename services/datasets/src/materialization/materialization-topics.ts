@@ -1,6 +1,6 @@
 /** The topics this service reads and creates, and its consumer's options. */
 import { TOPICS, topicName } from '@llmops/contracts';
-import type { ServiceConsumerOptions, TopicSpec } from '@llmops/platform';
+import { coPartitionAssigner, type ServiceConsumerOptions, type TopicSpec } from '@llmops/platform';
 import type { DatasetsConfig } from '../config/datasets.config';
 
 /** Topics this service creates when missing; generations and feedback need equal partition counts. */
@@ -34,5 +34,11 @@ export function materializationConsumer(config: DatasetsConfig): ServiceConsumer
     maxAttempts: 2,
     retryBackoffMs: 200,
     stallAfterMs: config.KAFKA_CONSUMER_STALL_SECONDS * 1_000,
+    // A batch is one bulk write of up to one upsert per record. Small batches keep each write short:
+    // FerretDB applies the updates of a bulk write one by one and stalls on large ones.
+    // Generations and feedback partition p on one member: one example is only ever written by one
+    // member at a time (FerretDB applies an update as a read-modify-write, so two members updating
+    // one document concurrently could lose one of the writes).
+    consumerConfig: { partitionAssigners: [coPartitionAssigner], maxBytesPerPartition: 32 * 1024 },
   };
 }

@@ -1,9 +1,10 @@
 /**
  * Applies one consumed partition batch: parse every record, reject poison in memory (the platform
  * dead-letters it with the reason), skip events older than the retention horizon, then one unordered
- * bulk write of the examples' upserts and one of the alias moves. Every write is an unconditional,
- * idempotent, commutative upsert, so a batch consumed again after a crash, a rebalance or a replay
- * leaves the same documents: no reads, no cached state, no offsets stored beside the data.
+ * bulk write of the examples' upserts (merged to one per example) and one of the alias moves. Every
+ * write is an unconditional, idempotent, commutative upsert, so a batch consumed again after a
+ * crash, a rebalance or a replay leaves examples that read the same (same generation, same latest
+ * revisions, same firstSeenAt): no reads, no cached state, no offsets stored beside the data.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import {
@@ -20,11 +21,12 @@ import {
   SERVICE_CONFIG,
 } from '@llmops/platform';
 import type { DatasetsConfig } from '../config/datasets.config';
+import { DAY_MS } from '../domain/util';
 import { DatasetsMetrics } from '../metrics/datasets-metrics';
 import { AliasRepository, promptAliasId } from '../persistence/alias.repository';
 import type { PromptAliasDoc } from '../persistence/datasets.schemas';
 import { type ExampleUpsert, ExampleWriter } from '../persistence/example-writer';
-import { feedbackUpsert, generationUpsert } from './example-upserts';
+import { feedbackUpsert, generationUpsert, mergeUpserts } from './example-upserts';
 
 /** The topic a batch was consumed from. */
 export type MaterializationTopic = 'generations' | 'feedback' | 'aliases';
@@ -34,8 +36,6 @@ const EXPECTED: Record<MaterializationTopic, { type: EventType; label: string }>
   feedback: { type: EVENT_TYPES.feedbackSubmitted, label: 'feedback' },
   aliases: { type: EVENT_TYPES.promptAliasMoved, label: 'alias' },
 };
-
-const DAY_MS = 86_400_000;
 
 @Injectable()
 export class MaterializeBatchUseCase {
@@ -92,7 +92,7 @@ export class MaterializeBatchUseCase {
         else upserts.push(feedbackUpsert(project, event.data));
       }
     }
-    await this.examples.upsert(upserts);
+    await this.examples.upsert(mergeUpserts(upserts));
     await this.aliases.move([...moves.values()]);
     const applied = messages.length - rejected.length - expired;
     if (applied > 0) this.metrics.events.inc({ type: label, outcome: 'applied' }, applied);

@@ -1,17 +1,19 @@
 /**
  * Deletes the examples first seen more than DATASETS_RETENTION_DAYS ago: at boot and every
  * DATASETS_RETENTION_SWEEP_MS, on the replicas that run the consumer. Events that old are skipped by
- * the consumer, so a purged example is not brought back by a replay.
+ * the consumer, so a replay never brings back a purged generation. Feedback received within the
+ * horizon about a purged example is applied, though (when it arrives, or when a replay re-reads
+ * it): it re-creates the example as parked (that feedback only, no generation, `firstSeenAt` = its
+ * `receivedAt`), which never matches a dataset and is purged again once that feedback ages out.
  */
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { LOGGER, SERVICE_CONFIG } from '@llmops/platform';
 import type { Logger } from 'pino';
 import type { DatasetsConfig } from '../config/datasets.config';
+import { DAY_MS } from '../domain/util';
 import { DatasetsMetrics } from '../metrics/datasets-metrics';
 import { ExampleWriter } from '../persistence/example-writer';
 import { PeriodicTask } from './periodic-task';
-
-const DAY_MS = 86_400_000;
 
 @Injectable()
 export class RetentionSweeper implements OnApplicationBootstrap, OnApplicationShutdown {

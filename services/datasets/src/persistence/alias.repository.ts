@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { requestCollection } from '@llmops/platform';
 import type { Model, mongo } from 'mongoose';
 import { exampleId } from '../domain/example';
 import { PROMPT_ALIAS, type PromptAliasDoc } from './datasets.schemas';
@@ -13,19 +12,19 @@ export function promptAliasId(project: string, name: string, alias: string): str
 /** Where each alias of each prompt points now, as last seen on the prompt-aliases topic. */
 @Injectable()
 export class AliasRepository {
-  /** Request path (snapshots): bounded by MONGODB_OPERATION_TIMEOUT_MS. */
-  private readonly aliases: mongo.Collection<PromptAliasDoc>;
-  /** The consumer's writes: no deadline (a failed batch is retried by the consumer). */
+  /**
+   * No operation deadline: the consumer's writes (a failed batch is retried by the consumer) and the
+   * snapshot builds' reads (a build is a long operation anyway).
+   */
   private readonly background: mongo.Collection<PromptAliasDoc>;
 
   constructor(@InjectModel(PROMPT_ALIAS) model: Model<PromptAliasDoc>) {
-    this.aliases = requestCollection(model);
     this.background = model.collection as unknown as mongo.Collection<PromptAliasDoc>;
   }
 
   /** The prompt hash `alias` of prompt `name` of `project` points at, or null when unknown. */
   async resolve(project: string, name: string, alias: string): Promise<string | null> {
-    const doc = await this.aliases.findOne(
+    const doc = await this.background.findOne(
       { _id: promptAliasId(project, name, alias) },
       { projection: { hash: 1 } },
     );

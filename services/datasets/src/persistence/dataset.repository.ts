@@ -10,18 +10,32 @@ export function datasetDocId(project: string, name: string): string {
   return exampleId(project, name);
 }
 
-/** The project's dataset definitions. Every operation is a request-path one (operation deadline). */
+/**
+ * The project's dataset definitions. Request-path operations have the operation deadline; the
+ * reads of a snapshot build (`current`) do not: a build is a long operation anyway, and a loaded
+ * database must not fail it after its records are written.
+ */
 @Injectable()
 export class DatasetRepository {
   private readonly datasets: mongo.Collection<DatasetDoc>;
+  private readonly background: mongo.Collection<DatasetDoc>;
 
   constructor(@InjectModel(DATASET) model: Model<DatasetDoc>) {
     this.datasets = requestCollection(model);
+    this.background = model.collection as unknown as mongo.Collection<DatasetDoc>;
   }
 
   /** The project's dataset `name`, or null (also when another project has one of that name). */
   get(project: string, name: string): Promise<DatasetDoc | null> {
     return this.datasets.findOne({ _id: datasetDocId(project, name), project }) as Promise<DatasetDoc | null>;
+  }
+
+  /** `get` without the operation deadline, for snapshot builds. */
+  current(project: string, name: string): Promise<DatasetDoc | null> {
+    return this.background.findOne({
+      _id: datasetDocId(project, name),
+      project,
+    }) as Promise<DatasetDoc | null>;
   }
 
   /** Stores a new dataset; 'exists' when the project has one of that name. */

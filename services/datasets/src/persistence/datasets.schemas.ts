@@ -1,12 +1,13 @@
 /**
  * The datasets service's documents as mongoose models. Hot paths use the native collection behind
  * each model; the schemas name the collections and the indexes, each beside the query it serves.
- * Nested values (generations, feedback revisions, records, definitions) are stored as they are
- * (`strict: false`).
+ * Nested values (generations, feedback revisions, definitions) are stored as they are
+ * (`strict: false`); snapshot records as their canonical JSON text.
  */
 import type { ModelDefinition } from '@nestjs/mongoose';
 import { Schema } from 'mongoose';
 import type { ExampleDoc } from '../domain/example';
+import type { ExampleFact } from '../domain/example-facts';
 
 /** A dataset: a named, stored definition (filter, format, split...) of the project. */
 export interface DatasetDoc {
@@ -44,14 +45,19 @@ export interface SnapshotDoc {
   published: boolean;
 }
 
-/** One record of a snapshot, in snapshot order `i`. */
+/**
+ * One record of a snapshot, in snapshot order `i`, stored as text: its canonical JSON, the exact
+ * bytes the snapshot id hashes. Records carry user-given keys (score names) that FerretDB refuses
+ * as field names (`.`), and text round-trips every record unchanged.
+ */
 export interface SnapshotRecordDoc {
   /** `${build}:${i}` */
   _id: string;
   build: string;
   i: number;
   split: string;
-  record: Record<string, unknown>;
+  /** `canonicalize(record)` */
+  json: string;
 }
 
 /** Where an alias of a prompt points now (the last `io.llmops.prompt.alias.moved.v1` seen for it). */
@@ -67,6 +73,7 @@ export interface PromptAliasDoc {
 }
 
 export const EXAMPLE = 'Example';
+export const EXAMPLE_FACT = 'ExampleFact';
 export const DATASET = 'Dataset';
 export const SNAPSHOT = 'Snapshot';
 export const SNAPSHOT_RECORD = 'SnapshotRecord';
@@ -82,6 +89,17 @@ export const ExampleSchema = new Schema<ExampleDoc>(
 ExampleSchema.index({ project: 1, 'generation.inputHash': 1, _id: 1 });
 // Retention sweep.
 ExampleSchema.index({ firstSeenAt: 1 });
+
+// The `facts` layout of examples (see example-writer.ts): insert-only documents folded on read.
+export const ExampleFactSchema = new Schema<ExampleFact>(
+  { _id: String, example: String, project: String, requestId: String, path: String, at: Date },
+  options('example_facts'),
+);
+// Snapshots: a project's generations in (input hash, example) order; then the feedback of a chunk.
+ExampleFactSchema.index({ project: 1, 'generation.inputHash': 1, example: 1 });
+ExampleFactSchema.index({ example: 1 });
+// Retention sweep.
+ExampleFactSchema.index({ at: 1 });
 
 export const DatasetSchema = new Schema<DatasetDoc>(
   { _id: String, project: String, name: String, createdAt: Date, createdBy: String },
@@ -110,7 +128,7 @@ SnapshotSchema.index({ project: 1, dataset: 1, sequence: 1 }, { unique: true });
 SnapshotSchema.index({ published: 1 });
 
 export const SnapshotRecordSchema = new Schema<SnapshotRecordDoc>(
-  { _id: String, build: String, i: Number, split: String },
+  { _id: String, build: String, i: Number, split: String, json: String },
   options('snapshot_records'),
 );
 // Downloads: one split of a snapshot in order.
@@ -124,6 +142,7 @@ export const PromptAliasSchema = new Schema<PromptAliasDoc>(
 
 export const DATASETS_MODELS: ModelDefinition[] = [
   { name: EXAMPLE, schema: ExampleSchema },
+  { name: EXAMPLE_FACT, schema: ExampleFactSchema },
   { name: DATASET, schema: DatasetSchema },
   { name: SNAPSHOT, schema: SnapshotSchema },
   { name: SNAPSHOT_RECORD, schema: SnapshotRecordSchema },

@@ -1,14 +1,26 @@
 import { Global, Module, type OnModuleInit } from '@nestjs/common';
-import { InjectConnection, MongooseModule } from '@nestjs/mongoose';
-import { ensureIndexes } from '@llmops/platform';
+import { getConnectionToken, InjectConnection, MongooseModule } from '@nestjs/mongoose';
+import { ensureIndexes, mongoServerKind, SERVICE_CONFIG } from '@llmops/platform';
 import type { Connection } from 'mongoose';
+import type { DatasetsConfig } from '../config/datasets.config';
 import { DATASETS_MODELS } from './datasets.schemas';
+import { EXAMPLE_LAYOUT, type ExampleLayout } from './example-layout';
+
+/** The layout the configuration names, or the one the server suits (`auto`), chosen once at boot. */
+async function exampleLayout(connection: Connection, config: DatasetsConfig): Promise<ExampleLayout> {
+  const configured = config.DATASETS_EXAMPLE_LAYOUT;
+  if (configured !== 'auto') return configured;
+  return (await mongoServerKind(connection)) === 'mongodb' ? 'documents' : 'facts';
+}
 
 /** The datasets service's models (every feature module's repositories inject them); indexes at boot. */
 @Global()
 @Module({
   imports: [MongooseModule.forFeature(DATASETS_MODELS)],
-  exports: [MongooseModule],
+  providers: [
+    { provide: EXAMPLE_LAYOUT, inject: [getConnectionToken(), SERVICE_CONFIG], useFactory: exampleLayout },
+  ],
+  exports: [MongooseModule, EXAMPLE_LAYOUT],
 })
 export class PersistenceModule implements OnModuleInit {
   constructor(@InjectConnection() private readonly connection: Connection) {}

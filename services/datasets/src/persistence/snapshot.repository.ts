@@ -9,9 +9,11 @@ export const SNAPSHOT_ID = /^[0-9a-f]{64}$/;
 const SEQUENCE = /^[1-9][0-9]{0,15}$/;
 
 /**
- * Snapshots and their records. Reads and single-document writes are request-path operations (with
- * the operation deadline); writing and deleting records is bulk work without one (a snapshot may
- * hold millions of records).
+ * Snapshots and their records. The reads of the read routes (`resolve`, `page`) are request-path
+ * operations with the operation deadline. Everything a snapshot build does (content id lookup,
+ * sequence lookup, insert, publication mark) has none: a build is a long operation, and a loaded
+ * database must not fail it after its records are written. Writing and deleting records is bulk work
+ * without one either (a snapshot may hold millions of records).
  */
 @Injectable()
 export class SnapshotRepository {
@@ -51,9 +53,14 @@ export class SnapshotRepository {
       .toArray() as Promise<SnapshotDoc[]>;
   }
 
-  /** The highest sequence number of the dataset's snapshots (0 when it has none). */
+  /** The dataset's snapshot with content id `id`, or null (snapshot builds: no deadline). */
+  withContent(project: string, dataset: string, id: string): Promise<SnapshotDoc | null> {
+    return this.background.findOne({ project, dataset, id }) as Promise<SnapshotDoc | null>;
+  }
+
+  /** The highest sequence number of the dataset's snapshots (0 when it has none; no deadline). */
   async lastSequence(project: string, dataset: string): Promise<number> {
-    const last = await this.resolve(project, dataset, 'latest');
+    const last = await this.background.findOne({ project, dataset }, { sort: { sequence: -1 } });
     return last?.sequence ?? 0;
   }
 
@@ -63,7 +70,7 @@ export class SnapshotRepository {
    */
   async insert(doc: SnapshotDoc): Promise<'created' | 'conflict'> {
     try {
-      await this.snapshots.insertOne(doc);
+      await this.background.insertOne(doc);
       return 'created';
     } catch (err) {
       if (isDuplicateKey(err)) return 'conflict';
@@ -72,7 +79,7 @@ export class SnapshotRepository {
   }
 
   async markPublished(_id: string): Promise<void> {
-    await this.snapshots.updateOne({ _id }, { $set: { published: true } });
+    await this.background.updateOne({ _id }, { $set: { published: true } });
   }
 
   /** Snapshots whose creation event is not on Kafka yet (boot re-publication). */
@@ -82,9 +89,27 @@ export class SnapshotRepository {
     >;
   }
 
-  /** Writes one chunk of a build's records (unordered: ids are unique by construction). */
+  /**
+   * Writes one chunk of a build's records (unordered: ids are unique by construction), each as its
+   * canonical JSON text (`json`), the bytes the snapshot id hashes.
+   */
   async insertRecords(records: SnapshotRecordDoc[]): Promise<void> {
     if (records.length > 0) await this.records.insertMany(records, { ordered: false });
+  }
+
+  /**
+   * A cursor over the canonical JSON of one split of a build's records, in snapshot order, `batchSize`
+   * per round trip, without an operation deadline (a download lasts as long as the client reads).
+   */
+  readRecords(
+    build: string,
+    split: string,
+    batchSize: number,
+  ): mongo.FindCursor<Pick<SnapshotRecordDoc, 'json'>> {
+    return this.records.find<Pick<SnapshotRecordDoc, 'json'>>(
+      { build, split },
+      { sort: { i: 1 }, projection: { _id: 0, json: 1 }, batchSize },
+    );
   }
 
   /** Deletes the records of a build (failed builds, builds that matched an existing snapshot). */
@@ -103,6 +128,12 @@ export class SnapshotRepository {
     const owned = await this.background.find({ build: { $in: old } }, { projection: { build: 1 } }).toArray();
     const ownedBuilds = new Set(owned.map((s) => s.build));
     return old.filter((b) => !ownedBuilds.has(b));
+  }
+
+  /** Deletes one snapshot and its records. */
+  async remove(snapshot: Pick<SnapshotDoc, '_id' | 'build'>): Promise<void> {
+    await this.deleteRecords(snapshot.build);
+    await this.background.deleteOne({ _id: snapshot._id });
   }
 
   /** Deletes every snapshot of a dataset and their records. */

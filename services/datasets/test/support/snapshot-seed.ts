@@ -64,7 +64,7 @@ export async function seedSnapshot(app: NestFastifyApplication, seed: SeedSnapsh
         build,
         i: start + k,
         split: record.split,
-        record,
+        json: canonicalize(record),
       })) as never[],
       { ordered: false },
     );

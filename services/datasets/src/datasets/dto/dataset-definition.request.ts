@@ -15,14 +15,10 @@ import {
   THUMBS,
 } from '@llmops/contracts';
 import { z } from 'zod';
+import { DEFAULT_EVAL_MIN_RATING, DEFAULT_RATING_MARGIN, TRAIN_SPLIT } from '../../domain/records';
 
 /** The largest `limit` a dataset may ask for. */
 export const MAX_DATASET_LIMIT = 10_000_000;
-/** The split every record not in a named split falls in (so it cannot be named). */
-export const TRAIN_SPLIT = 'train';
-/** The defaults of the format options. */
-export const DEFAULT_RATING_MARGIN = 1;
-export const DEFAULT_EVAL_MIN_RATING = 4;
 
 const finite = (what: string) => z.number({ error: `expected a finite number (${what})` });
 

@@ -1,8 +1,11 @@
 /**
- * Assigns partition NUMBER p of every subscribed topic to the same member, so the instance that
- * consumes feedback partition p also consumes generations (and exposures) partition p. Generations
- * and feedback are keyed by requestId with equal partition counts (co-partitioned), so the
- * feedback→generation join is decided from one instance's in-memory partition state.
+ * A kafkajs partition assigner that gives partition NUMBER p of every subscribed topic to the same
+ * member (members sorted by id, partition p to member p mod n). Topics keyed alike with equal
+ * partition counts (co-partitioned, e.g. generations and feedback keyed by requestId) then have all
+ * the records of one key on one member: analytics joins feedback to its generation from one
+ * instance's partition state, and datasets never has two members writing one example at once.
+ * Use it as `consumerConfig: { partitionAssigners: [coPartitionAssigner] }`; every member of the
+ * group must offer it.
  */
 import { AssignerProtocol, type PartitionAssigner } from 'kafkajs';
 
