@@ -2,12 +2,14 @@
  * `npm run sdk:types`: generates `libs/sdk/src/generated/<service>.ts`, the TypeScript SDK's types
  * (`paths`, `operations`, ... as openapi-fetch reads them), from the committed documents
  * `services/<service>/openapi.json` with openapi-typescript, formatted by the repository's Prettier
- * configuration. Reads no service and no infrastructure: only the committed files.
+ * configuration. Reads no service and no infrastructure: only the committed files. The modules are
+ * not committed (gitignored): `npm run lint`, `npm run typecheck` and the SDK's build generate them
+ * first, replacing the whole folder.
  *
  * `--print` writes nothing and prints `{ "<file>": "<content>" }` for every file instead: the
- * freshness test (libs/sdk/test/generated-types.spec.ts) compares that with the committed files.
+ * freshness test (libs/sdk/test/generated-types.spec.ts) compares that with the files on disk.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
 import ts from 'typescript';
@@ -17,8 +19,10 @@ import { SERVICES, type ServiceName } from './route-table';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
+const GENERATED = 'libs/sdk/src/generated';
+
 /** A service's generated types module, relative to the repository root. */
-export const sdkTypesFile = (service: ServiceName): string => `libs/sdk/src/generated/${service}.ts`;
+export const sdkTypesFile = (service: ServiceName): string => `${GENERATED}/${service}.ts`;
 
 /**
  * openapi-typescript writes a self-referencing component schema as a member of `components` that
@@ -84,10 +88,10 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(files));
     return;
   }
+  rmSync(join(ROOT, GENERATED), { recursive: true, force: true });
+  mkdirSync(join(ROOT, GENERATED), { recursive: true });
   for (const [file, content] of Object.entries(files)) {
-    const path = join(ROOT, file);
-    mkdirSync(join(path, '..'), { recursive: true });
-    writeFileSync(path, content);
+    writeFileSync(join(ROOT, file), content);
     console.log(`[sdk:types] ${file}`);
   }
 }
