@@ -33,21 +33,23 @@ export function normalizedRating(rating: RatingSignal | undefined): number | und
 }
 
 /** A chat or eval record: the generation, its correction and its current signals. */
-export interface ChatRecord {
+export interface ChatRecord extends Pick<
+  ExampleGeneration,
+  | 'output'
+  | 'prompt'
+  | 'model'
+  | 'experiment'
+  | 'arm'
+  | 'userId'
+  | 'latencyMs'
+  | 'usage'
+  | 'costUsd'
+  | 'timestamp'
+> {
   id: string;
   split: string;
   input: ExampleInput;
-  output: string;
   correction?: string;
-  prompt?: { name: string; hash: string };
-  model: string;
-  experiment?: string;
-  arm?: string;
-  userId?: string;
-  latencyMs: number;
-  usage?: { promptTokens: number; completionTokens: number };
-  costUsd?: number;
-  timestamp: string;
   signals: Signals;
 }
 
@@ -61,7 +63,7 @@ export interface PreferenceRecord {
   rejected: string;
   /** Request ids of the examples the pair comes from. */
   examples: string[];
-  prompt?: { name: string; hash: string };
+  prompt?: ExampleGeneration['prompt'];
   model: string;
 }
 
