@@ -40,8 +40,10 @@ export async function startServiceProcess(
   name: ServiceName,
   env: Record<string, string>,
   code: ServiceCode = 'source',
+  /** Listen on this port (a restart keeps the service's URL); a free one when absent. */
+  port?: number,
 ): Promise<ServiceProcess> {
-  const port = await freePort();
+  port ??= await freePort();
   let out = '';
   const child = spawn(process.execPath, serviceArgs(name, code), {
     cwd: root,
