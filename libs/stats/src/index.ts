@@ -1,5 +1,5 @@
 export * from './result';
-export { normalCdf, normalSf, normalPdf, normalQuantile, normalIsf } from './normal';
+export { normalCdf, normalSf, normalPdf, normalQuantile, normalIsf, logNormalCdf } from './normal';
 export { studentTCdf, studentTSf, studentTPdf, studentTQuantile, studentTTwoSidedP } from './student-t';
 export { chiSquareCdf, chiSquareSf } from './chi-square';
 export { logGamma, logBeta, gammaFn, regularizedGammaP, regularizedGammaQ } from './gamma';
@@ -19,3 +19,5 @@ export * from './srm';
 export * from './sequential';
 export * from './sample-size';
 export * from './random';
+export * from './holm';
+export * from './non-inferiority';

@@ -1,8 +1,9 @@
 /** Test-only helpers shared by the *.spec.ts files; not exported from the package. */
 import reference from '../../fixtures/reference.json';
+import decisionReference from '../../fixtures/decision-reference.json';
 import type { StatResult } from '../../src/result';
 
-export { reference };
+export { decisionReference, reference };
 
 /** Relative error |actual − expected| / |expected|; absolute error when expected is exactly 0. */
 export function relErr(actual: number, expected: number): number {
