@@ -183,3 +183,17 @@ export function normalQuantile(p: number): number {
 export function normalIsf(q: number): number {
   return -normalQuantile(q);
 }
+
+/**
+ * ln Φ(x), finite far into the lower tail where Φ(x) underflows (x < −38.5): there the asymptotic
+ * expansion ln Φ(x) = −x²/2 − ln(−x) − ½ ln 2π + ln(1 − x⁻² + 3x⁻⁴ − 15x⁻⁶ + 105x⁻⁸) is used,
+ * whose next term is below 1e-12 for x ≤ −37 (scipy.special.log_ndtr).
+ */
+export function logNormalCdf(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  if (x > 0) return Math.log1p(-lowerTail(-x));
+  if (x > -37) return Math.log(lowerTail(x));
+  const r = 1 / (x * x);
+  const series = 1 + r * (-1 + r * (3 + r * (-15 + r * 105)));
+  return -0.5 * x * x - Math.log(-x) - 0.5 * Math.log(2 * Math.PI) + Math.log(series);
+}

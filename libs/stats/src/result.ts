@@ -5,7 +5,13 @@
 
 /** Machine-readable reasons a statistic cannot be computed from the given aggregates. */
 export type DegenerateReason =
-  'invalid-input' | 'no-data' | 'n<2' | 'zero-variance' | 'zero-effect' | 'fewer-than-2-arms';
+  | 'invalid-input'
+  | 'no-data'
+  | 'n<2'
+  | 'zero-variance'
+  | 'zero-effect'
+  | 'fewer-than-2-arms'
+  | 'non-positive-mean';
 
 export interface StatOk<T> {
   readonly ok: true;
