@@ -24,7 +24,7 @@ export type DataKind = 'ratings' | 'normal';
 /** 1–5 star ratings skewed towards 4, as LLM answer ratings tend to be. */
 const RATING_PROBABILITIES = [0.08, 0.12, 0.25, 0.33, 0.22];
 
-function sampler(kind: DataKind, random: () => number): () => number {
+export function sampler(kind: DataKind, random: () => number): () => number {
   if (kind === 'ratings') {
     return () => {
       let u = random();
