@@ -5,3 +5,6 @@ export * from './topic-reader';
 export * from './liveness';
 export * from './api-keys';
 export * from './experiment-snapshots';
+export * from './readme-examples';
+export * from './service-process';
+export * from './send-in-order';

@@ -12,6 +12,7 @@ import {
   type FeedbackSubmittedInput,
 } from '@llmops/contracts';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { sendInOrder } from '@llmops/testing';
 
 export interface Produced {
   topic: 'x' | 'g' | 'f' | 'e';
@@ -301,19 +302,11 @@ export async function produce(
   chunk = 2_000,
 ): Promise<void> {
   const topics = topicsFor(prefix);
-  for (let i = 0; i < events.length; i += chunk) {
-    const byTopic = new Map<string, Array<{ key: string; value: string }>>();
-    for (const e of events.slice(i, i + chunk)) {
-      const t = topics[e.topic];
-      const list = byTopic.get(t) ?? [];
-      list.push({ key: e.key, value: e.value });
-      byTopic.set(t, list);
-    }
-    await producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-    });
-  }
+  await sendInOrder(
+    producer,
+    events.map((e) => ({ topic: topics[e.topic], key: e.key, value: e.value })),
+    chunk,
+  );
 }
 
 export async function createTopics(kafka: Kafka, prefix: string, partitions = 6): Promise<void> {

@@ -16,7 +16,7 @@ import {
 } from '@llmops/contracts';
 import { canonicalize, sha256Hex } from '@llmops/hashing';
 import { type ExampleFact, foldFacts } from '../../src/domain/example-facts';
-import type { TestInfra } from '@llmops/testing';
+import { sendInOrder, type TestInfra } from '@llmops/testing';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { createConnection, type mongo } from 'mongoose';
 
@@ -83,18 +83,11 @@ export async function connectProducer(brokers: string): Promise<{ kafka: Kafka; 
 /** Sends the events in order (per topic), `chunk` at a time, acknowledged by every replica. */
 export async function produce(producer: Producer, prefix: string, events: Produced[], chunk = 2_000) {
   const topics = topicsFor(prefix);
-  for (let i = 0; i < events.length; i += chunk) {
-    const byTopic = new Map<string, Array<{ key: string; value: string }>>();
-    for (const e of events.slice(i, i + chunk)) {
-      const list = byTopic.get(topics[e.topic]) ?? [];
-      list.push({ key: e.key, value: e.value });
-      byTopic.set(topics[e.topic], list);
-    }
-    await producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-    });
-  }
+  await sendInOrder(
+    producer,
+    events.map((e) => ({ topic: topics[e.topic], key: e.key, value: e.value })),
+    chunk,
+  );
 }
 
 /** The service's topics, 6 partitions each (generations and feedback co-partitioned). */
