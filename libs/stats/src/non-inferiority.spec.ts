@@ -20,6 +20,7 @@ describe('nonInferiorityTest (one-sided always-valid guardrail tests)', () => {
     );
     const e = c.expected;
     expect(r.scale).toBe(e.scale);
+    expect(r.worse).toBe(e.worse);
     expect(r.method).toBe('mSPRT-one-sided-normal-mixture');
     for (const key of [
       'diff',
@@ -131,10 +132,24 @@ describe('nonInferiorityTest (one-sided always-valid guardrail tests)', () => {
     ['non-positive-mean', some, { n: 3, sum: -3, sumSq: 5 }, { maxRelativeIncrease: 0.1 }, {}],
     ['invalid-input', some, some, { maxAbsoluteIncrease: -1 }, {}],
     ['invalid-input', some, some, { maxRelativeIncrease: Infinity }, {}],
+    ['invalid-input', some, some, { maxRelativeDecrease: 1 }, {}],
+    ['invalid-input', some, some, { maxAbsoluteIncrease: 1, maxRelativeIncrease: 0.1 }, {}],
+    ['invalid-input', some, some, {}, {}],
     ['invalid-input', some, some, { maxAbsoluteIncrease: 1 }, { tauSquared: 0 }],
     ['invalid-input', some, some, { maxAbsoluteIncrease: 1 }, { alpha: 1 }],
   ] as const)('%s', (reason, c, t, margin, options) => {
-    expect(nonInferiorityTest(c, t, margin, options)).toMatchObject({ ok: false, reason });
+    expect(nonInferiorityTest(c, t, margin as GuardrailMargin, options)).toMatchObject({ ok: false, reason });
+  });
+
+  it('with an absolute decrease margin (lower is worse) is the increase test with the arms swapped', () => {
+    for (const c of cases) {
+      const down = unwrap(nonInferiorityTest(c.control, c.treatment, { maxAbsoluteDecrease: 0.1 }));
+      const up = unwrap(nonInferiorityTest(c.treatment, c.control, { maxAbsoluteIncrease: 0.1 }));
+      expect(down.worse).toBe('lower');
+      expect(down.estimate).toBe(up.estimate);
+      expect(down.breachPValue).toBe(up.breachPValue);
+      expect(down.nonInferiorityPValue).toBe(up.nonInferiorityPValue);
+    }
   });
 
   it('reports no relative change when the control mean is 0 (absolute margin)', () => {

@@ -1,13 +1,18 @@
 /**
  * Guardrails: one-sided always-valid tests of non-inferiority for a metric where higher is worse
- * (latency, cost, thumbs-down rate, or a score the policy says should not rise).
+ * (latency, cost, thumbs-down rate, a score that should not rise) or, with a `…Decrease` margin,
+ * where lower is worse (a score that should not fall).
  *
- * θ is the effect of treatment over control on the test's scale and δ the margin on that scale:
+ * θ is the harm of treatment over control on the test's scale and δ the margin on that scale:
  * - absolute margin: θ = μ_t − μ_c, δ = maxAbsoluteIncrease, estimate Δ̂ = mean_t − mean_c with
  *   variance v = s_c²/n_c + s_t²/n_t (as sequentialTest);
  * - relative margin: θ = ln(μ_t/μ_c), δ = ln(1 + maxRelativeIncrease), estimate ln(mean_t/mean_c)
  *   with the delta-method variance v = s_c²/(n_c·mean_c²) + s_t²/(n_t·mean_t²). Because ln is
- *   increasing, μ_t/μ_c − 1 ≤ r ⇔ θ ≤ ln(1 + r): the hypotheses are exactly the relative ones. The
+ *   increasing, μ_t/μ_c − 1 ≤ r ⇔ θ ≤ ln(1 + r): the hypotheses are exactly the relative ones;
+ * - lower is worse: θ = μ_c − μ_t with δ = maxAbsoluteDecrease, or θ = ln(μ_c/μ_t) with
+ *   δ = −ln(1 − maxRelativeDecrease) (μ_t/μ_c − 1 ≥ −r ⇔ θ ≤ δ; r < 1), same variances.
+ *
+ * The
  *   log scale is preferred over the delta method on the ratio itself because the log-ratio's
  *   variance does not depend on the unknown ratio, its sampling distribution is far less skewed
  *   for right-skewed metrics such as latency, and it is a smooth function of the two means, so its
@@ -43,10 +48,38 @@ import { fail, ok, type StatResult } from './result';
 import { DEFAULT_STANDARDIZED_TAU } from './sequential';
 import { moments, type MeanStats } from './sufficient-stats';
 
-/** A guardrail margin: exactly one of the two, in the shape of a decision policy's guardrail. */
+/**
+ * A guardrail margin, in the shape of a decision policy's guardrail: exactly one of the four.
+ * `…Increase` means higher is worse, `…Decrease` lower is worse; relative margins are fractions of
+ * the control mean (0.1 = 10%).
+ */
 export type GuardrailMargin =
-  | { readonly maxAbsoluteIncrease: number; readonly maxRelativeIncrease?: undefined }
-  | { readonly maxRelativeIncrease: number; readonly maxAbsoluteIncrease?: undefined };
+  | { readonly maxAbsoluteIncrease: number }
+  | { readonly maxRelativeIncrease: number }
+  | { readonly maxAbsoluteDecrease: number }
+  | { readonly maxRelativeDecrease: number };
+
+const MARGIN_KEYS = [
+  'maxAbsoluteIncrease',
+  'maxRelativeIncrease',
+  'maxAbsoluteDecrease',
+  'maxRelativeDecrease',
+] as const;
+type MarginKey = (typeof MARGIN_KEYS)[number];
+
+/** The one margin field that is set, or why there is not exactly one. */
+function marginOf(margin: GuardrailMargin): { key: MarginKey; value: number } | string {
+  const fields = margin as Partial<Record<MarginKey, number>>;
+  const set = MARGIN_KEYS.filter((key) => fields[key] !== undefined);
+  if (set.length !== 1) return `expected exactly one of ${MARGIN_KEYS.join(', ')}; got ${set.length}`;
+  const key = set[0];
+  const value = fields[key] as number;
+  const limit = key === 'maxRelativeDecrease' ? 1 : Infinity;
+  if (!(value >= 0 && value < limit && Number.isFinite(value))) {
+    return `${key} must be a finite number ≥ 0${limit === 1 ? ' and < 1' : ''}; got ${value}`;
+  }
+  return { key, value };
+}
 
 export interface NonInferiorityOptions {
   /**
@@ -62,13 +95,15 @@ export interface NonInferiorityOptions {
 
 export interface NonInferiorityResult {
   readonly scale: 'difference' | 'log-ratio';
+  /** Which direction the margin guards against. */
+  readonly worse: 'higher' | 'lower';
   /** mean_t − mean_c, whatever the scale. */
   readonly diff: number;
   /** mean_t / mean_c − 1; null when the control mean is 0. */
   readonly relativeChange: number | null;
-  /** θ̂ on the test's scale: mean_t − mean_c, or ln(mean_t / mean_c). */
+  /** θ̂ on the test's scale: mean_t − mean_c or ln(mean_t / mean_c), negated when lower is worse. */
   readonly estimate: number;
-  /** δ on the test's scale: maxAbsoluteIncrease, or ln(1 + maxRelativeIncrease). */
+  /** δ on the test's scale: the absolute margin, ln(1 + r) or −ln(1 − r). */
   readonly margin: number;
   /** √v on the test's scale. */
   readonly standardError: number;
@@ -116,11 +151,10 @@ export function nonInferiorityTest(
   margin: GuardrailMargin,
   options: NonInferiorityOptions = {},
 ): StatResult<NonInferiorityResult, NonInferiorityFailureReason> {
-  const relative = margin.maxRelativeIncrease !== undefined;
-  const marginValue = relative ? margin.maxRelativeIncrease : margin.maxAbsoluteIncrease;
-  if (!(marginValue !== undefined && marginValue >= 0 && Number.isFinite(marginValue))) {
-    return fail('invalid-input', `the margin must be a finite number ≥ 0; got ${String(marginValue)}`);
-  }
+  const m = marginOf(margin);
+  if (typeof m === 'string') return fail('invalid-input', m);
+  const relative = m.key === 'maxRelativeIncrease' || m.key === 'maxRelativeDecrease';
+  const sign = m.key === 'maxAbsoluteIncrease' || m.key === 'maxRelativeIncrease' ? 1 : -1;
   const alpha = options.alpha ?? 0.05;
   if (!(alpha > 0 && alpha < 1)) return fail('invalid-input', `alpha must be in (0, 1); got ${alpha}`);
   const c = moments(control);
@@ -131,16 +165,16 @@ export function nonInferiorityTest(
   const mt = t.value.mean;
   const diff = mt - mc;
   const relativeChange = mc === 0 ? null : diff / mc;
-  let estimate = diff;
-  let delta = marginValue;
+  let estimate = sign * diff;
+  let delta = m.value;
   let varC = c.value.variance;
   let varT = t.value.variance;
   if (relative) {
     if (!(mc > 0 && mt > 0)) {
       return fail('non-positive-mean', `a relative margin needs positive means; got ${mc} and ${mt}`);
     }
-    estimate = Math.log(mt / mc);
-    delta = Math.log1p(marginValue);
+    estimate = sign * Math.log(mt / mc);
+    delta = sign * Math.log1p(sign * m.value);
     varC /= mc * mc;
     varT /= mt * mt;
   }
@@ -160,6 +194,7 @@ export function nonInferiorityTest(
   const half = normalIsf(alpha) * standardError;
   return ok({
     scale: relative ? 'log-ratio' : 'difference',
+    worse: sign === 1 ? 'higher' : 'lower',
     diff,
     relativeChange,
     estimate,
