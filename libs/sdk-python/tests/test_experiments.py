@@ -195,6 +195,8 @@ def test_arguments_are_checked_before_anything_is_sent():
             client.experiments.assign("summarizer", "")
         with pytest.raises(LlmopsValidationError, match="attributes.country"):
             client.experiments.assign("summarizer", "u", {"country": ["DE"]})
+        with pytest.raises(LlmopsValidationError, match="attributes.score"):
+            client.experiments.assign("summarizer", "u", {"score": float("nan")})
         with pytest.raises(LlmopsValidationError, match="key"):
             client.experiments.assign("", "u")
     assert fake.assign_calls == 0

@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from llmops_client import BufferOptions, Client, LlmopsUnavailableError, LlmopsValidationError, RetryPolicy
+from llmops_client import BufferOptions, Client, LlmopsError, LlmopsUnavailableError, LlmopsValidationError, RetryPolicy
 from llmops_client._http import RetryPolicy as Policy
 
 
@@ -44,13 +44,14 @@ class FakeFeedback:
         return httpx.Response(202, json={"accepted": accepted, "rejected": rejected})
 
 
-def client_for(fake, buffer=None, attempts=3):
+def client_for(fake, buffer=None, attempts=3, **options):
     return Client(
         api_key="llmk_x_y",
         urls={"feedback": "http://feedback.test"},
         http=httpx.Client(transport=httpx.MockTransport(fake)),
         buffer=buffer or BufferOptions(max_items=10_000, max_batch=1000, flush_interval=60),
         retry=RetryPolicy(max_attempts=attempts, base_delay=0.001, max_delay=0.01),
+        **options,
     )
 
 
@@ -111,13 +112,28 @@ def test_an_outage_keeps_the_items_until_the_service_is_back_then_sends_each_onc
 
 
 def test_items_refused_one_by_one_are_counted_not_retried():
-    fake = FakeFeedback()
-    with client_for(fake) as client:
+    fake = FakeFeedback()  # its rating scale is 1..5; the client is told 1..10, so 9 reaches it
+    with client_for(fake, rating_scale=(1, 10)) as client:
         client.feedback.log("r1", rating=9)
         client.feedback.log("r2", rating=2)
         client.flush()
         assert client.metrics()["rejected"] == 1 and client.metrics()["sent"] == 1
     assert len(fake.requests) == 1
+
+
+def test_an_item_json_cannot_encode_is_refused_alone_not_its_batch():
+    fake = FakeFeedback()
+    with client_for(fake) as client:
+        meta = {"scores": [1.0]}
+        ids = [
+            client.generations.log(model="m", output=f"o{i}", latency_ms=1, metadata=meta if i == 3 else None)
+            for i in range(10)
+        ]
+        meta["scores"][0] = float("nan")  # changed by the caller after log() checked it
+        client.flush()
+        m = client.metrics()
+        assert (m["sent"], m["rejected"], m["pending"]) == (9, 1, 0)
+    assert sorted(fake.stored) == sorted(ids[:3] + ids[4:])
 
 
 def test_drop_oldest_keeps_the_newest_and_counts_the_dropped():
@@ -152,16 +168,81 @@ def test_block_waits_for_room_and_loses_nothing():
     assert client.metrics()["dropped"] == 0 and sorted(fake.stored) == sorted(f"fb-{i}" for i in range(100))
 
 
+PROMPT = {"name": "summarizer", "hash": "a" * 64}
+
+
+def gen(**overrides):
+    return lambda c: c.generations.log(**{"model": "gpt-4o-mini", "output": "o", "latency_ms": 1, **overrides})
+
+
+def fb(request_id="r1", **overrides):
+    return lambda c: c.feedback.log(request_id, **{"rating": 3, **overrides})
+
+
 @pytest.mark.parametrize(
     "call, field",
     [
         (lambda c: c.feedback.log("r1"), "rating"),
-        (lambda c: c.feedback.log("r1", rating=True), "rating"),
-        (lambda c: c.feedback.log("r1", thumbs="sideways"), "thumbs"),
-        (lambda c: c.feedback.log("", rating=1), "request_id"),
-        (lambda c: c.feedback.log("r1", rating=1, source="bot"), "source"),
-        (lambda c: c.generations.log(model="", output="o", latency_ms=1), "model"),
-        (lambda c: c.generations.log(model="m", output="o", latency_ms=-1), "latency_ms"),
+        (lambda c: c.feedback.log("r1", scores={}), "rating"),
+        (fb(rating=True), "rating"),
+        (fb(rating=4.5), "rating"),
+        (fb(rating=0), "rating"),  # the default scale is 1..5
+        (fb(rating=6), "rating"),
+        (fb(rating="5"), "rating"),
+        (fb(rating=None, thumbs="sideways"), "thumbs"),
+        (fb(rating=None, thumbs=True), "thumbs"),
+        (fb(rating=None, thumbs=["up"]), "thumbs"),
+        (fb(request_id=""), "request_id"),
+        (fb(request_id=None), "request_id"),
+        (fb(request_id="r" * 257), "request_id"),
+        (fb(request_id="line\nbreak"), "request_id"),
+        (fb(request_id="\ud800"), "request_id"),
+        (fb(feedback_id=""), "feedback_id"),
+        (fb(feedback_id="tab\t"), "feedback_id"),
+        (fb(source="bot"), "source"),
+        (fb(comment=""), "comment"),
+        (fb(comment="x" * 32_769), "comment"),
+        (fb(comment="lone \udc00 surrogate"), "comment"),
+        (fb(correction=""), "correction"),
+        (fb(scores={"helpfulness": float("nan")}), "scores.helpfulness"),
+        (fb(scores={"helpfulness": 2e6}), "scores.helpfulness"),
+        (fb(scores={"has space": 1}), "scores"),
+        (fb(scores={f"s{i}": 1 for i in range(21)}), "scores"),
+        (fb(scores=[1]), "scores"),
+        (fb(experiment="Summarizer Prompt"), "experiment"),
+        (fb(arm=""), "arm"),
+        (fb(user_id=""), "user_id"),
+        (fb(user_id="u" * 513), "user_id"),
+        (fb(latency_ms=float("inf")), "latency_ms"),
+        (fb(timestamp="yesterday"), "timestamp"),
+        (gen(model=""), "model"),
+        (gen(model="gpt 4"), "model"),
+        (gen(output=None), "output"),
+        (gen(output="\udfff"), "output"),
+        (gen(latency_ms=-1), "latency_ms"),
+        (gen(latency_ms=float("nan")), "latency_ms"),
+        (gen(latency_ms=86_400_001), "latency_ms"),
+        (gen(latency_ms=True), "latency_ms"),
+        (gen(request_id=""), "request_id"),
+        (gen(request_id="\x7f"), "request_id"),
+        (gen(experiment="-starts-with-dash"), "experiment"),
+        (gen(arm="A B"), "arm"),
+        (gen(user_id="\x00"), "user_id"),
+        (gen(prompt={"name": "summarizer"}), "prompt"),
+        (gen(prompt={**PROMPT, "hash": "abc"}), "prompt.hash"),
+        (gen(prompt={**PROMPT, "name": "Summarizer"}), "prompt.name"),
+        (gen(input=5), "input"),
+        (gen(input=[{"role": "robot", "content": "hi"}]), "input[0]"),
+        (gen(input=[{"role": "user", "content": "\ud800"}]), "input[0].content"),
+        (gen(usage={"promptTokens": 1}), "usage"),
+        (gen(usage={"promptTokens": -1, "completionTokens": 1}), "usage.promptTokens"),
+        (gen(cost_usd=-0.01), "cost_usd"),
+        (gen(cost_usd=10_001), "cost_usd"),
+        (gen(metadata={"score": float("nan")}), "metadata"),
+        (gen(metadata={"when": object()}), "metadata"),
+        (gen(metadata={"text": "\ud800"}), "metadata"),
+        (gen(metadata=["not", "a", "mapping"]), "metadata"),
+        (gen(timestamp="2026-12-06 10:00:00"), "timestamp"),
     ],
 )
 def test_arguments_are_checked_before_buffering(call, field):
@@ -170,4 +251,57 @@ def test_arguments_are_checked_before_buffering(call, field):
         with pytest.raises(LlmopsValidationError) as err:
             call(client)
         assert err.value.field == field and client.metrics()["pending"] == 0
+        # The platform's code for a refused field, and its details shape.
+        assert (err.value.code, err.value.status, err.value.details) == ("validation_failed", None, {"path": field})
+        assert isinstance(err.value, LlmopsError)
     assert fake.requests == []
+
+
+def test_what_the_contract_accepts_passes_the_checks():
+    fake = FakeFeedback()
+    with client_for(fake) as client:
+        rid = client.generations.log(
+            model="anthropic.claude-3-sonnet-20240229-v1:0", output="😀 ünïcode", latency_ms=86_400_000,
+            request_id="req 1 😀", input=[{"role": "system", "content": ""}, {"role": "user", "content": "hi"}],
+            experiment="summarizer.v2", arm="B:1", user_id="usér-😀", prompt=PROMPT,
+            usage={"promptTokens": 0, "completionTokens": 10_000_000}, cost_usd=0, metadata={"k": [1, None, "ü"]},
+            timestamp="2026-12-06T10:00:00+01:00",
+        )
+        client.feedback.log(
+            rid, rating=1, comment="ok", correction="better", scores={"helpfulness": -1e6, "a.b:c": 0.5}, latency_ms=0,
+            timestamp="2026-12-06T10:00:00Z",
+        )
+        client.feedback.log(rid, scores={"judge_score": 1.0}, source="judge")
+        client.flush()
+        assert client.metrics()["sent"] == 3
+    assert fake.stored[rid]["input"][0] == {"role": "system", "content": ""}
+
+
+def test_the_rating_scale_is_the_clients_option():
+    fake = FakeFeedback()
+    with client_for(fake, rating_scale=(0, 10)) as client:
+        client.feedback.log("r1", rating=0)
+        client.feedback.log("r2", rating=10)
+        with pytest.raises(LlmopsValidationError, match=r"rating: must be an integer in 0\.\.10"):
+            client.feedback.log("r3", rating=11)
+    with client_for(fake, rating_scale=None) as client:
+        client.feedback.log("r4", rating=-1_000_000)  # only the contract's bounds
+        with pytest.raises(LlmopsValidationError):
+            client.feedback.log("r5", rating=1_000_001)
+
+
+@pytest.mark.parametrize(
+    "options, field",
+    [
+        ({"rating_scale": (5, 1)}, "rating_scale"),
+        ({"rating_scale": (1, 2, 3)}, "rating_scale"),
+        ({"rating_scale": (1.5, 5)}, "rating_scale"),
+        ({"api_key": "llmk_a_b\n"}, "api_key"),
+        ({"api_key": "llmk_a b"}, "api_key"),
+        ({"urls": {"feedbackk": "http://x"}}, "urls"),
+    ],
+)
+def test_client_options_are_checked(options, field):
+    with pytest.raises(LlmopsValidationError) as err:
+        Client(**options)
+    assert err.value.field == field

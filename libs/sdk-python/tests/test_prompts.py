@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from llmops_client import LlmopsError, LlmopsUnavailableError, RetryPolicy, prompt_hash
+from llmops_client import LlmopsError, LlmopsUnavailableError, LlmopsValidationError, RetryPolicy, prompt_hash
 from llmops_client._http import Transport
 from llmops_client.prompts import Prompts
 
@@ -64,3 +64,31 @@ def test_register_checks_the_registry_hash_against_the_client_side_one():
     with pytest.raises(LlmopsError) as err:
         prompts.register("s", template=SPEC["template"], model=SPEC["model"], params=SPEC["params"])
     assert err.value.code == "hash_mismatch"
+
+
+@pytest.mark.parametrize(
+    "call, field",
+    [
+        (lambda p: p.get("Summarizer"), "name"),
+        (lambda p: p.get(""), "name"),
+        (lambda p: p.get("s", ""), "ref"),
+        (lambda p: p.get("s", "x" * 129), "ref"),
+        (lambda p: p.get("s", "prod\nuction"), "ref"),
+        (lambda p: p.register("has space", template="t", model="m"), "name"),
+        (lambda p: p.register("s", template="t", model="gpt 4"), "model"),
+        (lambda p: p.register("s", template="t", messages=[], model="m"), "template"),
+        (lambda p: p.register("s", template="t", model="m", params={"temperature": float("nan")}), "spec"),
+    ],
+)
+def test_arguments_are_checked_before_any_request(call, field):
+    fake, now = FakeRegistry(), [0.0]
+    with pytest.raises(LlmopsValidationError) as err:
+        call(prompts_for(fake, now))
+    assert (err.value.field, err.value.code, fake.calls) == (field, "validation_failed", 0)
+
+
+def test_a_version_number_is_a_ref():
+    fake, now = FakeRegistry(), [0.0]
+    prompts = prompts_for(fake, now)
+    assert prompts.get("s", 1).served == "fresh"
+    assert prompts.get("s", "1").served == "cache"

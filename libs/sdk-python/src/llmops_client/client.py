@@ -8,6 +8,7 @@ from typing import Any, Mapping
 
 import httpx
 
+from . import validation as v
 from ._http import RetryPolicy, Transport
 from .errors import LlmopsValidationError
 from .experiments import Experiments, SnapshotStore
@@ -17,18 +18,22 @@ from .prompts import Prompts
 
 SERVICES = ("registry", "assignment", "feedback", "analytics", "datasets")
 DEFAULT_PORTS = {"registry": 3001, "assignment": 3002, "feedback": 3003, "analytics": 3004, "datasets": 3006}
-THUMBS = ("up", "down")
-SOURCES = ("user", "judge", "reviewer")
+#: The feedback service's default rating scale (FEEDBACK_RATING_MIN, FEEDBACK_RATING_MAX).
+DEFAULT_RATING_SCALE = (1, 5)
 
 
 def _now() -> str:
     return rfc3339(time.time())
 
 
-def _id(field: str, value: Any) -> str:
-    if not isinstance(value, str) or not value or len(value) > 256:
-        raise LlmopsValidationError(field, "must be a non-empty string of at most 256 characters")
-    return value
+def _context(experiment: str | None, arm: str | None, user_id: str | None) -> None:
+    """The experiment, arm and user an item is attributed to, when given."""
+    if experiment is not None:
+        v.patterned("experiment", experiment, v.EXPERIMENT_KEY)
+    if arm is not None:
+        v.patterned("arm", arm, v.ARM_NAME)
+    if user_id is not None:
+        v.opaque_id("user_id", user_id, v.USER_ID_MAX_LENGTH)
 
 
 def _compact(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -57,13 +62,13 @@ class Generations:
         timestamp: str | None = None,
     ) -> str:
         """Buffers a generation; returns its ``requestId`` (a UUIDv7 unless given), the key feedback joins on."""
-        request_id = _id("request_id", request_id if request_id is not None else uuid7())
-        if not isinstance(model, str) or not model:
-            raise LlmopsValidationError("model", "must be a non-empty string")
-        if not isinstance(output, str):
-            raise LlmopsValidationError("output", "must be a string")
-        if isinstance(latency_ms, bool) or not isinstance(latency_ms, (int, float)) or not 0 <= latency_ms <= 86_400_000:
-            raise LlmopsValidationError("latency_ms", "must be a number in 0..86400000")
+        request_id = (
+            uuid7() if request_id is None else v.opaque_id("request_id", request_id, v.REQUEST_ID_MAX_LENGTH)
+        )
+        v.patterned("model", model, v.MODEL_NAME)
+        v.text("output", output)
+        v.number("latency_ms", latency_ms, 0, v.LATENCY_MS_MAX)
+        _context(experiment, arm, user_id)
         self._queue.put(
             _compact(
                 {
@@ -71,15 +76,15 @@ class Generations:
                     "experiment": experiment,
                     "arm": arm,
                     "userId": user_id,
-                    "prompt": dict(prompt) if prompt is not None else None,
+                    "prompt": v.prompt_ref(prompt) if prompt is not None else None,
                     "model": model,
-                    "input": input,
+                    "input": v.generation_input(input) if input is not None else None,
                     "output": output,
                     "latencyMs": latency_ms,
-                    "usage": dict(usage) if usage is not None else None,
-                    "costUsd": cost_usd,
-                    "metadata": dict(metadata) if metadata is not None else None,
-                    "timestamp": timestamp or _now(),
+                    "usage": v.usage(usage) if usage is not None else None,
+                    "costUsd": v.number("cost_usd", cost_usd, 0, v.COST_USD_MAX) if cost_usd is not None else None,
+                    "metadata": v.json_object("metadata", metadata) if metadata is not None else None,
+                    "timestamp": v.timestamp(timestamp) if timestamp is not None else _now(),
                 }
             )
         )
@@ -87,8 +92,10 @@ class Generations:
 
 
 class Feedback:
-    def __init__(self, ingestion: Ingestion) -> None:
+    def __init__(self, ingestion: Ingestion, rating_scale: tuple[int, int] | None) -> None:
         self._queue = ingestion.feedback
+        low, high = rating_scale or (-v.RATING_ABS_MAX, v.RATING_ABS_MAX)
+        self._rating_low, self._rating_high = low, high
 
     def log(
         self,
@@ -109,16 +116,29 @@ class Feedback:
     ) -> str:
         """Buffers feedback on ``request_id``; returns its ``feedbackId`` (a UUIDv7 unless given), which
         makes a resend a duplicate rather than a second count."""
-        _id("request_id", request_id)
-        feedback_id = _id("feedback_id", feedback_id if feedback_id is not None else uuid7())
-        if rating is not None and (isinstance(rating, bool) or not isinstance(rating, int)):
-            raise LlmopsValidationError("rating", "must be an integer")
-        if thumbs is not None and thumbs not in THUMBS:
-            raise LlmopsValidationError("thumbs", "must be 'up' or 'down'")
-        if source not in SOURCES:
-            raise LlmopsValidationError("source", "must be 'user', 'judge' or 'reviewer'")
+        v.opaque_id("request_id", request_id, v.REQUEST_ID_MAX_LENGTH)
+        feedback_id = (
+            uuid7() if feedback_id is None else v.opaque_id("feedback_id", feedback_id, v.FEEDBACK_ID_MAX_LENGTH)
+        )
+        if rating is not None:
+            v.integer("rating", rating, self._rating_low, self._rating_high)
+        if thumbs is not None and (thumbs.__class__ is not str or thumbs not in v.THUMBS):
+            raise LlmopsValidationError("thumbs", f"must be 'up' or 'down', got {thumbs!r}")
+        if source.__class__ is not str or source not in v.SOURCES:
+            raise LlmopsValidationError("source", f"must be 'user', 'judge' or 'reviewer', got {source!r}")
+        if comment is not None:
+            v.text("comment", comment, max_length=v.COMMENT_MAX_LENGTH, non_empty=True)
+        if correction is not None:
+            v.text("correction", correction, max_length=v.CORRECTION_MAX_LENGTH, non_empty=True)
+        if scores is not None:
+            scores = v.scores(scores)
         if rating is None and thumbs is None and comment is None and correction is None and not scores:
             raise LlmopsValidationError("rating", "give at least one of rating, thumbs, comment, correction, scores")
+        _context(experiment, arm, user_id)
+        if latency_ms is not None:
+            v.number("latency_ms", latency_ms, 0, v.LATENCY_MS_MAX)
+        if timestamp is not None:
+            v.timestamp(timestamp)
         self._queue.put(
             _compact(
                 {
@@ -131,7 +151,7 @@ class Feedback:
                     "thumbs": thumbs,
                     "comment": comment,
                     "correction": correction,
-                    "scores": dict(scores) if scores else None,
+                    "scores": scores or None,
                     "source": source,
                     "latencyMs": latency_ms,
                     "timestamp": timestamp or _now(),
@@ -146,6 +166,8 @@ class Client:
 
     ``api_key`` defaults to ``LLMOPS_API_KEY``; each service URL to ``urls[name]``, else
     ``LLMOPS_<SERVICE>_URL``, else ``http://localhost:<port>`` as ``npm start`` serves it.
+    ``rating_scale`` is the feedback service's (``FEEDBACK_RATING_MIN``..``FEEDBACK_RATING_MAX``,
+    default 1..5): ``feedback.log`` refuses a rating outside it; None checks only the contract's bounds.
     """
 
     def __init__(
@@ -158,6 +180,7 @@ class Client:
         prompt_ttl: float = 60.0,
         snapshot_wait: int = 25,
         timeout: float = 10.0,
+        rating_scale: tuple[int, int] | None = DEFAULT_RATING_SCALE,
         http: httpx.Client | None = None,
     ) -> None:
         urls = dict(urls or {})
@@ -169,8 +192,12 @@ class Client:
             .rstrip("/")
             for s in SERVICES
         }
+        api_key = api_key if api_key is not None else os.environ.get("LLMOPS_API_KEY")
+        if api_key is not None and (not isinstance(api_key, str) or any(c.isspace() for c in api_key)):
+            raise LlmopsValidationError("api_key", "expected a key without whitespace (llmk_<id>_<secret>)")
+        rating_scale = v.rating_scale(rating_scale)
         self._transport = Transport(
-            api_key if api_key is not None else os.environ.get("LLMOPS_API_KEY"),
+            api_key,
             retry or RetryPolicy(),
             timeout,
             http,
@@ -184,7 +211,7 @@ class Client:
             self._ingestion,
         )
         self.generations = Generations(self._ingestion)
-        self.feedback = Feedback(self._ingestion)
+        self.feedback = Feedback(self._ingestion, rating_scale)
 
     def metrics(self) -> dict[str, int]:
         """``sent``, ``rejected``, ``dropped``, ``retried`` and ``pending`` (items still buffered)."""

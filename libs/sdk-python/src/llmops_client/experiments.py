@@ -8,6 +8,7 @@ the control arm with ``in_experiment=False`` and the reason.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 import time
@@ -229,6 +230,8 @@ def _check_attributes(attributes: Mapping[str, Any] | None) -> None:
     for name, value in attributes.items():
         if not isinstance(name, str) or not isinstance(value, (str, int, float, bool)):
             raise LlmopsValidationError(f"attributes.{name}", "expected a str, int, float or bool value")
+        if isinstance(value, float) and not math.isfinite(value):  # JSON has no NaN or infinity
+            raise LlmopsValidationError(f"attributes.{name}", "expected a finite number")
 
 
 class Experiments:

@@ -8,6 +8,7 @@ overflow policy bounds the queue meanwhile.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -138,6 +139,25 @@ class BatchQueue:
             batch = batch[len(batch) - room :]
         self.items.extendleft(reversed(batch))
 
+    def _refuse_unencodable(self, batch: list[Any]) -> int:
+        """Counts the items of ``batch`` that JSON cannot encode as rejected; the others go back to
+        the front. Returns how many went back."""
+        sendable = []
+        for item in batch:
+            try:
+                json.dumps(self._encode(item) if self._encode else item, ensure_ascii=False, allow_nan=False).encode()
+            except (TypeError, ValueError):
+                continue
+            sendable.append(item)
+        refused = len(batch) - len(sendable)
+        if not refused:  # not the items' fault after all
+            self._give_back(batch)
+            raise LlmopsError(f"{self.name}: the batch could not be sent", code="encoding_failed")
+        self._metrics.rejected += refused
+        log.warning("%s: %d items refused: JSON cannot encode them (NaN, a surrogate, an object)", self.name, refused)
+        self.items.extendleft(reversed(sendable))
+        return len(sendable)
+
     def drain(self, transport: Transport, limit: int | None = None, full_only: bool = False) -> None:
         """Sends batches until the queue is empty (or ``limit`` items were taken; with ``full_only``,
         while a full batch is queued).
@@ -155,7 +175,11 @@ class BatchQueue:
             try:
                 body = {"items": [self._encode(i) for i in batch] if self._encode else batch}
                 response = transport.request("POST", self.url, json=body)
-                accepted, rejected = _batch_outcome(body_of(response))
+            except (TypeError, ValueError):
+                # An item JSON cannot carry (log() checks every field, but e.g. a caller's object
+                # mutated after logging): refuse it alone rather than losing its batch.
+                taken -= self._refuse_unencodable(batch)
+                continue
             except LlmopsUnavailableError as err:
                 self._give_back(batch)
                 self.last_error = err
@@ -170,6 +194,7 @@ class BatchQueue:
                 self.last_error = err
                 log.warning("%s: a batch of %d items was refused: %s", self.name, len(batch), err)
                 continue
+            accepted, rejected = _batch_outcome(body_of(response))
             self._metrics.sent += accepted
             if rejected:
                 self._metrics.rejected += len(rejected)

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from ._http import Transport, body_of
 from .errors import LlmopsError, LlmopsUnavailableError, LlmopsValidationError
 from .hashing import prompt_hash
+from .validation import MODEL_NAME, PROMPT_NAME, REF_MAX_LENGTH, opaque_id, patterned
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,7 @@ def build_spec(
     """The registry's spec, with only the fields given: what is sent is exactly what is hashed."""
     if (template is None) == (messages is None):
         raise LlmopsValidationError("template", "give either template or messages, not both")
-    if not isinstance(model, str) or not model:
-        raise LlmopsValidationError("model", "must be a non-empty string")
+    patterned("model", model, MODEL_NAME)
     fields = {
         "template": template,
         "messages": messages,
@@ -73,8 +73,7 @@ class Prompts:
         self._lock = threading.Lock()
 
     def _path(self, name: str) -> str:
-        if not isinstance(name, str) or not name:
-            raise LlmopsValidationError("name", "must be a non-empty string")
+        patterned("name", name, PROMPT_NAME)
         return f"{self._url}/v1/prompts/{quote(name, safe='')}"
 
     def register(
@@ -99,14 +98,16 @@ class Prompts:
         """The version ``ref`` (alias, number, hash or prefix) names. Served from the cache within the
         TTL; when the registry is unreachable, the last known version (``served='stale'``), else
         ``fallback`` (a spec, ``served='fallback'``), else LlmopsUnavailableError."""
-        key = (name, str(ref))
+        ref = opaque_id("ref", str(ref) if isinstance(ref, int) and not isinstance(ref, bool) else ref, REF_MAX_LENGTH)
+        path = f"{self._path(name)}/versions/{quote(ref, safe='')}"
+        key = (name, ref)
         now = self._clock()
         with self._lock:
             cached = self._cache.get(key)
         if cached and now - cached[0] < self._ttl:
             return _served(cached[1], "cache")
         try:
-            r = body_of(self._transport.request("GET", f"{self._path(name)}/versions/{quote(str(ref), safe='')}"))
+            r = body_of(self._transport.request("GET", path))
         except LlmopsUnavailableError:
             if cached:
                 return _served(cached[1], "stale")
