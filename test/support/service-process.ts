@@ -1,76 +1,30 @@
 /**
- * Runs a service as a real process without importing its code: from its TypeScript sources
- * (`node -r @swc-node/register services/<name>/src/main.ts`, as `npm start` does) or from the
- * built JavaScript (`node --enable-source-maps dist/services/<name>/src/main.js`, as the Docker
- * image and the Kubernetes manifests do; `npm run build` writes it). Every service gets the test
- * pepper (`LLMOPS_KEY_PEPPER`), so keys the identity service issues work everywhere.
+ * The services as real processes (spawned by @llmops/testing's spawnService: from sources or from
+ * the built output, with the test pepper), and the whole platform started for a test with the
+ * operator's key known everywhere.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { DEFAULT_PROJECT } from '@llmops/contracts';
 import { generateApiKey } from '@llmops/hashing';
-import { expectEventually, freePort, TEST_KEY_PEPPER, type TestInfra } from '@llmops/testing';
+import {
+  expectEventually,
+  type ServiceCode,
+  type ServiceProcess,
+  spawnService,
+  type TestInfra,
+} from '@llmops/testing';
 import { httpJson } from './http';
 import { type ApiKey, apiKey, IdentityClient, untilKeyKnown } from './keys';
 
-const root = join(__dirname, '..', '..');
+export type { ServiceCode, ServiceProcess };
 
-export interface ServiceProcess {
-  name: string;
-  url: string;
-  port: number;
-  child: ChildProcess;
-  /** Everything the process printed, for assertions and failure messages. */
-  output(): string;
-  /** SIGTERM and wait for exit; resolves with the exit code. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
-
-/** `source`: the TypeScript through @swc-node/register; `built`: the compiled JavaScript in dist/. */
-export type ServiceCode = 'source' | 'built';
-
-/** The node arguments that run a service's code. */
-export function serviceArgs(name: string, code: ServiceCode): string[] {
-  return code === 'built'
-    ? ['--enable-source-maps', join('dist', 'services', name, 'src', 'main.js')]
-    : ['-r', '@swc-node/register', join('services', name, 'src', 'main.ts')];
-}
-
-export async function startServiceProcess(
+export function startServiceProcess(
   name: ServiceName,
   env: Record<string, string>,
   code: ServiceCode = 'source',
   /** Listen on this port (a restart keeps the service's URL); a free one when absent. */
   port?: number,
 ): Promise<ServiceProcess> {
-  port ??= await freePort();
-  let out = '';
-  const child = spawn(process.execPath, serviceArgs(name, code), {
-    cwd: root,
-    env: {
-      ...process.env,
-      LOG_LEVEL: 'warn',
-      LLMOPS_KEY_PEPPER: TEST_KEY_PEPPER,
-      ...env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    name,
-    port,
-    url: `http://127.0.0.1:${port}`,
-    child,
-    output: () => out,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
+  return spawnService(name, env, { code, port });
 }
 
 export { httpJson };
