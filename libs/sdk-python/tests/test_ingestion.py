@@ -252,7 +252,8 @@ def test_arguments_are_checked_before_buffering(call, field):
             call(client)
         assert err.value.field == field and client.metrics()["pending"] == 0
         # The platform's code for a refused field, and its details shape.
-        assert (err.value.code, err.value.status, err.value.details) == ("validation_failed", None, {"path": field})
+        assert (err.value.code, err.value.status) == ("validation_failed", None)
+        assert err.value.details == {"issues": [{"path": field, "message": str(err.value).split(": ", 1)[1]}]}
         assert isinstance(err.value, LlmopsError)
     assert fake.requests == []
 

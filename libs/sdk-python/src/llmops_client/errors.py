@@ -30,8 +30,12 @@ class LlmopsUnavailableError(LlmopsError):
 
 
 class LlmopsValidationError(LlmopsError):
-    """An argument the SDK checks before sending was refused; nothing was sent."""
+    """An argument the SDK checks before sending was refused; nothing was sent. ``code`` and
+    ``details`` have the platform's shape for a refused field (``{"issues": [{"path", "message"}]}``),
+    the path naming the argument."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}", code="validation_failed", details={"path": field})
+        super().__init__(
+            f"{field}: {message}", code="validation_failed", details={"issues": [{"path": field, "message": message}]}
+        )
         self.field = field
