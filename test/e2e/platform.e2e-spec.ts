@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expectEventually, testInfra } from '@llmops/testing';
+import { expectEventually, extractCurlExamples, retarget, runCurl, testInfra } from '@llmops/testing';
 import {
   call,
   downloadUrl,
@@ -26,7 +26,6 @@ import {
   type ScenarioResult,
 } from '@llmops/demo';
 import { prometheusAvailable, type PrometheusProcess, startPrometheus } from '../support/prometheus-process';
-import { extractCurlExamples, retarget, runCurl } from '../support/readme-curl';
 import {
   DEFAULT_PORTS,
   httpJson,

@@ -10,6 +10,10 @@
  *    .local/dev-admin-key)`). The README's variable assignments run before each later curl, as in
  *    a reader's shell, in a folder holding `.local/dev-admin-key` (runCurl's `cwd`), and a variable
  *    nobody set fails the example (bash -u), so an example never runs with an empty key by accident.
+ * The `llmops` CLI's examples follow the same conventions (`extractExamples(file, 'npx llmops')`):
+ *  - `# expect: exit 1` before one states its expected exit code (else 0);
+ *  - a ```yaml fence whose first line is a comment naming a file (`# summarizer.yaml`) is a file the
+ *    reader writes; `extractFiles` returns them, to be written where the examples run.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -19,28 +23,38 @@ export interface CurlExample {
   line: number;
   command: string;
   expectStatus?: number;
+  /** A CLI example's expected exit code (`# expect: exit 1`). */
+  expectExit?: number;
   /** The README's variable assignments before this curl, run before it. */
   setup: string[];
 }
 
 export function extractCurlExamples(file: string): CurlExample[] {
+  return extractExamples(file, 'curl');
+}
+
+/** The shell examples of a README that run `program` (e.g. `curl`, `npx llmops`). */
+export function extractExamples(file: string, program: string): CurlExample[] {
   const lines = readFileSync(file, 'utf8').split('\n');
   const examples: CurlExample[] = [];
+  const starts = new RegExp(`^${program.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s`);
   let inShell = false;
   let expectStatus: number | undefined;
+  let expectExit: number | undefined;
   const setup: string[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     const fence = /^\s*```\s*(\w*)/.exec(line);
     if (fence) {
       inShell = !inShell && ['bash', 'sh', 'shell', 'console'].includes(fence[1]);
-      expectStatus = undefined;
+      expectStatus = expectExit = undefined;
       continue;
     }
     if (!inShell) continue;
-    const expect = /^\s*#\s*expect:\s*(\d{3})/.exec(line);
+    const expect = /^\s*#\s*expect:\s*(?:(\d{3})|exit (\d+))/.exec(line);
     if (expect) {
-      expectStatus = Number(expect[1]);
+      if (expect[1] !== undefined) expectStatus = Number(expect[1]);
+      else expectExit = Number(expect[2]);
       continue;
     }
     const start = line.replace(/^\s*\$\s*/, '');
@@ -48,7 +62,7 @@ export function extractCurlExamples(file: string): CurlExample[] {
       setup.push(start);
       continue;
     }
-    if (!/^curl\s/.test(start)) continue;
+    if (!starts.test(start)) continue;
     let command = start;
     const first = i;
     while (i + 1 < lines.length) {
@@ -56,10 +70,23 @@ export function extractCurlExamples(file: string): CurlExample[] {
       else if (openQuote(command)) command = `${command}\n${lines[++i]}`;
       else break;
     }
-    examples.push({ file, line: first + 1, command: stripPipe(command), expectStatus, setup: [...setup] });
-    expectStatus = undefined;
+    examples.push({
+      file,
+      line: first + 1,
+      command: stripPipe(command),
+      expectStatus,
+      ...(expectExit !== undefined ? { expectExit } : {}),
+      setup: [...setup],
+    });
+    expectStatus = expectExit = undefined;
   }
   return examples;
+}
+
+/** The files a README shows to write: ```yaml fences whose first line is `# <name>.yaml`. */
+export function extractFiles(file: string): Array<{ name: string; content: string }> {
+  const fences = readFileSync(file, 'utf8').matchAll(/^```ya?ml\n#\s*([\w.-]+\.ya?ml)\s*\n([\s\S]*?)^```/gm);
+  return [...fences].map((m) => ({ name: m[1], content: m[2] }));
 }
 
 const VALUE = String.raw`(?:"[^"]*"|'[^']*'|\$\([^)]*\)|[^\s;'"#])*`;
@@ -78,7 +105,7 @@ export function isAssignmentLine(line: string): boolean {
   return parts.length > 0 && parts.every((p) => ASSIGNMENT.test(p));
 }
 
-/** True while a single or double quote opened in `text` is not closed yet. */
+/** True while a single or double quote opened in `text` (outside comments) is not closed yet. */
 function openQuote(text: string): boolean {
   return scan(text).open;
 }
@@ -98,6 +125,12 @@ function scan(text: string): { open: boolean; pipeAt?: number } {
     } else if (c === "'" || c === '"') quote = c;
     else if (c === '\\') i++;
     else if (c === '|') return { open: false, pipeAt: i };
+    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]))) {
+      // A comment, as bash reads it: its quotes and pipes are text.
+      const end = text.indexOf('\n', i);
+      if (end === -1) break;
+      i = end;
+    }
   }
   return { open: quote !== undefined };
 }
@@ -115,7 +148,7 @@ export function retarget(command: string, ports: Record<number, string>): string
  * only `vars` set besides PATH and HOME, e.g. `LLMOPS_API_KEY`), and returns the HTTP status of its
  * response.
  */
-export function runCurl(
+export async function runCurl(
   example: Pick<CurlExample, 'command' | 'setup'>,
   o: { vars?: Record<string, string>; cwd?: string } = {},
 ): Promise<{ status: number; stderr: string }> {
@@ -123,7 +156,19 @@ export function runCurl(
     /^curl\s/,
     `curl -sS -o /dev/null -w '%{http_code}' --max-time 20 `,
   );
-  const script = [...example.setup, instrumented].join('\n');
+  const { stdout, stderr } = await runExample({ command: instrumented, setup: example.setup }, o);
+  return { status: Number(stdout.trim().slice(-3)) || 0, stderr };
+}
+
+/**
+ * Runs an example as written, after its fence's assignments (through `bash -u`, in `cwd`, with only
+ * `vars` set besides PATH and HOME), and returns its exit code and output.
+ */
+export function runExample(
+  example: Pick<CurlExample, 'command' | 'setup'>,
+  o: { vars?: Record<string, string>; cwd?: string } = {},
+): Promise<{ exit: number; stdout: string; stderr: string }> {
+  const script = [...example.setup, example.command].join('\n');
   return new Promise((resolve) => {
     const child = spawn('bash', ['-u', '-c', script], {
       cwd: o.cwd,
@@ -134,6 +179,6 @@ export function runCurl(
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', () => resolve({ status: Number(out.trim().slice(-3)) || 0, stderr: err }));
+    child.on('exit', (code) => resolve({ exit: code ?? 1, stdout: out, stderr: err }));
   });
 }
