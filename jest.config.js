@@ -35,6 +35,7 @@ module.exports = {
       '<rootDir>/libs/$1/src/index.ts',
     '^@llmops/local-infra$': '<rootDir>/deploy/local/src/index.ts',
     '^@llmops/demo$': '<rootDir>/tools/demo/src/index.ts',
+    '^@llmops/client$': '<rootDir>/libs/sdk/src/index.ts',
     '^@llmops/route-table$': '<rootDir>/tools/route-table/src/index.ts',
   },
   globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',

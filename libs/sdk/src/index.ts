@@ -20,5 +20,6 @@ export type {
   Served,
 } from './prompts';
 export { backoffDelay, retryAfterMs, type RetryOptions } from './retry';
+export { type ExperimentResults, renderResults, verdict } from './results-table';
 export type { AssignResponse, Attributes } from '@llmops/experiments';
 export type { RenderableSpec, RenderedPrompt, TemplateVariables } from '@llmops/prompts';

@@ -11,6 +11,7 @@
  * prompts, experiment and results then belong to that key's project.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { type ExperimentResults, renderResults } from '@llmops/client';
 import { parseApiKey } from '@llmops/hashing';
 import { DEV_ADMIN_KEY_PATH, shown } from '@llmops/local-infra';
 import {
@@ -20,46 +21,6 @@ import {
   preferencePairCount,
 } from './flywheel';
 import { call, HttpError, type PlatformUrls, runScenario, SCENARIO_SCOPES, sameKey } from './scenario';
-
-interface Interval {
-  n?: number;
-  mean?: number;
-  rate?: number;
-  ci95?: [number, number] | null;
-}
-
-interface ResultsArm {
-  arm: string;
-  exposures: number;
-  generations: number;
-  latencyMs: { p50: number | null; p95: number | null; p99: number | null } | null;
-  costPerRequestUsd: number | null;
-  rating: (Interval & { n: number; mean: number | null }) | null;
-  thumbs: (Interval & { n: number; up: number; rate: number | null }) | null;
-}
-
-interface Comparison {
-  arm: string;
-  metric: string;
-  diff: number | null;
-  ci95: [number, number] | null;
-  pValue: number | null;
-  sequential: { pValue: number | null; method: string } | null;
-}
-
-export interface Results {
-  experiment: string;
-  control: string;
-  arms: ResultsArm[];
-  comparisons: Comparison[];
-  srm: { pValue: number | null; mismatch: boolean } | null;
-  sampleSize: {
-    minimumPerArm: number;
-    recommendedPerArm: number;
-    reached: boolean;
-    neededPerArm: number | null;
-  };
-}
 
 const env = process.env;
 
@@ -106,56 +67,6 @@ function bar(done: number, total: number): void {
   if (done === total) process.stderr.write('\n');
 }
 
-const fmt = (v: number | null | undefined, digits = 2): string =>
-  v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits);
-const ci = (c: [number, number] | null | undefined, digits = 2): string =>
-  c ? `[${fmt(c[0], digits)}, ${fmt(c[1], digits)}]` : '—';
-
-export function verdict(r: Results): string {
-  const rating = r.comparisons.find((c) => c.metric === 'rating');
-  const size = r.sampleSize.reached
-    ? 'sample size reached'
-    : `sample size not reached (minimum ${r.sampleSize.minimumPerArm} per arm)`;
-  if (r.srm?.mismatch)
-    return `Do not trust these results: sample-ratio mismatch (p = ${fmt(r.srm.pValue, 4)}).`;
-  if (!rating || rating.diff === null || rating.ci95 === null || rating.pValue === null) {
-    return `Not enough data to compare ratings yet; ${size}.`;
-  }
-  const half = (rating.ci95[1] - rating.ci95[0]) / 2;
-  const amount = `${fmt(Math.abs(rating.diff))} ± ${fmt(half)}`;
-  if (rating.pValue >= 0.05) {
-    return `No significant rating difference between ${rating.arm} and ${r.control} (${rating.diff >= 0 ? '+' : '-'}${amount}, p = ${fmt(rating.pValue, 3)}); ${size}.`;
-  }
-  const better = rating.diff > 0 ? rating.arm : r.control;
-  return `${better} is better by ${amount} (${rating.pValue < 0.001 ? 'p < 0.001' : `p = ${fmt(rating.pValue, 3)}`}); ${size}.`;
-}
-
-export function renderResults(r: Results): string {
-  const rows = [
-    ['arm', 'n', 'mean rating', '95% CI', 'thumbs up', 'p50 ms', 'p95 ms', 'cost/req $'],
-    ...r.arms.map((a) => [
-      a.arm + (a.arm === r.control ? ' (control)' : ''),
-      String(a.rating?.n ?? 0),
-      fmt(a.rating?.mean),
-      ci(a.rating?.ci95),
-      a.thumbs?.rate === null || a.thumbs?.rate === undefined ? '—' : `${(a.thumbs.rate * 100).toFixed(1)}%`,
-      fmt(a.latencyMs?.p50, 0),
-      fmt(a.latencyMs?.p95, 0),
-      fmt(a.costPerRequestUsd, 6),
-    ]),
-  ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  const table = rows.map((row) => '  ' + row.map((cell, i) => cell.padEnd(widths[i])).join('  ')).join('\n');
-  const comparisons = r.comparisons
-    .map(
-      (c) =>
-        `  ${c.arm} vs ${r.control}, ${c.metric}: diff ${fmt(c.diff, 3)} ${ci(c.ci95, 3)}, p = ${fmt(c.pValue, 4)}, sequential p = ${fmt(c.sequential?.pValue, 4)} (${c.sequential?.method ?? '—'})`,
-    )
-    .join('\n');
-  const srm = r.srm ? `SRM: p = ${fmt(r.srm.pValue, 4)} ${r.srm.mismatch ? 'MISMATCH' : 'ok'}` : 'SRM: —';
-  return `${table}\n\n${comparisons}\n  ${srm}\n\nVerdict: ${verdict(r)}`;
-}
-
 async function main(): Promise<void> {
   const seed = Number(env.DEMO_SEED ?? 42);
   const users = Number(env.DEMO_USERS ?? 1000);
@@ -177,10 +88,10 @@ async function main(): Promise<void> {
   console.log(`     prompt A ${result.hashes.A.slice(0, 12)}, prompt B ${result.hashes.B.slice(0, 12)}`);
   const expected = Object.values(result.truth).reduce((s, t) => s + t.ratings.length, 0);
   process.stderr.write('  4. waiting for analytics to catch up');
-  let results: Results | undefined;
+  let results: ExperimentResults | undefined;
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    results = await call<Results>(
+    results = await call<ExperimentResults>(
       'GET',
       `${urls.analytics}/v1/experiments/${experiment}/results?window=all`,
       {
