@@ -21,5 +21,5 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   noExternal: [/^@llmops\//, 'uuid'],
-  external: ['openapi-fetch', 'commander'],
+  external: ['openapi-fetch', 'commander', 'yaml'],
 });

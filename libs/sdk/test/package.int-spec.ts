@@ -1,6 +1,7 @@
 /**
  * The published package as a user gets it: `npm pack` of libs/sdk, the tarball installed into an
- * empty folder (its one dependency, openapi-fetch, from the npm cache), then a script there that
+ * empty folder (its dependencies, openapi-fetch and the CLI's commander and yaml, from the npm
+ * cache), its `llmops` command answering, then a script there that
  * requires `@llmops/client`, configured only by environment variables, against real registry and
  * feedback processes; a TypeScript file type-checks against the installed declarations; the
  * bundle holds none of the platform's server dependencies. The README's TypeScript quick start runs
@@ -83,10 +84,13 @@ it('packs dist only, installs into an empty folder and works there against the p
     engines: { node: '>=20' },
   });
   expect(readdirSync(join(folder, 'node_modules')).sort()).toEqual([
+    '.bin',
     '.package-lock.json',
     '@llmops',
+    'commander',
     'openapi-fetch',
     'openapi-typescript-helpers',
+    'yaml',
   ]);
   // Everything it requires at run time: Node's own modules and openapi-fetch, nothing of the servers.
   const bundle = readFileSync(join(installed, 'dist', 'index.js'), 'utf8');
@@ -95,6 +99,21 @@ it('packs dist only, installs into an empty folder and works there against the p
     required.filter((r) => !['crypto', 'timers/promises', 'openapi-fetch'].includes(r.replace(/^node:/, ''))),
   ).toEqual([]);
   expect(bundle).not.toMatch(/@nestjs|kafkajs|mongoose|zod/);
+  // The CLI (bin `llmops`) needs commander and yaml besides, nothing of the servers either.
+  const cli = readFileSync(join(installed, 'dist', 'cli.js'), 'utf8');
+  const cliRequires = [...new Set([...cli.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]))];
+  expect(
+    cliRequires.filter(
+      (r) =>
+        !['crypto', 'fs', 'path', 'stream', 'stream/promises', 'timers/promises'].includes(
+          r.replace(/^node:/, ''),
+        ) && !['commander', 'openapi-fetch', 'yaml'].includes(r),
+    ),
+  ).toEqual([]);
+  expect(cli).not.toMatch(/@nestjs|kafkajs|mongoose|zod/);
+  expect(
+    execFileSync(join(folder, 'node_modules', '.bin', 'llmops'), ['--version'], { encoding: 'utf8' }).trim(),
+  ).toBe(JSON.parse(readFileSync(join(SDK, 'package.json'), 'utf8')).version);
 
   const spec = { template: 'Summarize: {text}', model: 'gpt-4o-mini' };
   const registered = await api(stack, 'registry', 'POST', '/v1/prompts/packed/versions', { spec });

@@ -17,13 +17,15 @@ import {
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 
-export type StackService = 'registry' | 'assignment' | 'feedback';
+export type StackService = 'registry' | 'assignment' | 'feedback' | 'analytics' | 'datasets';
 
 /** A request each service authenticates before anything else: any answer but 401 means it knows the key. */
 const KEY_PROBES: Record<StackService, { method: string; path: string }> = {
   registry: { method: 'GET', path: '/v1/prompts?limit=1' },
   assignment: { method: 'GET', path: '/v1/experiments?limit=1' },
   feedback: { method: 'POST', path: '/v1/feedback' },
+  analytics: { method: 'GET', path: '/v1/experiments/probe/results' },
+  datasets: { method: 'GET', path: '/v1/datasets?limit=1' },
 };
 
 export interface Stack {
