@@ -26,8 +26,18 @@ export type ExposureItem = ExposuresBody['items'][number];
 
 /** Seconds one snapshot request is held by the service when nothing changes. */
 const WAIT_SECONDS = 25;
-/** Exposures already queued, remembered so a user assigned again is not sent again. */
-const MAX_REMEMBERED_EXPOSURES = 100_000;
+/** Users whose last local answer is remembered (for the exposure and the next assignment). */
+const MAX_REMEMBERED_USERS = 100_000;
+
+/**
+ * A user's last local answer, the compiled experiment (snapshot version) it came from, and the
+ * answer of the last exposure queued.
+ */
+interface Remembered {
+  experiment: CompiledExperiment;
+  response: AssignResponse;
+  exposed: AssignResponse | undefined;
+}
 
 /** Keeps the compiled experiments of the key's project current. */
 export class SnapshotPoller {
@@ -126,6 +136,22 @@ export class SnapshotPoller {
   }
 }
 
+/**
+ * The caller's copy of a compiled answer. Written out field by field: V8 builds this literal
+ * much faster than it spreads the frozen response.
+ */
+function localResult(r: AssignResponse): AssignResult {
+  return {
+    experiment: r.experiment,
+    arm: r.arm,
+    prompt: r.prompt,
+    inExperiment: r.inExperiment,
+    reason: r.reason,
+    phase: r.phase,
+    source: 'local',
+  };
+}
+
 /** `client.experiments` */
 export interface ExperimentsApi {
   assign(key: string, userId: string, attributes?: Attributes): Promise<AssignResult>;
@@ -133,7 +159,9 @@ export interface ExperimentsApi {
 }
 
 export class ExperimentsClient implements ExperimentsApi {
-  private readonly exposed = new Set<string>();
+  /** Per experiment key, each user's last local answer. */
+  private readonly answers = new Map<string, Map<string, Remembered>>();
+  private remembered = 0;
 
   constructor(
     private readonly poller: SnapshotPoller,
@@ -153,40 +181,41 @@ export class ExperimentsClient implements ExperimentsApi {
     this.poller.start();
     const experiment = this.poller.get(key);
     if (!experiment) return this.remote(key, userId, attributes);
+    let users = this.answers.get(key);
+    const last = users?.get(userId);
+    // The answer is a function of the compiled experiment and the user (and of the attributes
+    // when the experiment targets): a returning user of an unchanged snapshot is answered from
+    // memory, and was exposed when that answer was first given.
+    const targeted = experiment.snapshot.targeting !== undefined && experiment.snapshot.targeting.length > 0;
+    if (last !== undefined && last.experiment === experiment && !targeted) return localResult(last.response);
     const { response, exposed } = experiment.assign(userId, attributes);
-    if (exposed) {
+    if (last === undefined && ++this.remembered > MAX_REMEMBERED_USERS) {
+      this.answers.clear();
+      this.remembered = 1;
+      users = undefined;
+    }
+    if (users === undefined) this.answers.set(key, (users = new Map()));
+    const before = last?.exposed;
+    const news = exposed !== undefined && !(before?.phase === response.phase && before.arm === response.arm);
+    users.set(userId, { experiment, response, exposed: exposed ? response : before });
+    if (news) {
       // The service checks an exposure against its own assignment, which needs the attributes
       // when the experiment targets.
-      const targeted = (experiment.snapshot.targeting?.length ?? 0) > 0;
-      await this.expose(key, userId, exposed.name, response.phase, targeted ? attributes : undefined);
+      await this.exposures.push({
+        experiment: key,
+        userId,
+        arm: response.arm,
+        phase: response.phase,
+        assignedAt: new Date().toISOString(),
+        ...(targeted && attributes ? { attributes: { ...attributes } } : {}),
+      });
     }
-    return { ...response, source: 'local' };
+    return localResult(response);
   }
 
   /** Waits (up to `timeoutMs`) for the first snapshot; false if none arrived. */
   ready(timeoutMs?: number): Promise<boolean> {
     return this.poller.ready(timeoutMs);
-  }
-
-  private async expose(
-    experiment: string,
-    userId: string,
-    arm: string,
-    phase: number,
-    attributes: Attributes | undefined,
-  ): Promise<void> {
-    const id = `${experiment}\u0000${phase}\u0000${arm}\u0000${userId}`;
-    if (this.exposed.has(id)) return;
-    if (this.exposed.size >= MAX_REMEMBERED_EXPOSURES) this.exposed.clear();
-    this.exposed.add(id);
-    await this.exposures.push({
-      experiment,
-      userId,
-      arm,
-      phase,
-      assignedAt: new Date().toISOString(),
-      ...(attributes ? { attributes: { ...attributes } } : {}),
-    });
   }
 
   private async remote(key: string, userId: string, attributes?: Attributes): Promise<AssignResult> {
