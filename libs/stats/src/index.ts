@@ -21,3 +21,4 @@ export * from './sample-size';
 export * from './random';
 export * from './holm';
 export * from './non-inferiority';
+export * from './decision';
