@@ -20,7 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TOPICS, topicName } from '@llmops/contracts';
-import { expectEventually, issueTestKey, readTopicUntil, testInfra, type TopicRecord } from '@llmops/testing';
+import { expectEventually, issueTestKey, readTopicToEnd, testInfra, type TopicRecord } from '@llmops/testing';
 import { type ApiKey, apiKey, untilKeyKnown } from '../support/keys';
 import {
   httpJson,
@@ -86,11 +86,7 @@ async function expectOnKafkaOnce(
     [TOPICS.feedback, 'feedbackId', ids.feedback],
   ] as const) {
     const mine = new Set<string>(expected);
-    const records = await readTopicUntil(
-      brokers,
-      topicName(topic, prefix),
-      (rs) => new Set(idsOf(rs, field).filter((id) => mine.has(id))).size >= mine.size,
-    );
+    const records = await readTopicToEnd(brokers, topicName(topic, prefix));
     const found = idsOf(records, field).filter((id) => mine.has(id));
     expect({ topic, count: found.length, distinct: new Set(found).size }).toEqual({
       topic,

@@ -1,7 +1,9 @@
 /**
  * Reads a topic from the beginning in a fresh consumer group, for asserting what a service
  * published. `startTopicReader` keeps collecting until stopped; `readTopicUntil` returns once a
- * condition holds on what was read (or the timeout passes, leaving the assertion to the caller).
+ * condition holds on what was read (or the timeout passes, leaving the assertion to the caller);
+ * `readTopicToEnd` returns everything the topic held when it was called, so a test counting ids
+ * also sees a duplicate written after the last id it expects.
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
@@ -62,4 +64,44 @@ export async function readTopicUntil(
   } finally {
     await reader.stop();
   }
+}
+
+/**
+ * Every record the topic holds up to its end offsets at the time of the call (read from the
+ * beginning in a fresh group); throws when they are not all read within `timeoutMs`. For topics
+ * written without transactions, whose offsets are all data records.
+ */
+export async function readTopicToEnd(
+  brokers: string | string[],
+  topic: string,
+  timeoutMs = 60_000,
+): Promise<TopicRecord[]> {
+  const kafka = new Kafka({
+    brokers: typeof brokers === 'string' ? brokers.split(',') : brokers,
+    clientId: `test-reader-${randomUUID()}`,
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends: Map<number, bigint>;
+  try {
+    ends = new Map(
+      (await admin.fetchTopicOffsets(topic))
+        .filter((p) => BigInt(p.high) > BigInt(p.low))
+        .map((p) => [p.partition, BigInt(p.high) - 1n]),
+    );
+  } finally {
+    await admin.disconnect();
+  }
+  const reached = (rs: TopicRecord[]) =>
+    new Set(rs.filter((r) => BigInt(r.offset) >= (ends.get(r.partition) ?? -1n)).map((r) => r.partition));
+  const records = await readTopicUntil(brokers, topic, (rs) => reached(rs).size >= ends.size, timeoutMs);
+  const done = reached(records);
+  const missing = [...ends.keys()].filter((p) => !done.has(p));
+  if (missing.length > 0) {
+    throw new Error(
+      `${topic}: partitions ${missing.join(', ')} not read to their end within ${timeoutMs} ms`,
+    );
+  }
+  return records;
 }
