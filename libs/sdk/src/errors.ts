@@ -56,7 +56,7 @@ export class LlmopsUnavailableError extends LlmopsError {
 export class LlmopsValidationError extends LlmopsError {
   override name = 'LlmopsValidationError';
 
-  constructor(field: string, message: string, code = 'invalid_argument', details?: Record<string, unknown>) {
+  constructor(field: string, message: string, code = 'validation_failed', details?: Record<string, unknown>) {
     super(`${field}: ${message}`, code, undefined, { field, ...details });
   }
 }
