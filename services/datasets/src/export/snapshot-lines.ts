@@ -3,12 +3,13 @@
  * in record order. Memory stays bounded whatever the snapshot's size: the cursor fetches one batch
  * at a time, and the next is only asked for when the reader has taken the lines already made (the
  * stream is pulled: a slow client slows the cursor down instead of filling a buffer). Destroying
- * the stream (the client went away) closes the cursor on the server. A split that ends before the
- * snapshot's count for it (the snapshot was deleted while it streamed) fails the stream, so the
- * client sees an aborted transfer instead of a complete-looking short file.
+ * the stream (the client went away) closes the cursor on the server. The stream fails, so that the
+ * client sees an aborted transfer instead of a complete-looking wrong file, when a record's `i` is
+ * not above the previous one's (the server returned the split out of snapshot order), or when the
+ * split ends before the snapshot's count for it (the snapshot was deleted while it streamed).
  */
 import { Readable } from 'node:stream';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { ExportFormat } from '@llmops/contracts';
 import { DatasetsMetrics } from '../metrics/datasets-metrics';
 import type { SnapshotDoc } from '../persistence/datasets.schemas';
@@ -27,8 +28,30 @@ export class ShortSplitError extends Error {
   }
 }
 
+/** A record came out of snapshot order: its `i` is not above the previous record's. */
+export class RecordOrderError extends Error {
+  constructor(build: string, split: string, previous: number, i: number) {
+    super(`split ${split} of build ${build} came out of snapshot order: record ${i} after ${previous}`);
+  }
+}
+
+/**
+ * Checks, record by record, that `i` strictly increases: what makes a download the split in
+ * snapshot order, whether the server sorted it or returned it in natural order. Throws
+ * RecordOrderError at the first record that breaks it.
+ */
+export function snapshotOrderCheck(build: string, split: string): (i: number) => void {
+  let previous = -1;
+  return (i) => {
+    if (!(i > previous)) throw new RecordOrderError(build, split, previous, i);
+    previous = i;
+  };
+}
+
 @Injectable()
 export class SnapshotLines {
+  private readonly logger = new Logger(SnapshotLines.name);
+
   constructor(
     private readonly snapshots: SnapshotRepository,
     private readonly metrics: DatasetsMetrics,
@@ -38,7 +61,8 @@ export class SnapshotLines {
    * The records of `split` of the snapshot, in order, one line each in `format`. The cursor opens
    * at the first read and has no operation deadline (a download lasts as long as the client
    * reads); it closes at the end, on an error, or when the stream is destroyed. The stream fails
-   * (and the response is aborted) when fewer records than `snapshot.splits[split]` are found.
+   * (the response is aborted, and the error logged) when a record comes out of snapshot order or
+   * fewer records than `snapshot.splits[split]` are found.
    */
   open(snapshot: Pick<SnapshotDoc, 'build' | 'splits'>, split: string, format: ExportFormat): Readable {
     const { build } = snapshot;
@@ -47,13 +71,16 @@ export class SnapshotLines {
     const toLine = lineWriter(format);
     const bytes = this.metrics.exportBytes.labels(format);
     const inProgress = this.metrics.exportsInProgress;
+    const logger = this.logger;
 
     async function* chunks(): AsyncGenerator<Buffer> {
       const cursor = snapshots.readRecords(build, split, EXPORT_BATCH_SIZE);
+      const inOrder = snapshotOrderCheck(build, split);
       try {
         let text = '';
         let sent = 0;
-        for await (const { json } of cursor) {
+        for await (const { i, json } of cursor) {
+          inOrder(i);
           text += toLine(JSON.parse(json) as Record<string, unknown>);
           sent++;
           if (text.length >= CHUNK_CHARS) {
@@ -70,11 +97,13 @@ export class SnapshotLines {
           bytes.inc(chunk.length);
           yield chunk;
         }
+      } catch (err) {
+        logger.error(`download aborted: ${(err as Error).message}`);
+        throw err;
       } finally {
         await cursor.close();
       }
     }
-
     inProgress.inc();
     const stream = Readable.from(chunks(), { objectMode: false });
     stream.once('close', () => inProgress.dec());

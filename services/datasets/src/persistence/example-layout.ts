@@ -10,3 +10,9 @@
 export type ExampleLayout = 'documents' | 'facts';
 
 export const EXAMPLE_LAYOUT = Symbol('EXAMPLE_LAYOUT');
+
+/**
+ * The kind of server behind the connection (`mongoServerKind`), asked once at boot: it decides the
+ * `auto` example layout and how a download reads a split (SnapshotRepository.readRecords).
+ */
+export const MONGO_SERVER_KIND = Symbol('MONGO_SERVER_KIND');

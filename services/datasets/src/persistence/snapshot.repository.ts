@@ -1,8 +1,9 @@
-import { isDuplicateKey, requestCollection, uuidv7Time } from '@llmops/platform';
-import { Injectable } from '@nestjs/common';
+import { isDuplicateKey, type MongoServerKind, requestCollection, uuidv7Time } from '@llmops/platform';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model, mongo } from 'mongoose';
 import { SNAPSHOT, SNAPSHOT_RECORD, type SnapshotDoc, type SnapshotRecordDoc } from './datasets.schemas';
+import { MONGO_SERVER_KIND } from './example-layout';
 
 /** A snapshot ref: its 64-hex content id, its sequence number, or `latest`. */
 export const SNAPSHOT_ID = /^[0-9a-f]{64}$/;
@@ -24,6 +25,7 @@ export class SnapshotRepository {
   constructor(
     @InjectModel(SNAPSHOT) model: Model<SnapshotDoc>,
     @InjectModel(SNAPSHOT_RECORD) recordModel: Model<SnapshotRecordDoc>,
+    @Inject(MONGO_SERVER_KIND) private readonly server: MongoServerKind,
   ) {
     this.snapshots = requestCollection(model);
     this.background = model.collection as unknown as mongo.Collection<SnapshotDoc>;
@@ -90,25 +92,36 @@ export class SnapshotRepository {
   }
 
   /**
-   * Writes one chunk of a build's records (unordered: ids are unique by construction), each as its
-   * canonical JSON text (`json`), the bytes the snapshot id hashes.
+   * Writes one chunk of a build's records, each as its canonical JSON text (`json`), the bytes the
+   * snapshot id hashes. Ordered, so that rows are stored in `i` order (a build writes its chunks in
+   * that order, one at a time): FerretDB downloads read them back in natural order.
    */
   async insertRecords(records: SnapshotRecordDoc[]): Promise<void> {
-    if (records.length > 0) await this.records.insertMany(records, { ordered: false });
+    if (records.length > 0) await this.records.insertMany(records, { ordered: true });
   }
 
   /**
-   * A cursor over the canonical JSON of one split of a build's records, in snapshot order, `batchSize`
-   * per round trip, without an operation deadline (a download lasts as long as the client reads).
+   * A cursor over one split of a build's records (`i` and the canonical JSON), `batchSize` per round
+   * trip, without an operation deadline (a download lasts as long as the client reads). In snapshot
+   * order (`i` ascending), obtained per server:
+   * - MongoDB: sorted through the `{build, split, i}` index, which streams.
+   * - FerretDB: in natural order, unsorted. FerretDB pushes no filter or sort down (every query scans
+   *   the collection) and sorts a whole result in its own memory before the first batch, which a
+   *   large split does not survive; a build writes its records in `i` order, one chunk at a time,
+   *   so its rows come back in that order. The reader must still check that `i` increases.
    */
   readRecords(
     build: string,
     split: string,
     batchSize: number,
-  ): mongo.FindCursor<Pick<SnapshotRecordDoc, 'json'>> {
-    return this.records.find<Pick<SnapshotRecordDoc, 'json'>>(
+  ): mongo.FindCursor<Pick<SnapshotRecordDoc, 'i' | 'json'>> {
+    return this.records.find<Pick<SnapshotRecordDoc, 'i' | 'json'>>(
       { build, split },
-      { sort: { i: 1 }, projection: { _id: 0, json: 1 }, batchSize },
+      {
+        ...(this.server === 'mongodb' ? { sort: { i: 1 } } : {}),
+        projection: { _id: 0, i: 1, json: 1 },
+        batchSize,
+      },
     );
   }
 
