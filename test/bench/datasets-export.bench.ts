@@ -1,20 +1,25 @@
 /**
  * Benchmark: downloading a large snapshot split from the datasets service, which must not hold the
- * snapshot in memory. The service runs as a child process as production runs it (built first:
- * `nx run datasets:build`, then `node --enable-source-maps dist/services/datasets/src/main.js`) on
- * its own database; BENCH_RECORDS (1,000,000) chat records of about 300 bytes are written
- * straight into `snapshot_records` with insertMany, as the snapshot builder stores them. Then:
+ * snapshot in memory. The service runs as a child process exactly as deployed: built first
+ * (`nx run datasets:build`), then the command of the image's `datasets` stage (the CMD of
+ * deploy/docker/Dockerfile, which the Kubernetes manifest repeats: `node --enable-source-maps
+ * --optimize-for-size dist/services/datasets/src/main.js`), with its consumer running as it does in
+ * every deployment, on its own database and topic prefix. BENCH_RECORDS (1,000,000) chat records of
+ * about 300 bytes are written straight into `snapshot_records` in snapshot order, one ordered
+ * insertMany at a time, as the snapshot builder stores them. Then:
  *
  * - ours: `GET /v1/datasets/{name}/snapshots/latest/download?split=train` read to the end over HTTP,
  *   while the service's RSS is sampled every 50 ms: the peak RSS (goal < 150 MB), how much it
  *   rose over the idle service's, and records/s;
- * - baseline: the same cursor (same query, sort, batch size and projection) read in this process
- *   and written as the same JSONL lines, without HTTP or the service: records/s.
+ * - baseline: the same read in this process (the same query, order, batch size and projection as
+ *   the service's reader on this server: sorted by `i` on MongoDB, natural order on FerretDB) and
+ *   written as the same JSONL lines, without HTTP or the service: records/s.
  *
  * Throughput is reported as ours/baseline, measured in the same run (the database's cost of reading
- * and sorting the split is in both). The run's database is dropped at the end.
+ * the split is in both). The run's database is dropped at the end.
  *
- * Run: BENCH_ONLY=datasets-export npm run bench   (several minutes with 1,000,000 records)
+ * Run: BENCH_ONLY=datasets-export npm run bench   (about half an hour with 1,000,000 records on
+ *      FerretDB on a busy 2-core host: the seeding and each of the two reads take about 10 minutes)
  * Env: KAFKA_BROKERS, MONGODB_URI as for the service; BENCH_RECORDS (1000000), BENCH_SEED_CHUNK
  *      (5000 records per insertMany), BENCH_SAMPLE_MS (50).
  */
@@ -25,8 +30,9 @@ import { readFileSync } from 'node:fs';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import os from 'node:os';
 import { canonicalize } from '@llmops/hashing';
+import { mongoServerKind } from '@llmops/platform';
 import { freePort, issueTestKey, TEST_KEY_PEPPER } from '@llmops/testing';
-import { mongo } from 'mongoose';
+import mongoose, { type mongo } from 'mongoose';
 /* eslint-disable @nx/enforce-module-boundaries -- the baseline writes the service's own lines from
    the service's own cursor, so that only HTTP and the service differ; nothing ships from here. */
 import { lineWriter } from '../../services/datasets/src/export/formats';
@@ -52,9 +58,21 @@ const RSS_GOAL_MB = 150;
 const THROUGHPUT_GOAL = 0.8;
 const DATASET = 'bench-sft';
 
-/** The built service (as the image runs it) on `port`, its own database and topic prefix. */
+/** The command of the image's `datasets` stage (deploy/docker/Dockerfile), as an argv. */
+function imageCommand(): string[] {
+  const dockerfile = readFileSync(`${ROOT}/deploy/docker/Dockerfile`, 'utf8');
+  const stage = /^FROM \S+ AS datasets$([\s\S]*?)(?=^FROM |(?![\s\S]))/m.exec(dockerfile)?.[1] ?? '';
+  const cmd = /^CMD (\[.*\])$/m.exec(stage)?.[1];
+  if (!cmd) throw new Error('no CMD in the datasets stage of deploy/docker/Dockerfile');
+  return JSON.parse(cmd) as string[];
+}
+
+/** The built service, started with the image's command, on `port`, its own database and topic prefix. */
 function startBuiltService(port: number, run: string): ChildProcess {
-  return spawn(process.execPath, ['--enable-source-maps', 'dist/services/datasets/src/main.js'], {
+  const [node, ...args] = imageCommand();
+  if (node !== 'node') throw new Error(`the datasets image runs ${node}, not node`);
+  console.log(`service: node ${args.join(' ')}`);
+  return spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -67,7 +85,6 @@ function startBuiltService(port: number, run: string): ChildProcess {
       KAFKA_TOPIC_PREFIX: `${run}.`,
       LOG_LEVEL: 'warn',
       LLMOPS_KEY_PEPPER: TEST_KEY_PEPPER,
-      DATASETS_CONSUMER_ENABLED: 'false',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -112,7 +129,7 @@ async function seed(db: mongo.Db, build: string): Promise<void> {
     for (let i = start; i < Math.min(RECORDS, start + SEED_CHUNK); i++) {
       docs.push({ _id: `${build}:${i}` as never, build, i, split: 'train', json: canonicalize(record(i)) });
     }
-    await records.insertMany(docs, { ordered: false });
+    await records.insertMany(docs, { ordered: true });
   }
   console.log(`seeded ${RECORDS} records in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   await db.collection('snapshots').insertOne({
@@ -132,22 +149,31 @@ async function seed(db: mongo.Db, build: string): Promise<void> {
   });
 }
 
-/** The baseline: the download's cursor and lines, in this process. */
+/**
+ * The baseline: the download's read and lines, in this process: the query of
+ * SnapshotRepository.readRecords (sorted by `i` on MongoDB, natural order on FerretDB).
+ */
 async function readCursor(
   db: mongo.Db,
   build: string,
+  sorted: boolean,
 ): Promise<{ records: number; bytes: number; seconds: number }> {
   const toLine = lineWriter('openai-chat');
   const started = performance.now();
   let records = 0;
   let bytes = 0;
-  const cursor = db
-    .collection<{ json: string }>('snapshot_records')
-    .find(
-      { build, split: 'train' },
-      { sort: { i: 1 }, projection: { _id: 0, json: 1 }, batchSize: EXPORT_BATCH_SIZE },
-    );
-  for await (const { json } of cursor) {
+  let previous = -1;
+  const cursor = db.collection<{ i: number; json: string }>('snapshot_records').find(
+    { build, split: 'train' },
+    {
+      ...(sorted ? { sort: { i: 1 } } : {}),
+      projection: { _id: 0, i: 1, json: 1 },
+      batchSize: EXPORT_BATCH_SIZE,
+    },
+  );
+  for await (const { i, json } of cursor) {
+    if (!(i > previous)) throw new Error(`record ${i} after ${previous}: not in snapshot order`);
+    previous = i;
     bytes += Buffer.byteLength(toLine(JSON.parse(json) as Record<string, unknown>));
     records++;
   }
@@ -193,9 +219,9 @@ async function download(
 async function main(): Promise<void> {
   const run = runId();
   const dbName = `${run}_datasets`;
-  const client = new mongo.MongoClient(MONGO);
-  await client.connect();
-  const db = client.db(dbName);
+  const connection = await mongoose.createConnection(MONGO, { dbName }).asPromise();
+  const db = connection.db!;
+  const sorted = (await mongoServerKind(connection)) === 'mongodb';
   console.log(`database ${dbName} (dropped at the end)`);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -226,7 +252,7 @@ async function main(): Promise<void> {
       `${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}; service idle RSS ${idle.rss.toFixed(0)} MB`,
     );
 
-    const baseline = await readCursor(db, build);
+    const baseline = await readCursor(db, build, sorted);
     console.log(
       `baseline (cursor in process): ${baseline.records} records, ${(baseline.bytes / 1e6).toFixed(0)} MB in ${baseline.seconds.toFixed(1)} s`,
     );
@@ -260,7 +286,7 @@ async function main(): Promise<void> {
   } finally {
     await stopChild(child);
     await db.dropDatabase().catch(() => undefined);
-    await client.close();
+    await connection.close();
   }
 }
 

@@ -131,6 +131,7 @@ describe('kubernetes manifests', () => {
       expect(container?.command).toEqual([
         'node',
         '--enable-source-maps',
+        ...(name === 'datasets' ? ['--optimize-for-size'] : []),
         `dist/services/${name}/src/main.js`,
       ]);
     });

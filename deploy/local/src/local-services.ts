@@ -9,6 +9,8 @@ export interface LocalService {
   port: number;
   /** ANSI colour of its log prefix. */
   color: number;
+  /** Node flags it runs with, as its image does (deploy/docker/Dockerfile). */
+  nodeFlags?: string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -20,7 +22,12 @@ export function localServices(env: Env = process.env): LocalService[] {
     { name: 'assignment', port: Number(env.ASSIGNMENT_PORT ?? 3002), color: 35 },
     { name: 'feedback', port: Number(env.FEEDBACK_PORT ?? 3003), color: 33 },
     { name: 'analytics', port: Number(env.ANALYTICS_PORT ?? 3004), color: 32 },
-    { name: 'datasets', port: Number(env.DATASETS_PORT ?? 3006), color: 94 },
+    {
+      name: 'datasets',
+      port: Number(env.DATASETS_PORT ?? 3006),
+      color: 94,
+      nodeFlags: ['--optimize-for-size'],
+    },
   ];
 }
 

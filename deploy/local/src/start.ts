@@ -158,7 +158,7 @@ async function main(): Promise<void> {
     });
     const child = spawn(
       process.execPath,
-      ['-r', '@swc-node/register', join('services', s.name, 'src', 'main.ts')],
+      [...(s.nodeFlags ?? []), '-r', '@swc-node/register', join('services', s.name, 'src', 'main.ts')],
       { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     pipeLines(child, s.name, s.color);
