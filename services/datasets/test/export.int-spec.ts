@@ -5,10 +5,12 @@ import { runInNewContext } from 'node:vm';
 import { sha256Hex } from '@llmops/hashing';
 import { KeyDirectory } from '@llmops/platform';
 import { expectEventually, issueTestKey, type TestInfra, testInfra } from '@llmops/testing';
+import { Logger } from '@nestjs/common';
 import { getModelToken } from '@nestjs/mongoose';
 import type { Model, mongo } from 'mongoose';
 import { evalLine, openAiChatLine, openAiPreferenceLine, trlDpoLine } from '../src/export/formats';
 import { DatasetsMetrics } from '../src/metrics/datasets-metrics';
+import { MONGO_SERVER_KIND } from '../src/persistence/example-layout';
 import { SnapshotRepository } from '../src/persistence/snapshot.repository';
 import {
   SNAPSHOT_RECORD,
@@ -90,7 +92,8 @@ describe('snapshot downloads', () => {
     svc = await startDatasets(infra, { DATASETS_CONSUMER_ENABLED: 'false' });
     metrics = svc.app.get(DatasetsMetrics);
 
-    // More records than one cursor batch, stored out of order: downloads follow `i`, not insertion.
+    // More records than one cursor batch, written in chunks as a build writes them (the `_id`s
+    // `<build>:<i>` do not sort in `i` order).
     chatRecords = Array.from({ length: 1_234 }, (_, n) =>
       chatRecord(n, n % 10 === 0 ? 'validation' : 'train'),
     );
@@ -380,7 +383,7 @@ describe('snapshot downloads', () => {
       return id!;
     };
 
-    // Seven downloads, each sorted in full by FerretDB before its first batch: slow on a busy host.
+    // Seven downloads, each of a split that FerretDB scans the collection for: slow on a busy host.
     it('closes the cursor on the server and keeps nothing', async () => {
       const gc = collectGarbage();
       // Warm-up (lazy initialisation is not a leak), then the heap with nothing in progress.
@@ -476,6 +479,84 @@ describe('snapshot downloads', () => {
       expect(lines(text)).toHaveLength(BIG);
       expect((await exported('openai-chat')) - before).toBe(bodyBytes);
       await expectEventually(async () => expect(await gauge()).toBe(0), { timeoutMs: 10_000 });
+    });
+
+    it('holds about one batch of a split, not the split, while a client reads slowly', async () => {
+      const gc = collectGarbage();
+      const heapBefore = gc();
+      const before = await exported('openai-chat');
+      const res = await get();
+      expect(res.statusCode).toBe(200);
+      // Read a third of the body (counting bytes, keeping none), then stop reading.
+      let received = 0;
+      let stopped = false;
+      await new Promise<void>((resolve) => {
+        res.on('data', (chunk: Buffer) => {
+          received += chunk.length;
+          if (!stopped && received >= bodyBytes / 3) {
+            stopped = true;
+            res.pause();
+            resolve();
+          }
+        });
+      });
+      // The server stops once the socket is full: what it has sent stops growing.
+      let sent = -1;
+      await expectEventually(async () => {
+        const now = (await exported('openai-chat')) - before;
+        const settled = now === sent;
+        sent = now;
+        expect(settled).toBe(true);
+      });
+      const heapHeld = gc() - heapBefore;
+      expect(sent).toBeLessThan(bodyBytes);
+      // One cursor batch (500 records of about 2 KB) and a chunk of lines; the split is 6 MB of JSONL.
+      expect(heapHeld).toBeLessThan(bodyBytes / 3);
+      const ended = new Promise((resolve) => res.once('end', resolve));
+      res.resume();
+      await ended;
+      expect(received).toBe(bodyBytes);
+    });
+
+    it('never serves a split out of snapshot order: the server sorts it or the download aborts', async () => {
+      // A split whose rows are stored in another order than `i` (what a build never writes):
+      // the second half first.
+      const records = Array.from({ length: 1_200 }, (_, n) =>
+        chatRecord(n, 'train', ' lorem ipsum'.repeat(40)),
+      );
+      const shuffled = await seedSnapshot(svc.app, { dataset: 'shuffled', format: 'chat', records });
+      const collection = svc.app.get<Model<SnapshotRecordDoc>>(getModelToken(SNAPSHOT_RECORD)).collection;
+      const stored = await collection.find({ build: shuffled.build }).toArray();
+      await collection.deleteMany({ build: shuffled.build });
+      const byI = stored.sort((a, b) => a.i - b.i);
+      await collection.insertMany([...byI.slice(600), ...byI.slice(0, 600)], { ordered: true });
+      const logged = jest.spyOn(Logger.prototype, 'error');
+      try {
+        const res = await get('shuffled');
+        expect(res.statusCode).toBe(200);
+        let received = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (received += chunk));
+        res.on('error', () => undefined); // "aborted" on FerretDB
+        await new Promise((resolve) => res.once('close', resolve));
+        const expected = records.map((r) => openAiChatLine(r as never)).join('');
+        if (svc.app.get(MONGO_SERVER_KIND) === 'mongodb') {
+          // Sorted through the {build, split, i} index.
+          expect(res.complete).toBe(true);
+          expect(received).toBe(expected);
+        } else {
+          // Natural order: records 600 to 1199 come first, then 0, which the reader refuses: the
+          // lines sent before it end in an aborted transfer, never in a complete-looking file.
+          expect(res.complete).toBe(false);
+          expect(received.length).toBeLessThan(expected.length);
+          expect(logged).toHaveBeenCalledWith(
+            `download aborted: split train of build ${shuffled.build} came out of snapshot order: record 0 after 1199`,
+          );
+        }
+        await expectEventually(async () => expect(await gauge()).toBe(0), { timeoutMs: 10_000 });
+      } finally {
+        logged.mockRestore();
+      }
     });
   });
 });
