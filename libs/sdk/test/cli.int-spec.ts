@@ -1,15 +1,15 @@
 /**
  * The `llmops` CLI against real registry, assignment, analytics and datasets processes: the root
  * README's CLI examples run as written (through bash, as `npx llmops` from the workspace), each
- * command's output as text and with --json, the exit code and message of a platform error, and bad
- * files refused before any request.
+ * command's output as text and with --json, the exit code and message of a platform error (bad
+ * files and usage, refused before any request, are in src/cli.spec.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { expectEventually, extractExamples, extractFiles, freePort, runExample } from '@llmops/testing';
+import { expectEventually, extractExamples, extractFiles, runExample } from '@llmops/testing';
 import { EXIT, run } from '../src/cli';
 import { api, type Stack, startStack } from './support/stack';
 
@@ -212,78 +212,6 @@ describe('prompts', () => {
     }
     expect(failure?.status).toBe(EXIT.refused);
     expect(failure?.stderr).toMatch(/prompt_not_found, HTTP 404/);
-  });
-
-  it('an unreachable service exits 3 after the retries', async () => {
-    const closed = `http://127.0.0.1:${await freePort()}`;
-    const down = await cli('--url', `registry=${closed}`, 'prompts', 'get', 'translator');
-    expect(down.code).toBe(EXIT.unavailable);
-    expect(down.stderr).toMatch(/^llmops: get prompt translator@latest: .*\(unreachable\)/);
-  });
-});
-
-describe('bad input exits 2 before any request', () => {
-  // Every service URL points at a closed port: a request would fail with exit 3, not 2.
-  let closed: string;
-  beforeAll(async () => {
-    closed = `http://127.0.0.1:${await freePort()}`;
-  });
-  const refused = async (args: string[], message: RegExp) => {
-    const r = await cli('--url', closed, ...args);
-    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
-      code: EXIT.usage,
-      stdout: '',
-      stderr: expect.stringMatching(message),
-    });
-  };
-
-  it('invalid JSON and YAML name the place', async () => {
-    await refused(
-      ['prompts', 'push', file('broken.json', '{\n  "name": "x",\n  "spec": {,}\n}')],
-      /broken\.json: invalid JSON at line 3, column 12: /,
-    );
-    await refused(
-      ['prompts', 'push', file('broken.yaml', 'name: x\nspec: [a\n')],
-      /broken\.yaml: invalid YAML: .*line 3/,
-    );
-    await refused(['prompts', 'push', join(dir, 'absent.json')], /absent\.json: cannot read it \(ENOENT\)/);
-    await refused(
-      ['prompts', 'push', file('prompt.txt', 'x')],
-      /prompt\.txt: expected a \.json, \.yaml or \.yml file/,
-    );
-  });
-
-  it('a file of the wrong shape names the field', async () => {
-    await refused(
-      ['prompts', 'push', file('no-model.yaml', 'name: x\nspec: { template: "hi" }\n')],
-      /no-model\.yaml: spec\.model: expected a non-empty string/,
-    );
-    await refused(
-      ['prompts', 'push', file('typo.yaml', 'name: x\nspecs: { model: m, template: t }\n')],
-      /typo\.yaml: unknown field specs \(expected name, spec, metadata\)/,
-    );
-    await refused(
-      [
-        'experiments',
-        'create',
-        file(
-          'ref.yaml',
-          'key: e\narms:\n  - { name: A, weight: 1, prompt: { name: p, ref: 1 } }\n  - { name: B, weight: 1, prompt: { name: p, ref: "2" } }\n',
-        ),
-      ],
-      /ref\.yaml: arms\[0\]\.prompt\.ref: expected a non-empty string \(quote it in YAML, e\.g\. "1"\)/,
-    );
-    await refused(
-      ['datasets', 'create', file('dataset.json', '{"name":"d","format":"sft"}')],
-      /dataset\.json: format: expected chat, preference or eval/,
-    );
-  });
-
-  it('usage errors: an unknown command or option, a bad choice, a bad --url', async () => {
-    await refused(['prompts', 'fetch', 'x'], /unknown command 'fetch'/);
-    await refused(['prompts', 'get', 'x', '--verbose'], /unknown option '--verbose'/);
-    await refused(['experiments', 'results', 'x', '--window', '2d'], /Allowed choices are 1h, 24h, 7d, all/);
-    await refused(['--url', 'search=http://x', 'prompts', 'get', 'x'], /--url: unknown service search/);
   });
 });
 
