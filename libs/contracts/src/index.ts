@@ -23,3 +23,4 @@ export * from './catalog';
 export * from './envelope';
 export * from './json-schema';
 export * from './asyncapi';
+export * from './decision';

@@ -1,3 +1,4 @@
+import { parseDecisionPolicy } from '@llmops/contracts';
 import {
   evaluateDecision,
   guardrailKey,
@@ -202,6 +203,25 @@ describe('evaluateDecision', () => {
       ],
     };
     expect(unwrap(evaluateDecision(policy, input)).primary[0].reason).toBe('no-data');
+  });
+
+  it('takes the policy validated by @llmops/contracts as it is', () => {
+    const parsed = parseDecisionPolicy({
+      primary: 'rating',
+      direction: 'increase',
+      guardrails: [{ metric: 'latencyMs', maxRelativeIncrease: 0.1 }],
+      autoStop: { onGuardrailBreach: true },
+    });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+    const validated: DecisionPolicy = parsed.value; // the compile-time check
+    const input: DecisionArms = {
+      control: 'A',
+      arms: [
+        { arm: 'A', metrics: { rating: agg(100, 3.5, 1), latencyMs: agg(100, 800, 400) } },
+        { arm: 'B', metrics: { rating: agg(100, 3.5, 1), latencyMs: agg(100, 800, 400) } },
+      ],
+    };
+    expect(unwrap(evaluateDecision(validated, input))).toMatchObject({ verdict: 'continue', alpha: 0.05 });
   });
 
   it.each([
