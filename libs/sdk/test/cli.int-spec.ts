@@ -1,5 +1,6 @@
 /**
- * The `llmops` CLI against real registry, assignment, analytics and datasets processes: the root
+ * The `llmops` CLI against real registry, assignment, feedback, analytics and datasets processes
+ * (feedback takes the generations a dataset is made of): the root
  * README's CLI examples run as written (through bash, as `npx llmops` from the workspace), each
  * command's output as text and with --json, the exit code and message of a platform error (bad
  * files and usage, refused before any request, are in src/cli.spec.ts).
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { expectEventually, extractExamples, extractFiles, runExample } from '@llmops/testing';
 import { EXIT, run } from '../src/cli';
+import { LlmopsClient } from '../src/client';
 import { api, type Stack, startStack } from './support/stack';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -22,7 +24,7 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'llmops-cli-'));
-  stack = await startStack(['registry', 'assignment', 'analytics', 'datasets']);
+  stack = await startStack(['registry', 'assignment', 'feedback', 'analytics', 'datasets']);
   env = {
     LLMOPS_API_KEY: stack.key.key,
     LLMOPS_REGISTRY_URL: stack.urls.registry,
@@ -265,17 +267,51 @@ describe('experiments and datasets', () => {
     expect((await cli('datasets', 'create', dataset)).stdout).toBe('translator-chat created (chat)\n');
     const snapshot = await cli('datasets', 'snapshot', 'translator-chat');
     expect(snapshot.stdout).toMatch(/^translator-chat snapshot 1: 0 records \(.*\)\n {2}id [0-9a-f]{64}\n$/);
-    const again = await cli('--json', 'datasets', 'snapshot', 'translator-chat');
-    expect(again.json()).toMatchObject({ dataset: 'translator-chat', sequence: 1, records: 0 });
     const output = join(dir, 'chat.train.jsonl');
-    const saved = await cli('--json', 'datasets', 'download', 'translator-chat', '1', '-o', output);
-    expect(saved.json()).toEqual({
+    const empty = await cli('--json', 'datasets', 'download', 'translator-chat', '1', '-o', output);
+    expect(empty.json()).toEqual({
       file: output,
       lines: 0,
       snapshot: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     expect(readFileSync(output, 'utf8')).toBe('');
-    expect(await cli('datasets', 'download', 'translator-chat')).toMatchObject({ code: EXIT.ok, stdout: '' });
+
+    // Three generations of the prompt, logged with the SDK; the datasets service reads them from Kafka.
+    const { hash } = (await api(stack, 'registry', 'GET', '/v1/prompts/translator/versions/1')).body as {
+      hash: string;
+    };
+    const client = new LlmopsClient({ apiKey: stack.key.key, urls: { feedback: stack.urls.feedback } });
+    for (const text of ['cat', 'dog', 'bird'])
+      await client.generations.log({
+        model: 'gpt-4o-mini',
+        prompt: { name: 'translator', hash },
+        input: `Translate to French: ${text}`,
+        output: `le ${text}`,
+        latencyMs: 120,
+      });
+    expect(await client.shutdown()).toEqual({ rejected: [] });
+    const full = await expectEventually(
+      async () => {
+        const r = await cli('--json', 'datasets', 'snapshot', 'translator-chat');
+        expect(r.json()).toMatchObject({ dataset: 'translator-chat', records: 3 });
+        return r.json();
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    const unchanged = await cli('datasets', 'snapshot', 'translator-chat');
+    expect(unchanged.stdout).toBe(
+      `translator-chat snapshot ${String(full.sequence)}: 3 records (train 3), unchanged\n  id ${String(full.id)}\n`,
+    );
+    const saved = await cli('datasets', 'download', 'translator-chat', 'latest', '-o', output);
+    expect(saved.stdout).toBe(`${output}: 3 lines of snapshot ${String(full.id)}\n`);
+    const lines = readFileSync(output, 'utf8').trimEnd().split('\n');
+    expect(
+      lines
+        .map((l) => (JSON.parse(l) as { messages: Array<{ content: string }> }).messages.at(-1)?.content)
+        .sort(),
+    ).toEqual(['le bird', 'le cat', 'le dog']);
+    const stdout = await cli('datasets', 'download', 'translator-chat', '--split', 'train');
+    expect(stdout).toMatchObject({ code: EXIT.ok, stdout: readFileSync(output, 'utf8') });
     const wrong = await cli('datasets', 'download', 'translator-chat', '--format', 'trl-dpo');
     expect(wrong.code).toBe(EXIT.refused);
     expect(wrong.stderr).toContain('HTTP 400');

@@ -69,6 +69,9 @@ export async function startStack(names: readonly StackService[]): Promise<Stack>
           MONGODB_URI: infra.mongoBaseUri,
           MONGODB_DB: `${infra.dbName}_${name}`,
           ...(name === 'assignment' && urls.registry ? { REGISTRY_URL: urls.registry } : {}),
+          // The consumer groups of this test's own (prefixed) topics.
+          ...(name === 'analytics' ? { ANALYTICS_CONSUMER_GROUP: `${infra.id}-analytics` } : {}),
+          ...(name === 'datasets' ? { DATASETS_CONSUMER_GROUP: `${infra.id}-datasets` } : {}),
           PORT: String(ports[name]),
           HOST: '127.0.0.1',
         },
