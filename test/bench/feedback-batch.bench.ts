@@ -35,25 +35,13 @@
  *      BENCH_CLAIM_WRITERS (1) and BENCH_CLAIM_LINGER_MS (0): the claim-bound's writes in flight and
  *      how long a claim group waits for more claims.
  */
-import {
-  CLOUDEVENTS_CONTENT_TYPE,
-  createEvent,
-  EVENT_SOURCES,
-  EVENT_TYPES,
-  serializeEvent,
-  TOPICS,
-  topicName,
-} from '@llmops/contracts';
+import { CLOUDEVENTS_CONTENT_TYPE, TOPICS, topicName } from '@llmops/contracts';
 import type { ChildProcess } from 'node:child_process';
-import { Kafka, logLevel } from 'kafkajs';
 import { mongo as driver } from 'mongoose';
 import { v7 as uuidv7 } from 'uuid';
 import { contextHeaders, newContext } from '@llmops/platform';
 import {
-  hostBusySince,
-  hostCpu,
   httpBench,
-  KAFKA,
   medianOfRounds,
   MONGO,
   reportRatio,
@@ -67,7 +55,13 @@ import {
   stopChild,
 } from './support/harness';
 import {
-  BENCH_EXPERIMENT,
+  BATCH_ITEMS as ITEMS,
+  batchItem as item,
+  createBaselineTopic as createTopic,
+  FEEDBACK_PARTITIONS as PARTITIONS,
+  measureKafkaBaseline,
+} from './support/feedback-baseline';
+import {
   claimDb,
   dropClaimDb,
   FEEDBACK_BENCH_ENV,
@@ -78,23 +72,7 @@ import {
 } from './support/feedback-claims';
 import type { IssuedTestKey } from '@llmops/testing';
 
-const ITEMS = 100;
-const PARTITIONS = 6;
 const GOAL = 0.6;
-
-function item(n: number) {
-  return {
-    requestId: `bench-req-${n}`,
-    experiment: BENCH_EXPERIMENT,
-    arm: n % 2 ? 'A' : 'B',
-    rating: (n % 5) + 1,
-    thumbs: n % 3 ? ('up' as const) : ('down' as const),
-    comment: n % 4 ? undefined : 'short comment about the answer',
-    scores: { relevance: (n % 10) / 10 },
-    source: 'user' as const,
-    latencyMs: 800 + (n % 100),
-  };
-}
 
 let seq = 0;
 /** The run's key, sent with every request (the bound servers ignore it). */
@@ -102,27 +80,6 @@ let key: IssuedTestKey | undefined;
 function batchBody(): string {
   const items = Array.from({ length: ITEMS }, () => item(seq++));
   return JSON.stringify({ items });
-}
-
-/** The event the service would publish for an item, serialized by the contracts lib. */
-function serializedEvent(n: number): { key: string; value: string } {
-  const it = item(n);
-  const feedbackId = uuidv7();
-  const now = new Date().toISOString();
-  const event = createEvent(
-    EVENT_TYPES.feedbackSubmitted,
-    {
-      ...it,
-      feedbackId,
-      ratingScale: { min: 1, max: 5 },
-      timestamp: now,
-      receivedAt: now,
-      revision: 1,
-      edit: null,
-    },
-    { source: EVENT_SOURCES.feedback, id: `fb:${feedbackId}:1`, time: now },
-  );
-  return { key: it.requestId, value: serializeEvent(event) };
 }
 
 const {
@@ -159,57 +116,8 @@ function boundRoute(): BoundRoute {
   };
 }
 
-const baselineKafka = new Kafka({
-  brokers: KAFKA.split(','),
-  clientId: 'feedback-bench-baseline',
-  logLevel: logLevel.NOTHING,
-});
-
-async function createTopic(topic: string): Promise<void> {
-  const admin = baselineKafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: -1 }],
-  });
-  await admin.disconnect();
-}
-
-async function measureBaseline(topic: string): Promise<number> {
-  const kafka = baselineKafka;
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  // Serialize up front: the baseline measures Kafka alone, the same bytes ours publishes.
-  const pool = Array.from({ length: 50 }, (_, b) =>
-    Array.from({ length: ITEMS }, (_, i) => ({
-      ...serializedEvent(b * ITEMS + i),
-      headers: { ...contextHeaders(newContext()), 'content-type': CLOUDEVENTS_CONTENT_TYPE },
-    })),
-  );
-  const run = async (seconds: number): Promise<number> => {
-    let sent = 0;
-    const deadline = Date.now() + seconds * 1000;
-    await Promise.all(
-      Array.from({ length: CONNECTIONS }, async (_, c) => {
-        for (let b = c; Date.now() < deadline; b++) {
-          await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages: pool[b % pool.length] }] });
-          sent += ITEMS;
-        }
-      }),
-    );
-    return sent / seconds;
-  };
-  try {
-    await run(WARMUP);
-    const host = hostCpu();
-    const eventsPerSecond = await run(SECONDS);
-    console.log(
-      `baseline  ${eventsPerSecond.toFixed(0).padStart(7)} events/s  (kafkajs sendBatch of ${ITEMS}, ${CONNECTIONS} concurrent senders)${hostBusySince(host)}`,
-    );
-    return eventsPerSecond;
-  } finally {
-    await producer.disconnect();
-  }
+function measureBaseline(topic: string): Promise<number> {
+  return measureKafkaBaseline(topic, { connections: CONNECTIONS, seconds: SECONDS, warmupSeconds: WARMUP });
 }
 
 const CLAIM_GROUP = 800;
