@@ -216,7 +216,7 @@ export function buildProgram(io: CliIo): Command {
       const e = await api.createExperiment(body);
       print(e, () =>
         [
-          `${e.key} created (${e.status}), control ${e.control}, traffic ${e.trafficAllocation * 100}%`,
+          `${e.key} created (${e.status}), control ${e.control}, traffic ${Number((e.trafficAllocation * 100).toFixed(2))}%`,
           ...e.arms.map(
             (a) =>
               `  ${a.name}  weight ${a.weight}  ${a.prompt.name}@${a.prompt.ref} ${short(a.prompt.hash)}`,
@@ -302,7 +302,10 @@ export function buildProgram(io: CliIo): Command {
         });
         const source = Readable.fromWeb(body as WebReadableStream<Uint8Array>);
         if (opts.output === undefined) {
-          await pipeline(source, io.stdout, { end: false });
+          // A reader that stops early (`| head`) closes the pipe: not a failure of the download.
+          await pipeline(source, io.stdout, { end: false }).catch((err: NodeJS.ErrnoException) => {
+            if (err.code !== 'EPIPE') throw err;
+          });
           return;
         }
         const counter = lineCounter();
