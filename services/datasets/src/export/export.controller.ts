@@ -58,7 +58,8 @@ export class ExportController {
     const parsed = parseOrThrow(downloadQuerySchema, query ?? {}, 'query');
     const { snapshot, filename, body } = await this.download.execute(principal.project, name, ref, parsed);
     // The status and headers go out as soon as the body starts to flow, before the first records
-    // are read: a database that sorts a large split first must not keep the client waiting for them.
+    // are read: a database that scans a large collection for the first batch must not keep the client
+    // waiting for them.
     body.once('resume', () => {
       if (!reply.raw.headersSent) reply.raw.flushHeaders();
     });
