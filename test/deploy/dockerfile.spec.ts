@@ -16,6 +16,12 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
 };
+/** The workspace's import aliases (`@llmops/<lib>` → `libs/<lib>/src/index.ts`). */
+const tsPaths = (
+  JSON.parse(readFileSync(join(root, 'tsconfig.base.json'), 'utf8')) as {
+    compilerOptions: { paths: Record<string, string[]> };
+  }
+).compilerOptions.paths;
 const nx = JSON.parse(readFileSync(join(root, 'nx.json'), 'utf8')) as {
   targetDefaults: { build: { options: { command: string } } };
 };
@@ -38,10 +44,11 @@ for (const line of dockerfile.replace(/\\\n/g, ' ').split('\n')) {
  * reachable from its main.ts through relative and @llmops/* imports.
  */
 function runtimePackages(service: string): Set<string> {
-  const aliases: Record<string, string> = {};
-  for (const lib of ['contracts', 'platform', 'hashing', 'stats', 'testing']) {
-    aliases[`@llmops/${lib}`] = join(root, 'libs', lib, 'src', 'index.ts');
-  }
+  const aliases = Object.fromEntries(
+    Object.entries(tsPaths)
+      .filter(([, [target]]) => target.startsWith('libs/'))
+      .map(([alias, [target]]) => [alias, join(root, target)]),
+  );
   const packages = new Set<string>();
   const seen = new Set<string>();
   const visit = (file: string): void => {
