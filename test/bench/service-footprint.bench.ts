@@ -1,7 +1,7 @@
 /**
  * Idle memory and startup time of each service as production runs it: the built JavaScript
- * (`node --enable-source-maps dist/services/<name>/src/main.js`, what the Docker image and the
- * Kubernetes manifests start) against the running Kafka and MongoDB. The benchmark builds first
+ * (`node --enable-source-maps dist/services/<name>/src/main.js`, with the Node flags its image sets,
+ * what the Docker image and the Kubernetes manifests start) against the running Kafka and MongoDB. The benchmark builds first
  * (`npm run build`; unchanged projects are Nx cache hits). Then, one service at a time, alone:
  *
  * - startup: the time from spawn to the first 200 of /health/ready (every dependency probed), and
@@ -17,8 +17,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { freePort } from '@llmops/testing';
+import { freePort, serviceArgs } from '@llmops/testing';
 import {
   cpuSeconds,
   KAFKA,
@@ -38,8 +37,8 @@ const RSS_GOAL_MB = 150;
 const READY_GOAL_MS = 2_000;
 
 const MODES = {
-  built: (name: string) => ['--enable-source-maps', path.join('dist', 'services', name, 'src', 'main.js')],
-  development: (name: string) => ['-r', '@swc-node/register', path.join('services', name, 'src', 'main.ts')],
+  built: (name: string) => serviceArgs(name, 'built'),
+  development: (name: string) => serviceArgs(name, 'source'),
 };
 type Mode = keyof typeof MODES;
 

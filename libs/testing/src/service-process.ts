@@ -7,6 +7,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { localServices } from '@llmops/local-infra';
 import { TEST_KEY_PEPPER } from './api-keys';
 import { freePort } from './dedicated-infra';
 
@@ -31,11 +32,12 @@ export interface ServiceProcess {
 /** `source`: the TypeScript through @swc-node/register; `built`: the compiled JavaScript in dist/. */
 export type ServiceCode = 'source' | 'built';
 
-/** The node arguments that run a service's code. */
+/** The node arguments that run a service's code, with the Node flags it is deployed with. */
 export function serviceArgs(name: string, code: ServiceCode): string[] {
+  const flags = localServices().find((s) => s.name === name)?.nodeFlags ?? [];
   return code === 'built'
-    ? ['--enable-source-maps', join('dist', 'services', name, 'src', 'main.js')]
-    : ['-r', '@swc-node/register', join('services', name, 'src', 'main.ts')];
+    ? [...flags, '--enable-source-maps', join('dist', 'services', name, 'src', 'main.js')]
+    : [...flags, '-r', '@swc-node/register', join('services', name, 'src', 'main.ts')];
 }
 
 /**
