@@ -5,9 +5,6 @@
  * configuration. Reads no service and no infrastructure: only the committed files. The modules are
  * not committed (gitignored): `npm run lint`, `npm run typecheck` and the SDK's build generate them
  * first, replacing the whole folder.
- *
- * `--print` writes nothing and prints `{ "<file>": "<content>" }` for every file instead: the
- * freshness test (libs/sdk/test/generated-types.spec.ts) compares that with the files on disk.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -84,10 +81,6 @@ async function main(): Promise<void> {
   const files = Object.fromEntries(
     await Promise.all(SERVICES.map(async (s) => [sdkTypesFile(s), await sdkTypes(s)] as const)),
   );
-  if (process.argv.includes('--print')) {
-    process.stdout.write(JSON.stringify(files));
-    return;
-  }
   rmSync(join(ROOT, GENERATED), { recursive: true, force: true });
   mkdirSync(join(ROOT, GENERATED), { recursive: true });
   for (const [file, content] of Object.entries(files)) {
