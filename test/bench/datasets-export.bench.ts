@@ -9,7 +9,8 @@
  * insertMany at a time, as the snapshot builder stores them. Then:
  *
  * - ours: `GET /v1/datasets/{name}/snapshots/latest/download?split=train` read to the end over HTTP,
- *   while the service's RSS is sampled every 50 ms: the peak RSS (goal < 150 MB), how much it
+ *   while the service's peak RSS is taken from the kernel's high-water mark (VmHWM, reset when the
+ *   download starts; also sampled every 50 ms for the log): the peak (goal < 150 MB), how much it
  *   rose over the idle service's, and records/s;
  * - baseline: the same read in this process (the same query, order, batch size and projection as
  *   the service's reader on this server: sorted by `i` on MongoDB, natural order on FerretDB) and
@@ -26,7 +27,7 @@
 import 'reflect-metadata';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import os from 'node:os';
 import { canonicalize } from '@llmops/hashing';
@@ -185,7 +186,10 @@ async function download(
   url: string,
   key: string,
   pid: number,
-): Promise<{ records: number; bytes: number; seconds: number; peakRssMb: number }> {
+): Promise<{ records: number; bytes: number; seconds: number; peakRssMb: number; hwmMb: number }> {
+  // The kernel's high-water mark of the resident set, reset to the current RSS (Linux clear_refs
+  // 5), so that after the download it is the true peak of the download, not a 50 ms sample.
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
   let peakRssMb = 0;
   const sampler = setInterval(() => {
     peakRssMb = Math.max(peakRssMb, memoryMb(pid).rss);
@@ -209,10 +213,15 @@ async function download(
       bytes += chunk.length;
       for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) records++;
     }
-    return { records, bytes, seconds: (performance.now() - started) / 1000, peakRssMb };
+    return {
+      records,
+      bytes,
+      seconds: (performance.now() - started) / 1000,
+      peakRssMb: Math.max(peakRssMb, memoryMb(pid).rss),
+      hwmMb: memoryMb(pid).hwm,
+    };
   } finally {
     clearInterval(sampler);
-    peakRssMb = Math.max(peakRssMb, memoryMb(pid).rss);
   }
 }
 
@@ -259,7 +268,7 @@ async function main(): Promise<void> {
     const ours = await download(url, key.key, child.pid!);
     console.log(
       `ours (HTTP download): ${ours.records} records, ${(ours.bytes / 1e6).toFixed(0)} MB in ${ours.seconds.toFixed(1)} s; ` +
-        `peak RSS ${ours.peakRssMb.toFixed(0)} MB (high-water mark since start ${memoryMb(child.pid!).hwm.toFixed(0)} MB); load ${os.loadavg()[0].toFixed(1)}`,
+        `peak RSS ${ours.hwmMb.toFixed(0)} MB (kernel high-water mark; highest ${SAMPLE_MS} ms sample ${ours.peakRssMb.toFixed(0)} MB); load ${os.loadavg()[0].toFixed(1)}`,
     );
     if (ours.records !== RECORDS || ours.bytes !== baseline.bytes) {
       throw new Error(
@@ -268,13 +277,13 @@ async function main(): Promise<void> {
     }
     reportResult({
       measure: `service peak RSS while downloading ${RECORDS.toLocaleString('en-US')} records`,
-      value: ours.peakRssMb,
+      value: ours.hwmMb,
       unit: 'MB',
       goal: { op: '<', value: RSS_GOAL_MB },
     });
     reportResult({
       measure: `service RSS rise over its idle ${idle.rss.toFixed(0)} MB while downloading`,
-      value: ours.peakRssMb - idle.rss,
+      value: ours.hwmMb - idle.rss,
       unit: 'MB',
     });
     reportRatio(
