@@ -8,7 +8,16 @@ import uuid
 import httpx
 import pytest
 
-from llmops_client import BufferOptions, Client, LlmopsError, LlmopsUnavailableError, LlmopsValidationError, RetryPolicy
+from llmops_client import (
+    BufferOptions,
+    Client,
+    LlmopsError,
+    LlmopsRejectedError,
+    LlmopsUnavailableError,
+    LlmopsValidationError,
+    RejectedItem,
+    RetryPolicy,
+)
 from llmops_client._http import RetryPolicy as Policy
 
 
@@ -114,10 +123,13 @@ def test_an_outage_keeps_the_items_until_the_service_is_back_then_sends_each_onc
 def test_items_refused_one_by_one_are_counted_not_retried():
     fake = FakeFeedback()  # its rating scale is 1..5; the client is told 1..10, so 9 reaches it
     with client_for(fake, rating_scale=(1, 10)) as client:
-        client.feedback.log("r1", rating=9)
+        fid = client.feedback.log("r1", rating=9)
         client.feedback.log("r2", rating=2)
-        client.flush()
+        with pytest.raises(LlmopsRejectedError) as refused:
+            client.flush()  # nothing refused goes unreported
+        assert refused.value.rejected == [RejectedItem("feedback", fid, "validation_failed", "rating: expected 1..5")]
         assert client.metrics()["rejected"] == 1 and client.metrics()["sent"] == 1
+        client.flush()  # reported once
     assert len(fake.requests) == 1
 
 
@@ -130,7 +142,9 @@ def test_an_item_json_cannot_encode_is_refused_alone_not_its_batch():
             for i in range(10)
         ]
         meta["scores"][0] = float("nan")  # changed by the caller after log() checked it
-        client.flush()
+        with pytest.raises(LlmopsRejectedError) as refused:
+            client.flush()
+        assert [(r.kind, r.id, r.code) for r in refused.value.rejected] == [("generations", ids[3], "encoding_failed")]
         m = client.metrics()
         assert (m["sent"], m["rejected"], m["pending"]) == (9, 1, 0)
     assert sorted(fake.stored) == sorted(ids[:3] + ids[4:])
@@ -306,3 +320,67 @@ def test_client_options_are_checked(options, field):
     with pytest.raises(LlmopsValidationError) as err:
         Client(**options)
     assert err.value.field == field
+
+
+def test_one_service_down_does_not_hold_back_the_other_queues():
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/generations/batch":
+            raise httpx.ConnectError("connection refused", request=request)
+        items = json.loads(request.content)["items"]
+        return httpx.Response(202, json={"accepted": [i["feedbackId"] for i in items], "rejected": []})
+
+    client = client_for(handler, BufferOptions(max_items=1000, max_batch=100, flush_interval=0.02), attempts=2)
+    client.generations.log(model="m", output="o", latency_ms=1)
+    for i in range(50):
+        client.feedback.log(f"r{i}", thumbs="up")
+    deadline = time.monotonic() + 5
+    while client.metrics()["sent"] < 50:  # sent by the background thread, generations failing first
+        assert time.monotonic() < deadline, client.metrics()
+        time.sleep(0.01)
+    with pytest.raises(LlmopsUnavailableError):
+        client.close()
+    assert client.metrics()["pending"] == 1
+
+
+class TooLarge:
+    """Answers 413 to a batch of more than ``limit`` items, and to an item whose output is ``huge``."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.sizes = []
+        self.stored = set()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        items = json.loads(request.content)["items"]
+        self.sizes.append(len(items))
+        if len(items) > self.limit or any(i["output"] == "huge" for i in items):
+            return httpx.Response(413, json={"error": {"code": "payload_too_large", "message": "body too large"}})
+        self.stored.update(i["requestId"] for i in items)
+        return httpx.Response(202, json={"accepted": [i["requestId"] for i in items], "rejected": []})
+
+
+def test_a_413_halves_the_batch_down_to_one_item_and_flush_reports_the_item_refused_alone():
+    fake = TooLarge(limit=100)
+    with client_for(fake) as client:
+        ids = [client.generations.log(model="m", output="huge" if i == 7 else "o", latency_ms=1) for i in range(300)]
+        with pytest.raises(LlmopsRejectedError) as refused:
+            client.flush()
+        assert refused.value.rejected == [RejectedItem("generations", ids[7], "payload_too_large", "body too large")]
+        assert client.metrics()["sent"] == 299 and client.metrics()["pending"] == 0
+    assert fake.stored == set(ids) - {ids[7]}
+    assert fake.sizes[:2] == [300, 150] and max(fake.sizes[2:]) <= 75
+
+
+@pytest.mark.parametrize("status", [401, 403, 500])
+def test_a_batch_refused_as_a_whole_is_reported_by_flush(status):
+    fake = FakeFeedback(script=[status])
+    with client_for(fake) as client:
+        fids = [client.feedback.log(f"r{i}", thumbs="up") for i in range(3)]
+        with pytest.raises(LlmopsRejectedError) as refused:
+            client.flush()
+        assert [r.id for r in refused.value.rejected] == fids
+        assert {r.code for r in refused.value.rejected} == {"broker_unavailable"}
+        assert refused.value.code == "items_rejected" and client.metrics()["rejected"] == 3
+        client.feedback.log("r9", thumbs="down")
+        client.flush()  # the next batch goes through; the refused ones are not resent
+    assert len(fake.stored) == 1

@@ -2,7 +2,14 @@
 
 from ._http import RetryPolicy
 from .client import Client
-from .errors import LlmopsError, LlmopsHttpError, LlmopsUnavailableError, LlmopsValidationError
+from .errors import (
+    LlmopsError,
+    LlmopsHttpError,
+    LlmopsRejectedError,
+    LlmopsUnavailableError,
+    LlmopsValidationError,
+    RejectedItem,
+)
 from .experiments import Assignment, CompiledExperiment
 from .hashing import BucketResult, create_bucketer, prompt_hash, uuid7
 from .ingestion import BufferOptions
@@ -18,10 +25,12 @@ __all__ = [
     "CompiledExperiment",
     "LlmopsError",
     "LlmopsHttpError",
+    "LlmopsRejectedError",
     "LlmopsUnavailableError",
     "LlmopsValidationError",
     "PromptVersion",
     "RegisteredVersion",
+    "RejectedItem",
     "RetryPolicy",
     "create_bucketer",
     "prompt_hash",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Any
 
 
@@ -27,6 +28,32 @@ class LlmopsHttpError(LlmopsError):
 
 class LlmopsUnavailableError(LlmopsError):
     """The service could not be reached, or kept answering 429/503, within the retry budget."""
+
+
+@dataclass(frozen=True)
+class RejectedItem:
+    """An item the platform refused for good: ``kind`` (generations, feedback, exposures), ``id``
+    (requestId, feedbackId, or ``experiment:userId`` of an exposure), the platform's ``code`` and
+    ``message``."""
+
+    kind: str
+    id: str
+    code: str
+    message: str
+
+
+class LlmopsRejectedError(LlmopsError):
+    """``flush()``/``close()``: the platform refused these items for good (``rejected``, at most the
+    last 10,000; the ``rejected`` metric counts them all); every other item was acknowledged."""
+
+    def __init__(self, rejected: list[RejectedItem]) -> None:
+        first = rejected[0]
+        super().__init__(
+            f"{len(rejected)} items refused, e.g. {first.kind} {first.id}: {first.code} {first.message}",
+            code="items_rejected",
+            details={"rejected": [asdict(r) for r in rejected]},
+        )
+        self.rejected = rejected
 
 
 class LlmopsValidationError(LlmopsError):

@@ -3,7 +3,10 @@
 Items carry client-side ids (requestId, feedbackId), so a retried batch is idempotent on the server
 (same id, same content: a duplicate, never a second count). A batch that is still refused after
 the retry budget goes back to the front of its queue and is sent again on the next flush; the
-overflow policy bounds the queue meanwhile.
+overflow policy bounds the queue meanwhile. A batch answered 413 (too large) is halved, down to
+one item; what the platform refuses for good (per item, or a whole batch on 401/403/4xx/500, or an
+item alone answered 413) is counted and reported by the next ``flush()``, which raises
+LlmopsRejectedError.
 """
 
 from __future__ import annotations
@@ -17,7 +20,14 @@ from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
 from ._http import Transport, body_of
-from .errors import LlmopsError, LlmopsHttpError, LlmopsUnavailableError, LlmopsValidationError
+from .errors import (
+    LlmopsError,
+    LlmopsHttpError,
+    LlmopsRejectedError,
+    LlmopsUnavailableError,
+    LlmopsValidationError,
+    RejectedItem,
+)
 
 log = logging.getLogger("llmops_client")
 
@@ -55,12 +65,22 @@ class Metrics:
         return {"sent": self.sent, "rejected": self.rejected, "dropped": self.dropped, "retried": retried}
 
 
-def _batch_outcome(body: Any) -> tuple[int, list[Any]]:
-    """(accepted, rejections) of a batch answer: feedback's ``{accepted, rejected}`` or exposures' ``{items}``."""
+#: Refused items kept for the next flush() to report; older ones are only counted.
+MAX_REPORTED_REJECTIONS = 10_000
+
+
+def _batch_outcome(body: Any) -> tuple[int, list[tuple[int, str, str]]]:
+    """(accepted, [(index, code, message)]) of a batch answer: feedback's ``{accepted, rejected:
+    [{index, code, message}]}`` or exposures' ``{items: [{status, error?}]}``."""
     if "items" in body:
-        rejected = [i for i in body["items"] if i.get("status") != "accepted"]
+        rejected = []
+        for index, item in enumerate(body["items"]):
+            if item.get("status") != "accepted":
+                error = item.get("error") or {}
+                rejected.append((index, error.get("code", "rejected"), error.get("message", "rejected")))
         return len(body["items"]) - len(rejected), rejected
-    return len(body.get("accepted", [])), list(body.get("rejected", []))
+    refused = [(r.get("index", -1), r.get("code", "rejected"), r.get("message", "")) for r in body.get("rejected", [])]
+    return len(body.get("accepted", [])), refused
 
 
 class BatchQueue:
@@ -74,6 +94,8 @@ class BatchQueue:
         options: BufferOptions,
         metrics: Metrics,
         wake: Callable[[], None],
+        id_of: Callable[[Any], str],
+        refused: list[RejectedItem],
         encode: Callable[[Any], dict[str, Any]] | None = None,
     ) -> None:
         self.name = name
@@ -84,6 +106,12 @@ class BatchQueue:
         self._metrics = metrics
         self._wake = wake
         self._encode = encode
+        self._id_of = id_of
+        #: Refused items not reported yet (shared by the client's queues; flush() takes them).
+        self._refused = refused
+        #: Called with each item dropped by the overflow policy or refused, e.g. so that the
+        #: exposure of a user is queued again on the next assignment.
+        self.on_lost: Callable[[Any], None] | None = None
         #: The queued items. put() appends and, at ``next_check`` items, calls backlog(): a full batch
         #: wakes the sender, more than max_items applies the overflow policy.
         self.items: deque[Any] = deque()
@@ -112,10 +140,12 @@ class BatchQueue:
                 self._space.wait_for(lambda: len(self.items) <= self._max_items)
             return
         try:
-            self.items.popleft()
-            self._metrics.dropped += 1
+            lost = self.items.popleft()
         except IndexError:  # emptied by the sender meanwhile
-            pass
+            return
+        self._metrics.dropped += 1
+        if self.on_lost is not None:
+            self.on_lost(lost)
 
     def _take(self) -> list[Any]:
         items = self.items
@@ -136,25 +166,41 @@ class BatchQueue:
         room = max(0, self._max_items - len(self.items))
         if room < len(batch) and not self._block:
             self._metrics.dropped += len(batch) - room
+            if self.on_lost is not None:
+                for lost in batch[: len(batch) - room]:
+                    self.on_lost(lost)
             batch = batch[len(batch) - room :]
         self.items.extendleft(reversed(batch))
+
+    def _refuse(self, refused: list[tuple[Any, str, str]]) -> None:
+        """Counts (item, code, message) as rejected and keeps them for flush() to report."""
+        self._metrics.rejected += len(refused)
+        for item, code, message in refused:
+            self._refused.append(RejectedItem(self.name, self._id_of(item), code, message))
+            if self.on_lost is not None:
+                self.on_lost(item)
+        excess = len(self._refused) - MAX_REPORTED_REJECTIONS
+        if excess > 0:
+            del self._refused[:excess]
 
     def _refuse_unencodable(self, batch: list[Any]) -> int:
         """Counts the items of ``batch`` that JSON cannot encode as rejected; the others go back to
         the front. Returns how many went back."""
-        sendable = []
+        sendable, refused = [], []
         for item in batch:
             try:
                 json.dumps(self._encode(item) if self._encode else item, ensure_ascii=False, allow_nan=False).encode()
-            except (TypeError, ValueError):
+            except (TypeError, ValueError) as err:
+                refused.append((item, "encoding_failed", f"JSON cannot encode the item: {err}"))
                 continue
             sendable.append(item)
-        refused = len(batch) - len(sendable)
         if not refused:  # not the items' fault after all
             self._give_back(batch)
             raise LlmopsError(f"{self.name}: the batch could not be sent", code="encoding_failed")
-        self._metrics.rejected += refused
-        log.warning("%s: %d items refused: JSON cannot encode them (NaN, a surrogate, an object)", self.name, refused)
+        self._refuse(refused)
+        log.warning(
+            "%s: %d items refused: JSON cannot encode them (NaN, a surrogate, an object)", self.name, len(refused)
+        )
         self.items.extendleft(reversed(sendable))
         return len(sendable)
 
@@ -185,19 +231,33 @@ class BatchQueue:
                 self.last_error = err
                 raise
             except LlmopsHttpError as err:
-                # The whole batch was refused (e.g. 400 with no item accepted, 401, 403): resending
-                # it unchanged cannot succeed.
-                accepted, rejected = 0, [err]
+                if err.status == 413 and len(batch) > 1:
+                    # Too large for the service's body limit: smaller batches from now on.
+                    self._max_batch = max(1, len(batch) // 2)
+                    self._give_back(batch)
+                    self.next_check = min(len(self.items) + self._max_batch, self._max_items + 1)
+                    taken -= len(batch)
+                    continue
+                # The whole batch was refused (e.g. 400 with no item accepted, 401, 403, 500, or
+                # one item alone answered 413): resending it unchanged cannot succeed.
+                per_item = {}
                 if err.status == 400 and isinstance(err.details, dict):
-                    rejected = err.details.get("rejected", rejected)
-                self._metrics.rejected += len(batch)
+                    per_item = {r.get("index"): r for r in err.details.get("rejected") or [] if isinstance(r, dict)}
+                self._refuse(
+                    [
+                        (item, per_item[i].get("code", err.code), per_item[i].get("message", err.message))
+                        if i in per_item
+                        else (item, err.code, err.message)
+                        for i, item in enumerate(batch)
+                    ]
+                )
                 self.last_error = err
                 log.warning("%s: a batch of %d items was refused: %s", self.name, len(batch), err)
                 continue
             accepted, rejected = _batch_outcome(body_of(response))
             self._metrics.sent += accepted
             if rejected:
-                self._metrics.rejected += len(rejected)
+                self._refuse([(batch[i], code, message) for i, code, message in rejected if 0 <= i < len(batch)])
                 log.warning("%s: %d of %d items refused, e.g. %s", self.name, len(rejected), len(batch), rejected[0])
 
 
@@ -231,14 +291,22 @@ class Ingestion:
         self._wakeup = threading.Event()
         self._closed = threading.Event()
         self._send_lock = threading.Lock()
+        #: Items refused since the last flush() (appended and taken under _send_lock).
+        self._refused: list[RejectedItem] = []
         wake = self._wakeup.set
+        feedback = urls["feedback"]
         self.generations = BatchQueue(
-            "generations", f"{urls['feedback']}/v1/generations/batch", options, self.metrics, wake
-        )
-        self.feedback = BatchQueue("feedback", f"{urls['feedback']}/v1/feedback/batch", options, self.metrics, wake)
+            "generations", f"{feedback}/v1/generations/batch", options, self.metrics, wake,
+            lambda g: g["requestId"], self._refused,
+        )  # fmt: skip
+        self.feedback = BatchQueue(
+            "feedback", f"{feedback}/v1/feedback/batch", options, self.metrics, wake,
+            lambda f: f["feedbackId"], self._refused,
+        )  # fmt: skip
         self.exposures = BatchQueue(
-            "exposures", f"{urls['assignment']}/v1/exposures", options, self.metrics, wake, encode_exposure
-        )
+            "exposures", f"{urls['assignment']}/v1/exposures", options, self.metrics, wake,
+            lambda e: f"{e[0]}:{e[1]}", self._refused, encode_exposure,
+        )  # fmt: skip
         self._queues = (self.generations, self.feedback, self.exposures)
         self._thread = threading.Thread(target=self._run, name="llmops-ingestion", daemon=True)
         self._thread.start()
@@ -253,28 +321,37 @@ class Ingestion:
             self._wakeup.clear()
             if self._closed.is_set():
                 return
-            try:
-                with self._send_lock:
-                    for q in self._queues:
+            with self._send_lock:
+                # Each queue on its own: one service down must not hold back the others.
+                for q in self._queues:
+                    try:
                         q.drain(self._transport, full_only=full_only)
-            except LlmopsUnavailableError as err:
-                log.warning("ingestion: %s; the items stay buffered and are retried", err)
-            except Exception:  # the thread must survive anything a response can throw at it
-                log.exception("ingestion: unexpected error while flushing")
+                    except LlmopsUnavailableError as err:
+                        log.warning("ingestion: %s; the items stay buffered and are retried", err)
+                    except Exception:  # the thread must survive anything a response can throw at it
+                        log.exception("ingestion: unexpected error while flushing %s", q.name)
 
     def flush(self) -> None:
-        """Sends everything buffered now. Returns when the server has acknowledged every item (or
-        refused it per item); raises LlmopsUnavailableError, keeping the rest buffered, when a
-        service stays unavailable past the retry budget."""
+        """Sends everything buffered now. Returns when the server has acknowledged every item.
+
+        Raises LlmopsUnavailableError, keeping the unsent items buffered, when a service stays
+        unavailable past the retry budget (the other queues are sent first); else
+        LlmopsRejectedError listing the items the platform refused for good since the last flush
+        (sent by this flush or earlier by the background thread), which are not resent.
+        """
         with self._send_lock:
-            errors: list[LlmopsUnavailableError] = []
+            errors: list[LlmopsError] = []
             for q in self._queues:
                 try:
                     q.drain(self._transport, limit=len(q))
-                except LlmopsUnavailableError as err:
+                except LlmopsError as err:
                     errors.append(err)
             if errors:
                 raise errors[0]
+            if self._refused:
+                rejected = list(self._refused)
+                self._refused.clear()
+                raise LlmopsRejectedError(rejected)
 
     def close(self) -> None:
         self._closed.set()
