@@ -2,14 +2,27 @@
 
 import hashlib
 import json
+import pathlib
+import re
 import threading
 import time
 
 import httpx
 import pytest
 
-from llmops_client import BufferOptions, Client, CompiledExperiment, LlmopsValidationError, RetryPolicy
+from llmops_client import (
+    BufferOptions,
+    Client,
+    CompiledExperiment,
+    LlmopsRejectedError,
+    LlmopsValidationError,
+    RetryPolicy,
+)
+from llmops_client import experiments as experiments_module
 from llmops_client.experiments import compile_targeting
+from llmops_client.validation import ATTRIBUTE_NAME_MAX_LENGTH, ATTRIBUTE_VALUE_MAX_LENGTH, MAX_ATTRIBUTES
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 
 H1, H2 = "a" * 64, "b" * 64
 
@@ -99,9 +112,19 @@ class FakeAssignment:
         self.changed = threading.Event()
         self.released = threading.Event()  # the snapshot route answers once released
         self.released.set()
+        self.refuse = set()  # user ids whose exposures are refused (e.g. by a lagging replica)
+        self.exposures_open = threading.Event()  # the exposures route answers once open
+        self.exposures_open.set()
+        self.snapshot_script = []  # (status, retry-after) answers of the next snapshot requests
+        self.snapshot_requests = []  # time.monotonic() of each
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.url.path == "/v1/experiments/snapshots":
+            self.snapshot_requests.append(time.monotonic())
+            if self.snapshot_script:
+                status, retry_after = self.snapshot_script.pop(0)
+                error = {"error": {"code": "too_many_waiters", "message": "busy"}}
+                return httpx.Response(status, json=error, headers={"retry-after": retry_after})
             if not self.serves_snapshots:
                 return httpx.Response(404, json={"error": {"code": "not_found", "message": "Route not found"}})
             self.released.wait(5)
@@ -119,9 +142,12 @@ class FakeAssignment:
             a = CompiledExperiment(self.experiments[0]).assign(body["userId"], body.get("attributes")).to_api()
             return httpx.Response(200, json=a)
         if request.url.path == "/v1/exposures":
+            self.exposures_open.wait(5)
             items = json.loads(request.content)["items"]
-            self.exposures += items
-            return httpx.Response(202, json={"items": [{"status": "accepted"} for _ in items]})
+            refused = {"status": "rejected", "error": {"code": "experiment_not_found", "message": "unknown"}}
+            answers = [refused if i["userId"] in self.refuse else {"status": "accepted"} for i in items]
+            self.exposures += [i for i in items if i["userId"] not in self.refuse]
+            return httpx.Response(202, json={"items": answers})
         return httpx.Response(404, json={"error": {"code": "not_found", "message": "no"}})
 
     def change(self, experiments):
@@ -216,3 +242,130 @@ def test_local_assign_makes_no_call_per_assignment():
     # Everyone is in this experiment: one exposure per local assignment (the warm-up may have been remote).
     assert client.metrics()["sent"] == len(fake.exposures) in (20_000, 20_001)
     assert client.metrics()["pending"] == 0
+
+
+def ready_client(fake, **kw):
+    client = client_for(fake, **kw)
+    client.experiments.snapshots.start()
+    until(lambda: client.experiments.snapshots.ready)
+    return client
+
+
+def test_attributes_are_checked_by_the_assignment_services_rules():
+    fake = FakeAssignment([snapshot()])
+    with ready_client(fake) as client:
+        assign = client.experiments.assign
+        too_many = {f"a{i}": i for i in range(MAX_ATTRIBUTES + 1)}
+        for attributes, field in [
+            (too_many, "attributes"),
+            ({"n" * 129: 1}, "attributes.n"),
+            ({"": 1}, "attributes."),
+            ({"a\x07": 1}, "attributes.a"),
+            ({"c": "x" * 1025}, "attributes.c"),
+            ({"c": "\U0001f600" * 513}, "attributes.c"),  # 513 characters, 1,026 UTF-16 code units
+            ({"c": 10**400}, "attributes.c"),
+        ]:
+            with pytest.raises(LlmopsValidationError, match=re.escape(field)):
+                assign("summarizer", "u", attributes)
+        # The largest the service accepts are answered locally.
+        most = {f"a{i}": "x" * 1024 for i in range(MAX_ATTRIBUTES - 1)} | {"n" * 128: "\U0001f600" * 512}
+        assert assign("summarizer", "u", most).source == "local"
+        client.flush()
+    assert fake.assign_calls == 0 and len(fake.exposures) == 1
+
+
+def test_the_attribute_limits_are_the_assignment_services():
+    spec = json.loads((ROOT / "services" / "assignment" / "openapi.json").read_text(encoding="utf-8"))
+    schema = spec["paths"]["/v1/assign"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    attributes = schema["properties"]["attributes"]
+    assert attributes["propertyNames"]["maxLength"] == ATTRIBUTE_NAME_MAX_LENGTH
+    assert {"type": "string", "maxLength": ATTRIBUTE_VALUE_MAX_LENGTH} in attributes["additionalProperties"]["anyOf"]
+    # The attribute count is a refinement, which the OpenAPI document does not carry.
+    dto = (ROOT / "services" / "assignment" / "src" / "assignment" / "dto" / "assign.request.ts").read_text()
+    assert f"Object.keys(a).length <= {MAX_ATTRIBUTES}" in dto
+
+
+def test_the_queued_exposure_has_the_attributes_assigned_with_not_later_changes():
+    fake = FakeAssignment([snapshot()])
+    with ready_client(fake) as client:
+        attributes = {"country": "DE"}
+        client.experiments.assign("summarizer", "u", attributes)
+        attributes["country"] = "FR"
+        client.flush()
+    assert fake.exposures[0]["attributes"] == {"country": "DE"}
+
+
+def test_one_exposure_per_user_phase_and_arm():
+    fake = FakeAssignment([snapshot()])
+    with ready_client(fake) as client:
+        for _ in range(3):
+            for user in ("u1", "u2"):
+                client.experiments.assign("summarizer", user)
+        client.flush()
+        assert [e["userId"] for e in fake.exposures] == ["u1", "u2"]
+        fake.change([snapshot(phase=3, revision=4)])  # a new phase: exposed again, once
+        until(lambda: client.experiments.assign("summarizer", "u1").phase == 3, timeout=3)
+        client.experiments.assign("summarizer", "u1")
+        client.flush()
+    assert [(e["userId"], e["phase"]) for e in fake.exposures] == [("u1", 2), ("u2", 2), ("u1", 3)]
+
+
+def test_remembered_exposures_keep_a_hot_user_past_the_generation_size(monkeypatch):
+    monkeypatch.setattr(experiments_module, "REMEMBERED_PER_GENERATION", 10)
+    fake = FakeAssignment([snapshot()])
+    with ready_client(fake) as client:
+        for i in range(45):  # 4.5 generations of new users, the hot one among them
+            client.experiments.assign("summarizer", "hot")
+            client.experiments.assign("summarizer", f"cold-{i}")
+        client.flush()
+        held = len(client.experiments._exposed) + len(client.experiments._exposed_before)
+    users = [e["userId"] for e in fake.exposures]
+    assert users.count("hot") == 1 and len(users) == 46
+    assert held <= 20
+
+
+def test_a_refused_exposure_is_sent_again_on_the_next_assignment():
+    fake = FakeAssignment([snapshot()])
+    fake.refuse = {"u1"}
+    with ready_client(fake) as client:
+        client.experiments.assign("summarizer", "u1")
+        client.experiments.assign("summarizer", "u2")
+        with pytest.raises(LlmopsRejectedError) as refused:
+            client.flush()
+        assert [(r.kind, r.id, r.code) for r in refused.value.rejected] == [
+            ("exposures", "summarizer:u1", "experiment_not_found")
+        ]
+        fake.refuse = set()  # the replica caught up
+        client.experiments.assign("summarizer", "u1")
+        client.experiments.assign("summarizer", "u2")
+        client.flush()
+    assert [e["userId"] for e in fake.exposures] == ["u2", "u1"]
+
+
+def test_an_exposure_dropped_by_the_overflow_policy_is_sent_again_on_the_next_assignment():
+    fake = FakeAssignment([snapshot()])
+    client = ready_client(fake, buffer=BufferOptions(max_items=5, max_batch=5, flush_interval=600))
+    fake.exposures_open.clear()  # the service does not answer yet: the buffer overflows
+    users = [f"u{i}" for i in range(20)]
+    for user in users:
+        client.experiments.assign("summarizer", user)
+    assert client.metrics()["dropped"] > 0
+    fake.exposures_open.set()
+    client.flush()
+    for i, user in enumerate(users):  # now with room: flushed every max_items assignments
+        client.experiments.assign("summarizer", user)
+        if i % 5 == 4:
+            client.flush()
+    client.close()
+    assert client.metrics()["sent"] == 20
+    assert sorted(e["userId"] for e in fake.exposures) == sorted(users)  # each exactly once
+
+
+def test_the_snapshot_poller_waits_out_a_503s_retry_after():
+    fake = FakeAssignment([snapshot()])
+    fake.snapshot_script = [(503, "1.5")]
+    with client_for(fake) as client:
+        client.experiments.snapshots.start()
+        until(lambda: client.experiments.snapshots.ready, timeout=10)
+        first, second = fake.snapshot_requests[:2]
+        assert second - first >= 1.4  # the backoff alone would have retried within 1 s

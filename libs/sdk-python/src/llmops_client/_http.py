@@ -13,6 +13,8 @@ import httpx
 from .errors import LlmopsHttpError, LlmopsUnavailableError
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+#: Longest Retry-After the snapshot poller waits (seconds).
+MAX_RETRY_AFTER = 60.0
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,11 @@ def error_from(response: httpx.Response) -> LlmopsHttpError | LlmopsUnavailableE
         body = {}
     code = body.get("code") or f"http_{response.status_code}"
     message = body.get("message") or response.reason_phrase or "request failed"
-    cls = LlmopsUnavailableError if response.status_code in RETRYABLE_STATUSES else LlmopsHttpError
-    return cls(message, code=code, status=response.status_code, details=body.get("details"))
+    if response.status_code in RETRYABLE_STATUSES:
+        err = LlmopsUnavailableError(message, code=code, status=response.status_code, details=body.get("details"))
+        err.retry_after = retry_after_seconds(response)
+        return err
+    return LlmopsHttpError(message, code=code, status=response.status_code, details=body.get("details"))
 
 
 class Transport:

@@ -7,7 +7,10 @@ from typing import Any
 
 
 class LlmopsError(Exception):
-    """Base class: ``status`` (HTTP status or None), ``code`` (the platform's code), ``details``."""
+    """Base class: ``status`` (HTTP status or None), ``code`` (the platform's code), ``details``;
+    ``retry_after``: the seconds of a 429/503's Retry-After, else None."""
+
+    retry_after: float | None = None
 
     def __init__(
         self, message: str, *, code: str, status: int | None = None, details: Any = None

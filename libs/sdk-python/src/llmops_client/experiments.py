@@ -3,12 +3,15 @@
 Rules, in order (services' CompiledExperiment): lifecycle (not running -> control, ``not-running``),
 forced users, targeting, then bucketing (layer, allocation, arm). Users outside the experiment get
 the control arm with ``in_experiment=False`` and the reason.
+
+One exposure is queued per user, phase and arm: the last exposed answer of each user is remembered
+(two generations of REMEMBERED_PER_GENERATION users), and forgotten when its exposure is dropped
+or refused, so the next assignment of that user queues it again.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import random
 import threading
 import time
@@ -16,13 +19,20 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
-from ._http import Transport, body_of
+from ._http import MAX_RETRY_AFTER, Transport, body_of
 from .errors import LlmopsError, LlmopsHttpError, LlmopsValidationError
 from .hashing import compile_arm_picker, validate_user_id
 from .ingestion import Ingestion
+from .validation import attributes as check_attributes
 
 log = logging.getLogger("llmops_client")
 _time = time.time
+
+#: Users whose last exposed answer is remembered per generation: when the current generation is
+#: full it becomes the previous one and the older one is forgotten; an answer found in the previous
+#: generation moves to the current one. A working set of up to this many users is always
+#: remembered; at most twice this many are held.
+REMEMBERED_PER_GENERATION = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,23 +225,13 @@ class SnapshotStore:
                     return
                 failures += 1
                 delay = random.uniform(0, min(30.0, 0.5 * 2**failures))
+                if err.retry_after is not None:  # a 429/503 (e.g. too_many_waiters): not sooner
+                    delay = max(delay, min(err.retry_after, MAX_RETRY_AFTER))
                 log.debug("snapshot refresh failed (%s); retrying in %.1fs", err, delay)
                 self._stop.wait(delay)
 
     def close(self) -> None:
         self._stop.set()
-
-
-def _check_attributes(attributes: Mapping[str, Any] | None) -> None:
-    if attributes is None:
-        return
-    if not isinstance(attributes, Mapping):
-        raise LlmopsValidationError("attributes", "expected a mapping of name to str, int, float or bool")
-    for name, value in attributes.items():
-        if not isinstance(name, str) or not isinstance(value, (str, int, float, bool)):
-            raise LlmopsValidationError(f"attributes.{name}", "expected a str, int, float or bool value")
-        if isinstance(value, float) and not math.isfinite(value):  # JSON has no NaN or infinity
-            raise LlmopsValidationError(f"attributes.{name}", "expected a finite number")
 
 
 class Experiments:
@@ -243,6 +243,10 @@ class Experiments:
         self.snapshots = snapshots
         self._exposures = ingestion.exposures
         self._exposure_items = ingestion.exposures.items
+        #: (key, user id) -> the Assignment last queued as that user's exposure, in two generations.
+        self._exposed: dict[tuple[str, str], Assignment] = {}
+        self._exposed_before: dict[tuple[str, str], Assignment] = {}
+        ingestion.exposures.on_lost = self._forget_exposure
 
     def assign(self, key: str, user_id: str, attributes: Mapping[str, Any] | None = None) -> Assignment:
         """The arm of ``user_id`` in experiment ``key``, in-process when the snapshot is known.
@@ -254,7 +258,7 @@ class Experiments:
         if user_id.__class__ is not str or not (0 < len(user_id) <= 512 and user_id.isascii()):
             validate_user_id(user_id)
         if attributes is not None:
-            _check_attributes(attributes)
+            check_attributes(attributes)
         experiments = self.snapshots.experiments
         experiment = experiments.get(key) if experiments is not None else None
         if experiment is None:
@@ -265,12 +269,34 @@ class Experiments:
         bucket_only = experiment.bucket_only
         assignment = bucket_only(user_id) if bucket_only is not None else experiment.assign(user_id, attributes)
         if assignment.in_experiment:
-            # BatchQueue.put, inlined: this runs once per local assignment.
-            items = self._exposure_items
-            items.append((key, user_id, assignment.arm, assignment.phase, _time(), attributes))
-            if len(items) >= self._exposures.next_check:
-                self._exposures.backlog()
+            exposed = self._exposed
+            k = (key, user_id)
+            last = exposed.get(k)
+            if last is not assignment:  # not the very answer last exposed (the common returning user)
+                if last is None:
+                    last = self._exposed_before.get(k)
+                    if len(exposed) >= REMEMBERED_PER_GENERATION:
+                        self._exposed_before = exposed
+                        self._exposed = exposed = {}
+                exposed[k] = assignment
+                if last is None or last.arm != assignment.arm or last.phase != assignment.phase:
+                    # BatchQueue.put, inlined: this runs once per new exposure. The attributes are
+                    # copied: the caller may change its dict before the exposure is sent.
+                    items = self._exposure_items
+                    items.append(
+                        (key, user_id, assignment.arm, assignment.phase, _time(), dict(attributes) if attributes else None)
+                    )
+                    if len(items) >= self._exposures.next_check:
+                        self._exposures.backlog()
         return assignment
+
+    def _forget_exposure(self, item: tuple[str, str, str, int, float, Any]) -> None:
+        """An exposure was dropped or refused: the next assignment of its user queues it again."""
+        k = (item[0], item[1])
+        for generation in (self._exposed, self._exposed_before):
+            last = generation.get(k)
+            if last is not None and last.arm == item[2] and last.phase == item[3]:
+                generation.pop(k, None)
 
     def assign_remote(self, key: str, user_id: str, attributes: Mapping[str, Any] | None = None) -> Assignment:
         body: dict[str, Any] = {"experiment": key, "userId": user_id}

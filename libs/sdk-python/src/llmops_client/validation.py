@@ -10,6 +10,7 @@ not JSON) are refused too: they would make the whole batch they travel in unsend
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -30,6 +31,11 @@ COST_USD_MAX = 10_000
 TOKEN_COUNT_MAX = 10_000_000
 SCORE_ABS_MAX = 1_000_000
 RATING_ABS_MAX = 1_000_000
+#: Targeting attributes (the assignment service's attributes schema): at most MAX_ATTRIBUTES, names
+#: opaque ids of 1..128 characters, string values of at most 1,024 characters (UTF-16 code units).
+MAX_ATTRIBUTES = 100
+ATTRIBUTE_NAME_MAX_LENGTH = 128
+ATTRIBUTE_VALUE_MAX_LENGTH = 1024
 THUMBS = ("up", "down")
 SOURCES = ("user", "judge", "reviewer")
 MESSAGE_ROLES = ("system", "user", "assistant", "tool")
@@ -164,3 +170,34 @@ def timestamp(value: Any) -> str:
             "timestamp", f"must be an RFC 3339 date-time, e.g. 2026-01-31T12:00:00.000Z, got {value!r}"
         )
     return value
+
+
+def _utf16_length(s: str) -> int:
+    """Length as JavaScript counts it (an astral character is two code units); ``s`` has no surrogates."""
+    return len(s) if s.isascii() else len(s.encode("utf-16-le")) // 2
+
+
+def attributes(value: Any) -> None:
+    """Targeting attributes, checked by the assignment service's rules (a value it refuses would
+    make ``POST /v1/assign`` answer 400, and ``POST /v1/exposures`` refuse the batch it travels in)."""
+    if not isinstance(value, Mapping):
+        raise LlmopsValidationError("attributes", "expected a mapping of name to str, int, float or bool")
+    if len(value) > MAX_ATTRIBUTES:
+        raise LlmopsValidationError("attributes", f"expected at most {MAX_ATTRIBUTES} attributes")
+    for name, v in value.items():
+        field = f"attributes.{name}"
+        if not isinstance(name, str) or not name or _NOT_IN_ID(name):
+            raise LlmopsValidationError(
+                field, "names must be non-empty strings without control characters (U+0000-U+001F, U+007F-U+009F) or surrogates"
+            )
+        if len(name) > ATTRIBUTE_NAME_MAX_LENGTH or _utf16_length(name) > ATTRIBUTE_NAME_MAX_LENGTH:
+            raise LlmopsValidationError(field, f"names must be at most {ATTRIBUTE_NAME_MAX_LENGTH} characters")
+        if isinstance(v, str):
+            if not v.isascii() and _SURROGATE(v):
+                raise LlmopsValidationError(field, "must not contain surrogates (they have no UTF-8 encoding)")
+            if len(v) > ATTRIBUTE_VALUE_MAX_LENGTH or _utf16_length(v) > ATTRIBUTE_VALUE_MAX_LENGTH:
+                raise LlmopsValidationError(field, f"must be at most {ATTRIBUTE_VALUE_MAX_LENGTH} characters")
+        elif not isinstance(v, (int, float, bool)):
+            raise LlmopsValidationError(field, "expected a str, int, float or bool value")
+        elif (isinstance(v, float) and not math.isfinite(v)) or (isinstance(v, int) and v.bit_length() > 1023):
+            raise LlmopsValidationError(field, "expected a finite number")  # JSON has no NaN or infinity
