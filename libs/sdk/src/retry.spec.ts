@@ -1,4 +1,4 @@
-import { backoffDelay, isRetryableStatus, retryAfterMs } from './retry';
+import { backoffDelay, isRetryableStatus, MAX_RETRY_AFTER_MS, retryAfterMs } from './retry';
 
 describe('backoffDelay', () => {
   const retry = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1_000 };
@@ -14,6 +14,12 @@ describe('backoffDelay', () => {
   it('never retries sooner than Retry-After, even past maxDelayMs', () => {
     expect(backoffDelay(1, retry, 3_000, () => 0.5)).toBe(3_000);
     expect(backoffDelay(4, retry, 10, () => 0.5)).toBe(400);
+  });
+
+  it('honours a Retry-After of at most 60 s: a longer one is cut to MAX_RETRY_AFTER_MS', () => {
+    expect(backoffDelay(1, retry, 60_000, () => 0.5)).toBe(60_000);
+    expect(backoffDelay(1, retry, 3_600_000, () => 0.5)).toBe(MAX_RETRY_AFTER_MS);
+    expect(MAX_RETRY_AFTER_MS).toBe(60_000);
   });
 });
 

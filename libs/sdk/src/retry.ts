@@ -9,9 +9,16 @@ export interface RetryOptions {
 }
 
 /**
+ * The longest Retry-After honoured: a server asking for more (or a bad date far ahead) gets a retry
+ * after 60 s, as in the Python SDK, instead of stalling the client.
+ */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/**
  * Delay before retry number `attempt` (1 = the first retry): uniform in
  * [0, min(maxDelayMs, baseDelayMs * 2^(attempt-1))] ("full jitter": concurrent clients spread
- * out instead of retrying in lockstep), but never sooner than the server's Retry-After.
+ * out instead of retrying in lockstep), but never sooner than the server's Retry-After, itself
+ * capped at {@link MAX_RETRY_AFTER_MS}.
  */
 export function backoffDelay(
   attempt: number,
@@ -21,7 +28,9 @@ export function backoffDelay(
 ): number {
   const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
   const jittered = Math.floor(random() * ceiling);
-  return retryAfterMs === undefined ? jittered : Math.max(retryAfterMs, jittered);
+  return retryAfterMs === undefined
+    ? jittered
+    : Math.max(Math.min(retryAfterMs, MAX_RETRY_AFTER_MS), jittered);
 }
 
 /** Milliseconds a Retry-After header asks for: delta-seconds or an HTTP date; undefined if absent or bad. */
