@@ -64,8 +64,14 @@ export class LlmopsClient {
     const transport = new Transport(o.retry, o.timeoutMs, this.counters);
     const feedbackHttp = http<FeedbackPaths>(o.urls.feedback);
     const assignmentHttp = http<AssignmentPaths>(o.urls.assignment);
-    const queue = <T>(kind: string, send: BatchSender<T>, idOf: (item: T) => string) =>
-      new IngestionQueue<T>(kind, o.buffer, send, idOf, this.counters, o.retry.maxDelayMs);
+    const queue = <T>(
+      kind: string,
+      send: BatchSender<T>,
+      idOf: (item: T) => string,
+      onDiscard?: (item: T) => void,
+    ) => new IngestionQueue<T>(kind, o.buffer, send, idOf, this.counters, o.retry.maxDelayMs, onDiscard);
+    // An exposure the platform does not take is forgotten, so the user's next assign sends it again.
+    let experiments: ExperimentsClient | undefined;
     this.queues = {
       generations: queue<Generation>(
         'generation',
@@ -81,6 +87,7 @@ export class LlmopsClient {
         'exposure',
         exposureSender(assignmentHttp, transport),
         (e) => `${e.experiment}:${e.userId}`,
+        (e) => experiments?.forget(e),
       ),
     };
     this.prompts = new PromptsClient(
@@ -91,7 +98,12 @@ export class LlmopsClient {
     );
     const poller = new SnapshotPoller(assignmentHttp, transport, o.retry, o.timeoutMs);
     this.poller = poller;
-    this.experiments = new ExperimentsClient(poller, assignmentHttp, transport, this.queues.exposures);
+    this.experiments = experiments = new ExperimentsClient(
+      poller,
+      assignmentHttp,
+      transport,
+      this.queues.exposures,
+    );
     this.generations = new GenerationsClient(this.queues.generations);
     this.feedback = new FeedbackClient(this.queues.feedback);
   }

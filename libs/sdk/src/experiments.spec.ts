@@ -1,5 +1,9 @@
+import type { ExperimentSnapshot } from '@llmops/contracts';
+import { CompiledExperiment } from '@llmops/experiments';
 import { expectEventually } from '@llmops/testing';
 import { LlmopsClient } from './client';
+import { ExperimentsClient, type ExposureItem, type SnapshotPoller } from './experiments';
+import type { IngestionQueue } from './ingestion-queue';
 
 /** An experiment snapshot as GET /v1/experiments/snapshots serves it. */
 function experiment(overrides: Record<string, unknown> = {}) {
@@ -133,4 +137,147 @@ it('answers a targeting experiment by the attributes of each call, not by what i
   expect(await client.flush()).toEqual({ rejected: [] });
   // Out of targeting and back: the same phase and arm is not sent again.
   expect(fake.exposures.map((e) => e.userId).sort()).toEqual([...users].sort());
+});
+
+it('refuses attributes POST /v1/assign refuses, before answering or queuing an exposure', async () => {
+  const fake = fakeAssignment([
+    experiment({ targeting: [{ attribute: 'country', op: 'in', values: ['DE'] }] }),
+  ]);
+  const client = clientOf(fake);
+  expect(await client.experiments.ready()).toBe(true);
+  const many = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`a${i}`, i]));
+  const bads: Array<Record<string, string | number>> = [
+    { ['n'.repeat(129)]: 'x' },
+    { country: 'x'.repeat(1025) },
+    { country: 'DE', ...many },
+    { 'bad\u0001name': 'x' },
+    { country: 'lone \ud800' },
+  ];
+  for (const bad of bads)
+    await expect(client.experiments.assign('exp', 'u', bad)).rejects.toMatchObject({
+      code: 'validation_failed',
+    });
+  // The bounds themselves are fine: 100 attributes, a name of 128 and a value of 1,024 characters.
+  const ok = {
+    ...Object.fromEntries(Object.entries(many).slice(0, 98)),
+    country: 'DE',
+    ['n'.repeat(128)]: 'x'.repeat(1024),
+  };
+  expect(Object.keys(ok)).toHaveLength(100);
+  expect((await client.experiments.assign('exp', 'u', ok)).reason).toBe('hash');
+  expect(await client.flush()).toEqual({ rejected: [] });
+  expect(fake.exposures).toHaveLength(1);
+});
+
+it('forgets an exposure the platform rejected, so the next assign of that user sends it again', async () => {
+  const fake = fakeAssignment([experiment()]);
+  let rejectNext = true;
+  const fetch = (async (input: Request | string | URL, init?: RequestInit) => {
+    const request = input instanceof Request ? input : new Request(input, init);
+    if (new URL(request.url).pathname === '/v1/exposures' && rejectNext) {
+      rejectNext = false;
+      const { items } = (await request.json()) as { items: unknown[] };
+      const error = { code: 'experiment_not_found', message: 'no experiment exp' };
+      return new Response(JSON.stringify({ items: items.map(() => ({ status: 'rejected', error })) }), {
+        status: 202,
+        headers: { 'content-type': 'application/json' },
+      });
+    }
+    return fake.fetch(request);
+  }) as typeof globalThis.fetch;
+  const client = clientOf({ ...fake, fetch });
+  expect(await client.experiments.ready()).toBe(true);
+  await Promise.all(users.map((u) => client.experiments.assign('exp', u)));
+  expect((await client.flush()).rejected).toHaveLength(users.length);
+  expect(fake.exposures).toHaveLength(0);
+  // Returning users: their exposures are queued again and accepted this time, once each.
+  await Promise.all(users.map((u) => client.experiments.assign('exp', u)));
+  await Promise.all(users.map((u) => client.experiments.assign('exp', u)));
+  expect(await client.flush()).toEqual({ rejected: [] });
+  expect(fake.exposures.map((e) => e.userId).sort()).toEqual([...users].sort());
+});
+
+it('forgets an exposure dropped by drop-oldest, so the user is exposed again on the next assign', async () => {
+  const fake = fakeAssignment([experiment()]);
+  // The exposures route waits until opened: the buffer (maxItems 2) fills and drops.
+  let open = false;
+  const waiting: Array<() => void> = [];
+  const fetch = (async (input: Request | string | URL, init?: RequestInit) => {
+    const request = input instanceof Request ? input : new Request(input, init);
+    if (new URL(request.url).pathname === '/v1/exposures' && !open)
+      await new Promise<void>((resolve) => waiting.push(resolve));
+    return fake.fetch(request);
+  }) as typeof globalThis.fetch;
+  const client = new LlmopsClient({
+    apiKey: 'k',
+    urls: { assignment: 'http://assignment.test' },
+    fetch,
+    buffer: { maxItems: 2, maxBatch: 1, flushIntervalMs: 60_000 },
+  });
+  clients.push(client);
+  expect(await client.experiments.ready()).toBe(true);
+  // user-0 and user-1 go in flight (two batches of one); user-2's and user-3's are dropped.
+  for (const u of users.slice(0, 4)) await client.experiments.assign('exp', u);
+  expect(client.metrics().dropped).toBe(2);
+  await expectEventually(() => expect(waiting).toHaveLength(2));
+  open = true;
+  waiting.forEach((resolve) => resolve());
+  expect(await client.flush()).toEqual({ rejected: [] });
+  expect(fake.exposures.map((e) => e.userId)).toEqual(['user-0', 'user-1']);
+  for (const u of users.slice(0, 4)) await client.experiments.assign('exp', u);
+  expect(await client.flush()).toEqual({ rejected: [] });
+  expect(fake.exposures.map((e) => e.userId).sort()).toEqual(users.slice(0, 4));
+});
+
+it('keeps a hot working set remembered while more users than a generation pass through', async () => {
+  const snapshot = experiment() as unknown as ExperimentSnapshot;
+  const compiled = new CompiledExperiment('default', snapshot);
+  const poller = { start: () => undefined, get: () => compiled } as unknown as SnapshotPoller;
+  const queued: ExposureItem[] = [];
+  const queue = {
+    offer: (e: ExposureItem) => (queued.push(e), true),
+  } as unknown as IngestionQueue<ExposureItem>;
+  const perGeneration = 100;
+  const experiments = new ExperimentsClient(poller, {} as never, {} as never, queue, perGeneration);
+  const hot = Array.from({ length: 20 }, (_, i) => `hot-${i}`);
+  // 10 generations' worth of one-time users, the hot users coming back in between.
+  for (let i = 0; i < 10 * perGeneration; i++) {
+    await experiments.assign('exp', `cold-${i}`);
+    await experiments.assign('exp', hot[i % hot.length]);
+  }
+  // Each hot user was exposed once: never forgotten, never exposed again.
+  expect(
+    queued
+      .filter((e) => e.userId.startsWith('hot-'))
+      .map((e) => e.userId)
+      .sort(),
+  ).toEqual([...hot].sort());
+  expect(queued.filter((e) => e.userId.startsWith('cold-'))).toHaveLength(10 * perGeneration);
+});
+
+it('waits as long as a snapshot 503 (too_many_waiters) asks in Retry-After before polling again', async () => {
+  const fake = fakeAssignment([experiment()]);
+  const polls: number[] = [];
+  const fetch = (async (input: Request | string | URL, init?: RequestInit) => {
+    const request = input instanceof Request ? input : new Request(input, init);
+    if (new URL(request.url).pathname === '/v1/experiments/snapshots') {
+      polls.push(Date.now());
+      if (polls.length === 2)
+        return new Response(
+          JSON.stringify({ error: { code: 'too_many_waiters', message: 'too many waiting requests' } }),
+          { status: 503, headers: { 'content-type': 'application/json', 'retry-after': '1' } },
+        );
+    }
+    return fake.fetch(request);
+  }) as typeof globalThis.fetch;
+  const client = new LlmopsClient({
+    apiKey: 'k',
+    urls: { assignment: 'http://assignment.test' },
+    fetch,
+    retry: { baseDelayMs: 1, maxDelayMs: 10 },
+  });
+  clients.push(client);
+  expect(await client.experiments.ready()).toBe(true);
+  await expectEventually(() => expect(polls.length).toBeGreaterThanOrEqual(3), { timeoutMs: 5_000 });
+  expect(polls[2] - polls[1]).toBeGreaterThanOrEqual(990);
 });

@@ -11,7 +11,7 @@ import type { ExperimentSnapshot } from '@llmops/contracts';
 import { type AssignResponse, type Attributes, CompiledExperiment } from '@llmops/experiments';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'openapi-fetch';
-import { LlmopsError } from './errors';
+import { LlmopsError, LlmopsUnavailableError } from './errors';
 import type { paths as AssignmentPaths } from './generated/assignment';
 import type { IngestionQueue, RefusedIndex } from './ingestion-queue';
 import { backoffDelay, type RetryOptions } from './retry';
@@ -26,12 +26,17 @@ export type ExposureItem = ExposuresBody['items'][number];
 
 /** Seconds one snapshot request is held by the service when nothing changes. */
 const WAIT_SECONDS = 25;
-/** Users whose last local answer is remembered (for the exposure and the next assignment). */
-const MAX_REMEMBERED_USERS = 100_000;
+/**
+ * Answers remembered per generation (for the exposure and the next assignment). Two generations:
+ * when the current one is full it becomes the previous one and the older one is forgotten; an
+ * answer found in the previous generation moves to the current one. A working set of up to this
+ * many users is always remembered; at most twice this many are held.
+ */
+export const REMEMBERED_PER_GENERATION = 100_000;
 
 /**
  * A user's last local answer, the compiled experiment (snapshot version) it came from, and the
- * answer of the last exposure queued.
+ * answer of the last exposure queued (forgotten if the platform does not take that exposure).
  */
 interface Remembered {
   experiment: CompiledExperiment;
@@ -91,13 +96,15 @@ export class SnapshotPoller {
       try {
         await this.poll(signal);
         failures = 0;
-      } catch {
+      } catch (err) {
         if (signal.aborted) return;
-        // Unreachable or refused: the last snapshot stays in use; try again after a backoff.
+        // Unreachable or refused: the last snapshot stays in use; try again after a backoff, and
+        // not sooner than a 429/503's Retry-After (e.g. too_many_waiters).
         failures++;
-        await sleep(backoffDelay(Math.min(failures, 10), this.retry), undefined, { signal }).catch(
-          () => undefined,
-        );
+        const retryAfter = err instanceof LlmopsUnavailableError ? err.retryAfterMs : undefined;
+        await sleep(backoffDelay(Math.min(failures, 10), this.retry, retryAfter), undefined, {
+          signal,
+        }).catch(() => undefined);
       }
     }
   }
@@ -158,16 +165,32 @@ export interface ExperimentsApi {
   ready(timeoutMs?: number): Promise<boolean>;
 }
 
+/** Per experiment key, each user's remembered answer. */
+type Generation = Map<string, Map<string, Remembered>>;
+
+/** An ISO timestamp of now; the string is made once per millisecond. */
+let isoMs = 0;
+let isoText = '';
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoMs) {
+    isoMs = now;
+    isoText = new Date(now).toISOString();
+  }
+  return isoText;
+}
+
 export class ExperimentsClient implements ExperimentsApi {
-  /** Per experiment key, each user's last local answer. */
-  private readonly answers = new Map<string, Map<string, Remembered>>();
-  private remembered = 0;
+  private current: Generation = new Map();
+  private previous: Generation = new Map();
+  private currentSize = 0;
 
   constructor(
     private readonly poller: SnapshotPoller,
     private readonly http: Client<AssignmentPaths>,
     private readonly transport: Transport,
     private readonly exposures: IngestionQueue<ExposureItem>,
+    private readonly perGeneration = REMEMBERED_PER_GENERATION,
   ) {}
 
   /**
@@ -181,36 +204,69 @@ export class ExperimentsClient implements ExperimentsApi {
     this.poller.start();
     const experiment = this.poller.get(key);
     if (!experiment) return this.remote(key, userId, attributes);
-    let users = this.answers.get(key);
-    const last = users?.get(userId);
+    const last = this.current.get(key)?.get(userId) ?? this.promote(key, userId);
     // The answer is a function of the compiled experiment and the user (and of the attributes
     // when the experiment targets): a returning user of an unchanged snapshot is answered from
     // memory, and was exposed when that answer was first given.
     const targeted = experiment.snapshot.targeting !== undefined && experiment.snapshot.targeting.length > 0;
     if (last !== undefined && last.experiment === experiment && !targeted) return localResult(last.response);
     const { response, exposed } = experiment.assign(userId, attributes);
-    if (last === undefined && ++this.remembered > MAX_REMEMBERED_USERS) {
-      this.answers.clear();
-      this.remembered = 1;
-      users = undefined;
-    }
-    if (users === undefined) this.answers.set(key, (users = new Map()));
     const before = last?.exposed;
     const news = exposed !== undefined && !(before?.phase === response.phase && before.arm === response.arm);
-    users.set(userId, { experiment, response, exposed: exposed ? response : before });
+    const remembered = { experiment, response, exposed: exposed ? response : before };
+    if (last !== undefined) Object.assign(last, remembered);
+    else this.remember(key, userId, remembered);
     if (news) {
       // The service checks an exposure against its own assignment, which needs the attributes
       // when the experiment targets.
-      await this.exposures.push({
+      const item: ExposureItem = {
         experiment: key,
         userId,
         arm: response.arm,
         phase: response.phase,
-        assignedAt: new Date().toISOString(),
+        assignedAt: isoNow(),
         ...(targeted && attributes ? { attributes: { ...attributes } } : {}),
-      });
+      };
+      if (!this.exposures.offer(item)) await this.exposures.push(item);
     }
     return localResult(response);
+  }
+
+  /**
+   * The platform will not take this exposure (dropped, refused, or refused with its batch): the
+   * user's answer is forgotten, so the next assign of that user queues the exposure again.
+   */
+  forget(item: ExposureItem): void {
+    for (const generation of [this.current, this.previous]) {
+      const users = generation.get(item.experiment);
+      const r = users?.get(item.userId);
+      if (r?.exposed?.arm === item.arm && r.exposed.phase === item.phase) {
+        users?.delete(item.userId);
+        if (generation === this.current) this.currentSize--;
+      }
+    }
+  }
+
+  /** Moves a user's answer from the previous generation to the current one. */
+  private promote(key: string, userId: string): Remembered | undefined {
+    const users = this.previous.get(key);
+    const r = users?.get(userId);
+    if (r === undefined) return undefined;
+    users?.delete(userId);
+    this.remember(key, userId, r);
+    return r;
+  }
+
+  private remember(key: string, userId: string, r: Remembered): void {
+    if (this.currentSize >= this.perGeneration) {
+      this.previous = this.current;
+      this.current = new Map();
+      this.currentSize = 0;
+    }
+    let users = this.current.get(key);
+    if (users === undefined) this.current.set(key, (users = new Map()));
+    users.set(userId, r);
+    this.currentSize++;
   }
 
   /** Waits (up to `timeoutMs`) for the first snapshot; false if none arrived. */

@@ -14,7 +14,12 @@ function controlledSender() {
 }
 
 const queues: Array<IngestionQueue<number>> = [];
-function queue(send: Send, options: Partial<BufferOptions> = {}, retryPauseMs = 10) {
+function queue(
+  send: Send,
+  options: Partial<BufferOptions> = {},
+  retryPauseMs = 10,
+  onDiscard?: (item: number) => void,
+) {
   const counters = { sent: 0, dropped: 0, rejected: 0 };
   const q = new IngestionQueue<number>(
     'test',
@@ -23,6 +28,7 @@ function queue(send: Send, options: Partial<BufferOptions> = {}, retryPauseMs = 
     String,
     counters,
     retryPauseMs,
+    onDiscard,
   );
   queues.push(q);
   return { q, counters };
@@ -154,6 +160,25 @@ describe('IngestionQueue', () => {
     calls[2].resolve([]);
     await flushed;
     expect(calls.flatMap((c) => c.items)).toEqual(range(1, 11));
+  });
+
+  it('tells onDiscard of every item the platform will not take: dropped, refused, refused with its batch', async () => {
+    const discarded: number[] = [];
+    const { calls, send } = controlledSender();
+    const { q } = queue(send, { maxItems: 4, maxBatch: 2 }, 10, (i) => discarded.push(i));
+    for (const i of range(1, 6)) await q.push(i); // 1..4 in flight; 5 and 6 dropped as they come
+    expect(discarded).toEqual([5, 6]);
+    calls[0].resolve([{ index: 1, code: 'validation_failed', message: 'bad' }]);
+    calls[1].reject(new LlmopsHttpError('bad key', 'invalid_api_key', 401));
+    await expectEventually(() => expect(q.size).toBe(0));
+    expect(discarded).toEqual([5, 6, 2, 3, 4]);
+    // A batch the platform could not take (unavailable) is kept, not discarded.
+    await q.push(7);
+    const flushed = q.flush();
+    await expectEventually(() => expect(calls).toHaveLength(3));
+    calls[2].reject(new LlmopsUnavailableError('down', 'unreachable'));
+    await expect(flushed).rejects.toMatchObject({ code: 'unreachable' });
+    expect(discarded).toEqual([5, 6, 2, 3, 4]);
   });
 
   it('refuses items after close', async () => {

@@ -8,6 +8,8 @@
  * - A batch the platform could not take (unreachable, 429/5xx after the transport's retries) goes
  *   back to its place in the buffer and is sent again after a pause: nothing is dropped by an
  *   outage, only by the overflow policy.
+ * - Every item the platform will not take (dropped by the overflow policy, refused per item, or
+ *   refused with its whole batch) is passed to `onDiscard`, if given.
  * - `flush()` resolves once every item pushed before it was accepted or refused by the platform
  *   (refused items are listed), or dropped by the overflow policy; it rejects with the error when
  *   a batch holding one of them failed, and those items stay buffered.
@@ -98,6 +100,8 @@ export class IngestionQueue<T> {
     private readonly counters: QueueCounters,
     /** Pause after a batch failed every attempt, before it is sent again. */
     private readonly retryPauseMs: number,
+    /** Told of each item the platform will not take: dropped, refused, or refused with its batch. */
+    private readonly onDiscard?: (item: T) => void,
   ) {
     this.batchLimit = options.maxBatch;
     this.timer = setInterval(() => {
@@ -113,23 +117,34 @@ export class IngestionQueue<T> {
     return this.buffer.length + this.inFlightItems;
   }
 
+  /** Enqueues `item`; with `block`, waits while the buffer is full. */
   async push(item: T): Promise<void> {
+    while (!this.offer(item)) {
+      await new Promise<void>((resolve) => this.blocked.push(resolve));
+    }
+  }
+
+  /**
+   * Enqueues `item` at once and returns true, unless the buffer is full under `block` (then
+   * false: nothing was enqueued, `push` waits). `drop-oldest` always enqueues.
+   */
+  offer(item: T): boolean {
     this.assertOpen();
-    while (this.size >= this.options.maxItems) {
-      if (this.options.overflow === 'block') {
-        await new Promise<void>((resolve) => this.blocked.push(resolve));
-        this.assertOpen();
-        continue;
-      }
+    if (this.size >= this.options.maxItems) {
+      if (this.options.overflow === 'block') return false;
       this.counters.dropped++;
       // Every held item is in flight: the new one is the oldest that can still be dropped.
-      if (this.buffer.length === 0) return;
-      this.buffer.shift();
+      if (this.buffer.length === 0) {
+        this.onDiscard?.(item);
+        return true;
+      }
+      const dropped = this.buffer.shift() as Entry<T>;
+      this.onDiscard?.(dropped.item);
       this.settle();
-      break;
     }
     this.buffer.push({ seq: ++this.seq, item });
     if (this.buffer.length >= this.batchLimit) this.pump();
+    return true;
   }
 
   flush(): Promise<FlushResult> {
@@ -214,6 +229,7 @@ export class IngestionQueue<T> {
   private reject(refused: Array<{ entry: Entry<T>; code: string; message: string }>): void {
     this.counters.rejected += refused.length;
     for (const r of refused) {
+      this.onDiscard?.(r.entry.item);
       const rejected = { kind: this.kind, id: this.idOf(r.entry.item), code: r.code, message: r.message };
       this.refused.push({ seq: r.entry.seq, rejected });
     }
