@@ -8,11 +8,14 @@ assignment of a user in the experiment queues an exposure, which the client's se
 to ``POST /v1/exposures`` in batches of 1,000 (the buffer holds a whole round: nothing is dropped;
 the service checks each one and the run fails if it refuses one).
 
-Each round: the md5 loop, then the assign loop followed by ``flush()``, over the same ids. Rates are
-in CPU time of this process (``time.process_time``: every thread, so the sending thread's work for
-the round's exposures counts against ours; the flush's wait for the service costs no CPU), and the
-assign loop alone also in CPU time of the calling thread. Every request goes through the client's
-``httpx.Client``, whose request hook counts them by route.
+Each round takes ids never assigned before: the md5 loop over them; then the assign loop over them
+followed by ``flush()`` (fresh users: each queues its exposure, the goal's measure); then the
+assign loop over the same ids again followed by ``flush()`` (returning users: the client remembers
+their exposure and queues none). Rates are in CPU time of this process (``time.process_time``:
+every thread, so the sending thread's work for the round's exposures counts against ours; the
+flush's wait for the service costs no CPU), and the fresh assign loop alone also in CPU time of the
+calling thread. Every request goes through the client's ``httpx.Client``, whose request hook
+counts them by route.
 
 Prints one line a round, then ``RESULT {json}`` with the medians for the wrapper.
 """
@@ -68,17 +71,16 @@ def run(client: Client, requests: Counter[str]) -> None:
             raise SystemExit("no snapshot from the assignment service")
         time.sleep(0.05)
 
-    ids = [f"python-user-{i}" for i in range(USERS)]
     md5 = hashlib.md5
     assign = client.experiments.assign
 
-    def baseline() -> float:
+    def baseline(ids: list[str]) -> float:
         t = time.process_time()
         for i in ids:
             md5(i.encode()).digest()
         return USERS / (time.process_time() - t)
 
-    def ours() -> tuple[float, float]:
+    def ours(ids: list[str]) -> tuple[float, float]:
         t = time.process_time()
         thread = time.thread_time()
         for i in ids:
@@ -88,18 +90,30 @@ def run(client: Client, requests: Counter[str]) -> None:
         client.flush()
         return USERS / (time.process_time() - t), USERS / loop
 
-    baseline()
-    ours()  # warm-up, not counted
+    def users(r: int) -> list[str]:
+        return [f"python-user-{r}-{i}" for i in range(USERS)]
+
+    warm = users(-1)
+    baseline(warm)
+    ours(warm)  # warm-up, not counted
+    ours(warm)
     sent_before, requests_before = client.metrics()["sent"], Counter(requests)
-    ratios, thread_ratios = [], []
+    ratios, thread_ratios, returning_ratios = [], [], []
+    returning_exposures = 0
     for r in range(ROUNDS):
-        b = baseline()
-        process_rate, thread_rate = ours()
+        ids = users(r)
+        b = baseline(ids)
+        process_rate, thread_rate = ours(ids)
+        sent = client.metrics()["sent"]
+        returning_rate, _ = ours(ids)
+        returning_exposures += client.metrics()["sent"] - sent
         ratios.append(process_rate / b)
         thread_ratios.append(thread_rate / b)
+        returning_ratios.append(returning_rate / b)
         print(
-            f"round {r + 1} of {ROUNDS}: md5 {b / 1e6:.2f} M/s, assign {process_rate / 1e6:.3f} M/s "
-            f"({process_rate / b:.2f}x; the calling thread alone {thread_rate / 1e6:.3f} M/s, {thread_rate / b:.2f}x)",
+            f"round {r + 1} of {ROUNDS}: md5 {b / 1e6:.2f} M/s; fresh users: assign {process_rate / 1e6:.3f} M/s "
+            f"({process_rate / b:.2f}x; the calling thread alone {thread_rate / 1e6:.3f} M/s, {thread_rate / b:.2f}x); "
+            f"returning users: {returning_rate / 1e6:.3f} M/s ({returning_rate / b:.2f}x)",
             flush=True,
         )
     made = requests - requests_before
@@ -107,15 +121,18 @@ def run(client: Client, requests: Counter[str]) -> None:
     print(f"requests by route during the rounds: {dict(made)}; client metrics {metrics}", flush=True)
     if metrics["rejected"] or metrics["dropped"]:
         raise SystemExit(f"exposures rejected or dropped: {metrics}")
-    assignments = USERS * ROUNDS
+    if returning_exposures or metrics["sent"] - sent_before != USERS * ROUNDS:
+        raise SystemExit(f"expected one exposure per fresh user, none for returning ones: {metrics}")
+    assignments = 2 * USERS * ROUNDS
     result = {
         "users": USERS,
         "rounds": ROUNDS,
         "ratio": statistics.median(ratios),
         "threadRatio": statistics.median(thread_ratios),
+        "returningRatio": statistics.median(returning_ratios),
         "otherRequestsPerAssignment": sum(n for route, n in made.items() if route not in (SNAPSHOTS, EXPOSURES))
         / assignments,
-        "exposureBatchesPer1000": 1000 * made[EXPOSURES] / assignments,
+        "exposureBatchesPer1000": 1000 * made[EXPOSURES] / (USERS * ROUNDS),
         "exposuresSent": metrics["sent"] - sent_before,
         "python": sys.version.split()[0],
     }
