@@ -283,9 +283,8 @@ class Experiments:
                     # BatchQueue.put, inlined: this runs once per new exposure. The attributes are
                     # copied: the caller may change its dict before the exposure is sent.
                     items = self._exposure_items
-                    items.append(
-                        (key, user_id, assignment.arm, assignment.phase, _time(), dict(attributes) if attributes else None)
-                    )
+                    copy = dict(attributes) if attributes else None
+                    items.append((key, user_id, assignment.arm, assignment.phase, _time(), copy))
                     if len(items) >= self._exposures.next_check:
                         self._exposures.backlog()
         return assignment

@@ -53,7 +53,8 @@ class BufferOptions:
 
 
 class Metrics:
-    """Counters: ``sent`` (accepted by the server), ``rejected`` (refused per item, not retried),
+    """Counters: ``sent`` (accepted by the server), ``rejected`` (refused for good, alone or with
+    their batch; not resent, listed by the next flush()),
     ``dropped`` (overflow), ``retried`` (HTTP attempts repeated)."""
 
     def __init__(self) -> None:

@@ -188,7 +188,9 @@ def attributes(value: Any) -> None:
         field = f"attributes.{name}"
         if not isinstance(name, str) or not name or _NOT_IN_ID(name):
             raise LlmopsValidationError(
-                field, "names must be non-empty strings without control characters (U+0000-U+001F, U+007F-U+009F) or surrogates"
+                field,
+                "names must be non-empty strings without control characters (U+0000-U+001F, U+007F-U+009F) "
+                "or surrogates",
             )
         if len(name) > ATTRIBUTE_NAME_MAX_LENGTH or _utf16_length(name) > ATTRIBUTE_NAME_MAX_LENGTH:
             raise LlmopsValidationError(field, f"names must be at most {ATTRIBUTE_NAME_MAX_LENGTH} characters")
