@@ -262,13 +262,14 @@ def test_attributes_are_checked_by_the_assignment_services_rules():
             ({"": 1}, "attributes."),
             ({"a\x07": 1}, "attributes.a"),
             ({"c": "x" * 1025}, "attributes.c"),
-            ({"c": "\U0001f600" * 513}, "attributes.c"),  # 513 characters, 1,026 UTF-16 code units
+            ({"c": "\U0001f600" * 1025}, "attributes.c"),
             ({"c": 10**400}, "attributes.c"),
         ]:
             with pytest.raises(LlmopsValidationError, match=re.escape(field)):
                 assign("summarizer", "u", attributes)
-        # The largest the service accepts are answered locally.
-        most = {f"a{i}": "x" * 1024 for i in range(MAX_ATTRIBUTES - 1)} | {"n" * 128: "\U0001f600" * 512}
+        # The largest the service accepts are answered locally; it counts an emoji as one character.
+        most = {f"a{i}": "x" * 1024 for i in range(MAX_ATTRIBUTES - 2)}
+        most |= {"n" * 128: "\U0001f600" * 1024, "\U0001f600" * 128: True}
         assert assign("summarizer", "u", most).source == "local"
         client.flush()
     assert fake.assign_calls == 0 and len(fake.exposures) == 1

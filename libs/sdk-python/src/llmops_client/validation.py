@@ -32,7 +32,8 @@ TOKEN_COUNT_MAX = 10_000_000
 SCORE_ABS_MAX = 1_000_000
 RATING_ABS_MAX = 1_000_000
 #: Targeting attributes (the assignment service's attributes schema): at most MAX_ATTRIBUTES, names
-#: opaque ids of 1..128 characters, string values of at most 1,024 characters (UTF-16 code units).
+#: opaque ids of 1..128 characters, string values of at most 1,024 characters. The service counts
+#: characters as code points (an emoji counts once), as len() does.
 MAX_ATTRIBUTES = 100
 ATTRIBUTE_NAME_MAX_LENGTH = 128
 ATTRIBUTE_VALUE_MAX_LENGTH = 1024
@@ -172,11 +173,6 @@ def timestamp(value: Any) -> str:
     return value
 
 
-def _utf16_length(s: str) -> int:
-    """Length as JavaScript counts it (an astral character is two code units); ``s`` has no surrogates."""
-    return len(s) if s.isascii() else len(s.encode("utf-16-le")) // 2
-
-
 def attributes(value: Any) -> None:
     """Targeting attributes, checked by the assignment service's rules (a value it refuses would
     make ``POST /v1/assign`` answer 400, and ``POST /v1/exposures`` refuse the batch it travels in)."""
@@ -192,12 +188,12 @@ def attributes(value: Any) -> None:
                 "names must be non-empty strings without control characters (U+0000-U+001F, U+007F-U+009F) "
                 "or surrogates",
             )
-        if len(name) > ATTRIBUTE_NAME_MAX_LENGTH or _utf16_length(name) > ATTRIBUTE_NAME_MAX_LENGTH:
+        if len(name) > ATTRIBUTE_NAME_MAX_LENGTH:
             raise LlmopsValidationError(field, f"names must be at most {ATTRIBUTE_NAME_MAX_LENGTH} characters")
         if isinstance(v, str):
             if not v.isascii() and _SURROGATE(v):
                 raise LlmopsValidationError(field, "must not contain surrogates (they have no UTF-8 encoding)")
-            if len(v) > ATTRIBUTE_VALUE_MAX_LENGTH or _utf16_length(v) > ATTRIBUTE_VALUE_MAX_LENGTH:
+            if len(v) > ATTRIBUTE_VALUE_MAX_LENGTH:
                 raise LlmopsValidationError(field, f"must be at most {ATTRIBUTE_VALUE_MAX_LENGTH} characters")
         elif not isinstance(v, (int, float, bool)):
             raise LlmopsValidationError(field, "expected a str, int, float or bool value")
