@@ -6,10 +6,12 @@
  *  - The client takes its snapshot from a real assignment service (support/sdk-assignment.ts:
  *    the service as a process, one running two-arm experiment) through the long poll of
  *    `GET /v1/experiments/snapshots`, as an application does; `ready()` waits for it.
- *  - ours, first sight: each user's first assignment, which also queues its exposure; the timing
- *    covers the loop and the `flush()` after it that sends those exposures to `POST /v1/exposures`
- *    in batches of 1,000 (the buffer holds every one: nothing is dropped). The service checks each
- *    exposure against its own assignment: the run fails if it refuses one.
+ *  - ours, first sight (the goal): each user's first assignment, which also queues its exposure;
+ *    the timing covers the loop and the `flush()` after it that sends those exposures to
+ *    `POST /v1/exposures` in batches of 1,000 (the buffer holds every one: nothing is dropped), since
+ *    sending is CPU the application pays per fresh assignment. The loop alone (exposure queued, not
+ *    yet sent) is printed per round too. The service checks each exposure against its own
+ *    assignment: the run fails if it refuses one.
  *  - ours, returning users: the same users assigned again, as an application assigns a user on
  *    each request. The client answers them from its memory of their last answer while the
  *    snapshot is unchanged (and queues no exposure: it was queued at first sight).
@@ -27,7 +29,8 @@
  * Run: BENCH_ONLY=sdk-assign npm run bench
  * Env: KAFKA_BROKERS, MONGODB_URI, BENCH_USERS (100000: the users the client remembers),
  *      BENCH_ROUNDS (5).
- * Goals: returning users >= 0.5x the md5 loop; 0 requests per assignment.
+ * Goals: first sight (fresh users, exposure queued and sent) >= 0.5x the md5 loop; 0 requests per
+ * assignment. Returning users are a second row, without a goal.
  */
 import type { ChildProcess } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -98,14 +101,16 @@ async function main(): Promise<void> {
         sink += a.arm.length;
       }
     };
-    const firstSight = async (ids: string[]): Promise<number> => {
+    /** Rates of a first-sight round: with the exposures sent, and of the loop alone (queued). */
+    const firstSight = async (ids: string[]): Promise<{ sent: number; queued: number }> => {
       const t = cpuMicros();
       await loop(ids);
+      const looped = cpuMicros();
       const { rejected } = await c.flush();
-      const rate = ids.length / ((cpuMicros() - t) / 1e6);
+      const sent = ids.length / ((cpuMicros() - t) / 1e6);
       if (rejected.length > 0)
         throw new Error(`the service refused exposures: ${JSON.stringify(rejected[0])}`);
-      return rate;
+      return { sent, queued: ids.length / ((looped - t) / 1e6) };
     };
     let returningAssignments = 0;
     let returningRequests = 0;
@@ -134,6 +139,7 @@ async function main(): Promise<void> {
     returningRequests = 0;
     const exposuresBefore = requests.get('POST /v1/exposures') ?? 0;
     const first: number[] = [];
+    const queued: number[] = [];
     const again: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const set = ids(r);
@@ -141,10 +147,11 @@ async function main(): Promise<void> {
       const f = await firstSight(set);
       const b2 = baseline(set);
       const a = await returning(set);
-      first.push(f / b1);
+      first.push(f.sent / b1);
+      queued.push(f.queued / b1);
       again.push(a / b2);
       console.log(
-        `round ${r + 1} of ${ROUNDS}: md5 ${(b1 / 1e6).toFixed(2)}/${(b2 / 1e6).toFixed(2)} M/s, first sight ${(f / 1e6).toFixed(2)} M/s (${(f / b1).toFixed(2)}x), returning ${(a / 1e6).toFixed(2)} M/s (${(a / b2).toFixed(2)}x)`,
+        `round ${r + 1} of ${ROUNDS}: md5 ${(b1 / 1e6).toFixed(2)}/${(b2 / 1e6).toFixed(2)} M/s, first sight ${(f.sent / 1e6).toFixed(2)} M/s (${(f.sent / b1).toFixed(2)}x; loop alone, exposures queued: ${(f.queued / b1).toFixed(2)}x), returning ${(a / 1e6).toFixed(2)} M/s (${(a / b2).toFixed(2)}x)`,
       );
     }
     const exposureBatches = (requests.get('POST /v1/exposures') ?? 0) - exposuresBefore;
@@ -156,18 +163,20 @@ async function main(): Promise<void> {
       `requests by route over the whole run: ${[...requests].map(([r, n]) => `${r} ${n}`).join(', ')}; exposures sent ${metrics.sent}, dropped ${metrics.dropped}, rejected ${metrics.rejected}`,
     );
     if (metrics.dropped > 0) throw new Error(`${metrics.dropped} exposures dropped`);
-    reportRatio('local assign() of returning users/s, ours/bare md5 loop', median(again), 1, GOAL);
+    reportRatio(
+      'local assign() of fresh users (exposure queued and sent)/s, ours/bare md5 loop',
+      median(first),
+      1,
+      GOAL,
+    );
+    reportRatio('local assign() of returning users/s, ours/bare md5 loop', median(again), 1);
+    console.log(`first sight, the loop alone (exposures queued, not sent): ${median(queued).toFixed(2)}x`);
     reportResult({
       measure: 'HTTP requests per returning-user assign() (snapshot long poll aside)',
       value: returningRequests / returningAssignments,
       unit: 'requests',
       goal: { op: '<=', value: 0 },
     });
-    reportRatio(
-      'local assign() at first sight (exposure queued and sent)/s, ours/bare md5 loop',
-      median(first),
-      1,
-    );
     reportResult({
       measure: 'exposure batches per 1,000 first-sight assign()',
       value: (1_000 * exposureBatches) / (USERS * ROUNDS),

@@ -225,8 +225,8 @@ export class ExperimentsClient implements ExperimentsApi {
         arm: response.arm,
         phase: response.phase,
         assignedAt: isoNow(),
-        ...(targeted && attributes ? { attributes: { ...attributes } } : {}),
       };
+      if (targeted && attributes) item.attributes = { ...attributes };
       if (!this.exposures.offer(item)) await this.exposures.push(item);
     }
     return localResult(response);
