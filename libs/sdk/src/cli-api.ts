@@ -13,7 +13,7 @@ import type { paths as RegistryPaths } from './generated/registry';
 import type { CreateDatasetBody, CreateExperimentBody, RegisterPromptBody } from './cli-files';
 import type { ResolvedOptions } from './options';
 import type { ExperimentResults } from './results-table';
-import type { FetchOutcome, Transport } from './transport';
+import type { FetchOutcome, SendOptions, Transport } from './transport';
 
 type Ok<Op> = Op extends { responses: { 200: { content: { 'application/json': infer B } } } } ? B : never;
 type Created<Op> = Op extends { responses: { 201: { content: { 'application/json': infer B } } } }
@@ -54,6 +54,13 @@ export interface PromptDiff {
   changes: Array<{ path: string; kind: 'added' | 'removed' | 'changed'; from?: unknown; to?: unknown }>;
   text: Partial<Record<'template' | 'system' | 'messages', { unified: string }>>;
 }
+
+/**
+ * Creating an experiment or a dataset and changing an experiment's state are not idempotent: a
+ * retry of a create that was processed would answer 409 (the CLI would report a failure for a done
+ * change). They are retried only when certainly not processed (see SendOptions.idempotent).
+ */
+const NOT_IDEMPOTENT: SendOptions = { idempotent: false };
 
 export class PlatformApi {
   private readonly registry: Client<RegistryPaths>;
@@ -107,19 +114,24 @@ export class PlatformApi {
   }
 
   createExperiment(body: CreateExperimentBody): Promise<Experiment> {
-    return this.data(`create experiment ${body.key}`, (signal) =>
-      this.assignment.POST('/v1/experiments', { body, signal }),
+    return this.data(
+      `create experiment ${body.key}`,
+      (signal) => this.assignment.POST('/v1/experiments', { body, signal }),
+      NOT_IDEMPOTENT,
     );
   }
 
   changeExperiment(key: string, action: 'start' | 'pause' | 'stop'): Promise<Experiment> {
     const options = (signal: AbortSignal) => ({ params: { path: { key } }, signal });
-    return this.data(`${action} experiment ${key}`, (signal) =>
-      action === 'start'
-        ? this.assignment.POST('/v1/experiments/{key}/start', options(signal))
-        : action === 'pause'
-          ? this.assignment.POST('/v1/experiments/{key}/pause', options(signal))
-          : this.assignment.POST('/v1/experiments/{key}/stop', options(signal)),
+    return this.data(
+      `${action} experiment ${key}`,
+      (signal) =>
+        action === 'start'
+          ? this.assignment.POST('/v1/experiments/{key}/start', options(signal))
+          : action === 'pause'
+            ? this.assignment.POST('/v1/experiments/{key}/pause', options(signal))
+            : this.assignment.POST('/v1/experiments/{key}/stop', options(signal)),
+      NOT_IDEMPOTENT,
     );
   }
 
@@ -133,8 +145,10 @@ export class PlatformApi {
   }
 
   createDataset(body: CreateDatasetBody): Promise<Dataset> {
-    return this.data(`create dataset ${body.name}`, (signal) =>
-      this.datasets.POST('/v1/datasets', { body, signal }),
+    return this.data(
+      `create dataset ${body.name}`,
+      (signal) => this.datasets.POST('/v1/datasets', { body, signal }),
+      NOT_IDEMPOTENT,
     );
   }
 
@@ -177,8 +191,9 @@ export class PlatformApi {
   private async data<T>(
     what: string,
     attempt: (signal: AbortSignal) => Promise<FetchOutcome<T>>,
+    options?: SendOptions,
   ): Promise<T> {
-    const { data } = await this.transport.send(what, attempt);
+    const { data } = await this.transport.send(what, attempt, options);
     if (data === undefined) throw new LlmopsError(`${what}: empty answer`, 'invalid_response');
     return data;
   }

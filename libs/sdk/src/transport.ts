@@ -29,6 +29,31 @@ export interface SendOptions {
   timeoutMs?: number;
   /** Attempts for this request; defaults to retry.maxAttempts. */
   maxAttempts?: number;
+  /**
+   * False for a write that must not be applied twice (creating an experiment, changing its state):
+   * it is retried only when it certainly was not processed, i.e. the connection was refused or the
+   * service answered 429, or 503 with Retry-After. A timeout, a reset connection or a 502/504 may
+   * follow a processed request: that failure is thrown at once.
+   */
+  idempotent?: boolean;
+}
+
+/** True when `err` (or an error in its causes) is a refused connection: nothing was sent. */
+function connectionRefused(err: unknown): boolean {
+  for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 5; depth++) {
+    const { code, errors, cause } = e as { code?: unknown; errors?: unknown; cause?: unknown };
+    if (code === 'ECONNREFUSED') return true;
+    if (Array.isArray(errors) && errors.length > 0 && errors.every(connectionRefused)) return true;
+    e = cause;
+  }
+  return false;
+}
+
+/** True when `failure` certainly left the request unprocessed. */
+function notProcessed(failure: LlmopsUnavailableError): boolean {
+  if (failure.status === 429) return true;
+  if (failure.status === 503) return failure.retryAfterMs !== undefined;
+  return failure.status === undefined && failure.code === 'unreachable' && connectionRefused(failure.cause);
 }
 
 interface ErrorBody {
@@ -95,7 +120,12 @@ export class Transport {
           { cause: err },
         );
       }
-      if (!(failure instanceof LlmopsUnavailableError) || n >= maxAttempts) throw failure;
+      if (
+        !(failure instanceof LlmopsUnavailableError) ||
+        n >= maxAttempts ||
+        (options.idempotent === false && !notProcessed(failure))
+      )
+        throw failure;
       this.counters.retried++;
       try {
         await sleep(backoffDelay(n, this.retry, failure.retryAfterMs), undefined, { signal: options.signal });
