@@ -24,6 +24,7 @@ describe('installMethodNotAllowed', () => {
     app.get('/v1/things/:id', () => ({ ok: true }));
     app.post('/v1/things', () => ({ ok: true }));
     app.put('/v1/things/:id', () => ({ ok: true }));
+    app.get('/v1/things/latest', () => ({ ok: true }));
     await app.ready();
   });
 
@@ -47,6 +48,12 @@ describe('installMethodNotAllowed', () => {
     expect(res.statusCode).toBe(405);
     expect(res.headers.allow).toBe('POST');
     expect((await app.inject({ method: 'OPTIONS', url: '/v1/things/7' })).statusCode).toBe(405);
+  });
+
+  it("lists only a static route's methods for its exact path, not those of a parametric route it shadows", async () => {
+    const res = await app.inject({ method: 'OPTIONS', url: '/v1/things/latest' });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toBe('GET, HEAD');
   });
 
   it('leaves unknown paths and supported methods alone', async () => {

@@ -43,9 +43,14 @@ export function installMethodNotAllowed(fastify: FastifyInstance, logger: Logger
   fastify.addHook('preParsing', (request, reply, payload, done) => {
     if (!request.is404) return done(null, payload);
     const path = request.url.split('?', 1)[0];
-    const allowed = new Set<string>();
-    for (const known of paths.values()) {
-      if (known.pattern.test(path)) known.methods.forEach((m) => allowed.add(m));
+    // A static route shadows parametric ones for its exact path (`/v1/experiments/snapshots` is
+    // not `/v1/experiments/{key}`): only its own methods are the path's.
+    const exact = paths.get(path);
+    const allowed = new Set<string>(exact?.methods);
+    if (!exact) {
+      for (const known of paths.values()) {
+        if (known.pattern.test(path)) known.methods.forEach((m) => allowed.add(m));
+      }
     }
     if (allowed.size === 0) return done(null, payload);
     const methods = [...allowed].sort();
