@@ -17,13 +17,13 @@ import { expectEventually, extractCurlExamples, retarget, runCurl, testInfra } f
 import {
   call,
   downloadUrl,
-  type DatasetSnapshot,
   type ExampleTruth,
   runScenario,
   type ArmTruth,
   SCENARIO_SCOPES,
   type ScenarioKeys,
   type ScenarioResult,
+  takeSnapshot,
 } from '@llmops/demo';
 import { prometheusAvailable, type PrometheusProcess, startPrometheus } from '../support/prometheus-process';
 import {
@@ -232,8 +232,7 @@ describe('the whole platform end to end', () => {
   it('curates the traffic into datasets: snapshots and their JSONL downloads equal what was sent', async () => {
     const experiment = scenario.experiment;
     const datasets = url('datasets');
-    const snapshotOf = (name: string) =>
-      call<DatasetSnapshot>('POST', `${datasets}/v1/datasets/${name}/snapshots`, { key: keys.datasets });
+    const snapshotOf = (name: string) => takeSnapshot(datasets, keys.datasets, name);
     const create = (body: unknown) => call('POST', `${datasets}/v1/datasets`, { key: keys.datasets, body });
 
     // Fine-tuning conversations: every generation of the experiment with a rating (each has one).
@@ -419,9 +418,7 @@ describe('the whole platform end to end', () => {
     }
     rmSync(cwd, { recursive: true, force: true });
     // The demo snapshotted once the datasets service had all of its traffic: nothing new since.
-    const again = await call<DatasetSnapshot>('POST', `${url('datasets')}/v1/datasets/${dataset}/snapshots`, {
-      key: platform.admin.key,
-    });
+    const again = await takeSnapshot(url('datasets'), platform.admin.key, dataset);
     expect(again.id).toBe(snapshotId);
   }, 180_000);
 

@@ -44,10 +44,15 @@ export async function createPreferenceDataset(
   });
 }
 
+/**
+ * Snapshots a dataset. The build runs within the request for as long as the dataset needs (the
+ * service sets no deadline on it), so the request may take minutes on a slow database.
+ */
 export const takeSnapshot = (datasetsUrl: string, key: string, name: string): Promise<DatasetSnapshot> =>
   call<DatasetSnapshot>('POST', `${datasetsUrl}/v1/datasets/${encodeURIComponent(name)}/snapshots`, {
     key,
     ok: [200, 201],
+    timeoutMs: 300_000,
   });
 
 /**

@@ -109,10 +109,12 @@ export interface CallOptions {
   body?: unknown;
   /** Statuses that are an answer, not a failure (default 200, 201, 202). */
   ok?: number[];
+  /** How long one attempt may take (default 30 s; a snapshot build runs as long as its dataset needs). */
+  timeoutMs?: number;
 }
 
 export async function call<T>(method: string, url: string, o: CallOptions): Promise<T> {
-  const { body, ok = [200, 201, 202] } = o;
+  const { body, ok = [200, 201, 202], timeoutMs = 30_000 } = o;
   for (let attempt = 1; ; attempt++) {
     const res = await fetch(url, {
       method,
@@ -121,7 +123,7 @@ export async function call<T>(method: string, url: string, o: CallOptions): Prom
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await res.text();
     const parsed: unknown = text ? JSON.parse(text) : undefined;
