@@ -32,7 +32,7 @@ import { get as httpGet, type IncomingMessage } from 'node:http';
 import os from 'node:os';
 import { canonicalize } from '@llmops/hashing';
 import { mongoServerKind } from '@llmops/platform';
-import { freePort, issueTestKey, TEST_KEY_PEPPER } from '@llmops/testing';
+import { freePort, imageCommand, issueTestKey, TEST_KEY_PEPPER } from '@llmops/testing';
 import mongoose, { type mongo } from 'mongoose';
 /* eslint-disable @nx/enforce-module-boundaries -- the baseline writes the service's own lines from
    the service's own cursor, so that only HTTP and the service differ; nothing ships from here. */
@@ -59,18 +59,9 @@ const RSS_GOAL_MB = 150;
 const THROUGHPUT_GOAL = 0.8;
 const DATASET = 'bench-sft';
 
-/** The command of the image's `datasets` stage (deploy/docker/Dockerfile), as an argv. */
-function imageCommand(): string[] {
-  const dockerfile = readFileSync(`${ROOT}/deploy/docker/Dockerfile`, 'utf8');
-  const stage = /^FROM \S+ AS datasets$([\s\S]*?)(?=^FROM |(?![\s\S]))/m.exec(dockerfile)?.[1] ?? '';
-  const cmd = /^CMD (\[.*\])$/m.exec(stage)?.[1];
-  if (!cmd) throw new Error('no CMD in the datasets stage of deploy/docker/Dockerfile');
-  return JSON.parse(cmd) as string[];
-}
-
 /** The built service, started with the image's command, on `port`, its own database and topic prefix. */
 function startBuiltService(port: number, run: string): ChildProcess {
-  const [node, ...args] = imageCommand();
+  const [node, ...args] = imageCommand('datasets');
   if (node !== 'node') throw new Error(`the datasets image runs ${node}, not node`);
   console.log(`service: node ${args.join(' ')}`);
   return spawn(process.execPath, args, {

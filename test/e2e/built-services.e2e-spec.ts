@@ -10,7 +10,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { expectEventually, testInfra } from '@llmops/testing';
+import { expectEventually, imageCommand, testInfra } from '@llmops/testing';
 import {
   httpJson,
   type RunningPlatform,
@@ -44,10 +44,11 @@ describe('the built services', () => {
   it('run from dist/ and are ready on Kafka and MongoDB', async () => {
     for (const name of SERVICE_NAMES) {
       const s = platform.services.get(name)!;
-      expect(s.child.spawnargs.slice(1)).toEqual([
-        '--enable-source-maps',
-        join('dist', 'services', name, 'src', 'main.js'),
-      ]);
+      // The image's own command (deploy/docker/Dockerfile), which runs the build in dist/.
+      expect(s.child.spawnargs.slice(1)).toEqual(imageCommand(name).slice(1));
+      expect(s.child.spawnargs).toEqual(
+        expect.arrayContaining(['--enable-source-maps', join('dist', 'services', name, 'src', 'main.js')]),
+      );
       const ready = await httpJson(`${s.url}/health/ready`);
       expect({ name, status: ready.status }).toEqual({ name, status: 200 });
     }

@@ -1,11 +1,12 @@
 /**
  * Runs a service as a real child process without importing its code, so a test can SIGKILL it:
  * from its TypeScript sources (`node -r @swc-node/register services/<name>/src/main.ts`, as
- * `npm start` does) or from the built JavaScript (`node --enable-source-maps
- * dist/services/<name>/src/main.js`, as the Docker image and the Kubernetes manifests do). Every
+ * `npm start` does) or from the built JavaScript with the command of the service's Docker image
+ * (`node --enable-source-maps dist/services/<name>/src/main.js` and its Node flags). Every
  * service gets the test pepper (`LLMOPS_KEY_PEPPER`), so keys issued in tests work everywhere.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { localServices } from '@llmops/local-infra';
 import { TEST_KEY_PEPPER } from './api-keys';
@@ -32,12 +33,29 @@ export interface ServiceProcess {
 /** `source`: the TypeScript through @swc-node/register; `built`: the compiled JavaScript in dist/. */
 export type ServiceCode = 'source' | 'built';
 
-/** The node arguments that run a service's code, with the Node flags it is deployed with. */
+/** The command of the Docker image's stage for `service` (deploy/docker/Dockerfile), as an argv. */
+export function imageCommand(service: string): string[] {
+  const dockerfile = readFileSync(join(ROOT, 'deploy', 'docker', 'Dockerfile'), 'utf8');
+  const stage = new RegExp(`^FROM \\S+ AS ${service}$([\\s\\S]*?)(?=^FROM |(?![\\s\\S]))`, 'm').exec(
+    dockerfile,
+  )?.[1];
+  const cmd = /^CMD (\[.*\])$/m.exec(stage ?? '')?.[1];
+  if (!cmd) throw new Error(`no CMD in the ${service} stage of deploy/docker/Dockerfile`);
+  return JSON.parse(cmd) as string[];
+}
+
+/**
+ * The node arguments that run a service's code: the built one exactly as its image runs it, the
+ * sources with the Node flags `npm start` gives it.
+ */
 export function serviceArgs(name: string, code: ServiceCode): string[] {
+  if (code === 'built') {
+    const [node, ...args] = imageCommand(name);
+    if (node !== 'node') throw new Error(`the ${name} image runs ${node}, not node`);
+    return args;
+  }
   const flags = localServices().find((s) => s.name === name)?.nodeFlags ?? [];
-  return code === 'built'
-    ? [...flags, '--enable-source-maps', join('dist', 'services', name, 'src', 'main.js')]
-    : [...flags, '-r', '@swc-node/register', join('services', name, 'src', 'main.ts')];
+  return [...flags, '-r', '@swc-node/register', join('services', name, 'src', 'main.ts')];
 }
 
 /**
