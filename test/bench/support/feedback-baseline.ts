@@ -11,7 +11,7 @@ import {
   EVENT_TYPES,
   serializeEvent,
 } from '@llmops/contracts';
-import { contextHeaders, newContext } from '@llmops/platform';
+import { contextHeaders, ensureTopics, newContext } from '@llmops/platform';
 import { Kafka, logLevel } from 'kafkajs';
 import { v7 as uuidv7 } from 'uuid';
 import { BENCH_EXPERIMENT } from './feedback-claims';
@@ -66,13 +66,7 @@ const baselineKafka = new Kafka({
 
 /** The baseline's own topic, with the service's partition count. */
 export async function createBaselineTopic(topic: string): Promise<void> {
-  const admin = baselineKafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [{ topic, numPartitions: FEEDBACK_PARTITIONS, replicationFactor: -1 }],
-  });
-  await admin.disconnect();
+  await ensureTopics(baselineKafka, [{ name: topic, partitions: FEEDBACK_PARTITIONS }]);
 }
 
 /**

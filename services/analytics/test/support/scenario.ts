@@ -12,6 +12,7 @@ import {
   type FeedbackSubmittedInput,
 } from '@llmops/contracts';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { ensureTopics } from '@llmops/platform';
 import { sendInOrder } from '@llmops/testing';
 
 export interface Produced {
@@ -309,28 +310,20 @@ export async function produce(
   );
 }
 
+/**
+ * The analytics topics (exposures, generations, feedback, the compacted experiments topic and the
+ * dead letters), created the way the services create theirs: kafkajs' own leader wait gives up on
+ * the UNKNOWN_TOPIC_OR_PARTITION a just-created topic may answer with, `ensureTopics` waits it out.
+ */
 export async function createTopics(kafka: Kafka, prefix: string, partitions = 6): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const t = topicsFor(prefix);
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic: t.x, numPartitions: partitions },
-        { topic: t.g, numPartitions: partitions },
-        { topic: t.f, numPartitions: partitions },
-        {
-          topic: t.e,
-          numPartitions: partitions,
-          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-        },
-        { topic: topicName(TOPICS.deadLetter, prefix), numPartitions: partitions },
-      ],
-    });
-  } finally {
-    await admin.disconnect();
-  }
+  const t = topicsFor(prefix);
+  await ensureTopics(kafka, [
+    { name: t.x, partitions },
+    { name: t.g, partitions },
+    { name: t.f, partitions },
+    { name: t.e, partitions, compacted: true },
+    { name: topicName(TOPICS.deadLetter, prefix), partitions },
+  ]);
 }
 
 /** Total lag of the group over the analytics topics (0 = everything committed). */

@@ -16,6 +16,7 @@ import {
 } from '@llmops/contracts';
 import { canonicalize, sha256Hex } from '@llmops/hashing';
 import { type ExampleFact, foldFacts } from '../../src/domain/example-facts';
+import { ensureTopics } from '@llmops/platform';
 import { sendInOrder, type TestInfra } from '@llmops/testing';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { createConnection, type mongo } from 'mongoose';
@@ -90,21 +91,19 @@ export async function produce(producer: Producer, prefix: string, events: Produc
   );
 }
 
-/** The service's topics, 6 partitions each (generations and feedback co-partitioned). */
+/**
+ * The service's topics, 6 partitions each (generations and feedback co-partitioned), created the
+ * way the services create theirs: kafkajs' own leader wait gives up on the UNKNOWN_TOPIC_OR_PARTITION
+ * a just-created topic may answer with, `ensureTopics` waits it out.
+ */
 export async function createTopics(kafka: Kafka, prefix: string, partitions = 6): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [...Object.values(topicsFor(prefix)), topicName(TOPICS.deadLetter, prefix)].map((topic) => ({
-        topic,
-        numPartitions: partitions,
-      })),
-    });
-  } finally {
-    await admin.disconnect();
-  }
+  await ensureTopics(
+    kafka,
+    [...Object.values(topicsFor(prefix)), topicName(TOPICS.deadLetter, prefix)].map((name) => ({
+      name,
+      partitions,
+    })),
+  );
 }
 
 /**
