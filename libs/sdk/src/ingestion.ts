@@ -21,25 +21,10 @@ type Body<P extends keyof FeedbackPaths> = FeedbackPaths[P] extends {
 /** A generation as `POST /v1/generations` takes it. */
 export type Generation = Body<'/v1/generations'>;
 /**
- * Feedback as `POST /v1/feedback` takes it. Written out here because the generated type of that
- * body is `unknown`: the document states "at least one signal" as an `anyOf`, which
- * openapi-typescript turns into `{...} | unknown`.
+ * Feedback as `POST /v1/feedback` takes it. The document's "at least one signal" rule is not part
+ * of the type (see the SDK type generator); `feedback.log` checks it before queueing.
  */
-export interface Feedback {
-  feedbackId?: string;
-  requestId: string;
-  experiment?: string;
-  arm?: string;
-  userId?: string;
-  rating?: number;
-  thumbs?: 'up' | 'down';
-  comment?: string;
-  correction?: string;
-  scores?: Record<string, number>;
-  source: 'user' | 'judge' | 'reviewer';
-  latencyMs?: number;
-  timestamp?: string;
-}
+export type Feedback = Body<'/v1/feedback'>;
 
 /** What `generations.log` takes: `requestId` and `timestamp` are set here when absent. */
 export type GenerationInput = Omit<Generation, 'requestId'> & { requestId?: string };

@@ -57,9 +57,36 @@ function jsonValueSchemas(document: OpenAPI3, source: string): string[] {
   });
 }
 
+/**
+ * An object schema may state a rule over its own properties as an `anyOf` of `required` lists
+ * (feedback's "at least one signal": `anyOf: [{ required: ['rating'] }, { required: ['thumbs'] },
+ * ...]`). openapi-typescript reads each branch as a type of its own and unions the object with
+ * `unknown`, which erases it. Such an `anyOf` constrains values, not their shape, so it is left out
+ * of the types (the SDK checks the rule at run time before sending); any other `anyOf` is kept.
+ */
+function withoutPresenceRules(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutPresenceRules);
+  if (node === null || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = withoutPresenceRules(v);
+  const own = Object.keys((out.properties ?? {}) as object);
+  const presenceRule = (branch: unknown): boolean => {
+    if (branch === null || typeof branch !== 'object') return false;
+    const b = branch as Record<string, unknown>;
+    return (
+      Object.keys(b).every((k) => k === 'required' || k === 'properties') &&
+      Array.isArray(b.required) &&
+      (b.required as unknown[]).every((name) => own.includes(name as string)) &&
+      Object.keys((b.properties ?? {}) as object).every((name) => own.includes(name))
+    );
+  };
+  if (out.type === 'object' && Array.isArray(out.anyOf) && out.anyOf.every(presenceRule)) delete out.anyOf;
+  return out;
+}
+
 async function sdkTypes(service: ServiceName): Promise<string> {
   const source = openApiDocumentFile(service);
-  const document = JSON.parse(readFileSync(join(ROOT, source), 'utf8')) as OpenAPI3;
+  const document = withoutPresenceRules(JSON.parse(readFileSync(join(ROOT, source), 'utf8'))) as OpenAPI3;
   const recursive = jsonValueSchemas(document, source);
   const ast = await openapiTS(document, {
     silent: true,
