@@ -8,7 +8,7 @@ const KAFKA_BINDING_VERSION = '0.5.0';
 
 export const ASYNCAPI_DESCRIPTION = [
   'Event catalog of the LLMOps experimentation platform (prompt registry, experiments, exposures,',
-  'generations, feedback, API keys, audit trail, dataset snapshots). Every Kafka record value is a CloudEvents 1.0 structured-mode JSON envelope',
+  'generations, feedback, API keys, audit trail, dataset snapshots, experiment decisions). Every Kafka record value is a CloudEvents 1.0 structured-mode JSON envelope',
   `(content-type \`${CLOUDEVENTS_CONTENT_TYPE}\`); headers \`${TRACING_HEADERS.correlationId}\` and W3C`,
   `\`${TRACING_HEADERS.traceparent}\` carry tracing.`,
   '',
@@ -19,8 +19,8 @@ export const ASYNCAPI_DESCRIPTION = [
   '',
   'Projects: the envelope extension attribute `project` names the project of the event; it is optional and',
   'absent means `default` (`projectOf(event)`). The compacted experiments topic is keyed by the experiment key',
-  'in project `default` and by `<project>/<experiment key>` in any other project; the dataset-snapshots topic',
-  'likewise by the dataset name.',
+  'in project `default` and by `<project>/<experiment key>` in any other project, and so is the',
+  'experiment-decisions topic; the dataset-snapshots topic likewise by the dataset name.',
   '',
   'Feedback edits: the same feedbackId with a higher revision REPLACES the earlier values; the same',
   'feedbackId and revision is a duplicate and is ignored.',

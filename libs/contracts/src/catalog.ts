@@ -4,6 +4,7 @@ import { buildApiKeyUpdatedData } from './events/api-key-updated.event';
 import { buildAuditRecordedData } from './events/audit-recorded.event';
 import { buildDatasetSnapshotCreatedData } from './events/dataset-snapshot-created.event';
 import { buildExperimentCreatedData } from './events/experiment-created.event';
+import { buildExperimentDecisionData } from './events/experiment-decision.event';
 import { buildExperimentStatusChangedData } from './events/experiment-status-changed.event';
 import { buildExperimentUpdatedData } from './events/experiment-updated.event';
 import { buildExposureData } from './events/exposure.event';
@@ -31,7 +32,7 @@ import { TOPICS, type TopicBaseName } from './topics';
  *   changes it also gets a new topic (`llmops.feedback.v2`). During a migration the producer publishes
  *   v1 and v2 side by side until every consumer has moved, then v1 is retired.
  */
-export const CONTRACTS_VERSION = '1.2.0';
+export const CONTRACTS_VERSION = '1.3.0';
 
 export type ServiceName = 'registry' | 'assignment' | 'feedback' | 'analytics' | 'identity' | 'datasets';
 
@@ -57,6 +58,7 @@ const builders = {
   [EVENT_TYPES.apiKeyUpdated]: buildApiKeyUpdatedData,
   [EVENT_TYPES.auditRecorded]: buildAuditRecordedData,
   [EVENT_TYPES.datasetSnapshotCreated]: buildDatasetSnapshotCreatedData,
+  [EVENT_TYPES.experimentDecision]: buildExperimentDecisionData,
 } as const satisfies Record<EventType, (k: SchemaKit) => z.ZodType>;
 
 type DataSchemas = { [T in EventType]: ReturnType<(typeof builders)[T]> };
@@ -226,6 +228,19 @@ export const EVENT_CATALOG: { readonly [T in EventType]: EventDefinition<T> } = 
     keyDescription:
       "`data.dataset` in project default, `<project>/<data.dataset>` otherwise (see datasetTopicKey): one dataset's snapshots are ordered.",
     partitionKey: (d, project) => datasetTopicKey(project, d.dataset),
+  },
+  [EVENT_TYPES.experimentDecision]: {
+    type: EVENT_TYPES.experimentDecision,
+    topic: TOPICS.experimentDecisions,
+    producer: 'analytics',
+    source: EVENT_SOURCES.analytics,
+    messageName: 'ExperimentDecision',
+    operationId: 'analytics.publishExperimentDecision',
+    summary:
+      "The verdict of an experiment's decision policy changed (winner, guardrail breach, no difference), with the statistics behind it; the id is deterministic per verdict change.",
+    keyDescription:
+      "`data.experimentKey` in project default, `<project>/<data.experimentKey>` otherwise (see experimentTopicKey): one experiment's verdicts are ordered.",
+    partitionKey: (d, project) => experimentTopicKey(d.experimentKey, project),
   },
 };
 

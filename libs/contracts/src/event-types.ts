@@ -2,6 +2,7 @@ import { API_KEY_UPDATED } from './events/api-key-updated.event';
 import { AUDIT_RECORDED } from './events/audit-recorded.event';
 import { DATASET_SNAPSHOT_CREATED } from './events/dataset-snapshot-created.event';
 import { EXPERIMENT_CREATED } from './events/experiment-created.event';
+import { EXPERIMENT_DECISION } from './events/experiment-decision.event';
 import { EXPERIMENT_STATUS_CHANGED } from './events/experiment-status-changed.event';
 import { EXPERIMENT_UPDATED } from './events/experiment-updated.event';
 import { EXPOSURE } from './events/exposure.event';
@@ -23,6 +24,7 @@ export const EVENT_TYPES = {
   apiKeyUpdated: API_KEY_UPDATED,
   auditRecorded: AUDIT_RECORDED,
   datasetSnapshotCreated: DATASET_SNAPSHOT_CREATED,
+  experimentDecision: EXPERIMENT_DECISION,
 } as const;
 
 export type EventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];

@@ -19,6 +19,7 @@ export * from './events/feedback-submitted.event';
 export * from './events/api-key-updated.event';
 export * from './events/audit-recorded.event';
 export * from './events/dataset-snapshot-created.event';
+export * from './events/experiment-decision.event';
 export * from './catalog';
 export * from './envelope';
 export * from './json-schema';

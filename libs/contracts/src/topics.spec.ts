@@ -23,6 +23,7 @@ describe('topics', () => {
       apiKeys: 'llmops.identity.api-keys.v1',
       audit: 'llmops.audit.v1',
       datasetSnapshots: 'llmops.dataset-snapshots.v1',
+      experimentDecisions: 'llmops.experiment-decisions.v1',
     });
     expect(topicName(TOPICS.feedback)).toBe('llmops.feedback.v1');
     expect(topicName(TOPICS.feedback, 't123.')).toBe('t123.llmops.feedback.v1');

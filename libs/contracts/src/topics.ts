@@ -33,7 +33,8 @@ export const TOPICS = {
    */
   promptAliases: 'llmops.prompt-aliases.v1',
   /**
-   * Experiment snapshots. Producer: assignment. Consumers: analytics (arms, control, phase), feedback.
+   * Experiment snapshots. Producer: assignment. Consumers: analytics (arms, control, phase, decision
+   * policy), feedback, registry (decision policies with autoPromote).
    * Key: the experiment key in project `default`, `<project>/<experiment key>` in any other project
    * (see `experimentTopicKey`; experiment keys cannot contain `/`), so experiments of two projects
    * never compact together. COMPACTED (`cleanup.policy=compact`): every event carries the full snapshot,
@@ -107,6 +108,17 @@ export const TOPICS = {
    * Events: `io.llmops.dataset.snapshot.created.v1`.
    */
   datasetSnapshots: 'llmops.dataset-snapshots.v1',
+  /**
+   * Verdicts of experiments' decision policies (a winner, a guardrail breach, no difference).
+   * Producer: analytics (when a verdict changes). Consumers: assignment (stops the experiment),
+   * registry (promotes the winning prompt version).
+   * Key: the experiment key in project `default`, `<project>/<experiment key>` in any other (see
+   * `experimentTopicKey`), the same as the experiments topic, so one experiment's verdicts are on one
+   * partition, in order. Retention: delete (analytics keeps the last verdict per phase and the
+   * event id is deterministic, so a replay republishes the same events).
+   * Events: `io.llmops.experiment.decision.v1`.
+   */
+  experimentDecisions: 'llmops.experiment-decisions.v1',
 } as const;
 
 export type TopicKey = keyof typeof TOPICS;
@@ -157,7 +169,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     compacted: true,
     key: 'Experiment key (`<project>/<experiment key>` outside project default): changes of an experiment are ordered; compaction keeps the newest full snapshot per key.',
     producer: 'assignment',
-    consumers: ['assignment', 'analytics'],
+    consumers: ['assignment', 'analytics', 'registry'],
     events: [
       EVENT_TYPES.experimentCreated,
       EVENT_TYPES.experimentUpdated,
@@ -226,6 +238,15 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     producer: 'datasets',
     consumers: ['training and evaluation pipelines'],
     events: [EVENT_TYPES.datasetSnapshotCreated],
+  },
+  {
+    name: TOPICS.experimentDecisions,
+    partitions: DEFAULT_PARTITIONS,
+    compacted: false,
+    key: "Experiment key (`<project>/<experiment key>` outside project default): one experiment's verdicts are on one partition, in order.",
+    producer: 'analytics',
+    consumers: ['assignment', 'registry'],
+    events: [EVENT_TYPES.experimentDecision],
   },
 ];
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { buildDecisionPolicy } from '../decision';
 import { armWeight } from './bounds.schema';
 import {
   doc,
@@ -34,7 +35,8 @@ const unitInterval = (what: string) =>
  * Assignment is deterministic: `hash(seed, hashVersion, userId)` picks a bucket; `trafficAllocation`
  * and the optional `layer` range decide whether the user is in the experiment, arm `weight`s split
  * the allocated traffic. `forced` maps a user id to an arm name and wins over hashing. Bumping `phase`
- * starts a new analysis period (analytics never mixes phases).
+ * starts a new analysis period (analytics never mixes phases). `decision` is the experiment's
+ * decision policy (absent: none), which analytics evaluates and the decision's consumers act on.
  */
 export const buildExperimentSnapshot = (k: SchemaKit) => {
   const arm = k.object({
@@ -110,6 +112,10 @@ export const buildExperimentSnapshot = (k: SchemaKit) => {
       forced: z
         .record(userId(), armName(), { error: 'expected an object mapping user id to arm name' })
         .optional(),
+      decision: doc(
+        buildDecisionPolicy(k).optional(),
+        'Decision policy (primary metric, guardrails, autoStop, autoPromote); absent means none.',
+      ),
       revision: doc(
         positiveInt('integer revision'),
         'Incremented per change; consumers keep the snapshot with the highest revision.',
