@@ -36,8 +36,18 @@ export interface AuditEntry {
   note?: string;
 }
 
-/** Who made a change: an authenticated key, or the platform itself (`system:<name>`) in a project. */
-export type AuditActor = Principal | { system: string; project: string };
+/**
+ * Who made a change: an authenticated key, the platform itself (`system:<name>`), or an experiment
+ * decision acting on its own (`decision:<decision event id>`), in a project.
+ */
+export type AuditActor =
+  Principal | { system: string; project: string } | { decision: string; project: string };
+
+/** The `actor` an audit event names for `actor`. */
+export function auditActorId(actor: AuditActor): string {
+  if ('keyId' in actor) return actor.keyId;
+  return 'system' in actor ? `system:${actor.system}` : `decision:${actor.decision}`;
+}
 
 type AuditEvent = CloudEvent<typeof EVENT_TYPES.auditRecorded>;
 
@@ -56,7 +66,7 @@ export function auditEvent(
     EVENT_TYPES.auditRecorded,
     {
       project,
-      actor: 'keyId' in actor ? actor.keyId : `system:${actor.system}`,
+      actor: auditActorId(actor),
       action: entry.action,
       resource: entry.resource,
       ...(entry.details ? { details: entry.details } : {}),
