@@ -173,6 +173,30 @@ describe('npm start: services', () => {
     }
   });
 
+  it('gives the MLflow tracking server to analytics only', () => {
+    for (const { name } of localServices()) {
+      const env = serviceEnv(
+        localServices().find((s) => s.name === name)!,
+        {
+          env: { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5999' },
+          hosts: localHosts({}),
+          registryUrl: 'http://127.0.0.1:3001',
+          kafkaBrokers: '127.0.0.1:9092',
+          mongoUri: 'mongodb://127.0.0.1:27017',
+          mlflowTrackingUri: 'http://127.0.0.1:5000',
+          secrets,
+        },
+      );
+      expect({ name, mlflow: env.MLFLOW_TRACKING_URI }).toEqual({
+        name,
+        mlflow: name === 'analytics' ? 'http://127.0.0.1:5000' : undefined,
+      });
+    }
+    expect(analyticsConfigSchema.shape.MLFLOW_TRACKING_URI.safeParse('http://127.0.0.1:5000').success).toBe(
+      true,
+    );
+  });
+
   it('binds to 127.0.0.1 unless HOST says otherwise', () => {
     expect(envOf('registry').HOST).toBe('127.0.0.1');
     expect(localHosts({})).toEqual({

@@ -12,6 +12,7 @@ async function main(command: string | undefined): Promise<void> {
       log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       log(`KAFKA_BROKERS=${ep.kafkaBrokers}`);
       log(`MONGODB_URI=${ep.mongoUri}`);
+      log(ep.mlflowTrackingUri ? `MLFLOW_TRACKING_URI=${ep.mlflowTrackingUri}` : 'mlflow: not started');
       log(`logs: ${LOG_DIR}`);
       return;
     }

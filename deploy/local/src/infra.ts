@@ -1,13 +1,17 @@
 /**
- * The default local stack (one Kafka broker, one MongoDB-wire server) as used by `npm start`,
- * `npm run infra:*` and the jest global setup. `KAFKA_BROKERS` / `MONGODB_URI` override it:
- * when set, nothing is started for that component.
+ * The default local stack (one Kafka broker, one MongoDB-wire server, and an MLflow tracking server
+ * when MLflow is installed) as used by `npm start`, `npm run infra:*` and the jest global setup.
+ * `KAFKA_BROKERS` / `MONGODB_URI` / `MLFLOW_TRACKING_URI` override it: when set, nothing is started
+ * for that component.
  */
 import { componentStatus, type Log, startKafka, startMongo, stopComponent } from './launcher';
+import { startMlflow, stopMlflow } from './mlflow';
 
 export interface InfraEndpoints {
   kafkaBrokers: string;
   mongoUri: string;
+  /** The MLflow tracking server (undefined: MLflow is not installed and none was named). */
+  mlflowTrackingUri: string | undefined;
   /** Names of the components this call started or reused (empty when both were overridden). */
   managed: string[];
 }
@@ -17,6 +21,16 @@ export interface InfraEnv {
   MONGODB_URI?: string;
   KAFKA_PORT?: string;
   MONGODB_PORT?: string;
+  MLFLOW_TRACKING_URI?: string;
+  MLFLOW_PORT?: string;
+}
+
+export interface InfraOptions {
+  /**
+   * Wait until MLflow answers (default). False only spawns it: it boots in tens of seconds, and the
+   * jest global setup leaves the wait to the tests that use it (`waitForMlflow`).
+   */
+  waitForMlflow?: boolean;
 }
 
 function port(value: string | undefined, fallback: number, variable: string): number {
@@ -28,28 +42,36 @@ function port(value: string | undefined, fallback: number, variable: string): nu
   return n;
 }
 
-export async function infraUp(env: InfraEnv, log: Log): Promise<InfraEndpoints> {
+export async function infraUp(env: InfraEnv, log: Log, options: InfraOptions = {}): Promise<InfraEndpoints> {
   const managed: string[] = [];
   const kafkaPort = port(env.KAFKA_PORT, 9092, 'KAFKA_PORT');
   const mongoPort = port(env.MONGODB_PORT, 27017, 'MONGODB_PORT');
-  const [kafkaBrokers, mongoUri] = await Promise.all([
+  const mlflowPort = port(env.MLFLOW_PORT, 5000, 'MLFLOW_PORT');
+  const [kafkaBrokers, mongoUri, mlflowTrackingUri] = await Promise.all([
     env.KAFKA_BROKERS
       ? (log(`kafka: using KAFKA_BROKERS=${env.KAFKA_BROKERS}`), Promise.resolve(env.KAFKA_BROKERS))
       : startKafka({ port: kafkaPort, log }).then((k) => (managed.push(k.name), k.brokers)),
     env.MONGODB_URI
       ? (log(`mongodb: using MONGODB_URI=${env.MONGODB_URI}`), Promise.resolve(env.MONGODB_URI))
       : startMongo({ port: mongoPort, log }).then((m) => (managed.push(m.name), m.uri)),
+    env.MLFLOW_TRACKING_URI
+      ? (log(`mlflow: using MLFLOW_TRACKING_URI=${env.MLFLOW_TRACKING_URI}`),
+        Promise.resolve(env.MLFLOW_TRACKING_URI))
+      : startMlflow({ port: mlflowPort, log, wait: options.waitForMlflow ?? true }).then((m) => {
+          if (m) managed.push(m.name);
+          return m?.trackingUri;
+        }),
   ]);
-  return { kafkaBrokers, mongoUri, managed };
+  return { kafkaBrokers, mongoUri, mlflowTrackingUri, managed };
 }
 
 export async function infraDown(log: Log): Promise<void> {
-  for (const name of ['kafka', 'mongodb']) {
-    const stopped = await stopComponent(name);
+  for (const name of ['kafka', 'mongodb', 'mlflow']) {
+    const stopped = name === 'mlflow' ? await stopMlflow() : await stopComponent(name);
     log(`${name}: ${stopped ? 'stopped' : 'not running'}`);
   }
 }
 
 export function infraStatus(): ReturnType<typeof componentStatus>[] {
-  return ['kafka', 'mongodb'].map(componentStatus);
+  return ['kafka', 'mongodb', 'mlflow'].map(componentStatus);
 }

@@ -113,7 +113,12 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
   throw new Error(`${what} did not become ready within ${timeoutMs} ms; see ${logFile}`);
 }
 
-function spawnDetached(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): number {
+export function spawnDetached(
+  name: string,
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): number {
   ensureDir(RUN_DIR);
   const logFile = join(ensureDir(LOG_DIR), `${name}.log`);
   const out = openSync(logFile, 'a');
@@ -129,15 +134,23 @@ function spawnDetached(name: string, cmd: string, args: string[], env: NodeJS.Pr
   return child.pid;
 }
 
-/** Stops a component started by this module: SIGTERM, then SIGKILL after `graceMs`. */
-export async function stopComponent(name: string, graceMs = 15_000): Promise<boolean> {
+/**
+ * Stops a component started by this module: SIGTERM, then SIGKILL after `graceMs`. `group` signals
+ * its whole process group (it was spawned detached, so it leads one) for servers that fork workers.
+ */
+export async function stopComponent(
+  name: string,
+  graceMs = 15_000,
+  { group = false }: { group?: boolean } = {},
+): Promise<boolean> {
   const pid = readPid(name);
   if (!isAlive(pid)) {
     rmSync(pidFile(name), { force: true });
     return false;
   }
+  const target = group ? -pid! : pid!;
   try {
-    process.kill(pid!, 'SIGTERM');
+    process.kill(target, 'SIGTERM');
   } catch {
     /* already gone */
   }
@@ -145,7 +158,7 @@ export async function stopComponent(name: string, graceMs = 15_000): Promise<boo
   while (isAlive(pid) && Date.now() < deadline) await sleep(100);
   if (isAlive(pid)) {
     try {
-      process.kill(pid!, 'SIGKILL');
+      process.kill(target, 'SIGKILL');
     } catch {
       /* already gone */
     }

@@ -55,7 +55,8 @@ export function localHosts(env: Env = process.env): LocalHosts {
 
 /**
  * The environment of one service: the caller's, plus its port and bind address, the infrastructure,
- * the registry's URL and the key pepper. Only identity gets the admin key, which it stores at boot.
+ * the registry's URL and the key pepper. Only identity gets the admin key, which it stores at boot,
+ * and only analytics the MLflow tracking server.
  */
 export function serviceEnv(
   service: LocalService,
@@ -65,6 +66,8 @@ export function serviceEnv(
     registryUrl: string;
     kafkaBrokers: string;
     mongoUri: string;
+    /** The MLflow tracking server, for analytics' MLflow export (undefined: none). */
+    mlflowTrackingUri?: string;
     secrets: LocalSecrets;
   },
 ): Env {
@@ -79,5 +82,8 @@ export function serviceEnv(
   };
   if (service.name === 'identity') env.LLMOPS_ADMIN_KEY = options.secrets.adminKey.value;
   else delete env.LLMOPS_ADMIN_KEY;
+  if (service.name === 'analytics' && options.mlflowTrackingUri)
+    env.MLFLOW_TRACKING_URI = options.mlflowTrackingUri;
+  else if (service.name !== 'analytics') delete env.MLFLOW_TRACKING_URI;
   return env;
 }

@@ -6,6 +6,7 @@
  *  - the six services, with one combined log stream prefixed by service, bound to HOST (127.0.0.1
  *    unless set: /health and /metrics answer without a key),
  *  - a local Prometheus scraping every service when the `prometheus` binary is installed,
+ *  - a local MLflow tracking server for the analytics MLflow export when MLflow is installed,
  * then prints every URL. Ctrl-C (or SIGTERM) stops the services gracefully, then Prometheus and
  * whatever infrastructure this run started. A second `npm start` while one runs says so.
  */
@@ -16,6 +17,7 @@ import { createInterface } from 'node:readline';
 import { infraUp } from './infra';
 import { componentStatus, isAlive, LOCAL_DIR, LOG_DIR, portOpen, REPO_ROOT, stopComponent } from './launcher';
 import { ensureLocalSecrets, type LocalSecrets, shown } from './local-secrets';
+import { stopMlflow, waitForMlflow } from './mlflow';
 import { type LocalService, localHosts, localServices, serviceEnv } from './local-services';
 
 const SERVICES = localServices();
@@ -132,8 +134,9 @@ async function main(): Promise<void> {
   for (const s of [secrets.pepper, secrets.adminKey]) {
     if (s.source === 'created') say(`created ${shown(s.path!)} (git-ignored; reused by later runs)`);
   }
-  const before = new Set(['kafka', 'mongodb'].filter((n) => componentStatus(n).running));
-  const infra = await infraUp(process.env, say);
+  const before = new Set(['kafka', 'mongodb', 'mlflow'].filter((n) => componentStatus(n).running));
+  // MLflow boots in tens of seconds: the services start meanwhile, and it is awaited with them.
+  const infra = await infraUp(process.env, say, { waitForMlflow: false });
   const startedInfra = infra.managed.filter((n) => !before.has(n));
 
   for (const s of SERVICES) {
@@ -154,6 +157,7 @@ async function main(): Promise<void> {
       registryUrl: urlOf(registry),
       kafkaBrokers: infra.kafkaBrokers,
       mongoUri: infra.mongoUri,
+      mlflowTrackingUri: infra.mlflowTrackingUri,
       secrets,
     });
     const child = spawn(
@@ -204,7 +208,7 @@ async function main(): Promise<void> {
     );
     prometheus?.kill('SIGTERM');
     for (const name of startedInfra) {
-      await stopComponent(name);
+      await (name === 'mlflow' ? stopMlflow() : stopComponent(name));
       say(`${name} stopped`);
     }
     rmSync(LOCK, { force: true });
@@ -220,6 +224,12 @@ async function main(): Promise<void> {
       ok: await waitReady(`${urlOf(s)}/health/ready`, 90_000, children.get(s.name)!),
     })),
   );
+  const mlflowUp =
+    infra.mlflowTrackingUri !== undefined &&
+    (await waitForMlflow(infra.mlflowTrackingUri, 120_000).then(
+      () => true,
+      () => false,
+    ));
   const identity = ready.find(({ s }) => s.name === 'identity')!;
   const keyWorks = identity.ok && (await adminKeyWorks(urlOf(identity.s), secrets.adminKey.value));
   const lines = [
@@ -234,6 +244,9 @@ async function main(): Promise<void> {
     promBin
       ? `  prometheus  http://127.0.0.1:${PROMETHEUS_PORT}`
       : '  prometheus  not started (install the Debian package `prometheus` to get one)',
+    infra.mlflowTrackingUri
+      ? `  mlflow      ${infra.mlflowTrackingUri}${mlflowUp ? '' : '   (NOT READY: see its log in the infra logs)'}`
+      : '  mlflow      not started (install MLflow into .local/mlflow-venv, as .ci/run does, to get one)',
     `  infra logs  ${LOG_DIR}`,
     ...keyLines(secrets, keyWorks),
     ...(HOSTS.loopback

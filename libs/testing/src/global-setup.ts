@@ -4,6 +4,9 @@
  *  1. Both variables set: use them as they are.
  *  2. Else, a Docker engine reachable: start the real images with testcontainers.
  *  3. Else: the local launchers (deploy/local): Kafka from Maven Central, mongod or FerretDB.
+ * And an MLflow tracking server through MLFLOW_TRACKING_URI: the one it names, else the local
+ * launcher's when MLflow is installed, spawned without waiting (it boots in tens of seconds; the
+ * tests that use it wait with `waitForMlflow`). Services spawned by tests get it only when asked.
  * Set LLMOPS_SKIP_INFRA=1 to run pure unit tests without any infrastructure.
  */
 import { existsSync } from 'node:fs';
@@ -11,6 +14,8 @@ import { existsSync } from 'node:fs';
 // do not apply here: import the launcher by relative path.
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { infraUp } from '../../../deploy/local/src/infra';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { startMlflow } from '../../../deploy/local/src/mlflow';
 import { mongo } from 'mongoose';
 
 interface Stoppable {
@@ -51,6 +56,10 @@ async function startContainers(): Promise<{ kafkaBrokers: string; mongoUri: stri
 export default async function globalSetup(): Promise<void> {
   process.env.TZ = 'UTC';
   if (process.env.LLMOPS_SKIP_INFRA === '1') return;
+  if (!process.env.MLFLOW_TRACKING_URI) {
+    const mlflow = await startMlflow({ port: Number(process.env.MLFLOW_PORT ?? 5000), wait: false, log });
+    if (mlflow) process.env.MLFLOW_TRACKING_URI = mlflow.trackingUri;
+  }
   if (process.env.KAFKA_BROKERS && process.env.MONGODB_URI) {
     log(`using KAFKA_BROKERS=${process.env.KAFKA_BROKERS} MONGODB_URI=${process.env.MONGODB_URI}`);
     await noteServerKind(process.env.MONGODB_URI);

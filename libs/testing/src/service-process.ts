@@ -72,6 +72,8 @@ export async function spawnService(
     cwd: ROOT,
     env: {
       ...process.env,
+      // The global setup's MLflow server is for the tests that pass it explicitly.
+      MLFLOW_TRACKING_URI: undefined,
       LOG_LEVEL: 'warn',
       LLMOPS_KEY_PEPPER: TEST_KEY_PEPPER,
       ...env,
