@@ -45,6 +45,11 @@ export interface ServiceAppOptions {
   bodyLimit?: number;
   /** The service's Kafka consumer, when it has one (see connectKafkaConsumer). */
   consumer?: ServiceConsumerOptions;
+  /**
+   * Further consumers, each in a group of its own. Each consumer of such an application has a
+   * `transportId`, and its handlers name it: `@EventPattern(topic, transportId)`.
+   */
+  consumers?: ServiceConsumerOptions[];
 }
 
 /** A consumer's own options; the Kafka client, logger, metrics and readiness come from the platform. */
@@ -133,7 +138,9 @@ export async function createServiceApp(
   app.get(DirectRoutes).document(doc);
   finalizeOpenApiDocument(doc);
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
-  if (options.consumer) connectKafkaConsumer(app, options.consumer);
+  for (const consumer of [options.consumer, ...(options.consumers ?? [])]) {
+    if (consumer) connectKafkaConsumer(app, consumer);
+  }
   return app;
 }
 

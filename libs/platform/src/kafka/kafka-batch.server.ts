@@ -35,6 +35,12 @@ export interface KafkaBatchServerOptions extends Omit<BatchConsumerOptions, 'top
   topicPrefix?: string;
   /** Created when missing before subscribing (so the broker never auto-creates one with 1 partition). */
   topics?: TopicSpec[];
+  /**
+   * For an application with more than one consumer (each its own group): this consumer serves only
+   * the handlers declared `@EventPattern(topic, transportId)`. Nest gives every untagged handler to
+   * every consumer, so then each consumer of the application needs its own id.
+   */
+  transportId?: symbol;
 }
 
 /** What an `@EventPattern` handler gets besides its batch of messages. */
@@ -85,6 +91,7 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
 
   constructor(private readonly options: KafkaBatchServerOptions) {
     super();
+    if (options.transportId) this.setTransportId(options.transportId);
   }
 
   async listen(callback: (err?: unknown) => void): Promise<void> {
@@ -112,7 +119,13 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
   }
 
   private async start(): Promise<void> {
-    const { kafka, topicPrefix = '', topics = [], ...consumerOptions } = this.options;
+    const {
+      kafka,
+      topicPrefix = '',
+      topics = [],
+      transportId: _transportId,
+      ...consumerOptions
+    } = this.options;
     const patternOf = new Map([...this.messageHandlers.keys()].map((p) => [topicName(p, topicPrefix), p]));
     if (patternOf.size === 0) return;
     // Nest chains a second handler of a pattern behind the first and merges their results, which
