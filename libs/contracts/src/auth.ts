@@ -37,6 +37,7 @@ export function isScope(value: unknown): value is Scope {
 export const AUDIT_ACTIONS = [
   'prompt.registered',
   'alias.moved',
+  'alias.promotion-refused',
   'experiment.created',
   'experiment.updated',
   'experiment.started',

@@ -52,6 +52,7 @@ describe('scopes and audit actions', () => {
     expect(AUDIT_ACTIONS).toEqual([
       'prompt.registered',
       'alias.moved',
+      'alias.promotion-refused',
       'experiment.created',
       'experiment.updated',
       'experiment.started',
