@@ -91,7 +91,11 @@ export async function startAllServices(
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     await Promise.all([...services.values()].map((p) => p.stop(signal)));
   };
-  const registry = await startServiceProcess('registry', envOf('registry'), code);
+  const registry = await startServiceProcess(
+    'registry',
+    envOf('registry', { REGISTRY_PROMOTION_CONSUMER_GROUP: `${infra.id}-registry-promotion` }),
+    code,
+  );
   services.set('registry', registry);
   const rest = await Promise.all([
     startServiceProcess(

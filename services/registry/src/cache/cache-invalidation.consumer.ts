@@ -27,10 +27,14 @@ import { LATEST_ALIAS } from '../domain/ref';
 import { registryTopics, registryTopicSpecs } from '../outbox/registry-topics';
 import { RegistryCache } from './registry-cache';
 
+/** Names the cache consumer's handlers apart from the promotion consumer's (two groups, one application). */
+export const CACHE_TRANSPORT = Symbol('registry-cache');
+
 /** The consumer's options; none when REGISTRY_CACHE_CONSUMER_ENABLED is off. */
 export function cacheInvalidationConsumer(config: RegistryConfig): ServiceConsumerOptions | undefined {
   if (!config.REGISTRY_CACHE_CONSUMER_ENABLED) return undefined;
   return {
+    transportId: CACHE_TRANSPORT,
     groupId: `${config.SERVICE_NAME}-cache-${config.REGISTRY_INSTANCE_ID}`,
     fromBeginning: true,
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
@@ -45,14 +49,14 @@ export function cacheInvalidationConsumer(config: RegistryConfig): ServiceConsum
 export class CacheInvalidationConsumer {
   constructor(private readonly cache: RegistryCache) {}
 
-  @EventPattern(TOPICS.promptVersions)
+  @EventPattern(TOPICS.promptVersions, CACHE_TRANSPORT)
   versionRegistered(@Payload() messages: ConsumedMessage[]): KafkaBatchHandlerResult {
     return applyEvents(messages, EVENT_TYPES.promptVersionRegistered, (event) =>
       this.cache.invalidateAlias(projectOf(event), event.data.name, LATEST_ALIAS),
     );
   }
 
-  @EventPattern(TOPICS.promptAliases)
+  @EventPattern(TOPICS.promptAliases, CACHE_TRANSPORT)
   aliasMoved(@Payload() messages: ConsumedMessage[]): KafkaBatchHandlerResult {
     return applyEvents(messages, EVENT_TYPES.promptAliasMoved, (event) =>
       this.cache.invalidateAlias(projectOf(event), event.data.name, event.data.alias),

@@ -40,6 +40,10 @@ export const registryConfigSchema = baseServiceConfig(3001, 'registry').extend({
   REGISTRY_ALIAS_CACHE_TTL_MS: env.int(30_000, 0, 3_600_000),
   /** Consume the registry's own topics to invalidate cached aliases (off only for tests/tools). */
   REGISTRY_CACHE_CONSUMER_ENABLED: env.bool(true),
+  /** Consume the experiments and decisions topics to promote winners automatically (autoPromote). */
+  REGISTRY_PROMOTION_CONSUMER_ENABLED: env.bool(true),
+  /** The promotion consumer's group, shared by the replicas (each decision is applied by one). */
+  REGISTRY_PROMOTION_CONSUMER_GROUP: env.string('llmops-registry-promotion'),
   /** Identifies this instance: its cache-invalidation consumer group is `<SERVICE_NAME>-cache-<id>`. */
   REGISTRY_INSTANCE_ID: z
     .string()

@@ -10,6 +10,8 @@ export interface RegistryMetrics {
   outboxFailures: Counter<string>;
   outboxPending: Gauge<'kind'>;
   outboxQuarantined: Counter<'kind'>;
+  autoPromotions: Counter<'outcome'>;
+  promotionRefusals: Counter<'reason'>;
 }
 
 export function registryMetrics(registry: Registry): RegistryMetrics {
@@ -53,6 +55,18 @@ export function registryMetrics(registry: Registry): RegistryMetrics {
       name: 'llmops_registry_outbox_quarantined_total',
       help: 'Outbox records quarantined because they could not be published after REGISTRY_OUTBOX_MAX_ATTEMPTS, by kind',
       labelNames: ['kind'],
+      registers: [registry],
+    }),
+    autoPromotions: new Counter({
+      name: 'llmops_registry_auto_promotions_total',
+      help: 'Winner decisions with autoPromote applied, by outcome (promoted, unchanged = alias already at the winner, refused)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    promotionRefusals: new Counter({
+      name: 'llmops_registry_promotion_refusals_total',
+      help: 'Automatic promotions refused, by reason (alias-moved, no-baseline, baseline-mismatch, version-not-found)',
+      labelNames: ['reason'],
       registers: [registry],
     }),
   };

@@ -18,6 +18,21 @@ import { adoptIntoDefaultProject } from './project-migration';
 
 export type NewAliasMove = Omit<AliasMoveDocument, '_id' | 'published' | 'publishedAt'>;
 
+/** A move whose rev and origin the compare-and-set fills in from the alias's current target. */
+export type ConditionalAliasMove = Omit<NewAliasMove, 'rev' | 'from' | 'fromVersion'>;
+
+/**
+ * What `compareAndMove` did: moved the alias (`move` is the new log entry), found it already at
+ * the target, or refused because it points elsewhere than expected (`current`: where it points).
+ */
+export type CompareAndMoveResult =
+  | { readonly outcome: 'moved'; readonly move: NewAliasMove }
+  | { readonly outcome: 'unchanged'; readonly current: AliasMove }
+  | { readonly outcome: 'refused'; readonly current: AliasMove | null };
+
+/** Lost races in a row after which `compareAndMove` gives up (each one means the alias moved). */
+const MAX_CAS_ATTEMPTS = 50;
+
 export interface UnpublishedAliasMove extends AliasMove {
   readonly id: string;
   readonly correlationId?: string;
@@ -78,6 +93,30 @@ export class AliasMoveRepository implements OnModuleInit {
       if (isDuplicateKey(err)) return 'conflict';
       throw err;
     }
+  }
+
+  /**
+   * Moves the alias to `move.to` only while it points at `expected` (null: only while it does not
+   * exist). The write is one insert of rev = current rev + 1, and the unique index on
+   * (project, name, alias, rev) makes it conditional: it succeeds only if no other move took that
+   * rev since the alias was read at `expected`, on MongoDB and FerretDB alike. An alias already at
+   * the target is left alone (`unchanged`), whatever `expected` says.
+   */
+  async compareAndMove(move: ConditionalAliasMove, expected: string | null): Promise<CompareAndMoveResult> {
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const current = await this.current(move.project, move.name, move.alias);
+      if (current?.to === move.to) return { outcome: 'unchanged', current };
+      if ((current?.to ?? null) !== expected) return { outcome: 'refused', current };
+      const next: NewAliasMove = {
+        ...move,
+        rev: (current?.rev ?? 0) + 1,
+        from: current?.to ?? null,
+        fromVersion: current?.toVersion ?? null,
+      };
+      if ((await this.insert(next)) === 'inserted') return { outcome: 'moved', move: next };
+      // Another move took this rev: the alias moved, so the next read decides.
+    }
+    throw new Error(`alias ${move.alias} of ${move.name}: ${MAX_CAS_ATTEMPTS} lost races in a row`);
   }
 
   /** Newest first; `beforeRev` = only older moves. */

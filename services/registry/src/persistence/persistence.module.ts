@@ -11,6 +11,8 @@ import {
 } from './prompt-summary.schema';
 import { PromptVersionRepository } from './prompt-version.repository';
 import { PromptVersionDocument, PromptVersionSchema } from './prompt-version.schema';
+import { PromotionRepository } from './promotion.repository';
+import { PromotionDocument, PromotionSchema } from './promotion.schema';
 
 /** The registry's documents and the repositories that own every query on them. */
 @Module({
@@ -20,9 +22,10 @@ import { PromptVersionDocument, PromptVersionSchema } from './prompt-version.sch
       { name: AliasMoveDocument.name, schema: AliasMoveSchema },
       { name: PromptDocument.name, schema: PromptSchema },
       { name: PromptAliasDocument.name, schema: PromptAliasSchema },
+      { name: PromotionDocument.name, schema: PromotionSchema },
     ]),
   ],
-  providers: [PromptVersionRepository, AliasMoveRepository, PromptSummaryRepository],
-  exports: [PromptVersionRepository, AliasMoveRepository, PromptSummaryRepository],
+  providers: [PromptVersionRepository, AliasMoveRepository, PromptSummaryRepository, PromotionRepository],
+  exports: [PromptVersionRepository, AliasMoveRepository, PromptSummaryRepository, PromotionRepository],
 })
 export class PersistenceModule {}

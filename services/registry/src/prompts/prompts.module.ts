@@ -38,7 +38,7 @@ import { ResolveVersionUseCase } from './resolve-version.usecase';
     RenderPromptUseCase,
     DiffVersionsUseCase,
   ],
-  // Tests reach these through app.get() to drive the publisher and inspect the cache.
-  exports: [OutboxPublisher, RegistryCache],
+  // Tests reach the publisher and the cache through app.get(); promotion moves aliases with them.
+  exports: [OutboxPublisher, RegistryCache, ResolveVersionUseCase, REGISTRY_METRICS],
 })
 export class PromptsModule {}

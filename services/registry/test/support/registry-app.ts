@@ -41,6 +41,7 @@ export async function startRegistry(
     // platform and across services.
     RATE_LIMIT_WRITE: '1000000',
     RATE_LIMIT_READ: '1000000',
+    REGISTRY_PROMOTION_CONSUMER_GROUP: `${infra.id}-promotion`,
     ...env,
   });
   const key = await issueTestKey(infra, { name: 'registry tests' });

@@ -1,0 +1,50 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+
+/** What the registry did with an experiment phase's winner decision. */
+export const PROMOTION_OUTCOMES = ['promoted', 'unchanged', 'refused'] as const;
+export type PromotionOutcome = (typeof PROMOTION_OUTCOMES)[number];
+
+/** Why a promotion was refused. */
+export const PROMOTION_REFUSAL_REASONS = [
+  /** The alias no longer points where it pointed when the experiment started running. */
+  'alias-moved',
+  /** The registry never saw the phase running with `autoPromote`, so it has nothing to compare against. */
+  'no-baseline',
+  /** The decision names another prompt or alias than the phase started with. */
+  'baseline-mismatch',
+  /** The winning version is not registered in the project. */
+  'version-not-found',
+] as const;
+export type PromotionRefusalReason = (typeof PROMOTION_REFUSAL_REASONS)[number];
+
+/**
+ * One per (project, experiment, phase) with `decision.autoPromote`: the alias target when the phase
+ * was first seen running (`expectedHash`, null when the alias did not exist), written once and
+ * never overwritten, and later the outcome of the phase's winner decision, also written once, so a
+ * replayed decision finds it and changes nothing.
+ */
+@Schema({ collection: 'experiment_promotions', versionKey: false })
+export class PromotionDocument {
+  /** `scopedId(project, experimentKey, phase)`: serves every lookup. */
+  @Prop({ type: String }) _id!: string;
+  @Prop({ type: String, required: true }) project!: string;
+  @Prop({ type: String, required: true }) experimentKey!: string;
+  @Prop({ type: Number, required: true }) phase!: number;
+  @Prop({ type: String, required: true }) promptName!: string;
+  @Prop({ type: String, required: true }) alias!: string;
+  /** Absent on a refusal recorded without a baseline (`no-baseline`). */
+  @Prop({ type: String }) expectedHash?: string | null;
+  @Prop({ type: Date }) recordedAt?: Date;
+  /** The decision event acted on (its id). */
+  @Prop({ type: String }) decisionId?: string;
+  @Prop({ type: String, enum: PROMOTION_OUTCOMES }) outcome?: PromotionOutcome;
+  @Prop({ type: String, enum: PROMOTION_REFUSAL_REASONS }) reason?: PromotionRefusalReason;
+  @Prop({ type: String }) winnerHash?: string;
+  /** Where the alias pointed when the decision was applied. */
+  @Prop({ type: String }) actualHash?: string | null;
+  @Prop({ type: Date }) decidedAt?: Date;
+  /** A refusal's audit record was acknowledged by the broker. */
+  @Prop({ type: Boolean }) auditPublished?: boolean;
+}
+
+export const PromotionSchema = SchemaFactory.createForClass(PromotionDocument);

@@ -1,0 +1,371 @@
+/**
+ * Automatic promotion of winners against real Kafka and MongoDB (FerretDB): the repository's
+ * compare-and-set move (also under concurrency), and the promotion consumer fed through the
+ * experiments and decisions topics: a winner moves the alias (actor `decision:<event id>`, the
+ * alias-moved event and audit record published), a manual move in between makes it refuse (alias
+ * unchanged, refusal recorded, audited and counted), and replaying both topics changes nothing.
+ */
+import {
+  createEvent,
+  DEFAULT_PROJECT,
+  EVENT_SOURCES,
+  EVENT_TYPES,
+  type ExperimentDecisionDataInput,
+  experimentDecisionEventId,
+  type ExperimentSnapshot,
+  experimentTopicKey,
+  serializeEvent,
+  TOPICS,
+  topicName,
+} from '@llmops/contracts';
+import { expectEventually, testInfra } from '@llmops/testing';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { registryTopics } from '../src/outbox/registry-topics';
+import { AliasMoveRepository } from '../src/persistence/alias-move.repository';
+import { PromotionRepository } from '../src/persistence/promotion.repository';
+import { type RegistryTestApp, startRegistry } from './support/registry-app';
+import { readAll } from './support/topic-reader';
+
+const infra = testInfra();
+let r: RegistryTestApp;
+let producer: Producer;
+const kafka = new Kafka({
+  brokers: infra.kafkaBrokers.split(','),
+  clientId: `${infra.id}-promotion-test`,
+  logLevel: logLevel.NOTHING,
+});
+const topic = (base: string) => topicName(base, infra.topicPrefix);
+
+interface AliasBody {
+  hash: string;
+  version: number;
+}
+interface HistoryBody {
+  items: Array<{ rev: number; from: string | null; to: string; actor: string }>;
+}
+
+/** Registers `count` versions of `name`; their hashes, version 1 first. */
+async function versions(name: string, count: number): Promise<string[]> {
+  const hashes: string[] = [];
+  for (let i = 1; i <= count; i++) {
+    const res = await r.request<{ hash: string }>('POST', `/v1/prompts/${name}/versions`, {
+      spec: { template: `${name} v${i}: {text}`, model: 'gpt-4o-mini' },
+    });
+    expect(res.status).toBe(201);
+    hashes.push(res.body.hash);
+  }
+  return hashes;
+}
+
+const moveAlias = (name: string, alias: string, ref: string) =>
+  r.request<AliasBody>('PUT', `/v1/prompts/${name}/aliases/${alias}`, { ref });
+const aliasOf = (name: string, alias: string) =>
+  r.request<AliasBody>('GET', `/v1/prompts/${name}/aliases/${alias}`);
+const historyOf = async (name: string, alias: string) =>
+  (await r.request<HistoryBody>('GET', `/v1/prompts/${name}/aliases/${alias}/history`)).body.items;
+
+function experiment(key: string, prompt: string, hashes: string[], alias = 'production'): ExperimentSnapshot {
+  const now = new Date().toISOString();
+  return {
+    key,
+    description: '',
+    status: 'running',
+    phase: 1,
+    seed: key,
+    hashVersion: 1,
+    trafficAllocation: 1,
+    control: 'A',
+    arms: [
+      { name: 'A', weight: 0.5, prompt: { name: prompt, ref: '1', hash: hashes[0] } },
+      { name: 'B', weight: 0.5, prompt: { name: prompt, ref: '2', hash: hashes[1] } },
+    ],
+    decision: {
+      primary: 'rating',
+      direction: 'increase',
+      alpha: 0.05,
+      guardrails: [],
+      autoStop: { onGuardrailBreach: true, onDecision: false },
+      autoPromote: { alias },
+    },
+    revision: 2,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+async function publishRunning(snapshot: ExperimentSnapshot): Promise<void> {
+  const event = createEvent(
+    EVENT_TYPES.experimentStatusChanged,
+    { experiment: snapshot, changedAt: snapshot.updatedAt, previousStatus: 'draft' },
+    { source: EVENT_SOURCES.assignment, project: DEFAULT_PROJECT },
+  );
+  await producer.send({
+    topic: topic(TOPICS.experiments),
+    acks: -1,
+    messages: [{ key: experimentTopicKey(snapshot.key), value: serializeEvent(event) }],
+  });
+}
+
+/** A `winner` decision for arm B of `snapshot`, with its deterministic id. */
+function winnerDecision(snapshot: ExperimentSnapshot) {
+  const arm = snapshot.arms[1];
+  const data: ExperimentDecisionDataInput = {
+    experimentKey: snapshot.key,
+    phase: snapshot.phase,
+    verdict: 'winner',
+    previousVerdict: null,
+    winner: { arm: arm.name, prompt: { name: arm.prompt.name, hash: arm.prompt.hash } },
+    breaches: [],
+    control: snapshot.control,
+    alpha: 0.05,
+    primary: [],
+    guardrails: [],
+    policy: snapshot.decision!,
+    evaluatedAt: new Date().toISOString(),
+  };
+  const id = experimentDecisionEventId(DEFAULT_PROJECT, { ...data, winner: data.winner ?? null });
+  return createEvent(EVENT_TYPES.experimentDecision, data, {
+    source: EVENT_SOURCES.analytics,
+    id,
+    project: DEFAULT_PROJECT,
+  });
+}
+
+async function publishDecision(event: ReturnType<typeof winnerDecision>): Promise<void> {
+  await producer.send({
+    topic: topic(TOPICS.experimentDecisions),
+    acks: -1,
+    messages: [{ key: experimentTopicKey(event.data.experimentKey), value: serializeEvent(event) }],
+  });
+}
+
+/** Waits until the promotion group has committed everything on both of its topics. */
+async function promotionConsumerCaughtUp(): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await expectEventually(
+      async () => {
+        for (const t of [topic(TOPICS.experiments), topic(TOPICS.experimentDecisions)]) {
+          const ends = await admin.fetchTopicOffsets(t);
+          const [committed] = await admin.fetchOffsets({
+            groupId: r.config.REGISTRY_PROMOTION_CONSUMER_GROUP,
+            topics: [t],
+          });
+          for (const end of ends) {
+            const done = committed.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+            expect(Number(done) === Number(end.high) || end.high === '0').toBe(true);
+          }
+        }
+      },
+      { timeoutMs: 30_000 },
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function metric(name: string, labels: string): Promise<number> {
+  const text = (await r.request<string>('GET', '/metrics')).raw;
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+beforeAll(async () => {
+  r = await startRegistry(infra);
+  producer = kafka.producer();
+  await producer.connect();
+});
+
+afterAll(async () => {
+  await producer?.disconnect();
+  await r?.close();
+});
+
+describe('AliasMoveRepository.compareAndMove', () => {
+  const move = (name: string, alias: string, to: string, toVersion: number) => ({
+    project: DEFAULT_PROJECT,
+    name,
+    alias,
+    to,
+    toVersion,
+    actor: 'decision:test',
+    movedAt: new Date(),
+  });
+
+  it('moves only from the expected target, leaves an alias at the target alone, and treats null as "absent"', async () => {
+    const repo = r.app.get(AliasMoveRepository);
+    const [v1, v2, v3] = await versions('cas-basic', 3);
+    expect((await repo.compareAndMove(move('cas-basic', 'staging', v1, 1), null)).outcome).toBe('moved');
+    // null expects no alias; it exists now.
+    const absent = await repo.compareAndMove(move('cas-basic', 'staging', v2, 2), null);
+    expect(absent).toMatchObject({ outcome: 'refused', current: { to: v1, rev: 1 } });
+    const wrong = await repo.compareAndMove(move('cas-basic', 'staging', v2, 2), v3);
+    expect(wrong).toMatchObject({ outcome: 'refused', current: { to: v1 } });
+    const moved = await repo.compareAndMove(move('cas-basic', 'staging', v2, 2), v1);
+    expect(moved).toMatchObject({ outcome: 'moved', move: { rev: 2, from: v1, fromVersion: 1, to: v2 } });
+    expect(await repo.compareAndMove(move('cas-basic', 'staging', v2, 2), v1)).toMatchObject({
+      outcome: 'unchanged',
+      current: { rev: 2, to: v2 },
+    });
+    expect((await aliasOf('cas-basic', 'staging')).body).toMatchObject({ hash: v2, version: 2 });
+  });
+
+  it('of concurrent moves from the same expected target, exactly one moves the alias', async () => {
+    const repo = r.app.get(AliasMoveRepository);
+    const [v1, v2, v3] = await versions('cas-race', 3);
+    expect((await moveAlias('cas-race', 'production', v1)).status).toBe(200);
+    const targets = Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? v2 : v3));
+    const results = await Promise.all(
+      targets.map((to) => repo.compareAndMove(move('cas-race', 'production', to, to === v2 ? 2 : 3), v1)),
+    );
+    const winners = results.filter((x) => x.outcome === 'moved');
+    expect(winners).toHaveLength(1);
+    const moved = winners[0].outcome === 'moved' ? winners[0].move.to : '';
+    results.forEach((result, i) => {
+      if (result.outcome === 'moved') return;
+      // The winner's target: already there; the other target: the alias is no longer at v1.
+      expect(result.outcome).toBe(targets[i] === moved ? 'unchanged' : 'refused');
+      expect(result.current?.to).toBe(moved);
+    });
+    const history = await historyOf('cas-race', 'production');
+    expect(history.map((h) => h.rev)).toEqual([2, 1]);
+  });
+});
+
+describe('the promotion consumer', () => {
+  it('a winner moves the alias with the decision as actor; a manual move in between blocks it; replays change nothing', async () => {
+    const promotions = r.app.get(PromotionRepository);
+    const [a1, a2] = await versions('summarizer', 2);
+    const [b1, b2, b3] = await versions('writer', 3);
+    expect((await moveAlias('summarizer', 'production', a1)).status).toBe(200);
+    expect((await moveAlias('writer', 'production', b1)).status).toBe(200);
+
+    const promoted = experiment('promote-me', 'summarizer', [a1, a2]);
+    const blocked = experiment('blocked', 'writer', [b1, b2]);
+    await publishRunning(promoted);
+    await publishRunning(blocked);
+    await expectEventually(async () => {
+      expect(await promotions.find(DEFAULT_PROJECT, 'promote-me', 1)).toMatchObject({
+        promptName: 'summarizer',
+        alias: 'production',
+        expectedHash: a1,
+      });
+      expect(await promotions.find(DEFAULT_PROJECT, 'blocked', 1)).toMatchObject({ expectedHash: b1 });
+    });
+
+    // Someone moves the second prompt's alias while its experiment runs.
+    expect((await moveAlias('writer', 'production', b3)).status).toBe(200);
+    const win = winnerDecision(promoted);
+    const refused = winnerDecision(blocked);
+    await publishDecision(win);
+    await publishDecision(refused);
+
+    await expectEventually(async () => {
+      expect((await aliasOf('summarizer', 'production')).body).toMatchObject({
+        hash: a2,
+        version: 2,
+      });
+      expect(await promotions.find(DEFAULT_PROJECT, 'blocked', 1)).toMatchObject({
+        outcome: 'refused',
+        reason: 'alias-moved',
+        decisionId: refused.id,
+        expectedHash: b1,
+        actualHash: b3,
+        winnerHash: b2,
+        auditPublished: true,
+      });
+    });
+    expect(await promotions.find(DEFAULT_PROJECT, 'promote-me', 1)).toMatchObject({
+      outcome: 'promoted',
+      decisionId: win.id,
+    });
+    expect((await aliasOf('writer', 'production')).body).toMatchObject({ hash: b3 });
+    const [auto] = await historyOf('summarizer', 'production');
+    expect(auto).toMatchObject({ rev: 2, from: a1, to: a2, actor: `decision:${win.id}` });
+
+    const { aliases, audit } = registryTopics(r.config);
+    const moved = await expectEventually(async () => {
+      const events = (await readAll(infra.kafkaBrokers.split(','), aliases)).filter(
+        (e) => e.value.data.actor === `decision:${win.id}`,
+      );
+      expect(events).toHaveLength(1);
+      return events;
+    });
+    expect(moved[0].value.data).toMatchObject({ name: 'summarizer', alias: 'production', from: a1, to: a2 });
+    const decisionAudit = async () =>
+      (await readAll(infra.kafkaBrokers.split(','), audit)).filter((e) =>
+        [`decision:${win.id}`, `decision:${refused.id}`].includes(String(e.value.data.actor)),
+      );
+    await expectEventually(async () => {
+      const records = await decisionAudit();
+      expect(records.map((e) => [e.value.data.actor, e.value.data.action]).sort()).toEqual(
+        [
+          [`decision:${win.id}`, 'alias.moved'],
+          [`decision:${refused.id}`, 'alias.promotion-refused'],
+        ].sort(),
+      );
+      expect(
+        records.find((e) => e.value.data.action === 'alias.promotion-refused')?.value.data,
+      ).toMatchObject({
+        resource: 'writer/production',
+        details: {
+          experiment: 'blocked',
+          phase: 1,
+          reason: 'alias-moved',
+          expected: b1,
+          actual: b3,
+          winner: b2,
+        },
+      });
+    });
+    expect(await metric('llmops_registry_promotion_refusals_total', 'reason="alias-moved"')).toBe(1);
+    expect(await metric('llmops_registry_auto_promotions_total', 'outcome="promoted"')).toBe(1);
+
+    // Replay both topics: the same snapshots and decisions again, after the alias of the promoted
+    // prompt was rolled back by hand to where the phase started.
+    expect((await moveAlias('summarizer', 'production', a1)).status).toBe(200);
+    await publishRunning({ ...promoted, revision: 3 });
+    await publishRunning(blocked);
+    await publishDecision(win);
+    await publishDecision(refused);
+    await promotionConsumerCaughtUp();
+
+    expect((await aliasOf('summarizer', 'production')).body).toMatchObject({ hash: a1 });
+    expect((await aliasOf('writer', 'production')).body).toMatchObject({ hash: b3 });
+    expect(await historyOf('summarizer', 'production')).toHaveLength(3);
+    expect(await promotions.find(DEFAULT_PROJECT, 'promote-me', 1)).toMatchObject({
+      expectedHash: a1,
+      outcome: 'promoted',
+    });
+    expect((await decisionAudit()).length).toBe(2);
+    expect(await metric('llmops_registry_promotion_refusals_total', 'reason="alias-moved"')).toBe(1);
+    expect(await metric('llmops_registry_auto_promotions_total', 'outcome="promoted"')).toBe(1);
+  });
+});
+
+describe('without a baseline', () => {
+  it('a winner of a phase never seen running is refused (no-baseline), audited once', async () => {
+    const promotions = r.app.get(PromotionRepository);
+    const [c1, c2] = await versions('unseen', 2);
+    expect((await moveAlias('unseen', 'production', c1)).status).toBe(200);
+    const decision = winnerDecision(experiment('never-seen', 'unseen', [c1, c2]));
+    await publishDecision(decision);
+    await expectEventually(async () =>
+      expect(await promotions.find(DEFAULT_PROJECT, 'never-seen', 1)).toMatchObject({
+        outcome: 'refused',
+        reason: 'no-baseline',
+        decisionId: decision.id,
+        auditPublished: true,
+      }),
+    );
+    await publishDecision(decision);
+    await promotionConsumerCaughtUp();
+    expect((await aliasOf('unseen', 'production')).body).toMatchObject({ hash: c1 });
+    const refusals = (await readAll(infra.kafkaBrokers.split(','), registryTopics(r.config).audit)).filter(
+      (e) => e.value.data.actor === `decision:${decision.id}`,
+    );
+    expect(refusals.map((e) => e.value.data.action)).toEqual(['alias.promotion-refused']);
+    expect(await metric('llmops_registry_promotion_refusals_total', 'reason="no-baseline"')).toBe(1);
+  });
+});
