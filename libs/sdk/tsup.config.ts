@@ -1,7 +1,7 @@
 /**
  * The publishable package: one CommonJS bundle per entry in libs/sdk/dist with its type
  * declarations. The platform's pure libs (@llmops/hashing, @llmops/experiments, @llmops/prompts)
- * and uuid are bundled in; openapi-fetch stays a dependency. Nothing of NestJS, Kafka or mongoose
+ * and uuid are bundled in; openapi-fetch and ajv stay dependencies. Nothing of NestJS, Kafka or mongoose
  * may reach the bundle (test/package.int-spec.ts checks).
  */
 import { existsSync } from 'node:fs';
@@ -21,5 +21,5 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   noExternal: [/^@llmops\//, 'uuid'],
-  external: ['openapi-fetch', 'commander', 'yaml'],
+  external: ['ajv', 'openapi-fetch', 'commander', 'yaml'],
 });

@@ -7,10 +7,10 @@
 import type { Client } from 'openapi-fetch';
 import { v7 as uuidv7 } from 'uuid';
 import type { paths as FeedbackPaths } from './generated/feedback';
-import { LlmopsValidationError } from './errors';
 import type { IngestionQueue, RefusedIndex } from './ingestion-queue';
 import { errorOf, type Transport } from './transport';
-import { optionalNumber, optionalText, requireObject, requireText, requireUserId } from './validate';
+import { checkFeedback, checkGeneration } from './item-checks';
+import { requireObject } from './validate';
 
 type Body<P extends keyof FeedbackPaths> = FeedbackPaths[P] extends {
   post: { requestBody?: { content: { 'application/json': infer B } } };
@@ -33,10 +33,6 @@ export type FeedbackInput = Omit<Feedback, 'feedbackId' | 'source'> & {
   feedbackId?: string;
   source?: Feedback['source'];
 };
-
-const ID_MAX = 256;
-const THUMBS: readonly string[] = ['up', 'down'];
-const SOURCES: readonly string[] = ['user', 'judge', 'reviewer'];
 
 interface BatchAnswer {
   accepted?: string[];
@@ -86,21 +82,12 @@ export class GenerationsClient implements GenerationsApi {
   /** Validates and buffers a generation; resolves with its requestId once buffered. */
   async log(input: GenerationInput): Promise<string> {
     requireObject('generation', input);
-    if (input.requestId !== undefined) requireText('requestId', input.requestId, ID_MAX);
-    requireText('model', input.model, 256);
-    if (typeof input.output !== 'string') throw new LlmopsValidationError('output', 'expected a string');
-    optionalNumber('latencyMs', input.latencyMs);
-    if (input.latencyMs === undefined)
-      throw new LlmopsValidationError('latencyMs', 'expected a finite number >= 0');
-    optionalNumber('costUsd', input.costUsd);
-    if (input.userId !== undefined) requireUserId('userId', input.userId);
-    optionalText('experiment', input.experiment, 128);
-    optionalText('arm', input.arm, 64);
     const item = {
       ...input,
       requestId: input.requestId ?? uuidv7(),
       timestamp: input.timestamp ?? new Date().toISOString(),
     } as Generation;
+    checkGeneration(item);
     await this.queue.push(item);
     return item.requestId;
   }
@@ -112,36 +99,13 @@ export class FeedbackClient implements FeedbackApi {
   /** Validates and buffers feedback on a generation; resolves with its feedbackId once buffered. */
   async log(input: FeedbackInput): Promise<string> {
     requireObject('feedback', input);
-    requireText('requestId', input.requestId, ID_MAX);
-    if (input.feedbackId !== undefined) requireText('feedbackId', input.feedbackId, ID_MAX);
-    optionalNumber('rating', input.rating, Number.MIN_SAFE_INTEGER, true);
-    if (input.thumbs !== undefined && !THUMBS.includes(input.thumbs))
-      throw new LlmopsValidationError('thumbs', "expected 'up' or 'down'");
-    if (input.source !== undefined && !SOURCES.includes(input.source))
-      throw new LlmopsValidationError('source', 'expected one of user, judge, reviewer');
-    optionalText('comment', input.comment);
-    optionalText('correction', input.correction);
-    if (input.userId !== undefined) requireUserId('userId', input.userId);
-    optionalNumber('latencyMs', input.latencyMs);
-    const hasScores =
-      input.scores !== undefined && Object.keys(requireObject('scores', input.scores)).length > 0;
-    if (
-      input.rating === undefined &&
-      input.thumbs === undefined &&
-      input.comment === undefined &&
-      input.correction === undefined &&
-      !hasScores
-    )
-      throw new LlmopsValidationError(
-        'feedback',
-        'expected at least one signal: rating, thumbs, comment, correction or scores',
-      );
     const item = {
       ...input,
       feedbackId: input.feedbackId ?? uuidv7(),
       source: input.source ?? 'user',
       timestamp: input.timestamp ?? new Date().toISOString(),
     } as Feedback;
+    checkFeedback(item);
     await this.queue.push(item);
     return item.feedbackId as string;
   }

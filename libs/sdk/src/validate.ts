@@ -10,25 +10,10 @@ export function requireText(field: string, value: unknown, maxLength = 1_000_000
   return value;
 }
 
-export function optionalText(field: string, value: unknown, maxLength?: number): void {
-  if (value !== undefined) requireText(field, value, maxLength);
-}
-
 export function requireUserId(field: string, value: unknown): string {
   const problem = userIdProblem(value);
   if (problem) throw new LlmopsValidationError(field, problem.message);
   return value as string;
-}
-
-export function optionalNumber(field: string, value: unknown, min = 0, integer = false): void {
-  if (value === undefined) return;
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value < min ||
-    (integer && !Number.isInteger(value))
-  )
-    throw new LlmopsValidationError(field, `expected a finite ${integer ? 'integer' : 'number'} >= ${min}`);
 }
 
 export function requireObject(field: string, value: unknown): Record<string, unknown> {

@@ -1,6 +1,6 @@
 /**
  * The published package as a user gets it: `npm pack` of libs/sdk, the tarball installed into an
- * empty folder (its dependencies, openapi-fetch and the CLI's commander and yaml, from the npm
+ * empty folder (its dependencies, openapi-fetch, ajv and the CLI's commander and yaml, from the npm
  * cache), its `llmops` command answering, then a script there that
  * requires `@llmops/client`, configured only by environment variables, against real registry and
  * feedback processes; a TypeScript file type-checks against the installed declarations; the
@@ -87,16 +87,23 @@ it('packs dist only, installs into an empty folder and works there against the p
     '.bin',
     '.package-lock.json',
     '@llmops',
+    'ajv',
     'commander',
+    'fast-deep-equal',
+    'fast-uri',
+    'json-schema-traverse',
     'openapi-fetch',
     'openapi-typescript-helpers',
+    'require-from-string',
     'yaml',
   ]);
-  // Everything it requires at run time: Node's own modules and openapi-fetch, nothing of the servers.
+  // Everything it requires at run time: Node's own modules, openapi-fetch and ajv, nothing of the servers.
   const bundle = readFileSync(join(installed, 'dist', 'index.js'), 'utf8');
   const required = [...new Set([...bundle.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]))].sort();
   expect(
-    required.filter((r) => !['crypto', 'timers/promises', 'openapi-fetch'].includes(r.replace(/^node:/, ''))),
+    required.filter(
+      (r) => !['crypto', 'timers/promises', 'openapi-fetch', 'ajv'].includes(r.replace(/^node:/, '')),
+    ),
   ).toEqual([]);
   expect(bundle).not.toMatch(/@nestjs|kafkajs|mongoose|zod/);
   // The CLI (bin `llmops`) needs commander and yaml besides, nothing of the servers either.
@@ -107,7 +114,7 @@ it('packs dist only, installs into an empty folder and works there against the p
       (r) =>
         !['crypto', 'fs', 'path', 'stream', 'stream/promises', 'timers/promises'].includes(
           r.replace(/^node:/, ''),
-        ) && !['commander', 'openapi-fetch', 'yaml'].includes(r),
+        ) && !['ajv', 'commander', 'openapi-fetch', 'yaml'].includes(r),
     ),
   ).toEqual([]);
   expect(cli).not.toMatch(/@nestjs|kafkajs|mongoose|zod/);
