@@ -44,6 +44,7 @@ export class CreateExperimentUseCase {
       ...(request.layer ? { layer: request.layer } : {}),
       ...(request.targeting ? { targeting: request.targeting } : {}),
       ...(request.forced ? { forced: request.forced } : {}),
+      ...(request.decision ? { decision: request.decision } : {}),
       revision: 1,
       createdAt: at,
       updatedAt: at,

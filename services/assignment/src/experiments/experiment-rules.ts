@@ -9,7 +9,9 @@ import {
   type ExperimentStatus,
 } from '@llmops/contracts';
 import { CompiledExperiment } from '@llmops/experiments';
-import { zodIssues } from '@llmops/platform';
+import { canonicalize } from '@llmops/hashing';
+import { ValidationFailedError, zodIssues } from '@llmops/platform';
+import { autoPromoteIssue } from './dto/arm-references';
 import type { ArmInput } from './dto/experiment-fields';
 import type { StartPhaseRequest } from './dto/start-phase.request';
 import type { UpdateExperimentRequest } from './dto/update-experiment.request';
@@ -67,6 +69,11 @@ export function changedFields(current: ExperimentSnapshot, request: UpdateExperi
   if (request.targeting !== undefined && !jsonEqual(current.targeting, request.targeting))
     changed.push('targeting');
   if (request.forced !== undefined && !jsonEqual(current.forced, request.forced)) changed.push('forced');
+  if (
+    request.decision !== undefined &&
+    canonicalize(current.decision ?? null) !== canonicalize(request.decision ?? null)
+  )
+    changed.push('decision');
   return changed;
 }
 
@@ -87,6 +94,18 @@ export function assertUpdateAllowed(
   if (request.trafficAllocation !== undefined && request.trafficAllocation < current.trafficAllocation) {
     throw new AllocationDecreaseError(current.key, current.trafficAllocation, request.trafficAllocation);
   }
+}
+
+/**
+ * 400 `decision.autoPromote` when the policy moves an alias on a winner and the arms are not all
+ * versions of one prompt (checked on create, on PATCH of either, and on a new phase's arms).
+ */
+export function assertAutoPromoteFits(
+  decision: ExperimentSnapshot['decision'] | null,
+  arms: ReadonlyArray<{ prompt: { name: string } }>,
+): void {
+  const issue = autoPromoteIssue(decision, arms);
+  if (issue) throw new ValidationFailedError([issue]);
 }
 
 export function resolvedArms(arms: readonly ArmInput[], hashes: readonly string[]): Arm[] {
@@ -126,7 +145,7 @@ export function checkSnapshot(snapshot: ExperimentSnapshot): ExperimentSnapshot 
   return parsed.data;
 }
 
-function withOptional<K extends 'layer' | 'targeting' | 'forced'>(
+function withOptional<K extends 'layer' | 'targeting' | 'forced' | 'decision'>(
   snapshot: ExperimentSnapshot,
   key: K,
   value: ExperimentSnapshot[K] | null | undefined,
@@ -152,6 +171,7 @@ export function applyUpdate(
   withOptional(next, 'layer', request.layer);
   withOptional(next, 'targeting', request.targeting);
   withOptional(next, 'forced', request.forced);
+  withOptional(next, 'decision', request.decision);
   return checkSnapshot(next);
 }
 

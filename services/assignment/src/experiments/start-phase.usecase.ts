@@ -2,7 +2,13 @@ import { Injectable } from '@nestjs/common';
 import type { ExperimentResponse } from './dto/experiment.response';
 import type { StartPhaseRequest } from './dto/start-phase.request';
 import type { ExperimentCaller } from './experiment-caller';
-import { applyPhase, type Arm, assertPhaseAllowed, resolvedArms } from './experiment-rules';
+import {
+  applyPhase,
+  type Arm,
+  assertAutoPromoteFits,
+  assertPhaseAllowed,
+  resolvedArms,
+} from './experiment-rules';
 import { ExperimentWriter } from './experiment-writer';
 import { ExperimentRepository } from './persistence/experiment.repository';
 import { PromptResolver } from './prompt-resolver';
@@ -32,6 +38,7 @@ export class StartPhaseUseCase {
       assertPhaseAllowed(current, request);
       let arms: Arm[] | undefined;
       if (request.arms) {
+        assertAutoPromoteFits(current.decision, request.arms);
         const hashes = await this.resolver.resolve(
           request.arms.map((a) => ({ arm: a.name, prompt: a.prompt })),
           caller,

@@ -2,7 +2,14 @@ import { Injectable } from '@nestjs/common';
 import type { ExperimentResponse } from './dto/experiment.response';
 import type { UpdateExperimentRequest } from './dto/update-experiment.request';
 import type { ExperimentCaller } from './experiment-caller';
-import { applyUpdate, assertUpdateAllowed, changedFields, type Arm, resolvedArms } from './experiment-rules';
+import {
+  applyUpdate,
+  assertAutoPromoteFits,
+  assertUpdateAllowed,
+  changedFields,
+  type Arm,
+  resolvedArms,
+} from './experiment-rules';
 import { ExperimentWriter } from './experiment-writer';
 import { ExperimentRepository } from './persistence/experiment.repository';
 import { PromptResolver } from './prompt-resolver';
@@ -10,7 +17,7 @@ import { assertLayerFree } from './create-experiment.usecase';
 
 /**
  * PATCH semantics. A draft may change anything; a running or paused experiment may change its
- * description, targeting, forced users and raise trafficAllocation; anything that would move
+ * description, targeting, forced users and decision policy and raise trafficAllocation; anything that would move
  * assigned users is a 409 that points to a new phase. A request that changes nothing is a no-op.
  */
 @Injectable()
@@ -32,6 +39,10 @@ export class UpdateExperimentUseCase {
       const changes = changedFields(current, request);
       assertUpdateAllowed(current, request, changes);
       if (changes.length === 0) return null;
+      assertAutoPromoteFits(
+        request.decision === undefined ? current.decision : request.decision,
+        request.arms ?? current.arms,
+      );
       let arms: Arm[] | undefined;
       if (changes.includes('arms') && request.arms) {
         const hashes = await this.resolver.resolve(

@@ -28,3 +28,22 @@ export function checkArmReferences(
     }
   }
 }
+
+/**
+ * `decision.autoPromote` moves an alias of one prompt to the winning arm's version, so every arm
+ * must be a version of that one prompt: the issue to report otherwise (400 `decision.autoPromote`).
+ */
+export function autoPromoteIssue(
+  decision: { autoPromote?: { alias: string } | undefined } | null | undefined,
+  arms: ReadonlyArray<{ prompt: { name: string } }>,
+): { path: string; message: string } | null {
+  if (!decision?.autoPromote) return null;
+  const names = [...new Set(arms.map((a) => a.prompt.name))];
+  if (names.length <= 1) return null;
+  return {
+    path: 'decision.autoPromote',
+    message:
+      `needs every arm to be a version of one prompt (its alias "${decision.autoPromote.alias}" moves to the ` +
+      `winning version); the arms use prompts ${names.map((n) => `"${n}"`).join(', ')}`,
+  };
+}

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   armNameSchema,
   armsSchema,
+  decisionSchema,
   descriptionSchema,
   experimentKeySchema,
   forcedSchema,
@@ -11,7 +12,7 @@ import {
   targetingSchema,
   trafficAllocationSchema,
 } from './experiment-fields';
-import { checkArmReferences } from './arm-references';
+import { autoPromoteIssue, checkArmReferences } from './arm-references';
 
 export const createExperimentRequestSchema = z
   .strictObject({
@@ -30,7 +31,13 @@ export const createExperimentRequestSchema = z
     layer: layerSchema.optional(),
     targeting: targetingSchema.optional(),
     forced: forcedSchema.optional(),
+    /** The decision policy analytics evaluates and this service and the registry act on; absent: none. */
+    decision: decisionSchema.optional(),
   })
-  .superRefine((body, ctx) => checkArmReferences(body, ctx));
+  .superRefine((body, ctx) => {
+    checkArmReferences(body, ctx);
+    const issue = Array.isArray(body.arms) ? autoPromoteIssue(body.decision, body.arms) : null;
+    if (issue) ctx.addIssue({ code: 'custom', path: issue.path.split('.'), message: issue.message });
+  });
 
 export type CreateExperimentRequest = z.infer<typeof createExperimentRequestSchema>;

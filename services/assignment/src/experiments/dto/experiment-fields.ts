@@ -1,6 +1,17 @@
 /** Field schemas shared by the experiment request bodies. Every object is strict (unknown fields fail). */
-import { armName, armWeight, experimentKey, opaqueId, promptName, text, userId } from '@llmops/contracts';
+import {
+  armName,
+  armWeight,
+  ExperimentDecisionPolicySchema,
+  experimentKey,
+  opaqueId,
+  parseDecisionPolicy,
+  promptName,
+  text,
+  userId,
+} from '@llmops/contracts';
 import { SUPPORTED_HASH_VERSIONS } from '@llmops/hashing';
+import { openApiSchema } from '@llmops/platform';
 import { z } from 'zod';
 
 /** Ids, names, texts and numbers are the experiment snapshot contract's (`@llmops/contracts`). */
@@ -101,3 +112,20 @@ export const forcedSchema = z
   .refine((m) => Object.keys(m).length <= 10_000, { error: 'expected at most 10000 forced users' });
 
 export const descriptionSchema = text('a string', 4096);
+
+/**
+ * The decision policy (`decision`), validated by the contract's `parseDecisionPolicy`: its issues
+ * keep their field paths under `decision` (`decision.guardrails.0.metric`); defaults are filled in.
+ * The API document shows the policy's own schema.
+ */
+export const decisionSchema = z
+  .unknown()
+  .transform((raw, ctx) => {
+    const parsed = parseDecisionPolicy(raw);
+    if (parsed.ok) return parsed.value;
+    for (const issue of parsed.issues) {
+      ctx.addIssue({ code: 'custom', path: issue.path ? issue.path.split('.') : [], message: issue.message });
+    }
+    return z.NEVER;
+  })
+  .meta(openApiSchema(ExperimentDecisionPolicySchema) as Record<string, unknown>);
