@@ -136,7 +136,7 @@ async function main(): Promise<void> {
   const ourRate = total / ourSeconds;
 
   // 3) Freshness at ~50% of our throughput: background events + probes.
-  const results = new GetResultsUseCase(aggregation, experiments, {
+  const results = new GetResultsUseCase(aggregation, experiments, persistence.decisions, {
     ANALYTICS_MIN_PER_ARM: 200,
     ANALYTICS_RECOMMENDED_PER_ARM: 500,
   });

@@ -3,6 +3,7 @@ import { PlatformModule } from '@llmops/platform';
 import { analyticsTopicSpecs } from './aggregation/aggregation.consumer';
 import { AggregationModule } from './aggregation/aggregation.module';
 import type { AnalyticsConfig } from './config/analytics.config';
+import { DecisionsModule } from './decisions/decisions.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ResultsModule } from './results/results.module';
 
@@ -19,6 +20,7 @@ export class AppModule {
         AggregationModule,
         ResultsModule,
         MetricsModule,
+        DecisionsModule,
       ],
     };
   }

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const SRC = join(__dirname, '../src');
-const LAYERS = ['config', 'domain', 'persistence', 'results', 'metrics', 'aggregation'];
+const LAYERS = ['config', 'domain', 'persistence', 'results', 'metrics', 'decisions', 'aggregation', 'mlflow'];
 
 it('each folder imports only from the folders before it', () => {
   const wrong: string[] = [];

@@ -27,6 +27,8 @@ export function analyticsTopicSpecs(prefix: string, configuredPartitions: number
     { name: topicName(TOPICS.feedback, prefix), partitions },
     { name: topicName(TOPICS.experiments, prefix), partitions, compacted: true },
     { name: topicName(TOPICS.deadLetter, prefix), partitions },
+    // Produced, not consumed (the consumer subscribes to its @EventPatterns only).
+    { name: topicName(TOPICS.experimentDecisions, prefix), partitions },
   ];
 }
 

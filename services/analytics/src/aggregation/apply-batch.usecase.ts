@@ -172,7 +172,12 @@ export class ApplyBatchUseCase {
           revision: x.revision,
           status: x.status,
           control: x.control,
-          arms: x.arms.map((a) => ({ name: a.name, weight: a.weight })),
+          arms: x.arms.map((a) => ({
+            name: a.name,
+            weight: a.weight,
+            prompt: { name: a.prompt.name, hash: a.prompt.hash },
+          })),
+          decision: x.decision ?? null,
           phase: x.phase,
           changedAt: e.data.changedAt,
         });

@@ -27,6 +27,11 @@ export const analyticsConfigSchema = baseServiceConfig(3004, 'analytics').extend
   ANALYTICS_METRICS_REFRESH_MS: env.int(5_000, 100, 3_600_000),
   /** A stopped experiment's series leave /metrics this long after it stopped. */
   ANALYTICS_STOPPED_METRICS_RETENTION_MS: env.int(3_600_000, 0),
+  /**
+   * Every running experiment with a decision policy is evaluated at least this often (and after
+   * batches that changed aggregates, at most once per second).
+   */
+  ANALYTICS_DECISION_INTERVAL_MS: env.int(10_000, 100, 3_600_000),
   /** Max experiments exported to Prometheus (bounds cardinality). */
   ANALYTICS_METRICS_MAX_EXPERIMENTS: env.int(200, 1, 10_000),
   /** Max experiment/arm/score series exported in total (see `AnalyticsMetrics.publishAll`). */

@@ -30,6 +30,10 @@ const MEAN_FIELDS = ['n', 'sum', 'sumSq'] as const;
 export function nonFiniteField(delta: BucketValues): string | null {
   for (const f of FLAT_FIELDS) if (!Number.isFinite(delta[f])) return f;
   for (const f of MEAN_FIELDS) if (!Number.isFinite(delta.rating[f])) return `rating.${f}`;
+  for (const moments of ['latencyMoments', 'costMoments'] as const) {
+    const agg = delta[moments];
+    if (agg) for (const f of MEAN_FIELDS) if (!Number.isFinite(agg[f])) return `${moments}.${f}`;
+  }
   for (const [name, agg] of Object.entries(delta.scores)) {
     for (const f of MEAN_FIELDS) {
       if (!Number.isFinite(agg[f])) return `scores.${unescapeScoreName(name)}.${f}`;

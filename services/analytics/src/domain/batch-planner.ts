@@ -189,6 +189,10 @@ class Planner {
       const delta = emptyValues();
       delta.generations = 1;
       delta.costSum = data.costUsd ?? 0;
+      delta.latencyMoments = { n: 1, sum: data.latencyMs, sumSq: data.latencyMs * data.latencyMs };
+      if (data.costUsd !== undefined) {
+        delta.costMoments = { n: 1, sum: data.costUsd, sumSq: data.costUsd * data.costUsd };
+      }
       delta.promptTokens = data.usage?.promptTokens ?? 0;
       delta.completionTokens = data.usage?.completionTokens ?? 0;
       const refused = this.refusal(data.experiment, data.arm, delta, data.latencyMs);

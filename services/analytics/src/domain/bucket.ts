@@ -29,6 +29,13 @@ export interface BucketValues {
   comments: number;
   corrections: number;
   /**
+   * Per-request latency and cost (of the generations that report a cost) as count, Σx and Σx²:
+   * the means and variances the decision policy's guardrails test. Absent in buckets written by
+   * builds without decisions (they count as no data for guardrails).
+   */
+  latencyMoments?: MeanAgg;
+  costMoments?: MeanAgg;
+  /**
    * Score values of current feedback revisions that are not in `scores` because their name is
    * beyond the per-experiment limit (see `limitScoreNames`). Absent while zero.
    */
@@ -137,6 +144,9 @@ export function addValues(into: BucketValues, delta: BucketValues): void {
   }
   into.comments += delta.comments;
   into.corrections += delta.corrections;
+  if (delta.latencyMoments)
+    addMean((into.latencyMoments ??= { n: 0, sum: 0, sumSq: 0 }), delta.latencyMoments);
+  if (delta.costMoments) addMean((into.costMoments ??= { n: 0, sum: 0, sumSq: 0 }), delta.costMoments);
   if (delta.droppedScores) into.droppedScores = (into.droppedScores ?? 0) + delta.droppedScores;
   if (delta.droppedScoreNames && delta.droppedScoreNames.length > 0) {
     const names = (into.droppedScoreNames ??= []);

@@ -6,6 +6,7 @@
  * removed once it has been stopped longer than the retention.
  */
 import { Inject, Injectable } from '@nestjs/common';
+import { DECISION_VERDICTS } from '@llmops/contracts';
 import { METRICS_REGISTRY } from '@llmops/platform';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ExperimentResults } from '../results/dto/results.response';
@@ -37,10 +38,14 @@ export class AnalyticsMetrics {
   readonly seriesExported: Gauge<string>;
   readonly seriesOmitted: Gauge<string>;
   readonly experimentsOmitted: Gauge<string>;
+  readonly decisions: Counter<'verdict'>;
+  readonly guardrailBreaches: Gauge<string>;
+  readonly verdict: Gauge<'experiment' | 'verdict'>;
+  readonly decisionSeconds: Gauge<string>;
   /** The experiment series now exported, by series key. */
   private exported = new Map<string, Series>();
   private experiments = new Set<string>();
-  private onChange?: () => void;
+  private readonly changeListeners: Array<() => void> = [];
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     const gauge = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
@@ -122,10 +127,33 @@ export class AnalyticsMetrics {
       'llmops_analytics_metrics_refresh_seconds',
       'Duration of the last recomputation of the per-arm gauges from MongoDB',
     );
+    this.decisions = new Counter({
+      name: 'llmops_analytics_decisions_total',
+      help: 'Decision events published (a change of an experiment verdict), by verdict',
+      labelNames: ['verdict'],
+      registers: [registry],
+    });
+    for (const verdict of DECISION_VERDICTS) this.decisions.inc({ verdict }, 0);
+    this.guardrailBreaches = gauge(
+      'llmops_analytics_experiments_in_guardrail_breach',
+      'Running experiments whose decision policy currently says guardrail-breach',
+    );
+    // One series per running experiment with a decision policy (the scoped key, like the other
+    // experiment series): bounded by the experiments, not by the data.
+    this.verdict = gauge(
+      'llmops_experiment_decision_verdict',
+      'Current verdict of the decision policy of each running experiment that has one (value 1)',
+      ['experiment', 'verdict'],
+    );
+    this.decisionSeconds = gauge(
+      'llmops_analytics_decision_evaluation_seconds',
+      'Duration of the last evaluation of every running experiment with a decision policy',
+    );
   }
 
-  setChangeListener(listener: () => void): void {
-    this.onChange = listener;
+  /** Called after every batch that changed aggregates (the metrics refresher, the decision evaluator). */
+  addChangeListener(listener: () => void): void {
+    this.changeListeners.push(listener);
   }
 
   event(type: string, outcome: string, count = 1): void {
@@ -137,7 +165,7 @@ export class AnalyticsMetrics {
   }
 
   changed(): void {
-    this.onChange?.();
+    for (const listener of this.changeListeners) listener();
   }
 
   /**

@@ -10,6 +10,7 @@ import { ExperimentsRepository } from '../persistence/experiments.repository';
 import { GetResultsUseCase } from '../results/get-results.usecase';
 import type { ExperimentResults } from '../results/dto/results.response';
 import { ListUnattributedUseCase } from '../results/list-unattributed.usecase';
+import { CoalescedTask } from '../domain/coalesced-task';
 import { AnalyticsMetrics } from './analytics-metrics';
 
 /** Post-batch refreshes wait at least this long after the previous one (FerretDB scans are not free). */
@@ -19,12 +20,7 @@ const UNATTRIBUTED_EVERY_MS = 15_000;
 
 @Injectable()
 export class MetricsRefresher implements OnApplicationBootstrap, OnApplicationShutdown {
-  private timer?: NodeJS.Timeout;
-  private debounce?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private again = false;
-  private closed = false;
-  private lastFinished = 0;
+  private readonly task: CoalescedTask;
   private lastUnattributed = 0;
 
   constructor(
@@ -34,47 +30,27 @@ export class MetricsRefresher implements OnApplicationBootstrap, OnApplicationSh
     private readonly experiments: ExperimentsRepository,
     private readonly results: GetResultsUseCase,
     private readonly unattributed: ListUnattributedUseCase,
-  ) {}
+  ) {
+    this.task = new CoalescedTask(
+      () => this.doRefresh(),
+      MIN_GAP_MS,
+      (err: unknown) => this.logger.warn({ err }, 'metrics refresh failed'),
+    );
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.config.ANALYTICS_METRICS_REFRESH_MS);
-    this.timer.unref();
-    this.metrics.setChangeListener(() => {
-      if (this.debounce || this.closed) return;
-      const wait = Math.max(250, this.lastFinished + MIN_GAP_MS - Date.now());
-      this.debounce = setTimeout(() => {
-        this.debounce = undefined;
-        void this.refresh();
-      }, wait);
-      this.debounce.unref();
-    });
+    this.task.every(this.config.ANALYTICS_METRICS_REFRESH_MS);
+    this.metrics.addChangeListener(() => this.task.request());
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.closed = true;
-    clearInterval(this.timer);
-    clearTimeout(this.debounce);
-    await this.running;
+    await this.task.close();
   }
 
   /** One refresh at a time; a request during a refresh schedules exactly one more. */
   refresh(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.doRefresh()
-      .catch((err: unknown) => this.logger.warn({ err }, 'metrics refresh failed'))
-      .finally(() => {
-        this.running = undefined;
-        this.lastFinished = Date.now();
-        if (this.again && !this.closed) {
-          this.again = false;
-          this.metrics.changed();
-        }
-      });
-    return this.running;
+    return this.task.run();
   }
 
   private async doRefresh(): Promise<void> {
@@ -93,7 +69,7 @@ export class MetricsRefresher implements OnApplicationBootstrap, OnApplicationSh
     const keep = retained.slice(0, this.config.ANALYTICS_METRICS_MAX_EXPERIMENTS);
     const results: ExperimentResults[] = [];
     for (const e of keep) {
-      if (this.closed) return;
+      if (this.task.isClosed) return;
       const r = await this.results.forExperiment(e, { window: 'all' }, 'background');
       // The `experiment` label is the scoped key (`<project>/<key>`, the bare key in `default`), so
       // two projects' experiments of one key never share a series.

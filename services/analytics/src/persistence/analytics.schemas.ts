@@ -5,6 +5,8 @@
  * serves. Summaries inside buckets and feedback values are written as they are (`strict: false`).
  */
 import type { ModelDefinition } from '@nestjs/mongoose';
+import type { DecisionVerdict, ExperimentDecisionData, ExperimentDecisionPolicy } from '@llmops/contracts';
+import type { DecisionState } from '@llmops/stats';
 import { type mongo, Schema } from 'mongoose';
 import type { Bucket } from '../domain/bucket';
 import type { ArmSeenDoc, PendingDoc, RequestDoc, RevisionDoc, SeenDoc } from '../domain/partition-state';
@@ -28,7 +30,10 @@ export interface ExperimentDoc {
   revision: number;
   status: 'draft' | 'running' | 'paused' | 'stopped';
   control: string;
-  arms: Array<{ name: string; weight: number }>;
+  /** `prompt`: the arm's prompt version (absent in documents stored before decisions). */
+  arms: Array<{ name: string; weight: number; prompt?: { name: string; hash: string } }>;
+  /** The decision policy of the snapshot (null or absent: none). */
+  decision?: ExperimentDecisionPolicy | null;
   phase: number;
   /** When the current phase began (null: phase never changed while we watched; use all data). */
   phaseStartedAt: string | null;
@@ -95,7 +100,8 @@ export const ExperimentSchema = new Schema<ExperimentDoc>(
     revision: Number,
     status: String,
     control: String,
-    arms: [{ _id: false, name: String, weight: Number }],
+    arms: [{ _id: false, name: String, weight: Number, prompt: { name: String, hash: String } }],
+    decision: Schema.Types.Mixed,
     phase: Number,
     phaseStartedAt: String,
     stoppedAt: String,
@@ -106,6 +112,43 @@ export const ExperimentSchema = new Schema<ExperimentDoc>(
 // Uncounted arms and the metrics: the experiments of one project, find({ project }).
 ExperimentSchema.index({ project: 1 });
 
+/**
+ * The decision of one experiment phase: the policy's running state (`@llmops/stats`' DecisionState,
+ * passed back at the next evaluation), the last evaluation's statistics (what the results API shows)
+ * and the verdict last published. Id: `<experimentScope(project, key)>|<phase>`.
+ */
+export interface DecisionDoc {
+  _id: string;
+  project: string;
+  key: string;
+  phase: number;
+  state: DecisionState;
+  /** The verdict of the last evaluation. */
+  verdict: DecisionVerdict;
+  /** The verdict last published for this phase (null: none yet; the phase starts at `continue`). */
+  published: DecisionVerdict | null;
+  /** Id of the last published decision event (null: none yet). */
+  publishedEventId: string | null;
+  /** The last evaluation, as the event data it would publish (statistics, winner, breaches, policy). */
+  evaluation: ExperimentDecisionData;
+  evaluatedAt: string;
+}
+
+export const DecisionSchema = new Schema<DecisionDoc>(
+  {
+    _id: String,
+    project: String,
+    key: String,
+    phase: Number,
+    verdict: String,
+    published: String,
+    publishedEventId: String,
+    evaluatedAt: String,
+  },
+  options('decisions'),
+);
+// Read by _id only (the results API and the evaluator: one experiment's current phase).
+
 export const BUCKET = 'Bucket';
 export const SEEN = 'ExposureSeen';
 export const REQUEST = 'Request';
@@ -113,6 +156,7 @@ export const REVISION = 'FeedbackRevision';
 export const PENDING = 'PendingFeedback';
 export const EXPERIMENT = 'Experiment';
 export const ARM_SEEN = 'ArmSeen';
+export const DECISION = 'Decision';
 
 export const ANALYTICS_MODELS: ModelDefinition[] = [
   { name: BUCKET, schema: BucketSchema },
@@ -122,4 +166,5 @@ export const ANALYTICS_MODELS: ModelDefinition[] = [
   { name: PENDING, schema: PendingSchema },
   { name: ARM_SEEN, schema: ArmSeenSchema },
   { name: EXPERIMENT, schema: ExperimentSchema },
+  { name: DECISION, schema: DecisionSchema },
 ];

@@ -17,7 +17,8 @@ export interface ExperimentSnapshotInput {
   revision: number;
   status: ExperimentDoc['status'];
   control: string;
-  arms: Array<{ name: string; weight: number }>;
+  arms: ExperimentDoc['arms'];
+  decision: ExperimentDoc['decision'];
   phase: number;
   changedAt: string;
 }
@@ -66,6 +67,7 @@ export class ExperimentsRepository {
         status: s.status,
         control: s.control,
         arms: s.arms,
+        decision: s.decision ?? null,
         phase: s.phase,
         phaseStartedAt: prev && prev.phase !== s.phase ? s.changedAt : (prev?.phaseStartedAt ?? null),
         stoppedAt: s.status === 'stopped' ? (prev?.stoppedAt ?? s.changedAt) : null,

@@ -7,6 +7,7 @@ import type { AnalyticsConfig } from '../config/analytics.config';
 import { AggregationRepository } from './aggregation.repository';
 import { ANALYTICS_MODELS, BUCKET, type StoredBucket } from './analytics.schemas';
 import { BUCKET_STORE, type BucketStore } from './bucket-store';
+import { DecisionsRepository } from './decisions.repository';
 import { ExperimentsRepository } from './experiments.repository';
 import { ParkedFeedbackRepository } from './parked-feedback.repository';
 import { PlainBucketStore } from './plain-bucket.store';
@@ -14,7 +15,12 @@ import { migrateToProjects } from './projects.migration';
 import { migrateStoredFields } from './stored-fields.migration';
 import { VersionedBucketStore } from './versioned-bucket.store';
 
-const repositories = [AggregationRepository, ExperimentsRepository, ParkedFeedbackRepository];
+const repositories = [
+  AggregationRepository,
+  ExperimentsRepository,
+  ParkedFeedbackRepository,
+  DecisionsRepository,
+];
 
 /** The bucket store the server supports, chosen once at boot (see BucketStore). */
 async function bucketStore(buckets: Model<StoredBucket>, config: AnalyticsConfig): Promise<BucketStore> {

@@ -28,7 +28,13 @@ import {
 import { MAX_SCORE_NAMES_PER_EXPERIMENT } from '../domain/feedback-values';
 import { nextTurn } from '../domain/next-turn';
 import type { ExperimentDoc } from '../persistence/analytics.schemas';
-import type { ArmResult, ComparisonResult, ExperimentResults, MeanResult } from './dto/results.response';
+import type {
+  ArmResult,
+  ComparisonResult,
+  DecisionResult,
+  ExperimentResults,
+  MeanResult,
+} from './dto/results.response';
 
 export interface ResultsOptions {
   minimumPerArm: number;
@@ -175,6 +181,7 @@ export async function computeResults(
   buckets: Bucket[],
   window: { from: Date; to: Date },
   options: ResultsOptions,
+  decision: DecisionResult = null,
 ): Promise<ExperimentResults> {
   const armNames = experiment.arms.map((a) => a.name);
   const merged = mergeArms(buckets, new Set(armNames));
@@ -307,6 +314,7 @@ export async function computeResults(
       droppedNames: scoreNames.droppedNames,
     },
     srm: srmResult,
+    decision,
     sampleSize: {
       metric: usesRating ? 'rating' : 'thumbs',
       minimumPerArm: status.minimumPerArm,

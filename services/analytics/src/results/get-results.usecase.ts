@@ -2,12 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { SERVICE_CONFIG } from '@llmops/platform';
 import type { AnalyticsConfig } from '../config/analytics.config';
 import { AggregationRepository } from '../persistence/aggregation.repository';
-import type { ExperimentDoc } from '../persistence/analytics.schemas';
+import type { DecisionDoc, ExperimentDoc } from '../persistence/analytics.schemas';
+import { DecisionsRepository } from '../persistence/decisions.repository';
 import { ExperimentsRepository } from '../persistence/experiments.repository';
 import type { ReadPath } from '../persistence/read-path';
 import { computeResults } from './compute-results';
 import type { ResultsQuery } from './dto/results.request';
-import type { ExperimentResults } from './dto/results.response';
+import type { DecisionResult, ExperimentResults } from './dto/results.response';
 import { ExperimentNotFoundError } from './results.errors';
 
 const WINDOW_MS: Record<'1h' | '24h' | '7d', number> = {
@@ -34,6 +35,7 @@ export class GetResultsUseCase {
   constructor(
     private readonly aggregation: AggregationRepository,
     private readonly experiments: ExperimentsRepository,
+    private readonly decisions: DecisionsRepository,
     @Inject(SERVICE_CONFIG)
     private readonly config: Pick<AnalyticsConfig, 'ANALYTICS_MIN_PER_ARM' | 'ANALYTICS_RECOMMENDED_PER_ARM'>,
   ) {}
@@ -74,9 +76,35 @@ export class GetResultsUseCase {
       toMinute,
       path,
     );
-    return computeResults(experiment, buckets, window, {
-      minimumPerArm: this.config.ANALYTICS_MIN_PER_ARM,
-      recommendedPerArm: this.config.ANALYTICS_RECOMMENDED_PER_ARM,
-    });
+    const decision = experiment.decision
+      ? await this.decisions.find(experiment.project, experiment.key, experiment.phase, path)
+      : null;
+    return computeResults(
+      experiment,
+      buckets,
+      window,
+      {
+        minimumPerArm: this.config.ANALYTICS_MIN_PER_ARM,
+        recommendedPerArm: this.config.ANALYTICS_RECOMMENDED_PER_ARM,
+      },
+      decision ? decisionResult(decision) : null,
+    );
   }
+}
+
+/** The stored last evaluation of a phase, as the results show it (whatever the window). */
+export function decisionResult(doc: DecisionDoc): DecisionResult {
+  const e = doc.evaluation;
+  return {
+    phase: doc.phase,
+    verdict: doc.verdict,
+    publishedVerdict: doc.published,
+    eventId: doc.publishedEventId,
+    evaluatedAt: doc.evaluatedAt,
+    alpha: e.alpha,
+    winner: e.winner,
+    breaches: e.breaches,
+    primary: e.primary,
+    guardrails: e.guardrails,
+  };
 }

@@ -17,6 +17,8 @@ import {
   ANALYTICS_MODELS,
   ARM_SEEN,
   BUCKET,
+  DECISION,
+  type DecisionDoc,
   EXPERIMENT,
   type ExperimentDoc,
   PENDING,
@@ -25,6 +27,7 @@ import {
   SEEN,
   type StoredBucket,
 } from '../../src/persistence/analytics.schemas';
+import { DecisionsRepository } from '../../src/persistence/decisions.repository';
 import { ExperimentsRepository } from '../../src/persistence/experiments.repository';
 import { PlainBucketStore } from '../../src/persistence/plain-bucket.store';
 import { migrateToProjects } from '../../src/persistence/projects.migration';
@@ -60,5 +63,6 @@ export async function openPersistence(
         store === 'plain' ? new PlainBucketStore(buckets) : new VersionedBucketStore(buckets, intervalMs),
       ),
     experiments: new ExperimentsRepository(model<ExperimentDoc>(EXPERIMENT)),
+    decisions: new DecisionsRepository(model<DecisionDoc>(DECISION)),
   };
 }

@@ -1,4 +1,5 @@
 /** Response of GET /v1/experiments/{key}/results (`reason` explains nulls). */
+import { DECISION_VERDICTS } from '@llmops/contracts';
 import { z } from 'zod';
 
 const interval = z.tuple([z.number(), z.number()]).nullable();
@@ -54,6 +55,59 @@ export const comparisonSchema = z.object({
   }),
 });
 
+const pValue = z.number().nullable();
+
+export const decisionResultSchema = z
+  .object({
+    phase: z.number().int(),
+    verdict: z.enum(DECISION_VERDICTS).describe('Verdict of the last evaluation'),
+    publishedVerdict: z
+      .enum(DECISION_VERDICTS)
+      .nullable()
+      .describe('Verdict of the last decision event of the phase (null: none published yet)'),
+    eventId: z.string().nullable().describe('Id of that event'),
+    evaluatedAt: z.string(),
+    alpha: z.number(),
+    winner: z
+      .object({ arm: z.string(), prompt: z.object({ name: z.string(), hash: z.string() }) })
+      .nullable(),
+    breaches: z.array(z.object({ arm: z.string(), guardrail: z.string(), metric: z.string() })),
+    primary: z.array(
+      z.object({
+        metric: z.string(),
+        arm: z.string(),
+        diff: z.number().nullable().describe('arm minus control'),
+        ci95: interval.describe('Always-valid 95% interval (running intersection)'),
+        pValue: pValue.describe('Always-valid p-value (running minimum), unadjusted'),
+        adjustedPValue: pValue.describe('Holm-adjusted across the treatment arms'),
+        decided: z.enum(['better', 'worse']).nullable(),
+        futilityPValue: pValue,
+        adjustedFutilityPValue: pValue,
+        reason,
+      }),
+    ),
+    guardrails: z.array(
+      z.object({
+        guardrail: z.string(),
+        metric: z.string(),
+        arm: z.string(),
+        scale: z.enum(['difference', 'log-ratio']).nullable(),
+        diff: z.number().nullable(),
+        relativeChange: z.number().nullable(),
+        breachPValue: pValue,
+        adjustedBreachPValue: pValue.describe('Holm-adjusted across the treatment arms'),
+        nonInferiorityPValue: pValue,
+        adjustedNonInferiorityPValue: pValue,
+        breached: z.boolean(),
+        reason,
+      }),
+    ),
+  })
+  .nullable()
+  .describe(
+    "The decision policy's last evaluation of the current phase; null without a policy or before the first evaluation",
+  );
+
 export const resultsResponseSchema = z.object({
   experiment: z.string(),
   window: z.object({ from: z.string(), to: z.string() }),
@@ -78,6 +132,7 @@ export const resultsResponseSchema = z.object({
     mismatch: z.boolean(),
     reason,
   }),
+  decision: decisionResultSchema,
   sampleSize: z.object({
     metric: z.enum(['rating', 'thumbs']),
     minimumPerArm: z.number().int(),
@@ -92,4 +147,5 @@ export const resultsResponseSchema = z.object({
 export type MeanResult = z.infer<typeof meanResultSchema>;
 export type ArmResult = z.infer<typeof armResultSchema>;
 export type ComparisonResult = z.infer<typeof comparisonSchema>;
+export type DecisionResult = z.infer<typeof decisionResultSchema>;
 export type ExperimentResults = z.infer<typeof resultsResponseSchema>;

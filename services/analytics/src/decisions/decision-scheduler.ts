@@ -1,0 +1,44 @@
+/**
+ * When decisions are evaluated: every ANALYTICS_DECISION_INTERVAL_MS, and after batches that
+ * changed aggregates (at most once per second), one round at a time. Only instances that consume
+ * evaluate (a results-only replica has nothing new to decide on).
+ */
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { LOGGER, SERVICE_CONFIG } from '@llmops/platform';
+import type { Logger } from 'pino';
+import type { AnalyticsConfig } from '../config/analytics.config';
+import { CoalescedTask } from '../domain/coalesced-task';
+import { AnalyticsMetrics } from '../metrics/analytics-metrics';
+import { EvaluateDecisionsUseCase } from './evaluate-decisions.usecase';
+
+/** Post-batch evaluations wait at least this long after the previous round. */
+const MIN_GAP_MS = 1_000;
+
+@Injectable()
+export class DecisionScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly task: CoalescedTask;
+
+  constructor(
+    @Inject(SERVICE_CONFIG) private readonly config: AnalyticsConfig,
+    @Inject(LOGGER) logger: Logger,
+    private readonly metrics: AnalyticsMetrics,
+    evaluate: EvaluateDecisionsUseCase,
+  ) {
+    this.task = new CoalescedTask(
+      () => evaluate.evaluateAll(),
+      MIN_GAP_MS,
+      (err: unknown) => logger.warn({ err }, 'decision round failed'),
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.config.ANALYTICS_CONSUMER_ENABLED) return;
+    this.task.every(this.config.ANALYTICS_DECISION_INTERVAL_MS);
+    this.metrics.addChangeListener(() => this.task.request());
+    this.task.request();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.task.close();
+  }
+}

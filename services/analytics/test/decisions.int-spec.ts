@@ -1,0 +1,234 @@
+/**
+ * Decision policies end to end in the analytics service (real Kafka + MongoDB): it evaluates every
+ * running experiment with a policy and publishes `io.llmops.experiment.decision.v1` when a
+ * verdict changes, with a deterministic id, and never when nothing changes.
+ */
+import {
+  createEvent,
+  EVENT_TYPES,
+  type ExperimentDecisionData,
+  type ExperimentDecisionPolicyInput,
+  parseEvent,
+  serializeEvent,
+  TOPICS,
+  topicName,
+} from '@llmops/contracts';
+import {
+  expectEventually,
+  HASH_B,
+  snapshot,
+  startTopicReader,
+  testInfra,
+  type TopicReader,
+} from '@llmops/testing';
+import type { Kafka, Producer } from 'kafkajs';
+import type { ExperimentResults } from '../src/results/dto/results.response';
+import { inject, startApp, type TestApp } from './support/app';
+import {
+  connectProducer,
+  createTopics,
+  feedbackEvent,
+  generationEvent,
+  groupLag,
+  produce,
+  type Produced,
+} from './support/scenario';
+
+function experimentWithPolicy(key: string, decision: ExperimentDecisionPolicyInput): Produced {
+  const ev = createEvent(
+    EVENT_TYPES.experimentCreated,
+    { experiment: { ...snapshot({ key, seed: key }), decision }, changedAt: new Date().toISOString() },
+    { source: '/llmops/test' },
+  );
+  return { topic: 'e', key, value: serializeEvent(ev) };
+}
+
+/** Deterministic values around `mean`: mean + {-2, -1, 0, 1, 2} · spread, repeated. */
+const around = (i: number, mean: number, spread: number) => mean + ((i % 5) - 2) * spread;
+
+function generations(exp: string, arm: string, n: number, latencyMean: number): Produced[] {
+  const at = new Date();
+  return Array.from({ length: n }, (_, i) =>
+    generationEvent(
+      `${exp}-${arm}-${i}`,
+      exp,
+      arm,
+      at,
+      around(i, latencyMean, latencyMean / 10),
+      0.001,
+      [10, 20],
+    ),
+  );
+}
+
+function ratings(exp: string, arm: string, n: number, mean: number): Produced[] {
+  const at = new Date();
+  return Array.from({ length: n }, (_, i) =>
+    feedbackEvent({
+      feedbackId: `${exp}-${arm}-f${i}`,
+      requestId: `${exp}-${arm}-r${i}`,
+      experiment: exp,
+      arm,
+      rating: Math.min(5, Math.max(1, Math.round(around(i, mean, 0.5)))),
+      revision: 1,
+      edit: null,
+      at,
+    }),
+  );
+}
+
+describe('decision policies (real Kafka + MongoDB)', () => {
+  const infra = testInfra();
+  const groupId = `analytics-${infra.id}`;
+  const decisionsTopic = topicName(TOPICS.experimentDecisions, infra.topicPrefix);
+  let kafka: Kafka;
+  let producer: Producer;
+  let app: TestApp;
+  let reader: TopicReader;
+
+  const decisions = () =>
+    reader.records.map((r) => {
+      const e = parseEvent(r.value);
+      return { key: r.key, id: e.id, data: e.data as ExperimentDecisionData };
+    });
+  const decisionsOf = (exp: string) => decisions().filter((d) => d.data.experimentKey === exp);
+
+  const results = async (target: TestApp, exp: string): Promise<ExperimentResults> => {
+    const res = await inject(target, `/v1/experiments/${exp}/results`);
+    expect(res.status).toBe(200);
+    return res.body as ExperimentResults;
+  };
+
+  beforeAll(async () => {
+    ({ kafka, producer } = await connectProducer(infra.kafkaBrokers));
+    await createTopics(kafka, infra.topicPrefix, 2);
+    app = await startApp(infra, groupId, { ANALYTICS_DECISION_INTERVAL_MS: '500' });
+    reader = await startTopicReader(infra.kafkaBrokers, decisionsTopic);
+    await produce(producer, infra.topicPrefix, [
+      experimentWithPolicy('slow-variant', {
+        primary: 'rating',
+        direction: 'increase',
+        guardrails: [{ metric: 'latencyMs', maxRelativeIncrease: 0.1 }],
+        autoStop: { onGuardrailBreach: true },
+      }),
+      experimentWithPolicy('better-variant', {
+        primary: 'rating',
+        direction: 'increase',
+        autoPromote: { alias: 'production' },
+      }),
+      experimentWithPolicy('same-variant', { primary: 'rating', direction: 'increase' }),
+    ]);
+    await expectEventually(async () => expect((await results(app, 'same-variant')).control).toBe('A'));
+    await produce(producer, infra.topicPrefix, [
+      ...generations('slow-variant', 'A', 300, 100),
+      ...generations('slow-variant', 'B', 300, 300),
+      ...ratings('better-variant', 'A', 300, 3),
+      ...ratings('better-variant', 'B', 300, 4.5),
+      ...ratings('same-variant', 'A', 20, 4),
+      ...ratings('same-variant', 'B', 20, 4),
+    ]);
+    await expectEventually(async () => expect(await groupLag(kafka, groupId, infra.topicPrefix)).toBe(0), {
+      timeoutMs: 60_000,
+    });
+  });
+
+  afterAll(async () => {
+    await reader?.stop();
+    await app?.close();
+    await producer?.disconnect();
+  });
+
+  it('a treatment far slower than control under a tight latency margin: one guardrail-breach event', async () => {
+    await expectEventually(() => expect(decisionsOf('slow-variant')).toHaveLength(1), { timeoutMs: 30_000 });
+    const [event] = decisionsOf('slow-variant');
+    expect(event.key).toBe('slow-variant');
+    expect(event.data).toMatchObject({
+      phase: 1,
+      verdict: 'guardrail-breach',
+      previousVerdict: null,
+      winner: null,
+      breaches: [{ arm: 'B', guardrail: 'latencyMs maxRelativeIncrease=0.1', metric: 'latencyMs' }],
+      control: 'A',
+      policy: { autoStop: { onGuardrailBreach: true, onDecision: false } },
+    });
+    expect(event.data.guardrails[0].adjustedBreachPValue).toBeLessThan(0.05);
+    // Evaluated after some batch of the stream: B is about three times as slow as A.
+    expect(event.data.guardrails[0].relativeChange).toBeGreaterThan(1);
+  });
+
+  it('a clear primary effect: one winner event naming the arm and its prompt version', async () => {
+    await expectEventually(() => expect(decisionsOf('better-variant')).toHaveLength(1), {
+      timeoutMs: 30_000,
+    });
+    const [event] = decisionsOf('better-variant');
+    expect(event.data).toMatchObject({
+      verdict: 'winner',
+      previousVerdict: null,
+      winner: { arm: 'B', prompt: { name: 'p', hash: HASH_B } },
+      breaches: [],
+      policy: { autoPromote: { alias: 'production' } },
+    });
+    expect(event.data.primary).toEqual([
+      expect.objectContaining({ metric: 'rating', arm: 'B', decided: 'better' }),
+    ]);
+  });
+
+  it('the results show the verdict with raw and Holm-adjusted p-values; the metrics count it', async () => {
+    const r = await results(app, 'better-variant');
+    expect(r.decision).toMatchObject({
+      phase: 1,
+      verdict: 'winner',
+      publishedVerdict: 'winner',
+      eventId: decisionsOf('better-variant')[0].id,
+      winner: { arm: 'B' },
+    });
+    expect(r.decision?.primary[0].pValue).toBeLessThan(0.05);
+    expect(r.decision?.primary[0].adjustedPValue).toBe(r.decision?.primary[0].pValue);
+    // The breach gauge is set at the end of an evaluation round.
+    await expectEventually(async () => {
+      const { text } = await inject(app, '/metrics', {});
+      expect(text).toMatch(/llmops_analytics_decisions_total\{verdict="winner"[^}]*\} 1\n/);
+      expect(text).toMatch(/llmops_analytics_decisions_total\{verdict="guardrail-breach"[^}]*\} 1\n/);
+      expect(text).toMatch(/llmops_analytics_decisions_total\{verdict="continue"[^}]*\} 0\n/);
+      expect(text).toMatch(/llmops_analytics_experiments_in_guardrail_breach\{[^}]*\} 1\n/);
+    });
+  });
+
+  it('nothing changes, nothing is published: later evaluations add no event', async () => {
+    const before = (await results(app, 'same-variant')).decision;
+    expect(before).toMatchObject({ verdict: 'continue', publishedVerdict: null, eventId: null });
+    // Several more evaluation rounds (every 500 ms) of all three experiments.
+    await expectEventually(
+      async () =>
+        expect(Date.parse((await results(app, 'same-variant')).decision!.evaluatedAt)).toBeGreaterThan(
+          Date.parse(before!.evaluatedAt) + 2_000,
+        ),
+      { timeoutMs: 30_000 },
+    );
+    expect(decisionsOf('same-variant')).toEqual([]);
+    expect(decisionsOf('slow-variant')).toHaveLength(1);
+    expect(decisionsOf('better-variant')).toHaveLength(1);
+  });
+
+  it('a replay into an empty database publishes the same verdicts with the same event ids', async () => {
+    const first = new Map(decisions().map((d) => [d.data.experimentKey, d.id]));
+    await app.close();
+    const replay = await startApp(infra, `${groupId}-replay`, {
+      ANALYTICS_DECISION_INTERVAL_MS: '500',
+      MONGODB_DB: `${infra.dbName}_replay`,
+    });
+    try {
+      await expectEventually(
+        () => {
+          expect(decisionsOf('slow-variant')).toHaveLength(2);
+          expect(decisionsOf('better-variant')).toHaveLength(2);
+        },
+        { timeoutMs: 60_000 },
+      );
+      for (const d of decisions()) expect(d.id).toBe(first.get(d.data.experimentKey));
+      expect(decisionsOf('same-variant')).toEqual([]);
+    } finally {
+      await replay.close();
+    }
+  });
+});
