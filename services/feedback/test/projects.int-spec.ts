@@ -16,6 +16,8 @@ import { feedbackContentHash } from '../src/feedback/feedback-event';
 import {
   FEEDBACK_REVISION_MODEL,
   type FeedbackRevisionDocument,
+  type StoredRevisionDocument,
+  storedRevision,
 } from '../src/feedback/persistence/feedback-revision.schema';
 import { ExperimentDirectory } from '../src/experiments/experiment-directory';
 import { publishExperiments } from './support/experiments';
@@ -273,11 +275,12 @@ describe('feedback ids are per project', () => {
     const elsewhere = await t.post('/v1/feedback', OLD_ITEM, keyB.header);
     expect(elsewhere.body).toEqual({ feedbackId: OLD_ITEM.feedbackId, revision: 1, outcome: 'new' });
     const claims = requestCollection(
-      t.app.get<Model<FeedbackRevisionDocument>>(getModelToken(FEEDBACK_REVISION_MODEL)),
+      t.app.get<Model<StoredRevisionDocument>>(getModelToken(FEEDBACK_REVISION_MODEL)),
     );
     expect(await claims.findOne({ _id: `${OLD_ITEM.feedbackId}#1` })).toMatchObject({ project: 'default' });
-    expect(await claims.findOne({ _id: `${OLD_ITEM.feedbackId}#1@team-b` })).toMatchObject({
-      project: 'team-b',
+    // team-b's claim is under team-b's key (a packed claim: its project is the key's).
+    const teamB = await claims.findOne({ _id: `${OLD_ITEM.feedbackId}#1@team-b` });
+    expect(teamB && storedRevision(OLD_ITEM.feedbackId, 1, teamB)).toMatchObject({
       requestId: OLD_ITEM.requestId,
     });
   });

@@ -47,6 +47,13 @@ export const feedbackConfigSchema = baseServiceConfig(3003, 'feedback')
      */
     FEEDBACK_FIRST_CLAIM_AFTER_ACK: env.bool(true),
     /**
+     * Whether revision claims are written packed (`_id` and one string, see
+     * feedback-revision.schema.ts) rather than field by field. Both are always read. Upgrading from
+     * a version that does not read packed claims: deploy with false first, and set true once no
+     * replica of that version runs.
+     */
+    FEEDBACK_PACKED_CLAIMS: env.bool(true),
+    /**
      * A client-supplied id that is recognised as server-issued but carries a time later than now
      * plus this skew cannot have been issued yet: 400 (nobody can claim ids ahead of the service).
      */

@@ -1,13 +1,17 @@
-import { isDatabaseUnavailable, isDuplicateKey, requestCollection } from '@llmops/platform';
-import { Injectable } from '@nestjs/common';
+import { isDatabaseUnavailable, isDuplicateKey, requestCollection, SERVICE_CONFIG } from '@llmops/platform';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
+import type { FeedbackConfig } from '../../config/feedback.config';
 import { RevisionStoreUnavailableError } from '../feedback.errors';
 import type { RevisionState } from '../revision-plan';
 import {
   FEEDBACK_REVISION_MODEL,
-  type FeedbackRevisionDocument,
+  packedRevision,
+  revisionDocument,
   revisionKey,
+  type StoredRevisionDocument,
+  storedRevision,
 } from './feedback-revision.schema';
 import {
   findClaim,
@@ -25,32 +29,6 @@ interface PendingClaim {
   states: readonly RevisionState[];
   resolve: (taken: Set<string>) => void;
   reject: (err: Error) => void;
-}
-
-function toDocument(project: string, s: RevisionState): FeedbackRevisionDocument {
-  return {
-    _id: revisionKey(project, s.feedbackId, s.revision),
-    project,
-    feedbackId: s.feedbackId,
-    revision: s.revision,
-    requestId: s.requestId,
-    contentHash: s.contentHash,
-    previousRevision: s.previousRevision,
-    receivedAt: s.receivedAt,
-    timestamp: s.timestamp,
-  };
-}
-
-function toState(d: FeedbackRevisionDocument): RevisionState {
-  return {
-    feedbackId: d.feedbackId,
-    requestId: d.requestId,
-    revision: d.revision,
-    contentHash: d.contentHash,
-    previousRevision: d.previousRevision,
-    receivedAt: d.receivedAt,
-    timestamp: d.timestamp,
-  };
 }
 
 /**
@@ -92,11 +70,15 @@ export interface FirstRevisionPageStore {
 @Injectable()
 export class FeedbackRevisionRepository implements RevisionStores, FirstRevisionPageStore {
   private readonly projects = new Map<string, RevisionStore>();
+  private readonly toDocument: (project: string, s: RevisionState) => StoredRevisionDocument;
 
   constructor(
-    @InjectModel(FEEDBACK_REVISION_MODEL) private readonly revisions: Model<FeedbackRevisionDocument>,
+    @InjectModel(FEEDBACK_REVISION_MODEL) private readonly revisions: Model<StoredRevisionDocument>,
     @InjectModel(FIRST_REVISION_PAGE_MODEL) private readonly pageModel: Model<FirstRevisionPageDocument>,
-  ) {}
+    @Inject(SERVICE_CONFIG) config: FeedbackConfig,
+  ) {
+    this.toDocument = config.FEEDBACK_PACKED_CLAIMS ? packedRevision : revisionDocument;
+  }
 
   private get collection() {
     return requestCollection(this.revisions);
@@ -148,7 +130,7 @@ export class FeedbackRevisionRepository implements RevisionStores, FirstRevision
       docs += next.states.length;
     }
     this.claimInFlight = true;
-    const all = group.flatMap((g) => g.states.map((s) => toDocument(g.project, s)));
+    const all = group.flatMap((g) => g.states.map((s) => this.toDocument(g.project, s)));
     this.insertClaims(all)
       .then((takenIndexes) => {
         let offset = 0;
@@ -177,7 +159,7 @@ export class FeedbackRevisionRepository implements RevisionStores, FirstRevision
   }
 
   /** Returns the indexes (into `docs`) whose claim already existed. */
-  private async insertClaims(docs: FeedbackRevisionDocument[]): Promise<Set<number>> {
+  private async insertClaims(docs: StoredRevisionDocument[]): Promise<Set<number>> {
     const taken = new Set<number>();
     try {
       await this.collection.insertMany(docs, { ordered: false });
@@ -232,17 +214,17 @@ export class FeedbackRevisionRepository implements RevisionStores, FirstRevision
     feedbackId: string,
     firstMayBeMissing = false,
   ): Promise<RevisionState | null> {
-    let found: FeedbackRevisionDocument | null = null;
+    let found: RevisionState | null = null;
     try {
       for (let revision = 1; ; revision++) {
         const doc = await this.collection.findOne({ _id: revisionKey(project, feedbackId, revision) });
         if (!doc && !(revision === 1 && firstMayBeMissing)) break;
-        found = doc ?? found;
+        if (doc) found = storedRevision(feedbackId, revision, doc);
       }
     } catch (err) {
       throw new RevisionStoreUnavailableError(err);
     }
-    if (found) return toState(found);
+    if (found) return found;
     // Nothing claimed in feedback_revisions: revision 1 of a server-issued id lives in a page.
     return firstMayBeMissing ? this.firstRevision(project, feedbackId) : null;
   }

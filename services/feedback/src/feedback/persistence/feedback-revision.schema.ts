@@ -6,6 +6,12 @@
  * filter and the update atomically, which FerretDB 1.24 does not (it reads, then writes by `_id`).
  * The same feedbackId in two projects is two items, with revisions of their own.
  *
+ * Two layouts, both read: a claim with its fields (FeedbackRevisionDocument), and a packed claim
+ * (PackedRevisionDocument, written with FEEDBACK_PACKED_CLAIMS), `_id` plus one string `c`. The
+ * project, feedbackId and revision follow from `_id`, which the reader built; the rest is one JSON
+ * line. FerretDB's SQLite backend spends CPU per field of every inserted document, and a packed
+ * claim has two instead of nine.
+ *
  * Indexes: only the built-in unique `_id`. It serves every query: the claim insert and
  * `findOne({ _id: revisionKey(project, feedbackId, n) })`, which walks revisions 1, 2, ... to
  * find the latest one of a feedbackId (feedback is rarely edited more than a few times, and
@@ -13,6 +19,7 @@
  */
 import { DEFAULT_PROJECT } from '@llmops/contracts';
 import { Schema } from 'mongoose';
+import type { RevisionState } from '../revision-plan';
 
 export const FEEDBACK_REVISION_MODEL = 'FeedbackRevision';
 
@@ -32,7 +39,67 @@ export interface FeedbackRevisionDocument {
   timestamp: string;
 }
 
-export const FeedbackRevisionSchema = new Schema<FeedbackRevisionDocument>(
+/**
+ * A packed claim: `c` is the JSON array `[requestId, contentHash, receivedAt, timestamp,
+ * previousRevision]`.
+ */
+export interface PackedRevisionDocument {
+  /** revisionKey(project, feedbackId, revision) */
+  _id: string;
+  c: string;
+}
+
+export type StoredRevisionDocument = FeedbackRevisionDocument | PackedRevisionDocument;
+
+export function revisionDocument(project: string, s: RevisionState): FeedbackRevisionDocument {
+  return {
+    _id: revisionKey(project, s.feedbackId, s.revision),
+    project,
+    feedbackId: s.feedbackId,
+    revision: s.revision,
+    requestId: s.requestId,
+    contentHash: s.contentHash,
+    previousRevision: s.previousRevision,
+    receivedAt: s.receivedAt,
+    timestamp: s.timestamp,
+  };
+}
+
+export function packedRevision(project: string, s: RevisionState): PackedRevisionDocument {
+  return {
+    _id: revisionKey(project, s.feedbackId, s.revision),
+    c: JSON.stringify([s.requestId, s.contentHash, s.receivedAt, s.timestamp, s.previousRevision]),
+  };
+}
+
+/** The claim of (feedbackId, revision) that `doc`, read by its revisionKey, holds, in either layout. */
+export function storedRevision(
+  feedbackId: string,
+  revision: number,
+  doc: StoredRevisionDocument,
+): RevisionState {
+  if ('c' in doc) {
+    const [requestId, contentHash, receivedAt, timestamp, previousRevision] = JSON.parse(doc.c) as [
+      string,
+      string,
+      string,
+      string,
+      number | null,
+    ];
+    return { feedbackId, requestId, revision, contentHash, previousRevision, receivedAt, timestamp };
+  }
+  return {
+    feedbackId: doc.feedbackId,
+    requestId: doc.requestId,
+    revision: doc.revision,
+    contentHash: doc.contentHash,
+    previousRevision: doc.previousRevision,
+    receivedAt: doc.receivedAt,
+    timestamp: doc.timestamp,
+  };
+}
+
+export const FeedbackRevisionSchema = new Schema<StoredRevisionDocument>(
   {
     _id: String,
     project: String,
@@ -43,6 +110,7 @@ export const FeedbackRevisionSchema = new Schema<FeedbackRevisionDocument>(
     previousRevision: Number,
     receivedAt: String,
     timestamp: String,
+    c: String,
   },
   { collection: 'feedback_revisions', versionKey: false },
 );

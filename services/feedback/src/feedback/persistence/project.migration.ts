@@ -23,13 +23,12 @@ export async function migrateRevisionsToProjects(connection: Connection): Promis
   );
   // A large collection may take longer than a request deadline: none here.
   if (await migrations.findOne({ _id: PROJECT_FIELD }, { timeoutMS: 0 })) return 0;
-  const result = await connection
-    .model(FEEDBACK_REVISION_MODEL)
-    .collection.updateMany(
-      { project: { $exists: false } },
-      { $set: { project: DEFAULT_PROJECT } },
-      { timeoutMS: 0 },
-    );
+  const result = await connection.model(FEEDBACK_REVISION_MODEL).collection.updateMany(
+    // A packed claim has no project field either: its key says its project.
+    { project: { $exists: false }, c: { $exists: false } },
+    { $set: { project: DEFAULT_PROJECT } },
+    { timeoutMS: 0 },
+  );
   try {
     await migrations.insertOne(
       { _id: PROJECT_FIELD, appliedAt: new Date().toISOString(), changed: result.modifiedCount },
