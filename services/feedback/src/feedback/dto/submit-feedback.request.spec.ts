@@ -51,13 +51,53 @@ describe('plainFeedbackRequest', () => {
       [-1, Number.POSITIVE_INFINITY, '800', null, LATENCY_MS_MAX + 0.5, 1e200],
     ],
     comment: [
-      ['nice', 'ok \u{1F600}\n'],
-      ['', 'x\ud800'],
+      ['nice', 'ok \u{1F600}\n', 'a\u0000b'],
+      ['', 'x\ud800', 3, null],
     ],
-    timestamp: [['2025-03-01T10:00:00.000Z'], ['yesterday']],
+    correction: [
+      ['fixed', '\u{1F600}'],
+      ['', '\udfff', {}],
+    ],
+    timestamp: [
+      [
+        '2025-03-01T10:00:00.000Z',
+        '2025-03-01T10:00:00Z',
+        '2025-03-01T10:00:00.123456+02:00',
+        '2025-12-31T23:59:59-05:30',
+      ],
+      [
+        'yesterday',
+        '2025-03-01',
+        '2025-13-01T10:00:00Z',
+        '2025-03-01T10:00:00',
+        '2025-03-01 10:00:00Z',
+        1_700_000_000,
+        '',
+      ],
+    ],
     scores: [
-      [{ relevance: 0.9 }, {}, { 'judge.v2:tone': -SCORE_ABS_MAX }],
-      [{ 'bad name': 1 }, { s: 1e200 }, { _x: 1 }, { s: SCORE_ABS_MAX * 2 }],
+      [
+        { relevance: 0.9 },
+        {},
+        { 'judge.v2:tone': -SCORE_ABS_MAX },
+        { a: 0, b: SCORE_ABS_MAX, 'c-d': -0.5 },
+        Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`s${i}`, i])),
+      ],
+      [
+        { 'bad name': 1 },
+        { s: 1e200 },
+        { _x: 1 },
+        { s: SCORE_ABS_MAX * 2 },
+        { s: '1' },
+        { s: null },
+        { s: Number.NaN },
+        [],
+        [1],
+        null,
+        'x',
+        Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`s${i}`, i])),
+        Object.assign(Object.create(null) as object, { s: 1 }),
+      ],
     ],
     extra: [[], [1]],
   };
@@ -134,7 +174,7 @@ describe('plainFeedbackRequest', () => {
     expect(schema.safeParse(hidden).success).toBe(false);
   });
 
-  it('takes the common shape, and leaves text, scores, timestamps and unknown fields to the schema', () => {
+  it('takes the common shapes (the SDK sends a timestamp; text and scores included), and leaves unknown fields and anything the schema would refuse to it', () => {
     const scale = { min: 1, max: 5 };
     const base = {
       requestId: 'r1',
@@ -146,14 +186,28 @@ describe('plainFeedbackRequest', () => {
       latencyMs: 812,
     };
     expect(plainFeedbackRequest(base, scale)).toBe(base);
+    const sdk = {
+      ...base,
+      feedbackId: '0193a0b0-1234-7abc-8def-000000000001',
+      comment: 'ok',
+      correction: 'better',
+      scores: { q: 1 },
+      timestamp: '2025-03-01T10:00:00.000Z',
+    };
+    expect(plainFeedbackRequest(sdk, scale)).toBe(sdk);
     for (const extra of [
-      { comment: 'ok' },
-      { scores: { q: 1 } },
-      { timestamp: '2025-03-01T10:00:00Z' },
+      { comment: '' },
+      { scores: { 'q q': 1 } },
+      { timestamp: '2025-03-01T10:00:00' },
       { x: 1 },
     ]) {
       expect(plainFeedbackRequest({ ...base, ...extra }, scale)).toBeUndefined();
     }
+    // Only text or scores as the signal.
+    const { rating: _r, thumbs: _t, ...noPlainSignal } = base;
+    expect(plainFeedbackRequest({ ...noPlainSignal, comment: 'c' }, scale)).toBeDefined();
+    expect(plainFeedbackRequest({ ...noPlainSignal, scores: { q: 0 } }, scale)).toBeDefined();
+    expect(plainFeedbackRequest({ ...noPlainSignal, scores: {} }, scale)).toBeUndefined();
     // No signal among the plain fields: the schema decides (and refuses).
     expect(plainFeedbackRequest({ requestId: 'r1', source: 'user' }, scale)).toBeUndefined();
   });

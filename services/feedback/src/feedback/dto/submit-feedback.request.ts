@@ -7,10 +7,13 @@ import {
   FEEDBACK_SOURCES,
   isOpaqueId,
   isoDateTime,
+  isWellFormedText,
   LATENCY_MS_MAX,
   latencyMs,
   opaqueId,
   REQUEST_ID_MAX_LENGTH,
+  SCORE_ABS_MAX,
+  SCORE_NAME_PATTERN,
   scoreName,
   scoreValue,
   text as wellFormedText,
@@ -106,8 +109,8 @@ export function buildSubmitFeedbackRequestSchema(scale: RatingScale) {
 export type SubmitFeedbackRequest = z.infer<ReturnType<typeof buildSubmitFeedbackRequestSchema>>;
 
 /**
- * The parser of one item for `scale`: the schema's result, with plain items (the common shape)
- * accepted by `plainFeedbackRequest` without running the schema.
+ * The parser of one item for `scale`: the schema's result, with plain items (the common shapes,
+ * the SDK's included) accepted by `plainFeedbackRequest` without running the schema.
  */
 export function submitFeedbackRequestParser(
   scale: RatingScale,
@@ -119,7 +122,7 @@ export function submitFeedbackRequestParser(
   };
 }
 
-/** Fields the hand check below understands; any other field (text, scores, timestamp, unknown) goes to the schema. */
+/** Fields the hand check below understands (every field of the schema); any other goes to the schema. */
 const PLAIN_FIELDS: ReadonlySet<string> = new Set([
   'feedbackId',
   'requestId',
@@ -128,9 +131,34 @@ const PLAIN_FIELDS: ReadonlySet<string> = new Set([
   'userId',
   'rating',
   'thumbs',
+  'comment',
+  'correction',
+  'scores',
   'source',
   'latencyMs',
+  'timestamp',
 ]);
+
+const timestampSchema = isoDateTime();
+
+const isOptionalText = (v: unknown): boolean =>
+  v === undefined || (typeof v === 'string' && v.length > 0 && isWellFormedText(v));
+
+/** Score names and values as the schema's record takes them; null when it must decide. */
+function plainScoreCount(scores: unknown): number | null {
+  if (scores === undefined) return 0;
+  if (typeof scores !== 'object' || scores === null || Object.getPrototypeOf(scores) !== Object.prototype) {
+    return null;
+  }
+  let count = 0;
+  for (const name in scores) {
+    if (!Object.hasOwn(scores, name) || !SCORE_NAME_PATTERN.test(name)) return null;
+    const v = (scores as Record<string, unknown>)[name];
+    if (typeof v !== 'number' || !(v >= -SCORE_ABS_MAX && v <= SCORE_ABS_MAX)) return null;
+    count++;
+  }
+  return count <= MAX_SCORES_PER_FEEDBACK ? count : null;
+}
 
 /** The schema's fields, hidden ones included: an item naming any outside PLAIN_FIELDS goes to the schema. */
 const SHAPE_KEYS = Object.keys(buildSubmitFeedbackRequestSchema({ min: 0, max: 1 }).shape);
@@ -138,8 +166,8 @@ const SHAPE_KEYS = Object.keys(buildSubmitFeedbackRequestSchema({ min: 0, max: 1
 const isOptionalId = (v: unknown, max: number): boolean => v === undefined || isOpaqueId(v, max);
 
 /**
- * The request when `item` is a plain one (ids, experiment, arm, user, rating, thumbs, source and
- * latency only) that the schema of `scale` accepts as it is; undefined says nothing (the item may
+ * The request when `item` is a plain one (a JSON object of the schema's fields, with scores as a
+ * JSON object) that the schema of `scale` accepts as it is; undefined says nothing (the item may
  * still be valid) and submitFeedbackRequestParser runs the schema, which stays the definition and the only source
  * of error messages. The zod parse was a visible share of a single request's CPU in a profile;
  * submit-feedback.request.spec.ts checks on random items that both agree. Meant for decoded JSON
@@ -148,7 +176,8 @@ const isOptionalId = (v: unknown, max: number): boolean => v === undefined || is
 export function plainFeedbackRequest(item: unknown, scale: RatingScale): SubmitFeedbackRequest | undefined {
   const b = plainObjectWithin(item, PLAIN_FIELDS, SHAPE_KEYS);
   if (!b) return undefined;
-  const { rating, thumbs, source, latencyMs, experiment } = b;
+  const { rating, thumbs, source, latencyMs, experiment, comment, correction, timestamp } = b;
+  const scores = plainScoreCount(b.scores);
   const plain =
     isOpaqueId(b.requestId, MAX.requestId) &&
     isOptionalId(b.feedbackId, MAX.feedbackId) &&
@@ -165,7 +194,15 @@ export function plainFeedbackRequest(item: unknown, scale: RatingScale): SubmitF
     FEEDBACK_SOURCES.includes(source as never) &&
     (latencyMs === undefined ||
       (typeof latencyMs === 'number' && latencyMs >= 0 && latencyMs <= LATENCY_MS_MAX)) &&
-    // At least one signal (the other signals are not plain fields).
-    (rating !== undefined || thumbs !== undefined);
+    isOptionalText(comment) &&
+    isOptionalText(correction) &&
+    scores !== null &&
+    (timestamp === undefined || timestampSchema.safeParse(timestamp).success) &&
+    // At least one signal.
+    (rating !== undefined ||
+      thumbs !== undefined ||
+      comment !== undefined ||
+      correction !== undefined ||
+      scores > 0);
   return plain ? (b as SubmitFeedbackRequest) : undefined;
 }
