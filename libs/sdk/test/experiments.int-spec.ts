@@ -5,35 +5,17 @@
  * for all 100,000 fixture users of every experiment; remote assignment before the first snapshot;
  * local exposures on the exposures topic; a change seen through the long poll.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { TOPICS, topicName } from '@llmops/contracts';
-import { expectEventually, readTopicUntil } from '@llmops/testing';
-import { type AssignResponse, type Attributes, LlmopsClient } from '../src';
+import {
+  createParityExperiments,
+  expectEventually,
+  parityAttributes as attributesOf,
+  parityFixture as fixture,
+  parityUsers,
+  readTopicUntil,
+} from '@llmops/testing';
+import { type AssignResponse, LlmopsClient } from '../src';
 import { api, type Stack, startStack } from './support/stack';
-
-interface Fixture {
-  users: { prefix: string; count: number };
-  attributes: Record<string, { cycle: Array<string | number | boolean> } | string>;
-  prompts: Array<{ name: string; spec: { template: string; model: string } }>;
-  experiments: Array<
-    Record<string, unknown> & {
-      key: string;
-      status: string;
-      arms: Array<{ name: string; weight: number; prompt: { name: string; ref: string } }>;
-      targeting?: unknown;
-    }
-  >;
-}
-
-const fixture = JSON.parse(
-  readFileSync(join(__dirname, '..', '..', 'experiments', 'fixtures', 'parity', 'experiments.json'), 'utf8'),
-) as Fixture;
-const cycles = Object.entries(fixture.attributes).flatMap(([name, v]) =>
-  typeof v === 'string' ? [] : [[name, v.cycle] as const],
-);
-const attributesOf = (i: number): Attributes =>
-  Object.fromEntries(cycles.map(([name, cycle]) => [name, cycle[i % cycle.length]]));
 
 /** Every field of an answer in a fixed order, `source` left out. */
 const answer = (r: AssignResponse): string =>
@@ -58,30 +40,7 @@ beforeAll(async () => {
       (await api(stack, 'registry', 'POST', `/v1/prompts/${p.name}/versions`, { spec: p.spec })).status,
     ).toBe(201);
   }
-  for (const e of fixture.experiments) {
-    const { key, description, arms, control, trafficAllocation, seed, hashVersion } = e;
-    const optional = Object.fromEntries(
-      (['layer', 'targeting', 'forced'] as const).filter((f) => f in e).map((f) => [f, e[f]]),
-    );
-    const created = await api(stack, 'assignment', 'POST', '/v1/experiments', {
-      key,
-      description,
-      arms: arms.map((a) => ({
-        name: a.name,
-        weight: a.weight,
-        prompt: { name: a.prompt.name, ref: a.prompt.ref },
-      })),
-      control,
-      trafficAllocation,
-      seed,
-      hashVersion,
-      ...optional,
-    });
-    expect(created.status).toBe(201);
-    expect((await api(stack, 'assignment', 'POST', `/v1/experiments/${key}/start`)).status).toBe(200);
-    if (e.status === 'paused')
-      expect((await api(stack, 'assignment', 'POST', `/v1/experiments/${key}/pause`)).status).toBe(200);
-  }
+  await createParityExperiments((method, path, body) => api(stack, 'assignment', method, path, body));
 });
 
 afterAll(async () => {
@@ -112,10 +71,7 @@ it('assigns locally exactly what POST /v1/assign/batch answers, for all 100,000 
       jobs.push({ key: e.key, targeted: e.targeting !== undefined, from });
   const run = async (): Promise<void> => {
     for (let job = jobs.shift(); job; job = jobs.shift()) {
-      const users = Array.from({ length: Math.min(BATCH, fixture.users.count - job.from) }, (_, i) => ({
-        userId: `${fixture.users.prefix}${job.from + i}`,
-        attributes: attributesOf(job.from + i),
-      }));
+      const users = parityUsers(job.from, BATCH);
       const targeted = job.targeted;
       const res = await api(stack, 'assignment', 'POST', '/v1/assign/batch', {
         items: users.map((u) =>

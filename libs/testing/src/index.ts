@@ -8,3 +8,4 @@ export * from './experiment-snapshots';
 export * from './readme-examples';
 export * from './service-process';
 export * from './send-in-order';
+export * from './parity-fixture';

@@ -5,24 +5,11 @@
  * exactly what `new CompiledExperiment(...)` of the snapshots GET /v1/experiments/snapshots serves
  * answers locally: arm, prompt, inExperiment, reason and phase. This is what the SDKs do.
  */
-import { CompiledExperiment, type AssignResponse, type Attributes } from '@llmops/experiments';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { testInfra } from '@llmops/testing';
+import { CompiledExperiment, type AssignResponse } from '@llmops/experiments';
+import { createParityExperiments, parityFixture as fixture, parityUsers, testInfra } from '@llmops/testing';
 import { type AssignmentApp, startAssignmentApp } from './support/assignment-app';
 import type { RegistryHandle } from './support/registry';
 import { startTestRegistry } from './support/test-registry';
-
-interface Fixture {
-  users: { prefix: string; count: number };
-  attributes: Record<string, { cycle: Array<string | number | boolean> } | string>;
-  prompts: Array<{ name: string; spec: { template: string; model: string } }>;
-  experiments: Array<Record<string, unknown> & ConstructorParameters<typeof CompiledExperiment>[1]>;
-}
-
-const fixture = JSON.parse(
-  readFileSync(join(__dirname, '../../../libs/experiments/fixtures/parity/experiments.json'), 'utf8'),
-) as Fixture;
 
 /** Every field of a response, in a fixed order (the two sides may serialize keys differently). */
 const answer = (r: AssignResponse): string =>
@@ -42,12 +29,6 @@ interface Snapshots {
   experiments: ConstructorParameters<typeof CompiledExperiment>[1][];
 }
 
-const cycles = Object.entries(fixture.attributes).flatMap(([name, v]) =>
-  typeof v === 'string' ? [] : [[name, v.cycle] as const],
-);
-const attributesOf = (i: number): Attributes =>
-  Object.fromEntries(cycles.map(([name, cycle]) => [name, cycle[i % cycle.length]]));
-
 describe('parity: POST /v1/assign/batch vs local CompiledExperiment on the served snapshots', () => {
   const infra = testInfra();
   let registry: RegistryHandle;
@@ -62,33 +43,7 @@ describe('parity: POST /v1/assign/batch vs local CompiledExperiment on the serve
         fixture.experiments.flatMap((e) => e.arms).find((a) => a.prompt.hash === hash)?.prompt.hash,
       );
     }
-    for (const e of fixture.experiments) {
-      const { key, description, arms, control, trafficAllocation, seed, hashVersion } = e;
-      const optional = Object.fromEntries(
-        (['layer', 'targeting', 'forced'] as const)
-          .filter((f) => f in e)
-          .map((f) => [f, (e as Record<string, unknown>)[f]]),
-      );
-      const body = {
-        key,
-        description,
-        arms: arms.map((a) => ({
-          name: a.name,
-          weight: a.weight,
-          prompt: { name: a.prompt.name, ref: a.prompt.ref },
-        })),
-        control,
-        trafficAllocation,
-        seed,
-        hashVersion,
-        ...optional,
-      };
-      const created = await app.request('POST', '/v1/experiments', body);
-      expect(created.status).toBe(201);
-      expect((await app.request('POST', `/v1/experiments/${key}/start`)).status).toBe(200);
-      if (e.status === 'paused')
-        expect((await app.request('POST', `/v1/experiments/${key}/pause`)).status).toBe(200);
-    }
+    await createParityExperiments((method, path, body) => app.request(method, path, body));
   });
   afterAll(async () => {
     await app?.close();
@@ -107,10 +62,7 @@ describe('parity: POST /v1/assign/batch vs local CompiledExperiment on the serve
       expect(s).toMatchObject(rest);
     }
 
-    const users = Array.from({ length: fixture.users.count }, (_, i) => ({
-      userId: `${fixture.users.prefix}${i}`,
-      attributes: attributesOf(i),
-    }));
+    const users = parityUsers();
     const mismatches: string[] = [];
     let compared = 0;
     const reasons = new Map<string, number>();
