@@ -2,6 +2,8 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { PlatformModule, type ServiceAppOptions } from '@llmops/platform';
 import { AssignmentModule } from './assignment/assignment.module';
 import type { AssignmentConfig } from './config/assignment.config';
+import { decisionsConsumer } from './decisions/decisions.consumer';
+import { DecisionsModule } from './decisions/decisions.module';
 import { experimentTopics } from './experiments/experiment-topics';
 import { experimentsConsumer } from './experiments/experiments.consumer';
 import { ExperimentsModule } from './experiments/experiments.module';
@@ -15,7 +17,8 @@ export function assignmentAppOptions(config: AssignmentConfig): ServiceAppOption
       'Experiments (prompt A/B tests) and deterministic, reference-compatible assignment of users to arms.',
     // 1,000 batch items with 512-character user ids and attributes exceed the 1 MiB default.
     bodyLimit: 4 * 1024 * 1024,
-    consumer: experimentsConsumer(config),
+    // Two groups: every replica reads every experiment (a group of its own); decisions are shared.
+    consumers: [experimentsConsumer(config), decisionsConsumer(config)],
   };
 }
 
@@ -29,6 +32,7 @@ export class AppModule {
         ExperimentsModule,
         AssignmentModule,
         SnapshotsModule,
+        DecisionsModule,
       ],
     };
   }

@@ -19,14 +19,24 @@ export const assignmentConfigSchema = baseServiceConfig(3002, 'assignment').exte
    */
   EXPERIMENTS_PUBLISH_WAIT_MS: env.int(3_000, 0, 60_000),
   /**
-   * Names this replica's consumer group for the experiments topic (each replica reads the whole
-   * topic, so every replica needs its own group). Empty = a random id per process start.
-   */
-  /**
    * Most `GET /v1/experiments/snapshots?wait=` requests this replica holds at once; past it a long
    * poll answers 503 with Retry-After (plain reads are not limited).
    */
   SNAPSHOTS_MAX_WAITERS: env.int(1_000, 1, 100_000),
+  /**
+   * The consumer group of the experiment decisions topic, shared by every replica (each decision
+   * is acted on by one of them). Empty = `<KAFKA_TOPIC_PREFIX>llmops-assignment-decisions`, so
+   * deployments (and tests) that share a cluster under different topic prefixes never share it.
+   */
+  ASSIGNMENT_DECISIONS_CONSUMER_GROUP: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]*$/, 'expected letters, digits, ".", "_" or "-"')
+    .max(200, 'expected at most 200 characters')
+    .default(''),
+  /**
+   * Names this replica's consumer group for the experiments topic (each replica reads the whole
+   * topic, so every replica needs its own group). Empty = a random id per process start.
+   */
   INSTANCE_ID: z
     .string()
     .regex(/^[a-zA-Z0-9._-]*$/, 'expected letters, digits, ".", "_" or "-"')

@@ -4,8 +4,8 @@
  * EXPERIMENTS_PUBLISH_WAIT_MS; past that (Kafka down) it answers anyway with
  * `publishedRevision < revision`, since the change is durable and the outbox loop will publish it.
  *
- * Every change is made in the caller's project and records its audit event (actor: the caller's
- * key id) in the same outbox write, so the audit trail has every change that was made, Kafka
+ * Every change is made in the actor's project and records its audit event (actor: the caller's
+ * key id, or the decision that stopped the experiment) in the same outbox write, so the audit trail has every change that was made, Kafka
  * outage or crash in between included, and nothing that was not.
  */
 import {
@@ -15,10 +15,10 @@ import {
   type ExperimentStatus,
 } from '@llmops/contracts';
 import {
+  type AuditActor,
   auditEvent,
   contextFields,
   LOGGER,
-  type Principal,
   type RequestContext,
   SERVICE_CONFIG,
   uuidv7,
@@ -74,18 +74,18 @@ export class ExperimentWriter {
    * the revision; its event carries it.
    */
   async create(
-    principal: Principal,
+    actor: AuditActor,
     snapshot: ExperimentSnapshot,
     ctx: RequestContext,
   ): Promise<ExperimentResponse> {
-    const { project } = principal;
+    const { project } = actor;
     const pending: PendingEvent = {
       id: uuidv7(),
       type: EVENT_TYPES.experimentCreated,
       changedAt: snapshot.createdAt,
       ...contextFields(ctx),
     };
-    const audit = this.audit(principal, 'experiment.created', snapshot, { status: snapshot.status });
+    const audit = this.audit(actor, 'experiment.created', snapshot, { status: snapshot.status });
     const inserted = await this.repository.insert(project, snapshot, pending, [audit]);
     if ('duplicate' in inserted) throw new ExperimentExistsError(snapshot.key);
     this.store.apply(project, snapshot, 'local');
@@ -98,12 +98,12 @@ export class ExperimentWriter {
    * concurrent change, decides again on the newer state.
    */
   async mutate(
-    principal: Principal,
+    actor: AuditActor,
     key: string,
     ctx: RequestContext,
     decide: (current: ExperimentSnapshot) => Promise<Mutation> | Mutation,
   ): Promise<ExperimentResponse> {
-    const { project } = principal;
+    const { project } = actor;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const current = await this.repository.findByKey(project, key);
       if (!current) throw new ExperimentNotFoundError(key);
@@ -128,16 +128,16 @@ export class ExperimentWriter {
             };
       const audit =
         event.type === 'status-changed'
-          ? this.audit(principal, STATUS_ACTIONS[next.status], next, {
+          ? this.audit(actor, STATUS_ACTIONS[next.status], next, {
               previousStatus: event.previousStatus,
               status: next.status,
             })
           : next.phase !== current.snapshot.phase
-            ? this.audit(principal, 'experiment.phase-started', next, {
+            ? this.audit(actor, 'experiment.phase-started', next, {
                 phase: next.phase,
                 changes: event.changes.join(','),
               })
-            : this.audit(principal, 'experiment.updated', next, { changes: event.changes.join(',') });
+            : this.audit(actor, 'experiment.updated', next, { changes: event.changes.join(',') });
       if (
         await this.repository.replaceIfRevision(
           project,
@@ -157,13 +157,13 @@ export class ExperimentWriter {
 
   /** The audit event of the change that made `snapshot` (resource: the experiment key). */
   private audit(
-    principal: Principal,
+    actor: AuditActor,
     action: AuditAction,
     snapshot: ExperimentSnapshot,
     details: Record<string, string | number>,
   ): AuditEvent {
     return auditEvent(
-      principal,
+      actor,
       { action, resource: snapshot.key, details: { ...details, revision: snapshot.revision } },
       this.config.SERVICE_NAME,
     );

@@ -53,10 +53,14 @@ export function applyExperimentMessages(
   return rejected;
 }
 
+/** The transport id of the experiments consumer (the application has two consumers). */
+export const EXPERIMENTS_CONSUMER = Symbol('assignment.experiments');
+
 /** The consumer's options: a group of this replica's own, from the beginning of the compacted topic. */
 export function experimentsConsumer(config: AssignmentConfig): ServiceConsumerOptions {
   const instance = config.INSTANCE_ID || randomUUID();
   return {
+    transportId: EXPERIMENTS_CONSUMER,
     groupId: `${config.KAFKA_CLIENT_ID}.experiments.${instance}`,
     fromBeginning: true,
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
@@ -82,7 +86,7 @@ export class ExperimentsConsumer implements OnApplicationBootstrap {
     this.logger.info({ experiments: records.length }, 'experiments loaded from MongoDB');
   }
 
-  @EventPattern(TOPICS.experiments)
+  @EventPattern(TOPICS.experiments, EXPERIMENTS_CONSUMER)
   experiments(@Payload() messages: ConsumedMessage[]): KafkaBatchHandlerResult {
     return { rejected: applyExperimentMessages(this.store, messages) };
   }

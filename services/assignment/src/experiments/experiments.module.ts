@@ -29,6 +29,6 @@ import { UpdateExperimentUseCase } from './update-experiment.usecase';
     StartPhaseUseCase,
     ReadExperimentsUseCase,
   ],
-  exports: [ExperimentStore],
+  exports: [ExperimentStore, ChangeStatusUseCase],
 })
 export class ExperimentsModule {}
