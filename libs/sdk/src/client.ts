@@ -7,8 +7,8 @@ import createClient, { type Client } from 'openapi-fetch';
 import {
   type ExperimentsApi,
   ExperimentsClient,
-  type ExposureItem,
   exposureSender,
+  type QueuedExposure,
   SnapshotPoller,
 } from './experiments';
 import type { paths as AssignmentPaths } from './generated/assignment';
@@ -51,7 +51,7 @@ export class LlmopsClient {
   private readonly queues: {
     generations: IngestionQueue<Generation>;
     feedback: IngestionQueue<Feedback>;
-    exposures: IngestionQueue<ExposureItem>;
+    exposures: IngestionQueue<QueuedExposure>;
   };
   private readonly poller: { stop(): Promise<void> };
 
@@ -83,7 +83,7 @@ export class LlmopsClient {
         batchSender(feedbackHttp, transport, '/v1/feedback/batch'),
         (f: Feedback) => f.feedbackId ?? f.requestId,
       ),
-      exposures: queue<ExposureItem>(
+      exposures: queue<QueuedExposure>(
         'exposure',
         exposureSender(assignmentHttp, transport),
         (e) => `${e.experiment}:${e.userId}`,

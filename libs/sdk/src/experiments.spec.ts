@@ -2,7 +2,13 @@ import type { ExperimentSnapshot } from '@llmops/contracts';
 import { CompiledExperiment } from '@llmops/experiments';
 import { expectEventually } from '@llmops/testing';
 import { LlmopsClient } from './client';
-import { ExperimentsClient, type ExposureItem, type SnapshotPoller } from './experiments';
+import {
+  ExperimentsClient,
+  exposuresJson,
+  LocalExperiment,
+  QueuedExposure,
+  type SnapshotPoller,
+} from './experiments';
 import type { IngestionQueue } from './ingestion-queue';
 
 /** An experiment snapshot as GET /v1/experiments/snapshots serves it. */
@@ -231,12 +237,12 @@ it('forgets an exposure dropped by drop-oldest, so the user is exposed again on 
 
 it('keeps a hot working set remembered while more users than a generation pass through', async () => {
   const snapshot = experiment() as unknown as ExperimentSnapshot;
-  const compiled = new CompiledExperiment('default', snapshot);
-  const poller = { start: () => undefined, get: () => compiled } as unknown as SnapshotPoller;
-  const queued: ExposureItem[] = [];
+  const local = new LocalExperiment(new CompiledExperiment('default', snapshot));
+  const poller = { start: () => undefined, get: () => local } as unknown as SnapshotPoller;
+  const queued: QueuedExposure[] = [];
   const queue = {
-    offer: (e: ExposureItem) => (queued.push(e), true),
-  } as unknown as IngestionQueue<ExposureItem>;
+    offer: (e: QueuedExposure) => (queued.push(e), true),
+  } as unknown as IngestionQueue<QueuedExposure>;
   const perGeneration = 100;
   const experiments = new ExperimentsClient(poller, {} as never, {} as never, queue, perGeneration);
   const hot = Array.from({ length: 20 }, (_, i) => `hot-${i}`);
@@ -280,4 +286,33 @@ it('waits as long as a snapshot 503 (too_many_waiters) asks in Retry-After befor
   expect(await client.experiments.ready()).toBe(true);
   await expectEventually(() => expect(polls.length).toBeGreaterThanOrEqual(3), { timeoutMs: 5_000 });
   expect(polls[2] - polls[1]).toBeGreaterThanOrEqual(990);
+});
+
+it('writes each queued exposure as the JSON item POST /v1/exposures takes, attributes included', () => {
+  const targeted = new LocalExperiment(
+    new CompiledExperiment(
+      'default',
+      experiment({
+        targeting: [{ attribute: 'country', op: 'in', values: ['DE'] }],
+      }) as unknown as ExperimentSnapshot,
+    ),
+  );
+  const ids = ['plain', 'quote"back\\slash', 'ünï:cödé', '用户', '😀', 'tab\tnewline\n'];
+  const attributes = { country: 'DE', 'odd "name"': 'ü\u2028', n: 1.5, beta: true };
+  const queued = ids.map((u) => {
+    const outcome = targeted.assign(u, attributes);
+    return new QueuedExposure(outcome, u, '2026-12-06T20:00:00.000Z', { ...attributes });
+  });
+  expect(JSON.parse(exposuresJson(queued))).toEqual({
+    items: queued.map((q) => ({
+      experiment: 'exp',
+      userId: q.userId,
+      arm: q.outcome.response.arm,
+      phase: 1,
+      assignedAt: '2026-12-06T20:00:00.000Z',
+      attributes,
+    })),
+  });
+  expect(new Set(queued.map((q) => q.outcome.response.arm))).toEqual(new Set(['A', 'B']));
+  expect(JSON.parse(exposuresJson([]))).toEqual({ items: [] });
 });

@@ -2,13 +2,19 @@
  * Local assignment: the experiments of the key's project, long-polled from the assignment service's
  * `GET /v1/experiments/snapshots` (ETag / If-None-Match, `?wait=`), each compiled with the service's
  * own CompiledExperiment (@llmops/experiments), so `assign` answers what `POST /v1/assign` answers
- * with no request. Users in an experiment are exposed: the exposure is buffered and sent in batches
- * to `POST /v1/exposures`, which checks it against the service's own assignment. Until the first
+ * with no request. Users in an experiment are exposed: the exposure is queued as a compact record
+ * (the outcome, the user, the time) and serialized only when its batch is sent to
+ * `POST /v1/exposures`, which checks it against the service's own assignment. Until the first
  * snapshot arrives, and for an experiment the snapshot does not know (yet), `assign` asks
  * `POST /v1/assign` (which records the exposure itself).
  */
 import type { ExperimentSnapshot } from '@llmops/contracts';
-import { type AssignResponse, type Attributes, CompiledExperiment } from '@llmops/experiments';
+import {
+  type AssignResponse,
+  type Assignment,
+  type Attributes,
+  CompiledExperiment,
+} from '@llmops/experiments';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'openapi-fetch';
 import { LlmopsError, LlmopsUnavailableError } from './errors';
@@ -21,8 +27,13 @@ import { checkAttributes, requireText, requireUserId } from './validate';
 export type AssignResult = AssignResponse & { source: 'local' | 'remote' };
 
 type ExposuresBody = AssignmentPaths['/v1/exposures']['post']['requestBody']['content']['application/json'];
+type ExposuresAnswer =
+  AssignmentPaths['/v1/exposures']['post']['responses'][202]['content']['application/json'];
 /** A client-side exposure, as `POST /v1/exposures` takes it. */
 export type ExposureItem = ExposuresBody['items'][number];
+
+/** What `POST /v1/exposures` takes, for its types only: exposureSender writes the JSON itself. */
+const BATCH_TYPE: ExposuresBody = { items: [] };
 
 /** Seconds one snapshot request is held by the service when nothing changes. */
 const WAIT_SECONDS = 25;
@@ -35,18 +46,73 @@ const WAIT_SECONDS = 25;
 export const REMEMBERED_PER_GENERATION = 100_000;
 
 /**
- * A user's last local answer, the compiled experiment (snapshot version) it came from, and the
- * answer of the last exposure queued (forgotten if the platform does not take that exposure).
+ * A user's last local answer, the experiment (snapshot version) it came from, and the answer of
+ * the last exposure queued (forgotten if the platform does not take that exposure).
  */
 interface Remembered {
-  experiment: CompiledExperiment;
-  response: AssignResponse;
-  exposed: AssignResponse | undefined;
+  readonly experiment: LocalExperiment;
+  readonly response: AssignResponse;
+  readonly exposed: AssignResponse | undefined;
+}
+
+/**
+ * One outcome of a compiled experiment, prepared once per snapshot and shared by every user given
+ * it: what a user first answered with it is remembered as (so a fresh user costs no record of its
+ * own), and the start of its exposure's JSON.
+ */
+export interface Outcome extends Remembered {
+  /** `{"experiment":…,"arm":…,"phase":…,"userId":` */
+  readonly json: string;
+}
+
+/** A compiled experiment with its outcomes prepared for the client. */
+export class LocalExperiment {
+  /** Answers depend on the attributes of each call: nothing is answered from memory. */
+  readonly targeted: boolean;
+  private readonly outcomes = new Map<Assignment, Outcome>();
+
+  constructor(readonly compiled: CompiledExperiment) {
+    const targeting = compiled.snapshot.targeting;
+    this.targeted = targeting !== undefined && targeting.length > 0;
+  }
+
+  assign(userId: string, attributes: Attributes | undefined): Outcome {
+    const assignment = this.compiled.assign(userId, attributes);
+    return this.outcomes.get(assignment) ?? this.prepare(assignment);
+  }
+
+  private prepare(assignment: Assignment): Outcome {
+    const r = assignment.response;
+    const outcome: Outcome = Object.freeze({
+      experiment: this,
+      response: r,
+      exposed: assignment.exposed === undefined ? undefined : r,
+      json: `{"experiment":${JSON.stringify(r.experiment)},"arm":${JSON.stringify(r.arm)},"phase":${JSON.stringify(r.phase)},"userId":`,
+    });
+    this.outcomes.set(assignment, outcome);
+    return outcome;
+  }
+}
+
+/** A queued exposure; its JSON is written when its batch is sent (exposureSender). */
+export class QueuedExposure {
+  constructor(
+    readonly outcome: Outcome,
+    readonly userId: string,
+    /** ISO timestamp of the assignment. */
+    readonly assignedAt: string,
+    /** A copy of the call's attributes, for an experiment that targets (the service checks with them). */
+    readonly attributes: Attributes | undefined,
+  ) {}
+
+  get experiment(): string {
+    return this.outcome.response.experiment;
+  }
 }
 
 /** Keeps the compiled experiments of the key's project current. */
 export class SnapshotPoller {
-  private experiments = new Map<string, CompiledExperiment>();
+  private experiments = new Map<string, LocalExperiment>();
   private version?: string;
   private running?: Promise<void>;
   private readonly stopping = new AbortController();
@@ -63,7 +129,7 @@ export class SnapshotPoller {
     return this.version !== undefined;
   }
 
-  get(key: string): CompiledExperiment | undefined {
+  get(key: string): LocalExperiment | undefined {
     return this.experiments.get(key);
   }
 
@@ -129,10 +195,13 @@ export class SnapshotPoller {
       },
     );
     if (response.status === 304 || data === undefined) return;
-    const compiled = new Map<string, CompiledExperiment>();
+    const compiled = new Map<string, LocalExperiment>();
     for (const snapshot of data.experiments) {
       try {
-        compiled.set(snapshot.key, new CompiledExperiment(data.project, snapshot as ExperimentSnapshot));
+        compiled.set(
+          snapshot.key,
+          new LocalExperiment(new CompiledExperiment(data.project, snapshot as ExperimentSnapshot)),
+        );
       } catch {
         // An experiment this SDK cannot bucket (e.g. a newer hashVersion) is assigned remotely.
       }
@@ -189,7 +258,7 @@ export class ExperimentsClient implements ExperimentsApi {
     private readonly poller: SnapshotPoller,
     private readonly http: Client<AssignmentPaths>,
     private readonly transport: Transport,
-    private readonly exposures: IngestionQueue<ExposureItem>,
+    private readonly exposures: IngestionQueue<QueuedExposure>,
     private readonly perGeneration = REMEMBERED_PER_GENERATION,
   ) {}
 
@@ -208,25 +277,26 @@ export class ExperimentsClient implements ExperimentsApi {
     // The answer is a function of the compiled experiment and the user (and of the attributes
     // when the experiment targets): a returning user of an unchanged snapshot is answered from
     // memory, and was exposed when that answer was first given.
-    const targeted = experiment.snapshot.targeting !== undefined && experiment.snapshot.targeting.length > 0;
-    if (last !== undefined && last.experiment === experiment && !targeted) return localResult(last.response);
-    const { response, exposed } = experiment.assign(userId, attributes);
+    if (last !== undefined && last.experiment === experiment && !experiment.targeted)
+      return localResult(last.response);
+    const outcome = experiment.assign(userId, attributes);
+    const { response, exposed } = outcome;
     const before = last?.exposed;
-    const news = exposed !== undefined && !(before?.phase === response.phase && before.arm === response.arm);
-    const remembered = { experiment, response, exposed: exposed ? response : before };
-    if (last !== undefined) Object.assign(last, remembered);
+    // A user first answered, or exposed now, is remembered as the shared outcome; a user outside
+    // the experiment now keeps the answer it was last exposed to.
+    const remembered: Remembered =
+      exposed !== undefined || before === undefined ? outcome : { experiment, response, exposed: before };
+    if (last !== undefined) this.current.get(key)?.set(userId, remembered);
     else this.remember(key, userId, remembered);
-    if (news) {
+    if (exposed !== undefined && !(before?.phase === response.phase && before.arm === response.arm)) {
       // The service checks an exposure against its own assignment, which needs the attributes
       // when the experiment targets.
-      const item: ExposureItem = {
-        experiment: key,
+      const item = new QueuedExposure(
+        outcome,
         userId,
-        arm: response.arm,
-        phase: response.phase,
-        assignedAt: isoNow(),
-      };
-      if (targeted && attributes) item.attributes = { ...attributes };
+        isoNow(),
+        experiment.targeted && attributes ? { ...attributes } : undefined,
+      );
       if (!this.exposures.offer(item)) await this.exposures.push(item);
     }
     return localResult(response);
@@ -236,11 +306,12 @@ export class ExperimentsClient implements ExperimentsApi {
    * The platform will not take this exposure (dropped, refused, or refused with its batch): the
    * user's answer is forgotten, so the next assign of that user queues the exposure again.
    */
-  forget(item: ExposureItem): void {
+  forget(item: QueuedExposure): void {
+    const { experiment, arm, phase } = item.outcome.response;
     for (const generation of [this.current, this.previous]) {
-      const users = generation.get(item.experiment);
+      const users = generation.get(experiment);
       const r = users?.get(item.userId);
-      if (r?.exposed?.arm === item.arm && r.exposed.phase === item.phase) {
+      if (r?.exposed?.arm === arm && r.exposed.phase === phase) {
         users?.delete(item.userId);
         if (generation === this.current) this.currentSize--;
       }
@@ -286,24 +357,58 @@ export class ExperimentsClient implements ExperimentsApi {
   }
 }
 
-/** Sends one batch of exposures; the service answers per item. */
+/**
+ * The JSON of `POST /v1/exposures` for a batch, written from the queued records: each item's
+ * experiment, arm and phase come as one string prepared per outcome, so no item object is built
+ * and serialized field by field.
+ */
+export function exposuresJson(items: readonly QueuedExposure[]): string {
+  let json = '{"items":[';
+  for (let i = 0; i < items.length; i++) {
+    const e = items[i];
+    if (i > 0) json += ',';
+    json += `${e.outcome.json}${JSON.stringify(e.userId)},"assignedAt":"${e.assignedAt}"`;
+    if (e.attributes !== undefined) json += `,"attributes":${JSON.stringify(e.attributes)}`;
+    json += '}';
+  }
+  return `${json}]}`;
+}
+
+/** The answer to a batch of `n` exposures that were all accepted, as the service writes it. */
+let allAccepted = { n: 0, text: '{"items":[]}' };
+function allAcceptedText(n: number): string {
+  if (allAccepted.n !== n)
+    allAccepted = { n, text: `{"items":[${new Array<string>(n).fill('{"status":"accepted"}').join(',')}]}` };
+  return allAccepted.text;
+}
+
+/**
+ * Sends one batch of exposures; the service answers per item. The usual answer, every item
+ * accepted, is recognised by its exact text; any other answer is parsed item by item.
+ */
 export function exposureSender(
   http: Client<AssignmentPaths>,
   transport: Transport,
-): (items: ExposureItem[]) => Promise<RefusedIndex[]> {
+): (items: QueuedExposure[]) => Promise<RefusedIndex[]> {
   return async (items) => {
-    const { data } = await transport.send('send exposures', (signal) =>
-      http.POST('/v1/exposures', { body: { items }, signal }),
+    const json = exposuresJson(items);
+    const { data: text } = await transport.send('send exposures', (signal) =>
+      // `body` types the request; the serializer sends the JSON written from the queued records.
+      http.POST('/v1/exposures', { body: BATCH_TYPE, bodySerializer: () => json, parseAs: 'text', signal }),
     );
+    if (text === allAcceptedText(items.length)) return [];
+    const answer: ExposuresAnswer | undefined = text ? (JSON.parse(text) as ExposuresAnswer) : undefined;
     const refused: RefusedIndex[] = [];
-    data?.items.forEach((r, index) => {
+    const results = answer?.items ?? [];
+    for (let index = 0; index < results.length; index++) {
+      const r = results[index];
       if (r.status !== 'accepted')
         refused.push({
           index,
           code: r.error?.code ?? 'rejected',
           message: r.error?.message ?? 'exposure rejected',
         });
-    });
+    }
     return refused;
   };
 }
