@@ -384,3 +384,21 @@ def test_a_batch_refused_as_a_whole_is_reported_by_flush(status):
         client.feedback.log("r9", thumbs="down")
         client.flush()  # the next batch goes through; the refused ones are not resent
     assert len(fake.stored) == 1
+
+
+def test_the_exposures_body_is_the_json_of_its_items_written_directly():
+    from llmops_client.ingestion import all_accepted, encode_exposure, exposures_json
+
+    t = 1796594400.1239
+    batch = [
+        ("exp", "plain", "A", 1, t, None),
+        ("exp", 'quote"back\\slash', "B", 1, t, None),
+        ("exp", "ünï:cödé 用户 😀", "A", 2, t + 0.0005, None),
+        ("exp", "tab\tnewline\n", "B", 2, t + 0.002, {"country": "DE", 'odd "name"': "ü\u2028", "n": 1.5, "b": True}),
+        ("other", "u", "control", 3, t + 1.5, None),
+    ]
+    assert json.loads(exposures_json(batch)) == {"items": [encode_exposure(e) for e in batch]}
+    assert json.loads(exposures_json([])) == {"items": []}
+    assert all_accepted(3) == json.dumps({"items": [{"status": "accepted"}] * 3}, separators=(",", ":")).encode()
+    with pytest.raises(ValueError):
+        exposures_json([("exp", "u", "A", 1, t, {"score": float("nan")})])

@@ -95,12 +95,14 @@ class Transport:
         url: str,
         *,
         json: Any = None,
+        content: bytes | None = None,
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         timeout: float | None = None,
         retry: bool = True,
     ) -> httpx.Response:
-        """The response (2xx or 304), after retrying network errors and 429/502/503/504.
+        """The response (2xx or 304), after retrying network errors and 429/502/503/504. The body
+        is ``json`` encoded, or ``content``: JSON the caller already encoded.
 
         Raises LlmopsUnavailableError once the attempts are used up, LlmopsHttpError for other errors.
         """
@@ -110,6 +112,9 @@ class Transport:
             retry_after = None
             try:
                 kwargs: dict[str, Any] = {"json": json, "params": params, "headers": headers}
+                if content is not None:  # a JSON body the caller wrote itself
+                    kwargs["content"] = content
+                    kwargs["headers"] = {**(headers or {}), "content-type": "application/json"}
                 if timeout is not None:
                     kwargs["timeout"] = timeout
                 response = self.http.request(method, url, **kwargs)
