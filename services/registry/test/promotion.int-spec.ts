@@ -21,6 +21,7 @@ import {
 import { expectEventually, testInfra } from '@llmops/testing';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { registryTopics } from '../src/outbox/registry-topics';
+import { promotionGroup } from '../src/promotion/promotion.consumer';
 import { AliasMoveRepository } from '../src/persistence/alias-move.repository';
 import { PromotionRepository } from '../src/persistence/promotion.repository';
 import { type RegistryTestApp, startRegistry } from './support/registry-app';
@@ -149,7 +150,7 @@ async function promotionConsumerCaughtUp(): Promise<void> {
         for (const t of [topic(TOPICS.experiments), topic(TOPICS.experimentDecisions)]) {
           const ends = await admin.fetchTopicOffsets(t);
           const [committed] = await admin.fetchOffsets({
-            groupId: r.config.REGISTRY_PROMOTION_CONSUMER_GROUP,
+            groupId: promotionGroup(r.config),
             topics: [t],
           });
           for (const end of ends) {

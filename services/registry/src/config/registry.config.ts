@@ -42,8 +42,12 @@ export const registryConfigSchema = baseServiceConfig(3001, 'registry').extend({
   REGISTRY_CACHE_CONSUMER_ENABLED: env.bool(true),
   /** Consume the experiments and decisions topics to promote winners automatically (autoPromote). */
   REGISTRY_PROMOTION_CONSUMER_ENABLED: env.bool(true),
-  /** The promotion consumer's group, shared by the replicas (each decision is applied by one). */
-  REGISTRY_PROMOTION_CONSUMER_GROUP: env.string('llmops-registry-promotion'),
+  /**
+   * The promotion consumer's group, shared by the replicas (each decision is applied by one).
+   * Unset: `<KAFKA_TOPIC_PREFIX>llmops-registry-promotion`, so deployments that share a broker
+   * under different prefixes never share the group.
+   */
+  REGISTRY_PROMOTION_CONSUMER_GROUP: z.string().min(1, 'must not be empty').optional(),
   /** Identifies this instance: its cache-invalidation consumer group is `<SERVICE_NAME>-cache-<id>`. */
   REGISTRY_INSTANCE_ID: z
     .string()

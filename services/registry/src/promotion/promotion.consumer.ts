@@ -30,13 +30,16 @@ import { RecordBaselineUseCase } from './record-baseline.usecase';
 /** Names the promotion consumer's handlers apart from the cache consumer's (two groups, one application). */
 export const PROMOTION_TRANSPORT = Symbol('registry-promotion');
 
+export const promotionGroup = (config: RegistryConfig): string =>
+  config.REGISTRY_PROMOTION_CONSUMER_GROUP ?? `${config.KAFKA_TOPIC_PREFIX}llmops-registry-promotion`;
+
 /** The consumer's options; none when REGISTRY_PROMOTION_CONSUMER_ENABLED is off. */
 export function promotionConsumer(config: RegistryConfig): ServiceConsumerOptions | undefined {
   if (!config.REGISTRY_PROMOTION_CONSUMER_ENABLED) return undefined;
   const partitions = config.KAFKA_TOPIC_PARTITIONS;
   return {
     transportId: PROMOTION_TRANSPORT,
-    groupId: config.REGISTRY_PROMOTION_CONSUMER_GROUP,
+    groupId: promotionGroup(config),
     fromBeginning: true,
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
     // Created as their owners create them when the registry starts first.
