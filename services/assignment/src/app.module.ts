@@ -18,7 +18,10 @@ export function assignmentAppOptions(config: AssignmentConfig): ServiceAppOption
     // 1,000 batch items with 512-character user ids and attributes exceed the 1 MiB default.
     bodyLimit: 4 * 1024 * 1024,
     // Two groups: every replica reads every experiment (a group of its own); decisions are shared.
-    consumers: [experimentsConsumer(config), decisionsConsumer(config)],
+    consumers: [
+      experimentsConsumer(config),
+      ...(config.ASSIGNMENT_DECISIONS_CONSUMER_ENABLED ? [decisionsConsumer(config)] : []),
+    ],
   };
 }
 

@@ -34,6 +34,11 @@ export const assignmentConfigSchema = baseServiceConfig(3002, 'assignment').exte
     .max(200, 'expected at most 200 characters')
     .default(''),
   /**
+   * Whether this replica consumes decisions. False: no experiment is stopped automatically, and
+   * decisions wait in the topic, unread by the group, until a replica consumes them again.
+   */
+  ASSIGNMENT_DECISIONS_CONSUMER_ENABLED: env.bool(true),
+  /**
    * Names this replica's consumer group for the experiments topic (each replica reads the whole
    * topic, so every replica needs its own group). Empty = a random id per process start.
    */
