@@ -8,7 +8,7 @@ async function main(command: string | undefined): Promise<void> {
   switch (command) {
     case 'up': {
       const started = Date.now();
-      const ep = await infraUp(process.env, log);
+      const ep = await infraUp(process.env, log, { mlflow: 'wait' });
       log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       log(`KAFKA_BROKERS=${ep.kafkaBrokers}`);
       log(`MONGODB_URI=${ep.mongoUri}`);

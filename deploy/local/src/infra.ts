@@ -10,7 +10,7 @@ import { startMlflow, stopMlflow } from './mlflow';
 export interface InfraEndpoints {
   kafkaBrokers: string;
   mongoUri: string;
-  /** The MLflow tracking server (undefined: MLflow is not installed and none was named). */
+  /** The MLflow tracking server (undefined: not asked for, not installed, and none was named). */
   mlflowTrackingUri: string | undefined;
   /** Names of the components this call started or reused (empty when both were overridden). */
   managed: string[];
@@ -27,10 +27,11 @@ export interface InfraEnv {
 
 export interface InfraOptions {
   /**
-   * Wait until MLflow answers (default). False only spawns it: it boots in tens of seconds, and the
-   * jest global setup leaves the wait to the tests that use it (`waitForMlflow`).
+   * The MLflow tracking server (when installed): `wait` until it answers (`npm run infra:up`),
+   * `background` only spawns it (`npm start`: it boots in tens of seconds, awaited with the
+   * services), `off` (default) leaves it alone, for tools that need only Kafka and MongoDB.
    */
-  waitForMlflow?: boolean;
+  mlflow?: 'wait' | 'background' | 'off';
 }
 
 function port(value: string | undefined, fallback: number, variable: string): number {
@@ -57,10 +58,12 @@ export async function infraUp(env: InfraEnv, log: Log, options: InfraOptions = {
     env.MLFLOW_TRACKING_URI
       ? (log(`mlflow: using MLFLOW_TRACKING_URI=${env.MLFLOW_TRACKING_URI}`),
         Promise.resolve(env.MLFLOW_TRACKING_URI))
-      : startMlflow({ port: mlflowPort, log, wait: options.waitForMlflow ?? true }).then((m) => {
-          if (m) managed.push(m.name);
-          return m?.trackingUri;
-        }),
+      : (options.mlflow ?? 'off') === 'off'
+        ? Promise.resolve(undefined)
+        : startMlflow({ port: mlflowPort, log, wait: options.mlflow === 'wait' }).then((m) => {
+            if (m) managed.push(m.name);
+            return m?.trackingUri;
+          }),
   ]);
   return { kafkaBrokers, mongoUri, mlflowTrackingUri, managed };
 }

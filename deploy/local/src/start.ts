@@ -136,7 +136,7 @@ async function main(): Promise<void> {
   }
   const before = new Set(['kafka', 'mongodb', 'mlflow'].filter((n) => componentStatus(n).running));
   // MLflow boots in tens of seconds: the services start meanwhile, and it is awaited with them.
-  const infra = await infraUp(process.env, say, { waitForMlflow: false });
+  const infra = await infraUp(process.env, say, { mlflow: 'background' });
   const startedInfra = infra.managed.filter((n) => !before.has(n));
 
   for (const s of SERVICES) {
