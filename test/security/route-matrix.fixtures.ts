@@ -301,6 +301,13 @@ export const FIXTURES: Record<ServiceName, Record<string, RouteFixture>> = {
       success: 200,
       crossProject: notFound,
     },
+    'POST /v1/experiments/{key}/export/mlflow': {
+      request: (w) => ({ params: { key: w.experiment } }),
+      // The matrix's analytics has no MLflow: past authorization and the experiment lookup, the
+      // route answers 503 mlflow_not_configured (test/e2e/mlflow.e2e-spec.ts exports for real).
+      success: 503,
+      crossProject: notFound,
+    },
     'GET /v1/feedback/unattributed': {
       request: () => ({}),
       success: 200,

@@ -5,6 +5,7 @@ import { AggregationModule } from './aggregation/aggregation.module';
 import type { AnalyticsConfig } from './config/analytics.config';
 import { DecisionsModule } from './decisions/decisions.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { MlflowModule } from './mlflow/mlflow.module';
 import { ResultsModule } from './results/results.module';
 
 @Module({})
@@ -20,6 +21,7 @@ export class AppModule {
         AggregationModule,
         ResultsModule,
         MetricsModule,
+        MlflowModule,
         DecisionsModule,
       ],
     };

@@ -32,6 +32,10 @@ export const analyticsConfigSchema = baseServiceConfig(3004, 'analytics').extend
    * batches that changed aggregates, at most once per second).
    */
   ANALYTICS_DECISION_INTERVAL_MS: env.int(10_000, 100, 3_600_000),
+  /** MLflow tracking server the MLflow export writes to (unset: the export is off, its route answers 503). */
+  MLFLOW_TRACKING_URI: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** How often stopped experiments not yet exported to MLflow are looked for (and failed exports retried). */
+  ANALYTICS_MLFLOW_EXPORT_INTERVAL_MS: env.int(10_000, 100, 3_600_000),
   /** Max experiments exported to Prometheus (bounds cardinality). */
   ANALYTICS_METRICS_MAX_EXPERIMENTS: env.int(200, 1, 10_000),
   /** Max experiment/arm/score series exported in total (see `AnalyticsMetrics.publishAll`). */

@@ -1,0 +1,150 @@
+/**
+ * The few MLflow tracking REST calls (`/api/2.0/mlflow/...`) the export needs, over Node's fetch.
+ * Any transport failure or 5xx becomes `MlflowUnavailableError` (503 to an HTTP caller; the
+ * automatic export retries later); a 4xx is a bug in what we sent and surfaces as such.
+ */
+import { MlflowUnavailableError } from './mlflow.errors';
+
+export interface MlflowRun {
+  info: { run_id: string; run_name?: string; status: string };
+  data: {
+    params?: Array<{ key: string; value: string }>;
+    tags?: Array<{ key: string; value: string }>;
+  };
+}
+
+type KeyValues = Array<{ key: string; value: string }>;
+
+const toList = (o: Record<string, string>): KeyValues =>
+  Object.entries(o).map(([key, value]) => ({ key, value }));
+
+/** A string literal of MLflow's search filter syntax. */
+const literal = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+export class MlflowClient {
+  constructor(
+    private readonly trackingUri: string,
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const url = `${this.trackingUri.replace(/\/$/, '')}/api/2.0/mlflow/${path}`;
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      throw new MlflowUnavailableError(`MLflow at ${this.trackingUri} is unreachable`, err);
+    }
+    const text = await res.text();
+    const json = (text ? JSON.parse(text) : {}) as T & { error_code?: string; message?: string };
+    if (res.status >= 500) {
+      throw new MlflowUnavailableError(`MLflow answered ${res.status} to ${path}: ${json.message ?? text}`);
+    }
+    if (!res.ok) throw new MlflowRequestError(res.status, json.error_code ?? 'UNKNOWN', path, json.message);
+    return json;
+  }
+
+  /** The id of the experiment named `name`, created (with `tags`) when absent; races resolve to one. */
+  async ensureExperiment(name: string, tags: Record<string, string>): Promise<string> {
+    const find = async (): Promise<string | null> => {
+      try {
+        const r = await this.call<{ experiment: { experiment_id: string } }>(
+          'GET',
+          `experiments/get-by-name?experiment_name=${encodeURIComponent(name)}`,
+        );
+        return r.experiment.experiment_id;
+      } catch (err) {
+        if (err instanceof MlflowRequestError && err.errorCode === 'RESOURCE_DOES_NOT_EXIST') return null;
+        throw err;
+      }
+    };
+    const found = await find();
+    if (found) return found;
+    try {
+      const r = await this.call<{ experiment_id: string }>('POST', 'experiments/create', {
+        name,
+        tags: toList(tags),
+      });
+      return r.experiment_id;
+    } catch (err) {
+      if (err instanceof MlflowRequestError && err.errorCode === 'RESOURCE_ALREADY_EXISTS') {
+        const again = await find();
+        if (again) return again;
+      }
+      throw err;
+    }
+  }
+
+  /** Every run of `experimentId` whose tag `key` equals `value` (active runs only). */
+  async runsTagged(experimentId: string, key: string, value: string): Promise<MlflowRun[]> {
+    const runs: MlflowRun[] = [];
+    let pageToken: string | undefined;
+    do {
+      const r = await this.call<{ runs?: MlflowRun[]; next_page_token?: string }>('POST', 'runs/search', {
+        experiment_ids: [experimentId],
+        filter: `tags.\`${key}\` = ${literal(value)}`,
+        run_view_type: 'ACTIVE_ONLY',
+        max_results: 1000,
+        ...(pageToken ? { page_token: pageToken } : {}),
+      });
+      runs.push(...(r.runs ?? []));
+      pageToken = r.next_page_token || undefined;
+    } while (pageToken);
+    return runs;
+  }
+
+  async createRun(experimentId: string, runName: string, tags: Record<string, string>): Promise<string> {
+    const r = await this.call<{ run: { info: { run_id: string } } }>('POST', 'runs/create', {
+      experiment_id: experimentId,
+      run_name: runName,
+      start_time: Date.now(),
+      tags: toList(tags),
+    });
+    return r.run.info.run_id;
+  }
+
+  /** Logs metrics (as a new point at `timestampMs`), params and tags; at most 1000 metrics a call. */
+  async logBatch(
+    runId: string,
+    batch: { metrics: Record<string, number>; params: Record<string, string>; tags: Record<string, string> },
+    timestampMs: number,
+  ): Promise<void> {
+    const metrics = Object.entries(batch.metrics).map(([key, value]) => ({
+      key,
+      value,
+      timestamp: timestampMs,
+      step: 0,
+    }));
+    const params = toList(batch.params);
+    const tags = toList(batch.tags);
+    for (let i = 0; i === 0 || i < metrics.length; i += 1000) {
+      await this.call('POST', 'runs/log-batch', {
+        run_id: runId,
+        metrics: metrics.slice(i, i + 1000),
+        ...(i === 0 ? { params, tags } : {}),
+      });
+    }
+  }
+
+  async finishRun(runId: string, endTimeMs: number): Promise<void> {
+    await this.call('POST', 'runs/update', { run_id: runId, status: 'FINISHED', end_time: endTimeMs });
+  }
+}
+
+/** MLflow refused a request (4xx): what we sent does not fit its API. */
+export class MlflowRequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errorCode: string,
+    path: string,
+    message?: string,
+  ) {
+    super(`MLflow refused ${path} (${status} ${errorCode}): ${message ?? ''}`);
+    this.name = 'MlflowRequestError';
+  }
+}
