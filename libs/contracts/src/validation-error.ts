@@ -85,7 +85,7 @@ export function fromZodIssues(
       for (const key of issue.keys) {
         out.push({
           path: joinPath([...path, key]),
-          message: 'unknown field (not part of this event version)',
+          message: 'unknown field (not part of this version of the schema)',
         });
       }
       continue;

@@ -18,15 +18,18 @@ const detailValue = () =>
  * `io.llmops.audit.recorded.v1` on `llmops.audit.v1` (key: project).
  *
  * One change made through the platform's APIs, recorded by the service that made it after the
- * change succeeded: who (`actor`: the authenticated key id, or `system:<name>` for the platform
- * itself) did what (`action`) to which resource (`resource`: `summarizer@<hash>`,
+ * change succeeded: who (`actor`: the authenticated key id, `system:<name>` for the platform
+ * itself, or `decision:<event id>` for a change made on an experiment decision) did what (`action`) to which resource (`resource`: `summarizer@<hash>`,
  * `summarizer/production`, `<experiment key>`, `<keyId>`, `<project>`) in which project. The
  * envelope `id` is unique per change; the identity service stores the trail and serves it.
  */
 export const buildAuditRecordedData = (k: SchemaKit) =>
   k.object({
     project: doc(projectId(), 'Project the change belongs to.'),
-    actor: doc(opaqueId('actor', 256), 'Authenticated key id, or system:<name> for the platform itself.'),
+    actor: doc(
+      opaqueId('actor', 256),
+      'Authenticated key id, system:<name> for the platform itself, or decision:<event id> for a change made on an experiment decision.',
+    ),
     action: z.enum(AUDIT_ACTIONS, { error: `expected one of ${AUDIT_ACTIONS.join(', ')}` }),
     resource: doc(opaqueId('resource', 512), 'Id of the changed resource.'),
     details: doc(
