@@ -11,7 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { FeedbackRevisionRepository } from '../src/feedback/persistence/feedback-revision.repository';
 import {
   FEEDBACK_REVISION_MODEL,
-  type FeedbackRevisionDocument,
+  type StoredRevisionDocument,
+  storedRevision,
 } from '../src/feedback/persistence/feedback-revision.schema';
 import {
   FIRST_REVISION_PAGE_MODEL,
@@ -61,9 +62,13 @@ async function submit(t: FeedbackTestApp, body: Record<string, unknown>): Promis
 }
 
 function claims(t: FeedbackTestApp) {
-  return requestCollection(
-    t.app.get<Model<FeedbackRevisionDocument>>(getModelToken(FEEDBACK_REVISION_MODEL)),
-  );
+  return requestCollection(t.app.get<Model<StoredRevisionDocument>>(getModelToken(FEEDBACK_REVISION_MODEL)));
+}
+
+/** The revision-1 claim of `feedbackId` in feedback_revisions (either layout), or null. */
+async function storedFirstClaim(t: FeedbackTestApp, feedbackId: string) {
+  const doc = await claims(t).findOne({ _id: `${feedbackId}#1` });
+  return doc && storedRevision(feedbackId, 1, doc);
 }
 
 /** The revision-1 claim of a server-issued id as its replicas read it: from the pages. */
@@ -210,7 +215,7 @@ describe('server-issued feedbackIds', () => {
     const first = await submit(a, { feedbackId, requestId, rating: 2, source: 'judge' });
     expect(first).toEqual({ feedbackId, revision: 1, outcome: 'new' });
     // Readable as soon as the 202 is back (replica a would hold an after-ack claim for 500 ms).
-    expect(await claims(a).findOne({ _id: `${feedbackId}#1` })).toMatchObject({ requestId });
+    expect(await storedFirstClaim(a, feedbackId)).toMatchObject({ requestId });
   });
 
   it('refuses a server-issued id from the future: nobody can claim ids before the service issues them', async () => {
@@ -241,7 +246,7 @@ describe('server-issued feedbackIds', () => {
       const issued = await submit(before, { requestId, rating: 5, source: 'user' });
       expect(issued).toMatchObject({ revision: 1, outcome: 'new' });
       expect(new ServerFeedbackIds([KEY]).isServerIssued(issued.feedbackId)).toBe(true);
-      expect(await claims(b).findOne({ _id: `${issued.feedbackId}#1` })).toMatchObject({ requestId });
+      expect(await storedFirstClaim(b, issued.feedbackId)).toMatchObject({ requestId });
       expect(await firstClaim(b, issued.feedbackId)).toBeNull();
       const again = await submit(b, { requestId, rating: 5, source: 'user', feedbackId: issued.feedbackId });
       expect(again).toEqual({ feedbackId: issued.feedbackId, revision: 1, outcome: 'duplicate' });
