@@ -56,7 +56,10 @@ interface Results {
     pValue: number | null;
     sequential: { pValue: number | null };
   }>;
+  decision: { verdict: string; alpha: number; primary: Array<{ arm: string; metric: string }> } | null;
 }
+
+const VERDICTS = ['continue', 'winner', 'no-difference', 'guardrail-breach'];
 
 async function mlflow<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${trackingUri}/api/2.0/mlflow/${path}`, {
@@ -114,7 +117,11 @@ withMlflow('MLflow export against a real MLflow server', () => {
     // The global setup only spawns the server: it boots in tens of seconds (minutes on a busy CI).
     await waitForMlflow(trackingUri!, 300_000);
     platform = await startAllServices(infra, {
-      analytics: { MLFLOW_TRACKING_URI: trackingUri!, ANALYTICS_MLFLOW_EXPORT_INTERVAL_MS: '500' },
+      analytics: {
+        MLFLOW_TRACKING_URI: trackingUri!,
+        ANALYTICS_MLFLOW_EXPORT_INTERVAL_MS: '500',
+        ANALYTICS_DECISION_INTERVAL_MS: '500',
+      },
     });
     key = platform.admin.key;
     urls = {
@@ -137,6 +144,18 @@ withMlflow('MLflow export against a real MLflow server', () => {
       experiment: `mlflow-${infra.id}`,
       promptName: 'summarizer',
     });
+    // A decision policy, so the parent run holds a verdict (strict alpha, loose guardrail: no auto action).
+    await call('PATCH', `${urls.assignment}/v1/experiments/${scenario.experiment}`, {
+      key,
+      body: {
+        decision: {
+          primary: 'rating',
+          direction: 'increase',
+          alpha: 0.01,
+          guardrails: [{ metric: 'latencyMs', maxRelativeIncrease: 0.5 }],
+        },
+      },
+    });
     const ratings = scenario.truth.A.ratings.length + scenario.truth.B.ratings.length;
     results = await expectEventually(
       async () => {
@@ -146,6 +165,7 @@ withMlflow('MLflow export against a real MLflow server', () => {
           { key },
         );
         expect(r.arms.reduce((n, a) => n + a.rating.n, 0)).toBe(ratings);
+        expect(r.decision).not.toBeNull();
         return r;
       },
       { timeoutMs: 120_000, intervalMs: 1_000 },
@@ -163,13 +183,17 @@ withMlflow('MLflow export against a real MLflow server', () => {
     const runs = await allRuns();
     expect(runs).toHaveLength(3);
     const parent = runs.find((r) => r.info.run_id === first.parentRunId)!;
+    expect(VERDICTS).toContain(first.verdict);
     expect(kv(parent.data.tags)).toMatchObject({
       'llmops.role': 'decision',
       'llmops.project': 'default',
       'llmops.experiment': scenario.experiment,
       'llmops.phase': '1',
       'llmops.verdict': first.verdict,
+      'llmops.decision.primary': 'rating',
+      'llmops.decision.alpha': '0.01',
     });
+    expect(metricsOf(parent)).toMatchObject({ srm_mismatch: 0 });
     expect(kv(parent.data.params)).toEqual({ control: 'A', arms: 'A,B' });
     for (const arm of ['A', 'B']) {
       const run = runs.find((r) => r.info.run_id === first.runs.find((x) => x.arm === arm)!.runId)!;
@@ -201,13 +225,20 @@ withMlflow('MLflow export against a real MLflow server', () => {
         const rating = results.comparisons.find((c) => c.arm === 'B' && c.metric === 'rating')!;
         expect(m.rating_p_value).toBeCloseTo(rating.pValue!, 12);
         expect(m.rating_sequential_p_value).toBeCloseTo(rating.sequential.pValue!, 12);
+        // The decision's always-valid p-value; with one treatment arm Holm changes nothing.
+        expect(m.decision_p_value).toBeGreaterThanOrEqual(0);
+        expect(m.decision_p_value).toBeLessThanOrEqual(1);
+        expect(m.decision_adjusted_p_value).toBeCloseTo(m.decision_p_value, 12);
+        expect(m['guardrail.latencyMs_breached']).toBe(0);
       } else {
         expect(m.rating_p_value).toBeUndefined();
+        expect(m.decision_p_value).toBeUndefined();
       }
     }
   }, 300_000);
 
   it('exports again when the experiment stops, and on request, into the same runs: no duplicates', async () => {
+    // A `winner` verdict would have stopped it already; stopping again is a no-op.
     await call('POST', `${urls.assignment}/v1/experiments/${scenario.experiment}/stop`, { key, body: {} });
     // The automatic export of the stopped experiment finishes the runs and tags them `stopped`.
     await expectEventually(

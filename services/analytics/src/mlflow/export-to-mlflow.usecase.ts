@@ -15,7 +15,7 @@ import { ExperimentNotFoundError } from '../results/results.errors';
 import { type MlflowRun, MlflowClient } from './mlflow.client';
 import type { MlflowExportResult } from './dto/mlflow-export.response';
 import { MlflowNotConfiguredError } from './mlflow.errors';
-import { buildExportPlan, decisionOf, type MlflowRunSpec } from './mlflow-runs';
+import { buildExportPlan, type MlflowRunSpec } from './mlflow-runs';
 
 @Injectable()
 export class ExportToMlflowUseCase {
@@ -61,7 +61,7 @@ export class ExportToMlflowUseCase {
     const client = this.client;
     if (!client) throw new MlflowNotConfiguredError();
     const results = await this.results.forExperiment(experiment, { window: 'all' }, path);
-    const plan = buildExportPlan(experiment, results, decisionOf(results));
+    const plan = buildExportPlan(experiment, results);
     const experimentId = await client.ensureExperiment(plan.experimentName, plan.experimentTags);
     const existing = await client.runsTagged(experimentId, 'llmops.phase', String(plan.phase));
     const tagOf = (run: MlflowRun, key: string) => run.data.tags?.find((t) => t.key === key)?.value;

@@ -4,7 +4,7 @@ import type { GetResultsUseCase } from '../results/get-results.usecase';
 import type { ExperimentResults } from '../results/dto/results.response';
 import { ExportToMlflowUseCase } from './export-to-mlflow.usecase';
 import { MlflowNotConfiguredError } from './mlflow.errors';
-import { buildExportPlan, decisionOf, metricKey } from './mlflow-runs';
+import { buildExportPlan, metricKey } from './mlflow-runs';
 
 const experiment: ExperimentDoc = {
   _id: 'team/summarizer',
@@ -114,11 +114,7 @@ const decision = {
 
 describe('MLflow export plan', () => {
   it('names the MLflow experiment <project>/<key> and tags every run with project, phase and verdict', () => {
-    const plan = buildExportPlan(
-      experiment,
-      results,
-      decisionOf({ ...results, decision } as unknown as ExperimentResults),
-    );
+    const plan = buildExportPlan(experiment, { ...results, decision } as unknown as ExperimentResults);
     expect(plan.experimentName).toBe('team/summarizer');
     expect(plan.phase).toBe(2);
     for (const run of [plan.parent, ...plan.arms]) {
@@ -142,11 +138,7 @@ describe('MLflow export plan', () => {
   });
 
   it('makes immutable facts params (prompt version, weight, control) and the numbers metrics', () => {
-    const plan = buildExportPlan(
-      experiment,
-      results,
-      decisionOf({ ...results, decision } as unknown as ExperimentResults),
-    );
+    const plan = buildExportPlan(experiment, { ...results, decision } as unknown as ExperimentResults);
     const [a, b] = plan.arms;
     expect(a.params).toEqual({
       arm: 'A',
@@ -190,10 +182,9 @@ describe('MLflow export plan', () => {
   });
 
   it('reports verdict `none` without a decision policy', () => {
-    expect(decisionOf(results)).toBeNull();
-    expect(decisionOf({ ...results, decision: null } as unknown as ExperimentResults)).toBeNull();
-    const plan = buildExportPlan(experiment, results, null);
+    const plan = buildExportPlan(experiment, { ...results, decision: null });
     expect(plan.parent.tags['llmops.verdict']).toBe('none');
+    expect(plan.parent.tags).not.toHaveProperty('llmops.decision.alpha');
     expect(plan.arms[1].metrics).not.toHaveProperty('decision_p_value');
   });
 

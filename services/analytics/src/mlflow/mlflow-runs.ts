@@ -27,94 +27,36 @@ export interface MlflowExportPlan {
   arms: MlflowRunSpec[];
 }
 
-/** The decision as the results API reports it (absent: no policy, or not evaluated yet). */
-export interface ExportedDecision {
-  verdict: string;
-  /** Per arm: the primary metric's raw and Holm-adjusted always-valid p-values. */
-  arms: Array<{ arm: string; pValue: number | null; adjustedPValue: number | null }>;
-  /** Per arm and guardrail metric: the breach test's raw and Holm-adjusted p-values. */
-  guardrails: Array<{
-    arm: string;
-    metric: string;
-    breached: boolean;
-    pValue: number | null;
-    adjustedPValue: number | null;
-  }>;
-  extra: Record<string, string>;
-}
-
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-
-/**
- * Reads the `decision` of a results answer: the verdict, per arm the primary metric's p-values
- * (`primary[]`), and the guardrails' breach p-values (`guardrails[]`). Fields it does not know are
- * ignored, so the export keeps working while the decision section grows.
- */
-export function decisionOf(results: ExperimentResults): ExportedDecision | null {
-  const raw = (results as { decision?: unknown }).decision;
-  if (!raw || typeof raw !== 'object') return null;
-  const d = raw as Record<string, unknown>;
-  const verdict = str(d.verdict);
-  if (!verdict) return null;
-  const list = Array.isArray(d.arms) ? d.arms : Array.isArray(d.primary) ? d.primary : [];
-  const arms = list.flatMap((a: unknown) => {
-    if (!a || typeof a !== 'object') return [];
-    const x = a as Record<string, unknown>;
-    const arm = str(x.arm);
-    if (!arm) return [];
-    const p = (x.sequential as Record<string, unknown> | undefined)?.pValue;
-    return [
-      {
-        arm,
-        pValue: num(x.pValue) ?? num(p),
-        adjustedPValue: num(x.adjustedPValue) ?? num(x.holmAdjustedPValue),
-      },
-    ];
-  });
-  const guardrails = (Array.isArray(d.guardrails) ? d.guardrails : []).flatMap((g: unknown) => {
-    if (!g || typeof g !== 'object') return [];
-    const x = g as Record<string, unknown>;
-    const arm = str(x.arm);
-    const metric = str(x.metric);
-    if (!arm || !metric) return [];
-    return [
-      {
-        arm,
-        metric,
-        breached: x.breached === true,
-        pValue: num(x.breachPValue),
-        adjustedPValue: num(x.adjustedBreachPValue),
-      },
-    ];
-  });
-  const extra: Record<string, string> = {};
-  const primaryMetric = list.length > 0 ? str((list[0] as Record<string, unknown>).metric) : null;
-  if (primaryMetric) extra.primary = primaryMetric;
-  for (const k of ['publishedVerdict', 'eventId', 'alpha', 'evaluatedAt']) {
-    const v = d[k];
-    if (typeof v === 'string' || typeof v === 'number') extra[k] = String(v);
-  }
-  const winner = d.winner as { arm?: unknown } | null | undefined;
-  if (winner && typeof winner.arm === 'string') extra.winner = winner.arm;
-  return { verdict, arms, guardrails, extra };
-}
-
 /** MLflow metric keys: alphanumerics, `_ - . / space`; other characters of score names become `_`. */
 export function metricKey(name: string): string {
   return name.replace(/[^A-Za-z0-9_\-./ ]/g, '_').slice(0, 250);
 }
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 function put(metrics: Record<string, number>, key: string, value: unknown): void {
   const v = num(value);
   if (v !== null) metrics[metricKey(key)] = v;
 }
 
-export function buildExportPlan(
-  experiment: ExperimentDoc,
-  results: ExperimentResults,
-  decision: ExportedDecision | null,
-): MlflowExportPlan {
+/** The decision's facts the parent run keeps as tags (`llmops.decision.<name>`). */
+function decisionTags(decision: ExperimentResults['decision']): Record<string, string> {
+  if (!decision) return {};
+  const tags: Record<string, string> = {
+    'llmops.decision.alpha': String(decision.alpha),
+    'llmops.decision.evaluatedAt': decision.evaluatedAt,
+    'llmops.decision.publishedVerdict': decision.publishedVerdict ?? 'none',
+  };
+  if (decision.primary.length > 0) tags['llmops.decision.primary'] = decision.primary[0].metric;
+  if (decision.winner) tags['llmops.decision.winner'] = decision.winner.arm;
+  if (decision.eventId) tags['llmops.decision.eventId'] = decision.eventId;
+  if (decision.breaches.length > 0)
+    tags['llmops.decision.breaches'] = decision.breaches.map((b) => `${b.arm}:${b.metric}`).join(',');
+  return tags;
+}
+
+export function buildExportPlan(experiment: ExperimentDoc, results: ExperimentResults): MlflowExportPlan {
+  const decision = results.decision;
   const verdict = decision?.verdict ?? 'none';
   const common = {
     'llmops.project': experiment.project,
@@ -163,13 +105,14 @@ export function buildExportPlan(
       put(metrics, `${m}_p_value`, c.pValue);
       put(metrics, `${m}_sequential_p_value`, c.sequential.pValue);
     }
-    const d = decision?.arms.find((x) => x.arm === a.arm);
+    // The decision's always-valid p-values: the primary metric's and each guardrail's breach test.
+    const d = decision?.primary.find((x) => x.arm === a.arm);
     put(metrics, 'decision_p_value', d?.pValue);
     put(metrics, 'decision_adjusted_p_value', d?.adjustedPValue);
     for (const g of decision?.guardrails.filter((x) => x.arm === a.arm) ?? []) {
       const m = g.metric.replace(/^score:/, 'score.');
-      put(metrics, `guardrail.${m}_breach_p_value`, g.pValue);
-      put(metrics, `guardrail.${m}_breach_adjusted_p_value`, g.adjustedPValue);
+      put(metrics, `guardrail.${m}_breach_p_value`, g.breachPValue);
+      put(metrics, `guardrail.${m}_breach_adjusted_p_value`, g.adjustedBreachPValue);
       put(metrics, `guardrail.${m}_breached`, g.breached ? 1 : 0);
     }
     return {
@@ -192,8 +135,6 @@ export function buildExportPlan(
   put(parentMetrics, 'srm_mismatch', results.srm.mismatch ? 1 : 0);
   put(parentMetrics, 'sample_size_needed_per_arm', results.sampleSize.neededPerArm);
   put(parentMetrics, 'sample_size_reached', results.sampleSize.reached ? 1 : 0);
-  const decisionTags: Record<string, string> = {};
-  for (const [k, v] of Object.entries(decision?.extra ?? {})) decisionTags[`llmops.decision.${k}`] = v;
   return {
     experimentName: `${experiment.project}/${experiment.key}`,
     experimentTags: { 'llmops.project': experiment.project, 'llmops.experiment': experiment.key },
@@ -209,7 +150,7 @@ export function buildExportPlan(
         'llmops.window.from': results.window.from,
         'llmops.window.to': results.window.to,
         'llmops.sample_size.metric': results.sampleSize.metric,
-        ...decisionTags,
+        ...decisionTags(decision),
       },
     },
     arms,
