@@ -23,7 +23,7 @@ function refusedField(check: (item: unknown) => void, item: unknown): string | n
     return null;
   } catch (err) {
     expect(err).toBeInstanceOf(LlmopsValidationError);
-    return (err as LlmopsValidationError).details.field as string;
+    return ((err as LlmopsValidationError).details as { field: string }).field;
   }
 }
 
