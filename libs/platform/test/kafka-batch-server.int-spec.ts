@@ -2,8 +2,9 @@
  * The platform's Nest transport (KafkaBatchServer) on the real broker, wired the way services wire
  * it (connectKafkaConsumer on a hybrid application): `@EventPattern` handlers get partition batches
  * with their context, a handler's own error reaches the consumer engine (so a deterministic one
- * dead-letters its record), topics are created before subscribing, and closing the application
- * commits and leaves the group.
+ * dead-letters its record), topics are created before subscribing, closing the application
+ * commits and leaves the group, and two consumers of one application (each its own transportId and
+ * group) serve only their own handlers.
  */
 import { expectEventually, testInfra } from '@llmops/testing';
 import { Controller, type INestApplication, Module } from '@nestjs/common';
@@ -196,5 +197,102 @@ describe('KafkaBatchServer: @EventPattern handlers on the batch consumer (real K
     expect((await committedOffsets(admin, groupId, topic)).get(1)).toBe(5);
     const { members } = await admin.describeGroups([groupId]).then((d) => d.groups[0]);
     expect(members).toEqual([]);
+  });
+});
+
+const PER_REPLICA = Symbol('per-replica');
+const SHARED = Symbol('shared');
+const received: Array<{ consumer: string; topic: string; values: string[] }> = [];
+
+@Controller()
+class PerReplicaConsumer {
+  @EventPattern('notices.v1', PER_REPLICA)
+  notices(@Payload() messages: ConsumedMessage[], @Ctx() ctx: KafkaBatchContext): void {
+    received.push({
+      consumer: 'per-replica',
+      topic: ctx.getTopic(),
+      values: messages.map((m) => String(m.value)),
+    });
+  }
+}
+
+@Controller()
+class SharedConsumer {
+  @EventPattern('tasks.v1', SHARED)
+  tasks(@Payload() messages: ConsumedMessage[], @Ctx() ctx: KafkaBatchContext): void {
+    received.push({
+      consumer: 'shared',
+      topic: ctx.getTopic(),
+      values: messages.map((m) => String(m.value)),
+    });
+  }
+}
+
+describe('KafkaBatchServer: two consumer groups in one application (transportId)', () => {
+  const infra = testInfra();
+  const logger = testLogger();
+  const notices = `${infra.topicPrefix}notices.v1`;
+  const tasks = `${infra.topicPrefix}tasks.v1`;
+  let kafka: Kafka;
+  let admin: Admin;
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    kafka = testKafka(infra.kafkaBrokers, infra.id, logger);
+    admin = kafka.admin();
+    await admin.connect();
+
+    @Module({
+      controllers: [PerReplicaConsumer, SharedConsumer],
+      providers: [
+        { provide: KAFKA, useValue: kafka },
+        { provide: LOGGER, useValue: logger },
+        { provide: METRICS_REGISTRY, useValue: new Registry() },
+        { provide: READINESS_CHECKS, useValue: [] },
+      ],
+    })
+    class TwoConsumersModule {}
+
+    app = await NestFactory.create(TwoConsumersModule, new FastifyAdapter(), { logger: false });
+    for (const [transportId, groupId, topic] of [
+      [PER_REPLICA, `${infra.id}-per-replica`, notices],
+      [SHARED, `${infra.id}-shared`, tasks],
+    ] as const) {
+      connectKafkaConsumer(app, {
+        transportId,
+        groupId,
+        fromBeginning: true,
+        topicPrefix: infra.topicPrefix,
+        topics: [{ name: topic, partitions: 1 }],
+      });
+    }
+    await app.init();
+    await app.startAllMicroservices();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await admin?.disconnect();
+  });
+
+  it('each group subscribes to and serves only the handlers tagged with its transportId', async () => {
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: notices, acks: -1, messages: [{ value: 'n0' }] });
+    await producer.send({ topic: tasks, acks: -1, messages: [{ value: 't0' }] });
+    await producer.disconnect();
+    await expectEventually(() =>
+      expect([...received].sort((a, b) => a.consumer.localeCompare(b.consumer))).toEqual([
+        { consumer: 'per-replica', topic: notices, values: ['n0'] },
+        { consumer: 'shared', topic: tasks, values: ['t0'] },
+      ]),
+    );
+    await expectEventually(async () => {
+      expect((await committedOffsets(admin, `${infra.id}-per-replica`, notices)).get(0)).toBe(1);
+      expect((await committedOffsets(admin, `${infra.id}-shared`, tasks)).get(0)).toBe(1);
+    });
+    // Neither group ever read the other's topic.
+    expect((await committedOffsets(admin, `${infra.id}-per-replica`, tasks)).get(0)).toBe(-1);
+    expect((await committedOffsets(admin, `${infra.id}-shared`, notices)).get(0)).toBe(-1);
   });
 });
