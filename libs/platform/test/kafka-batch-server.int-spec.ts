@@ -264,6 +264,7 @@ describe('KafkaBatchServer: two consumer groups in one application (transportId)
         fromBeginning: true,
         topicPrefix: infra.topicPrefix,
         topics: [{ name: topic, partitions: 1 }],
+        deadLetterTopic: `${infra.topicPrefix}two-consumers.dlq`,
       });
     }
     await app.init();
