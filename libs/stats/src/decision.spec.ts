@@ -91,6 +91,39 @@ describe('evaluateDecision', () => {
     expect(second.state.arms[0].primary).toMatchObject(folded);
   });
 
+  it('starts afresh when the primary metric, direction, MDE or alpha changes, never deciding on old minima', () => {
+    // Rating: B decided worse (no-difference). Toxicity: identical arms.
+    const twoMetrics = (): DecisionArms => ({
+      control: 'A',
+      arms: [
+        { arm: 'A', metrics: { rating: agg(2000, 3.8, 1), 'score:toxicity': agg(2000, 0.2, 0.1) } },
+        { arm: 'B', metrics: { rating: agg(2000, 3.5, 1), 'score:toxicity': agg(2000, 0.2, 0.1) } },
+      ],
+    });
+    const onRating = unwrap(evaluateDecision(policy, twoMetrics()));
+    expect(onRating).toMatchObject({ verdict: 'no-difference' });
+    expect(onRating.primary[0].decided).toBe('worse');
+    const toxicity: DecisionPolicy = { ...policy, primary: 'score:toxicity', direction: 'decrease' };
+    const changed = unwrap(evaluateDecision(toxicity, twoMetrics(), onRating.state));
+    expect(changed).toMatchObject({ verdict: 'continue', winner: null });
+    expect(changed.primary[0]).toMatchObject({ decided: null });
+    expect(changed.state.arms[0].primary?.looks).toBe(1);
+    expect(changed).toEqual(unwrap(evaluateDecision(toxicity, twoMetrics())));
+    // A different alpha, direction or MDE also drops the minima; the same policy keeps them.
+    for (const other of [
+      { ...policy, alpha: 0.1 },
+      { ...policy, direction: 'decrease' as const },
+      { ...policy, minimumDetectableEffect: 0.1 },
+    ]) {
+      expect(unwrap(evaluateDecision(other, twoMetrics(), onRating.state)).state.arms[0].primary?.looks).toBe(
+        1,
+      );
+    }
+    expect(unwrap(evaluateDecision(policy, twoMetrics(), onRating.state)).state.arms[0].primary?.looks).toBe(
+      2,
+    );
+  });
+
   describe('guardrails', () => {
     const latency = (control: MeanStats, treatment: MeanStats, rating = agg(2000, 3.5, 1)): DecisionArms => ({
       control: 'A',

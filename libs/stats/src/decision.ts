@@ -85,6 +85,12 @@ export interface GuardrailState {
 
 /** What to persist between evaluations, per treatment arm. Plain JSON with no metric-named keys. */
 export interface DecisionState {
+  /**
+   * The policy the running minima belong to (decisionStateKey: primary metric, direction, MDE and
+   * alpha). A state kept under another key is not carried over: minima of another metric, or
+   * gathered against another alpha, would decide the new policy on old evidence.
+   */
+  readonly policy?: string;
   readonly arms: readonly {
     readonly arm: string;
     readonly primary: PrimaryState | null;
@@ -153,6 +159,15 @@ export function guardrailKey(guardrail: DecisionGuardrail): string {
   return [guardrail.metric, ...margins].join(' ');
 }
 
+/**
+ * Identity of the part of a policy that running minima depend on, e.g.
+ * `rating increase mde=0.2 alpha=0.05`. Guardrail minima are also keyed each by guardrailKey.
+ */
+export function decisionStateKey(policy: DecisionPolicy): string {
+  const mde = policy.minimumDetectableEffect ?? null;
+  return `${policy.primary} ${policy.direction} mde=${mde ?? 'none'} alpha=${policy.alpha}`;
+}
+
 /** Holm-adjusts the arms' running minima; an arm without one enters the family as p = 1. */
 function adjust(pValues: readonly (number | null)[]): number[] {
   return holmAdjust(pValues.map((p) => p ?? 1));
@@ -162,14 +177,18 @@ const NO_DATA: MeanStats = { n: 0, sum: 0, sumSq: 0 };
 
 /**
  * Evaluates a decision policy on the current aggregates. `previous` is the `state` of the last
- * evaluation of the same experiment (null the first time).
+ * evaluation of the same experiment (null the first time); it is ignored when it was kept for
+ * another primary metric, direction, MDE or alpha (see DecisionState.policy), so that a policy
+ * changed while the experiment runs starts its sequential tests afresh.
  */
 export function evaluateDecision(
   policy: DecisionPolicy,
   arms: DecisionArms,
-  previous: DecisionState | null = null,
+  kept: DecisionState | null = null,
 ): StatResult<DecisionEvaluation, 'invalid-input' | 'fewer-than-2-arms'> {
   const { alpha, direction } = policy;
+  const policyKey = decisionStateKey(policy);
+  const previous = kept?.policy === policyKey ? kept : null;
   if (!(alpha > 0 && alpha <= 0.5)) return fail('invalid-input', `alpha must be in (0, 0.5]; got ${alpha}`);
   const mde = policy.minimumDetectableEffect ?? null;
   if (mde !== null && !(mde > 0 && Number.isFinite(mde))) {
@@ -303,6 +322,7 @@ export function evaluateDecision(
     primary,
     guardrails: guardrailStats,
     state: {
+      policy: policyKey,
       arms: perArm.map((a) => ({
         arm: a.arm,
         primary: a.primary,
