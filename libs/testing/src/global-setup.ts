@@ -57,7 +57,16 @@ export default async function globalSetup(): Promise<void> {
   process.env.TZ = 'UTC';
   if (process.env.LLMOPS_SKIP_INFRA === '1') return;
   if (!process.env.MLFLOW_TRACKING_URI) {
-    const mlflow = await startMlflow({ port: Number(process.env.MLFLOW_PORT ?? 5000), wait: false, log });
+    // MLflow is optional (only its export tests use it): a server that cannot start (a busy port)
+    // leaves MLFLOW_TRACKING_URI unset, and those tests say so, instead of failing every suite.
+    const mlflow = await startMlflow({
+      port: Number(process.env.MLFLOW_PORT ?? 5000),
+      wait: false,
+      log,
+    }).catch((err: unknown) => {
+      log(`mlflow: not started: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    });
     if (mlflow) process.env.MLFLOW_TRACKING_URI = mlflow.trackingUri;
   }
   if (process.env.KAFKA_BROKERS && process.env.MONGODB_URI) {
