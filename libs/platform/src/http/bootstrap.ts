@@ -138,10 +138,24 @@ export async function createServiceApp(
   app.get(DirectRoutes).document(doc);
   finalizeOpenApiDocument(doc);
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
-  for (const consumer of [options.consumer, ...(options.consumers ?? [])]) {
-    if (consumer) connectKafkaConsumer(app, consumer);
-  }
+  for (const consumer of applicationConsumers(options)) connectKafkaConsumer(app, consumer);
   return app;
+}
+
+/**
+ * The application's consumers (`consumer` and `consumers`). Nest gives a consumer without a
+ * transportId every handler, tagged ones included: with more than one consumer, an untagged one
+ * would subscribe its group to the other consumers' topics too, so each must then have its own.
+ */
+export function applicationConsumers(
+  options: Pick<ServiceAppOptions, 'title' | 'consumer' | 'consumers'>,
+): ServiceConsumerOptions[] {
+  const consumers = [options.consumer, ...(options.consumers ?? [])].filter((c) => c !== undefined);
+  if (consumers.length > 1 && consumers.some((c) => c.transportId === undefined))
+    throw new Error(
+      `${options.title}: an application with ${consumers.length} consumers needs a transportId on each (groups ${consumers.map((c) => c.groupId).join(', ')})`,
+    );
+  return consumers;
 }
 
 /**
