@@ -57,3 +57,18 @@ export function assertMayMoveAlias(principal: Principal, alias: string): void {
     });
   }
 }
+
+/**
+ * Throws 403 unless the key may have `alias` moved: it holds `prompts:promote` and may move `alias`
+ * (`assertMayMoveAlias`). What moving an alias takes, whether by hand (`PUT .../aliases/{alias}`,
+ * whose route needs the scope) or on the key's behalf later (an experiment's `decision.autoPromote`).
+ */
+export function assertMayPromote(principal: Principal, alias: string): void {
+  if (!principal.scopes.has('prompts:promote')) {
+    throw new ForbiddenError(
+      `This API key lacks the "prompts:promote" scope that moving the alias "${alias}" needs.`,
+      { keyId: principal.keyId, requiredScope: 'prompts:promote', alias },
+    );
+  }
+  assertMayMoveAlias(principal, alias);
+}
