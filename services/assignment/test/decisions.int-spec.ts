@@ -240,6 +240,69 @@ describe('decision policies and decisions', () => {
     });
   });
 
+  it("403 forbidden unless the key may move autoPromote's alias (prompts:promote, not limited to other aliases), on create, PATCH and a new phase", async () => {
+    type Refusal = { error: { code: string; details: Record<string, unknown> } };
+    const readWrite = ['experiments:read', 'experiments:write', 'prompts:read'] as const;
+    const writer = await app.issueKey({ name: 'writer', scopes: [...readWrite] });
+    const promoter = await app.issueKey({ name: 'promoter', scopes: [...readWrite, 'prompts:promote'] });
+    const stagingOnly = await app.issueKey({
+      name: 'staging promoter',
+      scopes: [...readWrite, 'prompts:promote'],
+      aliases: ['staging'],
+    });
+    const promote = { ...POLICY, autoPromote: { alias: 'production' } };
+    const noScope = { requiredScope: 'prompts:promote', alias: 'production' };
+    const otherAliases = { allowedAliases: ['staging'] };
+    const refused = async (
+      reply: Promise<{ status: number; body: Refusal }>,
+      details: Record<string, unknown>,
+    ): Promise<void> => {
+      const res = await reply;
+      expect([res.status, res.body.error.code]).toEqual([403, 'forbidden']);
+      expect(res.body.error.details).toMatchObject(details);
+    };
+
+    // Create.
+    const body = { key: 'auto-promoted', arms, decision: promote };
+    await refused(app.request<Refusal>('POST', '/v1/experiments', body, writer.header), noScope);
+    await refused(app.request<Refusal>('POST', '/v1/experiments', body, stagingOnly.header), otherAliases);
+    expect((await app.request('GET', '/v1/experiments/auto-promoted')).status).toBe(404);
+    expect((await app.request('POST', '/v1/experiments', body, promoter.header)).status).toBe(201);
+    const staged = { key: 'auto-staged', arms, decision: { ...POLICY, autoPromote: { alias: 'staging' } } };
+    expect((await app.request('POST', '/v1/experiments', staged, stagingOnly.header)).status).toBe(201);
+
+    // PATCH: adding autoPromote, or changing its alias.
+    await app.request('POST', '/v1/experiments', { key: 'later-promoted', arms, decision: POLICY });
+    const patch = (key: string, change: unknown, as: { header: Record<string, string> }) =>
+      app.request<Refusal>('PATCH', `/v1/experiments/${key}`, change, as.header);
+    await refused(patch('later-promoted', { decision: promote }, writer), noScope);
+    await refused(patch('later-promoted', { decision: promote }, stagingOnly), otherAliases);
+    await refused(patch('auto-staged', { decision: promote }, stagingOnly), otherAliases);
+    expect(
+      (await app.request<Experiment>('GET', '/v1/experiments/later-promoted')).body.decision,
+    ).not.toHaveProperty('autoPromote');
+    expect((await patch('later-promoted', { decision: promote }, promoter)).status).toBe(200);
+    // Changes that keep the alias and the candidate versions need no promotion right.
+    expect((await patch('auto-promoted', { description: 'by a writer' }, writer)).status).toBe(200);
+
+    // A new phase with other prompt versions gives autoPromote other candidates.
+    await app.request('POST', '/v1/experiments/auto-promoted/start');
+    const rearmed = [arms[0], ...(await registeredArms(registry, 'decided', [['C', 1]]))];
+    const phase = (as: { header: Record<string, string> }, change: unknown) =>
+      app.request<Refusal>('POST', '/v1/experiments/auto-promoted/phases', change, as.header);
+    await refused(phase(writer, { arms: rearmed }), noScope);
+    await refused(phase(stagingOnly, { arms: rearmed }), otherAliases);
+    expect((await app.request<Experiment>('GET', '/v1/experiments/auto-promoted')).body.phase).toBe(1);
+    expect((await phase(writer, {})).status).toBe(201);
+    expect((await phase(promoter, { arms: rearmed })).status).toBe(201);
+    expect((await app.request<Experiment>('GET', '/v1/experiments/auto-promoted')).body).toMatchObject({
+      phase: 3,
+      arms: [{ name: 'A' }, { name: 'C' }],
+    });
+    // Nor does removing autoPromote.
+    expect((await patch('later-promoted', { decision: POLICY }, writer)).status).toBe(200);
+  });
+
   it('a guardrail breach stops the experiment when autoStop.onGuardrailBreach says so; the audit actor is the decision; users get the control prompt', async () => {
     await createRunning(app, { key: 'breach-watched', arms, decision: POLICY });
     const noAction = await handled('no-action');

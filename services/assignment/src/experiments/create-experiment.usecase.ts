@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { CreateExperimentRequest } from './dto/create-experiment.request';
 import type { ExperimentResponse } from './dto/experiment.response';
 import type { ExperimentCaller } from './experiment-caller';
-import { checkSnapshot, layerOverlaps, resolvedArms } from './experiment-rules';
+import { assertMayAutoPromote, checkSnapshot, layerOverlaps, resolvedArms } from './experiment-rules';
 import { ExperimentWriter } from './experiment-writer';
 import { LayerOverlapError } from './experiments.errors';
 import { ExperimentRepository } from './persistence/experiment.repository';
@@ -50,6 +50,7 @@ export class CreateExperimentUseCase {
       updatedAt: at,
     };
     const checked = checkSnapshot(snapshot);
+    assertMayAutoPromote(caller.principal, undefined, checked);
     const { project } = caller.principal;
     if (checked.layer) await assertLayerFree(this.repository, project, checked.key, checked.layer);
     return this.writer.create(caller.principal, checked, caller.ctx);

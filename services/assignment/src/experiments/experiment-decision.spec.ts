@@ -1,8 +1,8 @@
-import { type AppError, parseOrThrow } from '@llmops/platform';
+import { type AppError, parseOrThrow, type Principal } from '@llmops/platform';
 import { snapshot } from '@llmops/testing';
 import { createExperimentRequestSchema } from './dto/create-experiment.request';
 import { updateExperimentRequestSchema } from './dto/update-experiment.request';
-import { applyUpdate, assertAutoPromoteFits, changedFields } from './experiment-rules';
+import { applyUpdate, assertAutoPromoteFits, assertMayAutoPromote, changedFields } from './experiment-rules';
 
 const NOW = '2025-02-01T00:00:00.000Z';
 
@@ -134,5 +134,66 @@ describe('decision policy on patch', () => {
     expect(() => assertAutoPromoteFits(promoting, snapshot().arms)).not.toThrow();
     expect(() => assertAutoPromoteFits(null, mixed.arms)).not.toThrow();
     expect(() => assertAutoPromoteFits(undefined, mixed.arms)).not.toThrow();
+  });
+});
+
+describe('who may give an experiment autoPromote', () => {
+  const promoting = snapshot({ decision: parsedPolicy('production') });
+  const key = (scopes: string[], aliases?: string[]): Principal =>
+    ({
+      keyId: 'k1',
+      project: 'default',
+      scopes: new Set(scopes),
+      ...(aliases ? { aliases } : {}),
+    }) as Principal;
+  const writer = key(['experiments:write', 'prompts:read']);
+  const promoter = key(['experiments:write', 'prompts:read', 'prompts:promote']);
+  const stagingOnly = key(['experiments:write', 'prompts:read', 'prompts:promote'], ['staging']);
+
+  function parsedPolicy(alias: string) {
+    return parseOrThrow(updateExperimentRequestSchema, { decision: { ...policy, autoPromote: { alias } } })
+      .decision!;
+  }
+
+  it('needs prompts:promote and the alias when autoPromote is new: 403 forbidden naming the scope or the alias', () => {
+    const denied = errorOf(() => assertMayAutoPromote(writer, undefined, promoting));
+    expect(denied).toMatchObject({
+      status: 403,
+      code: 'forbidden',
+      details: { requiredScope: 'prompts:promote', alias: 'production' },
+    });
+    expect(errorOf(() => assertMayAutoPromote(stagingOnly, undefined, promoting))).toMatchObject({
+      status: 403,
+      code: 'forbidden',
+      details: { allowedAliases: ['staging'] },
+    });
+    expect(() => assertMayAutoPromote(promoter, undefined, promoting)).not.toThrow();
+    expect(() => assertMayAutoPromote(writer, snapshot(), promoting)).toThrow();
+  });
+
+  it('needs them again when the alias or the candidate prompt versions change', () => {
+    const otherAlias = { ...promoting, decision: parsedPolicy('canary') };
+    expect(() => assertMayAutoPromote(writer, promoting, otherAlias)).toThrow();
+    const rearmed = {
+      ...promoting,
+      arms: [
+        promoting.arms[0],
+        { ...promoting.arms[1], prompt: { name: 'p', ref: '3', hash: 'c'.repeat(64) } },
+      ],
+    };
+    expect(() => assertMayAutoPromote(writer, promoting, rearmed)).toThrow();
+    expect(() => assertMayAutoPromote(promoter, promoting, rearmed)).not.toThrow();
+  });
+
+  it('needs nothing when both stay (weights, description, a new seed) or autoPromote goes', () => {
+    const reweighted = {
+      ...promoting,
+      description: 'd',
+      seed: 's2',
+      arms: promoting.arms.map((a) => ({ ...a, weight: 1 })),
+    };
+    expect(() => assertMayAutoPromote(writer, promoting, reweighted)).not.toThrow();
+    expect(() => assertMayAutoPromote(writer, promoting, snapshot())).not.toThrow();
+    expect(() => assertMayAutoPromote(writer, undefined, snapshot())).not.toThrow();
   });
 });

@@ -10,7 +10,7 @@ import {
 } from '@llmops/contracts';
 import { CompiledExperiment } from '@llmops/experiments';
 import { canonicalize } from '@llmops/hashing';
-import { ValidationFailedError, zodIssues } from '@llmops/platform';
+import { assertMayPromote, type Principal, ValidationFailedError, zodIssues } from '@llmops/platform';
 import { autoPromoteIssue } from './dto/arm-references';
 import type { ArmInput } from './dto/experiment-fields';
 import type { StartPhaseRequest } from './dto/start-phase.request';
@@ -106,6 +106,25 @@ export function assertAutoPromoteFits(
 ): void {
   const issue = autoPromoteIssue(decision, arms);
   if (issue) throw new ValidationFailedError([issue]);
+}
+
+/**
+ * 403 `forbidden` (the platform's `assertMayPromote`) unless the caller may move the alias that
+ * `next`'s policy would move on a winner, when this write gives it that promotion: `autoPromote` is
+ * new or names another alias, or the arms' prompt versions (the candidates) changed. A key without
+ * `prompts:promote`, or limited to other aliases, would otherwise move an alias it may not move.
+ * Writes that keep both (a description, weights, a new seed) or remove `autoPromote` need nothing.
+ */
+export function assertMayAutoPromote(
+  principal: Principal,
+  current: ExperimentSnapshot | undefined,
+  next: ExperimentSnapshot,
+): void {
+  const alias = next.decision?.autoPromote?.alias;
+  if (alias === undefined) return;
+  const candidates = (s: ExperimentSnapshot) => [...new Set(s.arms.map((a) => a.prompt.hash))].sort().join();
+  if (current?.decision?.autoPromote?.alias === alias && candidates(current) === candidates(next)) return;
+  assertMayPromote(principal, alias);
 }
 
 export function resolvedArms(arms: readonly ArmInput[], hashes: readonly string[]): Arm[] {

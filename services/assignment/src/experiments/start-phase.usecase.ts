@@ -6,6 +6,7 @@ import {
   applyPhase,
   type Arm,
   assertAutoPromoteFits,
+  assertMayAutoPromote,
   assertPhaseAllowed,
   resolvedArms,
 } from './experiment-rules';
@@ -46,6 +47,7 @@ export class StartPhaseUseCase {
         arms = resolvedArms(request.arms, hashes);
       }
       const { next, changes } = applyPhase(current, request, arms, now.toISOString());
+      assertMayAutoPromote(principal, current, next);
       if (changes.includes('layer') && next.layer)
         await assertLayerFree(this.repository, principal.project, key, next.layer);
       return { next, event: { type: 'updated', changes } };

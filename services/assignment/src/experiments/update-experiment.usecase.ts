@@ -5,6 +5,7 @@ import type { ExperimentCaller } from './experiment-caller';
 import {
   applyUpdate,
   assertAutoPromoteFits,
+  assertMayAutoPromote,
   assertUpdateAllowed,
   changedFields,
   type Arm,
@@ -52,6 +53,7 @@ export class UpdateExperimentUseCase {
         arms = resolvedArms(request.arms, hashes);
       }
       const next = applyUpdate(current, request, arms, now.toISOString());
+      assertMayAutoPromote(principal, current, next);
       if (changes.includes('layer') && next.layer)
         await assertLayerFree(this.repository, principal.project, key, next.layer);
       return { next, event: { type: 'updated', changes } };
