@@ -1,5 +1,6 @@
 import type { ExperimentSnapshot } from '@llmops/contracts';
 import { CompiledExperiment } from '@llmops/experiments';
+import { mulberry32 } from '@llmops/stats';
 import { expectEventually } from '@llmops/testing';
 import { LlmopsClient } from './client';
 import {
@@ -315,4 +316,51 @@ it('writes each queued exposure as the JSON item POST /v1/exposures takes, attri
   });
   expect(new Set(queued.map((q) => q.outcome.response.arm))).toEqual(new Set(['A', 'B']));
   expect(JSON.parse(exposuresJson([]))).toEqual({ items: [] });
+});
+
+it('writes exactly the text JSON.stringify writes for the same items, on random user ids and attributes', () => {
+  const random = mulberry32(20261206);
+  const pick = (n: number) => Math.floor(random() * n);
+  // Code points from every class JSON treats differently: controls, quotes and backslashes, ASCII,
+  // Latin-1, line separators, BMP and astral (surrogate pairs). Lone surrogates never reach the
+  // queue: user ids and attributes holding one are refused before assignment.
+  const alphabet = [0, 0x1f, 0x22, 0x5c, 0x41, 0x7f, 0xe9, 0x2028, 0x4e2d, 0x1f600];
+  const text = (max: number) =>
+    Array.from({ length: 1 + pick(max) }, () =>
+      String.fromCodePoint(alphabet[pick(alphabet.length)] + (random() < 0.5 ? 0 : pick(3))),
+    ).join('');
+  const targeted = new LocalExperiment(
+    new CompiledExperiment('default', experiment({ targeting: [] }) as unknown as ExperimentSnapshot),
+  );
+  const queued = Array.from({ length: 500 }, () => {
+    const attributes =
+      random() < 0.5
+        ? undefined
+        : Object.fromEntries(
+            Array.from({ length: pick(4) }, () => [
+              text(6),
+              [text(8), random() * 1e6 - 5e5, random() < 0.5][pick(3)],
+            ]),
+          );
+    const userId = text(12);
+    return new QueuedExposure(
+      targeted.assign(userId, attributes),
+      userId,
+      new Date(pick(2e12)).toISOString(),
+      attributes,
+    );
+  });
+  // The standard item, built as an object and serialized by JSON.stringify, in the field order the
+  // service's document gives.
+  const standard = JSON.stringify({
+    items: queued.map((q) => ({
+      experiment: q.outcome.response.experiment,
+      arm: q.outcome.response.arm,
+      phase: q.outcome.response.phase,
+      userId: q.userId,
+      assignedAt: q.assignedAt,
+      ...(q.attributes !== undefined && { attributes: q.attributes }),
+    })),
+  });
+  expect(exposuresJson(queued)).toBe(standard);
 });
