@@ -386,6 +386,31 @@ def test_a_batch_refused_as_a_whole_is_reported_by_flush(status):
     assert len(fake.stored) == 1
 
 
+def test_the_exposures_body_equals_the_json_of_encode_exposure_on_random_items():
+    import random
+
+    from llmops_client.ingestion import encode_exposure, exposures_json
+
+    rng = random.Random(20261206)
+    # Code points from every class JSON treats differently: controls, quotes and backslashes, ASCII,
+    # Latin-1, line separators, BMP and astral characters (lone surrogates are refused before queueing).
+    alphabet = [0, 0x1F, 0x22, 0x5C, 0x41, 0x7F, 0xE9, 0x2028, 0x4E2D, 0x1F600]
+
+    def text(most: int) -> str:
+        return "".join(chr(rng.choice(alphabet) + rng.randrange(3)) for _ in range(1 + rng.randrange(most)))
+
+    def attributes():
+        if rng.random() < 0.5:
+            return None
+        values = lambda: rng.choice([text(8), rng.uniform(-5e5, 5e5), rng.random() < 0.5, rng.randrange(100)])
+        return {text(6): values() for _ in range(rng.randrange(4))}
+
+    batch = [(text(8), text(12), text(6), rng.randrange(1, 5), rng.uniform(0, 2e9), attributes()) for _ in range(500)]
+    # Many items share a millisecond, where the formatted time is reused.
+    batch += [(e[0], e[1], e[2], e[3], 1796594400.25 + i * 1e-4, e[5]) for i, e in enumerate(batch[:50])]
+    assert json.loads(exposures_json(batch)) == {"items": [encode_exposure(e) for e in batch]}
+
+
 def test_the_exposures_body_is_the_json_of_its_items_written_directly():
     from llmops_client.ingestion import all_accepted, encode_exposure, exposures_json
 
