@@ -17,7 +17,7 @@ export const API_KEYS_PARTITIONS = 1;
 export const TOPICS = {
   /**
    * Immutable prompt versions. Producer: registry. Consumers: assignment (resolves arm prompt refs),
-   * analytics (labels prompt hashes).
+   * analytics (each version's model and sampling params, for the MLflow export).
    * Key: prompt name, so every version of one prompt is on one partition, in registration order
    * (version numbers are per name). Retention: delete, kept long (reference data; the registry's
    * database is the source of truth and can re-publish).
@@ -151,7 +151,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     compacted: false,
     key: 'Prompt name: all versions of a prompt on one partition, in registration order.',
     producer: 'registry',
-    consumers: ['registry'],
+    consumers: ['registry', 'analytics'],
     events: [EVENT_TYPES.promptVersionRegistered],
   },
   {
