@@ -3,7 +3,8 @@
  * from .ci/run's .local/mlflow-venv, or MLFLOW_TRACKING_URI): the demo's story played over the
  * services' APIs, exported on request, stopped (exported again automatically) and exported once
  * more; the runs read back through MLflow's REST API: one MLflow experiment, a parent decision run
- * and one run per arm with the results' numbers, never duplicated.
+ * and one run per arm with the results' numbers and its prompt version's model and sampling params,
+ * never duplicated.
  * Without MLflow this file is skipped (it says so); in CI (CI=true) its absence is a failure.
  */
 import { call, type PlatformUrls, runScenario, sameKey, type ScenarioResult } from '@llmops/demo';
@@ -265,6 +266,25 @@ withMlflow('MLflow export against a real MLflow server', () => {
     expect(runs.map((r) => r.info.run_id).sort()).toEqual(
       [first.parentRunId, ...first.runs.map((r) => r.runId)].sort(),
     );
+    // Each arm run holds the model and sampling params the demo registered for its prompt version,
+    // as analytics learnt them from the registry's version events.
+    for (const arm of ['A', 'B'] as const) {
+      const hash = scenario.hashes[arm];
+      const registered = await call<{ spec: { model: string; params: Record<string, unknown> } }>(
+        'GET',
+        `${urls.registry}/v1/prompts/summarizer/versions/${hash}`,
+        { key },
+      );
+      const run = runs.find((r) => r.info.run_id === first.runs.find((x) => x.arm === arm)!.runId)!;
+      expect(kv(run.data.params)).toMatchObject({
+        'prompt.name': 'summarizer',
+        'prompt.hash': hash,
+        model: registered.spec.model,
+        'params.temperature': String(registered.spec.params.temperature),
+        'params.max_tokens': String(registered.spec.params.max_tokens),
+      });
+      expect(kv(run.data.tags)['llmops.prompt.settings']).toBe('known');
+    }
     // One MLflow experiment of that name, holding just these runs.
     const named = await mlflow<{ experiments?: Array<{ name: string }> }>('POST', 'experiments/search', {
       filter: `name = 'default/${scenario.experiment}'`,

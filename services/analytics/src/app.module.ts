@@ -6,6 +6,7 @@ import type { AnalyticsConfig } from './config/analytics.config';
 import { DecisionsModule } from './decisions/decisions.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { MlflowModule } from './mlflow/mlflow.module';
+import { PromptsModule } from './prompts/prompts.module';
 import { ResultsModule } from './results/results.module';
 
 @Module({})
@@ -23,6 +24,7 @@ export class AppModule {
         MetricsModule,
         MlflowModule,
         DecisionsModule,
+        PromptsModule,
       ],
     };
   }

@@ -3,6 +3,7 @@ import { ConfigError, createServiceApp, runService } from '@llmops/platform';
 import { aggregationConsumer } from './aggregation/aggregation.consumer';
 import { AppModule } from './app.module';
 import { loadAnalyticsConfig } from './config/analytics.config';
+import { promptVersionsConsumer } from './prompts/prompt-versions.consumer';
 
 async function main(): Promise<void> {
   const config = loadAnalyticsConfig();
@@ -10,6 +11,7 @@ async function main(): Promise<void> {
     title: 'LLMOps analytics service',
     description: 'analytics service API',
     consumer: aggregationConsumer(config),
+    consumers: [promptVersionsConsumer(config)].filter((c) => c !== undefined),
   });
   await runService(app, config);
 }

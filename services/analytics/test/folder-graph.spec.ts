@@ -6,7 +6,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const SRC = join(__dirname, '../src');
-const LAYERS = ['config', 'domain', 'persistence', 'results', 'metrics', 'decisions', 'aggregation', 'mlflow'];
+const LAYERS = [
+  'config',
+  'domain',
+  'persistence',
+  'results',
+  'metrics',
+  'decisions',
+  'aggregation',
+  'prompts',
+  'mlflow',
+];
 
 it('each folder imports only from the folders before it', () => {
   const wrong: string[] = [];

@@ -32,10 +32,14 @@ export function analyticsTopicSpecs(prefix: string, configuredPartitions: number
   ];
 }
 
+/** Names this consumer's handlers apart from the prompt versions consumer's (two groups, one application). */
+export const AGGREGATION_TRANSPORT = Symbol('analytics-aggregation');
+
 /** The consumer's options; none when ANALYTICS_CONSUMER_ENABLED is off (a results-only replica). */
 export function aggregationConsumer(config: AnalyticsConfig): ServiceConsumerOptions | undefined {
   if (!config.ANALYTICS_CONSUMER_ENABLED) return undefined;
   return {
+    transportId: AGGREGATION_TRANSPORT,
     groupId: config.ANALYTICS_CONSUMER_GROUP,
     fromBeginning: config.ANALYTICS_FROM_BEGINNING,
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
@@ -54,22 +58,22 @@ export function aggregationConsumer(config: AnalyticsConfig): ServiceConsumerOpt
 export class AggregationConsumer {
   constructor(private readonly applyBatch: ApplyBatchUseCase) {}
 
-  @EventPattern(TOPICS.exposures)
+  @EventPattern(TOPICS.exposures, AGGREGATION_TRANSPORT)
   exposures(@Payload() messages: ConsumedMessage[], @Ctx() ctx: KafkaBatchContext) {
     return this.apply('exposures', messages, ctx);
   }
 
-  @EventPattern(TOPICS.generations)
+  @EventPattern(TOPICS.generations, AGGREGATION_TRANSPORT)
   generations(@Payload() messages: ConsumedMessage[], @Ctx() ctx: KafkaBatchContext) {
     return this.apply('generations', messages, ctx);
   }
 
-  @EventPattern(TOPICS.feedback)
+  @EventPattern(TOPICS.feedback, AGGREGATION_TRANSPORT)
   feedback(@Payload() messages: ConsumedMessage[], @Ctx() ctx: KafkaBatchContext) {
     return this.apply('feedback', messages, ctx);
   }
 
-  @EventPattern(TOPICS.experiments)
+  @EventPattern(TOPICS.experiments, AGGREGATION_TRANSPORT)
   experiments(@Payload() messages: ConsumedMessage[], @Ctx() ctx: KafkaBatchContext) {
     return this.apply('experiments', messages, ctx);
   }

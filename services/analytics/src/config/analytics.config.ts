@@ -5,6 +5,15 @@ import { z } from 'zod';
 export const analyticsConfigSchema = baseServiceConfig(3004, 'analytics').extend({
   /** One consumer group reads exposures, generations, feedback and experiments. */
   ANALYTICS_CONSUMER_GROUP: env.string('llmops-analytics'),
+  /**
+   * The consumer group of the registry's prompt versions (model and sampling params per version, for
+   * the MLflow export), shared by every replica. Empty = `<ANALYTICS_CONSUMER_GROUP>-prompts`.
+   */
+  ANALYTICS_PROMPTS_CONSUMER_GROUP: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]*$/, 'expected letters, digits, ".", "_" or "-"')
+    .max(200, 'expected at most 200 characters')
+    .default(''),
   /** Where a group with no committed offset starts (true: replay history, never skip data). */
   ANALYTICS_FROM_BEGINNING: env.bool(true),
   /**

@@ -1,7 +1,8 @@
 /**
  * Writes one experiment's current phase to MLflow (see mlflow-runs.ts for the shape): finds the
  * MLflow experiment by name and the phase's runs by tag, creates only what is missing, and logs the
- * current results into them. Re-exporting updates the same runs and never duplicates them. Exports
+ * current results into them, with the arms' prompt settings analytics knows (model, sampling params).
+ * Re-exporting updates the same runs and never duplicates them. Exports
  * of one experiment run one at a time in this process.
  */
 import { Inject, Injectable } from '@nestjs/common';
@@ -9,6 +10,7 @@ import { SERVICE_CONFIG } from '@llmops/platform';
 import type { AnalyticsConfig } from '../config/analytics.config';
 import type { ExperimentDoc } from '../persistence/analytics.schemas';
 import { ExperimentsRepository } from '../persistence/experiments.repository';
+import { PromptSettingsRepository } from '../persistence/prompt-settings.repository';
 import type { ReadPath } from '../persistence/read-path';
 import { GetResultsUseCase } from '../results/get-results.usecase';
 import { ExperimentNotFoundError } from '../results/results.errors';
@@ -27,6 +29,7 @@ export class ExportToMlflowUseCase {
   constructor(
     private readonly experiments: ExperimentsRepository,
     private readonly results: GetResultsUseCase,
+    private readonly promptSettings: PromptSettingsRepository,
     @Inject(SERVICE_CONFIG) config: Pick<AnalyticsConfig, 'MLFLOW_TRACKING_URI'>,
   ) {
     this.trackingUri = config.MLFLOW_TRACKING_URI ?? '';
@@ -61,7 +64,9 @@ export class ExportToMlflowUseCase {
     const client = this.client;
     if (!client) throw new MlflowNotConfiguredError();
     const results = await this.results.forExperiment(experiment, { window: 'all' }, path);
-    const plan = buildExportPlan(experiment, results);
+    const hashes = experiment.arms.flatMap((a) => (a.prompt ? [a.prompt.hash] : []));
+    const settings = await this.promptSettings.find(experiment.project, hashes, path);
+    const plan = buildExportPlan(experiment, results, settings);
     const experimentId = await client.ensureExperiment(plan.experimentName, plan.experimentTags);
     const existing = await client.runsTagged(experimentId, 'llmops.phase', String(plan.phase));
     const tagOf = (run: MlflowRun, key: string) => run.data.tags?.find((t) => t.key === key)?.value;

@@ -1,10 +1,12 @@
 import type { ExperimentDoc } from '../persistence/analytics.schemas';
 import type { ExperimentsRepository } from '../persistence/experiments.repository';
+import type { PromptSettingsRepository } from '../persistence/prompt-settings.repository';
 import type { GetResultsUseCase } from '../results/get-results.usecase';
 import type { ExperimentResults } from '../results/dto/results.response';
 import { ExportToMlflowUseCase } from './export-to-mlflow.usecase';
 import { MlflowNotConfiguredError } from './mlflow.errors';
-import { buildExportPlan, metricKey } from './mlflow-runs';
+import { promptSettings } from '../domain/prompt-settings';
+import { buildExportPlan, metricKey, MLFLOW_PARAM_VALUE_MAX, promptSettingsParams } from './mlflow-runs';
 
 const experiment: ExperimentDoc = {
   _id: 'team/summarizer',
@@ -188,6 +190,65 @@ describe('MLflow export plan', () => {
     expect(plan.arms[1].metrics).not.toHaveProperty('decision_p_value');
   });
 
+  it("logs each arm's prompt settings as params: model, params.<name> (JSON unless a string), other non-text fields", () => {
+    const spec = {
+      template: 'Summarize: {text}',
+      system: 'You are terse.',
+      fewShot: [{ input: 'a', output: 'b' }],
+      model: 'gpt-4o-mini',
+      params: { temperature: 0.7, max_tokens: 256, stop: ['\n\n'], seed: null, reasoning: 'low' },
+      responseFormat: { type: 'json_object' },
+    };
+    const settings = promptSettings(spec)!;
+    const plan = buildExportPlan(
+      experiment,
+      { ...results, decision } as unknown as ExperimentResults,
+      new Map([['b'.repeat(64), settings]]),
+    );
+    const [a, b] = plan.arms;
+    expect(b.params).toEqual({
+      arm: 'B',
+      control: 'false',
+      weight: '0.5',
+      'prompt.name': 'summarizer',
+      'prompt.hash': 'b'.repeat(64),
+      model: 'gpt-4o-mini',
+      'params.temperature': '0.7',
+      'params.max_tokens': '256',
+      'params.stop': '["\\n\\n"]',
+      'params.seed': 'null',
+      'params.reasoning': 'low',
+      responseFormat: '{"type":"json_object"}',
+    });
+    expect(b.tags['llmops.prompt.settings']).toBe('known');
+    // Arm A's version is not known to analytics: name and hash only, and the tag says so.
+    expect(a.params).not.toHaveProperty('model');
+    expect(Object.keys(a.params).filter((k) => k.startsWith('params.'))).toEqual([]);
+    expect(a.tags['llmops.prompt.settings']).toBe('unknown');
+  });
+
+  it('never logs prompt text, and leaves out settings longer than MLflow accepts', () => {
+    const messages = [{ role: 'user', content: 'Summarize: {text}' }];
+    expect(promptSettings({ messages, model: 'm' })).toEqual({ model: 'm', params: {}, other: {} });
+    expect(promptSettings({ template: 'x' })).toBeNull();
+    expect(promptSettings('not a spec')).toBeNull();
+    const tools = [{ name: 'search', description: 'x'.repeat(MLFLOW_PARAM_VALUE_MAX) }];
+    const { params, omitted } = promptSettingsParams(
+      promptSettings({ messages, model: 'm', params: { 'top k?': 5 }, tools })!,
+    );
+    expect(params).toEqual({ model: 'm', 'params.top k_': '5' });
+    expect(omitted).toEqual(['tools']);
+    const plan = buildExportPlan(
+      experiment,
+      results,
+      new Map([['a'.repeat(64), promptSettings({ messages, model: 'm', tools })!]]),
+    );
+    expect(plan.arms[0].tags).toMatchObject({
+      'llmops.prompt.settings': 'known',
+      'llmops.prompt.settings.omitted': 'tools',
+    });
+  });
+
   it('keeps metric keys within what MLflow accepts', () => {
     expect(metricKey('score.tone:formal?')).toBe('score.tone_formal_');
     expect(metricKey('a/b-c d_e.f')).toBe('a/b-c d_e.f');
@@ -202,9 +263,13 @@ describe('ExportToMlflowUseCase', () => {
     const getResults: Pick<GetResultsUseCase, 'forExperiment'> = {
       forExperiment: () => Promise.resolve(results),
     };
+    const promptSettings: Pick<PromptSettingsRepository, 'find'> = {
+      find: () => Promise.resolve(new Map()),
+    };
     const useCase = new ExportToMlflowUseCase(
       experiments as ExperimentsRepository,
       getResults as GetResultsUseCase,
+      promptSettings as PromptSettingsRepository,
       { MLFLOW_TRACKING_URI: undefined },
     );
     expect(useCase.enabled).toBe(false);

@@ -3,8 +3,11 @@
  * experiment (`<project>/<key>`), and per phase a parent run holding the decision plus one child run
  * per arm. Runs are found again by their tags (`llmops.phase`, `llmops.role`, `llmops.arm`), so a
  * re-export updates them. MLflow params are immutable, so only what never changes within a phase is
- * a param (the arm's prompt version, weight, control); everything else is a metric or a tag.
+ * a param (the arm's prompt version and its settings, weight, control); everything else is a metric
+ * or a tag.
  */
+import type { JsonValue } from '@llmops/contracts';
+import type { PromptSettings } from '../domain/prompt-settings';
 import type { ExperimentDoc } from '../persistence/analytics.schemas';
 import type { ExperimentResults } from '../results/dto/results.response';
 
@@ -32,6 +35,31 @@ export function metricKey(name: string): string {
   return name.replace(/[^A-Za-z0-9_\-./ ]/g, '_').slice(0, 250);
 }
 
+/** MLflow's limit on a param value (characters). */
+export const MLFLOW_PARAM_VALUE_MAX = 6000;
+
+/**
+ * A prompt version's settings as MLflow params: `model`, `params.<name>` per sampling param, and
+ * `<field>` per other non-text spec field (`responseFormat`, `tools`); values that are not strings
+ * are JSON. A value longer than MLflow accepts is left out and named in `omitted`.
+ */
+export function promptSettingsParams(settings: PromptSettings): {
+  params: Record<string, string>;
+  omitted: string[];
+} {
+  const params: Record<string, string> = {};
+  const omitted: string[] = [];
+  const add = (key: string, value: JsonValue) => {
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    if (text.length > MLFLOW_PARAM_VALUE_MAX) omitted.push(metricKey(key));
+    else params[metricKey(key)] = text;
+  };
+  add('model', settings.model);
+  for (const [name, value] of Object.entries(settings.params)) add(`params.${name}`, value);
+  for (const [field, value] of Object.entries(settings.other)) add(field, value);
+  return { params, omitted };
+}
+
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 function put(metrics: Record<string, number>, key: string, value: unknown): void {
@@ -55,7 +83,16 @@ function decisionTags(decision: ExperimentResults['decision']): Record<string, s
   return tags;
 }
 
-export function buildExportPlan(experiment: ExperimentDoc, results: ExperimentResults): MlflowExportPlan {
+/**
+ * `promptSettings`: the settings of the arms' prompt versions that analytics knows, by hash. An arm
+ * whose version is unknown (registered before analytics consumed the versions topic, or no longer in
+ * it) gets the prompt's name and hash only, and says so in its `llmops.prompt.settings` tag.
+ */
+export function buildExportPlan(
+  experiment: ExperimentDoc,
+  results: ExperimentResults,
+  promptSettings: ReadonlyMap<string, PromptSettings> = new Map(),
+): MlflowExportPlan {
   const decision = results.decision;
   const verdict = decision?.verdict ?? 'none';
   const common = {
@@ -68,11 +105,14 @@ export function buildExportPlan(experiment: ExperimentDoc, results: ExperimentRe
   const arms = results.arms.map((a): MlflowRunSpec => {
     const config = experiment.arms.find((x) => x.name === a.arm);
     const prompt = (config as { prompt?: { name: string; hash: string } } | undefined)?.prompt;
+    const settings = prompt ? promptSettings.get(prompt.hash) : undefined;
+    const fromSettings = settings ? promptSettingsParams(settings) : undefined;
     const params: Record<string, string> = {
       arm: a.arm,
       control: String(a.arm === results.control),
       ...(config ? { weight: String(config.weight) } : {}),
       ...(prompt ? { 'prompt.name': prompt.name, 'prompt.hash': prompt.hash } : {}),
+      ...fromSettings?.params,
     };
     const metrics: Record<string, number> = {};
     put(metrics, 'exposures', a.exposures);
@@ -126,7 +166,16 @@ export function buildExportPlan(experiment: ExperimentDoc, results: ExperimentRe
         'llmops.role': 'arm',
         'llmops.arm': a.arm,
         'llmops.control': String(a.arm === results.control),
-        ...(prompt ? { 'llmops.prompt.name': prompt.name, 'llmops.prompt.hash': prompt.hash } : {}),
+        ...(prompt
+          ? {
+              'llmops.prompt.name': prompt.name,
+              'llmops.prompt.hash': prompt.hash,
+              'llmops.prompt.settings': settings ? 'known' : 'unknown',
+            }
+          : {}),
+        ...(fromSettings?.omitted.length
+          ? { 'llmops.prompt.settings.omitted': fromSettings.omitted.join(',') }
+          : {}),
       },
     };
   });

@@ -108,7 +108,10 @@ export class MlflowClient {
     return r.run.info.run_id;
   }
 
-  /** Logs metrics (as a new point at `timestampMs`), params and tags; at most 1000 metrics a call. */
+  /**
+   * Logs metrics (as a new point at `timestampMs`), params and tags; MLflow takes at most 1000
+   * metrics and 100 params a call.
+   */
   async logBatch(
     runId: string,
     batch: { metrics: Record<string, number>; params: Record<string, string>; tags: Record<string, string> },
@@ -122,11 +125,13 @@ export class MlflowClient {
     }));
     const params = toList(batch.params);
     const tags = toList(batch.tags);
-    for (let i = 0; i === 0 || i < metrics.length; i += 1000) {
+    const calls = Math.max(1, Math.ceil(metrics.length / 1000), Math.ceil(params.length / 100));
+    for (let i = 0; i < calls; i++) {
       await this.call('POST', 'runs/log-batch', {
         run_id: runId,
-        metrics: metrics.slice(i, i + 1000),
-        ...(i === 0 ? { params, tags } : {}),
+        metrics: metrics.slice(i * 1000, (i + 1) * 1000),
+        params: params.slice(i * 100, (i + 1) * 100),
+        ...(i === 0 ? { tags } : {}),
       });
     }
   }

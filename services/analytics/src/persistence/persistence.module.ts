@@ -11,6 +11,11 @@ import { DecisionsRepository } from './decisions.repository';
 import { ExperimentsRepository } from './experiments.repository';
 import { ParkedFeedbackRepository } from './parked-feedback.repository';
 import { PlainBucketStore } from './plain-bucket.store';
+import {
+  PROMPT_SETTINGS,
+  PromptSettingsRepository,
+  PromptSettingsSchema,
+} from './prompt-settings.repository';
 import { migrateToProjects } from './projects.migration';
 import { migrateStoredFields } from './stored-fields.migration';
 import { VersionedBucketStore } from './versioned-bucket.store';
@@ -20,6 +25,7 @@ const repositories = [
   ExperimentsRepository,
   ParkedFeedbackRepository,
   DecisionsRepository,
+  PromptSettingsRepository,
 ];
 
 /** The bucket store the server supports, chosen once at boot (see BucketStore). */
@@ -33,7 +39,9 @@ async function bucketStore(buckets: Model<StoredBucket>, config: AnalyticsConfig
 
 /** The analytics models and repositories. At boot: stored-field and project migrations, then the indexes. */
 @Module({
-  imports: [MongooseModule.forFeature(ANALYTICS_MODELS)],
+  imports: [
+    MongooseModule.forFeature([...ANALYTICS_MODELS, { name: PROMPT_SETTINGS, schema: PromptSettingsSchema }]),
+  ],
   providers: [
     ...repositories,
     { provide: BUCKET_STORE, inject: [getModelToken(BUCKET), SERVICE_CONFIG], useFactory: bucketStore },

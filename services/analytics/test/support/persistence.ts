@@ -30,6 +30,12 @@ import {
 import { DecisionsRepository } from '../../src/persistence/decisions.repository';
 import { ExperimentsRepository } from '../../src/persistence/experiments.repository';
 import { PlainBucketStore } from '../../src/persistence/plain-bucket.store';
+import {
+  PROMPT_SETTINGS,
+  type PromptSettingsDoc,
+  PromptSettingsRepository,
+  PromptSettingsSchema,
+} from '../../src/persistence/prompt-settings.repository';
 import { migrateToProjects } from '../../src/persistence/projects.migration';
 import { migrateStoredFields } from '../../src/persistence/stored-fields.migration';
 import { VersionedBucketStore } from '../../src/persistence/versioned-bucket.store';
@@ -64,5 +70,8 @@ export async function openPersistence(
       ),
     experiments: new ExperimentsRepository(model<ExperimentDoc>(EXPERIMENT)),
     decisions: new DecisionsRepository(model<DecisionDoc>(DECISION)),
+    promptSettings: new PromptSettingsRepository(
+      connection.model<PromptSettingsDoc>(PROMPT_SETTINGS, PromptSettingsSchema),
+    ),
   };
 }
