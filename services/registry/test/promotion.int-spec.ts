@@ -42,7 +42,7 @@ interface AliasBody {
   version: number;
 }
 interface HistoryBody {
-  items: Array<{ rev: number; from: string | null; to: string; actor: string }>;
+  items: Array<{ rev: number; from: string | null; to: string; actor: string; movedAt: string }>;
 }
 
 /** Registers `count` versions of `name`; their hashes, version 1 first. */
@@ -194,31 +194,57 @@ describe('AliasMoveRepository.compareAndMove', () => {
     movedAt: new Date(),
   });
 
-  it('moves only from the expected target, leaves an alias at the target alone, and treats null as "absent"', async () => {
+  it('moves only from the expected rev, leaves an alias at the target alone, and treats rev 0 as "absent"', async () => {
     const repo = r.app.get(AliasMoveRepository);
     const [v1, v2, v3] = await versions('cas-basic', 3);
-    expect((await repo.compareAndMove(move('cas-basic', 'staging', v1, 1), null)).outcome).toBe('moved');
-    // null expects no alias; it exists now.
-    const absent = await repo.compareAndMove(move('cas-basic', 'staging', v2, 2), null);
+    expect((await repo.compareAndMove(move('cas-basic', 'staging', v1, 1), 0)).outcome).toBe('moved');
+    // 0 expects no alias; it exists now.
+    const absent = await repo.compareAndMove(move('cas-basic', 'staging', v2, 2), 0);
     expect(absent).toMatchObject({ outcome: 'refused', current: { to: v1, rev: 1 } });
-    const wrong = await repo.compareAndMove(move('cas-basic', 'staging', v2, 2), v3);
+    const wrong = await repo.compareAndMove(move('cas-basic', 'staging', v2, 2), 2);
     expect(wrong).toMatchObject({ outcome: 'refused', current: { to: v1 } });
-    const moved = await repo.compareAndMove(move('cas-basic', 'staging', v2, 2), v1);
+    const moved = await repo.compareAndMove(move('cas-basic', 'staging', v2, 2), 1);
     expect(moved).toMatchObject({ outcome: 'moved', move: { rev: 2, from: v1, fromVersion: 1, to: v2 } });
-    expect(await repo.compareAndMove(move('cas-basic', 'staging', v2, 2), v1)).toMatchObject({
+    expect(await repo.compareAndMove(move('cas-basic', 'staging', v2, 2), 1)).toMatchObject({
       outcome: 'unchanged',
       current: { rev: 2, to: v2 },
     });
     expect((await aliasOf('cas-basic', 'staging')).body).toMatchObject({ hash: v2, version: 2 });
+    // v3 and back to v2: the same version as at rev 2, but not the same rev.
+    expect((await moveAlias('cas-basic', 'staging', v3)).status).toBe(200);
+    expect((await moveAlias('cas-basic', 'staging', v2)).status).toBe(200);
+    const back = await repo.compareAndMove(move('cas-basic', 'staging', v1, 1), 2);
+    expect(back).toMatchObject({ outcome: 'refused', current: { rev: 4, to: v2 } });
+  });
+
+  it('asOf gives the move with the highest rev made at or before a time, null before the first', async () => {
+    const repo = r.app.get(AliasMoveRepository);
+    const [v1, v2] = await versions('as-of', 2);
+    const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+    const logged = (rev: number, to: string, toVersion: number, movedAt: Date) =>
+      repo.insert({
+        ...move('as-of', 'production', to, toVersion),
+        rev,
+        from: null,
+        fromVersion: null,
+        movedAt,
+      });
+    expect(await logged(1, v1, 1, t(10))).toBe('inserted');
+    expect(await logged(2, v2, 2, t(20))).toBe('inserted');
+    expect(await repo.asOf(DEFAULT_PROJECT, 'as-of', 'production', t(9))).toBeNull();
+    expect(await repo.asOf(DEFAULT_PROJECT, 'as-of', 'production', t(10))).toMatchObject({ rev: 1, to: v1 });
+    expect(await repo.asOf(DEFAULT_PROJECT, 'as-of', 'production', t(19))).toMatchObject({ rev: 1, to: v1 });
+    expect(await repo.asOf(DEFAULT_PROJECT, 'as-of', 'production', t(20))).toMatchObject({ rev: 2, to: v2 });
   });
 
   it('of concurrent moves from the same expected target, exactly one moves the alias', async () => {
     const repo = r.app.get(AliasMoveRepository);
     const [v1, v2, v3] = await versions('cas-race', 3);
     expect((await moveAlias('cas-race', 'production', v1)).status).toBe(200);
+    expect((await aliasOf('cas-race', 'production')).body).toMatchObject({ hash: v1 });
     const targets = Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? v2 : v3));
     const results = await Promise.all(
-      targets.map((to) => repo.compareAndMove(move('cas-race', 'production', to, to === v2 ? 2 : 3), v1)),
+      targets.map((to) => repo.compareAndMove(move('cas-race', 'production', to, to === v2 ? 2 : 3), 1)),
     );
     const winners = results.filter((x) => x.outcome === 'moved');
     expect(winners).toHaveLength(1);
@@ -342,6 +368,141 @@ describe('the promotion consumer', () => {
     expect((await decisionAudit()).length).toBe(2);
     expect(await metric('llmops_registry_promotion_refusals_total', 'reason="alias-moved"')).toBe(1);
     expect(await metric('llmops_registry_auto_promotions_total', 'outcome="promoted"')).toBe(1);
+  });
+});
+
+describe('the baseline and the compare-and-set', () => {
+  const refusedAudit = async (decisionId: string) =>
+    (await readAll(infra.kafkaBrokers.split(','), registryTopics(r.config).audit)).filter(
+      (e) => e.value.data.actor === `decision:${decisionId}`,
+    );
+
+  it('the baseline is the alias as of the phase start: a move made after the start but read later blocks the winner', async () => {
+    const promotions = r.app.get(PromotionRepository);
+    const [d1, d2, d3] = await versions('late-read', 3);
+    expect((await moveAlias('late-read', 'production', d1)).status).toBe(200);
+    const [atStart] = await historyOf('late-read', 'production');
+    // The phase started right then; the registry reads its snapshot only after a manual move.
+    const started = { ...experiment('late-read', 'late-read', [d1, d2]), updatedAt: atStart.movedAt };
+    expect((await moveAlias('late-read', 'production', d3)).status).toBe(200);
+    await publishRunning(started);
+    await expectEventually(async () =>
+      expect(await promotions.find(DEFAULT_PROJECT, 'late-read', 1)).toMatchObject({
+        expectedHash: d1,
+        expectedRev: 1,
+        startedAt: new Date(atStart.movedAt),
+      }),
+    );
+    const decision = winnerDecision(started);
+    await publishDecision(decision);
+    await expectEventually(async () =>
+      expect(await promotions.find(DEFAULT_PROJECT, 'late-read', 1)).toMatchObject({
+        outcome: 'refused',
+        reason: 'alias-moved',
+        expectedHash: d1,
+        actualHash: d3,
+        actualRev: 2,
+        auditPublished: true,
+      }),
+    );
+    expect((await aliasOf('late-read', 'production')).body).toMatchObject({ hash: d3 });
+  });
+
+  it('an alias moved away and back to the same version during the experiment blocks the winner', async () => {
+    const promotions = r.app.get(PromotionRepository);
+    const [e1, e2, e3] = await versions('round-trip', 3);
+    expect((await moveAlias('round-trip', 'production', e1)).status).toBe(200);
+    const started = experiment('round-trip', 'round-trip', [e1, e2]);
+    await publishRunning(started);
+    await expectEventually(async () =>
+      expect(await promotions.find(DEFAULT_PROJECT, 'round-trip', 1)).toMatchObject({
+        expectedHash: e1,
+        expectedRev: 1,
+      }),
+    );
+    expect((await moveAlias('round-trip', 'production', e3)).status).toBe(200);
+    expect((await moveAlias('round-trip', 'production', e1)).status).toBe(200);
+    const decision = winnerDecision(started);
+    await publishDecision(decision);
+    await expectEventually(async () =>
+      expect(await promotions.find(DEFAULT_PROJECT, 'round-trip', 1)).toMatchObject({
+        outcome: 'refused',
+        reason: 'alias-moved',
+        expectedHash: e1,
+        actualHash: e1,
+        actualRev: 3,
+        auditPublished: true,
+      }),
+    );
+    expect((await aliasOf('round-trip', 'production')).body).toMatchObject({ hash: e1 });
+    expect(await historyOf('round-trip', 'production')).toHaveLength(3);
+    const [audit] = await refusedAudit(decision.id);
+    expect(audit.value.data).toMatchObject({
+      action: 'alias.promotion-refused',
+      details: { reason: 'alias-moved', expected: e1, expectedRev: 1, actual: e1, actualRev: 3 },
+    });
+  });
+
+  it('a winner whose autoPromote alias no client may set is refused (invalid-alias), audited and counted', async () => {
+    const promotions = r.app.get(PromotionRepository);
+    const moves = r.app.get(AliasMoveRepository);
+    const [f1, f2] = await versions('odd-alias', 2);
+    const invalid = ['latest', '20260101', 'deadbeef'];
+    const before = await metric('llmops_registry_promotion_refusals_total', 'reason="invalid-alias"');
+    const decisions: ReturnType<typeof winnerDecision>[] = [];
+    for (const alias of invalid) {
+      const started = experiment(`odd-${alias}`, 'odd-alias', [f1, f2], alias);
+      await publishRunning(started);
+      await expectEventually(async () =>
+        expect(await promotions.find(DEFAULT_PROJECT, started.key, 1)).toMatchObject({ alias }),
+      );
+      decisions.push(winnerDecision(started));
+    }
+    // One without a baseline as well: the invalid alias is the reason given.
+    decisions.push(winnerDecision(experiment('odd-unseen', 'odd-alias', [f1, f2], 'latest')));
+    for (const decision of decisions) await publishDecision(decision);
+    await expectEventually(async () => {
+      for (const decision of decisions) {
+        expect(await promotions.find(DEFAULT_PROJECT, decision.data.experimentKey, 1)).toMatchObject({
+          outcome: 'refused',
+          reason: 'invalid-alias',
+          decisionId: decision.id,
+          auditPublished: true,
+        });
+      }
+    });
+    for (const alias of invalid) expect(await moves.current(DEFAULT_PROJECT, 'odd-alias', alias)).toBeNull();
+    for (const decision of decisions) {
+      expect((await refusedAudit(decision.id)).map((e) => e.value.data.details)).toEqual([
+        expect.objectContaining({ reason: 'invalid-alias', winner: f2 }),
+      ]);
+    }
+    expect(await metric('llmops_registry_promotion_refusals_total', 'reason="invalid-alias"')).toBe(
+      before + decisions.length,
+    );
+  });
+
+  it('tombstones on either topic are skipped, not dead-lettered', async () => {
+    const group = promotionGroup(r.config);
+    const topics = [topic(TOPICS.experiments), topic(TOPICS.experimentDecisions)];
+    const deadLettered = async () => {
+      let total = 0;
+      for (const t of topics)
+        total += await metric('llmops_dead_letter_messages_total', `group="${group}",topic="${t}"`);
+      return total;
+    };
+    const before = await deadLettered();
+    for (const t of topics) {
+      await producer.send({
+        topic: t,
+        acks: -1,
+        messages: [{ key: experimentTopicKey('tombstoned'), value: null }],
+      });
+    }
+    await promotionConsumerCaughtUp();
+    expect(await deadLettered()).toBe(before);
+    const dlq = await readAll(infra.kafkaBrokers.split(','), registryTopics(r.config).deadLetter);
+    expect(dlq.filter((e) => e.key === experimentTopicKey('tombstoned'))).toEqual([]);
   });
 });
 

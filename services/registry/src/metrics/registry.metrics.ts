@@ -65,7 +65,7 @@ export function registryMetrics(registry: Registry): RegistryMetrics {
     }),
     promotionRefusals: new Counter({
       name: 'llmops_registry_promotion_refusals_total',
-      help: 'Automatic promotions refused, by reason (alias-moved, no-baseline, baseline-mismatch, version-not-found)',
+      help: 'Automatic promotions refused, by reason (alias-moved, no-baseline, baseline-mismatch, version-not-found, invalid-alias)',
       labelNames: ['reason'],
       registers: [registry],
     }),

@@ -80,6 +80,19 @@ export class AliasMoveRepository implements OnModuleInit {
     return doc ? toAliasMove(doc) : null;
   }
 
+  /**
+   * Where the alias pointed at `at`: its move with the highest rev moved at or before then (null:
+   * it did not exist yet).
+   */
+  async asOf(project: string, name: string, alias: string, at: Date): Promise<AliasMove | null> {
+    const [doc] = await this.moves
+      .find({ project, name, alias, movedAt: { $lte: at } })
+      .sort({ rev: -1 })
+      .limit(1)
+      .toArray();
+    return doc ? toAliasMove(doc) : null;
+  }
+
   /** The compare-and-set: 'conflict' when another move already took `move.rev`. */
   async insert(move: NewAliasMove): Promise<'inserted' | 'conflict'> {
     try {
@@ -96,20 +109,20 @@ export class AliasMoveRepository implements OnModuleInit {
   }
 
   /**
-   * Moves the alias to `move.to` only while it points at `expected` (null: only while it does not
-   * exist). The write is one insert of rev = current rev + 1, and the unique index on
-   * (project, name, alias, rev) makes it conditional: it succeeds only if no other move took that
-   * rev since the alias was read at `expected`, on MongoDB and FerretDB alike. An alias already at
-   * the target is left alone (`unchanged`), whatever `expected` says.
+   * Moves the alias to `move.to` only while it is still at revision `expectedRev` (0: only while it
+   * does not exist), so any move since, even one back to the same version, refuses it. The write is
+   * one insert of rev = expectedRev + 1, and the unique index on (project, name, alias, rev) makes
+   * it conditional: it succeeds only if no other move took that rev, on MongoDB and FerretDB alike.
+   * An alias already at the target is left alone (`unchanged`), whatever its rev.
    */
-  async compareAndMove(move: ConditionalAliasMove, expected: string | null): Promise<CompareAndMoveResult> {
+  async compareAndMove(move: ConditionalAliasMove, expectedRev: number): Promise<CompareAndMoveResult> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const current = await this.current(move.project, move.name, move.alias);
       if (current?.to === move.to) return { outcome: 'unchanged', current };
-      if ((current?.to ?? null) !== expected) return { outcome: 'refused', current };
+      if ((current?.rev ?? 0) !== expectedRev) return { outcome: 'refused', current };
       const next: NewAliasMove = {
         ...move,
-        rev: (current?.rev ?? 0) + 1,
+        rev: expectedRev + 1,
         from: current?.to ?? null,
         fromVersion: current?.toVersion ?? null,
       };

@@ -13,6 +13,9 @@ export interface PromotionBaseline {
   readonly promptName: string;
   readonly alias: string;
   readonly expectedHash: string | null;
+  /** The alias's rev at the start; 0 when it did not exist. */
+  readonly expectedRev: number;
+  readonly startedAt: Date;
 }
 
 /** The outcome of a phase's winner decision. */
@@ -22,6 +25,7 @@ export interface PromotionDecision {
   readonly reason?: PromotionRefusalReason;
   readonly winnerHash: string;
   readonly actualHash?: string | null;
+  readonly actualRev?: number;
   readonly decidedAt: Date;
 }
 
@@ -29,6 +33,7 @@ export type Promotion = Partial<PromotionBaseline> &
   Partial<PromotionDecision> &
   Pick<PromotionBaseline, 'project' | 'experimentKey' | 'phase' | 'promptName' | 'alias'> & {
     readonly id: string;
+    readonly recordedAt?: Date;
     readonly auditPublished: boolean;
   };
 
@@ -41,6 +46,9 @@ function toPromotion(d: PromotionDocument): Promotion {
     promptName: d.promptName,
     alias: d.alias,
     ...(d.expectedHash !== undefined ? { expectedHash: d.expectedHash } : {}),
+    ...(d.expectedRev !== undefined ? { expectedRev: d.expectedRev } : {}),
+    ...(d.startedAt ? { startedAt: d.startedAt } : {}),
+    ...(d.recordedAt ? { recordedAt: d.recordedAt } : {}),
     ...(d.outcome
       ? {
           decisionId: d.decisionId,
@@ -48,6 +56,7 @@ function toPromotion(d: PromotionDocument): Promotion {
           ...(d.reason ? { reason: d.reason } : {}),
           winnerHash: d.winnerHash,
           ...(d.actualHash !== undefined ? { actualHash: d.actualHash } : {}),
+          ...(d.actualRev !== undefined ? { actualRev: d.actualRev } : {}),
           decidedAt: d.decidedAt,
         }
       : {}),
@@ -75,7 +84,7 @@ export class PromotionRepository {
     return doc ? toPromotion(doc) : null;
   }
 
-  /** Records where the alias pointed when the phase started; false when the phase already has a record. */
+  /** Records the alias as of the phase's start; false when the phase already has a record. */
   async recordBaseline(baseline: PromotionBaseline, recordedAt = new Date()): Promise<boolean> {
     return this.insertIfAbsent({
       _id: PromotionRepository.idOf(baseline.project, baseline.experimentKey, baseline.phase),
@@ -95,7 +104,7 @@ export class PromotionRepository {
 
   /** A refusal without a baseline: the record holds only the decision; false when the phase has a record. */
   async recordUnbasedRefusal(
-    phase: Omit<PromotionBaseline, 'expectedHash'>,
+    phase: Omit<PromotionBaseline, 'expectedHash' | 'expectedRev' | 'startedAt'>,
     decision: PromotionDecision,
   ): Promise<boolean> {
     return this.insertIfAbsent({

@@ -3,6 +3,7 @@ import { AuditTrail, auditActorId, LOGGER, NotFoundError } from '@llmops/platfor
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { RegistryCache } from '../cache/registry-cache';
+import { aliasNameProblem } from '../domain/ref';
 import { REGISTRY_METRICS, type RegistryMetrics } from '../metrics/registry.metrics';
 import { OutboxPublisher } from '../outbox/outbox.publisher';
 import { AliasMoveRepository } from '../persistence/alias-move.repository';
@@ -19,10 +20,11 @@ export type DecisionEvent = CloudEvent<typeof EVENT_TYPES.experimentDecision>;
 
 /**
  * Applies a `winner` decision whose policy has `autoPromote`: moves the policy's alias of the
- * winning prompt to the winning version, compare-and-set against where the alias pointed when the
+ * winning prompt to the winning version, compare-and-set against the alias's revision when the
  * phase started running (the baseline). The move is an ordinary alias move (history, alias-moved
  * event and audit record through the outbox) whose actor is `decision:<event id>`. An alias that
- * was moved since is left alone, and the refusal is recorded (the phase's record, an
+ * was moved since (even back to the same version), or whose name no client may set, is left alone,
+ * and the refusal is recorded (the phase's record, an
  * `alias.promotion-refused` audit record, `llmops_registry_promotion_refusals_total`). The phase's
  * outcome is written once, so a replayed decision changes nothing.
  */
@@ -61,9 +63,13 @@ export class PromoteWinnerUseCase {
       if (record.outcome === 'refused' && !record.auditPublished) await this.auditRefusal(record, event);
       return;
     }
-    if (!record || record.expectedHash === undefined) {
-      const refusal = decided('refused', { reason: 'no-baseline' });
-      if (await this.promotions.recordUnbasedRefusal(phase, refusal)) this.countRefusal('no-baseline');
+    const problem = aliasNameProblem(alias);
+    if (problem || !record || record.expectedHash === undefined) {
+      const reason = problem ? 'invalid-alias' : 'no-baseline';
+      if (record) return this.refuse(record, event, decided('refused', { reason }));
+      if (await this.promotions.recordUnbasedRefusal(phase, decided('refused', { reason }))) {
+        this.countRefusal(reason);
+      }
       return this.auditStored(project, data.experimentKey, data.phase, event);
     }
     if (record.promptName !== name || record.alias !== alias) {
@@ -76,13 +82,14 @@ export class PromoteWinnerUseCase {
     if (!target) return this.refuse(record, event, decided('refused', { reason: 'version-not-found' }));
 
     const actor = auditActorId({ decision: event.id, project });
+    const expectedRev = record.expectedRev ?? (await this.legacyExpectedRev(record));
     const result = await this.moves.compareAndMove(
       { project, name, alias, to: hash, toVersion: target.version.version, actor, movedAt: new Date() },
-      record.expectedHash,
+      expectedRev,
     );
     if (result.outcome === 'refused') {
-      const actual = result.current?.to ?? null;
-      return this.refuse(record, event, decided('refused', { reason: 'alias-moved', actualHash: actual }));
+      const actual = { actualHash: result.current?.to ?? null, actualRev: result.current?.rev ?? 0 };
+      return this.refuse(record, event, decided('refused', { reason: 'alias-moved', ...actual }));
     }
     if (result.outcome === 'moved') {
       this.cache.setAlias(project, name, alias, hash);
@@ -107,6 +114,12 @@ export class PromoteWinnerUseCase {
         'winner decision applied to the alias',
       );
     }
+  }
+
+  /** A baseline recorded without its rev stands for the alias as it was when it was recorded. */
+  private async legacyExpectedRev(record: Promotion): Promise<number> {
+    const at = record.recordedAt ?? new Date();
+    return (await this.moves.asOf(record.project, record.promptName, record.alias, at))?.rev ?? 0;
   }
 
   private async refuse(record: Promotion, event: DecisionEvent, refusal: PromotionDecision): Promise<void> {
@@ -140,7 +153,9 @@ export class PromoteWinnerUseCase {
         alias: record.alias,
         reason: record.reason,
         expected: record.expectedHash ?? null,
+        expectedRev: record.expectedRev ?? null,
         actual: record.actualHash ?? null,
+        actualRev: record.actualRev ?? null,
       },
       'automatic promotion refused',
     );
@@ -154,7 +169,9 @@ export class PromoteWinnerUseCase {
           phase: record.phase,
           reason: record.reason ?? null,
           expected: record.expectedHash ?? null,
+          expectedRev: record.expectedRev ?? null,
           actual: record.actualHash ?? null,
+          actualRev: record.actualRev ?? null,
           winner: record.winnerHash ?? null,
         },
       },

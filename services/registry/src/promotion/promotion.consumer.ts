@@ -77,7 +77,7 @@ export class PromotionConsumer {
       (type) => EXPERIMENT_EVENT_TYPES.includes(type),
       (event) => {
         const e = event as CloudEvent<ExperimentEventType>;
-        return this.baselines.execute(projectOf(e), e.data.experiment);
+        return this.baselines.execute(projectOf(e), e.data.experiment, e.data.changedAt);
       },
     );
   }
@@ -93,8 +93,9 @@ export class PromotionConsumer {
 }
 
 /**
- * Applies a partition batch in offset order. Records that are not events of the platform are
- * dead-lettered; events of other types are skipped. A failure propagates, so the platform retries
+ * Applies a partition batch in offset order. Tombstones (null values, e.g. from compaction tooling)
+ * and events of other types are skipped; records that are not events of the platform are
+ * dead-lettered. A failure propagates, so the platform retries
  * the batch (each step is idempotent).
  */
 async function applyInOrder(
@@ -104,7 +105,8 @@ async function applyInOrder(
 ): Promise<KafkaBatchHandlerResult> {
   const rejected: RejectedMessage[] = [];
   for (const message of messages) {
-    const parsed = safeParseEvent(message.value ?? '', { tolerateUnknownFields: true });
+    if (message.value === null) continue;
+    const parsed = safeParseEvent(message.value, { tolerateUnknownFields: true });
     if (!parsed.ok) rejected.push({ message, error: parsed.error.message });
     else if (wanted(parsed.event.type)) await apply(parsed.event);
   }
