@@ -1,13 +1,16 @@
 /**
  * Decision policies end to end in the analytics service (real Kafka + MongoDB): it evaluates every
  * running experiment with a policy and publishes `io.llmops.experiment.decision.v1` when a
- * verdict changes, with a deterministic id, and never when nothing changes.
+ * verdict changes, with a deterministic id, and never when nothing changes; a verdict published
+ * before a pause is published again on resume; with several treatments the p-values are
+ * Holm-adjusted.
  */
 import {
   createEvent,
   EVENT_TYPES,
   type ExperimentDecisionData,
   type ExperimentDecisionPolicyInput,
+  type ExperimentSnapshot,
   parseEvent,
   serializeEvent,
   TOPICS,
@@ -19,8 +22,10 @@ import {
   snapshot,
   startTopicReader,
   testInfra,
+  threeArms,
   type TopicReader,
 } from '@llmops/testing';
+import { holmAdjust } from '@llmops/stats';
 import type { Kafka, Producer } from 'kafkajs';
 import type { ExperimentResults } from '../src/results/dto/results.response';
 import { inject, startApp, type TestApp } from './support/app';
@@ -34,10 +39,20 @@ import {
   type Produced,
 } from './support/scenario';
 
-function experimentWithPolicy(key: string, decision: ExperimentDecisionPolicyInput): Produced {
+function experimentWithPolicy(
+  key: string,
+  decision: ExperimentDecisionPolicyInput,
+  overrides: Partial<ExperimentSnapshot> = {},
+  type:
+    | typeof EVENT_TYPES.experimentCreated
+    | typeof EVENT_TYPES.experimentStatusChanged = EVENT_TYPES.experimentCreated,
+): Produced {
   const ev = createEvent(
-    EVENT_TYPES.experimentCreated,
-    { experiment: { ...snapshot({ key, seed: key }), decision }, changedAt: new Date().toISOString() },
+    type,
+    {
+      experiment: { ...snapshot({ key, seed: key, ...overrides }), decision },
+      changedAt: new Date().toISOString(),
+    },
     { source: '/llmops/test' },
   );
   return { topic: 'e', key, value: serializeEvent(ev) };
@@ -230,5 +245,134 @@ describe('decision policies (real Kafka + MongoDB)', () => {
     } finally {
       await replay.close();
     }
+  });
+});
+
+describe('decision policies across a pause and with several treatments (real Kafka + MongoDB)', () => {
+  const infra = testInfra();
+  const groupId = `analytics-${infra.id}`;
+  let kafka: Kafka;
+  let producer: Producer;
+  let app: TestApp;
+  let reader: TopicReader;
+
+  const decisionsOf = (exp: string) =>
+    reader.records
+      .map((r) => {
+        const e = parseEvent(r.value);
+        return { key: r.key, id: e.id, data: e.data as ExperimentDecisionData };
+      })
+      .filter((d) => d.data.experimentKey === exp);
+
+  const results = async (target: TestApp, exp: string): Promise<ExperimentResults> => {
+    const res = await inject(target, `/v1/experiments/${exp}/results`);
+    expect(res.status).toBe(200);
+    return res.body as ExperimentResults;
+  };
+
+  beforeAll(async () => {
+    ({ kafka, producer } = await connectProducer(infra.kafkaBrokers));
+    await createTopics(kafka, infra.topicPrefix, 2);
+    app = await startApp(infra, groupId, { ANALYTICS_DECISION_INTERVAL_MS: '500' });
+    reader = await startTopicReader(
+      infra.kafkaBrokers,
+      topicName(TOPICS.experimentDecisions, infra.topicPrefix),
+    );
+    await produce(producer, infra.topicPrefix, [
+      experimentWithPolicy('same-variant', { primary: 'rating', direction: 'increase' }),
+      experimentWithPolicy('paused-winner', { primary: 'rating', direction: 'increase' }),
+      experimentWithPolicy(
+        'three-arms',
+        { primary: 'rating', direction: 'increase' },
+        { control: 'control', arms: threeArms([0.34, 0.33, 0.33]) },
+      ),
+    ]);
+    await expectEventually(async () => expect((await results(app, 'three-arms')).control).toBe('control'));
+    await produce(producer, infra.topicPrefix, [
+      ...ratings('same-variant', 'A', 20, 4),
+      ...ratings('same-variant', 'B', 20, 4),
+      ...ratings('paused-winner', 'A', 300, 3),
+      ...ratings('paused-winner', 'B', 300, 4.5),
+      ...ratings('three-arms', 'control', 20, 3),
+      ...ratings('three-arms', 'short', 20, 3.5),
+      ...ratings('three-arms', 'long', 20, 4),
+    ]);
+    await expectEventually(async () => expect(await groupLag(kafka, groupId, infra.topicPrefix)).toBe(0), {
+      timeoutMs: 60_000,
+    });
+  });
+
+  afterAll(async () => {
+    await reader?.stop();
+    await app?.close();
+    await producer?.disconnect();
+  });
+
+  it('with two treatment arms the results show Holm-adjusted p-values beside the raw ones', async () => {
+    const primary = await expectEventually(
+      async () => {
+        const p = (await results(app, 'three-arms')).decision?.primary;
+        expect(p?.map((x) => x.arm)).toEqual(['short', 'long']);
+        return p!;
+      },
+      { timeoutMs: 30_000 },
+    );
+    const raw = primary.map((p) => p.pValue as number);
+    const adjusted = primary.map((p) => p.adjustedPValue);
+    expect(adjusted).toEqual(holmAdjust(raw));
+    // Holm multiplies the smallest raw p-value by the number of treatments.
+    const smallest = raw.indexOf(Math.min(...raw));
+    expect(raw[smallest]).toBeGreaterThan(0);
+    expect(raw[smallest]).toBeLessThan(0.5);
+    expect(adjusted[smallest]).toBeCloseTo(2 * raw[smallest], 12);
+    expect(adjusted[smallest]).not.toBe(raw[smallest]);
+  });
+
+  it('a verdict published before a pause is withdrawn while paused and published again on resume', async () => {
+    await expectEventually(() => expect(decisionsOf('paused-winner')).toHaveLength(1), {
+      timeoutMs: 30_000,
+    });
+    const [first] = decisionsOf('paused-winner');
+    expect(first.data).toMatchObject({ verdict: 'winner', previousVerdict: null, winner: { arm: 'B' } });
+    const statusChange = (status: ExperimentSnapshot['status'], revision: number) =>
+      experimentWithPolicy(
+        'paused-winner',
+        { primary: 'rating', direction: 'increase' },
+        { status, revision },
+        EVENT_TYPES.experimentStatusChanged,
+      );
+
+    await produce(producer, infra.topicPrefix, [statusChange('paused', 2)]);
+    await expectEventually(
+      async () =>
+        expect((await results(app, 'paused-winner')).decision).toMatchObject({
+          verdict: 'winner',
+          publishedVerdict: null,
+          eventId: null,
+        }),
+      { timeoutMs: 30_000 },
+    );
+    // Several more evaluation rounds (every 500 ms) while paused publish nothing.
+    const pausedAt = Date.now();
+    await expectEventually(
+      async () =>
+        expect(Date.parse((await results(app, 'same-variant')).decision!.evaluatedAt)).toBeGreaterThan(
+          pausedAt + 2_000,
+        ),
+      { timeoutMs: 30_000 },
+    );
+    expect(decisionsOf('paused-winner')).toHaveLength(1);
+
+    await produce(producer, infra.topicPrefix, [statusChange('running', 3)]);
+    await expectEventually(() => expect(decisionsOf('paused-winner')).toHaveLength(2), {
+      timeoutMs: 30_000,
+    });
+    const again = decisionsOf('paused-winner')[1];
+    expect(again.id).toBe(first.id);
+    expect(again.data).toMatchObject({ verdict: 'winner', previousVerdict: null, winner: { arm: 'B' } });
+    expect((await results(app, 'paused-winner')).decision).toMatchObject({
+      publishedVerdict: 'winner',
+      eventId: first.id,
+    });
   });
 });

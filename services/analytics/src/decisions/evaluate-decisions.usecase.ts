@@ -4,6 +4,13 @@
  * changes. Order per experiment: evaluate, publish (awaited: the broker has the event), then store
  * the new state and verdict. A crash in between re-evaluates to the same verdict change, whose
  * event id (`experimentDecisionEventId`) is the same, so consumers that already applied it skip it.
+ *
+ * Replicas evaluate concurrently: a save is a compare-and-set on the revision the evaluation read,
+ * and an evaluation whose save is refused is dropped (the next round starts from the newer state).
+ *
+ * A paused experiment is not evaluated, and its phase's published verdict is withdrawn (the
+ * assignment service ignores decisions for an experiment that is not running), so on resume the
+ * current verdict is published again, with the same event id when it is the same change.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import {
@@ -26,9 +33,10 @@ import type { AnalyticsConfig } from '../config/analytics.config';
 import { AnalyticsMetrics } from '../metrics/analytics-metrics';
 import { AggregationRepository } from '../persistence/aggregation.repository';
 import type { ExperimentDoc } from '../persistence/analytics.schemas';
-import { decisionId, DecisionsRepository } from '../persistence/decisions.repository';
+import { DecisionsRepository } from '../persistence/decisions.repository';
 import { ExperimentsRepository } from '../persistence/experiments.repository';
 import { mergeArms } from '../results/compute-results';
+import { resolveWindow } from '../results/get-results.usecase';
 import { decisionArms, decisionEventData } from './decision-input';
 
 /** An experiment the evaluator can decide: running, with a policy and every arm's prompt version. */
@@ -54,13 +62,17 @@ export class EvaluateDecisionsUseCase {
     this.topic = topicName(TOPICS.experimentDecisions, config.KAFKA_TOPIC_PREFIX);
   }
 
-  /** One round over every decidable experiment; one experiment's failure does not stop the others. */
+  /**
+   * One round: evaluates every decidable experiment and withdraws the published verdicts of paused
+   * ones; one experiment's failure does not stop the others.
+   */
   async evaluateAll(now = new Date()): Promise<void> {
     const started = process.hrtime.bigint();
     const verdicts = new Map<string, DecisionVerdict>();
-    for (const experiment of (await this.experiments.findAll('background')).filter(isDecidable)) {
+    for (const experiment of await this.experiments.findAll('background')) {
       try {
-        verdicts.set(experiment._id, await this.evaluate(experiment, now));
+        if (isDecidable(experiment)) verdicts.set(experiment._id, await this.evaluate(experiment, now));
+        else if (experiment.status === 'paused' && experiment.decision) await this.withdraw(experiment);
       } catch (err) {
         this.logger.warn(
           { err, experiment: experiment._id },
@@ -80,9 +92,8 @@ export class EvaluateDecisionsUseCase {
     now = new Date(),
   ): Promise<DecisionVerdict> {
     const { project, key, phase, decision: policy } = experiment;
-    const fromMinute = Math.floor(
-      Date.parse(experiment.phaseStartedAt ?? new Date(0).toISOString()) / 60_000,
-    );
+    const { from } = resolveWindow({ window: 'all' }, experiment, now);
+    const fromMinute = Math.floor(from.getTime() / 60_000);
     const buckets = await this.aggregation.bucketsInWindow(
       project,
       key,
@@ -133,18 +144,45 @@ export class EvaluateDecisionsUseCase {
       published = evaluation.verdict;
       publishedEventId = id;
     }
-    await this.decisions.save({
-      _id: decisionId(project, key, phase),
-      project,
-      key,
-      phase,
-      state: evaluation.state,
-      verdict: evaluation.verdict,
-      published,
-      publishedEventId,
-      evaluation: data,
-      evaluatedAt,
-    });
+    const saved = await this.decisions.save(
+      {
+        project,
+        key,
+        phase,
+        state: evaluation.state,
+        verdict: evaluation.verdict,
+        published,
+        publishedEventId,
+        evaluation: data,
+        evaluatedAt,
+      },
+      previous?.revision ?? 0,
+    );
+    if (!saved) {
+      this.logger.info(
+        { experiment: experiment._id, phase, verdict: evaluation.verdict },
+        'decision saved by another evaluator first; this evaluation is dropped',
+      );
+    }
     return evaluation.verdict;
+  }
+
+  /** Withdraws the published verdict of a paused experiment's phase (see the file comment). */
+  private async withdraw(experiment: ExperimentDoc): Promise<void> {
+    const { project, key, phase } = experiment;
+    const current = await this.decisions.find(project, key, phase, 'background');
+    if (!current || current.published === null) return;
+    const { _id, decision: _decision, revision, ...fields } = current;
+    if (await this.decisions.save({ ...fields, published: null, publishedEventId: null }, revision)) {
+      this.logger.info(
+        {
+          experiment: experiment._id,
+          phase,
+          withdrawn: current.published,
+          eventId: current.publishedEventId,
+        },
+        'experiment paused: published verdict withdrawn, published again on resume',
+      );
+    }
   }
 }

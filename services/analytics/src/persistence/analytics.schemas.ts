@@ -115,10 +115,15 @@ ExperimentSchema.index({ project: 1 });
 /**
  * The decision of one experiment phase: the policy's running state (`@llmops/stats`' DecisionState,
  * passed back at the next evaluation), the last evaluation's statistics (what the results API shows)
- * and the verdict last published. Id: `<experimentScope(project, key)>|<phase>`.
+ * and the verdict last published, saved as insert-only revisions of `<experimentScope(project, key)>|<phase>`.
  */
 export interface DecisionDoc {
+  /** `<decision>^<revision>` (see DecisionsRepository). */
   _id: string;
+  /** `<project>/<key>|<phase>`: the phase this is a revision of. */
+  decision: string;
+  /** Counts the saves of this phase's decision from 1; a save writes the revision after the one it read. */
+  revision: number;
   project: string;
   key: string;
   phase: number;
@@ -137,6 +142,8 @@ export interface DecisionDoc {
 export const DecisionSchema = new Schema<DecisionDoc>(
   {
     _id: String,
+    decision: String,
+    revision: Number,
     project: String,
     key: String,
     phase: Number,
@@ -147,7 +154,8 @@ export const DecisionSchema = new Schema<DecisionDoc>(
   },
   options('decisions'),
 );
-// Read by _id only (the results API and the evaluator: one experiment's current phase).
+// The latest revision of one phase (the results API and the evaluator).
+DecisionSchema.index({ decision: 1, revision: -1 });
 
 export const BUCKET = 'Bucket';
 export const SEEN = 'ExposureSeen';
