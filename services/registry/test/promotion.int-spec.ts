@@ -22,8 +22,11 @@ import { expectEventually, testInfra } from '@llmops/testing';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { registryTopics } from '../src/outbox/registry-topics';
 import { promotionGroup } from '../src/promotion/promotion.consumer';
+import { getModelToken } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
 import { AliasMoveRepository } from '../src/persistence/alias-move.repository';
 import { PromotionRepository } from '../src/persistence/promotion.repository';
+import { PromotionDocument } from '../src/persistence/promotion.schema';
 import { type RegistryTestApp, startRegistry } from './support/registry-app';
 import { readAll } from './support/topic-reader';
 
@@ -480,6 +483,49 @@ describe('the baseline and the compare-and-set', () => {
     expect(await metric('llmops_registry_promotion_refusals_total', 'reason="invalid-alias"')).toBe(
       before + decisions.length,
     );
+  });
+
+  it('a baseline stored without its rev stands for the alias as of when it was recorded', async () => {
+    const promotions = r.app.get(PromotionRepository);
+    const model = r.app.get<Model<PromotionDocument>>(getModelToken(PromotionDocument.name));
+    const [g1, g2] = await versions('legacy-kept', 2);
+    const [h1, h2, h3] = await versions('legacy-moved', 3);
+    expect((await moveAlias('legacy-kept', 'production', g1)).status).toBe(200);
+    expect((await moveAlias('legacy-moved', 'production', h1)).status).toBe(200);
+    const [kept, moved] = [
+      experiment('legacy-kept', 'legacy-kept', [g1, g2]),
+      experiment('legacy-moved', 'legacy-moved', [h1, h2]),
+    ];
+    const recordedAt = new Date();
+    for (const [snapshot, expectedHash] of [
+      [kept, g1],
+      [moved, h1],
+    ] as const) {
+      await model.collection.insertOne({
+        _id: PromotionRepository.idOf(DEFAULT_PROJECT, snapshot.key, 1),
+        project: DEFAULT_PROJECT,
+        experimentKey: snapshot.key,
+        phase: 1,
+        promptName: snapshot.arms[0].prompt.name,
+        alias: 'production',
+        expectedHash,
+        recordedAt,
+      } as never);
+    }
+    expect((await moveAlias('legacy-moved', 'production', h3)).status).toBe(200);
+    expect((await moveAlias('legacy-moved', 'production', h1)).status).toBe(200);
+    await publishDecision(winnerDecision(kept));
+    await publishDecision(winnerDecision(moved));
+    await expectEventually(async () => {
+      expect(await promotions.find(DEFAULT_PROJECT, 'legacy-kept', 1)).toMatchObject({ outcome: 'promoted' });
+      expect(await promotions.find(DEFAULT_PROJECT, 'legacy-moved', 1)).toMatchObject({
+        outcome: 'refused',
+        reason: 'alias-moved',
+        actualRev: 3,
+      });
+    });
+    expect((await aliasOf('legacy-kept', 'production')).body).toMatchObject({ hash: g2 });
+    expect((await aliasOf('legacy-moved', 'production')).body).toMatchObject({ hash: h1 });
   });
 
   it('tombstones on either topic are skipped, not dead-lettered', async () => {
