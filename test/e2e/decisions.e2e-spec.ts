@@ -313,6 +313,21 @@ describe('decisions: automatic stop and guarded promotion', () => {
     const topic = topicName(TOPICS.experimentDecisions, infra.topicPrefix);
     const decisions = await readTopicToEnd(infra.kafkaBrokers, topic);
     expect(decisions.length).toBeGreaterThanOrEqual(3);
+    // Each experiment stopped on the verdict it should: the stop's actor names the decision event.
+    const verdicts = new Map(
+      decisions.map((d) => {
+        const event = JSON.parse(String(d.value)) as { id: string; data: { verdict: string } };
+        return [`decision:${event.id}`, event.data.verdict];
+      }),
+    );
+    const stoppedBy = (await audit())
+      .filter((r) => r.action === 'experiment.stopped')
+      .map((r) => [r.resource, verdicts.get(r.actor)]);
+    expect(Object.fromEntries(stoppedBy)).toEqual({
+      'latency-guard': 'guardrail-breach',
+      'promote-winner': 'winner',
+      'blocked-winner': 'winner',
+    });
     const kafka = new Kafka({ brokers: infra.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
     await producer.connect();
