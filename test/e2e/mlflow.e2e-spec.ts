@@ -230,7 +230,7 @@ withMlflow('MLflow export against a real MLflow server', () => {
         expect(m.decision_p_value).toBeGreaterThanOrEqual(0);
         expect(m.decision_p_value).toBeLessThanOrEqual(1);
         expect(m.decision_adjusted_p_value).toBeCloseTo(m.decision_p_value, 12);
-        expect(m['guardrail.latencyMs_breached']).toBe(0);
+        expect(m['guardrail.latencyMs maxRelativeIncrease_0.5_breached']).toBe(0);
       } else {
         expect(m.rating_p_value).toBeUndefined();
         expect(m.decision_p_value).toBeUndefined();

@@ -146,11 +146,13 @@ export function buildExportPlan(
       put(metrics, `${m}_sequential_p_value`, c.sequential.pValue);
     }
     // The decision's always-valid p-values: the primary metric's and each guardrail's breach test.
+    // Guardrails are keyed by their identity (metric and margin, `=` becoming `_`): two guardrails
+    // on one metric keep separate keys.
     const d = decision?.primary.find((x) => x.arm === a.arm);
     put(metrics, 'decision_p_value', d?.pValue);
     put(metrics, 'decision_adjusted_p_value', d?.adjustedPValue);
     for (const g of decision?.guardrails.filter((x) => x.arm === a.arm) ?? []) {
-      const m = g.metric.replace(/^score:/, 'score.');
+      const m = g.guardrail.replace(/^score:/, 'score.');
       put(metrics, `guardrail.${m}_breach_p_value`, g.breachPValue);
       put(metrics, `guardrail.${m}_breach_adjusted_p_value`, g.adjustedBreachPValue);
       put(metrics, `guardrail.${m}_breached`, g.breached ? 1 : 0);
