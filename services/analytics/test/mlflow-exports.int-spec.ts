@@ -1,7 +1,10 @@
 /**
  * The automatic MLflow export's bookkeeping on the real MongoDB-wire server: one claim per stopped
  * experiment revision however many replicas race for it, a failed export retried at the next look,
- * a crashed exporter's claim taken over after its lease, and a new revision exported again.
+ * a crashed exporter's claim taken over after its lease, and a new revision exported again; and the
+ * phase runs record: one creator of a phase's MLflow runs among concurrent exporters, checked
+ * against the real MLflow server (MLFLOW_TRACKING_URI, set by the jest global setup when MLflow is
+ * installed; skipped without it).
  */
 import { testInfra } from '@llmops/testing';
 import { createConnection, type Connection } from 'mongoose';
@@ -13,7 +16,11 @@ import {
   ExperimentsRepository,
 } from '../src/persistence/experiments.repository';
 import type { MlflowExportResult } from '../src/mlflow/dto/mlflow-export.response';
-import type { ExportToMlflowUseCase } from '../src/mlflow/export-to-mlflow.usecase';
+import { ExportToMlflowUseCase } from '../src/mlflow/export-to-mlflow.usecase';
+import { MlflowClient } from '../src/mlflow/mlflow.client';
+import type { PromptSettingsRepository } from '../src/persistence/prompt-settings.repository';
+import type { GetResultsUseCase } from '../src/results/get-results.usecase';
+import type { ExperimentResults } from '../src/results/dto/results.response';
 import { MlflowExportScheduler } from '../src/mlflow/mlflow-export.scheduler';
 import {
   exportClaimId,
@@ -21,6 +28,7 @@ import {
   type MlflowExportDoc,
   MlflowExportSchema,
   MlflowExportsRepository,
+  phaseRunsId,
 } from '../src/mlflow/mlflow-exports.repository';
 
 const infra = testInfra();
@@ -138,4 +146,127 @@ it('exports each stopped revision once, retries a failed export, and exports a n
   await experiments.applySnapshots([snapshot('stopped-1', 3, 'stopped')]);
   expect(await b.exportStopped()).toBe(1);
   expect(exporter.exported).toContain('stopped-1@3');
+});
+
+describe('phase runs record', () => {
+  it('lets exactly one of many concurrent claimers create the runs, the others read its run ids', async () => {
+    const id = phaseRunsId('default/claim-race', 1);
+    const won = await Promise.all(Array.from({ length: 10 }, () => exports.claimPhase(id, '7', new Date())));
+    expect(won.filter(Boolean)).toHaveLength(1);
+    expect(await exports.phaseRuns(id)).toMatchObject({ mlflowExperimentId: '7', parentRunId: null });
+    await exports.storePhaseRuns(id, 'parent', [{ arm: 'A', runId: 'run-a' }]);
+    expect(await exports.phaseRuns(id)).toMatchObject({
+      parentRunId: 'parent',
+      arms: [{ arm: 'A', runId: 'run-a' }],
+    });
+    // Stored runs are never released, taken over or expired as revision claims are.
+    await exports.releasePhase(id);
+    expect(await exports.takeOverPhase((await exports.phaseRuns(id))!, new Date())).toBe(false);
+    await exports.expire(new Date(Date.now() + 3_600_000), 1);
+    expect((await exports.phaseRuns(id))?.parentRunId).toBe('parent');
+  });
+
+  it('hands a crashed claimer’s phase to exactly one of the exporters taking it over', async () => {
+    const id = phaseRunsId('default/claim-crashed', 1);
+    expect(await exports.claimPhase(id, '7', new Date(Date.now() - 3_600_000))).toBe(true);
+    const held = (await exports.phaseRuns(id))!;
+    const took = await Promise.all(Array.from({ length: 5 }, () => exports.takeOverPhase(held, new Date())));
+    expect(took.filter(Boolean)).toHaveLength(1);
+  });
+});
+
+const trackingUri = process.env.MLFLOW_TRACKING_URI;
+const withMlflow = trackingUri ? describe : describe.skip;
+
+withMlflow('export to a real MLflow server', () => {
+  const key = `race-${Date.now()}`;
+  const experiment: ExperimentDoc = {
+    _id: `default/${key}`,
+    project: 'default',
+    key,
+    revision: 1,
+    status: 'running',
+    control: 'A',
+    arms: [
+      { name: 'A', weight: 0.5 },
+      { name: 'B', weight: 0.5 },
+    ] as ExperimentDoc['arms'],
+    phase: 1,
+    phaseStartedAt: null,
+    stoppedAt: null,
+    updatedAt: new Date().toISOString(),
+  };
+  const arm = (name: string) => ({
+    arm: name,
+    exposures: 10,
+    generations: 10,
+    latencyMs: { p50: 100, p95: 150, p99: null },
+    costPerRequestUsd: null,
+    costUsd: null,
+    tokens: { total: 0 },
+    rating: { n: 10, mean: 4, sd: 1, ci95: [3.5, 4.5] },
+    thumbs: { n: 0, rate: null, ci95: null },
+    scores: {},
+    corrections: 0,
+    comments: 0,
+  });
+  const results = {
+    window: { from: '2026-12-01T00:00:00.000Z', to: '2026-12-02T00:00:00.000Z' },
+    control: 'A',
+    arms: [arm('A'), arm('B')],
+    comparisons: [],
+    srm: { pValue: 0.5, mismatch: false },
+    sampleSize: { metric: 'rating', neededPerArm: 100, reached: false },
+    decision: null,
+  } as unknown as ExperimentResults;
+
+  /** One analytics process's exporter (its own in-process queue), sharing the database and MLflow. */
+  const exporter = () =>
+    new ExportToMlflowUseCase(
+      {} as ExperimentsRepository,
+      { forExperiment: () => Promise.resolve(results) } as unknown as GetResultsUseCase,
+      { find: () => Promise.resolve(new Map()) } as unknown as PromptSettingsRepository,
+      exports,
+      { MLFLOW_TRACKING_URI: trackingUri },
+    );
+
+  const activeRuns = async (experimentId: string) =>
+    new MlflowClient(trackingUri!).runsTagged(experimentId, 'llmops.phase', '1');
+
+  it('creates one parent run and one run per arm when two processes export a new experiment at once', async () => {
+    const [a, b] = await Promise.all([
+      exporter().export(experiment, 'request'),
+      exporter().export(experiment, 'background'),
+    ]);
+    expect(a.created + b.created).toBe(3);
+    expect(b.parentRunId).toBe(a.parentRunId);
+    expect(b.runs).toEqual(a.runs);
+    const runs = await activeRuns(a.mlflowExperimentId);
+    expect(runs).toHaveLength(3);
+    const record = await exports.phaseRuns(phaseRunsId(experiment._id, 1));
+    expect(record).toMatchObject({ mlflowExperimentId: a.mlflowExperimentId, parentRunId: a.parentRunId });
+
+    // Runs created before the record existed are found by tag and adopted, not duplicated.
+    await connection.collection('mlflow_exports').deleteOne({ _id: phaseRunsId(experiment._id, 1) } as never);
+    const again = await exporter().export(experiment, 'request');
+    expect(again.created).toBe(0);
+    expect(again.parentRunId).toBe(a.parentRunId);
+    expect(await activeRuns(a.mlflowExperimentId)).toHaveLength(3);
+  }, 60_000);
+
+  it('records the phase again when MLflow no longer has its stored runs', async () => {
+    const id = phaseRunsId(experiment._id, 1);
+    const before = await exporter().export(experiment, 'request');
+    await exports.dropPhase(id, (await exports.phaseRuns(id))!.claimedAt);
+    expect(await exports.claimPhase(id, before.mlflowExperimentId, new Date())).toBe(true);
+    await exports.storePhaseRuns(id, 'gone-parent', [
+      { arm: 'A', runId: 'gone-a' },
+      { arm: 'B', runId: 'gone-b' },
+    ]);
+    const after = await exporter().export(experiment, 'request');
+    expect(after.parentRunId).toBe(before.parentRunId);
+    expect(after.runs).toEqual(before.runs);
+    expect(await exports.phaseRuns(id)).toMatchObject({ parentRunId: before.parentRunId });
+    expect(await activeRuns(before.mlflowExperimentId)).toHaveLength(3);
+  }, 60_000);
 });

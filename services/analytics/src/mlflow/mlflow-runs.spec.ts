@@ -5,6 +5,7 @@ import type { GetResultsUseCase } from '../results/get-results.usecase';
 import type { ExperimentResults } from '../results/dto/results.response';
 import { ExportToMlflowUseCase } from './export-to-mlflow.usecase';
 import { MlflowNotConfiguredError } from './mlflow.errors';
+import type { MlflowExportsRepository } from './mlflow-exports.repository';
 import { promptSettings } from '../domain/prompt-settings';
 import { buildExportPlan, metricKey, MLFLOW_PARAM_VALUE_MAX, promptSettingsParams } from './mlflow-runs';
 
@@ -104,7 +105,7 @@ const decision = {
   ],
   guardrails: [
     {
-      guardrail: 'latency',
+      guardrail: 'latencyMs maxRelativeIncrease=0.1',
       metric: 'latencyMs',
       arm: 'B',
       breachPValue: 0.6,
@@ -167,9 +168,9 @@ describe('MLflow export plan', () => {
       rating_sequential_p_value: 0.01,
       decision_p_value: 0.004,
       decision_adjusted_p_value: 0.008,
-      'guardrail.latencyMs_breach_p_value': 0.6,
-      'guardrail.latencyMs_breach_adjusted_p_value': 0.9,
-      'guardrail.latencyMs_breached': 0,
+      'guardrail.latencyMs maxRelativeIncrease_0.1_breach_p_value': 0.6,
+      'guardrail.latencyMs maxRelativeIncrease_0.1_breach_adjusted_p_value': 0.9,
+      'guardrail.latencyMs maxRelativeIncrease_0.1_breached': 0,
     });
     // Nulls are left out (MLflow metrics are numbers), never written as 0 or NaN.
     expect(b.metrics).not.toHaveProperty('latency_p50_ms');
@@ -249,6 +250,39 @@ describe('MLflow export plan', () => {
     });
   });
 
+  it('keys guardrail metrics by guardrail, so two guardrails on one metric never overwrite each other', () => {
+    const guardrail = decision.guardrails[0];
+    const withTwo = {
+      ...results,
+      decision: {
+        ...decision,
+        guardrails: [
+          {
+            ...guardrail,
+            guardrail: 'latencyMs maxRelativeIncrease=0.1',
+            breachPValue: 0.01,
+            breached: true,
+          },
+          {
+            ...guardrail,
+            guardrail: 'latencyMs maxAbsoluteIncrease=200',
+            breachPValue: 0.7,
+            breached: false,
+          },
+        ],
+      },
+    } as unknown as ExperimentResults;
+    const b = buildExportPlan(experiment, withTwo).arms.find((r) => r.arm === 'B')!;
+    expect(b.metrics).toMatchObject({
+      'guardrail.latencyMs maxRelativeIncrease_0.1_breached': 1,
+      'guardrail.latencyMs maxRelativeIncrease_0.1_breach_p_value': 0.01,
+      'guardrail.latencyMs maxAbsoluteIncrease_200_breached': 0,
+      'guardrail.latencyMs maxAbsoluteIncrease_200_breach_p_value': 0.7,
+    });
+    expect(Object.keys(b.metrics).filter((k) => k.startsWith('guardrail.'))).toHaveLength(6);
+    for (const key of Object.keys(b.metrics)) expect(key).toMatch(/^[A-Za-z0-9_\-./ ]+$/);
+  });
+
   it('keeps metric keys within what MLflow accepts', () => {
     expect(metricKey('score.tone:formal?')).toBe('score.tone_formal_');
     expect(metricKey('a/b-c d_e.f')).toBe('a/b-c d_e.f');
@@ -270,6 +304,7 @@ describe('ExportToMlflowUseCase', () => {
       experiments as ExperimentsRepository,
       getResults as GetResultsUseCase,
       promptSettings as PromptSettingsRepository,
+      {} as MlflowExportsRepository,
       { MLFLOW_TRACKING_URI: undefined },
     );
     expect(useCase.enabled).toBe(false);

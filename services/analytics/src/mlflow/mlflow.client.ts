@@ -136,6 +136,11 @@ export class MlflowClient {
     }
   }
 
+  /** Marks the run deleted (searches for active runs no longer find it). */
+  async deleteRun(runId: string): Promise<void> {
+    await this.call('POST', 'runs/delete', { run_id: runId });
+  }
+
   async finishRun(runId: string, endTimeMs: number): Promise<void> {
     await this.call('POST', 'runs/update', { run_id: runId, status: 'FINISHED', end_time: endTimeMs });
   }
