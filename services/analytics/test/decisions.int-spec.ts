@@ -309,10 +309,13 @@ describe('decision policies across a pause and with several treatments (real Kaf
   });
 
   it('with two treatment arms the results show Holm-adjusted p-values beside the raw ones', async () => {
+    // An evaluation may run before every rating is applied; wait for one that has seen the effect
+    // (running minima only go down), where Holm's doubling of the smallest p-value stays below 1.
     const primary = await expectEventually(
       async () => {
         const p = (await results(app, 'three-arms')).decision?.primary;
         expect(p?.map((x) => x.arm)).toEqual(['short', 'long']);
+        expect(Math.min(...p!.map((x) => x.pValue as number))).toBeLessThan(0.5);
         return p!;
       },
       { timeoutMs: 30_000 },
@@ -323,7 +326,6 @@ describe('decision policies across a pause and with several treatments (real Kaf
     // Holm multiplies the smallest raw p-value by the number of treatments.
     const smallest = raw.indexOf(Math.min(...raw));
     expect(raw[smallest]).toBeGreaterThan(0);
-    expect(raw[smallest]).toBeLessThan(0.5);
     expect(adjusted[smallest]).toBeCloseTo(2 * raw[smallest], 12);
     expect(adjusted[smallest]).not.toBe(raw[smallest]);
   });
