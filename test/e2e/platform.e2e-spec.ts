@@ -510,7 +510,11 @@ describe('the whole platform end to end', () => {
       'services/identity/README.md',
       'services/datasets/README.md',
     ].map((f) => join(root, f));
-    const examples = files.flatMap(extractCurlExamples);
+    // The MLflow export needs a tracking server, which these services are not given:
+    // test/e2e/mlflow.e2e-spec.ts runs that route against a real one.
+    const examples = files
+      .flatMap(extractCurlExamples)
+      .filter((ex) => !ex.command.includes('/export/mlflow'));
     expect(examples.length).toBeGreaterThanOrEqual(30);
     for (const ex of examples) {
       const where = `${ex.file.replace(`${root}/`, '')}:${ex.line}`;
