@@ -266,36 +266,6 @@ export function validateEvent(value: unknown, options: ParseEventOptions = {}): 
   return result.event;
 }
 
-/** Like `parseEvent`, but returns the error instead of throwing. */
-export function safeParseEvent(
-  raw: string | Uint8Array,
-  options: ParseEventOptions = {},
-): SafeParseEventResult {
-  const text =
-    typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    return {
-      ok: false,
-      error: new ContractValidationError([{ path: '', message: `malformed JSON: ${reason}` }]),
-    };
-  }
-  return safeValidateEvent(value, options);
-}
-
-/**
- * Parses a Kafka record value (JSON text or bytes) into a typed event; switch on `event.type` to narrow
- * `event.data`. Throws `ContractValidationError` for malformed JSON, an unknown type or invalid data.
- */
-export function parseEvent(raw: string | Uint8Array, options: ParseEventOptions = {}): AnyCloudEvent {
-  const result = safeParseEvent(raw, options);
-  if (!result.ok) throw result.error;
-  return result.event;
-}
-
 /** Narrowing helper: `isEventOfType(event, EVENT_TYPES.feedbackSubmitted)`. */
 export function isEventOfType<T extends EventType>(
   event: AnyCloudEvent,

@@ -22,6 +22,7 @@ export * from './events/dataset-snapshot-created.event';
 export * from './events/experiment-decision.event';
 export * from './catalog';
 export * from './envelope';
+export * from './parse-event';
 export * from './json-schema';
 export * from './asyncapi';
 export * from './decision';
