@@ -3,10 +3,11 @@ import { MetricsModule } from '../metrics/metrics.module';
 import { PersistenceModule } from '../persistence/persistence.module';
 import { AggregationConsumer } from './aggregation.consumer';
 import { ApplyBatchUseCase } from './apply-batch.usecase';
+import { ParkedRetentionScheduler } from './parked-retention.scheduler';
 
 @Module({
   imports: [PersistenceModule, MetricsModule],
-  providers: [ApplyBatchUseCase],
+  providers: [ApplyBatchUseCase, ParkedRetentionScheduler],
   controllers: [AggregationConsumer],
 })
 export class AggregationModule {}

@@ -138,6 +138,13 @@ export class ApplyBatchUseCase {
     this.states.clear();
   }
 
+  /** Forgets, in every cached partition, the parked feedback received before `cutoff` (ISO time). */
+  forgetParkedBefore(cutoff: string): number {
+    let forgotten = 0;
+    for (const state of this.states.values()) forgotten += state.forgetParkedBefore(cutoff);
+    return forgotten;
+  }
+
   private async stateFor(part: number, role: SourceKind, firstOffset: number): Promise<PartitionState> {
     const cached = this.states.get(part);
     const expected = cached?.expected.get(role);

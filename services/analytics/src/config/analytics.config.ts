@@ -29,6 +29,16 @@ export const analyticsConfigSchema = baseServiceConfig(3004, 'analytics').extend
   ANALYTICS_BUCKET_STORE: z.enum(['auto', 'plain', 'versioned']).default('auto'),
   /** Run the Kafka consumer in this process (false: API-only replica). */
   ANALYTICS_CONSUMER_ENABLED: env.bool(true),
+  /**
+   * Parked (unattributed) feedback received longer ago than this is deleted and forgotten: a
+   * generation consumed later no longer applies it. 0 keeps parked feedback forever.
+   */
+  ANALYTICS_PARKED_RETENTION_HOURS: env.int(168, 0, 87_600),
+  /**
+   * How often each consuming replica purges parked feedback past the retention: one delete per
+   * sweep, which scans the collection on FerretDB.
+   */
+  ANALYTICS_PARKED_SWEEP_INTERVAL_MS: env.int(300_000, 1_000, 86_400_000),
   /** Sample-size guidance per arm (reference design: 200 minimum, 500 recommended). */
   ANALYTICS_MIN_PER_ARM: env.int(200, 2),
   ANALYTICS_RECOMMENDED_PER_ARM: env.int(500, 2),

@@ -149,4 +149,21 @@ export class PartitionState {
     list.sort((a, b) => a.offset - b.offset);
     this.pendingByRequest.set(key, list);
   }
+
+  /**
+   * Forgets the parked feedback received before `cutoff` (an ISO time, compared as a string like the
+   * retention's delete of the documents); returns how many were forgotten.
+   */
+  forgetParkedBefore(cutoff: string): number {
+    let forgotten = 0;
+    for (const [key, list] of this.pendingByRequest) {
+      const kept = list.filter((p) => p.receivedAt >= cutoff);
+      if (kept.length === list.length) continue;
+      for (const p of list) if (p.receivedAt < cutoff) this.pendingIds.delete(p._id);
+      forgotten += list.length - kept.length;
+      if (kept.length === 0) this.pendingByRequest.delete(key);
+      else this.pendingByRequest.set(key, kept);
+    }
+    return forgotten;
+  }
 }

@@ -33,6 +33,8 @@ export class AnalyticsMetrics {
   readonly events: Counter<'type' | 'outcome'>;
   readonly mongoCommands: Counter<string>;
   readonly unattributed: Gauge<string>;
+  readonly parkedPurged: Counter<string>;
+  readonly parkedStored: Gauge<string>;
   readonly refreshSeconds: Gauge<string>;
   readonly scoreValuesDropped: Gauge<'experiment'>;
   readonly seriesExported: Gauge<string>;
@@ -116,12 +118,21 @@ export class AnalyticsMetrics {
     });
     this.mongoCommands = new Counter({
       name: 'llmops_analytics_mongo_writes_total',
-      help: 'MongoDB write commands sent by the aggregation (one insert per collection per batch at most, plus the periodic delete of superseded bucket versions)',
+      help: 'MongoDB write commands sent by the aggregation (one insert per collection per batch at most, plus the periodic deletes of superseded bucket versions and of parked feedback past its retention)',
       registers: [registry],
     });
     this.unattributed = gauge(
       'llmops_analytics_feedback_unattributed',
       'Feedback naming no arm whose generation has not been seen (parked, listed by GET /v1/feedback/unattributed)',
+    );
+    this.parkedPurged = new Counter({
+      name: 'llmops_analytics_parked_feedback_purged_total',
+      help: 'Parked feedback documents deleted by the retention sweep (received longer ago than ANALYTICS_PARKED_RETENTION_HOURS)',
+      registers: [registry],
+    });
+    this.parkedStored = gauge(
+      'llmops_analytics_parked_feedback_documents',
+      'Parked feedback documents stored (every project, attributed later or not), as of the last retention sweep',
     );
     this.refreshSeconds = gauge(
       'llmops_analytics_metrics_refresh_seconds',

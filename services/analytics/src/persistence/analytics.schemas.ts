@@ -83,6 +83,8 @@ export const PendingSchema = new Schema<PendingDoc>(
 PendingSchema.index({ part: 1 });
 // Unattributed pages: find({ project, (feedbackId, revision) > cursor }).sort({ feedbackId, revision, receivedAt }).
 PendingSchema.index({ project: 1, feedbackId: 1, revision: 1, receivedAt: 1 });
+// Retention sweep: deleteMany({ receivedAt: { $lt: cutoff } }).
+PendingSchema.index({ receivedAt: 1 });
 
 export const ArmSeenSchema = new Schema<ArmSeenDoc>(
   { ...owned, exp: String, arm: String },

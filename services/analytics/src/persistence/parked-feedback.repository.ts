@@ -48,6 +48,20 @@ export class ParkedFeedbackRepository {
       .toArray();
   }
 
+  /**
+   * Deletes every parked document received before `cutoff` (an ISO time; `receivedAt` compared as
+   * stored) in one command; returns how many were deleted.
+   */
+  async deleteReceivedBefore(cutoff: string): Promise<number> {
+    const res = await collectionFor(this.pending, 'background').deleteMany({ receivedAt: { $lt: cutoff } });
+    return res.deletedCount;
+  }
+
+  /** Parked documents stored, of every project (the collection's count, not a scan where it can avoid one). */
+  storedCount(): Promise<number> {
+    return collectionFor(this.pending, 'background').estimatedDocumentCount();
+  }
+
   /** Every parked document of every project (a full read). */
   allParked(path: ReadPath): Promise<ParkedFeedback[]> {
     return collectionFor(this.pending, path).find({}, { projection: PARKED }).toArray();
