@@ -137,13 +137,13 @@ export function generationEvent(
 }
 
 export function feedbackEvent(
-  data: Omit<FeedbackSubmittedInput, 'source' | 'timestamp' | 'receivedAt'> & { at: Date },
+  data: Omit<FeedbackSubmittedInput, 'source' | 'timestamp' | 'receivedAt'> & { at: Date; receivedAt?: Date },
   project?: string,
 ): Produced {
-  const { at, ...rest } = data;
+  const { at, receivedAt = at, ...rest } = data;
   const ev = createEvent(
     EVENT_TYPES.feedbackSubmitted,
-    { ...rest, source: 'user', timestamp: at.toISOString(), receivedAt: at.toISOString() },
+    { ...rest, source: 'user', timestamp: at.toISOString(), receivedAt: receivedAt.toISOString() },
     { ...SRC, project },
   );
   return { topic: 'f', key: data.requestId, value: serializeEvent(ev) };

@@ -1,0 +1,140 @@
+/**
+ * Retention of parked feedback against real Kafka and the MongoDB-wire server: feedback whose
+ * generation has not arrived is deleted and forgotten once its `receivedAt` is older than
+ * ANALYTICS_PARKED_RETENTION_HOURS, counted in /metrics, and a generation arriving afterwards does
+ * not apply it; feedback within the horizon stays listed and is applied by its generation.
+ */
+import { expectEventually, testInfra } from '@llmops/testing';
+import type { Kafka, Producer } from 'kafkajs';
+import type { ExperimentResults } from '../src/results/dto/results.response';
+import { inject, startApp, type TestApp } from './support/app';
+import {
+  connectProducer,
+  createTopics,
+  experimentEvent,
+  feedbackEvent,
+  generationEvent,
+  groupLag,
+  produce,
+} from './support/scenario';
+
+const RETENTION_HOURS = 168;
+/** How long the older feedback stays within the horizon once produced: enough to consume and list it. */
+const EXPIRES_IN_MS = 45_000;
+
+/** The value of series `name` in a /metrics text (with labels starting with `labels`), or null. */
+function metric(text: string, name: string, labels = ''): number | null {
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const series = labels ? `${escape(name)}\\{${escape(labels)}[^}]*\\}` : `${escape(name)}(\\{[^}]*\\})?`;
+  const m = new RegExp(`^${series} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[m.length - 1]) : null;
+}
+
+describe('parked feedback retention (real Kafka + MongoDB)', () => {
+  const infra = testInfra();
+  const groupId = `analytics-${infra.id}`;
+  let kafka: Kafka;
+  let producer: Producer;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    ({ kafka, producer } = await connectProducer(infra.kafkaBrokers));
+    await createTopics(kafka, infra.topicPrefix);
+    app = await startApp(infra, groupId, {
+      ANALYTICS_PARKED_RETENTION_HOURS: String(RETENTION_HOURS),
+      ANALYTICS_PARKED_SWEEP_INTERVAL_MS: '1000',
+    });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await producer?.disconnect();
+  });
+
+  const settle = () =>
+    expectEventually(async () => expect(await groupLag(kafka, groupId, infra.topicPrefix)).toBe(0), {
+      timeoutMs: 60_000,
+      intervalMs: 300,
+    });
+  const listed = async () =>
+    ((await inject(app, '/v1/feedback/unattributed')).body as { items: Array<{ feedbackId: string }> }).items
+      .map((i) => i.feedbackId)
+      .sort();
+  const metrics = async () => (await inject(app, '/metrics')).text;
+
+  it('purges parked feedback past the horizon, counts it, and a later generation does not apply it', async () => {
+    const exp = 'retention-exp';
+    const at = new Date(Date.now() - 60_000);
+    // Received just inside the horizon: it crosses it while the service holds it parked in memory.
+    const expiresAt = Date.now() + EXPIRES_IN_MS;
+    const oldReceivedAt = new Date(expiresAt - RETENTION_HOURS * 3_600_000);
+    await produce(producer, infra.topicPrefix, [
+      experimentEvent(
+        exp,
+        [
+          { name: 'c', weight: 1 },
+          { name: 't', weight: 1 },
+        ],
+        'c',
+      ),
+      feedbackEvent({
+        feedbackId: 'ret-old',
+        requestId: 'ret-r-old',
+        rating: 1,
+        revision: 1,
+        edit: null,
+        at,
+        receivedAt: oldReceivedAt,
+      }),
+      feedbackEvent({
+        feedbackId: 'ret-fresh',
+        requestId: 'ret-r-fresh',
+        rating: 5,
+        revision: 1,
+        edit: null,
+        at,
+      }),
+    ]);
+    await settle();
+    // Both parked and listed while within the horizon.
+    expect(await listed()).toEqual(['ret-fresh', 'ret-old']);
+    expect(Date.now()).toBeLessThan(expiresAt);
+    expect(metric(await metrics(), 'llmops_analytics_events_total', 'type="feedback",outcome="parked"')).toBe(
+      2,
+    );
+
+    // Past the horizon: deleted (gone from the list), counted, and the stored count drops to the fresh one.
+    await expectEventually(
+      async () => {
+        expect(await listed()).toEqual(['ret-fresh']);
+        const text = await metrics();
+        expect(metric(text, 'llmops_analytics_parked_feedback_purged_total')).toBe(1);
+        expect(metric(text, 'llmops_analytics_parked_feedback_documents')).toBe(1);
+        expect(metric(text, 'llmops_analytics_feedback_unattributed')).toBe(1);
+      },
+      { timeoutMs: EXPIRES_IN_MS + 60_000, intervalMs: 500 },
+    );
+    expect(Date.now()).toBeGreaterThanOrEqual(expiresAt);
+
+    // The purged feedback's generation: counted as a generation, its feedback not applied (the
+    // partition state that parked it is still cached, so this also proves it was forgotten there).
+    await produce(producer, infra.topicPrefix, [generationEvent('ret-r-old', exp, 't', at, 10, 0, [1, 1])]);
+    await settle();
+    let res = (await inject(app, `/v1/experiments/${exp}/results`)).body as ExperimentResults;
+    expect(res.arms.find((a) => a.arm === 't')).toMatchObject({ generations: 1, rating: { n: 0 } });
+    expect(
+      metric(await metrics(), 'llmops_analytics_events_total', 'type="feedback",outcome="resolved"'),
+    ).toBeNull();
+
+    // The fresh feedback's generation applies it, in the same partition state.
+    await produce(producer, infra.topicPrefix, [generationEvent('ret-r-fresh', exp, 't', at, 10, 0, [1, 1])]);
+    await settle();
+    res = (await inject(app, `/v1/experiments/${exp}/results`)).body as ExperimentResults;
+    expect(res.arms.find((a) => a.arm === 't')).toMatchObject({ generations: 2, rating: { n: 1, mean: 5 } });
+    expect(
+      metric(await metrics(), 'llmops_analytics_events_total', 'type="feedback",outcome="resolved"'),
+    ).toBe(1);
+    expect(await listed()).toEqual([]);
+    expect(metric(await metrics(), 'llmops_analytics_parked_feedback_purged_total')).toBe(1);
+  });
+});
