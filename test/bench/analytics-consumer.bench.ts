@@ -229,7 +229,7 @@ function describeScale(run: ScaleRun): void {
     const count = Object.values(assigned).reduce((n, parts) => n + parts.length, 0);
     const seconds = (r.lastAt - r.firstAt) / 1000;
     console.log(
-      `  ${r.clientId}: ${count} partitions assigned (${perTopic || 'none'}); ${r.events} events in ${seconds.toFixed(2)} s` +
+      `  ${r.clientId}: ${count} partitions assigned (${perTopic || 'none'}), ${r.handled.length} handled; ${r.events} events in ${seconds.toFixed(2)} s` +
         ` (${(r.events / Math.max(seconds, 1e-3)).toFixed(0)}/s, ${r.redelivered} redelivered), cpu ${(r.cpuMicros / Math.max(1, r.events)).toFixed(0)} µs/event`,
     );
   }
