@@ -119,6 +119,13 @@ export interface BatchConsumerOptions {
   logger: Logger;
   metrics?: ConsumerMetrics;
   consumerConfig?: Partial<ConsumerConfig>;
+  /**
+   * Partition batches handled at once (default 1). Batches of one partition NUMBER never run at
+   * once, whatever their topic: with the co-partition assigner a member holds partition p of every
+   * topic, and handlers may keep state per partition number (analytics does). So more than 1 helps
+   * only while another partition number's batch waits on its database.
+   */
+  partitionsConsumedConcurrently?: number;
   /** Fault-injection hook for tests: runs after the handler succeeded, before the commit. */
   beforeCommit?: (info: CommitInfo) => Promise<void>;
   /** Called after every commit (tests and freshness metrics use it). */
@@ -165,6 +172,8 @@ export class BatchConsumer {
   private readonly backoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly check: ComponentCheck;
+  /** Per partition number: the end of the last batch queued for it (concurrent consumption only). */
+  private readonly lanes = new Map<number, Promise<void>>();
   private readonly state: ConsumerProgress = { lag: null, lastProgressAt: Date.now(), stalled: false };
 
   constructor(
@@ -243,8 +252,11 @@ export class BatchConsumer {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => this.onBatch(payload),
+      partitionsConsumedConcurrently: Math.max(1, this.options.partitionsConsumedConcurrently ?? 1),
+      eachBatch: (payload) =>
+        (this.options.partitionsConsumedConcurrently ?? 1) > 1
+          ? this.inLane(payload.batch.partition, () => this.onBatch(payload))
+          : this.onBatch(payload),
     });
   }
 
@@ -281,6 +293,22 @@ export class BatchConsumer {
       return;
     }
     this.restarting = false;
+  }
+
+  /** Runs `work` after every batch of the same partition number queued before it. */
+  private async inLane(partition: number, work: () => Promise<void>): Promise<void> {
+    const before = this.lanes.get(partition);
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    const tail = before ? before.then(() => mine) : mine;
+    this.lanes.set(partition, tail);
+    try {
+      await before;
+      await work();
+    } finally {
+      done();
+      if (this.lanes.get(partition) === tail) this.lanes.delete(partition);
+    }
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
