@@ -1,7 +1,7 @@
 /**
  * The analytics consumer as the benchmarks run it: the service's ApplyBatchUseCase behind the
- * platform BatchConsumer, configured like services/analytics/src/aggregation/aggregation.consumer.ts
- * (co-partition assigner, 4 MiB per partition, two attempts), on the repositories of
+ * platform BatchConsumer, with the options the service gives its consumer (`aggregationConsumer` of
+ * its default configuration: assigner, fetch size, attempts, concurrency), on the repositories of
  * `openPersistence`. The consumer benchmark runs one in its own process and two in worker processes
  * (analytics-consumer-worker.ts) for the scale-out figure.
  */
@@ -22,6 +22,8 @@ import {
   ApplyBatchUseCase,
   type TopicRole,
 } from '../../../services/analytics/src/aggregation/apply-batch.usecase';
+import { aggregationConsumer } from '../../../services/analytics/src/aggregation/aggregation.consumer';
+import { loadAnalyticsConfig } from '../../../services/analytics/src/config/analytics.config';
 import { topicsFor } from '../../../services/analytics/test/support/scenario';
 import type { openPersistence } from '../../../services/analytics/test/support/persistence';
 
@@ -32,7 +34,7 @@ export interface ConsumerSetup {
   prefix: string;
   groupId: string;
   persistence: Persistence;
-  /** The group's assigner (default: the service's co-partition assigner). */
+  /** The group's assigner (default: the service's, the co-partition assigner). */
   assigner?: PartitionAssigner;
   /** Runs before each handler call. */
   before?: (messages: ConsumedMessage[], ctx: BatchContext) => void;
@@ -56,18 +58,23 @@ export async function startAnalyticsConsumer(s: ConsumerSetup): Promise<BatchCon
     [topicName(TOPICS.feedback, s.prefix), 'feedback'],
     [topicName(TOPICS.experiments, s.prefix), 'experiments'],
   ]);
+  const service = aggregationConsumer(
+    loadAnalyticsConfig({ KAFKA_BROKERS: '127.0.0.1:9092', MONGODB_URI: 'mongodb://127.0.0.1:27017' }),
+  );
+  if (!service) throw new Error('the analytics consumer is disabled by default');
+  // What the service's KafkaBatchServer takes itself (topics from its handlers, prefix, transport).
+  const { topics: _specs, topicPrefix: _prefix, transportId: _transport, ...options } = service;
   const consumer = new BatchConsumer(s.kafka, {
+    ...options,
     groupId: s.groupId,
     topics: Object.values(topicsFor(s.prefix)),
     fromBeginning: true,
     deadLetterTopic: topicName(TOPICS.deadLetter, s.prefix),
     logger,
     metrics: consumerMetrics(new Registry()),
-    maxAttempts: 2,
-    retryBackoffMs: 200,
     consumerConfig: {
-      partitionAssigners: [s.assigner ?? coPartitionAssigner],
-      maxBytesPerPartition: 4 * 1024 * 1024,
+      ...options.consumerConfig,
+      ...(s.assigner ? { partitionAssigners: [s.assigner] } : {}),
     },
     handler: async (messages, ctx) => {
       s.before?.(messages, ctx);
