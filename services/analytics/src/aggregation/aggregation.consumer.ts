@@ -32,6 +32,13 @@ export function analyticsTopicSpecs(prefix: string, configuredPartitions: number
   ];
 }
 
+/**
+ * Partition batches applied at once. The platform consumer keeps batches of one partition number
+ * (the partition state they share) one at a time, so this only overlaps one partition's database
+ * writes with another's parsing and planning.
+ */
+export const AGGREGATION_PARTITIONS_CONCURRENTLY = 4;
+
 /** Names this consumer's handlers apart from the prompt versions consumer's (two groups, one application). */
 export const AGGREGATION_TRANSPORT = Symbol('analytics-aggregation');
 
@@ -51,6 +58,7 @@ export function aggregationConsumer(config: AnalyticsConfig): ServiceConsumerOpt
     retryBackoffMs: 200,
     stallAfterMs: config.KAFKA_CONSUMER_STALL_SECONDS * 1_000,
     consumerConfig: { partitionAssigners: [coPartitionAssigner], maxBytesPerPartition: 4 * 1024 * 1024 },
+    partitionsConsumedConcurrently: AGGREGATION_PARTITIONS_CONCURRENTLY,
   };
 }
 
