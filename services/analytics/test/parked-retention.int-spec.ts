@@ -103,13 +103,13 @@ describe('parked feedback retention (real Kafka + MongoDB)', () => {
       2,
     );
 
-    // Past the horizon: deleted (gone from the list), counted, and the stored count drops to the fresh one.
+    // Past the horizon: deleted (gone from the list), counted, and the partition holds the fresh one only.
     await expectEventually(
       async () => {
         expect(await listed()).toEqual(['ret-fresh']);
         const text = await metrics();
         expect(metric(text, 'llmops_analytics_parked_feedback_purged_total')).toBe(1);
-        expect(metric(text, 'llmops_analytics_parked_feedback_documents')).toBe(1);
+        expect(metric(text, 'llmops_analytics_parked_feedback_held')).toBe(1);
         expect(metric(text, 'llmops_analytics_feedback_unattributed')).toBe(1);
       },
       { timeoutMs: EXPIRES_IN_MS + 60_000, intervalMs: 500 },

@@ -138,11 +138,18 @@ export class ApplyBatchUseCase {
     this.states.clear();
   }
 
-  /** Forgets, in every cached partition, the parked feedback received before `cutoff` (ISO time). */
-  forgetParkedBefore(cutoff: string): number {
+  /**
+   * Forgets, in every cached partition, the parked feedback received before `cutoff` (ISO time);
+   * returns how many it forgot and how many the cached partitions still hold.
+   */
+  forgetParkedBefore(cutoff: string): { forgotten: number; held: number } {
     let forgotten = 0;
-    for (const state of this.states.values()) forgotten += state.forgetParkedBefore(cutoff);
-    return forgotten;
+    let held = 0;
+    for (const state of this.states.values()) {
+      forgotten += state.forgetParkedBefore(cutoff);
+      held += state.pendingIds.size;
+    }
+    return { forgotten, held };
   }
 
   private async stateFor(part: number, role: SourceKind, firstOffset: number): Promise<PartitionState> {

@@ -13,17 +13,16 @@ const INTERVAL_MS = 60_000;
 /** The scheduler over recording fakes of what it calls; `env` overrides the retention settings. */
 async function scheduler(env: Record<string, string> = {}) {
   const calls: string[] = [];
-  const parked: Pick<ParkedFeedbackRepository, 'deleteReceivedBefore' | 'storedCount'> = {
+  const parked: Pick<ParkedFeedbackRepository, 'deleteReceivedBefore'> = {
     deleteReceivedBefore: (cutoff) => {
       calls.push(`delete ${cutoff}`);
       return Promise.resolve(3);
     },
-    storedCount: () => Promise.resolve(7),
   };
   const applyBatch: Pick<ApplyBatchUseCase, 'forgetParkedBefore'> = {
     forgetParkedBefore: (cutoff) => {
       calls.push(`forget ${cutoff}`);
-      return 2;
+      return { forgotten: 2, held: 7 };
     },
   };
   const metrics = new AnalyticsMetrics(new Registry());
@@ -47,7 +46,7 @@ const value = async (m: { get(): Promise<{ values: Array<{ value: number }> }> }
 describe('ParkedRetentionScheduler', () => {
   afterEach(() => jest.useRealTimers());
 
-  it('forgets in memory, then deletes, with one cutoff; counts the purged and the stored', async () => {
+  it('forgets in memory, then deletes, with one cutoff; counts the purged and the held', async () => {
     jest.useFakeTimers({ now: Date.parse('2025-01-08T10:00:00.000Z') });
     const { sweeper, calls, metrics } = await scheduler({ ANALYTICS_PARKED_RETENTION_HOURS: '24' });
     await sweeper.sweep();
@@ -55,7 +54,7 @@ describe('ParkedRetentionScheduler', () => {
     expect(cutoff).toBe(parkedCutoff(Date.now(), 24));
     expect(calls).toEqual([`forget ${cutoff}`, `delete ${cutoff}`]);
     expect(await value(metrics.parkedPurged)).toBe(3);
-    expect(await value(metrics.parkedStored)).toBe(7);
+    expect(await value(metrics.parkedHeld)).toBe(7);
     expect(await value(metrics.mongoCommands)).toBe(1);
     await sweeper.sweep();
     expect(await value(metrics.parkedPurged)).toBe(6);

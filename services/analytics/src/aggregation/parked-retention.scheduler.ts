@@ -50,11 +50,11 @@ export class ParkedRetentionScheduler implements OnApplicationBootstrap, OnAppli
   /** One sweep: this replica's partitions forget first, so its generations stop applying what is deleted next. */
   async sweep(): Promise<void> {
     const cutoff = parkedCutoff(Date.now(), this.config.ANALYTICS_PARKED_RETENTION_HOURS);
-    const forgotten = this.applyBatch.forgetParkedBefore(cutoff);
+    const { forgotten, held } = this.applyBatch.forgetParkedBefore(cutoff);
     const purged = await this.parked.deleteReceivedBefore(cutoff);
     this.metrics.commands(1);
     this.metrics.parkedPurged.inc(purged);
-    this.metrics.parkedStored.set(await this.parked.storedCount());
+    this.metrics.parkedHeld.set(held);
     if (purged > 0 || forgotten > 0)
       this.logger.info({ cutoff, purged, forgotten }, 'parked feedback past the retention purged');
   }

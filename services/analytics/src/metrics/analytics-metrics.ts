@@ -34,7 +34,7 @@ export class AnalyticsMetrics {
   readonly mongoCommands: Counter<string>;
   readonly unattributed: Gauge<string>;
   readonly parkedPurged: Counter<string>;
-  readonly parkedStored: Gauge<string>;
+  readonly parkedHeld: Gauge<string>;
   readonly refreshSeconds: Gauge<string>;
   readonly scoreValuesDropped: Gauge<'experiment'>;
   readonly seriesExported: Gauge<string>;
@@ -130,9 +130,9 @@ export class AnalyticsMetrics {
       help: 'Parked feedback documents deleted by the retention sweep (received longer ago than ANALYTICS_PARKED_RETENTION_HOURS)',
       registers: [registry],
     });
-    this.parkedStored = gauge(
-      'llmops_analytics_parked_feedback_documents',
-      'Parked feedback documents stored (every project, attributed later or not), as of the last retention sweep',
+    this.parkedHeld = gauge(
+      'llmops_analytics_parked_feedback_held',
+      "Parked feedback held in memory by this replica's partitions, as of its last retention sweep",
     );
     this.refreshSeconds = gauge(
       'llmops_analytics_metrics_refresh_seconds',

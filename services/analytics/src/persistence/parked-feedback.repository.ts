@@ -57,11 +57,6 @@ export class ParkedFeedbackRepository {
     return res.deletedCount;
   }
 
-  /** Parked documents stored, of every project (the collection's count, not a scan where it can avoid one). */
-  storedCount(): Promise<number> {
-    return collectionFor(this.pending, 'background').estimatedDocumentCount();
-  }
-
   /** Every parked document of every project (a full read). */
   allParked(path: ReadPath): Promise<ParkedFeedback[]> {
     return collectionFor(this.pending, path).find({}, { projection: PARKED }).toArray();
