@@ -20,8 +20,7 @@
    benches are not product code. */
 import { fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { ConsumedMessage } from '@llmops/platform';
-import { createLogger } from '@llmops/platform';
+import { type ConsumedMessage, createLogger, uuidv7 } from '@llmops/platform';
 import { ApplyBatchUseCase } from '../../services/analytics/src/aggregation/apply-batch.usecase';
 import { openPersistence } from '../../services/analytics/test/support/persistence';
 import {
@@ -65,6 +64,31 @@ function message(p: Produced, partition: number, offset: number): ConsumedMessag
     value: Buffer.from(p.value),
     headers: {},
     timestamp: String(Date.now()),
+  };
+}
+
+/**
+ * The exposure the scenario builds (exposureEvent), as a template filled per user: building each
+ * event through createEvent would cost this process more than the use case it measures.
+ */
+function exposureTemplate(): (arm: string, userId: string, at: Date) => Produced {
+  const sample = exposureEvent(EXPERIMENT, 'ARM--', 'USER--', new Date(0));
+  const event = JSON.parse(sample.value) as { id: string; time: string; data: { assignedAt: string } };
+  const value = sample.value
+    .replace(`"${event.id}"`, '"@ID@"')
+    .replace(`"time":"${event.time}"`, '"time":"@TIME@"')
+    .replace(`"assignedAt":"${event.data.assignedAt}"`, '"assignedAt":"@TIME@"');
+  return (arm, userId, at) => {
+    const time = at.toISOString();
+    return {
+      topic: 'x',
+      key: `${EXPERIMENT}:${userId}`,
+      value: value
+        .replace('@ID@', uuidv7(at.getTime()))
+        .replaceAll('@TIME@', time)
+        .replace('"ARM--"', JSON.stringify(arm))
+        .replace('"USER--"', JSON.stringify(userId)),
+    };
   };
 }
 
@@ -150,7 +174,8 @@ async function main(): Promise<void> {
       ARMS.map((name) => ({ name, weight: 1 })),
     );
     await useCase.execute({ role: 'experiments', partition: 0, messages: [message(experiment, 0, 0)] });
-    const sample = exposureEvent(EXPERIMENT, ARMS[0], randomUUID(), new Date()).value.length;
+    const exposure = exposureTemplate();
+    const sample = exposure(ARMS[0], randomUUID(), new Date()).value.length;
     const batchSize = Math.floor(FETCH_BYTES / sample);
     const next = Array.from({ length: PARTITIONS }, () => 0);
     const probes: Probe[] = [];
@@ -172,7 +197,7 @@ async function main(): Promise<void> {
         const userId = randomUUID();
         const arm = ARMS[user % ARMS.length];
         const at = new Date(start + Math.floor((user / USERS) * spanMs));
-        messages.push(message(exposureEvent(EXPERIMENT, arm, userId, at), partition, next[partition]++));
+        messages.push(message(exposure(arm, userId, at), partition, next[partition]++));
         if (probes.length < PARTITIONS && i === 0 && batch === partition) {
           probes.push({ partition, offset: 0, userId, arm });
         }
