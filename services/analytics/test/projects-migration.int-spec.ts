@@ -122,7 +122,8 @@ it("moves every older document to project 'default' at boot, once, and swaps the
   ]);
   const indexes = async (name: string) =>
     (await db.collection(name).listIndexes().toArray()).map((i) => String(i.name));
-  expect(await indexes('buckets')).toEqual(expect.arrayContaining(['project_1_exp_1_minute_1']));
+  expect(await indexes('buckets')).toEqual(expect.arrayContaining(['project_1_exp_1_res_1_minute_1']));
+  expect(await indexes('buckets')).not.toContain('project_1_exp_1_minute_1');
   expect(await indexes('buckets')).not.toContain('exp_1_minute_1');
   expect(await indexes('feedback_revisions')).not.toContain('feedbackId_1');
   expect(await indexes('pending_feedback')).not.toContain('feedbackId_1_revision_1_receivedAt_1');

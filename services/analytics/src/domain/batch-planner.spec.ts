@@ -66,12 +66,12 @@ describe('planBatch (exactly-once core)', () => {
     );
     store.apply(planBatch(store.load(), zItems));
     store.apply(planBatch(store.load(), [f(3, feedbackData('a1', { arm: 'a', scores: { quality: 4 } }))]));
-    const armA = [...store.buckets.values()].filter((b) => b.arm === 'a');
+    const armA = store.minutes().filter((b) => b.arm === 'a');
     expect(armA.map((b) => b.scores.quality?.n ?? 0).reduce((x, y) => x + y, 0)).toBe(1);
     expect(armA.every((b) => !b.droppedScores)).toBe(true);
     // Within one arm the budget still holds: a 51st name is dropped and counted.
     store.apply(planBatch(store.load(), [f(4, feedbackData('z3', { arm: 'z', scores: { late: 1 } }))]));
-    const armZ = [...store.buckets.values()].filter((b) => b.arm === 'z');
+    const armZ = store.minutes().filter((b) => b.arm === 'z');
     expect(armZ.reduce((n, b) => n + (b.droppedScores ?? 0), 0)).toBe(1);
   });
 
@@ -90,7 +90,12 @@ describe('planBatch (exactly-once core)', () => {
     ]);
     expect(plan.requests.map((d) => d._id)).toEqual(['req', 'acme\u001freq']);
     expect(plan.revisions.map((d) => d._id)).toEqual(['fb|1', 'acme\u001ffb|1']);
-    const buckets = plan.buckets.map((t) => t.bucket);
+    // Each contribution is in its minute, hour and day bucket, all scoped by the project.
+    expect(plan.buckets.map((t) => t.bucket.project)).toEqual([
+      ...Array<string>(9).fill('default'),
+      ...Array<string>(9).fill('acme'),
+    ]);
+    const buckets = plan.buckets.map((t) => t.bucket).filter((b) => b.res === 'm');
     expect(buckets.map((b) => [b.project, b._id])).toEqual([
       ['default', `e|a|${minuteOf(T)}|x|0`],
       ['default', `e|a|${minuteOf(T)}|g|0`],

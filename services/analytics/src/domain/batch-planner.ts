@@ -35,6 +35,7 @@ import {
   emptyValues,
   minuteOf,
   newSketch,
+  RESOLUTIONS,
   type SourceKind,
 } from './bucket';
 import { feedbackDelta, feedbackValues, type FeedbackValues, limitScoreNames } from './feedback-values';
@@ -108,30 +109,36 @@ class Planner {
     latencyMs?: number,
   ): boolean {
     const scope = experimentScope(project, exp);
-    const id = bucketId(scope, arm, minute, message.kind, message.part);
-    let bucket = this.state.buckets.get(id);
-    let touched = this.touched.get(id);
-    if (!bucket) {
-      bucket = emptyBucket(project, exp, arm, minute, message.kind, message.part);
-      this.state.buckets.set(id, bucket);
-      const armId = `${scope}|${arm}|${message.part}`;
-      if (!this.state.arms.has(armId)) {
-        this.state.arms.add(armId);
-        this.plan.arms.push({ _id: armId, part: message.part, project, exp, arm });
+    let included = false;
+    // The minute, hour and day that hold `minute`: each bucket has its own guard, so a contribution
+    // is included exactly once per resolution, whichever of the three an earlier attempt stored.
+    for (const res of RESOLUTIONS) {
+      const id = bucketId(scope, arm, minute, message.kind, message.part, res);
+      let bucket = this.state.buckets.get(id);
+      let touched = this.touched.get(id);
+      if (!bucket) {
+        bucket = emptyBucket(project, exp, arm, minute, message.kind, message.part, res);
+        this.state.buckets.set(id, bucket);
+        const armId = `${scope}|${arm}|${message.part}`;
+        if (!this.state.arms.has(armId)) {
+          this.state.arms.add(armId);
+          this.plan.arms.push({ _id: armId, part: message.part, project, exp, arm });
+        }
       }
+      if (!touched) {
+        touched = { bucket, previousLastOffset: bucket.lastOffset };
+        this.touched.set(id, touched);
+      }
+      if (message.offset <= touched.previousLastOffset) continue; // already included by an earlier attempt
+      addValues(bucket, delta);
+      if (latencyMs !== undefined) {
+        bucket.latency ??= newSketch();
+        bucket.latency.accept(latencyMs);
+      }
+      bucket.lastOffset = Math.max(bucket.lastOffset, message.offset);
+      if (res === 'm') included = true;
     }
-    if (!touched) {
-      touched = { bucket, previousLastOffset: bucket.lastOffset };
-      this.touched.set(id, touched);
-    }
-    if (message.offset <= touched.previousLastOffset) return false; // already included by an earlier attempt
-    addValues(bucket, delta);
-    if (latencyMs !== undefined) {
-      bucket.latency ??= newSketch();
-      bucket.latency.accept(latencyMs);
-    }
-    bucket.lastOffset = Math.max(bucket.lastOffset, message.offset);
-    return true;
+    return included;
   }
 
   /**

@@ -1,13 +1,29 @@
 /**
- * The aggregate document: one per (project, experiment, arm, minute, source topic, partition). Every field
- * is a mergeable summary (counts, sums, sums of squares, a DDSketch), so any set of buckets merges
- * by addition at read time. `lastOffset` is the highest offset of the owning (topic, partition)
- * whose contribution is included: the exactly-once guard.
+ * The aggregate document: one per (project, experiment, arm, span, source topic, partition), where
+ * the span is a minute, an hour or a day (the resolution, `res`). Every contribution goes to the
+ * three spans that hold its event minute, so a window reads whole days, whole hours at its edges
+ * and minutes only at the very edges. Every field is a mergeable summary (counts, sums, sums of
+ * squares, a DDSketch), so any set of buckets merges by addition at read time. `lastOffset` is the
+ * highest offset of the owning (topic, partition) whose contribution is included: the exactly-once
+ * guard, kept per bucket and so per resolution.
  */
 import { DDSketch } from '@datadog/sketches-js';
 import { experimentScope } from './project-scope';
 
 export type SourceKind = 'x' | 'g' | 'f';
+
+/** A bucket's span: a minute, an hour or a day. */
+export type Resolution = 'm' | 'h' | 'd';
+
+export const RESOLUTIONS: readonly Resolution[] = ['m', 'h', 'd'];
+
+/** Length of a span, in minutes. */
+export const SPAN_MINUTES: Readonly<Record<Resolution, number>> = { m: 1, h: 60, d: 1440 };
+
+/** Start minute of the span of resolution `res` that holds `minute` (epoch days and hours are UTC). */
+export function spanStart(minute: number, res: Resolution): number {
+  return Math.floor(minute / SPAN_MINUTES[res]) * SPAN_MINUTES[res];
+}
 
 export interface MeanAgg {
   n: number;
@@ -55,8 +71,13 @@ export interface Bucket extends BucketValues {
   project: string;
   exp: string;
   arm: string;
-  /** Epoch minute (ms / 60000, floored) of the event time. */
+  /** Start of the span, as an epoch minute (ms / 60000, floored) of the event time for a minute bucket. */
   minute: number;
+  /**
+   * The span's resolution. Absent in minute buckets created by builds without roll-ups: no hour or
+   * day bucket holds their contributions, so readers read minutes wherever such a bucket lies.
+   */
+  res?: Resolution;
   kind: SourceKind;
   part: number;
   lastOffset: number;
@@ -86,11 +107,24 @@ export function emptyValues(): BucketValues {
   };
 }
 
-/** `<experiment scope>|arm|minute|kind|part` (see `experimentScope`). */
-export function bucketId(scope: string, arm: string, minute: number, kind: SourceKind, part: number): string {
-  return `${scope}|${arm}|${minute}|${kind}|${part}`;
+/**
+ * `<experiment scope>|arm|<span>|kind|part` (see `experimentScope`), where the span is the minute for
+ * a minute bucket (the ids of buckets stored before roll-ups) and `h<start>` / `d<start>` for an hour
+ * or a day.
+ */
+export function bucketId(
+  scope: string,
+  arm: string,
+  minute: number,
+  kind: SourceKind,
+  part: number,
+  res: Resolution = 'm',
+): string {
+  const span = res === 'm' ? `${minute}` : `${res}${spanStart(minute, res)}`;
+  return `${scope}|${arm}|${span}|${kind}|${part}`;
 }
 
+/** The empty bucket of resolution `res` that holds `minute`. */
 export function emptyBucket(
   project: string,
   exp: string,
@@ -98,13 +132,15 @@ export function emptyBucket(
   minute: number,
   kind: SourceKind,
   part: number,
+  res: Resolution = 'm',
 ): Bucket {
   return {
-    _id: bucketId(experimentScope(project, exp), arm, minute, kind, part),
+    _id: bucketId(experimentScope(project, exp), arm, minute, kind, part, res),
     project,
     exp,
     arm,
-    minute,
+    minute: spanStart(minute, res),
+    res,
     kind,
     part,
     lastOffset: -1,
@@ -159,4 +195,45 @@ export function addValues(into: BucketValues, delta: BucketValues): void {
 
 export function minuteOf(iso: string): number {
   return Math.floor(Date.parse(iso) / 60_000);
+}
+
+/** The buckets of resolution `res` whose span starts in the minutes [from, to). */
+export interface SpanRange {
+  res: Resolution;
+  from: number;
+  to: number;
+}
+
+/**
+ * The spans that cover the minutes [from, to) exactly once, each minute by the coarsest span that
+ * lies wholly inside: whole days, then whole hours in what is left at each edge, then minutes at the
+ * very edges. `minutesOnly` (minutes [from, to)) is covered by minutes whatever its length: it holds
+ * minute buckets whose contributions are in no hour or day bucket (see `Bucket.res`).
+ */
+export function coverWindow(from: number, to: number, minutesOnly?: readonly [number, number]): SpanRange[] {
+  const ranges: SpanRange[] = [];
+  const lo = minutesOnly ? Math.max(from, minutesOnly[0]) : to;
+  const hi = minutesOnly ? Math.min(to, minutesOnly[1]) : to;
+  if (lo < hi) {
+    coverWith(from, lo, ['d', 'h', 'm'], ranges);
+    ranges.push({ res: 'm', from: lo, to: hi });
+    coverWith(hi, to, ['d', 'h', 'm'], ranges);
+  } else coverWith(from, to, ['d', 'h', 'm'], ranges);
+  return ranges;
+}
+
+function coverWith(from: number, to: number, levels: readonly Resolution[], into: SpanRange[]): void {
+  if (from >= to) return;
+  const [res, ...finer] = levels;
+  if (finer.length === 0) {
+    into.push({ res, from, to });
+    return;
+  }
+  const len = SPAN_MINUTES[res];
+  const start = Math.ceil(from / len) * len;
+  const end = Math.floor(to / len) * len;
+  if (start >= end) return coverWith(from, to, finer, into);
+  coverWith(from, start, finer, into);
+  into.push({ res, from: start, to: end });
+  coverWith(end, to, finer, into);
 }

@@ -12,7 +12,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { isDuplicateKey } from '@llmops/platform';
 import type { Model, mongo } from 'mongoose';
 import type { BatchPlan } from '../domain/batch-planner';
-import type { Bucket } from '../domain/bucket';
+import { type Bucket, coverWindow, type SpanRange } from '../domain/bucket';
 import { nextTurn } from '../domain/next-turn';
 import {
   type ArmSeenDoc,
@@ -72,9 +72,12 @@ export class AggregationRepository {
   }
 
   /**
-   * The current version of every bucket of `experiment` of `project` whose minute is in
-   * [fromMinute, toMinute) (and of `arm` only, when given), read in batches and decoded in slices,
-   * letting other requests run in between.
+   * The current version of the buckets that hold the minutes [fromMinute, toMinute) of `experiment`
+   * of `project` (and of `arm` only, when given), each minute in exactly one bucket per (arm, topic,
+   * partition): whole days, hours and minutes at the edges (`coverWindow`), so merging them gives
+   * what merging that window's minute buckets gives. Where the window holds minute buckets stored
+   * before roll-ups (no `res`), a second read covers their minutes [first, last] with minutes.
+   * Read in batches and decoded in slices, letting other requests run in between.
    */
   async bucketsInWindow(
     project: string,
@@ -84,25 +87,51 @@ export class AggregationRepository {
     path: ReadPath,
     arm?: string,
   ): Promise<Bucket[]> {
-    const docs: StoredBucket[] = [];
-    const cursor = collectionFor(this.buckets, path)
-      .find({
-        project,
-        exp: experiment,
-        minute: { $gte: fromMinute, $lt: toMinute },
-        ...(arm === undefined ? {} : { arm }),
-      })
-      .batchSize(SLICE);
-    for await (const doc of cursor) {
-      docs.push(doc);
-      if (docs.length % SLICE === 0) await nextTurn();
+    const scope = { project, exp: experiment, ...(arm === undefined ? {} : { arm }) };
+    const window = { $gte: fromMinute, $lt: toMinute };
+    // One read for the roll-ups and, in the same round trip, any minute bucket stored before them.
+    let docs = await this.readSpans(scope, coverWindow(fromMinute, toMinute), path, {
+      res: { $exists: false },
+      minute: window,
+    });
+    let first = Infinity;
+    let last = -Infinity;
+    for (const doc of docs) {
+      if (doc.res !== undefined) continue;
+      first = Math.min(first, doc.minute);
+      last = Math.max(last, doc.minute);
     }
+    if (first <= last)
+      docs = await this.readSpans(scope, coverWindow(fromMinute, toMinute, [first, last + 1]), path);
     const buckets: Bucket[] = [];
     for (const doc of latestVersions(docs)) {
       buckets.push(fromStored(doc));
       if (buckets.length % SLICE === 0) await nextTurn();
     }
     return buckets;
+  }
+
+  /** The stored bucket versions of `scope` in `ranges` (and matching `also`), in one round trip. */
+  private async readSpans(
+    scope: { project: string; exp: string; arm?: string },
+    ranges: readonly SpanRange[],
+    path: ReadPath,
+    also?: mongo.Filter<StoredBucket>,
+  ): Promise<StoredBucket[]> {
+    const spans: Array<mongo.Filter<StoredBucket>> = ranges.map(({ res, from, to }) => ({
+      // A minute bucket stored before roll-ups has no `res`.
+      res: res === 'm' ? { $nin: ['h', 'd'] } : res,
+      minute: { $gte: from, $lt: to },
+    }));
+    const docs: StoredBucket[] = [];
+    const cursor = collectionFor(this.buckets, path)
+      .find({ ...scope, $or: also ? [...spans, also] : spans })
+      .batchSize(SLICE);
+    for await (const doc of cursor) {
+      docs.push(doc);
+      if (docs.length % SLICE === 0) await nextTurn();
+    }
+    return docs;
   }
 
   /**

@@ -48,11 +48,20 @@ const placed = { exp: String, arm: String, minute: Number };
 const feedback = { feedbackId: String, revision: Number };
 
 export const BucketSchema = new Schema<StoredBucket>(
-  { ...owned, ...placed, bucketId: String, previousLastOffset: Number, kind: String, lastOffset: Number },
+  {
+    ...owned,
+    ...placed,
+    res: String,
+    bucketId: String,
+    previousLastOffset: Number,
+    kind: String,
+    lastOffset: Number,
+  },
   options('buckets'),
 );
-// Results: the buckets of one experiment of a project in a time window; uncounted arms: their buckets.
-BucketSchema.index({ project: 1, exp: 1, minute: 1 });
+// Results, decisions, uncounted arms: the days, hours and minutes that cover a window of one experiment
+// of a project, find({ project, exp, $or: [{ res, minute: { $gte, $lt } }, ...] }) (see coverWindow).
+BucketSchema.index({ project: 1, exp: 1, res: 1, minute: 1 });
 // Partition load after (re)assignment: find({ part }); the same for every state collection below.
 BucketSchema.index({ part: 1 });
 

@@ -9,7 +9,12 @@ import type { Connection } from 'mongoose';
 import { BUCKET, PENDING, REQUEST, REVISION, SEEN } from './analytics.schemas';
 
 const RENAMES: Array<{ model: string; fields: Record<string, string>; oldIndexes: string[] }> = [
-  { model: BUCKET, fields: { b: 'bucketId', p: 'previousLastOffset' }, oldIndexes: [] },
+  // The results index before roll-ups (its queries now name the resolution: project_1_exp_1_res_1_minute_1).
+  {
+    model: BUCKET,
+    fields: { b: 'bucketId', p: 'previousLastOffset' },
+    oldIndexes: ['project_1_exp_1_minute_1'],
+  },
   { model: SEEN, fields: { by: 'createdBy' }, oldIndexes: [] },
   { model: REQUEST, fields: { by: 'createdBy' }, oldIndexes: [] },
   { model: REVISION, fields: { fid: 'feedbackId', r: 'revision', vals: 'values' }, oldIndexes: ['fid_1'] },

@@ -96,8 +96,12 @@ export class FakeStore {
       this.buckets.set(t.bucket._id, structuredClone({ ...t.bucket, latency: null }));
     }
   }
+  /** The minute buckets (each hour and day bucket repeats what its minutes hold). */
+  minutes(): Bucket[] {
+    return [...this.buckets.values()].filter((b) => (b.res ?? 'm') === 'm');
+  }
   total(field: 'exposures' | 'generations'): number {
-    return [...this.buckets.values()].reduce((s, b) => s + b[field], 0);
+    return this.minutes().reduce((s, b) => s + b[field], 0);
   }
   rating(): { n: number; sum: number } {
     const { n, sum } = this.merged().rating;
@@ -106,7 +110,7 @@ export class FakeStore {
   /** The buckets of one experiment merged: what the results read. */
   merged(exp = 'e'): BucketValues {
     const out = emptyValues();
-    for (const b of this.buckets.values()) if (b.exp === exp) addValues(out, b);
+    for (const b of this.minutes()) if (b.exp === exp) addValues(out, b);
     return out;
   }
 }
