@@ -19,8 +19,8 @@
  * - what zod alone would throw on (a stack overflow on deep nesting) never takes this path:
  *   {@link mayCheckCompiled} refuses records with many brackets.
  *
- * `compiled-check.spec.ts` holds the verdicts of both, and zod's value against the compiled path's,
- * equal over the contract fixtures, hostile and poison records, and random mutations.
+ * `compiled-check.spec.ts` checks that both give the same verdict and the same value over the
+ * contract fixtures, hostile and poison records, and random mutations.
  */
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import type { z } from 'zod';
