@@ -1,0 +1,256 @@
+/**
+ * Benchmark: latency of the results of an experiment with 30 days of data,
+ * `GET /v1/experiments/{key}/results?window=all`, through the results use case (the controller's
+ * call, with the background read path: the request deadline would abort the slow baseline), against
+ * the same results computed from minute buckets only (the read before hour and day roll-ups), in the
+ * same run, on the same data.
+ *
+ * The data is written as the consumer writes it: generations, exposures and feedback of one
+ * experiment (2 arms, the three topics, BENCH_PARTITIONS partitions) planned per partition batch by
+ * the aggregation planner and stored through the server's BucketStore, so the minute, hour and day
+ * buckets are those production stores. Each arm and topic gets events in BENCH_MINUTES_PER_HOUR
+ * minutes of every hour for BENCH_DAYS days, each minute's event on one partition, as keyed events
+ * spread; the phase starts at a minute that is not on an hour boundary.
+ *
+ * Run: BENCH_ONLY=analytics-results npm run bench
+ * Reports: results p99 (goal < 50 ms), the minute-only p99 (no goal), their ratio, and the documents
+ * each read returns.
+ * Env: MONGODB_URI (mongodb://127.0.0.1:27017), BENCH_DAYS (30), BENCH_MINUTES_PER_HOUR (1),
+ * BENCH_PARTITIONS (6), BENCH_ROUNDS (3: requests per variant, alternating). FerretDB 1.24 (SQLite)
+ * scans the whole collection for every find, which sets both latencies here and the defaults (the
+ * run stays within about two minutes); the client CPU per request is what the roll-ups bound there.
+ */
+/* eslint-disable @nx/enforce-module-boundaries -- the benchmark writes buckets with the service's planner
+   and store and reads them with its results use case, in-process */
+import { DEFAULT_PROJECT } from '@llmops/contracts';
+import { mongoServerKind } from '@llmops/platform';
+import { mulberry32 } from '@llmops/stats';
+import { v7 as uuidv7 } from 'uuid';
+import { type PlannedEvent, planBatch } from '../../services/analytics/src/domain/batch-planner';
+import { PartitionState } from '../../services/analytics/src/domain/partition-state';
+import { experimentScope } from '../../services/analytics/src/domain/project-scope';
+import { EXPERIMENT, type ExperimentDoc } from '../../services/analytics/src/persistence/analytics.schemas';
+import {
+  type BucketStore,
+  fromStored,
+  latestVersions,
+} from '../../services/analytics/src/persistence/bucket-store';
+import { PlainBucketStore } from '../../services/analytics/src/persistence/plain-bucket.store';
+import { collectionFor } from '../../services/analytics/src/persistence/read-path';
+import { VersionedBucketStore } from '../../services/analytics/src/persistence/versioned-bucket.store';
+import { computeResults } from '../../services/analytics/src/results/compute-results';
+import { GetResultsUseCase } from '../../services/analytics/src/results/get-results.usecase';
+import { openPersistence } from '../../services/analytics/test/support/persistence';
+import { exposureData, feedbackData, generationData } from '../../services/analytics/test/support/planner';
+import { MONGO, quantile, runBench, setting } from './support/harness';
+import { reportResult } from './support/result';
+
+const DAYS = setting('BENCH_DAYS', 30);
+const PER_HOUR = setting('BENCH_MINUTES_PER_HOUR', 1);
+const PARTITIONS = setting('BENCH_PARTITIONS', 6);
+const ROUNDS = setting('BENCH_ROUNDS', 3);
+const KEY = 'results-bench';
+const ARMS = ['a', 'b'];
+const CONFIG = { ANALYTICS_MIN_PER_ARM: 200, ANALYTICS_RECOMMENDED_PER_ARM: 500 };
+
+async function main(): Promise<void> {
+  const persistence = await openPersistence(MONGO, `bench_results_${uuidv7().replace(/-/g, '')}`);
+  const { connection, buckets } = persistence;
+  try {
+    const store: BucketStore =
+      (await mongoServerKind(connection)) === 'mongodb'
+        ? new PlainBucketStore(buckets)
+        : new VersionedBucketStore(buckets, 2_000);
+    const end = Math.floor(Date.now() / 60_000);
+    const start = end - DAYS * 1440 + 17; // the phase's first minute: not on an hour boundary
+    const phaseStartedAt = new Date(start * 60_000).toISOString();
+    const experiment: ExperimentDoc = {
+      _id: experimentScope(DEFAULT_PROJECT, KEY),
+      project: DEFAULT_PROJECT,
+      key: KEY,
+      revision: 1,
+      status: 'running',
+      control: 'a',
+      arms: ARMS.map((name) => ({ name, weight: 1 })),
+      phase: 1,
+      phaseStartedAt,
+      stoppedAt: null,
+      updatedAt: phaseStartedAt,
+    };
+    await collectionFor(connection.model<ExperimentDoc>(EXPERIMENT), 'background').insertOne(experiment);
+
+    // Events per (topic, partition) in offset order, then planned and stored in consumer-sized batches.
+    const random = mulberry32(1);
+    const byPartition = new Map<string, PlannedEvent[]>();
+    let n = 0;
+    for (let hour = Math.floor(start / 60) * 60; hour < end; hour += 60) {
+      for (let k = 0; k < PER_HOUR; k++) {
+        const minute = Math.max(start, hour + Math.floor(random() * 60));
+        if (minute >= end) continue;
+        const t = new Date(minute * 60_000 + 1_000).toISOString();
+        for (const arm of ARMS) {
+          for (const kind of ['x', 'g', 'f'] as const) {
+            const part = Math.floor(random() * PARTITIONS);
+            const list = byPartition.get(`${kind}${part}`) ?? [];
+            byPartition.set(`${kind}${part}`, list);
+            const offset = list.length;
+            const id = `${n++}`;
+            list.push(
+              kind === 'x'
+                ? {
+                    kind,
+                    offset,
+                    project: DEFAULT_PROJECT,
+                    data: { ...exposureData(`u${id}`, arm), experiment: KEY, assignedAt: t },
+                  }
+                : kind === 'g'
+                  ? {
+                      kind,
+                      offset,
+                      project: DEFAULT_PROJECT,
+                      data: generationData(`r${id}`, {
+                        experiment: KEY,
+                        arm,
+                        timestamp: t,
+                        latencyMs: 50 + Math.floor(random() * 2000),
+                        costUsd: random() / 100,
+                      }),
+                    }
+                  : {
+                      kind,
+                      offset,
+                      project: DEFAULT_PROJECT,
+                      data: feedbackData(`f${id}`, {
+                        experiment: KEY,
+                        arm,
+                        timestamp: t,
+                        rating: 1 + Math.floor(random() * 5),
+                        thumbs: random() < 0.5 ? 'up' : 'down',
+                      }),
+                    },
+            );
+          }
+        }
+      }
+    }
+    const writeStarted = Date.now();
+    let written = 0;
+    for (const [key, events] of byPartition) {
+      const state = new PartitionState(Number(key.slice(1)));
+      for (let i = 0; i < events.length; i += 500) {
+        const touched = planBatch(state, events.slice(i, i + 500)).buckets;
+        await store.write(touched);
+        written += touched.length;
+      }
+    }
+    // Buckets, not versions (superseded versions wait for the store's next bulk delete).
+    const count = async (res: 'm' | 'h' | 'd') =>
+      (await collectionFor(buckets, 'background').distinct('bucketId', { res })).length;
+    const [m, h, d] = [await count('m'), await count('h'), await count('d')];
+    console.log(
+      `${n} events over ${DAYS} days (${PER_HOUR} minutes an hour per arm and topic, ${PARTITIONS} partitions): ` +
+        `${m} minute, ${h} hour and ${d} day buckets (${written} versions written in ${((Date.now() - writeStarted) / 1000).toFixed(1)} s)`,
+    );
+
+    const results = new GetResultsUseCase(
+      persistence.aggregation(),
+      persistence.experiments,
+      persistence.decisions,
+      CONFIG,
+    );
+    /** The results request with roll-ups: the use case, as the controller calls it. */
+    const rolled = async () => {
+      const exp = await persistence.experiments.findByKey(DEFAULT_PROJECT, KEY, 'background');
+      if (!exp) throw new Error('experiment not found');
+      return results.forExperiment(exp, { window: 'all' }, 'background');
+    };
+    /** The same results from the phase's minute buckets only (the read before roll-ups). */
+    const minutesOnly = async () => {
+      const exp = await persistence.experiments.findByKey(DEFAULT_PROJECT, KEY, 'background');
+      if (!exp) throw new Error('experiment not found');
+      const docs = await collectionFor(buckets, 'background')
+        .find({ project: DEFAULT_PROJECT, exp: KEY, res: { $nin: ['h', 'd'] }, minute: { $gte: start } })
+        .toArray();
+      const read = latestVersions(docs).map(fromStored);
+      const now = new Date();
+      return computeResults(
+        exp,
+        read,
+        { from: new Date(phaseStartedAt), to: now },
+        {
+          minimumPerArm: CONFIG.ANALYTICS_MIN_PER_ARM,
+          recommendedPerArm: CONFIG.ANALYTICS_RECOMMENDED_PER_ARM,
+        },
+        null,
+      );
+    };
+    const readRolled = await persistence
+      .aggregation()
+      .bucketsInWindow(DEFAULT_PROJECT, KEY, start, Number.MAX_SAFE_INTEGER, 'background');
+    // Both give the same counts (sums may differ in the last digits: they are added in another order).
+    const [a, b] = [await rolled(), await minutesOnly()];
+    const counts = (r: Awaited<ReturnType<typeof rolled>>) =>
+      r.arms.map((arm) => [arm.arm, arm.exposures, arm.generations]);
+    if (JSON.stringify(counts(a)) !== JSON.stringify(counts(b)))
+      throw new Error(
+        `roll-ups and minutes disagree: ${JSON.stringify(counts(a))} vs ${JSON.stringify(counts(b))}`,
+      );
+    console.log(`per arm [arm, exposures, generations]: ${JSON.stringify(counts(a))}`);
+
+    const timings = { rolled: [] as number[], minutes: [] as number[] };
+    const cpu = { rolled: 0, minutes: 0 };
+    for (let i = 0; i < ROUNDS; i++) {
+      for (const [name, run] of [
+        ['rolled', rolled],
+        ['minutes', minutesOnly],
+      ] as const) {
+        const cpu0 = process.cpuUsage();
+        const t0 = process.hrtime.bigint();
+        await run();
+        timings[name].push(Number(process.hrtime.bigint() - t0) / 1e6);
+        const used = process.cpuUsage(cpu0);
+        cpu[name] += (used.user + used.system) / 1000 / ROUNDS;
+      }
+    }
+    const p99 = (xs: number[]) =>
+      quantile(
+        [...xs].sort((x, y) => x - y),
+        0.99,
+      );
+    const [pr, pm] = [p99(timings.rolled), p99(timings.minutes)];
+    console.log(
+      `${ROUNDS} requests each; the roll-up read returns ${readRolled.length} buckets, the minute-only read ${m} ` +
+        `(on FerretDB every find scans the whole collection, ${m + h + d} documents here, whatever it returns)`,
+    );
+    console.log(
+      `client CPU per request (decode, merge, statistics; the server's scan excluded): roll-ups ${cpu.rolled.toFixed(1)} ms, minute-only ${cpu.minutes.toFixed(1)} ms`,
+    );
+    reportResult({
+      measure: `results window=all p99, ${DAYS} days of buckets (roll-ups)`,
+      value: pr,
+      unit: 'ms',
+      goal: { op: '<', value: 50 },
+    });
+    reportResult({
+      measure: 'results window=all p99, minute buckets only (baseline)',
+      value: pm,
+      unit: 'ms',
+    });
+    reportResult({ measure: 'results p99, minute-only / roll-ups', value: pm / pr, unit: 'x' });
+    reportResult({
+      measure: 'buckets read per request, minute-only / roll-ups',
+      value: m / readRolled.length,
+      unit: 'x',
+    });
+    reportResult({
+      measure: 'client CPU per results request, minute-only / roll-ups',
+      value: cpu.minutes / cpu.rolled,
+      unit: 'x',
+    });
+  } finally {
+    await connection.dropDatabase();
+    await connection.close();
+  }
+}
+
+runBench(main);
