@@ -20,6 +20,7 @@
    to count MongoDB commands with the driver's command monitoring; benches are not product code. */
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import { TOPICS, topicName } from '@llmops/contracts';
 import { type EachBatchPayload, Kafka, logLevel, type Producer } from 'kafkajs';
@@ -108,6 +109,24 @@ async function bareRate(
   return median(rates);
 }
 
+/**
+ * Records the topics of `prefix` hold (high - low watermarks): a producer retry on a busy host can
+ * store a record twice, and every consumer then reads both.
+ */
+async function recordsIn(kafka: Kafka, prefix: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    let n = 0;
+    for (const topic of Object.values(topicsFor(prefix))) {
+      for (const p of await admin.fetchTopicOffsets(topic)) n += Number(p.high) - Number(p.low);
+    }
+    return n;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 interface ScaleRun {
   replicas: number;
   prefix: string;
@@ -134,6 +153,7 @@ async function scaleOut(
   const db = `bench_${id}_r${replicas}`;
   await createTopics(kafka, prefix);
   await produce(producer, prefix, events);
+  const records = await recordsIn(kafka, prefix);
   // Boot the schema (migrations, indexes) once, before the replicas race to do it.
   const persistence = await openPersistence(MONGO, db);
   const workers = Array.from({ length: replicas }, (_, i) =>
@@ -191,7 +211,7 @@ async function scaleOut(
     return {
       replicas,
       prefix,
-      rate: events.length / ((last - first) / 1000),
+      rate: records / ((last - first) / 1000),
       reports,
       assignment,
       host: busy,
@@ -245,10 +265,10 @@ async function main(): Promise<void> {
   await producer.connect();
   const scenario = mixedScenario('bench-exp', EVENTS, 5);
   await produce(producer, prefix, scenario.events);
-  const total = scenario.events.length;
+  const total = await recordsIn(kafka, prefix);
   const topics = Object.values(topicsFor(prefix));
   const feedbackTopic = topicName(TOPICS.feedback, prefix);
-  console.log(`produced ${total} mixed events to ${prefix}*`);
+  console.log(`produced ${scenario.events.length} mixed events to ${prefix}* (${total} records stored)`);
 
   // 1) Baselines: bare kafkajs eachBatch over the same events, discarding and parsing.
   const discardRate = await bareRate(kafka, `${id}-discard`, topics, total, () => undefined);
@@ -399,7 +419,9 @@ async function main(): Promise<void> {
   const at = (f: (p: (typeof probes)[number]) => number): string =>
     `p50 ${quantile(sorted(f), 0.5).toFixed(0)} / p99 ${quantile(sorted(f), 0.99).toFixed(0)} ms`;
   console.log('\n== analytics consumer benchmark ==');
-  console.log(`events: ${total} mixed (exposures, generations, feedback incl. edits/duplicates)`);
+  console.log(
+    `events: ${total} mixed (exposures, generations, feedback incl. edits/duplicates); host load ${os.loadavg()[0].toFixed(1)}`,
+  );
   console.log(`bare kafkajs eachBatch, discard     : ${discardRate.toFixed(0)} events/s (for information)`);
   console.log(`bare kafkajs eachBatch + JSON.parse : ${parseRate.toFixed(0)} events/s (the baseline)`);
   console.log(
