@@ -14,8 +14,8 @@
  *   value at a fixed path (an object field, not inside an array, record, union or recursion), such
  *   as the feedback cross-field rules, run as zod's own checks on the accepted value; any issue
  *   sends the event to zod. Well-formed text (no lone surrogate) is ensured for the whole record
- *   by {@link mayCheckCompiled} instead. A type with any other refinement, or with a zod construct
- *   this walker does not know, has no compiled check.
+ *   by {@link mayCheckCompiled} instead. A type with any other refinement, a check its JSON Schema
+ *   does not carry, or a zod construct this walker does not know, has no compiled check.
  * - what zod alone would throw on (a stack overflow on deep nesting) never takes this path:
  *   {@link mayCheckCompiled} refuses records with many brackets.
  *
@@ -73,7 +73,7 @@ const checks = new Map<EventType, CompiledEnvelopeCheck | null>();
 export function compiledEnvelopeCheck(type: EventType): CompiledEnvelopeCheck | null {
   let check = checks.get(type);
   if (check === undefined) {
-    check = compile(ENVELOPE_SCHEMAS[type], toJsonSchema(type));
+    check = compileEnvelopeCheck(ENVELOPE_SCHEMAS[type], toJsonSchema(type));
     checks.set(type, check);
   }
   return check;
@@ -84,7 +84,14 @@ interface Rule {
   check: z.core.$ZodCheck<unknown>;
 }
 
-function compile(schema: z.ZodType, jsonSchema: Record<string, unknown>): CompiledEnvelopeCheck | null {
+/**
+ * The compiled check of a zod schema and the JSON Schema generated from it (io `output`), or null
+ * when only zod can decide. Exported for its spec; use {@link compiledEnvelopeCheck}.
+ */
+export function compileEnvelopeCheck(
+  schema: z.ZodType,
+  jsonSchema: Record<string, unknown>,
+): CompiledEnvelopeCheck | null {
   const rules = refinementsAtFixedPaths(schema);
   if (!rules) return null;
   const { $schema: _schema, $id: _id, ...body } = jsonSchema;
@@ -102,8 +109,11 @@ function compile(schema: z.ZodType, jsonSchema: Record<string, unknown>): Compil
 
 function passes({ path, check }: Rule, root: unknown): boolean {
   let value = root;
-  for (const key of path) value = (value as Record<string, unknown>)[key];
-  // zod runs no check of an absent optional or a null nullable value.
+  for (const key of path) {
+    // zod runs no check of an absent optional or a null nullable value, nor of anything inside one.
+    if (value === undefined || value === null) return true;
+    value = (value as Record<string, unknown>)[key];
+  }
   if (value === undefined || value === null) return true;
   const payload: z.core.ParsePayload = { value, issues: [] };
   const when = check._zod.def.when;
@@ -112,6 +122,21 @@ function passes({ path, check }: Rule, root: unknown): boolean {
   return !(result instanceof Promise) && payload.issues.length === 0;
 }
 
+/**
+ * Checks whose JSON Schema keywords ajv evaluates as zod does (string formats qualify when zod
+ * writes their pattern). `multiple_of` is not among them: zod's remainder is float-tolerant.
+ */
+const IN_JSON_SCHEMA = new Set([
+  'min_length',
+  'max_length',
+  'length_equals',
+  'greater_than',
+  'less_than',
+  'number_format',
+  'describe',
+  'meta',
+]);
+
 /** Wrappers whose value is their inner schema's (output-wise, for a value that is present). */
 const TRANSPARENT = new Set(['optional', 'nullable', 'default', 'prefault', 'readonly', 'nonoptional']);
 /** Leaves: their checks are all in the JSON Schema (lengths, patterns, formats, bounds). */
@@ -119,6 +144,8 @@ const LEAVES = new Set(['string', 'number', 'boolean', 'null', 'enum', 'literal'
 
 interface WalkedDef {
   type: string;
+  format?: string;
+  pattern?: unknown;
   checks?: z.core.$ZodCheck<unknown>[];
   shape?: Record<string, z.core.$ZodType>;
   innerType?: z.core.$ZodType;
@@ -139,11 +166,22 @@ function refinementsAtFixedPaths(root: z.core.$ZodType): Rule[] | null {
   const walk = (schema: z.core.$ZodType, path: string[] | null): boolean => {
     const def = schema._zod.def as unknown as WalkedDef;
     for (const check of def.checks ?? []) {
-      const checkDef = check._zod.def as { check: string; fn?: unknown };
-      if (checkDef.check !== 'custom' || checkDef.fn === isWellFormedText) continue;
-      if (path === null) return false;
-      rules.push({ path, check });
+      const checkDef = check._zod.def as { check: string; fn?: unknown; pattern?: unknown };
+      if (checkDef.check === 'custom') {
+        if (checkDef.fn === isWellFormedText) continue;
+        if (path === null) return false;
+        rules.push({ path, check });
+      } else if (
+        checkDef.check === 'string_format'
+          ? !(checkDef.pattern instanceof RegExp)
+          : !IN_JSON_SCHEMA.has(checkDef.check)
+      ) {
+        // A check the JSON Schema would not carry (a format without a pattern, a value rewrite).
+        return false;
+      }
     }
+    // A string format schema (z.iso.datetime(), z.url()) checks itself: only its pattern is in the JSON Schema.
+    if (def.type === 'string' && def.format !== undefined && !(def.pattern instanceof RegExp)) return false;
     if (LEAVES.has(def.type)) return true;
     if (TRANSPARENT.has(def.type) && def.innerType) return walk(def.innerType, path);
     // Below here a value is not at a fixed path; a recursive schema is walked once.
