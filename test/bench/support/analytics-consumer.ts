@@ -38,8 +38,8 @@ export interface ConsumerSetup {
   assigner?: PartitionAssigner;
   /** Runs before each handler call. */
   before?: (messages: ConsumedMessage[], ctx: BatchContext) => void;
-  /** Runs after each handler call that succeeded. */
-  after?: (messages: ConsumedMessage[], ctx: BatchContext) => void;
+  /** Runs after each handler call that succeeded; `started`: performance.now() at its start. */
+  after?: (messages: ConsumedMessage[], ctx: BatchContext, started: number) => void;
 }
 
 /** Starts the consumer (its group joins and consumes); stop it with `consumer.stop()`. */
@@ -77,11 +77,12 @@ export async function startAnalyticsConsumer(s: ConsumerSetup): Promise<BatchCon
       ...(s.assigner ? { partitionAssigners: [s.assigner] } : {}),
     },
     handler: async (messages, ctx) => {
+      const started = performance.now();
       s.before?.(messages, ctx);
       const role = roleOf.get(ctx.topic);
       if (!role) throw new Error(`not an analytics topic: ${ctx.topic}`);
       const result = await useCase.execute({ role, partition: ctx.partition, messages });
-      s.after?.(messages, ctx);
+      s.after?.(messages, ctx, started);
       return result;
     },
   });
