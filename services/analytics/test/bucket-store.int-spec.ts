@@ -7,6 +7,7 @@
  */
 import { testInfra } from '@llmops/testing';
 import type { Connection, Model } from 'mongoose';
+import { emptyPlan } from '../src/domain/batch-planner';
 import { type Bucket, emptyBucket } from '../src/domain/bucket';
 import type { AggregationRepository } from '../src/persistence/aggregation.repository';
 import type { StoredBucket } from '../src/persistence/analytics.schemas';
@@ -21,13 +22,8 @@ const bucketAt = (part: number, lastOffset: number, exposures: number): Bucket =
   exposures,
 });
 const plan = (bucket: Bucket, previousLastOffset: number) => ({
-  seen: [],
-  requests: [],
-  revisions: [],
-  pending: [],
-  arms: [],
+  ...emptyPlan(),
   buckets: [{ bucket, previousLastOffset }],
-  outcomes: [],
 });
 
 let connection: Connection;

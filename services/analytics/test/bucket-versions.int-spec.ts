@@ -5,7 +5,7 @@
  */
 import { testInfra } from '@llmops/testing';
 import type { Connection, Model } from 'mongoose';
-import type { BatchPlan } from '../src/domain/batch-planner';
+import { type BatchPlan, emptyPlan } from '../src/domain/batch-planner';
 import { type Bucket, emptyBucket } from '../src/domain/bucket';
 import type { AggregationRepository } from '../src/persistence/aggregation.repository';
 import type { StoredBucket } from '../src/persistence/analytics.schemas';
@@ -14,7 +14,7 @@ import { collectionFor } from '../src/persistence/read-path';
 import { openPersistence } from './support/persistence';
 
 function planOf(...buckets: Array<{ bucket: Bucket; previousLastOffset: number }>): BatchPlan {
-  return { seen: [], requests: [], revisions: [], pending: [], arms: [], buckets, outcomes: [] };
+  return { ...emptyPlan(), buckets };
 }
 
 function bucketAt(lastOffset: number, exposures: number): Bucket {

@@ -1,7 +1,8 @@
 /**
- * Applies one consumed partition batch exactly once: parse -> plan (pure, in memory) -> one insert
- * per state collection + one insert of bucket versions. Any write conflict discards the partition's
- * cached state; the platform consumer retries the batch, which then plans against a fresh load.
+ * Applies one consumed partition batch exactly once: parse -> plan (pure, in memory) -> one
+ * partition journal link (with the rare parked feedback and arms directory inserts) + one insert of
+ * bucket versions. Any write conflict discards the partition's cached state; the platform consumer
+ * retries the batch, which then plans against a fresh load.
  *
  * Poison is returned in `rejected` (the consumer dead-letters it, with the reason) whenever it can
  * be recognised in memory: a record that fails its contract or throws while being parsed (e.g. a
@@ -15,7 +16,7 @@ import { type ConsumedMessage, describeFailure, LOGGER, type RejectedMessage } f
 import type { Logger } from 'pino';
 import { type Outcome, type PlannedEvent, planBatch } from '../domain/batch-planner';
 import type { SourceKind } from '../domain/bucket';
-import type { PartitionState } from '../domain/partition-state';
+import { journalOf, type PartitionState } from '../domain/partition-state';
 import { AnalyticsMetrics } from '../metrics/analytics-metrics';
 import { AggregationRepository } from '../persistence/aggregation.repository';
 import { type ExperimentSnapshotInput, ExperimentsRepository } from '../persistence/experiments.repository';
@@ -106,7 +107,10 @@ export class ApplyBatchUseCase {
           if (reason !== undefined) rejected.push({ message, error: reason });
         }
       }
-      const commands = await this.aggregation.write(plan);
+      const head = state.journalHeads.get(source) ?? -1;
+      const link = journalOf(state.part, source, head, last, plan.additions, new Date());
+      const commands = await this.aggregation.write(plan, link);
+      if (link) state.journalHeads.set(source, link.lastOffset);
       state.expected.set(source, last + 1);
       this.observer.commands(commands);
       const counts = new Map<string, number>();
@@ -165,7 +169,7 @@ export class ApplyBatchUseCase {
     const state = await pending;
     this.states.set(part, state);
     this.logger.info(
-      { partition: part, buckets: state.buckets.size, users: state.seen.size, requests: state.requests.size },
+      { partition: part, buckets: state.buckets.size, users: state.seenCount, requests: state.requests.size },
       'partition state loaded',
     );
     return state;

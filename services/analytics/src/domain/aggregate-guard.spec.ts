@@ -53,7 +53,7 @@ describe('planBatch refuses poison before it changes anything', () => {
       'applied',
     ]);
     // No trace of the refused ones: no request document, no contribution.
-    expect(plan.requests.map((r) => r._id)).toEqual(['r0', 'r4']);
+    expect(plan.additions.requests.flatMap((g) => g.ids)).toEqual(['r0', 'r4']);
     const [bucket] = plan.buckets.map((t) => t.bucket);
     expect(bucket.generations).toBe(2);
     expect(bucket.costSum).toBe(3);
@@ -71,7 +71,7 @@ describe('planBatch refuses poison before it changes anything', () => {
       { offset: 0, reason: 'feedback scores.s.sumSq is not a finite number' },
       { offset: 1, reason: 'feedback scores.s.sumSq is not a finite number' },
     ]);
-    expect(plan.revisions.map((r) => r.feedbackId)).toEqual(['f2']);
+    expect(plan.additions.revisions.map((r) => r.feedbackId)).toEqual(['f2']);
     expect(plan.pending).toEqual([]);
     expect(state.pendingIds.size).toBe(0);
     expect(plan.buckets[0].bucket.scores.s).toEqual({ n: 1, sum: 0.5, sumSq: 0.25 });
@@ -92,7 +92,7 @@ describe('planBatch refuses poison before it changes anything', () => {
     expect(first.rejected?.map((r) => r.offset)).toEqual([0, 1]);
     expect(again.rejected).toEqual(first.rejected);
     // Nothing of the refused records, and the good ones once.
-    expect(again.revisions.map((r) => r.feedbackId)).toEqual([]);
+    expect(again.additions.revisions.map((r) => r.feedbackId)).toEqual([]);
     expect(state.revisions.has('f1')).toBe(false);
     expect(state.requests.has('r0')).toBe(false);
     const buckets = [...state.buckets.values()].filter((b) => b.res === 'm');

@@ -9,10 +9,10 @@ const feedback = (fid: string, revision: number, rating: number, named = true, r
   feedbackData(fid, { revision, rating, requestId }, named);
 
 describe('planBatch (exactly-once core)', () => {
-  it('counts distinct users once, also when a crash hit between the state and the bucket write', () => {
+  it('counts distinct users once, also when a crash hit between the journal and the bucket write', () => {
     const store = new FakeStore();
     const batch = [x(0, 'u1'), x(1, 'u2'), x(2, 'u1')];
-    store.apply(planBatch(store.load(), batch), true); // crash: seen docs written, buckets not
+    store.apply(planBatch(store.load(), batch), true); // crash: journal link written, buckets not
     store.apply(planBatch(store.load(), batch)); // redelivery of the same batch
     expect(store.total('exposures')).toBe(2);
     // A redelivery with DIFFERENT boundaries (a shorter batch, then the rest) changes nothing.
@@ -38,7 +38,7 @@ describe('planBatch (exactly-once core)', () => {
     const store = new FakeStore();
     store.apply(planBatch(store.load(), [f(0, feedback('fb', 1, 2)), f(1, feedback('fb', 1, 2))]));
     expect(store.rating()).toEqual({ n: 1, sum: 2 });
-    store.apply(planBatch(store.load(), [f(2, feedback('fb', 2, 5))]), true); // crash after state write
+    store.apply(planBatch(store.load(), [f(2, feedback('fb', 2, 5))]), true); // crash after the journal link
     store.apply(planBatch(store.load(), [f(2, feedback('fb', 2, 5)), f(3, feedback('fb', 1, 1))]));
     expect(store.rating()).toEqual({ n: 1, sum: 5 });
   });
@@ -53,6 +53,39 @@ describe('planBatch (exactly-once core)', () => {
     store.apply(planBatch(store.load(), [gen]));
     expect(store.rating()).toEqual({ n: 1, sum: 4 });
     expect([...store.buckets.values()].find((b) => b.rating.n === 1)?.arm).toBe('b');
+  });
+
+  it('a crash part-way through the bucket write: the redelivery adds exactly what was missing', () => {
+    const store = new FakeStore();
+    const at = (minute: number) => new Date(Date.parse(T) + minute * 60_000).toISOString();
+    const x2 = (offset: number, userId: string, minute: number): PlannedEvent => ({
+      kind: 'x',
+      offset,
+      project: 'default',
+      data: { ...exposureData(userId), assignedAt: at(minute) },
+    });
+    const minuteId = (m: number) => `e|a|${minuteOf(at(m))}|x|0`;
+    const perMinute = () => [0, 1, 2].map((m) => store.buckets.get(minuteId(m))?.exposures);
+    const batch = [x2(0, 'u1', 0), x2(1, 'u2', 1), x2(2, 'u1', 1), x2(3, 'u3', 2)];
+    // The journal link and the first minute's bucket are stored, the other buckets are not.
+    store.apply(planBatch(store.load(), batch), (t) => t.bucket._id === minuteId(0));
+    expect(perMinute()).toEqual([1, undefined, undefined]);
+    // Redelivered with one more message: each bucket gets exactly what it was missing.
+    store.apply(planBatch(store.load(), [...batch, x2(4, 'u4', 2)]));
+    expect(perMinute()).toEqual([1, 1, 2]);
+  });
+
+  it('a generation whose buckets were lost re-derives the parked feedback it resolved, also after a later edit', () => {
+    const store = new FakeStore();
+    store.apply(planBatch(store.load(), [f(0, feedback('late', 1, 4, false, 'req-1'))]));
+    const gen: PlannedEvent = { kind: 'g', offset: 0, project: 'default', data: generation('req-1', 'b') };
+    store.apply(planBatch(store.load(), [gen]), true); // crash: link stored (revision 1 applied), buckets not
+    // After the restart the feedback topic is consumed first: an edit, attributed by the stored request.
+    store.apply(planBatch(store.load(), [f(1, feedback('late', 2, 2, false, 'req-1'))]));
+    store.apply(planBatch(store.load(), [gen])); // the generation's redelivery
+    expect(store.rating()).toEqual({ n: 1, sum: 2 });
+    expect(store.merged().generations).toBe(1);
+    expect(store.pending.size).toBe(0);
   });
 
   it("gives each arm its own score-name budget, so another arm's names never push a counted arm's out", () => {
@@ -84,12 +117,22 @@ describe('planBatch (exactly-once core)', () => {
     ];
     const plan = planBatch(state, [...of('default', 0), ...of('acme', 3)]);
     expect(plan.outcomes.every((o) => o.outcome === 'applied')).toBe(true);
-    expect(plan.seen.map((d) => [d.project, d._id])).toEqual([
-      ['default', 'e|a|u1'],
-      ['acme', 'acme/e|a|u1'],
+    expect(plan.additions.seen.map((g) => [g.project, g.exp, g.arm, g.users])).toEqual([
+      ['default', 'e', 'a', ['u1']],
+      ['acme', 'e', 'a', ['u1']],
     ]);
-    expect(plan.requests.map((d) => d._id)).toEqual(['req', 'acme\u001freq']);
-    expect(plan.revisions.map((d) => d._id)).toEqual(['fb|1', 'acme\u001ffb|1']);
+    expect(plan.additions.requests.map((g) => [g.project, g.ids])).toEqual([
+      ['default', ['req']],
+      ['acme', ['req']],
+    ]);
+    expect(plan.additions.revisions.map((r) => [r.project, r.feedbackId, r.revision])).toEqual([
+      ['default', 'fb', 1],
+      ['acme', 'fb', 1],
+    ]);
+    // In memory, every id is scoped by its project.
+    expect(state.seenBy('acme', 'e', 'a', 'u1')).toBe(3);
+    expect([...state.requests.keys()]).toEqual(['req', 'acme\u001freq']);
+    expect([...state.revisions.keys()]).toEqual(['fb', 'acme\u001ffb']);
     // Each contribution is in its minute, hour and day bucket, all scoped by the project.
     expect(plan.buckets.map((t) => t.bucket.project)).toEqual([
       ...Array<string>(9).fill('default'),

@@ -1,6 +1,7 @@
 /**
- * Pure core of the exactly-once aggregation: turns one partition batch into (a) the state documents
- * to insert and (b) the aggregate buckets to write, given the partition's state.
+ * Pure core of the exactly-once aggregation: turns one partition batch into (a) the state it adds to
+ * the partition (its journal link, `additions`, plus parked feedback and arms directory entries) and
+ * (b) the aggregate buckets to write, given the partition's state.
  *
  * Rules (see README "Exactly-once design"):
  * - Everything is per project (the event's envelope `project`): bucket, seen, request and revision
@@ -8,13 +9,15 @@
  *   exists in its experiment is decided when results are read, not here (see compute-results.ts).
  * - A message contributes to a bucket only if its offset is above the bucket's `lastOffset` as it was
  *   before this batch. A bucket belongs to one (topic, partition), so offsets are comparable.
- * - Exposure: +1 distinct user iff the seen-document of (experiment, arm, user) was created by this
- *   message (`createdBy`), whether just now or by an earlier attempt that crashed before the bucket write.
+ * - Exposure: +1 distinct user iff the partition state records this message as the exposure that
+ *   first exposed the user to the arm, whether just now or in an earlier attempt whose journal link
+ *   was stored but not all of its buckets.
  * - Generation: counted per message; records requestId -> (experiment, arm) for the join and
  *   resolves feedback parked for that requestId, contributing it to ITS (generation) bucket.
  * - Feedback revision r of feedbackId f: applied iff no revision >= r is applied yet; its delta is
  *   values(r) − values(previous applied revision). If revision r is already applied, the message
- *   that is recorded as its contributor recomputes the same delta (redelivery); anyone else adds 0.
+ *   recorded as its contributor recomputes the same delta (redelivery); anyone else adds 0. Parked
+ *   copies of f up to r are then resolved (superseded), so they leave the unattributed list.
  *
  * - A message whose contribution would make a summary of its bucket non-finite (or whose latency
  *   the sketch cannot index) is refused before it changes anything (`rejected`; the consumer
@@ -40,14 +43,16 @@ import {
 } from './bucket';
 import { feedbackDelta, feedbackValues, type FeedbackValues, limitScoreNames } from './feedback-values';
 import {
+  type AppliedRevision,
   type ArmSeenDoc,
+  type JournalAdditions,
   messageId,
   type MessageId,
+  NOT_IN_EXPERIMENT,
   type PartitionState,
   type PendingDoc,
-  type RequestDoc,
-  type RevisionDoc,
-  type SeenDoc,
+  type RequestGroup,
+  type SeenGroup,
 } from './partition-state';
 import { experimentScope, idScope } from './project-scope';
 
@@ -66,10 +71,12 @@ export interface TouchedBucket {
 }
 
 export interface BatchPlan {
-  seen: SeenDoc[];
-  requests: RequestDoc[];
-  revisions: RevisionDoc[];
+  /** The state this batch adds: what its journal link records. */
+  additions: JournalAdditions;
+  /** Feedback parked by this batch (one document each, keyed by its message). */
   pending: PendingDoc[];
+  /** Parked feedback whose generation arrived in this batch naming no experiment/arm: their stored reason. */
+  notInExperiment: MessageId[];
   arms: ArmSeenDoc[];
   buckets: TouchedBucket[];
   outcomes: Array<{ type: 'exposure' | 'generation' | 'feedback'; outcome: Outcome }>;
@@ -86,11 +93,13 @@ interface Contributor {
 
 class Planner {
   private readonly touched = new Map<string, TouchedBucket>();
+  /** The batch's journal groups, by (project, experiment, arm). */
+  private readonly seenGroups = new Map<string, SeenGroup>();
+  private readonly requestGroups = new Map<string, RequestGroup>();
   readonly plan: BatchPlan & { rejected: NonNullable<BatchPlan['rejected']> } = {
-    seen: [],
-    requests: [],
-    revisions: [],
+    additions: { seen: [], requests: [], revisions: [], resolved: [] },
     pending: [],
+    notInExperiment: [],
     arms: [],
     buckets: [],
     outcomes: [],
@@ -164,28 +173,26 @@ class Planner {
 
   exposure(offset: number, project: string, data: ExposureData): void {
     const message = this.contributor('x', offset);
-    const key = `${experimentScope(project, data.experiment)}|${data.arm}|${data.userId}`;
-    let seen = this.state.seen.get(key);
-    if (!seen) {
-      seen = {
-        _id: key,
-        part: this.state.part,
-        project,
-        exp: data.experiment,
-        arm: data.arm,
-        minute: minuteOf(data.assignedAt),
-        createdBy: message.id,
-      };
-      this.state.seen.set(key, seen);
-      this.plan.seen.push(seen);
-    }
-    if (seen.createdBy !== message.id) {
+    const { experiment: exp, arm, userId } = data;
+    const firstBy = this.state.seenBy(project, exp, arm, userId);
+    if (firstBy === undefined) {
+      this.state.addSeen(project, exp, arm, userId, offset);
+      const key = `${project}\u0000${exp}\u0000${arm}`;
+      let group = this.seenGroups.get(key);
+      if (!group) {
+        group = { project, exp, arm, users: [], offsets: [] };
+        this.seenGroups.set(key, group);
+        this.plan.additions.seen.push(group);
+      }
+      group.users.push(userId);
+      group.offsets.push(offset);
+    } else if (firstBy !== offset) {
       this.plan.outcomes.push({ type: 'exposure', outcome: 'duplicate' });
       return;
     }
     const delta = emptyValues();
     delta.exposures = 1;
-    this.contribute(project, seen.exp, seen.arm, seen.minute, message, delta);
+    this.contribute(project, exp, arm, minuteOf(data.assignedAt), message, delta);
     this.plan.outcomes.push({ type: 'exposure', outcome: 'applied' });
   }
 
@@ -211,20 +218,26 @@ class Planner {
     }
     const request = idScope(project, data.requestId);
     if (!this.state.requests.has(request)) {
-      const doc: RequestDoc = {
-        _id: request,
-        part: this.state.part,
-        project,
-        exp: data.experiment ?? null,
-        arm: data.arm ?? null,
-        minute,
-        createdBy: message.id,
-      };
-      this.state.requests.set(request, doc);
-      this.plan.requests.push(doc);
+      const exp = data.experiment ?? null;
+      const arm = exp === null ? null : (data.arm ?? null);
+      this.state.addRequest(request, exp, arm);
+      const key = `${project}\u0000${exp}\u0000${arm}`;
+      let group = this.requestGroups.get(key);
+      if (!group) {
+        group = { project, exp, arm, ids: [] };
+        this.requestGroups.set(key, group);
+        this.plan.additions.requests.push(group);
+      }
+      group.ids.push(data.requestId);
+    }
+    // Redelivered: the parked feedback this very message resolved in an earlier attempt.
+    for (const r of this.state.contributedBy(message.id)) {
+      const prev = this.previous(project, r.feedbackId, r.revision);
+      this.contribute(project, r.exp, r.arm, r.minute, message, feedbackDelta(prev, r.values));
     }
     // Feedback that arrived before this generation: apply it now, as part of this message.
-    for (const p of this.state.pendingByRequest.get(request) ?? []) {
+    for (const p of [...(this.state.pendingByRequest.get(request) ?? [])]) {
+      if (!this.state.pendingIds.has(p._id)) continue; // superseded by an earlier one of the loop
       const outcome = this.revision(
         project,
         p.feedbackId,
@@ -237,8 +250,16 @@ class Planner {
         p._id,
         message,
       );
-      if (outcome !== 'parked')
-        this.plan.outcomes.push({ type: 'feedback', outcome: outcome === 'applied' ? 'resolved' : outcome });
+      if (outcome === 'parked') {
+        // The generation is here but places the request in no experiment: say so in the list.
+        if (p.reason === undefined) {
+          p.reason = NOT_IN_EXPERIMENT;
+          this.plan.notInExperiment.push(p._id);
+        }
+        continue;
+      }
+      this.resolve(p._id, request);
+      this.plan.outcomes.push({ type: 'feedback', outcome: outcome === 'applied' ? 'resolved' : outcome });
     }
   }
 
@@ -285,8 +306,8 @@ class Planner {
     const revs = this.state.revisions.get(scopedFeedbackId) ?? [];
     const own = revs.find((e) => e.revision === revision);
     if (own) {
-      // Only the very message that applied it (same source, same contributor) re-derives its delta:
-      // a duplicate parked copy resolved by the same generation must add nothing.
+      // Only the very message that applied it directly re-derives its delta (redelivery); a parked
+      // copy, or the generation that resolved one (see `generation`), adds nothing here.
       if (own.contributor !== message.id || own.source !== source) return 'duplicate';
       const prev = revs.filter((e) => e.revision < revision).pop() ?? null;
       const delta = feedbackDelta(prev?.values ?? null, own.values);
@@ -296,10 +317,11 @@ class Planner {
     const latest = revs.length > 0 ? revs[revs.length - 1] : null;
     if (latest && latest.revision > revision) return 'stale';
     let target: { exp: string; arm: string; minute: number } | null = null;
+    const requestKey = idScope(project, requestId);
     if (latest) target = { exp: latest.exp, arm: latest.arm, minute: latest.minute };
     else if (exp && arm) target = { exp, arm, minute };
     else {
-      const req = this.state.requests.get(idScope(project, requestId));
+      const req = this.state.requests.get(requestKey);
       // An explicit experiment without an arm still takes the arm from the generation.
       if (req?.exp && req.arm && (!exp || exp === req.exp)) target = { exp: req.exp, arm: req.arm, minute };
     }
@@ -316,6 +338,8 @@ class Planner {
           minute,
           receivedAt: parkInfo.receivedAt,
           offset: parkInfo.offset,
+          // Its generation was seen and placed the request elsewhere.
+          ...(this.state.requests.has(requestKey) ? { reason: NOT_IN_EXPERIMENT } : {}),
         };
         this.state.addPending(doc);
         this.plan.pending.push(doc);
@@ -332,9 +356,7 @@ class Planner {
       values,
       this.state.scoreNamesOf(experimentScope(project, target.exp), target.arm),
     );
-    const doc: RevisionDoc = {
-      _id: `${scopedFeedbackId}|${revision}`,
-      part: this.state.part,
+    const doc: AppliedRevision = {
       project,
       feedbackId,
       revision,
@@ -344,7 +366,7 @@ class Planner {
       ...target,
     };
     this.state.addRevision(doc);
-    this.plan.revisions.push(doc);
+    this.plan.additions.revisions.push(doc);
     this.contribute(
       project,
       target.exp,
@@ -353,7 +375,21 @@ class Planner {
       message,
       feedbackDelta(latest?.values ?? null, kept),
     );
+    // Parked copies of this feedback up to this revision will never apply: superseded.
+    for (const p of this.state.pendingByRequest.get(requestKey) ?? [])
+      if (p.feedbackId === feedbackId && p.revision <= revision && p._id !== source)
+        this.resolve(p._id, requestKey);
     return 'applied';
+  }
+
+  /** The values of the revision of `feedbackId` applied before `revision` (null: none). */
+  private previous(project: string, feedbackId: string, revision: number): FeedbackValues | null {
+    const revs = this.state.revisions.get(idScope(project, feedbackId)) ?? [];
+    return revs.filter((e) => e.revision < revision).pop()?.values ?? null;
+  }
+
+  private resolve(id: MessageId, requestKey: string): void {
+    if (this.state.resolvePending(id, requestKey)) this.plan.additions.resolved.push(id);
   }
 
   private contributor(kind: SourceKind, offset: number): Contributor {
@@ -365,6 +401,18 @@ class Planner {
     this.plan.buckets = [...this.touched.values()].filter((t) => t.bucket.lastOffset > t.previousLastOffset);
     return this.plan;
   }
+}
+
+/** A plan that writes nothing (repository tests fill in its buckets). */
+export function emptyPlan(): BatchPlan {
+  return {
+    additions: { seen: [], requests: [], revisions: [], resolved: [] },
+    pending: [],
+    notInExperiment: [],
+    arms: [],
+    buckets: [],
+    outcomes: [],
+  };
 }
 
 /** Plans one partition batch (events in offset order, all from the same topic and partition). */

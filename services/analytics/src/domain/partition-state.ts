@@ -1,15 +1,19 @@
 /**
  * Everything the aggregation needs to decide a message's effect, for one partition NUMBER p (the
  * exposures, generations and feedback partitions p are assigned together by the co-partition
- * assigner). It is a cache of MongoDB: loaded with one `find({ part: p })` per collection when p
- * is (re)assigned or after any write conflict, then kept current by this instance's own writes, so
- * the hot path never reads MongoDB.
+ * assigner). It is a cache of MongoDB: loaded when p is (re)assigned, after a gap in offsets or
+ * after any write conflict, then kept current by this instance's own writes, so the hot path never
+ * reads MongoDB.
  *
- * The state collections are INSERT-ONLY with deterministic ids and record which message created each
- * document (`createdBy` / `contributor`). That is what makes a redelivered message recognisable: after a
- * crash between the state write and the aggregate write, the reloaded state shows "created by this
- * very message", and the message's aggregate contribution is recomputed from it.
+ * Its durable form is the partition journal: one insert-only document per batch and topic
+ * (`JournalDoc`), written BEFORE the batch's bucket versions, holding the state the batch added.
+ * Each addition names the message that made it (the exposure's offset, a revision's source and
+ * contributor), so a batch redelivered after a crash between the journal and the buckets recomputes
+ * the contributions of exactly those messages (the buckets' lastOffset guard skips what was stored),
+ * and every other message sees a duplicate. Held in memory compactly: seen users as userId ->
+ * offset per (experiment, arm), requests as one shared placement object per (experiment, arm).
  */
+import { DEFAULT_PROJECT } from '@llmops/contracts';
 import type { Bucket, SourceKind } from './bucket';
 import type { FeedbackValues } from './feedback-values';
 import { experimentScope, idScope } from './project-scope';
@@ -21,33 +25,14 @@ export function messageId(kind: SourceKind, part: number, offset: number): Messa
   return `${kind}:${part}:${offset}`;
 }
 
-export interface SeenDoc {
-  /** `${experiment scope}|${arm}|${userId}` (see project-scope.ts) */
-  _id: string;
-  part: number;
-  project: string;
-  exp: string;
-  arm: string;
-  minute: number;
-  /** The exposure message that first exposed this user to this arm: only it counts the user. */
-  createdBy: MessageId;
+/** Where a generation put its request (null: it named no experiment/arm). */
+export interface Placement {
+  readonly exp: string | null;
+  readonly arm: string | null;
 }
 
-export interface RequestDoc {
-  /** requestId, scoped by its project (`idScope`) */
-  _id: string;
-  part: number;
-  project: string;
-  exp: string | null;
-  arm: string | null;
-  minute: number;
-  createdBy: MessageId;
-}
-
-export interface RevisionDoc {
-  /** `${feedbackId scoped by its project}|${revision}` */
-  _id: string;
-  part: number;
+/** An applied feedback revision, with the values it was aggregated with. */
+export interface AppliedRevision {
   project: string;
   feedbackId: string;
   revision: number;
@@ -63,6 +48,78 @@ export interface RevisionDoc {
   minute: number;
 }
 
+/** Users first exposed to one arm by this batch, with the offsets of the exposures that did it. */
+export interface SeenGroup {
+  project: string;
+  exp: string;
+  arm: string;
+  users: string[];
+  offsets: number[];
+}
+
+/** Requests (ids as sent, unscoped) whose generations this batch recorded, per placement. */
+export interface RequestGroup {
+  project: string;
+  exp: string | null;
+  arm: string | null;
+  ids: string[];
+}
+
+/** The state one batch adds to its partition. */
+export interface JournalAdditions {
+  seen: SeenGroup[];
+  requests: RequestGroup[];
+  revisions: AppliedRevision[];
+  /** Parked feedback (its document ids) this batch applied or found superseded. */
+  resolved: MessageId[];
+}
+
+/**
+ * One link of a partition's journal for one topic: `_id` `${kind}:${part}^${base}`, where `base` is
+ * the lastOffset of the previous link (-1 for the first). Insert-only: the unique `_id` is the
+ * compare-and-set of the chain (two writers extending the same link collide).
+ */
+export interface JournalDoc extends JournalAdditions {
+  _id: string;
+  part: number;
+  kind: SourceKind;
+  base: number;
+  /** Last offset of the batch. */
+  lastOffset: number;
+  /** When it was written (ISO time). */
+  at: string;
+}
+
+/** The journal link a batch writes, or null when it added nothing and moved no offset past the head. */
+export function journalOf(
+  part: number,
+  kind: SourceKind,
+  head: number,
+  lastOffset: number,
+  additions: JournalAdditions,
+  at: Date,
+): JournalDoc | null {
+  const added =
+    additions.seen.length +
+    additions.requests.length +
+    additions.revisions.length +
+    additions.resolved.length;
+  if (added === 0 && lastOffset <= head) return null;
+  return {
+    _id: `${kind}:${part}^${head}`,
+    part,
+    kind,
+    base: head,
+    // Strictly past its base, so the next link's id differs from this one's.
+    lastOffset: Math.max(lastOffset, head + 1),
+    at: at.toISOString(),
+    ...additions,
+  };
+}
+
+/** Why a parked feedback is still unattributed, when known (absent: its generation was not seen). */
+export const NOT_IN_EXPERIMENT = 'generation_not_in_experiment';
+
 export interface PendingDoc {
   /** The feedback message id (source). */
   _id: MessageId;
@@ -75,6 +132,8 @@ export interface PendingDoc {
   minute: number;
   receivedAt: string;
   offset: number;
+  /** Set once its generation arrived naming no experiment/arm (or another experiment). */
+  reason?: typeof NOT_IN_EXPERIMENT;
 }
 
 /**
@@ -92,13 +151,48 @@ export interface ArmSeenDoc {
   arm: string;
 }
 
+/** A seen user as builds before the journal stored it (`exposures_seen`, read at load only). */
+export interface SeenDoc {
+  /** `${experiment scope}|${arm}|${userId}` */
+  _id: string;
+  part: number;
+  project: string;
+  exp: string;
+  arm: string;
+  minute: number;
+  createdBy: MessageId;
+}
+
+/** A request as builds before the journal stored it (`requests`, read at load only). */
+export interface RequestDoc {
+  /** requestId, scoped by its project (`idScope`) */
+  _id: string;
+  part: number;
+  project: string;
+  exp: string | null;
+  arm: string | null;
+  minute: number;
+  createdBy: MessageId;
+}
+
+/** A revision as builds before the journal stored it (`feedback_revisions`, read at load only). */
+export interface RevisionDoc extends AppliedRevision {
+  /** `${feedbackId scoped by its project}|${revision}` */
+  _id: string;
+  part: number;
+}
+
+/** The offset in a message id (`x:3:42` -> 42). */
+export function offsetOf(id: MessageId): number {
+  return Number(id.slice(id.lastIndexOf(':') + 1));
+}
+
 export class PartitionState {
   readonly buckets = new Map<string, Bucket>();
-  readonly seen = new Map<string, SeenDoc>();
-  /** By scoped requestId (`idScope`), like the documents' ids. */
-  readonly requests = new Map<string, RequestDoc>();
+  /** By scoped requestId (`idScope`): where its generation put it. */
+  readonly requests = new Map<string, Placement>();
   /** scoped feedbackId -> applied revisions, ascending by revision. */
-  readonly revisions = new Map<string, RevisionDoc[]>();
+  readonly revisions = new Map<string, AppliedRevision[]>();
   /** scoped requestId -> parked feedback, ascending by offset. */
   readonly pendingByRequest = new Map<string, PendingDoc[]>();
   /** Ids of the ArmSeenDocs of this partition. */
@@ -106,6 +200,15 @@ export class PartitionState {
   readonly pendingIds = new Set<string>();
   /** Next offset this instance expects per source topic; a gap means someone else processed it. */
   readonly expected = new Map<SourceKind, number>();
+  /** Per source topic: lastOffset of the newest journal link (absent: none yet), the next link's base. */
+  readonly journalHeads = new Map<SourceKind, number>();
+
+  /** `${experiment scope}|${arm}` -> userId -> offset of the exposure that first exposed the user to the arm. */
+  private readonly seen = new Map<string, Map<string, number>>();
+  /** One placement object per (experiment, arm), shared by every request placed there. */
+  private readonly placements = new Map<string, Placement>();
+  /** generation message -> revisions it contributed (the parked feedback it resolved). */
+  private readonly contributed = new Map<MessageId, AppliedRevision[]>();
 
   constructor(readonly part: number) {}
 
@@ -120,7 +223,40 @@ export class PartitionState {
     return this.scoreNames.get(scope)?.get(arm) ?? new Set<string>();
   }
 
-  addRevision(doc: RevisionDoc): void {
+  /** Distinct (experiment, arm, user) triples seen. */
+  get seenCount(): number {
+    let n = 0;
+    for (const users of this.seen.values()) n += users.size;
+    return n;
+  }
+
+  /** Offset of the exposure that first exposed `userId` to this arm (undefined: not seen). */
+  seenBy(project: string, exp: string, arm: string, userId: string): number | undefined {
+    return this.seen.get(`${experimentScope(project, exp)}|${arm}`)?.get(userId);
+  }
+
+  addSeen(project: string, exp: string, arm: string, userId: string, offset: number): void {
+    const key = `${experimentScope(project, exp)}|${arm}`;
+    let users = this.seen.get(key);
+    if (!users) this.seen.set(key, (users = new Map()));
+    users.set(userId, offset);
+  }
+
+  /** Records where the generation of `requestId` (scoped) put it. */
+  addRequest(scopedRequestId: string, exp: string | null, arm: string | null): void {
+    const key = exp === null || arm === null ? '' : `${exp}|${arm}`;
+    let placement = this.placements.get(key);
+    if (!placement)
+      this.placements.set(key, (placement = key === '' ? { exp: null, arm: null } : { exp, arm }));
+    this.requests.set(scopedRequestId, placement);
+  }
+
+  /** Revisions a generation contributed when it resolved parked feedback (its redelivery re-derives them). */
+  contributedBy(message: MessageId): readonly AppliedRevision[] {
+    return this.contributed.get(message) ?? [];
+  }
+
+  addRevision(doc: AppliedRevision): void {
     const scope = experimentScope(doc.project, doc.exp);
     let arms = this.scoreNames.get(scope);
     if (!arms) {
@@ -138,6 +274,11 @@ export class PartitionState {
     list.push(doc);
     list.sort((a, b) => a.revision - b.revision);
     this.revisions.set(key, list);
+    if (doc.contributor !== doc.source) {
+      const by = this.contributed.get(doc.contributor) ?? [];
+      by.push(doc);
+      this.contributed.set(doc.contributor, by);
+    }
   }
 
   addPending(doc: PendingDoc): void {
@@ -148,6 +289,46 @@ export class PartitionState {
     list.push(doc);
     list.sort((a, b) => a.offset - b.offset);
     this.pendingByRequest.set(key, list);
+  }
+
+  /** Forgets a parked feedback (of scoped request `requestKey`) that was applied or superseded; false if it was not parked. */
+  resolvePending(id: MessageId, requestKey: string): boolean {
+    if (!this.pendingIds.delete(id)) return false;
+    const list = this.pendingByRequest.get(requestKey) ?? [];
+    const kept = list.filter((p) => p._id !== id);
+    if (kept.length === 0) this.pendingByRequest.delete(requestKey);
+    else this.pendingByRequest.set(requestKey, kept);
+    return true;
+  }
+
+  /** Forgets the parked feedback among `ids` (resolved by journal links); returns the ids it held. */
+  dropPending(ids: ReadonlySet<MessageId>): MessageId[] {
+    const dropped: MessageId[] = [];
+    if (ids.size === 0) return dropped;
+    for (const [key, list] of this.pendingByRequest) {
+      const kept = list.filter((p) => !ids.has(p._id));
+      if (kept.length === list.length) continue;
+      for (const p of list) if (ids.has(p._id) && this.pendingIds.delete(p._id)) dropped.push(p._id);
+      if (kept.length === 0) this.pendingByRequest.delete(key);
+      else this.pendingByRequest.set(key, kept);
+    }
+    return dropped;
+  }
+
+  /** Adds what one journal link (or a batch's plan) recorded, except its resolved parked feedback (`dropPending`). */
+  applyJournal(additions: JournalAdditions): void {
+    for (const g of additions.seen)
+      g.users.forEach((user, i) => this.addSeen(g.project, g.exp, g.arm, user, g.offsets[i]));
+    for (const g of additions.requests)
+      for (const id of g.ids) this.addRequest(idScope(g.project, id), g.exp, g.arm);
+    for (const r of additions.revisions) this.addRevision(r);
+  }
+
+  /** Adds a seen document written by a build before the journal. */
+  addLegacySeen(doc: SeenDoc): void {
+    const project = doc.project ?? DEFAULT_PROJECT;
+    const prefix = `${experimentScope(project, doc.exp)}|${doc.arm}|`;
+    this.addSeen(project, doc.exp, doc.arm, doc._id.slice(prefix.length), offsetOf(doc.createdBy));
   }
 
   /**

@@ -3,26 +3,40 @@
  * native collections behind the models, never mongoose documents, and does no reads: the partition
  * state is a cache, loaded when a partition is (re)assigned or after a write conflict.
  *
- * State documents are inserted only, with deterministic ids; an error inside a bulk update would
- * stop the rest of the bulk on FerretDB, while an unordered insertMany continues past duplicate keys
- * (E11000 -> WriteConflictError). Bucket states go through the BucketStore the server supports.
+ * Per batch: one partition journal link (the state the batch added, see partition-state.ts), the
+ * rare parked feedback and arms directory documents, then the bucket versions. Everything is inserted
+ * with deterministic ids; an error inside a bulk update would stop the rest of the bulk on FerretDB,
+ * while an unordered insertMany continues past duplicate keys (E11000 -> WriteConflictError). Bucket
+ * states go through the BucketStore the server supports.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { isDuplicateKey } from '@llmops/platform';
 import type { Model, mongo } from 'mongoose';
+import { DEFAULT_PROJECT } from '@llmops/contracts';
 import type { BatchPlan } from '../domain/batch-planner';
 import { type Bucket, coverWindow, type SpanRange } from '../domain/bucket';
 import { nextTurn } from '../domain/next-turn';
 import {
   type ArmSeenDoc,
+  type JournalDoc,
+  NOT_IN_EXPERIMENT,
   PartitionState,
   type PendingDoc,
   type RequestDoc,
   type RevisionDoc,
   type SeenDoc,
 } from '../domain/partition-state';
-import { ARM_SEEN, BUCKET, PENDING, REQUEST, REVISION, SEEN, type StoredBucket } from './analytics.schemas';
+import {
+  ARM_SEEN,
+  BUCKET,
+  JOURNAL,
+  PENDING,
+  REQUEST,
+  REVISION,
+  SEEN,
+  type StoredBucket,
+} from './analytics.schemas';
 import {
   BUCKET_STORE,
   bucketOf,
@@ -40,6 +54,8 @@ const SLICE = 250;
 export class AggregationRepository {
   constructor(
     @InjectModel(BUCKET) private readonly buckets: Model<StoredBucket>,
+    @InjectModel(JOURNAL) private readonly journal: Model<JournalDoc>,
+    // Written by builds before the journal: read at load only, so an upgraded database keeps its state.
     @InjectModel(SEEN) private readonly seen: Model<SeenDoc>,
     @InjectModel(REQUEST) private readonly requests: Model<RequestDoc>,
     @InjectModel(REVISION) private readonly revisions: Model<RevisionDoc>,
@@ -48,25 +64,41 @@ export class AggregationRepository {
     @Inject(BUCKET_STORE) private readonly store: BucketStore,
   ) {}
 
-  /** Loads everything partition number `part` owns (six reads; only on (re)assignment or conflict). */
+  /**
+   * Loads everything partition number `part` owns (seven reads in parallel; only on (re)assignment,
+   * gap or conflict): buckets, journal, parked feedback, arms directory and the collections older
+   * builds wrote. Deletes parked documents a journal link resolved that a crash left behind.
+   */
   async loadPartition(part: number): Promise<PartitionState> {
     const state = new PartitionState(part);
-    const [buckets, seen, requests, revisions, pending, arms] = await Promise.all([
+    const [buckets, journal, pending, arms, seen, requests, revisions] = await Promise.all([
       collectionFor(this.buckets, 'background').find({ part }).toArray(),
-      collectionFor(this.seen, 'background').find({ part }).toArray(),
-      collectionFor(this.requests, 'background').find({ part }).toArray(),
-      collectionFor(this.revisions, 'background').find({ part }).toArray(),
+      collectionFor(this.journal, 'background').find({ part }).toArray(),
       collectionFor(this.pending, 'background').find({ part }).toArray(),
       collectionFor(this.arms, 'background')
         .find({ part }, { projection: { _id: 1 } })
         .toArray(),
+      collectionFor(this.seen, 'background').find({ part }).toArray(),
+      collectionFor(this.requests, 'background')
+        .find({ part }, { projection: { exp: 1, arm: 1 } })
+        .toArray(),
+      collectionFor(this.revisions, 'background').find({ part }).toArray(),
     ]);
     for (const b of latestVersions(buckets)) state.buckets.set(bucketOf(b), fromStored(b));
     await this.store.loaded(buckets);
-    for (const s of seen) state.seen.set(s._id, s);
-    for (const r of requests) state.requests.set(r._id, r);
-    for (const r of revisions) state.addRevision(r);
+    for (const s of seen) state.addLegacySeen(s);
+    for (const r of requests) state.addRequest(r._id, r.exp ?? null, r.arm ?? null);
+    for (const r of revisions) state.addRevision({ ...r, project: r.project ?? DEFAULT_PROJECT });
     for (const p of pending) state.addPending(p);
+    const resolved = new Set<string>();
+    for (const link of journal) {
+      state.applyJournal(link);
+      for (const id of link.resolved) resolved.add(id);
+      state.journalHeads.set(link.kind, Math.max(state.journalHeads.get(link.kind) ?? -1, link.lastOffset));
+    }
+    const leftover = state.dropPending(resolved);
+    if (leftover.length > 0)
+      await collectionFor(this.pending, 'background').deleteMany({ _id: { $in: leftover } });
     for (const a of arms) state.arms.add(a._id);
     return state;
   }
@@ -156,11 +188,14 @@ export class AggregationRepository {
   }
 
   /**
-   * Writes a plan: the insert-only state documents first, then the buckets. A crash between the two
-   * is repaired on redelivery (the state then names this batch's messages as creators, and their
-   * contributions are recomputed). Returns the number of MongoDB commands sent.
+   * Writes a plan: its journal link (null: none) with the parked feedback and arms directory
+   * documents first, then the buckets, then deletes the parked documents the batch resolved.
+   * After a crash between the link and the buckets, the reloaded state names this batch's messages
+   * as creators, and the redelivered batch recomputes their contributions (the buckets' guard skips
+   * those stored). A link that another writer already extended is a WriteConflictError. Returns the
+   * number of MongoDB commands sent.
    */
-  async write(plan: BatchPlan): Promise<number> {
+  async write(plan: BatchPlan, link: JournalDoc | null = null): Promise<number> {
     let commands = 0;
     const insertAll = <T extends mongo.Document>(model: Model<T>, docs: T[]): Array<Promise<void>> => {
       if (docs.length === 0) return [];
@@ -176,15 +211,29 @@ export class AggregationRepository {
           }),
       ];
     };
+    const pending = collectionFor(this.pending, 'background');
+    const marks: Array<Promise<void>> = [];
+    if (plan.notInExperiment.length > 0) {
+      commands++;
+      marks.push(
+        pending
+          .updateMany({ _id: { $in: plan.notInExperiment } }, { $set: { reason: NOT_IN_EXPERIMENT } })
+          .then(() => undefined),
+      );
+    }
     await settleAll([
-      ...insertAll(this.seen, plan.seen),
-      ...insertAll(this.requests, plan.requests),
-      ...insertAll(this.revisions, plan.revisions),
+      ...insertAll(this.journal, link ? [link] : []),
       ...insertAll(this.pending, plan.pending),
       ...insertAll(this.arms, plan.arms),
+      ...marks,
     ]);
 
     commands += await this.store.write(plan.buckets);
+    // Last: a parked document the link resolved and a crash left behind is dropped by the next load.
+    if (plan.additions.resolved.length > 0) {
+      commands++;
+      await pending.deleteMany({ _id: { $in: plan.additions.resolved } });
+    }
     return commands;
   }
 }

@@ -9,7 +9,14 @@ import type { DecisionVerdict, ExperimentDecisionData, ExperimentDecisionPolicy 
 import type { DecisionState } from '@llmops/stats';
 import { type mongo, Schema } from 'mongoose';
 import type { Bucket } from '../domain/bucket';
-import type { ArmSeenDoc, PendingDoc, RequestDoc, RevisionDoc, SeenDoc } from '../domain/partition-state';
+import type {
+  ArmSeenDoc,
+  JournalDoc,
+  PendingDoc,
+  RequestDoc,
+  RevisionDoc,
+  SeenDoc,
+} from '../domain/partition-state';
 
 /** One stored version of a bucket (see aggregation.repository.ts, "Bucket versions"). */
 export interface StoredBucket extends Omit<Bucket, 'latency'> {
@@ -65,6 +72,16 @@ BucketSchema.index({ project: 1, exp: 1, res: 1, minute: 1 });
 // Partition load after (re)assignment: find({ part }); the same for every state collection below.
 BucketSchema.index({ part: 1 });
 
+/** The partition journal: one link per batch and topic (see partition-state.ts). Its `_id` chain is the compare-and-set. */
+export const JournalSchema = new Schema<JournalDoc>(
+  { _id: String, part: Number, kind: String, base: Number, lastOffset: Number, at: String },
+  options('partition_journal'),
+);
+JournalSchema.index({ part: 1 });
+
+// `exposures_seen`, `requests` and `feedback_revisions` hold what builds before the journal wrote;
+// nothing writes them any more, partition loads read them (and the unattributed list `requests`
+// and `feedback_revisions`), so an upgraded database keeps its state.
 export const SeenSchema = new Schema<SeenDoc>(
   { ...owned, ...placed, createdBy: String },
   options('exposures_seen'),
@@ -86,7 +103,15 @@ RevisionSchema.index({ part: 1 });
 RevisionSchema.index({ project: 1, feedbackId: 1 });
 
 export const PendingSchema = new Schema<PendingDoc>(
-  { ...owned, ...feedback, requestId: String, minute: Number, receivedAt: String, offset: Number },
+  {
+    ...owned,
+    ...feedback,
+    requestId: String,
+    minute: Number,
+    receivedAt: String,
+    offset: Number,
+    reason: String,
+  },
   options('pending_feedback'),
 );
 PendingSchema.index({ part: 1 });
@@ -169,6 +194,7 @@ export const DecisionSchema = new Schema<DecisionDoc>(
 DecisionSchema.index({ decision: 1, revision: -1 });
 
 export const BUCKET = 'Bucket';
+export const JOURNAL = 'PartitionJournal';
 export const SEEN = 'ExposureSeen';
 export const REQUEST = 'Request';
 export const REVISION = 'FeedbackRevision';
@@ -179,6 +205,7 @@ export const DECISION = 'Decision';
 
 export const ANALYTICS_MODELS: ModelDefinition[] = [
   { name: BUCKET, schema: BucketSchema },
+  { name: JOURNAL, schema: JournalSchema },
   { name: SEEN, schema: SeenSchema },
   { name: REQUEST, schema: RequestSchema },
   { name: REVISION, schema: RevisionSchema },

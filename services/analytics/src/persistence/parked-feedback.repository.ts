@@ -9,12 +9,17 @@ import { collectionFor, type ReadPath } from './read-path';
 /** What listing needs of a parked feedback document. */
 export type ParkedFeedback = Pick<
   PendingDoc,
-  'project' | 'feedbackId' | 'revision' | 'requestId' | 'receivedAt'
+  'project' | 'feedbackId' | 'revision' | 'requestId' | 'receivedAt' | 'reason'
 >;
 
-const PARKED = { project: 1, feedbackId: 1, revision: 1, requestId: 1, receivedAt: 1 } as const;
+const PARKED = { project: 1, feedbackId: 1, revision: 1, requestId: 1, receivedAt: 1, reason: 1 } as const;
 
-/** Reads of feedback parked until its generation arrives, and of what would attribute it. */
+/**
+ * Reads of feedback parked until its generation arrives, and of what would attribute it. The
+ * aggregation deletes a parked document once its revision is applied or superseded, and stores
+ * `reason` once its generation arrived placing the request in no experiment; documents older builds
+ * left are judged by the `requests` and `feedback_revisions` they wrote.
+ */
 @Injectable()
 export class ParkedFeedbackRepository {
   constructor(
@@ -63,8 +68,9 @@ export class ParkedFeedbackRepository {
   }
 
   /**
-   * Of `project`: the experiment/arm of the generations seen among `requestIds`, and the latest
-   * applied revision of `feedbackIds` (both keyed by the ids as given).
+   * Of `project`, as builds before the partition journal stored them: the experiment/arm of the
+   * generations seen among `requestIds`, and the latest applied revision of `feedbackIds` (both
+   * keyed by the ids as given).
    */
   async attribution(
     project: string,

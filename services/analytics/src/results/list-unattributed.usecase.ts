@@ -1,7 +1,9 @@
 /**
  * Feedback of the caller's project that names no experiment/arm and whose generation has not
  * arrived (or names no experiment): parked, never dropped. Superseded parked revisions (a newer revision of the same
- * feedbackId was applied) are not listed.
+ * feedbackId was applied) are not listed: the aggregation deletes a parked document once its
+ * revision is applied or superseded and stores the reason once the generation is known; documents
+ * older builds left are checked against what those builds stored.
  *
  * The parked documents are keyed by the message that carried them, so one (feedbackId, revision)
  * can be parked several times: a client that sent the same feedback twice, or a producer retry,
@@ -124,7 +126,7 @@ export class ListUnattributedUseCase {
         revision: p.revision,
         requestId: p.requestId,
         receivedAt: p.receivedAt,
-        reason: req ? 'generation_not_in_experiment' : 'generation_not_seen',
+        reason: p.reason ?? (req ? 'generation_not_in_experiment' : 'generation_not_seen'),
       });
     }
     return out;

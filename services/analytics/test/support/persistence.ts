@@ -7,6 +7,7 @@ import { ensureIndexes, mongoServerKind } from '@llmops/platform';
 import { type ConnectOptions, createConnection, type Model } from 'mongoose';
 import type {
   ArmSeenDoc,
+  JournalDoc,
   PendingDoc,
   RequestDoc,
   RevisionDoc,
@@ -21,6 +22,7 @@ import {
   type DecisionDoc,
   EXPERIMENT,
   type ExperimentDoc,
+  JOURNAL,
   PENDING,
   REQUEST,
   REVISION,
@@ -61,6 +63,7 @@ export async function openPersistence(
     aggregation: (intervalMs = gcIntervalMs, store: 'plain' | 'versioned' = serverStore) =>
       new AggregationRepository(
         buckets,
+        model<JournalDoc>(JOURNAL),
         model<SeenDoc>(SEEN),
         model<RequestDoc>(REQUEST),
         model<RevisionDoc>(REVISION),

@@ -3,9 +3,9 @@
  * what MongoDB durably holds, from which a fresh partition state is loaded.
  */
 import type { ExposureData, FeedbackSubmittedData, GenerationLoggedData } from '@llmops/contracts';
-import type { BatchPlan, PlannedEvent } from '../../src/domain/batch-planner';
+import type { BatchPlan, PlannedEvent, TouchedBucket } from '../../src/domain/batch-planner';
 import { addValues, type Bucket, type BucketValues, emptyValues } from '../../src/domain/bucket';
-import { PartitionState } from '../../src/domain/partition-state';
+import { type JournalAdditions, PartitionState, type PendingDoc } from '../../src/domain/partition-state';
 
 export const T = '2025-01-01T10:00:30.000Z';
 
@@ -72,29 +72,37 @@ export const f = (offset: number, data: FeedbackSubmittedData): PlannedEvent => 
 /** Simulates MongoDB: what was durably written, from which a fresh state can be loaded. */
 export class FakeStore {
   buckets = new Map<string, Bucket>();
-  state = new PartitionState(0);
+  /** The journal links written, in order. */
+  journal: JournalAdditions[] = [];
+  pending = new Map<string, PendingDoc>();
   load(): PartitionState {
     const s = new PartitionState(0);
     for (const [id, b] of this.buckets) s.buckets.set(id, structuredClone({ ...b, latency: null }));
-    for (const [k, v] of this.state.seen) s.seen.set(k, v);
-    for (const [k, v] of this.state.requests) s.requests.set(k, v);
-    for (const list of this.state.revisions.values()) list.forEach((r) => s.addRevision(r));
-    for (const list of this.state.pendingByRequest.values()) list.forEach((p) => s.addPending(p));
+    for (const p of this.pending.values()) s.addPending(structuredClone(p));
+    for (const link of this.journal) s.applyJournal(structuredClone(link));
+    // Like the repository's load: resolved parked documents a crash left behind are deleted.
+    for (const id of s.dropPending(new Set(this.journal.flatMap((link) => link.resolved))))
+      this.pending.delete(id);
     return s;
   }
-  /** Applies a plan; `crashBeforeBuckets` keeps only the state inserts (crash between the two writes). */
-  apply(plan: BatchPlan, crashBeforeBuckets = false): void {
-    plan.seen.forEach((d) => this.state.seen.set(d._id, d));
-    plan.requests.forEach((d) => this.state.requests.set(d._id, d));
-    plan.revisions.forEach((d) => this.state.addRevision(d));
-    plan.pending.forEach((d) => this.state.addPending(d));
-    if (crashBeforeBuckets) return;
+  /**
+   * Applies a plan in the repository's order: journal link and parked feedback, buckets, then the
+   * deletion of resolved parked feedback. `crash`: true stops after the first step; a function
+   * stores only the buckets it accepts, then stops (a crash part-way through the bucket write).
+   */
+  apply(plan: BatchPlan, crash: boolean | ((t: TouchedBucket) => boolean) = false): void {
+    this.journal.push(structuredClone(plan.additions));
+    plan.pending.forEach((d) => this.pending.set(d._id, structuredClone(d)));
+    if (crash === true) return;
     for (const t of plan.buckets) {
+      if (typeof crash === 'function' && !crash(t)) continue;
       const stored = this.buckets.get(t.bucket._id);
       // The compare-and-set: a version extends exactly the stored one (its id names that base).
       expect(stored?.lastOffset ?? -1).toBe(t.previousLastOffset);
       this.buckets.set(t.bucket._id, structuredClone({ ...t.bucket, latency: null }));
     }
+    if (crash) return;
+    plan.additions.resolved.forEach((id) => this.pending.delete(id));
   }
   /** The minute buckets (each hour and day bucket repeats what its minutes hold). */
   minutes(): Bucket[] {

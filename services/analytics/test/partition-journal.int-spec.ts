@@ -1,0 +1,211 @@
+/**
+ * The partition journal against the real database: a batch whose journal link was stored but not
+ * all of its buckets is completed exactly by its redelivery; two writers extending the same link
+ * collide (the second writes no bucket); a database written by builds before the journal (state
+ * in `exposures_seen`, `requests`, `feedback_revisions`) loads, and nothing writes those any more.
+ */
+import { testInfra } from '@llmops/testing';
+import type { Connection, mongo } from 'mongoose';
+import { type PlannedEvent, planBatch } from '../src/domain/batch-planner';
+import { minuteOf, type SourceKind } from '../src/domain/bucket';
+import { journalOf, type PartitionState } from '../src/domain/partition-state';
+import type { AggregationRepository } from '../src/persistence/aggregation.repository';
+import { WriteConflictError } from '../src/persistence/bucket-store';
+import { exposureData, feedbackData, generationData, T } from './support/planner';
+import { openPersistence } from './support/persistence';
+
+const infra = testInfra();
+let persistence: Awaited<ReturnType<typeof openPersistence>>;
+let connection: Connection;
+let db: mongo.Db;
+
+beforeAll(async () => {
+  persistence = await openPersistence(infra.mongoBaseUri, infra.dbName);
+  connection = persistence.connection;
+  db = connection.getClient().db(infra.dbName);
+});
+
+afterAll(async () => {
+  await connection?.dropDatabase();
+  await connection?.close();
+});
+
+const at = (minute: number) => new Date(Date.parse(T) + minute * 60_000).toISOString();
+const exposure = (offset: number, userId: string, minute: number): PlannedEvent => ({
+  kind: 'x',
+  offset,
+  project: 'default',
+  data: { ...exposureData(userId), assignedAt: at(minute) },
+});
+/** The minute bucket of experiment `e`, arm `arm`, as the state holds it. */
+const minuteBucket = (state: PartitionState, minute: number, kind: SourceKind, arm = 'a') =>
+  state.buckets.get(`e|${arm}|${minuteOf(at(minute))}|${kind}|${state.part}`);
+
+/** Plans and writes one batch the way ApplyBatchUseCase does. */
+async function apply(repo: AggregationRepository, state: PartitionState, events: PlannedEvent[]) {
+  const plan = planBatch(state, events);
+  const kind = events[0].kind;
+  const link = journalOf(
+    state.part,
+    kind,
+    state.journalHeads.get(kind) ?? -1,
+    events[events.length - 1].offset,
+    plan.additions,
+    new Date(),
+  );
+  await repo.write(plan, link);
+  if (link) state.journalHeads.set(kind, link.lastOffset);
+  return plan;
+}
+
+it('a crash between the journal link and the buckets: the redelivery adds exactly what was missing', async () => {
+  const part = 0;
+  const first = persistence.aggregation(0, 'versioned');
+  const state = await first.loadPartition(part);
+  const batch = [exposure(0, 'u1', 0), exposure(1, 'u2', 1), exposure(2, 'u1', 1), exposure(3, 'u3', 2)];
+  const plan = planBatch(state, batch);
+  // A version id already taken makes the bucket write fail after the link and the other buckets.
+  const blocked = `${minuteBucket(state, 2, 'x')!._id}^-1`;
+  await db.collection('buckets').insertOne({ _id: blocked as never });
+  await expect(first.write(plan, journalOf(part, 'x', -1, 3, plan.additions, new Date()))).rejects.toThrow(
+    WriteConflictError,
+  );
+  await db.collection('buckets').deleteOne({ _id: blocked as never });
+
+  // A restarted process: the link is the head, minute 2 has no bucket yet.
+  const second = persistence.aggregation(0, 'versioned');
+  const reloaded = await second.loadPartition(part);
+  expect(reloaded.journalHeads.get('x')).toBe(3);
+  expect([0, 1, 2].map((m) => minuteBucket(reloaded, m, 'x')?.exposures)).toEqual([1, 1, undefined]);
+  // Redelivered with one more message.
+  await apply(second, reloaded, [...batch, exposure(4, 'u4', 2), exposure(5, 'u2', 2)]);
+
+  const after = await persistence.aggregation(0, 'versioned').loadPartition(part);
+  expect([0, 1, 2].map((m) => minuteBucket(after, m, 'x')?.exposures)).toEqual([1, 1, 2]);
+  expect(after.seenCount).toBe(4);
+  const links = await db.collection('partition_journal').find({ part }).sort({ base: 1 }).toArray();
+  expect(links.map((l) => [l._id, l.base, l.lastOffset])).toEqual([
+    ['x:0^-1', -1, 3],
+    ['x:0^3', 3, 5],
+  ]);
+  expect(links[1].seen).toEqual([{ project: 'default', exp: 'e', arm: 'a', users: ['u4'], offsets: [4] }]);
+});
+
+it('a journal chain conflict: two writers extending the same link, the second fails and writes no bucket', async () => {
+  const part = 1;
+  const a = persistence.aggregation(0, 'versioned');
+  const b = persistence.aggregation(0, 'versioned');
+  const stateA = await a.loadPartition(part);
+  const stateB = await b.loadPartition(part);
+  await apply(a, stateA, [exposure(0, 'u1', 0), exposure(1, 'u2', 0)]);
+  // B still believes the chain is empty (it missed A's batch): its link collides with A's.
+  const planB = planBatch(stateB, [exposure(2, 'u3', 1)]);
+  await expect(b.write(planB, journalOf(part, 'x', -1, 2, planB.additions, new Date()))).rejects.toThrow(
+    WriteConflictError,
+  );
+  expect(await db.collection('buckets').countDocuments({ part, minute: minuteOf(at(1)) })).toBe(0);
+
+  // After a reload B extends the chain.
+  const reloaded = await b.loadPartition(part);
+  expect(reloaded.journalHeads.get('x')).toBe(1);
+  await apply(b, reloaded, [exposure(2, 'u3', 1)]);
+  const links = await db.collection('partition_journal').find({ part }).sort({ base: 1 }).toArray();
+  expect(links.map((l) => l._id)).toEqual(['x:1^-1', 'x:1^1']);
+  const after = await a.loadPartition(part);
+  expect([0, 1].map((m) => minuteBucket(after, m, 'x')?.exposures)).toEqual([2, 1]);
+});
+
+it('loads the state builds before the journal stored, and writes only the journal from then on', async () => {
+  const part = 2;
+  const minute = minuteOf(T);
+  const values = (rating: number) => ({
+    rating,
+    thumbs: null,
+    scores: {},
+    comment: false,
+    correction: false,
+  });
+  const owned = { part, project: 'default' };
+  await db.collection('exposures_seen').insertOne({
+    _id: 'e|a|old-user' as never,
+    ...owned,
+    exp: 'e',
+    arm: 'a',
+    minute,
+    createdBy: `x:${part}:7`,
+  });
+  await db.collection('requests').insertOne({
+    _id: 'old-req' as never,
+    ...owned,
+    exp: 'e',
+    arm: 'b',
+    minute,
+    createdBy: `g:${part}:3`,
+  });
+  await db.collection('feedback_revisions').insertOne({
+    _id: 'old-fb|1' as never,
+    ...owned,
+    feedbackId: 'old-fb',
+    revision: 1,
+    values: values(4),
+    source: `f:${part}:1`,
+    contributor: `f:${part}:1`,
+    exp: 'e',
+    arm: 'a',
+    minute,
+  });
+  await db.collection('pending_feedback').insertOne({
+    _id: `f:${part}:2` as never,
+    ...owned,
+    feedbackId: 'old-parked',
+    revision: 1,
+    requestId: 'old-req-2',
+    values: values(3),
+    minute,
+    receivedAt: T,
+    offset: 2,
+  });
+  const legacyCounts = async () =>
+    Promise.all(
+      ['exposures_seen', 'requests', 'feedback_revisions'].map((c) => db.collection(c).countDocuments()),
+    );
+  const before = await legacyCounts();
+
+  const repo = persistence.aggregation(0, 'versioned');
+  const state = await repo.loadPartition(part);
+  expect(state.seenBy('default', 'e', 'a', 'old-user')).toBe(7);
+  expect(state.requests.get('old-req')).toEqual({ exp: 'e', arm: 'b' });
+
+  // A later exposure of the old user is a duplicate; the message that created it would re-derive it.
+  const exposures = await apply(repo, state, [exposure(8, 'old-user', 0)]);
+  expect(exposures.outcomes).toEqual([{ type: 'exposure', outcome: 'duplicate' }]);
+  // Feedback joins the old request; an edit of the old revision moves its values (4 -> 2).
+  const feedback = await apply(repo, state, [
+    {
+      kind: 'f',
+      offset: 3,
+      project: 'default',
+      data: feedbackData('new-fb', { requestId: 'old-req', rating: 5 }, false),
+    },
+    { kind: 'f', offset: 4, project: 'default', data: feedbackData('old-fb', { revision: 2, rating: 2 }) },
+  ]);
+  expect(feedback.outcomes.map((o) => o.outcome)).toEqual(['applied', 'applied']);
+  // The old parked feedback is resolved by its generation, and its document deleted.
+  const generations = await apply(repo, state, [
+    {
+      kind: 'g',
+      offset: 4,
+      project: 'default',
+      data: generationData('old-req-2', { experiment: 'e', arm: 'b' }),
+    },
+  ]);
+  expect(generations.outcomes.map((o) => o.outcome)).toEqual(['applied', 'resolved']);
+  expect(await db.collection('pending_feedback').countDocuments({ part })).toBe(0);
+
+  const after = await persistence.aggregation(0, 'versioned').loadPartition(part);
+  expect(minuteBucket(after, 0, 'f', 'b')?.rating).toEqual({ n: 1, sum: 5, sumSq: 25 });
+  expect(minuteBucket(after, 0, 'f', 'a')?.rating).toEqual({ n: 0, sum: -2, sumSq: -12 });
+  expect(minuteBucket(after, 0, 'g', 'b')?.rating).toEqual({ n: 1, sum: 3, sumSq: 9 });
+  expect(after.pendingIds.size).toBe(0);
+  expect(await legacyCounts()).toEqual(before);
+});
