@@ -27,6 +27,7 @@ import { mongoServerKind } from '@llmops/platform';
 import { mulberry32 } from '@llmops/stats';
 import { v7 as uuidv7 } from 'uuid';
 import { type PlannedEvent, planBatch } from '../../services/analytics/src/domain/batch-planner';
+import { coverWindow, SPAN_MINUTES } from '../../services/analytics/src/domain/bucket';
 import { PartitionState } from '../../services/analytics/src/domain/partition-state';
 import { experimentScope } from '../../services/analytics/src/domain/project-scope';
 import { EXPERIMENT, type ExperimentDoc } from '../../services/analytics/src/persistence/analytics.schemas';
@@ -221,6 +222,15 @@ async function main(): Promise<void> {
     console.log(
       `${ROUNDS} requests each; the roll-up read returns ${readRolled.length} buckets, the minute-only read ${m} ` +
         `(on FerretDB every find scans the whole collection, ${m + h + d} documents here, whatever it returns)`,
+    );
+    // The same read for a busy experiment, where every minute of every (arm, topic, partition) has events.
+    const keys = ARMS.length * 3 * PARTITIONS;
+    const spans = coverWindow(start, Number.MAX_SAFE_INTEGER).map(({ res, from, to }) =>
+      Math.max(0, Math.ceil((Math.min(to, end) - from) / SPAN_MINUTES[res])),
+    );
+    console.log(
+      `with events in every minute of every arm, topic and partition, window=all would read ` +
+        `${keys * spans.reduce((x, y) => x + y, 0)} buckets with roll-ups instead of ${keys * (end - start)} minute buckets`,
     );
     console.log(
       `client CPU per request (decode, merge, statistics; the server's scan excluded): roll-ups ${cpu.rolled.toFixed(1)} ms, minute-only ${cpu.minutes.toFixed(1)} ms`,
