@@ -10,12 +10,14 @@
  * Each addition names the message that made it (the exposure's offset, a revision's source and
  * contributor), so a batch redelivered after a crash between the journal and the buckets recomputes
  * the contributions of exactly those messages (the buckets' lastOffset guard skips what was stored),
- * and every other message sees a duplicate. Held in memory compactly: seen users as userId ->
- * offset per (experiment, arm), requests as one shared placement object per (experiment, arm).
+ * and every other message sees a duplicate. Held in memory compactly: seen users as 128-bit
+ * fingerprints of (experiment, arm, user) -> offset in typed arrays (`FingerprintMap`, exact up to a
+ * collision bound, no string kept), requests as one shared placement object per (experiment, arm).
  */
 import { DEFAULT_PROJECT } from '@llmops/contracts';
 import type { Bucket, SourceKind } from './bucket';
 import type { FeedbackValues } from './feedback-values';
+import { FingerprintMap } from './fingerprint-map';
 import { experimentScope, idScope } from './project-scope';
 
 /** `${kind}:${partition}:${offset}`: a message's identity within this service's topics. */
@@ -203,8 +205,8 @@ export class PartitionState {
   /** Per source topic: lastOffset of the newest journal link (absent: none yet), the next link's base. */
   readonly journalHeads = new Map<SourceKind, number>();
 
-  /** `${experiment scope}|${arm}` -> userId -> offset of the exposure that first exposed the user to the arm. */
-  private readonly seen = new Map<string, Map<string, number>>();
+  /** `${experiment scope}|${arm}|${userId}` -> offset of the exposure that first exposed the user to the arm. */
+  private readonly seen = new FingerprintMap();
   /** One placement object per (experiment, arm), shared by every request placed there. */
   private readonly placements = new Map<string, Placement>();
   /** generation message -> revisions it contributed (the parked feedback it resolved). */
@@ -225,21 +227,16 @@ export class PartitionState {
 
   /** Distinct (experiment, arm, user) triples seen. */
   get seenCount(): number {
-    let n = 0;
-    for (const users of this.seen.values()) n += users.size;
-    return n;
+    return this.seen.size;
   }
 
   /** Offset of the exposure that first exposed `userId` to this arm (undefined: not seen). */
   seenBy(project: string, exp: string, arm: string, userId: string): number | undefined {
-    return this.seen.get(`${experimentScope(project, exp)}|${arm}`)?.get(userId);
+    return this.seen.get(`${experimentScope(project, exp)}|${arm}|${userId}`);
   }
 
   addSeen(project: string, exp: string, arm: string, userId: string, offset: number): void {
-    const key = `${experimentScope(project, exp)}|${arm}`;
-    let users = this.seen.get(key);
-    if (!users) this.seen.set(key, (users = new Map()));
-    users.set(userId, offset);
+    this.seen.set(`${experimentScope(project, exp)}|${arm}|${userId}`, offset);
   }
 
   /** Records where the generation of `requestId` (scoped) put it. */
