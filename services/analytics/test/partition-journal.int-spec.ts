@@ -209,3 +209,54 @@ it('loads the state builds before the journal stored, and writes only the journa
   expect(after.pendingIds.size).toBe(0);
   expect(await legacyCounts()).toEqual(before);
 });
+
+it('a parked document stores why it stays parked, and is deleted once applied or superseded', async () => {
+  const part = 3;
+  const repo = persistence.aggregation(0, 'versioned');
+  const state = await repo.loadPartition(part);
+  const parked = (offset: number, feedbackId: string, requestId: string): PlannedEvent => ({
+    kind: 'f',
+    offset,
+    project: 'default',
+    data: feedbackData(feedbackId, { requestId, rating: 3 }, false),
+  });
+  const stored = async () =>
+    (await db.collection('pending_feedback').find({ part }).sort({ _id: 1 }).toArray()).map((d) => [
+      d.feedbackId,
+      d.reason ?? null,
+    ]);
+  await apply(repo, state, [parked(0, 'p1', 'no-exp'), parked(1, 'p2', 'later'), parked(2, 'p3', 'later')]);
+  // The generation of `no-exp` names no experiment: p1 stays parked, now with its reason.
+  await apply(repo, state, [{ kind: 'g', offset: 0, project: 'default', data: generationData('no-exp') }]);
+  expect(await stored()).toEqual([
+    ['p1', 'generation_not_in_experiment'],
+    ['p2', null],
+    ['p3', null],
+  ]);
+  // An edit of p2 naming its arm supersedes the parked revision 1.
+  await apply(repo, state, [
+    {
+      kind: 'f',
+      offset: 3,
+      project: 'default',
+      data: feedbackData('p2', { requestId: 'later', revision: 2 }),
+    },
+  ]);
+  expect(await stored()).toEqual([
+    ['p1', 'generation_not_in_experiment'],
+    ['p3', null],
+  ]);
+  // The generation of `later` applies p3.
+  const generation = await apply(repo, state, [
+    {
+      kind: 'g',
+      offset: 1,
+      project: 'default',
+      data: generationData('later', { experiment: 'e', arm: 'a' }),
+    },
+  ]);
+  expect(generation.outcomes.map((o) => o.outcome)).toEqual(['applied', 'resolved']);
+  expect(await stored()).toEqual([['p1', 'generation_not_in_experiment']]);
+  const reloaded = await persistence.aggregation(0, 'versioned').loadPartition(part);
+  expect([...reloaded.pendingIds]).toEqual([`f:${part}:0`]);
+});
