@@ -198,11 +198,17 @@ async function scaleOut(
           }),
       ),
     );
-    await waitUntil(async () => (await groupLag(kafka, group, prefix)) === 0, `${replicas} replica(s)`, {
-      timeoutMs: 600_000,
-      intervalMs: 100,
-    });
+    // Asked over IPC: polling the broker's offsets this often would load the host being measured.
+    await waitUntil(
+      async () => (await Promise.all(workers.map(ask))).reduce((n, r) => n + r.events, 0) >= records,
+      `${replicas} replica(s)`,
+      { timeoutMs: 600_000, intervalMs: 100 },
+    );
     const busy = hostBusySince(host);
+    await waitUntil(async () => (await groupLag(kafka, group, prefix)) === 0, 'replicas committed', {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+    });
     const assignment = await groupAssignment(kafka, group);
     const reports = await Promise.all(workers.map(ask));
     const active = reports.filter((r) => r.firstAt > 0);
@@ -323,9 +329,11 @@ async function main(): Promise<void> {
       }
     },
   });
-  await waitUntil(async () => (await groupLag(kafka, `${id}-agg`, prefix)) === 0, 'aggregation consumer', {
-    timeoutMs: 600_000,
-    intervalMs: 100,
+  // A local check: polling the broker's offsets this often would load the process being measured.
+  await waitUntil(async () => ourEnd > 0, 'aggregation consumer', { timeoutMs: 600_000, intervalMs: 50 });
+  await waitUntil(async () => (await groupLag(kafka, `${id}-agg`, prefix)) === 0, 'aggregation committed', {
+    timeoutMs: 60_000,
+    intervalMs: 500,
   });
   const ourRate = total / ((ourEnd - ourStart) / 1000);
 
