@@ -2,7 +2,8 @@
  * The partition journal against the real database: a batch whose journal link was stored but not
  * all of its buckets is completed exactly by its redelivery; two writers extending the same link
  * collide (the second writes no bucket); a database written by builds before the journal (state
- * in `exposures_seen`, `requests`, `feedback_revisions`) loads, and nothing writes those any more.
+ * in `exposures_seen`, `requests`, `feedback_revisions`) loads, and nothing writes those any more;
+ * a link stores its revisions as one JSON text, and a link holding them as documents loads too.
  */
 import { testInfra } from '@llmops/testing';
 import type { Connection, mongo } from 'mongoose';
@@ -259,4 +260,44 @@ it('a parked document stores why it stays parked, and is deleted once applied or
   expect(await stored()).toEqual([['p1', 'generation_not_in_experiment']]);
   const reloaded = await persistence.aggregation(0, 'versioned').loadPartition(part);
   expect([...reloaded.pendingIds]).toEqual([`f:${part}:0`]);
+});
+
+it("stores a link's revisions as one JSON text, and loads a link that holds them as documents", async () => {
+  const part = 4;
+  const repo = persistence.aggregation(0, 'versioned');
+  const state = await repo.loadPartition(part);
+  const feedback = (offset: number, feedbackId: string, rating: number): PlannedEvent => ({
+    kind: 'f',
+    offset,
+    project: 'default',
+    data: feedbackData(feedbackId, { rating }),
+  });
+  const plan = await apply(repo, state, [feedback(0, 'j1', 4)]);
+  const [link] = await db.collection('partition_journal').find({ part }).toArray();
+  expect(typeof link.revisions).toBe('string');
+  expect(JSON.parse(link.revisions as string)).toEqual(plan.additions.revisions);
+
+  // A link holding its revisions as documents (as first written by the journal) loads the same way.
+  const [j1] = plan.additions.revisions;
+  await db.collection('partition_journal').insertOne({
+    _id: `f:${part}^0` as never,
+    part,
+    kind: 'f',
+    base: 0,
+    lastOffset: 1,
+    at: T,
+    seen: [],
+    requests: [],
+    revisions: [{ ...j1, feedbackId: 'j2', source: `f:${part}:1`, contributor: `f:${part}:1` }],
+    resolved: [],
+  });
+  const reloaded = await persistence.aggregation(0, 'versioned').loadPartition(part);
+  expect(reloaded.journalHeads.get('f')).toBe(1);
+  expect(['j1', 'j2'].map((id) => reloaded.revisions.get(id)?.map((r) => r.values.rating))).toEqual([
+    [4],
+    [4],
+  ]);
+  // Another copy of either revision is a duplicate.
+  const copies = planBatch(reloaded, [feedback(2, 'j1', 4), feedback(3, 'j2', 4)]);
+  expect(copies.outcomes.map((o) => o.outcome)).toEqual(['duplicate', 'duplicate']);
 });

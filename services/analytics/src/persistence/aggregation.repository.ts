@@ -36,6 +36,7 @@ import {
   REVISION,
   SEEN,
   type StoredBucket,
+  type StoredJournal,
 } from './analytics.schemas';
 import {
   BUCKET_STORE,
@@ -54,7 +55,7 @@ const SLICE = 250;
 export class AggregationRepository {
   constructor(
     @InjectModel(BUCKET) private readonly buckets: Model<StoredBucket>,
-    @InjectModel(JOURNAL) private readonly journal: Model<JournalDoc>,
+    @InjectModel(JOURNAL) private readonly journal: Model<StoredJournal>,
     // Written by builds before the journal: read at load only, so an upgraded database keeps its state.
     @InjectModel(SEEN) private readonly seen: Model<SeenDoc>,
     @InjectModel(REQUEST) private readonly requests: Model<RequestDoc>,
@@ -91,7 +92,13 @@ export class AggregationRepository {
     for (const r of revisions) state.addRevision({ ...r, project: r.project ?? DEFAULT_PROJECT });
     for (const p of pending) state.addPending(p);
     const resolved = new Set<string>();
-    for (const link of journal) {
+    for (const stored of journal) {
+      const { revisions } = stored;
+      const link: JournalDoc = {
+        ...stored,
+        revisions:
+          typeof revisions === 'string' ? (JSON.parse(revisions) as JournalDoc['revisions']) : revisions,
+      };
       state.applyJournal(link);
       for (const id of link.resolved) resolved.add(id);
       state.journalHeads.set(link.kind, Math.max(state.journalHeads.get(link.kind) ?? -1, link.lastOffset));
@@ -222,7 +229,7 @@ export class AggregationRepository {
       );
     }
     await settleAll([
-      ...insertAll(this.journal, link ? [link] : []),
+      ...insertAll(this.journal, link ? [{ ...link, revisions: JSON.stringify(link.revisions) }] : []),
       ...insertAll(this.pending, plan.pending),
       ...insertAll(this.arms, plan.arms),
       ...marks,

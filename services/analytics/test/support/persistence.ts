@@ -7,7 +7,6 @@ import { ensureIndexes, mongoServerKind } from '@llmops/platform';
 import { type ConnectOptions, createConnection, type Model } from 'mongoose';
 import type {
   ArmSeenDoc,
-  JournalDoc,
   PendingDoc,
   RequestDoc,
   RevisionDoc,
@@ -28,6 +27,7 @@ import {
   REVISION,
   SEEN,
   type StoredBucket,
+  type StoredJournal,
 } from '../../src/persistence/analytics.schemas';
 import { DecisionsRepository } from '../../src/persistence/decisions.repository';
 import { ExperimentsRepository } from '../../src/persistence/experiments.repository';
@@ -63,7 +63,7 @@ export async function openPersistence(
     aggregation: (intervalMs = gcIntervalMs, store: 'plain' | 'versioned' = serverStore) =>
       new AggregationRepository(
         buckets,
-        model<JournalDoc>(JOURNAL),
+        model<StoredJournal>(JOURNAL),
         model<SeenDoc>(SEEN),
         model<RequestDoc>(REQUEST),
         model<RevisionDoc>(REVISION),
