@@ -38,6 +38,7 @@ import {
   emptyValues,
   minuteOf,
   newSketch,
+  type Resolution,
   RESOLUTIONS,
   type SourceKind,
 } from './bucket';
@@ -93,6 +94,8 @@ interface Contributor {
 
 class Planner {
   private readonly touched = new Map<string, TouchedBucket>();
+  /** The minute, hour and day buckets of each (experiment scope, arm, minute, topic) this batch touched. */
+  private readonly spans = new Map<string, TouchedBucket[]>();
   /** The batch's journal groups, by (project, experiment, arm). */
   private readonly seenGroups = new Map<string, SeenGroup>();
   private readonly requestGroups = new Map<string, RequestGroup>();
@@ -118,36 +121,55 @@ class Planner {
     latencyMs?: number,
   ): boolean {
     const scope = experimentScope(project, exp);
+    const spanKey = `${scope}|${arm}|${minute}|${message.kind}`;
+    let spans = this.spans.get(spanKey);
+    if (!spans) {
+      spans = RESOLUTIONS.map((res) => this.touch(project, exp, scope, arm, minute, message, res));
+      this.spans.set(spanKey, spans);
+    }
     let included = false;
     // The minute, hour and day that hold `minute`: each bucket has its own guard, so a contribution
     // is included exactly once per resolution, whichever of the three an earlier attempt stored.
-    for (const res of RESOLUTIONS) {
-      const id = bucketId(scope, arm, minute, message.kind, message.part, res);
-      let bucket = this.state.buckets.get(id);
-      let touched = this.touched.get(id);
-      if (!bucket) {
-        bucket = emptyBucket(project, exp, arm, minute, message.kind, message.part, res);
-        this.state.buckets.set(id, bucket);
-        const armId = `${scope}|${arm}|${message.part}`;
-        if (!this.state.arms.has(armId)) {
-          this.state.arms.add(armId);
-          this.plan.arms.push({ _id: armId, part: message.part, project, exp, arm });
-        }
-      }
-      if (!touched) {
-        touched = { bucket, previousLastOffset: bucket.lastOffset };
-        this.touched.set(id, touched);
-      }
-      if (message.offset <= touched.previousLastOffset) continue; // already included by an earlier attempt
+    for (let i = 0; i < RESOLUTIONS.length; i++) {
+      const { bucket, previousLastOffset } = spans[i];
+      if (message.offset <= previousLastOffset) continue; // already included by an earlier attempt
       addValues(bucket, delta);
       if (latencyMs !== undefined) {
         bucket.latency ??= newSketch();
         bucket.latency.accept(latencyMs);
       }
       bucket.lastOffset = Math.max(bucket.lastOffset, message.offset);
-      if (res === 'm') included = true;
+      if (RESOLUTIONS[i] === 'm') included = true;
     }
     return included;
+  }
+
+  /** The bucket of resolution `res` holding `minute`, as this batch found it (created when new). */
+  private touch(
+    project: string,
+    exp: string,
+    scope: string,
+    arm: string,
+    minute: number,
+    message: Contributor,
+    res: Resolution,
+  ): TouchedBucket {
+    const id = bucketId(scope, arm, minute, message.kind, message.part, res);
+    const touched = this.touched.get(id);
+    if (touched) return touched;
+    let bucket = this.state.buckets.get(id);
+    if (!bucket) {
+      bucket = emptyBucket(project, exp, arm, minute, message.kind, message.part, res);
+      this.state.buckets.set(id, bucket);
+      const armId = `${scope}|${arm}|${message.part}`;
+      if (!this.state.arms.has(armId)) {
+        this.state.arms.add(armId);
+        this.plan.arms.push({ _id: armId, part: message.part, project, exp, arm });
+      }
+    }
+    const fresh = { bucket, previousLastOffset: bucket.lastOffset };
+    this.touched.set(id, fresh);
+    return fresh;
   }
 
   /**
@@ -174,9 +196,8 @@ class Planner {
   exposure(offset: number, project: string, data: ExposureData): void {
     const message = this.contributor('x', offset);
     const { experiment: exp, arm, userId } = data;
-    const firstBy = this.state.seenBy(project, exp, arm, userId);
+    const firstBy = this.state.seenByOrAdd(project, exp, arm, userId, offset);
     if (firstBy === undefined) {
-      this.state.addSeen(project, exp, arm, userId, offset);
       const key = `${project}\u0000${exp}\u0000${arm}`;
       let group = this.seenGroups.get(key);
       if (!group) {

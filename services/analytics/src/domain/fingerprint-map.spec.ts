@@ -20,4 +20,11 @@ describe('FingerprintMap', () => {
     expect(map.size).toBe(1);
     expect(map.get('k')).toBe(2 ** 40 + 3);
   });
+
+  it('getOrSet returns the value of a key present, and stores one absent (returning undefined)', () => {
+    const map = new FingerprintMap(4);
+    for (let i = 0; i < 1_000; i++) expect(map.getOrSet(`u${i}`, i)).toBeUndefined();
+    for (let i = 0; i < 1_000; i++) expect(map.getOrSet(`u${i}`, -1)).toBe(i);
+    expect(map.size).toBe(1_000);
+  });
 });

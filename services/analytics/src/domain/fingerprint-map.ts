@@ -41,10 +41,20 @@ export class FingerprintMap {
 
   set(key: string, value: number): void {
     const at = this.find(this.fingerprint(key));
-    if (at >= 0) {
-      this.values[at] = value;
-      return;
-    }
+    if (at >= 0) this.values[at] = value;
+    else this.insert(value);
+  }
+
+  /** The value of `key`; when absent, stores `value` and returns undefined (one fingerprint, one probe). */
+  getOrSet(key: string, value: number): number | undefined {
+    const at = this.find(this.fingerprint(key));
+    if (at >= 0) return this.values[at];
+    this.insert(value);
+    return undefined;
+  }
+
+  /** Stores `value` under the fingerprint in `probe`, which is not in the table. */
+  private insert(value: number): void {
     if ((this.count + 1) * 4 > (this.mask + 1) * 3) this.grow();
     const slot = this.emptySlot(this.probe);
     this.keys.set(this.probe, slot * WORDS);

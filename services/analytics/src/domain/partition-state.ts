@@ -239,6 +239,14 @@ export class PartitionState {
     this.seen.set(`${experimentScope(project, exp)}|${arm}|${userId}`, offset);
   }
 
+  /**
+   * `seenBy`, and when the user was not seen, records `offset` as its first exposure to the arm
+   * (`addSeen`) in the same lookup.
+   */
+  seenByOrAdd(project: string, exp: string, arm: string, userId: string, offset: number): number | undefined {
+    return this.seen.getOrSet(`${experimentScope(project, exp)}|${arm}|${userId}`, offset);
+  }
+
   /** Records where the generation of `requestId` (scoped) put it. */
   addRequest(scopedRequestId: string, exp: string | null, arm: string | null): void {
     const key = exp === null || arm === null ? '' : `${exp}|${arm}`;
