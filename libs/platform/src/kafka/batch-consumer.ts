@@ -67,6 +67,12 @@ export interface BatchContext {
   firstOffset: string;
   lastOffset: string;
   highWatermark: string;
+  /**
+   * How many times this consumer has joined its group so far (a rebalance is a join). A handler that
+   * caches state per partition drops what it cached in an earlier join: the partition may have had
+   * another owner in between, who may have consumed another topic of it.
+   */
+  groupJoins: number;
   /** 1 for the first try of this set of messages. */
   attempt: number;
 }
@@ -167,6 +173,8 @@ export class BatchConsumer {
   private probing = false;
   private lastCommittedSum?: bigint;
   private stopping = false;
+  /** GROUP_JOIN events seen (BatchContext.groupJoins). */
+  private groupJoins = 0;
   private restarting = false;
   private readonly maxAttempts: number;
   private readonly backoffMs: number;
@@ -234,6 +242,7 @@ export class BatchConsumer {
       if (!restart && !this.stopping) void this.restart();
     });
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      this.groupJoins++;
       this.options.metrics?.groupJoins.inc({ group: this.groupId });
       this.options.logger.info(
         { group: this.groupId, memberId: event.payload.memberId, assignment: event.payload.memberAssignment },
@@ -323,6 +332,7 @@ export class BatchConsumer {
       firstOffset: batch.firstOffset() ?? messages[0].offset,
       lastOffset: batch.lastOffset(),
       highWatermark: batch.highWatermark,
+      groupJoins: this.groupJoins,
     };
 
     const result = await this.attempt(messages, ctx, run, true);

@@ -65,6 +65,11 @@ export class KafkaBatchContext extends BaseRpcContext<[BatchContext, ConsumedMes
     return this.args[0].highWatermark;
   }
 
+  /** How many times the consumer has joined its group (see `BatchContext.groupJoins`). */
+  getGroupJoins(): number {
+    return this.args[0].groupJoins;
+  }
+
   /** 1 for the first try of this set of messages. */
   getAttempt(): number {
     return this.args[0].attempt;

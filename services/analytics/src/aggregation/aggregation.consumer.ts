@@ -87,6 +87,11 @@ export class AggregationConsumer {
   }
 
   private apply(role: TopicRole, messages: ConsumedMessage[], ctx: KafkaBatchContext) {
-    return this.applyBatch.execute({ role, partition: ctx.getPartition(), messages });
+    return this.applyBatch.execute({
+      role,
+      partition: ctx.getPartition(),
+      messages,
+      groupJoins: ctx.getGroupJoins(),
+    });
   }
 }

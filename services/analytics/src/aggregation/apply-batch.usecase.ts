@@ -28,6 +28,12 @@ export interface BatchInput {
   role: TopicRole;
   partition: number;
   messages: ConsumedMessage[];
+  /**
+   * The consumer's join of its group the batch comes in (`BatchContext.groupJoins`). A partition's
+   * state cached in an earlier join is loaded again: in between, another member may have owned the
+   * partition and consumed another of its topics, which a gap in this topic's offsets cannot show.
+   */
+  groupJoins?: number;
 }
 
 export interface BatchObserver {
@@ -55,6 +61,8 @@ const SOURCE_OF_ROLE: Record<Exclude<TopicRole, 'experiments'>, SourceKind> = {
 export class ApplyBatchUseCase {
   private readonly states = new Map<number, PartitionState>();
   private readonly loading = new Map<number, Promise<PartitionState>>();
+  /** The group join each cached partition state was loaded in. */
+  private readonly loadedIn = new Map<number, number | undefined>();
 
   constructor(
     private readonly aggregation: AggregationRepository,
@@ -94,7 +102,7 @@ export class ApplyBatchUseCase {
     const first = Number(input.messages[0].offset);
     const last = Number(input.messages[input.messages.length - 1].offset);
     const source = SOURCE_OF_ROLE[input.role];
-    const state = await this.stateFor(input.partition, source, first);
+    const state = await this.stateFor(input.partition, source, first, input.groupJoins);
     try {
       const events: PlannedEvent[] = parsed.map(({ message, event }) =>
         toPlanned(event, Number(message.offset)),
@@ -156,11 +164,22 @@ export class ApplyBatchUseCase {
     return { forgotten, held };
   }
 
-  private async stateFor(part: number, role: SourceKind, firstOffset: number): Promise<PartitionState> {
+  private async stateFor(
+    part: number,
+    role: SourceKind,
+    firstOffset: number,
+    groupJoins: number | undefined,
+  ): Promise<PartitionState> {
     const cached = this.states.get(part);
     const expected = cached?.expected.get(role);
-    // A gap means another instance processed this partition meanwhile: our cache is stale.
-    if (cached && (expected === undefined || expected === firstOffset)) return cached;
+    // A gap means another instance processed this partition meanwhile, and so may a rebalance
+    // since the load: either way our cache is stale.
+    if (
+      cached &&
+      this.loadedIn.get(part) === groupJoins &&
+      (expected === undefined || expected === firstOffset)
+    )
+      return cached;
     let pending = this.loading.get(part);
     if (!pending) {
       pending = this.aggregation.loadPartition(part).finally(() => this.loading.delete(part));
@@ -168,6 +187,7 @@ export class ApplyBatchUseCase {
     }
     const state = await pending;
     this.states.set(part, state);
+    this.loadedIn.set(part, groupJoins);
     this.logger.info(
       { partition: part, buckets: state.buckets.size, users: state.seenCount, requests: state.requests.size },
       'partition state loaded',

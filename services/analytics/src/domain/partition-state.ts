@@ -1,8 +1,8 @@
 /**
  * Everything the aggregation needs to decide a message's effect, for one partition NUMBER p (the
  * exposures, generations and feedback partitions p are assigned together by the co-partition
- * assigner). It is a cache of MongoDB: loaded when p is (re)assigned, after a gap in offsets or
- * after any write conflict, then kept current by this instance's own writes, so the hot path never
+ * assigner). It is a cache of MongoDB: loaded when p is first seen, after every rebalance of the
+ * consumer group (ApplyBatchUseCase), after a gap in offsets or after any write conflict, then kept current by this instance's own writes, so the hot path never
  * reads MongoDB.
  *
  * Its durable form is the partition journal: one insert-only document per batch and topic
