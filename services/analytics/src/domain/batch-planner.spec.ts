@@ -88,6 +88,19 @@ describe('planBatch (exactly-once core)', () => {
     expect(store.pending.size).toBe(0);
   });
 
+  it('a redelivered generation counts the feedback it resolved once, also when the parked document is still there', () => {
+    const store = new FakeStore();
+    store.apply(planBatch(store.load(), [f(0, feedback('late', 1, 4, false, 'req-1'))]));
+    const [parked] = [...store.pending.values()];
+    const gen: PlannedEvent = { kind: 'g', offset: 0, project: 'default', data: generation('req-1', 'b') };
+    store.apply(planBatch(store.load(), [gen]), true); // crash: link stored (revision 1 applied), buckets not
+    // A build before the journal never deleted an applied parked document: the reload still holds it.
+    const state = store.load();
+    state.addPending(structuredClone(parked));
+    store.apply(planBatch(state, [gen]));
+    expect(store.rating()).toEqual({ n: 1, sum: 4 });
+  });
+
   it("gives each arm its own score-name budget, so another arm's names never push a counted arm's out", () => {
     const names = (prefix: string) =>
       Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`${prefix}${i}`, 1]));

@@ -327,9 +327,12 @@ class Planner {
     const revs = this.state.revisions.get(scopedFeedbackId) ?? [];
     const own = revs.find((e) => e.revision === revision);
     if (own) {
-      // Only the very message that applied it directly re-derives its delta (redelivery); a parked
-      // copy, or the generation that resolved one (see `generation`), adds nothing here.
-      if (own.contributor !== message.id || own.source !== source) return 'duplicate';
+      // Only the very message that applied it directly (its own source) re-derives its delta
+      // (redelivery); a parked copy adds nothing here, and neither does the generation that resolved
+      // one: it re-derives that revision once, from `contributedBy` (see `generation`), even when
+      // the parked document is still there (left by a build before the journal, or by a crash).
+      if (own.contributor !== own.source || own.contributor !== message.id || own.source !== source)
+        return 'duplicate';
       const prev = revs.filter((e) => e.revision < revision).pop() ?? null;
       const delta = feedbackDelta(prev?.values ?? null, own.values);
       this.contribute(project, own.exp, own.arm, own.minute, message, delta);
