@@ -195,8 +195,8 @@ export class AggregationRepository {
   }
 
   /**
-   * Writes a plan: its journal link (null: none) with the parked feedback and arms directory
-   * documents first, then the buckets, then deletes the parked documents the batch resolved.
+   * Writes a plan: its journal link (null: none) with the arms directory documents first, then the
+   * parked feedback with the buckets, then deletes the parked documents the batch resolved.
    * After a crash between the link and the buckets, the reloaded state names this batch's messages
    * as creators, and the redelivered batch recomputes their contributions (the buckets' guard skips
    * those stored). A link that another writer already extended is a WriteConflictError. Returns the
@@ -219,23 +219,30 @@ export class AggregationRepository {
       ];
     };
     const pending = collectionFor(this.pending, 'background');
-    const marks: Array<Promise<void>> = [];
-    if (plan.notInExperiment.length > 0) {
+    const marks = (): Array<Promise<void>> => {
+      if (plan.notInExperiment.length === 0) return [];
       commands++;
-      marks.push(
+      return [
         pending
           .updateMany({ _id: { $in: plan.notInExperiment } }, { $set: { reason: NOT_IN_EXPERIMENT } })
           .then(() => undefined),
-      );
-    }
+      ];
+    };
     await settleAll([
       ...insertAll(this.journal, link ? [{ ...link, revisions: JSON.stringify(link.revisions) }] : []),
-      ...insertAll(this.pending, plan.pending),
       ...insertAll(this.arms, plan.arms),
-      ...marks,
     ]);
-
-    commands += await this.store.write(plan.buckets);
+    // Parked documents only once the link is stored: a writer that lost the link race planned them
+    // against stale state. After a crash before they are stored, the redelivered feedback parks again.
+    let bucketCommands = 0;
+    await settleAll([
+      ...insertAll(this.pending, plan.pending),
+      ...marks(),
+      this.store.write(plan.buckets).then((n) => {
+        bucketCommands = n;
+      }),
+    ]);
+    commands += bucketCommands;
     // Last: a parked document the link resolved and a crash left behind is dropped by the next load.
     if (plan.additions.resolved.length > 0) {
       commands++;

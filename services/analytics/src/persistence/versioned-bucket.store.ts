@@ -10,7 +10,7 @@
  * The current version is the one with the highest base, not the highest lastOffset: bases strictly
  * increase along the chain. A deleted version's id is free again, so a zombie writer two versions
  * behind can store a fork on it; its base is lower than the chain's, so readers ignore it and the
- * next load deletes it. A zombie that kept winning the state-document races for several batches
+ * next load deletes it. A zombie that kept winning the journal-link races for several batches
  * before noticing the rebalance could extend its fork past the chain (see the README's limitations).
  */
 import { isDuplicateKey } from '@llmops/platform';
