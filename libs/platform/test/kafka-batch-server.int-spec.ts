@@ -35,6 +35,7 @@ interface Seen {
   firstOffset: string;
   lastOffset: string;
   attempt: number;
+  groupJoins: number;
   headers: string[];
 }
 
@@ -52,6 +53,7 @@ class OrdersConsumer {
       firstOffset: ctx.getFirstOffset(),
       lastOffset: ctx.getLastOffset(),
       attempt: ctx.getAttempt(),
+      groupJoins: ctx.getGroupJoins(),
       headers: ctx.getHeaders().map((h) => String(h['x-test'])),
     });
     if (values.includes('poison')) throw new DeterministicError('cannot apply poison');
@@ -162,9 +164,12 @@ describe('KafkaBatchServer: @EventPattern handlers on the batch consumer (real K
         firstOffset: '0',
         lastOffset: '2',
         attempt: 1,
+        // The joins so far (a rebalance while the group forms may add one).
+        groupJoins: expect.any(Number),
         headers: ['h-a0', 'h-a1', 'h-a2'],
       },
     ]);
+    expect(seen[0].groupJoins).toBeGreaterThanOrEqual(1);
     await expectEventually(async () =>
       expect((await committedOffsets(admin, groupId, topic)).get(1)).toBe(3),
     );
