@@ -84,11 +84,13 @@ export class MlflowExportsRepository {
    * exporter took it over or the runs were stored meanwhile.
    */
   async takeOverPhase(held: MlflowPhaseRunsDoc, now: Date): Promise<boolean> {
-    const r = await this.phases.updateOne(
-      { _id: held._id, claimedAt: held.claimedAt, parentRunId: null },
-      { $set: { claimedAt: now.toISOString() } },
-    );
-    return r.modifiedCount === 1;
+    // Delete, then claim again: of concurrent deletes of one document exactly one deletes it, on
+    // MongoDB and on FerretDB alike, where a conditional update is not atomic (every racer would
+    // read the old claim and report it modified). A crash between the two leaves no record, and the
+    // next export claims the phase afresh.
+    const r = await this.phases.deleteOne({ _id: held._id, claimedAt: held.claimedAt, parentRunId: null });
+    if (r.deletedCount !== 1) return false;
+    return this.claimPhase(held._id, held.mlflowExperimentId, now);
   }
 
   /** Stores the runs the claimer created; other exporters use them from then on. */
