@@ -3,6 +3,7 @@ export * from './logging/context';
 export * from './logging/logger';
 export * from './random/random-pool';
 export * from './random/uuidv7';
+export * from './tasks/periodic-task';
 export * from './time/event-time';
 export * from './text/redaction';
 export * from './errors/app-error';

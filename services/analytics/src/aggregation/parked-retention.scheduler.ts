@@ -6,10 +6,9 @@
  * longer applies them. The horizon is wall-clock time against the feedback's `receivedAt`.
  */
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { LOGGER, SERVICE_CONFIG } from '@llmops/platform';
+import { LOGGER, PeriodicTask, SERVICE_CONFIG } from '@llmops/platform';
 import type { Logger } from 'pino';
 import type { AnalyticsConfig } from '../config/analytics.config';
-import { CoalescedTask } from '../domain/coalesced-task';
 import { AnalyticsMetrics } from '../metrics/analytics-metrics';
 import { ParkedFeedbackRepository } from '../persistence/parked-feedback.repository';
 import { ApplyBatchUseCase } from './apply-batch.usecase';
@@ -21,7 +20,7 @@ export function parkedCutoff(now: number, retentionHours: number): string {
 
 @Injectable()
 export class ParkedRetentionScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly task: CoalescedTask;
+  private readonly task: PeriodicTask;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: AnalyticsConfig,
@@ -30,21 +29,20 @@ export class ParkedRetentionScheduler implements OnApplicationBootstrap, OnAppli
     private readonly parked: ParkedFeedbackRepository,
     private readonly applyBatch: ApplyBatchUseCase,
   ) {
-    this.task = new CoalescedTask(
-      () => this.sweep(),
-      0,
-      (err: unknown) => logger.warn({ err }, 'parked feedback retention sweep failed'),
-    );
+    this.task = new PeriodicTask(() => this.sweep(), {
+      everyMs: config.ANALYTICS_PARKED_SWEEP_INTERVAL_MS,
+      onError: (err: unknown) => logger.warn({ err }, 'parked feedback retention sweep failed'),
+    });
   }
 
   onApplicationBootstrap(): void {
     if (!this.config.ANALYTICS_CONSUMER_ENABLED || this.config.ANALYTICS_PARKED_RETENTION_HOURS === 0) return;
-    this.task.every(this.config.ANALYTICS_PARKED_SWEEP_INTERVAL_MS);
+    this.task.start();
     this.task.request();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.task.close();
+    await this.task.stop();
   }
 
   /** One sweep: this replica's partitions forget first, so its generations stop applying what is deleted next. */

@@ -4,10 +4,9 @@
  * evaluate (a results-only replica has nothing new to decide on).
  */
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { LOGGER, SERVICE_CONFIG } from '@llmops/platform';
+import { LOGGER, PeriodicTask, SERVICE_CONFIG } from '@llmops/platform';
 import type { Logger } from 'pino';
 import type { AnalyticsConfig } from '../config/analytics.config';
-import { CoalescedTask } from '../domain/coalesced-task';
 import { AnalyticsMetrics } from '../metrics/analytics-metrics';
 import { EvaluateDecisionsUseCase } from './evaluate-decisions.usecase';
 
@@ -16,7 +15,7 @@ const MIN_GAP_MS = 1_000;
 
 @Injectable()
 export class DecisionScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly task: CoalescedTask;
+  private readonly task: PeriodicTask;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: AnalyticsConfig,
@@ -24,21 +23,21 @@ export class DecisionScheduler implements OnApplicationBootstrap, OnApplicationS
     private readonly metrics: AnalyticsMetrics,
     evaluate: EvaluateDecisionsUseCase,
   ) {
-    this.task = new CoalescedTask(
-      () => evaluate.evaluateAll(),
-      MIN_GAP_MS,
-      (err: unknown) => logger.warn({ err }, 'decision round failed'),
-    );
+    this.task = new PeriodicTask(() => evaluate.evaluateAll(), {
+      everyMs: config.ANALYTICS_DECISION_INTERVAL_MS,
+      minGapMs: MIN_GAP_MS,
+      onError: (err: unknown) => logger.warn({ err }, 'decision round failed'),
+    });
   }
 
   onApplicationBootstrap(): void {
     if (!this.config.ANALYTICS_CONSUMER_ENABLED) return;
-    this.task.every(this.config.ANALYTICS_DECISION_INTERVAL_MS);
+    this.task.start();
     this.metrics.addChangeListener(() => this.task.request());
     this.task.request();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.task.close();
+    await this.task.stop();
   }
 }

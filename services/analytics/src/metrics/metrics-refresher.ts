@@ -3,14 +3,13 @@
  * every ANALYTICS_METRICS_REFRESH_MS, and shortly after batches that changed aggregates.
  */
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { LOGGER, SERVICE_CONFIG } from '@llmops/platform';
+import { LOGGER, PeriodicTask, SERVICE_CONFIG } from '@llmops/platform';
 import type { Logger } from 'pino';
 import type { AnalyticsConfig } from '../config/analytics.config';
 import { ExperimentsRepository } from '../persistence/experiments.repository';
 import { GetResultsUseCase } from '../results/get-results.usecase';
 import type { ExperimentResults } from '../results/dto/results.response';
 import { ListUnattributedUseCase } from '../results/list-unattributed.usecase';
-import { CoalescedTask } from '../domain/coalesced-task';
 import { AnalyticsMetrics } from './analytics-metrics';
 
 /** Post-batch refreshes wait at least this long after the previous one (FerretDB scans are not free). */
@@ -20,7 +19,7 @@ const UNATTRIBUTED_EVERY_MS = 15_000;
 
 @Injectable()
 export class MetricsRefresher implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly task: CoalescedTask;
+  private readonly task: PeriodicTask;
   private lastUnattributed = 0;
 
   constructor(
@@ -31,21 +30,21 @@ export class MetricsRefresher implements OnApplicationBootstrap, OnApplicationSh
     private readonly results: GetResultsUseCase,
     private readonly unattributed: ListUnattributedUseCase,
   ) {
-    this.task = new CoalescedTask(
-      () => this.doRefresh(),
-      MIN_GAP_MS,
-      (err: unknown) => this.logger.warn({ err }, 'metrics refresh failed'),
-    );
+    this.task = new PeriodicTask(() => this.doRefresh(), {
+      everyMs: config.ANALYTICS_METRICS_REFRESH_MS,
+      minGapMs: MIN_GAP_MS,
+      onError: (err: unknown) => this.logger.warn({ err }, 'metrics refresh failed'),
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.refresh();
-    this.task.every(this.config.ANALYTICS_METRICS_REFRESH_MS);
+    this.task.start();
     this.metrics.addChangeListener(() => this.task.request());
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.task.close();
+    await this.task.stop();
   }
 
   /** One refresh at a time; a request during a refresh schedules exactly one more. */
@@ -69,7 +68,7 @@ export class MetricsRefresher implements OnApplicationBootstrap, OnApplicationSh
     const keep = retained.slice(0, this.config.ANALYTICS_METRICS_MAX_EXPERIMENTS);
     const results: ExperimentResults[] = [];
     for (const e of keep) {
-      if (this.task.isClosed) return;
+      if (this.task.isStopped) return;
       const r = await this.results.forExperiment(e, { window: 'all' }, 'background');
       // The `experiment` label is the scoped key (`<project>/<key>`, the bare key in `default`), so
       // two projects' experiments of one key never share a series.

@@ -1,11 +1,10 @@
 /** Recounts `llmops_datasets_examples{state}` at boot and every DATASETS_METRICS_REFRESH_MS. */
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { LOGGER, SERVICE_CONFIG } from '@llmops/platform';
+import { LOGGER, PeriodicTask, SERVICE_CONFIG } from '@llmops/platform';
 import type { Logger } from 'pino';
 import type { DatasetsConfig } from '../config/datasets.config';
 import { DatasetsMetrics } from '../metrics/datasets-metrics';
 import { ExampleWriter } from '../persistence/example-writer';
-import { PeriodicTask } from './periodic-task';
 
 @Injectable()
 export class ExampleGaugesRefresher implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -17,16 +16,16 @@ export class ExampleGaugesRefresher implements OnApplicationBootstrap, OnApplica
     private readonly examples: ExampleWriter,
     private readonly metrics: DatasetsMetrics,
   ) {
-    this.task = new PeriodicTask(
-      'example gauges refresh',
-      config.DATASETS_METRICS_REFRESH_MS,
-      () => this.refresh(),
-      logger,
-    );
+    this.task = new PeriodicTask(() => this.refresh(), {
+      everyMs: config.DATASETS_METRICS_REFRESH_MS,
+      onError: (err: unknown) => logger.warn({ err }, 'example gauges refresh failed'),
+    });
   }
 
   onApplicationBootstrap(): void {
-    if (this.config.DATASETS_CONSUMER_ENABLED) this.task.start();
+    if (!this.config.DATASETS_CONSUMER_ENABLED) return;
+    this.task.start();
+    void this.task.run();
   }
 
   onApplicationShutdown(): Promise<void> {

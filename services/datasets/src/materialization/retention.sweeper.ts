@@ -7,13 +7,12 @@
  * `receivedAt`), which never matches a dataset and is purged again once that feedback ages out.
  */
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { LOGGER, SERVICE_CONFIG } from '@llmops/platform';
+import { LOGGER, PeriodicTask, SERVICE_CONFIG } from '@llmops/platform';
 import type { Logger } from 'pino';
 import type { DatasetsConfig } from '../config/datasets.config';
 import { DAY_MS } from '../domain/util';
 import { DatasetsMetrics } from '../metrics/datasets-metrics';
 import { ExampleWriter } from '../persistence/example-writer';
-import { PeriodicTask } from './periodic-task';
 
 @Injectable()
 export class RetentionSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -26,17 +25,20 @@ export class RetentionSweeper implements OnApplicationBootstrap, OnApplicationSh
     private readonly metrics: DatasetsMetrics,
   ) {
     this.task = new PeriodicTask(
-      'retention sweep',
-      config.DATASETS_RETENTION_SWEEP_MS,
       async () => {
         await this.sweep();
       },
-      logger,
+      {
+        everyMs: config.DATASETS_RETENTION_SWEEP_MS,
+        onError: (err: unknown) => logger.warn({ err }, 'retention sweep failed'),
+      },
     );
   }
 
   onApplicationBootstrap(): void {
-    if (this.config.DATASETS_CONSUMER_ENABLED) this.task.start();
+    if (!this.config.DATASETS_CONSUMER_ENABLED) return;
+    this.task.start();
+    void this.task.run();
   }
 
   onApplicationShutdown(): Promise<void> {
