@@ -10,11 +10,16 @@ import { parkedCutoff, ParkedRetentionScheduler } from './parked-retention.sched
 
 const INTERVAL_MS = 60_000;
 
-/** The scheduler over recording fakes of what it calls; `env` overrides the retention settings. */
+/**
+ * The scheduler over recording fakes of what it calls; `env` overrides the retention settings, and
+ * the delete fails while `failDelete.with` is set.
+ */
 async function scheduler(env: Record<string, string> = {}) {
   const calls: string[] = [];
+  const failDelete: { with?: Error } = {};
   const parked: Pick<ParkedFeedbackRepository, 'deleteReceivedBefore'> = {
     deleteReceivedBefore: (cutoff) => {
+      if (failDelete.with) return Promise.reject(failDelete.with);
       calls.push(`delete ${cutoff}`);
       return Promise.resolve(3);
     },
@@ -37,7 +42,7 @@ async function scheduler(env: Record<string, string> = {}) {
       { provide: ApplyBatchUseCase, useValue: applyBatch },
     ],
   }).compile();
-  return { sweeper: module.get(ParkedRetentionScheduler), calls, metrics };
+  return { sweeper: module.get(ParkedRetentionScheduler), calls, metrics, failDelete };
 }
 
 const value = async (m: { get(): Promise<{ values: Array<{ value: number }> }> }) =>
@@ -46,18 +51,29 @@ const value = async (m: { get(): Promise<{ values: Array<{ value: number }> }> }
 describe('ParkedRetentionScheduler', () => {
   afterEach(() => jest.useRealTimers());
 
-  it('forgets in memory, then deletes, with one cutoff; counts the purged and the held', async () => {
+  it('deletes, then forgets in memory, with one cutoff; counts the purged and the held', async () => {
     jest.useFakeTimers({ now: Date.parse('2025-01-08T10:00:00.000Z') });
     const { sweeper, calls, metrics } = await scheduler({ ANALYTICS_PARKED_RETENTION_HOURS: '24' });
     await sweeper.sweep();
     const cutoff = '2025-01-07T10:00:00.000Z';
     expect(cutoff).toBe(parkedCutoff(Date.now(), 24));
-    expect(calls).toEqual([`forget ${cutoff}`, `delete ${cutoff}`]);
+    expect(calls).toEqual([`delete ${cutoff}`, `forget ${cutoff}`]);
     expect(await value(metrics.parkedPurged)).toBe(3);
     expect(await value(metrics.parkedHeld)).toBe(7);
     expect(await value(metrics.mongoCommands)).toBe(1);
     await sweeper.sweep();
     expect(await value(metrics.parkedPurged)).toBe(6);
+  });
+
+  it('forgets nothing when the delete fails: the memory keeps what the database keeps', async () => {
+    const { sweeper, calls, metrics, failDelete } = await scheduler();
+    failDelete.with = new Error('server unreachable');
+    await expect(sweeper.sweep()).rejects.toBe(failDelete.with);
+    expect(calls).toEqual([]);
+    expect(await value(metrics.parkedPurged)).toBe(0);
+    delete failDelete.with;
+    await sweeper.sweep();
+    expect(calls.map((c) => c.split(' ')[0])).toEqual(['delete', 'forget']);
   });
 
   it('sweeps soon after boot, then every interval', async () => {

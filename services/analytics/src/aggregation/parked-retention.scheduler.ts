@@ -1,9 +1,16 @@
 /**
  * Retention of parked feedback (feedback naming no arm whose generation has not arrived): every
- * ANALYTICS_PARKED_SWEEP_INTERVAL_MS, each consuming replica forgets, in the partitions it holds,
- * the parked feedback received more than ANALYTICS_PARKED_RETENTION_HOURS ago, then deletes those
- * documents of every partition with one deleteMany. From then on a generation for that request no
- * longer applies them. The horizon is wall-clock time against the feedback's `receivedAt`.
+ * ANALYTICS_PARKED_SWEEP_INTERVAL_MS, each consuming replica deletes the parked feedback received
+ * more than ANALYTICS_PARKED_RETENTION_HOURS ago, of every partition, with one deleteMany, then
+ * forgets it in the partitions it holds. From then on a generation for that request no longer applies
+ * it. The horizon is wall-clock time against the feedback's `receivedAt`.
+ *
+ * Delete, then forget: whatever the database still holds, the memory still holds. A batch that fails
+ * and reloads its partition in between finds no parked feedback its failed attempt did not see, so its
+ * redelivery decides as that attempt did (forgetting first, a reload could bring back feedback the
+ * attempt had not applied, and the redelivery would record applying it while its buckets, already
+ * written by the attempt, refuse the change). A batch planned before the forget may still apply the
+ * feedback: it records it in its journal link like any other, and the delete already happened.
  */
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { LOGGER, PeriodicTask, SERVICE_CONFIG } from '@llmops/platform';
@@ -45,12 +52,12 @@ export class ParkedRetentionScheduler implements OnApplicationBootstrap, OnAppli
     await this.task.stop();
   }
 
-  /** One sweep: this replica's partitions forget first, so its generations stop applying what is deleted next. */
+  /** One sweep: the delete, then this replica's partitions forget (see the header); a failed delete forgets nothing. */
   async sweep(): Promise<void> {
     const cutoff = parkedCutoff(Date.now(), this.config.ANALYTICS_PARKED_RETENTION_HOURS);
-    const { forgotten, held } = this.applyBatch.forgetParkedBefore(cutoff);
     const purged = await this.parked.deleteReceivedBefore(cutoff);
     this.metrics.commands(1);
+    const { forgotten, held } = this.applyBatch.forgetParkedBefore(cutoff);
     this.metrics.parkedPurged.inc(purged);
     this.metrics.parkedHeld.set(held);
     if (purged > 0 || forgotten > 0)
