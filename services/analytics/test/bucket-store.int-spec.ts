@@ -11,7 +11,7 @@ import { emptyPlan } from '../src/domain/batch-planner';
 import { type Bucket, emptyBucket } from '../src/domain/bucket';
 import type { AggregationRepository } from '../src/persistence/aggregation.repository';
 import type { StoredBucket } from '../src/persistence/analytics.schemas';
-import { WriteConflictError } from '../src/persistence/bucket-store';
+import { fromStored, WriteConflictError } from '../src/persistence/bucket-store';
 import { collectionFor } from '../src/persistence/read-path';
 import { openPersistence } from './support/persistence';
 
@@ -94,5 +94,7 @@ it('the plain store takes over buckets the versioned store wrote when their part
   expect((await plain.loadPartition(3)).buckets.get(bucketAt(3, 0, 0)._id)).toMatchObject({ lastOffset: 20 });
   await plain.write(plan(bucketAt(3, 25, 3), 20));
   const stored = await collectionFor(buckets, 'background').find({ part: 3 }).toArray();
-  expect(stored.map((d) => [d._id, d.lastOffset, d.exposures])).toEqual([[bucketAt(3, 0, 0)._id, 25, 3]]);
+  expect(stored.map((d) => [d._id, d.lastOffset, fromStored(d).exposures])).toEqual([
+    [bucketAt(3, 0, 0)._id, 25, 3],
+  ]);
 });

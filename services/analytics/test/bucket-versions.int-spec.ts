@@ -9,7 +9,7 @@ import { type BatchPlan, emptyPlan } from '../src/domain/batch-planner';
 import { type Bucket, emptyBucket } from '../src/domain/bucket';
 import type { AggregationRepository } from '../src/persistence/aggregation.repository';
 import type { StoredBucket } from '../src/persistence/analytics.schemas';
-import { latestVersions, WriteConflictError } from '../src/persistence/bucket-store';
+import { fromStored, latestVersions, WriteConflictError } from '../src/persistence/bucket-store';
 import { collectionFor } from '../src/persistence/read-path';
 import { openPersistence } from './support/persistence';
 
@@ -51,7 +51,7 @@ describe('bucket versions (insert-only, compare-and-set by version id)', () => {
     const other = newRepository();
     const versions = async () =>
       (await stored())
-        .map((d) => [d._id, d.lastOffset, d.exposures])
+        .map((d) => [d._id, d.lastOffset, fromStored(d).exposures])
         .sort((a, b) => Number(a[1]) - Number(b[1]));
 
     expect(await write(-1, 10, 1)).toBe(1); // the insert; nothing superseded yet

@@ -89,7 +89,10 @@ it('a crash between the journal link and the buckets: the redelivery adds exactl
     ['x:0^-1', -1, 3],
     ['x:0^3', 3, 5],
   ]);
-  expect(links[1].seen).toEqual([{ project: 'default', exp: 'e', arm: 'a', users: ['u4'], offsets: [4] }]);
+  // Stored as one JSON text (FerretDB converts every array element of a document it stores).
+  expect(JSON.parse(links[1].seen as string)).toEqual([
+    { project: 'default', exp: 'e', arm: 'a', users: ['u4'], offsets: [4] },
+  ]);
 });
 
 it('a journal chain conflict: two writers extending the same link, the second fails and writes no bucket', async () => {
@@ -262,7 +265,7 @@ it('a parked document stores why it stays parked, and is deleted once applied or
   expect([...reloaded.pendingIds]).toEqual([`f:${part}:0`]);
 });
 
-it("stores a link's revisions as one JSON text, and loads a link that holds them as documents", async () => {
+it("stores a link's additions as JSON text, and loads a link that holds them as arrays", async () => {
   const part = 4;
   const repo = persistence.aggregation(0, 'versioned');
   const state = await repo.loadPartition(part);
@@ -274,10 +277,14 @@ it("stores a link's revisions as one JSON text, and loads a link that holds them
   });
   const plan = await apply(repo, state, [feedback(0, 'j1', 4)]);
   const [link] = await db.collection('partition_journal').find({ part }).toArray();
-  expect(typeof link.revisions).toBe('string');
+  expect([typeof link.seen, typeof link.requests, typeof link.revisions]).toEqual([
+    'string',
+    'string',
+    'string',
+  ]);
   expect(JSON.parse(link.revisions as string)).toEqual(plan.additions.revisions);
 
-  // A link holding its revisions as documents (as first written by the journal) loads the same way.
+  // A link holding its additions as arrays (as earlier builds wrote them) loads the same way.
   const [j1] = plan.additions.revisions;
   await db.collection('partition_journal').insertOne({
     _id: `f:${part}^0` as never,
@@ -286,13 +293,15 @@ it("stores a link's revisions as one JSON text, and loads a link that holds them
     base: 0,
     lastOffset: 1,
     at: T,
-    seen: [],
-    requests: [],
+    seen: [{ project: 'default', exp: 'e', arm: 'a', users: ['j-user'], offsets: [1] }],
+    requests: [{ project: 'default', exp: 'e', arm: 'b', ids: ['j-req'] }],
     revisions: [{ ...j1, feedbackId: 'j2', source: `f:${part}:1`, contributor: `f:${part}:1` }],
     resolved: [],
   });
   const reloaded = await persistence.aggregation(0, 'versioned').loadPartition(part);
   expect(reloaded.journalHeads.get('f')).toBe(1);
+  expect(reloaded.seenBy('default', 'e', 'a', 'j-user')).toBe(1);
+  expect(reloaded.requests.get('j-req')).toEqual({ exp: 'e', arm: 'b' });
   expect(['j1', 'j2'].map((id) => reloaded.revisions.get(id)?.map((r) => r.values.rating))).toEqual([
     [4],
     [4],

@@ -44,6 +44,7 @@ import {
   type BucketStore,
   fromStored,
   latestVersions,
+  settleAll,
   WriteConflictError,
 } from './bucket-store';
 import { collectionFor, type ReadPath } from './read-path';
@@ -93,11 +94,11 @@ export class AggregationRepository {
     for (const p of pending) state.addPending(p);
     const resolved = new Set<string>();
     for (const stored of journal) {
-      const { revisions } = stored;
       const link: JournalDoc = {
         ...stored,
-        revisions:
-          typeof revisions === 'string' ? (JSON.parse(revisions) as JournalDoc['revisions']) : revisions,
+        seen: fromText(stored.seen),
+        requests: fromText(stored.requests),
+        revisions: fromText(stored.revisions),
       };
       state.applyJournal(link);
       for (const id of link.resolved) resolved.add(id);
@@ -195,12 +196,12 @@ export class AggregationRepository {
   }
 
   /**
-   * Writes a plan: its journal link (null: none) with the arms directory documents first, then the
-   * parked feedback with the buckets, then deletes the parked documents the batch resolved.
-   * After a crash between the link and the buckets, the reloaded state names this batch's messages
-   * as creators, and the redelivered batch recomputes their contributions (the buckets' guard skips
-   * those stored). A link that another writer already extended is a WriteConflictError. Returns the
-   * number of MongoDB commands sent.
+   * Writes a plan in two round trips: its journal link (null: none) with the arms directory
+   * documents, then the bucket versions with the parked feedback, their reasons and the deletes of
+   * the parked documents the batch resolved. After a crash between the link and the buckets, the
+   * reloaded state names this batch's messages as creators, and the redelivered batch recomputes
+   * their contributions (the buckets' guard skips those stored). A link that another writer
+   * already extended is a WriteConflictError. Returns the number of MongoDB commands sent.
    */
   async write(plan: BatchPlan, link: JournalDoc | null = null): Promise<number> {
     let commands = 0;
@@ -219,42 +220,58 @@ export class AggregationRepository {
       ];
     };
     const pending = collectionFor(this.pending, 'background');
+    const resolved = plan.additions.resolved;
+    // A feedback parked and resolved within the batch is never stored (its delete could overtake its insert).
+    const done = new Set(resolved);
+    const parked = done.size > 0 ? plan.pending.filter((p) => !done.has(p._id)) : plan.pending;
+    const reasons = plan.notInExperiment.filter((id) => !done.has(id));
     const marks = (): Array<Promise<void>> => {
-      if (plan.notInExperiment.length === 0) return [];
+      if (reasons.length === 0) return [];
       commands++;
       return [
         pending
-          .updateMany({ _id: { $in: plan.notInExperiment } }, { $set: { reason: NOT_IN_EXPERIMENT } })
+          .updateMany({ _id: { $in: reasons } }, { $set: { reason: NOT_IN_EXPERIMENT } })
           .then(() => undefined),
       ];
     };
+    // The link stores its parked-feedback state (`resolved`): once it is stored, a parked document
+    // it resolved is never read again to derive anything (a redelivery re-derives from the link), so
+    // its delete goes with the buckets; one a crash left behind is dropped by the next load.
+    const deletes = (): Array<Promise<void>> => {
+      if (resolved.length === 0) return [];
+      commands++;
+      return [pending.deleteMany({ _id: { $in: resolved } }).then(() => undefined)];
+    };
     await settleAll([
-      ...insertAll(this.journal, link ? [{ ...link, revisions: JSON.stringify(link.revisions) }] : []),
+      ...insertAll(this.journal, link ? [toStoredJournal(link)] : []),
       ...insertAll(this.arms, plan.arms),
     ]);
     // Parked documents only once the link is stored: a writer that lost the link race planned them
     // against stale state. After a crash before they are stored, the redelivered feedback parks again.
     let bucketCommands = 0;
     await settleAll([
-      ...insertAll(this.pending, plan.pending),
+      ...insertAll(this.pending, parked),
       ...marks(),
+      ...deletes(),
       this.store.write(plan.buckets).then((n) => {
         bucketCommands = n;
       }),
     ]);
-    commands += bucketCommands;
-    // Last: a parked document the link resolved and a crash left behind is dropped by the next load.
-    if (plan.additions.resolved.length > 0) {
-      commands++;
-      await pending.deleteMany({ _id: { $in: plan.additions.resolved } });
-    }
-    return commands;
+    return commands + bucketCommands;
   }
 }
 
-/** Waits for every write (never leaves one running unobserved), then throws the first failure. */
-async function settleAll(ps: Array<Promise<void>>): Promise<void> {
-  const results = await Promise.allSettled(ps);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
+/** A link as stored: its additions as JSON text (see `StoredJournal`). */
+function toStoredJournal(link: JournalDoc): StoredJournal {
+  return {
+    ...link,
+    seen: JSON.stringify(link.seen),
+    requests: JSON.stringify(link.requests),
+    revisions: JSON.stringify(link.revisions),
+  };
+}
+
+/** A link's addition as loaded: JSON text, or an array as links of earlier builds stored it. */
+function fromText<T>(stored: string | T[]): T[] {
+  return typeof stored === 'string' ? (JSON.parse(stored) as T[]) : stored;
 }

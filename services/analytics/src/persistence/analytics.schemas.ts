@@ -8,7 +8,7 @@ import type { ModelDefinition } from '@nestjs/mongoose';
 import type { DecisionVerdict, ExperimentDecisionData, ExperimentDecisionPolicy } from '@llmops/contracts';
 import type { DecisionState } from '@llmops/stats';
 import { type mongo, Schema } from 'mongoose';
-import type { Bucket } from '../domain/bucket';
+import type { Bucket, BucketValues } from '../domain/bucket';
 import type {
   ArmSeenDoc,
   JournalDoc,
@@ -18,8 +18,13 @@ import type {
   SeenDoc,
 } from '../domain/partition-state';
 
-/** One stored version of a bucket (see aggregation.repository.ts, "Bucket versions"). */
-export interface StoredBucket extends Omit<Bucket, 'latency'> {
+/**
+ * One stored version of a bucket (see bucket-store.ts `toStored`): its summaries are one JSON text,
+ * `values`; versions stored before that hold each summary as a field of their own.
+ */
+export interface StoredBucket extends Omit<Bucket, 'latency' | keyof BucketValues>, Partial<BucketValues> {
+  /** `JSON.stringify` of the bucket's `BucketValues` (absent in documents stored before it). */
+  values?: string;
   /** The version id, `${bucketId}^${previousLastOffset}`. */
   _id: string;
   /** The bucket every version of it shares. Absent before buckets were versioned (then `_id`). */
@@ -30,12 +35,15 @@ export interface StoredBucket extends Omit<Bucket, 'latency'> {
 }
 
 /**
- * A partition journal link as stored: its applied revisions are one JSON text (`JSON.stringify` of
- * `JournalDoc.revisions`), not an array of documents, because FerretDB converts every field of a
- * document it stores, and a feedback batch's revisions as nested documents cost it about ten times
- * the CPU of the same data as one string. Links written as an array still load.
+ * A partition journal link as stored: what it adds (its seen users, requests and applied revisions)
+ * is one JSON text per field (`JSON.stringify` of the `JournalDoc` field), not arrays of strings,
+ * numbers and documents, because FerretDB converts every field and array element of a document it
+ * stores: a batch's users, request ids and revisions as arrays cost it several times the CPU of the
+ * same data as one string each. Links written with arrays (by earlier builds) still load.
  */
-export interface StoredJournal extends Omit<JournalDoc, 'revisions'> {
+export interface StoredJournal extends Omit<JournalDoc, 'seen' | 'requests' | 'revisions'> {
+  seen: string | JournalDoc['seen'];
+  requests: string | JournalDoc['requests'];
   revisions: string | JournalDoc['revisions'];
 }
 
