@@ -85,7 +85,7 @@ export class LlmopsClient {
       ),
       exposures: queue<QueuedExposure>(
         'exposure',
-        exposureSender(assignmentHttp, transport),
+        exposureSender(o.fetch, o.urls.assignment, headers, transport),
         (e) => `${e.experiment}:${e.userId}`,
         (e) => experiments?.forget(e),
       ),

@@ -3,14 +3,18 @@ import { CompiledExperiment } from '@llmops/experiments';
 import { mulberry32 } from '@llmops/stats';
 import { expectEventually } from '@llmops/testing';
 import { LlmopsClient } from './client';
+import { LlmopsHttpError } from './errors';
 import {
   ExperimentsClient,
+  type ExposureItem,
+  exposureSender,
   exposuresJson,
   LocalExperiment,
   QueuedExposure,
   type SnapshotPoller,
 } from './experiments';
 import type { IngestionQueue } from './ingestion-queue';
+import { Transport } from './transport';
 
 /** An experiment snapshot as GET /v1/experiments/snapshots serves it. */
 function experiment(overrides: Record<string, unknown> = {}) {
@@ -353,7 +357,7 @@ it('writes exactly the text JSON.stringify writes for the same items, on random 
   // The standard item, built as an object and serialized by JSON.stringify, in the field order the
   // service's document gives.
   const standard = JSON.stringify({
-    items: queued.map((q) => ({
+    items: queued.map((q): ExposureItem => ({
       experiment: q.outcome.response.experiment,
       arm: q.outcome.response.arm,
       phase: q.outcome.response.phase,
@@ -363,4 +367,40 @@ it('writes exactly the text JSON.stringify writes for the same items, on random 
     })),
   });
   expect(exposuresJson(queued)).toBe(standard);
+});
+
+it('sends a batch to POST /v1/exposures as openapi-fetch would, and maps an error answer to its platform code', async () => {
+  const local = new LocalExperiment(
+    new CompiledExperiment('default', experiment() as unknown as ExperimentSnapshot),
+  );
+  const queued = ['u1', 'u2'].map(
+    (u) => new QueuedExposure(local.assign(u, undefined), u, '2026-12-06T20:00:00.000Z', undefined),
+  );
+  const seen: Request[] = [];
+  let answer = (n: number) =>
+    new Response(JSON.stringify({ items: Array.from({ length: n }, () => ({ status: 'accepted' })) }), {
+      status: 202,
+    });
+  const fetch = (async (input: Request | string | URL, init?: RequestInit) => {
+    const request = new Request(input, init);
+    seen.push(request.clone());
+    const { items } = (await request.json()) as { items: unknown[] };
+    return answer(items.length);
+  }) as typeof globalThis.fetch;
+  const transport = new Transport({ maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 }, 1_000, { retried: 0 });
+  const send = exposureSender(fetch, 'http://assignment.test/', { authorization: 'Bearer k' }, transport);
+
+  expect(await send(queued)).toEqual([]);
+  const [request] = seen;
+  expect(request.method).toBe('POST');
+  expect(request.url).toBe('http://assignment.test/v1/exposures');
+  expect(request.headers.get('authorization')).toBe('Bearer k');
+  expect(request.headers.get('content-type')).toBe('application/json');
+  expect(await request.text()).toBe(exposuresJson(queued));
+
+  answer = () =>
+    new Response(JSON.stringify({ error: { code: 'unauthorized', message: 'bad key' } }), { status: 401 });
+  const error = await send(queued).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(LlmopsHttpError);
+  expect(error).toMatchObject({ code: 'unauthorized', status: 401 });
 });

@@ -32,8 +32,8 @@ type ExposuresAnswer =
 /** A client-side exposure, as `POST /v1/exposures` takes it. */
 export type ExposureItem = ExposuresBody['items'][number];
 
-/** What `POST /v1/exposures` takes, for its types only: exposureSender writes the JSON itself. */
-const BATCH_TYPE: ExposuresBody = { items: [] };
+/** Where exposures are sent, a path of the generated document. */
+const EXPOSURES_PATH: keyof AssignmentPaths & '/v1/exposures' = '/v1/exposures';
 
 /** Seconds one snapshot request is held by the service when nothing changes. */
 const WAIT_SECONDS = 25;
@@ -374,6 +374,15 @@ export function exposuresJson(items: readonly QueuedExposure[]): string {
   return `${json}]}`;
 }
 
+/** An error answer's body: its JSON, or its text when it is not JSON. */
+function errorBody(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
 /** The answer to a batch of `n` exposures that were all accepted, as the service writes it. */
 let allAccepted = { n: 0, text: '{"items":[]}' };
 function allAcceptedText(n: number): string {
@@ -385,17 +394,28 @@ function allAcceptedText(n: number): string {
 /**
  * Sends one batch of exposures; the service answers per item. The usual answer, every item
  * accepted, is recognised by its exact text; any other answer is parsed item by item.
+ *
+ * The request goes to the client's `fetch` with a URL and init, not through openapi-fetch: the
+ * body is already JSON written from the queued records (exposuresJson, whose items are the
+ * document's ExposureItem), and openapi-fetch would wrap it in a `Request`, which `fetch` then
+ * pipes through a stream copy of the body, CPU paid per batch. Headers, method and body are what
+ * openapi-fetch sends; an error answer is parsed as it parses one (JSON, else the text).
  */
 export function exposureSender(
-  http: Client<AssignmentPaths>,
+  fetchImpl: typeof fetch,
+  baseUrl: string,
+  headers: Readonly<Record<string, string>>,
   transport: Transport,
 ): (items: QueuedExposure[]) => Promise<RefusedIndex[]> {
+  const url = `${baseUrl.replace(/\/$/, '')}${EXPOSURES_PATH}`;
+  const init = { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers } };
   return async (items) => {
-    const json = exposuresJson(items);
-    const { data: text } = await transport.send('send exposures', (signal) =>
-      // `body` types the request; the serializer sends the JSON written from the queued records.
-      http.POST('/v1/exposures', { body: BATCH_TYPE, bodySerializer: () => json, parseAs: 'text', signal }),
-    );
+    const body = exposuresJson(items);
+    const { data: text } = await transport.send<string>('send exposures', async (signal) => {
+      const response = await fetchImpl(url, { ...init, body, signal });
+      const answer = await response.text();
+      return response.ok ? { data: answer, response } : { error: errorBody(answer), response };
+    });
     if (text === allAcceptedText(items.length)) return [];
     const answer: ExposuresAnswer | undefined = text ? (JSON.parse(text) as ExposuresAnswer) : undefined;
     const refused: RefusedIndex[] = [];

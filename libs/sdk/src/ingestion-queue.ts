@@ -57,9 +57,10 @@ export interface QueueCounters {
   rejected: number;
 }
 
-interface Entry<T> {
-  seq: number;
-  item: T;
+/** Items in order with their sequence numbers, side by side (no record per item). */
+interface Batch<T> {
+  seqs: number[];
+  items: T[];
 }
 
 interface FlushWaiter {
@@ -74,7 +75,9 @@ const MAX_IN_FLIGHT = 2;
 const MAX_REPORTED_REJECTIONS = 10_000;
 
 export class IngestionQueue<T> {
-  private buffer: Entry<T>[] = [];
+  /** The buffered items, oldest first, and their sequence numbers (ascending). */
+  private buffer: T[] = [];
+  private seqs: number[] = [];
   /** First seq of each batch in flight. */
   private readonly inFlight = new Set<number>();
   private inFlightItems = 0;
@@ -138,11 +141,13 @@ export class IngestionQueue<T> {
         this.onDiscard?.(item);
         return true;
       }
-      const dropped = this.buffer.shift() as Entry<T>;
-      this.onDiscard?.(dropped.item);
+      const dropped = this.buffer.shift() as T;
+      this.seqs.shift();
+      this.onDiscard?.(dropped);
       this.settle();
     }
-    this.buffer.push({ seq: ++this.seq, item });
+    this.buffer.push(item);
+    this.seqs.push(++this.seq);
     if (this.buffer.length >= this.batchLimit) this.pump();
     return true;
   }
@@ -175,39 +180,45 @@ export class IngestionQueue<T> {
   }
 
   private lowestUnsettled(): number {
-    let lowest = this.buffer.length > 0 ? this.buffer[0].seq : Number.POSITIVE_INFINITY;
+    let lowest = this.seqs.length > 0 ? this.seqs[0] : Number.POSITIVE_INFINITY;
     for (const first of this.inFlight) lowest = Math.min(lowest, first);
     return lowest;
   }
 
   private pump(): void {
+    // An offer pumps while a backlog waits for room in flight: that answer needs no clock read.
+    if (this.inFlight.size >= MAX_IN_FLIGHT || this.buffer.length === 0) return;
     if (Date.now() < this.pausedUntil) return;
     while (
       this.inFlight.size < MAX_IN_FLIGHT &&
       this.buffer.length > 0 &&
       (this.buffer.length >= this.batchLimit || this.due || this.waiters.length > 0)
     ) {
-      const batch = this.buffer.splice(0, this.batchLimit);
+      const batch = {
+        seqs: this.seqs.splice(0, this.batchLimit),
+        items: this.buffer.splice(0, this.batchLimit),
+      };
       if (this.buffer.length === 0) this.due = false;
       void this.deliver(batch);
     }
   }
 
-  private async deliver(batch: Entry<T>[]): Promise<void> {
-    const first = batch[0].seq;
+  private async deliver(batch: Batch<T>): Promise<void> {
+    const first = batch.seqs[0];
+    const n = batch.items.length;
     this.inFlight.add(first);
-    this.inFlightItems += batch.length;
+    this.inFlightItems += n;
     try {
-      const refused = await this.send(batch.map((e) => e.item));
-      this.counters.sent += batch.length - refused.length;
-      this.reject(refused.map((r) => ({ entry: batch[r.index], code: r.code, message: r.message })));
+      const refused = await this.send(batch.items);
+      this.counters.sent += n - refused.length;
+      this.reject(batch, refused);
     } catch (err) {
       const error =
         err instanceof LlmopsError
           ? err
           : new LlmopsError(err instanceof Error ? err.message : String(err), 'internal');
-      if (error.status === 413 && batch.length > 1) {
-        this.batchLimit = Math.max(1, Math.floor(batch.length / 2));
+      if (error.status === 413 && n > 1) {
+        this.batchLimit = Math.max(1, Math.floor(n / 2));
         this.requeue(batch);
       } else if (error instanceof LlmopsUnavailableError) {
         this.requeue(batch);
@@ -215,23 +226,27 @@ export class IngestionQueue<T> {
         for (const w of this.waiters.filter((w) => w.target >= first)) this.drop(w).reject(error);
       } else {
         // Refused as a whole (e.g. a revoked key): no retry makes the platform take these.
-        this.reject(batch.map((entry) => ({ entry, code: error.code, message: error.message })));
+        this.reject(
+          batch,
+          batch.items.map((_, index) => ({ index, code: error.code, message: error.message })),
+        );
       }
     } finally {
       this.inFlight.delete(first);
-      this.inFlightItems -= batch.length;
+      this.inFlightItems -= n;
       for (const wake of this.blocked.splice(0, this.options.maxItems - this.size)) wake();
       this.settle();
       this.pump();
     }
   }
 
-  private reject(refused: Array<{ entry: Entry<T>; code: string; message: string }>): void {
+  private reject(batch: Batch<T>, refused: readonly RefusedIndex[]): void {
     this.counters.rejected += refused.length;
     for (const r of refused) {
-      this.onDiscard?.(r.entry.item);
-      const rejected = { kind: this.kind, id: this.idOf(r.entry.item), code: r.code, message: r.message };
-      this.refused.push({ seq: r.entry.seq, rejected });
+      const item = batch.items[r.index];
+      this.onDiscard?.(item);
+      const rejected = { kind: this.kind, id: this.idOf(item), code: r.code, message: r.message };
+      this.refused.push({ seq: batch.seqs[r.index], rejected });
     }
     const excess = this.refused.length - MAX_REPORTED_REJECTIONS;
     if (excess > 0) this.refused.splice(0, excess);
@@ -246,16 +261,17 @@ export class IngestionQueue<T> {
   }
 
   /** Puts a batch back at its place (the buffer stays ordered by seq). */
-  private requeue(batch: Entry<T>[]): void {
-    const first = batch[0].seq;
+  private requeue(batch: Batch<T>): void {
+    const first = batch.seqs[0];
     let lo = 0;
-    let hi = this.buffer.length;
+    let hi = this.seqs.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.buffer[mid].seq < first) lo = mid + 1;
+      if (this.seqs[mid] < first) lo = mid + 1;
       else hi = mid;
     }
-    this.buffer.splice(lo, 0, ...batch);
+    this.buffer.splice(lo, 0, ...batch.items);
+    this.seqs.splice(lo, 0, ...batch.seqs);
   }
 
   private pause(): void {
