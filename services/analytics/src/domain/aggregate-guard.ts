@@ -34,7 +34,8 @@ export function nonFiniteField(delta: BucketValues): string | null {
     const agg = delta[moments];
     if (agg) for (const f of MEAN_FIELDS) if (!Number.isFinite(agg[f])) return `${moments}.${f}`;
   }
-  for (const [name, agg] of Object.entries(delta.scores)) {
+  for (const name in delta.scores) {
+    const agg = delta.scores[name];
     for (const f of MEAN_FIELDS) {
       if (!Number.isFinite(agg[f])) return `scores.${unescapeScoreName(name)}.${f}`;
     }

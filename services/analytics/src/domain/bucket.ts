@@ -174,10 +174,9 @@ export function addValues(into: BucketValues, delta: BucketValues): void {
   addMean(into.rating, delta.rating);
   into.thumbsUp += delta.thumbsUp;
   into.thumbsDown += delta.thumbsDown;
-  for (const [name, agg] of Object.entries(delta.scores)) {
-    const target = (into.scores[name] ??= { n: 0, sum: 0, sumSq: 0 });
-    addMean(target, agg);
-  }
+  // for-in, not Object.entries: this runs three times per event (minute, hour, day) on the hot path.
+  for (const name in delta.scores)
+    addMean((into.scores[name] ??= { n: 0, sum: 0, sumSq: 0 }), delta.scores[name]);
   into.comments += delta.comments;
   into.corrections += delta.corrections;
   if (delta.latencyMoments)
