@@ -6,16 +6,15 @@
  * mongod (FerretDB reads, then writes by `_id`).
  */
 import { testInfra } from '@llmops/testing';
-import type { Connection, Model } from 'mongoose';
+import type { Model } from 'mongoose';
 import { emptyPlan } from '../src/domain/batch-planner';
 import { type Bucket, emptyBucket } from '../src/domain/bucket';
 import type { AggregationRepository } from '../src/persistence/aggregation.repository';
 import type { StoredBucket } from '../src/persistence/analytics.schemas';
 import { fromStored, WriteConflictError } from '../src/persistence/bucket-store';
 import { collectionFor } from '../src/persistence/read-path';
-import { openPersistence } from './support/persistence';
+import { openTestPersistence, type TestPersistence } from './support/persistence';
 
-const infra = testInfra();
 const bucketAt = (part: number, lastOffset: number, exposures: number): Bucket => ({
   ...emptyBucket('default', 'exp', 'A', 29_000_000, 'x', part),
   lastOffset,
@@ -26,19 +25,15 @@ const plan = (bucket: Bucket, previousLastOffset: number) => ({
   buckets: [{ bucket, previousLastOffset }],
 });
 
-let connection: Connection;
 let buckets: Model<StoredBucket>;
-let persistence: Awaited<ReturnType<typeof openPersistence>>;
+let persistence: TestPersistence;
 
 beforeAll(async () => {
-  persistence = await openPersistence(infra.mongoBaseUri, infra.dbName);
-  ({ connection, buckets } = persistence);
+  persistence = await openTestPersistence(testInfra());
+  ({ buckets } = persistence);
 });
 
-afterAll(async () => {
-  await connection?.dropDatabase();
-  await connection?.close();
-});
+afterAll(() => persistence?.drop());
 
 describe.each(['versioned', 'plain'] as const)('BucketStore contract: %s store', (store) => {
   const part = store === 'plain' ? 1 : 2;

@@ -4,14 +4,14 @@
  * superseded versions.
  */
 import { testInfra } from '@llmops/testing';
-import type { Connection, Model } from 'mongoose';
+import type { Model } from 'mongoose';
 import { type BatchPlan, emptyPlan } from '../src/domain/batch-planner';
 import { type Bucket, emptyBucket } from '../src/domain/bucket';
 import type { AggregationRepository } from '../src/persistence/aggregation.repository';
 import type { StoredBucket } from '../src/persistence/analytics.schemas';
 import { fromStored, latestVersions, WriteConflictError } from '../src/persistence/bucket-store';
 import { collectionFor } from '../src/persistence/read-path';
-import { openPersistence } from './support/persistence';
+import { openTestPersistence, type TestPersistence } from './support/persistence';
 
 function planOf(...buckets: Array<{ bucket: Bucket; previousLastOffset: number }>): BatchPlan {
   return { ...emptyPlan(), buckets };
@@ -22,24 +22,20 @@ function bucketAt(lastOffset: number, exposures: number): Bucket {
 }
 
 describe('bucket versions (insert-only, compare-and-set by version id)', () => {
-  const infra = testInfra();
-  let connection: Connection;
+  let persistence: TestPersistence;
   let buckets: Model<StoredBucket>;
   let newRepository: () => AggregationRepository;
   let repo: AggregationRepository;
 
   beforeAll(async () => {
-    const persistence = await openPersistence(infra.mongoBaseUri, infra.dbName);
-    ({ connection, buckets } = persistence);
+    persistence = await openTestPersistence(testInfra());
+    ({ buckets } = persistence);
     // Superseded versions are deleted after every write here (the service batches the deletes).
     newRepository = () => persistence.aggregation(0, 'versioned');
     repo = newRepository();
   });
 
-  afterAll(async () => {
-    await connection?.dropDatabase();
-    await connection?.close();
-  });
+  afterAll(() => persistence?.drop());
 
   const stored = () => collectionFor(buckets, 'background').find({}).toArray();
 

@@ -6,18 +6,14 @@
  * keeps exactly the same names.
  */
 import { expectEventually, testInfra } from '@llmops/testing';
-import type { Kafka, Producer } from 'kafkajs';
 import type { ExperimentResults } from '../src/results/dto/results.response';
+import { AnalyticsFixture } from './support/analytics-fixture';
 import { inject, startApp, type TestApp } from './support/app';
 import {
-  connectProducer,
-  createTopics,
   experimentEvent,
   exposureEvent,
   feedbackEvent,
   generationEvent,
-  groupLag,
-  produce,
   type Produced,
   rng,
 } from './support/scenario';
@@ -42,36 +38,25 @@ function median(xs: number[]): number {
 
 describe('bounded cardinality of names (real Kafka + MongoDB)', () => {
   const infra = testInfra();
-  const groupId = `analytics-${infra.id}`;
-  let kafka: Kafka;
-  let producer: Producer;
-  let app: TestApp | undefined;
+  let analytics: AnalyticsFixture;
   let replay: TestApp | undefined;
 
   beforeAll(async () => {
-    ({ kafka, producer } = await connectProducer(infra.kafkaBrokers));
-    await createTopics(kafka, infra.topicPrefix);
     // The default refresh period: what a production scrape competes with.
     // The largest results read scans every bucket of the experiment; the shared FerretDB on a loaded
     // test machine can take longer than the production deadline for it (database-deadline.int-spec
     // tests the deadline itself on a database of its own).
-    app = await startApp(infra, groupId, {
-      ANALYTICS_METRICS_REFRESH_MS: '5000',
-      MONGODB_OPERATION_TIMEOUT_MS: '20000',
+    analytics = await AnalyticsFixture.start(infra, {
+      env: { ANALYTICS_METRICS_REFRESH_MS: '5000', MONGODB_OPERATION_TIMEOUT_MS: '20000' },
     });
   });
 
   afterAll(async () => {
-    await app?.close();
+    await analytics?.close();
     await replay?.close();
-    await producer?.disconnect();
   });
 
-  const settle = (group: string) =>
-    expectEventually(async () => expect(await groupLag(kafka, group, infra.topicPrefix)).toBe(0), {
-      timeoutMs: 90_000,
-      intervalMs: 300,
-    });
+  const settle = (group: string) => analytics.settle({ group, timeoutMs: 90_000 });
 
   async function results(target: TestApp, exp: string): Promise<{ body: ExperimentResults; bytes: number }> {
     const res = await inject(target, `/v1/experiments/${exp}/results?window=all`);
@@ -134,15 +119,15 @@ describe('bounded cardinality of names (real Kafka + MongoDB)', () => {
         ),
       );
     }
-    await produce(producer, infra.topicPrefix, setup);
-    await produce(producer, infra.topicPrefix, tracked);
-    await produce(producer, infra.topicPrefix, beyond);
-    await settle(groupId);
+    await analytics.produce(setup);
+    await analytics.produce(tracked);
+    await analytics.produce(beyond);
+    await settle(analytics.groupId);
 
     const first = new Map<string, ExperimentResults>();
     for (const exp of EXPERIMENTS) {
       const started = performance.now();
-      const { body, bytes } = await results(app!, exp);
+      const { body, bytes } = await results(analytics.app, exp);
       const ms = performance.now() - started;
       process.stdout.write(`results ${exp}: ${bytes} bytes in ${ms.toFixed(0)} ms\n`);
       expect(bytes).toBeLessThan(1024 * 1024);
@@ -160,7 +145,7 @@ describe('bounded cardinality of names (real Kafka + MongoDB)', () => {
     let text = '';
     await expectEventually(
       async () => {
-        text = (await inject(app!, '/metrics')).text;
+        text = (await analytics.inject('/metrics')).text;
         for (const exp of EXPERIMENTS)
           expect(text).toMatch(
             gauge('llmops_experiment_score_values_dropped', `experiment="${exp}"[^}]*`, '30'),
@@ -177,11 +162,11 @@ describe('bounded cardinality of names (real Kafka + MongoDB)', () => {
         series.filter((l) => l.startsWith(`llmops_experiment_exposed_users{experiment="${exp}"`)),
       ).toHaveLength(20);
 
-    for (let i = 0; i < 5; i++) await inject(app!, '/metrics'); // warm-up
+    for (let i = 0; i < 5; i++) await analytics.inject('/metrics'); // warm-up
     const timings: number[] = [];
     for (let i = 0; i < 21; i++) {
       const started = performance.now();
-      const res = await inject(app!, '/metrics');
+      const res = await analytics.inject('/metrics');
       timings.push(performance.now() - started);
       expect(res.status).toBe(200);
     }
@@ -191,7 +176,7 @@ describe('bounded cardinality of names (real Kafka + MongoDB)', () => {
     expect(median(timings)).toBeLessThan(50);
 
     // A replay of the same topics into an empty database keeps exactly the same names.
-    const replayGroup = `${groupId}-replay`;
+    const replayGroup = `${analytics.groupId}-replay`;
     replay = await startApp(infra, replayGroup, {
       MONGODB_DB: `${infra.dbName}r`,
       ANALYTICS_METRICS_REFRESH_MS: '5000',

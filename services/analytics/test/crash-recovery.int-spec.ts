@@ -4,42 +4,24 @@
  * ground truth computed from the produced events.
  */
 import { expectEventually, testInfra } from '@llmops/testing';
-import type { Kafka, Producer } from 'kafkajs';
-import {
-  connectProducer,
-  createTopics,
-  diffArm,
-  groupLag,
-  mixedScenario,
-  produce,
-  rng,
-} from './support/scenario';
+import { AnalyticsFixture } from './support/analytics-fixture';
+import { diffArm, mixedScenario, rng } from './support/scenario';
 import { getJson, killHard, type ServiceProcess, startService } from './support/service-process';
 
 const EVENTS = Number(process.env.ANALYTICS_CRASH_EVENTS ?? 50_000);
 
 describe('analytics crash recovery (SIGKILL x3)', () => {
   const infra = testInfra();
-  const groupId = `analytics-${infra.id}`;
-  const env = {
-    KAFKA_BROKERS: infra.kafkaBrokers,
-    MONGODB_URI: infra.mongoBaseUri,
-    MONGODB_DB: infra.dbName,
-    KAFKA_TOPIC_PREFIX: infra.topicPrefix,
-    ANALYTICS_CONSUMER_GROUP: groupId,
-  };
-  let kafka: Kafka;
-  let producer: Producer;
+  let analytics: AnalyticsFixture;
   let service: ServiceProcess | undefined;
 
   beforeAll(async () => {
-    ({ kafka, producer } = await connectProducer(infra.kafkaBrokers));
-    await createTopics(kafka, infra.topicPrefix);
+    analytics = await AnalyticsFixture.start(infra, { env: null });
   });
 
   afterAll(async () => {
     if (service) await killHard(service);
-    await producer.disconnect();
+    await analytics?.close();
   });
 
   it(`${EVENTS} mixed events, 3 kills: aggregates equal ground truth`, async () => {
@@ -51,9 +33,16 @@ describe('analytics crash recovery (SIGKILL x3)', () => {
     const killAt = new Set<number>();
     while (killAt.size < 3) killAt.add(2 + Math.floor(r() * (chunks - 4)));
     const started = Date.now();
+    const env = {
+      KAFKA_BROKERS: infra.kafkaBrokers,
+      MONGODB_URI: infra.mongoBaseUri,
+      MONGODB_DB: infra.dbName,
+      KAFKA_TOPIC_PREFIX: infra.topicPrefix,
+      ANALYTICS_CONSUMER_GROUP: analytics.groupId,
+    };
     service = await startService(env);
     for (let i = 0; i < chunks; i++) {
-      await produce(producer, infra.topicPrefix, scenario.events.slice(i * size, (i + 1) * size));
+      await analytics.produce(scenario.events.slice(i * size, (i + 1) * size));
       if (killAt.has(i)) {
         // Let the consumer get into the middle of its work, then kill it without warning.
         await new Promise((res) => setTimeout(res, 500 + Math.floor(r() * 2_500)));
@@ -61,10 +50,7 @@ describe('analytics crash recovery (SIGKILL x3)', () => {
         service = await startService(env);
       }
     }
-    await expectEventually(async () => expect(await groupLag(kafka, groupId, infra.topicPrefix)).toBe(0), {
-      timeoutMs: 240_000,
-      intervalMs: 1_000,
-    });
+    await analytics.settle({ timeoutMs: 240_000, intervalMs: 1_000 });
     const seconds = (Date.now() - started) / 1000;
     console.log(
       `[crash-recovery] ${scenario.events.length} events, 3 kills, lag 0 after ${seconds.toFixed(1)} s`,

@@ -16,28 +16,12 @@ import {
   TOPICS,
   topicName,
 } from '@llmops/contracts';
-import {
-  expectEventually,
-  HASH_B,
-  snapshot,
-  startTopicReader,
-  testInfra,
-  threeArms,
-  type TopicReader,
-} from '@llmops/testing';
+import { expectEventually, HASH_B, snapshot, startTopicReader, testInfra, threeArms } from '@llmops/testing';
 import { holmAdjust } from '@llmops/stats';
-import type { Kafka, Producer } from 'kafkajs';
 import type { ExperimentResults } from '../src/results/dto/results.response';
+import { AnalyticsFixture } from './support/analytics-fixture';
 import { inject, startApp, type TestApp } from './support/app';
-import {
-  connectProducer,
-  createTopics,
-  feedbackEvent,
-  generationEvent,
-  groupLag,
-  produce,
-  type Produced,
-} from './support/scenario';
+import { feedbackEvent, generationEvent, type Produced } from './support/scenario';
 
 function experimentWithPolicy(
   key: string,
@@ -92,66 +76,87 @@ function ratings(exp: string, arm: string, n: number, mean: number): Produced[] 
   );
 }
 
-describe('decision policies (real Kafka + MongoDB)', () => {
-  const infra = testInfra();
-  const groupId = `analytics-${infra.id}`;
-  const decisionsTopic = topicName(TOPICS.experimentDecisions, infra.topicPrefix);
-  let kafka: Kafka;
-  let producer: Producer;
-  let app: TestApp;
-  let reader: TopicReader;
+async function resultsOf(target: TestApp, exp: string): Promise<ExperimentResults> {
+  const res = await inject(target, `/v1/experiments/${exp}/results`);
+  expect(res.status).toBe(200);
+  return res.body as ExperimentResults;
+}
 
+/**
+ * The service evaluating decisions every 500 ms over 2 partitions, and a reader of the decisions
+ * topic; `experiments` are consumed first (until `ready` shows its control arm), then `data`.
+ */
+async function startDecisionsFixture(
+  experiments: Produced[],
+  ready: { experiment: string; control: string },
+  data: Produced[],
+) {
+  const analytics = await AnalyticsFixture.start(testInfra(), {
+    partitions: 2,
+    env: { ANALYTICS_DECISION_INTERVAL_MS: '500' },
+  });
+  const reader = await startTopicReader(
+    analytics.infra.kafkaBrokers,
+    topicName(TOPICS.experimentDecisions, analytics.infra.topicPrefix),
+  );
+  await analytics.produce(experiments);
+  await expectEventually(async () =>
+    expect((await resultsOf(analytics.app, ready.experiment)).control).toBe(ready.control),
+  );
+  await analytics.produce(data);
+  await analytics.settle();
   const decisions = () =>
     reader.records.map((r) => {
       const e = parseEvent(r.value);
       return { key: r.key, id: e.id, data: e.data as ExperimentDecisionData };
     });
-  const decisionsOf = (exp: string) => decisions().filter((d) => d.data.experimentKey === exp);
-
-  const results = async (target: TestApp, exp: string): Promise<ExperimentResults> => {
-    const res = await inject(target, `/v1/experiments/${exp}/results`);
-    expect(res.status).toBe(200);
-    return res.body as ExperimentResults;
+  return {
+    analytics,
+    decisions,
+    decisionsOf: (exp: string) => decisions().filter((d) => d.data.experimentKey === exp),
+    results: (exp: string) => resultsOf(analytics.app, exp),
+    async close(): Promise<void> {
+      await reader.stop();
+      await analytics.close();
+    },
   };
+}
+
+describe('decision policies (real Kafka + MongoDB)', () => {
+  let fixture: Awaited<ReturnType<typeof startDecisionsFixture>>;
+  const decisions = () => fixture.decisions();
+  const decisionsOf = (exp: string) => fixture.decisionsOf(exp);
+  const results = (exp: string) => fixture.results(exp);
 
   beforeAll(async () => {
-    ({ kafka, producer } = await connectProducer(infra.kafkaBrokers));
-    await createTopics(kafka, infra.topicPrefix, 2);
-    app = await startApp(infra, groupId, { ANALYTICS_DECISION_INTERVAL_MS: '500' });
-    reader = await startTopicReader(infra.kafkaBrokers, decisionsTopic);
-    await produce(producer, infra.topicPrefix, [
-      experimentWithPolicy('slow-variant', {
-        primary: 'rating',
-        direction: 'increase',
-        guardrails: [{ metric: 'latencyMs', maxRelativeIncrease: 0.1 }],
-        autoStop: { onGuardrailBreach: true },
-      }),
-      experimentWithPolicy('better-variant', {
-        primary: 'rating',
-        direction: 'increase',
-        autoPromote: { alias: 'production' },
-      }),
-      experimentWithPolicy('same-variant', { primary: 'rating', direction: 'increase' }),
-    ]);
-    await expectEventually(async () => expect((await results(app, 'same-variant')).control).toBe('A'));
-    await produce(producer, infra.topicPrefix, [
-      ...generations('slow-variant', 'A', 300, 100),
-      ...generations('slow-variant', 'B', 300, 300),
-      ...ratings('better-variant', 'A', 300, 3),
-      ...ratings('better-variant', 'B', 300, 4.5),
-      ...ratings('same-variant', 'A', 20, 4),
-      ...ratings('same-variant', 'B', 20, 4),
-    ]);
-    await expectEventually(async () => expect(await groupLag(kafka, groupId, infra.topicPrefix)).toBe(0), {
-      timeoutMs: 60_000,
-    });
+    fixture = await startDecisionsFixture(
+      [
+        experimentWithPolicy('slow-variant', {
+          primary: 'rating',
+          direction: 'increase',
+          guardrails: [{ metric: 'latencyMs', maxRelativeIncrease: 0.1 }],
+          autoStop: { onGuardrailBreach: true },
+        }),
+        experimentWithPolicy('better-variant', {
+          primary: 'rating',
+          direction: 'increase',
+          autoPromote: { alias: 'production' },
+        }),
+        experimentWithPolicy('same-variant', { primary: 'rating', direction: 'increase' }),
+      ],
+      { experiment: 'same-variant', control: 'A' },
+      [
+        ...generations('slow-variant', 'A', 300, 100),
+        ...generations('slow-variant', 'B', 300, 300),
+        ...ratings('better-variant', 'A', 300, 3),
+        ...ratings('better-variant', 'B', 300, 4.5),
+        ...ratings('same-variant', 'A', 20, 4),
+        ...ratings('same-variant', 'B', 20, 4),
+      ],
+    );
   });
 
-  afterAll(async () => {
-    await reader?.stop();
-    await app?.close();
-    await producer?.disconnect();
-  });
+  afterAll(() => fixture?.close());
 
   it('a treatment far slower than control under a tight latency margin: one guardrail-breach event', async () => {
     await expectEventually(() => expect(decisionsOf('slow-variant')).toHaveLength(1), { timeoutMs: 30_000 });
@@ -189,7 +194,7 @@ describe('decision policies (real Kafka + MongoDB)', () => {
   });
 
   it('the results show the verdict with raw and Holm-adjusted p-values; the metrics count it', async () => {
-    const r = await results(app, 'better-variant');
+    const r = await results('better-variant');
     expect(r.decision).toMatchObject({
       phase: 1,
       verdict: 'winner',
@@ -201,7 +206,7 @@ describe('decision policies (real Kafka + MongoDB)', () => {
     expect(r.decision?.primary[0].adjustedPValue).toBe(r.decision?.primary[0].pValue);
     // The breach gauge is set at the end of an evaluation round.
     await expectEventually(async () => {
-      const { text } = await inject(app, '/metrics', {});
+      const { text } = await fixture.analytics.inject('/metrics', {});
       expect(text).toMatch(/llmops_analytics_decisions_total\{verdict="winner"[^}]*\} 1\n/);
       expect(text).toMatch(/llmops_analytics_decisions_total\{verdict="guardrail-breach"[^}]*\} 1\n/);
       expect(text).toMatch(/llmops_analytics_decisions_total\{verdict="continue"[^}]*\} 0\n/);
@@ -210,12 +215,12 @@ describe('decision policies (real Kafka + MongoDB)', () => {
   });
 
   it('nothing changes, nothing is published: later evaluations add no event', async () => {
-    const before = (await results(app, 'same-variant')).decision;
+    const before = (await results('same-variant')).decision;
     expect(before).toMatchObject({ verdict: 'continue', publishedVerdict: null, eventId: null });
     // Several more evaluation rounds (every 500 ms) of all three experiments.
     await expectEventually(
       async () =>
-        expect(Date.parse((await results(app, 'same-variant')).decision!.evaluatedAt)).toBeGreaterThan(
+        expect(Date.parse((await results('same-variant')).decision!.evaluatedAt)).toBeGreaterThan(
           Date.parse(before!.evaluatedAt) + 2_000,
         ),
       { timeoutMs: 30_000 },
@@ -227,10 +232,11 @@ describe('decision policies (real Kafka + MongoDB)', () => {
 
   it('a replay into an empty database publishes the same verdicts with the same event ids', async () => {
     const first = new Map(decisions().map((d) => [d.data.experimentKey, d.id]));
-    await app.close();
-    const replay = await startApp(infra, `${groupId}-replay`, {
+    const { analytics } = fixture;
+    await analytics.stopApp();
+    const replay = await startApp(analytics.infra, `${analytics.groupId}-replay`, {
       ANALYTICS_DECISION_INTERVAL_MS: '500',
-      MONGODB_DB: `${infra.dbName}_replay`,
+      MONGODB_DB: `${analytics.infra.dbName}_replay`,
     });
     try {
       await expectEventually(
@@ -249,64 +255,35 @@ describe('decision policies (real Kafka + MongoDB)', () => {
 });
 
 describe('decision policies across a pause and with several treatments (real Kafka + MongoDB)', () => {
-  const infra = testInfra();
-  const groupId = `analytics-${infra.id}`;
-  let kafka: Kafka;
-  let producer: Producer;
-  let app: TestApp;
-  let reader: TopicReader;
-
-  const decisionsOf = (exp: string) =>
-    reader.records
-      .map((r) => {
-        const e = parseEvent(r.value);
-        return { key: r.key, id: e.id, data: e.data as ExperimentDecisionData };
-      })
-      .filter((d) => d.data.experimentKey === exp);
-
-  const results = async (target: TestApp, exp: string): Promise<ExperimentResults> => {
-    const res = await inject(target, `/v1/experiments/${exp}/results`);
-    expect(res.status).toBe(200);
-    return res.body as ExperimentResults;
-  };
+  let fixture: Awaited<ReturnType<typeof startDecisionsFixture>>;
+  const decisionsOf = (exp: string) => fixture.decisionsOf(exp);
+  const results = (exp: string) => fixture.results(exp);
 
   beforeAll(async () => {
-    ({ kafka, producer } = await connectProducer(infra.kafkaBrokers));
-    await createTopics(kafka, infra.topicPrefix, 2);
-    app = await startApp(infra, groupId, { ANALYTICS_DECISION_INTERVAL_MS: '500' });
-    reader = await startTopicReader(
-      infra.kafkaBrokers,
-      topicName(TOPICS.experimentDecisions, infra.topicPrefix),
+    fixture = await startDecisionsFixture(
+      [
+        experimentWithPolicy('same-variant', { primary: 'rating', direction: 'increase' }),
+        experimentWithPolicy('paused-winner', { primary: 'rating', direction: 'increase' }),
+        experimentWithPolicy(
+          'three-arms',
+          { primary: 'rating', direction: 'increase' },
+          { control: 'control', arms: threeArms([0.34, 0.33, 0.33]) },
+        ),
+      ],
+      { experiment: 'three-arms', control: 'control' },
+      [
+        ...ratings('same-variant', 'A', 20, 4),
+        ...ratings('same-variant', 'B', 20, 4),
+        ...ratings('paused-winner', 'A', 300, 3),
+        ...ratings('paused-winner', 'B', 300, 4.5),
+        ...ratings('three-arms', 'control', 20, 3),
+        ...ratings('three-arms', 'short', 20, 3.5),
+        ...ratings('three-arms', 'long', 20, 4),
+      ],
     );
-    await produce(producer, infra.topicPrefix, [
-      experimentWithPolicy('same-variant', { primary: 'rating', direction: 'increase' }),
-      experimentWithPolicy('paused-winner', { primary: 'rating', direction: 'increase' }),
-      experimentWithPolicy(
-        'three-arms',
-        { primary: 'rating', direction: 'increase' },
-        { control: 'control', arms: threeArms([0.34, 0.33, 0.33]) },
-      ),
-    ]);
-    await expectEventually(async () => expect((await results(app, 'three-arms')).control).toBe('control'));
-    await produce(producer, infra.topicPrefix, [
-      ...ratings('same-variant', 'A', 20, 4),
-      ...ratings('same-variant', 'B', 20, 4),
-      ...ratings('paused-winner', 'A', 300, 3),
-      ...ratings('paused-winner', 'B', 300, 4.5),
-      ...ratings('three-arms', 'control', 20, 3),
-      ...ratings('three-arms', 'short', 20, 3.5),
-      ...ratings('three-arms', 'long', 20, 4),
-    ]);
-    await expectEventually(async () => expect(await groupLag(kafka, groupId, infra.topicPrefix)).toBe(0), {
-      timeoutMs: 60_000,
-    });
   });
 
-  afterAll(async () => {
-    await reader?.stop();
-    await app?.close();
-    await producer?.disconnect();
-  });
+  afterAll(() => fixture?.close());
 
   it('with two treatment arms the results show Holm-adjusted p-values beside the raw ones', async () => {
     // An evaluation may run before every rating is applied (no statistic yet, or a weak one); wait
@@ -314,7 +291,7 @@ describe('decision policies across a pause and with several treatments (real Kaf
     // smallest p-value stays below 1.
     const primary = await expectEventually(
       async () => {
-        const p = (await results(app, 'three-arms')).decision?.primary;
+        const p = (await results('three-arms')).decision?.primary;
         expect(p?.map((x) => x.arm)).toEqual(['short', 'long']);
         const pValues = p!.map((x) => x.pValue);
         expect(pValues.every((v) => typeof v === 'number')).toBe(true);
@@ -347,10 +324,10 @@ describe('decision policies across a pause and with several treatments (real Kaf
         EVENT_TYPES.experimentStatusChanged,
       );
 
-    await produce(producer, infra.topicPrefix, [statusChange('paused', 2)]);
+    await fixture.analytics.produce([statusChange('paused', 2)]);
     await expectEventually(
       async () =>
-        expect((await results(app, 'paused-winner')).decision).toMatchObject({
+        expect((await results('paused-winner')).decision).toMatchObject({
           verdict: 'winner',
           publishedVerdict: null,
           eventId: null,
@@ -361,21 +338,21 @@ describe('decision policies across a pause and with several treatments (real Kaf
     const pausedAt = Date.now();
     await expectEventually(
       async () =>
-        expect(Date.parse((await results(app, 'same-variant')).decision!.evaluatedAt)).toBeGreaterThan(
+        expect(Date.parse((await results('same-variant')).decision!.evaluatedAt)).toBeGreaterThan(
           pausedAt + 2_000,
         ),
       { timeoutMs: 30_000 },
     );
     expect(decisionsOf('paused-winner')).toHaveLength(1);
 
-    await produce(producer, infra.topicPrefix, [statusChange('running', 3)]);
+    await fixture.analytics.produce([statusChange('running', 3)]);
     await expectEventually(() => expect(decisionsOf('paused-winner')).toHaveLength(2), {
       timeoutMs: 30_000,
     });
     const again = decisionsOf('paused-winner')[1];
     expect(again.id).toBe(first.id);
     expect(again.data).toMatchObject({ verdict: 'winner', previousVerdict: null, winner: { arm: 'B' } });
-    expect((await results(app, 'paused-winner')).decision).toMatchObject({
+    expect((await results('paused-winner')).decision).toMatchObject({
       publishedVerdict: 'winner',
       eventId: first.id,
     });

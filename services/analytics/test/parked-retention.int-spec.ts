@@ -5,18 +5,9 @@
  * not apply it; feedback within the horizon stays listed and is applied by its generation.
  */
 import { expectEventually, testInfra } from '@llmops/testing';
-import type { Kafka, Producer } from 'kafkajs';
 import type { ExperimentResults } from '../src/results/dto/results.response';
-import { inject, startApp, type TestApp } from './support/app';
-import {
-  connectProducer,
-  createTopics,
-  experimentEvent,
-  feedbackEvent,
-  generationEvent,
-  groupLag,
-  produce,
-} from './support/scenario';
+import { AnalyticsFixture } from './support/analytics-fixture';
+import { experimentEvent, feedbackEvent, generationEvent } from './support/scenario';
 
 const RETENTION_HOURS = 168;
 /** How long the older feedback stays within the horizon once produced: enough to consume and list it. */
@@ -31,36 +22,26 @@ function metric(text: string, name: string, labels = ''): number | null {
 }
 
 describe('parked feedback retention (real Kafka + MongoDB)', () => {
-  const infra = testInfra();
-  const groupId = `analytics-${infra.id}`;
-  let kafka: Kafka;
-  let producer: Producer;
-  let app: TestApp;
+  let analytics: AnalyticsFixture;
 
   beforeAll(async () => {
-    ({ kafka, producer } = await connectProducer(infra.kafkaBrokers));
-    await createTopics(kafka, infra.topicPrefix);
-    app = await startApp(infra, groupId, {
-      ANALYTICS_PARKED_RETENTION_HOURS: String(RETENTION_HOURS),
-      ANALYTICS_PARKED_SWEEP_INTERVAL_MS: '1000',
+    analytics = await AnalyticsFixture.start(testInfra(), {
+      env: {
+        ANALYTICS_PARKED_RETENTION_HOURS: String(RETENTION_HOURS),
+        ANALYTICS_PARKED_SWEEP_INTERVAL_MS: '1000',
+      },
     });
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await producer?.disconnect();
-  });
+  afterAll(() => analytics?.close());
 
-  const settle = () =>
-    expectEventually(async () => expect(await groupLag(kafka, groupId, infra.topicPrefix)).toBe(0), {
-      timeoutMs: 60_000,
-      intervalMs: 300,
-    });
   const listed = async () =>
-    ((await inject(app, '/v1/feedback/unattributed')).body as { items: Array<{ feedbackId: string }> }).items
+    (
+      (await analytics.inject('/v1/feedback/unattributed')).body as { items: Array<{ feedbackId: string }> }
+    ).items
       .map((i) => i.feedbackId)
       .sort();
-  const metrics = async () => (await inject(app, '/metrics')).text;
+  const metrics = async () => (await analytics.inject('/metrics')).text;
 
   it('purges parked feedback past the horizon, counts it, and a later generation does not apply it', async () => {
     const exp = 'retention-exp';
@@ -68,7 +49,7 @@ describe('parked feedback retention (real Kafka + MongoDB)', () => {
     // Received just inside the horizon: it crosses it while the service holds it parked in memory.
     const expiresAt = Date.now() + EXPIRES_IN_MS;
     const oldReceivedAt = new Date(expiresAt - RETENTION_HOURS * 3_600_000);
-    await produce(producer, infra.topicPrefix, [
+    await analytics.produce([
       experimentEvent(
         exp,
         [
@@ -95,7 +76,7 @@ describe('parked feedback retention (real Kafka + MongoDB)', () => {
         at,
       }),
     ]);
-    await settle();
+    await analytics.settle();
     // Both parked and listed while within the horizon.
     expect(await listed()).toEqual(['ret-fresh', 'ret-old']);
     expect(Date.now()).toBeLessThan(expiresAt);
@@ -118,18 +99,18 @@ describe('parked feedback retention (real Kafka + MongoDB)', () => {
 
     // The purged feedback's generation: counted as a generation, its feedback not applied (the
     // partition state that parked it is still cached, so this also proves it was forgotten there).
-    await produce(producer, infra.topicPrefix, [generationEvent('ret-r-old', exp, 't', at, 10, 0, [1, 1])]);
-    await settle();
-    let res = (await inject(app, `/v1/experiments/${exp}/results`)).body as ExperimentResults;
+    await analytics.produce([generationEvent('ret-r-old', exp, 't', at, 10, 0, [1, 1])]);
+    await analytics.settle();
+    let res = (await analytics.inject(`/v1/experiments/${exp}/results`)).body as ExperimentResults;
     expect(res.arms.find((a) => a.arm === 't')).toMatchObject({ generations: 1, rating: { n: 0 } });
     expect(
       metric(await metrics(), 'llmops_analytics_events_total', 'type="feedback",outcome="resolved"'),
     ).toBeNull();
 
     // The fresh feedback's generation applies it, in the same partition state.
-    await produce(producer, infra.topicPrefix, [generationEvent('ret-r-fresh', exp, 't', at, 10, 0, [1, 1])]);
-    await settle();
-    res = (await inject(app, `/v1/experiments/${exp}/results`)).body as ExperimentResults;
+    await analytics.produce([generationEvent('ret-r-fresh', exp, 't', at, 10, 0, [1, 1])]);
+    await analytics.settle();
+    res = (await analytics.inject(`/v1/experiments/${exp}/results`)).body as ExperimentResults;
     expect(res.arms.find((a) => a.arm === 't')).toMatchObject({ generations: 2, rating: { n: 1, mean: 5 } });
     expect(
       metric(await metrics(), 'llmops_analytics_events_total', 'type="feedback",outcome="resolved"'),

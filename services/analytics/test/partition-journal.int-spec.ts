@@ -6,30 +6,24 @@
  * a link stores its revisions as one JSON text, and a link holding them as documents loads too.
  */
 import { testInfra } from '@llmops/testing';
-import type { Connection, mongo } from 'mongoose';
+import type { mongo } from 'mongoose';
 import { type PlannedEvent, planBatch } from '../src/domain/batch-planner';
 import { minuteOf, type SourceKind } from '../src/domain/bucket';
 import { journalOf, type PartitionState } from '../src/domain/partition-state';
 import type { AggregationRepository } from '../src/persistence/aggregation.repository';
 import { WriteConflictError } from '../src/persistence/bucket-store';
 import { exposureData, feedbackData, generationData, T } from './support/planner';
-import { openPersistence } from './support/persistence';
+import { openTestPersistence, type TestPersistence } from './support/persistence';
 
-const infra = testInfra();
-let persistence: Awaited<ReturnType<typeof openPersistence>>;
-let connection: Connection;
+let persistence: TestPersistence;
 let db: mongo.Db;
 
 beforeAll(async () => {
-  persistence = await openPersistence(infra.mongoBaseUri, infra.dbName);
-  connection = persistence.connection;
-  db = connection.getClient().db(infra.dbName);
+  persistence = await openTestPersistence(testInfra());
+  ({ db } = persistence);
 });
 
-afterAll(async () => {
-  await connection?.dropDatabase();
-  await connection?.close();
-});
+afterAll(() => persistence?.drop());
 
 const at = (minute: number) => new Date(Date.parse(T) + minute * 60_000).toISOString();
 const exposure = (offset: number, userId: string, minute: number): PlannedEvent => ({

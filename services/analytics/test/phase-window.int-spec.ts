@@ -5,18 +5,9 @@
  */
 import { createEvent, EVENT_TYPES, serializeEvent } from '@llmops/contracts';
 import { expectEventually, testInfra } from '@llmops/testing';
-import type { Kafka, Producer } from 'kafkajs';
 import type { ExperimentResults } from '../src/results/dto/results.response';
-import { inject, startApp, type TestApp } from './support/app';
-import {
-  connectProducer,
-  createTopics,
-  experimentEvent,
-  feedbackEvent,
-  groupLag,
-  produce,
-  type Produced,
-} from './support/scenario';
+import { AnalyticsFixture } from './support/analytics-fixture';
+import { experimentEvent, feedbackEvent, type Produced } from './support/scenario';
 
 const ARMS = [
   { name: 'A', weight: 1 },
@@ -64,25 +55,16 @@ const rating = (exp: string, id: string, value: number, at: Date): Produced =>
   });
 
 describe('window=all at a phase boundary (real Kafka + MongoDB)', () => {
-  const infra = testInfra();
-  const groupId = `analytics-${infra.id}`;
-  let kafka: Kafka;
-  let producer: Producer;
-  let app: TestApp;
+  let analytics: AnalyticsFixture;
 
   beforeAll(async () => {
-    ({ kafka, producer } = await connectProducer(infra.kafkaBrokers));
-    await createTopics(kafka, infra.topicPrefix, 2);
-    app = await startApp(infra, groupId);
+    analytics = await AnalyticsFixture.start(testInfra(), { partitions: 2 });
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await producer?.disconnect();
-  });
+  afterAll(() => analytics?.close());
 
   const results = async (exp: string, window: string): Promise<ExperimentResults> => {
-    const res = await inject(app, `/v1/experiments/${exp}/results?window=${window}`);
+    const res = await analytics.inject(`/v1/experiments/${exp}/results?window=${window}`);
     expect(res.status).toBe(200);
     return res.body as ExperimentResults;
   };
@@ -90,30 +72,26 @@ describe('window=all at a phase boundary (real Kafka + MongoDB)', () => {
 
   /** Creates the experiment in phase 1, then moves it to phase 2 at `phaseStart`. */
   async function enterPhase2(exp: string, phaseStart: Date): Promise<void> {
-    await produce(producer, infra.topicPrefix, [experimentEvent(exp, ARMS, 'A')]);
+    await analytics.produce([experimentEvent(exp, ARMS, 'A')]);
     // The phase start is known only when the analytics service saw the phase change, so the
     // change must arrive after the experiment's first snapshot was applied.
     await expectEventually(async () =>
-      expect((await inject(app, `/v1/experiments/${exp}/results`)).status).toBe(200),
+      expect((await analytics.inject(`/v1/experiments/${exp}/results`)).status).toBe(200),
     );
-    await produce(producer, infra.topicPrefix, [phaseChange(exp, 2, 2, phaseStart)]);
+    await analytics.produce([phaseChange(exp, 2, 2, phaseStart)]);
     await expectEventually(async () =>
       expect((await results(exp, 'all')).window.from).toBe(phaseStart.toISOString()),
     );
   }
 
-  const settle = () =>
-    expectEventually(async () => expect(await groupLag(kafka, groupId, infra.topicPrefix)).toBe(0), {
-      timeoutMs: 60_000,
-      intervalMs: 200,
-    });
+  const settle = () => analytics.settle({ intervalMs: 200 });
 
   it('a phase starting mid-minute: its first partial minute counts, the minute before does not', async () => {
     const exp = 'phase-mid';
     const minute = Math.floor(Date.now() / 60_000) - 10;
     const phaseStart = new Date(minute * 60_000 + 30_000);
     await enterPhase2(exp, phaseStart);
-    await produce(producer, infra.topicPrefix, [
+    await analytics.produce([
       rating(exp, 'at-start', 5, phaseStart),
       rating(exp, 'same-minute-after', 4, new Date(phaseStart.getTime() + 29_999)),
       // Minute buckets cannot split a minute: the phase's first minute is counted whole.
@@ -132,7 +110,7 @@ describe('window=all at a phase boundary (real Kafka + MongoDB)', () => {
     const exp = 'phase-aligned';
     const phaseStart = new Date((Math.floor(Date.now() / 60_000) - 20) * 60_000);
     await enterPhase2(exp, phaseStart);
-    await produce(producer, infra.topicPrefix, [
+    await analytics.produce([
       rating(exp, 'at-start', 5, phaseStart),
       rating(exp, 'just-before', 1, new Date(phaseStart.getTime() - 1)),
     ]);
@@ -148,11 +126,7 @@ describe('window=all at a phase boundary (real Kafka + MongoDB)', () => {
     const phaseStart = new Date(Date.now() - 1_000);
     await enterPhase2(exp, phaseStart);
     const at = new Date(Math.max(phaseStart.getTime(), Date.now() - 500));
-    await produce(
-      producer,
-      infra.topicPrefix,
-      Array.from({ length: 200 }, (_, i) => rating(exp, `r${i}`, 1 + (i % 5), at)),
-    );
+    await analytics.produce(Array.from({ length: 200 }, (_, i) => rating(exp, `r${i}`, 1 + (i % 5), at)));
     await settle();
     await expectEventually(async () => expect(ratingsOf(await results(exp, '24h'))).toBe(200));
     expect(ratingsOf(await results(exp, 'all'))).toBe(200);

@@ -11,18 +11,13 @@
  */
 import { DLQ_HEADERS, TOPICS, topicName } from '@llmops/contracts';
 import { expectEventually, startTopicReader, testInfra, type TopicReader } from '@llmops/testing';
-import type { Kafka, Producer } from 'kafkajs';
 import type { ExperimentResults } from '../src/results/dto/results.response';
-import { inject, startApp, type TestApp } from './support/app';
+import { AnalyticsFixture } from './support/analytics-fixture';
 import {
-  connectProducer,
-  createTopics,
   diffArm,
   feedbackEvent,
   generationEvent,
-  groupLag,
   mixedScenario,
-  produce,
   type Produced,
   rng,
 } from './support/scenario';
@@ -105,28 +100,25 @@ function poison(kind: PoisonKind, exp: string, n: number): Produced & { id: stri
 
 describe('analytics under poison (real Kafka and MongoDB)', () => {
   const infra = testInfra();
-  const groupId = `analytics-${infra.id}`;
   const exp = 'poison-exp';
-  let kafka: Kafka;
-  let producer: Producer;
-  let app: TestApp | undefined;
+  let analytics: AnalyticsFixture;
   let dead: TopicReader | undefined;
 
   beforeAll(async () => {
-    ({ kafka, producer } = await connectProducer(infra.kafkaBrokers));
-    await createTopics(kafka, infra.topicPrefix);
+    analytics = await AnalyticsFixture.start(infra, { env: null });
     dead = await startTopicReader(infra.kafkaBrokers, topicName(TOPICS.deadLetter, infra.topicPrefix));
   });
 
   afterAll(async () => {
     await dead?.stop();
-    await app?.close();
-    await producer?.disconnect();
+    await analytics?.close();
   });
 
   const metric = async (name: string): Promise<number | undefined> => {
-    const text = (await inject(app!, '/metrics')).text;
-    const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(`group="${groupId}"`));
+    const text = (await analytics.inject('/metrics')).text;
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith(`${name}{`) && l.includes(`group="${analytics.groupId}"`));
     return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
   };
 
@@ -151,32 +143,25 @@ describe('analytics under poison (real Kafka and MongoDB)', () => {
     const burst = Array.from({ length: BURST }, make);
     const after = mixed.slice(half);
 
-    app = await startApp(infra, groupId);
+    await analytics.startApp();
     await expectEventually(async () => expect(await metric('llmops_consumer_group_joins_total')).toBe(1), {
       timeoutMs: 30_000,
     });
 
-    const settle = (): Promise<void> =>
-      expectEventually(async () => expect(await groupLag(kafka, groupId, infra.topicPrefix)).toBe(0), {
-        timeoutMs: 120_000,
-        intervalMs: 250,
-      }).catch((err: unknown) => {
-        console.log(app?.process.output().slice(-5_000));
-        throw err;
-      });
+    const settle = () => analytics.settle({ timeoutMs: 120_000, intervalMs: 250 });
     // Small chunks: a record batch of deeply nested records would exceed the broker's size limit.
     // First half (with scattered poison), alone: how long half of the stream takes, produced to applied.
     const firstStarted = Date.now();
-    await produce(producer, infra.topicPrefix, before, 25);
+    await analytics.produce(before, 25);
     await settle();
     const firstHalfMs = Date.now() - firstStarted;
     // Then the burst and the second half: the burst may add seconds, not minutes.
     const secondStarted = Date.now();
-    await produce(producer, infra.topicPrefix, [...burst, ...after], 25);
+    await analytics.produce([...burst, ...after], 25);
     await settle();
     const secondHalfMs = Date.now() - secondStarted;
 
-    const res = await inject(app, `/v1/experiments/${exp}/results?window=all`);
+    const res = await analytics.inject(`/v1/experiments/${exp}/results?window=all`);
     expect(res.status).toBe(200);
     const results = res.body as ExperimentResults;
     expect(results.arms.flatMap((a) => diffArm(a.arm, a, scenario.truth.get(a.arm)!))).toEqual([]);
@@ -207,7 +192,7 @@ describe('analytics under poison (real Kafka and MongoDB)', () => {
     expect(await metric('llmops_consumer_group_joins_total')).toBe(1);
     expect(await metric('llmops_consumer_restarts_total')).toBe(0);
     expect(await metric('llmops_consumer_stalled')).toBe(0);
-    expect((await inject(app, '/health/ready')).status).toBe(200);
+    expect((await analytics.inject('/health/ready')).status).toBe(200);
     // Seconds, not minutes: the burst of 1,000 adds far less than a minute to the same amount of
     // good events (on the engine that retried poison with backoff, the first half alone, with its
     // ~125 scattered poison records, did not reach lag 0 within 120 s).

@@ -6,13 +6,14 @@
  * project's key).
  */
 import { expectEventually, issueTestKey, testInfra } from '@llmops/testing';
-import { type Connection, createConnection, type mongo } from 'mongoose';
+import type { mongo } from 'mongoose';
 import { emptyValues } from '../src/domain/bucket';
 import { ANALYTICS_MODELS } from '../src/persistence/analytics.schemas';
 import { migrateToProjects } from '../src/persistence/projects.migration';
 import type { ExperimentResults } from '../src/results/dto/results.response';
 import type { UncountedArmsPage } from '../src/results/list-uncounted-arms.usecase';
 import { inject, startApp, type TestApp } from './support/app';
+import { type LegacyDatabase, openLegacyDatabase } from './support/persistence';
 
 const infra = testInfra();
 const exp = 'before-projects';
@@ -27,26 +28,13 @@ const bucket = (arm: string, kind: string, part: number, lastOffset: number) => 
 const COLLECTIONS = ['buckets', 'exposures_seen', 'requests', 'feedback_revisions', 'pending_feedback'];
 
 let app: TestApp;
-let connection: Connection;
+let legacy: LegacyDatabase;
 let db: mongo.Db;
 
 beforeAll(async () => {
-  connection = await createConnection(infra.mongoBaseUri, { dbName: infra.dbName }).asPromise();
-  db = connection.getClient().db(infra.dbName);
-  await db.collection('experiments').insertOne({
-    _id: exp as unknown as mongo.ObjectId,
-    revision: 1,
-    status: 'running',
-    control: 'c',
-    arms: [
-      { name: 'c', weight: 1 },
-      { name: 't', weight: 1 },
-    ],
-    phase: 1,
-    phaseStartedAt: null,
-    stoppedAt: null,
-    updatedAt: at.toISOString(),
-  });
+  legacy = await openLegacyDatabase(infra);
+  ({ db } = legacy);
+  await legacy.insertExperiment(exp, at);
   await db.collection('buckets').insertMany([
     { ...bucket('c', 'x', 0, 5), ...emptyValues(), exposures: 3 },
     { ...bucket('t', 'f', 1, 0), ...emptyValues(), rating: { n: 1, sum: 4, sumSq: 16 } },
@@ -100,8 +88,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
-  await db?.dropDatabase();
-  await connection?.close();
+  await legacy?.drop();
 }, 60_000);
 
 it("moves every older document to project 'default' at boot, once, and swaps the indexes", async () => {
@@ -128,8 +115,8 @@ it("moves every older document to project 'default' at boot, once, and swaps the
   expect(await indexes('feedback_revisions')).not.toContain('feedbackId_1');
   expect(await indexes('pending_feedback')).not.toContain('feedbackId_1_revision_1_receivedAt_1');
   // Idempotent: the next boot finds nothing to move.
-  for (const { name, schema } of ANALYTICS_MODELS) connection.model(name, schema);
-  expect(await migrateToProjects(connection)).toBe(0);
+  for (const { name, schema } of ANALYTICS_MODELS) legacy.connection.model(name, schema);
+  expect(await migrateToProjects(legacy.connection)).toBe(0);
 });
 
 it('reads the migrated data as project default only', async () => {

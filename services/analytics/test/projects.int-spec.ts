@@ -6,20 +6,15 @@
  * and arm change nothing here and are listed, not counted, in the forger's project.
  */
 import { expectEventually, type IssuedTestKey, issueTestKey, testInfra } from '@llmops/testing';
-import type { Kafka, Producer } from 'kafkajs';
 import type { ExperimentResults } from '../src/results/dto/results.response';
 import type { UncountedArmsPage } from '../src/results/list-uncounted-arms.usecase';
 import type { UnattributedPage } from '../src/results/list-unattributed.usecase';
-import { inject, startApp, type TestApp } from './support/app';
+import { AnalyticsFixture } from './support/analytics-fixture';
 import {
-  connectProducer,
-  createTopics,
   experimentEvent,
   exposureEvent,
   feedbackEvent,
   generationEvent,
-  groupLag,
-  produce,
   type Produced,
 } from './support/scenario';
 
@@ -35,32 +30,19 @@ interface ErrorBody {
 
 describe('analytics per project (real Kafka + MongoDB)', () => {
   const infra = testInfra();
-  const groupId = `analytics-${infra.id}`;
-  let kafka: Kafka;
-  let producer: Producer;
-  let app: TestApp;
+  let analytics: AnalyticsFixture;
   let acme: IssuedTestKey;
   let ingestOnly: IssuedTestKey;
 
   beforeAll(async () => {
-    ({ kafka, producer } = await connectProducer(infra.kafkaBrokers));
-    await createTopics(kafka, infra.topicPrefix);
+    analytics = await AnalyticsFixture.start(infra, { env: null });
     // Issued before the service starts: it is ready once it has read them.
     acme = await issueTestKey(infra, { project: 'acme', scopes: ['results:read'] });
     ingestOnly = await issueTestKey(infra, { scopes: ['ingest'] });
-    app = await startApp(infra, groupId);
+    await analytics.startApp();
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await producer?.disconnect();
-  });
-
-  const settle = () =>
-    expectEventually(async () => expect(await groupLag(kafka, groupId, infra.topicPrefix)).toBe(0), {
-      timeoutMs: 60_000,
-      intervalMs: 300,
-    });
+  afterAll(() => analytics?.close());
 
   /** The same names in both projects, with different numbers: `ratings` on arm B, users on A. */
   function projectData(project: string | undefined, users: number, ratings: number[]): Produced[] {
@@ -87,19 +69,16 @@ describe('analytics per project (real Kafka + MongoDB)', () => {
     return events;
   }
 
-  const results = async (headers = app.process.headers) => {
-    const res = await inject(app, `/v1/experiments/${EXP}/results?window=all`, headers);
+  const results = async (headers = analytics.app.process.headers) => {
+    const res = await analytics.inject(`/v1/experiments/${EXP}/results?window=all`, headers);
     expect(res.status).toBe(200);
     return res.body as ExperimentResults;
   };
   const arm = (r: ExperimentResults, name: string) => r.arms.find((a) => a.arm === name)!;
 
   it('keeps two projects with the same names apart, and answers 404 for the other project’s experiment', async () => {
-    await produce(producer, infra.topicPrefix, [
-      ...projectData(undefined, 3, [4, 4]),
-      ...projectData('acme', 5, [1, 2, 3]),
-    ]);
-    await settle();
+    await analytics.produce([...projectData(undefined, 3, [4, 4]), ...projectData('acme', 5, [1, 2, 3])]);
+    await analytics.settle();
 
     const own = await results();
     expect(arm(own, 'A').exposures).toBe(3);
@@ -110,11 +89,11 @@ describe('analytics per project (real Kafka + MongoDB)', () => {
     expect(arm(other, 'B')).toMatchObject({ generations: 3, rating: { n: 3, mean: 2 } });
 
     // An experiment only `default` has: for acme exactly what a key no project has answers.
-    await produce(producer, infra.topicPrefix, [experimentEvent('only-default', ARMS)]);
-    await settle();
-    expect((await inject(app, '/v1/experiments/only-default/results')).status).toBe(200);
-    const hidden = await inject(app, '/v1/experiments/only-default/results', acme.header);
-    const missing = await inject(app, '/v1/experiments/nowhere/results', acme.header);
+    await analytics.produce([experimentEvent('only-default', ARMS)]);
+    await analytics.settle();
+    expect((await analytics.inject('/v1/experiments/only-default/results')).status).toBe(200);
+    const hidden = await analytics.inject('/v1/experiments/only-default/results', acme.header);
+    const missing = await analytics.inject('/v1/experiments/nowhere/results', acme.header);
     expect(hidden.status).toBe(404);
     expect(missing.status).toBe(404);
     expect(JSON.stringify(hidden.body).replaceAll('only-default', 'nowhere')).toBe(
@@ -123,15 +102,15 @@ describe('analytics per project (real Kafka + MongoDB)', () => {
     expect((hidden.body as ErrorBody).error.code).toBe('experiment_not_found');
 
     // Parked feedback: each project sees its own.
-    for (const headers of [app.process.headers, acme.header]) {
-      const page = (await inject(app, '/v1/feedback/unattributed', headers)).body as UnattributedPage;
+    for (const headers of [analytics.app.process.headers, acme.header]) {
+      const page = (await analytics.inject('/v1/feedback/unattributed', headers)).body as UnattributedPage;
       expect(page.items.map((i) => [i.feedbackId, i.reason])).toEqual([['lost', 'generation_not_seen']]);
     }
 
     // Metrics: one series per project, the experiment label scoped for acme.
     await expectEventually(
       async () => {
-        const text = (await inject(app, '/metrics', {})).text;
+        const text = (await analytics.inject('/metrics', {})).text;
         expect(text).toMatch(/^llmops_experiment_exposed_users\{experiment="shared-exp",arm="A"[^}]*\} 3$/m);
         expect(text).toMatch(
           /^llmops_experiment_exposed_users\{experiment="acme\/shared-exp",arm="A"[^}]*\} 5$/m,
@@ -149,16 +128,16 @@ describe('analytics per project (real Kafka + MongoDB)', () => {
     ];
     for (const url of [`/v1/experiments/${EXP}/results`, '/v1/feedback/unattributed', '/v1/arms/uncounted']) {
       for (const headers of invalid) {
-        const res = await inject(app, url, headers);
+        const res = await analytics.inject(url, headers);
         expect([url, res.status]).toEqual([url, 401]);
         expect((res.body as ErrorBody).error.code).toBe('unauthenticated');
       }
-      const forbidden = await inject(app, url, ingestOnly.header);
+      const forbidden = await analytics.inject(url, ingestOnly.header);
       expect([url, forbidden.status]).toEqual([url, 403]);
       expect((forbidden.body as ErrorBody).error.code).toBe('forbidden');
     }
     // Probes and metrics stay open.
-    expect((await inject(app, '/health/live', {})).status).toBe(200);
+    expect((await analytics.inject('/health/live', {})).status).toBe(200);
   });
 
   it('counts only the arms an experiment has: forged items of another project and unknown arms are listed, not counted', async () => {
@@ -199,12 +178,12 @@ describe('analytics per project (real Kafka + MongoDB)', () => {
         at,
       }),
     );
-    await produce(producer, infra.topicPrefix, forged);
-    await settle();
+    await analytics.produce(forged);
+    await analytics.settle();
 
     const intruder = await issueTestKey(infra, { project: 'intruder', scopes: ['results:read'] });
     await expectEventually(async () => {
-      const page = await inject(app, '/v1/arms/uncounted', intruder.header);
+      const page = await analytics.inject('/v1/arms/uncounted', intruder.header);
       expect(page.status).toBe(200);
       expect(page.body).toEqual({
         items: [
@@ -224,14 +203,14 @@ describe('analytics per project (real Kafka + MongoDB)', () => {
       } satisfies UncountedArmsPage);
     });
     // The intruder cannot read default's results either.
-    expect((await inject(app, `/v1/experiments/${EXP}/results`, intruder.header)).status).toBe(404);
+    expect((await analytics.inject(`/v1/experiments/${EXP}/results`, intruder.header)).status).toBe(404);
 
     const after = await results();
     expect(after.arms).toEqual(before.arms);
     expect(after.arms.map((a) => a.arm)).toEqual(['A', 'B']);
     expect(after.srm).toEqual(before.srm);
 
-    const own = (await inject(app, '/v1/arms/uncounted')).body as UncountedArmsPage;
+    const own = (await analytics.inject('/v1/arms/uncounted')).body as UncountedArmsPage;
     expect(
       own.items.map((i) => [i.experiment, i.arm, i.reason, i.exposures, i.generations, i.ratings]),
     ).toEqual([
@@ -239,17 +218,17 @@ describe('analytics per project (real Kafka + MongoDB)', () => {
       [EXP, 'Z', 'arm_not_in_experiment', 1, 1, 1],
     ]);
     // acme has nothing uncounted; pages are per project.
-    expect((await inject(app, '/v1/arms/uncounted', acme.header)).body).toEqual({
+    expect((await analytics.inject('/v1/arms/uncounted', acme.header)).body).toEqual({
       items: [],
       nextCursor: null,
     });
     // One item a page: the cursor walks on to the next pair.
-    const first = (await inject(app, '/v1/arms/uncounted?limit=1')).body as UncountedArmsPage;
+    const first = (await analytics.inject('/v1/arms/uncounted?limit=1')).body as UncountedArmsPage;
     expect(first.items.map((i) => i.arm)).toEqual(['A']);
-    const second = (await inject(app, `/v1/arms/uncounted?limit=1&cursor=${first.nextCursor}`))
+    const second = (await analytics.inject(`/v1/arms/uncounted?limit=1&cursor=${first.nextCursor}`))
       .body as UncountedArmsPage;
     expect(second.items.map((i) => i.arm)).toEqual(['Z']);
-    expect((await inject(app, '/v1/arms/uncounted?limit=0')).status).toBe(400);
-    expect((await inject(app, '/v1/arms/uncounted?cursor=bm9wZQ')).status).toBe(400);
+    expect((await analytics.inject('/v1/arms/uncounted?limit=0')).status).toBe(400);
+    expect((await analytics.inject('/v1/arms/uncounted?cursor=bm9wZQ')).status).toBe(400);
   });
 });

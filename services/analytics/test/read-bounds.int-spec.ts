@@ -3,26 +3,10 @@
  * each parked (feedbackId, revision) once, unknown query parameters are refused, and /health/live
  * stays responsive while a full unattributed page and the largest results request are served.
  */
-import {
-  expectEventually,
-  type LivenessReport,
-  measureLiveness,
-  processCpuMs,
-  testInfra,
-} from '@llmops/testing';
-import type { Kafka, Producer } from 'kafkajs';
+import { type LivenessReport, measureLiveness, processCpuMs, testInfra } from '@llmops/testing';
 import type { ExperimentResults } from '../src/results/dto/results.response';
-import { inject, startApp, type TestApp } from './support/app';
-import {
-  connectProducer,
-  createTopics,
-  experimentEvent,
-  feedbackEvent,
-  generationEvent,
-  groupLag,
-  produce,
-  type Produced,
-} from './support/scenario';
+import { AnalyticsFixture } from './support/analytics-fixture';
+import { experimentEvent, feedbackEvent, generationEvent, type Produced } from './support/scenario';
 
 interface Page {
   items: Array<{ feedbackId: string; revision: number; requestId: string; reason: string }>;
@@ -37,42 +21,29 @@ const PARKED = 1_200;
 const MAX_LIMIT = 1_000;
 
 describe('bounded reads (real Kafka + MongoDB)', () => {
-  const infra = testInfra();
-  const groupId = `analytics-${infra.id}`;
-  let kafka: Kafka;
-  let producer: Producer;
-  let app: TestApp;
+  let analytics: AnalyticsFixture;
 
   beforeAll(async () => {
-    ({ kafka, producer } = await connectProducer(infra.kafkaBrokers));
-    await createTopics(kafka, infra.topicPrefix, 2);
-    // The largest results read scans every bucket of the experiment; the shared FerretDB on a loaded
-    // test machine can take longer than the production deadline for it (database-deadline.int-spec
-    // tests the deadline itself on a database of its own).
-    app = await startApp(infra, groupId, {
-      ANALYTICS_METRICS_REFRESH_MS: '5000',
-      MONGODB_OPERATION_TIMEOUT_MS: '20000',
+    analytics = await AnalyticsFixture.start(testInfra(), {
+      partitions: 2,
+      // The largest results read scans every bucket of the experiment; the shared FerretDB on a loaded
+      // test machine can take longer than the production deadline for it (database-deadline.int-spec
+      // tests the deadline itself on a database of its own).
+      env: { ANALYTICS_METRICS_REFRESH_MS: '5000', MONGODB_OPERATION_TIMEOUT_MS: '20000' },
     });
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await producer?.disconnect();
-  });
+  afterAll(() => analytics?.close());
 
-  const settle = () =>
-    expectEventually(async () => expect(await groupLag(kafka, groupId, infra.topicPrefix)).toBe(0), {
-      timeoutMs: 120_000,
-      intervalMs: 300,
-    });
+  const settle = () => analytics.settle({ timeoutMs: 120_000 });
   const expectLive = (report: LivenessReport<unknown>) => {
     console.log(
       `/health/live over ${report.probes} probes: worst ${report.worstMs.toFixed(1)} ms wall, ${report.blockedMs.toFixed(1)} ms busy`,
     );
     expect(report.blockedMs).toBeLessThan(LIVE_MS);
   };
-  const live = async () => expect((await inject(app, '/health/live')).status).toBe(200);
-  const cpu = () => processCpuMs(app.process.child.pid!);
+  const live = async () => expect((await analytics.inject('/health/live')).status).toBe(200);
+  const cpu = () => processCpuMs(analytics.app.process.child.pid!);
 
   it('pages through parked feedback: each (feedbackId, revision) once, duplicates and resolved ones not listed', async () => {
     const at = new Date(Date.now() - 60_000);
@@ -91,10 +62,10 @@ describe('bounded reads (real Kafka + MongoDB)', () => {
     for (let i = 0; i < PARKED; i += 6) events.push(parked(i));
     // A second revision of some: both revisions are parked and listed.
     for (let i = 1; i < PARKED; i += 10) events.push(parked(i, 2));
-    await produce(producer, infra.topicPrefix, events);
+    await analytics.produce(events);
     await settle();
     // Generations arrive for some: their feedback is attributed and leaves the list.
-    await produce(producer, infra.topicPrefix, [
+    await analytics.produce([
       experimentEvent('park-exp', [
         { name: 'A', weight: 1 },
         { name: 'B', weight: 1 },
@@ -116,7 +87,7 @@ describe('bounded reads (real Kafka + MongoDB)', () => {
     let pages = 0;
     do {
       const url = `/v1/feedback/unattributed?limit=250${cursor ? `&cursor=${cursor}` : ''}`;
-      const res = await inject(app, url);
+      const res = await analytics.inject(url);
       expect(res.status).toBe(200);
       const page = res.body as Page;
       expect(page.items.length).toBeLessThanOrEqual(250);
@@ -127,7 +98,7 @@ describe('bounded reads (real Kafka + MongoDB)', () => {
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen).toEqual([...expected].sort());
 
-    const first = (await inject(app, '/v1/feedback/unattributed')).body as Page;
+    const first = (await analytics.inject('/v1/feedback/unattributed')).body as Page;
     expect(first.items).toHaveLength(100);
     expect(first.items[0]).toEqual({
       feedbackId: 'park-00001',
@@ -140,18 +111,18 @@ describe('bounded reads (real Kafka + MongoDB)', () => {
 
   it('refuses unknown parameters, a bad limit and a forged cursor with 400', async () => {
     for (const query of ['experiment=x', 'limit=0', `limit=${MAX_LIMIT + 1}`, 'limit=1&offset=2']) {
-      const res = await inject(app, `/v1/feedback/unattributed?${query}`);
+      const res = await analytics.inject(`/v1/feedback/unattributed?${query}`);
       expect([query, res.status, (res.body as ErrorBody).error.code]).toEqual([
         query,
         400,
         'validation_failed',
       ]);
     }
-    const unknown = (await inject(app, '/v1/feedback/unattributed?experiment=x')).body as ErrorBody;
+    const unknown = (await analytics.inject('/v1/feedback/unattributed?experiment=x')).body as ErrorBody;
     expect(unknown.error.details?.issues).toEqual([{ path: 'query.experiment', message: 'unknown field' }]);
-    const forged = await inject(app, '/v1/feedback/unattributed?cursor=bm90LWEtY3Vyc29y');
+    const forged = await analytics.inject('/v1/feedback/unattributed?cursor=bm90LWEtY3Vyc29y');
     expect([forged.status, (forged.body as ErrorBody).error.code]).toEqual([400, 'invalid_cursor']);
-    const results = await inject(app, '/v1/experiments/park-exp/results?window=all&arm=A');
+    const results = await analytics.inject('/v1/experiments/park-exp/results?window=all&arm=A');
     expect(results.status).toBe(400);
     expect((results.body as ErrorBody).error.details?.issues).toEqual([
       { path: 'query.arm', message: 'unknown field' },
@@ -159,9 +130,13 @@ describe('bounded reads (real Kafka + MongoDB)', () => {
   });
 
   it('while a full page (1,000 items) is served, /health/live answers within 100 ms', async () => {
-    const report = await measureLiveness(inject(app, `/v1/feedback/unattributed?limit=${MAX_LIMIT}`), live, {
-      cpuMs: cpu,
-    });
+    const report = await measureLiveness(
+      analytics.inject(`/v1/feedback/unattributed?limit=${MAX_LIMIT}`),
+      live,
+      {
+        cpuMs: cpu,
+      },
+    );
     expect(report.result.status).toBe(200);
     expect((report.result.body as Page).items).toHaveLength(MAX_LIMIT);
     expectLive(report);
@@ -194,9 +169,9 @@ describe('bounded reads (real Kafka + MongoDB)', () => {
         );
       }
     }
-    await produce(producer, infra.topicPrefix, events);
+    await analytics.produce(events);
     await settle();
-    const report = await measureLiveness(inject(app, `/v1/experiments/${exp}/results?window=7d`), live, {
+    const report = await measureLiveness(analytics.inject(`/v1/experiments/${exp}/results?window=7d`), live, {
       cpuMs: cpu,
     });
     expect(report.result.status).toBe(200);

@@ -7,24 +7,17 @@
  */
 import { createLogger, type ConsumedMessage } from '@llmops/platform';
 import { testInfra } from '@llmops/testing';
-import type { Connection } from 'mongoose';
 import { ApplyBatchUseCase, type TopicRole } from '../src/aggregation/apply-batch.usecase';
-import { openPersistence } from './support/persistence';
+import { openTestPersistence, type TestPersistence } from './support/persistence';
 import { feedbackEvent, generationEvent, type Produced } from './support/scenario';
 
-const infra = testInfra();
-let persistence: Awaited<ReturnType<typeof openPersistence>>;
-let connection: Connection;
+let persistence: TestPersistence;
 
 beforeAll(async () => {
-  persistence = await openPersistence(infra.mongoBaseUri, infra.dbName);
-  connection = persistence.connection;
+  persistence = await openTestPersistence(testInfra());
 });
 
-afterAll(async () => {
-  await connection?.dropDatabase();
-  await connection?.close();
-});
+afterAll(() => persistence?.drop());
 
 /** A replica's use case, with the feedback outcomes it reports. */
 function replica() {

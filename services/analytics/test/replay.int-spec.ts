@@ -2,48 +2,23 @@
  * Replay: resetting the group to the earliest offset leaves every aggregate unchanged; 10% of the
  * feedback re-sent with the same ids changes nothing; edits replace the earlier values.
  */
-import { expectEventually, testInfra } from '@llmops/testing';
-import type { Kafka, Producer } from 'kafkajs';
+import { testInfra } from '@llmops/testing';
 import type { ExperimentResults } from '../src/results/dto/results.response';
-import { inject, startApp, type TestApp } from './support/app';
-import {
-  connectProducer,
-  createTopics,
-  diffArm,
-  feedbackEvent,
-  groupLag,
-  mixedScenario,
-  produce,
-  topicsFor,
-} from './support/scenario';
+import { AnalyticsFixture } from './support/analytics-fixture';
+import { diffArm, feedbackEvent, mixedScenario, topicsFor } from './support/scenario';
 
 describe('analytics replay and duplicate feedback', () => {
-  const infra = testInfra();
-  const groupId = `analytics-${infra.id}`;
-  let kafka: Kafka;
-  let producer: Producer;
-  let app: TestApp | undefined;
+  let analytics: AnalyticsFixture;
 
   beforeAll(async () => {
-    ({ kafka, producer } = await connectProducer(infra.kafkaBrokers));
-    await createTopics(kafka, infra.topicPrefix);
+    analytics = await AnalyticsFixture.start(testInfra(), { env: null });
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await producer?.disconnect();
-  });
+  afterAll(() => analytics?.close());
 
-  const settle = () =>
-    expectEventually(async () => expect(await groupLag(kafka, groupId, infra.topicPrefix)).toBe(0), {
-      timeoutMs: 90_000,
-      intervalMs: 500,
-    }).catch((err: unknown) => {
-      console.log(app?.process.output());
-      throw err;
-    });
+  const settle = () => analytics.settle({ timeoutMs: 90_000, intervalMs: 500 });
   const results = async (exp: string) => {
-    const r = await inject(app!, `/v1/experiments/${exp}/results?window=all`);
+    const r = await analytics.inject(`/v1/experiments/${exp}/results?window=all`);
     expect(r.status).toBe(200);
     return r.body as ExperimentResults;
   };
@@ -51,22 +26,22 @@ describe('analytics replay and duplicate feedback', () => {
   it('group reset to earliest, re-sent feedback and edits', async () => {
     const exp = 'replay-exp';
     const scenario = mixedScenario(exp, 6_000, 11);
-    app = await startApp(infra, groupId);
-    await produce(producer, infra.topicPrefix, scenario.events);
+    await analytics.startApp();
+    await analytics.produce(scenario.events);
     await settle();
     const before = await results(exp);
     expect(before.arms.flatMap((a) => diffArm(a.arm, a, scenario.truth.get(a.arm)!))).toEqual([]);
 
     // 1) Reset the group to the earliest offset: everything is consumed again.
-    await app.close();
-    const admin = kafka.admin();
+    await analytics.stopApp();
+    const admin = analytics.kafka.admin();
     await admin.connect();
-    for (const topic of Object.values(topicsFor(infra.topicPrefix))) {
-      await admin.resetOffsets({ groupId, topic, earliest: true });
+    for (const topic of Object.values(topicsFor(analytics.infra.topicPrefix))) {
+      await admin.resetOffsets({ groupId: analytics.groupId, topic, earliest: true });
     }
     await admin.disconnect();
-    expect(await groupLag(kafka, groupId, infra.topicPrefix)).toBeGreaterThan(5_000);
-    app = await startApp(infra, groupId);
+    expect(await analytics.lag()).toBeGreaterThan(5_000);
+    await analytics.startApp();
     await settle();
     const replayed = await results(exp);
     expect(replayed.arms).toEqual(before.arms);
@@ -74,7 +49,7 @@ describe('analytics replay and duplicate feedback', () => {
     // 2) 10% of the feedback re-sent with the same ids (same revision): nothing changes.
     const resend = scenario.feedbackFirsts.filter((_, i) => i % 10 === 0);
     expect(resend.length).toBeGreaterThan(100);
-    await produce(producer, infra.topicPrefix, resend);
+    await analytics.produce(resend);
     await settle();
     expect((await results(exp)).arms).toEqual(before.arms);
 
@@ -108,9 +83,7 @@ describe('analytics replay and duplicate feedback', () => {
       else acc.delta += 5 - old;
       byArm.set(arm, acc);
     }
-    await produce(
-      producer,
-      infra.topicPrefix,
+    await analytics.produce(
       edited.map(({ data }) =>
         feedbackEvent({
           feedbackId: data.feedbackId,

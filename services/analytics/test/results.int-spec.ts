@@ -6,18 +6,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expectEventually, testInfra } from '@llmops/testing';
-import type { Kafka, Producer } from 'kafkajs';
 import type { ExperimentResults } from '../src/results/dto/results.response';
-import { inject, startApp, type TestApp } from './support/app';
+import { AnalyticsFixture } from './support/analytics-fixture';
 import {
-  connectProducer,
-  createTopics,
   experimentEvent,
   exposureEvent,
   feedbackEvent,
   generationEvent,
-  groupLag,
-  produce,
   type Produced,
 } from './support/scenario';
 
@@ -45,28 +40,13 @@ function close(actual: number | null | undefined, expected: number, rel = 1e-9):
 }
 
 describe('analytics results API (real Kafka + MongoDB)', () => {
-  const infra = testInfra();
-  const groupId = `analytics-${infra.id}`;
-  let kafka: Kafka;
-  let producer: Producer;
-  let app: TestApp;
+  let analytics: AnalyticsFixture;
 
   beforeAll(async () => {
-    ({ kafka, producer } = await connectProducer(infra.kafkaBrokers));
-    await createTopics(kafka, infra.topicPrefix);
-    app = await startApp(infra, groupId);
+    analytics = await AnalyticsFixture.start(testInfra());
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await producer?.disconnect();
-  });
-
-  const settle = () =>
-    expectEventually(async () => expect(await groupLag(kafka, groupId, infra.topicPrefix)).toBe(0), {
-      timeoutMs: 60_000,
-      intervalMs: 300,
-    });
+  afterAll(() => analytics?.close());
 
   it('reference scenario: mean rating and n per variant, CIs and tests match SciPy to 1e-9', async () => {
     const exp = 'ref-exp';
@@ -117,10 +97,10 @@ describe('analytics results API (real Kafka + MongoDB)', () => {
         );
       }
     }
-    await produce(producer, infra.topicPrefix, events);
-    await settle();
+    await analytics.produce(events);
+    await analytics.settle();
 
-    const { status, body } = await inject(app, `/v1/experiments/${exp}/results?window=24h`);
+    const { status, body } = await analytics.inject(`/v1/experiments/${exp}/results?window=24h`);
     expect(status).toBe(200);
     const res = body as ExperimentResults;
     expect(res.control).toBe('A');
@@ -177,8 +157,7 @@ describe('analytics results API (real Kafka + MongoDB)', () => {
     expect(res.sampleSize.neededPerArm).toBeGreaterThan(500);
 
     // Windows: all buckets are 5 minutes old, so 1h and 24h include them and a window before excludes them.
-    const before = await inject(
-      app,
+    const before = await analytics.inject(
       `/v1/experiments/${exp}/results?from=2020-01-01T00:00:00Z&to=2020-01-02T00:00:00Z`,
     );
     const empty = before.body as ExperimentResults;
@@ -187,14 +166,15 @@ describe('analytics results API (real Kafka + MongoDB)', () => {
       { n: 0, mean: null, sd: null, ci95: null, reason: 'no-data' },
     ]);
     expect(empty.comparisons[0]).toMatchObject({ diff: null, pValue: null, reason: 'no-data' });
-    const hour = (await inject(app, `/v1/experiments/${exp}/results?window=1h`)).body as ExperimentResults;
+    const hour = (await analytics.inject(`/v1/experiments/${exp}/results?window=1h`))
+      .body as ExperimentResults;
     expect(hour.arms[0].rating.n).toBe(e.rating.A.n);
 
     // /metrics shows the same values as the results API.
     await expectEventually(
       async () => {
-        const text = (await inject(app, '/metrics')).text;
-        const all = (await inject(app, `/v1/experiments/${exp}/results?window=all`))
+        const text = (await analytics.inject('/metrics')).text;
+        const all = (await analytics.inject(`/v1/experiments/${exp}/results?window=all`))
           .body as ExperimentResults;
         for (const a of all.arms) {
           const labels = `experiment="${exp}",arm="${a.arm}"`;
@@ -224,7 +204,7 @@ describe('analytics results API (real Kafka + MongoDB)', () => {
   it('joins feedback naming no arm to its generation in either order; unknown ones stay visible', async () => {
     const exp = 'join-exp';
     const at = new Date(Date.now() - 60_000);
-    await produce(producer, infra.topicPrefix, [
+    await analytics.produce([
       experimentEvent(
         exp,
         [
@@ -236,8 +216,8 @@ describe('analytics results API (real Kafka + MongoDB)', () => {
       // generation first, then feedback without arm
       generationEvent('join-r1', exp, 't', at, 10, 0, [1, 1]),
     ]);
-    await settle();
-    await produce(producer, infra.topicPrefix, [
+    await analytics.settle();
+    await analytics.produce([
       feedbackEvent({ feedbackId: 'join-f1', requestId: 'join-r1', rating: 5, revision: 1, edit: null, at }),
       // feedback first: its generation has not been seen yet
       feedbackEvent({ feedbackId: 'join-f2', requestId: 'join-r2', rating: 1, revision: 1, edit: null, at }),
@@ -250,19 +230,19 @@ describe('analytics results API (real Kafka + MongoDB)', () => {
         at,
       }),
     ]);
-    await settle();
-    const parked = (await inject(app, '/v1/feedback/unattributed')).body as {
+    await analytics.settle();
+    const parked = (await analytics.inject('/v1/feedback/unattributed')).body as {
       count: number;
       items: Array<{ feedbackId: string; reason: string }>;
     };
     expect(parked.items.map((i) => i.feedbackId).sort()).toEqual(['join-f2', 'join-f3']);
     expect(parked.items[0].reason).toBe('generation_not_seen');
-    let res = (await inject(app, `/v1/experiments/${exp}/results`)).body as ExperimentResults;
+    let res = (await analytics.inject(`/v1/experiments/${exp}/results`)).body as ExperimentResults;
     expect(res.arms.find((a) => a.arm === 't')!.rating).toMatchObject({ n: 1, mean: 5, reason: 'n<2' });
 
-    await produce(producer, infra.topicPrefix, [generationEvent('join-r2', exp, 't', at, 10, 0, [1, 1])]);
-    await settle();
-    res = (await inject(app, `/v1/experiments/${exp}/results`)).body as ExperimentResults;
+    await analytics.produce([generationEvent('join-r2', exp, 't', at, 10, 0, [1, 1])]);
+    await analytics.settle();
+    res = (await analytics.inject(`/v1/experiments/${exp}/results`)).body as ExperimentResults;
     const t = res.arms.find((a) => a.arm === 't')!;
     expect(t.rating.n).toBe(2);
     expect(t.rating.mean).toBe(3);
@@ -272,14 +252,14 @@ describe('analytics results API (real Kafka + MongoDB)', () => {
       diff: null,
       reason: 'no-data',
     });
-    const still = (await inject(app, '/v1/feedback/unattributed')).body as {
+    const still = (await analytics.inject('/v1/feedback/unattributed')).body as {
       count: number;
       items: Array<{ feedbackId: string }>;
     };
     expect(still.items.map((i) => i.feedbackId)).toEqual(['join-f3']);
     await expectEventually(
       async () => {
-        expect((await inject(app, '/metrics')).text).toMatch(
+        expect((await analytics.inject('/metrics')).text).toMatch(
           /^llmops_analytics_feedback_unattributed(\{[^}]*\})? 1$/m,
         );
       },
@@ -288,8 +268,8 @@ describe('analytics results API (real Kafka + MongoDB)', () => {
   });
 
   it('rejects a bad window and answers 404 for an unknown experiment', async () => {
-    expect((await inject(app, '/v1/experiments/ref-exp/results?window=2h')).status).toBe(400);
-    const missing = await inject(app, '/v1/experiments/nope/results');
+    expect((await analytics.inject('/v1/experiments/ref-exp/results?window=2h')).status).toBe(400);
+    const missing = await analytics.inject('/v1/experiments/nope/results');
     expect(missing.status).toBe(404);
     expect((missing.body as { error: { code: string } }).error.code).toBe('experiment_not_found');
   });

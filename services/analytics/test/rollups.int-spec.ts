@@ -8,7 +8,7 @@
 import { mongoServerKind } from '@llmops/platform';
 import { mulberry32 } from '@llmops/stats';
 import { testInfra } from '@llmops/testing';
-import type { Connection, Model } from 'mongoose';
+import type { Model } from 'mongoose';
 import { type PlannedEvent, planBatch, type TouchedBucket } from '../src/domain/batch-planner';
 import { type Bucket, emptyBucket, minuteOf } from '../src/domain/bucket';
 import { PartitionState } from '../src/domain/partition-state';
@@ -20,9 +20,8 @@ import { collectionFor } from '../src/persistence/read-path';
 import { VersionedBucketStore } from '../src/persistence/versioned-bucket.store';
 import { mergeArms } from '../src/results/compute-results';
 import { feedbackData, generationData } from './support/planner';
-import { openPersistence } from './support/persistence';
+import { openTestPersistence, type TestPersistence } from './support/persistence';
 
-const infra = testInfra();
 // Each test makes a few dozen reads, each a collection scan on FerretDB: hence their longer timeouts.
 
 const START = minuteOf('2025-03-01T22:37:00.000Z');
@@ -30,7 +29,7 @@ const MINUTES = 3 * 1440;
 const PARTS = 3;
 const ARMS = new Set(['a', 'b']);
 
-let connection: Connection;
+let persistence: TestPersistence;
 let buckets: Model<StoredBucket>;
 let repo: AggregationRepository;
 let store: BucketStore;
@@ -38,19 +37,16 @@ let store: BucketStore;
 const states = new Map<number, PartitionState>();
 
 beforeAll(async () => {
-  const persistence = await openPersistence(infra.mongoBaseUri, infra.dbName);
-  ({ connection, buckets } = persistence);
+  persistence = await openTestPersistence(testInfra());
+  ({ buckets } = persistence);
   repo = persistence.aggregation();
   store =
-    (await mongoServerKind(connection)) === 'mongodb'
+    (await mongoServerKind(persistence.connection)) === 'mongodb'
       ? new PlainBucketStore(buckets)
       : new VersionedBucketStore(buckets, 2_000);
 });
 
-afterAll(async () => {
-  await connection?.dropDatabase();
-  await connection?.close();
-});
+afterAll(() => persistence?.drop());
 
 /** Plans `events` (one topic, in offset order) on partition `part` and writes its buckets. */
 async function consume(part: number, events: PlannedEvent[]): Promise<void> {

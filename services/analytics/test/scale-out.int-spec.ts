@@ -4,35 +4,33 @@
  * are still exact.
  */
 import { expectEventually, testInfra } from '@llmops/testing';
-import type { Kafka, Producer } from 'kafkajs';
+import { AnalyticsFixture } from './support/analytics-fixture';
 import { inject, serviceEnv, startApp, type TestApp } from './support/app';
-import { connectProducer, createTopics, diffArm, groupLag, mixedScenario, produce } from './support/scenario';
+import { diffArm, mixedScenario } from './support/scenario';
 import { killHard } from './support/service-process';
 
 describe('analytics scale-out (two instances, one killed)', () => {
   const infra = testInfra();
-  const groupId = `analytics-${infra.id}`;
-  let kafka: Kafka;
-  let producer: Producer;
+  let analytics: AnalyticsFixture;
   const apps: TestApp[] = [];
 
   beforeAll(async () => {
-    ({ kafka, producer } = await connectProducer(infra.kafkaBrokers));
-    await createTopics(kafka, infra.topicPrefix);
+    analytics = await AnalyticsFixture.start(infra, { env: null });
   });
 
   afterAll(async () => {
     for (const a of apps) await killHard(a.process);
-    await producer?.disconnect();
+    await analytics?.close();
   });
 
   it('totals are exact after one of two instances dies mid-stream', async () => {
+    const { groupId } = analytics;
     expect(serviceEnv(infra, groupId).ANALYTICS_CONSUMER_GROUP).toBe(groupId);
     const exp = 'scale-exp';
     const scenario = mixedScenario(exp, 16_000, 23);
     apps.push(await startApp(infra, groupId), await startApp(infra, groupId));
     const half = Math.floor(scenario.events.length / 2);
-    await produce(producer, infra.topicPrefix, scenario.events.slice(0, half));
+    await analytics.produce(scenario.events.slice(0, half));
     // Both members must have been working: each has consumed something before the kill.
     await expectEventually(
       async () => {
@@ -45,11 +43,8 @@ describe('analytics scale-out (two instances, one killed)', () => {
       { timeoutMs: 60_000, intervalMs: 500 },
     );
     await killHard(apps[0].process);
-    await produce(producer, infra.topicPrefix, scenario.events.slice(half));
-    await expectEventually(async () => expect(await groupLag(kafka, groupId, infra.topicPrefix)).toBe(0), {
-      timeoutMs: 120_000,
-      intervalMs: 500,
-    });
+    await analytics.produce(scenario.events.slice(half));
+    await analytics.settle({ timeoutMs: 120_000, intervalMs: 500 });
     const res = (await inject(apps[1], `/v1/experiments/${exp}/results`)).body as {
       arms: Array<Record<string, unknown> & { arm: string }>;
     };

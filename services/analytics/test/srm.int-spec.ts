@@ -2,37 +2,19 @@
  * Sample-ratio mismatch on a 50/50 experiment: 5,300 vs 4,700 distinct users is flagged
  * (p < 0.001), 5,020 vs 4,980 is not. Repeat exposures of the same users must not count.
  */
-import { expectEventually, testInfra } from '@llmops/testing';
-import type { Kafka, Producer } from 'kafkajs';
+import { testInfra } from '@llmops/testing';
 import type { ExperimentResults } from '../src/results/dto/results.response';
-import { inject, startApp, type TestApp } from './support/app';
-import {
-  connectProducer,
-  createTopics,
-  experimentEvent,
-  exposureEvent,
-  groupLag,
-  produce,
-  type Produced,
-} from './support/scenario';
+import { AnalyticsFixture } from './support/analytics-fixture';
+import { experimentEvent, exposureEvent, type Produced } from './support/scenario';
 
 describe('analytics SRM', () => {
-  const infra = testInfra();
-  const groupId = `analytics-${infra.id}`;
-  let kafka: Kafka;
-  let producer: Producer;
-  let app: TestApp | undefined;
+  let analytics: AnalyticsFixture;
 
   beforeAll(async () => {
-    ({ kafka, producer } = await connectProducer(infra.kafkaBrokers));
-    await createTopics(kafka, infra.topicPrefix);
-    app = await startApp(infra, groupId);
+    analytics = await AnalyticsFixture.start(testInfra());
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await producer?.disconnect();
-  });
+  afterAll(() => analytics?.close());
 
   it('flags 5300/4700 and not 5020/4980 (distinct users against 50/50 weights)', async () => {
     const at = new Date(Date.now() - 120_000);
@@ -56,17 +38,14 @@ describe('analytics SRM', () => {
     };
     split('srm-bad', 5_300, 4_700);
     split('srm-ok', 5_020, 4_980);
-    await produce(producer, infra.topicPrefix, events);
-    await expectEventually(async () => expect(await groupLag(kafka, groupId, infra.topicPrefix)).toBe(0), {
-      timeoutMs: 120_000,
-      intervalMs: 500,
-    });
-    const bad = (await inject(app!, '/v1/experiments/srm-bad/results')).body as ExperimentResults;
+    await analytics.produce(events);
+    await analytics.settle({ timeoutMs: 120_000, intervalMs: 500 });
+    const bad = (await analytics.inject('/v1/experiments/srm-bad/results')).body as ExperimentResults;
     expect(bad.srm.observed).toEqual({ a: 5_300, b: 4_700 });
     expect(bad.srm.chiSquare).toBeCloseTo(36, 10);
     expect(bad.srm.pValue).toBeLessThan(0.001);
     expect(bad.srm.mismatch).toBe(true);
-    const ok = (await inject(app!, '/v1/experiments/srm-ok/results')).body as ExperimentResults;
+    const ok = (await analytics.inject('/v1/experiments/srm-ok/results')).body as ExperimentResults;
     expect(ok.srm.observed).toEqual({ a: 5_020, b: 4_980 });
     expect(ok.srm.mismatch).toBe(false);
     expect(ok.srm.pValue).toBeGreaterThan(0.5);

@@ -4,12 +4,13 @@
  * feedback, a redelivered old message adds nothing, and an edit moves the old revision's values.
  */
 import { expectEventually, testInfra } from '@llmops/testing';
-import { type Connection, createConnection, type mongo } from 'mongoose';
+import type { mongo } from 'mongoose';
 import { emptyValues } from '../src/domain/bucket';
 import { ANALYTICS_MODELS } from '../src/persistence/analytics.schemas';
 import { migrateStoredFields } from '../src/persistence/stored-fields.migration';
 import type { ExperimentResults } from '../src/results/dto/results.response';
 import { inject, startApp, type TestApp } from './support/app';
+import { type LegacyDatabase, openLegacyDatabase } from './support/persistence';
 import { connectProducer, feedbackEvent, topicsFor } from './support/scenario';
 
 const infra = testInfra();
@@ -23,26 +24,13 @@ const bucket = (arm: string, kind: string, lastOffset: number) => {
 };
 
 let app: TestApp;
-let connection: Connection;
+let legacy: LegacyDatabase;
 let db: mongo.Db;
 
 beforeAll(async () => {
-  connection = await createConnection(infra.mongoBaseUri, { dbName: infra.dbName }).asPromise();
-  db = connection.getClient().db(infra.dbName);
-  await db.collection('experiments').insertOne({
-    _id: exp as unknown as mongo.ObjectId,
-    revision: 1,
-    status: 'running',
-    control: 'c',
-    arms: [
-      { name: 'c', weight: 1 },
-      { name: 't', weight: 1 },
-    ],
-    phase: 1,
-    phaseStartedAt: null,
-    stoppedAt: null,
-    updatedAt: at.toISOString(),
-  });
+  legacy = await openLegacyDatabase(infra);
+  ({ db } = legacy);
+  await legacy.insertExperiment(exp, at);
   await db.collection('buckets').insertMany([
     { ...bucket('c', 'x', 5), ...emptyValues(), exposures: 3 },
     { ...bucket('t', 'f', 0), ...emptyValues(), rating: { n: 1, sum: 4, sumSq: 16 } },
@@ -85,8 +73,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
-  await db?.dropDatabase();
-  await connection?.close();
+  await legacy?.drop();
 }, 60_000);
 
 const results = async () => (await inject(app, `/v1/experiments/${exp}/results`)).body as ExperimentResults;
@@ -95,7 +82,10 @@ const arm = (r: ExperimentResults, name: string) => r.arms.find((a) => a.arm ===
 it('renames the one-letter fields at boot, once, and drops the indexes on them', async () => {
   const old = ['b', 'p', 'by', 'fid', 'r', 'vals'].map((f) => ({ [f]: { $exists: true } }));
   for (const name of ['buckets', 'exposures_seen', 'feedback_revisions', 'pending_feedback']) {
-    expect({ name, old: await db.collection(name).countDocuments({ $or: old }) }).toEqual({ name, old: 0 });
+    expect({ name, old: await db.collection(name).countDocuments({ $or: old }) }).toEqual({
+      name,
+      old: 0,
+    });
   }
   expect(await db.collection('buckets').findOne({ _id: `${exp}|c|${minute}|x|0^-1` as never })).toMatchObject(
     {
@@ -118,8 +108,8 @@ it('renames the one-letter fields at boot, once, and drops the indexes on them',
   expect(await indexes('pending_feedback')).not.toContain('fid_1_r_1_receivedAt_1');
   expect(await indexes('feedback_revisions')).not.toContain('fid_1');
   // Idempotent: the next boot finds nothing to rename.
-  for (const { name, schema } of ANALYTICS_MODELS) connection.model(name, schema);
-  expect(await migrateStoredFields(connection)).toBe(0);
+  for (const { name, schema } of ANALYTICS_MODELS) legacy.connection.model(name, schema);
+  expect(await migrateStoredFields(legacy.connection)).toBe(0);
 });
 
 it('reads migrated documents: results, unattributed feedback, a redelivery and an edit', async () => {

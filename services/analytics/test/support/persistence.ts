@@ -4,7 +4,8 @@
  * migration, then the indexes.
  */
 import { ensureIndexes, mongoServerKind } from '@llmops/platform';
-import { type ConnectOptions, createConnection, type Model } from 'mongoose';
+import type { TestInfra } from '@llmops/testing';
+import { type ConnectOptions, createConnection, type Model, type mongo } from 'mongoose';
 import type {
   ArmSeenDoc,
   PendingDoc,
@@ -76,5 +77,56 @@ export async function openPersistence(
     promptSettings: new PromptSettingsRepository(
       connection.model<PromptSettingsDoc>(PROMPT_SETTINGS, PromptSettingsSchema),
     ),
+  };
+}
+
+export type TestPersistence = Awaited<ReturnType<typeof openTestPersistence>>;
+
+/** `openPersistence` on the suite's own database (also as the native `db`); `drop` deletes it and closes. */
+export async function openTestPersistence(infra: TestInfra) {
+  const persistence = await openPersistence(infra.mongoBaseUri, infra.dbName);
+  const { connection } = persistence;
+  return {
+    ...persistence,
+    db: connection.getClient().db(infra.dbName),
+    async drop(): Promise<void> {
+      await connection.dropDatabase();
+      await connection.close();
+    },
+  };
+}
+
+export type LegacyDatabase = Awaited<ReturnType<typeof openLegacyDatabase>>;
+
+/**
+ * The suite's database on a connection without models or migrations, to store documents as earlier
+ * builds did before the service boots on them; `drop` deletes it and closes.
+ */
+export async function openLegacyDatabase(infra: TestInfra) {
+  const connection = await createConnection(infra.mongoBaseUri, { dbName: infra.dbName }).asPromise();
+  const db = connection.getClient().db(infra.dbName);
+  return {
+    connection,
+    db,
+    /** Experiment `key` as builds before projects stored it (`_id` is the key): arms `c` and `t`, running. */
+    insertExperiment: (key: string, updatedAt: Date) =>
+      db.collection('experiments').insertOne({
+        _id: key as unknown as mongo.ObjectId,
+        revision: 1,
+        status: 'running',
+        control: 'c',
+        arms: [
+          { name: 'c', weight: 1 },
+          { name: 't', weight: 1 },
+        ],
+        phase: 1,
+        phaseStartedAt: null,
+        stoppedAt: null,
+        updatedAt: updatedAt.toISOString(),
+      }),
+    async drop(): Promise<void> {
+      await db.dropDatabase();
+      await connection.close();
+    },
   };
 }
