@@ -248,16 +248,15 @@ export class AggregationRepository {
     ]);
     // Parked documents only once the link is stored: a writer that lost the link race planned them
     // against stale state. After a crash before they are stored, the redelivered feedback parks again.
-    let bucketCommands = 0;
     await settleAll([
       ...insertAll(this.pending, parked),
       ...marks(),
       ...deletes(),
       this.store.write(plan.buckets).then((n) => {
-        bucketCommands = n;
+        commands += n;
       }),
     ]);
-    return commands + bucketCommands;
+    return commands;
   }
 }
 
