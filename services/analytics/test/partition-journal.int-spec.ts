@@ -277,6 +277,10 @@ it("stores a link's additions as JSON text, and loads a link that holds them as 
     'string',
   ]);
   expect(JSON.parse(link.revisions as string)).toEqual(plan.additions.revisions);
+  // Its bucket versions store their summaries as JSON text too.
+  const bucket = await db.collection('buckets').findOne({ part, res: 'm' });
+  expect(typeof bucket?.values).toBe('string');
+  expect(JSON.parse(bucket?.values as string)).toMatchObject({ rating: { n: 1, sum: 4, sumSq: 16 } });
 
   // A link holding its additions as arrays (as earlier builds wrote them) loads the same way.
   const [j1] = plan.additions.revisions;
