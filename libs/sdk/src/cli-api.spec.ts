@@ -41,9 +41,12 @@ const reset = (): never => {
     cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }),
   });
 };
-/** No answer until the attempt's timeout aborts it. */
+/** No answer until the attempt's timeout aborts it (at once if it already has: a loaded host may be that late). */
 const hang = (signal: AbortSignal): Promise<Response> =>
-  new Promise<Response>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+  new Promise<Response>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
 
 describe('non-idempotent CLI writes', () => {
   it('are not retried after a timeout: a create that may have succeeded is not sent again (no 409)', async () => {

@@ -173,7 +173,8 @@ export class PlatformApi {
     const { response } = await this.transport.send(`download ${name}@${ref}`, async (signal) => {
       const request = new AbortController();
       const abort = () => request.abort(signal.reason);
-      signal.addEventListener('abort', abort, { once: true });
+      if (signal.aborted) abort();
+      else signal.addEventListener('abort', abort, { once: true });
       try {
         return await this.datasets.GET('/v1/datasets/{name}/snapshots/{ref}/download', {
           params: { path: { name, ref }, query },
