@@ -97,6 +97,45 @@ describe('PeriodicTask', () => {
     expect(ends).toEqual([1_000, 2_250]);
   });
 
+  it('a run serves the requests made before it: the minimum gap holds after a scheduled run', async () => {
+    const starts: number[] = [];
+    const task = new PeriodicTask(
+      async () => {
+        starts.push(Date.now());
+      },
+      { everyMs: 400, minGapMs: 1_000, onError: () => undefined },
+    );
+    task.start();
+    await task.run();
+    await jest.advanceTimersByTimeAsync(200);
+    task.request();
+    await jest.advanceTimersByTimeAsync(3_000);
+    // The scheduled run at 400 serves the request: no extra run 1,000 ms after the first ended.
+    expect(starts.slice(0, 5)).toEqual([0, 400, 800, 1_200, 1_600]);
+    await task.stop();
+  });
+
+  it('reports a task that throws before returning its promise, and an onError that throws stops nothing', async () => {
+    const starts: number[] = [];
+    const task = new PeriodicTask(
+      () => {
+        starts.push(Date.now());
+        throw new Error('thrown at once');
+      },
+      {
+        everyMs: EVERY_MS,
+        onError: () => {
+          throw new Error('logger down');
+        },
+      },
+    );
+    task.start();
+    await expect(task.run()).resolves.toBeUndefined();
+    await jest.advanceTimersByTimeAsync(2 * EVERY_MS);
+    expect(starts).toEqual([0, EVERY_MS, 2 * EVERY_MS]);
+    await task.stop();
+  });
+
   it('reports a failed run and goes on with the schedule', async () => {
     const { task, starts, errors } = recorded(0, { fail: true });
     task.start();

@@ -52,7 +52,9 @@ export class PeriodicTask {
 
   /**
    * A run now, or, during a run, exactly one more after it (as `request`); resolves when the run
-   * in progress ends. Never rejects: a failure goes to `onError`. After `stop`, runs nothing.
+   * in progress ends. A run serves every request made before it starts. Never rejects: a failure,
+   * even one the task throws before returning its promise, goes to `onError` (which must not
+   * throw; if it does, that error is dropped). After `stop`, runs nothing.
    */
   run(): Promise<void> {
     if (this.running) {
@@ -61,9 +63,16 @@ export class PeriodicTask {
     }
     if (this.stopped) return Promise.resolve();
     clearTimeout(this.timer);
-    this.running = this.task()
+    clearTimeout(this.debounce);
+    this.debounce = undefined;
+    this.running = Promise.resolve()
+      .then(() => this.task())
       .catch((err: unknown) => {
-        this.options.onError(err);
+        try {
+          this.options.onError(err);
+        } catch {
+          // Reporting failed: the schedule goes on regardless.
+        }
       })
       .finally(() => {
         this.running = undefined;
