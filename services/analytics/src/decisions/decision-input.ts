@@ -15,7 +15,7 @@ import {
   type MeanStats,
   proportionToMeanStats,
 } from '@llmops/stats';
-import { type BucketValues, escapeScoreName } from '../domain/bucket';
+import { type BucketValues, escapeScoreName, scoreOf } from '../domain/bucket';
 import type { ExperimentDoc } from '../persistence/analytics.schemas';
 
 /** The sufficient statistics of `metric` (a policy metric name) in an arm's merged values. */
@@ -33,7 +33,9 @@ export function metricStats(values: BucketValues, metric: string): MeanStats | u
     case 'costUsd':
       return values.costMoments;
     default:
-      return metric.startsWith('score:') ? values.scores[escapeScoreName(metric.slice(6))] : undefined;
+      return metric.startsWith('score:')
+        ? scoreOf(values.scores, escapeScoreName(metric.slice(6)))
+        : undefined;
   }
 }
 

@@ -158,6 +158,16 @@ export function unescapeScoreName(name: string): string {
   return name.replace(/%2E/g, '.');
 }
 
+/**
+ * The entry of score `name` in a score map, read as an own property only: score names may be
+ * Object.prototype members ('constructor', 'toString'), which an indexed read of a plain object (one
+ * built in code, by `JSON.parse` or by the driver) would find on the prototype. Every read of a score
+ * map by name goes through here.
+ */
+export function scoreOf<T>(scores: Readonly<Record<string, T>>, name: string): T | undefined {
+  return Object.hasOwn(scores, name) ? scores[name] : undefined;
+}
+
 function addMean(into: MeanAgg, d: MeanAgg, sign = 1): void {
   into.n += sign * d.n;
   into.sum += sign * d.sum;
@@ -176,7 +186,10 @@ export function addValues(into: BucketValues, delta: BucketValues): void {
   into.thumbsDown += delta.thumbsDown;
   // for-in, not Object.entries: this runs three times per event (minute, hour, day) on the hot path.
   for (const name in delta.scores)
-    addMean((into.scores[name] ??= { n: 0, sum: 0, sumSq: 0 }), delta.scores[name]);
+    addMean(
+      scoreOf(into.scores, name) ?? (into.scores[name] = { n: 0, sum: 0, sumSq: 0 }),
+      delta.scores[name],
+    );
   into.comments += delta.comments;
   into.corrections += delta.corrections;
   if (delta.latencyMoments)

@@ -4,7 +4,7 @@
  * difference (a removed thumbs or comment moves its count down by one).
  */
 import type { FeedbackSubmittedData } from '@llmops/contracts';
-import { type BucketValues, DROPPED_NAMES_KEPT, emptyValues, escapeScoreName } from './bucket';
+import { type BucketValues, DROPPED_NAMES_KEPT, emptyValues, escapeScoreName, scoreOf } from './bucket';
 
 /**
  * Most distinct score names aggregated per experiment, arm and partition (see `limitScoreNames`); the
@@ -99,8 +99,8 @@ export function feedbackDelta(previous: FeedbackValues | null, next: FeedbackVal
   out.thumbsUp = add.thumbsUp + sub.thumbsUp;
   out.thumbsDown = add.thumbsDown + sub.thumbsDown;
   for (const name of new Set([...Object.keys(add.scores), ...Object.keys(sub.scores)])) {
-    const a = add.scores[name] ?? { n: 0, sum: 0, sumSq: 0 };
-    const s = sub.scores[name] ?? { n: 0, sum: 0, sumSq: 0 };
+    const a = scoreOf(add.scores, name) ?? { n: 0, sum: 0, sumSq: 0 };
+    const s = scoreOf(sub.scores, name) ?? { n: 0, sum: 0, sumSq: 0 };
     out.scores[name] = { n: a.n + s.n, sum: a.sum + s.sum, sumSq: a.sumSq + s.sumSq };
   }
   out.comments = add.comments + sub.comments;

@@ -9,6 +9,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DECISION_VERDICTS } from '@llmops/contracts';
 import { METRICS_REGISTRY } from '@llmops/platform';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { scoreOf } from '../domain/bucket';
 import type { ExperimentResults } from '../results/dto/results.response';
 
 type ArmLabels = 'experiment' | 'arm';
@@ -259,7 +260,7 @@ export class AnalyticsMetrics {
     return [...names].sort().map((score) => {
       const out: Series[] = [];
       for (const a of results.arms) {
-        const m = a.scores[score]?.mean;
+        const m = scoreOf(a.scores, score)?.mean;
         if (m !== undefined && m !== null && Number.isFinite(m))
           out.push(series(this.scoreMean, { experiment: results.experiment, arm: a.arm, score }, m));
       }

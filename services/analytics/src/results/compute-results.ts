@@ -23,6 +23,7 @@ import {
   DROPPED_NAMES_KEPT,
   emptyValues,
   newSketch,
+  scoreOf,
   unescapeScoreName,
 } from '../domain/bucket';
 import { MAX_SCORE_NAMES_PER_EXPERIMENT } from '../domain/feedback-values';
@@ -246,8 +247,8 @@ export async function computeResults(
         compareMeans(
           `score:${unescapeScoreName(escaped)}`,
           name,
-          c.values.scores[escaped] ?? zero,
-          t.values.scores[escaped] ?? zero,
+          scoreOf(c.values.scores, escaped) ?? zero,
+          scoreOf(t.values.scores, escaped) ?? zero,
         ),
       );
     }
