@@ -1,5 +1,5 @@
 import { exposureData, f, FakeStore, feedbackData, generationData, T, x } from '../../test/support/planner';
-import { type PlannedEvent, planBatch } from './batch-planner';
+import { type BatchPlan, type PlannedEvent, planBatch } from './batch-planner';
 import { minuteOf } from './bucket';
 import { PartitionState } from './partition-state';
 
@@ -186,5 +186,109 @@ describe('planBatch (exactly-once core)', () => {
       project: 'acme',
       arm: 'b',
     });
+  });
+});
+
+describe('planBatch: feedback parked and superseded within one batch', () => {
+  const g = (offset: number, requestId: string, arm?: string): PlannedEvent => ({
+    kind: 'g',
+    offset,
+    project: 'default',
+    data: generation(requestId, arm),
+  });
+  const feedbackOutcomes = (plan: BatchPlan) =>
+    plan.outcomes.filter((o) => o.type === 'feedback').map((o) => o.outcome);
+  const applied = (plan: BatchPlan) => plan.additions.revisions.map((r) => [r.feedbackId, r.revision, r.arm]);
+  /** What the repository inserts and marks: parked documents the same batch resolved are neither. */
+  const written = (plan: BatchPlan) => ({
+    inserted: plan.pending.map((p) => p._id).filter((id) => !plan.additions.resolved.includes(id)),
+    marked: plan.notInExperiment.filter((id) => !plan.additions.resolved.includes(id)),
+  });
+
+  it('parked revisions superseded by a later attributed one are resolved in the plan; a later generation adds nothing', () => {
+    const store = new FakeStore();
+    const plan = planBatch(store.load(), [
+      f(0, feedback('fb', 1, 1, false, 'req-1')),
+      f(1, feedback('fb', 2, 2, false, 'req-1')),
+      f(2, feedback('fb', 3, 3, true, 'req-1')),
+    ]);
+    expect(feedbackOutcomes(plan)).toEqual(['parked', 'parked', 'applied']);
+    expect(plan.pending.map((p) => p._id)).toEqual(['f:0:0', 'f:0:1']);
+    expect(plan.additions.resolved).toEqual(['f:0:0', 'f:0:1']);
+    expect(applied(plan)).toEqual([['fb', 3, 'a']]);
+    expect(written(plan)).toEqual({ inserted: [], marked: [] });
+    store.apply(plan);
+    expect(store.pending.size).toBe(0);
+    expect(store.rating()).toEqual({ n: 1, sum: 3 });
+
+    // The request's generation, placing it in another arm, finds nothing parked for it.
+    const later = planBatch(store.load(), [g(0, 'req-1', 'b')]);
+    expect(feedbackOutcomes(later)).toEqual([]);
+    expect(later.additions.revisions).toEqual([]);
+    store.apply(later);
+    expect(store.rating()).toEqual({ n: 1, sum: 3 });
+    expect(store.merged().generations).toBe(1);
+    expect(
+      store
+        .minutes()
+        .filter((b) => b.rating.n !== 0)
+        .map((b) => b.arm),
+    ).toEqual(['a']);
+  });
+
+  it('a parked revision marked not-in-experiment and then superseded in the same batch is neither stored nor marked', () => {
+    const store = new FakeStore();
+    const plan = planBatch(store.load(), [
+      f(0, feedback('fb', 1, 1, false, 'req-2')),
+      g(1, 'req-2'), // the generation places the request in no experiment
+      f(2, feedback('fb', 2, 5, true, 'req-2')),
+    ]);
+    expect(feedbackOutcomes(plan)).toEqual(['parked', 'applied']);
+    expect(plan.pending.map((p) => p._id)).toEqual(['f:0:0']);
+    expect(plan.notInExperiment).toEqual(['f:0:0']);
+    expect(plan.additions.resolved).toEqual(['f:0:0']);
+    expect(applied(plan)).toEqual([['fb', 2, 'a']]);
+    expect(written(plan)).toEqual({ inserted: [], marked: [] });
+    store.apply(plan);
+    expect(store.pending.size).toBe(0);
+    expect(store.rating()).toEqual({ n: 1, sum: 5 });
+  });
+
+  it('revisions parked in one batch: the later generation applies only the latest', () => {
+    const store = new FakeStore();
+    const plan = planBatch(store.load(), [
+      f(0, feedback('fb', 1, 1, false, 'req-3')),
+      f(1, feedback('fb', 2, 4, false, 'req-3')),
+    ]);
+    expect(feedbackOutcomes(plan)).toEqual(['parked', 'parked']);
+    expect(written(plan)).toEqual({ inserted: ['f:0:0', 'f:0:1'], marked: [] });
+    store.apply(plan);
+    expect(store.rating()).toEqual({ n: 0, sum: 0 });
+
+    const later = planBatch(store.load(), [g(0, 'req-3', 'b')]);
+    expect(feedbackOutcomes(later)).toEqual(['resolved', 'resolved']);
+    expect(later.additions.resolved).toEqual(['f:0:0', 'f:0:1']);
+    // The journal records both revisions as applied by the generation; the buckets get revision 1
+    // plus the edit to revision 2, which is revision 2 alone.
+    expect(later.additions.revisions.map((r) => [r.revision, r.source, r.contributor, r.arm])).toEqual([
+      [1, 'f:0:0', 'g:0:0', 'b'],
+      [2, 'f:0:1', 'g:0:0', 'b'],
+    ]);
+    expect(later.buckets.map((t) => t.bucket.rating)).toEqual(
+      Array.from({ length: 3 }, () => ({ n: 1, sum: 4, sumSq: 16 })),
+    );
+    store.apply(later);
+    // Revision 2 replaced revision 1: one rating, of revision 2's value, in the generation's arm.
+    expect(store.rating()).toEqual({ n: 1, sum: 4 });
+    expect(
+      store
+        .minutes()
+        .filter((b) => b.rating.n !== 0)
+        .map((b) => b.arm),
+    ).toEqual(['b']);
+    expect(store.pending.size).toBe(0);
+    // Redelivered, the generation adds nothing more.
+    store.apply(planBatch(store.load(), [g(0, 'req-3', 'b')]));
+    expect(store.rating()).toEqual({ n: 1, sum: 4 });
   });
 });
