@@ -319,7 +319,8 @@ def test_remembered_exposures_keep_a_hot_user_past_the_generation_size(monkeypat
             client.experiments.assign("summarizer", "hot")
             client.experiments.assign("summarizer", f"cold-{i}")
         client.flush()
-        held = len(client.experiments._exposed) + len(client.experiments._exposed_before)
+        generations = (client.experiments._exposed, client.experiments._exposed_before)
+        held = sum(len(users) for generation in generations for users in generation.values())
     users = [e["userId"] for e in fake.exposures]
     assert users.count("hot") == 1 and len(users) == 46
     assert held <= 20

@@ -10,7 +10,7 @@ import pytest
 
 from llmops_client import LlmopsValidationError, create_bucketer, prompt_hash, uuid7
 from llmops_client._http import body_of
-from llmops_client.hashing import arm_for_bucket, arm_ranges, reference_bucket, user_id_problem
+from llmops_client.hashing import arm_for_bucket, arm_ranges, digest_below, reference_bucket, user_id_problem
 
 
 def test_prompt_hash_equals_every_fixture_case(prompt_hash_cases):
@@ -70,6 +70,23 @@ def test_worked_example_of_the_hashing_readme():
         layer={"name": "homepage", "range": [0.25, 0.75]},
     )
     assert layered("user_42").reason == "layer"
+
+
+def test_a_digest_below_a_bound_s_bytes_is_a_bucket_below_the_bound():
+    """The picker compares digests with digest_below(bound) instead of dividing: the same answer at
+    every 32-bit value next to each bound's edge, whatever the digest's other 12 bytes."""
+    import random
+
+    rng = random.Random(20261207)
+    bounds = [0.0, 1e-9, 0.1, 0.2, 0.25, 0.3, 1 / 3, 0.5, 2 / 3, 0.7, 0.75, 0.8, 0.9999999, 1.0]
+    bounds += [rng.random() for _ in range(200)] + [s for _, s in arm_ranges([0.7, 0.2, 0.1])]
+    for bound in bounds:
+        below = digest_below(bound)
+        edge = int(bound * 0xFFFFFFFF)
+        for x in [0, 0xFFFFFFFF, *range(max(0, edge - 3), min(0xFFFFFFFF, edge + 3) + 1)]:
+            for rest in (bytes(12), b"\xff" * 12, rng.randbytes(12)):
+                digest = x.to_bytes(4, "big") + rest
+                assert (x / 0xFFFFFFFF < bound) == (digest < below), (bound, x)
 
 
 def test_arm_ranges_layout_and_the_closed_top():

@@ -411,6 +411,23 @@ def test_the_exposures_body_equals_the_json_of_encode_exposure_on_random_items()
     assert json.loads(exposures_json(batch)) == {"items": [encode_exposure(e) for e in batch]}
 
 
+def test_the_exposures_body_writes_each_time_with_its_own_millisecond_at_the_boundaries():
+    import math
+    import random
+
+    from llmops_client.ingestion import encode_exposure, exposures_json
+
+    rng = random.Random(20261207)
+    times = []
+    for ms in range(0, 4000, 7):
+        edge = 1796594400 + ms / 1000
+        times += [math.nextafter(edge, -math.inf), edge, math.nextafter(edge, math.inf), edge + 1e-7, edge - 1e-7]
+    times += [rng.uniform(0, 3) for _ in range(200)]
+    for order in (sorted(times), sorted(times, reverse=True), rng.sample(times, len(times))):
+        batch = [("exp", f"u{i}", "A", 1, t, None) for i, t in enumerate(order)]
+        assert json.loads(exposures_json(batch)) == {"items": [encode_exposure(e) for e in batch]}
+
+
 def test_the_exposures_body_is_the_json_of_its_items_written_directly():
     from llmops_client.ingestion import all_accepted, encode_exposure, exposures_json
 

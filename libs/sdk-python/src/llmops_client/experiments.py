@@ -243,9 +243,11 @@ class Experiments:
         self.snapshots = snapshots
         self._exposures = ingestion.exposures
         self._exposure_items = ingestion.exposures.items
-        #: (key, user id) -> the Assignment last queued as that user's exposure, in two generations.
-        self._exposed: dict[tuple[str, str], Assignment] = {}
-        self._exposed_before: dict[tuple[str, str], Assignment] = {}
+        #: key -> user id -> the Assignment last queued as that user's exposure, in two generations;
+        #: ``_remembered`` counts the users of the current one (recounted when it looks full).
+        self._exposed: dict[str, dict[str, Assignment]] = {}
+        self._exposed_before: dict[str, dict[str, Assignment]] = {}
+        self._remembered = 0
         ingestion.exposures.on_lost = self._forget_exposure
 
     def assign(self, key: str, user_id: str, attributes: Mapping[str, Any] | None = None) -> Assignment:
@@ -269,16 +271,18 @@ class Experiments:
         bucket_only = experiment.bucket_only
         assignment = bucket_only(user_id) if bucket_only is not None else experiment.assign(user_id, attributes)
         if assignment.in_experiment:
-            exposed = self._exposed
-            k = (key, user_id)
-            last = exposed.get(k)
+            users = self._exposed.get(key)
+            last = users.get(user_id) if users is not None else None
             if last is not assignment:  # not the very answer last exposed (the common returning user)
                 if last is None:
-                    last = self._exposed_before.get(k)
-                    if len(exposed) >= REMEMBERED_PER_GENERATION:
-                        self._exposed_before = exposed
-                        self._exposed = exposed = {}
-                exposed[k] = assignment
+                    before = self._exposed_before.get(key)
+                    last = before.get(user_id) if before is not None else None
+                    if self._remembered >= REMEMBERED_PER_GENERATION and self._rotate():
+                        users = None
+                    self._remembered += 1
+                    if users is None:
+                        users = self._exposed[key] = {}
+                users[user_id] = assignment
                 if last is None or last.arm != assignment.arm or last.phase != assignment.phase:
                     # BatchQueue.put, inlined: this runs once per new exposure. The attributes are
                     # copied: the caller may change its dict before the exposure is sent.
@@ -289,13 +293,22 @@ class Experiments:
                         self._exposures.backlog()
         return assignment
 
+    def _rotate(self) -> bool:
+        """The current generation looks full: recounted (forgotten exposures leave room), and when it
+        is, it becomes the previous one and the older one is forgotten. True when it rotated."""
+        self._remembered = sum(map(len, self._exposed.values()))
+        if self._remembered < REMEMBERED_PER_GENERATION:
+            return False
+        self._exposed_before, self._exposed, self._remembered = self._exposed, {}, 0
+        return True
+
     def _forget_exposure(self, item: tuple[str, str, str, int, float, Any]) -> None:
         """An exposure was dropped or refused: the next assignment of its user queues it again."""
-        k = (item[0], item[1])
         for generation in (self._exposed, self._exposed_before):
-            last = generation.get(k)
+            users = generation.get(item[0])
+            last = users.get(item[1]) if users is not None else None
             if last is not None and last.arm == item[2] and last.phase == item[3]:
-                generation.pop(k, None)
+                users.pop(item[1], None)
 
     def assign_remote(self, key: str, user_id: str, attributes: Mapping[str, Any] | None = None) -> Assignment:
         body: dict[str, Any] = {"experiment": key, "userId": user_id}

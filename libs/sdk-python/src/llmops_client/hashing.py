@@ -10,6 +10,7 @@ import os
 import re
 import time
 import uuid
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
@@ -148,7 +149,7 @@ def compile_arm_picker(
     not in the experiment (``layer``, ``not-in-allocation``; by default the reason itself).
 
     Order: layer (its own hash), allocation (its own hash), arm (the reference hash). The hot path of
-    local assignment: one to three MD5 digests and no allocation besides them.
+    local assignment: one to three MD5 digests, each compared as bytes, no float arithmetic.
     """
     if hash_version not in SUPPORTED_HASH_VERSIONS:
         raise LlmopsValidationError(
@@ -168,41 +169,71 @@ def compile_arm_picker(
     outside = outside or {}
     in_other_layer = outside.get("layer", "layer")
     not_in_allocation = outside.get("not-in-allocation", "not-in-allocation")
-    arm_prefix = f"{seed}:".encode()
-    alloc_prefix = f"{seed}:allocation:".encode()
-    layer_prefix = f"{layer['name']}:layer:".encode() if layer is not None else None
+    # Each "bucket < bound" test, bucket = the digest's first 4 bytes / 0xFFFFFFFF, is a comparison
+    # of the whole digest with the bound's threshold bytes (see digest_below), and every MD5 starts
+    # from a copy of one fed with its prefix.
+    arm_md5 = _md5(f"{seed}:".encode())
+    alloc_md5 = _md5(f"{seed}:allocation:".encode())
+    layer_md5 = _md5(f"{layer['name']}:layer:".encode()) if layer is not None else None
+    allocation_below = digest_below(traffic_allocation)
+    layer_below_start, layer_below_end = digest_below(layer_start), digest_below(layer_end)
     full_allocation = traffic_allocation == 1
-    # Scanned from the last arm (whose range starts at 0); a bucket not below any end is exactly 1.0.
-    ends = tuple((end, results[i]) for i, (_, end) in reversed(list(enumerate(ranges))))
-    closed = results[arm_for_bucket(ranges, 1.0)]
-    md5, from_bytes, max_u32 = _md5, _from_bytes, _MAX_UINT32
+    # The arm is the first, scanning from the last arm (whose range starts at 0), whose range end the
+    # bucket is below; a bucket below none is exactly 1.0. Running maxima make that scan a bisection.
+    ends = [digest_below(end) for _, end in reversed(ranges)]
+    ends = [max(ends[: i + 1]) for i in range(len(ends))]
+    table = (*reversed(results), results[arm_for_bucket(ranges, 1.0)])
+    arm_copy = arm_md5.copy
 
-    if layer_prefix is None and full_allocation:
+    def arm_of(u: bytes) -> Any:
+        h = arm_copy()
+        h.update(u)
+        return table[bisect_right(ends, h.digest())]
+
+    if layer_md5 is None and full_allocation:
 
         def pick_arm(user_id: str) -> Any:
-            bucket = from_bytes(md5(arm_prefix + user_id.encode()).digest()[:4], "big") / max_u32
-            for end, arm in ends:
-                if bucket < end:
-                    return arm
-            return closed
+            h = arm_copy()
+            h.update(user_id.encode())
+            return table[bisect_right(ends, h.digest())]
 
         return pick_arm
 
     def pick(user_id: str) -> Any:
         u = user_id.encode()
-        if layer_prefix is not None:
-            b = from_bytes(md5(layer_prefix + u).digest()[:4], "big") / max_u32
-            if b < layer_start or (b >= layer_end and layer_end != 1):
+        if layer_md5 is not None:
+            h = layer_md5.copy()
+            h.update(u)
+            d = h.digest()
+            if d < layer_below_start or (layer_end != 1 and not d < layer_below_end):
                 return in_other_layer
-        if not full_allocation and not from_bytes(md5(alloc_prefix + u).digest()[:4], "big") / max_u32 < traffic_allocation:
-            return not_in_allocation
-        bucket = from_bytes(md5(arm_prefix + u).digest()[:4], "big") / max_u32
-        for end, arm in ends:
-            if bucket < end:
-                return arm
-        return closed
+        if not full_allocation:
+            h = alloc_md5.copy()
+            h.update(u)
+            if not h.digest() < allocation_below:
+                return not_in_allocation
+        return arm_of(u)
 
     return pick
+
+
+#: Greater than every 16-byte digest.
+_ABOVE_ALL = b"\xff" * 17
+
+
+def digest_below(bound: float) -> bytes:
+    """The bytes ``t`` such that, for any MD5 digest ``d``,
+    ``int.from_bytes(d[:4], "big") / 0xFFFFFFFF < bound`` exactly when ``d < t``: the smallest
+    4-byte value whose quotient (correctly rounded, so monotonic) is not below ``bound``, found by
+    bisection; a 16-byte digest whose first 4 bytes equal it compares greater, as it should."""
+    low, high = 0, _MAX_UINT32 + 1  # the answer lies in [low, high]; high means "no such value"
+    while low < high:
+        mid = (low + high) // 2
+        if mid / _MAX_UINT32 < bound:
+            low = mid + 1
+        else:
+            high = mid
+    return _ABOVE_ALL if low > _MAX_UINT32 else low.to_bytes(4, "big")
 
 
 def create_bucketer(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from json.encoder import encode_basestring_ascii as _string
 import threading
 import time
@@ -283,6 +284,19 @@ def rfc3339(t: float) -> str:
     return f"{_second[1]}.{int((t - s) * 1000):03d}Z"
 
 
+def _millisecond_end(t: float) -> float:
+    """The smallest float above ``t`` (>= 0) that rfc3339 writes with another millisecond: the
+    formatted millisecond only grows with ``t``, so every time in [t, end) is written alike."""
+    second = int(t)
+    key = (second, int((t - second) * 1000))
+    end = second + (key[1] + 1) / 1000
+    while (int(end), int((end - int(end)) * 1000)) == key:
+        end = math.nextafter(end, math.inf)
+    while (int(below := math.nextafter(end, -math.inf)), int((below - int(below)) * 1000)) != key:
+        end = below
+    return end
+
+
 def encode_exposure(e: tuple[str, str, str, int, float, Any]) -> dict[str, Any]:
     """A local assignment's exposure, queued as (experiment, userId, arm, phase, time.time(),
     attributes): the server recomputes the assignment (targeting needs the attributes)."""
@@ -302,17 +316,16 @@ def exposures_json(batch: list[tuple[str, str, str, int, float, Any]]) -> bytes:
     formatted once per millisecond), without a dict per item."""
     parts = []
     prefixes = _exposure_prefixes
-    last_second, last_ms, stamp = -1, -1, ""
+    # The formatted time is reused for every time in [low, high), the millisecond it is written with.
+    low, high, stamp = 0.0, 0.0, ""
     for experiment, user_id, arm, phase, t, attributes in batch:
         prefix = prefixes.get((experiment, arm, phase))
         if prefix is None:
             prefix = prefixes[(experiment, arm, phase)] = (
                 f'{{"experiment":{_string(experiment)},"arm":{_string(arm)},"phase":{json.dumps(phase)},"userId":'
             )
-        second = int(t)
-        ms = int((t - second) * 1000)
-        if ms != last_ms or second != last_second:
-            last_second, last_ms, stamp = second, ms, rfc3339(t)
+        if not low <= t < high:
+            low, high, stamp = t, _millisecond_end(t) if t >= 0 else t, rfc3339(t)
         if attributes:
             extra = json.dumps(dict(attributes), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
             parts.append(f'{prefix}{_string(user_id)},"assignedAt":"{stamp}","attributes":{extra}}}')
