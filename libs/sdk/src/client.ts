@@ -8,6 +8,7 @@ import {
   type ExperimentsApi,
   ExperimentsClient,
   exposureSender,
+  type HttpOptions,
   type QueuedExposure,
   SnapshotPoller,
 } from './experiments';
@@ -41,6 +42,14 @@ export interface ClientMetrics {
   buffered: { generations: number; feedback: number; exposures: number };
 }
 
+/**
+ * What the client's openapi-fetch clients are created with besides their base URL: its `fetch` and
+ * the key's header. Exposure batches are sent with the same.
+ */
+export function httpOptions(o: Pick<ResolvedOptions, 'apiKey' | 'fetch'>): Omit<HttpOptions, 'baseUrl'> {
+  return { headers: o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {}, fetch: o.fetch };
+}
+
 export class LlmopsClient {
   readonly prompts: PromptsApi;
   readonly experiments: ExperimentsApi;
@@ -58,9 +67,8 @@ export class LlmopsClient {
   /** Throws LlmopsValidationError for a bad option. */
   constructor(options: LlmopsClientOptions = {}) {
     const o = (this.options = resolveOptions(options));
-    const headers: Record<string, string> = o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {};
-    const http = <P extends object>(baseUrl: string): Client<P> =>
-      createClient<P>({ baseUrl, headers, fetch: o.fetch });
+    const base = httpOptions(o);
+    const http = <P extends object>(baseUrl: string): Client<P> => createClient<P>({ ...base, baseUrl });
     const transport = new Transport(o.retry, o.timeoutMs, this.counters);
     const feedbackHttp = http<FeedbackPaths>(o.urls.feedback);
     const assignmentHttp = http<AssignmentPaths>(o.urls.assignment);
@@ -85,7 +93,7 @@ export class LlmopsClient {
       ),
       exposures: queue<QueuedExposure>(
         'exposure',
-        exposureSender(o.fetch, o.urls.assignment, headers, transport),
+        exposureSender({ ...base, baseUrl: o.urls.assignment }, transport),
         (e) => `${e.experiment}:${e.userId}`,
         (e) => experiments?.forget(e),
       ),

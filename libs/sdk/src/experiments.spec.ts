@@ -1,9 +1,10 @@
 import type { ExperimentSnapshot } from '@llmops/contracts';
-import { CompiledExperiment } from '@llmops/experiments';
+import { type AssignResponse, CompiledExperiment } from '@llmops/experiments';
 import { mulberry32 } from '@llmops/stats';
 import { expectEventually } from '@llmops/testing';
-import { LlmopsClient } from './client';
-import { LlmopsHttpError } from './errors';
+import createClient from 'openapi-fetch';
+import { httpOptions, LlmopsClient } from './client';
+import { LlmopsError, LlmopsHttpError, LlmopsUnavailableError } from './errors';
 import {
   ExperimentsClient,
   type ExposureItem,
@@ -13,6 +14,7 @@ import {
   QueuedExposure,
   type SnapshotPoller,
 } from './experiments';
+import type { paths as AssignmentPaths } from './generated/assignment';
 import type { IngestionQueue } from './ingestion-queue';
 import { Transport } from './transport';
 
@@ -47,6 +49,8 @@ function fakeAssignment(experiments: unknown[]) {
   let current = experiments;
   const waiting: Array<() => void> = [];
   const exposures: Array<{ experiment: string; userId: string; arm: string; phase: number }> = [];
+  /** Each exposure batch as fetch received it (a URL and init made into the Request fetch makes of them). */
+  const requests: Request[] = [];
   const json = (body: unknown, status = 200) =>
     new Response(JSON.stringify(body), {
       status,
@@ -66,6 +70,7 @@ function fakeAssignment(experiments: unknown[]) {
       return json({ project: 'default', version: String(version), experiments: current });
     }
     if (path === '/v1/exposures') {
+      requests.push(request.clone());
       const { items } = (await request.json()) as { items: typeof exposures };
       exposures.push(...items);
       return json({ items: items.map(() => ({ status: 'accepted' })) }, 202);
@@ -77,7 +82,7 @@ function fakeAssignment(experiments: unknown[]) {
     current = next;
     for (const wake of waiting.splice(0)) wake();
   };
-  return { fetch: fetch as typeof globalThis.fetch, exposures, change };
+  return { fetch: fetch as typeof globalThis.fetch, exposures, requests, change };
 }
 
 const clients: LlmopsClient[] = [];
@@ -369,38 +374,155 @@ it('writes exactly the text JSON.stringify writes for the same items, on random 
   expect(exposuresJson(queued)).toBe(standard);
 });
 
-it('sends a batch to POST /v1/exposures as openapi-fetch would, and maps an error answer to its platform code', async () => {
+/** Everything a request carries but its body and signal, to compare two requests. */
+function requestParts(request: Request) {
+  const { method, url, redirect, credentials, mode, cache, keepalive, integrity, referrer, referrerPolicy } =
+    request;
+  // Headers iterate sorted by lower-cased name, joining repeated values.
+  const headers = [...request.headers];
+  return {
+    method,
+    url,
+    headers,
+    redirect,
+    credentials,
+    mode,
+    cache,
+    keepalive,
+    integrity,
+    referrer,
+    referrerPolicy,
+  };
+}
+
+it('sends an exposure batch exactly as openapi-fetch sends the same batch to POST /v1/exposures', async () => {
+  const fake = fakeAssignment([
+    experiment({ targeting: [{ attribute: 'country', op: 'in', values: ['DE'] }] }),
+  ]);
+  // The forms the client calls its fetch in: a Request (openapi-fetch), or a URL and init (exposures).
+  const forms = new Set<string>();
+  const client = new LlmopsClient({
+    apiKey: 'k',
+    urls: { assignment: 'http://assignment.test/' },
+    fetch: (input, init) => {
+      forms.add(input instanceof Request && init === undefined ? 'Request' : `${typeof input}, init`);
+      return fake.fetch(input, init);
+    },
+  });
+  clients.push(client);
+  expect(await client.experiments.ready()).toBe(true);
+  const ids = ['plain', 'quote"back\\slash', '用户', '😀'];
+  const attributes = { country: 'DE', 'odd "name"': 'ü\u2028', n: 1.5, beta: true };
+  const before = Date.now();
+  const answers: AssignResponse[] = [];
+  for (const u of ids) answers.push(await client.experiments.assign('exp', u, attributes));
+  expect(await client.flush()).toEqual({ rejected: [] });
+  expect(fake.requests).toHaveLength(1);
+  expect([...forms].sort()).toEqual(['Request', 'string, init']);
+  const [fast] = fake.requests;
+  const sent = (await fast.clone().json()) as { items: ExposureItem[] };
+
+  // The same batch, typed by the generated document, through openapi-fetch's POST on a client made
+  // as LlmopsClient makes its own (its fetch replaced by one that keeps the request).
+  const body: AssignmentPaths['/v1/exposures']['post']['requestBody']['content']['application/json'] = {
+    items: answers.map((a, i) => ({
+      experiment: a.experiment,
+      arm: a.arm,
+      phase: a.phase,
+      userId: ids[i],
+      assignedAt: sent.items[i].assignedAt,
+      attributes,
+    })),
+  };
+  const seen: Request[] = [];
+  const openapi = createClient<AssignmentPaths>({
+    ...httpOptions(client.options),
+    baseUrl: client.options.urls.assignment,
+    fetch: async (request: Request) => {
+      seen.push(request);
+      return new Response(JSON.stringify({ items: body.items.map(() => ({ status: 'accepted' })) }), {
+        status: 202,
+      });
+    },
+  });
+  expect((await openapi.POST('/v1/exposures', { body })).response.status).toBe(202);
+  const [reference] = seen;
+
+  expect(requestParts(fast)).toEqual(requestParts(reference));
+  const [fastBody, referenceBody] = [await fast.text(), await reference.text()];
+  expect(JSON.parse(fastBody)).toEqual(JSON.parse(referenceBody));
+  // openapi-fetch writes a JSON body with JSON.stringify, so the same batch is the same bytes.
+  expect(referenceBody).toBe(JSON.stringify(body));
+  expect(fastBody).toBe(referenceBody);
+
+  expect(fast.method).toBe('POST');
+  expect(fast.url).toBe('http://assignment.test/v1/exposures');
+  expect(fast.headers.get('authorization')).toBe('Bearer k');
+  expect(fast.headers.get('content-type')).toBe('application/json');
+  for (const { assignedAt } of sent.items) {
+    const at = Date.parse(assignedAt ?? '');
+    expect(at).toBeGreaterThanOrEqual(before);
+    expect(at).toBeLessThanOrEqual(Date.now());
+  }
+});
+
+it('turns an error answer to an exposure batch into the error it is when openapi-fetch sends the batch', async () => {
   const local = new LocalExperiment(
     new CompiledExperiment('default', experiment() as unknown as ExperimentSnapshot),
   );
   const queued = ['u1', 'u2'].map(
     (u) => new QueuedExposure(local.assign(u, undefined), u, '2026-12-06T20:00:00.000Z', undefined),
   );
-  const seen: Request[] = [];
-  let answer = (n: number) =>
-    new Response(JSON.stringify({ items: Array.from({ length: n }, () => ({ status: 'accepted' })) }), {
-      status: 202,
-    });
-  const fetch = (async (input: Request | string | URL, init?: RequestInit) => {
-    const request = new Request(input, init);
-    seen.push(request.clone());
-    const { items } = (await request.json()) as { items: unknown[] };
-    return answer(items.length);
-  }) as typeof globalThis.fetch;
-  const transport = new Transport({ maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 }, 1_000, { retried: 0 });
-  const send = exposureSender(fetch, 'http://assignment.test/', { authorization: 'Bearer k' }, transport);
-
-  expect(await send(queued)).toEqual([]);
-  const [request] = seen;
-  expect(request.method).toBe('POST');
-  expect(request.url).toBe('http://assignment.test/v1/exposures');
-  expect(request.headers.get('authorization')).toBe('Bearer k');
-  expect(request.headers.get('content-type')).toBe('application/json');
-  expect(await request.text()).toBe(exposuresJson(queued));
-
-  answer = () =>
-    new Response(JSON.stringify({ error: { code: 'unauthorized', message: 'bad key' } }), { status: 401 });
-  const error = await send(queued).catch((e: unknown) => e);
-  expect(error).toBeInstanceOf(LlmopsHttpError);
-  expect(error).toMatchObject({ code: 'unauthorized', status: 401 });
+  const body = JSON.parse(exposuresJson(queued)) as { items: ExposureItem[] };
+  const answers = [
+    () =>
+      new Response(JSON.stringify({ error: { code: 'unauthorized', message: 'bad key' } }), {
+        status: 401,
+        headers: { 'content-type': 'application/json', 'x-correlation-id': 'c-1' },
+      }),
+    () => new Response('upstream failed', { status: 500 }),
+    () => new Response(null, { status: 400 }),
+    () =>
+      new Response(
+        JSON.stringify({ error: { code: 'broker_unavailable', message: 'later', details: { n: 1 } } }),
+        {
+          status: 503,
+          headers: { 'retry-after': '2' },
+        },
+      ),
+  ];
+  const parts = (e: unknown) => {
+    const { name, message, code, status, details, correlationId, retryAfterMs } = e as LlmopsHttpError &
+      LlmopsUnavailableError;
+    return {
+      type: (e as object).constructor,
+      name,
+      message,
+      code,
+      status,
+      details,
+      correlationId,
+      retryAfterMs,
+    };
+  };
+  const errors: unknown[] = [];
+  for (const answer of answers) {
+    const http = {
+      ...httpOptions({ apiKey: 'k', fetch: async () => answer() }),
+      baseUrl: 'http://assignment.test',
+    };
+    const transport = new Transport({ maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 }, 1_000, { retried: 0 });
+    const fast = await exposureSender(http, transport)(queued).catch((e: unknown) => e);
+    const openapi = createClient<AssignmentPaths>(http);
+    const reference = await transport
+      .send('send exposures', (signal) => openapi.POST('/v1/exposures', { body, parseAs: 'text', signal }))
+      .catch((e: unknown) => e);
+    expect(fast).toBeInstanceOf(LlmopsError);
+    expect(parts(fast)).toEqual(parts(reference));
+    errors.push(fast);
+  }
+  expect(errors[0]).toBeInstanceOf(LlmopsHttpError);
+  expect(errors[0]).toMatchObject({ code: 'unauthorized', status: 401, correlationId: 'c-1' });
+  expect(errors[3]).toBeInstanceOf(LlmopsUnavailableError);
+  expect(errors[3]).toMatchObject({ code: 'broker_unavailable', status: 503, retryAfterMs: 2_000 });
 });

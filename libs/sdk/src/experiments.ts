@@ -16,7 +16,7 @@ import {
   CompiledExperiment,
 } from '@llmops/experiments';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Client } from 'openapi-fetch';
+import type { Client, ClientPathsWithMethod } from 'openapi-fetch';
 import { LlmopsError, LlmopsUnavailableError } from './errors';
 import type { paths as AssignmentPaths } from './generated/assignment';
 import type { IngestionQueue, RefusedIndex } from './ingestion-queue';
@@ -26,14 +26,20 @@ import { checkAttributes, requireText, requireUserId } from './validate';
 
 export type AssignResult = AssignResponse & { source: 'local' | 'remote' };
 
-type ExposuresBody = AssignmentPaths['/v1/exposures']['post']['requestBody']['content']['application/json'];
-type ExposuresAnswer =
-  AssignmentPaths['/v1/exposures']['post']['responses'][202]['content']['application/json'];
+/**
+ * The operation exposure batches are sent to, typed by the generated document: the path must be
+ * one it has this method for, and the body and answer are that operation's.
+ */
+const EXPOSURES_METHOD = 'post';
+const EXPOSURES_PATH = '/v1/exposures' satisfies ClientPathsWithMethod<
+  Client<AssignmentPaths>,
+  typeof EXPOSURES_METHOD
+>;
+type ExposuresOperation = AssignmentPaths[typeof EXPOSURES_PATH][typeof EXPOSURES_METHOD];
+type ExposuresBody = ExposuresOperation['requestBody']['content']['application/json'];
+type ExposuresAnswer = ExposuresOperation['responses'][202]['content']['application/json'];
 /** A client-side exposure, as `POST /v1/exposures` takes it. */
 export type ExposureItem = ExposuresBody['items'][number];
-
-/** Where exposures are sent, a path of the generated document. */
-const EXPOSURES_PATH: keyof AssignmentPaths & '/v1/exposures' = '/v1/exposures';
 
 /** Seconds one snapshot request is held by the service when nothing changes. */
 const WAIT_SECONDS = 25;
@@ -358,9 +364,9 @@ export class ExperimentsClient implements ExperimentsApi {
 }
 
 /**
- * The JSON of `POST /v1/exposures` for a batch, written from the queued records: each item's
- * experiment, arm and phase come as one string prepared per outcome, so no item object is built
- * and serialized field by field.
+ * The JSON of `POST /v1/exposures` for a batch (an ExposuresBody), written from the queued
+ * records: each item's experiment, arm and phase come as one string prepared per outcome, so no
+ * item object is built and serialized field by field.
  */
 export function exposuresJson(items: readonly QueuedExposure[]): string {
   let json = '{"items":[';
@@ -391,24 +397,35 @@ function allAcceptedText(n: number): string {
   return allAccepted.text;
 }
 
+/** Where a client's requests go and with what: the options its openapi-fetch clients are created with. */
+export interface HttpOptions {
+  baseUrl: string;
+  headers: Readonly<Record<string, string>>;
+  fetch: typeof fetch;
+}
+
 /**
  * Sends one batch of exposures; the service answers per item. The usual answer, every item
  * accepted, is recognised by its exact text; any other answer is parsed item by item.
  *
- * The request goes to the client's `fetch` with a URL and init, not through openapi-fetch: the
- * body is already JSON written from the queued records (exposuresJson, whose items are the
- * document's ExposureItem), and openapi-fetch would wrap it in a `Request`, which `fetch` then
- * pipes through a stream copy of the body, CPU paid per batch. Headers, method and body are what
- * openapi-fetch sends; an error answer is parsed as it parses one (JSON, else the text).
+ * The request goes to the client's `fetch` as `fetch(url, init)`, not through openapi-fetch: the
+ * body is already an ExposuresBody's JSON (exposuresJson), and openapi-fetch would wrap it in a
+ * `Request`, which `fetch` then pipes through a stream copy of the body, CPU paid per batch. Every
+ * other request of the client reaches `fetch` as a `Request`; both are forms `fetch` takes.
+ * experiments.spec.ts sends the same batch through openapi-fetch's `POST` with the client's options
+ * and checks that method, URL, every header and the body's bytes are equal, and that an error
+ * answer becomes the same error.
  */
 export function exposureSender(
-  fetchImpl: typeof fetch,
-  baseUrl: string,
-  headers: Readonly<Record<string, string>>,
+  http: HttpOptions,
   transport: Transport,
 ): (items: QueuedExposure[]) => Promise<RefusedIndex[]> {
-  const url = `${baseUrl.replace(/\/$/, '')}${EXPOSURES_PATH}`;
-  const init = { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers } };
+  const url = `${http.baseUrl.replace(/\/$/, '')}${EXPOSURES_PATH}`;
+  const init = {
+    method: EXPOSURES_METHOD.toUpperCase(),
+    headers: { 'Content-Type': 'application/json', ...http.headers },
+  };
+  const fetchImpl = http.fetch;
   return async (items) => {
     const body = exposuresJson(items);
     const { data: text } = await transport.send<string>('send exposures', async (signal) => {

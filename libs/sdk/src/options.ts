@@ -38,7 +38,10 @@ export interface LlmopsClientOptions {
   retry?: Partial<RetryOptions>;
   /** Per request attempt (default 10 s). */
   timeoutMs?: number;
-  /** A fetch implementation (default: the global fetch). */
+  /**
+   * A fetch implementation (default: the global fetch). It is called both as `fetch(request)` and
+   * as `fetch(url, init)` (exposure batches), and must accept both.
+   */
   fetch?: typeof fetch;
   /** The environment to read (default: process.env). */
   env?: Readonly<Record<string, string | undefined>>;
