@@ -7,28 +7,19 @@ import {
 } from '@llmops/contracts';
 import { evaluateDecision } from '@llmops/stats';
 import { addValues, type BucketValues, emptyValues, escapeScoreName } from '../domain/bucket';
-import type { ExperimentDoc } from '../persistence/analytics.schemas';
+import { experimentDoc } from '../../test/support/planner';
 import { decisionArms, decisionEventData, metricStats, policyMetrics } from './decision-input';
 
 const HASH_A = 'a'.repeat(64);
 const HASH_B = 'b'.repeat(64);
 
-const experiment: ExperimentDoc = {
-  _id: 'e',
-  project: 'default',
-  key: 'e',
-  revision: 1,
-  status: 'running',
-  control: 'A',
+const experiment = experimentDoc({
   arms: [
     { name: 'A', weight: 1, prompt: { name: 'p', hash: HASH_A } },
     { name: 'B', weight: 1, prompt: { name: 'p', hash: HASH_B } },
   ],
   phase: 2,
-  phaseStartedAt: null,
-  stoppedAt: null,
-  updatedAt: '2025-01-01T00:00:00.000Z',
-};
+});
 
 const policy = (raw: object): ExperimentDecisionPolicy => ExperimentDecisionPolicySchema.parse(raw);
 

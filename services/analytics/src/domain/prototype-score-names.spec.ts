@@ -1,8 +1,7 @@
 import { SCORE_NAME_PATTERN } from '@llmops/contracts';
-import { f, FakeStore, feedbackData } from '../../test/support/planner';
+import { experimentDoc, f, FakeStore, feedbackData } from '../../test/support/planner';
 import { metricStats } from '../decisions/decision-input';
 import { computeResults } from '../results/compute-results';
-import type { ExperimentDoc } from '../persistence/analytics.schemas';
 import { planBatch } from './batch-planner';
 import { addValues, type Bucket, emptyBucket, emptyValues, scoreOf } from './bucket';
 import { feedbackDelta, feedbackValues } from './feedback-values';
@@ -74,22 +73,7 @@ describe('score names that are Object.prototype members', () => {
   });
 
   it('are compared between arms by the results, also when only one arm has them', async () => {
-    const experiment: ExperimentDoc = {
-      _id: 'e',
-      project: 'default',
-      key: 'e',
-      revision: 1,
-      status: 'running',
-      control: 'A',
-      arms: [
-        { name: 'A', weight: 1 },
-        { name: 'B', weight: 1 },
-      ],
-      phase: 1,
-      phaseStartedAt: null,
-      stoppedAt: null,
-      updatedAt: '2025-01-01T00:00:00.000Z',
-    };
+    const experiment = experimentDoc();
     const bucket = (arm: string, scores: Record<string, number>): Bucket => {
       const b = emptyBucket('default', 'e', arm, 0, 'f', 0);
       for (const [name, x] of Object.entries(scores))

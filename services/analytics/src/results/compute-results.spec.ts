@@ -1,23 +1,8 @@
 import { type Bucket, emptyBucket } from '../domain/bucket';
-import type { ExperimentDoc } from '../persistence/analytics.schemas';
+import { experimentDoc } from '../../test/support/planner';
 import { computeResults } from './compute-results';
 
-const experiment: ExperimentDoc = {
-  _id: 'e',
-  project: 'default',
-  key: 'e',
-  revision: 1,
-  status: 'running',
-  control: 'A',
-  arms: [
-    { name: 'A', weight: 1 },
-    { name: 'B', weight: 1 },
-  ],
-  phase: 1,
-  phaseStartedAt: null,
-  stoppedAt: null,
-  updatedAt: '2025-01-01T00:00:00.000Z',
-};
+const experiment = experimentDoc();
 
 function bucket(arm: string, rating: number, n: number, score?: string): Bucket {
   const b = emptyBucket('default', 'e', arm, 0, 'f', 0);

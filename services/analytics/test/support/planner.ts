@@ -6,8 +6,31 @@ import type { ExposureData, FeedbackSubmittedData, GenerationLoggedData } from '
 import type { BatchPlan, PlannedEvent, TouchedBucket } from '../../src/domain/batch-planner';
 import { addValues, type Bucket, type BucketValues, emptyValues } from '../../src/domain/bucket';
 import { type JournalAdditions, PartitionState, type PendingDoc } from '../../src/domain/partition-state';
+import type { ExperimentDoc } from '../../src/persistence/analytics.schemas';
 
 export const T = '2025-01-01T10:00:30.000Z';
+
+/**
+ * Experiment `e` of project `default` as the results and decisions read it: running, arms `A`
+ * (control) and `B` of equal weight, phase 1 since ever; `fields` replaces any of that.
+ */
+export const experimentDoc = (fields: Partial<ExperimentDoc> = {}): ExperimentDoc => ({
+  _id: 'e',
+  project: 'default',
+  key: 'e',
+  revision: 1,
+  status: 'running',
+  control: 'A',
+  arms: [
+    { name: 'A', weight: 1 },
+    { name: 'B', weight: 1 },
+  ],
+  phase: 1,
+  phaseStartedAt: null,
+  stoppedAt: null,
+  updatedAt: '2025-01-01T00:00:00.000Z',
+  ...fields,
+});
 
 export const exposureData = (userId: string, arm = 'a'): ExposureData => ({
   experiment: 'e',
