@@ -102,8 +102,7 @@ export class ExportToMlflowUseCase {
       // Params are immutable in MLflow: only those the run does not hold yet are logged.
       const run = existing.find((r) => r.info.run_id === runId);
       const held = new Set((run?.data.params ?? []).map((p) => p.key));
-      const params = Object.fromEntries(Object.entries(spec.params).filter(([k]) => !held.has(k)));
-      await client.logBatch(runId, { metrics: spec.metrics, params, tags }, now);
+      await client.logBatchNewParams(runId, { metrics: spec.metrics, params: spec.params, tags }, held, now);
       // A stopped experiment's runs are finished; a running one's stay open for later exports.
       if (experiment.status === 'stopped') await client.finishRun(runId, now);
     };

@@ -136,6 +136,38 @@ export class MlflowClient {
     }
   }
 
+  /**
+   * `logBatch` with only the params of `batch` the run does not hold (`held`: the keys it held when
+   * last read; MLflow params are immutable). Two exporters logging the same new params at once make
+   * MLflow refuse the later one (400: its key on run and param); that one reads the run's params
+   * again and logs once more without those it now holds.
+   */
+  async logBatchNewParams(
+    runId: string,
+    batch: { metrics: Record<string, number>; params: Record<string, string>; tags: Record<string, string> },
+    held: ReadonlySet<string>,
+    timestampMs: number,
+  ): Promise<void> {
+    const without = (keys: ReadonlySet<string>) =>
+      Object.fromEntries(Object.entries(batch.params).filter(([key]) => !keys.has(key)));
+    const params = without(held);
+    try {
+      await this.logBatch(runId, { ...batch, params }, timestampMs);
+    } catch (err) {
+      if (!(err instanceof MlflowRequestError) || err.status !== 400) throw err;
+      const run = await this.getRun(runId);
+      const rest = without(new Set((run.data.params ?? []).map((p) => p.key)));
+      // Nothing more is held than before: the refusal was not that race.
+      if (Object.keys(rest).length === Object.keys(params).length) throw err;
+      await this.logBatch(runId, { ...batch, params: rest }, timestampMs);
+    }
+  }
+
+  async getRun(runId: string): Promise<MlflowRun> {
+    const r = await this.call<{ run: MlflowRun }>('GET', `runs/get?run_id=${encodeURIComponent(runId)}`);
+    return r.run;
+  }
+
   /** Marks the run deleted (searches for active runs no longer find it). */
   async deleteRun(runId: string): Promise<void> {
     await this.call('POST', 'runs/delete', { run_id: runId });

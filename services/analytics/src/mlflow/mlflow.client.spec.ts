@@ -1,0 +1,57 @@
+import { type MlflowRun, MlflowClient, MlflowRequestError } from './mlflow.client';
+
+type Batch = Parameters<MlflowClient['logBatch']>[1];
+
+/**
+ * A client whose run holds `stored` params: a log-batch naming a held param is refused as MLflow
+ * refuses it (400), and `concurrent` params are logged by another exporter just before this one's
+ * first log-batch lands. With `refuseAll`, every log-batch is refused (a 400 of another cause).
+ */
+class RunClient extends MlflowClient {
+  readonly logged: Array<Batch['params']> = [];
+  constructor(
+    private readonly stored: Map<string, string>,
+    private concurrent: Record<string, string> = {},
+    private readonly refuseAll = false,
+  ) {
+    super('http://mlflow.invalid');
+  }
+
+  override async logBatch(_runId: string, batch: Batch): Promise<void> {
+    for (const [key, value] of Object.entries(this.concurrent)) this.stored.set(key, value);
+    this.concurrent = {};
+    if (this.refuseAll || Object.keys(batch.params).some((key) => this.stored.has(key)))
+      throw new MlflowRequestError(400, 'BAD_REQUEST', 'runs/log-batch', 'UNIQUE constraint failed');
+    for (const [key, value] of Object.entries(batch.params)) this.stored.set(key, value);
+    this.logged.push(batch.params);
+  }
+
+  override async getRun(runId: string): Promise<MlflowRun> {
+    const params = [...this.stored].map(([key, value]) => ({ key, value }));
+    return { info: { run_id: runId, status: 'RUNNING' }, data: { params } };
+  }
+}
+
+const batch = (params: Record<string, string>): Batch => ({ metrics: { n: 1 }, params, tags: {} });
+
+describe('MlflowClient.logBatchNewParams', () => {
+  it('logs only the params the run did not hold when read', async () => {
+    const client = new RunClient(new Map([['arm', 'A']]));
+    await client.logBatchNewParams('r', batch({ arm: 'A', weight: '0.5' }), new Set(['arm']), 0);
+    expect(client.logged).toEqual([{ weight: '0.5' }]);
+  });
+
+  it('logs once more without them when another exporter logged the same params meanwhile', async () => {
+    const client = new RunClient(new Map(), { arm: 'A', control: 'true' });
+    await client.logBatchNewParams('r', batch({ arm: 'A', control: 'true', weight: '0.5' }), new Set(), 0);
+    expect(client.logged).toEqual([{ weight: '0.5' }]);
+  });
+
+  it('throws a refusal that no newly held param explains', async () => {
+    const client = new RunClient(new Map([['arm', 'A']]), {}, true);
+    await expect(
+      client.logBatchNewParams('r', batch({ weight: '0.5' }), new Set(['arm']), 0),
+    ).rejects.toBeInstanceOf(MlflowRequestError);
+    expect(client.logged).toEqual([]);
+  });
+});
