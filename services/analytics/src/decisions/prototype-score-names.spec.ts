@@ -1,10 +1,10 @@
 import { SCORE_NAME_PATTERN } from '@llmops/contracts';
 import { experimentDoc, f, FakeStore, feedbackData } from '../../test/support/planner';
-import { metricStats } from '../decisions/decision-input';
+import { metricStats } from './decision-input';
 import { computeResults } from '../results/compute-results';
-import { planBatch } from './batch-planner';
-import { addValues, type Bucket, emptyBucket, emptyValues, scoreOf } from './bucket';
-import { feedbackDelta, feedbackValues } from './feedback-values';
+import { planBatch } from '../domain/batch-planner';
+import { addValues, type Bucket, emptyBucket, emptyValues, scoreOf } from '../domain/bucket';
+import { feedbackDelta, feedbackValues } from '../domain/feedback-values';
 
 /**
  * Score names are plain strings that the contracts accept, and some of them name members of
