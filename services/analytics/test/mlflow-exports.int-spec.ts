@@ -15,6 +15,7 @@ import {
   type ExperimentSnapshotInput,
   ExperimentsRepository,
 } from '../src/persistence/experiments.repository';
+import { experimentDoc } from './support/planner';
 import type { MlflowExportResult } from '../src/mlflow/dto/mlflow-export.response';
 import { ExportToMlflowUseCase } from '../src/mlflow/export-to-mlflow.usecase';
 import { MlflowClient } from '../src/mlflow/mlflow.client';
@@ -180,22 +181,15 @@ const withMlflow = trackingUri ? describe : describe.skip;
 
 withMlflow('export to a real MLflow server', () => {
   const key = `race-${Date.now()}`;
-  const experiment: ExperimentDoc = {
+  const experiment = experimentDoc({
     _id: `default/${key}`,
-    project: 'default',
     key,
-    revision: 1,
-    status: 'running',
-    control: 'A',
     arms: [
       { name: 'A', weight: 0.5 },
       { name: 'B', weight: 0.5 },
-    ] as ExperimentDoc['arms'],
-    phase: 1,
-    phaseStartedAt: null,
-    stoppedAt: null,
+    ],
     updatedAt: new Date().toISOString(),
-  };
+  });
   const arm = (name: string) => ({
     arm: name,
     exposures: 10,
