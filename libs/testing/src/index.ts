@@ -9,3 +9,4 @@ export * from './readme-examples';
 export * from './service-process';
 export * from './send-in-order';
 export * from './parity-fixture';
+export * from './group-progress';

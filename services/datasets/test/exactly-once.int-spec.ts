@@ -56,6 +56,13 @@ describe('datasets exactly-once (SIGKILL x3, replay, duplicates)', () => {
   let producer: Producer;
   let db: Awaited<ReturnType<typeof openDatabase>>;
   let service: ServiceProcess | undefined;
+  // Each test builds on the one before: a later test fails at once, rather than waiting out its
+  // settle bound on a group nothing consumes, when the earlier one did not get there.
+  let historyApplied = false;
+  let replaySettled = false;
+  const requireEarlier = (done: boolean, what: string) => {
+    if (!done) throw new Error(`the earlier test did not ${what}; this one builds on it`);
+  };
 
   beforeAll(async () => {
     ({ kafka, producer } = await connectProducer(infra.kafkaBrokers));
@@ -136,6 +143,7 @@ describe('datasets exactly-once (SIGKILL x3, replay, duplicates)', () => {
         expect(kill.lagAtKill).toBeGreaterThan(0);
       }
       expect(diffExamples(await stored(), scenario.truth)).toEqual([]);
+      historyApplied = true;
     },
     KILLS * (CONSUMING_MS + 30_000) + SETTLE_MS + 60_000,
   );
@@ -143,12 +151,14 @@ describe('datasets exactly-once (SIGKILL x3, replay, duplicates)', () => {
   it(
     'a replay from the earliest offset in a new group leaves every example unchanged',
     async () => {
+      requireEarlier(historyApplied, 'apply the whole history');
       const before = (await stored()).map(exampleView);
       expect(before.length).toBe(scenario.truth.size);
       await killHard(service!);
       const replayGroup = `${groupId}-replay`;
       service = await startService({ ...env, DATASETS_CONSUMER_GROUP: replayGroup });
       await settle(replayGroup);
+      replaySettled = true;
       expect((await stored()).map(exampleView)).toEqual(before);
     },
     SETTLE_MS + 60_000,
@@ -157,6 +167,7 @@ describe('datasets exactly-once (SIGKILL x3, replay, duplicates)', () => {
   it(
     '10% of the records sent again: every example still equals ground truth',
     async () => {
+      requireEarlier(replaySettled, 'start a replay group that reached lag 0');
       const r = rng(5);
       const again = scenario.events.filter(() => r() < 0.1);
       await produce(producer, infra.topicPrefix, again);

@@ -13,7 +13,7 @@ import {
 } from '@llmops/contracts';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { ensureTopics } from '@llmops/platform';
-import { sendInOrder } from '@llmops/testing';
+import { groupProgress, sendInOrder } from '@llmops/testing';
 
 export interface Produced {
   topic: 'x' | 'g' | 'f' | 'e';
@@ -328,25 +328,7 @@ export async function createTopics(kafka: Kafka, prefix: string, partitions = 6)
 
 /** Total lag of the group over the analytics topics (0 = everything committed). */
 export async function groupLag(kafka: Kafka, groupId: string, prefix: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const topics = Object.values(topicsFor(prefix));
-    let lag = 0;
-    const committed = await admin.fetchOffsets({ groupId, topics });
-    for (const t of topics) {
-      const ends = await admin.fetchTopicOffsets(t);
-      const c = committed.find((x) => x.topic === t);
-      for (const p of ends) {
-        const co = c?.partitions.find((x) => x.partition === p.partition);
-        const done = co && Number(co.offset) >= 0 ? Number(co.offset) : 0;
-        lag += Number(p.high) - done;
-      }
-    }
-    return lag;
-  } finally {
-    await admin.disconnect();
-  }
+  return (await groupProgress(kafka, groupId, Object.values(topicsFor(prefix)))).lag;
 }
 
 function sum(xs: number[]): number {

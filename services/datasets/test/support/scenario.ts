@@ -17,7 +17,12 @@ import {
 import { canonicalize, sha256Hex } from '@llmops/hashing';
 import { type ExampleFact, foldFacts } from '../../src/domain/example-facts';
 import { ensureTopics } from '@llmops/platform';
-import { sendInOrder, type TestInfra } from '@llmops/testing';
+import {
+  type GroupProgress,
+  groupProgress as progressOver,
+  sendInOrder,
+  type TestInfra,
+} from '@llmops/testing';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { createConnection, type mongo } from 'mongoose';
 
@@ -106,35 +111,9 @@ export async function createTopics(kafka: Kafka, prefix: string, partitions = 6)
   );
 }
 
-/**
- * Where the group stands over generations, feedback and aliases: the sum of its committed offsets
- * (0 for a partition it never committed) and its total lag (0 = everything committed).
- */
-export async function groupProgress(
-  kafka: Kafka,
-  groupId: string,
-  prefix: string,
-): Promise<{ committed: number; lag: number }> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const topics = Object.values(topicsFor(prefix));
-    const offsets = await admin.fetchOffsets({ groupId, topics });
-    let committed = 0;
-    let lag = 0;
-    for (const t of topics) {
-      const c = offsets.find((x) => x.topic === t);
-      for (const p of await admin.fetchTopicOffsets(t)) {
-        const co = c?.partitions.find((x) => x.partition === p.partition);
-        const at = co && Number(co.offset) >= 0 ? Number(co.offset) : 0;
-        committed += at;
-        lag += Number(p.high) - at;
-      }
-    }
-    return { committed, lag };
-  } finally {
-    await admin.disconnect();
-  }
+/** Where the group stands over generations, feedback and aliases (see `groupProgress`). */
+export function groupProgress(kafka: Kafka, groupId: string, prefix: string): Promise<GroupProgress> {
+  return progressOver(kafka, groupId, Object.values(topicsFor(prefix)));
 }
 
 /** Total lag of the group over generations, feedback and aliases (0 = everything committed). */
