@@ -1,9 +1,10 @@
 /**
  * The partition journal against the real database: a batch whose journal link was stored but not
- * all of its buckets is completed exactly by its redelivery; two writers extending the same link
- * collide (the second writes no bucket); a database written by builds before the journal (state
- * in `exposures_seen`, `requests`, `feedback_revisions`) loads, and nothing writes those any more;
- * a link stores its revisions as one JSON text, and a link holding them as documents loads too.
+ * all of its buckets is completed exactly by its redelivery, also when it resolved parked feedback;
+ * two writers extending the same link collide (the second writes no bucket); a database written by
+ * builds before the journal (state in `exposures_seen`, `requests`, `feedback_revisions`) loads,
+ * and nothing writes those any more; a link stores its revisions as one JSON text, and a link
+ * holding them as documents loads too.
  */
 import { testInfra } from '@llmops/testing';
 import type { mongo } from 'mongoose';
@@ -257,6 +258,64 @@ it('a parked document stores why it stays parked, and is deleted once applied or
   expect(await stored()).toEqual([['p1', 'generation_not_in_experiment']]);
   const reloaded = await persistence.aggregation(0, 'versioned').loadPartition(part);
   expect([...reloaded.pendingIds]).toEqual([`f:${part}:0`]);
+});
+
+it('a crash between the link and the buckets of a generation that resolved parked feedback: the redelivery applies it once', async () => {
+  const part = 5;
+  const first = persistence.aggregation(0, 'versioned');
+  const state = await first.loadPartition(part);
+  const pendingOf = async () =>
+    (await db.collection('pending_feedback').find({ part }).toArray()).map((d) => d.feedbackId);
+  await apply(first, state, [
+    {
+      kind: 'f',
+      offset: 0,
+      project: 'default',
+      data: feedbackData('q1', { requestId: 'req-q', rating: 4 }, false),
+    },
+  ]);
+  expect(await pendingOf()).toEqual(['q1']);
+
+  const generation: PlannedEvent[] = [
+    {
+      kind: 'g',
+      offset: 0,
+      project: 'default',
+      data: generationData('req-q', { experiment: 'e', arm: 'a' }),
+    },
+  ];
+  const plan = planBatch(state, generation);
+  expect(plan.outcomes.map((o) => o.outcome)).toEqual(['applied', 'resolved']);
+  expect(plan.additions.resolved).toEqual([`f:${part}:0`]);
+  // The generation and the feedback it resolved share one bucket; a taken version id fails its write
+  // after the link is stored (the parked document's delete goes in the same round trip).
+  const blocked = `${minuteBucket(state, 0, 'g')!._id}^-1`;
+  await db.collection('buckets').insertOne({ _id: blocked as never });
+  await expect(first.write(plan, journalOf(part, 'g', -1, 0, plan.additions, new Date()))).rejects.toThrow(
+    WriteConflictError,
+  );
+  await db.collection('buckets').deleteOne({ _id: blocked as never });
+
+  // A restarted process: the link names the feedback resolved, so the load drops a parked document
+  // the failed attempt may have left, and nothing of the batch is in a bucket yet.
+  const second = persistence.aggregation(0, 'versioned');
+  const reloaded = await second.loadPartition(part);
+  expect(reloaded.journalHeads.get('g')).toBe(0);
+  expect(reloaded.pendingIds.size).toBe(0);
+  expect(await pendingOf()).toEqual([]);
+  expect(minuteBucket(reloaded, 0, 'g')).toBeUndefined();
+
+  // The redelivery re-derives the resolved feedback from the link, once; a second one adds nothing.
+  const redelivered = await apply(second, reloaded, generation);
+  expect(redelivered.outcomes.map((o) => o.outcome)).toEqual(['applied']);
+  const after = await persistence.aggregation(0, 'versioned').loadPartition(part);
+  expect(minuteBucket(after, 0, 'g')?.generations).toBe(1);
+  expect(minuteBucket(after, 0, 'g')?.rating).toEqual({ n: 1, sum: 4, sumSq: 16 });
+  await apply(second, after, generation);
+  const last = await persistence.aggregation(0, 'versioned').loadPartition(part);
+  expect(minuteBucket(last, 0, 'g')?.generations).toBe(1);
+  expect(minuteBucket(last, 0, 'g')?.rating).toEqual({ n: 1, sum: 4, sumSq: 16 });
+  expect(last.pendingIds.size).toBe(0);
 });
 
 it("stores a link's additions as JSON text, and loads a link that holds them as arrays", async () => {
