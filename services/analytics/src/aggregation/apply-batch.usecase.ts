@@ -19,6 +19,7 @@ import type { SourceKind } from '../domain/bucket';
 import { journalOf, type PartitionState } from '../domain/partition-state';
 import { AnalyticsMetrics } from '../metrics/analytics-metrics';
 import { AggregationRepository } from '../persistence/aggregation.repository';
+import { BatchGate } from './batch-gate';
 import { type ExperimentSnapshotInput, ExperimentsRepository } from '../persistence/experiments.repository';
 
 /** The topic a batch was consumed from. */
@@ -63,6 +64,7 @@ export class ApplyBatchUseCase {
   private readonly loading = new Map<number, Promise<PartitionState>>();
   /** The group join each cached partition state was loaded in. */
   private readonly loadedIn = new Map<number, number | undefined>();
+  private readonly gate = new BatchGate();
 
   constructor(
     private readonly aggregation: AggregationRepository,
@@ -71,7 +73,20 @@ export class ApplyBatchUseCase {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async execute(input: BatchInput): Promise<{ rejected: RejectedMessage[] }> {
+  /** Applies one partition batch; it waits while a task runs alone (`whileNoBatchRuns`). */
+  execute(input: BatchInput): Promise<{ rejected: RejectedMessage[] }> {
+    return this.gate.batch(() => this.apply(input));
+  }
+
+  /**
+   * Runs `task` while no batch runs: it starts once the batches in flight have ended, and the
+   * batches that arrive meanwhile wait until it ends (see BatchGate).
+   */
+  whileNoBatchRuns<T>(task: () => Promise<T>): Promise<T> {
+    return this.gate.exclusive(task);
+  }
+
+  private async apply(input: BatchInput): Promise<{ rejected: RejectedMessage[] }> {
     const rejected: RejectedMessage[] = [];
     const parsed: Array<{ message: ConsumedMessage; event: AnyCloudEvent }> = [];
     for (const message of input.messages) {

@@ -16,18 +16,30 @@ const INTERVAL_MS = 60_000;
  */
 async function scheduler(env: Record<string, string> = {}) {
   const calls: string[] = [];
+  /** The calls again, with the gate's hold and release around the task. */
+  const log: string[] = [];
   const failDelete: { with?: Error } = {};
   const parked: Pick<ParkedFeedbackRepository, 'deleteReceivedBefore'> = {
     deleteReceivedBefore: (cutoff) => {
       if (failDelete.with) return Promise.reject(failDelete.with);
       calls.push(`delete ${cutoff}`);
+      log.push('delete');
       return Promise.resolve(3);
     },
   };
-  const applyBatch: Pick<ApplyBatchUseCase, 'forgetParkedBefore'> = {
+  const applyBatch: Pick<ApplyBatchUseCase, 'forgetParkedBefore' | 'whileNoBatchRuns'> = {
     forgetParkedBefore: (cutoff) => {
       calls.push(`forget ${cutoff}`);
+      log.push('forget');
       return { forgotten: 2, held: 7 };
+    },
+    whileNoBatchRuns: async (task) => {
+      log.push('hold');
+      try {
+        return await task();
+      } finally {
+        log.push('release');
+      }
     },
   };
   const metrics = new AnalyticsMetrics(new Registry());
@@ -42,7 +54,7 @@ async function scheduler(env: Record<string, string> = {}) {
       { provide: ApplyBatchUseCase, useValue: applyBatch },
     ],
   }).compile();
-  return { sweeper: module.get(ParkedRetentionScheduler), calls, metrics, failDelete };
+  return { sweeper: module.get(ParkedRetentionScheduler), calls, log, metrics, failDelete };
 }
 
 const value = async (m: { get(): Promise<{ values: Array<{ value: number }> }> }) =>
@@ -63,6 +75,15 @@ describe('ParkedRetentionScheduler', () => {
     expect(await value(metrics.mongoCommands)).toBe(1);
     await sweeper.sweep();
     expect(await value(metrics.parkedPurged)).toBe(6);
+  });
+
+  it('deletes and forgets while no batch runs', async () => {
+    const { sweeper, log, failDelete } = await scheduler();
+    await sweeper.sweep();
+    expect(log).toEqual(['hold', 'delete', 'forget', 'release']);
+    failDelete.with = new Error('server unreachable');
+    await expect(sweeper.sweep()).rejects.toBe(failDelete.with);
+    expect(log.slice(4)).toEqual(['hold', 'release']);
   });
 
   it('forgets nothing when the delete fails: the memory keeps what the database keeps', async () => {

@@ -5,12 +5,11 @@
  * forgets it in the partitions it holds. From then on a generation for that request no longer applies
  * it. The horizon is wall-clock time against the feedback's `receivedAt`.
  *
- * Delete, then forget: whatever the database still holds, the memory still holds. A batch that fails
- * and reloads its partition in between finds no parked feedback its failed attempt did not see, so its
- * redelivery decides as that attempt did (forgetting first, a reload could bring back feedback the
- * attempt had not applied, and the redelivery would record applying it while its buckets, already
- * written by the attempt, refuse the change). A batch planned before the forget may still apply the
- * feedback: it records it in its journal link like any other, and the delete already happened.
+ * The delete and the forget run while no batch of this replica runs (`whileNoBatchRuns`): the sweep
+ * waits for the batches in flight, and the batches that arrive meanwhile wait for it. So no batch
+ * parks feedback between the two (stored after the delete, then forgotten while the database keeps
+ * it), and none reloads its partition in between. Delete, then forget: a failed delete forgets
+ * nothing, so the memory holds what the database holds.
  */
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { LOGGER, PeriodicTask, SERVICE_CONFIG } from '@llmops/platform';
@@ -52,12 +51,17 @@ export class ParkedRetentionScheduler implements OnApplicationBootstrap, OnAppli
     await this.task.stop();
   }
 
-  /** One sweep: the delete, then this replica's partitions forget (see the header); a failed delete forgets nothing. */
+  /**
+   * One sweep, while no batch runs: the delete, then this replica's partitions forget (see the
+   * header); a failed delete forgets nothing.
+   */
   async sweep(): Promise<void> {
-    const cutoff = parkedCutoff(Date.now(), this.config.ANALYTICS_PARKED_RETENTION_HOURS);
-    const purged = await this.parked.deleteReceivedBefore(cutoff);
-    this.metrics.commands(1);
-    const { forgotten, held } = this.applyBatch.forgetParkedBefore(cutoff);
+    const { cutoff, purged, forgotten, held } = await this.applyBatch.whileNoBatchRuns(async () => {
+      const cutoff = parkedCutoff(Date.now(), this.config.ANALYTICS_PARKED_RETENTION_HOURS);
+      const purged = await this.parked.deleteReceivedBefore(cutoff);
+      this.metrics.commands(1);
+      return { cutoff, purged, ...this.applyBatch.forgetParkedBefore(cutoff) };
+    });
     this.metrics.parkedPurged.inc(purged);
     this.metrics.parkedHeld.set(held);
     if (purged > 0 || forgotten > 0)
