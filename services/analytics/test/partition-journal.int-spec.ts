@@ -9,7 +9,7 @@
 import { testInfra } from '@llmops/testing';
 import type { mongo } from 'mongoose';
 import { type PlannedEvent, planBatch } from '../src/domain/batch-planner';
-import { minuteOf, type SourceKind } from '../src/domain/bucket';
+import { type Bucket, minuteOf, type SourceKind } from '../src/domain/bucket';
 import { journalOf, type PartitionState } from '../src/domain/partition-state';
 import type { AggregationRepository } from '../src/persistence/aggregation.repository';
 import { WriteConflictError } from '../src/persistence/bucket-store';
@@ -54,19 +54,34 @@ async function apply(repo: AggregationRepository, state: PartitionState, events:
   return plan;
 }
 
+/**
+ * Writes `plan` with `link` as a process that dies after storing the link: the first version of
+ * `failing` is taken beforehand, so the bucket write fails after the link and the other buckets.
+ */
+async function crashAfterLink(
+  repo: AggregationRepository,
+  plan: ReturnType<typeof planBatch>,
+  link: ReturnType<typeof journalOf>,
+  failing: Bucket,
+) {
+  const blocked = `${failing._id}^-1`;
+  await db.collection('buckets').insertOne({ _id: blocked as never });
+  await expect(repo.write(plan, link)).rejects.toThrow(WriteConflictError);
+  await db.collection('buckets').deleteOne({ _id: blocked as never });
+}
+
 it('a crash between the journal link and the buckets: the redelivery adds exactly what was missing', async () => {
   const part = 0;
   const first = persistence.aggregation(0, 'versioned');
   const state = await first.loadPartition(part);
   const batch = [exposure(0, 'u1', 0), exposure(1, 'u2', 1), exposure(2, 'u1', 1), exposure(3, 'u3', 2)];
   const plan = planBatch(state, batch);
-  // A version id already taken makes the bucket write fail after the link and the other buckets.
-  const blocked = `${minuteBucket(state, 2, 'x')!._id}^-1`;
-  await db.collection('buckets').insertOne({ _id: blocked as never });
-  await expect(first.write(plan, journalOf(part, 'x', -1, 3, plan.additions, new Date()))).rejects.toThrow(
-    WriteConflictError,
+  await crashAfterLink(
+    first,
+    plan,
+    journalOf(part, 'x', -1, 3, plan.additions, new Date()),
+    minuteBucket(state, 2, 'x')!,
   );
-  await db.collection('buckets').deleteOne({ _id: blocked as never });
 
   // A restarted process: the link is the head, minute 2 has no bucket yet.
   const second = persistence.aggregation(0, 'versioned');
@@ -287,14 +302,14 @@ it('a crash between the link and the buckets of a generation that resolved parke
   const plan = planBatch(state, generation);
   expect(plan.outcomes.map((o) => o.outcome)).toEqual(['applied', 'resolved']);
   expect(plan.additions.resolved).toEqual([`f:${part}:0`]);
-  // The generation and the feedback it resolved share one bucket; a taken version id fails its write
-  // after the link is stored (the parked document's delete goes in the same round trip).
-  const blocked = `${minuteBucket(state, 0, 'g')!._id}^-1`;
-  await db.collection('buckets').insertOne({ _id: blocked as never });
-  await expect(first.write(plan, journalOf(part, 'g', -1, 0, plan.additions, new Date()))).rejects.toThrow(
-    WriteConflictError,
+  // The generation and the feedback it resolved share one bucket, whose write fails after the link
+  // is stored (the parked document's delete goes in the same round trip).
+  await crashAfterLink(
+    first,
+    plan,
+    journalOf(part, 'g', -1, 0, plan.additions, new Date()),
+    minuteBucket(state, 0, 'g')!,
   );
-  await db.collection('buckets').deleteOne({ _id: blocked as never });
 
   // A restarted process: the link names the feedback resolved, so the load drops a parked document
   // the failed attempt may have left, and nothing of the batch is in a bucket yet.

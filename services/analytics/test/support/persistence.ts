@@ -42,6 +42,7 @@ import {
 import { migrateToProjects } from '../../src/persistence/projects.migration';
 import { migrateStoredFields } from '../../src/persistence/stored-fields.migration';
 import { VersionedBucketStore } from '../../src/persistence/versioned-bucket.store';
+import { experimentDoc } from './planner';
 
 export async function openPersistence(
   uri: string,
@@ -109,21 +110,21 @@ export async function openLegacyDatabase(infra: TestInfra) {
     connection,
     db,
     /** Experiment `key` as builds before projects stored it (`_id` is the key): arms `c` and `t`, running. */
-    insertExperiment: (key: string, updatedAt: Date) =>
-      db.collection('experiments').insertOne({
-        _id: key as unknown as mongo.ObjectId,
-        revision: 1,
-        status: 'running',
+    insertExperiment: (key: string, updatedAt: Date) => {
+      const {
+        project: _project,
+        key: _key,
+        ...legacy
+      } = experimentDoc({
         control: 'c',
         arms: [
           { name: 'c', weight: 1 },
           { name: 't', weight: 1 },
         ],
-        phase: 1,
-        phaseStartedAt: null,
-        stoppedAt: null,
         updatedAt: updatedAt.toISOString(),
-      }),
+      });
+      return db.collection('experiments').insertOne({ ...legacy, _id: key as unknown as mongo.ObjectId });
+    },
     async drop(): Promise<void> {
       await db.dropDatabase();
       await connection.close();
