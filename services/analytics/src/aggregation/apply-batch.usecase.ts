@@ -17,6 +17,8 @@ import type { Logger } from 'pino';
 import { type Outcome, type PlannedEvent, planBatch } from '../domain/batch-planner';
 import type { SourceKind } from '../domain/bucket';
 import { journalOf, type PartitionState } from '../domain/partition-state';
+import { phaseStartMinute, type PhaseStarts } from '../domain/phase-rollup';
+import { experimentScope } from '../domain/project-scope';
 import { AnalyticsMetrics } from '../metrics/analytics-metrics';
 import { AggregationRepository } from '../persistence/aggregation.repository';
 import { BatchGate } from './batch-gate';
@@ -52,6 +54,9 @@ const TYPE_OF_ROLE: Record<Exclude<TopicRole, 'experiments'>, string> = {
   feedback: EVENT_TYPES.feedbackSubmitted,
 };
 
+/** How long the experiments' phase starts read for the phase roll-ups are used before being read again. */
+export const PHASE_STARTS_TTL_MS = 1_000;
+
 const SOURCE_OF_ROLE: Record<Exclude<TopicRole, 'experiments'>, SourceKind> = {
   exposures: 'x',
   generations: 'g',
@@ -65,6 +70,10 @@ export class ApplyBatchUseCase {
   /** The group join each cached partition state was loaded in. */
   private readonly loadedIn = new Map<number, number | undefined>();
   private readonly gate = new BatchGate();
+  /** Experiment scope -> the first minute of its current phase, as read at `phasesReadAt`. */
+  private phaseStarts = new Map<string, number>();
+  private phasesReadAt = -Infinity;
+  private phasesReading: Promise<void> | null = null;
 
   constructor(
     private readonly aggregation: AggregationRepository,
@@ -122,7 +131,7 @@ export class ApplyBatchUseCase {
       const events: PlannedEvent[] = parsed.map(({ message, event }) =>
         toPlanned(event, Number(message.offset)),
       );
-      const plan = planBatch(state, events);
+      const plan = planBatch(state, events, await this.phases());
       if (plan.rejected && plan.rejected.length > 0) {
         const refused = new Map(plan.rejected.map((r) => [r.offset, r.reason]));
         for (const { message } of parsed) {
@@ -177,6 +186,24 @@ export class ApplyBatchUseCase {
       held += state.pendingIds.size;
     }
     return { forgotten, held };
+  }
+
+  /** The experiments' current phase starts (read again when older than PHASE_STARTS_TTL_MS). */
+  private async phases(): Promise<PhaseStarts> {
+    if (Date.now() - this.phasesReadAt >= PHASE_STARTS_TTL_MS) {
+      this.phasesReading ??= this.experiments
+        .findAll('background')
+        .then((docs) => {
+          this.phaseStarts = new Map(docs.map((d) => [d._id, phaseStartMinute(d.phaseStartedAt)]));
+          this.phasesReadAt = Date.now();
+        })
+        .finally(() => {
+          this.phasesReading = null;
+        });
+      await this.phasesReading;
+    }
+    const starts = this.phaseStarts;
+    return (project, exp) => starts.get(experimentScope(project, exp));
   }
 
   private async stateFor(
@@ -238,6 +265,7 @@ export class ApplyBatchUseCase {
     }
     await this.experiments.applySnapshots(snapshots);
     if (snapshots.length > 0) {
+      this.phasesReadAt = -Infinity; // a phase may have started: the next batch reads them again
       this.observer.event('experiment', 'applied', snapshots.length);
       this.observer.changed();
     }

@@ -117,7 +117,7 @@ describe('ApplyBatchUseCase and its gate', () => {
     };
     const useCase = new ApplyBatchUseCase(
       aggregation,
-      {} as ExperimentsRepository,
+      { findAll: () => Promise.resolve([]) } as unknown as ExperimentsRepository,
       observer,
       pino({ level: 'silent' }),
     );

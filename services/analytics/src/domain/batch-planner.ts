@@ -24,6 +24,11 @@
  *   dead-letters it). Such poison costs no database round trip and no retry, and the rest of the
  *   batch is applied as usual. See aggregate-guard.ts.
  *
+ * - Phase roll-ups (phase-rollup.ts): a contribution at or after the established phase start of its
+ *   experiment and topic also goes to that roll-up, under the same guard. After the batch, where the
+ *   state is complete, the roll-ups of each phase start learned since are established from the
+ *   minute, hour and day buckets, and the plan's ledger documents record them.
+ *
  * The state is mutated as the batch is planned (later messages of the batch see earlier ones); the
  * caller discards the whole partition state if the write fails.
  */
@@ -55,6 +60,15 @@ import {
   type RequestGroup,
   type SeenGroup,
 } from './partition-state';
+import {
+  coverSince,
+  emptyPhaseBucket,
+  mergeInto,
+  phaseBucketId,
+  type PhaseLedgerDoc,
+  phaseLedgerId,
+  type PhaseStarts,
+} from './phase-rollup';
 import { experimentScope, idScope } from './project-scope';
 
 /** A consumed event with the project of its envelope (`projectOf`): every id it touches is scoped by it. */
@@ -80,6 +94,8 @@ export interface BatchPlan {
   notInExperiment: MessageId[];
   arms: ArmSeenDoc[];
   buckets: TouchedBucket[];
+  /** Phase roll-ups this batch established: written once its buckets are. */
+  ledgers: PhaseLedgerDoc[];
   outcomes: Array<{ type: 'exposure' | 'generation' | 'feedback'; outcome: Outcome }>;
   /** Messages refused before they changed anything (poison), by offset, with the reason (planBatch always sets it). */
   rejected?: Array<{ offset: number; reason: string }>;
@@ -105,11 +121,15 @@ class Planner {
     notInExperiment: [],
     arms: [],
     buckets: [],
+    ledgers: [],
     outcomes: [],
     rejected: [],
   };
 
-  constructor(private readonly state: PartitionState) {}
+  constructor(
+    private readonly state: PartitionState,
+    private readonly phases?: PhaseStarts,
+  ) {}
 
   private contribute(
     project: string,
@@ -125,12 +145,15 @@ class Planner {
     let spans = this.spans.get(spanKey);
     if (!spans) {
       spans = RESOLUTIONS.map((res) => this.touch(project, exp, scope, arm, minute, message, res));
+      const start = this.state.phaseStartOf(scope, message.kind);
+      if (start !== undefined && minute >= start)
+        spans.push(this.touchPhase(project, exp, scope, arm, start, message));
       this.spans.set(spanKey, spans);
     }
     let included = false;
-    // The minute, hour and day that hold `minute`: each bucket has its own guard, so a contribution
-    // is included exactly once per resolution, whichever of the three an earlier attempt stored.
-    for (let i = 0; i < RESOLUTIONS.length; i++) {
+    // The minute, hour and day that hold `minute` (and the phase roll-up): each bucket has its own
+    // guard, so a contribution is included exactly once per bucket, whichever an earlier attempt stored.
+    for (let i = 0; i < spans.length; i++) {
       const { bucket, previousLastOffset } = spans[i];
       if (message.offset <= previousLastOffset) continue; // already included by an earlier attempt
       addValues(bucket, delta);
@@ -163,13 +186,92 @@ class Planner {
       this.state.buckets.set(id, bucket);
       const armId = `${scope}|${arm}|${message.part}`;
       if (!this.state.arms.has(armId)) {
-        this.state.arms.add(armId);
+        this.state.addArm(armId, project, exp, arm);
         this.plan.arms.push({ _id: armId, part: message.part, project, exp, arm });
       }
     }
     const fresh = { bucket, previousLastOffset: bucket.lastOffset };
     this.touched.set(id, fresh);
     return fresh;
+  }
+
+  /**
+   * The established phase roll-up from `start` on, as this batch found it. Created empty when new:
+   * establishing it created every roll-up whose buckets held data from `start` on, so a key without
+   * one had none, and every contribution since went here.
+   */
+  private touchPhase(
+    project: string,
+    exp: string,
+    scope: string,
+    arm: string,
+    start: number,
+    message: Contributor,
+  ): TouchedBucket {
+    const id = phaseBucketId(scope, arm, start, message.kind, message.part);
+    const touched = this.touched.get(id);
+    if (touched) return touched;
+    let bucket = this.state.buckets.get(id);
+    if (!bucket) {
+      bucket = emptyPhaseBucket(project, exp, arm, start, message.kind, message.part);
+      this.state.buckets.set(id, bucket);
+    }
+    const fresh = { bucket, previousLastOffset: bucket.lastOffset };
+    this.touched.set(id, fresh);
+    return fresh;
+  }
+
+  /**
+   * Establishes, for topic `kind`, the roll-ups of every phase start learned since they were last
+   * established, once the batch that ends at `lastOffset` is applied and the state is complete (see
+   * phase-rollup.ts): per arm, the sum of the buckets that cover [start, ∞), as of `lastOffset`.
+   */
+  establishPhases(kind: SourceKind, lastOffset: number): void {
+    if (!this.phases || !this.state.completeAfter(kind, lastOffset)) return;
+    const due: Array<{ scope: string; project: string; exp: string; arms: Set<string>; start: number }> = [];
+    for (const [scope, e] of this.state.experiments) {
+      const start = this.phases(e.project, e.exp);
+      if (start !== undefined && this.state.phaseStartOf(scope, kind) !== start)
+        due.push({ scope, ...e, start });
+    }
+    if (due.length === 0) return;
+    const scopes = new Set(due.map((d) => d.scope));
+    const byKey = new Map<string, Bucket[]>();
+    for (const b of this.state.buckets.values()) {
+      if (b.kind !== kind) continue;
+      const scope = experimentScope(b.project, b.exp);
+      if (!scopes.has(scope)) continue;
+      const key = `${scope}|${b.arm}`;
+      const list = byKey.get(key);
+      if (list) list.push(b);
+      else byKey.set(key, [b]);
+    }
+    const part = this.state.part;
+    for (const { scope, project, exp, arms, start } of due) {
+      for (const arm of arms) {
+        const id = phaseBucketId(scope, arm, start, kind, part);
+        const existing = this.state.buckets.get(id);
+        // A roll-up holds every contribution up to its lastOffset: one an interrupted attempt stored
+        // at this offset is already what establishing it would give.
+        if (existing && existing.lastOffset >= lastOffset) continue;
+        const cover = coverSince(byKey.get(`${scope}|${arm}`) ?? [], start);
+        if (cover.length === 0 && !existing) continue;
+        const bucket = emptyPhaseBucket(project, exp, arm, start, kind, part);
+        for (const b of cover) mergeInto(bucket, b);
+        bucket.lastOffset = lastOffset;
+        this.state.buckets.set(id, bucket);
+        this.touched.set(id, { bucket, previousLastOffset: existing?.lastOffset ?? -1 });
+      }
+      this.state.establishPhase(scope, kind, start);
+      this.plan.ledgers.push({
+        _id: phaseLedgerId(scope, kind, part, start),
+        project,
+        exp,
+        kind,
+        part,
+        start,
+      });
+    }
   }
 
   /**
@@ -435,17 +537,23 @@ export function emptyPlan(): BatchPlan {
     notInExperiment: [],
     arms: [],
     buckets: [],
+    ledgers: [],
     outcomes: [],
   };
 }
 
-/** Plans one partition batch (events in offset order, all from the same topic and partition). */
-export function planBatch(state: PartitionState, events: PlannedEvent[]): BatchPlan {
-  const planner = new Planner(state);
+/**
+ * Plans one partition batch (events in offset order, all from the same topic and partition).
+ * `phases`: the experiments' current phase starts, for the phase roll-ups (none: no roll-up is
+ * established, the established ones are kept).
+ */
+export function planBatch(state: PartitionState, events: PlannedEvent[], phases?: PhaseStarts): BatchPlan {
+  const planner = new Planner(state, phases);
   for (const e of events) {
     if (e.kind === 'x') planner.exposure(e.offset, e.project, e.data);
     else if (e.kind === 'g') planner.generation(e.offset, e.project, e.data);
     else planner.feedback(e.offset, e.project, e.data);
   }
+  if (events.length > 0) planner.establishPhases(events[0].kind, events[events.length - 1].offset);
   return planner.finish();
 }

@@ -76,8 +76,9 @@ export interface Bucket extends BucketValues {
   /**
    * The span's resolution. Absent in minute buckets created by builds without roll-ups: no hour or
    * day bucket holds their contributions, so readers read minutes wherever such a bucket lies.
+   * `p`: a phase roll-up, everything from `minute` on (see phase-rollup.ts).
    */
-  res?: Resolution;
+  res?: Resolution | 'p';
   kind: SourceKind;
   part: number;
   lastOffset: number;

@@ -197,13 +197,19 @@ export class PartitionState {
   readonly revisions = new Map<string, AppliedRevision[]>();
   /** scoped requestId -> parked feedback, ascending by offset. */
   readonly pendingByRequest = new Map<string, PendingDoc[]>();
-  /** Ids of the ArmSeenDocs of this partition. */
+  /** Ids of the ArmSeenDocs of this partition (add through `addArm`). */
   readonly arms = new Set<string>();
+  /** By experiment scope: the experiment and its arms that have data in this partition (`addArm`). */
+  readonly experiments = new Map<string, { project: string; exp: string; arms: Set<string> }>();
   readonly pendingIds = new Set<string>();
   /** Next offset this instance expects per source topic; a gap means someone else processed it. */
   readonly expected = new Map<SourceKind, number>();
   /** Per source topic: lastOffset of the newest journal link (absent: none yet), the next link's base. */
   readonly journalHeads = new Map<SourceKind, number>();
+  /** Per source topic: the journal head when the state was loaded (absent: no link then). */
+  readonly loadedHeads = new Map<SourceKind, number>();
+  /** `${experiment scope}|${kind}` -> the phase start this partition's roll-ups are established for. */
+  private readonly phaseStarts = new Map<string, number>();
 
   /** `${experiment scope}|${arm}|${userId}` -> offset of the exposure that first exposed the user to the arm. */
   private readonly seen = new FingerprintMap();
@@ -223,6 +229,38 @@ export class PartitionState {
 
   scoreNamesOf(scope: string, arm: string): ReadonlySet<string> {
     return this.scoreNames.get(scope)?.get(arm) ?? new Set<string>();
+  }
+
+  /** Records an arms directory entry of this partition. */
+  addArm(id: string, project: string, exp: string, arm: string): void {
+    this.arms.add(id);
+    const scope = experimentScope(project, exp);
+    let experiment = this.experiments.get(scope);
+    if (!experiment) this.experiments.set(scope, (experiment = { project, exp, arms: new Set() }));
+    experiment.arms.add(arm);
+  }
+
+  /** The phase start the roll-ups of (experiment scope, topic) are established for (see phase-rollup.ts). */
+  phaseStartOf(scope: string, kind: SourceKind): number | undefined {
+    return this.phaseStarts.get(`${scope}|${kind}`);
+  }
+
+  /** Records an established phase start; the highest one of (experiment scope, topic) is current. */
+  establishPhase(scope: string, kind: SourceKind, start: number): void {
+    const key = `${scope}|${kind}`;
+    this.phaseStarts.set(key, Math.max(this.phaseStarts.get(key) ?? start, start));
+  }
+
+  /**
+   * Whether every bucket of topic `kind` holds every contribution up to `lastOffset` once the batch
+   * ending there is applied: no journal link was loaded, or this instance wrote, or is writing, a
+   * batch at or past the loaded head (the redelivery that completes a batch cut short between its
+   * link and its buckets).
+   */
+  completeAfter(kind: SourceKind, lastOffset: number): boolean {
+    const loaded = this.loadedHeads.get(kind);
+    if (loaded === undefined) return true;
+    return Math.max(lastOffset, (this.expected.get(kind) ?? 0) - 1) >= loaded;
   }
 
   /** Distinct (experiment, arm, user) triples seen. */

@@ -182,7 +182,7 @@ describe('roll-ups written by the planner', () => {
     }
     // Each hour and day bucket is the sum of its minutes.
     for (const b of stored.values()) {
-      if (b.res === 'm') continue;
+      if (b.res === 'm' || b.res === 'p') continue;
       const { values } = merge(
         minutesIn(b.minute, b.minute + SPAN_MINUTES[b.res ?? 'm']).filter(
           (m) => m.arm === b.arm && m.kind === b.kind,

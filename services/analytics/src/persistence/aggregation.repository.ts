@@ -15,8 +15,10 @@ import { isDuplicateKey } from '@llmops/platform';
 import type { Model, mongo } from 'mongoose';
 import { DEFAULT_PROJECT } from '@llmops/contracts';
 import type { BatchPlan } from '../domain/batch-planner';
-import { type Bucket, coverWindow, type SpanRange } from '../domain/bucket';
+import { type Bucket, coverWindow, type SourceKind, type SpanRange } from '../domain/bucket';
 import { nextTurn } from '../domain/next-turn';
+import { PHASE_RES, type PhaseLedgerDoc } from '../domain/phase-rollup';
+import { experimentScope } from '../domain/project-scope';
 import {
   type ArmSeenDoc,
   type JournalDoc,
@@ -32,6 +34,8 @@ import {
   BUCKET,
   JOURNAL,
   PENDING,
+  PHASE_BUCKET,
+  PHASE_LEDGER,
   REQUEST,
   REVISION,
   SEEN,
@@ -44,6 +48,7 @@ import {
   type BucketStore,
   fromStored,
   latestVersions,
+  PHASE_BUCKET_STORE,
   settleAll,
   WriteConflictError,
 } from './bucket-store';
@@ -51,6 +56,9 @@ import { collectionFor, type ReadPath } from './read-path';
 
 /** Buckets read or decoded between two turns of the event loop. */
 const SLICE = 250;
+
+/** Every source topic: a phase's roll-ups are read only where all three are established. */
+const KINDS: readonly SourceKind[] = ['x', 'g', 'f'];
 
 @Injectable()
 export class AggregationRepository {
@@ -63,31 +71,39 @@ export class AggregationRepository {
     @InjectModel(REVISION) private readonly revisions: Model<RevisionDoc>,
     @InjectModel(PENDING) private readonly pending: Model<PendingDoc>,
     @InjectModel(ARM_SEEN) private readonly arms: Model<ArmSeenDoc>,
+    @InjectModel(PHASE_BUCKET) private readonly phaseBuckets: Model<StoredBucket>,
+    @InjectModel(PHASE_LEDGER) private readonly ledgers: Model<PhaseLedgerDoc>,
     @Inject(BUCKET_STORE) private readonly store: BucketStore,
+    @Inject(PHASE_BUCKET_STORE) private readonly phaseStore: BucketStore,
   ) {}
 
   /**
-   * Loads everything partition number `part` owns (seven reads in parallel; only on (re)assignment,
-   * gap or conflict): buckets, journal, parked feedback, arms directory and the collections older
-   * builds wrote. Deletes parked documents a journal link resolved that a crash left behind.
+   * Loads everything partition number `part` owns (nine reads in parallel; only on (re)assignment,
+   * gap or conflict): buckets, phase roll-ups and their ledger, journal, parked feedback, arms
+   * directory and the collections older builds wrote. Deletes parked documents a journal link
+   * resolved that a crash left behind.
    */
   async loadPartition(part: number): Promise<PartitionState> {
     const state = new PartitionState(part);
-    const [buckets, journal, pending, arms, seen, requests, revisions] = await Promise.all([
-      collectionFor(this.buckets, 'background').find({ part }).toArray(),
-      collectionFor(this.journal, 'background').find({ part }).toArray(),
-      collectionFor(this.pending, 'background').find({ part }).toArray(),
-      collectionFor(this.arms, 'background')
-        .find({ part }, { projection: { _id: 1 } })
-        .toArray(),
-      collectionFor(this.seen, 'background').find({ part }).toArray(),
-      collectionFor(this.requests, 'background')
-        .find({ part }, { projection: { exp: 1, arm: 1 } })
-        .toArray(),
-      collectionFor(this.revisions, 'background').find({ part }).toArray(),
-    ]);
+    const [buckets, phaseBuckets, ledgers, journal, pending, arms, seen, requests, revisions] =
+      await Promise.all([
+        collectionFor(this.buckets, 'background').find({ part }).toArray(),
+        collectionFor(this.phaseBuckets, 'background').find({ part }).toArray(),
+        collectionFor(this.ledgers, 'background').find({ part }).toArray(),
+        collectionFor(this.journal, 'background').find({ part }).toArray(),
+        collectionFor(this.pending, 'background').find({ part }).toArray(),
+        collectionFor(this.arms, 'background').find({ part }).toArray(),
+        collectionFor(this.seen, 'background').find({ part }).toArray(),
+        collectionFor(this.requests, 'background')
+          .find({ part }, { projection: { exp: 1, arm: 1 } })
+          .toArray(),
+        collectionFor(this.revisions, 'background').find({ part }).toArray(),
+      ]);
     for (const b of latestVersions(buckets)) state.buckets.set(bucketOf(b), fromStored(b));
     await this.store.loaded(buckets);
+    for (const b of latestVersions(phaseBuckets)) state.buckets.set(bucketOf(b), fromStored(b));
+    await this.phaseStore.loaded(phaseBuckets);
+    for (const l of ledgers) state.establishPhase(experimentScope(l.project, l.exp), l.kind, l.start);
     for (const s of seen) state.addLegacySeen(s);
     for (const r of requests) state.addRequest(r._id, r.exp ?? null, r.arm ?? null);
     for (const r of revisions) state.addRevision({ ...r, project: r.project ?? DEFAULT_PROJECT });
@@ -104,11 +120,44 @@ export class AggregationRepository {
       for (const id of link.resolved) resolved.add(id);
       state.journalHeads.set(link.kind, Math.max(state.journalHeads.get(link.kind) ?? -1, link.lastOffset));
     }
+    for (const [kind, head] of state.journalHeads) state.loadedHeads.set(kind, head);
     const leftover = state.dropPending(resolved);
     if (leftover.length > 0)
       await collectionFor(this.pending, 'background').deleteMany({ _id: { $in: leftover } });
-    for (const a of arms) state.arms.add(a._id);
+    for (const a of arms) state.addArm(a._id, a.project ?? DEFAULT_PROJECT, a.exp, a.arm);
     return state;
+  }
+
+  /**
+   * The phase roll-ups of `experiment` of `project` from `start` on (see phase-rollup.ts), or null
+   * when some (topic, partition) holding data of the experiment has not established them for that
+   * start: then only the window read is exact. The ledgers are read before the roll-ups, which are
+   * stored before their ledger, so a ledger read vouches for roll-ups the next read finds.
+   */
+  async phaseRollups(
+    project: string,
+    experiment: string,
+    start: number,
+    path: ReadPath,
+  ): Promise<Bucket[] | null> {
+    const scope = { project, exp: experiment };
+    const [arms, ledgers] = await Promise.all([
+      collectionFor(this.arms, path)
+        .find(scope, { projection: { part: 1 } })
+        .toArray(),
+      collectionFor(this.ledgers, path).find(scope).toArray(),
+    ]);
+    const established = new Map<string, number>();
+    for (const l of ledgers) {
+      const key = `${l.kind}|${l.part}`;
+      established.set(key, Math.max(established.get(key) ?? l.start, l.start));
+    }
+    for (const part of new Set(arms.map((a) => a.part)))
+      for (const kind of KINDS) if (established.get(`${kind}|${part}`) !== start) return null;
+    const docs = await collectionFor(this.phaseBuckets, path)
+      .find({ ...scope, res: PHASE_RES, minute: start })
+      .toArray();
+    return latestVersions(docs).map(fromStored);
   }
 
   /**
@@ -197,8 +246,9 @@ export class AggregationRepository {
 
   /**
    * Writes a plan in two round trips: its journal link (null: none) with the arms directory
-   * documents, then the bucket versions with the parked feedback, their reasons and the deletes of
-   * the parked documents the batch resolved. After a crash between the link and the buckets, the
+   * documents, then the bucket versions and phase roll-ups with the parked feedback, their reasons
+   * and the deletes of the parked documents the batch resolved; a third, rare one stores the phase
+   * ledgers the batch established, once their roll-ups are stored. After a crash between the link and the buckets, the
    * reloaded state names this batch's messages as creators, and the redelivered batch recomputes
    * their contributions (the buckets' guard skips those stored). A link that another writer
    * already extended is a WriteConflictError. Returns the number of MongoDB commands sent.
@@ -248,14 +298,29 @@ export class AggregationRepository {
     ]);
     // Parked documents only once the link is stored: a writer that lost the link race planned them
     // against stale state. After a crash before they are stored, the redelivered feedback parks again.
+    const rollups = plan.buckets.filter((t) => t.bucket.res === PHASE_RES);
+    const buckets =
+      rollups.length > 0 ? plan.buckets.filter((t) => t.bucket.res !== PHASE_RES) : plan.buckets;
     await settleAll([
       ...insertAll(this.pending, parked),
       ...marks(),
       ...deletes(),
-      this.store.write(plan.buckets).then((n) => {
+      this.store.write(buckets).then((n) => {
+        commands += n;
+      }),
+      this.phaseStore.write(rollups).then((n) => {
         commands += n;
       }),
     ]);
+    if (plan.ledgers.length > 0) {
+      commands++;
+      // A ledger stored by an earlier attempt of this batch is the same document.
+      await collectionFor(this.ledgers, 'background')
+        .insertMany(plan.ledgers, { ordered: false })
+        .catch((err: unknown) => {
+          if (!isDuplicateKey(err)) throw err;
+        });
+    }
     return commands;
   }
 }

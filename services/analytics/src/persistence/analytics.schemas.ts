@@ -9,6 +9,7 @@ import type { DecisionVerdict, ExperimentDecisionData, ExperimentDecisionPolicy 
 import type { DecisionState } from '@llmops/stats';
 import { type mongo, Schema } from 'mongoose';
 import type { Bucket, BucketValues } from '../domain/bucket';
+import type { PhaseLedgerDoc } from '../domain/phase-rollup';
 import type {
   ArmSeenDoc,
   JournalDoc,
@@ -72,23 +73,41 @@ const owned = { _id: String, part: Number, project: String };
 const placed = { exp: String, arm: String, minute: Number };
 const feedback = { feedbackId: String, revision: Number };
 
-export const BucketSchema = new Schema<StoredBucket>(
-  {
-    ...owned,
-    ...placed,
-    res: String,
-    bucketId: String,
-    previousLastOffset: Number,
-    kind: String,
-    lastOffset: Number,
-  },
-  options('buckets'),
-);
+const bucketFields = {
+  ...owned,
+  ...placed,
+  res: String,
+  bucketId: String,
+  previousLastOffset: Number,
+  kind: String,
+  lastOffset: Number,
+};
+
+export const BucketSchema = new Schema<StoredBucket>(bucketFields, options('buckets'));
 // Results, decisions, uncounted arms: the days, hours and minutes that cover a window of one experiment
 // of a project, find({ project, exp, $or: [{ res, minute: { $gte, $lt } }, ...] }) (see coverWindow).
 BucketSchema.index({ project: 1, exp: 1, res: 1, minute: 1 });
 // Partition load after (re)assignment: find({ part }); the same for every state collection below.
 BucketSchema.index({ part: 1 });
+
+/**
+ * Phase roll-ups (see phase-rollup.ts), stored like buckets, in a collection of their own: a
+ * `window=all` read finds them without scanning the buckets (FerretDB scans a whole collection for
+ * every find).
+ */
+export const PhaseBucketSchema = new Schema<StoredBucket>(bucketFields, options('phase_buckets'));
+// Results of window=all: the roll-ups of one experiment's phase, find({ project, exp, minute }).
+PhaseBucketSchema.index({ project: 1, exp: 1, minute: 1 });
+PhaseBucketSchema.index({ part: 1 });
+
+/** Which phase start the roll-ups of (experiment, topic, partition) are established for. Insert-only. */
+export const PhaseLedgerSchema = new Schema<PhaseLedgerDoc>(
+  { _id: String, part: Number, project: String, exp: String, kind: String, start: Number },
+  options('phase_ledgers'),
+);
+// Results of window=all: find({ project, exp }).
+PhaseLedgerSchema.index({ project: 1, exp: 1 });
+PhaseLedgerSchema.index({ part: 1 });
 
 /** The partition journal: one link per batch and topic (see partition-state.ts). Its `_id` chain is the compare-and-set. */
 export const JournalSchema = new Schema<StoredJournal>(
@@ -212,6 +231,8 @@ export const DecisionSchema = new Schema<DecisionDoc>(
 DecisionSchema.index({ decision: 1, revision: -1 });
 
 export const BUCKET = 'Bucket';
+export const PHASE_BUCKET = 'PhaseBucket';
+export const PHASE_LEDGER = 'PhaseLedger';
 export const JOURNAL = 'PartitionJournal';
 export const SEEN = 'ExposureSeen';
 export const REQUEST = 'Request';
@@ -223,6 +244,8 @@ export const DECISION = 'Decision';
 
 export const ANALYTICS_MODELS: ModelDefinition[] = [
   { name: BUCKET, schema: BucketSchema },
+  { name: PHASE_BUCKET, schema: PhaseBucketSchema },
+  { name: PHASE_LEDGER, schema: PhaseLedgerSchema },
   { name: JOURNAL, schema: JournalSchema },
   { name: SEEN, schema: SeenSchema },
   { name: REQUEST, schema: RequestSchema },

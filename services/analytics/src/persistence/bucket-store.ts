@@ -27,6 +27,8 @@ export interface BucketStore {
 }
 
 export const BUCKET_STORE = Symbol('BUCKET_STORE');
+/** The store of the phase roll-ups (`phase_buckets`), of the same kind as BUCKET_STORE. */
+export const PHASE_BUCKET_STORE = Symbol('PHASE_BUCKET_STORE');
 
 /**
  * Another writer (a previous owner of the partition, or a redelivery) got there first. Transient:

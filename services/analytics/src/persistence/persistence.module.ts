@@ -5,8 +5,8 @@ import type { Connection, Model } from 'mongoose';
 import type { Logger } from 'pino';
 import type { AnalyticsConfig } from '../config/analytics.config';
 import { AggregationRepository } from './aggregation.repository';
-import { ANALYTICS_MODELS, BUCKET, type StoredBucket } from './analytics.schemas';
-import { BUCKET_STORE, type BucketStore } from './bucket-store';
+import { ANALYTICS_MODELS, BUCKET, PHASE_BUCKET, type StoredBucket } from './analytics.schemas';
+import { BUCKET_STORE, type BucketStore, PHASE_BUCKET_STORE } from './bucket-store';
 import { DecisionsRepository } from './decisions.repository';
 import { ExperimentsRepository } from './experiments.repository';
 import { ParkedFeedbackRepository } from './parked-feedback.repository';
@@ -45,6 +45,11 @@ async function bucketStore(buckets: Model<StoredBucket>, config: AnalyticsConfig
   providers: [
     ...repositories,
     { provide: BUCKET_STORE, inject: [getModelToken(BUCKET), SERVICE_CONFIG], useFactory: bucketStore },
+    {
+      provide: PHASE_BUCKET_STORE,
+      inject: [getModelToken(PHASE_BUCKET), SERVICE_CONFIG],
+      useFactory: bucketStore,
+    },
   ],
   exports: repositories,
 })

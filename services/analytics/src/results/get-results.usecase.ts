@@ -69,13 +69,14 @@ export class GetResultsUseCase {
     // `all` without an explicit end has no upper bound (late clocks must not hide data).
     const open = (query.window ?? 'all') === 'all' && !query.from && !query.to;
     const toMinute = open ? Number.MAX_SAFE_INTEGER : Math.ceil(window.to.getTime() / 60_000);
-    const buckets = await this.aggregation.bucketsInWindow(
-      experiment.project,
-      experiment.key,
-      fromMinute,
-      toMinute,
-      path,
-    );
+    // The whole phase: its roll-ups where every partition has established them (phase-rollup.ts),
+    // one bucket per arm, topic and partition; otherwise the days, hours and minutes of the window.
+    const rollups = open
+      ? await this.aggregation.phaseRollups(experiment.project, experiment.key, fromMinute, path)
+      : null;
+    const buckets =
+      rollups ??
+      (await this.aggregation.bucketsInWindow(experiment.project, experiment.key, fromMinute, toMinute, path));
     const decision = experiment.decision
       ? await this.decisions.find(experiment.project, experiment.key, experiment.phase, path)
       : null;

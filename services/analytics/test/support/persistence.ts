@@ -13,6 +13,7 @@ import type {
   RevisionDoc,
   SeenDoc,
 } from '../../src/domain/partition-state';
+import type { PhaseLedgerDoc } from '../../src/domain/phase-rollup';
 import { AggregationRepository } from '../../src/persistence/aggregation.repository';
 import {
   ANALYTICS_MODELS,
@@ -24,6 +25,8 @@ import {
   type ExperimentDoc,
   JOURNAL,
   PENDING,
+  PHASE_BUCKET,
+  PHASE_LEDGER,
   REQUEST,
   REVISION,
   SEEN,
@@ -57,13 +60,16 @@ export async function openPersistence(
   for (const { name } of ANALYTICS_MODELS) await ensureIndexes(connection.model(name));
   const model = <T>(name: string): Model<T> => connection.model<T>(name);
   const buckets = model<StoredBucket>(BUCKET);
+  const phaseBuckets = model<StoredBucket>(PHASE_BUCKET);
   // The store the service would pick (ANALYTICS_BUCKET_STORE=auto).
   const serverStore = (await mongoServerKind(connection)) === 'mongodb' ? 'plain' : 'versioned';
   return {
     connection,
     buckets,
-    aggregation: (intervalMs = gcIntervalMs, store: 'plain' | 'versioned' = serverStore) =>
-      new AggregationRepository(
+    aggregation: (intervalMs = gcIntervalMs, store: 'plain' | 'versioned' = serverStore) => {
+      const storeOf = (m: Model<StoredBucket>) =>
+        store === 'plain' ? new PlainBucketStore(m) : new VersionedBucketStore(m, intervalMs);
+      return new AggregationRepository(
         buckets,
         model<StoredJournal>(JOURNAL),
         model<SeenDoc>(SEEN),
@@ -71,8 +77,12 @@ export async function openPersistence(
         model<RevisionDoc>(REVISION),
         model<PendingDoc>(PENDING),
         model<ArmSeenDoc>(ARM_SEEN),
-        store === 'plain' ? new PlainBucketStore(buckets) : new VersionedBucketStore(buckets, intervalMs),
-      ),
+        phaseBuckets,
+        model<PhaseLedgerDoc>(PHASE_LEDGER),
+        storeOf(buckets),
+        storeOf(phaseBuckets),
+      );
+    },
     experiments: new ExperimentsRepository(model<ExperimentDoc>(EXPERIMENT)),
     decisions: new DecisionsRepository(model<DecisionDoc>(DECISION)),
     promptSettings: new PromptSettingsRepository(
