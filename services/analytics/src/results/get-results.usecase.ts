@@ -76,7 +76,13 @@ export class GetResultsUseCase {
       : null;
     const buckets =
       rollups ??
-      (await this.aggregation.bucketsInWindow(experiment.project, experiment.key, fromMinute, toMinute, path));
+      (await this.aggregation.bucketsInWindow(
+        experiment.project,
+        experiment.key,
+        fromMinute,
+        toMinute,
+        path,
+      ));
     const decision = experiment.decision
       ? await this.decisions.find(experiment.project, experiment.key, experiment.phase, path)
       : null;
