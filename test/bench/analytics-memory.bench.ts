@@ -1,10 +1,15 @@
 /**
  * Analytics state memory: feeds BENCH_USERS (2,000,000) distinct users, the exposures of one
- * experiment, through the service's ApplyBatchUseCase in this process against the real MongoDB, and
- * reports this process's peak RSS (goal < 512 MB); then a fresh process builds a new use case on the
- * same database, reloads every partition (one duplicate exposure per partition, as a restarted
- * consumer's first batch would) and reports its RSS (goal < 512 MB) and that each probe was
- * recognised as a duplicate (the reloaded state is exact).
+ * experiment, through the service's ApplyBatchUseCase against the real MongoDB, in a process of its
+ * own, and reports that process's peak RSS (goal < 512 MB); then a fresh process builds a new use
+ * case on the same database, reloads every partition (one duplicate exposure per partition, as a
+ * restarted consumer's first batch would) and reports its RSS (goal < 512 MB) and that each probe
+ * was recognised as a duplicate (the reloaded state is exact).
+ *
+ * Both processes run the sources compiled as the build compiles the services (support/built.ts),
+ * under plain `node --enable-source-maps`, as the service's image runs it. The same feeding under
+ * `node -r @swc-node/register` (the development path, `npm start`) is measured in the same run for
+ * comparison, without a goal: it also holds the TypeScript compiler and its source maps.
  *
  * No Kafka: the messages are built in memory as the platform consumer hands them over (values as
  * Buffers, consecutive offsets per partition), because the broker adds nothing to the state the
@@ -28,6 +33,7 @@ import {
   exposureEvent,
   type Produced,
 } from '../../services/analytics/test/support/scenario';
+import { compiled } from './support/built';
 import { MONGO, ROOT, runBench, setting } from './support/harness';
 import { reportResult } from './support/result';
 
@@ -45,6 +51,14 @@ interface Probe {
   offset: number;
   userId: string;
   arm: string;
+}
+
+interface FeedReport {
+  rssBefore: number;
+  peakRss: number;
+  seconds: number;
+  applied: number;
+  probes: Probe[];
 }
 
 interface ReloadReport {
@@ -142,19 +156,80 @@ async function reload(db: string, probes: Probe[]): Promise<void> {
   await persistence.connection.close();
 }
 
-function reloadInFreshProcess(db: string, probes: Probe[]): Promise<ReloadReport> {
-  const child = fork(__filename, [], {
+/** Runs this benchmark's `role` in a fresh process (`execArgv` and `file`: how it is run); resolves to its report. */
+function inChild<T>(file: string, execArgv: string[], env: Record<string, string>): Promise<T> {
+  const child = fork(file, [], {
     cwd: ROOT,
-    execArgv: ['-r', '@swc-node/register'],
-    env: { ...process.env, BENCH_RELOAD_DB: db, BENCH_RELOAD_PROBES: JSON.stringify(probes) },
+    execArgv,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
-    child.once('message', (m) => resolve(m as ReloadReport));
+    child.once('message', (m) => resolve(m as T));
     child.once('exit', (code) =>
-      reject(new Error(`the reloading process exited (${code}) without a report`)),
+      reject(new Error(`the benchmark's process exited (${code}) without a report`)),
     );
   });
+}
+
+/** The feeding process: every user once, in consumer-sized batches; reports to the parent. */
+async function feed(db: string): Promise<void> {
+  const persistence = await openPersistence(MONGO, db);
+  const outcomes = new Map<string, number>();
+  const useCase = useCaseOn(persistence, outcomes);
+  const experiment = experimentEvent(
+    EXPERIMENT,
+    ARMS.map((name) => ({ name, weight: 1 })),
+  );
+  await useCase.execute({ role: 'experiments', partition: 0, messages: [message(experiment, 0, 0)] });
+  const exposure = exposureTemplate();
+  const sample = exposure(ARMS[0], randomUUID(), new Date()).value.length;
+  const batchSize = Math.floor(FETCH_BYTES / sample);
+  const next = Array.from({ length: PARTITIONS }, () => 0);
+  const probes: Probe[] = [];
+  const rssBefore = process.memoryUsage().rss;
+  const spanMs = SPAN_HOURS * 3_600_000;
+  const start = Date.now() - spanMs;
+  const started = performance.now();
+  let fed = 0;
+  let reported = 0;
+  console.log(
+    `feeding ${USERS} distinct users of ${EXPERIMENT} in batches of ${batchSize} (${sample} B exposures, 4 MiB) over ${PARTITIONS} partitions; RSS before ${mb(rssBefore)}`,
+  );
+  for (let batch = 0; fed < USERS; batch++) {
+    const partition = batch % PARTITIONS;
+    const n = Math.min(batchSize, USERS - fed);
+    const messages: ConsumedMessage[] = [];
+    for (let i = 0; i < n; i++) {
+      const user = fed + i;
+      const userId = randomUUID();
+      const arm = ARMS[user % ARMS.length];
+      const at = new Date(start + Math.floor((user / USERS) * spanMs));
+      messages.push(message(exposure(arm, userId, at), partition, next[partition]++));
+      if (probes.length < PARTITIONS && i === 0 && batch === partition) {
+        probes.push({ partition, offset: 0, userId, arm });
+      }
+    }
+    await useCase.execute({ role: 'exposures', partition, messages });
+    fed += n;
+    if (fed >= reported + USERS / 4 || fed === USERS) {
+      reported = fed;
+      const elapsed = (performance.now() - started) / 1000;
+      console.log(
+        `  ${fed} users in ${elapsed.toFixed(0)} s (${(fed / elapsed).toFixed(0)}/s): RSS ${mb(process.memoryUsage().rss)}, heap used ${mb(process.memoryUsage().heapUsed)}, peak RSS ${mb(peakRss())}`,
+      );
+    }
+  }
+  for (const p of probes) p.offset = next[p.partition];
+  const report: FeedReport = {
+    rssBefore,
+    peakRss: peakRss(),
+    seconds: (performance.now() - started) / 1000,
+    applied: outcomes.get('exposure:applied') ?? 0,
+    probes,
+  };
+  process.send?.(report);
+  await persistence.connection.close();
 }
 
 async function main(): Promise<void> {
@@ -164,68 +239,38 @@ async function main(): Promise<void> {
       JSON.parse(process.env.BENCH_RELOAD_PROBES ?? '[]') as Probe[],
     );
   }
+  if (process.env.BENCH_FEED_DB) return feed(process.env.BENCH_FEED_DB);
+  const built = compiled([
+    'test/bench/analytics-memory.bench.ts',
+    'test/bench/support',
+    'services/analytics/src',
+    'services/analytics/test/support',
+    'libs',
+    'deploy/local/src',
+  ]);
+  const asBuilt: [string, string[]] = [built, ['--enable-source-maps']];
+  const development: [string, string[]] = [__filename, ['-r', '@swc-node/register']];
   const db = `bench_mem_${randomBytes(3).toString('hex')}`;
-  const persistence = await openPersistence(MONGO, db);
-  const outcomes = new Map<string, number>();
-  const useCase = useCaseOn(persistence, outcomes);
+  const dev = `${db}_dev`;
   try {
-    const experiment = experimentEvent(
-      EXPERIMENT,
-      ARMS.map((name) => ({ name, weight: 1 })),
-    );
-    await useCase.execute({ role: 'experiments', partition: 0, messages: [message(experiment, 0, 0)] });
-    const exposure = exposureTemplate();
-    const sample = exposure(ARMS[0], randomUUID(), new Date()).value.length;
-    const batchSize = Math.floor(FETCH_BYTES / sample);
-    const next = Array.from({ length: PARTITIONS }, () => 0);
-    const probes: Probe[] = [];
-    const rssBefore = process.memoryUsage().rss;
-    const spanMs = SPAN_HOURS * 3_600_000;
-    const start = Date.now() - spanMs;
-    const started = performance.now();
-    let fed = 0;
-    let reported = 0;
+    console.log('built JavaScript (node --enable-source-maps):');
+    const fed = await inChild<FeedReport>(...asBuilt, { BENCH_FEED_DB: db });
+    if (fed.applied !== USERS) throw new Error(`${fed.applied} exposures applied, want ${USERS}`);
+    const reloaded = await inChild<ReloadReport>(...asBuilt, {
+      BENCH_RELOAD_DB: db,
+      BENCH_RELOAD_PROBES: JSON.stringify(fed.probes),
+    });
     console.log(
-      `feeding ${USERS} distinct users of ${EXPERIMENT} in batches of ${batchSize} (${sample} B exposures, 4 MiB) over ${PARTITIONS} partitions; RSS before ${mb(rssBefore)}`,
+      `a fresh process reloaded ${PARTITIONS} partitions in ${reloaded.seconds.toFixed(1)} s: RSS ${mb(reloaded.rssBefore)} before, ${mb(reloaded.rssAfter)} after, peak ${mb(reloaded.peakRss)}; ${reloaded.duplicates} of ${fed.probes.length} probes recognised as duplicates`,
     );
-    for (let batch = 0; fed < USERS; batch++) {
-      const partition = batch % PARTITIONS;
-      const n = Math.min(batchSize, USERS - fed);
-      const messages: ConsumedMessage[] = [];
-      for (let i = 0; i < n; i++) {
-        const user = fed + i;
-        const userId = randomUUID();
-        const arm = ARMS[user % ARMS.length];
-        const at = new Date(start + Math.floor((user / USERS) * spanMs));
-        messages.push(message(exposure(arm, userId, at), partition, next[partition]++));
-        if (probes.length < PARTITIONS && i === 0 && batch === partition) {
-          probes.push({ partition, offset: 0, userId, arm });
-        }
-      }
-      await useCase.execute({ role: 'exposures', partition, messages });
-      fed += n;
-      if (fed >= reported + USERS / 4 || fed === USERS) {
-        reported = fed;
-        const elapsed = (performance.now() - started) / 1000;
-        console.log(
-          `  ${fed} users in ${elapsed.toFixed(0)} s (${(fed / elapsed).toFixed(0)}/s): RSS ${mb(process.memoryUsage().rss)}, heap used ${mb(process.memoryUsage().heapUsed)}, peak RSS ${mb(peakRss())}`,
-        );
-      }
+    if (reloaded.duplicates !== fed.probes.length) {
+      throw new Error(`the reloaded state missed ${fed.probes.length - reloaded.duplicates} known users`);
     }
-    const feedPeak = peakRss();
-    const applied = outcomes.get('exposure:applied') ?? 0;
-    if (applied !== USERS) throw new Error(`${applied} exposures applied, want ${USERS}`);
-    for (const p of probes) p.offset = next[p.partition];
-    const reloaded = await reloadInFreshProcess(db, probes);
-    console.log(
-      `a fresh process reloaded ${PARTITIONS} partitions in ${reloaded.seconds.toFixed(1)} s: RSS ${mb(reloaded.rssBefore)} before, ${mb(reloaded.rssAfter)} after, peak ${mb(reloaded.peakRss)}; ${reloaded.duplicates} of ${probes.length} probes recognised as duplicates`,
-    );
-    if (reloaded.duplicates !== probes.length) {
-      throw new Error(`the reloaded state missed ${probes.length - reloaded.duplicates} known users`);
-    }
+    console.log('the development path (node -r @swc-node/register), for comparison:');
+    const devFed = await inChild<FeedReport>(...development, { BENCH_FEED_DB: dev });
     reportResult({
       measure: `peak RSS feeding ${USERS} distinct users`,
-      value: feedPeak / MB,
+      value: fed.peakRss / MB,
       unit: 'MB',
       goal: { op: '<', value: 512 },
     });
@@ -235,9 +280,17 @@ async function main(): Promise<void> {
       unit: 'MB',
       goal: { op: '<', value: 512 },
     });
+    reportResult({
+      measure: `peak RSS feeding ${USERS} distinct users, under @swc-node/register`,
+      value: devFed.peakRss / MB,
+      unit: 'MB',
+    });
   } finally {
-    await persistence.connection.dropDatabase();
-    await persistence.connection.close();
+    for (const name of [db, dev]) {
+      const persistence = await openPersistence(MONGO, name);
+      await persistence.connection.dropDatabase();
+      await persistence.connection.close();
+    }
   }
 }
 
