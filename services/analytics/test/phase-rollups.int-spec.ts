@@ -9,13 +9,15 @@
  */
 import { mulberry32 } from '@llmops/stats';
 import { testInfra } from '@llmops/testing';
-import { type PlannedEvent, planBatch } from '../src/domain/batch-planner';
-import { minuteOf, type SourceKind } from '../src/domain/bucket';
+import { type PlannedEvent, planBatch, type TouchedBucket } from '../src/domain/batch-planner';
+import { type Bucket, emptyBucket, minuteOf, type SourceKind } from '../src/domain/bucket';
 import { journalOf, type PartitionState } from '../src/domain/partition-state';
 import { PHASE_RES, phaseStartMinute } from '../src/domain/phase-rollup';
+import { experimentScope } from '../src/domain/project-scope';
 import type { AggregationRepository } from '../src/persistence/aggregation.repository';
 import type { ExperimentDoc } from '../src/persistence/analytics.schemas';
 import { WriteConflictError } from '../src/persistence/bucket-store';
+import { VersionedBucketStore } from '../src/persistence/versioned-bucket.store';
 import { computeResults } from '../src/results/compute-results';
 import { GetResultsUseCase } from '../src/results/get-results.usecase';
 import { experimentDoc, exposureData, feedbackData, generationData } from './support/planner';
@@ -33,10 +35,13 @@ const states = new Map<number, PartitionState>();
 /** Per topic and partition: the next offset. */
 const offsets = new Map<string, number>();
 let phaseStartedAt: string | null = null;
+/** The phase starts the consumer knows, by experiment scope (experiment `e`: `phaseStartedAt`). */
+const otherStarts = new Map<string, string | null>();
 
 beforeAll(async () => {
   persistence = await openTestPersistence(testInfra());
-  repo = persistence.aggregation();
+  // The versioned store on any server: the cut-short batch is made by taking a version id.
+  repo = persistence.aggregation(undefined, 'versioned');
   await persistence.db
     .collection('experiments')
     .insertOne(experimentDoc({ arms: arms(), control: 'a' }) as never);
@@ -51,7 +56,10 @@ function arms() {
   ];
 }
 
-const phases = () => () => phaseStartMinute(phaseStartedAt);
+const phases = () => (project: string, exp: string) => {
+  const scope = experimentScope(project, exp);
+  return phaseStartMinute(scope === 'e' ? phaseStartedAt : otherStarts.get(scope));
+};
 
 async function stateOf(part: number): Promise<PartitionState> {
   let state = states.get(part);
@@ -60,7 +68,14 @@ async function stateOf(part: number): Promise<PartitionState> {
 }
 
 /** `n` events of topic `kind` on partition `part`, at random minutes of the three days. */
-function eventsOf(kind: SourceKind, part: number, n: number, random: () => number): PlannedEvent[] {
+function eventsOf(
+  kind: SourceKind,
+  part: number,
+  n: number,
+  random: () => number,
+  project = 'default',
+  exp = 'e',
+): PlannedEvent[] {
   const key = `${kind}${part}`;
   const first = offsets.get(key) ?? 0;
   offsets.set(key, first + n);
@@ -68,17 +83,17 @@ function eventsOf(kind: SourceKind, part: number, n: number, random: () => numbe
   for (let offset = first; offset < first + n; offset++) {
     const at = new Date((START + Math.floor(random() * MINUTES)) * 60_000 + 1_000).toISOString();
     const arm = random() < 0.5 ? 'a' : 'b';
-    const id = `${key}-${offset}`;
+    const id = `${project}-${key}-${offset}`;
     out.push(
       kind === 'x'
-        ? { kind, offset, project: 'default', data: { ...exposureData(`u${id}`, arm), assignedAt: at } }
+        ? { kind, offset, project, data: { ...exposureData(`u${id}`, arm), experiment: exp, assignedAt: at } }
         : kind === 'g'
           ? {
               kind,
               offset,
-              project: 'default',
+              project,
               data: generationData(`r${id}`, {
-                experiment: 'e',
+                experiment: exp,
                 arm,
                 timestamp: at,
                 latencyMs: 1 + Math.floor(random() * 2000),
@@ -87,9 +102,10 @@ function eventsOf(kind: SourceKind, part: number, n: number, random: () => numbe
           : {
               kind,
               offset,
-              project: 'default',
+              project,
               data: feedbackData(`f${id}`, {
                 requestId: `r${id}`,
+                experiment: exp,
                 arm,
                 timestamp: at,
                 rating: 1 + (offset % 5),
@@ -119,19 +135,19 @@ async function round(seed: number, n: number): Promise<void> {
     for (const kind of KINDS) await consume(part, eventsOf(kind, part, n, random));
 }
 
-async function experiment(): Promise<ExperimentDoc> {
-  const doc = await persistence.experiments.findByKey('default', 'e', 'background');
-  if (!doc) throw new Error('experiment e not found');
+async function experiment(project = 'default', key = 'e'): Promise<ExperimentDoc> {
+  const doc = await persistence.experiments.findByKey(project, key, 'background');
+  if (!doc) throw new Error(`experiment ${key} not found`);
   return doc;
 }
 
 /** The results of window=all from the roll-ups and from the window's buckets, side by side. */
-async function bothReads() {
-  const exp = await experiment();
+async function bothReads(project = 'default', key = 'e') {
+  const exp = await experiment(project, key);
   const start = phaseStartMinute(exp.phaseStartedAt);
-  const rollups = await repo.phaseRollups('default', 'e', start, 'background');
+  const rollups = await repo.phaseRollups(project, key, start, 'background');
   const window = { from: new Date(start * 60_000), to: new Date() };
-  const fromWindow = await repo.bucketsInWindow('default', 'e', start, Number.MAX_SAFE_INTEGER, 'background');
+  const fromWindow = await repo.bucketsInWindow(project, key, start, Number.MAX_SAFE_INTEGER, 'background');
   const results = (buckets: typeof fromWindow) =>
     computeResults(exp, buckets, window, { minimumPerArm: 1, recommendedPerArm: 2 }, null);
   return { rollups, fromRollups: rollups && (await results(rollups)), fromWindow: await results(fromWindow) };
@@ -227,4 +243,69 @@ it('a batch cut short between its link and its buckets, then a reload and a rede
   const again = await bothReads();
   expect(again.rollups).not.toBeNull();
   expect(figures(again.fromRollups!)).toEqual(figures(again.fromWindow));
+});
+
+it('an upgraded database of another project: roll-ups established over minute buckets stored before roll-ups give the window', async () => {
+  const [project, key, part] = ['acme', 'legacy-e', 2];
+  const scope = experimentScope(project, key);
+  // The phase starts inside the first day, which a build without roll-ups wrote: minute buckets
+  // without `res`, no hours or days, and the arms directory.
+  const started = new Date((START + 300) * 60_000 + 10_000).toISOString();
+  otherStarts.set(scope, started);
+  await persistence.db
+    .collection('experiments')
+    .insertOne(
+      experimentDoc({
+        _id: scope,
+        project,
+        key,
+        arms: arms(),
+        control: 'a',
+        phase: 2,
+        phaseStartedAt: started,
+      }) as never,
+    );
+  const random = mulberry32(7);
+  const legacy: TouchedBucket[] = [];
+  for (let i = 0; i < 120; i++) {
+    const kind = KINDS[i % 3];
+    const arm = random() < 0.5 ? 'a' : 'b';
+    const { res: _res, ...bucket } = emptyBucket(
+      project,
+      key,
+      arm,
+      START + Math.floor(random() * 1440),
+      kind,
+      part,
+    );
+    if (legacy.some((t) => t.bucket._id === bucket._id)) continue;
+    const values =
+      kind === 'x'
+        ? { exposures: 3 }
+        : kind === 'g'
+          ? { generations: 2, promptTokens: 6 }
+          : { rating: { n: 1, sum: 4, sumSq: 16 }, thumbsUp: 1 };
+    legacy.push({ bucket: { ...bucket, ...values, lastOffset: 0 } as Bucket, previousLastOffset: -1 });
+  }
+  await new VersionedBucketStore(persistence.buckets, 2_000).write(legacy);
+  await persistence.db
+    .collection('arms_seen')
+    .insertMany(
+      ['a', 'b'].map((arm) => ({ _id: `${scope}|${arm}|${part}`, part, project, exp: key, arm })) as never[],
+    );
+  // The upgraded consumer loads the partition again and consumes every topic of it.
+  states.delete(part);
+  for (const kind of KINDS) await consume(part, eventsOf(kind, part, 60, random, project, key));
+  const { rollups, fromRollups, fromWindow } = await bothReads(project, key);
+  expect(rollups).not.toBeNull();
+  expect(rollups!.every((b) => b.project === project && b.minute === START + 300)).toBe(true);
+  expect(figures(fromRollups!)).toEqual(figures(fromWindow));
+  // The window holds legacy minutes besides the new events.
+  const legacyExposures =
+    legacy.filter((t) => t.bucket.kind === 'x' && t.bucket.minute >= START + 300).length * 3;
+  expect(legacyExposures).toBeGreaterThan(0);
+  expect(fromWindow.arms.reduce((n, a) => n + a.exposures, 0)).toBeGreaterThan(legacyExposures);
+  // The default project's experiment `e` is untouched by it.
+  const e = await bothReads();
+  expect(figures(e.fromRollups!)).toEqual(figures(e.fromWindow));
 });

@@ -126,12 +126,14 @@ export class ApplyBatchUseCase {
     const first = Number(input.messages[0].offset);
     const last = Number(input.messages[input.messages.length - 1].offset);
     const source = SOURCE_OF_ROLE[input.role];
+    // Read before the state: a failed read of the experiments leaves the cached state as it is.
+    const phases = await this.phases();
     const state = await this.stateFor(input.partition, source, first, input.groupJoins);
     try {
       const events: PlannedEvent[] = parsed.map(({ message, event }) =>
         toPlanned(event, Number(message.offset)),
       );
-      const plan = planBatch(state, events, await this.phases());
+      const plan = planBatch(state, events, phases);
       if (plan.rejected && plan.rejected.length > 0) {
         const refused = new Map(plan.rejected.map((r) => [r.offset, r.reason]));
         for (const { message } of parsed) {

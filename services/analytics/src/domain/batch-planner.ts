@@ -231,7 +231,9 @@ class Planner {
     const due: Array<{ scope: string; project: string; exp: string; arms: Set<string>; start: number }> = [];
     for (const [scope, e] of this.state.experiments) {
       const start = this.phases(e.project, e.exp);
-      if (start !== undefined && this.state.phaseStartOf(scope, kind) !== start)
+      const established = this.state.phaseStartOf(scope, kind);
+      // Phases only move forward: a start before the established one is a stale read of the experiment.
+      if (start !== undefined && (established === undefined || start > established))
         due.push({ scope, ...e, start });
     }
     if (due.length === 0) return;
@@ -239,6 +241,9 @@ class Planner {
     const byKey = new Map<string, Bucket[]>();
     for (const b of this.state.buckets.values()) {
       if (b.kind !== kind) continue;
+      // A bucket past this batch holds what another writer stored after the state's journal was
+      // read (a previous owner of the partition, still writing): not a complete state to sum.
+      if (b.lastOffset > lastOffset) return;
       const scope = experimentScope(b.project, b.exp);
       if (!scopes.has(scope)) continue;
       const key = `${scope}|${b.arm}`;

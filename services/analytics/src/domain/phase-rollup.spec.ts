@@ -215,6 +215,33 @@ describe('phase roll-ups written by the planner', () => {
     }
   });
 
+  it('does not establish from buckets another writer extended past the batch (a previous owner still writing)', () => {
+    const store = new Store();
+    const stream = events('g', 30, 7);
+    store.write(planBatch(store.load(), stream.slice(0, 20)), 'g', 19);
+    // The previous owner, not yet aware of the rebalance, writes its next batch...
+    store.write(planBatch(store.load(), stream.slice(20, 30)), 'g', 29);
+    // ...after the new owner read the journal (head 19) and before it read the buckets.
+    const state = store.load();
+    state.journalHeads.set('g', 19);
+    state.loadedHeads.set('g', 19);
+    const plan = planBatch(state, stream.slice(10, 20), () => START);
+    expect(plan.ledgers).toEqual([]);
+    expect(plan.buckets.filter((t) => t.bucket.res === PHASE_RES)).toEqual([]);
+  });
+
+  it('does not establish a start before the established one (a stale read of the experiment)', () => {
+    const store = new Store();
+    const stream = events('g', 20, 8);
+    const first = planBatch(store.load(), stream.slice(0, 10), () => START + 60);
+    expect(first.ledgers.map((l) => l.start)).toEqual([START + 60]);
+    store.write(first, 'g', 9);
+    const state = store.load();
+    const stale = planBatch(state, stream.slice(10, 20), () => START);
+    expect(stale.ledgers).toEqual([]);
+    expect(state.phaseStartOf('e', 'g')).toBe(START + 60);
+  });
+
   it('a phase that never changed starts at minute 0', () => {
     expect(phaseStartMinute(null)).toBe(0);
     expect(phaseStartMinute('2025-03-01T22:37:59.999Z')).toBe(START);
