@@ -252,19 +252,17 @@ it('an upgraded database of another project: roll-ups established over minute bu
   // without `res`, no hours or days, and the arms directory.
   const started = new Date((START + 300) * 60_000 + 10_000).toISOString();
   otherStarts.set(scope, started);
-  await persistence.db
-    .collection('experiments')
-    .insertOne(
-      experimentDoc({
-        _id: scope,
-        project,
-        key,
-        arms: arms(),
-        control: 'a',
-        phase: 2,
-        phaseStartedAt: started,
-      }) as never,
-    );
+  await persistence.db.collection('experiments').insertOne(
+    experimentDoc({
+      _id: scope,
+      project,
+      key,
+      arms: arms(),
+      control: 'a',
+      phase: 2,
+      phaseStartedAt: started,
+    }) as never,
+  );
   const random = mulberry32(7);
   const legacy: TouchedBucket[] = [];
   for (let i = 0; i < 120; i++) {
