@@ -74,6 +74,8 @@ export class ApplyBatchUseCase {
   private phaseStarts = new Map<string, number>();
   private phasesReadAt = -Infinity;
   private phasesReading: Promise<void> | null = null;
+  /** Counts the experiment batches applied: a read of the starts begun before one is not fresh. */
+  private phasesEpoch = 0;
 
   constructor(
     private readonly aggregation: AggregationRepository,
@@ -143,6 +145,11 @@ export class ApplyBatchUseCase {
       }
       const head = state.journalHeads.get(source) ?? -1;
       const link = journalOf(state.part, source, head, last, plan.additions, new Date());
+      if (plan.phasesNotEstablished)
+        this.logger.warn(
+          { partition: input.partition, role: input.role, experiments: plan.phasesNotEstablished },
+          'phase roll-ups not established: a bucket is past the batch (another writer); a later batch will',
+        );
       const commands = await this.aggregation.write(plan, link);
       if (link) state.journalHeads.set(source, link.lastOffset);
       state.expected.set(source, last + 1);
@@ -190,15 +197,28 @@ export class ApplyBatchUseCase {
     return { forgotten, held };
   }
 
-  /** The experiments' current phase starts (read again when older than PHASE_STARTS_TTL_MS). */
+  /**
+   * The experiments' current phase starts, read again when older than PHASE_STARTS_TTL_MS or after
+   * this replica applied an experiment event. A failed read keeps the starts read before (a stale
+   * start is safe: roll-ups are only established forward) and is tried again by the next batch.
+   */
   private async phases(): Promise<PhaseStarts> {
     if (Date.now() - this.phasesReadAt >= PHASE_STARTS_TTL_MS) {
+      const epoch = this.phasesEpoch;
       this.phasesReading ??= this.experiments
-        .findAll('background')
-        .then((docs) => {
-          this.phaseStarts = new Map(docs.map((d) => [d._id, phaseStartMinute(d.phaseStartedAt)]));
-          this.phasesReadAt = Date.now();
-        })
+        .phaseStarts('background')
+        .then(
+          (docs) => {
+            this.phaseStarts = new Map(docs.map((d) => [d._id, phaseStartMinute(d.phaseStartedAt)]));
+            // An experiment event applied while reading: the next batch reads again.
+            if (this.phasesEpoch === epoch) this.phasesReadAt = Date.now();
+          },
+          (err: unknown) =>
+            this.logger.warn(
+              { err: err instanceof Error ? err.message : String(err) },
+              'reading the phase starts failed; the starts read before are used',
+            ),
+        )
         .finally(() => {
           this.phasesReading = null;
         });
@@ -267,7 +287,9 @@ export class ApplyBatchUseCase {
     }
     await this.experiments.applySnapshots(snapshots);
     if (snapshots.length > 0) {
-      this.phasesReadAt = -Infinity; // a phase may have started: the next batch reads them again
+      // A phase may have started: the next batch reads the starts again.
+      this.phasesEpoch++;
+      this.phasesReadAt = -Infinity;
       this.observer.event('experiment', 'applied', snapshots.length);
       this.observer.changed();
     }

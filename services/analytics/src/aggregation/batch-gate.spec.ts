@@ -79,6 +79,31 @@ describe('BatchGate', () => {
     await expect(gate.exclusive(() => Promise.resolve('again'))).resolves.toBe('again');
   });
 
+  it('starts a task only once the last of several batches in flight has ended', async () => {
+    const gate = new BatchGate();
+    const log: string[] = [];
+    const [a, b] = [deferred(), deferred()];
+    const batches = [
+      gate.batch(async () => {
+        await a.promise;
+        log.push('a end');
+      }),
+      gate.batch(async () => {
+        await b.promise;
+        log.push('b end');
+      }),
+    ];
+    const task = gate.exclusive(async () => {
+      log.push('task');
+    });
+    a.resolve();
+    await settle();
+    expect(log).toEqual(['a end']);
+    b.resolve();
+    await Promise.all([...batches, task]);
+    expect(log).toEqual(['a end', 'b end', 'task']);
+  });
+
   it('runs tasks one at a time', async () => {
     const gate = new BatchGate();
     const log: string[] = [];
@@ -88,14 +113,23 @@ describe('BatchGate', () => {
       await first.promise;
       log.push('one end');
     });
+    const second = deferred();
     const two = gate.exclusive(async () => {
-      log.push('two');
+      log.push('two start');
+      await second.promise;
+      log.push('two end');
+    });
+    const three = gate.exclusive(async () => {
+      log.push('three');
     });
     await settle();
     expect(log).toEqual(['one start']);
     first.resolve();
-    await Promise.all([one, two]);
-    expect(log).toEqual(['one start', 'one end', 'two']);
+    await settle();
+    expect(log).toEqual(['one start', 'one end', 'two start']);
+    second.resolve();
+    await Promise.all([one, two, three]);
+    expect(log).toEqual(['one start', 'one end', 'two start', 'two end', 'three']);
   });
 });
 
@@ -117,7 +151,7 @@ describe('ApplyBatchUseCase and its gate', () => {
     };
     const useCase = new ApplyBatchUseCase(
       aggregation,
-      { findAll: () => Promise.resolve([]) } as unknown as ExperimentsRepository,
+      { phaseStarts: () => Promise.resolve([]) } as unknown as ExperimentsRepository,
       observer,
       pino({ level: 'silent' }),
     );

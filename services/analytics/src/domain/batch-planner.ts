@@ -96,6 +96,8 @@ export interface BatchPlan {
   buckets: TouchedBucket[];
   /** Phase roll-ups this batch established: written once its buckets are. */
   ledgers: PhaseLedgerDoc[];
+  /** Experiment scopes whose phase this batch could not establish: a bucket is past the batch. */
+  phasesNotEstablished?: string[];
   outcomes: Array<{ type: 'exposure' | 'generation' | 'feedback'; outcome: Outcome }>;
   /** Messages refused before they changed anything (poison), by offset, with the reason (planBatch always sets it). */
   rejected?: Array<{ offset: number; reason: string }>;
@@ -239,20 +241,24 @@ class Planner {
     if (due.length === 0) return;
     const scopes = new Set(due.map((d) => d.scope));
     const byKey = new Map<string, Bucket[]>();
+    // Experiments with a bucket past this batch: it holds what another writer stored after the
+    // state's journal was read (a previous owner of the partition, still writing), not a complete
+    // state to sum. They are established by a later batch, on a state loaded again.
+    const past = new Set<string>();
     for (const b of this.state.buckets.values()) {
       if (b.kind !== kind) continue;
-      // A bucket past this batch holds what another writer stored after the state's journal was
-      // read (a previous owner of the partition, still writing): not a complete state to sum.
-      if (b.lastOffset > lastOffset) return;
       const scope = experimentScope(b.project, b.exp);
       if (!scopes.has(scope)) continue;
+      if (b.lastOffset > lastOffset) past.add(scope);
       const key = `${scope}|${b.arm}`;
       const list = byKey.get(key);
       if (list) list.push(b);
       else byKey.set(key, [b]);
     }
     const part = this.state.part;
+    if (past.size > 0) this.plan.phasesNotEstablished = [...past];
     for (const { scope, project, exp, arms, start } of due) {
+      if (past.has(scope)) continue;
       for (const arm of arms) {
         const id = phaseBucketId(scope, arm, start, kind, part);
         const existing = this.state.buckets.get(id);

@@ -227,6 +227,7 @@ describe('phase roll-ups written by the planner', () => {
     state.loadedHeads.set('g', 19);
     const plan = planBatch(state, stream.slice(10, 20), () => START);
     expect(plan.ledgers).toEqual([]);
+    expect(plan.phasesNotEstablished).toEqual(['e']);
     expect(plan.buckets.filter((t) => t.bucket.res === PHASE_RES)).toEqual([]);
   });
 

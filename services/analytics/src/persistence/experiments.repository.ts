@@ -36,6 +36,13 @@ export class ExperimentsRepository {
     return collectionFor(this.experiments, path).find({ project }).toArray();
   }
 
+  /** Every experiment's id and phase start (see phase-rollup.ts). */
+  phaseStarts(path: ReadPath): Promise<Array<Pick<ExperimentDoc, '_id' | 'phaseStartedAt'>>> {
+    return collectionFor(this.experiments, path)
+      .find({}, { projection: { _id: 1, phaseStartedAt: 1 } })
+      .toArray();
+  }
+
   findAll(path: ReadPath): Promise<ExperimentDoc[]> {
     return collectionFor(this.experiments, path).find({}).toArray();
   }
