@@ -4,6 +4,7 @@
  * input, cross-project 404s and the audit trail.
  */
 import { type Scope, TOPICS, topicName } from '@llmops/contracts';
+import { parseApiKey } from '@llmops/hashing';
 import {
   AuditTrail,
   auditEvent,
@@ -121,7 +122,8 @@ describe('projects and keys', () => {
     await createProject('listing');
     const created = await usableKey('listing', { name: 'lister', scopes: ['admin'] });
     await usableKey('listing', { name: 'promoter', scopes: ['prompts:promote'], aliases: ['production'] });
-    const secret = created.key.split('_')[2];
+    // The whole secret: a fragment between two of its `_` could occur in an answer by chance.
+    const secret = parseApiKey(created.key)!.secret;
 
     const list = await identity.request<Page<KeyView>>(
       'GET',
