@@ -224,12 +224,26 @@ class Planner {
   }
 
   /**
-   * Establishes, for topic `kind`, the roll-ups of every phase start learned since they were last
-   * established, once the batch that ends at `lastOffset` is applied and the state is complete (see
-   * phase-rollup.ts): per arm, the sum of the buckets that cover [start, ∞), as of `lastOffset`.
+   * Establishes the roll-ups of every phase start learned since they were last established, for
+   * topic `kind` as of this batch (which ends at `lastOffset`) and for the partition's other topics
+   * as of the last batch of theirs this instance wrote (or none: a topic with no journal link has
+   * nothing stored), where the state is complete (see phase-rollup.ts): per arm, the sum of the
+   * buckets that cover [start, ∞). A topic no record reaches is thus established by the others'.
    */
   establishPhases(kind: SourceKind, lastOffset: number): void {
-    if (!this.phases || !this.state.completeAfter(kind, lastOffset)) return;
+    if (!this.phases) return;
+    for (const k of SOURCE_KINDS) {
+      const position = k === kind ? lastOffset : (this.state.expected.get(k) ?? 0) - 1;
+      if (this.state.completeAfter(k, position)) this.establishPhasesOf(k, position, k === kind);
+    }
+  }
+
+  /**
+   * `establishPhases` for topic `kind` as of `lastOffset`. `report`: name in the plan the experiments
+   * a bucket past `lastOffset` kept from being established (for the batch's own topic).
+   */
+  private establishPhasesOf(kind: SourceKind, lastOffset: number, report: boolean): void {
+    if (!this.phases) return;
     const due: Array<{ scope: string; project: string; exp: string; arms: Set<string>; start: number }> = [];
     for (const [scope, e] of this.state.experiments) {
       const start = this.phases(e.project, e.exp);
@@ -256,7 +270,7 @@ class Planner {
       else byKey.set(key, [b]);
     }
     const part = this.state.part;
-    if (past.size > 0) this.plan.phasesNotEstablished = [...past];
+    if (report && past.size > 0) this.plan.phasesNotEstablished = [...past];
     for (const { scope, project, exp, arms, start } of due) {
       if (past.has(scope)) continue;
       for (const arm of arms) {
@@ -539,6 +553,8 @@ class Planner {
     return this.plan;
   }
 }
+
+const SOURCE_KINDS: readonly SourceKind[] = ['x', 'g', 'f'];
 
 /** A plan that writes nothing (repository tests fill in its buckets). */
 export function emptyPlan(): BatchPlan {

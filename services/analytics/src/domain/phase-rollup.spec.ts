@@ -201,7 +201,9 @@ describe('phase roll-ups written by the planner', () => {
     const state = store.load();
     const phases = () => start;
     const shorter = planBatch(state, stream.slice(0, 20), phases);
-    expect(shorter.ledgers).toEqual([]);
+    // Not topic g; the partition's other topics, which no record reached (no link, nothing stored),
+    // are established with it, with no roll-up.
+    expect(shorter.ledgers.map((l) => l.kind).sort()).toEqual(['f', 'x']);
     expect(shorter.buckets.filter((t) => t.bucket.res === PHASE_RES)).toEqual([]);
     store.write(shorter, 'g', 19);
     state.expected.set('g', 20);
@@ -226,7 +228,7 @@ describe('phase roll-ups written by the planner', () => {
     state.journalHeads.set('g', 19);
     state.loadedHeads.set('g', 19);
     const plan = planBatch(state, stream.slice(10, 20), () => START);
-    expect(plan.ledgers).toEqual([]);
+    expect(plan.ledgers.filter((l) => l.kind === 'g')).toEqual([]);
     expect(plan.phasesNotEstablished).toEqual(['e']);
     expect(plan.buckets.filter((t) => t.bucket.res === PHASE_RES)).toEqual([]);
   });
@@ -235,12 +237,48 @@ describe('phase roll-ups written by the planner', () => {
     const store = new Store();
     const stream = events('g', 20, 8);
     const first = planBatch(store.load(), stream.slice(0, 10), () => START + 60);
-    expect(first.ledgers.map((l) => l.start)).toEqual([START + 60]);
+    expect(first.ledgers.map((l) => [l.kind, l.start])).toEqual([
+      ['x', START + 60],
+      ['g', START + 60],
+      ['f', START + 60],
+    ]);
     store.write(first, 'g', 9);
     const state = store.load();
     const stale = planBatch(state, stream.slice(10, 20), () => START);
     expect(stale.ledgers).toEqual([]);
     expect(state.phaseStartOf('e', 'g')).toBe(START + 60);
+  });
+
+  it("establishes a topic's roll-ups in another topic's batch, as of the last batch of its own", () => {
+    const store = new Store();
+    const g = events('g', 30, 9);
+    const f = events('f', 30, 10);
+    // Both topics consumed before the phase start is known.
+    let state = store.load();
+    for (const [kind, batch] of [
+      ['g', g.slice(0, 30)],
+      ['f', f.slice(0, 30)],
+    ] as const) {
+      store.write(planBatch(state, batch), kind, 29);
+      state.expected.set(kind, 30);
+      state.journalHeads.set(kind, 29);
+    }
+    // A batch of g learns the start: f, complete as of its last batch (29), is established too.
+    const plan = planBatch(state, events('g', 31, 9).slice(30), () => START);
+    expect(plan.ledgers.map((l) => l.kind)).toEqual(['x', 'g', 'f']);
+    store.write(plan, 'g', 30);
+    for (const arm of ['a', 'b']) {
+      const rollup = plan.buckets.find(
+        (t) => t.bucket.res === PHASE_RES && t.bucket.kind === 'f' && t.bucket.arm === arm,
+      );
+      expect(rollup?.bucket.lastOffset).toBe(29);
+      expect(summary(rollup?.bucket)).toEqual(summary(coverOf(store.buckets.values(), arm, 'f', START)));
+      expect(summary(rollup?.bucket)).not.toEqual(summary(undefined));
+    }
+    // After a reload (links loaded, no batch of f written since), f is not complete: nothing of f.
+    state = store.load();
+    const reloaded = planBatch(state, events('g', 32, 9).slice(31), () => START + 1);
+    expect(reloaded.ledgers.map((l) => l.kind)).toEqual(['x', 'g']);
   });
 
   it('a phase that never changed starts at minute 0', () => {
