@@ -81,6 +81,41 @@ export function errorOf(what: string, response: Response, body: unknown): Llmops
   return new LlmopsHttpError(message, code, response.status, e.details, correlationId);
 }
 
+/**
+ * Runs `attempt` with a signal that aborts after `ms`, or when `outer` aborts, and settles by then
+ * even if the request never sees the abort: fetch follows the signal of the Request openapi-fetch
+ * builds through a link that Node's garbage collector can cut (nodejs/node#55428), and the timer of
+ * `AbortSignal.timeout` holds its signal weakly. Rejects with a `TimeoutError` DOMException after
+ * `ms`, or with `outer`'s reason.
+ */
+async function withDeadline<T>(
+  ms: number,
+  outer: AbortSignal | undefined,
+  attempt: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    const stop = (reason: unknown) => {
+      controller.abort(reason);
+      reject(reason);
+    };
+    timer = setTimeout(() => stop(new DOMException('The operation timed out.', 'TimeoutError')), ms);
+    if (outer) {
+      onAbort = () => stop(outer.reason);
+      if (outer.aborted) onAbort();
+      else outer.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+  try {
+    return await Promise.race([attempt(controller.signal), stopped]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) outer?.removeEventListener('abort', onAbort);
+  }
+}
+
 function abortedError(what: string, cause: unknown): LlmopsError {
   return new LlmopsError(`${what}: aborted`, 'aborted', undefined, undefined, { cause });
 }
@@ -102,9 +137,7 @@ export class Transport {
     for (let n = 1; ; n++) {
       let failure: LlmopsError;
       try {
-        const timeout = AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs);
-        const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-        const outcome = await attempt(signal);
+        const outcome = await withDeadline(options.timeoutMs ?? this.timeoutMs, options.signal, attempt);
         if (outcome.response.ok || options.accept?.(outcome.response.status)) return outcome;
         failure = errorOf(what, outcome.response, outcome.error);
       } catch (err) {
