@@ -85,6 +85,16 @@ describe('the demo ending: downloading the preference pairs', () => {
     expect(text).toContain('format=trl-dpo');
   });
 
+  it('names the splits train, validation, then the others, whatever order the service lists them in', () => {
+    const text = downloadInstructions({
+      datasetsUrl,
+      dataset: 'd',
+      snapshot: { ...snapshot, records: 130, splits: { validation: 11, test: 10, train: 109 } },
+      keyFrom: 'LLMOPS_API_KEY',
+    });
+    expect(text.split('\n')[0]).toContain('(130 pairs: train 109, validation 11, test 10)');
+  });
+
   it('sets $LLMOPS_API_KEY from the key file when the demo read its key there', () => {
     const text = downloadInstructions({
       datasetsUrl,

@@ -123,7 +123,10 @@ export function downloadInstructions(o: {
   keyFrom: string;
 }): string {
   const { snapshot } = o;
+  // In one order whatever order the service lists them in: train, validation, then any other by name.
+  const rank = (split: string) => (split === 'train' ? 0 : split === 'validation' ? 1 : 2);
   const splits = Object.entries(snapshot.splits)
+    .sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0))
     .map(([split, n]) => `${split} ${n}`)
     .join(', ');
   const curl = (split: string) =>
