@@ -162,7 +162,7 @@ describe('phase runs record', () => {
     });
     // Stored runs are never released, taken over or expired as revision claims are.
     await exports.releasePhase(id);
-    expect(await exports.takeOverPhase((await exports.phaseRuns(id))!, new Date())).toBe(false);
+    expect(await exports.takeOverPhase((await exports.phaseRuns(id))!, new Date(), 60_000)).toBe(false);
     await exports.expire(new Date(Date.now() + 3_600_000), 1);
     expect((await exports.phaseRuns(id))?.parentRunId).toBe('parent');
   });
@@ -171,8 +171,22 @@ describe('phase runs record', () => {
     const id = phaseRunsId('default/claim-crashed', 1);
     expect(await exports.claimPhase(id, '7', new Date(Date.now() - 3_600_000))).toBe(true);
     const held = (await exports.phaseRuns(id))!;
-    const took = await Promise.all(Array.from({ length: 5 }, () => exports.takeOverPhase(held, new Date())));
+    const took = await Promise.all(
+      Array.from({ length: 5 }, () => exports.takeOverPhase(held, new Date(), 60_000)),
+    );
     expect(took.filter(Boolean)).toHaveLength(1);
+    // A taker that crashed between its mark and its claim: the claim stays, taken over in the next
+    // lease period, not before.
+    const crashed = phaseRunsId('default/claim-crashed-taker', 1);
+    expect(await exports.claimPhase(crashed, '7', new Date(Date.now() - 3_600_000))).toBe(true);
+    const stale = (await exports.phaseRuns(crashed))!;
+    const at = (periods: number) => new Date(Date.parse(stale.claimedAt) + periods * 60_000 + 1);
+    await connection
+      .collection('mlflow_exports')
+      .insertOne({ _id: `takeover:${crashed}@${stale.claimedAt}#1` as never, done: true });
+    expect(await exports.takeOverPhase(stale, at(1), 60_000)).toBe(false);
+    expect(await exports.takeOverPhase(stale, at(2), 60_000)).toBe(true);
+    expect((await exports.phaseRuns(crashed))?.claimedAt).toBe(at(2).toISOString());
   });
 });
 

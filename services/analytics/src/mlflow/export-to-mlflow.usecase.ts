@@ -144,7 +144,7 @@ export class ExportToMlflowUseCase {
       const now = new Date();
       const claimed = held
         ? now.getTime() - Date.parse(held.claimedAt) > PHASE_CLAIM_LEASE_MS &&
-          (await this.exports.takeOverPhase(held, now))
+          (await this.exports.takeOverPhase(held, now, PHASE_CLAIM_LEASE_MS))
         : await this.exports.claimPhase(id, experimentId, now);
       if (claimed) {
         try {

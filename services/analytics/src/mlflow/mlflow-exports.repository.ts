@@ -80,14 +80,30 @@ export class MlflowExportsRepository {
   }
 
   /**
-   * Takes over the claim `held` whose creator stored no runs (it crashed); false when another
-   * exporter took it over or the runs were stored meanwhile.
+   * Takes over the claim `held` whose creator stored no runs within `leaseMs` (it crashed); false
+   * when another exporter took it over or the runs were stored meanwhile.
+   *
+   * Of the exporters taking it over, only the one whose insert of a takeover mark wins goes on (a
+   * unique `_id`, atomic on MongoDB and FerretDB alike): a conditional delete alone does not decide
+   * on FerretDB, whose delete selects, then deletes by `_id`, so two racers can both count a
+   * deletion, the later one of the claim the first one just made. The mark names the lease period
+   * since the claim, so a taker that crashed in turn is taken over in the next period. The winner
+   * deletes the claim, then claims again; a crash between the two leaves no record, and the next
+   * export claims the phase afresh. Marks are kept (one per takeover).
    */
-  async takeOverPhase(held: MlflowPhaseRunsDoc, now: Date): Promise<boolean> {
-    // Delete, then claim again: of concurrent deletes of one document exactly one deletes it, on
-    // MongoDB and on FerretDB alike, where a conditional update is not atomic (every racer would
-    // read the old claim and report it modified). A crash between the two leaves no record, and the
-    // next export claims the phase afresh.
+  async takeOverPhase(held: MlflowPhaseRunsDoc, now: Date, leaseMs: number): Promise<boolean> {
+    const period = Math.floor((now.getTime() - Date.parse(held.claimedAt)) / leaseMs);
+    try {
+      await this.col.insertOne({
+        _id: `takeover:${held._id}@${held.claimedAt}#${period}`,
+        done: true,
+        claimedAt: now.toISOString(),
+        exportedAt: null,
+      });
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
     const r = await this.phases.deleteOne({ _id: held._id, claimedAt: held.claimedAt, parentRunId: null });
     if (r.deletedCount !== 1) return false;
     return this.claimPhase(held._id, held.mlflowExperimentId, now);
