@@ -231,10 +231,11 @@ class Planner {
    * buckets that cover [start, ∞). A topic no record reaches is thus established by the others'.
    */
   establishPhases(kind: SourceKind, lastOffset: number): void {
-    if (!this.phases) return;
+    const phases = this.phases;
+    if (!phases) return;
     for (const k of SOURCE_KINDS) {
       const position = k === kind ? lastOffset : (this.state.expected.get(k) ?? 0) - 1;
-      if (this.state.completeAfter(k, position)) this.establishPhasesOf(k, position, k === kind);
+      if (this.state.completeAfter(k, position)) this.establishPhasesOf(phases, k, position, k === kind);
     }
   }
 
@@ -242,11 +243,15 @@ class Planner {
    * `establishPhases` for topic `kind` as of `lastOffset`. `report`: name in the plan the experiments
    * a bucket past `lastOffset` kept from being established (for the batch's own topic).
    */
-  private establishPhasesOf(kind: SourceKind, lastOffset: number, report: boolean): void {
-    if (!this.phases) return;
+  private establishPhasesOf(
+    phases: PhaseStarts,
+    kind: SourceKind,
+    lastOffset: number,
+    report: boolean,
+  ): void {
     const due: Array<{ scope: string; project: string; exp: string; arms: Set<string>; start: number }> = [];
     for (const [scope, e] of this.state.experiments) {
-      const start = this.phases(e.project, e.exp);
+      const start = phases(e.project, e.exp);
       const established = this.state.phaseStartOf(scope, kind);
       // Phases only move forward: a start before the established one is a stale read of the experiment.
       if (start !== undefined && (established === undefined || start > established))
