@@ -85,6 +85,7 @@ it('the plain store takes over buckets the versioned store wrote when their part
   const versioned = persistence.aggregation(0, 'versioned');
   await versioned.write(plan(bucketAt(3, 10, 1), -1));
   await versioned.write(plan(bucketAt(3, 20, 2), 10));
+  await versioned.settled(); // as when that build shut down
   const plain = persistence.aggregation(0, 'plain');
   expect((await plain.loadPartition(3)).buckets.get(bucketAt(3, 0, 0)._id)).toMatchObject({ lastOffset: 20 });
   await plain.write(plan(bucketAt(3, 25, 3), 20));

@@ -30,7 +30,8 @@ describe('bucket versions (insert-only, compare-and-set by version id)', () => {
   beforeAll(async () => {
     persistence = await openTestPersistence(testInfra());
     ({ buckets } = persistence);
-    // Superseded versions are deleted after every write here (the service batches the deletes).
+    // Superseded versions are deleted after every write here (the service batches the deletes);
+    // the tests wait for each delete, which runs beside the batches (`settled`).
     newRepository = () => persistence.aggregation(0, 'versioned');
     repo = newRepository();
   });
@@ -41,8 +42,13 @@ describe('bucket versions (insert-only, compare-and-set by version id)', () => {
 
   it('chains versions by unique id, refuses a writer one version behind, and keeps one document', async () => {
     const id = 'exp|A|29000000|x|3';
-    const write = (previousLastOffset: number, lastOffset: number, exposures: number, by = repo) =>
-      by.write(planOf({ bucket: bucketAt(lastOffset, exposures), previousLastOffset }));
+    const write = async (previousLastOffset: number, lastOffset: number, exposures: number, by = repo) => {
+      const commands = await by.write(
+        planOf({ bucket: bucketAt(lastOffset, exposures), previousLastOffset }),
+      );
+      await by.settled();
+      return commands;
+    };
     // Another instance of the service, with its own knowledge of the versions it wrote.
     const other = newRepository();
     const versions = async () =>
@@ -95,6 +101,7 @@ describe('bucket versions (insert-only, compare-and-set by version id)', () => {
     const state = await repo.loadPartition(4);
     expect(state.buckets.get(id)).toMatchObject({ _id: id, lastOffset: 7, exposures: 2 });
     await repo.write(planOf({ bucket: { ...legacy, lastOffset: 9, exposures: 3 }, previousLastOffset: 7 }));
+    await repo.settled();
     expect(
       (await collectionFor(buckets, 'background').find({ part: 4 }).toArray()).map((d) => [
         d._id,

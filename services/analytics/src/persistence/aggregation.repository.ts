@@ -9,7 +9,7 @@
  * while an unordered insertMany continues past duplicate keys (E11000 -> WriteConflictError). Bucket
  * states go through the BucketStore the server supports.
  */
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { isDuplicateKey } from '@llmops/platform';
 import type { Model, mongo } from 'mongoose';
@@ -61,7 +61,7 @@ const SLICE = 250;
 const KINDS: readonly SourceKind[] = ['x', 'g', 'f'];
 
 @Injectable()
-export class AggregationRepository {
+export class AggregationRepository implements OnApplicationShutdown {
   constructor(
     @InjectModel(BUCKET) private readonly buckets: Model<StoredBucket>,
     @InjectModel(JOURNAL) private readonly journal: Model<StoredJournal>,
@@ -76,6 +76,16 @@ export class AggregationRepository {
     @Inject(BUCKET_STORE) private readonly store: BucketStore,
     @Inject(PHASE_BUCKET_STORE) private readonly phaseStore: BucketStore,
   ) {}
+
+  /** Resolves when the deletes the bucket stores run beside the batches have ended. */
+  async settled(): Promise<void> {
+    await Promise.all([this.store.settled(), this.phaseStore.settled()]);
+  }
+
+  /** A delete of superseded versions in flight ends before the connection closes. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.settled();
+  }
 
   /**
    * Loads everything partition number `part` owns (nine reads in parallel; only on (re)assignment,

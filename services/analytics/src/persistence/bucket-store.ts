@@ -24,6 +24,8 @@ export interface BucketStore {
    * `WriteConflictError` when another writer got there first. Returns the MongoDB commands sent.
    */
   write(touched: readonly TouchedBucket[]): Promise<number>;
+  /** Resolves when the deletes a write started beside the batches have ended. */
+  settled(): Promise<void>;
 }
 
 export const BUCKET_STORE = Symbol('BUCKET_STORE');

@@ -29,12 +29,16 @@ const repositories = [
 ];
 
 /** The bucket store the server supports, chosen once at boot (see BucketStore). */
-async function bucketStore(buckets: Model<StoredBucket>, config: AnalyticsConfig): Promise<BucketStore> {
+async function bucketStore(
+  buckets: Model<StoredBucket>,
+  config: AnalyticsConfig,
+  logger: Logger,
+): Promise<BucketStore> {
   let kind = config.ANALYTICS_BUCKET_STORE;
   if (kind === 'auto') kind = (await mongoServerKind(buckets.db)) === 'mongodb' ? 'plain' : 'versioned';
   return kind === 'plain'
     ? new PlainBucketStore(buckets)
-    : new VersionedBucketStore(buckets, config.ANALYTICS_BUCKET_GC_INTERVAL_MS);
+    : new VersionedBucketStore(buckets, config.ANALYTICS_BUCKET_GC_INTERVAL_MS, logger);
 }
 
 /** The analytics models and repositories. At boot: stored-field and project migrations, then the indexes. */
@@ -44,10 +48,14 @@ async function bucketStore(buckets: Model<StoredBucket>, config: AnalyticsConfig
   ],
   providers: [
     ...repositories,
-    { provide: BUCKET_STORE, inject: [getModelToken(BUCKET), SERVICE_CONFIG], useFactory: bucketStore },
+    {
+      provide: BUCKET_STORE,
+      inject: [getModelToken(BUCKET), SERVICE_CONFIG, LOGGER],
+      useFactory: bucketStore,
+    },
     {
       provide: PHASE_BUCKET_STORE,
-      inject: [getModelToken(PHASE_BUCKET), SERVICE_CONFIG],
+      inject: [getModelToken(PHASE_BUCKET), SERVICE_CONFIG, LOGGER],
       useFactory: bucketStore,
     },
   ],

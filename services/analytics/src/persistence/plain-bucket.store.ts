@@ -35,6 +35,11 @@ export class PlainBucketStore implements BucketStore {
     await collection.deleteMany({ _id: { $in: versions } });
   }
 
+  /** Nothing runs beside the batches: `write` awaits all it sends. */
+  settled(): Promise<void> {
+    return Promise.resolve();
+  }
+
   async write(touched: readonly TouchedBucket[]): Promise<number> {
     if (touched.length === 0) return 0;
     const writes: mongo.AnyBulkWriteOperation<StoredBucket>[] = touched.map(

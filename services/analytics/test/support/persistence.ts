@@ -63,13 +63,16 @@ export async function openPersistence(
   const phaseBuckets = model<StoredBucket>(PHASE_BUCKET);
   // The store the service would pick (ANALYTICS_BUCKET_STORE=auto).
   const serverStore = (await mongoServerKind(connection)) === 'mongodb' ? 'plain' : 'versioned';
+  const repositories: AggregationRepository[] = [];
   return {
     connection,
     buckets,
+    /** Resolves when every repository made here has no delete running beside its batches. */
+    settled: () => Promise.all(repositories.map((r) => r.settled())).then(() => undefined),
     aggregation: (intervalMs = gcIntervalMs, store: 'plain' | 'versioned' = serverStore) => {
       const storeOf = (m: Model<StoredBucket>) =>
         store === 'plain' ? new PlainBucketStore(m) : new VersionedBucketStore(m, intervalMs);
-      return new AggregationRepository(
+      const repository = new AggregationRepository(
         buckets,
         model<StoredJournal>(JOURNAL),
         model<SeenDoc>(SEEN),
@@ -82,6 +85,8 @@ export async function openPersistence(
         storeOf(buckets),
         storeOf(phaseBuckets),
       );
+      repositories.push(repository);
+      return repository;
     },
     experiments: new ExperimentsRepository(model<ExperimentDoc>(EXPERIMENT)),
     decisions: new DecisionsRepository(model<DecisionDoc>(DECISION)),
@@ -101,6 +106,7 @@ export async function openTestPersistence(infra: TestInfra) {
     ...persistence,
     db: connection.getClient().db(infra.dbName),
     async drop(): Promise<void> {
+      await persistence.settled();
       await connection.dropDatabase();
       await connection.close();
     },
