@@ -11,7 +11,14 @@
  * isolates the record.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import { EVENT_TYPES, type AnyCloudEvent, projectOf, safeParseEvent } from '@llmops/contracts';
+import {
+  EVENT_TYPES,
+  type AnyCloudEvent,
+  type EventType,
+  precompileEventChecks,
+  projectOf,
+  safeParseEvent,
+} from '@llmops/contracts';
 import { type ConsumedMessage, describeFailure, LOGGER, type RejectedMessage } from '@llmops/platform';
 import type { Logger } from 'pino';
 import { type Outcome, type PlannedEvent, planBatch } from '../domain/batch-planner';
@@ -48,7 +55,7 @@ export interface BatchObserver {
   changed(): void;
 }
 
-const TYPE_OF_ROLE: Record<Exclude<TopicRole, 'experiments'>, string> = {
+const TYPE_OF_ROLE: Record<Exclude<TopicRole, 'experiments'>, EventType> = {
   exposures: EVENT_TYPES.exposure,
   generations: EVENT_TYPES.generationLogged,
   feedback: EVENT_TYPES.feedbackSubmitted,
@@ -82,7 +89,15 @@ export class ApplyBatchUseCase {
     private readonly experiments: ExperimentsRepository,
     @Inject(AnalyticsMetrics) private readonly observer: BatchObserver,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    // At boot, not in the first batch.
+    precompileEventChecks([
+      ...Object.values(TYPE_OF_ROLE),
+      EVENT_TYPES.experimentCreated,
+      EVENT_TYPES.experimentUpdated,
+      EVENT_TYPES.experimentStatusChanged,
+    ]);
+  }
 
   /** Applies one partition batch; it waits while a task runs alone (`whileNoBatchRuns`). */
   execute(input: BatchInput): Promise<{ rejected: RejectedMessage[] }> {
