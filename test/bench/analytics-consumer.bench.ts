@@ -8,7 +8,9 @@
  *     monitoring: documents written per event (insert `documents`, update `updates`, delete
  *     `deletes`; goal <= 0.05) and MongoDB commands per 100 events (goal <= 1);
  *  3. freshness: feedback produced -> visible in the results use case, p99 while background events
- *     arrive at 50% of the throughput measured in 1 (goal < 1 s), with where the time goes;
+ *     arrive at 50% of the throughput measured in 1, produced by a process of its own
+ *     (support/analytics-load-generator.ts) as other services would (goal < 1 s), with where the
+ *     time goes;
  *  4. scale-out, reported without a goal: the same events consumed by 1 and then 2 replicas, each
  *     in a process of its own (support/analytics-consumer-worker.ts), their combined throughput and
  *     the partitions the group assigned each replica.
@@ -38,6 +40,7 @@ import {
 } from '../../services/analytics/test/support/scenario';
 import { groupAssignment, OffsetTally, startAnalyticsConsumer } from './support/analytics-consumer';
 import type { WorkerReport } from './support/analytics-consumer-worker';
+import type { LoadReport } from './support/analytics-load-generator';
 import {
   hostBusySince,
   hostCpu,
@@ -125,6 +128,53 @@ async function recordsIn(kafka: Kafka, prefix: string): Promise<number> {
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * The freshness phase's background events at `rate` events/s, produced by a process of its own
+ * (support/analytics-load-generator.ts) so that building and producing them does not share the
+ * measured consumer's event loop. `stop` ends it and answers what the broker acknowledged.
+ */
+async function startLoad(
+  prefix: string,
+  rate: number,
+  seconds: number,
+): Promise<{ stop: () => Promise<LoadReport> }> {
+  const child = fork(path.join(__dirname, 'support/analytics-load-generator.ts'), [], {
+    cwd: ROOT,
+    execArgv: ['-r', '@swc-node/register'],
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      KAFKA_BROKERS: KAFKA,
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      BENCH_PREFIX: prefix,
+      BENCH_RATE: String(rate),
+      BENCH_SECONDS: String(seconds),
+      BENCH_SEED: '9',
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = <T>(type: string): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const onExit = (code: number | null): void => reject(new Error(`load generator exited (${code})`));
+      child.once('exit', onExit);
+      const onMessage = (msg: { type?: string }): void => {
+        if (msg.type !== type) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(msg as T);
+      };
+      child.on('message', onMessage);
+    });
+  await next('started');
+  return {
+    stop: async () => {
+      const stopped = next<LoadReport>('stopped');
+      child.send('stop');
+      return stopped;
+    },
+  };
 }
 
 interface ScaleRun {
@@ -362,18 +412,7 @@ async function main(): Promise<void> {
   };
   const reads: number[] = [];
   const backgroundRate = ourRate * 0.5;
-  const background = mixedScenario('bench-bg', Math.ceil(backgroundRate * (FRESHNESS_SECONDS + 5)), 9).events;
-  let bgIndex = 0;
-  const bgStart = performance.now();
-  const bgTimer = setInterval(() => {
-    const due = Math.min(
-      background.length,
-      Math.floor(((performance.now() - bgStart) / 1000) * backgroundRate),
-    );
-    const slice = background.slice(bgIndex, due);
-    bgIndex = due;
-    if (slice.length > 0) void produce(producer, prefix, slice);
-  }, 50);
+  const load = await startLoad(prefix, backgroundRate, FRESHNESS_SECONDS + 5);
   const probes: Array<{ total: number; ack: number; fetch: number; handler: number; visible: number }> = [];
   const freshnessEnd = Date.now() + FRESHNESS_SECONDS * 1000;
   probing = true;
@@ -419,8 +458,8 @@ async function main(): Promise<void> {
     });
   }
   probing = false;
-  clearInterval(bgTimer);
-  const offered = bgIndex / ((performance.now() - bgStart) / 1000);
+  const loaded = await load.stop();
+  const offered = loaded.produced / loaded.seconds;
   await consumer.stop();
   await persistence.connection.dropDatabase();
   await persistence.connection.close();
