@@ -34,4 +34,5 @@ export * from './mongo/ensure-indexes';
 export * from './mongo/server-kind';
 export * from './platform.module';
 export * from './http/page-cursor';
+export * from './http/deadline';
 export * from './auth';

@@ -1,4 +1,7 @@
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type MlflowRun, MlflowClient, MlflowRequestError } from './mlflow.client';
+import { MlflowUnavailableError } from './mlflow.errors';
 
 type Batch = Parameters<MlflowClient['logBatch']>[1];
 
@@ -53,5 +56,40 @@ describe('MlflowClient.logBatchNewParams', () => {
       client.logBatchNewParams('r', batch({ weight: '0.5' }), new Set(['arm']), 0),
     ).rejects.toBeInstanceOf(MlflowRequestError);
     expect(client.logged).toEqual([]);
+  });
+});
+
+/**
+ * An MLflow at a local port that takes every request and, per run id, never answers (`silent`) or
+ * sends its headers and never its body (`stalled`).
+ */
+describe('MlflowClient: a server that does not answer in time', () => {
+  let server: Server;
+  let client: MlflowClient;
+  const open: ServerResponse[] = [];
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      open.push(res);
+      if (req.url?.includes('run_id=stalled')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"run":');
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    client = new MlflowClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 300);
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it.each(['silent', 'stalled'])('fails as unavailable at the deadline when it is %s', async (runId) => {
+    const started = Date.now();
+    const call = client.getRun(runId);
+    await expect(call).rejects.toBeInstanceOf(MlflowUnavailableError);
+    await expect(call).rejects.toThrow('did not answer within 300 ms');
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });

@@ -3,6 +3,7 @@
  * Any transport failure or 5xx becomes `MlflowUnavailableError` (503 to an HTTP caller; the
  * automatic export retries later); a 4xx is a bug in what we sent and surfaces as such.
  */
+import { isTimeoutError, withDeadline } from '@llmops/platform';
 import { MlflowUnavailableError } from './mlflow.errors';
 
 export interface MlflowRun {
@@ -30,17 +31,22 @@ export class MlflowClient {
   private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     const url = `${this.trackingUri.replace(/\/$/, '')}/api/2.0/mlflow/${path}`;
     let res: Response;
+    let text: string;
     try {
-      res = await fetch(url, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      // The deadline covers the answer's body too.
+      ({ res, text } = await withDeadline(this.timeoutMs, async (signal) => {
+        const answer = await fetch(url, {
+          method,
+          headers: body === undefined ? {} : { 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal,
+        });
+        return { res: answer, text: await answer.text() };
+      }));
     } catch (err) {
-      throw new MlflowUnavailableError(`MLflow at ${this.trackingUri} is unreachable`, err);
+      const reason = isTimeoutError(err) ? `did not answer within ${this.timeoutMs} ms` : 'is unreachable';
+      throw new MlflowUnavailableError(`MLflow at ${this.trackingUri} ${reason}`, err);
     }
-    const text = await res.text();
     const json = (text ? JSON.parse(text) : {}) as T & { error_code?: string; message?: string };
     if (res.status >= 500) {
       throw new MlflowUnavailableError(`MLflow answered ${res.status} to ${path}: ${json.message ?? text}`);

@@ -7,7 +7,13 @@
  * another project is never seen. Resolving therefore needs `prompts:read` besides
  * `experiments:write`, checked here before any call.
  */
-import { contextHeaders, ForbiddenError, SERVICE_CONFIG } from '@llmops/platform';
+import {
+  contextHeaders,
+  ForbiddenError,
+  isTimeoutError,
+  SERVICE_CONFIG,
+  withDeadline,
+} from '@llmops/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { AssignmentConfig } from '../config/assignment.config';
 import type { ExperimentCaller } from './experiment-caller';
@@ -52,23 +58,25 @@ export class PromptResolver {
 
   private async lookup(name: string, ref: string, caller: ExperimentCaller): Promise<Lookup> {
     const url = `${this.config.REGISTRY_URL}/v1/prompts/${encodeURIComponent(name)}/versions/${encodeURIComponent(ref)}`;
-    let response: Response;
+    const headers = {
+      accept: 'application/json',
+      ...contextHeaders(caller.ctx),
+      ...(caller.authorization === undefined ? {} : { authorization: caller.authorization }),
+    };
     try {
-      response = await fetch(url, {
-        headers: {
-          accept: 'application/json',
-          ...contextHeaders(caller.ctx),
-          ...(caller.authorization === undefined ? {} : { authorization: caller.authorization }),
-        },
-        signal: AbortSignal.timeout(this.config.REGISTRY_TIMEOUT_MS),
-      });
+      // The deadline covers the answer's body too.
+      return await withDeadline(this.config.REGISTRY_TIMEOUT_MS, (signal) => this.ask(url, headers, signal));
     } catch (err) {
-      const reason =
-        err instanceof Error && err.name === 'TimeoutError'
-          ? `no answer within ${this.config.REGISTRY_TIMEOUT_MS} ms`
-          : 'unreachable';
+      const reason = isTimeoutError(err)
+        ? `no answer within ${this.config.REGISTRY_TIMEOUT_MS} ms`
+        : 'unreachable';
       return { ok: false, unknown: false, detail: `registry ${reason}` };
     }
+  }
+
+  /** One lookup's request and answer; throws only when the registry could not be reached. */
+  private async ask(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<Lookup> {
+    const response = await fetch(url, { headers, signal });
     // 404: unknown prompt or version (in the caller's project). 400/422: a ref the registry cannot
     // parse, also "no such version". Anything else, 401/403 included (a key the registry does not
     // know yet), is the registry's failure to answer: 503.
@@ -83,7 +91,8 @@ export class PromptResolver {
     let body: unknown;
     try {
       body = await response.json();
-    } catch {
+    } catch (err) {
+      if (isTimeoutError(err) || signal.aborted) throw err;
       return { ok: false, unknown: false, detail: 'registry answered malformed JSON' };
     }
     const hash = (body as { hash?: unknown } | null)?.hash;

@@ -1,0 +1,48 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isTimeoutError, withDeadline } from './deadline';
+
+describe('withDeadline', () => {
+  it('settles by the deadline even when the work never sees the abort', async () => {
+    let signal: AbortSignal | undefined;
+    const started = Date.now();
+    const outcome = withDeadline(50, (s) => {
+      signal = s;
+      return new Promise<never>(() => undefined); // ignores its signal
+    });
+    await expect(outcome).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+    expect(signal?.aborted).toBe(true);
+    expect(isTimeoutError(signal?.reason)).toBe(true);
+  });
+
+  it('answers what the work answers, and clears its timer', async () => {
+    const timers = jest.spyOn(global, 'clearTimeout');
+    await expect(withDeadline(10_000, async () => 'ok')).resolves.toBe('ok');
+    expect(timers).toHaveBeenCalled();
+    timers.mockRestore();
+    await expect(withDeadline(10_000, async () => Promise.reject(new Error('refused')))).rejects.toThrow(
+      'refused',
+    );
+  });
+
+  describe('a server that accepts and never answers', () => {
+    let server: Server;
+    let url: string;
+    beforeAll(async () => {
+      server = createServer(() => undefined);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    });
+    afterAll(async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    it('fails the fetch at the deadline', async () => {
+      await expect(withDeadline(300, (signal) => fetch(url, { signal }))).rejects.toMatchObject({
+        name: 'TimeoutError',
+      });
+    });
+  });
+});
