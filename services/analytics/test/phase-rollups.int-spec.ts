@@ -9,6 +9,7 @@
  */
 import { mulberry32 } from '@llmops/stats';
 import { testInfra } from '@llmops/testing';
+import { Registry } from 'prom-client';
 import { type PlannedEvent, planBatch, type TouchedBucket } from '../src/domain/batch-planner';
 import { type Bucket, emptyBucket, minuteOf, type SourceKind } from '../src/domain/bucket';
 import { journalOf, type PartitionState } from '../src/domain/partition-state';
@@ -19,7 +20,7 @@ import type { ExperimentDoc } from '../src/persistence/analytics.schemas';
 import { WriteConflictError } from '../src/persistence/bucket-store';
 import { VersionedBucketStore } from '../src/persistence/versioned-bucket.store';
 import { computeResults } from '../src/results/compute-results';
-import { GetResultsUseCase } from '../src/results/get-results.usecase';
+import { GetResultsUseCase, WHOLE_PHASE_READS } from '../src/results/get-results.usecase';
 import { experimentDoc, exposureData, feedbackData, generationData } from './support/planner';
 import { openTestPersistence, type TestPersistence } from './support/persistence';
 
@@ -165,6 +166,12 @@ function figures(r: Awaited<ReturnType<typeof computeResults>>) {
   }));
 }
 
+/** The whole-phase reads the results use case counted, by source. */
+async function wholePhaseReads(registry: Registry): Promise<Record<string, number>> {
+  const metric = await registry.getSingleMetric(WHOLE_PHASE_READS)!.get();
+  return Object.fromEntries(metric.values.map((v) => [String(v.labels.source), v.value]));
+}
+
 it('the roll-ups of a phase give the results of its window, once every topic and partition has established them', async () => {
   await round(1, 40);
   const { rollups, fromRollups, fromWindow } = await bothReads();
@@ -174,21 +181,29 @@ it('the roll-ups of a phase give the results of its window, once every topic and
   expect(rollups!.every((b) => b.res === PHASE_RES && b.minute === 0)).toBe(true);
   expect(figures(fromRollups!)).toEqual(figures(fromWindow));
   expect(fromWindow.arms.every((a) => a.exposures > 0 && a.generations > 0 && a.rating.n > 0)).toBe(true);
-  // The results use case reads them, not the window (same figures).
-  const results = new GetResultsUseCase(repo, persistence.experiments, persistence.decisions, CONFIG);
+  // The results use case reads them, not the window (same figures), and counts the read.
+  const registry = new Registry();
+  const results = new GetResultsUseCase(
+    repo,
+    persistence.experiments,
+    persistence.decisions,
+    CONFIG,
+    registry,
+  );
   const windowRead = jest.spyOn(repo, 'bucketsInWindow');
   try {
     expect(figures(await results.forExperiment(await experiment(), { window: 'all' }, 'background'))).toEqual(
       figures(fromWindow),
     );
     expect(windowRead).not.toHaveBeenCalled();
-    // A window with an end reads the window.
+    // A window with an end reads the window, and is not a read of the whole phase.
     await results.forExperiment(
       await experiment(),
       { window: 'all', to: new Date().toISOString() },
       'background',
     );
     expect(windowRead).toHaveBeenCalledTimes(1);
+    expect(await wholePhaseReads(registry)).toEqual({ 'phase-rollups': 1, window: 0 });
   } finally {
     windowRead.mockRestore();
   }
@@ -203,6 +218,17 @@ it('a new phase: read from the window until every topic and partition has establ
   const random = mulberry32(2);
   for (const kind of KINDS) await consume(0, eventsOf(kind, 0, 30, random));
   expect((await bothReads()).rollups).toBeNull();
+  // Meanwhile the results read the window, and the metric says so.
+  const registry = new Registry();
+  const results = new GetResultsUseCase(
+    repo,
+    persistence.experiments,
+    persistence.decisions,
+    CONFIG,
+    registry,
+  );
+  await results.forExperiment(await experiment(), { window: 'all' }, 'background');
+  expect(await wholePhaseReads(registry)).toEqual({ 'phase-rollups': 0, window: 1 });
   await round(3, 30);
   const { rollups, fromRollups, fromWindow } = await bothReads();
   expect(rollups).not.toBeNull();

@@ -1,5 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { SERVICE_CONFIG } from '@llmops/platform';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { METRICS_REGISTRY, SERVICE_CONFIG } from '@llmops/platform';
+import { Counter, type Registry } from 'prom-client';
 import type { AnalyticsConfig } from '../config/analytics.config';
 import { AggregationRepository } from '../persistence/aggregation.repository';
 import type { DecisionDoc, ExperimentDoc } from '../persistence/analytics.schemas';
@@ -30,15 +31,32 @@ export function resolveWindow(
   return { from: new Date(to.getTime() - WINDOW_MS[window]), to };
 }
 
+/** Counts the reads of a whole phase (`window=all` without an end) by what they read. */
+export const WHOLE_PHASE_READS = 'llmops_analytics_results_whole_phase_reads_total';
+
 @Injectable()
 export class GetResultsUseCase {
+  private readonly wholePhaseReads?: Counter<'source'>;
+
   constructor(
     private readonly aggregation: AggregationRepository,
     private readonly experiments: ExperimentsRepository,
     private readonly decisions: DecisionsRepository,
     @Inject(SERVICE_CONFIG)
     private readonly config: Pick<AnalyticsConfig, 'ANALYTICS_MIN_PER_ARM' | 'ANALYTICS_RECOMMENDED_PER_ARM'>,
-  ) {}
+    @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
+  ) {
+    if (!registry) return;
+    this.wholePhaseReads =
+      (registry.getSingleMetric(WHOLE_PHASE_READS) as Counter<'source'> | undefined) ??
+      new Counter({
+        name: WHOLE_PHASE_READS,
+        help: 'Results reads of a whole phase (window=all without an end), by source: phase-rollups, or window while some partition has not established the phase roll-ups yet (a read that takes longer)',
+        labelNames: ['source'],
+        registers: [registry],
+      });
+    for (const source of ['phase-rollups', 'window']) this.wholePhaseReads.inc({ source }, 0);
+  }
 
   /**
    * The results API: reads with the request deadline. Another project's experiment is not found,
@@ -74,6 +92,7 @@ export class GetResultsUseCase {
     const rollups = open
       ? await this.aggregation.phaseRollups(experiment.project, experiment.key, fromMinute, path)
       : null;
+    if (open) this.wholePhaseReads?.inc({ source: rollups ? 'phase-rollups' : 'window' });
     const buckets =
       rollups ??
       (await this.aggregation.bucketsInWindow(
