@@ -23,7 +23,7 @@
  */
 /* eslint-disable @nx/enforce-module-boundaries -- the benchmark drives the service's use case in-process
    to count MongoDB commands with the driver's command monitoring; benches are not product code. */
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -133,6 +133,22 @@ async function recordsIn(kafka: Kafka, prefix: string): Promise<number> {
   }
 }
 
+/** A process of its own running `support/<script>`, with an IPC channel, the broker and `env`. */
+function forkSupport(script: string, env: Record<string, string>): ChildProcess {
+  return fork(path.join(__dirname, 'support', script), [], {
+    cwd: ROOT,
+    execArgv: ['-r', '@swc-node/register'],
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      KAFKA_BROKERS: KAFKA,
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      ...env,
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
 /**
  * The freshness phase's background events at `rate` events/s, produced by a process of its own
  * (support/analytics-load-generator.ts) so that building and producing them does not share the
@@ -143,20 +159,11 @@ async function startLoad(
   rate: number,
   seconds: number,
 ): Promise<{ stop: () => Promise<LoadReport> }> {
-  const child = fork(path.join(__dirname, 'support/analytics-load-generator.ts'), [], {
-    cwd: ROOT,
-    execArgv: ['-r', '@swc-node/register'],
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      KAFKA_BROKERS: KAFKA,
-      KAFKAJS_NO_PARTITIONER_WARNING: '1',
-      BENCH_PREFIX: prefix,
-      BENCH_RATE: String(rate),
-      BENCH_SECONDS: String(seconds),
-      BENCH_SEED: '9',
-    },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  const child = forkSupport('analytics-load-generator.ts', {
+    BENCH_PREFIX: prefix,
+    BENCH_RATE: String(rate),
+    BENCH_SECONDS: String(seconds),
+    BENCH_SEED: '9',
   });
   const next = <T>(type: string): Promise<T> =>
     new Promise((resolve, reject) => {
@@ -253,22 +260,13 @@ async function scaleOut(
   // Boot the schema (migrations, indexes) once, before the replicas race to do it.
   const persistence = await openPersistence(MONGO, db);
   const workers = Array.from({ length: replicas }, (_, i) =>
-    fork(path.join(__dirname, 'support/analytics-consumer-worker.ts'), [], {
-      cwd: ROOT,
-      execArgv: ['-r', '@swc-node/register'],
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        KAFKA_BROKERS: KAFKA,
-        MONGODB_URI: MONGO,
-        KAFKAJS_NO_PARTITIONER_WARNING: '1',
-        BENCH_PREFIX: prefix,
-        BENCH_GROUP: group,
-        BENCH_DB: db,
-        BENCH_REPLICAS: String(replicas),
-        BENCH_CLIENT_ID: `replica-${i + 1}`,
-      },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    forkSupport('analytics-consumer-worker.ts', {
+      MONGODB_URI: MONGO,
+      BENCH_PREFIX: prefix,
+      BENCH_GROUP: group,
+      BENCH_DB: db,
+      BENCH_REPLICAS: String(replicas),
+      BENCH_CLIENT_ID: `replica-${i + 1}`,
     }),
   );
   const ask = (w: (typeof workers)[number]): Promise<WorkerReport> =>

@@ -166,6 +166,19 @@ function figures(r: Awaited<ReturnType<typeof computeResults>>) {
   }));
 }
 
+/** The results use case, counting its reads in a registry of its own. */
+function countingResults(): { results: GetResultsUseCase; registry: Registry } {
+  const registry = new Registry();
+  const results = new GetResultsUseCase(
+    repo,
+    persistence.experiments,
+    persistence.decisions,
+    CONFIG,
+    registry,
+  );
+  return { results, registry };
+}
+
 /** The whole-phase reads the results use case counted, by source. */
 async function wholePhaseReads(registry: Registry): Promise<Record<string, number>> {
   const metric = await registry.getSingleMetric(WHOLE_PHASE_READS)!.get();
@@ -182,14 +195,7 @@ it('the roll-ups of a phase give the results of its window, once every topic and
   expect(figures(fromRollups!)).toEqual(figures(fromWindow));
   expect(fromWindow.arms.every((a) => a.exposures > 0 && a.generations > 0 && a.rating.n > 0)).toBe(true);
   // The results use case reads them, not the window (same figures), and counts the read.
-  const registry = new Registry();
-  const results = new GetResultsUseCase(
-    repo,
-    persistence.experiments,
-    persistence.decisions,
-    CONFIG,
-    registry,
-  );
+  const { results, registry } = countingResults();
   const windowRead = jest.spyOn(repo, 'bucketsInWindow');
   try {
     expect(figures(await results.forExperiment(await experiment(), { window: 'all' }, 'background'))).toEqual(
@@ -219,14 +225,7 @@ it('a new phase: read from the window until every topic and partition has establ
   for (const kind of KINDS) await consume(0, eventsOf(kind, 0, 30, random));
   expect((await bothReads()).rollups).toBeNull();
   // Meanwhile the results read the window, and the metric says so.
-  const registry = new Registry();
-  const results = new GetResultsUseCase(
-    repo,
-    persistence.experiments,
-    persistence.decisions,
-    CONFIG,
-    registry,
-  );
+  const { results, registry } = countingResults();
   await results.forExperiment(await experiment(), { window: 'all' }, 'background');
   expect(await wholePhaseReads(registry)).toEqual({ 'phase-rollups': 0, window: 1 });
   await round(3, 30);
