@@ -106,7 +106,11 @@ export class VersionedBucketStore implements BucketStore {
     }
     if (!this.collecting && this.superseded.size > 0 && Date.now() - this.lastGcAt >= this.gcIntervalMs) {
       commands++;
-      this.collecting = this.collect([...this.superseded]);
+      // Cleared once it has ended, even if it ended before this assignment.
+      const collecting = this.collect([...this.superseded]).finally(() => {
+        if (this.collecting === collecting) this.collecting = undefined;
+      });
+      this.collecting = collecting;
     }
     return commands;
   }
@@ -131,7 +135,6 @@ export class VersionedBucketStore implements BucketStore {
       );
     } finally {
       this.lastGcAt = Date.now();
-      this.collecting = undefined;
     }
   }
 }
