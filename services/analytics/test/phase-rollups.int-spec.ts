@@ -179,10 +179,14 @@ function countingResults(): { results: GetResultsUseCase; registry: Registry } {
   return { results, registry };
 }
 
-/** The whole-phase reads the results use case counted, by source. */
+/** The whole-phase reads the results use case counted, by source, on the background path. */
 async function wholePhaseReads(registry: Registry): Promise<Record<string, number>> {
   const metric = await registry.getSingleMetric(WHOLE_PHASE_READS)!.get();
-  return Object.fromEntries(metric.values.map((v) => [String(v.labels.source), v.value]));
+  return Object.fromEntries(
+    metric.values
+      .filter((v) => v.labels.path === 'background')
+      .map((v) => [String(v.labels.source), v.value]),
+  );
 }
 
 it('the roll-ups of a phase give the results of its window, once every topic and partition has established them', async () => {

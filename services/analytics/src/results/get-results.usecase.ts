@@ -36,7 +36,7 @@ export const WHOLE_PHASE_READS = 'llmops_analytics_results_whole_phase_reads_tot
 
 @Injectable()
 export class GetResultsUseCase {
-  private readonly wholePhaseReads?: Counter<'source'>;
+  private readonly wholePhaseReads?: Counter<'source' | 'path'>;
 
   constructor(
     private readonly aggregation: AggregationRepository,
@@ -48,14 +48,15 @@ export class GetResultsUseCase {
   ) {
     if (!registry) return;
     this.wholePhaseReads =
-      (registry.getSingleMetric(WHOLE_PHASE_READS) as Counter<'source'> | undefined) ??
+      (registry.getSingleMetric(WHOLE_PHASE_READS) as Counter<'source' | 'path'> | undefined) ??
       new Counter({
         name: WHOLE_PHASE_READS,
-        help: 'Results reads of a whole phase (window=all without an end), by source: phase-rollups, or window while some partition has not established the phase roll-ups yet (a read that takes longer)',
-        labelNames: ['source'],
+        help: 'Results reads of a whole phase (window=all without an end), by source (phase-rollups, or window while some partition has not established the phase roll-ups yet: a read that takes longer) and path (request: the API; background: the metrics refresher, the decisions, the MLflow export)',
+        labelNames: ['source', 'path'],
         registers: [registry],
       });
-    for (const source of ['phase-rollups', 'window']) this.wholePhaseReads.inc({ source }, 0);
+    for (const source of ['phase-rollups', 'window'])
+      for (const path of ['request', 'background']) this.wholePhaseReads.inc({ source, path }, 0);
   }
 
   /**
@@ -92,7 +93,7 @@ export class GetResultsUseCase {
     const rollups = open
       ? await this.aggregation.phaseRollups(experiment.project, experiment.key, fromMinute, path)
       : null;
-    if (open) this.wholePhaseReads?.inc({ source: rollups ? 'phase-rollups' : 'window' });
+    if (open) this.wholePhaseReads?.inc({ source: rollups ? 'phase-rollups' : 'window', path });
     const buckets =
       rollups ??
       (await this.aggregation.bucketsInWindow(
