@@ -153,6 +153,7 @@ async function reload(db: string, probes: Probe[]): Promise<void> {
     duplicates: outcomes.get('exposure:duplicate') ?? 0,
   };
   process.send?.(report);
+  await persistence.settled();
   await persistence.connection.close();
 }
 
@@ -229,6 +230,7 @@ async function feed(db: string): Promise<void> {
     probes,
   };
   process.send?.(report);
+  await persistence.settled();
   await persistence.connection.close();
 }
 

@@ -281,6 +281,7 @@ async function main(): Promise<void> {
       unit: 'x',
     });
   } finally {
+    await persistence.settled();
     await connection.dropDatabase();
     await connection.close();
   }

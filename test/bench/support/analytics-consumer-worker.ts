@@ -77,6 +77,7 @@ async function main(): Promise<void> {
     } else if (msg === 'stop') {
       void consumer
         .stop()
+        .then(() => persistence.settled())
         .then(() => persistence.connection.close())
         .then(() => process.exit(0));
     }
