@@ -19,7 +19,9 @@ export function isTimeoutError(err: unknown): boolean {
 /**
  * Runs `work` with a signal that aborts after `ms`, and settles by then even if the work never sees
  * the abort: a timer this call holds aborts the signal and rejects with {@link timeoutError}. Pass
- * the signal to `fetch` and read the body inside `work`, so that the deadline covers both.
+ * the signal to `fetch` and read the body inside `work`, so that the deadline covers both. Should
+ * the abort still not reach the request (the case above), the caller is answered at the deadline
+ * all the same, and only the request's socket stays open until undici's own timeouts end it.
  */
 export async function withDeadline<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
