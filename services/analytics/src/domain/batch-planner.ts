@@ -45,6 +45,7 @@ import {
   newSketch,
   type Resolution,
   RESOLUTIONS,
+  SOURCE_KINDS,
   type SourceKind,
 } from './bucket';
 import { feedbackDelta, feedbackValues, type FeedbackValues, limitScoreNames } from './feedback-values';
@@ -558,8 +559,6 @@ class Planner {
     return this.plan;
   }
 }
-
-const SOURCE_KINDS: readonly SourceKind[] = ['x', 'g', 'f'];
 
 /** A plan that writes nothing (repository tests fill in its buckets). */
 export function emptyPlan(): BatchPlan {

@@ -12,6 +12,9 @@ import { experimentScope } from './project-scope';
 
 export type SourceKind = 'x' | 'g' | 'f';
 
+/** Every source topic: exposures, generations, feedback. */
+export const SOURCE_KINDS: readonly SourceKind[] = ['x', 'g', 'f'];
+
 /** A bucket's span: a minute, an hour or a day. */
 export type Resolution = 'm' | 'h' | 'd';
 

@@ -15,7 +15,7 @@ import { isDuplicateKey } from '@llmops/platform';
 import type { Model, mongo } from 'mongoose';
 import { DEFAULT_PROJECT } from '@llmops/contracts';
 import type { BatchPlan } from '../domain/batch-planner';
-import { type Bucket, coverWindow, type SourceKind, type SpanRange } from '../domain/bucket';
+import { type Bucket, coverWindow, SOURCE_KINDS, type SpanRange } from '../domain/bucket';
 import { nextTurn } from '../domain/next-turn';
 import { PHASE_RES, type PhaseLedgerDoc } from '../domain/phase-rollup';
 import { experimentScope } from '../domain/project-scope';
@@ -56,9 +56,6 @@ import { collectionFor, type ReadPath } from './read-path';
 
 /** Buckets read or decoded between two turns of the event loop. */
 const SLICE = 250;
-
-/** Every source topic: a phase's roll-ups are read only where all three are established. */
-const KINDS: readonly SourceKind[] = ['x', 'g', 'f'];
 
 @Injectable()
 export class AggregationRepository implements OnApplicationShutdown {
@@ -162,8 +159,9 @@ export class AggregationRepository implements OnApplicationShutdown {
       const key = `${l.kind}|${l.part}`;
       established.set(key, Math.max(established.get(key) ?? l.start, l.start));
     }
+    // Read only where every topic of every partition holding data has established them.
     for (const part of new Set(arms.map((a) => a.part)))
-      for (const kind of KINDS) if (established.get(`${kind}|${part}`) !== start) return null;
+      for (const kind of SOURCE_KINDS) if (established.get(`${kind}|${part}`) !== start) return null;
     const docs = await collectionFor(this.phaseBuckets, path)
       .find({ ...scope, res: PHASE_RES, minute: start })
       .toArray();
@@ -258,10 +256,11 @@ export class AggregationRepository implements OnApplicationShutdown {
    * Writes a plan in two round trips: its journal link (null: none) with the arms directory
    * documents, then the bucket versions and phase roll-ups with the parked feedback, their reasons
    * and the deletes of the parked documents the batch resolved; a third, rare one stores the phase
-   * ledgers the batch established, once their roll-ups are stored. After a crash between the link and the buckets, the
-   * reloaded state names this batch's messages as creators, and the redelivered batch recomputes
-   * their contributions (the buckets' guard skips those stored). A link that another writer
-   * already extended is a WriteConflictError. Returns the number of MongoDB commands sent.
+   * ledgers the batch established, once their roll-ups are stored. After a crash between the link
+   * and the buckets, the reloaded state names this batch's messages as creators, and the
+   * redelivered batch recomputes their contributions (the buckets' guard skips those stored). A
+   * link that another writer already extended is a WriteConflictError. Returns the number of
+   * MongoDB commands sent.
    */
   async write(plan: BatchPlan, link: JournalDoc | null = null): Promise<number> {
     let commands = 0;
