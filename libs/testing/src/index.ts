@@ -10,3 +10,4 @@ export * from './service-process';
 export * from './send-in-order';
 export * from './parity-fixture';
 export * from './group-progress';
+export * from './http-stub';

@@ -1,5 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type HttpStub, httpStub } from '@llmops/testing';
 import { isTimeoutError, withDeadline } from './deadline';
 
 describe('withDeadline', () => {
@@ -31,20 +30,14 @@ describe('withDeadline', () => {
   });
 
   describe('a server that accepts and never answers', () => {
-    let server: Server;
-    let url: string;
+    let server: HttpStub;
     beforeAll(async () => {
-      server = createServer(() => undefined);
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      server = await httpStub(() => undefined);
     });
-    afterAll(async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    });
+    afterAll(() => server.close());
 
     it('fails the fetch at the deadline', async () => {
-      await expect(withDeadline(300, (signal) => fetch(url, { signal }))).rejects.toMatchObject({
+      await expect(withDeadline(300, (signal) => fetch(server.url, { signal }))).rejects.toMatchObject({
         name: 'TimeoutError',
       });
     });

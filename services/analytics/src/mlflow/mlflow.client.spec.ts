@@ -1,5 +1,4 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type HttpStub, httpStub } from '@llmops/testing';
 import { type MlflowRun, MlflowClient, MlflowRequestError } from './mlflow.client';
 import { MlflowUnavailableError } from './mlflow.errors';
 
@@ -64,26 +63,20 @@ describe('MlflowClient.logBatchNewParams', () => {
  * sends its headers and never its body (`stalled`).
  */
 describe('MlflowClient: a server that does not answer in time', () => {
-  let server: Server;
+  let server: HttpStub;
   let client: MlflowClient;
-  const open: ServerResponse[] = [];
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      open.push(res);
+    server = await httpStub((req, res) => {
       if (req.url?.includes('run_id=stalled')) {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.write('{"run":');
       }
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    client = new MlflowClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 300);
+    client = new MlflowClient(server.url, 300);
   });
 
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
+  afterAll(() => server.close());
 
   it.each(['silent', 'stalled'])('fails as unavailable at the deadline when it is %s', async (runId) => {
     const started = Date.now();

@@ -1,5 +1,4 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type HttpStub, httpStub } from '@llmops/testing';
 import type { AssignmentConfig } from '../config/assignment.config';
 import type { ExperimentCaller } from './experiment-caller';
 import { RegistryUnavailableError } from './experiments.errors';
@@ -17,33 +16,21 @@ const caller: ExperimentCaller = {
  * `stalled` sends its headers and never its body, anything else answers the version.
  */
 describe('PromptResolver: a registry that does not answer in time', () => {
-  let server: Server;
+  let server: HttpStub;
   let resolver: PromptResolver;
-  const open: ServerResponse[] = [];
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
+    server = await httpStub((req, res) => {
       const name = decodeURIComponent(req.url?.split('/')[3] ?? '');
-      if (name === 'silent') return void open.push(res);
-      if (name === 'stalled') {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.write('{"hash":');
-        return void open.push(res);
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ hash: HASH }));
+      if (name === 'silent') return;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (name === 'stalled') res.write('{"hash":');
+      else res.end(JSON.stringify({ hash: HASH }));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    resolver = new PromptResolver({
-      REGISTRY_URL: `http://127.0.0.1:${port}`,
-      REGISTRY_TIMEOUT_MS: 300,
-    } as AssignmentConfig);
+    resolver = new PromptResolver({ REGISTRY_URL: server.url, REGISTRY_TIMEOUT_MS: 300 } as AssignmentConfig);
   });
 
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
+  afterAll(() => server.close());
 
   it('resolves a ref the registry answers', async () => {
     await expect(
