@@ -10,7 +10,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { openPersistence } from '../../../services/analytics/test/support/persistence';
 import { gatedCoPartitionAssigner, OffsetTally, startAnalyticsConsumer } from './analytics-consumer';
-import { KAFKA, MONGO } from './harness';
+import { KAFKA, MONGO, required } from './harness';
 
 export interface WorkerReport {
   type: 'report';
@@ -25,12 +25,6 @@ export interface WorkerReport {
   handled: string[];
   /** CPU time (user + system) of this process from its first handler call to its last, µs. */
   cpuMicros: number;
-}
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is required`);
-  return value;
 }
 
 async function main(): Promise<void> {

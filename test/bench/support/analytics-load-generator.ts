@@ -13,7 +13,7 @@
 /* eslint-disable @nx/enforce-module-boundaries -- the load reuses the analytics scenario's events;
    benches are not product code. */
 import { connectProducer, mixedScenario, produce } from '../../../services/analytics/test/support/scenario';
-import { KAFKA } from './harness';
+import { KAFKA, required } from './harness';
 
 export interface LoadReport {
   type: 'stopped';
@@ -22,12 +22,6 @@ export interface LoadReport {
 }
 
 const TICK_MS = 50;
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is required`);
-  return value;
-}
 
 async function main(): Promise<void> {
   const prefix = required('BENCH_PREFIX');

@@ -33,6 +33,13 @@ export function setting(name: string, fallback: number): number {
   return value;
 }
 
+/** An environment variable a benchmark's child process needs from its parent. */
+export function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is required`);
+  return value;
+}
+
 /** A fresh name for this run's databases and topic prefixes, so runs never see each other's data. */
 export function runId(): string {
   return `bench${Date.now().toString(36)}`;
