@@ -127,6 +127,9 @@ class Planner {
     ledgers: [],
     outcomes: [],
     rejected: [],
+    // Present from the start, so that every plan has one shape: set later only on some batches, it
+    // made the optimized planner deoptimize on the plans that had it, several times per run.
+    phasesNotEstablished: undefined,
   };
 
   constructor(
