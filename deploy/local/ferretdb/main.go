@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -25,7 +26,21 @@ func main() {
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
 	handler := flag.String("handler", "sqlite", "backend: sqlite or postgresql")
 	postgresURL := flag.String("postgresql-url", "", "PostgreSQL URL for -handler postgresql")
+	gcPercent := flag.Int("gc-percent", 400, "Go GC target percentage, unless GOGC is set")
+	memLimitMiB := flag.Int64("memory-limit-mib", 1024, "Go soft memory limit in MiB, unless GOMEMLIMIT is set")
 	flag.Parse()
+
+	// FerretDB turns every document into several short-lived structures (BSON, its own types, the
+	// backend's JSON), so with Go's default GOGC=100 its collector took a large share of its CPU,
+	// on the cores the services and Kafka share. A higher target trades some memory for that CPU
+	// (measured in docs/perf/HISTORY.md); the soft limit makes the collector work harder before the
+	// heap passes it. GOGC and GOMEMLIMIT, when set, win as usual.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(*gcPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(*memLimitMiB << 20)
+	}
 
 	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
 		fmt.Fprintf(os.Stderr, "cannot create data dir %s: %v\n", *dataDir, err)
