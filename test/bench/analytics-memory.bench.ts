@@ -1,10 +1,13 @@
 /**
  * Analytics state memory: feeds BENCH_USERS (2,000,000) distinct users, the exposures of one
- * experiment, through the service's ApplyBatchUseCase against the real MongoDB, in a process of its
- * own, and reports that process's peak RSS (goal < 512 MB); then a fresh process builds a new use
- * case on the same database, reloads every partition (one duplicate exposure per partition, as a
- * restarted consumer's first batch would) and reports its RSS (goal < 512 MB) and that each probe
- * was recognised as a duplicate (the reloaded state is exact).
+ * experiment, then BENCH_REQUESTS (2,000,000) distinct requests, generations placed in its arms,
+ * through the service's ApplyBatchUseCase against the real MongoDB, in a process of its own, and
+ * reports that process's peak RSS once the users are fed (goal < 512 MB) and once the requests are
+ * too (reported, with the RSS they added per million); then a fresh process builds a new use case on the
+ * same database, reloads every partition (one duplicate exposure per partition, as a restarted
+ * consumer's first batch would, then one feedback per partition on a request fed before) and
+ * reports its RSS (goal < 512 MB), that each exposure probe was recognised as a duplicate and that
+ * each feedback probe was attributed to its request's arm, not parked (the reloaded state is exact).
  *
  * Both processes run the sources compiled as the build compiles the services (support/built.ts),
  * under plain `node --enable-source-maps`, as the service's image runs it. The same feeding under
@@ -16,10 +19,11 @@
  * benchmark measures and would double its time. Batches are what the consumer's 4 MiB per
  * partition fetch holds of these exposures; the users go to BENCH_PARTITIONS (6) partitions in
  * turn, one batch at a time, with event times spread over the last BENCH_SPAN_HOURS (24) hours.
- * User ids are random UUIDs, as SDKs typically send.
+ * User and request ids are random UUIDs, as SDKs typically send.
  *
- * Run: BENCH_ONLY=analytics-memory npm run bench (BENCH_USERS=200000 for a quick run).
- * Env: MONGODB_URI, BENCH_USERS, BENCH_PARTITIONS, BENCH_SPAN_HOURS.
+ * Run: BENCH_ONLY=analytics-memory npm run bench (BENCH_USERS=200000 BENCH_REQUESTS=200000 for a
+ * quick run).
+ * Env: MONGODB_URI, BENCH_USERS, BENCH_REQUESTS, BENCH_PARTITIONS, BENCH_SPAN_HOURS.
  */
 /* eslint-disable @nx/enforce-module-boundaries -- the benchmark drives the service's use case in-process;
    benches are not product code. */
@@ -31,6 +35,8 @@ import { openPersistence } from '../../services/analytics/test/support/persisten
 import {
   experimentEvent,
   exposureEvent,
+  feedbackEvent,
+  generationEvent,
   type Produced,
 } from '../../services/analytics/test/support/scenario';
 import { compiled } from './support/built';
@@ -38,6 +44,7 @@ import { MONGO, ROOT, runBench, setting } from './support/harness';
 import { reportResult } from './support/result';
 
 const USERS = setting('BENCH_USERS', 2_000_000);
+const REQUESTS = setting('BENCH_REQUESTS', 2_000_000);
 const PARTITIONS = setting('BENCH_PARTITIONS', 6);
 const SPAN_HOURS = setting('BENCH_SPAN_HOURS', 24);
 const FETCH_BYTES = 4 * 1024 * 1024; // the analytics consumer's maxBytesPerPartition
@@ -53,12 +60,24 @@ interface Probe {
   arm: string;
 }
 
+/** A request the reload probes give feedback on, and its partition. */
+interface RequestProbe {
+  partition: number;
+  requestId: string;
+}
+
+type Role = 'exposures' | 'generations' | 'feedback';
+
 interface FeedReport {
   rssBefore: number;
+  /** Peak RSS once the users were fed, before the requests. */
+  peakRssUsers: number;
   peakRss: number;
   seconds: number;
   applied: number;
+  generated: number;
   probes: Probe[];
+  requestProbes: RequestProbe[];
 }
 
 interface ReloadReport {
@@ -67,11 +86,13 @@ interface ReloadReport {
   peakRss: number;
   seconds: number;
   duplicates: number;
+  /** Feedback probes attributed to their request's arm at once (none parked). */
+  attributed: number;
 }
 
-function message(p: Produced, partition: number, offset: number): ConsumedMessage {
+function message(p: Produced, partition: number, offset: number, topic: Role = 'exposures'): ConsumedMessage {
   return {
-    topic: 'exposures',
+    topic,
     partition,
     offset: String(offset),
     key: Buffer.from(p.key),
@@ -106,6 +127,25 @@ function exposureTemplate(): (arm: string, userId: string, at: Date) => Produced
   };
 }
 
+/** The generation the scenario builds (generationEvent), as a template filled per request. */
+function generationTemplate(): (arm: string, requestId: string, at: Date) => Produced {
+  const sample = generationEvent('REQ--', EXPERIMENT, 'ARM--', new Date(0), 420, 0.002, [300, 120]);
+  const event = JSON.parse(sample.value) as { id: string; time: string };
+  const value = sample.value
+    .replace(`"${event.id}"`, '"@ID@"')
+    .replaceAll(new Date(0).toISOString(), '@TIME@')
+    .replace(`"time":"${event.time}"`, '"time":"@TIME@"');
+  return (arm, requestId, at) => ({
+    topic: 'g',
+    key: requestId,
+    value: value
+      .replace('@ID@', uuidv7(at.getTime()))
+      .replaceAll('@TIME@', at.toISOString())
+      .replace('"ARM--"', JSON.stringify(arm))
+      .replace('"REQ--"', JSON.stringify(requestId)),
+  });
+}
+
 /** A use case as the service builds it, counting outcomes per `type:outcome`. */
 function useCaseOn(persistence: Awaited<ReturnType<typeof openPersistence>>, outcomes: Map<string, number>) {
   return new ApplyBatchUseCase(
@@ -130,7 +170,7 @@ function mb(bytes: number): string {
 }
 
 /** The fresh process: reload every partition of `db` through a new use case; report to the parent. */
-async function reload(db: string, probes: Probe[]): Promise<void> {
+async function reload(db: string, probes: Probe[], requestProbes: RequestProbe[]): Promise<void> {
   const persistence = await openPersistence(MONGO, db);
   const outcomes = new Map<string, number>();
   const useCase = useCaseOn(persistence, outcomes);
@@ -144,6 +184,21 @@ async function reload(db: string, probes: Probe[]): Promise<void> {
       messages: [message(event, p.partition, p.offset)],
     });
   }
+  for (const [i, p] of requestProbes.entries()) {
+    const event = feedbackEvent({
+      feedbackId: `probe-${i}`,
+      requestId: p.requestId,
+      revision: 1,
+      edit: null,
+      rating: 4,
+      at: new Date(),
+    });
+    await useCase.execute({
+      role: 'feedback',
+      partition: p.partition,
+      messages: [message(event, p.partition, 0, 'feedback')],
+    });
+  }
   const seconds = (performance.now() - started) / 1000;
   const report: ReloadReport = {
     rssBefore,
@@ -151,6 +206,7 @@ async function reload(db: string, probes: Probe[]): Promise<void> {
     peakRss: peakRss(),
     seconds,
     duplicates: outcomes.get('exposure:duplicate') ?? 0,
+    attributed: outcomes.get('feedback:applied') ?? 0,
   };
   process.send?.(report);
   await persistence.settled();
@@ -173,7 +229,7 @@ function inChild<T>(file: string, execArgv: string[], env: Record<string, string
   });
 }
 
-/** The feeding process: every user once, in consumer-sized batches; reports to the parent. */
+/** The feeding process: every user once, then every request once, in consumer-sized batches; reports to the parent. */
 async function feed(db: string): Promise<void> {
   const persistence = await openPersistence(MONGO, db);
   const outcomes = new Map<string, number>();
@@ -183,51 +239,81 @@ async function feed(db: string): Promise<void> {
     ARMS.map((name) => ({ name, weight: 1 })),
   );
   await useCase.execute({ role: 'experiments', partition: 0, messages: [message(experiment, 0, 0)] });
-  const exposure = exposureTemplate();
-  const sample = exposure(ARMS[0], randomUUID(), new Date()).value.length;
-  const batchSize = Math.floor(FETCH_BYTES / sample);
-  const next = Array.from({ length: PARTITIONS }, () => 0);
   const probes: Probe[] = [];
+  const requestProbes: RequestProbe[] = [];
   const rssBefore = process.memoryUsage().rss;
   const spanMs = SPAN_HOURS * 3_600_000;
   const start = Date.now() - spanMs;
   const started = performance.now();
-  let fed = 0;
-  let reported = 0;
-  console.log(
-    `feeding ${USERS} distinct users of ${EXPERIMENT} in batches of ${batchSize} (${sample} B exposures, 4 MiB) over ${PARTITIONS} partitions; RSS before ${mb(rssBefore)}`,
-  );
-  for (let batch = 0; fed < USERS; batch++) {
-    const partition = batch % PARTITIONS;
-    const n = Math.min(batchSize, USERS - fed);
-    const messages: ConsumedMessage[] = [];
-    for (let i = 0; i < n; i++) {
-      const user = fed + i;
-      const userId = randomUUID();
-      const arm = ARMS[user % ARMS.length];
-      const at = new Date(start + Math.floor((user / USERS) * spanMs));
-      messages.push(message(exposure(arm, userId, at), partition, next[partition]++));
-      if (probes.length < PARTITIONS && i === 0 && batch === partition) {
-        probes.push({ partition, offset: 0, userId, arm });
+  console.log(`RSS before ${mb(rssBefore)}`);
+
+  /**
+   * Feeds `total` events of `role`, the i-th built by `build(arm, id, at)` for a fresh random id,
+   * in batches of what the consumer's fetch holds, to the partitions in turn (offsets consecutive
+   * per partition from 0); `probe` sees each partition's first id.
+   */
+  const feedAll = async (
+    role: Role,
+    what: string,
+    total: number,
+    build: (arm: string, id: string, at: Date) => Produced,
+    probe: (partition: number, id: string, arm: string) => void,
+  ): Promise<number[]> => {
+    const sample = build(ARMS[0], randomUUID(), new Date()).value.length;
+    const batchSize = Math.floor(FETCH_BYTES / sample);
+    const next = Array.from({ length: PARTITIONS }, () => 0);
+    const from = performance.now();
+    console.log(
+      `feeding ${total} ${what} of ${EXPERIMENT} in batches of ${batchSize} (${sample} B events, 4 MiB) over ${PARTITIONS} partitions`,
+    );
+    let fed = 0;
+    let reported = 0;
+    for (let batch = 0; fed < total; batch++) {
+      const partition = batch % PARTITIONS;
+      const n = Math.min(batchSize, total - fed);
+      const messages: ConsumedMessage[] = [];
+      for (let i = 0; i < n; i++) {
+        const index = fed + i;
+        const id = randomUUID();
+        const arm = ARMS[index % ARMS.length];
+        const at = new Date(start + Math.floor((index / total) * spanMs));
+        messages.push(message(build(arm, id, at), partition, next[partition]++, role));
+        if (i === 0 && batch === partition) probe(partition, id, arm);
+      }
+      await useCase.execute({ role, partition, messages });
+      fed += n;
+      if (fed >= reported + total / 4 || fed === total) {
+        reported = fed;
+        const elapsed = (performance.now() - from) / 1000;
+        console.log(
+          `  ${fed} ${what} in ${elapsed.toFixed(0)} s (${(fed / elapsed).toFixed(0)}/s): RSS ${mb(process.memoryUsage().rss)}, heap used ${mb(process.memoryUsage().heapUsed)}, peak RSS ${mb(peakRss())}`,
+        );
       }
     }
-    await useCase.execute({ role: 'exposures', partition, messages });
-    fed += n;
-    if (fed >= reported + USERS / 4 || fed === USERS) {
-      reported = fed;
-      const elapsed = (performance.now() - started) / 1000;
-      console.log(
-        `  ${fed} users in ${elapsed.toFixed(0)} s (${(fed / elapsed).toFixed(0)}/s): RSS ${mb(process.memoryUsage().rss)}, heap used ${mb(process.memoryUsage().heapUsed)}, peak RSS ${mb(peakRss())}`,
-      );
-    }
-  }
+    return next;
+  };
+
+  const next = await feedAll(
+    'exposures',
+    'distinct users',
+    USERS,
+    exposureTemplate(),
+    (partition, userId, arm) => probes.push({ partition, offset: 0, userId, arm }),
+  );
   for (const p of probes) p.offset = next[p.partition];
+  const peakRssUsers = peakRss();
+  await feedAll('generations', 'distinct requests', REQUESTS, generationTemplate(), (partition, requestId) =>
+    requestProbes.push({ partition, requestId }),
+  );
   const report: FeedReport = {
     rssBefore,
+    peakRssUsers,
     peakRss: peakRss(),
     seconds: (performance.now() - started) / 1000,
     applied: outcomes.get('exposure:applied') ?? 0,
+    generated: outcomes.get('generation:applied') ?? 0,
     probes,
+    requestProbes,
   };
   process.send?.(report);
   await persistence.settled();
@@ -239,6 +325,7 @@ async function main(): Promise<void> {
     return reload(
       process.env.BENCH_RELOAD_DB,
       JSON.parse(process.env.BENCH_RELOAD_PROBES ?? '[]') as Probe[],
+      JSON.parse(process.env.BENCH_RELOAD_REQUEST_PROBES ?? '[]') as RequestProbe[],
     );
   }
   if (process.env.BENCH_FEED_DB) return feed(process.env.BENCH_FEED_DB);
@@ -258,23 +345,40 @@ async function main(): Promise<void> {
     console.log('built JavaScript (node --enable-source-maps):');
     const fed = await inChild<FeedReport>(...asBuilt, { BENCH_FEED_DB: db });
     if (fed.applied !== USERS) throw new Error(`${fed.applied} exposures applied, want ${USERS}`);
+    if (fed.generated !== REQUESTS) throw new Error(`${fed.generated} generations applied, want ${REQUESTS}`);
     const reloaded = await inChild<ReloadReport>(...asBuilt, {
       BENCH_RELOAD_DB: db,
       BENCH_RELOAD_PROBES: JSON.stringify(fed.probes),
+      BENCH_RELOAD_REQUEST_PROBES: JSON.stringify(fed.requestProbes),
     });
     console.log(
-      `a fresh process reloaded ${PARTITIONS} partitions in ${reloaded.seconds.toFixed(1)} s: RSS ${mb(reloaded.rssBefore)} before, ${mb(reloaded.rssAfter)} after, peak ${mb(reloaded.peakRss)}; ${reloaded.duplicates} of ${fed.probes.length} probes recognised as duplicates`,
+      `a fresh process reloaded ${PARTITIONS} partitions in ${reloaded.seconds.toFixed(1)} s: RSS ${mb(reloaded.rssBefore)} before, ${mb(reloaded.rssAfter)} after, peak ${mb(reloaded.peakRss)}; ${reloaded.duplicates} of ${fed.probes.length} exposure probes recognised as duplicates, ${reloaded.attributed} of ${fed.requestProbes.length} feedback probes attributed to their request's arm`,
     );
     if (reloaded.duplicates !== fed.probes.length) {
       throw new Error(`the reloaded state missed ${fed.probes.length - reloaded.duplicates} known users`);
+    }
+    if (reloaded.attributed !== fed.requestProbes.length) {
+      throw new Error(
+        `the reloaded state missed ${fed.requestProbes.length - reloaded.attributed} known requests`,
+      );
     }
     console.log('the development path (node -r @swc-node/register), for comparison:');
     const devFed = await inChild<FeedReport>(...development, { BENCH_FEED_DB: dev });
     reportResult({
       measure: `peak RSS feeding ${USERS} distinct users`,
-      value: fed.peakRss / MB,
+      value: fed.peakRssUsers / MB,
       unit: 'MB',
       goal: { op: '<', value: 512 },
+    });
+    reportResult({
+      measure: `peak RSS once ${REQUESTS} distinct requests were fed too`,
+      value: fed.peakRss / MB,
+      unit: 'MB',
+    });
+    reportResult({
+      measure: 'peak RSS the requests added, per million requests',
+      value: (fed.peakRss - fed.peakRssUsers) / MB / (REQUESTS / 1e6),
+      unit: 'MB',
     });
     reportResult({
       measure: 'RSS after a fresh process reloaded the partitions',
@@ -284,7 +388,7 @@ async function main(): Promise<void> {
     });
     reportResult({
       measure: `peak RSS feeding ${USERS} distinct users, under @swc-node/register`,
-      value: devFed.peakRss / MB,
+      value: devFed.peakRssUsers / MB,
       unit: 'MB',
     });
   } finally {

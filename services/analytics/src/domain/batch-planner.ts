@@ -374,10 +374,9 @@ class Planner {
       this.plan.outcomes.push({ type: 'generation', outcome: 'ignored' });
     }
     const request = idScope(project, data.requestId);
-    if (!this.state.requests.has(request)) {
-      const exp = data.experiment ?? null;
-      const arm = exp === null ? null : (data.arm ?? null);
-      this.state.addRequest(request, exp, arm);
+    const exp = data.experiment ?? null;
+    const arm = exp === null ? null : (data.arm ?? null);
+    if (this.state.addRequestIfAbsent(request, exp, arm)) {
       const key = `${project}\u0000${exp}\u0000${arm}`;
       let group = this.requestGroups.get(key);
       if (!group) {

@@ -12,7 +12,8 @@
  * the contributions of exactly those messages (the buckets' lastOffset guard skips what was stored),
  * and every other message sees a duplicate. Held in memory compactly: seen users as 128-bit
  * fingerprints of (experiment, arm, user) -> offset in typed arrays (`FingerprintMap`, exact up to a
- * collision bound, no string kept), requests as one shared placement object per (experiment, arm).
+ * collision bound, no string kept), requests the same way, as fingerprints of their scoped ids ->
+ * the index of one shared placement per (experiment, arm) (`RequestPlacements`).
  */
 import { DEFAULT_PROJECT } from '@llmops/contracts';
 import type { Bucket, SourceKind } from './bucket';
@@ -31,6 +32,52 @@ export function messageId(kind: SourceKind, part: number, offset: number): Messa
 export interface Placement {
   readonly exp: string | null;
   readonly arm: string | null;
+}
+
+/**
+ * Where each request was placed, by scoped request id (`idScope`): like the seen users, a fingerprint
+ * of the id in a `FingerprintMap` (no string kept, outside the JavaScript heap), whose value is the
+ * index of the request's placement; one placement object per (experiment, arm) is shared by every
+ * request placed there.
+ */
+export class RequestPlacements {
+  private readonly ids = new FingerprintMap();
+  private readonly placements: Placement[] = [];
+  /** `${exp}\u0000${arm}` ('' for no placement) -> index in `placements`. */
+  private readonly indexes = new Map<string, number>();
+
+  get size(): number {
+    return this.ids.size;
+  }
+
+  has(scopedRequestId: string): boolean {
+    return this.ids.get(scopedRequestId) !== undefined;
+  }
+
+  get(scopedRequestId: string): Placement | undefined {
+    const index = this.ids.get(scopedRequestId);
+    return index === undefined ? undefined : this.placements[index];
+  }
+
+  set(scopedRequestId: string, exp: string | null, arm: string | null): void {
+    this.ids.set(scopedRequestId, this.indexOf(exp, arm));
+  }
+
+  /** `set` when the request has no placement yet (one lookup); false, changing nothing, when it has. */
+  setIfAbsent(scopedRequestId: string, exp: string | null, arm: string | null): boolean {
+    return this.ids.getOrSet(scopedRequestId, this.indexOf(exp, arm)) === undefined;
+  }
+
+  private indexOf(exp: string | null, arm: string | null): number {
+    const key = exp === null || arm === null ? '' : `${exp}\u0000${arm}`;
+    let index = this.indexes.get(key);
+    if (index === undefined) {
+      index = this.placements.length;
+      this.placements.push(key === '' ? { exp: null, arm: null } : { exp, arm });
+      this.indexes.set(key, index);
+    }
+    return index;
+  }
 }
 
 /** An applied feedback revision, with the values it was aggregated with. */
@@ -192,7 +239,7 @@ export function offsetOf(id: MessageId): number {
 export class PartitionState {
   readonly buckets = new Map<string, Bucket>();
   /** By scoped requestId (`idScope`): where its generation put it. */
-  readonly requests = new Map<string, Placement>();
+  readonly requests = new RequestPlacements();
   /** scoped feedbackId -> applied revisions, ascending by revision. */
   readonly revisions = new Map<string, AppliedRevision[]>();
   /** scoped requestId -> parked feedback, ascending by offset. */
@@ -213,8 +260,6 @@ export class PartitionState {
 
   /** `${experiment scope}|${arm}|${userId}` -> offset of the exposure that first exposed the user to the arm. */
   private readonly seen = new FingerprintMap();
-  /** One placement object per (experiment, arm), shared by every request placed there. */
-  private readonly placements = new Map<string, Placement>();
   /** generation message -> revisions it contributed (the parked feedback it resolved). */
   private readonly contributed = new Map<MessageId, AppliedRevision[]>();
 
@@ -287,11 +332,15 @@ export class PartitionState {
 
   /** Records where the generation of `requestId` (scoped) put it. */
   addRequest(scopedRequestId: string, exp: string | null, arm: string | null): void {
-    const key = exp === null || arm === null ? '' : `${exp}|${arm}`;
-    let placement = this.placements.get(key);
-    if (!placement)
-      this.placements.set(key, (placement = key === '' ? { exp: null, arm: null } : { exp, arm }));
-    this.requests.set(scopedRequestId, placement);
+    this.requests.set(scopedRequestId, exp, arm);
+  }
+
+  /**
+   * `addRequest` when the request has no placement yet, in the same lookup; false (nothing changed)
+   * when its generation was already seen.
+   */
+  addRequestIfAbsent(scopedRequestId: string, exp: string | null, arm: string | null): boolean {
+    return this.requests.setIfAbsent(scopedRequestId, exp, arm);
   }
 
   /** Revisions a generation contributed when it resolved parked feedback (its redelivery re-derives them). */
