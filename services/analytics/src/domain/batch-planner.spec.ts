@@ -55,6 +55,20 @@ describe('planBatch (exactly-once core)', () => {
     expect([...store.buckets.values()].find((b) => b.rating.n === 1)?.arm).toBe('b');
   });
 
+  it('parks feedback whose generation placed its request in no experiment with that reason, and feedback on an unseen request without one', () => {
+    const state = new PartitionState(0);
+    planBatch(state, [{ kind: 'g', offset: 0, project: 'default', data: generation('nowhere') }]);
+    const plan = planBatch(state, [
+      f(0, feedback('a', 1, 3, false, 'nowhere')),
+      f(1, feedback('b', 1, 3, false, 'unseen')),
+    ]);
+    expect(plan.outcomes.map((o) => o.outcome)).toEqual(['parked', 'parked']);
+    expect(plan.pending.map((p) => [p.requestId, p.reason ?? null])).toEqual([
+      ['nowhere', 'generation_not_in_experiment'],
+      ['unseen', null],
+    ]);
+  });
+
   it('a crash part-way through the bucket write: the redelivery adds exactly what was missing', () => {
     const store = new FakeStore();
     const at = (minute: number) => new Date(Date.parse(T) + minute * 60_000).toISOString();

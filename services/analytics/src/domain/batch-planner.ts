@@ -57,6 +57,7 @@ import {
   type MessageId,
   NOT_IN_EXPERIMENT,
   type PartitionState,
+  type Placement,
   type PendingDoc,
   type RequestGroup,
   type SeenGroup,
@@ -477,10 +478,12 @@ class Planner {
     if (latest && latest.revision > revision) return 'stale';
     let target: { exp: string; arm: string; minute: number } | null = null;
     const requestKey = idScope(project, requestId);
+    // Where the request's generation placed it (looked up only when the feedback names no target).
+    let req: Placement | undefined;
     if (latest) target = { exp: latest.exp, arm: latest.arm, minute: latest.minute };
     else if (exp && arm) target = { exp, arm, minute };
     else {
-      const req = this.state.requests.get(requestKey);
+      req = this.state.requests.get(requestKey);
       // An explicit experiment without an arm still takes the arm from the generation.
       if (req?.exp && req.arm && (!exp || exp === req.exp)) target = { exp: req.exp, arm: req.arm, minute };
     }
@@ -497,8 +500,8 @@ class Planner {
           minute,
           receivedAt: parkInfo.receivedAt,
           offset: parkInfo.offset,
-          // Its generation was seen and placed the request elsewhere.
-          ...(this.state.requests.has(requestKey) ? { reason: NOT_IN_EXPERIMENT } : {}),
+          // Its generation was seen and placed the request elsewhere (no target: `req` was looked up).
+          ...(req !== undefined ? { reason: NOT_IN_EXPERIMENT } : {}),
         };
         this.state.addPending(doc);
         this.plan.pending.push(doc);
