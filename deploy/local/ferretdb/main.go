@@ -27,7 +27,7 @@ func main() {
 	handler := flag.String("handler", "sqlite", "backend: sqlite or postgresql")
 	postgresURL := flag.String("postgresql-url", "", "PostgreSQL URL for -handler postgresql")
 	gcPercent := flag.Int("gc-percent", 400, "Go GC target percentage, unless GOGC is set")
-	memLimitMiB := flag.Int64("memory-limit-mib", 1024, "Go soft memory limit in MiB, unless GOMEMLIMIT is set")
+	memLimitMiB := flag.Int64("memory-limit-mib", 1024, "Go soft memory limit in MiB (0: none), unless GOMEMLIMIT is set")
 	flag.Parse()
 
 	// FerretDB turns every document into several short-lived structures (BSON, its own types, the
@@ -38,7 +38,7 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(*gcPercent)
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
+	if os.Getenv("GOMEMLIMIT") == "" && *memLimitMiB > 0 && *memLimitMiB < 1<<43 {
 		debug.SetMemoryLimit(*memLimitMiB << 20)
 	}
 
