@@ -26,6 +26,7 @@ export * from './kafka/platformatic-transport';
 export * from './kafka/topics';
 export * from './health/health';
 export * from './health/health.controller';
+export * from './metrics/get-or-create';
 export * from './metrics/http-metrics';
 export * from './metrics/metrics.controller';
 export * from './mongo/deadline';

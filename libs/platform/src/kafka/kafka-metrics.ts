@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { getOrCreateMetric } from '../metrics/get-or-create';
 
 export interface ProducerMetrics {
   batchSize: Histogram<string>;
@@ -17,13 +18,9 @@ export interface ConsumerMetrics {
   idleSeconds: Gauge<'group'>;
 }
 
-function getOrCreate<T>(registry: Registry, name: string, create: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? create();
-}
-
 export function producerMetrics(registry: Registry): ProducerMetrics {
   return {
-    batchSize: getOrCreate(
+    batchSize: getOrCreateMetric(
       registry,
       'llmops_producer_batch_size_messages',
       () =>
@@ -34,7 +31,7 @@ export function producerMetrics(registry: Registry): ProducerMetrics {
           registers: [registry],
         }),
     ),
-    flushSeconds: getOrCreate(
+    flushSeconds: getOrCreateMetric(
       registry,
       'llmops_producer_flush_duration_seconds',
       () =>
@@ -45,7 +42,7 @@ export function producerMetrics(registry: Registry): ProducerMetrics {
           registers: [registry],
         }),
     ),
-    failures: getOrCreate(
+    failures: getOrCreateMetric(
       registry,
       'llmops_producer_failures_total',
       () =>
@@ -61,7 +58,7 @@ export function producerMetrics(registry: Registry): ProducerMetrics {
 
 export function consumerMetrics(registry: Registry): ConsumerMetrics {
   return {
-    lag: getOrCreate(
+    lag: getOrCreateMetric(
       registry,
       'llmops_consumer_lag_messages',
       () =>
@@ -72,7 +69,7 @@ export function consumerMetrics(registry: Registry): ConsumerMetrics {
           registers: [registry],
         }),
     ),
-    processed: getOrCreate(
+    processed: getOrCreateMetric(
       registry,
       'llmops_consumer_messages_total',
       () =>
@@ -83,7 +80,7 @@ export function consumerMetrics(registry: Registry): ConsumerMetrics {
           registers: [registry],
         }),
     ),
-    deadLettered: getOrCreate(
+    deadLettered: getOrCreateMetric(
       registry,
       'llmops_dead_letter_messages_total',
       () =>
@@ -94,7 +91,7 @@ export function consumerMetrics(registry: Registry): ConsumerMetrics {
           registers: [registry],
         }),
     ),
-    batchSeconds: getOrCreate(
+    batchSeconds: getOrCreateMetric(
       registry,
       'llmops_consumer_batch_duration_seconds',
       () =>
@@ -106,7 +103,7 @@ export function consumerMetrics(registry: Registry): ConsumerMetrics {
           registers: [registry],
         }),
     ),
-    restarts: getOrCreate(
+    restarts: getOrCreateMetric(
       registry,
       'llmops_consumer_restarts_total',
       () =>
@@ -117,7 +114,7 @@ export function consumerMetrics(registry: Registry): ConsumerMetrics {
           registers: [registry],
         }),
     ),
-    groupJoins: getOrCreate(
+    groupJoins: getOrCreateMetric(
       registry,
       'llmops_consumer_group_joins_total',
       () =>
@@ -128,7 +125,7 @@ export function consumerMetrics(registry: Registry): ConsumerMetrics {
           registers: [registry],
         }),
     ),
-    stalled: getOrCreate(
+    stalled: getOrCreateMetric(
       registry,
       'llmops_consumer_stalled',
       () =>
@@ -139,7 +136,7 @@ export function consumerMetrics(registry: Registry): ConsumerMetrics {
           registers: [registry],
         }),
     ),
-    idleSeconds: getOrCreate(
+    idleSeconds: getOrCreateMetric(
       registry,
       'llmops_consumer_idle_seconds',
       () =>

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { METRICS_REGISTRY, SERVICE_CONFIG } from '@llmops/platform';
+import { getOrCreateMetric, METRICS_REGISTRY, SERVICE_CONFIG } from '@llmops/platform';
 import { Counter, type Registry } from 'prom-client';
 import type { AnalyticsConfig } from '../config/analytics.config';
 import { AggregationRepository } from '../persistence/aggregation.repository';
@@ -47,14 +47,17 @@ export class GetResultsUseCase {
     @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
   ) {
     if (!registry) return;
-    this.wholePhaseReads =
-      (registry.getSingleMetric(WHOLE_PHASE_READS) as Counter<'source' | 'path'> | undefined) ??
-      new Counter({
-        name: WHOLE_PHASE_READS,
-        help: 'Results reads of a whole phase (window=all without an end), by source (phase-rollups, or window while some partition has not established the phase roll-ups yet: a read that takes longer) and path (request: the API; background: the metrics refresher, the decisions, the MLflow export)',
-        labelNames: ['source', 'path'],
-        registers: [registry],
-      });
+    this.wholePhaseReads = getOrCreateMetric(
+      registry,
+      WHOLE_PHASE_READS,
+      () =>
+        new Counter<'source' | 'path'>({
+          name: WHOLE_PHASE_READS,
+          help: 'Results reads of a whole phase (window=all without an end), by source (phase-rollups, or window while some partition has not established the phase roll-ups yet: a read that takes longer) and path (request: the API; background: the metrics refresher, the decisions, the MLflow export)',
+          labelNames: ['source', 'path'],
+          registers: [registry],
+        }),
+    );
     for (const source of ['phase-rollups', 'window'])
       for (const path of ['request', 'background']) this.wholePhaseReads.inc({ source, path }, 0);
   }
