@@ -303,7 +303,7 @@ async function feed(db: string): Promise<void> {
   );
   for (const p of probes) p.offset = next[p.partition];
   const peakRssUsers = peakRss();
-  const requests = Number(process.env.BENCH_FEED_REQUESTS ?? REQUESTS);
+  const requests = setting('BENCH_FEED_REQUESTS', REQUESTS);
   if (requests > 0) {
     await feedAll(
       'generations',
