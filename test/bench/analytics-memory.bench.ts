@@ -8,6 +8,11 @@
  * consumer's first batch would, then one feedback per partition on a request fed before) and
  * reports its RSS (goal < 512 MB), that each exposure probe was recognised as a duplicate and that
  * each feedback probe was applied, not parked: its request was known (the reloaded state is exact).
+ * Last, the retention phase: a process of its own feeds BENCH_REQUESTS requests alone, a quarter per
+ * horizon of the request retention (ANALYTICS_REQUEST_RETENTION_HOURS, the service's default), the
+ * clock the use case reads moved one horizon after each quarter; it reports the requests held after
+ * each quarter (the run fails unless the last two quarters, exactly, are held at the end) and its peak
+ * RSS. It needs a batch per partition and horizon, and is skipped for a smaller BENCH_REQUESTS.
  *
  * Both processes run the sources compiled as the build compiles the services (support/built.ts),
  * under plain `node --enable-source-maps`, as the service's image runs it. The same feeding under
@@ -32,6 +37,7 @@ import { fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type ConsumedMessage, createLogger, uuidv7 } from '@llmops/platform';
 import { ApplyBatchUseCase } from '../../services/analytics/src/aggregation/apply-batch.usecase';
+import { loadAnalyticsConfig } from '../../services/analytics/src/config/analytics.config';
 import { openPersistence } from '../../services/analytics/test/support/persistence';
 import {
   experimentEvent,
@@ -52,6 +58,11 @@ const FETCH_BYTES = 4 * 1024 * 1024; // the analytics consumer's maxBytesPerPart
 const EXPERIMENT = 'mem-exp';
 const ARMS = ['control', 'treatment'];
 const MB = 1024 * 1024;
+/** The service's default configuration (its request retention). */
+const CONFIG = loadAnalyticsConfig({});
+const RETENTION_MS = CONFIG.ANALYTICS_REQUEST_RETENTION_HOURS * 3_600_000;
+/** Horizons of the request retention the retention phase feeds its requests over. */
+const HORIZONS = 4;
 
 /** A user the reload probes expose again: its partition, arm and the next offset there. */
 interface Probe {
@@ -79,6 +90,8 @@ interface FeedReport {
   generated: number;
   probes: Probe[];
   requestProbes: RequestProbe[];
+  /** The retention phase: requests held after each horizon's requests, and the RSS then. */
+  horizons: Array<{ held: number; rss: number }>;
 }
 
 interface ReloadReport {
@@ -147,6 +160,9 @@ function generationTemplate(): (arm: string, requestId: string, at: Date) => Pro
   });
 }
 
+/** The requests the use case of this process held after its last batch (its `requests` report). */
+let requestsHeld = 0;
+
 /** A use case as the service builds it, counting outcomes per `type:outcome`. */
 function useCaseOn(persistence: Awaited<ReturnType<typeof openPersistence>>, outcomes: Map<string, number>) {
   return new ApplyBatchUseCase(
@@ -157,8 +173,12 @@ function useCaseOn(persistence: Awaited<ReturnType<typeof openPersistence>>, out
         outcomes.set(`${type}:${outcome}`, (outcomes.get(`${type}:${outcome}`) ?? 0) + count),
       commands: () => undefined,
       changed: () => undefined,
+      requests: (held) => {
+        requestsHeld = held;
+      },
     },
     createLogger('bench', 'warn'),
+    CONFIG,
   );
 }
 
@@ -251,7 +271,7 @@ async function feed(db: string): Promise<void> {
   /**
    * Feeds `total` events of `role`, the i-th built by `build(arm, id, at)` for a fresh random id,
    * in batches of what the consumer's fetch holds, to the partitions in turn (offsets consecutive
-   * per partition from 0); `probe` sees each partition's first id.
+   * per partition, from `next`: 0 unless given); `probe` sees each partition's first id.
    */
   const feedAll = async (
     role: Role,
@@ -259,10 +279,10 @@ async function feed(db: string): Promise<void> {
     total: number,
     build: (arm: string, id: string, at: Date) => Produced,
     probe: (partition: number, id: string, arm: string) => void,
+    next = Array.from({ length: PARTITIONS }, () => 0),
   ): Promise<number[]> => {
     const sample = build(ARMS[0], randomUUID(), new Date()).value.length;
     const batchSize = Math.floor(FETCH_BYTES / sample);
-    const next = Array.from({ length: PARTITIONS }, () => 0);
     const from = performance.now();
     console.log(
       `feeding ${total} ${what} of ${EXPERIMENT} in batches of ${batchSize} (${sample} B events, 4 MiB) over ${PARTITIONS} partitions`,
@@ -294,16 +314,38 @@ async function feed(db: string): Promise<void> {
     return next;
   };
 
+  const horizons: FeedReport['horizons'] = [];
+  if (process.env.BENCH_FEED_HORIZONS) {
+    // The retention phase: the requests only, a quarter per horizon. The clock the use case reads
+    // (Date.now) moves one horizon after each quarter, as if each was a week of traffic.
+    const realNow = Date.now;
+    let shift = 0;
+    Date.now = () => realNow() + shift;
+    let next: number[] | undefined;
+    for (let h = 0; h < HORIZONS; h++) {
+      next = await feedAll(
+        'generations',
+        `distinct requests (horizon ${h + 1} of ${HORIZONS})`,
+        Math.floor(REQUESTS / HORIZONS),
+        generationTemplate(),
+        () => undefined,
+        next,
+      );
+      horizons.push({ held: requestsHeld, rss: process.memoryUsage().rss });
+      shift += RETENTION_MS;
+    }
+    Date.now = realNow;
+  }
   const next = await feedAll(
     'exposures',
     'distinct users',
-    USERS,
+    process.env.BENCH_FEED_HORIZONS ? 0 : USERS,
     exposureTemplate(),
     (partition, userId, arm) => probes.push({ partition, offset: 0, userId, arm }),
   );
   for (const p of probes) p.offset = next[p.partition];
   const peakRssUsers = peakRss();
-  const requests = setting('BENCH_FEED_REQUESTS', REQUESTS);
+  const requests = process.env.BENCH_FEED_HORIZONS ? 0 : setting('BENCH_FEED_REQUESTS', REQUESTS);
   if (requests > 0) {
     await feedAll(
       'generations',
@@ -322,6 +364,7 @@ async function feed(db: string): Promise<void> {
     generated: outcomes.get('generation:applied') ?? 0,
     probes,
     requestProbes,
+    horizons,
   };
   process.send?.(report);
   await persistence.settled();
@@ -337,7 +380,10 @@ async function main(): Promise<void> {
     );
   }
   if (process.env.BENCH_FEED_DB) return feed(process.env.BENCH_FEED_DB);
-  if (REQUESTS < 1) throw new Error('BENCH_REQUESTS must be at least 1: the reload checks the requests fed');
+  if (REQUESTS < HORIZONS)
+    throw new Error(
+      `BENCH_REQUESTS must be at least ${HORIZONS}: the reload and the retention phase feed requests`,
+    );
   const built = compiled([
     'test/bench/analytics-memory.bench.ts',
     'test/bench/support',
@@ -350,6 +396,7 @@ async function main(): Promise<void> {
   const development: [string, string[]] = [__filename, ['-r', '@swc-node/register']];
   const db = `bench_mem_${randomBytes(3).toString('hex')}`;
   const dev = `${db}_dev`;
+  const retention = `${db}_ret`;
   try {
     console.log('built JavaScript (node --enable-source-maps):');
     const fed = await inChild<FeedReport>(...asBuilt, { BENCH_FEED_DB: db });
@@ -377,6 +424,33 @@ async function main(): Promise<void> {
       BENCH_FEED_DB: dev,
       BENCH_FEED_REQUESTS: '0',
     });
+    // The retention phase needs a batch per partition in each horizon: a partition without one is
+    // not rotated (nor fed) in it.
+    const perHorizon = Math.floor(REQUESTS / HORIZONS);
+    const generationBytes = generationTemplate()(ARMS[0], randomUUID(), new Date()).value.length;
+    const retainedRun = perHorizon >= PARTITIONS * Math.floor(FETCH_BYTES / generationBytes);
+    let retained: FeedReport | undefined;
+    if (retainedRun) {
+      console.log(
+        `the retention phase (built JavaScript): ${REQUESTS} requests, a quarter per horizon of the request retention (${CONFIG.ANALYTICS_REQUEST_RETENTION_HOURS} h, the clock moved):`,
+      );
+      retained = await inChild<FeedReport>(...asBuilt, {
+        BENCH_FEED_DB: retention,
+        BENCH_FEED_HORIZONS: '1',
+      });
+      retained.horizons.forEach((h, i) =>
+        console.log(`  after horizon ${i + 1}: ${h.held} requests held, RSS ${mb(h.rss)}`),
+      );
+      const held = retained.horizons[HORIZONS - 1].held;
+      // Held for at least one horizon, forgotten within two: the last two quarters, exactly.
+      if (held !== 2 * perHorizon)
+        throw new Error(
+          `${held} requests held after ${HORIZONS} horizons, want the last two horizons' ${2 * perHorizon}`,
+        );
+    } else
+      console.log(
+        `the retention phase skipped: BENCH_REQUESTS is too small to fill a batch per partition and horizon`,
+      );
     reportResult({
       measure: `peak RSS feeding ${USERS} distinct users`,
       value: fed.peakRssUsers / MB,
@@ -399,13 +473,25 @@ async function main(): Promise<void> {
       unit: 'MB',
       goal: { op: '<', value: 512 },
     });
+    if (retained) {
+      reportResult({
+        measure: `requests held once ${REQUESTS} were fed over ${HORIZONS} horizons of the request retention`,
+        value: retained.horizons[HORIZONS - 1].held,
+        unit: 'requests',
+      });
+      reportResult({
+        measure: `peak RSS feeding those ${REQUESTS} requests over ${HORIZONS} horizons (no users)`,
+        value: retained.peakRss / MB,
+        unit: 'MB',
+      });
+    }
     reportResult({
       measure: `peak RSS feeding ${USERS} distinct users, under @swc-node/register`,
       value: devFed.peakRssUsers / MB,
       unit: 'MB',
     });
   } finally {
-    for (const name of [db, dev]) {
+    for (const name of [db, dev, retention]) {
       const persistence = await openPersistence(MONGO, name);
       await persistence.connection.dropDatabase();
       await persistence.connection.close();

@@ -116,6 +116,10 @@ describe('parked feedback retention (real Kafka + MongoDB)', () => {
       metric(await metrics(), 'llmops_analytics_events_total', 'type="feedback",outcome="resolved"'),
     ).toBe(1);
     expect(await listed()).toEqual([]);
-    expect(metric(await metrics(), 'llmops_analytics_parked_feedback_purged_total')).toBe(1);
+    const text = await metrics();
+    expect(metric(text, 'llmops_analytics_parked_feedback_purged_total')).toBe(1);
+    // Both generations' requests are held (within ANALYTICS_REQUEST_RETENTION_HOURS), none forgotten.
+    expect(metric(text, 'llmops_analytics_requests_held')).toBe(2);
+    expect(metric(text, 'llmops_analytics_requests_forgotten_total')).toBe(0);
   });
 });

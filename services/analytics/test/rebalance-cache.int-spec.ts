@@ -8,6 +8,7 @@
 import { createLogger, type ConsumedMessage } from '@llmops/platform';
 import { testInfra } from '@llmops/testing';
 import { ApplyBatchUseCase, type TopicRole } from '../src/aggregation/apply-batch.usecase';
+import { loadAnalyticsConfig } from '../src/config/analytics.config';
 import { openTestPersistence, type TestPersistence } from './support/persistence';
 import { feedbackEvent, generationEvent, type Produced } from './support/scenario';
 
@@ -32,8 +33,10 @@ function replica() {
       },
       commands: ignore,
       changed: ignore,
+      requests: ignore,
     },
     createLogger('rebalance-cache', 'warn'),
+    loadAnalyticsConfig({}),
   );
   const apply = (role: TopicRole, offset: number, event: Produced, groupJoins: number) =>
     useCase.execute({ role, partition: 0, messages: [message(event, offset)], groupJoins });

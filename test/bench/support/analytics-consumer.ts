@@ -46,11 +46,16 @@ export interface ConsumerSetup {
 export async function startAnalyticsConsumer(s: ConsumerSetup): Promise<BatchConsumer> {
   const logger = createLogger('bench', 'warn');
   const ignore = (): undefined => undefined;
+  const config = loadAnalyticsConfig({
+    KAFKA_BROKERS: '127.0.0.1:9092',
+    MONGODB_URI: 'mongodb://127.0.0.1:27017',
+  });
   const useCase = new ApplyBatchUseCase(
     s.persistence.aggregation(),
     s.persistence.experiments,
-    { event: ignore, commands: ignore, changed: ignore },
+    { event: ignore, commands: ignore, changed: ignore, requests: ignore },
     logger,
+    config,
   );
   const roleOf = new Map<string, TopicRole>([
     [topicName(TOPICS.exposures, s.prefix), 'exposures'],
@@ -58,9 +63,7 @@ export async function startAnalyticsConsumer(s: ConsumerSetup): Promise<BatchCon
     [topicName(TOPICS.feedback, s.prefix), 'feedback'],
     [topicName(TOPICS.experiments, s.prefix), 'experiments'],
   ]);
-  const service = aggregationConsumer(
-    loadAnalyticsConfig({ KAFKA_BROKERS: '127.0.0.1:9092', MONGODB_URI: 'mongodb://127.0.0.1:27017' }),
-  );
+  const service = aggregationConsumer(config);
   if (!service) throw new Error('the analytics consumer is disabled by default');
   // What the service's KafkaBatchServer takes itself (topics from its handlers, prefix, transport).
   const { topics: _specs, topicPrefix: _prefix, transportId: _transport, ...options } = service;

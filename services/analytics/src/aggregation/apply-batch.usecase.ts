@@ -19,13 +19,20 @@ import {
   projectOf,
   safeParseEvent,
 } from '@llmops/contracts';
-import { type ConsumedMessage, describeFailure, LOGGER, type RejectedMessage } from '@llmops/platform';
+import {
+  type ConsumedMessage,
+  describeFailure,
+  LOGGER,
+  type RejectedMessage,
+  SERVICE_CONFIG,
+} from '@llmops/platform';
 import type { Logger } from 'pino';
 import { type Outcome, type PlannedEvent, planBatch } from '../domain/batch-planner';
 import type { SourceKind } from '../domain/bucket';
 import { journalOf, type PartitionState } from '../domain/partition-state';
 import { phaseStartMinute, type PhaseStarts } from '../domain/phase-rollup';
 import { experimentScope } from '../domain/project-scope';
+import type { AnalyticsConfig } from '../config/analytics.config';
 import { AnalyticsMetrics } from '../metrics/analytics-metrics';
 import { AggregationRepository } from '../persistence/aggregation.repository';
 import { BatchGate } from './batch-gate';
@@ -53,6 +60,11 @@ export interface BatchObserver {
   commands(n: number): void;
   /** After a batch changed aggregates (metrics refresh is debounced on this). */
   changed(): void;
+  /**
+   * After each batch: the requests held by all partitions of this instance, and those its partition
+   * forgot past the request retention before the batch.
+   */
+  requests(held: number, forgotten: number): void;
 }
 
 const TYPE_OF_ROLE: Record<Exclude<TopicRole, 'experiments'>, EventType> = {
@@ -83,13 +95,17 @@ export class ApplyBatchUseCase {
   private phasesReading: Promise<void> | null = null;
   /** Counts the experiment batches applied: a read of the starts begun before one is not fresh. */
   private phasesEpoch = 0;
+  /** ANALYTICS_REQUEST_RETENTION_HOURS in ms; 0: requests are kept. */
+  private readonly requestRetentionMs: number;
 
   constructor(
     private readonly aggregation: AggregationRepository,
     private readonly experiments: ExperimentsRepository,
     @Inject(AnalyticsMetrics) private readonly observer: BatchObserver,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(SERVICE_CONFIG) config: Pick<AnalyticsConfig, 'ANALYTICS_REQUEST_RETENTION_HOURS'>,
   ) {
+    this.requestRetentionMs = config.ANALYTICS_REQUEST_RETENTION_HOURS * 3_600_000;
     // At boot, not in the first batch.
     precompileEventChecks([
       ...Object.values(TYPE_OF_ROLE),
@@ -146,6 +162,8 @@ export class ApplyBatchUseCase {
     // Read before the state: a failed read of the experiments leaves the cached state as it is.
     const phases = await this.phases();
     const state = await this.stateFor(input.partition, source, first, input.groupJoins);
+    const forgotten =
+      this.requestRetentionMs > 0 ? state.requests.rotate(Date.now(), this.requestRetentionMs) : 0;
     try {
       const events: PlannedEvent[] = parsed.map(({ message, event }) =>
         toPlanned(event, Number(message.offset)),
@@ -177,6 +195,9 @@ export class ApplyBatchUseCase {
         this.observer.event(type, outcome, n);
       }
       if (plan.buckets.length > 0) this.observer.changed();
+      let held = 0;
+      for (const s of this.states.values()) held += s.requests.size;
+      this.observer.requests(held, forgotten);
     } catch (err) {
       // The cached state may now disagree with MongoDB (partial write, or another writer): reload.
       this.states.delete(input.partition);
@@ -261,7 +282,11 @@ export class ApplyBatchUseCase {
       return cached;
     let pending = this.loading.get(part);
     if (!pending) {
-      pending = this.aggregation.loadPartition(part).finally(() => this.loading.delete(part));
+      const requestsSince =
+        this.requestRetentionMs > 0
+          ? new Date(Date.now() - this.requestRetentionMs).toISOString()
+          : undefined;
+      pending = this.aggregation.loadPartition(part, requestsSince).finally(() => this.loading.delete(part));
       this.loading.set(part, pending);
     }
     const state = await pending;

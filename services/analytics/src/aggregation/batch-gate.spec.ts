@@ -4,6 +4,7 @@ import { exposureEvent } from '../../test/support/scenario';
 import { PartitionState } from '../domain/partition-state';
 import type { AggregationRepository } from '../persistence/aggregation.repository';
 import type { ExperimentsRepository } from '../persistence/experiments.repository';
+import { loadAnalyticsConfig } from '../config/analytics.config';
 import { ApplyBatchUseCase, type BatchObserver } from './apply-batch.usecase';
 import { BatchGate } from './batch-gate';
 
@@ -148,12 +149,14 @@ describe('ApplyBatchUseCase and its gate', () => {
       event: () => undefined,
       commands: () => undefined,
       changed: () => undefined,
+      requests: () => undefined,
     };
     const useCase = new ApplyBatchUseCase(
       aggregation,
       { phaseStarts: () => Promise.resolve([]) } as unknown as ExperimentsRepository,
       observer,
       pino({ level: 'silent' }),
+      loadAnalyticsConfig({}),
     );
     const message = (offset: number, userId: string): ConsumedMessage => ({
       topic: 'exposures',

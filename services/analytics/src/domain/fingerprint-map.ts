@@ -35,39 +35,46 @@ export class FingerprintMap {
   }
 
   get(key: string): number | undefined {
-    const at = this.find(this.fingerprint(key));
-    return at < 0 ? undefined : this.values[at];
+    return this.getFingerprint(fingerprintOf(key, this.probe));
   }
 
   set(key: string, value: number): void {
-    const at = this.find(this.fingerprint(key));
-    if (at >= 0) this.values[at] = value;
-    else this.insert(value);
+    this.setFingerprint(fingerprintOf(key, this.probe), value);
   }
 
   /** The value of `key`; when absent, stores `value` and returns undefined (one fingerprint, one probe). */
   getOrSet(key: string, value: number): number | undefined {
-    const at = this.find(this.fingerprint(key));
+    return this.getOrSetFingerprint(fingerprintOf(key, this.probe), value);
+  }
+
+  /** `get` by a fingerprint from `fingerprintOf` (a key looked up in several maps is hashed once). */
+  getFingerprint(fp: Uint32Array): number | undefined {
+    const at = this.find(fp);
+    return at < 0 ? undefined : this.values[at];
+  }
+
+  /** `set` by a fingerprint from `fingerprintOf`. */
+  setFingerprint(fp: Uint32Array, value: number): void {
+    const at = this.find(fp);
+    if (at >= 0) this.values[at] = value;
+    else this.insert(fp, value);
+  }
+
+  /** `getOrSet` by a fingerprint from `fingerprintOf`. */
+  getOrSetFingerprint(fp: Uint32Array, value: number): number | undefined {
+    const at = this.find(fp);
     if (at >= 0) return this.values[at];
-    this.insert(value);
+    this.insert(fp, value);
     return undefined;
   }
 
-  /** Stores `value` under the fingerprint in `probe`, which is not in the table. */
-  private insert(value: number): void {
+  /** Stores `value` under `fp`, which is not in the table. */
+  private insert(fp: Uint32Array, value: number): void {
     if ((this.count + 1) * 4 > (this.mask + 1) * 3) this.grow();
-    const slot = this.emptySlot(this.probe);
-    this.keys.set(this.probe, slot * WORDS);
+    const slot = this.emptySlot(fp);
+    this.keys.set(fp, slot * WORDS);
     this.values[slot] = value;
     this.count++;
-  }
-
-  /** Fills `probe` with the key's fingerprint; never all zero (that marks an empty slot). */
-  private fingerprint(key: string): Uint32Array {
-    const digest = hash('sha256', key, 'buffer');
-    for (let w = 0; w < WORDS; w++) this.probe[w] = digest.readUInt32LE(w * 4);
-    if ((this.probe[0] | this.probe[1] | this.probe[2] | this.probe[3]) === 0) this.probe[0] = 1;
-    return this.probe;
   }
 
   /** The slot holding `fp`, or -1. */
@@ -103,4 +110,15 @@ export class FingerprintMap {
       this.values[slot] = values[old];
     }
   }
+}
+
+/**
+ * Fills `into` (4 words) with the fingerprint of `key`, the first 128 bits of its SHA-256, and
+ * returns it; never all zero (that marks an empty slot).
+ */
+export function fingerprintOf(key: string, into: Uint32Array = new Uint32Array(WORDS)): Uint32Array {
+  const digest = hash('sha256', key, 'buffer');
+  for (let w = 0; w < WORDS; w++) into[w] = digest.readUInt32LE(w * 4);
+  if ((into[0] | into[1] | into[2] | into[3]) === 0) into[0] = 1;
+  return into;
 }

@@ -18,7 +18,7 @@
 import { DEFAULT_PROJECT } from '@llmops/contracts';
 import type { Bucket, SourceKind } from './bucket';
 import type { FeedbackValues } from './feedback-values';
-import { FingerprintMap } from './fingerprint-map';
+import { FingerprintMap, fingerprintOf } from './fingerprint-map';
 import { experimentScope, idScope } from './project-scope';
 
 /** `${kind}:${partition}:${offset}`: a message's identity within this service's topics. */
@@ -39,33 +39,75 @@ export interface Placement {
  * of the id in a `FingerprintMap` (no string kept, outside the JavaScript heap), whose value is the
  * index of the request's placement; one placement object per (experiment, arm) is shared by every
  * request placed there.
+ *
+ * Held in two generations so that memory is bounded by the traffic of a retention horizon, not by
+ * all traffic ever. Requests are recorded in the current generation; `rotate`, called before
+ * recording (the consumer calls it before every batch), makes the current generation the previous
+ * one once it is a horizon old, forgetting the one before. A request is thus held for at least one
+ * horizon after it was recorded, and forgotten within two (plus a batch). A request forgotten is
+ * unknown: its feedback parks, as when its generation never arrived.
  */
 export class RequestPlacements {
-  private readonly ids = new FingerprintMap();
+  private current = new FingerprintMap();
+  private previous = new FingerprintMap(0);
   private readonly placements: Placement[] = [];
   /** `${exp}\u0000${arm}` ('' for no placement) -> index in `placements`. */
   private readonly indexes = new Map<string, number>();
+  /** The fingerprint being looked up (one buffer, reused). */
+  private readonly probe = new Uint32Array(4);
+
+  /** `since`: when the current generation began (epoch ms). */
+  constructor(private since = Date.now()) {}
 
   get size(): number {
-    return this.ids.size;
+    return this.current.size + this.previous.size;
   }
 
   has(scopedRequestId: string): boolean {
-    return this.ids.get(scopedRequestId) !== undefined;
+    return this.indexAt(fingerprintOf(scopedRequestId, this.probe)) !== undefined;
   }
 
   get(scopedRequestId: string): Placement | undefined {
-    const index = this.ids.get(scopedRequestId);
+    const index = this.indexAt(fingerprintOf(scopedRequestId, this.probe));
     return index === undefined ? undefined : this.placements[index];
   }
 
   set(scopedRequestId: string, exp: string | null, arm: string | null): void {
-    this.ids.set(scopedRequestId, this.indexOf(exp, arm));
+    const fp = fingerprintOf(scopedRequestId, this.probe);
+    const index = this.indexOf(exp, arm);
+    if (this.previous.getFingerprint(fp) !== undefined) this.previous.setFingerprint(fp, index);
+    else this.current.setFingerprint(fp, index);
   }
 
-  /** `set` when the request has no placement yet (one lookup); false, changing nothing, when it has. */
+  /** `set` when the request has no placement yet (one fingerprint); false, changing nothing, when it has. */
   setIfAbsent(scopedRequestId: string, exp: string | null, arm: string | null): boolean {
-    return this.ids.getOrSet(scopedRequestId, this.indexOf(exp, arm)) === undefined;
+    const fp = fingerprintOf(scopedRequestId, this.probe);
+    if (this.previous.getFingerprint(fp) !== undefined) return false;
+    return this.current.getOrSetFingerprint(fp, this.indexOf(exp, arm)) === undefined;
+  }
+
+  /**
+   * At `now` (epoch ms), once the current generation began `horizonMs` or longer ago: forgets the
+   * previous generation (each of its requests was recorded at least a horizon ago) and starts a new
+   * current one. Returns how many requests were forgotten.
+   */
+  rotate(now: number, horizonMs: number): number {
+    const age = now - this.since;
+    if (age < horizonMs) return 0;
+    let forgotten = this.previous.size;
+    if (age >= 2 * horizonMs) {
+      // Nothing was recorded in the last horizon (the first record after `since + horizonMs` would
+      // have rotated): the current generation is a horizon old as a whole, and goes too.
+      forgotten += this.current.size;
+      this.previous = new FingerprintMap(0);
+    } else this.previous = this.current;
+    this.current = new FingerprintMap();
+    this.since = now;
+    return forgotten;
+  }
+
+  private indexAt(fp: Uint32Array): number | undefined {
+    return this.current.getFingerprint(fp) ?? this.previous.getFingerprint(fp);
   }
 
   private indexOf(exp: string | null, arm: string | null): number {

@@ -36,6 +36,8 @@ export class AnalyticsMetrics {
   readonly unattributed: Gauge<string>;
   readonly parkedPurged: Counter<string>;
   readonly parkedHeld: Gauge<string>;
+  readonly requestsHeld: Gauge<string>;
+  readonly requestsForgotten: Counter<string>;
   readonly refreshSeconds: Gauge<string>;
   readonly scoreValuesDropped: Gauge<'experiment'>;
   readonly seriesExported: Gauge<string>;
@@ -135,6 +137,15 @@ export class AnalyticsMetrics {
       'llmops_analytics_parked_feedback_held',
       "Parked feedback held in memory by this replica's partitions, as of its last retention sweep",
     );
+    this.requestsHeld = gauge(
+      'llmops_analytics_requests_held',
+      "Requests whose generation this replica's partitions hold for feedback to join, as of the last batch",
+    );
+    this.requestsForgotten = new Counter({
+      name: 'llmops_analytics_requests_forgotten_total',
+      help: 'Requests forgotten past ANALYTICS_REQUEST_RETENTION_HOURS: their later feedback parks as unattributed',
+      registers: [registry],
+    });
     this.refreshSeconds = gauge(
       'llmops_analytics_metrics_refresh_seconds',
       'Duration of the last recomputation of the per-arm gauges from MongoDB',
@@ -178,6 +189,11 @@ export class AnalyticsMetrics {
 
   changed(): void {
     for (const listener of this.changeListeners) listener();
+  }
+
+  requests(held: number, forgotten: number): void {
+    this.requestsHeld.set(held);
+    if (forgotten > 0) this.requestsForgotten.inc(forgotten);
   }
 
   /**

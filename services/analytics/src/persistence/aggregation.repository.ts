@@ -88,9 +88,10 @@ export class AggregationRepository implements OnApplicationShutdown {
    * Loads everything partition number `part` owns (nine reads in parallel; only on (re)assignment,
    * gap or conflict): buckets, phase roll-ups and their ledger, journal, parked feedback, arms
    * directory and the collections older builds wrote. Deletes parked documents a journal link
-   * resolved that a crash left behind.
+   * resolved that a crash left behind. `requestsSince` (ISO time): the requests of links written
+   * before it are past the request retention and not loaded (see `RequestPlacements`).
    */
-  async loadPartition(part: number): Promise<PartitionState> {
+  async loadPartition(part: number, requestsSince?: string): Promise<PartitionState> {
     const state = new PartitionState(part);
     const [buckets, phaseBuckets, ledgers, journal, pending, arms, seen, requests, revisions] =
       await Promise.all([
@@ -117,10 +118,12 @@ export class AggregationRepository implements OnApplicationShutdown {
     for (const p of pending) state.addPending(p);
     const resolved = new Set<string>();
     for (const stored of journal) {
+      const withRequests = requestsSince === undefined || stored.at >= requestsSince;
       const link: JournalDoc = {
         ...stored,
         seen: fromText(stored.seen),
-        requests: fromText(stored.requests),
+        // A link past the request retention adds no request (see RequestPlacements).
+        requests: withRequests ? fromText(stored.requests) : [],
         revisions: fromText(stored.revisions),
       };
       state.applyJournal(link);

@@ -1,0 +1,143 @@
+/**
+ * Request retention (real database): a partition holds a generation's request for at least
+ * ANALYTICS_REQUEST_RETENTION_HOURS after it consumed it and forgets it within twice as long, both in
+ * memory and when it loads its journal again; feedback for a forgotten request parks as unattributed,
+ * feedback for a held one is applied. The clock (Date only: the driver's timers run for real) is
+ * moved by hours between batches.
+ */
+import { createLogger, type ConsumedMessage } from '@llmops/platform';
+import { testInfra } from '@llmops/testing';
+import { ApplyBatchUseCase, type TopicRole } from '../src/aggregation/apply-batch.usecase';
+import { loadAnalyticsConfig } from '../src/config/analytics.config';
+import { openTestPersistence, type TestPersistence } from './support/persistence';
+import { feedbackEvent, generationEvent, type Produced } from './support/scenario';
+
+const HOUR = 3_600_000;
+const T0 = Date.parse('2025-03-01T00:00:00.000Z');
+
+let persistence: TestPersistence;
+
+beforeAll(async () => {
+  persistence = await openTestPersistence(testInfra());
+});
+
+afterAll(() => persistence?.drop());
+
+beforeEach(() => {
+  jest.useFakeTimers({
+    now: T0,
+    doNotFake: [
+      'hrtime',
+      'nextTick',
+      'performance',
+      'queueMicrotask',
+      'requestAnimationFrame',
+      'cancelAnimationFrame',
+      'requestIdleCallback',
+      'cancelIdleCallback',
+      'setImmediate',
+      'clearImmediate',
+      'setInterval',
+      'clearInterval',
+      'setTimeout',
+      'clearTimeout',
+    ],
+  });
+});
+
+afterEach(() => jest.useRealTimers());
+
+/** A replica's use case with a retention of one hour, with its feedback outcomes and request figures. */
+function replica() {
+  const outcomes: string[] = [];
+  const reported: Array<{ held: number; forgotten: number }> = [];
+  const ignore = (): undefined => undefined;
+  const useCase = new ApplyBatchUseCase(
+    persistence.aggregation(),
+    persistence.experiments,
+    {
+      event: (type, outcome, n = 1) => {
+        if (type === 'feedback') for (let i = 0; i < n; i++) outcomes.push(outcome);
+      },
+      commands: ignore,
+      changed: ignore,
+      requests: (held, forgotten) => reported.push({ held, forgotten }),
+    },
+    createLogger('request-retention', 'warn'),
+    loadAnalyticsConfig({ ANALYTICS_REQUEST_RETENTION_HOURS: '1' }),
+  );
+  let offsets = { generations: 0, feedback: 0 };
+  const apply = (role: 'generations' | 'feedback', event: Produced) =>
+    useCase.execute({ role, partition: 0, messages: [message(event, offsets[role]++)], groupJoins: 1 });
+  return {
+    outcomes,
+    reported,
+    apply,
+    /** Continues after `other`'s offsets, as a replica taking the partition over. */
+    follow(other: { offsets: () => typeof offsets }) {
+      offsets = { ...other.offsets() };
+    },
+    offsets: () => offsets,
+  };
+}
+
+function message(p: Produced, offset: number): ConsumedMessage {
+  return {
+    topic: p.topic,
+    partition: 0,
+    offset: String(offset),
+    key: Buffer.from(p.key),
+    value: Buffer.from(p.value),
+    headers: {},
+    timestamp: String(Date.now()),
+  };
+}
+
+const generation = (requestId: string) =>
+  generationEvent(requestId, 'exp', 'a', new Date(), 100, 0.001, [1, 1]);
+/** Feedback naming no experiment or arm: it takes them from its generation. */
+const feedback = (requestId: string, feedbackId = `${requestId}-f`) =>
+  feedbackEvent({
+    feedbackId,
+    requestId,
+    rating: 4,
+    revision: 1,
+    edit: null,
+    at: new Date(),
+  });
+
+it('joins feedback to a request held within the horizon, parks it once the request is forgotten, and a reload loads only recent requests', async () => {
+  const a = replica();
+  await a.apply('generations', generation('r-old')); // recorded at 0 h
+  jest.setSystemTime(T0 + 0.5 * HOUR);
+  await a.apply('generations', generation('r-mid')); // recorded at 0.5 h
+  await a.apply('feedback', feedback('r-old'));
+  expect(a.outcomes).toEqual(['applied']);
+
+  jest.setSystemTime(T0 + 1.5 * HOUR);
+  // The current generation is a horizon old: it becomes the previous one, still held.
+  await a.apply('generations', generation('r-new'));
+  expect(a.reported.at(-1)).toEqual({ held: 3, forgotten: 0 });
+  jest.setSystemTime(T0 + 2.5 * HOUR);
+  await a.apply('feedback', feedback('r-mid')); // 2 h after its generation: the rotation forgot it
+  expect(a.reported.at(-1)).toEqual({ held: 1, forgotten: 2 });
+  await a.apply('feedback', feedback('r-new')); // 1 h after its generation: held
+  expect(a.outcomes).toEqual(['applied', 'parked', 'applied']);
+
+  // Another replica loads the partition's journal: only links written within the horizon add requests.
+  const b = replica();
+  b.follow(a);
+  jest.setSystemTime(T0 + 2.6 * HOUR);
+  await b.apply('generations', generation('r-b'));
+  expect(b.reported.at(-1)).toEqual({ held: 1, forgotten: 0 });
+  await b.apply('feedback', feedback('r-b'));
+  expect(b.outcomes).toEqual(['applied']);
+  const c = replica();
+  c.follow(b);
+  jest.setSystemTime(T0 + 3.4 * HOUR);
+  // Loaded at 3.4 h: r-new (1.5 h) is past the horizon, r-b (2.6 h) within it.
+  await c.apply('feedback', feedback('r-new', 'r-new-f2'));
+  await c.apply('feedback', feedback('r-b', 'r-b-f2'));
+  expect(c.outcomes).toEqual(['parked', 'applied']);
+  expect(c.reported.at(-1)).toEqual({ held: 1, forgotten: 0 });
+});
