@@ -6,7 +6,9 @@
  *     JSON.parses every value and discards it (the median of BENCH_BARE_ROUNDS rounds, a fresh
  *     consumer group each), on the same events (goal >= 0.4x). Printed for information: the
  *     consumer's later rounds (BENCH_BARE_ROUNDS in all, a fresh group and database each) and their
- *     median, measured as the baseline is, and a bare eachBatch that only discards;
+ *     median, measured as the baseline is, and a bare eachBatch that only discards; and for each
+ *     round the CPU its parts used (support/harness.ts cpuSplit: this process's main thread and
+ *     its other threads, the local database and broker), against the wall time and the cores;
  *  2. storage writes at steady state (after the first 10% of the events), from the driver's command
  *     monitoring: documents written per event (insert `documents`, update `updates`, delete
  *     `deletes`; goal <= 0.05) and MongoDB commands per 100 events (goal <= 1);
@@ -46,6 +48,9 @@ import { groupAssignment, OffsetTally, startAnalyticsConsumer } from './support/
 import type { WorkerReport } from './support/analytics-consumer-worker';
 import type { LoadReport } from './support/analytics-load-generator';
 import {
+  type CpuSplit,
+  cpuSplit,
+  describeCpuSplit,
   hostBusySince,
   hostCpu,
   KAFKA,
@@ -208,24 +213,30 @@ async function laterRounds(
   id: string,
   total: number,
   rounds: number,
-): Promise<number[]> {
-  const rates: number[] = [];
+): Promise<Array<{ rate: number; cpu: string }>> {
+  const measured: Array<{ rate: number; cpu: string }> = [];
   for (let round = 2; round <= rounds + 1; round++) {
     const persistence = await openPersistence(MONGO, `bench_${id}_round${round}`);
     const tally = new OffsetTally();
     let start = 0;
     let end = 0;
+    let cpuAtStart: CpuSplit | undefined;
+    let cpuAtEnd: CpuSplit | undefined;
     const consumer = await startAnalyticsConsumer({
       kafka,
       prefix,
       groupId: `${id}-agg${round}`,
       persistence,
       before: () => {
-        if (start === 0) start = performance.now();
+        if (start !== 0) return;
+        start = performance.now();
+        cpuAtStart = cpuSplit();
       },
       after: (messages, ctx) => {
         tally.add(ctx, messages);
-        if (tally.distinct >= total && end === 0) end = performance.now();
+        if (tally.distinct < total || end !== 0) return;
+        end = performance.now();
+        cpuAtEnd = cpuSplit();
       },
     });
     await waitUntil(async () => end > 0, `aggregation round ${round}`, {
@@ -236,9 +247,12 @@ async function laterRounds(
     await persistence.settled();
     await persistence.connection.dropDatabase();
     await persistence.connection.close();
-    rates.push(total / ((end - start) / 1000));
+    measured.push({
+      rate: total / ((end - start) / 1000),
+      cpu: describeCpuSplit(cpuAtStart, cpuAtEnd, end - start),
+    });
   }
-  return rates;
+  return measured;
 }
 
 interface ScaleRun {
@@ -401,6 +415,10 @@ async function main(): Promise<void> {
   const processed = new OffsetTally();
   let ourStart = 0;
   let ourEnd = 0;
+  // CPU by thread and process over the first round: where a process that has not run its code
+  // yet spends it, beside the database and the broker on the same cores.
+  let ourCpuAtStart: CpuSplit | undefined;
+  let ourCpuAtEnd: CpuSplit | undefined;
   // Freshness probes: when the batch carrying probe n started and finished in the handler.
   const probeKey = (n: number): string => `probe-r${n}`;
   const probeHandled = new Map<string, { start: number; end: number }>();
@@ -415,7 +433,10 @@ async function main(): Promise<void> {
     groupId: `${id}-agg`,
     persistence,
     before: (messages) => {
-      if (ourStart === 0) ourStart = performance.now();
+      if (ourStart === 0) {
+        ourStart = performance.now();
+        ourCpuAtStart = cpuSplit();
+      }
       // Steady state: batches that start after the first 10% (the partition loads) of the backlog.
       if (ourEnd === 0 && processed.distinct >= total * STEADY_FROM) steady.on = true;
       if (steady.on) steady.events += messages.length;
@@ -424,6 +445,7 @@ async function main(): Promise<void> {
       processed.add(ctx, messages);
       if (processed.distinct >= total && ourEnd === 0) {
         ourEnd = performance.now();
+        ourCpuAtEnd = cpuSplit();
         steady.on = false; // the freshness phase reads on purpose: not counted
       }
       if (!probing) return;
@@ -442,7 +464,8 @@ async function main(): Promise<void> {
   });
   const ourRate = total / ((ourEnd - ourStart) / 1000);
   // Before the freshness phase: the topics hold the measured events only.
-  const rounds = [ourRate, ...(await laterRounds(kafka, prefix, id, total, BARE_ROUNDS - 1))];
+  const later = await laterRounds(kafka, prefix, id, total, BARE_ROUNDS - 1);
+  const rounds = [ourRate, ...later.map((r) => r.rate)];
   const roundsRate = median(rounds);
 
   // 3) Freshness at 50% of our throughput: background events + probes, one at a time.
@@ -543,8 +566,12 @@ async function main(): Promise<void> {
     `analytics aggregation consumer      : ${ourRate.toFixed(0)} events/s (${((ourEnd - ourStart) / 1000).toFixed(2)} s, ${processed.redelivered} records redelivered); ${(ourRate / discardRate).toFixed(2)}x the discard`,
   );
   console.log(
+    `  first round, CPU                  : ${describeCpuSplit(ourCpuAtStart, ourCpuAtEnd, ourEnd - ourStart)}`,
+  );
+  console.log(
     `  all its rounds (for information)  : ${rounds.map((r) => r.toFixed(0)).join(', ')} events/s; median ${roundsRate.toFixed(0)}, ${(roundsRate / parseRate).toFixed(2)}x the baseline`,
   );
+  later.forEach((r, i) => console.log(`${`  round ${i + 2}, CPU`.padEnd(36)}: ${r.cpu}`));
   console.log(
     `steady state (after the first ${STEADY_FROM * 100}%)    : ${steady.events} events, ${steady.commands} commands (${[...steady.byName].map(([k, v]) => `${k} ${v}`).join(', ')}), ${steady.documents} documents written`,
   );
