@@ -7,7 +7,7 @@
  */
 import { createLogger, type ConsumedMessage } from '@llmops/platform';
 import { testInfra } from '@llmops/testing';
-import { ApplyBatchUseCase, type TopicRole } from '../src/aggregation/apply-batch.usecase';
+import { ApplyBatchUseCase } from '../src/aggregation/apply-batch.usecase';
 import { loadAnalyticsConfig } from '../src/config/analytics.config';
 import { openTestPersistence, type TestPersistence } from './support/persistence';
 import { feedbackEvent, generationEvent, type Produced } from './support/scenario';
