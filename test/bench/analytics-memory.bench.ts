@@ -173,7 +173,8 @@ function useCaseOn(persistence: Awaited<ReturnType<typeof openPersistence>>, out
         outcomes.set(`${type}:${outcome}`, (outcomes.get(`${type}:${outcome}`) ?? 0) + count),
       commands: () => undefined,
       changed: () => undefined,
-      requests: (held) => {
+      requestsForgotten: () => undefined,
+      requestsHeld: (held) => {
         requestsHeld = held;
       },
     },

@@ -50,7 +50,8 @@ afterEach(() => jest.useRealTimers());
 /** A replica's use case with a retention of one hour, with its feedback outcomes and request figures. */
 function replica() {
   const outcomes: string[] = [];
-  const reported: Array<{ held: number; forgotten: number }> = [];
+  /** The requests held after the last batch, and those forgotten so far. */
+  const requests = { held: 0, forgotten: 0 };
   const ignore = (): undefined => undefined;
   const useCase = new ApplyBatchUseCase(
     persistence.aggregation(),
@@ -61,7 +62,12 @@ function replica() {
       },
       commands: ignore,
       changed: ignore,
-      requests: (held, forgotten) => reported.push({ held, forgotten }),
+      requestsForgotten: (n) => {
+        requests.forgotten += n;
+      },
+      requestsHeld: (n) => {
+        requests.held = n;
+      },
     },
     createLogger('request-retention', 'warn'),
     loadAnalyticsConfig({ ANALYTICS_REQUEST_RETENTION_HOURS: '1' }),
@@ -71,7 +77,7 @@ function replica() {
     useCase.execute({ role, partition: 0, messages: [message(event, offsets[role]++)], groupJoins: 1 });
   return {
     outcomes,
-    reported,
+    requests,
     apply,
     /** Continues after `other`'s offsets, as a replica taking the partition over. */
     follow(other: { offsets: () => typeof offsets }) {
@@ -117,10 +123,10 @@ it('joins feedback to a request held within the horizon, parks it once the reque
   jest.setSystemTime(T0 + 1.5 * HOUR);
   // The current generation is a horizon old: it becomes the previous one, still held.
   await a.apply('generations', generation('r-new'));
-  expect(a.reported.at(-1)).toEqual({ held: 3, forgotten: 0 });
+  expect(a.requests).toEqual({ held: 3, forgotten: 0 });
   jest.setSystemTime(T0 + 2.5 * HOUR);
   await a.apply('feedback', feedback('r-mid')); // 2 h after its generation: the rotation forgot it
-  expect(a.reported.at(-1)).toEqual({ held: 1, forgotten: 2 });
+  expect(a.requests).toEqual({ held: 1, forgotten: 2 });
   await a.apply('feedback', feedback('r-new')); // 1 h after its generation: held
   expect(a.outcomes).toEqual(['applied', 'parked', 'applied']);
 
@@ -129,7 +135,7 @@ it('joins feedback to a request held within the horizon, parks it once the reque
   b.follow(a);
   jest.setSystemTime(T0 + 2.6 * HOUR);
   await b.apply('generations', generation('r-b'));
-  expect(b.reported.at(-1)).toEqual({ held: 1, forgotten: 0 });
+  expect(b.requests).toEqual({ held: 1, forgotten: 0 });
   await b.apply('feedback', feedback('r-b'));
   expect(b.outcomes).toEqual(['applied']);
   const c = replica();
@@ -139,5 +145,5 @@ it('joins feedback to a request held within the horizon, parks it once the reque
   await c.apply('feedback', feedback('r-new', 'r-new-f2'));
   await c.apply('feedback', feedback('r-b', 'r-b-f2'));
   expect(c.outcomes).toEqual(['parked', 'applied']);
-  expect(c.reported.at(-1)).toEqual({ held: 1, forgotten: 0 });
+  expect(c.requests).toEqual({ held: 1, forgotten: 0 });
 });

@@ -53,7 +53,13 @@ export async function startAnalyticsConsumer(s: ConsumerSetup): Promise<BatchCon
   const useCase = new ApplyBatchUseCase(
     s.persistence.aggregation(),
     s.persistence.experiments,
-    { event: ignore, commands: ignore, changed: ignore, requests: ignore },
+    {
+      event: ignore,
+      commands: ignore,
+      changed: ignore,
+      requestsForgotten: ignore,
+      requestsHeld: ignore,
+    },
     logger,
     config,
   );

@@ -60,11 +60,10 @@ export interface BatchObserver {
   commands(n: number): void;
   /** After a batch changed aggregates (metrics refresh is debounced on this). */
   changed(): void;
-  /**
-   * After each batch: the requests held by all partitions of this instance, and those its partition
-   * forgot past the request retention before the batch.
-   */
-  requests(held: number, forgotten: number): void;
+  /** Requests a partition forgot past the request retention, before a batch. */
+  requestsForgotten(n: number): void;
+  /** After each batch: the requests held by the partitions of this instance. */
+  requestsHeld(n: number): void;
 }
 
 const TYPE_OF_ROLE: Record<Exclude<TopicRole, 'experiments'>, EventType> = {
@@ -75,6 +74,8 @@ const TYPE_OF_ROLE: Record<Exclude<TopicRole, 'experiments'>, EventType> = {
 
 /** How long the experiments' phase starts read for the phase roll-ups are used before being read again. */
 export const PHASE_STARTS_TTL_MS = 1_000;
+
+const MS_PER_HOUR = 3_600_000;
 
 const SOURCE_OF_ROLE: Record<Exclude<TopicRole, 'experiments'>, SourceKind> = {
   exposures: 'x',
@@ -95,7 +96,7 @@ export class ApplyBatchUseCase {
   private phasesReading: Promise<void> | null = null;
   /** Counts the experiment batches applied: a read of the starts begun before one is not fresh. */
   private phasesEpoch = 0;
-  /** ANALYTICS_REQUEST_RETENTION_HOURS in ms; 0: requests are kept. */
+  /** ANALYTICS_REQUEST_RETENTION_HOURS in ms; 0: every request is kept. */
   private readonly requestRetentionMs: number;
 
   constructor(
@@ -105,7 +106,7 @@ export class ApplyBatchUseCase {
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(SERVICE_CONFIG) config: Pick<AnalyticsConfig, 'ANALYTICS_REQUEST_RETENTION_HOURS'>,
   ) {
-    this.requestRetentionMs = config.ANALYTICS_REQUEST_RETENTION_HOURS * 3_600_000;
+    this.requestRetentionMs = config.ANALYTICS_REQUEST_RETENTION_HOURS * MS_PER_HOUR;
     // At boot, not in the first batch.
     precompileEventChecks([
       ...Object.values(TYPE_OF_ROLE),
@@ -161,9 +162,13 @@ export class ApplyBatchUseCase {
     const source = SOURCE_OF_ROLE[input.role];
     // Read before the state: a failed read of the experiments leaves the cached state as it is.
     const phases = await this.phases();
-    const state = await this.stateFor(input.partition, source, first, input.groupJoins);
-    const forgotten =
-      this.requestRetentionMs > 0 ? state.requests.rotate(Date.now(), this.requestRetentionMs) : 0;
+    // The batch's time: the request retention's clock, and its journal link's `at`.
+    const now = Date.now();
+    const state = await this.stateFor(input.partition, source, first, input.groupJoins, now);
+    if (this.requestRetentionMs > 0) {
+      const forgotten = state.requests.rotate(now, this.requestRetentionMs);
+      if (forgotten > 0) this.observer.requestsForgotten(forgotten);
+    }
     try {
       const events: PlannedEvent[] = parsed.map(({ message, event }) =>
         toPlanned(event, Number(message.offset)),
@@ -177,7 +182,7 @@ export class ApplyBatchUseCase {
         }
       }
       const head = state.journalHeads.get(source) ?? -1;
-      const link = journalOf(state.part, source, head, last, plan.additions, new Date());
+      const link = journalOf(state.part, source, head, last, plan.additions, new Date(now));
       if (plan.phasesNotEstablished)
         this.logger.warn(
           { partition: input.partition, role: input.role, experiments: plan.phasesNotEstablished },
@@ -197,7 +202,7 @@ export class ApplyBatchUseCase {
       if (plan.buckets.length > 0) this.observer.changed();
       let held = 0;
       for (const s of this.states.values()) held += s.requests.size;
-      this.observer.requests(held, forgotten);
+      this.observer.requestsHeld(held);
     } catch (err) {
       // The cached state may now disagree with MongoDB (partial write, or another writer): reload.
       this.states.delete(input.partition);
@@ -269,6 +274,7 @@ export class ApplyBatchUseCase {
     role: SourceKind,
     firstOffset: number,
     groupJoins: number | undefined,
+    now: number,
   ): Promise<PartitionState> {
     const cached = this.states.get(part);
     const expected = cached?.expected.get(role);
@@ -282,14 +288,18 @@ export class ApplyBatchUseCase {
       return cached;
     let pending = this.loading.get(part);
     if (!pending) {
-      const requestsSince =
-        this.requestRetentionMs > 0
-          ? new Date(Date.now() - this.requestRetentionMs).toISOString()
-          : undefined;
+      const requestsSince = this.requestRetentionMs > 0 ? now - this.requestRetentionMs : undefined;
       pending = this.aggregation.loadPartition(part, requestsSince).finally(() => this.loading.delete(part));
       this.loading.set(part, pending);
     }
     const state = await pending;
+    // Partitions cached in an earlier join of the group are loaded again if this instance still
+    // owns them: forget them now, so that those it no longer owns do not stay in memory.
+    for (const [other, joins] of this.loadedIn)
+      if (joins !== groupJoins) {
+        this.states.delete(other);
+        this.loadedIn.delete(other);
+      }
     this.states.set(part, state);
     this.loadedIn.set(part, groupJoins);
     this.logger.info(

@@ -149,7 +149,8 @@ describe('ApplyBatchUseCase and its gate', () => {
       event: () => undefined,
       commands: () => undefined,
       changed: () => undefined,
-      requests: () => undefined,
+      requestsForgotten: () => undefined,
+      requestsHeld: () => undefined,
     };
     const useCase = new ApplyBatchUseCase(
       aggregation,

@@ -36,9 +36,9 @@ export const analyticsConfigSchema = baseServiceConfig(3004, 'analytics').extend
   ANALYTICS_PARKED_RETENTION_HOURS: env.int(168, 0, 87_600),
   /**
    * How long a consumed generation's request stays known for its feedback to join: each partition
-   * holds the requests of at least this many hours, and forgets them within twice as many (see
-   * README "Request retention"). Feedback for a forgotten request parks as unattributed. 0 keeps
-   * every request (memory then grows with all traffic ever).
+   * holds a request for at least this many hours and forgets it by its first batch twice as many
+   * hours later (see README "Request retention"). Feedback for a forgotten request parks as
+   * unattributed. 0 keeps every request (memory then grows with all traffic ever).
    */
   ANALYTICS_REQUEST_RETENTION_HOURS: env.int(168, 0, 87_600),
   /**

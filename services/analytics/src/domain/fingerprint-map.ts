@@ -14,7 +14,7 @@ import { hash } from 'node:crypto';
 const WORDS = 4;
 
 export class FingerprintMap {
-  /** WORDS words per slot; an all-zero fingerprint marks an empty slot (see `fingerprint`). */
+  /** WORDS words per slot; an all-zero fingerprint marks an empty slot (see `fingerprintOf`). */
   private keys: Uint32Array;
   private values: Float64Array;
   private mask: number;

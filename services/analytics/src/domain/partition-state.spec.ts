@@ -2,7 +2,7 @@ import { RequestPlacements } from './partition-state';
 
 describe('RequestPlacements', () => {
   it('answers each request its placement, shared per (experiment, arm), and sets only the absent', () => {
-    const requests = new RequestPlacements();
+    const requests = new RequestPlacements(0);
     for (let i = 0; i < 10_000; i++) {
       const arm = i % 3 === 0 ? null : i % 3 === 1 ? 'A' : 'B';
       expect(requests.setIfAbsent(`req-${i}`, arm === null ? null : 'e', arm)).toBe(true);
@@ -30,15 +30,15 @@ describe('RequestPlacements retention', () => {
   const HOUR = 3_600_000;
   const T0 = Date.parse('2025-01-08T00:00:00.000Z');
 
-  it('holds a request at least one horizon after it was recorded, and forgets it within two', () => {
+  it('holds a request at least one horizon after it was recorded, and forgets it by the first rotate two horizons after', () => {
     const requests = new RequestPlacements(T0);
     expect(requests.rotate(T0 + HOUR / 2, HOUR)).toBe(0);
     requests.setIfAbsent('early', 'e', 'A'); // recorded at 0.5 h
-    expect(requests.rotate(T0 + HOUR, HOUR)).toBe(0); // the generation is a horizon old: it becomes the previous one
-    requests.setIfAbsent('late', 'e', 'B'); // recorded at 1 h, in the new current generation
+    expect(requests.rotate(T0 + HOUR, HOUR)).toBe(0); // the first epoch ended: it is the previous one now
+    requests.setIfAbsent('late', 'e', 'B'); // recorded at 1 h, in the second epoch
     expect(requests.get('early')).toEqual({ exp: 'e', arm: 'A' });
     expect(requests.size).toBe(2);
-    // Still known through the previous generation: no second record, and set moves it there.
+    // Still known through the previous epoch: no second record, and set moves it there.
     expect(requests.setIfAbsent('early', 'e', 'B')).toBe(false);
     requests.set('early', 'e', 'B');
     expect(requests.get('early')).toEqual({ exp: 'e', arm: 'B' });
@@ -55,17 +55,43 @@ describe('RequestPlacements retention', () => {
     expect(requests.setIfAbsent('early', 'e', 'A')).toBe(true);
   });
 
-  it('after two idle horizons forgets both generations at once', () => {
+  it('keeps its epochs on the grid when batches are sparse: a request goes by the first rotate two horizons after its epoch began', () => {
+    const requests = new RequestPlacements(T0);
+    requests.rotate(T0, HOUR);
+    requests.setIfAbsent('r', 'e', 'A'); // recorded at 0
+    // A batch every 0.9 h.
+    expect(requests.rotate(T0 + 0.9 * HOUR, HOUR)).toBe(0);
+    expect(requests.rotate(T0 + 1.8 * HOUR, HOUR)).toBe(0); // the first epoch ended at 1 h
+    expect(requests.has('r')).toBe(true);
+    expect(requests.rotate(T0 + 2.7 * HOUR, HOUR)).toBe(1); // the second ended at 2 h
+    expect(requests.has('r')).toBe(false);
+  });
+
+  it('after two ended epochs forgets both at once', () => {
     const requests = new RequestPlacements(T0);
     requests.setIfAbsent('a', 'e', 'A');
     expect(requests.rotate(T0 + HOUR, HOUR)).toBe(0);
     requests.setIfAbsent('b', 'e', 'A');
-    // No batch for two horizons: 'b' was recorded before T0 + 2 h, more than a horizon ago.
+    // No batch from 1 h to 3 h: 'b' was recorded before 2 h, more than a horizon ago.
     expect(requests.rotate(T0 + 3 * HOUR, HOUR)).toBe(2);
     expect(requests.size).toBe(0);
+    requests.setIfAbsent('c', 'e', 'A'); // recorded at 3 h, in the epoch from 3 h
+    expect(requests.rotate(T0 + 3.99 * HOUR, HOUR)).toBe(0);
+    expect(requests.rotate(T0 + 5 * HOUR, HOUR)).toBe(1);
   });
 
-  it('memory follows the traffic of the horizon, not all traffic: a steady stream stays at two generations', () => {
+  it('a partition loaded at the retention cutoff forgets what it loaded within two horizons', () => {
+    const loadedAt = T0 + 10 * HOUR;
+    const requests = new RequestPlacements(loadedAt - HOUR);
+    requests.set('loaded', 'e', 'A'); // from a link written between the cutoff and the load
+    expect(requests.rotate(loadedAt, HOUR)).toBe(0); // the first batch after the load
+    expect(requests.rotate(loadedAt + 0.9 * HOUR, HOUR)).toBe(0);
+    expect(requests.has('loaded')).toBe(true);
+    expect(requests.rotate(loadedAt + HOUR, HOUR)).toBe(1);
+    expect(requests.has('loaded')).toBe(false);
+  });
+
+  it('memory follows the traffic of the horizon, not all traffic: a steady stream stays within two epochs', () => {
     const requests = new RequestPlacements(T0);
     const perHour = 1_000;
     for (let hour = 0; hour < 10; hour++) {

@@ -40,12 +40,14 @@ export interface Placement {
  * index of the request's placement; one placement object per (experiment, arm) is shared by every
  * request placed there.
  *
- * Held in two generations so that memory is bounded by the traffic of a retention horizon, not by
- * all traffic ever. Requests are recorded in the current generation; `rotate`, called before
- * recording (the consumer calls it before every batch), makes the current generation the previous
- * one once it is a horizon old, forgetting the one before. A request is thus held for at least one
- * horizon after it was recorded, and forgotten within two (plus a batch). A request forgotten is
- * unknown: its feedback parks, as when its generation never arrived.
+ * Held in two epochs, so that memory is bounded by the traffic of a retention horizon, not by all
+ * traffic ever. Epochs are consecutive spans of one horizon each, counted from `since`. Requests
+ * are recorded in the current epoch; `rotate`, called before recording (the consumer calls it
+ * before every batch, with the batch's time), moves on once the current epoch has ended: it becomes
+ * the previous one and the one before is forgotten (both are, once two have ended). A request is
+ * thus held for at least one horizon after it was recorded, and forgotten by the first `rotate` two
+ * horizons after. A request forgotten is unknown: its feedback parks, as when its generation never
+ * arrived.
  */
 export class RequestPlacements {
   private current = new FingerprintMap();
@@ -56,8 +58,11 @@ export class RequestPlacements {
   /** The fingerprint being looked up (one buffer, reused). */
   private readonly probe = new Uint32Array(4);
 
-  /** `since`: when the current generation began (epoch ms). */
-  constructor(private since = Date.now()) {}
+  /**
+   * `since` (epoch ms): when the current epoch began. A partition loaded from its journal starts at
+   * the retention cutoff, after which the requests it loads were recorded.
+   */
+  constructor(private since: number) {}
 
   get size(): number {
     return this.current.size + this.previous.size;
@@ -87,22 +92,24 @@ export class RequestPlacements {
   }
 
   /**
-   * At `now` (epoch ms), once the current generation began `horizonMs` or longer ago: forgets the
-   * previous generation (each of its requests was recorded at least a horizon ago) and starts a new
-   * current one. Returns how many requests were forgotten.
+   * At `now` (epoch ms), when the current epoch of `horizonMs` has ended: it becomes the previous
+   * one and the previous one is forgotten (each of its requests was recorded at least a horizon
+   * ago); when two epochs have ended, both are. Returns how many requests were forgotten.
    */
   rotate(now: number, horizonMs: number): number {
-    const age = now - this.since;
-    if (age < horizonMs) return 0;
+    const ended = Math.floor((now - this.since) / horizonMs);
+    if (ended < 1) return 0;
+    const recent = this.current.size;
     let forgotten = this.previous.size;
-    if (age >= 2 * horizonMs) {
-      // Nothing was recorded in the last horizon (the first record after `since + horizonMs` would
-      // have rotated): the current generation is a horizon old as a whole, and goes too.
-      forgotten += this.current.size;
+    if (ended >= 2) {
+      // Every request of the current epoch was recorded before it ended (a record after its end
+      // would have rotated first), so a horizon ago or more: it goes too.
+      forgotten += recent;
       this.previous = new FingerprintMap(0);
     } else this.previous = this.current;
-    this.current = new FingerprintMap();
-    this.since = now;
+    // Sized for as many requests as the epoch that just ended, so that it does not grow by doubling.
+    this.current = new FingerprintMap(recent);
+    this.since += ended * horizonMs;
     return forgotten;
   }
 
@@ -281,7 +288,7 @@ export function offsetOf(id: MessageId): number {
 export class PartitionState {
   readonly buckets = new Map<string, Bucket>();
   /** By scoped requestId (`idScope`): where its generation put it. */
-  readonly requests = new RequestPlacements();
+  readonly requests: RequestPlacements;
   /** scoped feedbackId -> applied revisions, ascending by revision. */
   readonly revisions = new Map<string, AppliedRevision[]>();
   /** scoped requestId -> parked feedback, ascending by offset. */
@@ -305,7 +312,16 @@ export class PartitionState {
   /** generation message -> revisions it contributed (the parked feedback it resolved). */
   private readonly contributed = new Map<MessageId, AppliedRevision[]>();
 
-  constructor(readonly part: number) {}
+  /**
+   * `requestsSince` (epoch ms): when the first epoch of the requests begins (see
+   * `RequestPlacements`); a partition loaded under a request retention passes its cutoff.
+   */
+  constructor(
+    readonly part: number,
+    requestsSince = 0,
+  ) {
+    this.requests = new RequestPlacements(requestsSince);
+  }
 
   /**
    * experiment scope -> arm -> escaped score names of its recorded revisions in this partition (see

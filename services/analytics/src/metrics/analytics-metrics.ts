@@ -36,8 +36,8 @@ export class AnalyticsMetrics {
   readonly unattributed: Gauge<string>;
   readonly parkedPurged: Counter<string>;
   readonly parkedHeld: Gauge<string>;
-  readonly requestsHeld: Gauge<string>;
-  readonly requestsForgotten: Counter<string>;
+  readonly requestsHeldNow: Gauge<string>;
+  readonly requestsForgottenTotal: Counter<string>;
   readonly refreshSeconds: Gauge<string>;
   readonly scoreValuesDropped: Gauge<'experiment'>;
   readonly seriesExported: Gauge<string>;
@@ -126,7 +126,7 @@ export class AnalyticsMetrics {
     });
     this.unattributed = gauge(
       'llmops_analytics_feedback_unattributed',
-      'Feedback naming no arm whose generation has not been seen (parked, listed by GET /v1/feedback/unattributed)',
+      'Feedback naming no arm whose generation has not been seen, or whose request was forgotten past the request retention (parked, listed by GET /v1/feedback/unattributed)',
     );
     this.parkedPurged = new Counter({
       name: 'llmops_analytics_parked_feedback_purged_total',
@@ -137,13 +137,13 @@ export class AnalyticsMetrics {
       'llmops_analytics_parked_feedback_held',
       "Parked feedback held in memory by this replica's partitions, as of its last retention sweep",
     );
-    this.requestsHeld = gauge(
+    this.requestsHeldNow = gauge(
       'llmops_analytics_requests_held',
       "Requests whose generation this replica's partitions hold for feedback to join, as of the last batch",
     );
-    this.requestsForgotten = new Counter({
+    this.requestsForgottenTotal = new Counter({
       name: 'llmops_analytics_requests_forgotten_total',
-      help: 'Requests forgotten past ANALYTICS_REQUEST_RETENTION_HOURS: their later feedback parks as unattributed',
+      help: 'Requests a partition held in memory and forgot past ANALYTICS_REQUEST_RETENTION_HOURS (a reload leaves older ones out without counting them): their later feedback parks as unattributed',
       registers: [registry],
     });
     this.refreshSeconds = gauge(
@@ -191,9 +191,12 @@ export class AnalyticsMetrics {
     for (const listener of this.changeListeners) listener();
   }
 
-  requests(held: number, forgotten: number): void {
-    this.requestsHeld.set(held);
-    if (forgotten > 0) this.requestsForgotten.inc(forgotten);
+  requestsForgotten(n: number): void {
+    this.requestsForgottenTotal.inc(n);
+  }
+
+  requestsHeld(n: number): void {
+    this.requestsHeldNow.set(n);
   }
 
   /**

@@ -88,11 +88,13 @@ export class AggregationRepository implements OnApplicationShutdown {
    * Loads everything partition number `part` owns (nine reads in parallel; only on (re)assignment,
    * gap or conflict): buckets, phase roll-ups and their ledger, journal, parked feedback, arms
    * directory and the collections older builds wrote. Deletes parked documents a journal link
-   * resolved that a crash left behind. `requestsSince` (ISO time): the requests of links written
-   * before it are past the request retention and not loaded (see `RequestPlacements`).
+   * resolved that a crash left behind. `requestsSince` (epoch ms, the request retention's cutoff):
+   * the requests of links written before it, and the request documents of older builds whose
+   * generation minute is before it, are not loaded (see `RequestPlacements`).
    */
-  async loadPartition(part: number, requestsSince?: string): Promise<PartitionState> {
-    const state = new PartitionState(part);
+  async loadPartition(part: number, requestsSince?: number): Promise<PartitionState> {
+    const state = new PartitionState(part, requestsSince);
+    const linksSince = requestsSince === undefined ? undefined : new Date(requestsSince).toISOString();
     const [buckets, phaseBuckets, ledgers, journal, pending, arms, seen, requests, revisions] =
       await Promise.all([
         collectionFor(this.buckets, 'background').find({ part }).toArray(),
@@ -103,7 +105,7 @@ export class AggregationRepository implements OnApplicationShutdown {
         collectionFor(this.arms, 'background').find({ part }).toArray(),
         collectionFor(this.seen, 'background').find({ part }).toArray(),
         collectionFor(this.requests, 'background')
-          .find({ part }, { projection: { exp: 1, arm: 1 } })
+          .find({ part }, { projection: { exp: 1, arm: 1, minute: 1 } })
           .toArray(),
         collectionFor(this.revisions, 'background').find({ part }).toArray(),
       ]);
@@ -113,12 +115,14 @@ export class AggregationRepository implements OnApplicationShutdown {
     await this.phaseStore.loaded(phaseBuckets);
     for (const l of ledgers) state.establishPhase(experimentScope(l.project, l.exp), l.kind, l.start);
     for (const s of seen) state.addLegacySeen(s);
-    for (const r of requests) state.addRequest(r._id, r.exp ?? null, r.arm ?? null);
+    for (const r of requests)
+      if (requestsSince === undefined || r.minute * 60_000 >= requestsSince)
+        state.addRequest(r._id, r.exp ?? null, r.arm ?? null);
     for (const r of revisions) state.addRevision({ ...r, project: r.project ?? DEFAULT_PROJECT });
     for (const p of pending) state.addPending(p);
     const resolved = new Set<string>();
     for (const stored of journal) {
-      const withRequests = requestsSince === undefined || stored.at >= requestsSince;
+      const withRequests = linksSince === undefined || stored.at >= linksSince;
       const link: JournalDoc = {
         ...stored,
         seen: fromText(stored.seen),
