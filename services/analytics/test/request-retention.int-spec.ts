@@ -47,8 +47,11 @@ beforeEach(() => {
 
 afterEach(() => jest.useRealTimers());
 
-/** A replica's use case with a retention of one hour, with its feedback outcomes and request figures. */
-function replica() {
+/**
+ * A replica's use case with a retention of `retentionHours` (1 unless given), with its feedback
+ * outcomes and request figures.
+ */
+function replica(retentionHours = 1) {
   const outcomes: string[] = [];
   /** The requests held after the last batch, and those forgotten so far. */
   const requests = { held: 0, forgotten: 0 };
@@ -70,11 +73,17 @@ function replica() {
       },
     },
     createLogger('request-retention', 'warn'),
-    loadAnalyticsConfig({ ANALYTICS_REQUEST_RETENTION_HOURS: '1' }),
+    loadAnalyticsConfig({ ANALYTICS_REQUEST_RETENTION_HOURS: String(retentionHours) }),
   );
   let offsets = { generations: 0, feedback: 0 };
-  const apply = (role: 'generations' | 'feedback', event: Produced) =>
-    useCase.execute({ role, partition: 0, messages: [message(event, offsets[role]++)], groupJoins: 1 });
+  /** Applies `event` as the next record of its topic on partition `partition`, in the group's join `joins`. */
+  const apply = (role: 'generations' | 'feedback', event: Produced, partition = 0, joins = 1) =>
+    useCase.execute({
+      role,
+      partition,
+      messages: [message(event, offsets[role]++, partition)],
+      groupJoins: joins,
+    });
   return {
     outcomes,
     requests,
@@ -87,10 +96,10 @@ function replica() {
   };
 }
 
-function message(p: Produced, offset: number): ConsumedMessage {
+function message(p: Produced, offset: number, partition: number): ConsumedMessage {
   return {
     topic: p.topic,
-    partition: 0,
+    partition,
     offset: String(offset),
     key: Buffer.from(p.key),
     value: Buffer.from(p.value),
@@ -146,4 +155,29 @@ it('joins feedback to a request held within the horizon, parks it once the reque
   await c.apply('feedback', feedback('r-b', 'r-b-f2'));
   expect(c.outcomes).toEqual(['parked', 'applied']);
   expect(c.requests).toEqual({ held: 1, forgotten: 0 });
+});
+
+it('with a retention of 0 keeps every request, in memory and on load', async () => {
+  const a = replica(0);
+  await a.apply('generations', generation('k-old'), 1);
+  jest.setSystemTime(T0 + 1_000 * HOUR);
+  await a.apply('generations', generation('k-new'), 1);
+  await a.apply('feedback', feedback('k-old'), 1);
+  expect(a.outcomes).toEqual(['applied']);
+  expect(a.requests).toEqual({ held: 2, forgotten: 0 });
+  const b = replica(0);
+  b.follow(a);
+  await b.apply('feedback', feedback('k-old', 'k-old-f2'), 1);
+  expect(b.outcomes).toEqual(['applied']);
+  expect(b.requests).toEqual({ held: 2, forgotten: 0 });
+});
+
+it('forgets the partitions cached in an earlier join of the group once it loads one in a new join', async () => {
+  const a = replica();
+  await a.apply('generations', generation('j-2'), 2, 1);
+  await a.apply('generations', generation('j-3'), 3, 1);
+  expect(a.requests.held).toBe(2);
+  // A rebalance: partition 3 stays with this replica, partition 2 went to another one.
+  await a.apply('generations', generation('j-3b'), 3, 2);
+  expect(a.requests.held).toBe(2); // partition 3's two requests, loaded again; partition 2's gone
 });
