@@ -99,16 +99,14 @@ export class RequestPlacements {
   rotate(now: number, horizonMs: number): number {
     const ended = Math.floor((now - this.since) / horizonMs);
     if (ended < 1) return 0;
-    const recent = this.current.size;
     let forgotten = this.previous.size;
     if (ended >= 2) {
       // Every request of the current epoch was recorded before it ended (a record after its end
       // would have rotated first), so a horizon ago or more: it goes too.
-      forgotten += recent;
+      forgotten += this.current.size;
       this.previous = new FingerprintMap(0);
     } else this.previous = this.current;
-    // Sized for as many requests as the epoch that just ended, so that it does not grow by doubling.
-    this.current = new FingerprintMap(recent);
+    this.current = new FingerprintMap();
     this.since += ended * horizonMs;
     return forgotten;
   }
