@@ -35,8 +35,7 @@
    benches are not product code. */
 import { fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { type ConsumedMessage, createLogger, uuidv7 } from '@llmops/platform';
-import { ApplyBatchUseCase } from '../../services/analytics/src/aggregation/apply-batch.usecase';
+import { type ConsumedMessage, uuidv7 } from '@llmops/platform';
 import { loadAnalyticsConfig } from '../../services/analytics/src/config/analytics.config';
 import { openPersistence } from '../../services/analytics/test/support/persistence';
 import {
@@ -46,6 +45,7 @@ import {
   generationEvent,
   type Produced,
 } from '../../services/analytics/test/support/scenario';
+import { consumedMessage, recordingUseCase } from '../../services/analytics/test/support/use-case';
 import { compiled } from './support/built';
 import { MONGO, ROOT, runBench, setting } from './support/harness';
 import { reportResult } from './support/result';
@@ -104,18 +104,6 @@ interface ReloadReport {
   attributed: number;
 }
 
-function message(p: Produced, partition: number, offset: number, topic: Role = 'exposures'): ConsumedMessage {
-  return {
-    topic,
-    partition,
-    offset: String(offset),
-    key: Buffer.from(p.key),
-    value: Buffer.from(p.value),
-    headers: {},
-    timestamp: String(Date.now()),
-  };
-}
-
 /**
  * The exposure the scenario builds (exposureEvent), as a template filled per user: building each
  * event through createEvent would cost this process more than the use case it measures.
@@ -160,29 +148,6 @@ function generationTemplate(): (arm: string, requestId: string, at: Date) => Pro
   });
 }
 
-/** The requests the use case of this process held after its last batch (its `requests` report). */
-let requestsHeld = 0;
-
-/** A use case as the service builds it, counting outcomes per `type:outcome`. */
-function useCaseOn(persistence: Awaited<ReturnType<typeof openPersistence>>, outcomes: Map<string, number>) {
-  return new ApplyBatchUseCase(
-    persistence.aggregation(),
-    persistence.experiments,
-    {
-      event: (type, outcome, count = 1) =>
-        outcomes.set(`${type}:${outcome}`, (outcomes.get(`${type}:${outcome}`) ?? 0) + count),
-      commands: () => undefined,
-      changed: () => undefined,
-      requestsForgotten: () => undefined,
-      requestsHeld: (held) => {
-        requestsHeld = held;
-      },
-    },
-    createLogger('bench', 'warn'),
-    CONFIG,
-  );
-}
-
 function peakRss(): number {
   return process.resourceUsage().maxRSS * 1024; // maxRSS is in KiB
 }
@@ -194,8 +159,7 @@ function mb(bytes: number): string {
 /** The fresh process: reload every partition of `db` through a new use case; report to the parent. */
 async function reload(db: string, probes: Probe[], requestProbes: RequestProbe[]): Promise<void> {
   const persistence = await openPersistence(MONGO, db);
-  const outcomes = new Map<string, number>();
-  const useCase = useCaseOn(persistence, outcomes);
+  const { useCase, counts: outcomes, requests: held } = recordingUseCase(persistence, 'bench');
   const rssBefore = process.memoryUsage().rss;
   const started = performance.now();
   for (const p of probes) {
@@ -203,7 +167,7 @@ async function reload(db: string, probes: Probe[], requestProbes: RequestProbe[]
     await useCase.execute({
       role: 'exposures',
       partition: p.partition,
-      messages: [message(event, p.partition, p.offset)],
+      messages: [consumedMessage(event, p.partition, p.offset)],
     });
   }
   for (const [i, p] of requestProbes.entries()) {
@@ -218,7 +182,7 @@ async function reload(db: string, probes: Probe[], requestProbes: RequestProbe[]
     await useCase.execute({
       role: 'feedback',
       partition: p.partition,
-      messages: [message(event, p.partition, 0, 'feedback')],
+      messages: [consumedMessage(event, p.partition, 0)],
     });
   }
   const seconds = (performance.now() - started) / 1000;
@@ -254,13 +218,12 @@ function inChild<T>(file: string, execArgv: string[], env: Record<string, string
 /** The feeding process: every user once, then every request once, in consumer-sized batches; reports to the parent. */
 async function feed(db: string): Promise<void> {
   const persistence = await openPersistence(MONGO, db);
-  const outcomes = new Map<string, number>();
-  const useCase = useCaseOn(persistence, outcomes);
+  const { useCase, counts: outcomes, requests: held } = recordingUseCase(persistence, 'bench');
   const experiment = experimentEvent(
     EXPERIMENT,
     ARMS.map((name) => ({ name, weight: 1 })),
   );
-  await useCase.execute({ role: 'experiments', partition: 0, messages: [message(experiment, 0, 0)] });
+  await useCase.execute({ role: 'experiments', partition: 0, messages: [consumedMessage(experiment, 0, 0)] });
   const probes: Probe[] = [];
   const requestProbes: RequestProbe[] = [];
   const rssBefore = process.memoryUsage().rss;
@@ -299,7 +262,7 @@ async function feed(db: string): Promise<void> {
         const id = randomUUID();
         const arm = ARMS[index % ARMS.length];
         const at = new Date(start + Math.floor((index / total) * spanMs));
-        messages.push(message(build(arm, id, at), partition, next[partition]++, role));
+        messages.push(consumedMessage(build(arm, id, at), partition, next[partition]++));
         if (i === 0 && batch === partition) probe(partition, id, arm);
       }
       await useCase.execute({ role, partition, messages });
@@ -332,7 +295,7 @@ async function feed(db: string): Promise<void> {
         () => undefined,
         next,
       );
-      horizons.push({ held: requestsHeld, rss: process.memoryUsage().rss });
+      horizons.push({ held: held.held, rss: process.memoryUsage().rss });
       shift += RETENTION_MS;
     }
     Date.now = realNow;

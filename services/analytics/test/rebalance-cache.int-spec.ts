@@ -5,12 +5,11 @@
  * A must still see B's generation, or the feedback for it is parked though its generation was
  * consumed (and, its generation gone by, never counted).
  */
-import { createLogger, type ConsumedMessage } from '@llmops/platform';
 import { testInfra } from '@llmops/testing';
-import { ApplyBatchUseCase, type TopicRole } from '../src/aggregation/apply-batch.usecase';
-import { loadAnalyticsConfig } from '../src/config/analytics.config';
+import type { TopicRole } from '../src/aggregation/apply-batch.usecase';
 import { openTestPersistence, type TestPersistence } from './support/persistence';
 import { feedbackEvent, generationEvent, type Produced } from './support/scenario';
+import { consumedMessage, recordingUseCase } from './support/use-case';
 
 let persistence: TestPersistence;
 
@@ -22,38 +21,10 @@ afterAll(() => persistence?.drop());
 
 /** A replica's use case, with the feedback outcomes it reports. */
 function replica() {
-  const outcomes: string[] = [];
-  const ignore = (): undefined => undefined;
-  const useCase = new ApplyBatchUseCase(
-    persistence.aggregation(),
-    persistence.experiments,
-    {
-      event: (type, outcome, n = 1) => {
-        if (type === 'feedback') for (let i = 0; i < n; i++) outcomes.push(outcome);
-      },
-      commands: ignore,
-      changed: ignore,
-      requestsForgotten: ignore,
-      requestsHeld: ignore,
-    },
-    createLogger('rebalance-cache', 'warn'),
-    loadAnalyticsConfig({}),
-  );
+  const { useCase, feedback: outcomes } = recordingUseCase(persistence, 'rebalance-cache');
   const apply = (role: TopicRole, offset: number, event: Produced, groupJoins: number) =>
-    useCase.execute({ role, partition: 0, messages: [message(event, offset)], groupJoins });
+    useCase.execute({ role, partition: 0, messages: [consumedMessage(event, 0, offset)], groupJoins });
   return { apply, outcomes };
-}
-
-function message(p: Produced, offset: number): ConsumedMessage {
-  return {
-    topic: p.topic,
-    partition: 0,
-    offset: String(offset),
-    key: Buffer.from(p.key),
-    value: Buffer.from(p.value),
-    headers: {},
-    timestamp: String(Date.now()),
-  };
 }
 
 const at = new Date();

@@ -1,16 +1,14 @@
 /**
  * Request retention (real database): a partition holds a generation's request for at least
- * ANALYTICS_REQUEST_RETENTION_HOURS after it consumed it and forgets it within twice as long, both in
- * memory and when it loads its journal again; feedback for a forgotten request parks as unattributed,
- * feedback for a held one is applied. The clock (Date only: the driver's timers run for real) is
+ * ANALYTICS_REQUEST_RETENTION_HOURS after it consumed it and forgets it by the first batch two
+ * horizons after, both in memory and when it loads its journal again; feedback for a forgotten
+ * request parks as unattributed, feedback for a held one is applied. The clock (Date only: the driver's timers run for real) is
  * moved by hours between batches.
  */
-import { createLogger, type ConsumedMessage } from '@llmops/platform';
 import { testInfra } from '@llmops/testing';
-import { ApplyBatchUseCase } from '../src/aggregation/apply-batch.usecase';
-import { loadAnalyticsConfig } from '../src/config/analytics.config';
 import { openTestPersistence, type TestPersistence } from './support/persistence';
 import { feedbackEvent, generationEvent, type Produced } from './support/scenario';
+import { consumedMessage, recordingUseCase } from './support/use-case';
 
 const HOUR = 3_600_000;
 const T0 = Date.parse('2025-03-01T00:00:00.000Z');
@@ -52,36 +50,20 @@ afterEach(() => jest.useRealTimers());
  * outcomes and request figures.
  */
 function replica(retentionHours = 1) {
-  const outcomes: string[] = [];
-  /** The requests held after the last batch, and those forgotten so far. */
-  const requests = { held: 0, forgotten: 0 };
-  const ignore = (): undefined => undefined;
-  const useCase = new ApplyBatchUseCase(
-    persistence.aggregation(),
-    persistence.experiments,
-    {
-      event: (type, outcome, n = 1) => {
-        if (type === 'feedback') for (let i = 0; i < n; i++) outcomes.push(outcome);
-      },
-      commands: ignore,
-      changed: ignore,
-      requestsForgotten: (n) => {
-        requests.forgotten += n;
-      },
-      requestsHeld: (n) => {
-        requests.held = n;
-      },
-    },
-    createLogger('request-retention', 'warn'),
-    loadAnalyticsConfig({ ANALYTICS_REQUEST_RETENTION_HOURS: String(retentionHours) }),
-  );
+  const {
+    useCase,
+    feedback: outcomes,
+    requests,
+  } = recordingUseCase(persistence, 'request-retention', {
+    ANALYTICS_REQUEST_RETENTION_HOURS: String(retentionHours),
+  });
   let offsets = { generations: 0, feedback: 0 };
   /** Applies `event` as the next record of its topic on partition `partition`, in the group's join `joins`. */
   const apply = (role: 'generations' | 'feedback', event: Produced, partition = 0, joins = 1) =>
     useCase.execute({
       role,
       partition,
-      messages: [message(event, offsets[role]++, partition)],
+      messages: [consumedMessage(event, partition, offsets[role]++)],
       groupJoins: joins,
     });
   return {
@@ -93,18 +75,6 @@ function replica(retentionHours = 1) {
       offsets = { ...other.offsets() };
     },
     offsets: () => offsets,
-  };
-}
-
-function message(p: Produced, offset: number, partition: number): ConsumedMessage {
-  return {
-    topic: p.topic,
-    partition,
-    offset: String(offset),
-    key: Buffer.from(p.key),
-    value: Buffer.from(p.value),
-    headers: {},
-    timestamp: String(Date.now()),
   };
 }
 
