@@ -100,7 +100,7 @@ it('joins feedback to a request held within the horizon, parks it once the reque
   expect(a.outcomes).toEqual(['applied']);
 
   jest.setSystemTime(T0 + 1.5 * HOUR);
-  // The current generation is a horizon old: it becomes the previous one, still held.
+  // The first epoch has ended: it becomes the previous one, still held.
   await a.apply('generations', generation('r-new'));
   expect(a.requests).toEqual({ held: 3, forgotten: 0 });
   jest.setSystemTime(T0 + 2.5 * HOUR);
@@ -125,6 +125,39 @@ it('joins feedback to a request held within the horizon, parks it once the reque
   await c.apply('feedback', feedback('r-b', 'r-b-f2'));
   expect(c.outcomes).toEqual(['parked', 'applied']);
   expect(c.requests).toEqual({ held: 1, forgotten: 0 });
+  // What it loaded is in the epoch that began at its cutoff (2.4 h): gone by its batch at 4.4 h.
+  jest.setSystemTime(T0 + 4.4 * HOUR);
+  await c.apply('feedback', feedback('r-b', 'r-b-f3'));
+  expect(c.outcomes).toEqual(['parked', 'applied', 'parked']);
+  expect(c.requests).toEqual({ held: 0, forgotten: 1 });
+});
+
+it('loads the request documents of builds before the journal only when their minute is within the horizon', async () => {
+  const minute = (at: number) => Math.floor(at / 60_000);
+  await persistence.db.collection('requests').insertMany([
+    {
+      _id: 'legacy-old',
+      part: 4,
+      project: 'default',
+      exp: 'exp',
+      arm: 'a',
+      minute: minute(T0 - 1.5 * HOUR),
+      createdBy: 'g:4:0',
+    },
+    {
+      _id: 'legacy-new',
+      part: 4,
+      project: 'default',
+      exp: 'exp',
+      arm: 'a',
+      minute: minute(T0 - 0.5 * HOUR),
+      createdBy: 'g:4:1',
+    },
+  ] as never[]);
+  const a = replica();
+  await a.apply('feedback', feedback('legacy-old'), 4);
+  await a.apply('feedback', feedback('legacy-new'), 4);
+  expect(a.outcomes).toEqual(['parked', 'applied']);
 });
 
 it('with a retention of 0 keeps every request, in memory and on load', async () => {

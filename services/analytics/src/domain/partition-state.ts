@@ -182,7 +182,7 @@ export interface JournalDoc extends JournalAdditions {
   base: number;
   /** Last offset of the batch. */
   lastOffset: number;
-  /** When it was written (ISO time). */
+  /** The time of the batch that wrote it (ISO time): the request retention's clock. */
   at: string;
 }
 

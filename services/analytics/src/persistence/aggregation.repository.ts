@@ -116,7 +116,8 @@ export class AggregationRepository implements OnApplicationShutdown {
     for (const l of ledgers) state.establishPhase(experimentScope(l.project, l.exp), l.kind, l.start);
     for (const s of seen) state.addLegacySeen(s);
     for (const r of requests)
-      if (requestsSince === undefined || r.minute * 60_000 >= requestsSince)
+      // Kept when any part of its minute is within the horizon.
+      if (requestsSince === undefined || (r.minute + 1) * 60_000 > requestsSince)
         state.addRequest(r._id, r.exp ?? null, r.arm ?? null);
     for (const r of revisions) state.addRevision({ ...r, project: r.project ?? DEFAULT_PROJECT });
     for (const p of pending) state.addPending(p);
