@@ -159,7 +159,7 @@ function mb(bytes: number): string {
 /** The fresh process: reload every partition of `db` through a new use case; report to the parent. */
 async function reload(db: string, probes: Probe[], requestProbes: RequestProbe[]): Promise<void> {
   const persistence = await openPersistence(MONGO, db);
-  const { useCase, counts: outcomes, requests: held } = recordingUseCase(persistence, 'bench');
+  const { useCase, counts: outcomes } = recordingUseCase(persistence, 'bench');
   const rssBefore = process.memoryUsage().rss;
   const started = performance.now();
   for (const p of probes) {
