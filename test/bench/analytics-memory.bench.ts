@@ -278,9 +278,13 @@ async function feed(db: string): Promise<void> {
     return next;
   };
 
+  // What this process feeds (the parent sets these per phase; by default the users, then the requests).
+  const users = setting('BENCH_FEED_USERS', USERS);
+  const requests = setting('BENCH_FEED_REQUESTS', REQUESTS);
+  const retentionRequests = setting('BENCH_FEED_RETENTION_REQUESTS', 0);
   const horizons: FeedReport['horizons'] = [];
-  if (process.env.BENCH_FEED_HORIZONS) {
-    // The retention phase: the requests only, a quarter per horizon. The clock the use case reads
+  if (retentionRequests > 0) {
+    // The retention phase: a quarter of the requests per horizon. The clock the use case reads
     // (Date.now) moves one horizon after each quarter, as if each was a week of traffic.
     const realNow = Date.now;
     let shift = 0;
@@ -290,7 +294,7 @@ async function feed(db: string): Promise<void> {
       next = await feedAll(
         'generations',
         `distinct requests (horizon ${h + 1} of ${HORIZONS})`,
-        Math.floor(REQUESTS / HORIZONS),
+        Math.floor(retentionRequests / HORIZONS),
         generationTemplate(),
         () => undefined,
         next,
@@ -300,16 +304,14 @@ async function feed(db: string): Promise<void> {
     }
     Date.now = realNow;
   }
-  const next = await feedAll(
-    'exposures',
-    'distinct users',
-    process.env.BENCH_FEED_HORIZONS ? 0 : USERS,
-    exposureTemplate(),
-    (partition, userId, arm) => probes.push({ partition, offset: 0, userId, arm }),
-  );
+  const next =
+    users > 0
+      ? await feedAll('exposures', 'distinct users', users, exposureTemplate(), (partition, userId, arm) =>
+          probes.push({ partition, offset: 0, userId, arm }),
+        )
+      : [];
   for (const p of probes) p.offset = next[p.partition];
   const peakRssUsers = peakRss();
-  const requests = process.env.BENCH_FEED_HORIZONS ? 0 : setting('BENCH_FEED_REQUESTS', REQUESTS);
   if (requests > 0) {
     await feedAll(
       'generations',
@@ -400,7 +402,9 @@ async function main(): Promise<void> {
       );
       retained = await inChild<FeedReport>(...asBuilt, {
         BENCH_FEED_DB: retention,
-        BENCH_FEED_HORIZONS: '1',
+        BENCH_FEED_USERS: '0',
+        BENCH_FEED_REQUESTS: '0',
+        BENCH_FEED_RETENTION_REQUESTS: String(REQUESTS),
       });
       retained.horizons.forEach((h, i) =>
         console.log(`  after horizon ${i + 1}: ${h.held} requests held, RSS ${mb(h.rss)}`),

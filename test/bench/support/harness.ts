@@ -235,8 +235,12 @@ export function httpBench(o: {
  * or when the process is gone. Throughput on a shared 2-core host swings by ±20% between runs; CPU
  * time per request of the server under test is much steadier, so the benchmarks print both.
  */
-export function cpuSeconds(pid: number | undefined, file = `/proc/${pid}/stat`): number | undefined {
-  if (pid === undefined) return undefined;
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  return pid === undefined ? undefined : statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/** CPU seconds (user + system) in a /proc `stat` file (of a process or of one of its threads). */
+function statCpuSeconds(file: string): number | undefined {
   try {
     const stat = readFileSync(file, 'utf8');
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
@@ -249,13 +253,7 @@ export function cpuSeconds(pid: number | undefined, file = `/proc/${pid}/stat`):
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux (getconf CLK_TCK)
 
-/**
- * CPU seconds so far of the parts that share a host while a consumer runs: this process's main
- * thread and its other threads (V8's compiler and collector, libuv's pool), and the local
- * MongoDB-wire server and Kafka broker that `npm run infra:up` (or the tests) started, found by
- * their pid files and recognised by their command lines (absent when they run elsewhere). From
- * /proc (Linux); undefined elsewhere.
- */
+/** CPU seconds so far, by part (see `cpuSplit`). */
 export interface CpuSplit {
   main: number;
   otherThreads: number;
@@ -263,12 +261,19 @@ export interface CpuSplit {
   broker?: number;
 }
 
+/**
+ * CPU seconds so far of the parts that share a host while a consumer runs: this process's main
+ * thread and its other threads (V8's compiler and collector, libuv's pool), and the local
+ * MongoDB-wire server and Kafka broker that `npm run infra:up` (or the tests) started, found by
+ * their pid files and recognised by their command lines (absent when they run elsewhere). From
+ * /proc (Linux); undefined elsewhere.
+ */
 export function cpuSplit(): CpuSplit | undefined {
   try {
     let main = 0;
     let otherThreads = 0;
     for (const tid of readdirSync('/proc/self/task')) {
-      const seconds = cpuSeconds(Number(tid), `/proc/self/task/${tid}/stat`) ?? 0;
+      const seconds = statCpuSeconds(`/proc/self/task/${tid}/stat`) ?? 0;
       if (Number(tid) === process.pid) main = seconds;
       else otherThreads += seconds;
     }
