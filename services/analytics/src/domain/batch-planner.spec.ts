@@ -115,6 +115,27 @@ describe('planBatch (exactly-once core)', () => {
     expect(store.rating()).toEqual({ n: 1, sum: 4 });
   });
 
+  it('a parked feedback redelivered to a replica that knows its request is applied once and leaves the parked list', () => {
+    const store = new FakeStore();
+    const late = f(0, feedback('late', 1, 4, false, 'req-1'));
+    // Parked by a replica that did not know the request (e.g. its clock had moved past the retention).
+    store.apply(planBatch(store.load(), [late]));
+    expect([...store.pending.keys()]).toEqual(['f:0:0']);
+    // Redelivered to one that still holds the request's placement: applied directly.
+    const state = store.load();
+    state.addRequest('req-1', 'e', 'b');
+    const plan = planBatch(state, [late]);
+    expect(plan.outcomes.filter((o) => o.type === 'feedback').map((o) => o.outcome)).toEqual(['applied']);
+    expect(plan.additions.resolved).toEqual(['f:0:0']);
+    store.apply(plan);
+    expect(store.pending.size).toBe(0);
+    expect(store.rating()).toEqual({ n: 1, sum: 4 });
+    // A later generation of the request finds nothing parked and adds nothing.
+    const gen: PlannedEvent = { kind: 'g', offset: 0, project: 'default', data: generation('req-1', 'b') };
+    store.apply(planBatch(store.load(), [gen]));
+    expect(store.rating()).toEqual({ n: 1, sum: 4 });
+  });
+
   it("gives each arm its own score-name budget, so another arm's names never push a counted arm's out", () => {
     const names = (prefix: string) =>
       Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`${prefix}${i}`, 1]));

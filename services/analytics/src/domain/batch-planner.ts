@@ -537,10 +537,11 @@ class Planner {
       message,
       feedbackDelta(latest?.values ?? null, kept),
     );
-    // Parked copies of this feedback up to this revision will never apply: superseded.
+    // Parked copies of this feedback up to this revision will never apply: superseded. That includes
+    // this message's own parked copy when a redelivery finds the request placed that a first
+    // delivery did not (another replica, another clock for the request retention).
     for (const p of this.state.pendingByRequest.get(requestKey) ?? [])
-      if (p.feedbackId === feedbackId && p.revision <= revision && p._id !== source)
-        this.resolve(p._id, requestKey);
+      if (p.feedbackId === feedbackId && p.revision <= revision) this.resolve(p._id, requestKey);
     return 'applied';
   }
 
