@@ -115,25 +115,33 @@ describe('planBatch (exactly-once core)', () => {
     expect(store.rating()).toEqual({ n: 1, sum: 4 });
   });
 
-  it('a parked feedback redelivered to a replica that knows its request is applied once and leaves the parked list', () => {
+  it('a parked feedback delivered again stays parked even where its request is now placed, and its generation counts it once', () => {
     const store = new FakeStore();
-    const late = f(0, feedback('late', 1, 4, false, 'req-1'));
+    const batch = [f(0, feedback('late', 1, 4, false, 'req-1')), f(1, feedback('other', 1, 5))];
     // Parked by a replica that did not know the request (e.g. its clock had moved past the retention).
-    store.apply(planBatch(store.load(), [late]));
+    store.apply(planBatch(store.load(), batch));
     expect([...store.pending.keys()]).toEqual(['f:0:0']);
-    // Redelivered to one that still holds the request's placement: applied directly.
+    expect(store.rating()).toEqual({ n: 1, sum: 5 });
+    // Delivered again (no commit) to a replica that still holds the request's placement: the later
+    // message already moved the bucket past offset 0, so applying it now would count nothing.
     const state = store.load();
-    state.addRequest('req-1', 'e', 'b');
-    const plan = planBatch(state, [late]);
-    expect(plan.outcomes.filter((o) => o.type === 'feedback').map((o) => o.outcome)).toEqual(['applied']);
-    expect(plan.additions.resolved).toEqual(['f:0:0']);
-    store.apply(plan);
+    state.addRequest('req-1', 'e', 'a');
+    const again = planBatch(state, batch);
+    expect(again.outcomes.filter((o) => o.type === 'feedback').map((o) => o.outcome)).toEqual([
+      'parked',
+      'applied',
+    ]);
+    expect(again.additions.revisions).toEqual([]);
+    store.apply(again);
+    expect([...store.pending.keys()]).toEqual(['f:0:0']);
+    expect(store.rating()).toEqual({ n: 1, sum: 5 });
+    // Its generation, delivered again too, applies it and resolves the parked copy.
+    const gen: PlannedEvent = { kind: 'g', offset: 0, project: 'default', data: generation('req-1', 'a') };
+    const resolved = planBatch(store.load(), [gen]);
+    expect(resolved.additions.resolved).toEqual(['f:0:0']);
+    store.apply(resolved);
     expect(store.pending.size).toBe(0);
-    expect(store.rating()).toEqual({ n: 1, sum: 4 });
-    // A later generation of the request finds nothing parked and adds nothing.
-    const gen: PlannedEvent = { kind: 'g', offset: 0, project: 'default', data: generation('req-1', 'b') };
-    store.apply(planBatch(store.load(), [gen]));
-    expect(store.rating()).toEqual({ n: 1, sum: 4 });
+    expect(store.rating()).toEqual({ n: 2, sum: 9 });
   });
 
   it("gives each arm its own score-name budget, so another arm's names never push a counted arm's out", () => {

@@ -476,6 +476,11 @@ class Planner {
     }
     const latest = revs.length > 0 ? revs[revs.length - 1] : null;
     if (latest && latest.revision > revision) return 'stale';
+    // This very message was parked when first delivered: delivered again, it stays parked, as the
+    // first delivery left it, even when this state now places its request (a replica whose clock
+    // still holds the request within its retention). Applied now, its contribution could fall below
+    // the offset guard of buckets the first delivery's later messages moved on, and be lost.
+    if (parkInfo && this.state.pendingIds.has(source)) return 'parked';
     let target: { exp: string; arm: string; minute: number } | null = null;
     const requestKey = idScope(project, requestId);
     // Where the request's generation placed it (looked up only when the feedback names no target).
@@ -537,11 +542,10 @@ class Planner {
       message,
       feedbackDelta(latest?.values ?? null, kept),
     );
-    // Parked copies of this feedback up to this revision will never apply: superseded. That includes
-    // this message's own parked copy when a redelivery finds the request placed that a first
-    // delivery did not (another replica, another clock for the request retention).
+    // Parked copies of this feedback up to this revision will never apply: superseded.
     for (const p of this.state.pendingByRequest.get(requestKey) ?? [])
-      if (p.feedbackId === feedbackId && p.revision <= revision) this.resolve(p._id, requestKey);
+      if (p.feedbackId === feedbackId && p.revision <= revision && p._id !== source)
+        this.resolve(p._id, requestKey);
     return 'applied';
   }
 
