@@ -9,9 +9,8 @@
  *     is the median of its counted rounds. Printed for information: the aggregation's uncounted
  *     first round, in a process that has not run its code yet (what a replica's start costs), a
  *     bare eachBatch that only discards, and for each round of the aggregation the CPU its parts
- *     used (support/harness.ts
- *     cpuSplit: this process's main thread and its other threads, the local database and broker),
- *     against the wall time and the cores;
+ *     used (support/harness.ts cpuSplit: this process's main thread and its other threads, the
+ *     local database and broker), against the wall time and the cores;
  *  2. storage writes at steady state (after the first 10% of the events of the first round), from
  *     the driver's command monitoring: documents written per event (insert `documents`, update
  *     `updates`, delete `deletes`; goal <= 0.05) and MongoDB commands per 100 events (goal <= 1);
