@@ -144,6 +144,15 @@ describe('planBatch (exactly-once core)', () => {
     expect(store.rating()).toEqual({ n: 2, sum: 9 });
   });
 
+  it('a parked document of another feedback under the same message id (topics created again) does not hold a message back', () => {
+    const store = new FakeStore();
+    store.apply(planBatch(store.load(), [f(0, feedback('old', 1, 4, false, 'req-old'))]));
+    expect([...store.pending.keys()]).toEqual(['f:0:0']);
+    // Offsets start again at 0: message f:0:0 is now another feedback, naming its arm.
+    store.apply(planBatch(store.load(), [f(0, feedback('new', 1, 2))]));
+    expect(store.rating()).toEqual({ n: 1, sum: 2 });
+  });
+
   it("gives each arm its own score-name budget, so another arm's names never push a counted arm's out", () => {
     const names = (prefix: string) =>
       Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`${prefix}${i}`, 1]));

@@ -476,13 +476,18 @@ class Planner {
     }
     const latest = revs.length > 0 ? revs[revs.length - 1] : null;
     if (latest && latest.revision > revision) return 'stale';
+    const requestKey = idScope(project, requestId);
     // This very message was parked when first delivered: delivered again, it stays parked, as the
     // first delivery left it, even when this state now places its request (a replica whose clock
     // still holds the request within its retention). Applied now, its contribution could fall below
     // the offset guard of buckets the first delivery's later messages moved on, and be lost.
-    if (parkInfo && this.state.pendingIds.has(source)) return 'parked';
+    if (
+      parkInfo &&
+      this.state.pendingIds.has(source) &&
+      this.parkedAs(requestKey, source, feedbackId, revision)
+    )
+      return 'parked';
     let target: { exp: string; arm: string; minute: number } | null = null;
-    const requestKey = idScope(project, requestId);
     // Where the request's generation placed it (looked up only when the feedback names no target).
     let req: Placement | undefined;
     if (latest) target = { exp: latest.exp, arm: latest.arm, minute: latest.minute };
@@ -547,6 +552,13 @@ class Planner {
       if (p.feedbackId === feedbackId && p.revision <= revision && p._id !== source)
         this.resolve(p._id, requestKey);
     return 'applied';
+  }
+
+  /** Whether message `source` is parked as revision `revision` of `feedbackId` of the request. */
+  private parkedAs(requestKey: string, source: MessageId, feedbackId: string, revision: number): boolean {
+    return (this.state.pendingByRequest.get(requestKey) ?? []).some(
+      (p) => p._id === source && p.feedbackId === feedbackId && p.revision === revision,
+    );
   }
 
   /** The values of the revision of `feedbackId` applied before `revision` (null: none). */
