@@ -13,6 +13,7 @@ import { type Bucket, minuteOf, type SourceKind } from '../src/domain/bucket';
 import { journalOf, type PartitionState } from '../src/domain/partition-state';
 import type { AggregationRepository } from '../src/persistence/aggregation.repository';
 import { WriteConflictError } from '../src/persistence/bucket-store';
+import { groupRevisions } from '../src/persistence/journal-codec';
 import { exposureData, feedbackData, generationData, T } from './support/planner';
 import { openTestPersistence, type TestPersistence } from './support/persistence';
 
@@ -350,7 +351,8 @@ it("stores a link's additions as JSON text, and loads a link that holds them as 
     'string',
     'string',
   ]);
-  expect(JSON.parse(link.revisions as string)).toEqual(plan.additions.revisions);
+  // The revisions grouped by experiment, arm and minute (journal-codec.ts).
+  expect(JSON.parse(link.revisions as string)).toEqual(groupRevisions(plan.additions.revisions));
   // Its bucket versions store their summaries as JSON text too.
   const bucket = await db.collection('buckets').findOne({ part, res: 'm' });
   expect(typeof bucket?.values).toBe('string');
@@ -370,15 +372,31 @@ it("stores a link's additions as JSON text, and loads a link that holds them as 
     revisions: [{ ...j1, feedbackId: 'j2', source: `f:${part}:1`, contributor: `f:${part}:1` }],
     resolved: [],
   });
+  // And one holding its revisions as the JSON text of the revision objects, ungrouped.
+  await db.collection('partition_journal').insertOne({
+    _id: `f:${part}^1` as never,
+    part,
+    kind: 'f',
+    base: 1,
+    lastOffset: 2,
+    at: T,
+    seen: '[]',
+    requests: '[]',
+    revisions: JSON.stringify([
+      { ...j1, feedbackId: 'j3', source: `f:${part}:2`, contributor: `f:${part}:2` },
+    ]),
+    resolved: [],
+  });
   const reloaded = await persistence.aggregation(0, 'versioned').loadPartition(part);
-  expect(reloaded.journalHeads.get('f')).toBe(1);
+  expect(reloaded.journalHeads.get('f')).toBe(2);
   expect(reloaded.seenBy('default', 'e', 'a', 'j-user')).toBe(1);
   expect(reloaded.requests.get('j-req')).toEqual({ exp: 'e', arm: 'b' });
-  expect(['j1', 'j2'].map((id) => reloaded.revisions.get(id)?.map((r) => r.values.rating))).toEqual([
+  expect(['j1', 'j2', 'j3'].map((id) => reloaded.revisions.get(id)?.map((r) => r.values.rating))).toEqual([
+    [4],
     [4],
     [4],
   ]);
-  // Another copy of either revision is a duplicate.
-  const copies = planBatch(reloaded, [feedback(2, 'j1', 4), feedback(3, 'j2', 4)]);
-  expect(copies.outcomes.map((o) => o.outcome)).toEqual(['duplicate', 'duplicate']);
+  // Another copy of any of the revisions is a duplicate.
+  const copies = planBatch(reloaded, [feedback(3, 'j1', 4), feedback(4, 'j2', 4), feedback(5, 'j3', 4)]);
+  expect(copies.outcomes.map((o) => o.outcome)).toEqual(['duplicate', 'duplicate', 'duplicate']);
 });

@@ -52,6 +52,7 @@ import {
   settleAll,
   WriteConflictError,
 } from './bucket-store';
+import { fromStoredJournal, toStoredJournal } from './journal-codec';
 import { collectionFor, type ReadPath } from './read-path';
 
 /** Buckets read or decoded between two turns of the event loop. */
@@ -123,14 +124,8 @@ export class AggregationRepository implements OnApplicationShutdown {
     for (const p of pending) state.addPending(p);
     const resolved = new Set<string>();
     for (const stored of journal) {
-      const withRequests = linksSince === undefined || stored.at >= linksSince;
-      const link: JournalDoc = {
-        ...stored,
-        seen: fromText(stored.seen),
-        // A link past the request retention adds no request (see RequestPlacements).
-        requests: withRequests ? fromText(stored.requests) : [],
-        revisions: fromText(stored.revisions),
-      };
+      // A link past the request retention adds no request (see RequestPlacements).
+      const link = fromStoredJournal(stored, linksSince === undefined || stored.at >= linksSince);
       state.applyJournal(link);
       for (const id of link.resolved) resolved.add(id);
       state.journalHeads.set(link.kind, Math.max(state.journalHeads.get(link.kind) ?? -1, link.lastOffset));
@@ -340,19 +335,4 @@ export class AggregationRepository implements OnApplicationShutdown {
     }
     return commands;
   }
-}
-
-/** A link as stored: its additions as JSON text (see `StoredJournal`). */
-function toStoredJournal(link: JournalDoc): StoredJournal {
-  return {
-    ...link,
-    seen: JSON.stringify(link.seen),
-    requests: JSON.stringify(link.requests),
-    revisions: JSON.stringify(link.revisions),
-  };
-}
-
-/** A link's addition as loaded: JSON text, or an array as links of earlier builds stored it. */
-function fromText<T>(stored: string | T[]): T[] {
-  return typeof stored === 'string' ? (JSON.parse(stored) as T[]) : stored;
 }

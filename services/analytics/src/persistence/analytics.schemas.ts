@@ -37,10 +37,8 @@ export interface StoredBucket extends Omit<Bucket, 'latency' | keyof BucketValue
 
 /**
  * A partition journal link as stored: what it adds (its seen users, requests and applied revisions)
- * is one JSON text per field (`JSON.stringify` of the `JournalDoc` field), not arrays of strings,
- * numbers and documents, because FerretDB converts every field and array element of a document it
- * stores: a batch's users, request ids and revisions as arrays cost it several times the CPU of the
- * same data as one string each. Links written with arrays (by earlier builds) still load.
+ * is one JSON text per field, the revisions grouped by experiment, arm and minute (see
+ * journal-codec.ts). Links written with arrays (by earlier builds) still load.
  */
 export interface StoredJournal extends Omit<JournalDoc, 'seen' | 'requests' | 'revisions'> {
   seen: string | JournalDoc['seen'];
