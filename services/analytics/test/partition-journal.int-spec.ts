@@ -400,3 +400,26 @@ it("stores a link's additions as JSON text, and loads a link that holds them as 
   const copies = planBatch(reloaded, [feedback(3, 'j1', 4), feedback(4, 'j2', 4), feedback(5, 'j3', 4)]);
   expect(copies.outcomes.map((o) => o.outcome)).toEqual(['duplicate', 'duplicate', 'duplicate']);
 });
+
+it('stores the feedback a batch parks before its buckets: no bucket of the batch lands when they fail', async () => {
+  const part = 6;
+  const repo = persistence.aggregation(0, 'versioned');
+  const state = await repo.loadPartition(part);
+  const feedback = (offset: number, feedbackId: string, named: boolean): PlannedEvent => ({
+    kind: 'f',
+    offset,
+    project: 'default',
+    data: feedbackData(feedbackId, { rating: 3 }, named),
+  });
+  const events = [feedback(0, 'parks', false), feedback(1, 'counts', true)];
+  const plan = planBatch(state, events);
+  expect(plan.pending.map((p) => p._id)).toEqual([`f:${part}:0`]);
+  expect(plan.buckets.length).toBeGreaterThan(0);
+  // Its parked document cannot be stored (another writer's, under the same id).
+  await db.collection('pending_feedback').insertOne({ _id: `f:${part}:0` as never, part });
+  const link = journalOf(part, 'f', -1, 1, plan.additions, new Date());
+  await expect(repo.write(plan, link)).rejects.toThrow(WriteConflictError);
+  // A redelivery finds the link and no bucket moved past the parked message.
+  expect(await db.collection('partition_journal').countDocuments({ part })).toBe(1);
+  expect(await db.collection('buckets').countDocuments({ part })).toBe(0);
+});

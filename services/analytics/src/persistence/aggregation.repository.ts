@@ -310,11 +310,13 @@ export class AggregationRepository implements OnApplicationShutdown {
     ]);
     // Parked documents only once the link is stored: a writer that lost the link race planned them
     // against stale state. After a crash before they are stored, the redelivered feedback parks again.
+    // And before the buckets: a redelivery must find a feedback this batch parked still parked (the
+    // planner keeps it so), since a later message's stored bucket would hold back its contribution.
+    await settleAll(insertAll(this.pending, parked));
     const rollups = plan.buckets.filter((t) => t.bucket.res === PHASE_RES);
     const buckets =
       rollups.length > 0 ? plan.buckets.filter((t) => t.bucket.res !== PHASE_RES) : plan.buckets;
     await settleAll([
-      ...insertAll(this.pending, parked),
       ...marks(),
       ...deletes(),
       this.store.write(buckets).then((n) => {
