@@ -37,7 +37,7 @@ export interface StoredBucket extends Omit<Bucket, 'latency' | keyof BucketValue
 
 /**
  * A partition journal link as stored: what it adds (its seen users, requests and applied revisions)
- * is one JSON text per field, the revisions grouped by experiment, arm and minute (see
+ * is one JSON text per field, the revisions grouped by project, experiment, arm and minute (see
  * journal-codec.ts). Links written with arrays (by earlier builds) still load.
  */
 export interface StoredJournal extends Omit<JournalDoc, 'seen' | 'requests' | 'revisions'> {

@@ -5,7 +5,7 @@
  * as arrays cost it several times the CPU of the same data as one string each.
  *
  * `seen` and `requests` are the `JournalDoc` fields' JSON. `revisions` is grouped: the revisions a
- * batch applied to one experiment, arm and minute share one group, and each is a tuple
+ * batch applied to one project, experiment, arm and minute share one group, and each is a tuple
  * `[feedbackId, revision, values, source]`, with its `contributor` appended only when it is not
  * its source (a feedback resolved by its generation). The applied revisions are most of a link,
  * and this halves them against `JSON.stringify` of the `AppliedRevision` objects, which repeats
