@@ -14,7 +14,7 @@ import { journalOf, type PartitionState } from '../src/domain/partition-state';
 import type { AggregationRepository } from '../src/persistence/aggregation.repository';
 import { WriteConflictError } from '../src/persistence/bucket-store';
 import { groupRevisions } from '../src/persistence/journal-codec';
-import { exposureData, feedbackData, generationData, T } from './support/planner';
+import { exposureData, f, feedbackData, generationData, T } from './support/planner';
 import { openTestPersistence, type TestPersistence } from './support/persistence';
 
 let persistence: TestPersistence;
@@ -229,12 +229,8 @@ it('a parked document stores why it stays parked, and is deleted once applied or
   const part = 3;
   const repo = persistence.aggregation(0, 'versioned');
   const state = await repo.loadPartition(part);
-  const parked = (offset: number, feedbackId: string, requestId: string): PlannedEvent => ({
-    kind: 'f',
-    offset,
-    project: 'default',
-    data: feedbackData(feedbackId, { requestId, rating: 3 }, false),
-  });
+  const parked = (offset: number, feedbackId: string, requestId: string): PlannedEvent =>
+    f(offset, feedbackData(feedbackId, { requestId, rating: 3 }, false));
   const stored = async () =>
     (await db.collection('pending_feedback').find({ part }).sort({ _id: 1 }).toArray()).map((d) => [
       d.feedbackId,
@@ -338,12 +334,8 @@ it("stores a link's additions as JSON text, and loads a link that holds them as 
   const part = 4;
   const repo = persistence.aggregation(0, 'versioned');
   const state = await repo.loadPartition(part);
-  const feedback = (offset: number, feedbackId: string, rating: number): PlannedEvent => ({
-    kind: 'f',
-    offset,
-    project: 'default',
-    data: feedbackData(feedbackId, { rating }),
-  });
+  const feedback = (offset: number, feedbackId: string, rating: number): PlannedEvent =>
+    f(offset, feedbackData(feedbackId, { rating }));
   const plan = await apply(repo, state, [feedback(0, 'j1', 4)]);
   const [link] = await db.collection('partition_journal').find({ part }).toArray();
   expect([typeof link.seen, typeof link.requests, typeof link.revisions]).toEqual([
@@ -358,34 +350,32 @@ it("stores a link's additions as JSON text, and loads a link that holds them as 
   expect(typeof bucket?.values).toBe('string');
   expect(JSON.parse(bucket?.values as string)).toMatchObject({ rating: { n: 1, sum: 4, sumSq: 16 } });
 
-  // A link holding its additions as arrays (as earlier builds wrote them) loads the same way.
+  // Links as earlier builds wrote them load the same way.
   const [j1] = plan.additions.revisions;
-  await db.collection('partition_journal').insertOne({
-    _id: `f:${part}^0` as never,
-    part,
-    kind: 'f',
-    base: 0,
-    lastOffset: 1,
-    at: T,
+  const earlierLink = (base: number, additions: Record<string, unknown>) =>
+    db.collection('partition_journal').insertOne({
+      _id: `f:${part}^${base}` as never,
+      part,
+      kind: 'f',
+      base,
+      lastOffset: base + 1,
+      at: T,
+      resolved: [],
+      ...additions,
+    });
+  // One holding its additions as arrays.
+  await earlierLink(0, {
     seen: [{ project: 'default', exp: 'e', arm: 'a', users: ['j-user'], offsets: [1] }],
     requests: [{ project: 'default', exp: 'e', arm: 'b', ids: ['j-req'] }],
     revisions: [{ ...j1, feedbackId: 'j2', source: `f:${part}:1`, contributor: `f:${part}:1` }],
-    resolved: [],
   });
-  // And one holding its revisions as the JSON text of the revision objects, ungrouped.
-  await db.collection('partition_journal').insertOne({
-    _id: `f:${part}^1` as never,
-    part,
-    kind: 'f',
-    base: 1,
-    lastOffset: 2,
-    at: T,
+  // One holding its revisions as the JSON text of the revision objects, ungrouped.
+  await earlierLink(1, {
     seen: '[]',
     requests: '[]',
     revisions: JSON.stringify([
       { ...j1, feedbackId: 'j3', source: `f:${part}:2`, contributor: `f:${part}:2` },
     ]),
-    resolved: [],
   });
   const reloaded = await persistence.aggregation(0, 'versioned').loadPartition(part);
   expect(reloaded.journalHeads.get('f')).toBe(2);
@@ -405,12 +395,8 @@ it('stores the feedback a batch parks before its buckets: no bucket of the batch
   const part = 6;
   const repo = persistence.aggregation(0, 'versioned');
   const state = await repo.loadPartition(part);
-  const feedback = (offset: number, feedbackId: string, named: boolean): PlannedEvent => ({
-    kind: 'f',
-    offset,
-    project: 'default',
-    data: feedbackData(feedbackId, { rating: 3 }, named),
-  });
+  const feedback = (offset: number, feedbackId: string, named: boolean): PlannedEvent =>
+    f(offset, feedbackData(feedbackId, { rating: 3 }, named));
   const events = [feedback(0, 'parks', false), feedback(1, 'counts', true)];
   const plan = planBatch(state, events);
   expect(plan.pending.map((p) => p._id)).toEqual([`f:${part}:0`]);
