@@ -55,6 +55,8 @@ export class AnalyticsMetrics {
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     const gauge = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
       new Gauge<L>({ name, help, labelNames, registers: [registry] });
+    const counter = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
+      new Counter<L>({ name, help, labelNames, registers: [registry] });
     const arm = (name: string, help: string) => gauge<ArmLabels>(name, help, ['experiment', 'arm']);
     this.exposures = arm('llmops_experiment_exposed_users', 'Distinct exposed users per arm (window all)');
     this.generations = arm('llmops_experiment_generations', 'Generations per arm (window all)');
@@ -113,26 +115,23 @@ export class AnalyticsMetrics {
       'llmops_analytics_metrics_experiments_omitted',
       'Experiments not exported because more than ANALYTICS_METRICS_MAX_EXPERIMENTS are running or recently stopped',
     );
-    this.events = new Counter({
-      name: 'llmops_analytics_events_total',
-      help: 'Consumed events by type and outcome (applied, duplicate, stale, parked, resolved, ignored, invalid)',
-      labelNames: ['type', 'outcome'],
-      registers: [registry],
-    });
-    this.mongoCommands = new Counter({
-      name: 'llmops_analytics_mongo_writes_total',
-      help: 'MongoDB write commands sent by the aggregation (one insert per collection per batch at most, plus the periodic deletes of superseded bucket versions and of parked feedback past its retention)',
-      registers: [registry],
-    });
+    this.events = counter(
+      'llmops_analytics_events_total',
+      'Consumed events by type and outcome (applied, duplicate, stale, parked, resolved, ignored, invalid)',
+      ['type', 'outcome'],
+    );
+    this.mongoCommands = counter(
+      'llmops_analytics_mongo_writes_total',
+      'MongoDB write commands sent by the aggregation (one insert per collection per batch at most, plus the periodic deletes of superseded bucket versions and of parked feedback past its retention)',
+    );
     this.unattributed = gauge(
       'llmops_analytics_feedback_unattributed',
       'Feedback naming no arm whose generation has not been seen, or whose request was forgotten past the request retention (parked, listed by GET /v1/feedback/unattributed)',
     );
-    this.parkedPurged = new Counter({
-      name: 'llmops_analytics_parked_feedback_purged_total',
-      help: 'Parked feedback documents deleted by the retention sweep (received longer ago than ANALYTICS_PARKED_RETENTION_HOURS)',
-      registers: [registry],
-    });
+    this.parkedPurged = counter(
+      'llmops_analytics_parked_feedback_purged_total',
+      'Parked feedback documents deleted by the retention sweep (received longer ago than ANALYTICS_PARKED_RETENTION_HOURS)',
+    );
     this.parkedHeld = gauge(
       'llmops_analytics_parked_feedback_held',
       "Parked feedback held in memory by this replica's partitions, as of its last retention sweep",
@@ -141,21 +140,19 @@ export class AnalyticsMetrics {
       'llmops_analytics_requests_held',
       "Requests whose generation this replica's partitions hold for feedback to join, as of the last batch",
     );
-    this.requestsForgottenTotal = new Counter({
-      name: 'llmops_analytics_requests_forgotten_total',
-      help: 'Requests a partition held in memory and forgot past ANALYTICS_REQUEST_RETENTION_HOURS (a reload leaves older ones out without counting them): their later feedback parks as unattributed',
-      registers: [registry],
-    });
+    this.requestsForgottenTotal = counter(
+      'llmops_analytics_requests_forgotten_total',
+      'Requests a partition held in memory and forgot past ANALYTICS_REQUEST_RETENTION_HOURS (a reload leaves older ones out without counting them): their later feedback parks as unattributed',
+    );
     this.refreshSeconds = gauge(
       'llmops_analytics_metrics_refresh_seconds',
       'Duration of the last recomputation of the per-arm gauges from MongoDB',
     );
-    this.decisions = new Counter({
-      name: 'llmops_analytics_decisions_total',
-      help: 'Decision events published (a change of an experiment verdict), by verdict',
-      labelNames: ['verdict'],
-      registers: [registry],
-    });
+    this.decisions = counter(
+      'llmops_analytics_decisions_total',
+      'Decision events published (a change of an experiment verdict), by verdict',
+      ['verdict'],
+    );
     for (const verdict of DECISION_VERDICTS) this.decisions.inc({ verdict }, 0);
     this.guardrailBreaches = gauge(
       'llmops_analytics_experiments_in_guardrail_breach',
