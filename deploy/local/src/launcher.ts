@@ -9,7 +9,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -342,21 +342,82 @@ export async function startKafka(opts: KafkaOptions = {}): Promise<KafkaComponen
 // ---------------------------------------------------------------------------------------------
 
 /** Builds the FerretDB wrapper (deploy/local/ferretdb) with `go build`; skipped when unchanged. */
+/** A change to FerretDB's source made before it is built (deploy/local/ferretdb/source-patches.json). */
+interface SourcePatch {
+  /** The file, relative to the FerretDB module's root. */
+  file: string;
+  /** What the change mends. */
+  why: string;
+  /** Text that must occur exactly once in the file. */
+  find: string;
+  replace: string;
+}
+
+const FERRET_MODULE = 'github.com/FerretDB/FerretDB';
+
+/**
+ * Applies `patches` to the FerretDB sources under `root`. Fails when a patch's text is missing or
+ * not unique, so a FerretDB version whose code moved is never built half-patched.
+ */
+export function applySourcePatches(root: string, patches: readonly SourcePatch[]): void {
+  for (const p of patches) {
+    const path = join(root, p.file);
+    const text = readFileSync(path, 'utf8');
+    const at = text.indexOf(p.find);
+    if (at < 0 || text.indexOf(p.find, at + 1) >= 0) {
+      throw new Error(
+        `FerretDB source patch of ${p.file}: expected its text exactly once, found it ${at < 0 ? 'nowhere' : 'more than once'}: ${p.find}`,
+      );
+    }
+    writeFileSync(path, text.slice(0, at) + p.replace + text.slice(at + p.find.length));
+  }
+}
+
+/**
+ * Builds the FerretDB wrapper (deploy/local/ferretdb) once per change of its sources or patches: the
+ * FerretDB module of its go.mod, from the Go module proxy, copied and patched
+ * (source-patches.json), then built against that copy.
+ */
 export function ensureFerretBinary(log: Log = silent): string {
   const stamp = `${FERRET_BIN}.sha256`;
+  const patchesFile = join(FERRET_SRC_DIR, 'source-patches.json');
   const want = fileHash(
     join(FERRET_SRC_DIR, 'go.mod'),
     join(FERRET_SRC_DIR, 'go.sum'),
     join(FERRET_SRC_DIR, 'main.go'),
+    patchesFile,
   );
   if (existsSync(FERRET_BIN) && existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return FERRET_BIN;
   log('mongodb: mongod not on PATH; building FerretDB v1.24 with go build (first run only)');
   ensureDir(join(LOCAL_DIR, 'bin'));
+  const env = { ...process.env, CGO_ENABLED: '0' };
+  const work = join(LOCAL_DIR, 'ferretdb-build');
+  rmSync(work, { recursive: true, force: true });
+  ensureDir(work);
+  // The module as go.mod requires it (downloaded into the module cache when missing).
+  const { Dir: moduleDir } = JSON.parse(
+    execFileSync('go', ['mod', 'download', '-json', FERRET_MODULE], {
+      cwd: FERRET_SRC_DIR,
+      env,
+      encoding: 'utf8',
+    }),
+  ) as { Dir: string };
+  const patched = join(work, 'FerretDB');
+  cpSync(moduleDir, patched, { recursive: true });
+  // The module cache is read-only.
+  execFileSync('chmod', ['-R', 'u+w', patched]);
+  applySourcePatches(patched, JSON.parse(readFileSync(patchesFile, 'utf8')) as SourcePatch[]);
+  for (const f of ['main.go', 'go.sum']) cpSync(join(FERRET_SRC_DIR, f), join(work, f));
+  writeFileSync(
+    join(work, 'go.mod'),
+    `${readFileSync(join(FERRET_SRC_DIR, 'go.mod'), 'utf8')}\nreplace ${FERRET_MODULE} => ./FerretDB\n`,
+  );
   execFileSync('go', ['build', '-trimpath', '-o', FERRET_BIN, '.'], {
-    cwd: FERRET_SRC_DIR,
+    cwd: work,
     stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, CGO_ENABLED: '0' },
+    env,
   });
+  rmSync(work, { recursive: true, force: true });
   writeFileSync(stamp, want);
   return FERRET_BIN;
 }
