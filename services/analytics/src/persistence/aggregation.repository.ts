@@ -52,6 +52,7 @@ import {
   settleAll,
   WriteConflictError,
 } from './bucket-store';
+import { deleteByIds } from './delete-by-ids';
 import { fromStoredJournal, toStoredJournal } from './journal-codec';
 import { collectionFor, type ReadPath } from './read-path';
 
@@ -132,8 +133,7 @@ export class AggregationRepository implements OnApplicationShutdown {
     }
     for (const [kind, head] of state.journalHeads) state.loadedHeads.set(kind, head);
     const leftover = state.dropPending(resolved);
-    if (leftover.length > 0)
-      await collectionFor(this.pending, 'background').deleteMany({ _id: { $in: leftover } });
+    if (leftover.length > 0) await deleteByIds(collectionFor(this.pending, 'background'), leftover);
     for (const a of arms) state.addArm(a._id, a.project ?? DEFAULT_PROJECT, a.exp, a.arm);
     return state;
   }
@@ -300,9 +300,12 @@ export class AggregationRepository implements OnApplicationShutdown {
     // it resolved is never read again to derive anything (a redelivery re-derives from the link), so
     // its delete goes with the buckets; one a crash left behind is dropped by the next load.
     const deletes = (): Array<Promise<void>> => {
-      if (resolved.length === 0) return [];
+      // Only what an earlier batch stored: one parked here is not (above).
+      const parkedHere = done.size > 0 ? new Set(plan.pending.map((p) => p._id)) : undefined;
+      const stored = parkedHere ? resolved.filter((id) => !parkedHere.has(id)) : resolved;
+      if (stored.length === 0) return [];
       commands++;
-      return [pending.deleteMany({ _id: { $in: resolved } }).then(() => undefined)];
+      return [deleteByIds(pending, stored).then(() => undefined)];
     };
     await settleAll([
       ...insertAll(this.journal, link ? [toStoredJournal(link)] : []),
