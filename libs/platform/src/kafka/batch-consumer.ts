@@ -45,6 +45,7 @@ import type { ComponentCheck } from '../health/health';
 import { contextFields, contextFromHeaders } from '../logging/context';
 import { classifyFailure, describeFailure, PoisonRecordError } from './consumer-failures';
 import type { ConsumerMetrics } from './kafka-metrics';
+import { PartitionLanes } from './partition-lanes';
 
 export * from './consumer-failures';
 
@@ -132,6 +133,11 @@ export interface BatchConsumerOptions {
    * only while another partition number's batch waits on its database.
    */
   partitionsConsumedConcurrently?: number;
+  /**
+   * With partitionsConsumedConcurrently > 1: topic names in the order that a partition number's
+   * waiting batches run (see PartitionLanes); unlisted topics run after the listed ones.
+   */
+  laneOrder?: string[];
   /** Fault-injection hook for tests: runs after the handler succeeded, before the commit. */
   beforeCommit?: (info: CommitInfo) => Promise<void>;
   /** Called after every commit (tests and freshness metrics use it). */
@@ -180,8 +186,8 @@ export class BatchConsumer {
   private readonly backoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly check: ComponentCheck;
-  /** Per partition number: the end of the last batch queued for it (concurrent consumption only). */
-  private readonly lanes = new Map<number, Promise<void>>();
+  /** Per partition number, its batches one at a time (concurrent consumption only). */
+  private readonly lanes: PartitionLanes;
   private readonly state: ConsumerProgress = { lag: null, lastProgressAt: Date.now(), stalled: false };
 
   constructor(
@@ -189,6 +195,7 @@ export class BatchConsumer {
     private readonly options: BatchConsumerOptions,
   ) {
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+    this.lanes = new PartitionLanes(options.laneOrder);
     this.backoffMs = options.retryBackoffMs ?? 200;
     this.maxBackoffMs = options.maxRetryBackoffMs ?? 5_000;
     this.check = {
@@ -264,7 +271,7 @@ export class BatchConsumer {
       partitionsConsumedConcurrently: Math.max(1, this.options.partitionsConsumedConcurrently ?? 1),
       eachBatch: (payload) =>
         (this.options.partitionsConsumedConcurrently ?? 1) > 1
-          ? this.inLane(payload.batch.partition, () => this.onBatch(payload))
+          ? this.lanes.run(payload.batch.partition, payload.batch.topic, () => this.onBatch(payload))
           : this.onBatch(payload),
     });
   }
@@ -302,22 +309,6 @@ export class BatchConsumer {
       return;
     }
     this.restarting = false;
-  }
-
-  /** Runs `work` after every batch of the same partition number queued before it. */
-  private async inLane(partition: number, work: () => Promise<void>): Promise<void> {
-    const before = this.lanes.get(partition);
-    let done!: () => void;
-    const mine = new Promise<void>((resolve) => (done = resolve));
-    const tail = before ? before.then(() => mine) : mine;
-    this.lanes.set(partition, tail);
-    try {
-      await before;
-      await work();
-    } finally {
-      done();
-      if (this.lanes.get(partition) === tail) this.lanes.delete(partition);
-    }
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
