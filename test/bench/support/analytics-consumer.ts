@@ -49,6 +49,7 @@ export async function startAnalyticsConsumer(s: ConsumerSetup): Promise<BatchCon
   const config = loadAnalyticsConfig({
     KAFKA_BROKERS: '127.0.0.1:9092',
     MONGODB_URI: 'mongodb://127.0.0.1:27017',
+    KAFKA_TOPIC_PREFIX: s.prefix,
   });
   const useCase = new ApplyBatchUseCase(
     s.persistence.aggregation(),

@@ -20,7 +20,7 @@ import { ApplyBatchUseCase, type TopicRole } from './apply-batch.usecase';
 
 /** Topics this service creates when missing; generations and feedback need equal partition counts. */
 export function analyticsTopicSpecs(prefix: string, configuredPartitions: number): TopicSpec[] {
-  const partitions = Math.max(6, configuredPartitions);
+  const partitions = analyticsPartitions(configuredPartitions);
   return [
     { name: topicName(TOPICS.exposures, prefix), partitions },
     { name: topicName(TOPICS.generations, prefix), partitions },
@@ -33,11 +33,30 @@ export function analyticsTopicSpecs(prefix: string, configuredPartitions: number
 }
 
 /**
- * Partition batches applied at once. The platform consumer keeps batches of one partition number
- * (the partition state they share) one at a time, so this only overlaps one partition's database
- * writes with another's parsing and planning.
+ * The topics this consumer reads (one @EventPattern each below), in the order that the waiting
+ * batches of one partition number run: experiment events first, then exposures, and generations
+ * before feedback, so that a feedback finds the request its generation placed in the same fetch
+ * instead of being parked (a parked feedback costs a document, and its delete, until its generation
+ * comes). Any order gives the same results; this one writes less.
  */
-export const AGGREGATION_PARTITIONS_CONCURRENTLY = 4;
+export const CONSUMED_TOPICS = [TOPICS.experiments, TOPICS.exposures, TOPICS.generations, TOPICS.feedback];
+
+/**
+ * Partition batches handed to the handlers at once: every batch one fetch can return (a batch per
+ * consumed topic and partition). The platform consumer still applies one batch of a partition number
+ * at a time (they share that partition's state), in its lane; the others of that number wait there.
+ * kafkajs fetches again only when every batch of a fetch has ended; with a smaller limit, a batch
+ * waiting in a busy lane held one of the few slots while other partition numbers had work queued
+ * behind it, and the database sat idle (measured in docs/perf/HISTORY.md).
+ */
+export function aggregationBatchesAtOnce(configuredPartitions: number): number {
+  return CONSUMED_TOPICS.length * analyticsPartitions(configuredPartitions);
+}
+
+/** Partitions of each analytics topic this service creates. */
+function analyticsPartitions(configuredPartitions: number): number {
+  return Math.max(6, configuredPartitions);
+}
 
 /** Names this consumer's handlers apart from the prompt versions consumer's (two groups, one application). */
 export const AGGREGATION_TRANSPORT = Symbol('analytics-aggregation');
@@ -58,7 +77,8 @@ export function aggregationConsumer(config: AnalyticsConfig): ServiceConsumerOpt
     retryBackoffMs: 200,
     stallAfterMs: config.KAFKA_CONSUMER_STALL_SECONDS * 1_000,
     consumerConfig: { partitionAssigners: [coPartitionAssigner], maxBytesPerPartition: 4 * 1024 * 1024 },
-    partitionsConsumedConcurrently: AGGREGATION_PARTITIONS_CONCURRENTLY,
+    partitionsConsumedConcurrently: aggregationBatchesAtOnce(config.KAFKA_TOPIC_PARTITIONS),
+    laneOrder: CONSUMED_TOPICS.map((t) => topicName(t, config.KAFKA_TOPIC_PREFIX)),
   };
 }
 
