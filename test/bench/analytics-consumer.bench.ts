@@ -74,7 +74,11 @@ const REPLICAS = setting('BENCH_REPLICAS', 2);
 const PROBE_POLL_MS = 20;
 const STEADY_FROM = 0.1;
 
-/** Documents a write command writes (or deletes): what the storage-writes goal counts. */
+/**
+ * Documents a write command writes or deletes: what the storage-writes goal counts. An insert's
+ * `documents`, an update's `updates`; a delete's statements, each counted as the ids of its
+ * `{ _id: { $in } }` filter when it has one (else 1: the benchmark's consumer deletes by id only).
+ */
 function documentsWritten(e: mongo.CommandStartedEvent): number {
   const c = e.command as Record<string, unknown>;
   const list =
@@ -85,7 +89,12 @@ function documentsWritten(e: mongo.CommandStartedEvent): number {
         : e.commandName === 'delete'
           ? c.deletes
           : undefined;
-  return Array.isArray(list) ? list.length : 0;
+  if (!Array.isArray(list)) return 0;
+  if (e.commandName !== 'delete') return list.length;
+  return list.reduce((sum: number, d: { q?: { _id?: { $in?: unknown } } }) => {
+    const ids = d.q?._id?.$in;
+    return sum + (Array.isArray(ids) ? ids.length : 1);
+  }, 0);
 }
 
 /**
@@ -404,12 +413,25 @@ async function main(): Promise<void> {
 
   // 1, 2) Ours, with the driver's command monitoring counting commands and documents written.
   const persistence = await openPersistence(MONGO, `bench_${id}`, { monitorCommands: true });
-  const steady = { on: false, events: 0, commands: 0, documents: 0, byName: new Map<string, number>() };
+  const steady = {
+    on: false,
+    events: 0,
+    commands: 0,
+    documents: 0,
+    byName: new Map<string, number>(),
+    /** Documents written, by command and collection. */
+    written: new Map<string, number>(),
+  };
   persistence.connection.getClient().on('commandStarted', (e: mongo.CommandStartedEvent) => {
     if (!steady.on) return;
     steady.commands++;
-    steady.documents += documentsWritten(e);
+    const written = documentsWritten(e);
+    steady.documents += written;
     steady.byName.set(e.commandName, (steady.byName.get(e.commandName) ?? 0) + 1);
+    if (written > 0) {
+      const key = `${e.commandName} ${String(e.command[e.commandName])}`;
+      steady.written.set(key, (steady.written.get(key) ?? 0) + written);
+    }
   });
   const processed = new OffsetTally();
   let ourStart = 0;
@@ -582,7 +604,7 @@ async function main(): Promise<void> {
   );
   later.forEach((r, i) => console.log(`${`  counted round ${i + 1}, CPU`.padEnd(36)}: ${r.cpu}`));
   console.log(
-    `steady state (after the first ${STEADY_FROM * 100}%)    : ${steady.events} events, ${steady.commands} commands (${[...steady.byName].map(([k, v]) => `${k} ${v}`).join(', ')}), ${steady.documents} documents written`,
+    `steady state (after the first ${STEADY_FROM * 100}%)    : ${steady.events} events, ${steady.commands} commands (${[...steady.byName].map(([k, v]) => `${k} ${v}`).join(', ')}), ${steady.documents} documents written (${[...steady.written].map(([k, v]) => `${k} ${v}`).join(', ')})`,
   );
   const readsSorted = [...reads].sort((a, b) => a - b);
   console.log(
