@@ -21,8 +21,13 @@ function heldModel() {
       inserted.push(...docs.map((d) => d._id));
       return { insertedCount: docs.length };
     },
-    deleteMany: (filter: { _id: { $in: string[] } }) =>
-      new Promise<void>((resolve, reject) => deletes.push({ ids: filter._id.$in, resolve, reject })),
+    // deleteByIds: one deleteOne by `_id` per superseded version, in one bulk.
+    bulkWrite: (ops: Array<{ deleteOne: { filter: { _id: string } } }>) => {
+      const ids = ops.map((op) => op.deleteOne.filter._id);
+      return new Promise<{ deletedCount: number }>((resolve, reject) =>
+        deletes.push({ ids, resolve: () => resolve({ deletedCount: ids.length }), reject }),
+      );
+    },
   };
   const model = {
     db: { name: 'analytics', getClient: () => ({ db: () => ({ collection: () => collection }) }) },
