@@ -9,7 +9,18 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -341,9 +352,8 @@ export async function startKafka(opts: KafkaOptions = {}): Promise<KafkaComponen
 // MongoDB wire server
 // ---------------------------------------------------------------------------------------------
 
-/** Builds the FerretDB wrapper (deploy/local/ferretdb) with `go build`; skipped when unchanged. */
 /** A change to FerretDB's source made before it is built (deploy/local/ferretdb/source-patches.json). */
-interface SourcePatch {
+export interface SourcePatch {
   /** The file, relative to the FerretDB module's root. */
   file: string;
   /** What the change mends. */
@@ -354,6 +364,20 @@ interface SourcePatch {
 }
 
 const FERRET_MODULE = 'github.com/FerretDB/FerretDB';
+
+/** Gives the owner write access to `path` and, for a folder, to everything in it. */
+function makeWritable(path: string): void {
+  const stat = statSync(path);
+  chmodSync(path, stat.mode | 0o200);
+  if (stat.isDirectory()) for (const entry of readdirSync(path)) makeWritable(join(path, entry));
+}
+
+/** Removes `path`, also when a copy of the read-only module cache was left in it. */
+function removeTree(path: string): void {
+  if (!existsSync(path)) return;
+  makeWritable(path);
+  rmSync(path, { recursive: true, force: true });
+}
 
 /**
  * Applies `patches` to the FerretDB sources under `root`. Fails when a patch's text is missing or
@@ -392,7 +416,7 @@ export function ensureFerretBinary(log: Log = silent): string {
   ensureDir(join(LOCAL_DIR, 'bin'));
   const env = { ...process.env, CGO_ENABLED: '0' };
   const work = join(LOCAL_DIR, 'ferretdb-build');
-  rmSync(work, { recursive: true, force: true });
+  removeTree(work);
   ensureDir(work);
   // The module as go.mod requires it (downloaded into the module cache when missing).
   const { Dir: moduleDir } = JSON.parse(
@@ -404,8 +428,7 @@ export function ensureFerretBinary(log: Log = silent): string {
   ) as { Dir: string };
   const patched = join(work, 'FerretDB');
   cpSync(moduleDir, patched, { recursive: true });
-  // The module cache is read-only.
-  execFileSync('chmod', ['-R', 'u+w', patched]);
+  makeWritable(patched); // the module cache's files and folders are read-only
   applySourcePatches(patched, JSON.parse(readFileSync(patchesFile, 'utf8')) as SourcePatch[]);
   for (const f of ['main.go', 'go.sum']) cpSync(join(FERRET_SRC_DIR, f), join(work, f));
   writeFileSync(
@@ -417,7 +440,7 @@ export function ensureFerretBinary(log: Log = silent): string {
     stdio: ['ignore', 'inherit', 'inherit'],
     env,
   });
-  rmSync(work, { recursive: true, force: true });
+  removeTree(work);
   writeFileSync(stamp, want);
   return FERRET_BIN;
 }
