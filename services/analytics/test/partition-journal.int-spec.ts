@@ -4,7 +4,8 @@
  * two writers extending the same link collide (the second writes no bucket); a database written by
  * builds before the journal (state in `exposures_seen`, `requests`, `feedback_revisions`) loads,
  * and nothing writes those any more; a link stores its revisions as one JSON text, and a link
- * holding them as documents loads too.
+ * holding them as documents loads too; a feedback parked and superseded within one batch is
+ * neither stored nor deleted.
  */
 import { testInfra } from '@llmops/testing';
 import type { mongo } from 'mongoose';
@@ -15,7 +16,7 @@ import type { AggregationRepository } from '../src/persistence/aggregation.repos
 import { WriteConflictError } from '../src/persistence/bucket-store';
 import { groupRevisions } from '../src/persistence/journal-codec';
 import { exposureData, f, feedbackData, generationData, T } from './support/planner';
-import { openTestPersistence, type TestPersistence } from './support/persistence';
+import { openPersistence, openTestPersistence, type TestPersistence } from './support/persistence';
 
 let persistence: TestPersistence;
 let db: mongo.Db;
@@ -408,4 +409,38 @@ it('stores the feedback a batch parks before its buckets: no bucket of the batch
   // A redelivery finds the link and no bucket moved past the parked message.
   expect(await db.collection('partition_journal').countDocuments({ part })).toBe(1);
   expect(await db.collection('buckets').countDocuments({ part })).toBe(0);
+});
+
+it('a feedback parked and superseded within one batch is neither stored nor deleted', async () => {
+  const infra = testInfra();
+  const own = await openPersistence(infra.mongoBaseUri, `${infra.dbName}_parked_once`, {
+    monitorCommands: true,
+  });
+  const deletes: unknown[] = [];
+  own.connection.getClient().on('commandStarted', (e: mongo.CommandStartedEvent) => {
+    if (e.commandName === 'delete') deletes.push(e.command);
+  });
+  try {
+    const repo = own.aggregation();
+    const state = await repo.loadPartition(5);
+    // Revision 1 names no arm and its request is unknown: parked. Revision 2 names its arm: applied,
+    // and it supersedes the parked revision 1 in the same batch.
+    const plan = await apply(repo, state, [
+      f(0, feedbackData('fb-once', { rating: 2 }, false)),
+      f(1, feedbackData('fb-once', { rating: 4, revision: 2 })),
+    ]);
+    expect(plan.pending.map((p) => p._id)).toEqual(['f:5:0']);
+    expect(plan.additions.resolved).toEqual(['f:5:0']);
+    expect(
+      await own.connection
+        .getClient()
+        .db(own.connection.name)
+        .collection('pending_feedback')
+        .countDocuments(),
+    ).toBe(0);
+    expect(deletes).toEqual([]);
+  } finally {
+    await own.connection.dropDatabase();
+    await own.connection.close();
+  }
 });

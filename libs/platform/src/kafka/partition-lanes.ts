@@ -1,6 +1,5 @@
 interface Waiting {
   rank: number;
-  seq: number;
   start: () => void;
 }
 
@@ -20,7 +19,6 @@ interface Lane {
 export class PartitionLanes {
   private readonly lanes = new Map<number, Lane>();
   private readonly rankOf: Map<string, number>;
-  private seq = 0;
 
   constructor(order: readonly string[] = []) {
     this.rankOf = new Map(order.map((topic, i) => [topic, i]));
@@ -35,7 +33,8 @@ export class PartitionLanes {
     }
     const joined = lane;
     await new Promise<void>((start) => {
-      const entry = { rank: this.rankOf.get(topic) ?? this.rankOf.size, seq: this.seq++, start };
+      const entry = { rank: this.rankOf.get(topic) ?? this.rankOf.size, start };
+      // After every waiting batch of a rank not above its own: arrival order within a rank.
       const at = joined.waiting.findIndex((w) => w.rank > entry.rank);
       if (at < 0) joined.waiting.push(entry);
       else joined.waiting.splice(at, 0, entry);

@@ -1,4 +1,5 @@
 import { PATTERN_METADATA } from '@nestjs/microservices/constants';
+import { TOPICS } from '@llmops/contracts';
 import { loadAnalyticsConfig } from '../config/analytics.config';
 import { AggregationConsumer, aggregationConsumer, CONSUMED_TOPICS } from './aggregation.consumer';
 
@@ -25,5 +26,19 @@ describe('aggregation consumer options', () => {
     const created = options?.topics?.find((t) => t.name.endsWith(CONSUMED_TOPICS[0]))?.partitions;
     expect(created).toBe(partitions);
     expect(options?.partitionsConsumedConcurrently).toBe(handledTopics().length * partitions);
+  });
+
+  it("orders a lane by the deployment's topic names: generations before feedback", () => {
+    const options = aggregationConsumer(loadAnalyticsConfig({ KAFKA_TOPIC_PREFIX: 'stage.' }));
+    const order = options?.laneOrder ?? [];
+    // Every consumed topic, as the consumer subscribes to it (with the prefix).
+    expect([...order].sort()).toEqual(
+      handledTopics()
+        .map((t) => `stage.${t}`)
+        .sort(),
+    );
+    expect(order.indexOf(`stage.${TOPICS.generations}`)).toBeLessThan(
+      order.indexOf(`stage.${TOPICS.feedback}`),
+    );
   });
 });
