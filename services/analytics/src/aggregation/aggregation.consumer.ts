@@ -49,7 +49,7 @@ export const CONSUMED_TOPICS = [TOPICS.experiments, TOPICS.exposures, TOPICS.gen
  * waiting in a busy lane held one of the few slots while other partition numbers had work queued
  * behind it, and the database sat idle (measured in docs/perf/HISTORY.md).
  */
-export function aggregationBatchesAtOnce(configuredPartitions: number): number {
+function aggregationBatchesAtOnce(configuredPartitions: number): number {
   return CONSUMED_TOPICS.length * analyticsPartitions(configuredPartitions);
 }
 

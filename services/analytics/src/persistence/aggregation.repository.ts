@@ -283,9 +283,12 @@ export class AggregationRepository implements OnApplicationShutdown {
     };
     const pending = collectionFor(this.pending, 'background');
     const resolved = plan.additions.resolved;
-    // A feedback parked and resolved within the batch is never stored (its delete could overtake its insert).
+    // A feedback parked and resolved within the batch is never stored (its delete could overtake its
+    // insert), so of the resolved ones only those an earlier batch stored are deleted.
     const done = new Set(resolved);
     const parked = done.size > 0 ? plan.pending.filter((p) => !done.has(p._id)) : plan.pending;
+    const parkedHere = new Set(plan.pending.map((p) => p._id));
+    const storedResolved = resolved.filter((id) => !parkedHere.has(id));
     const reasons = plan.notInExperiment.filter((id) => !done.has(id));
     const marks = (): Array<Promise<void>> => {
       if (reasons.length === 0) return [];
@@ -300,12 +303,9 @@ export class AggregationRepository implements OnApplicationShutdown {
     // it resolved is never read again to derive anything (a redelivery re-derives from the link), so
     // its delete goes with the buckets; one a crash left behind is dropped by the next load.
     const deletes = (): Array<Promise<void>> => {
-      // Only what an earlier batch stored: one parked here is not (above).
-      const parkedHere = done.size > 0 ? new Set(plan.pending.map((p) => p._id)) : undefined;
-      const stored = parkedHere ? resolved.filter((id) => !parkedHere.has(id)) : resolved;
-      if (stored.length === 0) return [];
+      if (storedResolved.length === 0) return [];
       commands++;
-      return [deleteByIds(pending, stored).then(() => undefined)];
+      return [deleteByIds(pending, storedResolved)];
     };
     await settleAll([
       ...insertAll(this.journal, link ? [toStoredJournal(link)] : []),
