@@ -139,4 +139,36 @@ describe('MongoDB via mongoose (real MongoDB-wire server)', () => {
     expect(await items.findOne({ _id: 'y' })).toMatchObject({ n: 2 });
     expect(await items.findOne({ _id: 'dup' })).toBeNull();
   });
+
+  it("finds and deletes by `_id` $in exactly the documents named, whatever the ids' types", async () => {
+    // The local FerretDB build looks an `$in` of strings or ObjectIDs up in the `_id` index
+    // (deploy/local/ferretdb/source-patches.json); the answers must be MongoDB's either way.
+    const col = connection.db!.collection<{ _id: unknown; v: number }>('by_id_in');
+    const oids = [new mongoose.mongo.ObjectId(), new mongoose.mongo.ObjectId()];
+    const docs = [
+      ...Array.from({ length: 50 }, (_, i) => ({ _id: `s${i}`, v: i })),
+      { _id: oids[0], v: 100 },
+      { _id: oids[1], v: 101 },
+      { _id: 1, v: 200 },
+      { _id: '1', v: 201 },
+      { _id: { a: 1 }, v: 202 },
+    ];
+    await col.insertMany(docs as never);
+    const values = async (ids: unknown[]): Promise<number[]> =>
+      (await col.find({ _id: { $in: ids } } as never).toArray()).map((d) => d.v).sort((a, b) => a - b);
+
+    expect(await values(['s1', 's3', 'missing'])).toEqual([1, 3]);
+    expect(await values([oids[1], 's2'])).toEqual([2, 101]);
+    // A string is not the number it spells, nor a document.
+    expect(await values(['1'])).toEqual([201]);
+    expect(await values([1, { a: 1 }, 's4'])).toEqual([4, 200, 202]);
+    // More values than the pushdown takes: still exact.
+    const many = Array.from({ length: 10_001 }, (_, i) => `x${i}`).concat(['s5']);
+    expect(await values(many)).toEqual([5]);
+
+    const deleted = await col.deleteMany({ _id: { $in: ['s0', 's10', oids[0], 'missing', '1'] } } as never);
+    expect(deleted.deletedCount).toBe(4);
+    const left = (await col.find({}).toArray()).map((d) => d.v).sort((a, b) => a - b);
+    expect(left).toEqual(docs.map((d) => d.v).filter((v) => ![0, 10, 100, 201].includes(v)));
+  });
 });

@@ -21,9 +21,9 @@ function heldModel() {
       inserted.push(...docs.map((d) => d._id));
       return { insertedCount: docs.length };
     },
-    // deleteByIds: one deleteOne by `_id` per superseded version, in one bulk.
-    bulkWrite: (ops: Array<{ deleteOne: { filter: { _id: string } } }>) => {
-      const ids = ops.map((op) => op.deleteOne.filter._id);
+    // deleteByIds: `{ _id: { $in } }` of the superseded versions.
+    deleteMany: (filter: { _id: { $in: string[] } }) => {
+      const ids = filter._id.$in;
       return new Promise<{ deletedCount: number }>((resolve, reject) =>
         deletes.push({ ids, resolve: () => resolve({ deletedCount: ids.length }), reject }),
       );

@@ -122,7 +122,7 @@ export class VersionedBucketStore implements BucketStore {
   private async collect(ids: string[]): Promise<void> {
     for (const id of ids) this.superseded.delete(id);
     try {
-      // By `_id` statements: an index lookup each (see deleteByIds), where an `$in` scanned.
+      // An index lookup per id (see deleteByIds).
       await deleteByIds(collectionFor(this.buckets, 'background'), ids);
     } catch (err) {
       // The next bulk delete takes them; readers skip superseded versions meanwhile.
