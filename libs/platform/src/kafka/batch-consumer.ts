@@ -3,7 +3,10 @@
  *
  * - Processes with `eachBatch` (one handler call per partition batch, never per message).
  * - Commits offsets manually, and only after the handler succeeded: a crash between the two
- *   re-delivers exactly the uncommitted batch, so handlers must be idempotent.
+ *   re-delivers exactly the uncommitted batch, so handlers must be idempotent. The commits of
+ *   batches that end while one is in flight go to the group coordinator in one request
+ *   (GroupedCommits), and with concurrent partitions a batch's commit does not hold its partition
+ *   number's lane: the next batch of that number is handled meanwhile.
  * - Tells transient failures from deterministic ones (`classifyFailure`). A transient failure (the
  *   database or broker is unavailable) is retried with capped exponential backoff, heartbeating
  *   while it waits, for as long as the consumer runs; its records are never dead-lettered. A
@@ -45,6 +48,7 @@ import type { ComponentCheck } from '../health/health';
 import { contextFields, contextFromHeaders } from '../logging/context';
 import { classifyFailure, describeFailure, PoisonRecordError } from './consumer-failures';
 import type { ConsumerMetrics } from './kafka-metrics';
+import { GroupedCommits } from './grouped-commits';
 import { PartitionLanes } from './partition-lanes';
 
 export * from './consumer-failures';
@@ -188,6 +192,8 @@ export class BatchConsumer {
   private readonly check: ComponentCheck;
   /** Per partition number, its batches one at a time (concurrent consumption only). */
   private readonly lanes: PartitionLanes;
+  /** The offset commits of the batches handled at once, sent together (one per start). */
+  private commits = new GroupedCommits();
   private readonly state: ConsumerProgress = { lag: null, lastProgressAt: Date.now(), stalled: false };
 
   constructor(
@@ -240,6 +246,8 @@ export class BatchConsumer {
       ...this.options.consumerConfig,
     });
     this.consumer = consumer;
+    // A commit of a crashed run's consumer never holds back this one's.
+    this.commits = new GroupedCommits();
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
       this.options.logger.error(
@@ -269,10 +277,15 @@ export class BatchConsumer {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: Math.max(1, this.options.partitionsConsumedConcurrently ?? 1),
-      eachBatch: (payload) =>
-        (this.options.partitionsConsumedConcurrently ?? 1) > 1
-          ? this.lanes.run(payload.batch.partition, payload.batch.topic, () => this.onBatch(payload))
-          : this.onBatch(payload),
+      eachBatch: async (payload) => {
+        // In a lane, only the handling: the commit (a broker round trip) runs once the lane has
+        // moved on to the partition number's next batch, whose handler needs nothing from it.
+        const commit =
+          (this.options.partitionsConsumedConcurrently ?? 1) > 1
+            ? await this.lanes.run(payload.batch.partition, payload.batch.topic, () => this.handle(payload))
+            : await this.handle(payload);
+        if (commit) await commit();
+      },
     });
   }
 
@@ -311,9 +324,13 @@ export class BatchConsumer {
     this.restarting = false;
   }
 
-  private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary } = payload;
-    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+  /**
+   * Handles one batch (retries, isolation, dead-lettering) and answers how to commit it, or null
+   * when nothing is to be committed (an empty batch, or the consumer stopped or rebalanced first).
+   */
+  private async handle(payload: EachBatchPayload): Promise<(() => Promise<void>) | null> {
+    const { batch, heartbeat, isRunning, isStale } = payload;
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return null;
     const run: RunControl = { heartbeat, isRunning, isStale };
     const started = process.hrtime.bigint();
     const messages = batch.messages.map((m) => toConsumed(batch.topic, batch.partition, m));
@@ -329,39 +346,46 @@ export class BatchConsumer {
     const result = await this.attempt(messages, ctx, run, true);
     // Not running any more (stop, rebalance) before the batch could be applied: commit nothing,
     // the partition's next owner gets the whole batch again.
-    if (result.kind === 'aborted') return;
+    if (result.kind === 'aborted') return null;
     if (result.kind === 'failed') {
       // Isolate the poison: each remaining record on its own; those that keep failing are
       // dead-lettered together (one broker round trip), before the batch is committed.
       const poison: RejectedMessage[] = [];
       for (const message of result.remaining) {
         const single = await this.attempt([message], ctx, run, false);
-        if (single.kind === 'aborted') return;
+        if (single.kind === 'aborted') return null;
         if (single.kind === 'failed') poison.push({ message, error: single.error });
         await heartbeat();
       }
-      if (poison.length > 0 && !(await this.deadLetterRetrying(poison, this.maxAttempts, run))) return;
+      if (poison.length > 0 && !(await this.deadLetterRetrying(poison, this.maxAttempts, run))) return null;
     }
+    return () => this.commit(payload, ctx.firstOffset, messages[messages.length - 1].offset, started);
+  }
 
-    const last = messages[messages.length - 1];
+  /** Commits a handled batch, then heartbeats and records its lag and duration. */
+  private async commit(
+    payload: EachBatchPayload,
+    firstOffset: string,
+    lastOffset: string,
+    started: bigint,
+  ): Promise<void> {
+    const { batch, heartbeat, resolveOffset, commitOffsetsIfNecessary } = payload;
+
     const info: CommitInfo = {
       topic: batch.topic,
       partition: batch.partition,
-      firstOffset: ctx.firstOffset,
-      lastOffset: last.offset,
-      commitOffset: (BigInt(last.offset) + 1n).toString(),
+      firstOffset,
+      lastOffset,
+      commitOffset: (BigInt(lastOffset) + 1n).toString(),
     };
     if (this.options.beforeCommit) await this.options.beforeCommit(info);
-    resolveOffset(last.offset);
+    resolveOffset(lastOffset);
     // Commit through the batch payload, not `consumer.commitOffsets`: during stop() kafkajs'
     // runner is already marked not running and `consumer.commitOffsets` silently does nothing
     // (and `this.consumer` is cleared), which dropped the commit of the batch that stop() waits
-    // for. The payload's explicit-offset commit goes straight to the group coordinator.
-    await commitOffsetsIfNecessary({
-      topics: [
-        { topic: batch.topic, partitions: [{ partition: batch.partition, offset: info.commitOffset }] },
-      ],
-    });
+    // for. The payload's explicit-offset commit goes straight to the group coordinator, in one
+    // request with the commits of the batches that end meanwhile.
+    await this.commits.commit(batch.topic, batch.partition, info.commitOffset, commitOffsetsIfNecessary);
     this.madeProgress();
     await heartbeat();
     const lag = BigInt(batch.highWatermark) - BigInt(info.commitOffset);

@@ -25,7 +25,7 @@ export class PartitionLanes {
   }
 
   /** Runs `work` in the lane of `partition`, once its turn comes; resolves or rejects as it does. */
-  async run(partition: number, topic: string, work: () => Promise<void>): Promise<void> {
+  async run<T>(partition: number, topic: string, work: () => Promise<T>): Promise<T> {
     let lane = this.lanes.get(partition);
     if (!lane) {
       lane = { running: false, waiting: [] };
@@ -41,7 +41,7 @@ export class PartitionLanes {
       if (!joined.running && joined.waiting.length === 1) setImmediate(() => this.next(partition, joined));
     });
     try {
-      await work();
+      return await work();
     } finally {
       joined.running = false;
       this.next(partition, joined);
