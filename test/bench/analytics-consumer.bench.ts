@@ -129,6 +129,21 @@ async function bareRound(
 }
 
 /**
+ * Deletes the topics this run created (their names start with `id`). Each run creates some hundred
+ * partitions; left behind, runs add up until the local broker fails for lack of file handles.
+ */
+async function deleteRunTopics(kafka: Kafka, id: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(id));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
  * Records the topics of `prefix` hold (high - low watermarks): a producer retry on a busy host can
  * store a record twice, and every consumer then reads both.
  */
@@ -580,6 +595,7 @@ async function main(): Promise<void> {
   const single = await scaleOut(kafka, producer, id, scenario.events, 1);
   const scaled = REPLICAS > 1 ? await scaleOut(kafka, producer, id, scenario.events, REPLICAS) : undefined;
   await producer.disconnect();
+  await deleteRunTopics(kafka, id);
 
   const sorted = (f: (p: (typeof probes)[number]) => number): number[] => probes.map(f).sort((a, b) => a - b);
   const at = (f: (p: (typeof probes)[number]) => number): string =>
