@@ -1,9 +1,10 @@
 /**
  * partitionsConsumedConcurrently > 1: batches of different partition numbers run at once, batches
  * of one partition number never do, whatever their topic (handlers may share state per partition
- * number, as analytics does for partition p of its co-partitioned topics).
+ * number, as analytics does for partition p of its co-partitioned topics). A batch's commit does
+ * not hold its partition number's lane.
  */
-import { expectEventually, testInfra } from '@llmops/testing';
+import { expectEventually, groupProgress, testInfra } from '@llmops/testing';
 import type { Kafka } from 'kafkajs';
 import { BatchConsumer } from '../src/kafka/batch-consumer';
 import { createTopics, testKafka, testLogger } from './support/kafka-test-kit';
@@ -16,6 +17,7 @@ describe('BatchConsumer with partitionsConsumedConcurrently (real Kafka)', () =>
   const PER_PARTITION = 20;
   let kafka: Kafka;
   let consumer: BatchConsumer | undefined;
+  let committing: BatchConsumer | undefined;
 
   beforeAll(async () => {
     kafka = testKafka(infra.kafkaBrokers, infra.id, logger);
@@ -40,6 +42,7 @@ describe('BatchConsumer with partitionsConsumedConcurrently (real Kafka)', () =>
 
   afterAll(async () => {
     await consumer?.stop();
+    await committing?.stop();
   });
 
   it('runs other partition numbers while one is busy, never two batches of one number at once', async () => {
@@ -100,5 +103,47 @@ describe('BatchConsumer with partitionsConsumedConcurrently (real Kafka)', () =>
         for (let p = 0; p < PARTITIONS; p++) expect(handled.get(`${t}:${p}`)).toBe(PER_PARTITION);
     });
     expect(overlaps).toEqual([]);
+  });
+
+  it('handles the next batch of a partition number while the one before it is being committed', async () => {
+    const group = `${infra.id}-lanes-commit`;
+    const handled = new Map<string, number>();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let holding: string | undefined;
+    committing = new BatchConsumer(kafka, {
+      groupId: group,
+      topics,
+      fromBeginning: true,
+      deadLetterTopic: `${infra.topicPrefix}lanes.dlq`,
+      logger,
+      partitionsConsumedConcurrently: 4,
+      consumerConfig: { maxWaitTimeInMs: 500 },
+      handler: async (messages, ctx) => {
+        const lane = `${ctx.topic}:${ctx.partition}`;
+        handled.set(lane, (handled.get(lane) ?? 0) + messages.length);
+      },
+      // The first batch of partition 0 to be committed waits here, after its handler ended.
+      beforeCommit: async (info) => {
+        if (info.partition !== 0 || holding !== undefined) return;
+        holding = `${info.topic}:0`;
+        await held;
+      },
+    });
+    await committing.start();
+
+    try {
+      // The other topic's partition 0 is in the same fetch; kafkajs fetches again only once the
+      // held batch's commit has ended, so it is handled now only if the lane did not wait for it.
+      await expectEventually(() => {
+        expect(holding).toBeDefined();
+        const sibling = topics.map((t) => `${t}:0`).find((lane) => lane !== holding)!;
+        expect(handled.get(sibling)).toBe(PER_PARTITION);
+      });
+    } finally {
+      release();
+    }
+    // Every batch, the held one included, is committed.
+    await expectEventually(async () => expect((await groupProgress(kafka, group, topics)).lag).toBe(0));
   });
 });

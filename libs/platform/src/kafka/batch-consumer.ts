@@ -192,8 +192,6 @@ export class BatchConsumer {
   private readonly check: ComponentCheck;
   /** Per partition number, its batches one at a time (concurrent consumption only). */
   private readonly lanes: PartitionLanes;
-  /** The offset commits of the batches handled at once, sent together (one per start). */
-  private commits = new GroupedCommits();
   private readonly state: ConsumerProgress = { lag: null, lastProgressAt: Date.now(), stalled: false };
 
   constructor(
@@ -246,8 +244,8 @@ export class BatchConsumer {
       ...this.options.consumerConfig,
     });
     this.consumer = consumer;
-    // A commit of a crashed run's consumer never holds back this one's.
-    this.commits = new GroupedCommits();
+    // This run's commits: one of a crashed run's consumer never holds back this one's.
+    const commits = new GroupedCommits();
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
       this.options.logger.error(
@@ -284,7 +282,7 @@ export class BatchConsumer {
           (this.options.partitionsConsumedConcurrently ?? 1) > 1
             ? await this.lanes.run(payload.batch.partition, payload.batch.topic, () => this.handle(payload))
             : await this.handle(payload);
-        if (commit) await commit();
+        if (commit) await commit(commits);
       },
     });
   }
@@ -328,7 +326,9 @@ export class BatchConsumer {
    * Handles one batch (retries, isolation, dead-lettering) and answers how to commit it, or null
    * when nothing is to be committed (an empty batch, or the consumer stopped or rebalanced first).
    */
-  private async handle(payload: EachBatchPayload): Promise<(() => Promise<void>) | null> {
+  private async handle(
+    payload: EachBatchPayload,
+  ): Promise<((commits: GroupedCommits) => Promise<void>) | null> {
     const { batch, heartbeat, isRunning, isStale } = payload;
     if (batch.messages.length === 0 || !isRunning() || isStale()) return null;
     const run: RunControl = { heartbeat, isRunning, isStale };
@@ -359,11 +359,16 @@ export class BatchConsumer {
       }
       if (poison.length > 0 && !(await this.deadLetterRetrying(poison, this.maxAttempts, run))) return null;
     }
-    return () => this.commit(payload, ctx.firstOffset, messages[messages.length - 1].offset, started);
+    return (commits) =>
+      this.commit(commits, payload, ctx.firstOffset, messages[messages.length - 1].offset, started);
   }
 
-  /** Commits a handled batch, then heartbeats and records its lag and duration. */
+  /**
+   * Commits a handled batch with its run's other commits, then heartbeats and records its lag and
+   * duration.
+   */
   private async commit(
+    commits: GroupedCommits,
     payload: EachBatchPayload,
     firstOffset: string,
     lastOffset: string,
@@ -385,7 +390,7 @@ export class BatchConsumer {
     // (and `this.consumer` is cleared), which dropped the commit of the batch that stop() waits
     // for. The payload's explicit-offset commit goes straight to the group coordinator, in one
     // request with the commits of the batches that end meanwhile.
-    await this.commits.commit(batch.topic, batch.partition, info.commitOffset, commitOffsetsIfNecessary);
+    await commits.commit(batch.topic, batch.partition, info.commitOffset, commitOffsetsIfNecessary);
     this.madeProgress();
     await heartbeat();
     const lag = BigInt(batch.highWatermark) - BigInt(info.commitOffset);

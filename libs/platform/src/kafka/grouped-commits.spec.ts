@@ -45,16 +45,20 @@ describe('GroupedCommits', () => {
     expect(requests).toHaveLength(2);
   });
 
-  it('keeps the later offset of a partition that waits twice', async () => {
+  it('keeps the highest offset of a partition that waits twice', async () => {
     const commits = new GroupedCommits();
     const { requests, send } = coordinator();
     const first = commits.commit('x', 0, '1', send);
-    const waiting = [commits.commit('x', 3, '7', send), commits.commit('x', 3, '9', send)];
+    const waiting = [
+      commits.commit('x', 3, '9', send),
+      commits.commit('x', 3, '10', send),
+      commits.commit('x', 3, '7', send),
+    ];
     requests[0].settle();
     await first;
     await flushed();
     expect(requests[1].offsets).toEqual({
-      topics: [{ topic: 'x', partitions: [{ partition: 3, offset: '9' }] }],
+      topics: [{ topic: 'x', partitions: [{ partition: 3, offset: '10' }] }],
     });
     requests[1].settle();
     await Promise.all(waiting);
@@ -76,5 +80,19 @@ describe('GroupedCommits', () => {
     expect(requests).toHaveLength(3);
     requests[2].settle();
     await d;
+  });
+
+  it('fails the commits of a commit function that throws, and sends the next ones', async () => {
+    const commits = new GroupedCommits();
+    const throwing = (() => {
+      throw new Error('not connected');
+    }) as CommitOffsets;
+    await expect(commits.commit('x', 0, '1', throwing)).rejects.toThrow('not connected');
+    await flushed();
+    const { requests, send } = coordinator();
+    const next = commits.commit('x', 0, '2', send);
+    expect(requests).toHaveLength(1);
+    requests[0].settle();
+    await next;
   });
 });

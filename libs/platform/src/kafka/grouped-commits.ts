@@ -15,7 +15,7 @@ interface Waiter {
  * then costs the group coordinator a few requests instead of one per batch.
  */
 export class GroupedCommits {
-  /** Offsets waiting for the next request, by topic and partition (a later one replaces). */
+  /** Offsets waiting for the next request, by topic and partition (the highest one is kept). */
   private waiting = new Map<string, { topic: string; partition: number; offset: string }>();
   private waiters: Waiter[] = [];
   /** The commit function of the latest caller (every caller's reaches the same group). */
@@ -25,7 +25,10 @@ export class GroupedCommits {
   /** Commits `offset` (the next one to read) of `topic`/`partition` with the next request. */
   commit(topic: string, partition: number, offset: string, send: CommitOffsets): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.waiting.set(`${topic}\u0000${partition}`, { topic, partition, offset });
+      const key = `${topic}\u0000${partition}`;
+      const waiting = this.waiting.get(key);
+      if (!waiting || BigInt(offset) > BigInt(waiting.offset))
+        this.waiting.set(key, { topic, partition, offset });
       this.waiters.push({ resolve, reject });
       this.send = send;
       if (!this.inFlight) this.flush();
@@ -45,7 +48,15 @@ export class GroupedCommits {
     this.waiting = new Map();
     this.waiters = [];
     this.inFlight = true;
-    send({ topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) })
+    const topics = [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+    // A commit function that throws instead of rejecting fails its commits all the same.
+    let sent: Promise<void>;
+    try {
+      sent = send({ topics });
+    } catch (err) {
+      sent = Promise.reject(err);
+    }
+    sent
       .then(
         () => {
           for (const w of waiters) w.resolve();
