@@ -52,7 +52,7 @@ import {
   settleAll,
   WriteConflictError,
 } from './bucket-store';
-import { deleteByIds } from './delete-by-ids';
+import { deleteByIds, deleteCommandsFor } from './delete-by-ids';
 import { fromStoredJournal, toStoredJournal } from './journal-codec';
 import { collectionFor, type ReadPath } from './read-path';
 
@@ -304,7 +304,7 @@ export class AggregationRepository implements OnApplicationShutdown {
     // its delete goes with the buckets; one a crash left behind is dropped by the next load.
     const deletes = (): Array<Promise<void>> => {
       if (storedResolved.length === 0) return [];
-      commands++;
+      commands += deleteCommandsFor(storedResolved.length);
       return [deleteByIds(pending, storedResolved)];
     };
     await settleAll([

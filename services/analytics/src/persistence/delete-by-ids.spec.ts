@@ -1,5 +1,5 @@
 import type { mongo } from 'mongoose';
-import { deleteByIds } from './delete-by-ids';
+import { deleteByIds, deleteCommandsFor } from './delete-by-ids';
 
 describe('deleteByIds', () => {
   it('deletes by `_id` $in, at most 1,000 ids a command, one command after another', async () => {
@@ -21,6 +21,8 @@ describe('deleteByIds', () => {
     expect(sent.map((c) => c.length)).toEqual([1_000, 1_000, 500]);
     expect(sent.flat()).toEqual(ids);
     expect(most).toBe(1);
+    expect(deleteCommandsFor(ids.length)).toBe(sent.length);
+    expect(deleteCommandsFor(1_000)).toBe(1);
   });
 
   it('sends nothing for no ids', async () => {

@@ -22,3 +22,8 @@ export async function deleteByIds<T extends { _id: string }>(
     await collection.deleteMany({ _id: { $in: chunk } } as mongo.Filter<T>);
   }
 }
+
+/** The commands `deleteByIds` sends for `count` ids. */
+export function deleteCommandsFor(count: number): number {
+  return Math.ceil(count / IDS_PER_COMMAND);
+}

@@ -28,7 +28,7 @@ import {
   versionId,
   WriteConflictError,
 } from './bucket-store';
-import { deleteByIds } from './delete-by-ids';
+import { deleteByIds, deleteCommandsFor } from './delete-by-ids';
 import { collectionFor } from './read-path';
 
 interface VersionRef {
@@ -104,7 +104,7 @@ export class VersionedBucketStore implements BucketStore {
       }
     }
     if (!this.collecting && this.superseded.size > 0 && Date.now() - this.lastGcAt >= this.gcIntervalMs) {
-      commands++;
+      commands += deleteCommandsFor(this.superseded.size);
       // Cleared once it has ended, even if it ended before this assignment.
       const collecting = this.collect([...this.superseded]).finally(() => {
         if (this.collecting === collecting) this.collecting = undefined;
