@@ -398,8 +398,17 @@ function describeScale(run: ScaleRun): void {
 async function main(): Promise<void> {
   process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
   const id = `bench${randomBytes(3).toString('hex')}`;
-  const prefix = `${id}.`;
   const kafka = new Kafka({ brokers: KAFKA.split(','), clientId: id, logLevel: logLevel.NOTHING });
+  try {
+    await measure(kafka, id);
+  } finally {
+    await deleteRunTopics(kafka, id);
+  }
+}
+
+/** The whole benchmark, on topics whose names start with `id`. */
+async function measure(kafka: Kafka, id: string): Promise<void> {
+  const prefix = `${id}.`;
   await createTopics(kafka, prefix);
   const producer = kafka.producer();
   await producer.connect();
@@ -595,7 +604,6 @@ async function main(): Promise<void> {
   const single = await scaleOut(kafka, producer, id, scenario.events, 1);
   const scaled = REPLICAS > 1 ? await scaleOut(kafka, producer, id, scenario.events, REPLICAS) : undefined;
   await producer.disconnect();
-  await deleteRunTopics(kafka, id);
 
   const sorted = (f: (p: (typeof probes)[number]) => number): number[] => probes.map(f).sort((a, b) => a - b);
   const at = (f: (p: (typeof probes)[number]) => number): string =>
