@@ -45,6 +45,17 @@ describe('BatchConsumer with partitionsConsumedConcurrently (real Kafka)', () =>
     await committing?.stop();
   });
 
+  /** Both topics, 4 batches at once, from the beginning, in group `groupId`. */
+  const laneOptions = (groupId: string) => ({
+    groupId,
+    topics,
+    fromBeginning: true,
+    deadLetterTopic: `${infra.topicPrefix}lanes.dlq`,
+    logger,
+    partitionsConsumedConcurrently: 4,
+    consumerConfig: { maxWaitTimeInMs: 500 },
+  });
+
   it('runs other partition numbers while one is busy, never two batches of one number at once', async () => {
     const active = new Map<number, string>();
     const overlaps: string[] = [];
@@ -55,13 +66,7 @@ describe('BatchConsumer with partitionsConsumedConcurrently (real Kafka)', () =>
     const held = new Promise<void>((r) => (release = r));
     let holding: string | undefined;
     consumer = new BatchConsumer(kafka, {
-      groupId: `${infra.id}-lanes`,
-      topics,
-      fromBeginning: true,
-      deadLetterTopic: `${infra.topicPrefix}lanes.dlq`,
-      logger,
-      partitionsConsumedConcurrently: 4,
-      consumerConfig: { maxWaitTimeInMs: 500 },
+      ...laneOptions(`${infra.id}-lanes`),
       handler: async (messages, ctx) => {
         const lane = `${ctx.topic}:${ctx.partition}`;
         const other = active.get(ctx.partition);
@@ -112,13 +117,7 @@ describe('BatchConsumer with partitionsConsumedConcurrently (real Kafka)', () =>
     const held = new Promise<void>((r) => (release = r));
     let holding: string | undefined;
     committing = new BatchConsumer(kafka, {
-      groupId: group,
-      topics,
-      fromBeginning: true,
-      deadLetterTopic: `${infra.topicPrefix}lanes.dlq`,
-      logger,
-      partitionsConsumedConcurrently: 4,
-      consumerConfig: { maxWaitTimeInMs: 500 },
+      ...laneOptions(group),
       handler: async (messages, ctx) => {
         const lane = `${ctx.topic}:${ctx.partition}`;
         handled.set(lane, (handled.get(lane) ?? 0) + messages.length);
