@@ -18,7 +18,7 @@ export const analyticsConfigSchema = baseServiceConfig(3004, 'analytics').extend
   ANALYTICS_FROM_BEGINNING: env.bool(true),
   /**
    * Superseded bucket versions are deleted in bulk at most this often (buckets are insert-only
-   * versions; readers skip superseded ones meanwhile), one `_id` statement each.
+   * versions; readers skip superseded ones meanwhile), by `_id` `$in`, 1,000 ids a command.
    */
   ANALYTICS_BUCKET_GC_INTERVAL_MS: env.int(2_000, 0, 3_600_000),
   /**
