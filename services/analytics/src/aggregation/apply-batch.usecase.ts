@@ -27,7 +27,7 @@ import {
   SERVICE_CONFIG,
 } from '@llmops/platform';
 import type { Logger } from 'pino';
-import { type Outcome, type PlannedEvent, planBatch } from '../domain/batch-planner';
+import { type BatchPlan, type Outcome, type PlannedEvent, planBatch } from '../domain/batch-planner';
 import type { SourceKind } from '../domain/bucket';
 import { journalOf, type PartitionState } from '../domain/partition-state';
 import { phaseStartMinute, type PhaseStarts } from '../domain/phase-rollup';
@@ -130,29 +130,8 @@ export class ApplyBatchUseCase {
   }
 
   private async apply(input: BatchInput): Promise<{ rejected: RejectedMessage[] }> {
-    const rejected: RejectedMessage[] = [];
-    const parsed: Array<{ message: ConsumedMessage; event: AnyCloudEvent }> = [];
-    for (const message of input.messages) {
-      let result: ReturnType<typeof safeParseEvent> | null;
-      try {
-        result = message.value ? safeParseEvent(message.value, { tolerateUnknownFields: true }) : null;
-      } catch (err) {
-        rejected.push({ message, error: describeFailure(err) });
-        continue;
-      }
-      if (!result || !result.ok) {
-        rejected.push({ message, error: result ? result.error.message : 'empty record value' });
-        continue;
-      }
-      if (!isExpected(input.role, result.event)) {
-        rejected.push({ message, error: `unexpected event type ${result.event.type} on this topic` });
-        continue;
-      }
-      parsed.push({ message, event: result.event });
-    }
-    if (rejected.length > 0) this.observer.event('invalid', 'invalid', rejected.length);
-
     if (input.role === 'experiments') {
+      const { parsed, rejected } = this.parse(input);
       await this.applyExperiments(parsed.map((p) => p.event));
       return { rejected };
     }
@@ -170,17 +149,7 @@ export class ApplyBatchUseCase {
       if (forgotten > 0) this.observer.requestsForgotten(forgotten);
     }
     try {
-      const events: PlannedEvent[] = parsed.map(({ message, event }) =>
-        toPlanned(event, Number(message.offset)),
-      );
-      const plan = planBatch(state, events, phases);
-      if (plan.rejected && plan.rejected.length > 0) {
-        const refused = new Map(plan.rejected.map((r) => [r.offset, r.reason]));
-        for (const { message } of parsed) {
-          const reason = refused.get(Number(message.offset));
-          if (reason !== undefined) rejected.push({ message, error: reason });
-        }
-      }
+      const { plan, rejected } = this.plan(input, state, phases);
       const head = state.journalHeads.get(source) ?? -1;
       const link = journalOf(state.part, source, head, last, plan.additions, new Date(now));
       if (plan.phasesNotEstablished)
@@ -203,6 +172,7 @@ export class ApplyBatchUseCase {
       let held = 0;
       for (const s of this.states.values()) held += s.requests.size;
       this.observer.requestsHeld(held);
+      return { rejected };
     } catch (err) {
       // The cached state may now disagree with MongoDB (partial write, or another writer): reload.
       this.states.delete(input.partition);
@@ -216,7 +186,59 @@ export class ApplyBatchUseCase {
       );
       throw err;
     }
-    return { rejected };
+  }
+
+  /**
+   * Parses the batch's records and plans them against `state`, in one synchronous call: the parsed
+   * events are garbage once it returns. Held across the batch's writes (two round trips while the
+   * other lanes run), a fetch's parsed events would survive the young generation's collections and
+   * be copied, then promoted, into the old one.
+   */
+  private plan(
+    input: BatchInput,
+    state: PartitionState,
+    phases: PhaseStarts,
+  ): { plan: BatchPlan; rejected: RejectedMessage[] } {
+    const { parsed, rejected } = this.parse(input);
+    const events: PlannedEvent[] = parsed.map(({ message, event }) => toPlanned(event, Number(message.offset)));
+    const plan = planBatch(state, events, phases);
+    if (plan.rejected && plan.rejected.length > 0) {
+      const refused = new Map(plan.rejected.map((r) => [r.offset, r.reason]));
+      for (const { message } of parsed) {
+        const reason = refused.get(Number(message.offset));
+        if (reason !== undefined) rejected.push({ message, error: reason });
+      }
+    }
+    return { plan, rejected };
+  }
+
+  /** The batch's events, and its poison: records that fail their contract or this topic's type. */
+  private parse(input: BatchInput): {
+    parsed: Array<{ message: ConsumedMessage; event: AnyCloudEvent }>;
+    rejected: RejectedMessage[];
+  } {
+    const rejected: RejectedMessage[] = [];
+    const parsed: Array<{ message: ConsumedMessage; event: AnyCloudEvent }> = [];
+    for (const message of input.messages) {
+      let result: ReturnType<typeof safeParseEvent> | null;
+      try {
+        result = message.value ? safeParseEvent(message.value, { tolerateUnknownFields: true }) : null;
+      } catch (err) {
+        rejected.push({ message, error: describeFailure(err) });
+        continue;
+      }
+      if (!result || !result.ok) {
+        rejected.push({ message, error: result ? result.error.message : 'empty record value' });
+        continue;
+      }
+      if (!isExpected(input.role, result.event)) {
+        rejected.push({ message, error: `unexpected event type ${result.event.type} on this topic` });
+        continue;
+      }
+      parsed.push({ message, event: result.event });
+    }
+    if (rejected.length > 0) this.observer.event('invalid', 'invalid', rejected.length);
+    return { parsed, rejected };
   }
 
   /** Forget everything cached (tests; also used when the consumer restarts). */
