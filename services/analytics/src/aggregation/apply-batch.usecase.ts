@@ -190,9 +190,11 @@ export class ApplyBatchUseCase {
 
   /**
    * Parses the batch's records and plans them against `state`, in one synchronous call: the parsed
-   * events are garbage once it returns. Held across the batch's writes (two round trips while the
-   * other lanes run), a fetch's parsed events would survive the young generation's collections and
-   * be copied, then promoted, into the old one.
+   * events are garbage once it returns (the plan keeps no event object, only the strings and
+   * numbers it copied from them, and objects of its own). Held across the batch's writes (two round
+   * trips while the other lanes run), a fetch's parsed events would survive the young generation's
+   * collections and be copied, then promoted, into the old one. Its rejected records are counted
+   * (`invalid`) once the partition's state is loaded, so an attempt whose load fails counts none.
    */
   private plan(
     input: BatchInput,
@@ -200,7 +202,9 @@ export class ApplyBatchUseCase {
     phases: PhaseStarts,
   ): { plan: BatchPlan; rejected: RejectedMessage[] } {
     const { parsed, rejected } = this.parse(input);
-    const events: PlannedEvent[] = parsed.map(({ message, event }) => toPlanned(event, Number(message.offset)));
+    const events: PlannedEvent[] = parsed.map(({ message, event }) =>
+      toPlanned(event, Number(message.offset)),
+    );
     const plan = planBatch(state, events, phases);
     if (plan.rejected && plan.rejected.length > 0) {
       const refused = new Map(plan.rejected.map((r) => [r.offset, r.reason]));
