@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { getOrCreateMetric, METRICS_REGISTRY, SERVICE_CONFIG } from '@llmops/platform';
 import { Counter, type Registry } from 'prom-client';
 import type { AnalyticsConfig } from '../config/analytics.config';
+import type { Bucket } from '../domain/bucket';
 import { AggregationRepository } from '../persistence/aggregation.repository';
 import type { DecisionDoc, ExperimentDoc } from '../persistence/analytics.schemas';
 import { DecisionsRepository } from '../persistence/decisions.repository';
@@ -91,24 +92,13 @@ export class GetResultsUseCase {
     // `all` without an explicit end has no upper bound (late clocks must not hide data).
     const open = (query.window ?? 'all') === 'all' && !query.from && !query.to;
     const toMinute = open ? Number.MAX_SAFE_INTEGER : Math.ceil(window.to.getTime() / 60_000);
-    // The whole phase: its roll-ups where every partition has established them (phase-rollup.ts),
-    // one bucket per arm, topic and partition; otherwise the days, hours and minutes of the window.
-    const rollups = open
-      ? await this.aggregation.phaseRollups(experiment.project, experiment.key, fromMinute, path)
-      : null;
-    if (open) this.wholePhaseReads?.inc({ source: rollups ? 'phase-rollups' : 'window', path });
-    const buckets =
-      rollups ??
-      (await this.aggregation.bucketsInWindow(
-        experiment.project,
-        experiment.key,
-        fromMinute,
-        toMinute,
-        path,
-      ));
-    const decision = experiment.decision
-      ? await this.decisions.find(experiment.project, experiment.key, experiment.phase, path)
-      : null;
+    // The phase's last evaluation does not depend on the buckets: read beside them.
+    const [buckets, decision] = await Promise.all([
+      this.bucketsOf(experiment, open, fromMinute, toMinute, path),
+      experiment.decision
+        ? this.decisions.find(experiment.project, experiment.key, experiment.phase, path)
+        : null,
+    ]);
     return computeResults(
       experiment,
       buckets,
@@ -118,6 +108,28 @@ export class GetResultsUseCase {
         recommendedPerArm: this.config.ANALYTICS_RECOMMENDED_PER_ARM,
       },
       decision ? decisionResult(decision) : null,
+    );
+  }
+
+  /**
+   * The whole phase (`open`): its roll-ups where every partition has established them
+   * (phase-rollup.ts), one bucket per arm, topic and partition; otherwise the days, hours and
+   * minutes of the window.
+   */
+  private async bucketsOf(
+    experiment: ExperimentDoc,
+    open: boolean,
+    fromMinute: number,
+    toMinute: number,
+    path: ReadPath,
+  ): Promise<Bucket[]> {
+    const rollups = open
+      ? await this.aggregation.phaseRollups(experiment.project, experiment.key, fromMinute, path)
+      : null;
+    if (open) this.wholePhaseReads?.inc({ source: rollups ? 'phase-rollups' : 'window', path });
+    return (
+      rollups ??
+      this.aggregation.bucketsInWindow(experiment.project, experiment.key, fromMinute, toMinute, path)
     );
   }
 }
