@@ -32,6 +32,7 @@ export * from './metrics/metrics.controller';
 export * from './mongo/deadline';
 export * from './mongo/duplicate-key';
 export * from './mongo/ensure-indexes';
+export * from './mongo/grouped-inserts';
 export * from './mongo/server-kind';
 export * from './platform.module';
 export * from './http/page-cursor';
