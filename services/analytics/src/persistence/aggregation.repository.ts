@@ -11,7 +11,7 @@
  */
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { isDuplicateKey } from '@llmops/platform';
+import { GroupedInsertError, GroupedInserts, isDuplicateKey } from '@llmops/platform';
 import type { Model, mongo } from 'mongoose';
 import { DEFAULT_PROJECT } from '@llmops/contracts';
 import type { BatchPlan } from '../domain/batch-planner';
@@ -56,6 +56,11 @@ import { deleteByIds, deleteCommandsFor } from './delete-by-ids';
 import { fromStoredJournal, toStoredJournal } from './journal-codec';
 import { collectionFor, type ReadPath } from './read-path';
 
+/** The grouped inserts into the collection behind `model`. */
+function grouped<T extends mongo.Document>(model: Model<T>): GroupedInserts<T> {
+  return new GroupedInserts(() => collectionFor(model, 'background'));
+}
+
 /** Buckets read or decoded between two turns of the event loop. */
 const SLICE = 250;
 
@@ -74,7 +79,25 @@ export class AggregationRepository implements OnApplicationShutdown {
     @InjectModel(PHASE_LEDGER) private readonly ledgers: Model<PhaseLedgerDoc>,
     @Inject(BUCKET_STORE) private readonly store: BucketStore,
     @Inject(PHASE_BUCKET_STORE) private readonly phaseStore: BucketStore,
-  ) {}
+  ) {
+    this.inserts = {
+      journal: grouped(journal),
+      arms: grouped(arms),
+      pending: grouped(pending),
+      ledgers: grouped(ledgers),
+    };
+  }
+
+  /**
+   * The inserts of the batches handled at once (one per lane) go to each collection together: one
+   * command in flight per collection (see GroupedInserts).
+   */
+  private readonly inserts: {
+    journal: GroupedInserts<StoredJournal>;
+    arms: GroupedInserts<ArmSeenDoc>;
+    pending: GroupedInserts<PendingDoc>;
+    ledgers: GroupedInserts<PhaseLedgerDoc>;
+  };
 
   /** Resolves when the deletes the bucket stores run beside the batches have ended. */
   async settled(): Promise<void> {
@@ -267,18 +290,22 @@ export class AggregationRepository implements OnApplicationShutdown {
    */
   async write(plan: BatchPlan, link: JournalDoc | null = null): Promise<number> {
     let commands = 0;
-    const insertAll = <T extends mongo.Document>(model: Model<T>, docs: T[]): Array<Promise<void>> => {
+    const insertAll = <T extends mongo.Document>(
+      inserts: GroupedInserts<T>,
+      docs: T[],
+    ): Array<Promise<void>> => {
       if (docs.length === 0) return [];
-      commands++;
       return [
-        collectionFor(model, 'background')
-          .insertMany(docs as mongo.OptionalUnlessRequiredId<T>[], { ordered: false })
-          .then(() => undefined)
-          .catch((err: unknown) => {
+        inserts.insert(docs).then(
+          (n) => {
+            commands += n;
+          },
+          (err: unknown) => {
             if (isDuplicateKey(err))
-              throw new WriteConflictError(`${model.collection.collectionName}: a document already exists`);
+              throw new WriteConflictError(`${inserts.collectionName}: a document already exists`);
             throw err;
-          }),
+          },
+        ),
       ];
     };
     const pending = collectionFor(this.pending, 'background');
@@ -308,14 +335,14 @@ export class AggregationRepository implements OnApplicationShutdown {
       return [deleteByIds(pending, storedResolved)];
     };
     await settleAll([
-      ...insertAll(this.journal, link ? [toStoredJournal(link)] : []),
-      ...insertAll(this.arms, plan.arms),
+      ...insertAll(this.inserts.journal, link ? [toStoredJournal(link)] : []),
+      ...insertAll(this.inserts.arms, plan.arms),
     ]);
     // Parked documents only once the link is stored: a writer that lost the link race planned them
     // against stale state. After a crash before they are stored, the redelivered feedback parks again.
     // And before the buckets: a redelivery must find a feedback this batch parked still parked (the
     // planner keeps it so), since a later message's stored bucket would hold back its contribution.
-    await settleAll(insertAll(this.pending, parked));
+    await settleAll(insertAll(this.inserts.pending, parked));
     const rollups = plan.buckets.filter((t) => t.bucket.res === PHASE_RES);
     const buckets =
       rollups.length > 0 ? plan.buckets.filter((t) => t.bucket.res !== PHASE_RES) : plan.buckets;
@@ -330,13 +357,11 @@ export class AggregationRepository implements OnApplicationShutdown {
       }),
     ]);
     if (plan.ledgers.length > 0) {
-      commands++;
       // A ledger stored by an earlier attempt of this batch is the same document.
-      await collectionFor(this.ledgers, 'background')
-        .insertMany(plan.ledgers, { ordered: false })
-        .catch((err: unknown) => {
-          if (!isDuplicateKey(err)) throw err;
-        });
+      commands += await this.inserts.ledgers.insert(plan.ledgers).catch((err: unknown) => {
+        if (!isDuplicateKey(err)) throw err;
+        return err instanceof GroupedInsertError ? err.commands : 1;
+      });
     }
     return commands;
   }

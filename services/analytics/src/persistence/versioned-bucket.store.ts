@@ -14,7 +14,7 @@
  * next load deletes it. A zombie that kept winning the journal-link races for several batches
  * before noticing the rebalance could extend its fork past the chain (see the README's limitations).
  */
-import { isDuplicateKey } from '@llmops/platform';
+import { GroupedInserts, isDuplicateKey } from '@llmops/platform';
 import type { Model } from 'mongoose';
 import type { Logger } from 'pino';
 import type { TouchedBucket } from '../domain/batch-planner';
@@ -58,11 +58,16 @@ export class VersionedBucketStore implements BucketStore {
   /** The bulk delete in flight, if any. */
   private collecting?: Promise<void>;
 
+  /** The versions of the batches handled at once go out together (see GroupedInserts). */
+  private readonly inserts: GroupedInserts<StoredBucket>;
+
   constructor(
     private readonly buckets: Model<StoredBucket>,
     private readonly gcIntervalMs: number,
     private readonly logger?: Logger,
-  ) {}
+  ) {
+    this.inserts = new GroupedInserts(() => collectionFor(buckets, 'background'));
+  }
 
   async loaded(docs: readonly StoredBucket[]): Promise<void> {
     const latest = latestVersions(docs);
@@ -76,13 +81,9 @@ export class VersionedBucketStore implements BucketStore {
   async write(touched: readonly TouchedBucket[]): Promise<number> {
     let commands = 0;
     if (touched.length > 0) {
-      commands++;
       // New versions, inserted only: a taken version id means another writer got there first.
-      await collectionFor(this.buckets, 'background')
-        .insertMany(
-          touched.map((t) => toStored(t.bucket, t.previousLastOffset)),
-          { ordered: false },
-        )
+      commands += await this.inserts
+        .insert(touched.map((t) => toStored(t.bucket, t.previousLastOffset)))
         .catch((err: unknown) => {
           if (isDuplicateKey(err)) throw new WriteConflictError('buckets: a version already exists');
           throw err;
