@@ -3,6 +3,8 @@
  * driver does (the real server's error shapes are checked in grouped-inserts.int-spec.ts).
  */
 import type { mongo } from 'mongoose';
+import { classifyFailure } from '../src/kafka/consumer-failures';
+import { isDuplicateKey } from '../src/mongo/duplicate-key';
 import { GroupedInsertError, GroupedInserts } from '../src/mongo/grouped-inserts';
 
 interface Doc {
@@ -80,20 +82,10 @@ describe('GroupedInserts', () => {
     ]);
   });
 
-  const failedAsAWhole: Array<[string, (docs: Doc[]) => Error]> = [
-    ['a network error', () => Object.assign(new Error('socket closed'), { name: 'MongoNetworkError' })],
-    // A later part of a split command failed: its documents are neither inserted nor errors.
-    [
-      'write errors that leave documents unaccounted for',
-      (docs) => bulkError([{ index: 0, code: 11000 }], docs.length - 3),
-    ],
-    [
-      'a write concern error',
-      (docs) => bulkError([{ index: 0, code: 11000 }], docs.length - 1, { code: 64 }),
-    ],
-  ];
-
-  it.each(failedAsAWhole)('sends each caller again on its own after %s', async (_, failure) => {
+  /** A first insert alone, then b, c and d together: what each of them gets. */
+  async function groupOfThree(
+    failure: (docs: Doc[]) => Error,
+  ): Promise<{ sent: string[][]; results: PromiseSettledResult<number>[] }> {
     let n = 0;
     const { sent, grouped } = standIn(async (docs) => {
       n++;
@@ -102,26 +94,138 @@ describe('GroupedInserts', () => {
       if (docs.some((d) => d._id.startsWith('c'))) throw Object.assign(new Error('bad'), { code: 2 });
     });
     const a = grouped.insert(ids('a', 1));
-    const [b, c, d] = await Promise.allSettled([
+    const results = await Promise.allSettled([
       grouped.insert(ids('b', 2)),
       grouped.insert(ids('c', 1)),
       grouped.insert(ids('d', 1)),
     ]);
     await expect(a).resolves.toBe(1);
+    return { sent, results };
+  }
+
+  const mayHaveWritten: Array<[string, (docs: Doc[]) => Error]> = [
+    ['a network error', () => Object.assign(new Error('socket closed'), { name: 'MongoNetworkError' })],
+    [
+      'no server selected',
+      () => Object.assign(new Error('timed out'), { name: 'MongoServerSelectionError' }),
+    ],
+    [
+      'a write concern error beside the write errors',
+      (docs) => bulkError([{ index: 0, code: 11000 }], docs.length - 1, { code: 64 }),
+    ],
+    // The driver's wrapping of a write concern error: no write errors, the code of the concern's.
+    ['a write concern error alone', () => bulkError([], 0, { code: 64 })],
+  ];
+
+  it.each(mayHaveWritten)('rejects every caller with the error after %s', async (_, failure) => {
+    const { sent, results } = await groupOfThree(failure);
+    // Not sent again: the command may have stored documents, and each caller's retry decides.
+    expect(sent).toEqual([['a0'], ['b0', 'b1', 'c0', 'd0']]);
+    const reasons = results.map((r) => (r.status === 'rejected' ? r.reason : r));
+    expect(new Set(reasons).size).toBe(1);
+    expect(reasons[0]).toBeInstanceOf(Error);
+    expect(reasons[0]).not.toBeInstanceOf(GroupedInsertError);
+  });
+
+  const refusedWhole: Array<[string, (docs: Doc[]) => Error]> = [
+    [
+      'a document the driver refuses',
+      () =>
+        Object.assign(new Error('Document is larger than the maximum size'), {
+          name: 'MongoInvalidArgumentError',
+        }),
+    ],
+    // Defensive: write errors that do not account for every document are not attributed.
+    [
+      'write errors that leave documents unaccounted for',
+      (docs) => bulkError([{ index: 0, code: 11000 }], docs.length - 3),
+    ],
+  ];
+
+  it.each(refusedWhole)('sends each caller again on its own after %s', async (_, failure) => {
+    const { sent, results } = await groupOfThree(failure);
     expect(sent).toEqual([['a0'], ['b0', 'b1', 'c0', 'd0'], ['b0', 'b1'], ['c0'], ['d0']]);
-    // b is charged the group's command and its own.
-    expect(b).toEqual({ status: 'fulfilled', value: 2 });
+    const [b, c, d] = results;
+    // Each caller is charged its own command (the refused one is not counted).
+    expect(b).toEqual({ status: 'fulfilled', value: 1 });
     expect(c).toMatchObject({ status: 'rejected', reason: { message: 'bad' } });
     expect(d).toEqual({ status: 'fulfilled', value: 1 });
   });
 
-  it('rejects a lone caller with the error of a command that failed as a whole', async () => {
-    const failure = Object.assign(new Error('socket closed'), { name: 'MongoNetworkError' });
+  it("gives a lone caller the driver's own error, write errors included", async () => {
+    const failures = [
+      Object.assign(new Error('socket closed'), { name: 'MongoNetworkError' }),
+      bulkError([{ index: 1, code: 11000 }], 1),
+    ];
+    let n = 0;
     const { sent, grouped } = standIn(async () => {
-      throw failure;
+      throw failures[n++];
     });
-    await expect(grouped.insert(ids('a', 2))).rejects.toBe(failure);
-    expect(sent).toEqual([['a0', 'a1']]);
+    await expect(grouped.insert(ids('a', 2))).rejects.toBe(failures[0]);
+    await expect(grouped.insert(ids('b', 2))).rejects.toBe(failures[1]);
+    expect(sent).toEqual([
+      ['a0', 'a1'],
+      ['b0', 'b1'],
+    ]);
+  });
+
+  it('gives a caller every one of its write errors, with the server details', async () => {
+    let n = 0;
+    const { grouped } = standIn(async (docs) => {
+      if (n++ === 0) return {};
+      const err = bulkError(
+        [
+          { index: 3, code: 121 },
+          { index: 1, code: 11000 },
+        ],
+        docs.length - 2,
+      );
+      (err as unknown as { writeErrors: Array<{ errInfo?: unknown }> }).writeErrors[0].errInfo = {
+        failed: 'x',
+      };
+      throw err;
+    });
+    const a = grouped.insert(ids('a', 1));
+    const b = grouped.insert(ids('b', 1));
+    const c = grouped.insert(ids('c', 3));
+    await expect(a).resolves.toBe(1);
+    await expect(b).resolves.toBe(1);
+    const err = (await c.catch((e: unknown) => e)) as GroupedInsertError;
+    expect(err.writeErrors).toEqual([
+      { index: 0, code: 11000, errmsg: 'E11000' },
+      { index: 2, code: 121, errmsg: 'E121', errInfo: { failed: 'x' } },
+    ]);
+    expect(err.code).toBe(11000);
+  });
+
+  it("classifies a caller's error as the driver's error with the same write errors is classified", () => {
+    for (const codes of [
+      [11000, 11000],
+      [11000, 2],
+      [91, 11600],
+    ]) {
+      const writeErrors = codes.map((code, index) => ({ index, code, errmsg: `E${code}` }));
+      expect([codes, classifyFailure(new GroupedInsertError('things', writeErrors, 0))]).toEqual([
+        codes,
+        classifyFailure(bulkError(writeErrors, 0)),
+      ]);
+      expect(isDuplicateKey(new GroupedInsertError('things', writeErrors, 0))).toBe(
+        isDuplicateKey(bulkError(writeErrors, 0)),
+      );
+    }
+  });
+
+  it('settles every caller when the collection cannot be had', async () => {
+    let calls = 0;
+    const grouped = new GroupedInserts<Doc>(() => {
+      calls++;
+      throw new Error('no database');
+    });
+    const a = grouped.insert(ids('a', 1));
+    const b = grouped.insert(ids('b', 1));
+    await expect(a).rejects.toThrow('no database');
+    await expect(b).rejects.toThrow('no database');
+    expect(calls).toBe(2);
   });
 
   it('keeps sending after a failure: the next caller is not held back', async () => {
