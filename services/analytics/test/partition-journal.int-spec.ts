@@ -5,7 +5,8 @@
  * builds before the journal (state in `exposures_seen`, `requests`, `feedback_revisions`) loads,
  * and nothing writes those any more; a link stores its revisions as one JSON text, and a link
  * holding them as documents loads too; a feedback parked and superseded within one batch is
- * neither stored nor deleted.
+ * neither stored nor deleted; batches of several partitions written at once share their inserts,
+ * and a link conflict in a shared command fails only its own batch.
  */
 import { testInfra } from '@llmops/testing';
 import type { mongo } from 'mongoose';
@@ -129,6 +130,37 @@ it('a journal chain conflict: two writers extending the same link, the second fa
   expect(links.map((l) => l._id)).toEqual(['x:1^-1', 'x:1^1']);
   const after = await a.loadPartition(part);
   expect([0, 1].map((m) => minuteBucket(after, m, 'x')?.exposures)).toEqual([2, 1]);
+});
+
+it('batches of several partitions written at once share their inserts, and a link conflict fails only its own batch', async () => {
+  const parts = [10, 11, 12];
+  const repo = persistence.aggregation(0, 'versioned');
+  const states = await Promise.all(parts.map((p) => repo.loadPartition(p)));
+  // Another writer extends partition 11's chain after this one loaded it: its link collides.
+  const other = persistence.aggregation(0, 'versioned');
+  await apply(other, await other.loadPartition(11), [exposure(0, 'u0', 0)]);
+
+  // The three links are inserted in the same turn: the first alone, the other two in one command.
+  const outcomes = await Promise.allSettled(
+    parts.map((part, i) => {
+      const plan = planBatch(states[i], [exposure(1, `u${part}`, 1)]);
+      return repo.write(plan, journalOf(part, 'x', -1, 1, plan.additions, new Date()));
+    }),
+  );
+  expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(WriteConflictError);
+
+  const reader = persistence.aggregation(0, 'versioned');
+  for (const part of [10, 12]) {
+    const after = await reader.loadPartition(part);
+    expect([part, after.journalHeads.get('x'), minuteBucket(after, 1, 'x')?.exposures]).toEqual([part, 1, 1]);
+  }
+  // The conflicting batch stored nothing: the chain and the buckets are the other writer's.
+  const lost = await reader.loadPartition(11);
+  expect([lost.journalHeads.get('x'), lost.seenCount, minuteBucket(lost, 1, 'x')]).toEqual([0, 1, undefined]);
+  expect((await db.collection('partition_journal').find({ part: 11 }).toArray()).map((l) => l._id)).toEqual([
+    'x:11^-1',
+  ]);
 });
 
 it('loads the state builds before the journal stored, and writes only the journal from then on', async () => {
