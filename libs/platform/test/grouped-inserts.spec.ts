@@ -198,7 +198,7 @@ describe('GroupedInserts', () => {
     expect(err.code).toBe(11000);
   });
 
-  it("classifies a caller's error as the driver's error with the same write errors is classified", () => {
+  it("classifies a caller's error as the driver's error with the same write errors", () => {
     for (const codes of [
       [11000, 11000],
       [11000, 2],

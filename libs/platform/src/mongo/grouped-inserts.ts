@@ -162,8 +162,10 @@ export class GroupedInserts<T extends mongo.Document> {
       // succeed: every caller gets the error, as a command of its own could have.
       if (mayHaveWritten(err)) throw err;
     }
-    // Refused as a whole with nothing stored (a document the driver cannot encode, a server error):
-    // each caller's documents on their own, one command after another.
+    // Refused as a whole (a document the driver cannot encode, a server error): each caller's
+    // documents on their own, one command after another. Only an insert the driver split into
+    // several commands (over 100,000 documents or 48 MB) can have stored a part before another part
+    // failed: those documents are then duplicate keys for their caller, as after a lost answer.
     for (const w of group) {
       try {
         await collection.insertMany(w.docs as mongo.OptionalUnlessRequiredId<T>[], { ordered: false });
